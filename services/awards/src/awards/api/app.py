@@ -1,0 +1,15 @@
+"""The awards HTTP API."""
+
+from fastapi import FastAPI
+
+from shared.service.app import create_service_app
+from awards.config import AwardsSettings
+
+
+def create_app(settings: AwardsSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings=settings or AwardsSettings(),  # type: ignore[call-arg]
+        title="Awards",
+        description="Demonstration applications, reviews, designations, rewards and yearly evaluation.",
+        routers=[],
+    )

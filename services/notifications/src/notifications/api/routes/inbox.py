@@ -1,0 +1,61 @@
+"""``/v1/inbox``: the in-app notifications addressed to the caller's region."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from notifications.db.repository import list_for_regions
+from shared.auth import CurrentPrincipal
+from shared.http.pagination import Page, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
+
+
+class NotificationPublic(BaseModel):
+    id: uuid.UUID
+    recipient_region: str
+    recipient_role: str
+    kind: str
+    title: str
+    body: str
+    subject_type: str | None
+    subject_id: str | None
+    trace_id: str | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+def addressed_regions(region_code: str | None) -> list[str]:
+    """A caller reads the notifications addressed to its own region."""
+    return [region_code] if region_code else []
+
+
+@router.get("", response_model=Page[NotificationPublic])
+async def list_inbox(
+    request: Request,
+    principal: CurrentPrincipal,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    subject_id: str | None = None,
+) -> Page[NotificationPublic]:
+    after = None
+    if cursor:
+        position = decode_cursor(cursor)
+        after = (dt.datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as connection:
+        rows = await list_for_regions(
+            connection, regions=addressed_regions(principal.region_code), after=after,
+            limit=limit + 1, subject_id=subject_id,
+        )
+    items = [NotificationPublic.model_validate(dict(row)) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
+    return Page[NotificationPublic](items=items, next_cursor=next_cursor)

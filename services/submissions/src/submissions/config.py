@@ -1,0 +1,12 @@
+"""Submissions settings: environment variables with the ``SUBMISSIONS_`` prefix."""
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class SubmissionsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SUBMISSIONS_", extra="ignore", frozen=True)
+
+    service_name: str = "submissions"
+    http_port: int = 8002

@@ -1,0 +1,23 @@
+"""Event envelope, payload models per event type and version, and the catalog of them all."""
+
+from shared.events.catalog import EventCatalog, UnknownEventType
+from shared.events.envelope import DomainEvent, EventEnvelope, wrap
+from shared.events.registry import EnterpriseRegistered
+
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (EnterpriseRegistered,)
+
+
+def default_catalog() -> EventCatalog:
+    return EventCatalog(ALL_EVENTS)
+
+
+__all__ = [
+    "ALL_EVENTS",
+    "DomainEvent",
+    "EnterpriseRegistered",
+    "EventCatalog",
+    "EventEnvelope",
+    "UnknownEventType",
+    "default_catalog",
+    "wrap",
+]

@@ -1,0 +1,185 @@
+"""The idempotent consumer: effect and inbox row in one transaction, then the offset.
+
+For every message the handler runs inside a transaction that first inserts
+``(consumer, event_id)`` into ``inbox``; a redelivered event finds its row and is skipped.
+A failing handler is retried with exponential backoff; after ``max_attempts`` the message goes
+to the dead-letter topic with the error, and the partition moves on. Offsets are committed
+only after the transaction, so a crash in between means a redelivery that the inbox absorbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from opentelemetry import metrics, trace
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+
+from shared.events.catalog import EventCatalog, UnknownEventType
+from shared.events.envelope import DomainEvent, EventEnvelope
+from shared.telemetry import context_from_headers, kafka_headers_to_dict
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+meter = metrics.get_meter(__name__)
+
+Handler = Callable[[asyncpg.Connection, DomainEvent, EventEnvelope], Awaitable[None]]
+
+_CLAIM_INBOX = """
+INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING RETURNING event_id
+"""
+
+
+def dead_letter_topic(topic_prefix: str, consumer_name: str) -> str:
+    return f"{topic_prefix}dlq.{consumer_name}"
+
+
+class PoisonMessage(Exception):
+    """A message that no retry can fix (not an envelope, unknown type, invalid payload)."""
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    name: str
+    topic_prefix: str = ""
+    max_attempts: int = 5
+    backoff_initial_seconds: float = 0.2
+    backoff_max_seconds: float = 10.0
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        *,
+        settings: ConsumerSettings,
+        pool: asyncpg.Pool,
+        consumer: AIOKafkaConsumer,
+        dead_letter_producer: AIOKafkaProducer,
+        catalog: EventCatalog,
+        handlers: Mapping[str, Handler],
+    ) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._consumer = consumer
+        self._producer = dead_letter_producer
+        self._catalog = catalog
+        self._handlers = dict(handlers)
+        self._processed = meter.create_counter("consumer.processed", unit="{event}")
+        self._dead_lettered = meter.create_counter("consumer.dead_lettered", unit="{event}")
+        self._lag: dict[TopicPartition, int] = {}
+        meter.create_observable_gauge(
+            "consumer.lag",
+            callbacks=[lambda _o: [metrics.Observation(sum(self._lag.values()))]],
+            unit="{message}",
+            description="Messages behind the high watermark, summed over assigned partitions",
+        )
+
+    @property
+    def handled_types(self) -> list[str]:
+        return sorted(self._handlers)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
+            for partition, records in batches.items():
+                for record in records:
+                    await self.process(record)
+                await self._consumer.commit({partition: records[-1].offset + 1})
+                highwater = self._consumer.highwater(partition)
+                if highwater is not None:
+                    self._lag[partition] = max(highwater - (records[-1].offset + 1), 0)
+
+    async def process(self, record: ConsumerRecord) -> None:
+        headers = kafka_headers_to_dict(record.headers)
+        with tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=context_from_headers(headers),  # type: ignore[arg-type]
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.kafka.message.offset": record.offset,
+                "messaging.consumer.group.name": self._settings.name,
+            },
+        ) as span:
+            try:
+                envelope, event = self._decode(record)
+            except PoisonMessage as exc:
+                await self._dead_letter(record, exc, attempts=1)
+                return
+            span.set_attribute("messaging.message.id", envelope.id)
+            handler = self._handlers.get(envelope.base_type)
+            if handler is None:
+                return  # an event this consumer does not act on
+            await self._process_with_retries(record, envelope, event, handler)
+
+    def _decode(self, record: ConsumerRecord) -> tuple[EventEnvelope, DomainEvent]:
+        try:
+            envelope = EventEnvelope.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a CloudEvents envelope: {exc}") from exc
+        if envelope.base_type not in self._handlers:
+            return envelope, None  # type: ignore[return-value]
+        try:
+            return envelope, self._catalog.parse(envelope)
+        except UnknownEventType as exc:
+            raise PoisonMessage(f"unknown event type {exc}") from exc
+        except ValidationError as exc:
+            raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from exc
+
+    async def _process_with_retries(
+        self, record: ConsumerRecord, envelope: EventEnvelope, event: DomainEvent, handler: Handler
+    ) -> None:
+        delay = self._settings.backoff_initial_seconds
+        for attempt in range(1, self._settings.max_attempts + 1):
+            try:
+                await self._apply_once(envelope, event, handler)
+                self._processed.add(1, {"event_type": envelope.base_type})
+                return
+            except Exception as exc:
+                if attempt == self._settings.max_attempts:
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return
+                log.warning(
+                    "handling %s (%s) failed on attempt %d: %s",
+                    envelope.id, envelope.type, attempt, exc,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.backoff_max_seconds)
+
+    async def _apply_once(
+        self, envelope: EventEnvelope, event: DomainEvent, handler: Handler
+    ) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            claimed = await connection.fetchval(
+                _CLAIM_INBOX, self._settings.name, envelope.id, envelope.type
+            )
+            if claimed is None:
+                log.info("skipping %s: already processed by %s", envelope.id, self._settings.name)
+                return
+            await handler(connection, event, envelope)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+        topic = dead_letter_topic(self._settings.topic_prefix, self._settings.name)
+        error_text = "".join(traceback.format_exception_only(type(error), error)).strip()
+        headers = list(record.headers or ()) + [
+            ("dlq.original.topic", record.topic.encode()),
+            ("dlq.original.partition", str(record.partition).encode()),
+            ("dlq.original.offset", str(record.offset).encode()),
+            ("dlq.consumer", self._settings.name.encode()),
+            ("dlq.attempts", str(attempts).encode()),
+            ("dlq.error", error_text[:4000].encode("utf-8", "replace")),
+        ]
+        await self._producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+        self._dead_lettered.add(1)
+        log.error(
+            "dead-lettered %s/%d@%d after %d attempts: %s",
+            record.topic, record.partition, record.offset, attempts, error_text,
+        )

@@ -1,0 +1,66 @@
+"""Writing events to the transactional outbox, in the caller's transaction.
+
+A handler changes its state and calls ``append_events`` on the same connection inside one
+transaction: either both commit or neither does. Only the relay sends them to Kafka.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zlib
+from collections.abc import Sequence
+
+import asyncpg
+
+from shared.events.envelope import DomainEvent, wrap
+from shared.telemetry import current_trace_headers
+
+OUTBOX_LANES = 16
+
+_INSERT = """
+INSERT INTO outbox (event_id, topic, message_key, lane, event_type, envelope)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::jsonb[])
+"""
+
+
+def lane_of(message_key: str) -> int:
+    """A stable lane per key (crc32, not ``hash()``, which differs between processes)."""
+    return zlib.crc32(message_key.encode("utf-8")) % OUTBOX_LANES
+
+
+async def append_events(
+    connection: asyncpg.Connection,
+    events: Sequence[DomainEvent],
+    *,
+    source: str,
+    topic_prefix: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> list[str]:
+    """Add events to the outbox; returns their event ids. Must run inside a transaction."""
+    if not events:
+        return []
+    if not connection.is_in_transaction():
+        raise RuntimeError("append_events must run in the transaction that changes the state")
+    trace_headers = current_trace_headers()
+    envelopes = [
+        wrap(
+            event,
+            source=source,
+            occurred_at=occurred_at,
+            traceparent=trace_headers.get("traceparent"),
+            tracestate=trace_headers.get("tracestate"),
+        )
+        for event in events
+    ]
+    keys = [envelope.subject for envelope in envelopes]
+    await connection.execute(
+        _INSERT,
+        [uuid.UUID(envelope.id) for envelope in envelopes],
+        [f"{topic_prefix}{event.topic}" for event in events],
+        keys,
+        [lane_of(key) for key in keys],
+        [envelope.type for envelope in envelopes],
+        [envelope.model_dump(mode="json", exclude_none=True) for envelope in envelopes],
+    )
+    return [envelope.id for envelope in envelopes]

@@ -1,0 +1,78 @@
+"""The FastAPI skeleton every service's API shares.
+
+The lifespan builds the clients (nothing connects at import); conventions are installed here
+once: problem+json errors, bearer-token auth, Idempotency-Key on POST, tracing, health checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from shared.auth import TokenVerifier, install_auth
+from shared.db.pool import create_pool
+from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
+from shared.http.problems import install_problem_handlers
+from shared.service.health import database_check, health_router, kafka_check, temporal_check
+from shared.settings import ServiceSettings
+
+OnStart = Callable[[FastAPI], Awaitable[None]]
+
+
+def token_verifier(settings: ServiceSettings) -> TokenVerifier:
+    return TokenVerifier(
+        public_key_pem=settings.jwt_public_key_pem(),
+        jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    check_temporal: bool = True,
+    on_start: OnStart | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool: asyncpg.Pool = await create_pool(
+            settings.database_url,
+            min_size=settings.database_pool_min_size,
+            max_size=settings.database_pool_max_size,
+        )
+        app.state.pool = pool
+        app.state.settings = settings
+        checks = {
+            "database": database_check(pool),
+            "kafka": kafka_check(settings.kafka_bootstrap_servers),
+        }
+        if check_temporal:
+            checks["temporal"] = temporal_check(settings.temporal_target, settings.temporal_namespace)
+        app.state.readiness_checks = checks
+        if on_start is not None:
+            await on_start(app)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    install_problem_handlers(app)
+    install_auth(app, token_verifier(settings))
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store_factory=lambda: PostgresIdempotencyStore(app.state.pool),
+    )
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

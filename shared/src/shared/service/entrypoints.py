@@ -1,0 +1,132 @@
+"""Process entrypoints shared by the services: ``api``, ``relay``, ``consumer``, ``migrate``.
+
+Each service's ``__main__`` picks the role from ``argv`` and passes its own settings and parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from shared.db.migrate import migrate
+from shared.db.pool import create_pool
+from shared.events import default_catalog
+from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
+from shared.messaging.kafka import create_consumer, create_producer
+from shared.messaging.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import setup_telemetry
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def stop_event_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def run_api(settings: ServiceSettings, app_factory: Callable[[ServiceSettings], FastAPI]) -> None:
+    configure_logging()
+    setup_telemetry(settings.service_name)
+    uvicorn.run(
+        app_factory(settings), host=settings.http_host, port=settings.http_port,
+        log_level="info", proxy_headers=True,
+    )
+
+
+def run_migrate(settings: ServiceSettings, migrations_dir: Path) -> None:
+    configure_logging()
+    applied = migrate(settings.database_url, migrations_dir)
+    log.info("%s: applied %d migrations %s", settings.service_name, len(applied), applied)
+
+
+async def _relay(settings: ServiceSettings) -> None:
+    stop = stop_event_on_signals()
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay")
+    await producer.start()
+    try:
+        relay = OutboxRelay(
+            pool=pool,
+            producer=producer,
+            listen_dsn=settings.database_url,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_seconds=settings.outbox_poll_interval_seconds,
+        )
+        log.info("%s relay started", settings.service_name)
+        await relay.run(stop)
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+def run_relay(settings: ServiceSettings) -> None:
+    configure_logging()
+    setup_telemetry(settings.service_name)
+    asyncio.run(_relay(settings))
+
+
+async def _consume(
+    settings: ServiceSettings, topics: Iterable[str], handlers: Mapping[str, Handler]
+) -> None:
+    stop = stop_event_on_signals()
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    physical_topics = [settings.topic(topic) for topic in topics]
+    kafka_consumer = create_consumer(
+        *physical_topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.consumer_group,
+    )
+    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq")
+    await producer.start()
+    await kafka_consumer.start()
+    try:
+        consumer = IdempotentConsumer(
+            settings=ConsumerSettings(
+                name=settings.service_name,
+                topic_prefix=settings.kafka_topic_prefix,
+                max_attempts=settings.consumer_max_attempts,
+                backoff_initial_seconds=settings.consumer_backoff_initial_seconds,
+                backoff_max_seconds=settings.consumer_backoff_max_seconds,
+            ),
+            pool=pool,
+            consumer=kafka_consumer,
+            dead_letter_producer=producer,
+            catalog=default_catalog(),
+            handlers=handlers,
+        )
+        log.info("%s consumer on %s handles %s", settings.service_name, physical_topics, consumer.handled_types)
+        await consumer.run(stop)
+    finally:
+        await kafka_consumer.stop()
+        await producer.stop()
+        await pool.close()
+
+
+def run_consumer(
+    settings: ServiceSettings, topics: Iterable[str], handlers: Mapping[str, Handler]
+) -> None:
+    configure_logging()
+    setup_telemetry(settings.service_name)
+    asyncio.run(_consume(settings, topics, handlers))
+
+
+def dispatch(argv: list[str], roles: Mapping[str, Callable[[], None]]) -> None:
+    """Run the role named in ``argv[1]`` (``python -m <service> <role>``)."""
+    if len(argv) != 2 or argv[1] not in roles:
+        raise SystemExit(f"usage: python -m <service> {{{','.join(roles)}}}")
+    roles[argv[1]]()

@@ -1,0 +1,77 @@
+"""``/healthz`` says the process is alive; ``/readyz`` that its dependencies answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+Check = Callable[[], Awaitable[None]]
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+def database_check(pool: asyncpg.Pool) -> Check:
+    async def check() -> None:
+        await pool.fetchval("SELECT 1")
+
+    return check
+
+
+def kafka_check(bootstrap_servers: str) -> Check:
+    async def check() -> None:
+        client = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2500)
+        try:
+            await client.start()
+            await client.list_topics()
+        finally:
+            await client.close()
+
+    return check
+
+
+def temporal_check(target: str, namespace: str) -> Check:
+    from temporalio.client import Client
+
+    connected: list[Client] = []  # one connection, made on the first probe and kept
+
+    async def check() -> None:
+        if not connected:
+            connected.append(await Client.connect(target, namespace=namespace))
+        await connected[0].service_client.check_health()
+
+    return check
+
+
+async def run_checks(checks: dict[str, Check]) -> dict[str, str]:
+    async def one(check: Check) -> str:
+        try:
+            await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+            return "ok"
+        except Exception as exc:
+            return f"failed: {type(exc).__name__}: {exc}"[:300]
+
+    results = await asyncio.gather(*(one(check) for check in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        results = await run_checks(request.app.state.readiness_checks)
+        ready = all(result == "ok" for result in results.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": results},
+            status_code=200 if ready else 503,
+        )
+
+    return router

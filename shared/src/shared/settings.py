@@ -1,0 +1,99 @@
+"""Settings common to every service, read from the environment with one prefix per service.
+
+Outside development and test the settings fail fast: a missing token key, a database URL
+without a password or with a well-known one, or a missing issuer/audience stops the process at
+start instead of running insecurely.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+WELL_KNOWN_PASSWORDS = frozenset({"", "postgres", "password", "changeme", "secret", "admin"})
+
+
+class InsecureSettingsError(ValueError):
+    """A value that is acceptable on a developer's machine but not in production."""
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; a service subclasses it and sets ``env_prefix`` (e.g. ``REGISTRY_``)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    environment: Environment = "production"
+
+    database_url: str
+    database_pool_min_size: int = 2
+    database_pool_max_size: int = 10
+
+    kafka_bootstrap_servers: str
+    kafka_topic_prefix: str = ""
+    kafka_client_id: str | None = None
+
+    temporal_target: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+
+    http_host: str = "0.0.0.0"  # noqa: S104 - containers listen on all interfaces
+    http_port: int = 8000
+
+    jwt_public_key: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = "ecom-local"
+    jwt_audience: str | None = "ecom-api"
+
+    outbox_poll_interval_seconds: float = 1.0
+    outbox_batch_size: int = 500
+    consumer_max_attempts: int = 5
+    consumer_backoff_initial_seconds: float = 0.2
+    consumer_backoff_max_seconds: float = 10.0
+
+    max_upload_bytes: int = 200 * 1024 * 1024
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.kafka_topic_prefix}{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        """The physical Kafka topic for a logical topic name (prefix lets tests isolate runs)."""
+        return f"{self.kafka_topic_prefix}{name}"
+
+    def jwt_public_key_pem(self) -> str | None:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.jwt_public_key_file:
+            return self.jwt_public_key_file.read_text(encoding="utf-8")
+        return None
+
+    @model_validator(mode="after")
+    def _refuse_insecure_outside_development(self) -> ServiceSettings:
+        if self.environment in ("development", "test"):
+            return self
+        problems: list[str] = []
+        password = urlsplit(self.database_url).password or ""
+        if password in WELL_KNOWN_PASSWORDS:
+            problems.append("database_url needs a password that is not empty or well known")
+        if not (self.jwt_public_key or self.jwt_public_key_file or self.jwt_jwks_url):
+            problems.append("one of jwt_public_key, jwt_public_key_file, jwt_jwks_url is required")
+        if not self.jwt_issuer or self.jwt_issuer == "ecom-local":
+            problems.append("jwt_issuer must name the production identity provider")
+        if not self.jwt_audience:
+            problems.append("jwt_audience is required")
+        if problems:
+            raise InsecureSettingsError(
+                f"insecure settings for environment={self.environment}: " + "; ".join(problems)
+            )
+        return self

@@ -1,0 +1,138 @@
+"""The transactional outbox and its relay against real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+
+import asyncpg
+import pytest
+
+from shared.events import EnterpriseRegistered
+from shared.messaging.kafka import create_producer
+from shared.messaging.outbox import append_events
+from shared.messaging.relay import OutboxRelay
+from tests.support.kafka import envelope_of, read_topic
+from tests.support.stack import Stack
+
+
+def registered(enterprise_id: str, sequence: int) -> EnterpriseRegistered:
+    return EnterpriseRegistered(
+        enterprise_id=enterprise_id,
+        credit_code="91310110666007217T",
+        name=f"企业 {sequence}",
+        region_code="520102",
+    )
+
+
+async def test_rolled_back_state_change_leaves_no_event(messaging_pool: asyncpg.Pool) -> None:
+    with pytest.raises(RuntimeError):
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(connection, [registered("e-1", 1)], source="/test")
+            raise RuntimeError("the state change failed")
+    assert await messaging_pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_append_outside_a_transaction_is_refused(messaging_pool: asyncpg.Pool) -> None:
+    async with messaging_pool.acquire() as connection:
+        with pytest.raises(RuntimeError, match="transaction"):
+            await append_events(connection, [registered("e-1", 1)], source="/test")
+
+
+async def test_relay_publishes_cloudevents_keyed_by_aggregate(
+    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, messaging_db: str
+) -> None:
+    prefix = f"{topic_prefix}relay1."
+    async with messaging_pool.acquire() as connection, connection.transaction():
+        ids = await append_events(
+            connection, [registered("ent-a", 1), registered("ent-a", 2)], source="/test", topic_prefix=prefix
+        )
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool=messaging_pool, producer=producer)
+        assert await relay.drain() == 2
+    finally:
+        await producer.stop()
+    records = await read_topic(stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=2)
+    assert [envelope_of(r)["id"] for r in records] == ids
+    first = envelope_of(records[0])
+    assert first["specversion"] == "1.0"
+    assert first["type"] == "registry.enterprise.registered.v1"
+    assert first["source"] == "/test"
+    assert first["subject"] == "ent-a"
+    assert first["data"]["name"] == "企业 1"
+    assert records[0].key == b"ent-a"
+    headers = dict(records[0].headers)
+    assert headers["ce_type"] == b"registry.enterprise.registered.v1"
+    assert "traceparent" in headers
+    unpublished = await messaging_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    assert unpublished == 0
+
+
+async def test_several_relays_keep_each_entitys_order(
+    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str
+) -> None:
+    prefix = f"{topic_prefix}relay2."
+    keys = [f"ent-{n}" for n in range(7)]
+    for batch in range(30):
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection,
+                [registered(key, batch * 10 + n) for n, key in enumerate(keys)],
+                source="/test",
+                topic_prefix=prefix,
+            )
+    producers = [create_producer(stack.kafka_bootstrap) for _ in range(3)]
+    for producer in producers:
+        await producer.start()
+    try:
+        relays = [OutboxRelay(pool=messaging_pool, producer=p, batch_size=25) for p in producers]
+        await asyncio.gather(*(relay.drain() for relay in relays))
+        await asyncio.gather(*(relay.drain() for relay in relays))
+    finally:
+        for producer in producers:
+            await producer.stop()
+    records = await read_topic(stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=210)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for record in records:
+        data = envelope_of(record)["data"]
+        by_key[data["enterprise_id"]].append(int(data["name"].split()[-1]))
+    assert sorted(by_key) == keys
+    for sequence in by_key.values():
+        assert sequence == sorted(sequence)
+        assert len(sequence) == len(set(sequence)) == 30
+
+
+async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+) -> None:
+    prefix = f"{topic_prefix}relay3."
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    stop = asyncio.Event()
+    relay = OutboxRelay(
+        pool=messaging_pool, producer=producer, listen_dsn=messaging_db, poll_interval_seconds=60
+    )
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.sleep(1.0)  # the relay is now idle, listening
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(connection, [registered("ent-w", 1)], source="/test", topic_prefix=prefix)
+        records = await read_topic(
+            stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=1, timeout_seconds=10
+        )
+        assert len(records) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await producer.stop()
+
+
+async def test_decimal_amounts_survive_exactly(messaging_pool: asyncpg.Pool) -> None:
+    from decimal import Decimal
+
+    value = await messaging_pool.fetchval("SELECT $1::jsonb", {"amount": Decimal("3000000.01")})
+    assert value == {"amount": "3000000.01"}
+    assert json.loads(json.dumps(value))["amount"] == "3000000.01"

@@ -1,0 +1,41 @@
+"""Reading what reached Kafka, for assertions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, expected: int, timeout_seconds: float = 30
+) -> list[ConsumerRecord]:
+    """Read from the start until ``expected`` records arrived or the time is up."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=500,  # the topic may be created while we wait
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_seconds
+        while len(records) < expected and loop.time() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for partition_records in batches.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def envelope_of(record: ConsumerRecord) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(record.value or b"{}")
+    return value
