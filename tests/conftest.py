@@ -20,6 +20,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
+def span_exporter() -> object:
+    """Spans of this test process, kept in memory (the global provider can be set only once)."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from shared.telemetry import setup_telemetry
+
+    exporter = InMemorySpanExporter()
+    setup_telemetry("tests", extra_span_processors=[SimpleSpanProcessor(exporter)])
+    return exporter
+
+
+@pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     with provide_stack() as provided:
         yield provided
@@ -44,7 +57,13 @@ def token_for(signing_keys: tuple[str, str]) -> Callable[..., str]:
 
     private_pem, _ = signing_keys
 
-    def mint(*, roles: list[str], region_code: str | None = None, subject: str = "tester", **extra: object) -> str:
+    def mint(
+        *,
+        roles: list[str],
+        region_code: str | None = None,
+        subject: str = "tester",
+        **extra: object,
+    ) -> str:
         return mint_token(
             private_key_pem=private_pem,
             subject=subject,

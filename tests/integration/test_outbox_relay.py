@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import asyncpg
 import pytest
+from opentelemetry import trace
 
 from shared.events import EnterpriseRegistered
 from shared.messaging.kafka import create_producer
@@ -41,17 +42,26 @@ async def test_append_outside_a_transaction_is_refused(messaging_pool: asyncpg.P
 
 
 async def test_relay_publishes_cloudevents_keyed_by_aggregate(
-    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, messaging_db: str
+    messaging_pool: asyncpg.Pool,
+    stack: Stack,
+    topic_prefix: str,
+    messaging_db: str,
+    span_exporter: object,
 ) -> None:
     prefix = f"{topic_prefix}relay1."
-    async with messaging_pool.acquire() as connection, connection.transaction():
-        ids = await append_events(
-            connection, [registered("ent-a", 1), registered("ent-a", 2)], source="/test", topic_prefix=prefix
-        )
+    with trace.get_tracer("test").start_as_current_span("POST /v1/enterprises") as request_span:
+        trace_id = format(request_span.get_span_context().trace_id, "032x")
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            ids = await append_events(
+                connection,
+                [registered("ent-a", 1), registered("ent-a", 2)],
+                source="/test",
+                topic_prefix=prefix,
+            )
     producer = create_producer(stack.kafka_bootstrap)
     await producer.start()
     try:
-        relay = OutboxRelay(pool=messaging_pool, producer=producer)
+        relay = OutboxRelay(pool=messaging_pool, producer=producer, dsn=messaging_db)
         assert await relay.drain() == 2
     finally:
         await producer.stop()
@@ -66,13 +76,17 @@ async def test_relay_publishes_cloudevents_keyed_by_aggregate(
     assert records[0].key == b"ent-a"
     headers = dict(records[0].headers)
     assert headers["ce_type"] == b"registry.enterprise.registered.v1"
-    assert "traceparent" in headers
-    unpublished = await messaging_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    # The publish span is a child in the request's trace, and its id travels in the header.
+    assert headers["traceparent"].decode().split("-")[1] == trace_id
+    assert first["traceparent"].split("-")[1] == trace_id
+    unpublished = await messaging_pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    )
     assert unpublished == 0
 
 
-async def test_several_relays_keep_each_entitys_order(
-    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str
+async def test_several_relays_share_lanes_and_keep_each_entitys_order(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
 ) -> None:
     prefix = f"{topic_prefix}relay2."
     keys = [f"ent-{n}" for n in range(7)]
@@ -88,9 +102,20 @@ async def test_several_relays_keep_each_entitys_order(
     for producer in producers:
         await producer.start()
     try:
-        relays = [OutboxRelay(pool=messaging_pool, producer=p, batch_size=25) for p in producers]
-        await asyncio.gather(*(relay.drain() for relay in relays))
-        await asyncio.gather(*(relay.drain() for relay in relays))
+        relays = [
+            OutboxRelay(
+                pool=messaging_pool, producer=p, dsn=messaging_db, batch_size=25, max_lanes=6
+            )
+            for p in producers
+        ]
+        for relay in relays:
+            await relay.open()
+            await relay.take_free_lanes()
+        owned = [relay.lanes for relay in relays]
+        assert sorted(lane for lanes in owned for lane in lanes) == list(range(16))
+        await asyncio.gather(*(relay.publish_available() for relay in relays))
+        for relay in relays:
+            await relay.close()
     finally:
         for producer in producers:
             await producer.stop()
@@ -113,13 +138,15 @@ async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
     await producer.start()
     stop = asyncio.Event()
     relay = OutboxRelay(
-        pool=messaging_pool, producer=producer, listen_dsn=messaging_db, poll_interval_seconds=60
+        pool=messaging_pool, producer=producer, dsn=messaging_db, poll_interval_seconds=60
     )
     task = asyncio.create_task(relay.run(stop))
     try:
         await asyncio.sleep(1.0)  # the relay is now idle, listening
         async with messaging_pool.acquire() as connection, connection.transaction():
-            await append_events(connection, [registered("ent-w", 1)], source="/test", topic_prefix=prefix)
+            await append_events(
+                connection, [registered("ent-w", 1)], source="/test", topic_prefix=prefix
+            )
         records = await read_topic(
             stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=1, timeout_seconds=10
         )
@@ -136,3 +163,28 @@ async def test_decimal_amounts_survive_exactly(messaging_pool: asyncpg.Pool) -> 
     value = await messaging_pool.fetchval("SELECT $1::jsonb", {"amount": Decimal("3000000.01")})
     assert value == {"amount": "3000000.01"}
     assert json.loads(json.dumps(value))["amount"] == "3000000.01"
+
+
+async def test_a_standby_relay_takes_over_the_lanes_of_one_that_died(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+) -> None:
+    prefix = f"{topic_prefix}relay4."
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    active = OutboxRelay(pool=messaging_pool, producer=producer, dsn=messaging_db)
+    standby = OutboxRelay(pool=messaging_pool, producer=producer, dsn=messaging_db)
+    try:
+        await active.open()
+        await standby.open()
+        assert len(await active.take_free_lanes()) == 16
+        assert await standby.take_free_lanes() == []
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection, [registered("ent-s", 1)], source="/test", topic_prefix=prefix
+            )
+        assert await standby.publish_available() == 0
+        await active.close()  # its session ends, as when the pod dies
+        assert await standby.publish_available() == 1
+    finally:
+        await standby.close()
+        await producer.stop()

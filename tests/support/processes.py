@@ -50,7 +50,9 @@ class ServiceProcesses:
     def migrate(self) -> None:
         subprocess.run(
             [sys.executable, "-m", self.service, "migrate"],
-            env={**os.environ, **self.env}, check=True, capture_output=True,
+            env={**os.environ, **self.env},
+            check=True,
+            capture_output=True,
         )
 
 
@@ -70,8 +72,14 @@ def wait_ready(base_url: str, *, timeout_seconds: float = 60) -> None:
 
 
 def service_env(
-    prefix: str, *, database_url: str, kafka: str, temporal: str, topic_prefix: str,
-    port: int, public_key_pem: str,
+    prefix: str,
+    *,
+    database_url: str,
+    kafka: str,
+    temporal: str,
+    topic_prefix: str,
+    port: int,
+    public_key_pem: str,
 ) -> dict[str, str]:
     return {
         f"{prefix}ENVIRONMENT": "test",

@@ -42,7 +42,7 @@ class ServiceSettings(BaseSettings):
     temporal_target: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
 
-    http_host: str = "0.0.0.0"  # noqa: S104 - containers listen on all interfaces
+    http_host: str = "0.0.0.0"
     http_port: int = 8000
 
     jwt_public_key: str | None = None

@@ -2,9 +2,9 @@
 
 import sys
 
-from shared.service.entrypoints import dispatch, run_api, run_migrate, run_relay
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR
+from shared.service.entrypoints import dispatch, run_api, run_migrate, run_relay
 
 
 def main() -> None:

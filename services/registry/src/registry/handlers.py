@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from registry.db import repository
-from registry.domain.credit_code import InvalidCreditCode, normalise_credit_code, validate_credit_code
+from registry.domain.credit_code import (
+    InvalidCreditCode,
+    normalise_credit_code,
+    validate_credit_code,
+)
 from shared.events import EnterpriseRegistered
 from shared.messaging.outbox import append_events
 

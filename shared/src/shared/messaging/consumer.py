@@ -149,7 +149,10 @@ class IdempotentConsumer:
                     return
                 log.warning(
                     "handling %s (%s) failed on attempt %d: %s",
-                    envelope.id, envelope.type, attempt, exc,
+                    envelope.id,
+                    envelope.type,
+                    attempt,
+                    exc,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.backoff_max_seconds)
@@ -166,10 +169,13 @@ class IdempotentConsumer:
                 return
             await handler(connection, event, envelope)
 
-    async def _dead_letter(self, record: ConsumerRecord, error: BaseException, *, attempts: int) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, *, attempts: int
+    ) -> None:
         topic = dead_letter_topic(self._settings.topic_prefix, self._settings.name)
         error_text = "".join(traceback.format_exception_only(type(error), error)).strip()
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("dlq.original.topic", record.topic.encode()),
             ("dlq.original.partition", str(record.partition).encode()),
             ("dlq.original.offset", str(record.offset).encode()),
@@ -177,9 +183,15 @@ class IdempotentConsumer:
             ("dlq.attempts", str(attempts).encode()),
             ("dlq.error", error_text[:4000].encode("utf-8", "replace")),
         ]
-        await self._producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+        await self._producer.send_and_wait(
+            topic, value=record.value, key=record.key, headers=headers
+        )
         self._dead_lettered.add(1)
         log.error(
             "dead-lettered %s/%d@%d after %d attempts: %s",
-            record.topic, record.partition, record.offset, attempts, error_text,
+            record.topic,
+            record.partition,
+            record.offset,
+            attempts,
+            error_text,
         )

@@ -15,7 +15,11 @@ log = logging.getLogger(__name__)
 
 
 async def replay_dead_letters(
-    *, bootstrap_servers: str, dead_letter_topic: str, group_id: str, idle_timeout_seconds: float = 5.0
+    *,
+    bootstrap_servers: str,
+    dead_letter_topic: str,
+    group_id: str,
+    idle_timeout_seconds: float = 5.0,
 ) -> int:
     """Re-publish every dead letter not yet replayed by ``group_id``; returns how many."""
     consumer = AIOKafkaConsumer(
@@ -48,7 +52,9 @@ async def replay_dead_letters(
                         original.decode(), value=record.value, key=record.key, headers=kept
                     )
                     replayed += 1
-                await consumer.commit({TopicPartition(partition.topic, partition.partition): records[-1].offset + 1})
+                await consumer.commit(
+                    {TopicPartition(partition.topic, partition.partition): records[-1].offset + 1}
+                )
     finally:
         await consumer.stop()
         await producer.stop()
@@ -57,6 +63,8 @@ async def replay_dead_letters(
 def run(bootstrap_servers: str, dead_letter_topic: str, group_id: str) -> int:
     return asyncio.run(
         replay_dead_letters(
-            bootstrap_servers=bootstrap_servers, dead_letter_topic=dead_letter_topic, group_id=group_id
+            bootstrap_servers=bootstrap_servers,
+            dead_letter_topic=dead_letter_topic,
+            group_id=group_id,
         )
     )

@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> None:
     replay.add_argument("--topic-prefix", default="")
     args = parser.parse_args(argv)
     topic = dead_letter_topic(args.topic_prefix, args.consumer)
-    count = run(args.bootstrap_servers, topic, group_id=f"{args.topic_prefix}{args.consumer}-dlq-replay")
+    count = run(
+        args.bootstrap_servers, topic, group_id=f"{args.topic_prefix}{args.consumer}-dlq-replay"
+    )
     print(f"replayed {count} dead letters from {topic}")
 
 

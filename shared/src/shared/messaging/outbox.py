@@ -19,8 +19,9 @@ from shared.telemetry import current_trace_headers
 OUTBOX_LANES = 16
 
 _INSERT = """
-INSERT INTO outbox (event_id, topic, message_key, lane, event_type, envelope)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::jsonb[])
+INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, traceparent, tracestate)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::bytea[],
+                     $7::text[], $8::text[])
 """
 
 
@@ -61,6 +62,8 @@ async def append_events(
         keys,
         [lane_of(key) for key in keys],
         [envelope.type for envelope in envelopes],
-        [envelope.model_dump(mode="json", exclude_none=True) for envelope in envelopes],
+        [envelope.model_dump_json(exclude_none=True).encode("utf-8") for envelope in envelopes],
+        [trace_headers.get("traceparent")] * len(envelopes),
+        [trace_headers.get("tracestate")] * len(envelopes),
     )
     return [envelope.id for envelope in envelopes]

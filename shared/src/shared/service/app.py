@@ -55,7 +55,9 @@ def create_service_app(
             "kafka": kafka_check(settings.kafka_bootstrap_servers),
         }
         if check_temporal:
-            checks["temporal"] = temporal_check(settings.temporal_target, settings.temporal_namespace)
+            checks["temporal"] = temporal_check(
+                settings.temporal_target, settings.temporal_namespace
+            )
         app.state.readiness_checks = checks
         if on_start is not None:
             await on_start(app)

@@ -43,8 +43,11 @@ def run_api(settings: ServiceSettings, app_factory: Callable[[ServiceSettings], 
     configure_logging()
     setup_telemetry(settings.service_name)
     uvicorn.run(
-        app_factory(settings), host=settings.http_host, port=settings.http_port,
-        log_level="info", proxy_headers=True,
+        app_factory(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        proxy_headers=True,
     )
 
 
@@ -57,13 +60,15 @@ def run_migrate(settings: ServiceSettings, migrations_dir: Path) -> None:
 async def _relay(settings: ServiceSettings) -> None:
     stop = stop_event_on_signals()
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay")
+    producer = create_producer(
+        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
+    )
     await producer.start()
     try:
         relay = OutboxRelay(
             pool=pool,
             producer=producer,
-            listen_dsn=settings.database_url,
+            dsn=settings.database_url,
             batch_size=settings.outbox_batch_size,
             poll_interval_seconds=settings.outbox_poll_interval_seconds,
         )
@@ -91,7 +96,9 @@ async def _consume(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.consumer_group,
     )
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq")
+    producer = create_producer(
+        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq"
+    )
     await producer.start()
     await kafka_consumer.start()
     try:
@@ -109,7 +116,12 @@ async def _consume(
             catalog=default_catalog(),
             handlers=handlers,
         )
-        log.info("%s consumer on %s handles %s", settings.service_name, physical_topics, consumer.handled_types)
+        log.info(
+            "%s consumer on %s handles %s",
+            settings.service_name,
+            physical_topics,
+            consumer.handled_types,
+        )
         await consumer.run(stop)
     finally:
         await kafka_consumer.stop()

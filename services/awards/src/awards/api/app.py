@@ -2,8 +2,8 @@
 
 from fastapi import FastAPI
 
-from shared.service.app import create_service_app
 from awards.config import AwardsSettings
+from shared.service.app import create_service_app
 
 
 def create_app(settings: AwardsSettings | None = None) -> FastAPI:

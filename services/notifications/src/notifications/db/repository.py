@@ -24,7 +24,9 @@ class NewNotification:
     trace_id: str | None = None
 
 
-async def insert_notification(connection: asyncpg.Connection, notification: NewNotification) -> None:
+async def insert_notification(
+    connection: asyncpg.Connection, notification: NewNotification
+) -> None:
     await connection.execute(
         queries.INSERT_NOTIFICATION,
         uuid.uuid4(),
@@ -50,5 +52,7 @@ async def list_for_regions(
 ) -> list[asyncpg.Record]:
     created_at, last_id = after if after else (None, None)
     return list(
-        await connection.fetch(queries.LIST_FOR_REGIONS, regions, created_at, last_id, limit, subject_id)
+        await connection.fetch(
+            queries.LIST_FOR_REGIONS, regions, created_at, last_id, limit, subject_id
+        )
     )

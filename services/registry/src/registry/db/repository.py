@@ -25,18 +25,29 @@ async def insert_enterprise(
 ) -> asyncpg.Record:
     row = await connection.fetchrow(
         queries.INSERT_ENTERPRISE,
-        enterprise_id, credit_code, credit_code_override, name, region_code, kinds,
-        contact_phone, contact_email, created_by,
+        enterprise_id,
+        credit_code,
+        credit_code_override,
+        name,
+        region_code,
+        kinds,
+        contact_phone,
+        contact_email,
+        created_by,
     )
     assert row is not None
     return row
 
 
-async def enterprise_by_id(connection: asyncpg.Connection, enterprise_id: uuid.UUID) -> asyncpg.Record | None:
+async def enterprise_by_id(
+    connection: asyncpg.Connection, enterprise_id: uuid.UUID
+) -> asyncpg.Record | None:
     return await connection.fetchrow(queries.ENTERPRISE_BY_ID, enterprise_id)
 
 
-async def enterprise_by_credit_code(connection: asyncpg.Connection, credit_code: str) -> asyncpg.Record | None:
+async def enterprise_by_credit_code(
+    connection: asyncpg.Connection, credit_code: str
+) -> asyncpg.Record | None:
     return await connection.fetchrow(queries.ENTERPRISE_BY_CREDIT_CODE, credit_code)
 
 
@@ -52,5 +63,12 @@ async def record_change(
     new_values: dict[str, Any] | None,
 ) -> None:
     await connection.execute(
-        queries.INSERT_CHANGE, entity_type, entity_id, version, action, changed_by, old_values, new_values
+        queries.INSERT_CHANGE,
+        entity_type,
+        entity_id,
+        version,
+        action,
+        changed_by,
+        old_values,
+        new_values,
     )

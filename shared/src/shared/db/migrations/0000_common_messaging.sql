@@ -10,11 +10,14 @@ CREATE TABLE outbox (
     -- so per-key order holds even with several relay replicas.
     lane          smallint    NOT NULL,
     event_type    text        NOT NULL,
-    envelope      jsonb       NOT NULL,
+    -- The CloudEvents envelope as the exact JSON bytes to publish: serialised once, at write.
+    payload       bytea       NOT NULL,
+    traceparent   text,
+    tracestate    text,
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     published_at  timestamptz
 );
-CREATE INDEX outbox_unpublished ON outbox (lane, id) WHERE published_at IS NULL;
+CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
 CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL;
 
 CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -8,10 +8,10 @@ import uuid
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-
-from notifications.db.repository import list_for_regions
 from shared.auth import CurrentPrincipal
 from shared.http.pagination import Page, decode_cursor, encode_cursor
+
+from notifications.db.repository import list_for_regions
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
@@ -50,8 +50,11 @@ async def list_inbox(
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         rows = await list_for_regions(
-            connection, regions=addressed_regions(principal.region_code), after=after,
-            limit=limit + 1, subject_id=subject_id,
+            connection,
+            regions=addressed_regions(principal.region_code),
+            after=after,
+            limit=limit + 1,
+            subject_id=subject_id,
         )
     items = [NotificationPublic.model_validate(dict(row)) for row in rows[:limit]]
     next_cursor = None

@@ -7,14 +7,14 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Request, Response, status
+from shared.auth import CurrentPrincipal, Principal, may_act_on_region
+from shared.http.etag import etag_for
+from shared.http.problems import ProblemError, not_found
 
 from registry.api.schemas import EnterpriseCreate, EnterprisePublic
 from registry.db import repository
 from registry.domain.credit_code import InvalidCreditCode
 from registry.handlers import EnterpriseAlreadyRegistered, RegisterEnterprise, register_enterprise
-from shared.auth import CurrentPrincipal, Principal, may_act_on_region
-from shared.http.etag import etag_for
-from shared.http.problems import ProblemError, not_found
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -56,7 +56,11 @@ def to_public(row: asyncpg.Record, principal: Principal) -> EnterprisePublic:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EnterprisePublic)
 async def create_enterprise(
-    body: EnterpriseCreate, principal: CurrentPrincipal, pool: Pool, request: Request, response: Response
+    body: EnterpriseCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    request: Request,
+    response: Response,
 ) -> EnterprisePublic:
     if not may_act_on_region(principal, body.region_code, write=True):
         raise ProblemError(
@@ -75,7 +79,9 @@ async def create_enterprise(
     )
     try:
         row = await register_enterprise(
-            pool, command=command, actor=principal.subject,
+            pool,
+            command=command,
+            actor=principal.subject,
             topic_prefix=request.app.state.settings.kafka_topic_prefix,
         )
     except InvalidCreditCode as exc:
@@ -83,15 +89,22 @@ async def create_enterprise(
             status=422,
             title="Invalid unified social credit code",
             detail=str(exc),
-            extra={"errors": [{"field": "body.credit_code", "message": str(exc), "type": "credit_code"}]},
+            extra={
+                "errors": [
+                    {"field": "body.credit_code", "message": str(exc), "type": "credit_code"}
+                ]
+            },
         ) from exc
     except EnterpriseAlreadyRegistered as exc:
         raise ProblemError(
             status=409,
             title="Enterprise already registered",
             detail=f"credit code {command.credit_code} belongs to enterprise {exc.existing_id}",
-            extra={"existing_id": str(exc.existing_id), "existing_name": exc.existing_name,
-                   "existing_url": f"/v1/enterprises/{exc.existing_id}"},
+            extra={
+                "existing_id": str(exc.existing_id),
+                "existing_name": exc.existing_name,
+                "existing_url": f"/v1/enterprises/{exc.existing_id}",
+            },
         ) from exc
     response.headers["Location"] = f"/v1/enterprises/{row['id']}"
     response.headers["ETag"] = etag_for(row["version"])

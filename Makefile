@@ -1,0 +1,59 @@
+# The two commands that matter: `make up` (the whole stack, locally) and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV ?= uv
+STACK := deploy/local/stack.sh
+PYTEST := $(UV) run --frozen pytest
+
+.PHONY: help install up down status lint format test unit integration e2e bench asyncapi replay-dlq token
+
+help:
+	@echo "make up | down | status | test | lint | unit | integration | e2e | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.."
+
+install:
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
+	@$(UV) sync --frozen --quiet
+
+up: install
+	@$(STACK) up
+
+down:
+	@$(STACK) down
+
+status:
+	@$(STACK) status
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy shared/src services/registry/src services/submissions/src services/awards/src services/notifications/src
+
+format: install
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+# Lint, then every test against the real stack; stops what it started.
+test: lint
+	@deploy/local/with-stack.sh $(PYTEST) -q -p no:cacheprovider tests
+
+unit: install
+	$(PYTEST) -q tests/unit
+
+integration: install
+	@deploy/local/with-stack.sh $(PYTEST) -q tests/integration
+
+e2e: install
+	@deploy/local/with-stack.sh $(PYTEST) -q tests/e2e
+
+bench: install
+	@deploy/local/with-stack.sh $(UV) run --frozen python -m benchmarks
+
+asyncapi: install
+	$(UV) run --frozen python -m shared.events.asyncapi docs/asyncapi.yaml
+
+replay-dlq: install
+	@test -n "$(CONSUMER)" || (echo "usage: make replay-dlq CONSUMER=notifications" && exit 2)
+	@eval "$$($(STACK) env)"; $(UV) run --frozen ecom-dlq replay --bootstrap-servers "$$STACK_KAFKA_BOOTSTRAP_SERVERS" --consumer $(CONSUMER)
+
+token: install
+	@$(UV) run --frozen ecom-token mint --private-key .local/keys/jwt-private.pem --sub $${SUB:-dev} --role $${ROLE:-province_admin} $${REGION:+--region $$REGION}

@@ -1,0 +1,147 @@
+"""Outbox relay throughput against a bare aiokafka producer, and latency at 1,000 events/s.
+
+Baseline (issue "Foundation"): a bare aiokafka producer sending the same payloads to the same
+broker with the same settings (acks=all, idempotent). Goal: relay/bare >= 0.5.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from benchmarks.common import drop_database, fresh_database, kafka_bootstrap, percentile
+from shared.db.pool import create_pool
+from shared.events import EnterpriseRegistered
+from shared.messaging.kafka import create_producer
+from shared.messaging.outbox import append_events
+from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
+
+EVENTS = 50_000
+STEADY_RATE = 1_000  # events/s
+STEADY_SECONDS = 10
+
+
+def sample_event(n: int) -> EnterpriseRegistered:
+    return EnterpriseRegistered(
+        enterprise_id=str(uuid.uuid4()),
+        credit_code="91310110666007217T",
+        name=f"贵州某某电子商务有限公司 {n}",
+        region_code="520102",
+        kinds=["platform", "service"],
+    )
+
+
+async def fill_outbox(pool: asyncpg.Pool, count: int, topic_prefix: str) -> None:
+    for start in range(0, count, 1000):
+        async with pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection,
+                [sample_event(n) for n in range(start, min(start + 1000, count))],
+                source="/bench",
+                topic_prefix=topic_prefix,
+            )
+
+
+async def bare_producer_rate(payloads: list[tuple[str, bytes, bytes, bytes]]) -> float:
+    """The same messages (key, value and the two CloudEvents headers) from a bare producer."""
+    producer = create_producer(kafka_bootstrap())
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        futures = [
+            await producer.send(
+                topic,
+                value=value,
+                key=key,
+                headers=[("content-type", CONTENT_TYPE), ("ce_type", event_type)],
+            )
+            for topic, key, value, event_type in payloads
+        ]
+        await asyncio.gather(*futures)
+        return len(payloads) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def relay_rate(pool: asyncpg.Pool, dsn: str) -> float:
+    producer = create_producer(kafka_bootstrap())
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool=pool, producer=producer, dsn=dsn, batch_size=1000)
+        await relay.open()
+        started = time.perf_counter()
+        sent = await relay.publish_available()
+        return sent / (time.perf_counter() - started)
+    finally:
+        await relay.close()
+        await producer.stop()
+
+
+async def steady_latency(pool: asyncpg.Pool, dsn: str, topic_prefix: str) -> list[float]:
+    producer = create_producer(kafka_bootstrap())
+    await producer.start()
+    stop = asyncio.Event()
+    relay = OutboxRelay(pool=pool, producer=producer, dsn=dsn, poll_interval_seconds=1.0)
+    relay_task = asyncio.create_task(relay.run(stop))
+    await pool.execute("TRUNCATE outbox")
+    per_tick = 10
+    ticks = STEADY_RATE * STEADY_SECONDS // per_tick
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for tick in range(ticks):
+        async with pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection,
+                [sample_event(tick * per_tick + n) for n in range(per_tick)],
+                source="/bench",
+                topic_prefix=topic_prefix,
+            )
+        await asyncio.sleep(max(0.0, started + (tick + 1) * per_tick / STEADY_RATE - loop.time()))
+    while await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+        await asyncio.sleep(0.1)
+    stop.set()
+    await relay_task
+    await producer.stop()
+    rows = await pool.fetch(
+        "SELECT extract(epoch FROM published_at - created_at) * 1000 AS ms FROM outbox"
+    )
+    return [float(row["ms"]) for row in rows]
+
+
+async def main() -> None:
+    dsn = await fresh_database("outbox", Path(tempfile.mkdtemp()))
+    topic_prefix = f"bench{uuid.uuid4().hex[:6]}."
+    pool = await create_pool(dsn, min_size=2, max_size=4)
+    try:
+        await fill_outbox(pool, EVENTS, topic_prefix)
+        payloads = [
+            (
+                row["topic"].replace(topic_prefix, f"{topic_prefix}bare."),
+                row["message_key"].encode(),
+                row["payload"],
+                row["event_type"].encode(),
+            )
+            for row in await pool.fetch(
+                "SELECT topic, message_key, payload, event_type FROM outbox ORDER BY id"
+            )
+        ]
+        bare = await bare_producer_rate(payloads)
+        relayed = await relay_rate(pool, dsn)
+        latencies = await steady_latency(pool, dsn, topic_prefix)
+    finally:
+        await pool.close()
+        await drop_database(dsn)
+    print(f"outbox relay: {EVENTS} events")
+    print(f"  bare aiokafka producer : {bare:10.0f} events/s (baseline)")
+    print(f"  outbox relay           : {relayed:10.0f} events/s")
+    print(f"  ratio relay/bare       : {relayed / bare:10.2f}  (goal >= 0.5)")
+    print(
+        f"  commit-to-publish at {STEADY_RATE}/s over {STEADY_SECONDS}s: "
+        f"p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms "
+        f"({len(latencies)} events)"
+    )

@@ -1,0 +1,222 @@
+"""The idempotent consumer, retries, the dead-letter topic and its replay, on real Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from shared.events import EnterpriseRegistered, EventEnvelope, default_catalog, wrap
+from shared.events.envelope import DomainEvent
+from shared.messaging.consumer import ConsumerSettings, IdempotentConsumer, dead_letter_topic
+from shared.messaging.dlq import replay_dead_letters
+from shared.messaging.kafka import create_consumer, create_producer
+from tests.support.kafka import read_topic
+from tests.support.stack import Stack
+
+TOPIC = "registry.enterprise"
+
+
+def envelope_bytes(enterprise_id: str) -> tuple[str, bytes]:
+    envelope = wrap(
+        EnterpriseRegistered(
+            enterprise_id=enterprise_id,
+            credit_code="91310110666007217T",
+            name="测试企业",
+            region_code="520102",
+        ),
+        source="/test",
+    )
+    return envelope.id, envelope.model_dump_json().encode()
+
+
+@pytest.fixture
+async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def run_consumer_until(
+    *,
+    stack: Stack,
+    pool: asyncpg.Pool,
+    prefix: str,
+    name: str,
+    handler,
+    producer: AIOKafkaProducer,
+    done,
+    timeout: float = 30,
+    max_attempts: int = 3,
+) -> None:
+    kafka_consumer = create_consumer(
+        f"{prefix}{TOPIC}", bootstrap_servers=stack.kafka_bootstrap, group_id=f"{prefix}{name}"
+    )
+    await kafka_consumer.start()
+    consumer = IdempotentConsumer(
+        settings=ConsumerSettings(
+            name=name, topic_prefix=prefix, max_attempts=max_attempts, backoff_initial_seconds=0.01
+        ),
+        pool=pool,
+        consumer=kafka_consumer,
+        dead_letter_producer=producer,
+        catalog=default_catalog(),
+        handlers={EnterpriseRegistered.event_type: handler},
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await done() and loop.time() < deadline:
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await kafka_consumer.stop()
+
+
+async def test_a_redelivered_event_takes_effect_once(
+    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, producer: AIOKafkaProducer
+) -> None:
+    prefix = f"{topic_prefix}c1."
+    await messaging_pool.execute("CREATE TABLE effects (event_id text, enterprise_id text)")
+    event_id, value = envelope_bytes("ent-1")
+    for _ in range(3):  # the same event, delivered three times
+        await producer.send_and_wait(f"{prefix}{TOPIC}", value=value, key=b"ent-1")
+
+    async def handler(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        assert isinstance(event, EnterpriseRegistered)
+        await connection.execute(
+            "INSERT INTO effects VALUES ($1, $2)", envelope.id, event.enterprise_id
+        )
+
+    async def done() -> bool:
+        return await messaging_pool.fetchval(
+            "SELECT count(*) FROM inbox"
+        ) >= 1 and await asyncio.sleep(1.0, result=True)
+
+    await run_consumer_until(
+        stack=stack,
+        pool=messaging_pool,
+        prefix=prefix,
+        name="c1",
+        handler=handler,
+        producer=producer,
+        done=done,
+    )
+    assert await messaging_pool.fetch("SELECT * FROM effects") == [(event_id, "ent-1")]
+
+
+async def test_a_failing_event_is_dead_lettered_and_the_partition_moves_on(
+    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, producer: AIOKafkaProducer
+) -> None:
+    prefix = f"{topic_prefix}c2."
+    await messaging_pool.execute("CREATE TABLE effects (enterprise_id text)")
+    _, bad = envelope_bytes("ent-bad")
+    _, good = envelope_bytes("ent-good")
+    # Both keys on one partition, so "moves on" is observable.
+    await producer.send_and_wait(f"{prefix}{TOPIC}", value=bad, key=b"same", partition=0)
+    await producer.send_and_wait(
+        f"{prefix}{TOPIC}", value=b"not json at all", key=b"same", partition=0
+    )
+    await producer.send_and_wait(f"{prefix}{TOPIC}", value=good, key=b"same", partition=0)
+    attempts: list[str] = []
+
+    async def handler(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        assert isinstance(event, EnterpriseRegistered)
+        attempts.append(event.enterprise_id)
+        await connection.execute("INSERT INTO effects VALUES ($1)", event.enterprise_id)
+        if event.enterprise_id == "ent-bad":
+            raise ValueError("the finance system rejected the enterprise")
+
+    async def done() -> bool:
+        return bool(await messaging_pool.fetchval("SELECT count(*) FROM effects"))
+
+    await run_consumer_until(
+        stack=stack,
+        pool=messaging_pool,
+        prefix=prefix,
+        name="c2",
+        handler=handler,
+        producer=producer,
+        done=done,
+    )
+    assert attempts.count("ent-bad") == 3
+    # The failed attempts rolled back their effect and their inbox row.
+    assert [r["enterprise_id"] for r in await messaging_pool.fetch("SELECT * FROM effects")] == [
+        "ent-good"
+    ]
+    dead = await read_topic(stack.kafka_bootstrap, dead_letter_topic(prefix, "c2"), expected=2)
+    assert len(dead) == 2
+    headers = [dict(record.headers) for record in dead]
+    assert b"the finance system rejected the enterprise" in headers[0]["dlq.error"]
+    assert headers[0]["dlq.attempts"] == b"3"
+    assert headers[0]["dlq.original.topic"] == f"{prefix}{TOPIC}".encode()
+    assert b"not a CloudEvents envelope" in headers[1]["dlq.error"]
+    assert headers[1]["dlq.attempts"] == b"1"
+
+    # Replay: the dead letters go back to their topic; a fixed handler then processes them.
+    replayed = await replay_dead_letters(
+        bootstrap_servers=stack.kafka_bootstrap,
+        dead_letter_topic=dead_letter_topic(prefix, "c2"),
+        group_id=f"{prefix}c2-replay",
+        idle_timeout_seconds=2,
+    )
+    assert replayed == 2
+    again = await read_topic(stack.kafka_bootstrap, f"{prefix}{TOPIC}", expected=5)
+    assert len(again) == 5
+    replays = [r for r in again if r.key == b"same" and r.partition != 0 or r.offset >= 3]
+    assert len(replays) == 2
+    assert all(not key.startswith("dlq.") for record in replays for key, _ in record.headers)
+    assert sorted(record.value[:1] for record in replays) == [b"n", b"{"]
+
+
+async def test_processing_survives_a_consumer_restart_without_duplicates(
+    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, producer: AIOKafkaProducer
+) -> None:
+    """Offsets are committed after the transaction; a restarted consumer re-reads nothing twice."""
+    prefix = f"{topic_prefix}c3."
+    await messaging_pool.execute("CREATE TABLE effects (enterprise_id text)")
+    ids = [f"ent-{uuid.uuid4().hex[:6]}" for _ in range(20)]
+    for enterprise_id in ids:
+        await producer.send(
+            f"{prefix}{TOPIC}", value=envelope_bytes(enterprise_id)[1], key=enterprise_id.encode()
+        )
+    await producer.flush()
+
+    async def handler(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        assert isinstance(event, EnterpriseRegistered)
+        await connection.execute("INSERT INTO effects VALUES ($1)", event.enterprise_id)
+
+    async def ten() -> bool:
+        return await messaging_pool.fetchval("SELECT count(*) FROM effects") >= 10
+
+    async def all_of_them() -> bool:
+        count = await messaging_pool.fetchval("SELECT count(*) FROM effects")
+        return count >= 20 and await asyncio.sleep(1.0, result=True)
+
+    for done in (ten, all_of_them):
+        await run_consumer_until(
+            stack=stack,
+            pool=messaging_pool,
+            prefix=prefix,
+            name="c3",
+            handler=handler,
+            producer=producer,
+            done=done,
+        )
+    rows = [r["enterprise_id"] for r in await messaging_pool.fetch("SELECT * FROM effects")]
+    assert sorted(rows) == sorted(ids)
