@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -176,7 +175,7 @@ async def test_a_failing_event_is_dead_lettered_and_the_partition_moves_on(
     assert replayed == 2
     again = await read_topic(stack.kafka_bootstrap, f"{prefix}{TOPIC}", expected=5)
     assert len(again) == 5
-    replays = [r for r in again if r.key == b"same" and r.partition != 0 or r.offset >= 3]
+    replays = [r for r in again if (r.key == b"same" and r.partition != 0) or r.offset >= 3]
     assert len(replays) == 2
     assert all(not key.startswith("dlq.") for record in replays for key, _ in record.headers)
     assert sorted(record.value[:1] for record in replays) == [b"n", b"{"]
