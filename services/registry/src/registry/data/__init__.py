@@ -1,0 +1,1 @@
+"""Data shipped with the registry service (read explicitly, never at import)."""

@@ -1,0 +1,174 @@
+"""A development programme as data: identity, period and numeric targets.
+
+One YAML file per programme (``shared/programmes/``) validates into :class:`Programme`. The
+sections that later work fills (categories, application rounds, rewards, reporting windows,
+evaluation, revocation) live in :mod:`shared.programmes.sections`. Every model forbids unknown
+fields, so a typo in a file is an error, never a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from shared.programmes.common import (
+    Comparison,
+    Frozen,
+    Metric,
+    Qualifier,
+    RegionCode,
+    Slug,
+    SourceRef,
+    Unit,
+)
+from shared.programmes.sections import (
+    ApplicationRounds,
+    DemonstrationCategory,
+    Evaluation,
+    ReportingWindow,
+    Revocation,
+    Reward,
+)
+
+
+class Scope(StrEnum):
+    """Whom a target binds: the jurisdiction as a whole, or each city/prefecture or county."""
+
+    total = "total"
+    per_city = "per_city"
+    per_county = "per_county"
+
+
+class Target(Frozen):
+    """One numeric target of a programme, as the document states it."""
+
+    id: Slug
+    name: str = Field(min_length=1, description="Chinese wording of the indicator")
+    metric: Metric
+    comparison: Comparison
+    value: Decimal = Field(ge=0)
+    value_max: Decimal | None = Field(
+        default=None, description="upper end when the document gives a range (每年3-5场)"
+    )
+    unit: Unit
+    by: dt.date | None = Field(
+        default=None, description="deadline; None when the document gives none (the period applies)"
+    )
+    per_year: bool = Field(
+        default=False, description="the value applies to every year (年均, 每年)"
+    )
+    scope: Scope = Scope.total
+    qualifier: Qualifier | None = None
+    aspirational: bool = Field(default=False, description="worded as an effort (力争, 争取)")
+    note: str | None = None
+    source_ref: SourceRef
+    see_also: tuple[SourceRef, ...] = ()
+
+    @model_validator(mode="after")
+    def _value_fits_unit(self) -> Self:
+        for bound in (self.value, self.value_max):
+            if bound is None:
+                continue
+            exponent = bound.as_tuple().exponent
+            places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+            if self.unit is Unit.count and bound != bound.to_integral_value():
+                raise ValueError(f"a count must be a whole number, got {bound}")
+            if self.unit is Unit.cny and places > 2:
+                raise ValueError(f"a CNY amount has at most 2 decimal places (fen), got {bound}")
+        if self.value_max is not None and self.value_max < self.value:
+            raise ValueError("value_max must not be below value")
+        return self
+
+    def is_met_by(self, actual: Decimal) -> bool:
+        """Whether an achieved figure meets the target's lower bound."""
+        return self.comparison.holds(actual, self.value)
+
+
+class Period(Frozen):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            raise ValueError("period end precedes its start")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class SourceDocument(Frozen):
+    file: str = Field(min_length=1, description="seed file name")
+    title: str = Field(min_length=1)
+    sections: tuple[str, ...] = Field(min_length=1, description="sections the data comes from")
+
+
+class Programme(Frozen):
+    """A jurisdiction's e-commerce development programme (DOMAIN.md, "Programmes")."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    jurisdiction: RegionCode
+    issuer: str | None = Field(default=None, description="None when the document names none")
+    document_number: str | None = None
+    issued_on: dt.date | None = None
+    source: SourceDocument
+    period: Period
+    targets: tuple[Target, ...] = Field(min_length=1)
+    demonstration_categories: tuple[DemonstrationCategory, ...] = ()
+    application_rounds: ApplicationRounds | None = None
+    rewards: tuple[Reward, ...] = ()
+    reporting_windows: tuple[ReportingWindow, ...] = ()
+    evaluation: Evaluation | None = None
+    revocation: Revocation | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        _unique("targets", [target.id for target in self.targets])
+        _unique("demonstration_categories", [c.id for c in self.demonstration_categories])
+        _unique("rewards", [reward.id for reward in self.rewards])
+        _unique("reporting_windows", [window.id for window in self.reporting_windows])
+        for target in self.targets:
+            if target.by is not None and target.by > self.period.end:
+                raise ValueError(f"target {target.id!r} is due after the programme period ends")
+        known = {category.id for category in self.demonstration_categories}
+        referenced: list[tuple[str, str]] = []
+        for reward in self.rewards:
+            referenced += [(f"reward {reward.id!r}", c) for c in reward.category_ids()]
+        for window in self.reporting_windows:
+            referenced += [(f"reporting window {window.id!r}", c) for c in window.reporters]
+        if self.application_rounds is not None:
+            referenced += [("application_rounds", c) for c in self.application_rounds.categories]
+        if self.evaluation is not None:
+            referenced += [("evaluation", c) for c in self.evaluation.category_ids()]
+        if self.revocation is not None:
+            referenced += [("revocation", c) for c in self.revocation.categories]
+        for where, category in referenced:
+            if category not in known:
+                raise ValueError(f"{where} names unknown demonstration category {category!r}")
+        return self
+
+    def target(self, target_id: str) -> Target:
+        for target in self.targets:
+            if target.id == target_id:
+                return target
+        raise KeyError(target_id)
+
+    def category(self, category_id: str) -> DemonstrationCategory:
+        for category in self.demonstration_categories:
+            if category.id == category_id:
+                return category
+        raise KeyError(category_id)
+
+
+def _unique(field: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{field}: id {item!r} appears more than once")
+        seen.add(item)

@@ -1,0 +1,232 @@
+"""Programme sections beyond the targets: categories, rounds, rewards, reporting, evaluation.
+
+Each is typed, so the workflow services read fields rather than dictionaries. Where a document
+leaves a rule open (the Guizhou indicator systems, annexes 3-5, are not published with it), the
+section holds what the document does say and an empty, typed list for the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from shared.programmes.common import Comparison, Frozen, Money, Qualifier, Slug, SourceRef, Unit
+
+CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+class DemonstrationCategory(Frozen):
+    """A kind of demonstration project (示范项目) and the title it earns.
+
+    Source: 004_9c19d9a85d8c1f73.txt 三(二)2(1) (the four categories), 四(二)1 (the titles).
+    """
+
+    id: Slug
+    name: str = Field(min_length=1, description="category as named in the application rules")
+    title: str = Field(min_length=1, description="the title granted on designation (称号)")
+    application_annexes: tuple[str, ...] = ()
+    source_ref: SourceRef
+
+
+class ReviewStep(StrEnum):
+    """Steps an application goes through (004 三(二)2)."""
+
+    city_recommendation = "city_recommendation"  # 市州商务主管部门汇总审核推荐
+    document_review = "document_review"  # 资料审核
+    site_visit = "site_visit"  # 实地考察
+    expert_evaluation = "expert_evaluation"  # 组织评审
+
+
+class ApplicationRounds(Frozen):
+    """How often applications open and how they are reviewed."""
+
+    first_year: int = Field(ge=2000, le=2100)
+    rounds_per_year: int = Field(default=1, ge=1)
+    categories: tuple[str, ...] = Field(min_length=1)
+    submitted_by: str = Field(min_length=1)
+    submitted_to: str = Field(min_length=1)
+    review_steps: tuple[ReviewStep, ...] = Field(min_length=1)
+    source_ref: SourceRef
+
+
+class DesignationReward(Frozen):
+    """A one-time reward for being designated (or for a national/provincial designation)."""
+
+    kind: Literal["designation"]
+    id: Slug
+    name: str = Field(min_length=1)
+    designation: str = Field(min_length=1, description="the designation as the document names it")
+    category: str | None = Field(default=None, description="demonstration category id, if any")
+    max_amount: Money | None = Field(default=None, description="None: set by a yearly guide")
+    recipient: str | None = None
+    one_time: bool = True
+    note: str | None = None
+    source_ref: SourceRef
+
+    def category_ids(self) -> tuple[str, ...]:
+        return () if self.category is None else (self.category,)
+
+
+class SalesMilestoneReward(Frozen):
+    """A one-time reward when annual sales reach a threshold (004 四(二)3)."""
+
+    kind: Literal["sales_milestone"]
+    id: Slug
+    name: str = Field(min_length=1)
+    threshold: Money
+    comparison: Comparison = Comparison.at_least
+    max_amount: Money
+    one_time: bool = True
+    categories: tuple[str, ...] = Field(default=(), description="eligible categories; () if open")
+    note: str | None = None
+    source_ref: SourceRef
+
+    def category_ids(self) -> tuple[str, ...]:
+        return self.categories
+
+
+class TrafficSubsidy(Frozen):
+    """Up to ``amount_per_unit`` CNY per ``unit_amount`` CNY of online retail, capped.
+
+    Source: 004_9c19d9a85d8c1f73.txt 四(二)3 (5 CNY per 10,000 CNY, ≤ 1,000,000 per enterprise).
+    """
+
+    kind: Literal["traffic_subsidy"]
+    id: Slug
+    name: str = Field(min_length=1)
+    amount_per_unit: Money
+    unit_amount: Money = Field(gt=0)
+    basis: Literal["commodity_online_retail_sales"] = "commodity_online_retail_sales"
+    eligibility: Qualifier
+    cap_per_enterprise: Money
+    requires_statistics_listing: bool = Field(description="上规入统: in the statistics list")
+    excludes_cross_border: bool
+    note: str | None = None
+    source_ref: SourceRef
+
+    def category_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+class StatisticsListEntryReward(Frozen):
+    """A reward for an enterprise newly entering the 限额以上 list (000 二(一)1)."""
+
+    kind: Literal["statistics_list_entry"]
+    id: Slug
+    name: str = Field(min_length=1)
+    max_amount: Money | None = None
+    note: str | None = None
+    source_ref: SourceRef
+
+    def category_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+class TitleAward(Frozen):
+    """An honorary title for reaching a threshold, with no money attached (000 二(一)1)."""
+
+    kind: Literal["title"]
+    id: Slug
+    name: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    eligibility: Qualifier
+    note: str | None = None
+    source_ref: SourceRef
+
+    def category_ids(self) -> tuple[str, ...]:
+        return ()
+
+
+Reward = Annotated[
+    DesignationReward
+    | SalesMilestoneReward
+    | TrafficSubsidy
+    | StatisticsListEntryReward
+    | TitleAward,
+    Field(discriminator="kind"),
+]
+
+
+class ReportingWindow(Frozen):
+    """A yearly report due on a fixed day, in China Standard Time (004 三(三))."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    frequency: Literal["yearly"] = "yearly"
+    due_month: int = Field(ge=1, le=12)
+    due_day: int = Field(ge=1, le=31)
+    timezone: Literal["Asia/Shanghai"] = "Asia/Shanghai"
+    reporters: tuple[str, ...] = Field(min_length=1, description="demonstration category ids")
+    recipient: str = Field(min_length=1)
+    content: str | None = None
+    source_ref: SourceRef
+
+    def due_date(self, year: int) -> dt.date:
+        return dt.date(year, self.due_month, self.due_day)
+
+    def closes_at(self, year: int) -> dt.datetime:
+        """First instant that is late: 00:00 CST on the day after the due date (DOMAIN.md, Time).
+
+        China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
+        """
+        next_day = self.due_date(year) + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=CHINA_STANDARD_TIME)
+
+
+class IndicatorSystem(Frozen):
+    """The scoring annex a category is evaluated against, and whether we have its content."""
+
+    category: str
+    annex: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    available: bool = False
+    source_ref: SourceRef
+
+
+class EvaluationCriterion(Frozen):
+    """One scored or threshold indicator of an evaluation (filled per programme and category)."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    category: str
+    indicator: str = Field(min_length=1)
+    comparison: Comparison
+    value: Decimal = Field(ge=0)
+    unit: Unit
+    weight: Decimal | None = Field(default=None, ge=0)
+    source_ref: SourceRef | None = None
+
+
+class Evaluation(Frozen):
+    indicator_systems: tuple[IndicatorSystem, ...] = ()
+    criteria: tuple[EvaluationCriterion, ...] = ()
+
+    def category_ids(self) -> tuple[str, ...]:
+        systems = tuple(system.category for system in self.indicator_systems)
+        return systems + tuple(criterion.category for criterion in self.criteria)
+
+
+class RevocationCondition(Frozen):
+    """Revoked when ``indicator`` fails ``comparison value`` for ``consecutive_periods`` periods."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    indicator: str = Field(min_length=1)
+    comparison: Comparison
+    value: Decimal = Field(ge=0)
+    unit: Unit
+    consecutive_periods: int = Field(default=1, ge=1)
+    source_ref: SourceRef | None = None
+
+
+class Revocation(Frozen):
+    """Dynamic management: designations are withdrawn when operation falls below standard."""
+
+    rule: str = Field(min_length=1)
+    categories: tuple[str, ...] = Field(min_length=1)
+    conditions: tuple[RevocationCondition, ...] = ()
+    source_ref: SourceRef
