@@ -7,11 +7,12 @@ start instead of running insecurely.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -58,6 +59,12 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_max_seconds: float = 10.0
 
     max_upload_bytes: int = 200 * 1024 * 1024
+
+    # Programme definitions (one YAML per programme). Images put them in /app/programmes;
+    # the local stack runs from the repository root.
+    programmes_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("PROGRAMMES_DIR", "shared/programmes"))
+    )
 
     @property
     def is_production(self) -> bool:

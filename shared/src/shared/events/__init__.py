@@ -2,9 +2,9 @@
 
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
-from shared.events.registry import EnterpriseRegistered
+from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
 
-ALL_EVENTS: tuple[type[DomainEvent], ...] = (EnterpriseRegistered,)
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (*REGISTRY_EVENTS,)
 
 
 def default_catalog() -> EventCatalog:

@@ -67,7 +67,9 @@ def build_document(events: tuple[type[DomainEvent], ...] = ALL_EVENTS) -> dict[s
         channel_messages = {}
         for event_class in sorted(by_topic[topic], key=lambda c: c.cloudevents_type()):
             name = _message_name(event_class)
-            payload_schema = event_class.model_json_schema(ref_template="#/components/schemas/{model}")
+            payload_schema = event_class.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
             for definition_name, definition in payload_schema.pop("$defs", {}).items():
                 schemas[definition_name] = definition
             schemas[name] = payload_schema
@@ -81,7 +83,9 @@ def build_document(events: tuple[type[DomainEvent], ...] = ALL_EVENTS) -> dict[s
                 "payload": _envelope_schema(
                     f"#/components/schemas/{name}", event_class.cloudevents_type()
                 ),
-                "bindings": {"kafka": {"key": {"type": "string", "description": event_class.aggregate_field}}},
+                "bindings": {
+                    "kafka": {"key": {"type": "string", "description": event_class.aggregate_field}}
+                },
             }
             channel_messages[name] = {"$ref": f"#/components/messages/{name}"}
         channels[channel] = {

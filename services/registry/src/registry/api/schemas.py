@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-
-class EnterpriseKind(StrEnum):
-    """Kinds the documents name (004 二(一)1, 二(三)9; 000 §1)."""
-
-    platform = "platform"
-    service = "service"
-    activity_planning = "activity_planning"
-    producer = "producer"
-    cross_border = "cross_border"
-    retailer = "retailer"
-    logistics = "logistics"
-    mcn = "mcn"
-    other = "other"
+from registry.domain.vocabulary import EnterpriseKind
 
 
 class EnterpriseCreate(BaseModel):

@@ -1,4 +1,4 @@
--- Registry: regions (GB/T 2260), stores, parks and bases with resident enterprises, live
+-- Registry: regions (GB/T 2260), stores, parks and bases ("parks", by kind) with residents, live
 -- teams, brands, best-selling products, statistics-list years, demonstration status, imports.
 
 CREATE TABLE regions (
@@ -45,7 +45,7 @@ CREATE INDEX stores_owner_enterprise ON stores (owner_enterprise_id);
 CREATE INDEX stores_name_trgm ON stores USING gin (name gin_trgm_ops);
 CREATE INDEX stores_opened_on ON stores (opened_on);
 
-CREATE TABLE sites (
+CREATE TABLE parks (
     id                  uuid        PRIMARY KEY,
     kind                text        NOT NULL,
     name                text        NOT NULL,
@@ -61,13 +61,13 @@ CREATE TABLE sites (
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX sites_region ON sites (region_code);
-CREATE INDEX sites_name_trgm ON sites USING gin (name gin_trgm_ops);
+CREATE INDEX parks_region ON parks (region_code);
+CREATE INDEX parks_name_trgm ON parks USING gin (name gin_trgm_ops);
 
 -- 入驻电商企业名单 (004 附件7): who is resident in a park or base, and when.
-CREATE TABLE site_residents (
+CREATE TABLE park_residents (
     id             uuid        PRIMARY KEY,
-    site_id        uuid        NOT NULL REFERENCES sites (id),
+    park_id        uuid        NOT NULL REFERENCES parks (id),
     enterprise_id  uuid        NOT NULL REFERENCES enterprises (id),
     joined_on      date        NOT NULL,
     left_on        date,
@@ -76,7 +76,7 @@ CREATE TABLE site_residents (
     CHECK (left_on IS NULL OR left_on >= joined_on)
 );
 -- One open residence per enterprise and site at a time.
-CREATE UNIQUE INDEX site_residents_open ON site_residents (site_id, enterprise_id) WHERE left_on IS NULL;
+CREATE UNIQUE INDEX park_residents_open ON park_residents (park_id, enterprise_id) WHERE left_on IS NULL;
 
 CREATE TABLE live_teams (
     id              uuid        PRIMARY KEY,
