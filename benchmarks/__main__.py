@@ -3,9 +3,12 @@
 import asyncio
 import sys
 
-from benchmarks import outbox_relay
+from benchmarks import outbox_relay, registry_search
 
-BENCHMARKS = {"outbox_relay": outbox_relay.main}
+BENCHMARKS = {
+    "outbox_relay": outbox_relay.main,
+    "registry_search": registry_search.main,
+}
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from shared.service.entrypoints import dispatch, run_api, run_migrate, run_relay
 
 
 def main() -> None:
-    settings = AwardsSettings()  # type: ignore[call-arg]
+    settings = AwardsSettings()
 
     def api() -> None:
         from awards.api.app import create_app

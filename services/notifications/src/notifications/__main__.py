@@ -8,7 +8,7 @@ from shared.service.entrypoints import dispatch, run_api, run_consumer, run_migr
 
 
 def main() -> None:
-    settings = NotificationsSettings()  # type: ignore[call-arg]
+    settings = NotificationsSettings()
 
     def api() -> None:
         from notifications.api.app import create_app

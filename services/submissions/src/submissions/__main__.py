@@ -8,7 +8,7 @@ from submissions.db import MIGRATIONS_DIR
 
 
 def main() -> None:
-    settings = SubmissionsSettings()  # type: ignore[call-arg]
+    settings = SubmissionsSettings()
 
     def api() -> None:
         from submissions.api.app import create_app

@@ -8,7 +8,7 @@ from shared.service.app import create_service_app
 
 def create_app(settings: AwardsSettings | None = None) -> FastAPI:
     return create_service_app(
-        settings=settings or AwardsSettings(),  # type: ignore[call-arg]
+        settings=settings or AwardsSettings(),
         title="Awards",
         description="Demonstration applications, reviews, designations, rewards and yearly evaluation.",
         routers=[],

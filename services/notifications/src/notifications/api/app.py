@@ -9,7 +9,7 @@ from shared.service.app import create_service_app
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     return create_service_app(
-        settings=settings or NotificationsSettings(),  # type: ignore[call-arg]
+        settings=settings or NotificationsSettings(),
         title="Notifications",
         description="Deadline reminders, escalations and status notices; the in-app inbox.",
         routers=[inbox.router],

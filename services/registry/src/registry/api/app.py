@@ -2,15 +2,28 @@
 
 from fastapi import FastAPI
 
-from registry.api.routes import enterprises
+from registry.api.routes import enterprises, records, residents
 from registry.config import RegistrySettings
+from registry.data.regions import load_country_regions
+from registry.domain.regions import RegionTree
+from registry.entities.definitions import ALL_SPECS, ENTERPRISE
 from shared.service.app import create_service_app
 
 
+async def _on_start(app: FastAPI) -> None:
+    app.state.regions = RegionTree(load_country_regions())
+
+
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    routers = [enterprises.router, residents.router]
+    for spec in ALL_SPECS:
+        prepare = enterprises.prepare_enterprise if spec is ENTERPRISE else None
+        routers.append(records.records_router(spec, prepare_create=prepare))
     return create_service_app(
-        settings=settings or RegistrySettings(),  # type: ignore[call-arg]
+        settings=settings or RegistrySettings(),
         title="Registry",
-        description="Enterprises, stores, parks and bases, teams, brands and programme targets.",
-        routers=[enterprises.router],
+        description="Enterprises, stores, parks and bases, teams, brands and products, in the "
+        "GB/T 2260 region hierarchy; programme targets and progress.",
+        routers=routers,
+        on_start=_on_start,
     )

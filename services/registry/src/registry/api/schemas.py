@@ -1,33 +1,62 @@
-"""Request and response bodies of the registry API (``XCreate`` / ``XPublic``)."""
+"""Request and response bodies of the registry API (``XCreate`` / ``XUpdate`` / ``XPublic``).
+
+Updates are partial: only the fields sent change. Unknown fields are refused everywhere.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from registry.domain.vocabulary import EnterpriseKind
+from registry.domain.vocabulary import EnterpriseKind, ParkKind, Platform
+
+RegionCode = Field(pattern=r"^\d{6}$", description="GB/T 2260 division code")
+Name = Field(min_length=1, max_length=200)
+Phone = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
 
 
-class EnterpriseCreate(BaseModel):
+class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+
+class _Public(BaseModel):
+    id: uuid.UUID
+    status: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# Enterprises
+
+
+class EnterpriseCreate(_Body):
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
-    name: str = Field(min_length=1, max_length=200)
-    region_code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 division code")
+    name: str = Name
+    region_code: str = RegionCode
     kinds: list[EnterpriseKind] = Field(default_factory=list)
-    contact_phone: str | None = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
+    contact_phone: str | None = Phone
     contact_email: EmailStr | None = None
     legacy_code_reason: str | None = Field(
         default=None,
         max_length=500,
-        description="Only for a legacy code that fails the GB 32100 check: why it is accepted",
+        description="Only for a legacy code that fails the GB 32100 check: why it is accepted "
+        "(an audited override; province administrators only)",
     )
 
 
-class EnterprisePublic(BaseModel):
-    id: uuid.UUID
+class EnterpriseUpdate(_Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    kinds: list[EnterpriseKind] | None = None
+    contact_phone: str | None = Phone
+    contact_email: EmailStr | None = None
+
+
+class EnterprisePublic(_Public):
     credit_code: str
     credit_code_override: bool
     name: str
@@ -35,7 +64,180 @@ class EnterprisePublic(BaseModel):
     kinds: list[str]
     contact_phone: str | None
     contact_email: str | None
-    status: str
+
+
+class StatisticsListYear(_Body):
+    """限额以上 / 上规入统 in one year (000 §1; 004 四(二)3)."""
+
+    year: int = Field(ge=2000, le=2100)
+    in_list: bool
+
+
+# Stores
+
+
+class StoreCreate(_Body):
+    platform: Platform
+    platform_shop_id: str = Field(min_length=1, max_length=100)
+    name: str = Name
+    owner_enterprise_id: uuid.UUID | None = None
+    owner_individual: str | None = Field(default=None, max_length=100)
+    region_code: str = RegionCode
+    category: str | None = Field(default=None, max_length=100)
+    opened_on: dt.date | None = None
+
+
+class StoreUpdate(_Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    owner_enterprise_id: uuid.UUID | None = None
+    owner_individual: str | None = Field(default=None, max_length=100)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    category: str | None = Field(default=None, max_length=100)
+    opened_on: dt.date | None = None
+
+
+class StorePublic(_Public):
+    platform: str
+    platform_shop_id: str
+    name: str
+    owner_enterprise_id: uuid.UUID | None
+    owner_individual: str | None
+    region_code: str
+    category: str | None
+    opened_on: dt.date | None
+    closed_on: dt.date | None
+
+
+# Parks and bases
+
+
+class ParkCreate(_Body):
+    kind: ParkKind
+    name: str = Name
+    operator_enterprise_id: uuid.UUID | None = None
+    region_code: str = RegionCode
+    floor_area_m2: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    live_rooms: int | None = Field(default=None, ge=0)
+    opened_on: dt.date | None = None
+
+
+class ParkUpdate(_Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    operator_enterprise_id: uuid.UUID | None = None
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    floor_area_m2: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    live_rooms: int | None = Field(default=None, ge=0)
+    opened_on: dt.date | None = None
+
+
+class ParkPublic(_Public):
+    kind: str
+    name: str
+    operator_enterprise_id: uuid.UUID | None
+    region_code: str
+    floor_area_m2: Decimal | None
+    live_rooms: int | None
+    opened_on: dt.date | None
+    closed_on: dt.date | None
+
+
+class ResidentJoin(_Body):
+    """An enterprise moving into a park or base (004 附件7 入驻电商企业名单)."""
+
+    enterprise_id: uuid.UUID
+    joined_on: dt.date
+
+
+class ResidentLeave(_Body):
+    left_on: dt.date
+
+
+class ResidentPublic(BaseModel):
+    id: uuid.UUID
+    park_id: uuid.UUID
+    enterprise_id: uuid.UUID
+    joined_on: dt.date
+    left_on: dt.date | None
+
+
+# Live-streaming teams, brands, best-selling products
+
+
+class TeamCreate(_Body):
+    enterprise_id: uuid.UUID
+    name: str = Name
+    region_code: str = RegionCode
+    members: int | None = Field(default=None, ge=0)
+    hosts: int | None = Field(default=None, ge=0)
+
+
+class TeamUpdate(_Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    members: int | None = Field(default=None, ge=0)
+    hosts: int | None = Field(default=None, ge=0)
+
+
+class TeamPublic(_Public):
+    enterprise_id: uuid.UUID
+    name: str
+    region_code: str
+    members: int | None
+    hosts: int | None
+
+
+class BrandCreate(_Body):
+    enterprise_id: uuid.UUID
+    name: str = Name
+    region_code: str = RegionCode
+    label: str | None = Field(default=None, max_length=50, description="e.g. 贵字号, 青字号")
+
+
+class BrandUpdate(_Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    label: str | None = Field(default=None, max_length=50)
+
+
+class BrandPublic(_Public):
+    enterprise_id: uuid.UUID
+    name: str
+    region_code: str
+    label: str | None
+
+
+class ProductCreate(_Body):
+    enterprise_id: uuid.UUID
+    brand_id: uuid.UUID | None = None
+    name: str = Name
+    region_code: str = RegionCode
+    category: str | None = Field(default=None, max_length=100)
+
+
+class ProductUpdate(_Body):
+    brand_id: uuid.UUID | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    category: str | None = Field(default=None, max_length=100)
+
+
+class ProductPublic(_Public):
+    enterprise_id: uuid.UUID
+    brand_id: uuid.UUID | None
+    name: str
+    region_code: str
+    category: str | None
+
+
+class CloseRequest(_Body):
+    closed_on: dt.date | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class Change(BaseModel):
     version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    action: str
+    changed_by: str
+    changed_at: dt.datetime
+    old_values: dict[str, object] | None
+    new_values: dict[str, object] | None

@@ -8,7 +8,7 @@ from submissions.config import SubmissionsSettings
 
 def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
     return create_service_app(
-        settings=settings or SubmissionsSettings(),  # type: ignore[call-arg]
+        settings=settings or SubmissionsSettings(),
         title="Submissions",
         description="Reporting windows, the annual report due 10 December, review by city bureau then province.",
         routers=[],

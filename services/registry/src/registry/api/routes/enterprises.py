@@ -1,124 +1,108 @@
-"""``/v1/enterprises``."""
+"""Enterprise specifics: the credit code check on registration, and statistics-list years."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Any
 
-import asyncpg
-from fastapi import APIRouter, Depends, Request, Response, status
-from shared.auth import CurrentPrincipal, Principal, may_act_on_region
-from shared.http.etag import etag_for
+from fastapi import APIRouter
+from shared.auth import CurrentPrincipal, Principal, Role
 from shared.http.problems import ProblemError, not_found
 
-from registry.api.schemas import EnterpriseCreate, EnterprisePublic
-from registry.db import repository
-from registry.domain.credit_code import InvalidCreditCode
-from registry.handlers import EnterpriseAlreadyRegistered, RegisterEnterprise, register_enterprise
+from registry.api.deps import Pool
+from registry.api.schemas import StatisticsListYear
+from registry.api.scope import may_access, require_region_write
+from registry.db import entity_queries
+from registry.db.repository import record_change
+from registry.domain.credit_code import (
+    InvalidCreditCode,
+    normalise_credit_code,
+    validate_credit_code,
+)
+from registry.entities.definitions import ENTERPRISE
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
-
-def get_pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
-
-
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
-
-
-def _mask(value: str | None, *, visible: bool) -> str | None:
-    if value is None or visible:
-        return value
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return f"{value[:3]}****{value[-4:]}" if len(value) > 7 else "****"
+UPSERT_STATISTICS_YEAR = """
+INSERT INTO enterprise_statistics_years (enterprise_id, year, in_list) VALUES ($1, $2, $3)
+ON CONFLICT (enterprise_id, year) DO UPDATE SET in_list = EXCLUDED.in_list
+"""
+STATISTICS_YEARS = (
+    "SELECT year, in_list FROM enterprise_statistics_years WHERE enterprise_id = $1 ORDER BY year"
+)
 
 
-def to_public(row: asyncpg.Record, principal: Principal) -> EnterprisePublic:
-    contacts_visible = may_act_on_region(principal, row["region_code"], write=True)
-    return EnterprisePublic(
-        id=row["id"],
-        credit_code=row["credit_code"],
-        credit_code_override=row["credit_code_override"] is not None,
-        name=row["name"],
-        region_code=row["region_code"],
-        kinds=list(row["kinds"]),
-        contact_phone=_mask(row["contact_phone"], visible=contacts_visible),
-        contact_email=_mask(row["contact_email"], visible=contacts_visible),
-        status=row["status"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+def prepare_enterprise(values: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """GB 32100-2015: the 18th character checks the first 17. A legacy code that predates the
+    check may pass only with a written reason, by a province administrator, and is recorded."""
+    reason = values.pop("legacy_code_reason", None)
+    code = normalise_credit_code(values["credit_code"])
+    override = None
+    try:
+        validate_credit_code(code)
+    except InvalidCreditCode as exc:
+        if not reason or Role.province_admin not in principal.roles:
+            raise ProblemError(
+                status=422,
+                title="Invalid unified social credit code",
+                detail=str(exc),
+                extra={
+                    "errors": [
+                        {"field": "body.credit_code", "message": str(exc), "type": "credit_code"}
+                    ]
+                },
+            ) from exc
+        override = {"approved_by": principal.subject, "reason": reason, "check_failure": str(exc)}
+    values["kinds"] = [str(kind) for kind in values.get("kinds", [])]
+    return {**values, "credit_code": code, "credit_code_override": override}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=EnterprisePublic)
-async def create_enterprise(
-    body: EnterpriseCreate,
+@router.put(
+    "/{enterprise_id}/statistics-years/{year}",
+    response_model=list[StatisticsListYear],
+    summary="Record whether the enterprise is in the statistics list (限额以上/上规入统) in a year",
+)
+async def put_statistics_year(
+    enterprise_id: uuid.UUID,
+    year: int,
+    body: StatisticsListYear,
     principal: CurrentPrincipal,
     pool: Pool,
-    request: Request,
-    response: Response,
-) -> EnterprisePublic:
-    if not may_act_on_region(principal, body.region_code, write=True):
+) -> list[StatisticsListYear]:
+    if body.year != year:
         raise ProblemError(
-            status=403,
-            title="Forbidden",
-            detail=f"you may not register enterprises in region {body.region_code}",
+            status=422, title="Validation failed", detail="the body's year differs from the path's"
         )
-    command = RegisterEnterprise(
-        credit_code=body.credit_code,
-        name=body.name,
-        region_code=body.region_code,
-        kinds=[kind.value for kind in body.kinds],
-        contact_phone=body.contact_phone,
-        contact_email=body.contact_email,
-        legacy_code_reason=body.legacy_code_reason,
-    )
-    try:
-        row = await register_enterprise(
-            pool,
-            command=command,
-            actor=principal.subject,
-            topic_prefix=request.app.state.settings.kafka_topic_prefix,
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            entity_queries.by_id(ENTERPRISE, for_update=True), enterprise_id
         )
-    except InvalidCreditCode as exc:
-        raise ProblemError(
-            status=422,
-            title="Invalid unified social credit code",
-            detail=str(exc),
-            extra={
-                "errors": [
-                    {"field": "body.credit_code", "message": str(exc), "type": "credit_code"}
-                ]
-            },
-        ) from exc
-    except EnterpriseAlreadyRegistered as exc:
-        raise ProblemError(
-            status=409,
-            title="Enterprise already registered",
-            detail=f"credit code {command.credit_code} belongs to enterprise {exc.existing_id}",
-            extra={
-                "existing_id": str(exc.existing_id),
-                "existing_name": exc.existing_name,
-                "existing_url": f"/v1/enterprises/{exc.existing_id}",
-            },
-        ) from exc
-    response.headers["Location"] = f"/v1/enterprises/{row['id']}"
-    response.headers["ETag"] = etag_for(row["version"])
-    return to_public(row, principal)
+        if row is None or not may_access(principal, ENTERPRISE, row, write=False):
+            raise not_found("enterprise", str(enterprise_id))
+        require_region_write(principal, row["region_code"])
+        await connection.execute(UPSERT_STATISTICS_YEAR, enterprise_id, year, body.in_list)
+        await record_change(
+            connection,
+            entity_type="enterprise",
+            entity_id=enterprise_id,
+            version=row["version"],
+            action="statistics_year",
+            changed_by=principal.subject,
+            old_values=None,
+            new_values={"year": year, "in_list": body.in_list},
+        )
+        rows = await connection.fetch(STATISTICS_YEARS, enterprise_id)
+    return [StatisticsListYear.model_validate(dict(r)) for r in rows]
 
 
-@router.get("/{enterprise_id}", response_model=EnterprisePublic)
-async def get_enterprise(
-    enterprise_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, response: Response
-) -> EnterprisePublic:
-    async with pool.acquire() as connection:
-        row = await repository.enterprise_by_id(connection, enterprise_id)
-    # Another region's record is reported as absent, not as forbidden.
-    if row is None or not may_act_on_region(principal, row["region_code"], write=False):
+@router.get("/{enterprise_id}/statistics-years", response_model=list[StatisticsListYear])
+async def get_statistics_years(
+    enterprise_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
+) -> list[StatisticsListYear]:
+    row = await pool.fetchrow(entity_queries.by_id(ENTERPRISE), enterprise_id)
+    if row is None or not may_access(principal, ENTERPRISE, row, write=False):
         raise not_found("enterprise", str(enterprise_id))
-    response.headers["ETag"] = etag_for(row["version"])
-    return to_public(row, principal)
+    return [
+        StatisticsListYear.model_validate(dict(r))
+        for r in await pool.fetch(STATISTICS_YEARS, enterprise_id)
+    ]

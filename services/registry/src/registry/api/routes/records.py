@@ -1,0 +1,317 @@
+"""``/v1/{enterprises,stores,parks,teams,brands,products}``: one router per record type, built
+from its spec: register, read, update (If-Match), close, list and search, history."""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import BaseModel
+from shared.auth import CurrentPrincipal, Principal
+from shared.http.etag import check_if_match, etag_for
+from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.problems import ProblemError, not_found
+
+from registry.api.deps import Pool, Regions, Settings
+from registry.api.schemas import Change, CloseRequest
+from registry.api.scope import (
+    may_access,
+    require_known_region,
+    require_region_write,
+    restrict_to_caller,
+    subtree_codes,
+)
+from registry.db import entity_queries as queries
+from registry.entities.handlers import (
+    DuplicateRecord,
+    RecordClosed,
+    RecordNotFound,
+    UnknownEnterprise,
+    close_record,
+    register_record,
+    update_record,
+)
+from registry.entities.masking import mask_contact
+from registry.entities.spec import EntitySpec
+
+Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
+
+
+def to_public(spec: EntitySpec, row: asyncpg.Record, principal: Principal) -> BaseModel:
+    values = dict(row)
+    if spec.masked_columns and not may_access(principal, spec, row, write=True):
+        for column in spec.masked_columns:
+            values[column] = mask_contact(values[column])
+    if "credit_code_override" in values:
+        values["credit_code_override"] = values["credit_code_override"] is not None
+    return spec.public_schema.model_validate(values)
+
+
+def _problem_for(exc: Exception, spec: EntitySpec) -> ProblemError:
+    if isinstance(exc, DuplicateRecord):
+        return ProblemError(
+            status=409,
+            title=f"{spec.label_zh}已登记 ({spec.name} already registered)",
+            detail=f"the same {', '.join(spec.natural_key)} belongs to {spec.name} {exc.existing_id}",
+            extra={
+                "existing_id": str(exc.existing_id),
+                "existing_name": exc.existing_name,
+                "existing_url": f"/v1/{spec.path}/{exc.existing_id}",
+            },
+        )
+    if isinstance(exc, UnknownEnterprise):
+        return ProblemError(
+            status=422,
+            title="Unknown enterprise",
+            detail=str(exc),
+            extra={
+                "errors": [
+                    {
+                        "field": f"body.{exc.column}",
+                        "message": "no such enterprise",
+                        "type": "reference",
+                    }
+                ]
+            },
+        )
+    if isinstance(exc, RecordClosed):
+        return ProblemError(status=409, title="Record closed", detail=f"this {spec.name} is closed")
+    return not_found(spec.name, str(exc))
+
+
+def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -> APIRouter:
+    router = APIRouter(prefix=f"/v1/{spec.path}", tags=[spec.path])
+    create_schema, update_schema, public_schema = (
+        spec.create_schema,
+        spec.update_schema,
+        spec.public_schema,
+    )
+
+    def visible_or_404(
+        principal: Principal, row: asyncpg.Record | None, record_id: uuid.UUID
+    ) -> asyncpg.Record:
+        if row is None or not may_access(principal, spec, row, write=False):
+            raise not_found(spec.name, str(record_id))
+        return row
+
+    def writer(
+        principal: Principal, if_match: str | None, *, required: bool
+    ) -> Callable[[asyncpg.Record], None]:
+        def authorize(row: asyncpg.Record) -> None:
+            visible_or_404(principal, row, row["id"])
+            require_region_write(principal, row["region_code"], owner=_owner(row))
+            if required or if_match is not None:  # an update needs If-Match; a close may send it
+                check_if_match(if_match, row["version"])
+
+        return authorize
+
+    def _owner(row: Any) -> str | None:
+        value = row.get(spec.owner_column) if spec.owner_column else None
+        return str(value) if value is not None else None
+
+    @router.post(
+        "",
+        status_code=status.HTTP_201_CREATED,
+        response_model=public_schema,
+        summary=f"Register a {spec.name}",
+    )
+    async def create(
+        body: create_schema,  # type: ignore[valid-type]
+        principal: CurrentPrincipal,
+        pool: Pool,
+        regions: Regions,
+        settings: Settings,
+        response: Response,
+    ) -> BaseModel:
+        values = body.model_dump(mode="python")  # type: ignore[attr-defined]
+        require_known_region(regions, values["region_code"])
+        require_region_write(principal, values["region_code"], owner=_owner(values))
+        if prepare_create is not None:
+            values = prepare_create(values, principal)
+        try:
+            row = await register_record(
+                pool,
+                spec,
+                values=values,
+                actor=principal.subject,
+                topic_prefix=settings.kafka_topic_prefix,
+            )
+        except (DuplicateRecord, UnknownEnterprise) as exc:
+            raise _problem_for(exc, spec) from exc
+        response.headers["Location"] = f"/v1/{spec.path}/{row['id']}"
+        response.headers["ETag"] = etag_for(row["version"])
+        return to_public(spec, row, principal)
+
+    @router.get("/{record_id}", response_model=public_schema, summary=f"Read a {spec.name}")
+    async def read(
+        record_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, response: Response
+    ) -> BaseModel:
+        row = visible_or_404(
+            principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id
+        )
+        response.headers["ETag"] = etag_for(row["version"])
+        return to_public(spec, row, principal)
+
+    @router.patch(
+        "/{record_id}",
+        response_model=public_schema,
+        summary=f"Change a {spec.name} (send If-Match with the ETag you read)",
+    )
+    async def patch(
+        record_id: uuid.UUID,
+        body: update_schema,  # type: ignore[valid-type]
+        principal: CurrentPrincipal,
+        pool: Pool,
+        regions: Regions,
+        settings: Settings,
+        response: Response,
+        if_match: str | None = Header(default=None),
+    ) -> BaseModel:
+        changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        if "region_code" in changes:
+            require_known_region(regions, changes["region_code"])
+            require_region_write(principal, changes["region_code"])
+        try:
+            row = await update_record(
+                pool,
+                spec,
+                record_id=record_id,
+                changes=changes,
+                authorize=writer(principal, if_match, required=True),
+                actor=principal.subject,
+                topic_prefix=settings.kafka_topic_prefix,
+            )
+        except (RecordNotFound, RecordClosed, UnknownEnterprise) as exc:
+            raise _problem_for(exc, spec) from exc
+        response.headers["ETag"] = etag_for(row["version"])
+        return to_public(spec, row, principal)
+
+    @router.post("/{record_id}/close", response_model=public_schema, summary=f"Close a {spec.name}")
+    async def close(
+        record_id: uuid.UUID,
+        body: CloseRequest,
+        principal: CurrentPrincipal,
+        pool: Pool,
+        settings: Settings,
+        response: Response,
+        if_match: str | None = Header(default=None),
+    ) -> BaseModel:
+        try:
+            row = await close_record(
+                pool,
+                spec,
+                record_id=record_id,
+                closed_on=body.closed_on,
+                reason=body.reason,
+                authorize=writer(principal, if_match, required=False),
+                actor=principal.subject,
+                topic_prefix=settings.kafka_topic_prefix,
+            )
+        except (RecordNotFound, RecordClosed) as exc:
+            raise _problem_for(exc, spec) from exc
+        response.headers["ETag"] = etag_for(row["version"])
+        return to_public(spec, row, principal)
+
+    @router.get(
+        "/{record_id}/history", response_model=list[Change], summary="Every change, oldest first"
+    )
+    async def history(
+        record_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
+    ) -> list[Change]:
+        visible_or_404(principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id)
+        rows = await pool.fetch(queries.HISTORY, spec.name, record_id)
+        return [Change.model_validate(dict(row)) for row in rows]
+
+    @router.get(
+        "",
+        response_model=Page[public_schema],
+        summary=f"List or search {spec.path}",
+        description="Filters: region (subtree), status, q (name search, relevance order), "
+        + ", ".join(spec.filters)
+        + "; date ranges: "
+        + ", ".join(f"{c}_from/{c}_to" for c in spec.date_filters),
+    )
+    async def list_records(
+        request: Request,
+        principal: CurrentPrincipal,
+        pool: Pool,
+        regions: Regions,
+        region: str | None = Query(default=None, pattern=r"^\d{6}$"),
+        record_status: str | None = Query(
+            default=None, alias="status", pattern="^(active|closed)$"
+        ),
+        q: str | None = Query(default=None, min_length=1, max_length=100),
+        cursor: str | None = None,
+        limit: int = Query(default=50, ge=1, le=500),
+    ) -> Page[Any]:
+        query = queries.ListQuery(spec)
+        restrict_to_caller(query, principal, regions)
+        if region:
+            require_known_region(regions, region, field="region")
+            query.where(f"region_code = ANY({query.bind(subtree_codes(regions, region))})")
+        if record_status:
+            query.where(f"status = {query.bind(record_status)}")
+        _apply_filters(query, spec, request)
+        position = decode_cursor(cursor) if cursor else {}
+        if q:
+            query.search = q
+            offset = int(position.get("offset", 0))
+            rows = await pool.fetch(query.sql(limit=limit + 1, offset=offset), *query.params)
+            next_position: dict[str, Any] = {"offset": offset + limit}
+        else:
+            after = (
+                (dt.datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
+                if position
+                else None
+            )
+            rows = await pool.fetch(query.sql(limit=limit + 1, after=after), *query.params)
+            next_position = (
+                {
+                    "created_at": rows[limit - 1]["created_at"].isoformat(),
+                    "id": str(rows[limit - 1]["id"]),
+                }
+                if len(rows) > limit
+                else {}
+            )
+        items = [to_public(spec, row, principal) for row in rows[:limit]]
+        return Page[Any](
+            items=items, next_cursor=encode_cursor(next_position) if len(rows) > limit else None
+        )
+
+    return router
+
+
+def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request) -> None:
+    parameters = request.query_params
+    for name, column in spec.filters.items():
+        if name in parameters:
+            value = parameters[name]
+            if column == "kinds":
+                query.where(f"{column} @> ARRAY[{query.bind(value)}]::text[]")
+            else:
+                query.where(f"{column}::text = {query.bind(value)}")
+    for column in spec.date_filters:
+        for suffix, operator in (("from", ">="), ("to", "<=")):
+            raw = parameters.get(f"{column}_{suffix}")
+            if raw is None:
+                continue
+            try:
+                day = dt.date.fromisoformat(raw)
+            except ValueError as exc:
+                raise ProblemError(
+                    status=422,
+                    title="Validation failed",
+                    detail=f"{column}_{suffix} must be a date",
+                    extra={
+                        "errors": [
+                            {
+                                "field": f"query.{column}_{suffix}",
+                                "message": "expected YYYY-MM-DD",
+                                "type": "date",
+                            }
+                        ]
+                    },
+                ) from exc
+            query.where(f"{column}::date {operator} {query.bind(day)}")

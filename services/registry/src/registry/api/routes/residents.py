@@ -1,0 +1,170 @@
+"""``/v1/parks/{park_id}/residents``: the enterprises resident in a park or base, with join and
+leave dates (004 附件7 省级电商产业示范园区、示范基地入驻电商企业名单)."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from fastapi import APIRouter, status
+from shared.auth import CurrentPrincipal, Principal
+from shared.http.problems import ProblemError, not_found
+
+from registry.api.deps import Pool, Settings
+from registry.api.schemas import ResidentJoin, ResidentLeave, ResidentPublic
+from registry.api.scope import may_access, require_region_write
+from registry.db import entity_queries
+from registry.db.repository import record_change
+from registry.entities.definitions import PARK
+from registry.entities.handlers import EVENT_SOURCE
+from shared.events.registry import ResidentJoined, ResidentLeft
+from shared.messaging.outbox import append_events
+
+router = APIRouter(prefix="/v1/parks/{park_id}/residents", tags=["parks"])
+
+INSERT_RESIDENT = """
+INSERT INTO park_residents (id, park_id, enterprise_id, joined_on, created_by)
+VALUES ($1, $2, $3, $4, $5) RETURNING *
+"""
+LEAVE = "UPDATE park_residents SET left_on = $3 WHERE id = $1 AND park_id = $2 AND left_on IS NULL RETURNING *"
+RESIDENT = "SELECT * FROM park_residents WHERE id = $1 AND park_id = $2"
+RESIDENTS = "SELECT * FROM park_residents WHERE park_id = $1 AND ($2::bool OR left_on IS NULL) ORDER BY joined_on, id"
+ENTERPRISE_EXISTS = "SELECT 1 FROM enterprises WHERE id = $1"
+
+
+async def _park(
+    connection: asyncpg.Connection, principal: Principal, park_id: uuid.UUID, *, write: bool
+) -> asyncpg.Record:
+    park = await connection.fetchrow(entity_queries.by_id(PARK, for_update=write), park_id)
+    if park is None or not may_access(principal, PARK, park, write=False):
+        raise not_found("park", str(park_id))
+    if write:
+        operator = park["operator_enterprise_id"]
+        require_region_write(
+            principal, park["region_code"], owner=str(operator) if operator else None
+        )
+    return park
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ResidentPublic)
+async def join(
+    park_id: uuid.UUID,
+    body: ResidentJoin,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    settings: Settings,
+) -> ResidentPublic:
+    async with pool.acquire() as connection, connection.transaction():
+        await _park(connection, principal, park_id, write=True)
+        if await connection.fetchval(ENTERPRISE_EXISTS, body.enterprise_id) is None:
+            raise ProblemError(
+                status=422, title="Unknown enterprise", detail=f"no enterprise {body.enterprise_id}"
+            )
+        try:
+            async with connection.transaction():
+                row = await connection.fetchrow(
+                    INSERT_RESIDENT,
+                    uuid.uuid4(),
+                    park_id,
+                    body.enterprise_id,
+                    body.joined_on,
+                    principal.subject,
+                )
+        except asyncpg.UniqueViolationError as exc:
+            raise ProblemError(
+                status=409,
+                title="Already resident",
+                detail="the enterprise is already resident in this park",
+            ) from exc
+        assert row is not None
+        await record_change(
+            connection,
+            entity_type="park",
+            entity_id=park_id,
+            version=0,
+            action="resident_joined",
+            changed_by=principal.subject,
+            old_values=None,
+            new_values=dict(row),
+        )
+        await append_events(
+            connection,
+            [
+                ResidentJoined(
+                    park_id=str(park_id),
+                    residence_id=str(row["id"]),
+                    enterprise_id=str(body.enterprise_id),
+                    joined_on=body.joined_on,
+                )
+            ],
+            source=EVENT_SOURCE,
+            topic_prefix=settings.kafka_topic_prefix,
+        )
+    return ResidentPublic.model_validate(dict(row))
+
+
+@router.post("/{residence_id}/leave", response_model=ResidentPublic)
+async def leave(
+    park_id: uuid.UUID,
+    residence_id: uuid.UUID,
+    body: ResidentLeave,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    settings: Settings,
+) -> ResidentPublic:
+    async with pool.acquire() as connection, connection.transaction():
+        await _park(connection, principal, park_id, write=True)
+        current = await connection.fetchrow(RESIDENT, residence_id, park_id)
+        if current is None:
+            raise not_found("residence", str(residence_id))
+        if current["left_on"] is not None:
+            raise ProblemError(
+                status=409, title="Already left", detail=f"left on {current['left_on']}"
+            )
+        if body.left_on < current["joined_on"]:
+            raise ProblemError(
+                status=422,
+                title="Validation failed",
+                detail="left_on is before joined_on",
+                extra={
+                    "errors": [
+                        {"field": "body.left_on", "message": "before joined_on", "type": "date"}
+                    ]
+                },
+            )
+        row = await connection.fetchrow(LEAVE, residence_id, park_id, body.left_on)
+        assert row is not None
+        await record_change(
+            connection,
+            entity_type="park",
+            entity_id=park_id,
+            version=0,
+            action="resident_left",
+            changed_by=principal.subject,
+            old_values={"left_on": None},
+            new_values=dict(row),
+        )
+        await append_events(
+            connection,
+            [
+                ResidentLeft(
+                    park_id=str(park_id),
+                    residence_id=str(residence_id),
+                    enterprise_id=str(row["enterprise_id"]),
+                    left_on=body.left_on,
+                )
+            ],
+            source=EVENT_SOURCE,
+            topic_prefix=settings.kafka_topic_prefix,
+        )
+    return ResidentPublic.model_validate(dict(row))
+
+
+@router.get("", response_model=list[ResidentPublic])
+async def residents(
+    park_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, include_former: bool = False
+) -> list[ResidentPublic]:
+    async with pool.acquire() as connection:
+        await _park(connection, principal, park_id, write=False)
+        rows = await connection.fetch(RESIDENTS, park_id, include_former)
+    return [ResidentPublic.model_validate(dict(r)) for r in rows]

@@ -1,0 +1,38 @@
+"""What the registry needs to know about one record type to store, scope, list and publish it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.events.envelope import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntitySpec:
+    name: str  # singular, as in events: "store"
+    table: str  # "stores"
+    path: str  # URL segment: "stores"
+    label_zh: str  # "网络店铺"
+    id_field: str  # event field holding the id: "store_id"
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    public_schema: type[BaseModel]
+    registered: Callable[[Mapping[str, Any], str], DomainEvent]  # (row, actor) -> event
+    updated_event: type[DomainEvent]
+    closed_event: type[DomainEvent]
+    # Column naming the enterprise that owns the record (operators act on their own only).
+    owner_column: str | None
+    # Columns that reference enterprises and must exist.
+    enterprise_columns: tuple[str, ...] = ()
+    # Unique natural key, for a 409 that names the existing record.
+    natural_key: tuple[str, ...] = ()
+    # Equality filters offered on lists: query parameter -> column.
+    filters: Mapping[str, str] = field(default_factory=dict)
+    # Date-range filters: column (``<column>_from`` / ``<column>_to`` parameters).
+    date_filters: tuple[str, ...] = ()
+    # Columns whose values callers outside the region's administration see masked.
+    masked_columns: tuple[str, ...] = ()

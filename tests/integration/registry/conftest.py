@@ -1,0 +1,49 @@
+"""A registry API on a fresh, migrated database (regions loaded), driven in-process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from registry.api.app import create_app
+from registry.config import RegistrySettings
+from registry.data.regions import load_country_regions
+from registry.db import MIGRATIONS_DIR
+from registry.db.regions import sync_regions
+from tests.support.databases import drop_database, migrated_database
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def registry_db(stack: Stack) -> Iterator[str]:
+    dsn = asyncio.run(migrated_database(stack, "registry", MIGRATIONS_DIR))
+    asyncio.run(sync_regions(dsn, load_country_regions()))
+    yield dsn
+    asyncio.run(drop_database(stack, dsn))
+
+
+@pytest.fixture(scope="module")
+def registry_api(
+    registry_db: str, stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]
+) -> Iterator[TestClient]:
+    settings = RegistrySettings(
+        environment="test",
+        database_url=registry_db,
+        kafka_bootstrap_servers=stack.kafka_bootstrap,
+        kafka_topic_prefix=topic_prefix,
+        temporal_target=stack.temporal_target,
+        jwt_public_key=signing_keys[1],
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    def headers(role: str = "province_admin", region: str | None = "520000", **extra: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(roles=[role], region_code=region, **extra)}"}
+
+    return headers

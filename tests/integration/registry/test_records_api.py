@@ -1,0 +1,201 @@
+"""The registry's records through its REST API, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from registry.domain.credit_code import check_character
+
+Auth = Callable[..., dict[str, str]]
+
+
+def credit_code() -> str:
+    first17 = "91520102" + "".join(secrets.choice("0123456789") for _ in range(9))
+    return first17 + check_character(first17)
+
+
+def enterprise(api: TestClient, auth: Auth, **fields: Any) -> dict[str, Any]:
+    body = {"credit_code": credit_code(), "name": "贵阳黔货电子商务有限公司", "region_code": "520102", **fields}
+    response = api.post("/v1/enterprises", json=body, headers=auth())
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_a_bad_check_character_names_the_expected_one(registry_api: TestClient, auth: Auth) -> None:
+    code = credit_code()
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
+    response = registry_api.post(
+        "/v1/enterprises",
+        json={"credit_code": wrong, "name": "某公司", "region_code": "520102"},
+        headers=auth(),
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert problem["errors"][0]["field"] == "body.credit_code"
+    assert code[-1] in problem["detail"]
+
+
+def test_one_code_one_enterprise(registry_api: TestClient, auth: Auth) -> None:
+    first = enterprise(registry_api, auth)
+    again = registry_api.post(
+        "/v1/enterprises",
+        json={"credit_code": first["credit_code"].lower(), "name": "另一家", "region_code": "520102"},
+        headers=auth(),
+    )
+    assert again.status_code == 409
+    assert again.json()["existing_id"] == first["id"]
+
+
+def test_unknown_region_and_platform_are_refused_with_the_allowed_values(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    response = registry_api.post(
+        "/v1/enterprises",
+        json={"credit_code": credit_code(), "name": "某公司", "region_code": "520199"},
+        headers=auth(),
+    )
+    assert response.status_code == 422
+    assert any("520102" in value for value in response.json()["allowed_values_under_parent"])
+    store = registry_api.post(
+        "/v1/stores",
+        json={"platform": "ebay", "platform_shop_id": "1", "name": "店", "region_code": "520102",
+              "owner_individual": "张三"},
+        headers=auth(),
+    )
+    assert store.status_code == 422
+    error = store.json()["errors"][0]
+    assert error["field"] == "body.platform"
+    assert "taobao" in error["message"]
+
+
+def test_a_city_bureau_writes_only_in_its_subtree_and_cannot_see_others(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    zunyi = enterprise(registry_api, auth, region_code="520302")
+    guiyang = auth("city_bureau", "520100")
+    outside = registry_api.post(
+        "/v1/enterprises",
+        json={"credit_code": credit_code(), "name": "遵义某公司", "region_code": "520302"},
+        headers=guiyang,
+    )
+    assert outside.status_code == 403
+    assert registry_api.get(f"/v1/enterprises/{zunyi['id']}", headers=guiyang).status_code == 404
+    listed = registry_api.get("/v1/enterprises", headers=guiyang).json()["items"]
+    assert all(item["region_code"].startswith("5201") for item in listed)
+
+
+def test_update_needs_the_current_etag_and_history_keeps_old_and_new(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    record = enterprise(registry_api, auth)
+    url = f"/v1/enterprises/{record['id']}"
+    assert registry_api.patch(url, json={"name": "新名称"}, headers=auth()).status_code == 428
+    stale = registry_api.patch(url, json={"name": "新名称"}, headers={**auth(), "If-Match": '"7"'})
+    assert stale.status_code == 412
+    etag = registry_api.get(url, headers=auth()).headers["ETag"]
+    updated = registry_api.patch(url, json={"name": "新名称"}, headers={**auth(), "If-Match": etag})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["version"] == 2
+    history = registry_api.get(f"{url}/history", headers=auth()).json()
+    assert [change["action"] for change in history] == ["registered", "updated"]
+    assert history[1]["old_values"] == {"name": record["name"]}
+    assert history[1]["new_values"] == {"name": "新名称"}
+
+
+def test_close_keeps_the_record(registry_api: TestClient, auth: Auth) -> None:
+    owner = enterprise(registry_api, auth)
+    store = registry_api.post(
+        "/v1/stores",
+        json={"platform": "douyin", "platform_shop_id": secrets.token_hex(4), "name": "黔味小店",
+              "region_code": "520102", "owner_enterprise_id": owner["id"], "opened_on": "2024-03-01"},
+        headers=auth(),
+    )
+    assert store.status_code == 201, store.text
+    url = f"/v1/stores/{store.json()['id']}"
+    closed = registry_api.post(f"{url}/close", json={"closed_on": "2025-06-30"}, headers=auth())
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "closed"
+    assert closed.json()["closed_on"] == "2025-06-30"
+    assert registry_api.get(url, headers=auth()).json()["status"] == "closed"
+
+
+def test_store_is_unique_per_platform_and_shop_id(registry_api: TestClient, auth: Auth) -> None:
+    body = {"platform": "taobao", "platform_shop_id": secrets.token_hex(4), "name": "店",
+            "region_code": "520102", "owner_individual": "李四"}
+    assert registry_api.post("/v1/stores", json=body, headers=auth()).status_code == 201
+    assert registry_api.post("/v1/stores", json=body, headers=auth()).status_code == 409
+
+
+def test_name_search_finds_chinese_names_in_relevance_order(registry_api: TestClient, auth: Auth) -> None:
+    tag = secrets.token_hex(2)
+    for name in (f"遵义茶叶电子商务有限公司{tag}", f"湄潭翠芽茶叶{tag}", f"贵州辣椒食品{tag}"):
+        enterprise(registry_api, auth, name=name)
+    found = registry_api.get("/v1/enterprises", params={"q": f"茶叶{tag}"}, headers=auth()).json()["items"]
+    names = [item["name"] for item in found]
+    assert f"湄潭翠芽茶叶{tag}" in names and f"遵义茶叶电子商务有限公司{tag}" in names
+    assert f"贵州辣椒食品{tag}" not in names
+    assert names[0] == f"湄潭翠芽茶叶{tag}"  # the closer match first
+
+
+def test_cursor_paging_walks_every_record_once(registry_api: TestClient, auth: Auth) -> None:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, "region": "520000"}
+        if cursor:
+            params["cursor"] = cursor
+        page = registry_api.get("/v1/enterprises", params=params, headers=auth()).json()
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) >= 5
+
+
+def test_residents_join_and_leave(registry_api: TestClient, auth: Auth) -> None:
+    operator = enterprise(registry_api, auth)
+    resident = enterprise(registry_api, auth)
+    park = registry_api.post(
+        "/v1/parks",
+        json={"kind": "live_base", "name": "贵阳直播基地", "region_code": "520102",
+              "operator_enterprise_id": operator["id"], "floor_area_m2": "12000.50", "live_rooms": 40},
+        headers=auth(),
+    )
+    assert park.status_code == 201, park.text
+    assert park.json()["floor_area_m2"] == "12000.50"
+    residents = f"/v1/parks/{park.json()['id']}/residents"
+    joined = registry_api.post(residents, json={"enterprise_id": resident["id"], "joined_on": "2024-01-15"},
+                               headers=auth())
+    assert joined.status_code == 201, joined.text
+    twice = registry_api.post(residents, json={"enterprise_id": resident["id"], "joined_on": "2024-02-01"},
+                              headers=auth())
+    assert twice.status_code == 409
+    left = registry_api.post(f"{residents}/{joined.json()['id']}/leave", json={"left_on": "2025-01-31"},
+                             headers=auth())
+    assert left.status_code == 200
+    assert registry_api.get(residents, headers=auth()).json() == []
+    assert len(registry_api.get(residents, params={"include_former": True}, headers=auth()).json()) == 1
+
+
+def test_contacts_are_masked_for_callers_who_do_not_administer_the_region(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    record = enterprise(registry_api, auth, contact_phone="13812345678", contact_email="boss@example.cn")
+    integrator = registry_api.get(f"/v1/enterprises/{record['id']}", headers=auth("integrator", None))
+    assert integrator.status_code == 200
+    assert integrator.json()["contact_phone"] == "138****5678"
+    assert integrator.json()["contact_email"] == "b***@example.cn"
+    assert record["contact_phone"] == "13812345678"
+
+
+def test_an_integrator_writes_nothing_unless_granted(registry_api: TestClient, auth: Auth) -> None:
+    body = {"credit_code": credit_code(), "name": "某公司", "region_code": "520102"}
+    assert registry_api.post("/v1/enterprises", json=body, headers=auth("integrator", None)).status_code == 403
+    granted = auth("integrator", None, grants=["write"])
+    assert registry_api.post("/v1/enterprises", json=body, headers=granted).status_code == 201
