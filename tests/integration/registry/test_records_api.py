@@ -136,7 +136,7 @@ def test_name_search_finds_chinese_names_in_relevance_order(registry_api: TestCl
     tag = secrets.token_hex(2)
     for name in (f"遵义茶叶电子商务有限公司{tag}", f"湄潭翠芽茶叶{tag}", f"贵州辣椒食品{tag}"):
         enterprise(registry_api, auth, name=name)
-    found = registry_api.get("/v1/enterprises", params={"q": f"茶叶{tag}"}, headers=auth()).json()["items"]
+    found = registry_api.get("/v1/enterprises", params={"q": "茶叶"}, headers=auth()).json()["items"]
     names = [item["name"] for item in found]
     assert f"湄潭翠芽茶叶{tag}" in names and f"遵义茶叶电子商务有限公司{tag}" in names
     assert f"贵州辣椒食品{tag}" not in names

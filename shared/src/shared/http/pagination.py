@@ -1,0 +1,39 @@
+"""Opaque cursor pagination: the cursor is url-safe base64 of compact JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from shared.http.problems import ProblemError
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(values: dict[str, Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ProblemError(
+            status=400, title="Bad cursor", detail="the cursor is not one this API issued"
+        ) from exc
+    if not isinstance(values, dict):
+        raise ProblemError(
+            status=400, title="Bad cursor", detail="the cursor is not one this API issued"
+        )
+    return values
