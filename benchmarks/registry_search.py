@@ -7,7 +7,6 @@ API to bare-SQL p95 is printed.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import subprocess
@@ -33,7 +32,16 @@ WORDS = (
     "菌菇 猕猴桃 李子 天麻 石斛 折耳根 豆腐乳 牛肉 酸汤 竹笋 吉他 玩具 预制菜 非遗 旗舰店 专营店 "
     "工厂店 直营 优选 好物 小铺 精品 老字号 山货 百货 电子商务 商贸 科技 文化 传媒"
 ).split()
-QUERY_TERMS = ("刺梨", "苗绣蜡染", "酸汤牛肉", "猕猴桃", "老字号酱酒", "石斛", "折耳根", "茶叶旗舰店")
+QUERY_TERMS = (
+    "刺梨",
+    "苗绣蜡染",
+    "酸汤牛肉",
+    "猕猴桃",
+    "老字号酱酒",
+    "石斛",
+    "折耳根",
+    "茶叶旗舰店",
+)
 CITIES = ("520102", "520103", "520302", "520402", "520502", "520602", "522301", "522601", "522701")
 
 
@@ -46,10 +54,12 @@ async def populate(dsn: str) -> None:
     connection = await asyncpg.connect(dsn)
     try:
         enterprises = [
-            (uuid.uuid4(), f"X{n:017d}", name(rng), rng.choice(CITIES), "bench") for n in range(ENTERPRISES)
+            (uuid.uuid4(), f"X{n:017d}", name(rng), rng.choice(CITIES), "bench")
+            for n in range(ENTERPRISES)
         ]
         await connection.copy_records_to_table(
-            "enterprises", records=enterprises,
+            "enterprises",
+            records=enterprises,
             columns=["id", "credit_code", "name", "region_code", "created_by"],
         )
         batch = 100_000
@@ -59,9 +69,17 @@ async def populate(dsn: str) -> None:
                 for n in range(start, min(start + batch, STORES))
             ]
             await connection.copy_records_to_table(
-                "stores", records=stores,
-                columns=["id", "platform", "platform_shop_id", "name", "owner_individual",
-                         "region_code", "created_by"],
+                "stores",
+                records=stores,
+                columns=[
+                    "id",
+                    "platform",
+                    "platform_shop_id",
+                    "name",
+                    "owner_individual",
+                    "region_code",
+                    "created_by",
+                ],
             )
         await connection.execute("ANALYZE")
     finally:
@@ -79,8 +97,12 @@ def start_api(dsn: str, public_pem: str) -> subprocess.Popen[bytes]:
         "REGISTRY_HTTP_PORT": str(PORT),
         "REGISTRY_JWT_PUBLIC_KEY": public_pem,
     }
-    process = subprocess.Popen([sys.executable, "-m", "registry", "api"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "registry", "api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -94,11 +116,14 @@ def start_api(dsn: str, public_pem: str) -> subprocess.Popen[bytes]:
 
 async def api_latencies(token: str, path: str) -> list[float]:
     timings: list[float] = []
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}",
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{PORT}", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         for n in range(QUERIES):
             started = time.perf_counter()
-            response = await client.get(path, params={"q": QUERY_TERMS[n % len(QUERY_TERMS)], "limit": 20})
+            response = await client.get(
+                path, params={"q": QUERY_TERMS[n % len(QUERY_TERMS)], "limit": 20}
+            )
             timings.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
     return timings
@@ -127,19 +152,29 @@ async def main() -> None:
     await sync_regions(dsn, load_country_regions())
     started = time.perf_counter()
     await populate(dsn)
-    print(f"registry search: {STORES} stores, {ENTERPRISES} enterprises (loaded in "
-          f"{time.perf_counter() - started:.0f}s)")
+    print(
+        f"registry search: {STORES} stores, {ENTERPRISES} enterprises (loaded in "
+        f"{time.perf_counter() - started:.0f}s)"
+    )
     private_pem, public_pem = generate_dev_keypair()
-    token = mint_token(private_key_pem=private_pem, subject="bench", roles=["province_admin"],
-                       region_code=None, issuer="ecom-local", audience="ecom-api")
+    token = mint_token(
+        private_key_pem=private_pem,
+        subject="bench",
+        roles=["province_admin"],
+        region_code=None,
+        issuer="ecom-local",
+        audience="ecom-api",
+    )
     api = start_api(dsn, public_pem)
     try:
         for table, path in (("stores", "/v1/stores"), ("enterprises", "/v1/enterprises")):
             await api_latencies(token, path)  # warm-up
             through_api = percentile(await api_latencies(token, path), 0.95)
             bare = percentile(await sql_latencies(dsn, table), 0.95)
-            print(f"  {table:<12} p95 through the API {through_api:6.1f} ms (goal <= 50), "
-                  f"bare SQL {bare:6.1f} ms, ratio api/sql {through_api / bare:5.2f}")
+            print(
+                f"  {table:<12} p95 through the API {through_api:6.1f} ms (goal <= 50), "
+                f"bare SQL {bare:6.1f} ms, ratio api/sql {through_api / bare:5.2f}"
+            )
     finally:
         api.terminate()
         api.wait(timeout=10)

@@ -43,7 +43,9 @@ def registry_api(
 
 @pytest.fixture(scope="module")
 def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def headers(role: str = "province_admin", region: str | None = "520000", **extra: object) -> dict[str, str]:
+    def headers(
+        role: str = "province_admin", region: str | None = "520000", **extra: object
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {token_for(roles=[role], region_code=region, **extra)}"}
 
     return headers

@@ -19,7 +19,12 @@ def credit_code() -> str:
 
 
 def enterprise(api: TestClient, auth: Auth, **fields: Any) -> dict[str, Any]:
-    body = {"credit_code": credit_code(), "name": "贵阳黔货电子商务有限公司", "region_code": "520102", **fields}
+    body = {
+        "credit_code": credit_code(),
+        "name": "贵阳黔货电子商务有限公司",
+        "region_code": "520102",
+        **fields,
+    }
     response = api.post("/v1/enterprises", json=body, headers=auth())
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
@@ -45,7 +50,11 @@ def test_one_code_one_enterprise(registry_api: TestClient, auth: Auth) -> None:
     first = enterprise(registry_api, auth)
     again = registry_api.post(
         "/v1/enterprises",
-        json={"credit_code": first["credit_code"].lower(), "name": "另一家", "region_code": "520102"},
+        json={
+            "credit_code": first["credit_code"].lower(),
+            "name": "另一家",
+            "region_code": "520102",
+        },
         headers=auth(),
     )
     assert again.status_code == 409
@@ -64,8 +73,13 @@ def test_unknown_region_and_platform_are_refused_with_the_allowed_values(
     assert any("520102" in value for value in response.json()["allowed_values_under_parent"])
     store = registry_api.post(
         "/v1/stores",
-        json={"platform": "ebay", "platform_shop_id": "1", "name": "店", "region_code": "520102",
-              "owner_individual": "张三"},
+        json={
+            "platform": "ebay",
+            "platform_shop_id": "1",
+            "name": "店",
+            "region_code": "520102",
+            "owner_individual": "张三",
+        },
         headers=auth(),
     )
     assert store.status_code == 422
@@ -112,8 +126,14 @@ def test_close_keeps_the_record(registry_api: TestClient, auth: Auth) -> None:
     owner = enterprise(registry_api, auth)
     store = registry_api.post(
         "/v1/stores",
-        json={"platform": "douyin", "platform_shop_id": secrets.token_hex(4), "name": "黔味小店",
-              "region_code": "520102", "owner_enterprise_id": owner["id"], "opened_on": "2024-03-01"},
+        json={
+            "platform": "douyin",
+            "platform_shop_id": secrets.token_hex(4),
+            "name": "黔味小店",
+            "region_code": "520102",
+            "owner_enterprise_id": owner["id"],
+            "opened_on": "2024-03-01",
+        },
         headers=auth(),
     )
     assert store.status_code == 201, store.text
@@ -126,17 +146,26 @@ def test_close_keeps_the_record(registry_api: TestClient, auth: Auth) -> None:
 
 
 def test_store_is_unique_per_platform_and_shop_id(registry_api: TestClient, auth: Auth) -> None:
-    body = {"platform": "taobao", "platform_shop_id": secrets.token_hex(4), "name": "店",
-            "region_code": "520102", "owner_individual": "李四"}
+    body = {
+        "platform": "taobao",
+        "platform_shop_id": secrets.token_hex(4),
+        "name": "店",
+        "region_code": "520102",
+        "owner_individual": "李四",
+    }
     assert registry_api.post("/v1/stores", json=body, headers=auth()).status_code == 201
     assert registry_api.post("/v1/stores", json=body, headers=auth()).status_code == 409
 
 
-def test_name_search_finds_chinese_names_in_relevance_order(registry_api: TestClient, auth: Auth) -> None:
+def test_name_search_finds_chinese_names_in_relevance_order(
+    registry_api: TestClient, auth: Auth
+) -> None:
     tag = secrets.token_hex(2)
     for name in (f"遵义茶叶电子商务有限公司{tag}", f"湄潭翠芽茶叶{tag}", f"贵州辣椒食品{tag}"):
         enterprise(registry_api, auth, name=name)
-    found = registry_api.get("/v1/enterprises", params={"q": "茶叶"}, headers=auth()).json()["items"]
+    found = registry_api.get("/v1/enterprises", params={"q": "茶叶"}, headers=auth()).json()[
+        "items"
+    ]
     names = [item["name"] for item in found]
     assert f"湄潭翠芽茶叶{tag}" in names and f"遵义茶叶电子商务有限公司{tag}" in names
     assert f"贵州辣椒食品{tag}" not in names
@@ -163,31 +192,47 @@ def test_residents_join_and_leave(registry_api: TestClient, auth: Auth) -> None:
     resident = enterprise(registry_api, auth)
     park = registry_api.post(
         "/v1/parks",
-        json={"kind": "live_base", "name": "贵阳直播基地", "region_code": "520102",
-              "operator_enterprise_id": operator["id"], "floor_area_m2": "12000.50", "live_rooms": 40},
+        json={
+            "kind": "live_base",
+            "name": "贵阳直播基地",
+            "region_code": "520102",
+            "operator_enterprise_id": operator["id"],
+            "floor_area_m2": "12000.50",
+            "live_rooms": 40,
+        },
         headers=auth(),
     )
     assert park.status_code == 201, park.text
     assert park.json()["floor_area_m2"] == "12000.50"
     residents = f"/v1/parks/{park.json()['id']}/residents"
-    joined = registry_api.post(residents, json={"enterprise_id": resident["id"], "joined_on": "2024-01-15"},
-                               headers=auth())
+    joined = registry_api.post(
+        residents, json={"enterprise_id": resident["id"], "joined_on": "2024-01-15"}, headers=auth()
+    )
     assert joined.status_code == 201, joined.text
-    twice = registry_api.post(residents, json={"enterprise_id": resident["id"], "joined_on": "2024-02-01"},
-                              headers=auth())
+    twice = registry_api.post(
+        residents, json={"enterprise_id": resident["id"], "joined_on": "2024-02-01"}, headers=auth()
+    )
     assert twice.status_code == 409
-    left = registry_api.post(f"{residents}/{joined.json()['id']}/leave", json={"left_on": "2025-01-31"},
-                             headers=auth())
+    left = registry_api.post(
+        f"{residents}/{joined.json()['id']}/leave", json={"left_on": "2025-01-31"}, headers=auth()
+    )
     assert left.status_code == 200
     assert registry_api.get(residents, headers=auth()).json() == []
-    assert len(registry_api.get(residents, params={"include_former": True}, headers=auth()).json()) == 1
+    assert (
+        len(registry_api.get(residents, params={"include_former": True}, headers=auth()).json())
+        == 1
+    )
 
 
 def test_contacts_are_masked_for_callers_who_do_not_administer_the_region(
     registry_api: TestClient, auth: Auth
 ) -> None:
-    record = enterprise(registry_api, auth, contact_phone="13812345678", contact_email="boss@example.cn")
-    integrator = registry_api.get(f"/v1/enterprises/{record['id']}", headers=auth("integrator", None))
+    record = enterprise(
+        registry_api, auth, contact_phone="13812345678", contact_email="boss@example.cn"
+    )
+    integrator = registry_api.get(
+        f"/v1/enterprises/{record['id']}", headers=auth("integrator", None)
+    )
     assert integrator.status_code == 200
     assert integrator.json()["contact_phone"] == "138****5678"
     assert integrator.json()["contact_email"] == "b***@example.cn"
@@ -196,6 +241,11 @@ def test_contacts_are_masked_for_callers_who_do_not_administer_the_region(
 
 def test_an_integrator_writes_nothing_unless_granted(registry_api: TestClient, auth: Auth) -> None:
     body = {"credit_code": credit_code(), "name": "某公司", "region_code": "520102"}
-    assert registry_api.post("/v1/enterprises", json=body, headers=auth("integrator", None)).status_code == 403
+    assert (
+        registry_api.post(
+            "/v1/enterprises", json=body, headers=auth("integrator", None)
+        ).status_code
+        == 403
+    )
     granted = auth("integrator", None, grants=["write"])
     assert registry_api.post("/v1/enterprises", json=body, headers=granted).status_code == 201

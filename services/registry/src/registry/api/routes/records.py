@@ -9,10 +9,6 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
-from shared.auth import CurrentPrincipal, Principal
-from shared.http.etag import check_if_match, etag_for
-from shared.http.pagination import Page, decode_cursor, encode_cursor
-from shared.http.problems import ProblemError, not_found
 
 from registry.api.deps import Pool, Regions, Settings
 from registry.api.schemas import Change, CloseRequest
@@ -35,6 +31,10 @@ from registry.entities.handlers import (
 )
 from registry.entities.masking import mask_contact
 from registry.entities.spec import EntitySpec
+from shared.auth import CurrentPrincipal, Principal
+from shared.http.etag import check_if_match, etag_for
+from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.problems import ProblemError, not_found
 
 Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
 
@@ -226,7 +226,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
 
     @router.get(
         "",
-        response_model=Page[public_schema],
+        response_model=Page[public_schema],  # type: ignore[valid-type]
         summary=f"List or search {spec.path}",
         description="Filters: region (subtree), status, q (name search, relevance order), "
         + ", ".join(spec.filters)
