@@ -131,8 +131,9 @@ async def api_latencies(token: str, path: str) -> list[float]:
 
 async def sql_latencies(dsn: str, table: str) -> list[float]:
     sql = (
-        f"SELECT * FROM {table} WHERE (name ILIKE $2 OR name % $1) "
-        "ORDER BY similarity(name, $1) DESC, id LIMIT 21"
+        f"SELECT * FROM {table} WHERE (name ILIKE $2 OR $1 <% name) "
+        "ORDER BY word_similarity($1, name) DESC, similarity(name, $1) DESC, length(name), id "
+        "LIMIT 21"
     )
     timings: list[float] = []
     connection = await asyncpg.connect(dsn)

@@ -74,8 +74,13 @@ class ListQuery:
         if self.search is not None:
             term = self.bind(self.search)
             pattern = self.bind(f"%{_escape_like(self.search)}%")
-            conditions.append(f"(name ILIKE {pattern} OR name % {term})")
-            order = f"similarity(name, {term}) DESC, id"
+            # Substring matches and close (word-similar) names; the best-matching part of a
+            # name counts most, then the whole-name similarity, then the shorter name.
+            conditions.append(f"(name ILIKE {pattern} OR {term} <% name)")
+            order = (
+                f"word_similarity({term}, name) DESC, similarity(name, {term}) DESC, "
+                "length(name), id"
+            )
         else:
             if after is not None:
                 created_at, last_id = self.bind(after[0]), self.bind(after[1])
