@@ -75,11 +75,24 @@ ensure_kafka_jars() {
   fi
 }
 
+# PostgreSQL refuses to run as root, so as root it runs as the postgres user, which must be
+# able to reach its folder: when the checkout lies under a folder closed to others (/root …),
+# the cluster lives under /var/tmp instead, named after the checkout.
+pg_dir() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$LOCAL" 2>/dev/null; then
+    echo "/var/tmp/ecommerce-programmes-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)/pg"
+  else
+    echo "$LOCAL/pg"
+  fi
+}
+
 start_postgres() {
-  local bin data="$LOCAL/pg/data" sock="$LOCAL/pg/socket"
+  local bin dir data sock
   bin=$(pg_bin)
-  mkdir -p "$LOCAL/pg" "$sock" "$LOGS"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$LOCAL/pg"; chmod 777 "$LOGS"; fi
+  mkdir -p "$LOCAL"
+  dir=$(pg_dir); data="$dir/data"; sock="$dir/socket"
+  mkdir -p "$dir" "$sock" "$LOGS"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; fi
   if [ ! -f "$data/PG_VERSION" ]; then
     as_postgres "$bin/initdb" -A trust -U postgres -E UTF8 --locale=C.UTF-8 -D "$data" >/dev/null
   fi
@@ -87,7 +100,7 @@ start_postgres() {
     log "PostgreSQL already running on 127.0.0.1:$PG_PORT"
     return
   fi
-  as_postgres "$bin/pg_ctl" -D "$data" -w -l "$LOGS/postgres.log" \
+  as_postgres "$bin/pg_ctl" -D "$data" -w -l "$dir/postgres.log" \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
   log "PostgreSQL on 127.0.0.1:$PG_PORT"
 }
@@ -276,8 +289,8 @@ down() {
   stop_pidfile "$RUN/temporal.pid"
   stop_pidfile "$RUN/kafka.pid"
   bin=$(pg_bin || true)
-  if [ -n "$bin" ] && [ -f "$LOCAL/pg/data/PG_VERSION" ]; then
-    as_postgres "$bin/pg_ctl" -D "$LOCAL/pg/data" -m fast stop >/dev/null 2>&1 || true
+  if [ -n "$bin" ] && [ -f "$(pg_dir)/data/PG_VERSION" ]; then
+    as_postgres "$bin/pg_ctl" -D "$(pg_dir)/data" -m fast stop >/dev/null 2>&1 || true
   fi
   log "stopped"
 }
