@@ -47,6 +47,8 @@ def existing_enterprises() -> str:
     return "SELECT id FROM enterprises WHERE id = ANY($1::uuid[])"
 
 
+SEARCH_CANDIDATES = 2000
+
 HISTORY = """
 SELECT version, action, changed_by, changed_at, old_values, new_values
 FROM entity_changes WHERE entity_type = $1 AND entity_id = $2 ORDER BY id
@@ -72,28 +74,39 @@ class ListQuery:
     def sql(self, *, limit: int, offset: int = 0, after: tuple[Any, Any] | None = None) -> str:
         conditions = list(self.conditions)
         if self.search is not None:
-            term = self.bind(self.search)
-            pattern = self.bind(f"%{_escape_like(self.search)}%")
-            # Substring matches and close (word-similar) names; the best-matching part of a
-            # name counts most, then the whole-name similarity, then the shorter name.
-            conditions.append(f"(name ILIKE {pattern} OR {term} <% name)")
-            order = (
-                f"word_similarity({term}, name) DESC, similarity(name, {term}) DESC, "
-                "length(name), id"
+            # Candidates through the GIN index on name_search (0004_name_search.sql), ranked:
+            # names holding the query as written first, shorter (closer) names before longer,
+            # earlier matches before later. A word common to very many names ranks only its
+            # first SEARCH_CANDIDATES matches.
+            grams = self.bind(search_tsquery(self.search))
+            term = self.bind(self.search.lower())
+            conditions.append(f"name_search @@ {grams}::tsquery")
+            return (
+                f"SELECT * FROM (SELECT * FROM {self.spec.table} WHERE {' AND '.join(conditions)} "
+                f"LIMIT {SEARCH_CANDIDATES}) AS candidates "
+                f"ORDER BY strpos(lower(name), {term}) > 0 DESC, length(name), "
+                f"strpos(lower(name), {term}), id "
+                f"LIMIT {int(limit)} OFFSET {int(offset)}"
             )
-        else:
-            if after is not None:
-                created_at, last_id = self.bind(after[0]), self.bind(after[1])
-                conditions.append(
-                    f"(created_at, id) < ({created_at}::timestamptz, {last_id}::uuid)"
-                )
-            order = "created_at DESC, id DESC"
+        if after is not None:
+            created_at, last_id = self.bind(after[0]), self.bind(after[1])
+            conditions.append(f"(created_at, id) < ({created_at}::timestamptz, {last_id}::uuid)")
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         return (
-            f"SELECT * FROM {self.spec.table} {where} ORDER BY {order} "
+            f"SELECT * FROM {self.spec.table} {where} ORDER BY created_at DESC, id DESC "
             f"LIMIT {int(limit)} OFFSET {int(offset)}"
         )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def search_tsquery(text: str) -> str:
+    """The characters (one-character words) and character pairs of each word, all required,
+    as a tsquery matching ``name_ngrams`` in the database."""
+    lexemes: set[str] = set()
+    for word in text.lower().split():
+        if len(word) == 1:
+            lexemes.add(word)
+        lexemes.update(word[i : i + 2] for i in range(len(word) - 1))
+    quoted = (
+        "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in sorted(lexemes)
+    )
+    return " & ".join(quoted)
