@@ -26,3 +26,8 @@ CREATE INDEX parks_name_search ON parks USING gin (name_search);
 CREATE INDEX live_teams_name_search ON live_teams USING gin (name_search);
 CREATE INDEX brands_name_search ON brands USING gin (name_search);
 CREATE INDEX products_name_search ON products USING gin (name_search);
+
+-- The trigram indexes of 0001/0002 serve no query now and slow every write.
+DROP INDEX enterprises_name_trgm;
+DROP INDEX stores_name_trgm;
+DROP INDEX parks_name_trgm;
