@@ -4,24 +4,17 @@ import sys
 
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR
-from shared.service.entrypoints import dispatch, run_api, run_migrate, run_relay
+from shared.service.entrypoints import dispatch, service_roles
 
 
 def main() -> None:
-    settings = AwardsSettings()
-
-    def api() -> None:
-        from awards.api.app import create_app
-
-        run_api(settings, create_app)  # type: ignore[arg-type]
-
     dispatch(
         sys.argv,
-        {
-            "api": api,
-            "relay": lambda: run_relay(settings),
-            "migrate": lambda: run_migrate(settings, MIGRATIONS_DIR),
-        },
+        service_roles(
+            AwardsSettings(),
+            migrations_dir=MIGRATIONS_DIR,
+            app_factory="awards.api.app:create_app",
+        ),
     )
 
 

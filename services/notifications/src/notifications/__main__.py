@@ -4,30 +4,18 @@ import sys
 
 from notifications.config import NotificationsSettings
 from notifications.db import MIGRATIONS_DIR
-from shared.service.entrypoints import dispatch, run_api, run_consumer, run_migrate, run_relay
+from shared.service.entrypoints import dispatch, service_roles
 
 
 def main() -> None:
-    settings = NotificationsSettings()
-
-    def api() -> None:
-        from notifications.api.app import create_app
-
-        run_api(settings, create_app)  # type: ignore[arg-type]
-
-    def consumer() -> None:
-        from notifications.consumers.handlers import TOPICS, handlers
-
-        run_consumer(settings, TOPICS, handlers())
-
     dispatch(
         sys.argv,
-        {
-            "api": api,
-            "relay": lambda: run_relay(settings),
-            "consumer": consumer,
-            "migrate": lambda: run_migrate(settings, MIGRATIONS_DIR),
-        },
+        service_roles(
+            NotificationsSettings(),
+            migrations_dir=MIGRATIONS_DIR,
+            app_factory="notifications.api.app:create_app",
+            consumer_module="notifications.consumers.handlers",
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""``python -m registry api|relay|migrate``."""
+"""``python -m registry api|relay|migrate``; ``migrate`` also loads the GB/T 2260 regions."""
 
 import asyncio
 import logging
@@ -6,16 +6,14 @@ import sys
 
 from registry.config import RegistrySettings
 from registry.db import MIGRATIONS_DIR
-from shared.service.entrypoints import dispatch, run_api, run_migrate, run_relay
+from shared.service.entrypoints import dispatch, run_migrate, service_roles
 
 
 def main() -> None:
     settings = RegistrySettings()
-
-    def api() -> None:
-        from registry.api.app import create_app
-
-        run_api(settings, create_app)  # type: ignore[arg-type]
+    roles = service_roles(
+        settings, migrations_dir=MIGRATIONS_DIR, app_factory="registry.api.app:create_app"
+    )
 
     def migrate() -> None:
         from registry.data.regions import load_country_regions
@@ -25,10 +23,7 @@ def main() -> None:
         count = asyncio.run(sync_regions(settings.database_url, load_country_regions()))
         logging.getLogger("registry").info("regions in step with the shipped data: %d", count)
 
-    dispatch(
-        sys.argv,
-        {"api": api, "relay": lambda: run_relay(settings), "migrate": migrate},
-    )
+    dispatch(sys.argv, {**roles, "migrate": migrate})
 
 
 if __name__ == "__main__":

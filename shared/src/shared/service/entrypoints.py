@@ -6,6 +6,7 @@ Each service's ``__main__`` picks the role from ``argv`` and passes its own sett
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import signal
 from collections.abc import Callable, Iterable, Mapping
@@ -135,6 +136,39 @@ def run_consumer(
     configure_logging()
     setup_telemetry(settings.service_name)
     asyncio.run(_consume(settings, topics, handlers))
+
+
+def _load(reference: str) -> object:
+    module_name, _, attribute = reference.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute) if attribute else module
+
+
+def service_roles(
+    settings: ServiceSettings,
+    *,
+    migrations_dir: Path,
+    app_factory: str,
+    consumer_module: str | None = None,
+) -> dict[str, Callable[[], None]]:
+    """The roles every service has (``api``, ``relay``, ``migrate``) and ``consumer`` when it
+    names a module with ``TOPICS`` and ``handlers()``. Modules load only for the role run."""
+
+    def api() -> None:
+        run_api(settings, _load(app_factory))  # type: ignore[arg-type]
+
+    def consumer() -> None:
+        module = _load(consumer_module or "")
+        run_consumer(settings, module.TOPICS, module.handlers())  # type: ignore[attr-defined]
+
+    roles: dict[str, Callable[[], None]] = {
+        "api": api,
+        "relay": lambda: run_relay(settings),
+        "migrate": lambda: run_migrate(settings, migrations_dir),
+    }
+    if consumer_module is not None:
+        roles["consumer"] = consumer
+    return roles
 
 
 def dispatch(argv: list[str], roles: Mapping[str, Callable[[], None]]) -> None:
