@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.auth import Principal, Role, may_act_on_region
-from shared.http.problems import ProblemError
-
 from registry.db.entity_queries import ListQuery
 from registry.domain.regions import RegionTree, UnknownRegion
 from registry.entities.spec import EntitySpec
+from shared.auth import Principal, Role, may_act_on_region
+from shared.http.problems import ProblemError
 
 
 def owner_of(spec: EntitySpec, row: Mapping[str, Any]) -> str | None:

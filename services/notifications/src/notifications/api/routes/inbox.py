@@ -8,10 +8,10 @@ import uuid
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
-from shared.auth import CurrentPrincipal
-from shared.http.pagination import Page, decode_cursor, encode_cursor
 
 from notifications.db.repository import list_for_regions
+from shared.auth import CurrentPrincipal
+from shared.http.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 

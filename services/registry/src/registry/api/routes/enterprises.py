@@ -6,8 +6,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from shared.auth import CurrentPrincipal, Principal, Role
-from shared.http.problems import ProblemError, not_found
 
 from registry.api.deps import Pool
 from registry.api.schemas import StatisticsListYear
@@ -20,6 +18,8 @@ from registry.domain.credit_code import (
     validate_credit_code,
 )
 from registry.entities.definitions import ENTERPRISE
+from shared.auth import CurrentPrincipal, Principal, Role
+from shared.http.problems import ProblemError, not_found
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 

@@ -7,8 +7,6 @@ import uuid
 
 import asyncpg
 from fastapi import APIRouter, status
-from shared.auth import CurrentPrincipal, Principal
-from shared.http.problems import ProblemError, not_found
 
 from registry.api.deps import Pool, Settings
 from registry.api.schemas import ResidentJoin, ResidentLeave, ResidentPublic
@@ -17,7 +15,9 @@ from registry.db import entity_queries
 from registry.db.repository import record_change
 from registry.entities.definitions import PARK
 from registry.entities.handlers import EVENT_SOURCE
+from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
+from shared.http.problems import ProblemError, not_found
 from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/parks/{park_id}/residents", tags=["parks"])
