@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from fastapi.testclient import TestClient
 
 from registry.domain.credit_code import check_character
@@ -249,3 +251,87 @@ def test_an_integrator_writes_nothing_unless_granted(registry_api: TestClient, a
     )
     granted = auth("integrator", None, grants=["write"])
     assert registry_api.post("/v1/enterprises", json=body, headers=granted).status_code == 201
+
+
+def test_each_change_is_one_event_in_the_outbox(
+    registry_api: TestClient, auth: Auth, registry_db: str
+) -> None:
+    owner = enterprise(registry_api, auth)
+    team = registry_api.post(
+        "/v1/teams",
+        json={
+            "enterprise_id": owner["id"],
+            "name": "黔货直播团队",
+            "region_code": "520102",
+            "hosts": 5,
+        },
+        headers=auth(),
+    )
+    assert team.status_code == 201, team.text
+    url = f"/v1/teams/{team.json()['id']}"
+    registry_api.patch(url, json={"hosts": 8}, headers={**auth(), "If-Match": team.headers["ETag"]})
+    registry_api.post(f"{url}/close", json={"reason": "团队解散"}, headers=auth())
+
+    async def events() -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(registry_db)
+        try:
+            return list(
+                await connection.fetch(
+                    "SELECT event_type, convert_from(payload, 'UTF8')::jsonb AS envelope FROM outbox "
+                    "WHERE message_key = $1 ORDER BY id",
+                    team.json()["id"],
+                )
+            )
+        finally:
+            await connection.close()
+
+    rows = asyncio.run(events())
+    assert [row["event_type"] for row in rows] == [
+        "registry.team.registered.v1",
+        "registry.team.updated.v1",
+        "registry.team.closed.v1",
+    ]
+    import json
+
+    updated = (
+        json.loads(rows[1]["envelope"])
+        if isinstance(rows[1]["envelope"], str)
+        else rows[1]["envelope"]
+    )
+    assert updated["data"]["changes"] == {"hosts": {"old": 5, "new": 8}}
+
+
+def test_an_operator_sees_and_changes_only_its_own_records(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    mine = enterprise(registry_api, auth)
+    other = enterprise(registry_api, auth)
+    operator = auth("operator", None, enterprise_ids=[mine["id"]], subject="operator-1")
+    assert registry_api.get(f"/v1/enterprises/{mine['id']}", headers=operator).status_code == 200
+    assert registry_api.get(f"/v1/enterprises/{other['id']}", headers=operator).status_code == 404
+    listed = registry_api.get("/v1/enterprises", headers=operator).json()["items"]
+    assert [item["id"] for item in listed] == [mine["id"]]
+    store = registry_api.post(
+        "/v1/stores",
+        json={
+            "platform": "pinduoduo",
+            "platform_shop_id": secrets.token_hex(4),
+            "name": "我的店",
+            "region_code": "520102",
+            "owner_enterprise_id": mine["id"],
+        },
+        headers=operator,
+    )
+    assert store.status_code == 201, store.text
+    foreign = registry_api.post(
+        "/v1/stores",
+        json={
+            "platform": "pinduoduo",
+            "platform_shop_id": secrets.token_hex(4),
+            "name": "别人的店",
+            "region_code": "520102",
+            "owner_enterprise_id": other["id"],
+        },
+        headers=operator,
+    )
+    assert foreign.status_code == 403
