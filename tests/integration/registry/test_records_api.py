@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -291,13 +292,7 @@ def test_each_change_is_one_event_in_the_outbox(
         "registry.team.updated.v1",
         "registry.team.closed.v1",
     ]
-    import json
-
-    updated = (
-        json.loads(rows[1]["envelope"])
-        if isinstance(rows[1]["envelope"], str)
-        else rows[1]["envelope"]
-    )
+    updated = json.loads(rows[1]["envelope"])  # a plain connection reads jsonb as text
     assert updated["data"]["changes"] == {"hosts": {"old": 5, "new": 8}}
 
 
