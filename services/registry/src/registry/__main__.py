@@ -1,4 +1,4 @@
-"""``python -m registry api|relay|migrate``; ``migrate`` also loads the GB/T 2260 regions."""
+"""``python -m registry api|relay|consumer|migrate``; ``migrate`` also loads the GB/T 2260 regions."""
 
 import asyncio
 import logging
@@ -12,7 +12,10 @@ from shared.service.entrypoints import dispatch, run_migrate, service_roles
 def main() -> None:
     settings = RegistrySettings()
     roles = service_roles(
-        settings, migrations_dir=MIGRATIONS_DIR, app_factory="registry.api.app:create_app"
+        settings,
+        migrations_dir=MIGRATIONS_DIR,
+        app_factory="registry.api.app:create_app",
+        consumer_module="registry.consumers.designations",
     )
 
     def migrate() -> None:

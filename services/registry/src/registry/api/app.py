@@ -2,20 +2,22 @@
 
 from fastapi import FastAPI
 
-from registry.api.routes import enterprises, records, residents
+from registry.api.routes import enterprises, programmes, records, residents
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS, ENTERPRISE
+from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
 
 async def _on_start(app: FastAPI) -> None:
     app.state.regions = RegionTree(load_country_regions())
+    app.state.programmes = load_programmes(app.state.settings.programmes_dir)
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    routers = [enterprises.router, residents.router]
+    routers = [enterprises.router, residents.router, programmes.router]
     for spec in ALL_SPECS:
         prepare = enterprises.prepare_enterprise if spec is ENTERPRISE else None
         routers.append(records.records_router(spec, prepare_create=prepare))

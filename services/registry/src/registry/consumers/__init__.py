@@ -1,0 +1,1 @@
+"""The registry's Kafka consumer: it keeps each entity's demonstration status."""

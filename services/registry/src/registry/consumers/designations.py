@@ -1,0 +1,72 @@
+"""Keeps ``demonstration_status`` in step with the awards service's designation events.
+
+Each handler runs in the transaction that records the inbox row. Events of one designation
+arrive in order (one key), but a grant and a revocation of the same entity may come from
+different designations: the later date wins, and on the same date a revocation wins, so a
+redelivered or late older event never undoes a newer state.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared.events import EventEnvelope
+from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.envelope import DomainEvent
+from shared.messaging.consumer import Handler
+
+TOPICS = ("awards.designation",)
+
+GRANT = """
+INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, category, region_code,
+                                       status, designated_on, revoked_on)
+VALUES ($1, $2, $3, $4, $5, 'designated', $6, NULL)
+ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
+SET status = 'designated', designated_on = EXCLUDED.designated_on, revoked_on = NULL,
+    region_code = EXCLUDED.region_code, updated_at = now()
+WHERE (s.status = 'designated' AND s.designated_on <= EXCLUDED.designated_on)
+   OR (s.status = 'revoked' AND s.revoked_on < EXCLUDED.designated_on)
+"""
+
+REVOKE = """
+INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, category, region_code,
+                                       status, designated_on, revoked_on)
+VALUES ($1, $2, $3, $4, $5, 'revoked', NULL, $6)
+ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
+SET status = 'revoked', revoked_on = EXCLUDED.revoked_on, updated_at = now()
+WHERE s.status = 'designated' AND s.designated_on <= EXCLUDED.revoked_on
+"""
+
+
+async def on_granted(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    assert isinstance(event, DesignationGranted)
+    await connection.execute(
+        GRANT,
+        event.entity_type,
+        event.entity_id,
+        event.programme_id,
+        event.category,
+        event.region_code,
+        event.designated_on,
+    )
+
+
+async def on_revoked(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    assert isinstance(event, DesignationRevoked)
+    await connection.execute(
+        REVOKE,
+        event.entity_type,
+        event.entity_id,
+        event.programme_id,
+        event.category,
+        event.region_code,
+        event.revoked_on,
+    )
+
+
+def handlers() -> dict[str, Handler]:
+    return {DesignationGranted.event_type: on_granted, DesignationRevoked.event_type: on_revoked}

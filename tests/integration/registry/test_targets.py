@@ -1,0 +1,133 @@
+"""Target progress from registry data and designations, and the designation consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+import uuid
+from decimal import Decimal
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from fastapi.testclient import TestClient
+
+from registry.consumers.designations import handlers
+from registry.domain.credit_code import check_character
+from shared.events import EventEnvelope, wrap
+from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.envelope import DomainEvent
+
+Auth = Callable[..., dict[str, str]]
+GUIZHOU = "guizhou-shibaiqianwan-2023"
+
+
+def credit_code() -> str:
+    first17 = "91520102" + "".join(secrets.choice("0123456789") for _ in range(9))
+    return first17 + check_character(first17)
+
+
+async def apply(dsn: str, event: DomainEvent) -> None:
+    envelope: EventEnvelope = wrap(event, source="/services/awards")
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with connection.transaction():
+            await handlers()[event.event_type](connection, event, envelope)
+    finally:
+        await connection.close()
+
+
+def grant(
+    entity_id: str, on: str, *, category: str = "park", region: str = "520102"
+) -> DesignationGranted:
+    return DesignationGranted(
+        designation_id=str(uuid.uuid4()),
+        programme_id=GUIZHOU,
+        category=category,
+        entity_type="park",
+        entity_id=entity_id,
+        region_code=region,
+        title="贵州省电子商务产业发展示范园区",
+        designated_on=dt.date.fromisoformat(on),
+    )
+
+
+def revoke(entity_id: str, on: str) -> DesignationRevoked:
+    return DesignationRevoked(
+        designation_id=str(uuid.uuid4()),
+        programme_id=GUIZHOU,
+        category="park",
+        entity_type="park",
+        entity_id=entity_id,
+        region_code="520102",
+        revoked_on=dt.date.fromisoformat(on),
+        reason="运营不达标",
+    )
+
+
+async def status_of(dsn: str, entity_id: str) -> str | None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        value = await connection.fetchval(
+            "SELECT status FROM demonstration_status WHERE entity_id = $1", uuid.UUID(entity_id)
+        )
+        return str(value) if value else None
+    finally:
+        await connection.close()
+
+
+def test_a_revocation_ends_a_designation_and_a_late_older_grant_does_not_undo_it(
+    registry_db: str,
+) -> None:
+    park = str(uuid.uuid4())
+    asyncio.run(apply(registry_db, grant(park, "2024-03-01")))
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+    asyncio.run(apply(registry_db, revoke(park, "2025-12-20")))
+    assert asyncio.run(status_of(registry_db, park)) == "revoked"
+    asyncio.run(apply(registry_db, grant(park, "2024-03-01")))  # redelivered, older
+    assert asyncio.run(status_of(registry_db, park)) == "revoked"
+    asyncio.run(apply(registry_db, grant(park, "2026-06-01")))  # designated again, later
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+
+
+def target(progress: dict[str, Any], metric: str) -> dict[str, Any]:
+    return next(t for t in progress["targets"] if t["metric"] == metric)
+
+
+def test_progress_counts_designations_and_stores_overall_and_per_city(
+    registry_api: TestClient, registry_db: str, auth: Auth
+) -> None:
+    before = registry_api.get(f"/v1/programmes/{GUIZHOU}/progress", headers=auth()).json()
+    parks_before = count(target(before, "designated_parks")["current"])
+    asyncio.run(apply(registry_db, grant(str(uuid.uuid4()), "2024-05-01", region="520102")))
+    asyncio.run(apply(registry_db, grant(str(uuid.uuid4()), "2024-05-01", region="520302")))
+    progress = registry_api.get(
+        f"/v1/programmes/{GUIZHOU}/progress", params={"by": "city"}, headers=auth()
+    ).json()
+    parks = target(progress, "designated_parks")
+    assert count(parks["current"]) == parks_before + 2
+    assert parks["measurable"] is True and parks["met"] is False
+    areas = {area["region_code"]: area for area in parks["by_area"]}
+    assert areas["520100"]["name"] == "贵阳市" and count(areas["520300"]["current"]) >= 1
+    retail = target(progress, "online_retail_sales")
+    assert retail["measurable"] is False and retail["current"] is None
+    # A city bureau sees only its own city in the breakdown.
+    guiyang = registry_api.get(
+        f"/v1/programmes/{GUIZHOU}/progress",
+        params={"by": "city"},
+        headers=auth("city_bureau", "520100"),
+    ).json()
+    assert {a["region_code"] for a in target(guiyang, "designated_parks")["by_area"]} == {"520100"}
+
+
+def test_programmes_are_listed_and_read(registry_api: TestClient, auth: Auth) -> None:
+    listed = registry_api.get("/v1/programmes", headers=auth()).json()
+    assert {p["jurisdiction"] for p in listed} >= {"520000", "630000", "370200"}
+    guizhou = registry_api.get(f"/v1/programmes/{GUIZHOU}", headers=auth()).json()
+    assert guizhou["document_number"] == "黔商发〔2023〕1号"
+    assert registry_api.get("/v1/programmes/nope", headers=auth()).status_code == 404
+
+
+def count(value: str) -> int:
+    return int(float(value))
