@@ -58,12 +58,25 @@ def _problem(status: int, title: str, detail: str) -> tuple[int, bytes]:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, store_factory: Callable[[], IdempotencyStore]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store_factory: Callable[[], IdempotencyStore],
+        exempt_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.store_factory = store_factory
+        # Paths whose POST bodies are not buffered for replay: uploads, which are large and
+        # idempotent by their own content (the registry's imports, by the file's SHA-256).
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"].startswith(self.exempt_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

@@ -40,6 +40,8 @@ def create_service_app(
     routers: Sequence[APIRouter],
     check_temporal: bool = True,
     on_start: OnStart | None = None,
+    on_stop: OnStart | None = None,
+    idempotency_exempt: Sequence[str] = (),
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +66,8 @@ def create_service_app(
         try:
             yield
         finally:
+            if on_stop is not None:
+                await on_stop(app)
             await pool.close()
 
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
@@ -72,6 +76,7 @@ def create_service_app(
     app.add_middleware(
         IdempotencyMiddleware,
         store_factory=lambda: PostgresIdempotencyStore(app.state.pool),
+        exempt_prefixes=tuple(idempotency_exempt),
     )
     app.include_router(health_router())
     for router in routers:

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from registry.api.routes import enterprises, programmes, records, residents
+from registry.api.routes import enterprises, imports, programmes, records, residents
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
@@ -14,10 +14,11 @@ from shared.service.app import create_service_app
 async def _on_start(app: FastAPI) -> None:
     app.state.regions = RegionTree(load_country_regions())
     app.state.programmes = load_programmes(app.state.settings.programmes_dir)
+    await imports.start_imports(app)
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    routers = [enterprises.router, residents.router, programmes.router]
+    routers = [enterprises.router, residents.router, programmes.router, imports.router]
     for spec in ALL_SPECS:
         prepare = enterprises.prepare_enterprise if spec is ENTERPRISE else None
         routers.append(records.records_router(spec, prepare_create=prepare))
@@ -28,4 +29,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         "GB/T 2260 region hierarchy; programme targets and progress.",
         routers=routers,
         on_start=_on_start,
+        on_stop=imports.stop_imports,
+        idempotency_exempt=("/v1/imports",),
     )

@@ -241,3 +241,34 @@ class Change(BaseModel):
     changed_at: dt.datetime
     old_values: dict[str, object] | None
     new_values: dict[str, object] | None
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="Row number as a spreadsheet shows it (the header is row 1)")
+    column: str = Field(description="The column as headed in Chinese")
+    reason: str
+
+
+class ImportJobPublic(BaseModel):
+    id: uuid.UUID
+    kind: str
+    mode: str = Field(description="dry_run, all_or_nothing or good_rows")
+    status: str = Field(
+        description="running; succeeded; rejected (all_or_nothing with bad rows: nothing "
+        "stored); failed (unreadable file, wrong header row, or interrupted)"
+    )
+    committed: bool = Field(description="Whether the loaded rows are stored")
+    file_name: str | None
+    file_sha256: str
+    total_rows: int = Field(description="Data rows in the file (an estimate while running)")
+    processed_rows: int
+    progress: float = Field(description="Share of the rows processed, 0 to 1")
+    loaded_rows: int = Field(description="Rows loaded (or, for a dry run, that would load)")
+    skipped_rows: int = Field(description="Rows already in the registry, left as they are")
+    error_rows: int
+    errors_total: int
+    errors: list[ImportRowError] = Field(description="Every error, up to the first 10,000")
+    failure: str | None
+    created_by: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None

@@ -1,0 +1,224 @@
+"""``/v1/imports``: bulk import of enterprises, stores and park residents from CSV or XLSX.
+
+The file is the request body (``Content-Type: text/csv`` or the XLSX type), not a multipart
+form: it is streamed to a temporary file with its SHA-256 computed on the way, and refused with
+413 as soon as it passes the size limit (at once when Content-Length already says so). The
+job runs in the background; ``GET /v1/imports/{id}`` shows its progress and result.
+``Prefer: wait=N`` (RFC 7240) waits up to N seconds for the result before answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
+
+from registry.api.deps import Pool, Regions, Settings
+from registry.api.schemas import ImportJobPublic
+from registry.bulk.columns import ImportKind
+from registry.bulk.jobs import (
+    ImportMode,
+    UploadedFile,
+    fail_interrupted_jobs,
+    find_or_create_job,
+    run_job,
+)
+from registry.bulk.validation import RowContext
+from registry.db import import_queries
+from registry.domain.regions import RegionTree, UnknownRegion
+from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
+from shared.http.problems import ProblemError, not_found
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+
+MAX_WAIT_SECONDS = 60
+_WAIT = re.compile(r"wait=(\d+)")
+_FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)")
+BUREAUS = {Role.province_admin, Role.city_bureau, Role.county_bureau}
+
+
+def _require_importer(principal: Principal) -> None:
+    if principal.roles & BUREAUS:
+        return
+    if Role.integrator in principal.roles and "write" in principal.grants:
+        return
+    raise ProblemError(
+        status=403,
+        title="Forbidden",
+        detail="bulk imports are for the province, city and county bureaus "
+        "(and integrators granted write)",
+    )
+
+
+def _row_context(principal: Principal, regions: RegionTree) -> RowContext:
+    @lru_cache(maxsize=4096)
+    def region_known(code: str) -> bool:
+        try:
+            return regions.get(code).is_current
+        except UnknownRegion:
+            return False
+
+    @lru_cache(maxsize=4096)
+    def may_write(code: str) -> bool:
+        return may_act_on_region(principal, code, write=True)
+
+    return RowContext(region_known=region_known, may_write=may_write)
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(
+        status=413,
+        title="File too large",
+        detail=f"imports are limited to {limit} bytes; split the file",
+    )
+
+
+async def _receive(request: Request, limit: int, file_name: str | None) -> UploadedFile:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/"):
+        raise ProblemError(
+            status=415,
+            title="Send the file as the request body",
+            detail="POST the CSV or XLSX file itself (Content-Type text/csv or "
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), "
+            "not a multipart form",
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    if file_name is None:
+        match = _FILENAME.search(request.headers.get("content-disposition", ""))
+        file_name = match.group(1) if match else None
+    handle, name = tempfile.mkstemp(prefix="registry-import-")
+    path, digest, size = Path(name), hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        path.unlink(missing_ok=True)
+        raise ProblemError(status=422, title="Empty file", detail="the request body is empty")
+    return UploadedFile(path=path, name=file_name, sha256=digest.hexdigest(), size=size)
+
+
+def to_public(job: asyncpg.Record) -> ImportJobPublic:
+    values: dict[str, Any] = dict(job)
+    total = max(values["total_rows"], values["processed_rows"])
+    values["total_rows"] = total
+    values["progress"] = 1.0 if values["status"] != "running" else (
+        round(values["processed_rows"] / total, 4) if total else 0.0
+    )  # fmt: skip
+    return ImportJobPublic.model_validate(values)
+
+
+async def _run_and_clean_up(pool: asyncpg.Pool, job: asyncpg.Record, **arguments: Any) -> Any:
+    upload: UploadedFile = arguments["upload"]
+    try:
+        return await run_job(pool, job, **arguments)
+    finally:
+        upload.path.unlink(missing_ok=True)
+
+
+@router.post(
+    "/{kind}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportJobPublic,
+    summary="Import enterprises, stores or park residents from a CSV or XLSX file",
+    responses={
+        200: {"description": "Finished within Prefer: wait, or the same file's earlier run"},
+        413: {"description": "File over the size limit"},
+    },
+)
+async def start_import(
+    kind: ImportKind,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    regions: Regions,
+    settings: Settings,
+    mode: ImportMode = ImportMode.dry_run,
+    file_name: str | None = Query(default=None, max_length=200),
+    prefer: str | None = Header(default=None),
+) -> ImportJobPublic:
+    _require_importer(principal)
+    upload = await _receive(request, settings.max_upload_bytes, file_name)
+    try:
+        job, created = await find_or_create_job(
+            pool, kind=kind, mode=mode, upload=upload, actor=principal.subject
+        )
+    except BaseException:
+        upload.path.unlink(missing_ok=True)
+        raise
+    response.headers["Location"] = f"/v1/imports/{job['id']}"
+    if not created:
+        upload.path.unlink(missing_ok=True)
+        response.status_code = status.HTTP_200_OK
+        return to_public(job)
+    task = asyncio.create_task(
+        _run_and_clean_up(
+            pool,
+            job,
+            upload=upload,
+            context=_row_context(principal, regions),
+            topic_prefix=settings.kafka_topic_prefix,
+        )
+    )
+    tasks: set[asyncio.Task[Any]] = request.app.state.import_tasks
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    match = _WAIT.search(prefer or "")
+    if match:
+        done, _ = await asyncio.wait({task}, timeout=min(int(match.group(1)), MAX_WAIT_SECONDS))
+        if done:
+            response.status_code = status.HTTP_200_OK
+            return to_public(task.result())
+    return to_public(job)
+
+
+@router.get("/{job_id}", response_model=ImportJobPublic, summary="An import's progress and result")
+async def read_import(
+    job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
+) -> ImportJobPublic:
+    job = await pool.fetchrow(import_queries.JOB, job_id)
+    if job is None or not (
+        job["created_by"] == principal.subject
+        or Role.province_admin in principal.roles
+        or Role.integrator in principal.roles
+    ):
+        raise not_found("import", str(job_id))
+    if job["status"] == "running":
+        await fail_interrupted_jobs(pool)
+        job = await pool.fetchrow(import_queries.JOB, job_id)
+    return to_public(job)
+
+
+async def start_imports(app: FastAPI) -> None:
+    app.state.import_tasks = set()
+    await fail_interrupted_jobs(app.state.pool)
+
+
+async def stop_imports(app: FastAPI) -> None:
+    """Stop running imports: their transactions roll back and the jobs end as interrupted."""
+    tasks: set[asyncio.Task[Any]] = app.state.import_tasks
+    for task in tasks:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*tasks, return_exceptions=True)

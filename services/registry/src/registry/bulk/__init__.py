@@ -1,0 +1,1 @@
+"""Bulk import (CSV, XLSX) and export of registry records."""

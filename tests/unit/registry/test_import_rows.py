@@ -1,0 +1,133 @@
+"""Checking import rows: pure, no I/O. Every bad row is reported with its row number (the
+header is row 1), its column as headed and the reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.bulk.columns import HeaderError, ImportKind, map_headers
+from registry.bulk.validation import FileChecker, RowContext, check_row
+from registry.domain.credit_code import check_character
+
+GUIZHOU = RowContext(
+    region_known=lambda code: code in {"520000", "520100", "520102", "530102"},
+    may_write=lambda code: code.startswith("52"),
+)
+CODE = "91520102MA6DJ7XX1" + check_character("91520102MA6DJ7XX1")
+STORE_HEADER = [
+    "平台",
+    "平台店铺ID",
+    "店铺名称",
+    "所属企业统一社会信用代码",
+    "所属地区代码",
+    "开店日期",
+]
+
+
+def store(**values: str) -> dict[str, str]:
+    row = {
+        "platform": "淘宝",
+        "platform_shop_id": "tb-1",
+        "name": "黔货小铺",
+        "owner_credit_code": CODE,
+        "region_code": "520102",
+        "opened_on": "2024-03-01",
+    }
+    return {**row, **values}
+
+
+def test_chinese_headers_and_english_aliases_map_to_fields() -> None:
+    positions = map_headers(ImportKind.stores, [*STORE_HEADER, "备注"])
+    assert positions[0] == "platform" and positions[4] == "region_code"
+    assert 6 not in positions  # unknown columns are ignored
+    english = map_headers(ImportKind.enterprises, ["credit_code", "name", "region_code"])
+    assert set(english.values()) == {"credit_code", "name", "region_code"}
+
+
+def test_a_missing_required_column_is_named_in_chinese() -> None:
+    with pytest.raises(HeaderError, match="所属地区代码"):
+        map_headers(ImportKind.stores, ["平台", "平台店铺ID", "店铺名称"])
+
+
+def test_a_good_store_row_is_clean_and_platform_names_are_normalised() -> None:
+    record, errors = check_row(ImportKind.stores, 2, store(), GUIZHOU)
+    assert errors == []
+    assert record is not None and record["platform"] == "taobao"
+    assert str(record["opened_on"]) == "2024-03-01"
+
+
+def test_an_unknown_platform_lists_the_allowed_values() -> None:
+    _, errors = check_row(ImportKind.stores, 7, store(platform="亚马逊"), GUIZHOU)
+    assert [(e.row, e.column) for e in errors] == [(7, "平台")]
+    assert "淘宝" in errors[0].reason and "douyin" in errors[0].reason
+
+
+def test_region_codes_must_be_current_and_writable_by_the_caller() -> None:
+    _, unknown = check_row(ImportKind.stores, 3, store(region_code="529999"), GUIZHOU)
+    assert unknown[0].column == "所属地区代码" and "unknown" in unknown[0].reason
+    _, outside = check_row(ImportKind.stores, 4, store(region_code="530102"), GUIZHOU)
+    assert "outside" in outside[0].reason
+
+
+def test_every_error_of_a_row_is_reported() -> None:
+    _, errors = check_row(
+        ImportKind.stores,
+        9,
+        store(name="", opened_on="2024-13-01", platform_shop_id=""),
+        GUIZHOU,
+    )
+    assert {e.column for e in errors} == {"店铺名称", "开店日期", "平台店铺ID"}
+    assert all(e.row == 9 for e in errors)
+
+
+def test_a_store_closed_before_it_opened_is_refused() -> None:
+    _, errors = check_row(ImportKind.stores, 2, store(closed_on="2024-01-01"), GUIZHOU)
+    assert errors[0].column == "关店日期"
+
+
+def test_a_store_names_its_owner() -> None:
+    _, errors = check_row(ImportKind.stores, 2, store(owner_credit_code=""), GUIZHOU)
+    assert errors[0].column == "所属企业统一社会信用代码"
+    record, errors = check_row(
+        ImportKind.stores, 2, store(owner_credit_code="", owner_individual="张三"), GUIZHOU
+    )
+    assert errors == [] and record is not None
+
+
+def test_a_wrong_credit_code_check_character_names_the_right_one() -> None:
+    wrong = CODE[:-1] + ("0" if CODE[-1] != "0" else "1")
+    _, errors = check_row(
+        ImportKind.enterprises,
+        5,
+        {"credit_code": wrong, "name": "某公司", "region_code": "520102"},
+        GUIZHOU,
+    )
+    assert errors[0].column == "统一社会信用代码" and CODE[-1] in errors[0].reason
+
+
+def test_enterprise_kinds_take_chinese_separators_and_reject_unknown_ones() -> None:
+    values = {"credit_code": CODE, "name": "某公司", "region_code": "520102"}
+    record, _ = check_row(
+        ImportKind.enterprises, 2, {**values, "kinds": "platform、service"}, GUIZHOU
+    )
+    assert record is not None and record["kinds"] == ["platform", "service"]
+    _, errors = check_row(ImportKind.enterprises, 2, {**values, "kinds": "bank"}, GUIZHOU)
+    assert errors[0].column == "企业类型" and "cross_border" in errors[0].reason
+
+
+def test_a_resident_row_needs_a_park_id_and_a_joining_date() -> None:
+    _, errors = check_row(
+        ImportKind.residents, 2, {"park_id": "not-an-id", "credit_code": CODE}, GUIZHOU
+    )
+    assert {e.column for e in errors} == {"园区/基地ID", "入驻日期"}
+
+
+def test_a_file_may_not_repeat_a_key_and_blank_rows_are_skipped() -> None:
+    checker = FileChecker(ImportKind.stores, map_headers(ImportKind.stores, STORE_HEADER), GUIZHOU)
+    row = ["淘宝", "tb-1", "黔货小铺", CODE, "520102", "2024-03-01"]
+    assert checker.check(2, row)[1] == []
+    assert checker.check(3, ["", " ", ""]) == (None, [])
+    record, errors = checker.check(4, row)
+    assert record is None and errors[0].row == 4 and "repeats" in errors[0].reason
+    other_platform = ["京东", *row[1:]]
+    assert checker.check(5, other_platform)[1] == []
