@@ -2,7 +2,14 @@
 
 from fastapi import FastAPI
 
-from registry.api.routes import enterprises, imports, programmes, records, residents
+from registry.api.routes import (
+    enterprises,
+    exports,
+    imports,
+    programmes,
+    records,
+    residents,
+)
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
@@ -18,7 +25,13 @@ async def _on_start(app: FastAPI) -> None:
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    routers = [enterprises.router, residents.router, programmes.router, imports.router]
+    routers = [
+        enterprises.router,
+        residents.router,
+        programmes.router,
+        imports.router,
+        exports.router,
+    ]
     for spec in ALL_SPECS:
         prepare = enterprises.prepare_enterprise if spec is ENTERPRISE else None
         routers.append(records.records_router(spec, prepare_create=prepare))

@@ -20,6 +20,7 @@ from registry.api.scope import (
     subtree_codes,
 )
 from registry.db import entity_queries as queries
+from registry.domain.regions import RegionTree
 from registry.entities.handlers import (
     DuplicateRecord,
     RecordClosed,
@@ -246,17 +247,9 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         cursor: str | None = None,
         limit: int = Query(default=50, ge=1, le=500),
     ) -> Page[Any]:
-        query = queries.ListQuery(spec)
-        restrict_to_caller(query, principal, regions)
-        if region:
-            require_known_region(regions, region, field="region")
-            query.where(f"region_code = ANY({query.bind(subtree_codes(regions, region))})")
-        if record_status:
-            query.where(f"status = {query.bind(record_status)}")
-        _apply_filters(query, spec, request)
+        query = filtered_query(spec, request, principal, regions, region, record_status, q)
         position = decode_cursor(cursor) if cursor else {}
         if q:
-            query.search = q
             offset = int(position.get("offset", 0))
             rows = await pool.fetch(query.sql(limit=limit + 1, offset=offset), *query.params)
             next_position: dict[str, Any] = {"offset": offset + limit}
@@ -281,6 +274,28 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         )
 
     return router
+
+
+def filtered_query(
+    spec: EntitySpec,
+    request: Request,
+    principal: Principal,
+    regions: RegionTree,
+    region: str | None,
+    record_status: str | None,
+    q: str | None,
+) -> queries.ListQuery:
+    """The list query for the caller's visibility and the request's filters (lists, exports)."""
+    query = queries.ListQuery(spec)
+    restrict_to_caller(query, principal, regions)
+    if region:
+        require_known_region(regions, region, field="region")
+        query.where(f"region_code = ANY({query.bind(subtree_codes(regions, region))})")
+    if record_status:
+        query.where(f"status = {query.bind(record_status)}")
+    _apply_filters(query, spec, request)
+    query.search = q or None
+    return query
 
 
 def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request) -> None:
