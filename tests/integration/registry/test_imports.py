@@ -18,6 +18,9 @@ from openpyxl import Workbook
 from registry.api.app import create_app
 from registry.config import RegistrySettings
 from registry.domain.credit_code import check_character
+from shared.events import default_catalog
+from shared.events.envelope import EventEnvelope
+from shared.events.registry import StoreRegistered
 from tests.support.stack import Stack
 
 Auth = Callable[..., dict[str, str]]
@@ -97,6 +100,30 @@ def stores_tagged(dsn: str, rows: list[list[str]]) -> int:
     return count(dsn, "SELECT count(*) FROM stores WHERE platform_shop_id LIKE $1", prefix)
 
 
+def assert_events_match_their_models(dsn: str, shop_ids: list[str]) -> None:
+    """Imports build their events in SQL: each must parse as the published model."""
+
+    async def payloads() -> list[bytes]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            rows = await connection.fetch(
+                "SELECT o.payload FROM outbox o JOIN stores s ON s.id::text = o.message_key "
+                "WHERE s.platform_shop_id = ANY($1)",
+                shop_ids,
+            )
+            return [row["payload"] for row in rows]
+        finally:
+            await connection.close()
+
+    catalog = default_catalog()
+    for payload in asyncio.run(payloads()):
+        envelope = EventEnvelope.model_validate_json(payload)
+        event = catalog.parse(envelope)
+        assert isinstance(event, StoreRegistered)
+        assert envelope.subject == event.store_id and event.platform == "douyin"
+        assert event.opened_on is not None and event.owner_individual == "吴某"
+
+
 def test_a_dry_run_reports_every_bad_row_and_stores_nothing(
     registry_api: TestClient, registry_db: str, auth: Auth
 ) -> None:
@@ -155,6 +182,7 @@ def test_a_real_run_loads_records_events_and_history_together_and_only_once(
         shop_ids,
     )
     assert events == 25 and history == 25
+    assert_events_match_their_models(registry_db, shop_ids)
 
     again = registry_api.post(
         "/v1/imports/stores",

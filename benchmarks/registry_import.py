@@ -1,0 +1,127 @@
+"""Import 1,000,000 store rows from CSV, validated, against a raw ``COPY`` of the same rows into
+the same table.
+
+The validated import is the registry's import job (``registry.bulk.jobs.run_job``, all or
+nothing): every field checked, repeated keys found, rows loaded with their history rows and
+``registry.store.registered`` events in one transaction. The baseline is PostgreSQL's own
+``COPY … FROM`` the same file into the same (emptied) table with the same indexes.
+
+Goals (issue "Registry service"): rows/s ratio >= 0.5; the import stays under 500 MB resident
+(the benchmark process's peak RSS, printed).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+
+from benchmarks.common import drop_database, fresh_database
+from benchmarks.registry_search import CITIES, name
+from registry.bulk.columns import ImportKind
+from registry.bulk.jobs import BATCH_ROWS, ImportMode, UploadedFile, find_or_create_job, run_job
+from registry.bulk.validation import RowContext
+from registry.data.regions import load_country_regions
+from registry.db import MIGRATIONS_DIR
+from registry.db.regions import sync_regions
+from registry.domain.regions import RegionTree
+from shared.db import create_pool
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+HEADER = ["平台", "平台店铺ID", "店铺名称", "个人店主", "所属地区代码", "类目", "开店日期"]
+COLUMNS = ["platform", "platform_shop_id", "name", "owner_individual", "region_code", "category",
+           "opened_on"]  # fmt: skip
+
+
+def write_file(path: Path) -> None:
+    rng = random.Random(11)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for n in range(ROWS):
+            writer.writerow(
+                ["douyin", f"dy{n:09d}", name(rng), "个人", rng.choice(CITIES), "土特产",
+                 f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"]
+            )  # fmt: skip
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def validated_import(dsn: str, path: Path, regions: RegionTree) -> float:
+    pool = await create_pool(dsn, min_size=2, max_size=4)
+    try:
+        upload = UploadedFile(path=path, name=path.name, sha256=os.urandom(8).hex(), size=0)
+        job, _ = await find_or_create_job(
+            pool, kind=ImportKind.stores, mode=ImportMode.all_or_nothing, upload=upload,
+            actor="bench",
+        )  # fmt: skip
+        context = RowContext(
+            region_known=lambda code: code in regions and regions.get(code).is_current,
+            may_write=lambda code: True,
+        )
+        started = time.perf_counter()
+        result = await run_job(
+            pool, job, upload=upload, context=context, topic_prefix="bench.",
+            batch_rows=int(os.environ.get("BENCH_BATCH_ROWS", BATCH_ROWS)),
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+        if result["status"] != "succeeded" or result["loaded_rows"] != ROWS:
+            raise RuntimeError(f"import did not load every row: {dict(result)}")
+        return elapsed
+    finally:
+        await pool.close()
+
+
+async def raw_copy(dsn: str, path: Path) -> float:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("TRUNCATE stores, outbox, entity_changes")
+        # COPY has no ids or authors to give: the table supplies them (the only change).
+        await connection.execute(
+            "ALTER TABLE stores ALTER id SET DEFAULT gen_random_uuid(), "
+            "ALTER created_by SET DEFAULT 'bench'"
+        )
+        await connection.execute("VACUUM ANALYZE stores")
+        started = time.perf_counter()
+        await connection.copy_to_table(
+            "stores", source=path, columns=COLUMNS, format="csv", header=True
+        )
+        elapsed = time.perf_counter() - started
+        loaded = await connection.fetchval("SELECT count(*) FROM stores")
+        if loaded != ROWS:
+            raise RuntimeError(f"COPY loaded {loaded} rows")
+        return elapsed
+    finally:
+        await connection.close()
+
+
+async def main() -> None:
+    dsn = await fresh_database("import", MIGRATIONS_DIR)
+    regions = RegionTree(load_country_regions())
+    await sync_regions(dsn, load_country_regions())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "stores.csv"
+        write_file(path)
+        size_mb = path.stat().st_size / 1e6
+        try:
+            imported = await validated_import(dsn, path, regions)
+            rss = peak_rss_mb()
+            copied = await raw_copy(dsn, path)
+        finally:
+            await drop_database(dsn)
+    import_rate, copy_rate = ROWS / imported, ROWS / copied
+    print(f"registry_import: {ROWS:,} store rows from CSV ({size_mb:.0f} MB)")
+    print(
+        f"  validated import  {import_rate:>10,.0f} rows/s  ({imported:.1f} s, with events and history)"
+    )
+    print(f"  raw COPY          {copy_rate:>10,.0f} rows/s  ({copied:.1f} s)")
+    print(f"  ratio             {import_rate / copy_rate:.2f}  (goal >= 0.5)")
+    print(f"  peak RSS          {rss:,.0f} MB  (goal < 500 MB)")
