@@ -84,6 +84,16 @@ def test_a_revocation_ends_a_designation_and_a_late_older_grant_does_not_undo_it
     assert asyncio.run(status_of(registry_db, park)) == "designated"
 
 
+def test_a_later_revocation_outlives_a_grant_dated_between_two_revocations(
+    registry_db: str,
+) -> None:
+    park = str(uuid.uuid4())
+    asyncio.run(apply(registry_db, revoke(park, "2024-06-01")))
+    asyncio.run(apply(registry_db, revoke(park, "2025-12-20")))
+    asyncio.run(apply(registry_db, grant(park, "2025-03-01")))  # late, between the two
+    assert asyncio.run(status_of(registry_db, park)) == "revoked"
+
+
 def target(progress: dict[str, Any], metric: str) -> dict[str, Any]:
     return next(t for t in progress["targets"] if t["metric"] == metric)
 

@@ -34,7 +34,8 @@ INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, cat
 VALUES ($1, $2, $3, $4, $5, 'revoked', NULL, $6)
 ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
 SET status = 'revoked', revoked_on = EXCLUDED.revoked_on, updated_at = now()
-WHERE s.status = 'designated' AND s.designated_on <= EXCLUDED.revoked_on
+WHERE (s.status = 'designated' AND s.designated_on <= EXCLUDED.revoked_on)
+   OR (s.status = 'revoked' AND s.revoked_on < EXCLUDED.revoked_on)
 """
 
 

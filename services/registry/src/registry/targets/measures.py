@@ -36,7 +36,7 @@ def _designated(*categories: str) -> Measure:
 def _active(table: str, condition: str = "true", what: str = "") -> Measure:
     return Measure(
         f"{table} x WHERE x.region_code LIKE $1 AND x.status = 'active' AND ({condition}) "
-        "AND $2::text IS NOT NULL AND $3::date IS NOT NULL AND x.created_at::date <= $4",
+        "AND $2::text IS NOT NULL AND $3::date IS NOT NULL AND (x.created_at AT TIME ZONE 'Asia/Shanghai')::date <= $4",
         what or f"active {table}",
     )
 
