@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,18 +27,28 @@ def registry_db(stack: Stack) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def registry_api(
+def registry_settings(
     registry_db: str, stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]
-) -> Iterator[TestClient]:
-    settings = RegistrySettings(
-        environment="test",
-        database_url=registry_db,
-        kafka_bootstrap_servers=stack.kafka_bootstrap,
-        kafka_topic_prefix=topic_prefix,
-        temporal_target=stack.temporal_target,
-        jwt_public_key=signing_keys[1],
-    )
-    with TestClient(create_app(settings)) as client:
+) -> Callable[..., RegistrySettings]:
+    """Settings for a registry API on the module's database; keyword arguments override."""
+
+    def settings(**overrides: Any) -> RegistrySettings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": registry_db,
+            "kafka_bootstrap_servers": stack.kafka_bootstrap,
+            "kafka_topic_prefix": topic_prefix,
+            "temporal_target": stack.temporal_target,
+            "jwt_public_key": signing_keys[1],
+        }
+        return RegistrySettings(**(values | overrides))
+
+    return settings
+
+
+@pytest.fixture(scope="module")
+def registry_api(registry_settings: Callable[..., RegistrySettings]) -> Iterator[TestClient]:
+    with TestClient(create_app(registry_settings())) as client:
         yield client
 
 

@@ -21,7 +21,6 @@ from registry.domain.credit_code import check_character
 from shared.events import default_catalog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import StoreRegistered
-from tests.support.stack import Stack
 
 Auth = Callable[..., dict[str, str]]
 CSV = {"Content-Type": "text/csv"}
@@ -270,19 +269,8 @@ def test_a_wrong_header_or_a_gb18030_file(registry_api: TestClient, auth: Auth) 
 
 
 @pytest.fixture(scope="module")
-def small_uploads_api(
-    registry_db: str, stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]
-) -> Iterator[TestClient]:
-    settings = RegistrySettings(
-        environment="test",
-        database_url=registry_db,
-        kafka_bootstrap_servers=stack.kafka_bootstrap,
-        kafka_topic_prefix=topic_prefix,
-        temporal_target=stack.temporal_target,
-        jwt_public_key=signing_keys[1],
-        max_upload_bytes=1000,
-    )
-    with TestClient(create_app(settings)) as client:
+def small_uploads_api(registry_settings: Callable[..., RegistrySettings]) -> Iterator[TestClient]:
+    with TestClient(create_app(registry_settings(max_upload_bytes=1000))) as client:
         yield client
 
 
