@@ -72,7 +72,7 @@ WITH v AS (
 ), history AS (
     INSERT INTO entity_changes (entity_type, entity_id, version, action, changed_by, new_values)
     SELECT {entity}, i.id, 1, 'imported', {actor},
-           json_build_object({row_members}, 'import_job', {job}::text)::jsonb
+           jsonb_build_object({row_members}, 'import_job', {job}::text)
     FROM i
 )
 SELECT count(*) FROM i
