@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from registry.api.app import create_app
 from registry.config import RegistrySettings
@@ -314,3 +314,34 @@ def test_progress_is_readable_while_a_large_file_runs(registry_api: TestClient, 
         response.headers["Location"], headers=auth("city_bureau", "522600", subject="qdn")
     )
     assert other.status_code == 404
+
+
+def test_the_template_round_trips_as_an_import(registry_api: TestClient, auth: Auth) -> None:
+    response = registry_api.get("/v1/imports/stores/template.xlsx", headers=auth())
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook.worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    assert headers[:3] == ["平台", "平台店铺ID", "店铺名称"]
+    assert sheet["A1"].font.bold and "说明" in workbook.sheetnames
+    sheet.append(["快手", f"ks-{secrets.token_hex(4)}", "模板店", None, "王某", "520102"])
+    out = io.BytesIO()
+    workbook.save(out)
+    job = upload(registry_api, auth, "stores", out.getvalue(), "dry_run", **XLSX)
+    assert job["status"] == "succeeded" and job["loaded_rows"] == 1, job
+
+
+def test_the_caller_lists_its_own_imports_newest_first(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    mine = auth("city_bureau", "522600", subject="qdn-lister")
+    ids = [upload(registry_api, auth, "stores", as_csv(stores(1)), "dry_run", **mine)["id"]
+           for _ in range(3)]  # fmt: skip
+    first = registry_api.get("/v1/imports", params={"limit": 2}, headers=mine).json()
+    assert [job["id"] for job in first["items"]] == ids[::-1][:2]
+    rest = registry_api.get(
+        "/v1/imports", params={"limit": 2, "cursor": first["next_cursor"]}, headers=mine
+    ).json()
+    assert [job["id"] for job in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    province = registry_api.get("/v1/imports", params={"limit": 100}, headers=auth()).json()
+    assert set(ids) <= {job["id"] for job in province["items"]}

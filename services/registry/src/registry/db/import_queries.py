@@ -156,6 +156,14 @@ INSERT INTO import_jobs (id, kind, file_sha256, file_name, mode, status, total_r
 VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) RETURNING *
 """
 JOB = "SELECT * FROM import_jobs WHERE id = $1"
+# Newest first, keyset paging; ``$1`` NULL lists every caller's jobs.
+JOBS = """
+SELECT * FROM import_jobs
+WHERE ($1::text IS NULL OR created_by = $1) AND ($2::text IS NULL OR kind = $2)
+  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $5
+"""
 PROGRESS = """
 UPDATE import_jobs SET processed_rows = $2, loaded_rows = $3, skipped_rows = $4, error_rows = $5,
        errors_total = $6, heartbeat_at = now()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import re
@@ -33,10 +34,12 @@ from registry.bulk.jobs import (
     find_or_create_job,
     run_job,
 )
+from registry.bulk.template import template_xlsx
 from registry.bulk.validation import RowContext
 from registry.db import import_queries
 from registry.domain.regions import RegionTree, UnknownRegion
 from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
+from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -44,6 +47,7 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MAX_WAIT_SECONDS = 60
 _WAIT = re.compile(r"wait=(\d+)")
 _FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BUREAUS = {Role.province_admin, Role.city_bureau, Role.county_bureau}
 
 
@@ -118,8 +122,10 @@ async def _receive(request: Request, limit: int, file_name: str | None) -> Uploa
     return UploadedFile(path=path, name=file_name, sha256=digest.hexdigest(), size=size)
 
 
-def to_public(job: asyncpg.Record) -> ImportJobPublic:
+def to_public(job: asyncpg.Record, *, with_errors: bool = True) -> ImportJobPublic:
     values: dict[str, Any] = dict(job)
+    if not with_errors:
+        values["errors"] = []
     total = max(values["total_rows"], values["processed_rows"])
     values["total_rows"] = total
     values["progress"] = 1.0 if values["status"] != "running" else (
@@ -193,16 +199,63 @@ async def start_import(
     return to_public(job)
 
 
+def _reads_every_job(principal: Principal) -> bool:
+    return bool({Role.province_admin, Role.integrator} & principal.roles)
+
+
+@router.get(
+    "",
+    response_model=Page[ImportJobPublic],
+    summary="Imports, newest first: the caller's own (the province and integrators: all)",
+    description="Lists leave each job's `errors` empty: read the job for them.",
+)
+async def list_imports(
+    principal: CurrentPrincipal,
+    pool: Pool,
+    kind: ImportKind | None = None,
+    cursor: str | None = None,
+    limit: int = Query(default=20, ge=1, le=100),
+) -> Page[ImportJobPublic]:
+    position = decode_cursor(cursor) if cursor else {}
+    rows = await pool.fetch(
+        import_queries.JOBS,
+        None if _reads_every_job(principal) else principal.subject,
+        kind,
+        dt.datetime.fromisoformat(position["created_at"]) if position else None,
+        uuid.UUID(position["id"]) if position else None,
+        limit + 1,
+    )
+    last = rows[limit - 1] if len(rows) > limit else None
+    following = (
+        encode_cursor({"created_at": last["created_at"].isoformat(), "id": str(last["id"])})
+        if last
+        else None
+    )
+    return Page[ImportJobPublic](
+        items=[to_public(row, with_errors=False) for row in rows[:limit]], next_cursor=following
+    )
+
+
+@router.get(
+    "/{kind}/template.xlsx",
+    summary="An empty import file: the headers (required ones in bold) and a sheet 说明",
+    response_class=Response,
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+async def template(kind: ImportKind, principal: CurrentPrincipal) -> Response:
+    return Response(
+        content=template_xlsx(kind),
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{kind}-template.xlsx"'},
+    )
+
+
 @router.get("/{job_id}", response_model=ImportJobPublic, summary="An import's progress and result")
 async def read_import(
     job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
 ) -> ImportJobPublic:
     job = await pool.fetchrow(import_queries.JOB, job_id)
-    if job is None or not (
-        job["created_by"] == principal.subject
-        or Role.province_admin in principal.roles
-        or Role.integrator in principal.roles
-    ):
+    if job is None or not (job["created_by"] == principal.subject or _reads_every_job(principal)):
         raise not_found("import", str(job_id))
     if job["status"] == "running":
         await fail_interrupted_jobs(pool)
