@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -13,6 +14,7 @@ import asyncpg
 from fastapi.testclient import TestClient
 
 from registry.consumers.designations import handlers
+from registry.domain.credit_code import check_character
 from shared.events import EventEnvelope, wrap
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
@@ -135,3 +137,49 @@ def test_programmes_are_listed_and_read(registry_api: TestClient, auth: Auth) ->
 def count(value: str) -> int:
     """Counts arrive as decimal strings (every value in the API is a Decimal)."""
     return int(Decimal(value))
+
+
+def test_lists_filter_on_demonstration_status_and_the_statistics_list(
+    registry_api: TestClient, registry_db: str, auth: Auth
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    parks = []
+    for i in range(2):
+        response = registry_api.post(
+            "/v1/parks",
+            json={"kind": "industrial_park", "name": f"旗标{tag}园区{i}", "region_code": "520102"},
+            headers=auth(),
+        )
+        parks.append(response.json()["id"])
+    asyncio.run(apply(registry_db, grant(parks[0], "2025-06-01")))
+
+    def names(path: str, **params: str) -> list[str]:
+        response = registry_api.get(path, params={"q": f"旗标{tag}", **params}, headers=auth())
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert names("/v1/parks", designated="true") == [parks[0]]
+    assert names("/v1/parks", designated="false") == [parks[1]]
+    assert names("/v1/parks", designated="true", programme_id="qinghai-2024-2026") == []
+    bad = registry_api.get("/v1/parks", params={"designated": "maybe"}, headers=auth())
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.designated"
+
+    ids = []
+    for i in range(2):
+        code = "91520102" + f"{secrets.randbelow(10**9):09d}"
+        response = registry_api.post(
+            "/v1/enterprises",
+            json={"credit_code": code + check_character(code), "name": f"旗标{tag}企业{i}",
+                  "region_code": "520102"},
+            headers=auth(),
+        )  # fmt: skip
+        ids.append(response.json()["id"])
+    put = registry_api.put(
+        f"/v1/enterprises/{ids[1]}/statistics-years/2025",
+        json={"year": 2025, "in_list": True},
+        headers=auth(),
+    )
+    assert put.status_code == 200, put.text
+    assert names("/v1/enterprises", in_statistics_list="true", year="2025") == [ids[1]]
+    assert names("/v1/enterprises", in_statistics_list="false", year="2025") == [ids[0]]
+    assert names("/v1/enterprises", in_statistics_list="true", year="2024") == []

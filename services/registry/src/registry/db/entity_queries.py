@@ -47,6 +47,24 @@ def existing_enterprises() -> str:
     return "SELECT id FROM enterprises WHERE id = ANY($1::uuid[])"
 
 
+def designated(spec: EntitySpec, query: ListQuery, programme_id: str | None) -> str:
+    """The record holds a demonstration title now (kept from the awards service's events)."""
+    programme = f" AND d.programme_id = {query.bind(programme_id)}" if programme_id else ""
+    return (
+        "EXISTS (SELECT 1 FROM demonstration_status d WHERE d.entity_type = "
+        f"{query.bind(spec.name)} AND d.entity_id = {spec.table}.id "
+        f"AND d.status = 'designated'{programme})"
+    )
+
+
+def in_statistics_list(query: ListQuery, year: int) -> str:
+    """The enterprise is in the statistics list (限额以上/上规入统) in ``year``."""
+    return (
+        "EXISTS (SELECT 1 FROM enterprise_statistics_years y WHERE y.enterprise_id = "
+        f"enterprises.id AND y.year = {query.bind(year)} AND y.in_list)"
+    )
+
+
 SEARCH_CANDIDATES = 2000
 
 HISTORY = """

@@ -3,7 +3,7 @@ from its spec: register, read, update (If-Match), close, list and search, histor
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -21,7 +21,9 @@ from registry.api.scope import (
 )
 from registry.db import entity_queries as queries
 from registry.domain.regions import RegionTree
+from registry.entities.definitions import ENTERPRISE
 from registry.entities.handlers import (
+    CHINA,
     DuplicateRecord,
     RecordClosed,
     RecordNotFound,
@@ -230,6 +232,8 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         response_model=Page[public_schema],  # type: ignore[valid-type]
         summary=f"List or search {spec.path}",
         description="Filters: region (subtree), status, q (name search, relevance order), "
+        "designated (true/false; with programme_id), "
+        + ("in_statistics_list (true/false; with year), " if spec is ENTERPRISE else "")
         + ", ".join(spec.filters)
         + "; date ranges: "
         + ", ".join(f"{c}_from/{c}_to" for c in spec.date_filters),
@@ -298,6 +302,43 @@ def filtered_query(
     return query
 
 
+def _bad_parameter(name: str, message: str, kind: str) -> ProblemError:
+    return ProblemError(
+        status=422,
+        title="Validation failed",
+        detail=f"{name}: {message}",
+        extra={"errors": [{"field": f"query.{name}", "message": message, "type": kind}]},
+    )
+
+
+def _flag(parameters: Mapping[str, str], name: str) -> bool | None:
+    raw = parameters.get(name)
+    if raw is None:
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise _bad_parameter(name, "expected true or false", "bool")
+
+
+def _apply_flags(query: queries.ListQuery, spec: EntitySpec, parameters: Mapping[str, str]) -> None:
+    """``designated`` (holds a demonstration title now; ``programme_id`` narrows it) on every
+    record type; ``in_statistics_list`` (限额以上/上规入统, for ``year``, default this year in
+    China) on enterprises."""
+    designated = _flag(parameters, "designated")
+    if designated is not None:
+        condition = queries.designated(spec, query, parameters.get("programme_id"))
+        query.where(condition if designated else f"NOT {condition}")
+    in_list = _flag(parameters, "in_statistics_list") if spec is ENTERPRISE else None
+    if in_list is not None:
+        raw_year = parameters.get("year", str(dt.datetime.now(CHINA).year))
+        if not raw_year.isdigit() or not 1990 <= int(raw_year) <= 2100:
+            raise _bad_parameter("year", "expected a year such as 2025", "int")
+        condition = queries.in_statistics_list(query, int(raw_year))
+        query.where(condition if in_list else f"NOT {condition}")
+
+
 def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request) -> None:
     parameters = request.query_params
     for name, column in spec.filters.items():
@@ -307,6 +348,7 @@ def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request)
                 query.where(f"{column} @> ARRAY[{query.bind(value)}]::text[]")
             else:
                 query.where(f"{column}::text = {query.bind(value)}")
+    _apply_flags(query, spec, parameters)
     for column in spec.date_filters:
         for suffix, operator in (("from", ">="), ("to", "<=")):
             raw = parameters.get(f"{column}_{suffix}")
@@ -315,18 +357,5 @@ def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request)
             try:
                 day = dt.date.fromisoformat(raw)
             except ValueError as exc:
-                raise ProblemError(
-                    status=422,
-                    title="Validation failed",
-                    detail=f"{column}_{suffix} must be a date",
-                    extra={
-                        "errors": [
-                            {
-                                "field": f"query.{column}_{suffix}",
-                                "message": "expected YYYY-MM-DD",
-                                "type": "date",
-                            }
-                        ]
-                    },
-                ) from exc
+                raise _bad_parameter(f"{column}_{suffix}", "expected YYYY-MM-DD", "date") from exc
             query.where(f"{column}::date {operator} {query.bind(day)}")
