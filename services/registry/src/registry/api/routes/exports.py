@@ -24,7 +24,8 @@ from openpyxl import Workbook
 from starlette.background import BackgroundTask
 
 from registry.api.deps import Pool, Regions
-from registry.api.routes.records import filtered_query, to_public
+from registry.api.list_filters import filtered_query
+from registry.api.routes.records import to_public
 from registry.bulk.export import CHINA, XLSX_MAX_ROWS, columns_of, export_row, headers
 from registry.db.entity_queries import ListQuery
 from registry.domain.regions import RegionTree, UnknownRegion

@@ -3,7 +3,7 @@ from its spec: register, read, update (If-Match), close, list and search, histor
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -11,19 +11,16 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from registry.api.deps import Pool, Regions, Settings
+from registry.api.list_filters import filtered_query
 from registry.api.schemas import Change, CloseRequest
 from registry.api.scope import (
     may_access,
     require_known_region,
     require_region_write,
-    restrict_to_caller,
-    subtree_codes,
 )
 from registry.db import entity_queries as queries
-from registry.domain.regions import RegionTree
 from registry.entities.definitions import ENTERPRISE
 from registry.entities.handlers import (
-    CHINA,
     DuplicateRecord,
     RecordClosed,
     RecordNotFound,
@@ -278,84 +275,3 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         )
 
     return router
-
-
-def filtered_query(
-    spec: EntitySpec,
-    request: Request,
-    principal: Principal,
-    regions: RegionTree,
-    region: str | None,
-    record_status: str | None,
-    q: str | None,
-) -> queries.ListQuery:
-    """The list query for the caller's visibility and the request's filters (lists, exports)."""
-    query = queries.ListQuery(spec)
-    restrict_to_caller(query, principal, regions)
-    if region:
-        require_known_region(regions, region, field="region")
-        query.where(f"region_code = ANY({query.bind(subtree_codes(regions, region))})")
-    if record_status:
-        query.where(f"status = {query.bind(record_status)}")
-    _apply_filters(query, spec, request)
-    query.search = q or None
-    return query
-
-
-def _bad_parameter(name: str, message: str, kind: str) -> ProblemError:
-    return ProblemError(
-        status=422,
-        title="Validation failed",
-        detail=f"{name}: {message}",
-        extra={"errors": [{"field": f"query.{name}", "message": message, "type": kind}]},
-    )
-
-
-def _flag(parameters: Mapping[str, str], name: str) -> bool | None:
-    raw = parameters.get(name)
-    if raw is None:
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise _bad_parameter(name, "expected true or false", "bool")
-
-
-def _apply_flags(query: queries.ListQuery, spec: EntitySpec, parameters: Mapping[str, str]) -> None:
-    """``designated`` (holds a demonstration title now; ``programme_id`` narrows it) on every
-    record type; ``in_statistics_list`` (限额以上/上规入统, for ``year``, default this year in
-    China) on enterprises."""
-    designated = _flag(parameters, "designated")
-    if designated is not None:
-        condition = queries.designated(spec, query, parameters.get("programme_id"))
-        query.where(condition if designated else f"NOT {condition}")
-    in_list = _flag(parameters, "in_statistics_list") if spec is ENTERPRISE else None
-    if in_list is not None:
-        raw_year = parameters.get("year", str(dt.datetime.now(CHINA).year))
-        if not raw_year.isdigit() or not 1990 <= int(raw_year) <= 2100:
-            raise _bad_parameter("year", "expected a year such as 2025", "int")
-        condition = queries.in_statistics_list(query, int(raw_year))
-        query.where(condition if in_list else f"NOT {condition}")
-
-
-def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request) -> None:
-    parameters = request.query_params
-    for name, column in spec.filters.items():
-        if name in parameters:
-            value = parameters[name]
-            if column == "kinds":
-                query.where(f"{column} @> ARRAY[{query.bind(value)}]::text[]")
-            else:
-                query.where(f"{column}::text = {query.bind(value)}")
-    _apply_flags(query, spec, parameters)
-    for column in spec.date_filters:
-        for suffix, operator in (("from", ">="), ("to", "<=")):
-            raw = parameters.get(f"{column}_{suffix}")
-            if raw is None:
-                continue
-            try:
-                day = dt.date.fromisoformat(raw)
-            except ValueError as exc:
-                raise _bad_parameter(f"{column}_{suffix}", "expected YYYY-MM-DD", "date") from exc
-            query.where(f"{column}::date {operator} {query.bind(day)}")
