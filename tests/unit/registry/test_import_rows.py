@@ -3,9 +3,12 @@ header is row 1), its column as headed and the reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from registry.bulk.columns import HeaderError, ImportKind, map_headers
+from registry.bulk.readers import cell_text
 from registry.bulk.validation import FileChecker, RowContext, check_row
 from registry.domain.credit_code import check_character
 
@@ -131,3 +134,9 @@ def test_a_file_may_not_repeat_a_key_and_blank_rows_are_skipped() -> None:
     assert record is None and errors[0].row == 4 and "repeats" in errors[0].reason
     other_platform = ["京东", *row[1:]]
     assert checker.check(5, other_platform)[1] == []
+
+
+def test_xlsx_cells_read_as_typed() -> None:
+    assert cell_text(dt.datetime(2025, 5, 1, 0, 0)) == "2025-05-01"
+    assert cell_text(13800000000.0) == "13800000000"
+    assert cell_text(1.5) == "1.5" and cell_text(None) == ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,12 +80,20 @@ def _sheet_rows(workbook: Any) -> Iterator[Row]:
     try:
         sheet = workbook.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield (
-                number,
-                [
-                    "" if v is None else (v.date().isoformat() if hasattr(v, "date") else str(v))
-                    for v in values
-                ],
-            )
+            yield number, [cell_text(value) for value in values]
     finally:
         workbook.close()
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a user typed: dates as YYYY-MM-DD, whole numbers without ".0"
+    (shop ids and phone numbers are often number cells)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
