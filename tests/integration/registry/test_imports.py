@@ -146,6 +146,9 @@ def test_a_dry_run_reports_every_bad_row_and_stores_nothing(
     }
     assert stores_tagged(registry_db, rows) == 0
     assert count(registry_db, "SELECT count(*) FROM outbox") == outbox_before
+    errors = registry_api.get(f"/v1/imports/{job['id']}/errors.csv", headers=auth())
+    lines = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))
+    assert lines[0] == ["行号", "列", "原因"] and len(lines) == 5 and lines[1][:2] == ["3", "平台"]
 
 
 def test_all_or_nothing_with_a_bad_row_stores_nothing(

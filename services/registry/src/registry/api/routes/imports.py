@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import datetime as dt
-import hashlib
-import os
+import io
 import re
-import tempfile
 import uuid
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -26,6 +24,7 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
 
 from registry.api.deps import Pool, Regions, Settings
 from registry.api.schemas import ImportJobPublic
+from registry.api.uploads import receive_upload
 from registry.bulk.columns import ImportKind
 from registry.bulk.jobs import (
     ImportMode,
@@ -46,7 +45,6 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 MAX_WAIT_SECONDS = 60
 _WAIT = re.compile(r"wait=(\d+)")
-_FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BUREAUS = {Role.province_admin, Role.city_bureau, Role.county_bureau}
 
@@ -77,49 +75,6 @@ def _row_context(principal: Principal, regions: RegionTree) -> RowContext:
         return may_act_on_region(principal, code, write=True)
 
     return RowContext(region_known=region_known, may_write=may_write)
-
-
-def _too_large(limit: int) -> ProblemError:
-    return ProblemError(
-        status=413,
-        title="File too large",
-        detail=f"imports are limited to {limit} bytes; split the file",
-    )
-
-
-async def _receive(request: Request, limit: int, file_name: str | None) -> UploadedFile:
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/"):
-        raise ProblemError(
-            status=415,
-            title="Send the file as the request body",
-            detail="POST the CSV or XLSX file itself (Content-Type text/csv or "
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), "
-            "not a multipart form",
-        )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    if file_name is None:
-        match = _FILENAME.search(request.headers.get("content-disposition", ""))
-        file_name = match.group(1) if match else None
-    handle, name = tempfile.mkstemp(prefix="registry-import-")
-    path, digest, size = Path(name), hashlib.sha256(), 0
-    try:
-        with os.fdopen(handle, "wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large(limit)
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    if size == 0:
-        path.unlink(missing_ok=True)
-        raise ProblemError(status=422, title="Empty file", detail="the request body is empty")
-    return UploadedFile(path=path, name=file_name, sha256=digest.hexdigest(), size=size)
 
 
 def to_public(job: asyncpg.Record, *, with_errors: bool = True) -> ImportJobPublic:
@@ -165,7 +120,7 @@ async def start_import(
     prefer: str | None = Header(default=None),
 ) -> ImportJobPublic:
     _require_importer(principal)
-    upload = await _receive(request, settings.max_upload_bytes, file_name)
+    upload = await receive_upload(request, settings.max_upload_bytes, file_name)
     try:
         job, created = await find_or_create_job(
             pool, kind=kind, mode=mode, upload=upload, actor=principal.subject
@@ -250,13 +205,38 @@ async def template(kind: ImportKind, principal: CurrentPrincipal) -> Response:
     )
 
 
+async def _visible_job(pool: asyncpg.Pool, principal: Principal, job_id: uuid.UUID) -> Any:
+    job = await pool.fetchrow(import_queries.JOB, job_id)
+    if job is None or not (job["created_by"] == principal.subject or _reads_every_job(principal)):
+        raise not_found("import", str(job_id))
+    return job
+
+
+@router.get(
+    "/{job_id}/errors.csv",
+    summary="An import's errors as a CSV to fix the file by (行号, 列, 原因)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def import_errors(job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool) -> Response:
+    job = await _visible_job(pool, principal, job_id)
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads the Chinese correctly with a BOM
+    writer = csv.writer(out)
+    writer.writerow(["行号", "列", "原因"])
+    writer.writerows([error["row"], error["column"], error["reason"]] for error in job["errors"])
+    return Response(
+        content=out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{job_id}-errors.csv"'},
+    )
+
+
 @router.get("/{job_id}", response_model=ImportJobPublic, summary="An import's progress and result")
 async def read_import(
     job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
 ) -> ImportJobPublic:
-    job = await pool.fetchrow(import_queries.JOB, job_id)
-    if job is None or not (job["created_by"] == principal.subject or _reads_every_job(principal)):
-        raise not_found("import", str(job_id))
+    job = await _visible_job(pool, principal, job_id)
     if job["status"] == "running":
         await fail_interrupted_jobs(pool)
         job = await pool.fetchrow(import_queries.JOB, job_id)
