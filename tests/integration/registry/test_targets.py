@@ -183,3 +183,31 @@ def test_lists_filter_on_demonstration_status_and_the_statistics_list(
     assert names("/v1/enterprises", in_statistics_list="true", year="2025") == [ids[1]]
     assert names("/v1/enterprises", in_statistics_list="false", year="2025") == [ids[0]]
     assert names("/v1/enterprises", in_statistics_list="true", year="2024") == []
+
+
+def test_a_per_city_target_lists_every_city_and_is_met_only_when_all_are(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    """000 二（一）4: 每个市州至少转型提升一个电子商务园区（基地）."""
+    qinghai = auth("province_admin", "630000")
+    created = registry_api.post(
+        "/v1/parks",
+        json={"kind": "industrial_park", "name": "西宁电商产业园", "region_code": "630102"},
+        headers=qinghai,
+    )
+    assert created.status_code == 201, created.text
+    progress = registry_api.get(
+        "/v1/programmes/qinghai-2024-2026/progress", params={"by": "city"}, headers=qinghai
+    ).json()
+    parks = next(t for t in progress["targets"] if t["id"] == "parks-and-bases-per-city")
+    areas = {area["region_code"]: area for area in parks["by_area"]}
+    assert {"630100", "630200", "632200", "632300", "632500", "632600", "632700", "632800"} <= set(
+        areas
+    )
+    assert areas["630100"]["met"] is True and areas["632800"]["current"] in ("0", 0)
+    assert areas["632800"]["met"] is False
+    met = sum(1 for area in areas.values() if area["met"])
+    assert parks["met"] is False
+    assert Decimal(parks["share_met"]) == (Decimal(met) / len(areas)).quantize(
+        Decimal("0.0001"), rounding="ROUND_DOWN"
+    )

@@ -5,7 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from registry.targets.progress import breakdown_level, jurisdiction_prefix, progress_of
+from registry.targets.progress import (
+    breakdown_level,
+    every_area_progress,
+    jurisdiction_prefix,
+    progress_of,
+)
 from shared.programmes import load_programmes
 
 PROGRAMMES = load_programmes(Path(__file__).resolve().parents[3] / "shared" / "programmes")
@@ -47,3 +52,18 @@ def test_provinces_break_down_by_city_and_cities_by_county() -> None:
     assert breakdown_level(GUIZHOU) == "city" and breakdown_level(QINGDAO) == "county"
     assert jurisdiction_prefix("520000") == "52"
     assert jurisdiction_prefix("370200") == "3702"
+
+
+def test_a_per_city_target_is_met_only_when_every_city_meets_it() -> None:
+    """000 二（一）4: 每个市州至少转型提升一个电子商务园区（基地） (each city at least one)."""
+    parks = next(t for t in QINGHAI.targets if t.id == "parks-and-bases-per-city")
+    cities = ["630100", "630200", "632200", "632300"]
+    each, overall = every_area_progress(
+        parks, {"630100": Decimal(3), "630200": Decimal(1)}, cities, Decimal(4)
+    )
+    assert each["632200"].current == 0 and each["632200"].met is False
+    assert each["630100"].met is True
+    assert overall.met is False and overall.share_met == Decimal("0.5000")
+    assert overall.current == Decimal(4)
+    values = {code: Decimal(1) for code in cities}
+    assert every_area_progress(parks, values, cities, Decimal(4))[1].met is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -51,3 +52,21 @@ def jurisdiction_prefix(region_code: str) -> str:
     if region_code.endswith("00"):
         return region_code[:4]
     return region_code
+
+
+def every_area_progress(
+    target: Target, values: Mapping[str, Decimal], areas: Sequence[str], total: Decimal
+) -> tuple[dict[str, TargetProgress], TargetProgress]:
+    """A target that binds each city or county (000 二（一）4 "每个市州至少…"): each area
+    against the target (an area with nothing counted is 0), and overall: met when every area
+    meets it, the share met being the share of areas that do; ``current`` stays the total."""
+    codes = sorted(set(areas) | set(values))
+    each = {code: progress_of(target, values.get(code, Decimal(0))) for code in codes}
+    met = sum(1 for item in each.values() if item.met)
+    share = (
+        (Decimal(met) / Decimal(len(codes))).quantize(SHARE_PLACES, rounding=ROUND_DOWN)
+        if codes
+        else None
+    )
+    overall = TargetProgress(target, True, total, share, bool(codes) and met == len(codes))
+    return each, overall

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from registry.api.deps import Pool
+from registry.api.deps import Pool, Regions
 from registry.targets.measures import (
     MEASURES,
     REGION_NAMES,
@@ -17,7 +17,13 @@ from registry.targets.measures import (
     measure_by_area,
     measure_total,
 )
-from registry.targets.progress import breakdown_level, jurisdiction_prefix, progress_of
+from registry.targets.progress import (
+    TargetProgress,
+    breakdown_level,
+    every_area_progress,
+    jurisdiction_prefix,
+    progress_of,
+)
 from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
 from shared.http.problems import not_found
 from shared.programmes import Programme
@@ -119,6 +125,7 @@ async def progress(
     request: Request,
     principal: CurrentPrincipal,
     pool: Pool,
+    regions: Regions,
     year: int | None = Query(default=None, ge=2000, le=2100),
     by: str | None = Query(default=None, pattern="^(area|city|county)$"),
 ) -> ProgrammeProgress:
@@ -128,20 +135,30 @@ async def progress(
     prefix = jurisdiction_prefix(programme.jurisdiction)
     level = breakdown_level(programme)
     results: list[TargetProgressPublic] = []
+    area_codes = [region.code for region in regions.children(programme.jurisdiction)]
     async with pool.acquire() as connection:
-        names: dict[str, str] = {}
+        names = {region.code: region.name for region in regions.children(programme.jurisdiction)}
         for target in programme.targets:
             measure = MEASURES.get(target.metric)
             first_day, last_day = _period(target, programme, year, today)
+            by_area: list[AreaProgress] | None = None
             if measure is None:
                 item = progress_of(target, None, reason="reported statistics, not registry data")
-                by_area = None
             else:
                 window = Window(prefix, programme.id, first_day, last_day)
-                item = progress_of(target, await measure_total(connection, measure, window))
-                by_area = None
+                total = await measure_total(connection, measure, window)
+                per_area = target.scope is not Scope.total
+                areas = (
+                    await measure_by_area(connection, measure, window, level=level)
+                    if by or per_area
+                    else {}
+                )
+                each: dict[str, TargetProgress] = {}
+                if per_area:
+                    each, item = every_area_progress(target, areas, area_codes, total)
+                else:
+                    item = progress_of(target, total)
                 if by:
-                    areas = await measure_by_area(connection, measure, window, level=level)
                     missing = [code for code in areas if code not in names]
                     names.update(
                         {
@@ -150,8 +167,8 @@ async def progress(
                         }
                     )
                     by_area = [
-                        _area(target, code, value, names.get(code))
-                        for code, value in sorted(areas.items())
+                        _area(code, areas.get(code, Decimal(0)), names.get(code), each.get(code))
+                        for code in sorted(set(area_codes) | set(areas))
                         if _visible_area(principal, code)
                     ]
             results.append(
@@ -175,10 +192,10 @@ async def progress(
     return ProgrammeProgress(programme_id=programme.id, year=year, as_of=today, targets=results)
 
 
-def _area(target: Target, code: str, value: Decimal, name: str | None) -> AreaProgress:
-    if target.scope is Scope.total:
+def _area(code: str, value: Decimal, name: str | None, item: TargetProgress | None) -> AreaProgress:
+    """An area's count; with its share and met when the target binds each area."""
+    if item is None:
         return AreaProgress(region_code=code, name=name, current=value)
-    item = progress_of(target, value)  # the target binds each city or county
     return AreaProgress(
         region_code=code, name=name, current=value, share_met=item.share_met, met=item.met
     )
