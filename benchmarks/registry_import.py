@@ -58,7 +58,7 @@ def peak_rss_mb() -> float:
 async def validated_import(dsn: str, path: Path, regions: RegionTree) -> float:
     pool = await create_pool(dsn, min_size=2, max_size=4)
     try:
-        upload = UploadedFile(path=path, name=path.name, sha256=os.urandom(8).hex(), size=0)
+        upload = UploadedFile(path=path, name=path.name, sha256=os.urandom(8).hex())
         job, _ = await find_or_create_job(
             pool, kind=ImportKind.stores, mode=ImportMode.all_or_nothing, upload=upload,
             actor="bench",

@@ -58,4 +58,4 @@ async def receive_upload(request: Request, limit: int, file_name: str | None) ->
     if size == 0:
         path.unlink(missing_ok=True)
         raise ProblemError(status=422, title="Empty file", detail="the request body is empty")
-    return UploadedFile(path=path, name=file_name, sha256=digest.hexdigest(), size=size)
+    return UploadedFile(path=path, name=file_name, sha256=digest.hexdigest())

@@ -1,8 +1,7 @@
 """Rows of an export: Chinese column headers and cell texts (pure: no I/O).
 
 Exports carry what the list API shows the same caller (contacts masked where the list masks
-them), the region's name beside its code, and platform names in Chinese, so a file exported
-from one list can be edited and imported again.
+them), the region's name beside its code, and platform names in Chinese.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from registry.domain.vocabulary import PLATFORM_NAMES_ZH, Platform
+from registry.entities.handlers import CHINA
 
 HEADERS_ZH: dict[str, str] = {
     "id": "记录ID",
@@ -49,7 +49,6 @@ HEADERS_ZH: dict[str, str] = {
     "brand_id": "品牌ID",
 }
 STATUS_ZH = {"active": "有效", "closed": "已关闭"}
-CHINA = dt.timezone(dt.timedelta(hours=8))
 # XLSX sheets hold 1,048,576 rows, the header included.
 XLSX_MAX_ROWS = 1_048_575
 

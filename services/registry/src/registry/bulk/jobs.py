@@ -54,7 +54,6 @@ class UploadedFile:
     path: Path
     name: str | None
     sha256: str
-    size: int
 
 
 @dataclass
@@ -102,13 +101,13 @@ async def find_or_create_job(
     pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile, actor: str
 ) -> tuple[asyncpg.Record, bool]:
     """The earlier run of the same file (``created`` False), or a new running job."""
-    total = await asyncio.to_thread(estimate_rows, upload.path)
     async with pool.acquire() as connection, connection.transaction():
         if mode is not ImportMode.dry_run:
             await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}")
             earlier = await connection.fetchrow(sql.EARLIER_RUN, kind, upload.sha256, STALE_AFTER)
             if earlier is not None:
                 return earlier, False
+        total = await asyncio.to_thread(estimate_rows, upload.path)
         job = await connection.fetchrow(
             sql.INSERT_JOB, uuid.uuid4(), kind, upload.sha256, upload.name, mode, total, actor
         )
@@ -117,7 +116,16 @@ async def find_or_create_job(
 
 
 async def fail_interrupted_jobs(pool: asyncpg.Pool) -> None:
-    await pool.execute(sql.FAIL_INTERRUPTED, STALE_AFTER)
+    """Every running job whose process stopped (at start: a previous process's jobs)."""
+    await pool.execute(sql.FAIL_INTERRUPTED, STALE_AFTER, None)
+
+
+async def current_state(pool: asyncpg.Pool, job: asyncpg.Record) -> asyncpg.Record:
+    """The job, ended as interrupted if it still says running but its process stopped."""
+    if job["status"] != "running":
+        return job
+    interrupted = await pool.fetchrow(sql.FAIL_INTERRUPTED, STALE_AFTER, job["id"])
+    return interrupted or job
 
 
 async def run_job(

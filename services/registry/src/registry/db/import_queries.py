@@ -178,5 +178,6 @@ WHERE id = $1 RETURNING *
 FAIL_INTERRUPTED = """
 UPDATE import_jobs SET status = 'failed', failure = 'interrupted: the process running it stopped',
        finished_at = now()
-WHERE status = 'running' AND heartbeat_at < now() - $1::interval
+WHERE status = 'running' AND heartbeat_at < now() - $1::interval AND ($2::uuid IS NULL OR id = $2)
+RETURNING *
 """

@@ -26,10 +26,11 @@ from starlette.background import BackgroundTask
 from registry.api.deps import Pool, Regions
 from registry.api.list_filters import filtered_query
 from registry.api.routes.records import to_public
-from registry.bulk.export import CHINA, XLSX_MAX_ROWS, columns_of, export_row, headers
+from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_row, headers
 from registry.db.entity_queries import ListQuery
-from registry.domain.regions import RegionTree, UnknownRegion
+from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS
+from registry.entities.handlers import CHINA
 from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.problems import ProblemError, not_found
@@ -43,16 +44,6 @@ ALL_ROWS = 100_000_000
 FETCH_ROWS = 2_000
 
 
-def _region_namer(regions: RegionTree) -> Any:
-    def name(code: str) -> str:
-        try:
-            return regions.get(code).name
-        except UnknownRegion:
-            return ""
-
-    return name
-
-
 async def _rows(
     pool: asyncpg.Pool,
     spec: EntitySpec,
@@ -61,7 +52,10 @@ async def _rows(
     regions: RegionTree,
 ) -> AsyncIterator[list[Any]]:
     columns = columns_of(spec.public_schema)
-    namer = _region_namer(regions)
+
+    def namer(code: str) -> str:
+        return regions.get(code).name if code in regions else ""
+
     yield headers(columns)
     async with pool.acquire() as connection, connection.transaction(readonly=True):
         sql = query.sql(limit=ALL_ROWS)

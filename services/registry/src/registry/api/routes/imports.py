@@ -29,6 +29,7 @@ from registry.bulk.columns import ImportKind
 from registry.bulk.jobs import (
     ImportMode,
     UploadedFile,
+    current_state,
     fail_interrupted_jobs,
     find_or_create_job,
     run_job,
@@ -36,7 +37,7 @@ from registry.bulk.jobs import (
 from registry.bulk.template import template_xlsx
 from registry.bulk.validation import RowContext
 from registry.db import import_queries
-from registry.domain.regions import RegionTree, UnknownRegion
+from registry.domain.regions import RegionTree
 from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
@@ -65,10 +66,7 @@ def _require_importer(principal: Principal) -> None:
 def _row_context(principal: Principal, regions: RegionTree) -> RowContext:
     @lru_cache(maxsize=4096)
     def region_known(code: str) -> bool:
-        try:
-            return regions.get(code).is_current
-        except UnknownRegion:
-            return False
+        return code in regions and regions.get(code).is_current
 
     @lru_cache(maxsize=4096)
     def may_write(code: str) -> bool:
@@ -236,11 +234,7 @@ async def import_errors(job_id: uuid.UUID, principal: CurrentPrincipal, pool: Po
 async def read_import(
     job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
 ) -> ImportJobPublic:
-    job = await _visible_job(pool, principal, job_id)
-    if job["status"] == "running":
-        await fail_interrupted_jobs(pool)
-        job = await pool.fetchrow(import_queries.JOB, job_id)
-    return to_public(job)
+    return to_public(await current_state(pool, await _visible_job(pool, principal, job_id)))
 
 
 async def start_imports(app: FastAPI) -> None:

@@ -135,9 +135,9 @@ async def progress(
     prefix = jurisdiction_prefix(programme.jurisdiction)
     level = breakdown_level(programme)
     results: list[TargetProgressPublic] = []
-    area_codes = [region.code for region in regions.children(programme.jurisdiction)]
+    names = {region.code: region.name for region in regions.children(programme.jurisdiction)}
+    area_codes = list(names)
     async with pool.acquire() as connection:
-        names = {region.code: region.name for region in regions.children(programme.jurisdiction)}
         for target in programme.targets:
             measure = MEASURES.get(target.metric)
             first_day, last_day = _period(target, programme, year, today)
