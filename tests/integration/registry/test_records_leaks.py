@@ -176,7 +176,9 @@ def test_patching_a_required_field_to_null_is_422(
 
 
 def test_patching_a_store_name_to_null_is_422(registry_api: TestClient, auth: Auth) -> None:
-    store = registry_api.post("/v1/stores", json=store_body(owner_individual="张三"), headers=auth())
+    store = registry_api.post(
+        "/v1/stores", json=store_body(owner_individual="张三"), headers=auth()
+    )
     url = f"/v1/stores/{store.json()['id']}"
     response = registry_api.patch(
         url, json={"name": None}, headers={**auth(), "If-Match": store.headers["ETag"]}
@@ -193,7 +195,9 @@ def test_a_store_without_an_owner_is_422_naming_the_owner_fields(
     fields = {error["field"] for error in response.json()["errors"]}
     assert fields == {"body.owner_enterprise_id", "body.owner_individual"}
 
-    store = registry_api.post("/v1/stores", json=store_body(owner_individual="李四"), headers=auth())
+    store = registry_api.post(
+        "/v1/stores", json=store_body(owner_individual="李四"), headers=auth()
+    )
     orphaned = registry_api.patch(
         f"/v1/stores/{store.json()['id']}",
         json={"owner_individual": None},

@@ -166,7 +166,16 @@ def test_invalid_credit_code_is_a_value_error_with_a_reason() -> None:
 
 @pytest.mark.parametrize(
     "code",
-    ["ABC", "%", "", "9" * 17, "9" * 19, "\x01" * 18, "91350211M00013FA1%", "91350211M0001\x003FA1"],
+    [
+        "ABC",
+        "%",
+        "",
+        "9" * 17,
+        "9" * 19,
+        "\x01" * 18,
+        "91350211M00013FA1%",
+        "91350211M0001\x003FA1",
+    ],
 )
 def test_a_legacy_code_still_needs_the_format(code: str) -> None:
     with pytest.raises(InvalidCreditCode):

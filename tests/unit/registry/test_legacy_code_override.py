@@ -10,7 +10,9 @@ from registry.api.routes.enterprises import prepare_enterprise
 from shared.auth import Principal, Role
 from shared.http.problems import ProblemError
 
-PROVINCE = Principal(subject="admin-1", roles=frozenset({Role.province_admin}), region_code="520000")
+PROVINCE = Principal(
+    subject="admin-1", roles=frozenset({Role.province_admin}), region_code="520000"
+)
 CITY = Principal(subject="city-1", roles=frozenset({Role.city_bureau}), region_code="520100")
 WRONG_CHECK = "91350211M00013FA1N"  # well formed; its check character should be another
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field

@@ -38,7 +38,9 @@ def _invalid_code(exc: InvalidCreditCode) -> ProblemError:
         status=422,
         title="Invalid unified social credit code",
         detail=str(exc),
-        extra={"errors": [{"field": "body.credit_code", "message": str(exc), "type": "credit_code"}]},
+        extra={
+            "errors": [{"field": "body.credit_code", "message": str(exc), "type": "credit_code"}]
+        },
     )
 
 
