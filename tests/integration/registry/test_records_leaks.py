@@ -255,3 +255,15 @@ def test_close_needs_the_current_etag(registry_api: TestClient, auth: Auth) -> N
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed"
+
+
+def test_the_openapi_document_says_close_and_patch_need_if_match(registry_api: TestClient) -> None:
+    paths = registry_api.get("/openapi.json").json()["paths"]
+    for path, method in (
+        ("/v1/stores/{record_id}/close", "post"),
+        ("/v1/stores/{record_id}", "patch"),
+    ):
+        operation = paths[path][method]
+        assert "If-Match" in operation["summary"]
+        [if_match] = [p for p in operation["parameters"] if p["name"].lower() == "if-match"]
+        assert if_match["description"].startswith("Required")
