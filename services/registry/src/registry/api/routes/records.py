@@ -1,5 +1,5 @@
 """``/v1/{enterprises,stores,parks,teams,brands,products}``: one router per record type, built
-from its spec: register, read, update (If-Match), close, list and search, history."""
+from its spec: register, read, update and close (both with If-Match), list and search, history."""
 
 import datetime as dt
 import uuid
