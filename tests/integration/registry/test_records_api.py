@@ -141,7 +141,11 @@ def test_close_keeps_the_record(registry_api: TestClient, auth: Auth) -> None:
     )
     assert store.status_code == 201, store.text
     url = f"/v1/stores/{store.json()['id']}"
-    closed = registry_api.post(f"{url}/close", json={"closed_on": "2025-06-30"}, headers=auth())
+    closed = registry_api.post(
+        f"{url}/close",
+        json={"closed_on": "2025-06-30"},
+        headers={**auth(), "If-Match": store.headers["ETag"]},
+    )
     assert closed.status_code == 200
     assert closed.json()["status"] == "closed"
     assert closed.json()["closed_on"] == "2025-06-30"
@@ -270,8 +274,14 @@ def test_each_change_is_one_event_in_the_outbox(
     )
     assert team.status_code == 201, team.text
     url = f"/v1/teams/{team.json()['id']}"
-    registry_api.patch(url, json={"hosts": 8}, headers={**auth(), "If-Match": team.headers["ETag"]})
-    registry_api.post(f"{url}/close", json={"reason": "团队解散"}, headers=auth())
+    patched = registry_api.patch(
+        url, json={"hosts": 8}, headers={**auth(), "If-Match": team.headers["ETag"]}
+    )
+    registry_api.post(
+        f"{url}/close",
+        json={"reason": "团队解散"},
+        headers={**auth(), "If-Match": patched.headers["ETag"]},
+    )
 
     async def events() -> list[asyncpg.Record]:
         connection = await asyncpg.connect(registry_db)

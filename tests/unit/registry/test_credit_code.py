@@ -12,6 +12,7 @@ from registry.domain.credit_code import (
     is_valid_credit_code,
     normalise_credit_code,
     validate_credit_code,
+    validate_credit_code_format,
 )
 
 # Published examples (DOMAIN.md, "Identifiers").
@@ -157,3 +158,31 @@ def test_invalid_credit_code_is_a_value_error_with_a_reason() -> None:
     assert isinstance(error, ValueError)
     assert error.reason == "some reason"
     assert str(error) == "some reason"
+
+
+# A legacy code (issued before the check character was enforced) may be accepted by an audited
+# override; the override waives the check character only, never the code's shape.
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ABC",
+        "%",
+        "",
+        "9" * 17,
+        "9" * 19,
+        "\x01" * 18,
+        "91350211M00013FA1%",
+        "91350211M0001\x003FA1",
+    ],
+)
+def test_a_legacy_code_still_needs_the_format(code: str) -> None:
+    with pytest.raises(InvalidCreditCode):
+        validate_credit_code_format(code)
+
+
+def test_a_legacy_code_may_have_a_wrong_check_character() -> None:
+    validate_credit_code_format(KNOWN_INVALID)
+    with pytest.raises(InvalidCreditCode):
+        validate_credit_code(KNOWN_INVALID)

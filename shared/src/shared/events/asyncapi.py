@@ -108,7 +108,12 @@ def build_document(events: tuple[type[DomainEvent], ...] = ALL_EVENTS) -> dict[s
             "version": "1.0.0",
             "description": "Events exchanged by the registry, submissions, awards and "
             "notifications services and offered to other government systems. Generated from "
-            "the pydantic models in shared/src/shared/events; do not edit by hand.",
+            "the pydantic models in shared/src/shared/events; do not edit by hand.\n\n"
+            "Personal data: events carry what identifies a record (names, credit codes, shop "
+            "ids, regions; an individual store owner's name) but never contact channels "
+            "(phone, e-mail) or personal ID numbers. An update of such a field names it in "
+            "`personal_data_changed`, without old or new values; read the record through the "
+            "API (which masks it for callers who do not administer its region) if needed.",
         },
         "defaultContentType": "application/cloudevents+json",
         "servers": {

@@ -2,6 +2,13 @@
 
 ``…registered`` carries the new record; ``…updated`` the fields that changed, old and new;
 ``…closed`` the closing date (records are never deleted).
+
+Personal data: integrators read these events, so they carry what identifies a record (names,
+credit codes, shop ids, regions, owning enterprises; a store run by an individual names its
+owner in ``owner_individual``) but never contact channels (phone, e-mail) or personal ID
+numbers, neither old nor new. An update of such a field lists its name in
+``personal_data_changed``; a consumer that needs the value reads the record through the API,
+which masks it for callers who do not administer the record's region.
 """
 
 from __future__ import annotations
@@ -23,7 +30,14 @@ class FieldChange(BaseModel):
 
 class _Updated(DomainEvent):
     version: int
-    changes: dict[str, FieldChange]
+    changes: dict[str, FieldChange] = Field(
+        description="The fields that changed, old and new values; personal data is left out"
+    )
+    personal_data_changed: list[str] = Field(
+        default_factory=list,
+        description="Fields holding personal data (contact phone, e-mail) that changed too; "
+        "their values are never published",
+    )
     updated_by: str | None = None
 
 

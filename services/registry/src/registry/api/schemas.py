@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
@@ -16,6 +17,24 @@ from registry.domain.vocabulary import EnterpriseKind, ParkKind, Platform
 RegionCode = Field(pattern=r"^\d{6}$", description="GB/T 2260 division code")
 Name = Field(min_length=1, max_length=200)
 Phone = Field(default=None, pattern=r"^[0-9+\- ]{5,20}$")
+INT4_MAX = 2**31 - 1  # the columns are PostgreSQL integers
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omissible(**constraints: Any) -> Any:
+    """A field an update may leave out but never set to null (its column is NOT NULL).
+
+    The default only stands for "not sent" (routes read what was sent: ``exclude_unset``);
+    the type refuses an explicit null with a 422 naming the field, and the schema shows no
+    null default."""
+    return Field(default=None, json_schema_extra=_drop_default, **constraints)
+
+
+UpdatedName = omissible(min_length=1, max_length=200)
+UpdatedRegion = omissible(pattern=r"^\d{6}$", description="GB/T 2260 division code")
 
 
 class _Body(BaseModel):
@@ -49,9 +68,9 @@ class EnterpriseCreate(_Body):
 
 
 class EnterpriseUpdate(_Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    kinds: list[EnterpriseKind] | None = None
+    name: str = UpdatedName
+    region_code: str = UpdatedRegion
+    kinds: list[EnterpriseKind] = omissible()
     contact_phone: str | None = Phone
     contact_email: EmailStr | None = None
 
@@ -88,10 +107,10 @@ class StoreCreate(_Body):
 
 
 class StoreUpdate(_Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str = UpdatedName
     owner_enterprise_id: uuid.UUID | None = None
     owner_individual: str | None = Field(default=None, max_length=100)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    region_code: str = UpdatedRegion
     category: str | None = Field(default=None, max_length=100)
     opened_on: dt.date | None = None
 
@@ -117,16 +136,16 @@ class ParkCreate(_Body):
     operator_enterprise_id: uuid.UUID | None = None
     region_code: str = RegionCode
     floor_area_m2: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    live_rooms: int | None = Field(default=None, ge=0)
+    live_rooms: int | None = Field(default=None, ge=0, le=INT4_MAX)
     opened_on: dt.date | None = None
 
 
 class ParkUpdate(_Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str = UpdatedName
     operator_enterprise_id: uuid.UUID | None = None
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    region_code: str = UpdatedRegion
     floor_area_m2: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    live_rooms: int | None = Field(default=None, ge=0)
+    live_rooms: int | None = Field(default=None, ge=0, le=INT4_MAX)
     opened_on: dt.date | None = None
 
 
@@ -167,15 +186,15 @@ class TeamCreate(_Body):
     enterprise_id: uuid.UUID
     name: str = Name
     region_code: str = RegionCode
-    members: int | None = Field(default=None, ge=0)
-    hosts: int | None = Field(default=None, ge=0)
+    members: int | None = Field(default=None, ge=0, le=INT4_MAX)
+    hosts: int | None = Field(default=None, ge=0, le=INT4_MAX)
 
 
 class TeamUpdate(_Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    members: int | None = Field(default=None, ge=0)
-    hosts: int | None = Field(default=None, ge=0)
+    name: str = UpdatedName
+    region_code: str = UpdatedRegion
+    members: int | None = Field(default=None, ge=0, le=INT4_MAX)
+    hosts: int | None = Field(default=None, ge=0, le=INT4_MAX)
 
 
 class TeamPublic(_Public):
@@ -194,8 +213,8 @@ class BrandCreate(_Body):
 
 
 class BrandUpdate(_Body):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    name: str = UpdatedName
+    region_code: str = UpdatedRegion
     label: str | None = Field(default=None, max_length=50)
 
 
@@ -216,8 +235,8 @@ class ProductCreate(_Body):
 
 class ProductUpdate(_Body):
     brand_id: uuid.UUID | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    name: str = UpdatedName
+    region_code: str = UpdatedRegion
     category: str | None = Field(default=None, max_length=100)
 
 

@@ -24,7 +24,7 @@ def by_id(spec: EntitySpec, *, for_update: bool = False) -> str:
 
 def by_natural_key(spec: EntitySpec) -> str:
     conditions = " AND ".join(f"{column} = ${n}" for n, column in enumerate(spec.natural_key, 1))
-    return f"SELECT id, name FROM {spec.table} WHERE {conditions}"
+    return f"SELECT * FROM {spec.table} WHERE {conditions}"
 
 
 def update(spec: EntitySpec, columns: Sequence[str]) -> str:

@@ -80,6 +80,17 @@ def check_character(first17: str) -> str:
     return _check_character(first17)
 
 
+def validate_credit_code_format(code: str) -> None:
+    """Raise :class:`InvalidCreditCode` unless ``code`` has the shape of a code: 18 characters
+    of the set. The check character is not verified: this is all a legacy code issued before
+    the check was enforced must still meet (the audited override waives the check only)."""
+    if len(code) != CODE_LENGTH:
+        raise InvalidCreditCode(f"a credit code must be 18 characters, got {len(code)}")
+    illegal = _illegal_character(code)
+    if illegal is not None:
+        raise illegal
+
+
 def validate_credit_code(code: str) -> None:
     """Raise :class:`InvalidCreditCode` unless ``code`` is a well-formed canonical code.
 
@@ -87,11 +98,7 @@ def validate_credit_code(code: str) -> None:
     the check character (naming the expected one). Pass the code through
     :func:`normalise_credit_code` first; lowercase is reported, not forgiven.
     """
-    if len(code) != CODE_LENGTH:
-        raise InvalidCreditCode(f"a credit code must be 18 characters, got {len(code)}")
-    illegal = _illegal_character(code)
-    if illegal is not None:
-        raise illegal
+    validate_credit_code_format(code)
     expected = _check_character(code[:-1])
     if code[-1] != expected:
         raise InvalidCreditCode(

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from registry.api import schemas
-from registry.entities.spec import EntitySpec
+from registry.entities.spec import EntitySpec, Invariant
 from shared.events import registry as events
 
 
@@ -72,6 +72,12 @@ STORE = EntitySpec(
         "owner_enterprise_id": "owner_enterprise_id",
     },
     date_filters=("opened_on", "closed_on", "created_at"),
+    invariants={
+        "stores_owner": Invariant(
+            ("owner_enterprise_id", "owner_individual"),
+            "a store belongs to an enterprise or to an individual: give one of them",
+        )
+    },
 )
 
 PARK = EntitySpec(
@@ -170,6 +176,7 @@ PRODUCT = EntitySpec(
     enterprise_columns=("enterprise_id",),
     filters={"enterprise_id": "enterprise_id", "brand_id": "brand_id", "category": "category"},
     date_filters=("created_at",),
+    invariants={"products_brand_id_fkey": Invariant(("brand_id",), "no such brand")},
 )
 
 ALL_SPECS: tuple[EntitySpec, ...] = (ENTERPRISE, STORE, PARK, TEAM, BRAND, PRODUCT)

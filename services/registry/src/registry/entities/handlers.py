@@ -23,11 +23,24 @@ Authorize = Callable[[asyncpg.Record], None]
 
 
 class DuplicateRecord(Exception):
-    def __init__(self, spec: EntitySpec, existing_id: uuid.UUID, existing_name: str) -> None:
-        super().__init__(f"{spec.name} already registered as {existing_id}")
+    """The natural key is taken; ``existing`` is that record's row, for the caller's route to
+    name it only to callers who may read it."""
+
+    def __init__(self, spec: EntitySpec, existing: Mapping[str, Any]) -> None:
+        super().__init__(f"{spec.name} already registered as {existing['id']}")
         self.spec = spec
-        self.existing_id = existing_id
-        self.existing_name = existing_name
+        self.existing = existing
+        self.existing_id: uuid.UUID = existing["id"]
+        self.existing_name: str = existing["name"]
+
+
+class ConstraintViolated(Exception):
+    """The values break a rule the table enforces (NOT NULL, CHECK, a foreign key)."""
+
+    def __init__(self, fields: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.fields = fields
+        self.message = message
 
 
 class UnknownEnterprise(Exception):
@@ -68,7 +81,26 @@ async def _raise_if_duplicate(
             queries.by_natural_key(spec), *(values[column] for column in spec.natural_key)
         )
         if existing is not None:
-            raise DuplicateRecord(spec, existing["id"], existing["name"])
+            raise DuplicateRecord(spec, existing)
+
+
+_CONSTRAINT_ERRORS = (
+    asyncpg.NotNullViolationError,
+    asyncpg.CheckViolationError,
+    asyncpg.ForeignKeyViolationError,
+)
+
+
+def _violation(spec: EntitySpec, exc: asyncpg.IntegrityConstraintViolationError) -> Exception:
+    """The request's fault, as the fields it concerns. The API validates what it can; this
+    catches what only the table knows (a rule over two fields, a reference), so a new constraint
+    is a 422 rather than a 500 even before its ``Invariant`` is written."""
+    if isinstance(exc, asyncpg.NotNullViolationError) and exc.column_name:
+        return ConstraintViolated((exc.column_name,), "may not be null")
+    invariant = spec.invariants.get(exc.constraint_name or "")
+    if invariant is not None:
+        return ConstraintViolated(invariant.fields, invariant.message)
+    return ConstraintViolated((), f"the values break the rule {exc.constraint_name}")
 
 
 async def register_record(
@@ -91,6 +123,8 @@ async def register_record(
         except asyncpg.UniqueViolationError:
             await _raise_if_duplicate(connection, spec, columns)  # registered concurrently
             raise
+        except _CONSTRAINT_ERRORS as exc:
+            raise _violation(spec, exc) from exc
         assert row is not None
         await record_change(
             connection,
@@ -140,9 +174,12 @@ async def update_record(
         if not changed:
             return row
         await _check_enterprise_references(connection, spec, changed)
-        updated = await connection.fetchrow(
-            queries.update(spec, list(changed)), record_id, *changed.values()
-        )
+        try:
+            updated = await connection.fetchrow(
+                queries.update(spec, list(changed)), record_id, *changed.values()
+            )
+        except _CONSTRAINT_ERRORS as exc:
+            raise _violation(spec, exc) from exc
         assert updated is not None
         await record_change(
             connection,
@@ -154,11 +191,16 @@ async def update_record(
             old_values={c: row[c] for c in changed},
             new_values={c: updated[c] for c in changed},
         )
+        # Integrators read events: personal data changes are told, never their values.
+        personal = sorted(c for c in changed if c in spec.masked_columns)
         event = spec.updated_event.model_validate(
             {
                 spec.id_field: str(record_id),
                 "version": updated["version"],
-                "changes": {c: FieldChange(old=row[c], new=updated[c]) for c in changed},
+                "changes": {
+                    c: FieldChange(old=row[c], new=updated[c]) for c in changed if c not in personal
+                },
+                "personal_data_changed": personal,
                 "updated_by": actor,
             }
         )

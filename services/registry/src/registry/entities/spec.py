@@ -11,6 +11,14 @@ from pydantic import BaseModel
 from shared.events.envelope import DomainEvent
 
 
+@dataclass(frozen=True)
+class Invariant:
+    """A database constraint a request can break, told back as a 422 on the fields at fault."""
+
+    fields: tuple[str, ...]
+    message: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class EntitySpec:
     name: str  # singular, as in events: "store"
@@ -28,11 +36,15 @@ class EntitySpec:
     owner_column: str | None
     # Columns that reference enterprises and must exist.
     enterprise_columns: tuple[str, ...] = ()
-    # Unique natural key, for a 409 that names the existing record.
+    # Unique natural key, for a 409 (naming the existing record to callers who may read it).
     natural_key: tuple[str, ...] = ()
     # Equality filters offered on lists: query parameter -> column.
     filters: Mapping[str, str] = field(default_factory=dict)
     # Date-range filters: column (``<column>_from`` / ``<column>_to`` parameters).
     date_filters: tuple[str, ...] = ()
-    # Columns whose values callers outside the region's administration see masked.
+    # Personal data (contact channels): callers outside the region's administration see it
+    # masked, in reads and in history alike, and events never carry it (only the fact that it
+    # changed: ``personal_data_changed``).
     masked_columns: tuple[str, ...] = ()
+    # Named CHECK and foreign-key constraints of the table, by constraint name.
+    invariants: Mapping[str, Invariant] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from registry.domain.credit_code import (
     InvalidCreditCode,
     normalise_credit_code,
     validate_credit_code,
+    validate_credit_code_format,
 )
 from registry.entities.definitions import ENTERPRISE
 from shared.auth import CurrentPrincipal, Principal, Role
@@ -32,9 +33,21 @@ STATISTICS_YEARS = (
 )
 
 
+def _invalid_code(exc: InvalidCreditCode) -> ProblemError:
+    return ProblemError(
+        status=422,
+        title="Invalid unified social credit code",
+        detail=str(exc),
+        extra={
+            "errors": [{"field": "body.credit_code", "message": str(exc), "type": "credit_code"}]
+        },
+    )
+
+
 def prepare_enterprise(values: dict[str, Any], principal: Principal) -> dict[str, Any]:
     """GB 32100-2015: the 18th character checks the first 17. A legacy code that predates the
-    check may pass only with a written reason, by a province administrator, and is recorded."""
+    check may pass only with a written reason, by a province administrator, and is recorded;
+    the override waives the check character only, never the length or the character set."""
     reason = values.pop("legacy_code_reason", None)
     code = normalise_credit_code(values["credit_code"])
     override = None
@@ -42,16 +55,11 @@ def prepare_enterprise(values: dict[str, Any], principal: Principal) -> dict[str
         validate_credit_code(code)
     except InvalidCreditCode as exc:
         if not reason or Role.province_admin not in principal.roles:
-            raise ProblemError(
-                status=422,
-                title="Invalid unified social credit code",
-                detail=str(exc),
-                extra={
-                    "errors": [
-                        {"field": "body.credit_code", "message": str(exc), "type": "credit_code"}
-                    ]
-                },
-            ) from exc
+            raise _invalid_code(exc) from exc
+        try:
+            validate_credit_code_format(code)
+        except InvalidCreditCode as malformed:
+            raise _invalid_code(malformed) from malformed
         override = {"approved_by": principal.subject, "reason": reason, "check_failure": str(exc)}
     values["kinds"] = [str(kind) for kind in values.get("kinds", [])]
     return {**values, "credit_code": code, "credit_code_override": override}

@@ -4,6 +4,11 @@ visibility, as a file with Chinese column headers.
 CSV is streamed row by row from a server-side cursor (UTF-8 with a BOM, so Excel opens it in
 Chinese); XLSX is written row by row to a temporary file (openpyxl's write-only mode), so
 neither holds the whole list in memory.
+
+Errors: the query runs and its first rows are fetched before the response starts, so a filter
+the database refuses is a problem document (422), not a dropped connection. Once a CSV stream
+has started its status cannot change: a failure then is logged and the file ends with the row
+``INTERRUPTED``, so a reader sees that it is incomplete.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -42,6 +48,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
 ALL_ROWS = 100_000_000
 FETCH_ROWS = 2_000
+INTERRUPTED = "导出中断，文件不完整 (export interrupted: this file is incomplete)"
+
+log = logging.getLogger(__name__)
 
 
 async def _rows(
@@ -50,17 +59,40 @@ async def _rows(
     query: ListQuery,
     principal: Principal,
     regions: RegionTree,
-) -> AsyncIterator[list[Any]]:
+) -> AsyncGenerator[list[Any], None]:
     columns = columns_of(spec.public_schema)
 
     def namer(code: str) -> str:
         return regions.get(code).name if code in regions else ""
 
-    yield headers(columns)
     async with pool.acquire() as connection, connection.transaction(readonly=True):
-        sql = query.sql(limit=ALL_ROWS)
-        async for row in connection.cursor(sql, *query.params, prefetch=FETCH_ROWS):
-            yield export_row(to_public(spec, row, principal), columns, namer)
+        cursor = await connection.cursor(query.sql(limit=ALL_ROWS), *query.params)
+        batch = await cursor.fetch(FETCH_ROWS)
+        yield headers(columns)  # the first item comes once the database has answered
+        while batch:
+            for row in batch:
+                yield export_row(to_public(spec, row, principal), columns, namer)
+            batch = await cursor.fetch(FETCH_ROWS) if len(batch) == FETCH_ROWS else []
+
+
+async def _started(rows: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]]:
+    """Run ``rows`` to its first item (the query has run and answered) before any response is
+    sent; what the database refuses in the request's values becomes a 422."""
+    try:
+        first = await anext(rows)
+    except asyncpg.DataError as exc:
+        raise ProblemError(
+            status=422,
+            title="Validation failed",
+            detail="a filter value cannot be searched for (the database refused it)",
+        ) from exc
+
+    async def resumed() -> AsyncIterator[list[Any]]:
+        yield first
+        async for row in rows:
+            yield row
+
+    return resumed()
 
 
 async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
@@ -68,13 +100,19 @@ async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     count = 0
-    async for row in rows:
-        writer.writerow(row)
-        count += 1
-        if count % FETCH_ROWS == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
+    try:
+        async for row in rows:
+            writer.writerow(row)
+            count += 1
+            if count % FETCH_ROWS == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+    except Exception:  # whatever failed, the file must say it is incomplete
+        # The 200 and the first rows are gone: say in the file that it is incomplete, and end
+        # the response properly rather than drop the connection.
+        log.exception("export interrupted after %d rows", max(count - 1, 0))
+        writer.writerow([INTERRUPTED])
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -121,7 +159,8 @@ async def export(
     if spec is None or file_format not in FORMATS:
         raise not_found("export", f"{file_name} (one of {', '.join(SPECS)} with .csv or .xlsx)")
     query = filtered_query(spec, request, principal, regions, region, record_status, q)
-    rows = _rows(pool, spec, query, principal, regions)
+    generator = _rows(pool, spec, query, principal, regions)
+    rows = await _started(generator)
     stamp = dt.datetime.now(CHINA).strftime("%Y%m%d-%H%M")
     disposition = f'attachment; filename="{kind}-{stamp}.{file_format}"'
     if file_format == "csv":
@@ -129,8 +168,13 @@ async def export(
             _csv(rows),
             media_type=FORMATS["csv"],
             headers={"Content-Disposition": disposition},
+            # Runs even when the client leaves early: the cursor's connection goes back.
+            background=BackgroundTask(generator.aclose),
         )
-    path = await _xlsx(rows, spec.label_zh)
+    try:
+        path = await _xlsx(rows, spec.label_zh)
+    finally:
+        await generator.aclose()  # at once, even when the sheet overflows
     return FileResponse(
         path,
         media_type=XLSX_TYPE,

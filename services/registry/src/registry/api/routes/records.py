@@ -1,9 +1,9 @@
 """``/v1/{enterprises,stores,parks,teams,brands,products}``: one router per record type, built
-from its spec: register, read, update (If-Match), close, list and search, history."""
+from its spec: register, read, update and close (both with If-Match), list and search, history."""
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -21,6 +21,7 @@ from registry.api.scope import (
 from registry.db import entity_queries as queries
 from registry.entities.definitions import ENTERPRISE
 from registry.entities.handlers import (
+    ConstraintViolated,
     DuplicateRecord,
     RecordClosed,
     RecordNotFound,
@@ -29,7 +30,7 @@ from registry.entities.handlers import (
     register_record,
     update_record,
 )
-from registry.entities.masking import mask_contact
+from registry.entities.masking import mask_columns
 from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
@@ -37,28 +38,70 @@ from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
 
 Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
+IF_MATCH = (
+    "Required: the ETag of the version you read. Without it 428 (Precondition required); "
+    "when the record has changed since, 412 (Precondition failed)."
+)
+
+
+# The two scope questions this module asks, each in one place.
+
+
+def may_read(principal: Principal, spec: EntitySpec, row: Mapping[str, Any]) -> bool:
+    return may_access(principal, spec, row, write=False)
+
+
+def sees_personal_data(principal: Principal, spec: EntitySpec, row: Mapping[str, Any]) -> bool:
+    """Contacts show unmasked to those who administer the record (reads, lists, history)."""
+    return not spec.masked_columns or may_access(principal, spec, row, write=True)
 
 
 def to_public(spec: EntitySpec, row: asyncpg.Record, principal: Principal) -> BaseModel:
     values = dict(row)
-    if spec.masked_columns and not may_access(principal, spec, row, write=True):
-        for column in spec.masked_columns:
-            values[column] = mask_contact(values[column])
+    if not sees_personal_data(principal, spec, row):
+        values = mask_columns(values, spec.masked_columns) or values
     if "credit_code_override" in values:
         values["credit_code_override"] = values["credit_code_override"] is not None
     return spec.public_schema.model_validate(values)
 
 
-def _problem_for(exc: Exception, spec: EntitySpec) -> ProblemError:
-    if isinstance(exc, DuplicateRecord):
+def _duplicate(exc: DuplicateRecord, spec: EntitySpec, principal: Principal) -> ProblemError:
+    """The existing record is named only to a caller who may read it; to others its existence
+    is all the 409 says (the key is unique across the country, so the conflict itself stays)."""
+    title = f"{spec.label_zh}已登记 ({spec.name} already registered)"
+    key = ", ".join(spec.natural_key)
+    if not may_read(principal, spec, exc.existing):
         return ProblemError(
-            status=409,
-            title=f"{spec.label_zh}已登记 ({spec.name} already registered)",
-            detail=f"the same {', '.join(spec.natural_key)} belongs to {spec.name} {exc.existing_id}",
+            status=409, title=title, detail=f"a {spec.name} with the same {key} is registered"
+        )
+    return ProblemError(
+        status=409,
+        title=title,
+        detail=f"the same {key} belongs to {spec.name} {exc.existing_id}",
+        extra={
+            "existing_id": str(exc.existing_id),
+            "existing_name": exc.existing_name,
+            "existing_url": f"/v1/{spec.path}/{exc.existing_id}",
+        },
+    )
+
+
+def _problem_for(exc: Exception, spec: EntitySpec) -> ProblemError:
+    if isinstance(exc, ConstraintViolated):
+        fields = exc.fields or ("body",)
+        return ProblemError(
+            status=422,
+            title="Validation failed",
+            detail=f"{', '.join(fields)}: {exc.message}",
             extra={
-                "existing_id": str(exc.existing_id),
-                "existing_name": exc.existing_name,
-                "existing_url": f"/v1/{spec.path}/{exc.existing_id}",
+                "errors": [
+                    {
+                        "field": f"body.{field}" if exc.fields else field,
+                        "message": exc.message,
+                        "type": "constraint",
+                    }
+                    for field in fields
+                ]
             },
         )
     if isinstance(exc, UnknownEnterprise):
@@ -92,18 +135,15 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
     def visible_or_404(
         principal: Principal, row: asyncpg.Record | None, record_id: uuid.UUID
     ) -> asyncpg.Record:
-        if row is None or not may_access(principal, spec, row, write=False):
+        if row is None or not may_read(principal, spec, row):
             raise not_found(spec.name, str(record_id))
         return row
 
-    def writer(
-        principal: Principal, if_match: str | None, *, required: bool
-    ) -> Callable[[asyncpg.Record], None]:
+    def writer(principal: Principal, if_match: str | None) -> Callable[[asyncpg.Record], None]:
         def authorize(row: asyncpg.Record) -> None:
             visible_or_404(principal, row, row["id"])
             require_region_write(principal, row["region_code"], owner=_owner(row))
-            if required or if_match is not None:  # an update needs If-Match; a close may send it
-                check_if_match(if_match, row["version"])
+            check_if_match(if_match, row["version"])  # updates and closes alike: 428, 412
 
         return authorize
 
@@ -138,7 +178,9 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 actor=principal.subject,
                 topic_prefix=settings.kafka_topic_prefix,
             )
-        except (DuplicateRecord, UnknownEnterprise) as exc:
+        except DuplicateRecord as exc:
+            raise _duplicate(exc, spec, principal) from exc
+        except (UnknownEnterprise, ConstraintViolated) as exc:
             raise _problem_for(exc, spec) from exc
         response.headers["Location"] = f"/v1/{spec.path}/{row['id']}"
         response.headers["ETag"] = etag_for(row["version"])
@@ -167,7 +209,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         regions: Regions,
         settings: Settings,
         response: Response,
-        if_match: str | None = Header(default=None),
+        if_match: str | None = Header(default=None, description=IF_MATCH),
     ) -> BaseModel:
         changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         if "region_code" in changes:
@@ -179,16 +221,20 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 spec,
                 record_id=record_id,
                 changes=changes,
-                authorize=writer(principal, if_match, required=True),
+                authorize=writer(principal, if_match),
                 actor=principal.subject,
                 topic_prefix=settings.kafka_topic_prefix,
             )
-        except (RecordNotFound, RecordClosed, UnknownEnterprise) as exc:
+        except (RecordNotFound, RecordClosed, UnknownEnterprise, ConstraintViolated) as exc:
             raise _problem_for(exc, spec) from exc
         response.headers["ETag"] = etag_for(row["version"])
         return to_public(spec, row, principal)
 
-    @router.post("/{record_id}/close", response_model=public_schema, summary=f"Close a {spec.name}")
+    @router.post(
+        "/{record_id}/close",
+        response_model=public_schema,
+        summary=f"Close a {spec.name} (send If-Match with the ETag you read)",
+    )
     async def close(
         record_id: uuid.UUID,
         body: CloseRequest,
@@ -196,7 +242,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         pool: Pool,
         settings: Settings,
         response: Response,
-        if_match: str | None = Header(default=None),
+        if_match: str | None = Header(default=None, description=IF_MATCH),
     ) -> BaseModel:
         try:
             row = await close_record(
@@ -205,7 +251,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 record_id=record_id,
                 closed_on=body.closed_on,
                 reason=body.reason,
-                authorize=writer(principal, if_match, required=False),
+                authorize=writer(principal, if_match),
                 actor=principal.subject,
                 topic_prefix=settings.kafka_topic_prefix,
             )
@@ -220,9 +266,16 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
     async def history(
         record_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
     ) -> list[Change]:
-        visible_or_404(principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id)
+        record = visible_or_404(
+            principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id
+        )
         rows = await pool.fetch(queries.HISTORY, spec.name, record_id)
-        return [Change.model_validate(dict(row)) for row in rows]
+        changes = [dict(row) for row in rows]
+        if not sees_personal_data(principal, spec, record):
+            for change in changes:
+                for side in ("old_values", "new_values"):
+                    change[side] = mask_columns(change[side], spec.masked_columns)
+        return [Change.model_validate(change) for change in changes]
 
     @router.get(
         "",
