@@ -26,7 +26,7 @@ from starlette.background import BackgroundTask
 from registry.api.deps import Pool, Regions
 from registry.api.list_filters import filtered_query
 from registry.api.routes.records import to_public
-from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_row, headers
+from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_rows, headers, xlsx_row
 from registry.db.entity_queries import ListQuery
 from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS
@@ -56,11 +56,14 @@ async def _rows(
     def namer(code: str) -> str:
         return regions.get(code).name if code in regions else ""
 
-    yield headers(columns)
+    def to_record(row: asyncpg.Record) -> Any:
+        return to_public(spec, row, principal)
+
+    yield headers(columns, spec.path)
     async with pool.acquire() as connection, connection.transaction(readonly=True):
-        sql = query.sql(limit=ALL_ROWS)
-        async for row in connection.cursor(sql, *query.params, prefetch=FETCH_ROWS):
-            yield export_row(to_public(spec, row, principal), columns, namer)
+        statement = (query.sql(limit=ALL_ROWS), query.params)
+        async for row in export_rows(connection, statement, to_record, columns, namer, FETCH_ROWS):
+            yield row
 
 
 async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
@@ -91,7 +94,7 @@ async def _xlsx(rows: AsyncIterator[list[Any]], title: str) -> str:
                 detail=f"an XLSX sheet holds {XLSX_MAX_ROWS} rows; narrow the filters or "
                 "export CSV",
             )
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     handle, path = tempfile.mkstemp(prefix="registry-export-", suffix=".xlsx")
     os.close(handle)
     await asyncio.to_thread(workbook.save, path)
