@@ -32,8 +32,8 @@ _NOT_A_SHEET = {
     b"Rar!": "a RAR archive, not a CSV or XLSX file",
     b"7z\xbc\xaf": "a 7-Zip archive, not a CSV or XLSX file",
     b"\x89PNG": "a PNG image, not a CSV or XLSX file",
-    b"\xff\xfe": "UTF-16 text (Excel's \"Unicode text\"): save it as \"CSV UTF-8\" instead",
-    b"\xfe\xff": "UTF-16 text (Excel's \"Unicode text\"): save it as \"CSV UTF-8\" instead",
+    b"\xff\xfe": 'UTF-16 text (Excel\'s "Unicode text"): save it as "CSV UTF-8" instead',
+    b"\xfe\xff": 'UTF-16 text (Excel\'s "Unicode text"): save it as "CSV UTF-8" instead',
     b"\xff\xd8\xff": "a JPEG image, not a CSV or XLSX file",
 }
 _RESAVE = "open it in Excel or WPS and save it again as .xlsx, or as CSV"
