@@ -470,6 +470,7 @@ def test_a_failed_job_stays_failed_and_a_lost_claim_commits_nothing(
             current = await pool.fetchrow("SELECT * FROM import_jobs WHERE id = $1", job["id"])
             failed = await end_job(pool, current, "failed", failure="guard test")
             assert failed is not None and failed["status"] == "failed"
+            assert await end_job(pool, current, "succeeded", committed=True) is None
             late = await run_job(pool, current, path=path, context=context, topic_prefix="t.")
             assert late is None  # a run that finishes after the job failed stores nothing
             assert await pool.fetchval(stored, shop_ids) == 0
