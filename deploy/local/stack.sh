@@ -25,7 +25,7 @@ SERVICES=(registry submissions awards notifications)
 declare -A HTTP_PORT=([registry]=8001 [submissions]=8002 [awards]=8003 [notifications]=8004)
 # Which long-running roles each service has besides its API.
 declare -A ROLES=(
-  [registry]="api relay consumer"
+  [registry]="api relay consumer importer"
   [submissions]="api relay"
   [awards]="api relay"
   [notifications]="api relay consumer"

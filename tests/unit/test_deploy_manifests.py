@@ -28,7 +28,7 @@ NAMESPACE = "ecommerce-programmes"
 
 # The process roles of each service besides ``api`` and ``migrate`` (the application contract).
 ROLES: dict[str, tuple[str, ...]] = {
-    "registry": ("relay", "consumer"),
+    "registry": ("relay", "consumer", "importer"),
     "submissions": ("relay",),
     "awards": ("relay",),
     "notifications": ("relay", "consumer"),

@@ -65,3 +65,28 @@ def test_an_unknown_export_is_404(registry_api: TestClient, auth: Auth) -> None:
     response = registry_api.get("/v1/exports/stores.pdf", headers=auth())
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_xlsx_export_writes_a_formula_like_name_as_text(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    tag = secrets.token_hex(3)
+    name = f'=HYPERLINK("http://evil.example/{tag}","点我")'
+    response = registry_api.post(
+        "/v1/stores",
+        json={"platform": "jd", "platform_shop_id": f"jd-{tag}", "name": name,
+              "owner_individual": "=1+1", "region_code": "520102"},
+        headers=auth(),
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    exported = registry_api.get(
+        "/v1/exports/stores.xlsx", params={"q": "HYPERLINK", "region": "520102"}, headers=auth()
+    )
+    sheet = load_workbook(io.BytesIO(exported.content)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    (row,) = [
+        r for r in sheet.iter_rows(min_row=2) if r[header.index("平台店铺ID")].value == f"jd-{tag}"
+    ]
+    for column, value in (("店铺名称", name), ("个人店主", "=1+1")):
+        cell = row[header.index(column)]
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True)

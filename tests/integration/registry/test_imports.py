@@ -1,13 +1,18 @@
-"""Bulk imports through the registry's REST API, on real PostgreSQL."""
+"""Bulk imports through the registry's REST API, on real PostgreSQL, run by an importer (the
+``importer`` role's loop, in a thread of the test process)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import secrets
+import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,8 +21,15 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from registry.api.app import create_app
+from registry.bulk.caller import row_context
+from registry.bulk.importer import run_importer
+from registry.bulk.jobs import end_job, run_job
 from registry.config import RegistrySettings
+from registry.data.regions import load_country_regions
 from registry.domain.credit_code import check_character
+from registry.domain.regions import RegionTree
+from shared.auth import Principal, Role
+from shared.db.pool import create_pool
 from shared.events import default_catalog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import StoreRegistered
@@ -27,6 +39,29 @@ CSV = {"Content-Type": "text/csv"}
 XLSX = {"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 WAIT = {"Prefer": "wait=30"}
 STORE_HEADER = ["平台", "平台店铺ID", "店铺名称", "个人店主", "所属地区代码", "开店日期"]
+
+
+@contextlib.contextmanager
+def importer_thread(settings: RegistrySettings) -> Iterator[None]:
+    """The importer role's loop on its own event loop, until the block ends."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(run_importer(settings, stop, "test-importer"),)
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=60)
+        loop.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def importer(registry_settings: Callable[..., RegistrySettings]) -> Iterator[None]:
+    with importer_thread(registry_settings(import_poll_interval_seconds=0.1)):
+        yield
 
 
 def credit_code() -> str:
@@ -304,14 +339,16 @@ def test_progress_is_readable_while_a_large_file_runs(registry_api: TestClient, 
     )
     assert response.status_code == 202
     job = response.json()
-    assert job["status"] == "running" and job["total_rows"] == 20_000
-    seen = []
+    assert job["status"] in ("queued", "running")
+    seen, totals = [], set()
     deadline = time.monotonic() + 60
-    while job["status"] == "running" and time.monotonic() < deadline:
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
         job = registry_api.get(response.headers["Location"], headers=auth()).json()
         seen.append(job["progress"])
+        totals.add(job["total_rows"])
         time.sleep(0.05)
     assert job["status"] == "succeeded" and job["loaded_rows"] == 20_000
+    assert 20_000 in totals and 0 < len([p for p in seen if 0 < p < 1])
     assert seen == sorted(seen)
     other = registry_api.get(
         response.headers["Location"], headers=auth("city_bureau", "522600", subject="qdn")
@@ -348,3 +385,136 @@ def test_the_caller_lists_its_own_imports_newest_first(
     assert [job["id"] for job in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
     province = registry_api.get("/v1/imports", params={"limit": 100}, headers=auth()).json()
     assert set(ids) <= {job["id"] for job in province["items"]}
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _without(xlsx: bytes, member: str) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    return _zip_of({n: source.read(n) for n in source.namelist() if n != member})
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda xlsx: xlsx[: len(xlsx) // 2], "damaged or cut short"),
+        (lambda xlsx: _zip_of({"readme.txt": b"hello"}), "not an XLSX workbook"),
+        (lambda xlsx: _without(xlsx, "xl/worksheets/sheet1.xml"), "no worksheet"),
+    ],
+    ids=["cut-short", "zip-of-text", "no-sheet"],
+)
+def test_a_malformed_xlsx_fails_its_job_saying_what_is_wrong(
+    registry_api: TestClient, auth: Auth, damage: Callable[[bytes], bytes], says: str
+) -> None:
+    body = damage(as_xlsx(stores(2)))
+    job = upload(registry_api, auth, "stores", body, "dry_run", **XLSX)
+    assert job["status"] == "failed", job
+    assert job["failure"].startswith("unreadable file: ") and says in job["failure"]
+
+
+def test_an_encrypted_workbook_or_a_csv_sent_as_xlsx_is_refused_at_once(
+    registry_api: TestClient, auth: Auth
+) -> None:
+    encrypted = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512)  # OLE2: how Excel encrypts
+    for body in (encrypted, as_csv(stores(1))):
+        response = registry_api.post("/v1/imports/stores", content=body, headers={**XLSX, **auth()})
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert (
+        "encrypted"
+        in registry_api.post(
+            "/v1/imports/stores", content=encrypted, headers={**XLSX, **auth()}
+        ).json()["detail"]
+    )
+
+
+def test_a_failed_job_stays_failed_and_a_lost_claim_commits_nothing(
+    registry_db: str, tmp_path: Path
+) -> None:
+    """Both guards in SQL: every update names the claim (attempt) and a running status, and a
+    trigger refuses any change of an ended job's status."""
+    rows = stores(3)
+    path = tmp_path / "stores.csv"
+    path.write_bytes(as_csv(rows))
+    province = Principal(subject="guard", roles=frozenset({Role.province_admin}))
+    context = row_context(province, RegionTree(load_country_regions()))
+
+    shop_ids = [row[1] for row in rows[1:]]
+    stored = "SELECT count(*) FROM stores WHERE platform_shop_id = ANY($1)"
+    status = "SELECT status FROM import_jobs WHERE id = $1"
+
+    async def scenario() -> None:
+        pool = await create_pool(registry_db, min_size=1, max_size=3)
+        try:
+            # Running, with a fresh heartbeat: the test's importer leaves it alone.
+            insert = (
+                "INSERT INTO import_jobs (id, kind, file_sha256, mode, status, created_by, "
+                "attempt) VALUES (gen_random_uuid(), 'stores', $1, 'good_rows', 'running', "
+                "'guard', 1) RETURNING *"
+            )
+            job = await pool.fetchrow(insert, secrets.token_hex(32))
+            # Another importer claimed the job meanwhile (its heartbeat had lapsed).
+            await pool.execute("UPDATE import_jobs SET attempt = 2 WHERE id = $1", job["id"])
+            lost = await run_job(pool, job, path=path, context=context, topic_prefix="t.")
+            assert lost is None
+            assert await pool.fetchval(stored, shop_ids) == 0
+
+            failed = await end_job(pool, job, "failed", failure="guard test")
+            assert failed is None  # still the lost claim: nothing changes
+            current = await pool.fetchrow("SELECT * FROM import_jobs WHERE id = $1", job["id"])
+            failed = await end_job(pool, current, "failed", failure="guard test")
+            assert failed is not None and failed["status"] == "failed"
+            assert await end_job(pool, current, "succeeded", committed=True) is None
+            late = await run_job(pool, current, path=path, context=context, topic_prefix="t.")
+            assert late is None  # a run that finishes after the job failed stores nothing
+            assert await pool.fetchval(stored, shop_ids) == 0
+            with pytest.raises(asyncpg.CheckViolationError, match="cannot become succeeded"):
+                await pool.execute(
+                    "UPDATE import_jobs SET status = 'succeeded' WHERE id = $1", job["id"]
+                )
+            assert await pool.fetchval(status, job["id"]) == "failed"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_exported_sheet_imports_again_as_it_is(
+    registry_api: TestClient, registry_db: str, auth: Auth
+) -> None:
+    tag = secrets.token_hex(3)
+    codes = [credit_code() for _ in range(2)]
+    owners = []
+    for i, code in enumerate(codes):
+        response = registry_api.post(
+            "/v1/enterprises",
+            json={"credit_code": code, "name": f"回环{tag}企业{i}", "region_code": "520102",
+                  "kinds": ["platform", "service"], "contact_phone": "13800000000"},
+            headers=auth(),
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        owners.append(response.json()["id"])
+    for i, owner in enumerate([owners[0], None, owners[1]]):
+        store = {"platform": "pinduoduo", "platform_shop_id": f"pdd-{tag}-{i}",
+                 "name": f"回环{tag}店{i}", "region_code": "520102", "opened_on": "2025-03-01"}  # fmt: skip
+        store |= {"owner_enterprise_id": owner} if owner else {"owner_individual": "张某"}
+        response = registry_api.post("/v1/stores", json=store, headers=auth())
+        assert response.status_code == 201, response.text
+    for kind, count_ in (("enterprises", 2), ("stores", 3)):
+        for file_format, content_type in (("csv", CSV), ("xlsx", XLSX)):
+            exported = registry_api.get(
+                f"/v1/exports/{kind}.{file_format}", params={"q": f"回环{tag}"}, headers=auth()
+            )
+            assert exported.status_code == 200
+            job = upload(registry_api, auth, kind, exported.content, "dry_run", **content_type)
+            assert job["status"] == "succeeded", job
+            # Every row checks out (owners found by credit code) and is already there.
+            assert (job["error_rows"], job["skipped_rows"], job["loaded_rows"]) == (
+                0, count_, 0,
+            ), job  # fmt: skip

@@ -4,11 +4,15 @@ header is row 1), its column as headed and the reason."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
+from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from registry.bulk.columns import HeaderError, ImportKind, map_headers
-from registry.bulk.readers import cell_text
+from registry.bulk.readers import UnreadableFile, cell_text, read_rows
 from registry.bulk.validation import FileChecker, RowContext, check_row
 from registry.domain.credit_code import check_character
 
@@ -140,3 +144,51 @@ def test_xlsx_cells_read_as_typed() -> None:
     assert cell_text(dt.datetime(2025, 5, 1, 0, 0)) == "2025-05-01"
     assert cell_text(13800000000.0) == "13800000000"
     assert cell_text(1.5) == "1.5" and cell_text(None) == ""
+
+
+def _xlsx(drop: str = "", replace: dict[str, bytes] | None = None) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(STORE_HEADER)
+    out = io.BytesIO()
+    workbook.save(out)
+    if not drop and not replace:
+        return out.getvalue()
+    source, rebuilt = zipfile.ZipFile(out), io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w") as target:
+        for name in source.namelist():
+            if name != drop:
+                target.writestr(name, (replace or {}).get(name, source.read(name)))
+    return rebuilt.getvalue()
+
+
+def _only_a_text_file() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (_xlsx()[:2000], "damaged or cut short"),
+        (_only_a_text_file(), "not an XLSX workbook"),
+        (_xlsx(drop="xl/workbook.xml"), "not an XLSX workbook (There is no item named"),
+        (_xlsx(drop="xl/worksheets/sheet1.xml"), "no worksheet"),
+        (_xlsx(replace={"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row"}), "XML"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "encrypted"),
+        (b"%PDF-1.7\n", "a PDF document"),
+        ("平台,店铺\n".encode("utf-16"), "UTF-16 text"),
+        ("平台,店铺\n".encode("gb18030") + bytes([0x81, 0x20]) * 8, "not text in UTF-8 or GB18030"),
+    ],
+    ids=["cut-short", "zip-of-text", "no-workbook", "no-sheet", "bad-xml", "encrypted", "pdf",
+         "utf-16", "binary"],
+)  # fmt: skip
+def test_an_unreadable_file_says_what_is_wrong(tmp_path: Path, content: bytes, says: str) -> None:
+    path = tmp_path / "upload"
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFile) as raised:
+        list(read_rows(path))
+    assert says in str(raised.value)

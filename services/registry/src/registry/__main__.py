@@ -1,4 +1,5 @@
-"""``python -m registry api|relay|consumer|migrate``; ``migrate`` also loads the GB/T 2260 regions."""
+"""``python -m registry api|relay|consumer|importer|migrate``; ``migrate`` also loads the GB/T 2260
+regions; ``importer`` runs the queued import jobs."""
 
 import asyncio
 import logging
@@ -6,7 +7,14 @@ import sys
 
 from registry.config import RegistrySettings
 from registry.db import MIGRATIONS_DIR
-from shared.service.entrypoints import dispatch, run_migrate, service_roles
+from shared.service.entrypoints import (
+    configure_logging,
+    dispatch,
+    run_migrate,
+    service_roles,
+    stop_event_on_signals,
+)
+from shared.telemetry import setup_telemetry
 
 
 def main() -> None:
@@ -26,7 +34,18 @@ def main() -> None:
         count = asyncio.run(sync_regions(settings.database_url, load_country_regions()))
         logging.getLogger("registry").info("regions in step with the shipped data: %d", count)
 
-    dispatch(sys.argv, {**roles, "migrate": migrate})
+    def importer() -> None:
+        from registry.bulk.importer import run_importer
+
+        configure_logging()
+        setup_telemetry(settings.service_name)
+
+        async def run() -> None:
+            await run_importer(settings, stop_event_on_signals())
+
+        asyncio.run(run())
+
+    dispatch(sys.argv, {**roles, "migrate": migrate, "importer": importer})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from shared.service.app import create_service_app
 async def _on_start(app: FastAPI) -> None:
     app.state.regions = RegionTree(load_country_regions())
     app.state.programmes = load_programmes(app.state.settings.programmes_dir)
-    await imports.start_imports(app)
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -42,6 +41,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         "GB/T 2260 region hierarchy; programme targets and progress.",
         routers=routers,
         on_start=_on_start,
-        on_stop=imports.stop_imports,
         idempotency_exempt=("/v1/imports",),
     )

@@ -273,8 +273,9 @@ class ImportJobPublic(BaseModel):
     kind: str
     mode: str = Field(description="dry_run, all_or_nothing or good_rows")
     status: str = Field(
-        description="running; succeeded; rejected (all_or_nothing with bad rows: nothing "
-        "stored); failed (unreadable file, wrong header row, or interrupted)"
+        description="queued (waiting for an importer); running; succeeded; rejected "
+        "(all_or_nothing with bad rows: nothing stored); failed (unreadable file, wrong header "
+        "row, or interrupted)"
     )
     committed: bool = Field(description="Whether the loaded rows are stored")
     file_name: str | None

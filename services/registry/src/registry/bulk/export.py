@@ -1,19 +1,27 @@
 """Rows of an export: Chinese column headers and cell texts (pure: no I/O).
 
 Exports carry what the list API shows the same caller (contacts masked where the list masks
-them), the region's name beside its code, and platform names in Chinese.
+them), the region's name beside its code, and platform names in Chinese. Enterprises and stores
+are headed as their import files are, and a store names its owner by credit code, so that an
+exported sheet imports again as it is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import asyncpg
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import BaseModel
 
+from registry.bulk.columns import COLUMNS, ImportKind
+from registry.db import import_queries as sql
 from registry.domain.vocabulary import PLATFORM_NAMES_ZH, Platform
 from registry.entities.handlers import CHINA
 
@@ -34,6 +42,7 @@ HEADERS_ZH: dict[str, str] = {
     "platform": "平台",
     "platform_shop_id": "平台店铺ID",
     "owner_enterprise_id": "所属企业ID",
+    "owner_credit_code": "所属企业统一社会信用代码",
     "owner_individual": "个人店主",
     "category": "类目",
     "opened_on": "开业日期",
@@ -54,15 +63,23 @@ XLSX_MAX_ROWS = 1_048_575
 
 
 def columns_of(schema: type[BaseModel]) -> list[str]:
-    """The schema's fields, with the region's name after its code."""
+    """The schema's fields, with the region's name after its code and the owner's credit code
+    after the owner's id."""
     fields = list(schema.model_fields)
     if "region_code" in fields:
         fields.insert(fields.index("region_code") + 1, "region_name")
+    if "owner_enterprise_id" in fields:
+        fields.insert(fields.index("owner_enterprise_id") + 1, "owner_credit_code")
     return fields
 
 
-def headers(columns: list[str]) -> list[str]:
-    return [HEADERS_ZH.get(column, column) for column in columns]
+def headers(columns: list[str], kind: str = "") -> list[str]:
+    """Chinese headers; for a kind that is imported too, the import file's own headers."""
+    imported = COLUMNS[ImportKind(kind)] if kind in set(ImportKind) else {}
+    return [
+        imported[column][0] if column in imported else HEADERS_ZH.get(column, column)
+        for column in columns
+    ]
 
 
 def cell(column: str, value: Any) -> str | int | Decimal:
@@ -88,9 +105,54 @@ def cell(column: str, value: Any) -> str | int | Decimal:
 
 
 def export_row(
-    record: BaseModel, columns: list[str], region_name: Callable[[str], str]
+    record: BaseModel,
+    columns: list[str],
+    region_name: Callable[[str], str],
+    credit_codes: Mapping[uuid.UUID, str] | None = None,
 ) -> list[str | int | Decimal]:
     values = record.model_dump()
     if "region_code" in values:
         values["region_name"] = region_name(values["region_code"])
+    if values.get("owner_enterprise_id") is not None:
+        values["owner_credit_code"] = (credit_codes or {}).get(values["owner_enterprise_id"])
     return [cell(column, values.get(column)) for column in columns]
+
+
+async def export_rows(
+    connection: asyncpg.Connection,
+    query: tuple[str, Sequence[Any]],
+    to_record: Callable[[asyncpg.Record], BaseModel],
+    columns: list[str],
+    region_name: Callable[[str], str],
+    fetch_rows: int,
+) -> AsyncIterator[list[str | int | Decimal]]:
+    """The rows of a list query (run in a transaction of ``connection``), ``fetch_rows`` at a
+    time, each with its owner's credit code looked up."""
+    statement, params = query
+    cursor = await connection.cursor(statement, *params)
+    while rows := await cursor.fetch(fetch_rows):
+        # Owners from the raw rows; each row is made public only as it is written, so a row
+        # that cannot be read fails where it stands, after the rows before it.
+        owners = {owner for row in rows if (owner := row.get("owner_enterprise_id")) is not None}
+        codes: dict[uuid.UUID, str] = {}
+        if owners:
+            found = await connection.fetch(sql.CREDIT_CODES, list(owners))
+            codes = {row["id"]: row["credit_code"] for row in found}
+        for row in rows:
+            yield export_row(to_record(row), columns, region_name, codes)
+
+
+def xlsx_row(sheet: WriteOnlyWorksheet, row: list[str | int | Decimal]) -> list[Any]:
+    """Text as text cells: openpyxl would write a name like ``=HYPERLINK(…)`` as a live formula.
+    Quote-prefixed too, so that Excel keeps it text when the cell is edited."""
+    cells: list[Any] = []
+    for value in row:
+        if isinstance(value, str) and value:
+            text = WriteOnlyCell(sheet, value)
+            text.data_type = "s"
+            if value[0] in "=+-@":
+                text.quotePrefix = True
+            cells.append(text)
+        else:
+            cells.append(value)
+    return cells

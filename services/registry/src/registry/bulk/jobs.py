@@ -1,4 +1,5 @@
-"""Import jobs: one uploaded file checked and loaded, with progress kept in ``import_jobs``.
+"""Running an import job: one uploaded file checked and loaded by the importer that claimed the
+job (``registry.bulk.queue``), with progress kept in ``import_jobs``.
 
 Modes (chosen by the caller):
 - ``dry_run``: every row checked, against the database too, inside a transaction that is
@@ -9,16 +10,17 @@ Modes (chosen by the caller):
 
 The same file (same kind and SHA-256) loaded again returns the earlier job instead of running
 again; and since rows already present are skipped, even a changed file never duplicates one.
+
+Every update names the claim (its ``attempt``): when the importer's lease lapsed and another
+importer claimed the job, this one's progress and end change nothing and its rows roll back
+(the job's end is written in the load's own transaction, which commits only if the claim
+holds).
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import datetime as dt
 import logging
-import uuid
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,11 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from openpyxl.utils.exceptions import InvalidFileException
 
 from registry.bulk.columns import HeaderError, ImportKind, map_headers
 from registry.bulk.loader import Batch, BatchLoader
-from registry.bulk.readers import Row, estimate_rows, read_rows
+from registry.bulk.readers import Row, UnreadableFile, estimate_rows, read_rows
 from registry.bulk.validation import FileChecker, RowContext, RowError
 from registry.db import import_queries as sql
 
@@ -39,8 +40,7 @@ logger = logging.getLogger(__name__)
 BATCH_ROWS = 5_000
 # Every bad row is counted; the first this many errors are kept with the job.
 MAX_KEPT_ERRORS = 10_000
-# A running job whose heartbeat is older than this belongs to a process that stopped.
-STALE_AFTER = dt.timedelta(minutes=5)
+ENDED = frozenset({"succeeded", "rejected", "failed"})
 
 
 class ImportMode(StrEnum):
@@ -56,8 +56,13 @@ class UploadedFile:
     sha256: str
 
 
+class LeaseLost(Exception):
+    """The job was claimed again (this importer's heartbeat lapsed): this run's work is void."""
+
+
 @dataclass
 class Tally:
+    total: int = 0
     processed: int = 0
     loaded: int = 0
     skipped: int = 0
@@ -97,82 +102,63 @@ def _next_batch(rows: Iterator[Row], checker: FileChecker, size: int) -> Checked
     return CheckedBatch(records, errors, read, finished=True)
 
 
-async def find_or_create_job(
-    pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile, actor: str
-) -> tuple[asyncpg.Record, bool]:
-    """The earlier run of the same file (``created`` False), or a new running job."""
-    async with pool.acquire() as connection, connection.transaction():
-        if mode is not ImportMode.dry_run:
-            await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}")
-            earlier = await connection.fetchrow(sql.EARLIER_RUN, kind, upload.sha256, STALE_AFTER)
-            if earlier is not None:
-                return earlier, False
-        total = await asyncio.to_thread(estimate_rows, upload.path)
-        job = await connection.fetchrow(
-            sql.INSERT_JOB, uuid.uuid4(), kind, upload.sha256, upload.name, mode, total, actor
-        )
-    assert job is not None
-    return job, True
-
-
-async def fail_interrupted_jobs(pool: asyncpg.Pool) -> None:
-    """Every running job whose process stopped (at start: a previous process's jobs)."""
-    await pool.execute(sql.FAIL_INTERRUPTED, STALE_AFTER, None)
-
-
-async def current_state(pool: asyncpg.Pool, job: asyncpg.Record) -> asyncpg.Record:
-    """The job, ended as interrupted if it still says running but its process stopped."""
-    if job["status"] != "running":
-        return job
-    interrupted = await pool.fetchrow(sql.FAIL_INTERRUPTED, STALE_AFTER, job["id"])
-    return interrupted or job
-
-
 async def run_job(
     pool: asyncpg.Pool,
     job: asyncpg.Record,
     *,
-    upload: UploadedFile,
+    path: Path,
     context: RowContext,
     topic_prefix: str,
     batch_rows: int = BATCH_ROWS,
-) -> asyncpg.Record:
-    """Check and load the file; always ends the job (succeeded, rejected or failed)."""
+) -> asyncpg.Record | None:
+    """Check and load the claimed job's file and end the job (succeeded, rejected or failed).
+
+    None when the claim was lost: another importer holds the job, and nothing of this run
+    stays. Cancelled (the importer is stopping), the load rolls back and the job stays running
+    for the caller to give back (``queue.release``)."""
     kind, mode = ImportKind(job["kind"]), ImportMode(job["mode"])
     tally = Tally()
     try:
-        status, committed = await _load(
-            pool, job, kind, mode, upload, context, topic_prefix, batch_rows, tally
-        )
-        failure = None
+        return await _load(pool, job, kind, mode, path, context, topic_prefix, batch_rows, tally)
+    except LeaseLost:
+        logger.warning("import job %s: claimed again elsewhere; this run is void", job["id"])
+        return None
     except HeaderError as exc:
-        status, committed, failure = "failed", False, f"header row: {exc}"
-    except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, InvalidFileException) as exc:
-        status, committed, failure = "failed", False, f"unreadable file: {exc}"
-    except asyncio.CancelledError:
-        await _finish(pool, job["id"], "failed", False, tally, "interrupted: the service stopped")
-        raise
+        failure = f"header row: {exc}"
+    except UnreadableFile as exc:
+        failure = f"unreadable file: {exc}"
     except Exception as exc:  # the job must end, whatever happened; the log has the details
         logger.exception("import job %s failed", job["id"])
-        status, committed, failure = "failed", False, f"internal error: {type(exc).__name__}"
-    return await _finish(pool, job["id"], status, committed, tally, failure)
+        failure = f"internal error: {type(exc).__name__}"
+    return await end_job(pool, job, "failed", tally=tally, failure=failure)
 
 
-async def _finish(
-    pool: asyncpg.Pool,
-    job_id: uuid.UUID,
+async def end_job(
+    executor: asyncpg.Pool | asyncpg.Connection,
+    job: asyncpg.Record,
     status: str,
-    committed: bool,
-    tally: Tally,
-    failure: str | None,
-) -> asyncpg.Record:
-    row = await pool.fetchrow(
-        sql.FINISH, job_id, status, committed, tally.processed,
+    *,
+    tally: Tally | None = None,
+    committed: bool = False,
+    failure: str | None = None,
+) -> asyncpg.Record | None:
+    """The job ended as ``status`` (and its stored file dropped); None if the claim was lost."""
+    tally = tally or Tally()
+    return await executor.fetchrow(
+        sql.FINISH, job["id"], job["attempt"], status, committed, tally.processed,
         0 if status == "failed" else tally.loaded, tally.skipped,
         len(tally.bad_rows), tally.errors_total, tally.kept, failure,
     )  # fmt: skip
-    assert row is not None
-    return row
+
+
+async def _progress(pool: asyncpg.Pool, job: asyncpg.Record, tally: Tally) -> None:
+    """Progress, and the heartbeat that keeps the claim: one per batch."""
+    result = await pool.execute(
+        sql.PROGRESS, job["id"], job["attempt"], max(tally.total, tally.processed),
+        tally.processed, tally.loaded, tally.skipped, len(tally.bad_rows), tally.errors_total,
+    )  # fmt: skip
+    if result == "UPDATE 0":
+        raise LeaseLost
 
 
 async def _load(
@@ -180,13 +166,15 @@ async def _load(
     job: asyncpg.Record,
     kind: ImportKind,
     mode: ImportMode,
-    upload: UploadedFile,
+    path: Path,
     context: RowContext,
     topic_prefix: str,
     batch_rows: int,
     tally: Tally,
-) -> tuple[str, bool]:
-    rows = read_rows(upload.path)
+) -> asyncpg.Record | None:
+    tally.total = await asyncio.to_thread(estimate_rows, path)
+    await _progress(pool, job, tally)
+    rows = read_rows(path)
     header = await asyncio.to_thread(next, rows, None)
     if header is None:
         raise HeaderError("the file is empty")
@@ -215,22 +203,24 @@ async def _load(
                 tally.loaded += loaded
                 tally.skipped += skipped
                 tally.processed += checked.rows_read
-                await pool.execute(
-                    sql.PROGRESS, job["id"], tally.processed, tally.loaded, tally.skipped,
-                    len(tally.bad_rows), tally.errors_total,
-                )  # fmt: skip
+                await _progress(pool, job, tally)
                 if checked.finished:
                     break
             keep = mode is ImportMode.good_rows or (
                 mode is ImportMode.all_or_nothing and not tally.bad_rows
             )
+            ended = None
+            if keep:
+                # In the load's transaction: the rows commit only if this claim still holds.
+                ended = await end_job(connection, job, "succeeded", tally=tally, committed=True)
+                if ended is None:
+                    raise LeaseLost
         except BaseException:
             await transaction.rollback()
             raise
         if keep:
             await transaction.commit()
-        else:
-            await transaction.rollback()
-    if mode is ImportMode.all_or_nothing and tally.bad_rows:
-        return "rejected", False
-    return "succeeded", keep
+            return ended
+        await transaction.rollback()
+    rejected = mode is ImportMode.all_or_nothing and tally.bad_rows
+    return await end_job(pool, job, "rejected" if rejected else "succeeded", tally=tally)

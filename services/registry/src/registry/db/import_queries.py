@@ -1,4 +1,5 @@
-"""SQL of bulk imports: set-based loads (one statement per batch of rows) and import jobs."""
+"""SQL of bulk imports and exports: set-based loads (one statement per batch of rows), the
+import job queue, and the look-ups exports make."""
 
 from __future__ import annotations
 
@@ -143,18 +144,23 @@ FROM unnest($3::uuid[], $4::text[]) AS v (id, new_values)
 """
 
 # --- jobs -------------------------------------------------------------------------------------
+# A job is queued by the API with its file, then claimed by an importer. Every update of a claim
+# names the claim (``attempt``) and a running status: an importer whose lease lapsed and was
+# claimed again changes nothing, and an ended job stays ended (also a trigger, migration 0006).
 
 LOCK_FILE = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 EARLIER_RUN = """
 SELECT * FROM import_jobs
 WHERE kind = $1 AND file_sha256 = $2 AND mode <> 'dry_run'
-  AND (status = 'succeeded' OR (status = 'running' AND heartbeat_at > now() - $3::interval))
+  AND status IN ('queued', 'running', 'succeeded')
 ORDER BY created_at DESC LIMIT 1
 """
 INSERT_JOB = """
-INSERT INTO import_jobs (id, kind, file_sha256, file_name, mode, status, total_rows, created_by)
-VALUES ($1, $2, $3, $4, $5, 'running', $6, $7) RETURNING *
+INSERT INTO import_jobs (id, kind, file_sha256, file_name, mode, status, created_by, caller)
+VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) RETURNING *
 """
+FILE_PART_COLUMNS = ("job_id", "part", "content")
+FILE_PARTS = "SELECT content FROM import_files WHERE job_id = $1 ORDER BY part"
 JOB = "SELECT * FROM import_jobs WHERE id = $1"
 # Newest first, keyset paging; ``$1`` NULL lists every caller's jobs.
 JOBS = """
@@ -164,20 +170,53 @@ WHERE ($1::text IS NULL OR created_by = $1) AND ($2::text IS NULL OR kind = $2)
 ORDER BY created_at DESC, id DESC
 LIMIT $5
 """
+# The oldest queued job, or a running one whose heartbeat is older than the lease ($2): its
+# importer stopped. A reclaimed job restarts from its first row.
+CLAIM = """
+WITH next AS (
+    SELECT id FROM import_jobs
+    WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < now() - $2::interval)
+    ORDER BY created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE import_jobs j
+SET status = 'running', attempt = j.attempt + 1, lapsed = j.lapsed + (j.status = 'running')::int,
+    claimed_by = $1, started_at = now(), heartbeat_at = now(), processed_rows = 0,
+    loaded_rows = 0, skipped_rows = 0, error_rows = 0, errors_total = 0
+FROM next WHERE j.id = next.id
+RETURNING j.*
+"""
+HEARTBEAT = """
+UPDATE import_jobs SET heartbeat_at = now()
+WHERE id = $1 AND attempt = $2 AND status = 'running'
+"""
 PROGRESS = """
-UPDATE import_jobs SET processed_rows = $2, loaded_rows = $3, skipped_rows = $4, error_rows = $5,
-       errors_total = $6, heartbeat_at = now()
-WHERE id = $1
+UPDATE import_jobs SET total_rows = $3, processed_rows = $4, loaded_rows = $5, skipped_rows = $6,
+       error_rows = $7, errors_total = $8, heartbeat_at = now()
+WHERE id = $1 AND attempt = $2 AND status = 'running'
 """
+# Ends the claim's job and drops its file. Run in the load's own transaction when the rows are
+# kept: the rows commit only if the claim still holds.
 FINISH = """
-UPDATE import_jobs SET status = $2, committed = $3, total_rows = $4, processed_rows = $4,
-       loaded_rows = $5, skipped_rows = $6, error_rows = $7, errors_total = $8, errors = $9,
-       failure = $10, heartbeat_at = now(), finished_at = now()
-WHERE id = $1 RETURNING *
+WITH ended AS (
+    UPDATE import_jobs SET status = $3, committed = $4, total_rows = $5, processed_rows = $5,
+           loaded_rows = $6, skipped_rows = $7, error_rows = $8, errors_total = $9, errors = $10,
+           failure = $11, heartbeat_at = now(), finished_at = now()
+    WHERE id = $1 AND attempt = $2 AND status = 'running'
+    RETURNING *
+), dropped AS (
+    DELETE FROM import_files WHERE job_id IN (SELECT id FROM ended)
+)
+SELECT * FROM ended
 """
-FAIL_INTERRUPTED = """
-UPDATE import_jobs SET status = 'failed', failure = 'interrupted: the process running it stopped',
-       finished_at = now()
-WHERE status = 'running' AND heartbeat_at < now() - $1::interval AND ($2::uuid IS NULL OR id = $2)
-RETURNING *
+# A claim given back (the importer is stopping): the job waits for the next importer.
+RELEASE = """
+UPDATE import_jobs SET status = 'queued', claimed_by = NULL, heartbeat_at = now()
+WHERE id = $1 AND attempt = $2 AND status = 'running'
 """
+
+# --- exports ----------------------------------------------------------------------------------
+
+# A store's owner by credit code, as the import names it (credit codes are public: GB 32100).
+CREDIT_CODES = "SELECT id, credit_code FROM enterprises WHERE id = ANY($1::uuid[])"

@@ -32,7 +32,7 @@ from starlette.background import BackgroundTask
 from registry.api.deps import Pool, Regions
 from registry.api.list_filters import filtered_query
 from registry.api.routes.records import to_public
-from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_row, headers
+from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_rows, headers, xlsx_row
 from registry.db.entity_queries import ListQuery
 from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS
@@ -65,14 +65,18 @@ async def _rows(
     def namer(code: str) -> str:
         return regions.get(code).name if code in regions else ""
 
+    def to_record(row: asyncpg.Record) -> Any:
+        return to_public(spec, row, principal)
+
     async with pool.acquire() as connection, connection.transaction(readonly=True):
-        cursor = await connection.cursor(query.sql(limit=ALL_ROWS), *query.params)
-        batch = await cursor.fetch(FETCH_ROWS)
-        yield headers(columns)  # the first item comes once the database has answered
-        while batch:
-            for row in batch:
-                yield export_row(to_public(spec, row, principal), columns, namer)
-            batch = await cursor.fetch(FETCH_ROWS) if len(batch) == FETCH_ROWS else []
+        statement = (query.sql(limit=ALL_ROWS), query.params)
+        rows = export_rows(connection, statement, to_record, columns, namer, FETCH_ROWS)
+        first = await anext(rows, None)
+        yield headers(columns, spec.path)  # the first item comes once the database has answered
+        if first is not None:
+            yield first
+            async for row in rows:
+                yield row
 
 
 async def _started(rows: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]]:
@@ -129,7 +133,7 @@ async def _xlsx(rows: AsyncIterator[list[Any]], title: str) -> str:
                 detail=f"an XLSX sheet holds {XLSX_MAX_ROWS} rows; narrow the filters or "
                 "export CSV",
             )
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     handle, path = tempfile.mkstemp(prefix="registry-export-", suffix=".xlsx")
     os.close(handle)
     await asyncio.to_thread(workbook.save, path)

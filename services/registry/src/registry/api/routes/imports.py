@@ -3,42 +3,33 @@
 The file is the request body (``Content-Type: text/csv`` or the XLSX type), not a multipart
 form: it is streamed to a temporary file with its SHA-256 computed on the way, and refused with
 413 as soon as it passes the size limit (at once when Content-Length already says so). The
-job runs in the background; ``GET /v1/imports/{id}`` shows its progress and result.
+file and its job are queued in the database; an importer process (``python -m registry
+importer``) runs the job, and ``GET /v1/imports/{id}`` shows its progress and result.
 ``Prefer: wait=N`` (RFC 7240) waits up to N seconds for the result before answering.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import datetime as dt
 import io
 import re
 import uuid
-from functools import lru_cache
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from registry.api.deps import Pool, Regions, Settings
+from registry.api.deps import Pool, Settings
 from registry.api.schemas import ImportJobPublic
 from registry.api.uploads import receive_upload
 from registry.bulk.columns import ImportKind
-from registry.bulk.jobs import (
-    ImportMode,
-    UploadedFile,
-    current_state,
-    fail_interrupted_jobs,
-    find_or_create_job,
-    run_job,
-)
+from registry.bulk.jobs import ENDED, ImportMode, UploadedFile
+from registry.bulk.queue import enqueue, wait_for_end
+from registry.bulk.readers import UnreadableFile, file_format
 from registry.bulk.template import template_xlsx
-from registry.bulk.validation import RowContext
 from registry.db import import_queries
-from registry.domain.regions import RegionTree
-from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
+from shared.auth import CurrentPrincipal, Principal, Role
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
 
@@ -63,36 +54,32 @@ def _require_importer(principal: Principal) -> None:
     )
 
 
-def _row_context(principal: Principal, regions: RegionTree) -> RowContext:
-    @lru_cache(maxsize=4096)
-    def region_known(code: str) -> bool:
-        return code in regions and regions.get(code).is_current
-
-    @lru_cache(maxsize=4096)
-    def may_write(code: str) -> bool:
-        return may_act_on_region(principal, code, write=True)
-
-    return RowContext(region_known=region_known, may_write=may_write)
-
-
 def to_public(job: asyncpg.Record, *, with_errors: bool = True) -> ImportJobPublic:
     values: dict[str, Any] = dict(job)
     if not with_errors:
         values["errors"] = []
     total = max(values["total_rows"], values["processed_rows"])
     values["total_rows"] = total
-    values["progress"] = 1.0 if values["status"] != "running" else (
+    values["progress"] = 1.0 if values["status"] in ENDED else (
         round(values["processed_rows"] / total, 4) if total else 0.0
     )  # fmt: skip
     return ImportJobPublic.model_validate(values)
 
 
-async def _run_and_clean_up(pool: asyncpg.Pool, job: asyncpg.Record, **arguments: Any) -> Any:
-    upload: UploadedFile = arguments["upload"]
+def _check_readable(upload: UploadedFile, content_type: str) -> None:
+    """What the first bytes already tell (an encrypted workbook, a PDF, …) is refused at once;
+    anything deeper wrong with the file fails the job with the reason."""
     try:
-        return await run_job(pool, job, **arguments)
-    finally:
-        upload.path.unlink(missing_ok=True)
+        kind = file_format(upload.path)
+    except UnreadableFile as exc:
+        raise ProblemError(status=422, title="Unreadable file", detail=str(exc)) from exc
+    if content_type.startswith(XLSX_TYPE) and kind != "xlsx":
+        raise ProblemError(
+            status=422,
+            title="Unreadable file",
+            detail="sent as XLSX, but not an XLSX workbook (an XLSX file is a ZIP archive): "
+            "open it in Excel or WPS and save it again as .xlsx, or send it as CSV",
+        )
 
 
 @router.post(
@@ -103,6 +90,7 @@ async def _run_and_clean_up(pool: asyncpg.Pool, job: asyncpg.Record, **arguments
     responses={
         200: {"description": "Finished within Prefer: wait, or the same file's earlier run"},
         413: {"description": "File over the size limit"},
+        422: {"description": "Empty, or not a CSV or XLSX file (an encrypted workbook, …)"},
     },
 )
 async def start_import(
@@ -111,7 +99,6 @@ async def start_import(
     response: Response,
     principal: CurrentPrincipal,
     pool: Pool,
-    regions: Regions,
     settings: Settings,
     mode: ImportMode = ImportMode.dry_run,
     file_name: str | None = Query(default=None, max_length=200),
@@ -120,35 +107,16 @@ async def start_import(
     _require_importer(principal)
     upload = await receive_upload(request, settings.max_upload_bytes, file_name)
     try:
-        job, created = await find_or_create_job(
-            pool, kind=kind, mode=mode, upload=upload, actor=principal.subject
-        )
-    except BaseException:
+        _check_readable(upload, request.headers.get("content-type", ""))
+        job, created = await enqueue(pool, kind=kind, mode=mode, upload=upload, caller=principal)
+    finally:
         upload.path.unlink(missing_ok=True)
-        raise
     response.headers["Location"] = f"/v1/imports/{job['id']}"
-    if not created:
-        upload.path.unlink(missing_ok=True)
-        response.status_code = status.HTTP_200_OK
-        return to_public(job)
-    task = asyncio.create_task(
-        _run_and_clean_up(
-            pool,
-            job,
-            upload=upload,
-            context=_row_context(principal, regions),
-            topic_prefix=settings.kafka_topic_prefix,
-        )
-    )
-    tasks: set[asyncio.Task[Any]] = request.app.state.import_tasks
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
     match = _WAIT.search(prefer or "")
-    if match:
-        done, _ = await asyncio.wait({task}, timeout=min(int(match.group(1)), MAX_WAIT_SECONDS))
-        if done:
-            response.status_code = status.HTTP_200_OK
-            return to_public(task.result())
+    if created and match:
+        job = await wait_for_end(pool, job, min(int(match.group(1)), MAX_WAIT_SECONDS))
+    if not created or job["status"] in ENDED:
+        response.status_code = status.HTTP_200_OK
     return to_public(job)
 
 
@@ -234,18 +202,4 @@ async def import_errors(job_id: uuid.UUID, principal: CurrentPrincipal, pool: Po
 async def read_import(
     job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
 ) -> ImportJobPublic:
-    return to_public(await current_state(pool, await _visible_job(pool, principal, job_id)))
-
-
-async def start_imports(app: FastAPI) -> None:
-    app.state.import_tasks = set()
-    await fail_interrupted_jobs(app.state.pool)
-
-
-async def stop_imports(app: FastAPI) -> None:
-    """Stop running imports: their transactions roll back and the jobs end as interrupted."""
-    tasks: set[asyncio.Task[Any]] = app.state.import_tasks
-    for task in tasks:
-        task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.gather(*tasks, return_exceptions=True)
+    return to_public(await _visible_job(pool, principal, job_id))
