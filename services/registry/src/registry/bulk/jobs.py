@@ -98,18 +98,35 @@ def _next_batch(rows: Iterator[Row], checker: FileChecker, size: int) -> Checked
 
 
 async def find_or_create_job(
-    pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile, actor: str
+    pool: asyncpg.Pool,
+    *,
+    kind: ImportKind,
+    mode: ImportMode,
+    upload: UploadedFile,
+    actor: str,
+    region_code: str | None = None,
 ) -> tuple[asyncpg.Record, bool]:
-    """The earlier run of the same file (``created`` False), or a new running job."""
+    """The caller's earlier run of the same file (``created`` False), or a new running job
+    filed under ``region_code`` (its creator's, for scope)."""
     async with pool.acquire() as connection, connection.transaction():
         if mode is not ImportMode.dry_run:
-            await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}")
-            earlier = await connection.fetchrow(sql.EARLIER_RUN, kind, upload.sha256, STALE_AFTER)
+            await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}:{actor}")
+            earlier = await connection.fetchrow(
+                sql.EARLIER_RUN, kind, upload.sha256, STALE_AFTER, actor
+            )
             if earlier is not None:
                 return earlier, False
         total = await asyncio.to_thread(estimate_rows, upload.path)
         job = await connection.fetchrow(
-            sql.INSERT_JOB, uuid.uuid4(), kind, upload.sha256, upload.name, mode, total, actor
+            sql.INSERT_JOB,
+            uuid.uuid4(),
+            kind,
+            upload.sha256,
+            upload.name,
+            mode,
+            total,
+            actor,
+            region_code,
         )
     assert job is not None
     return job, True

@@ -38,7 +38,8 @@ from registry.bulk.template import template_xlsx
 from registry.bulk.validation import RowContext
 from registry.db import import_queries
 from registry.domain.regions import RegionTree
-from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
+from shared.auth import CurrentPrincipal, Principal, may_change_region
+from shared.auth.scope import job_region, job_scope, may_import, may_see_job
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
 
@@ -47,13 +48,10 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MAX_WAIT_SECONDS = 60
 _WAIT = re.compile(r"wait=(\d+)")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BUREAUS = {Role.province_admin, Role.city_bureau, Role.county_bureau}
 
 
 def _require_importer(principal: Principal) -> None:
-    if principal.roles & BUREAUS:
-        return
-    if Role.integrator in principal.roles and "write" in principal.grants:
+    if may_import(principal):
         return
     raise ProblemError(
         status=403,
@@ -70,7 +68,7 @@ def _row_context(principal: Principal, regions: RegionTree) -> RowContext:
 
     @lru_cache(maxsize=4096)
     def may_write(code: str) -> bool:
-        return may_act_on_region(principal, code, write=True)
+        return may_change_region(principal, code)
 
     return RowContext(region_known=region_known, may_write=may_write)
 
@@ -121,7 +119,12 @@ async def start_import(
     upload = await receive_upload(request, settings.max_upload_bytes, file_name)
     try:
         job, created = await find_or_create_job(
-            pool, kind=kind, mode=mode, upload=upload, actor=principal.subject
+            pool,
+            kind=kind,
+            mode=mode,
+            upload=upload,
+            actor=principal.subject,
+            region_code=job_region(principal),
         )
     except BaseException:
         upload.path.unlink(missing_ok=True)
@@ -152,14 +155,10 @@ async def start_import(
     return to_public(job)
 
 
-def _reads_every_job(principal: Principal) -> bool:
-    return bool({Role.province_admin, Role.integrator} & principal.roles)
-
-
 @router.get(
     "",
     response_model=Page[ImportJobPublic],
-    summary="Imports, newest first: the caller's own (the province and integrators: all)",
+    summary="Imports, newest first: the caller's own, and those filed in regions it administers",
     description="Lists leave each job's `errors` empty: read the job for them.",
 )
 async def list_imports(
@@ -170,9 +169,11 @@ async def list_imports(
     limit: int = Query(default=20, ge=1, le=100),
 ) -> Page[ImportJobPublic]:
     position = decode_cursor(cursor) if cursor else {}
+    scope = job_scope(principal)
     rows = await pool.fetch(
         import_queries.JOBS,
-        None if _reads_every_job(principal) else principal.subject,
+        scope.owner,
+        list(scope.region_prefixes),
         kind,
         dt.datetime.fromisoformat(position["created_at"]) if position else None,
         uuid.UUID(position["id"]) if position else None,
@@ -205,7 +206,9 @@ async def template(kind: ImportKind, principal: CurrentPrincipal) -> Response:
 
 async def _visible_job(pool: asyncpg.Pool, principal: Principal, job_id: uuid.UUID) -> Any:
     job = await pool.fetchrow(import_queries.JOB, job_id)
-    if job is None or not (job["created_by"] == principal.subject or _reads_every_job(principal)):
+    if job is None or not may_see_job(
+        principal, created_by=job["created_by"], region_code=job["region_code"]
+    ):
         raise not_found("import", str(job_id))
     return job
 
