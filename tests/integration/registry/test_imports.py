@@ -337,7 +337,7 @@ def test_the_template_round_trips_as_an_import(registry_api: TestClient, auth: A
 def test_the_caller_lists_its_own_imports_newest_first(
     registry_api: TestClient, auth: Auth
 ) -> None:
-    mine = auth("city_bureau", "522600", subject="qdn-lister")
+    mine = auth("city_bureau", "522700", subject="qn-lister")
     ids = [upload(registry_api, auth, "stores", as_csv(stores(1)), "dry_run", **mine)["id"]
            for _ in range(3)]  # fmt: skip
     first = registry_api.get("/v1/imports", params={"limit": 2}, headers=mine).json()
