@@ -60,7 +60,10 @@ async def test_of_many_requests_finding_a_dead_key_one_runs(
     assert isinstance(first, Reserved)
     if state == "expired":  # completed a day ago
         await store.complete(
-            scope=SCOPE, key=key, lease_token=first.lease_token, response=StoredResponse(201, [], b"")
+            scope=SCOPE,
+            key=key,
+            lease_token=first.lease_token,
+            response=StoredResponse(201, [], b""),
         )
         change = "created_at = now() - interval '25 hours'"
     else:  # reserved, never applied, lease over

@@ -28,7 +28,7 @@ class JwksServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 with server._lock:
                     server.requests += 1
                     delay, body = server.delay_seconds, json.dumps({"keys": server.keys})
