@@ -56,4 +56,4 @@ replay-dlq: install
 	@eval "$$($(STACK) env)"; $(UV) run --frozen ecom-dlq replay --bootstrap-servers "$$STACK_KAFKA_BOOTSTRAP_SERVERS" --consumer $(CONSUMER)
 
 token: install
-	@$(UV) run --frozen ecom-token mint --private-key .local/keys/jwt-private.pem --sub $${SUB:-dev} --role $${ROLE:-province_admin} $${REGION:+--region $$REGION}
+	@$(UV) run --frozen ecom-token mint --private-key .local/keys/jwt-private.pem --sub $${SUB:-dev} --role $${ROLE:-province_admin} --region $${REGION:-520000}

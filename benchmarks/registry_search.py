@@ -168,7 +168,7 @@ async def main() -> None:
     token = mint_token(
         private_key_pem=private_pem,
         subject="bench",
-        roles=["province_admin"],
+        roles=["integrator"],  # reads the whole country (a province admin needs its region)
         region_code=None,
         issuer="ecom-local",
         audience="ecom-api",

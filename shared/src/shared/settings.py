@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = "ecom-local"
     jwt_audience: str | None = "ecom-api"
+    # A token naming an unknown key refetches the JWKS at most this often (key rotation).
+    jwt_jwks_min_refetch_seconds: float = 30.0
+    # How long an Idempotency-Key reservation holds before a retry may take it over.
+    idempotency_lease_seconds: float = 60.0
 
     outbox_poll_interval_seconds: float = 1.0
     outbox_batch_size: int = 500

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from registry.api.app import create_app
+from registry.bulk.importer import run_importer
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
@@ -60,3 +63,26 @@ def auth(token_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token_for(roles=[role], region_code=region, **extra)}"}
 
     return headers
+
+
+@contextlib.contextmanager
+def importer_thread(settings: RegistrySettings) -> Iterator[None]:
+    """The importer role's loop on its own event loop, until the block ends."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(run_importer(settings, stop, "test-importer"),)
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=60)
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def running_importer(registry_settings: Callable[..., RegistrySettings]) -> Iterator[None]:
+    with importer_thread(registry_settings(import_poll_interval_seconds=0.1)):
+        yield

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import secrets
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -22,7 +20,6 @@ from openpyxl import Workbook, load_workbook
 
 from registry.api.app import create_app
 from registry.bulk.caller import row_context
-from registry.bulk.importer import run_importer
 from registry.bulk.jobs import end_job, run_job
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
@@ -41,27 +38,7 @@ WAIT = {"Prefer": "wait=30"}
 STORE_HEADER = ["平台", "平台店铺ID", "店铺名称", "个人店主", "所属地区代码", "开店日期"]
 
 
-@contextlib.contextmanager
-def importer_thread(settings: RegistrySettings) -> Iterator[None]:
-    """The importer role's loop on its own event loop, until the block ends."""
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    thread = threading.Thread(
-        target=loop.run_until_complete, args=(run_importer(settings, stop, "test-importer"),)
-    )
-    thread.start()
-    try:
-        yield
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=60)
-        loop.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def importer(registry_settings: Callable[..., RegistrySettings]) -> Iterator[None]:
-    with importer_thread(registry_settings(import_poll_interval_seconds=0.1)):
-        yield
+pytestmark = pytest.mark.usefixtures("running_importer")
 
 
 def credit_code() -> str:
@@ -374,7 +351,7 @@ def test_the_template_round_trips_as_an_import(registry_api: TestClient, auth: A
 def test_the_caller_lists_its_own_imports_newest_first(
     registry_api: TestClient, auth: Auth
 ) -> None:
-    mine = auth("city_bureau", "522600", subject="qdn-lister")
+    mine = auth("city_bureau", "522700", subject="qn-lister")
     ids = [upload(registry_api, auth, "stores", as_csv(stores(1)), "dry_run", **mine)["id"]
            for _ in range(3)]  # fmt: skip
     first = registry_api.get("/v1/imports", params={"limit": 2}, headers=mine).json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import jwt
@@ -9,21 +10,32 @@ import pytest
 
 from shared.auth import (
     AuthenticationError,
+    InvalidClaims,
     Principal,
     Role,
     TokenVerifier,
     generate_dev_keypair,
+    may_act_for_enterprise,
     may_act_on_entity,
     may_act_on_region,
     mint_token,
     region_contains,
 )
+from shared.auth.scope import inbox_addresses, job_scope, may_see_job, read_visibility
 
 PRIVATE, PUBLIC = generate_dev_keypair()
 
 
-def verifier() -> TokenVerifier:
-    return TokenVerifier(public_key_pem=PUBLIC, issuer="ecom-local", audience="ecom-api")
+class verifier:  # reads as the factory it replaced: verifier().verify(token)
+    """The verifier under test, with ``verify`` run to completion (it is async)."""
+
+    def __init__(self) -> None:
+        self._verifier = TokenVerifier(
+            public_key_pem=PUBLIC, issuer="ecom-local", audience="ecom-api"
+        )
+
+    def verify(self, token: str) -> Principal:
+        return asyncio.run(self._verifier.verify(token))
 
 
 def principal(*roles: Role, region: str | None = None, **extra: object) -> Principal:
@@ -50,6 +62,7 @@ def test_keycloak_realm_roles_are_read() -> None:
         {
             "sub": "kc",
             "realm_access": {"roles": ["province_admin"]},
+            "region_code": "520000",
             "iss": "ecom-local",
             "aud": "ecom-api",
             "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
@@ -142,3 +155,93 @@ def test_an_operator_acts_on_its_own_enterprises_records_only() -> None:
         operator, region_code="520102", owner_enterprise_id="e-2", write=False
     )
     assert not may_act_on_region(operator, "520102", write=False)
+
+
+def _signed(**claims: object) -> str:
+    base = {
+        "sub": "x",
+        "iss": "ecom-local",
+        "aud": "ecom-api",
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+    }
+    return jwt.encode(base | claims, PRIVATE, algorithm="RS256")
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"roles": ["province_admin"]}, "must carry region_code"),  # once: the whole country
+        ({"roles": ["city_bureau"]}, "must carry region_code"),
+        ({"roles": ["county_bureau"]}, "must carry region_code"),
+        ({"roles": ["province_admin"], "region_code": 520000}, "must be a string"),  # once: 500
+        ({"roles": ["expert"], "region_code": ["520000"]}, "must be a string"),
+        ({"roles": ["province_admin"], "region_code": "52"}, "six-digit"),
+        ({"roles": ["city_bureau"], "region_code": "520000"}, "a city"),  # province-wide scope
+        ({"roles": ["county_bureau"], "region_code": "520100"}, "county-level"),
+        ({"roles": ["province_admin"], "region_code": "520100"}, "a province"),
+        ({"roles": "province_admin", "region_code": "520000"}, "list of strings"),
+        ({"roles": ["operator"], "enterprise_ids": "e-1"}, "list of strings"),
+        ({"roles": ["integrator"], "grants": [1]}, "list of strings"),
+        ({"roles": ["operator"], "realm_access": "x"}, "realm_access"),
+    ],
+)
+def test_scope_claims_that_cannot_be_honoured_fail_closed(
+    claims: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(InvalidClaims, match=reason):
+        verifier().verify(_signed(**claims))
+
+
+def test_region_less_tokens_of_other_roles_still_verify() -> None:
+    assert verifier().verify(_signed(roles=["integrator"])).region_code is None
+    assert verifier().verify(_signed(roles=["operator"], enterprise_ids=["e-1"])).enterprise_ids
+
+
+def test_issuer_and_subject_name_the_caller() -> None:
+    caller = verifier().verify(_signed(roles=["integrator"], sub="sys-1"))
+    assert caller.identity == "ecom-local|sys-1"
+
+
+def test_an_operator_attaches_only_its_own_enterprises() -> None:
+    operator = principal(Role.operator, enterprise_ids=frozenset({"e-1"}))
+    assert may_act_for_enterprise(operator, enterprise_id="e-1", region_code="520102")
+    assert not may_act_for_enterprise(operator, enterprise_id="e-2", region_code="520102")
+    city = principal(Role.city_bureau, region="520100")
+    assert may_act_for_enterprise(city, enterprise_id="e-2", region_code="520102")
+    assert not may_act_for_enterprise(city, enterprise_id="e-3", region_code="520302")
+
+
+def test_jobs_are_their_creators_and_their_administrations() -> None:
+    province = principal(Role.province_admin, region="520000")
+    city = principal(Role.city_bureau, region="520100")
+    other_province = principal(Role.province_admin, region="630000")
+    integrator = principal(Role.integrator, grants=frozenset({"write"}))
+    job = {"created_by": "a-city-clerk", "region_code": "520100"}
+    assert may_see_job(province, **job)
+    assert may_see_job(city, **job)
+    assert not may_see_job(other_province, **job)
+    assert not may_see_job(integrator, **job)  # integrators read records, not others' jobs
+    assert may_see_job(integrator, created_by="someone", region_code=None)  # its own
+    assert not may_see_job(province, created_by="an-integrator", region_code=None)
+    assert job_scope(province).region_prefixes == ("52%",)
+    assert job_scope(city).region_prefixes == ("5201%",)
+    assert job_scope(integrator).region_prefixes == ()
+
+
+def test_read_visibility_is_the_same_rule_as_may_see_region() -> None:
+    assert read_visibility(principal(Role.integrator)).everything
+    assert read_visibility(principal(Role.expert)).everything
+    city = read_visibility(principal(Role.city_bureau, region="520100"))
+    assert not city.everything and city.region_roots == ("520100",)
+    # An operator's token region gives it no region-wide view.
+    operator = principal(Role.operator, region="520100", enterprise_ids=frozenset({"e-1"}))
+    assert read_visibility(operator).region_roots == ()
+    assert read_visibility(operator).enterprise_ids == {"e-1"}
+
+
+def test_the_inbox_is_addressed_to_an_office() -> None:
+    assert inbox_addresses(principal(Role.province_admin, region="520000")) == [
+        ("520000", "province_admin")
+    ]
+    assert inbox_addresses(principal(Role.operator, region="520000")) == []
+    assert inbox_addresses(principal(Role.integrator)) == []

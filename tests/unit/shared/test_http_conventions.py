@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 import pytest
@@ -9,54 +10,94 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from shared.auth import (
+    CurrentPrincipal,
+    TokenVerifier,
+    generate_dev_keypair,
+    install_auth,
+    mint_token,
+)
 from shared.http.etag import check_if_match, etag_for
-from shared.http.idempotency import IdempotencyMiddleware, StoredResponse
+from shared.http.idempotency import (
+    IdempotencyMiddleware,
+    Reserved,
+    StoredResponse,
+    is_stored_status,
+)
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, install_problem_handlers
 
 
 class FakeStore:
-    """In-memory stand-in for the PostgreSQL store (unit tests only)."""
+    """In-memory stand-in for the PostgreSQL store (unit tests only; the store's own rules,
+    leases and fencing, are tested on PostgreSQL in tests/integration)."""
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], tuple[str, StoredResponse | None]] = {}
+        self.rows: dict[tuple[str, str], tuple[str, uuid.UUID, StoredResponse | None]] = {}
 
     async def reserve(
-        self, *, scope: str, key: str, request_hash: str
-    ) -> StoredResponse | Literal["reserved", "in_progress", "mismatch"]:
+        self, *, scope: str, key: str, request_hash: str, lease_seconds: float
+    ) -> StoredResponse | Reserved | Literal["in_progress", "mismatch"]:
         row = self.rows.get((scope, key))
         if row is None:
-            self.rows[(scope, key)] = (request_hash, None)
-            return "reserved"
+            token = uuid.uuid4()
+            self.rows[(scope, key)] = (request_hash, token, None)
+            return Reserved(token)
         if row[0] != request_hash:
             return "mismatch"
-        return row[1] or "in_progress"
+        return row[2] or "in_progress"
 
-    async def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
-        self.rows[(scope, key)] = (self.rows[(scope, key)][0], response)
+    async def complete(
+        self, *, scope: str, key: str, lease_token: uuid.UUID, response: StoredResponse
+    ) -> None:
+        request_hash, token, _ = self.rows[(scope, key)]
+        if token == lease_token:
+            self.rows[(scope, key)] = (request_hash, token, response)
 
-    async def release(self, *, scope: str, key: str) -> None:
-        self.rows.pop((scope, key), None)
+    async def release(self, *, scope: str, key: str, lease_token: uuid.UUID) -> None:
+        if self.rows.get((scope, key), (None, None))[1] == lease_token:
+            del self.rows[(scope, key)]
+
+
+PRIVATE, PUBLIC = generate_dev_keypair()
+VERIFIER = TokenVerifier(public_key_pem=PUBLIC, issuer="ecom-local", audience="ecom-api")
+
+
+def bearer(subject: str = "alice", *, private_key: str = PRIVATE, ttl: int = 300) -> dict[str, str]:
+    token = mint_token(
+        private_key_pem=private_key, subject=subject, roles=["integrator"], ttl_seconds=ttl
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 class Thing(BaseModel):
     name: str
     count: int
+    tags: dict[str, int] = {}
 
 
 def make_app() -> tuple[TestClient, list[str]]:
     app = FastAPI()
     install_problem_handlers(app)
+    install_auth(app, VERIFIER)
     store = FakeStore()
-    app.add_middleware(IdempotencyMiddleware, store_factory=lambda: store)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store_factory=lambda: store,
+        verifier_factory=lambda: app.state.token_verifier,
+    )
     created: list[str] = []
 
     @app.post("/things", status_code=201)
-    async def create(thing: Thing) -> dict[str, object]:
+    async def create(thing: Thing, principal: CurrentPrincipal) -> dict[str, object]:
         created.append(thing.name)
         if thing.name == "boom":
             raise RuntimeError("server fault")
-        return {"n": len(created), **thing.model_dump()}
+        if thing.name == "forbidden":
+            raise ProblemError(status=403, title="Forbidden", detail="not today")
+        if thing.name == "taken":
+            raise ProblemError(status=409, title="Conflict", detail="taken")
+        return {"n": len(created), "by": principal.subject, **thing.model_dump()}
 
     @app.get("/conflict")
     async def conflict() -> None:
@@ -67,7 +108,7 @@ def make_app() -> tuple[TestClient, list[str]]:
 
 def test_validation_errors_name_each_field() -> None:
     client, _ = make_app()
-    response = client.post("/things", json={"name": "a", "count": "many"})
+    response = client.post("/things", json={"name": "a", "count": "many"}, headers=bearer())
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
@@ -85,43 +126,103 @@ def test_problem_errors_keep_their_extra_members_and_unknown_routes_are_problems
 
 def test_the_same_idempotency_key_returns_the_first_response() -> None:
     client, created = make_app()
-    headers = {"Idempotency-Key": "k-1"}
+    headers = {"Idempotency-Key": "k-1", **bearer()}
     first = client.post("/things", json={"name": "a", "count": 1}, headers=headers)
     second = client.post("/things", json={"name": "a", "count": 1}, headers=headers)
     assert first.status_code == second.status_code == 201
-    assert first.json() == second.json() == {"n": 1, "name": "a", "count": 1}
+    assert (
+        first.json()
+        == second.json()
+        == {"n": 1, "by": "alice", "name": "a", "count": 1, "tags": {}}
+    )
     assert second.headers["Idempotent-Replayed"] == "true"
     assert created == ["a"]
     reused = client.post("/things", json={"name": "b", "count": 1}, headers=headers)
     assert reused.status_code == 422
 
 
-def test_a_server_error_releases_the_key_for_a_retry() -> None:
+def test_the_same_json_written_differently_is_the_same_request() -> None:
     client, created = make_app()
-    headers = {"Idempotency-Key": "k-2"}
-    assert (
-        client.post("/things", json={"name": "boom", "count": 1}, headers=headers).status_code
-        == 500
+    headers = {"Idempotency-Key": "k-json", "Content-Type": "application/json", **bearer()}
+    first = client.post(
+        "/things", content=b'{"name": "a", "count": 1, "tags": {"x": 1, "y": 2}}', headers=headers
     )
-    assert (
-        client.post("/things", json={"name": "boom", "count": 1}, headers=headers).status_code
-        == 500
+    again = client.post(
+        "/things", content=b'{"tags":{"y":2,"x":1},\n "count":1,"name":"a"}', headers=headers
     )
-    assert created == ["boom", "boom"]
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert created == ["a"]
+
+
+def test_a_forged_token_never_receives_a_stored_response() -> None:
+    client, created = make_app()
+    body = {"name": "secret", "count": 1}
+    client.post("/things", json=body, headers={"Idempotency-Key": "k-v", **bearer("victim")})
+    mallory_key, _ = generate_dev_keypair()
+    forged = bearer("victim", private_key=mallory_key)  # the victim's sub, another signature
+    stolen = client.post("/things", json=body, headers={"Idempotency-Key": "k-v", **forged})
+    assert stolen.status_code == 401
+    assert stolen.headers["content-type"] == "application/problem+json"
+    assert "Idempotent-Replayed" not in stolen.headers and "secret" not in stolen.text
+    assert created == ["secret"]
+
+
+def test_failures_that_did_not_complete_the_request_are_not_stored() -> None:
+    client, created = make_app()
+    body = {"name": "a", "count": 1}
+    expired = client.post(
+        "/things", json=body, headers={"Idempotency-Key": "k", **bearer(ttl=-120)}
+    )
+    assert expired.status_code == 401
+    retried = client.post("/things", json=body, headers={"Idempotency-Key": "k", **bearer()})
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    for name in ("boom", "forbidden"):
+        headers = {"Idempotency-Key": f"k-{name}", **bearer()}
+        first = client.post("/things", json={"name": name, "count": 1}, headers=headers)
+        second = client.post("/things", json={"name": name, "count": 1}, headers=headers)
+        assert first.status_code == second.status_code and first.status_code in (403, 500)
+        assert "Idempotent-Replayed" not in second.headers
+    assert created == ["a", "boom", "boom", "forbidden", "forbidden"]
+
+
+def test_a_final_domain_refusal_is_stored() -> None:
+    client, created = make_app()
+    headers = {"Idempotency-Key": "k-taken", **bearer()}
+    client.post("/things", json={"name": "taken", "count": 1}, headers=headers)
+    again = client.post("/things", json={"name": "taken", "count": 1}, headers=headers)
+    assert again.status_code == 409 and again.headers["Idempotent-Replayed"] == "true"
+    assert created == ["taken"]
+
+
+@pytest.mark.parametrize(
+    ("status", "stored"),
+    [(200, True), (201, True), (409, True), (422, True), (400, False), (401, False),
+     (403, False), (404, False), (412, False), (413, False), (415, False), (428, False),
+     (500, False), (503, False)],
+)  # fmt: skip
+def test_which_statuses_are_stored(status: int, stored: bool) -> None:
+    assert is_stored_status(status) is stored
 
 
 def test_keys_are_per_caller_and_bounded() -> None:
     client, created = make_app()
-    client.post("/things", json={"name": "a", "count": 1}, headers={"Idempotency-Key": "same"})
-    client.post(
-        "/things",
-        json={"name": "a", "count": 1},
-        headers={"Idempotency-Key": "same", "Authorization": "Bearer x.eyJzdWIiOiJib2IifQ.y"},
-    )
+    body = {"name": "a", "count": 1}
+    client.post("/things", json=body, headers={"Idempotency-Key": "same", **bearer("alice")})
+    client.post("/things", json=body, headers={"Idempotency-Key": "same", **bearer("bob")})
     assert len(created) == 2
-    assert (
-        client.post("/things", json={}, headers={"Idempotency-Key": "k" * 256}).status_code == 400
-    )
+    too_long = {"Idempotency-Key": "k" * 256, **bearer()}
+    assert client.post("/things", json={}, headers=too_long).status_code == 400
+
+
+def test_without_a_token_nothing_is_reserved_or_replayed() -> None:
+    client, created = make_app()
+    for _ in range(2):
+        answer = client.post(
+            "/things", json={"name": "a", "count": 1}, headers={"Idempotency-Key": "anon"}
+        )
+        assert answer.status_code == 401 and "Idempotent-Replayed" not in answer.headers
+    assert created == []
 
 
 def test_cursors_round_trip_and_garbage_is_a_400() -> None:

@@ -17,22 +17,34 @@ def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
     app.state.token_verifier = verifier
 
 
-def _unauthorized(detail: str) -> ProblemError:
+def unauthorized(detail: str) -> ProblemError:
     return ProblemError(
         status=401, title="Unauthorized", detail=detail, headers={"WWW-Authenticate": "Bearer"}
     )
 
 
-async def current_principal(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("a bearer token is required")
-    verifier: TokenVerifier = request.app.state.token_verifier
+        return None
+    return token.strip()
+
+
+async def verify_bearer(verifier: TokenVerifier, authorization: str | None) -> Principal:
+    """The caller of an ``Authorization`` header, or the 401 problem every route answers.
+    The Idempotency-Key middleware calls this too, before it looks up any stored response."""
+    token = bearer_token(authorization)
+    if token is None:
+        raise unauthorized("a bearer token is required")
     try:
-        return verifier.verify(token.strip())
+        return await verifier.verify(token)
     except AuthenticationError as exc:
-        raise _unauthorized(f"invalid token: {exc}") from exc
+        raise unauthorized(f"invalid token: {exc}") from exc
+
+
+async def current_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verify_bearer(verifier, request.headers.get("authorization"))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

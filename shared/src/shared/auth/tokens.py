@@ -12,8 +12,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shared.auth.jwks import JwksKeySet, UnknownSigningKey
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
+from shared.auth.scope import claims_problem
 
 ALGORITHMS = ["RS256"]
 
@@ -22,7 +24,14 @@ class AuthenticationError(Exception):
     pass
 
 
+class InvalidClaims(AuthenticationError):
+    """A validly signed token whose claims cannot be honoured (fail closed: 401)."""
+
+
 class TokenVerifier:
+    """Verifies bearer tokens. ``verify`` is async: with a JWKS it may have to fetch keys, and
+    that must never block the event loop (see ``shared.auth.jwks``)."""
+
     def __init__(
         self,
         *,
@@ -31,28 +40,40 @@ class TokenVerifier:
         issuer: str | None = None,
         audience: str | None = None,
         leeway_seconds: int = 30,
+        jwks_min_refetch_seconds: float = 30.0,
     ) -> None:
         self._public_key = public_key_pem
-        self._jwks_url = jwks_url
-        self._jwks_client: jwt.PyJWKClient | None = None  # made on first use, not here
+        self._jwks = (
+            JwksKeySet(jwks_url, min_refetch_seconds=jwks_min_refetch_seconds)
+            if jwks_url and not public_key_pem
+            else None
+        )
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
 
-    def _key_for(self, token: str) -> Any:
+    async def _key_for(self, token: str) -> Any:
         if self._public_key:
             return self._public_key
-        if self._jwks_url:
-            if self._jwks_client is None:
-                self._jwks_client = jwt.PyJWKClient(self._jwks_url, cache_keys=True, lifespan=300)
-            return self._jwks_client.get_signing_key_from_jwt(token).key
-        raise AuthenticationError("no token key is configured")
+        if self._jwks is None:
+            raise AuthenticationError("no token key is configured")
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(str(exc)) from exc
+        if kid is not None and not isinstance(kid, str):
+            raise AuthenticationError("kid must be a string")
+        try:
+            return await self._jwks.key_for(kid)
+        except UnknownSigningKey as exc:
+            raise AuthenticationError(str(exc)) from exc
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
+        key = await self._key_for(token)
         try:
             claims = jwt.decode(
                 token,
-                key=self._key_for(token),
+                key=key,
                 algorithms=ALGORITHMS,
                 issuer=self._issuer,
                 audience=self._audience,
@@ -64,18 +85,41 @@ class TokenVerifier:
         return principal_from_claims(claims)
 
 
+def _strings(claims: Mapping[str, Any], name: str) -> list[str]:
+    value = claims.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidClaims(f"{name} must be a list of strings")
+    return value
+
+
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
-    names = list(claims.get("roles") or []) + list(
-        (claims.get("realm_access") or {}).get("roles") or []
+    """The caller a verified token names. Claims of the wrong type, and scope claims that the
+    rules of ``shared.auth.scope`` cannot honour, raise ``InvalidClaims`` (401), never a 500
+    later and never a wider scope."""
+    realm = claims.get("realm_access") or {}
+    if not isinstance(realm, Mapping):
+        raise InvalidClaims("realm_access must be an object")
+    names = _strings(claims, "roles") + _strings(realm, "roles")
+    region = claims.get("region_code")
+    if region is not None and not isinstance(region, str):
+        raise InvalidClaims("region_code must be a string")
+    subject, issuer = claims["sub"], claims.get("iss")
+    if not isinstance(subject, str) or not subject or not isinstance(issuer, str | None):
+        raise InvalidClaims("sub and iss must be strings")
+    principal = Principal(
+        subject=subject,
+        roles=frozenset(Role(name) for name in names if name in Role.__members__),
+        region_code=region,
+        enterprise_ids=frozenset(_strings(claims, "enterprise_ids")),
+        grants=frozenset(_strings(claims, "grants")),
+        issuer=issuer,
     )
-    roles = frozenset(Role(name) for name in names if name in Role.__members__)
-    return Principal(
-        subject=str(claims["sub"]),
-        roles=roles,
-        region_code=claims.get("region_code"),
-        enterprise_ids=frozenset(str(e) for e in claims.get("enterprise_ids") or []),
-        grants=frozenset(str(g) for g in claims.get("grants") or []),
-    )
+    problem = claims_problem(principal)
+    if problem is not None:
+        raise InvalidClaims(problem)
+    return principal
 
 
 def mint_token(

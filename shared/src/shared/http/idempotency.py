@@ -1,27 +1,61 @@
 """``Idempotency-Key`` on POST: the same key from the same caller returns the first response.
 
-The first request reserves the key, runs, and stores its response (unless it failed with a
-5xx, which releases the key so the caller may retry). A replay gets the stored response with
-``Idempotent-Replayed: true``; the same key with a different request is refused (422); a
-duplicate while the first is still running gets 409. Keys expire after 24 hours.
+Order of work, and why:
+
+1. The bearer token is verified first (the app's own verifier): a forged or expired token gets
+   the usual 401 and never reaches a stored response. Keys are partitioned by the verified
+   issuer and subject. A request without a bearer token is passed on untouched (the route
+   answers 401, or, if public, runs without replay: anonymous callers share no partition).
+2. The key is reserved with a lease (``lease_seconds``) and a fresh lease token. A duplicate
+   while the lease runs gets 409; once it lapses (the first process died), a retry takes the
+   reservation over. The take-over is one conditional ``INSERT … ON CONFLICT DO UPDATE …
+   WHERE``, so of two retries that find the same lapsed or expired key only one runs.
+3. A route with a transaction claims the key inside it (``claim_idempotency_key``): the claim
+   updates the key row only while it still carries this request's lease token, and stores the
+   response there. So the state change and "this key was applied" commit together: a crash
+   after the commit replays the stored response, and a request whose lease was taken over
+   rolls back instead of applying the operation twice.
+4. After the response, the exact bytes are stored if the status is final for this request
+   (``STORED_STATUSES``), else the reservation is released for a retry.
+
+Requests are compared by method, path, sorted query and canonical JSON body (keys sorted, no
+whitespace), so the same JSON written differently is the same request; another request under
+the same key is refused (422). Keys expire after 24 hours.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl
 
 import asyncpg
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth.dependencies import bearer_token, verify_bearer
+from shared.auth.tokens import TokenVerifier
+from shared.http.problems import PROBLEM_JSON, ProblemError
+
 MAX_KEY_LENGTH = 255
+DEFAULT_LEASE_SECONDS = 60
 KEPT_HEADERS = {b"content-type", b"location", b"etag"}
-Reservation = Literal["reserved", "in_progress", "mismatch"]
+STATE_KEY = "idempotency"
+
+
+def is_stored_status(status: int) -> bool:
+    """Responses that completed the request: 2xx, and the domain's final refusals of this exact
+    request (409 conflict, 422 unprocessable: the same body gets the same answer).
+
+    Not stored: 401/403/404 (they depend on the token's claims, which change), 5xx (a fault),
+    400/412/413/415/428 (preconditions the client fixes in headers or transport, not in the
+    request the key names: a stored 428 would replay to the retry that now sends If-Match)."""
+    return 200 <= status < 300 or status in (409, 422)
 
 
 @dataclass(frozen=True)
@@ -31,30 +65,45 @@ class StoredResponse:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Reserved:
+    lease_token: uuid.UUID
+
+
+Refusal = Literal["in_progress", "mismatch"]
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """What a route needs to claim the key inside its own transaction (request state)."""
+
+    scope: str
+    key: str
+    lease_token: uuid.UUID
+
+
 class IdempotencyStore(Protocol):
     async def reserve(
-        self, *, scope: str, key: str, request_hash: str
-    ) -> StoredResponse | Reservation: ...
-    async def complete(self, *, scope: str, key: str, response: StoredResponse) -> None: ...
-    async def release(self, *, scope: str, key: str) -> None: ...
+        self, *, scope: str, key: str, request_hash: str, lease_seconds: float
+    ) -> StoredResponse | Reserved | Refusal: ...
+    async def complete(
+        self, *, scope: str, key: str, lease_token: uuid.UUID, response: StoredResponse
+    ) -> None: ...
+    async def release(self, *, scope: str, key: str, lease_token: uuid.UUID) -> None: ...
 
 
-def caller_scope(authorization: str | None) -> str:
-    """The token's subject, read without verification: it only partitions keys; the route
-    still verifies the token."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        return "anonymous"
+def request_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:
+    """Method, path, sorted query and canonical JSON body, hashed. A body that is not JSON
+    counts byte for byte."""
     try:
-        payload = authorization.split()[1].split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return f"sub:{claims.get('sub', 'anonymous')}"
-    except (IndexError, ValueError, binascii.Error):
-        return "anonymous"
-
-
-def _problem(status: int, title: str, detail: str) -> tuple[int, bytes]:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return status, json.dumps(body).encode()
+        canonical = json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    query = sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    head = json.dumps([method, path, query]).encode()
+    return hashlib.sha256(head + b"\n" + canonical).hexdigest()
 
 
 class IdempotencyMiddleware:
@@ -63,10 +112,14 @@ class IdempotencyMiddleware:
         app: ASGIApp,
         *,
         store_factory: Callable[[], IdempotencyStore],
+        verifier_factory: Callable[[], TokenVerifier],
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
         exempt_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.store_factory = store_factory
+        self.verifier_factory = verifier_factory
+        self.lease_seconds = lease_seconds
         # Paths whose POST bodies are not buffered for replay: uploads, which are large and
         # idempotent by their own content (the registry's imports, by the file's SHA-256).
         self.exempt_prefixes = exempt_prefixes
@@ -81,44 +134,59 @@ class IdempotencyMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         key = headers.get("idempotency-key")
-        if key is None:
+        authorization = headers.get("authorization")
+        if key is None or bearer_token(authorization) is None:
             await self.app(scope, receive, send)
             return
         if not key or len(key) > MAX_KEY_LENGTH:
-            await self._answer(
-                send, *_problem(400, "Bad Idempotency-Key", f"1 to {MAX_KEY_LENGTH} characters")
+            problem = ProblemError(
+                status=400, title="Bad Idempotency-Key", detail=f"1 to {MAX_KEY_LENGTH} characters"
             )
+            await _answer(send, scope, problem)
             return
+        try:
+            principal = await verify_bearer(self.verifier_factory(), authorization)
+        except ProblemError as unauthorized:
+            await _answer(send, scope, unauthorized)
+            return
+        owner = principal.identity
         body = await _read_body(receive)
-        request_hash = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
-        ).hexdigest()
-        owner = caller_scope(headers.get("authorization"))
+        fingerprint = request_fingerprint(
+            scope["method"], scope["path"], scope.get("query_string", b""), body
+        )
         store = self.store_factory()
-        reservation = await store.reserve(scope=owner, key=key, request_hash=request_hash)
+        reservation = await store.reserve(
+            scope=owner, key=key, request_hash=fingerprint, lease_seconds=self.lease_seconds
+        )
         if isinstance(reservation, StoredResponse):
-            await self._replay(send, reservation)
-            return
-        if reservation == "mismatch":
-            await self._answer(
-                send,
-                *_problem(
-                    422, "Idempotency-Key reused", "Idempotency-Key reused with a different request"
-                ),
+            await _replay(send, reservation)
+        elif reservation == "mismatch":
+            problem = ProblemError(
+                status=422,
+                title="Idempotency-Key reused",
+                detail="Idempotency-Key reused with a different request",
             )
-            return
-        if reservation == "in_progress":
-            await self._answer(
-                send,
-                *_problem(
-                    409, "Request in progress", "the first request with this key is still running"
-                ),
+            await _answer(send, scope, problem)
+        elif reservation == "in_progress":
+            problem = ProblemError(
+                status=409,
+                title="Request in progress",
+                detail="the first request with this key is still running; retry later",
+                headers={"Retry-After": "1"},
             )
-            return
-        await self._run_and_store(scope, body, send, store, owner, key)
+            await _answer(send, scope, problem)
+        else:
+            claim = IdempotencyClaim(owner, key, reservation.lease_token)
+            scope.setdefault("state", {})[STATE_KEY] = claim
+            await self._run_and_store(scope, body, send, store, claim)
 
     async def _run_and_store(
-        self, scope: Scope, body: bytes, send: Send, store: IdempotencyStore, owner: str, key: str
+        self,
+        scope: Scope,
+        body: bytes,
+        send: Send,
+        store: IdempotencyStore,
+        claim: IdempotencyClaim,
     ) -> None:
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
         delivered = False
@@ -142,45 +210,54 @@ class IdempotencyMiddleware:
                 captured["body"] += message.get("body", b"")
             await send(message)
 
+        owner, key, token = claim.scope, claim.key, claim.lease_token
         try:
             await self.app(scope, replay_body, capture)
         except BaseException:
-            await store.release(scope=owner, key=key)
+            await store.release(scope=owner, key=key, lease_token=token)
             raise
-        if captured["status"] >= 500:
-            await store.release(scope=owner, key=key)
+        if is_stored_status(captured["status"]):
+            response = StoredResponse(captured["status"], captured["headers"], captured["body"])
+            await store.complete(scope=owner, key=key, lease_token=token, response=response)
         else:
-            await store.complete(
-                scope=owner,
-                key=key,
-                response=StoredResponse(captured["status"], captured["headers"], captured["body"]),
-            )
+            await store.release(scope=owner, key=key, lease_token=token)
 
-    @staticmethod
-    async def _replay(send: Send, stored: StoredResponse) -> None:
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
-        headers += [
-            (b"idempotent-replayed", b"true"),
-            (b"content-length", str(len(stored.body)).encode()),
-        ]
-        await send(
-            {"type": "http.response.start", "status": stored.status_code, "headers": headers}
-        )
-        await send({"type": "http.response.body", "body": stored.body})
 
-    @staticmethod
-    async def _answer(send: Send, status: int, body: bytes) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+async def claim_idempotency_key(
+    connection: asyncpg.Connection,
+    request: Request,
+    *,
+    status_code: int,
+    content: Any,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Mark this request's key applied, with its response, in the caller's transaction.
+
+    Call it inside the transaction that makes the state change, just before it commits. It
+    succeeds only while the key still carries this request's lease; otherwise (the lease
+    lapsed and a retry took over) it raises a 409 problem, which rolls the transaction back,
+    so the operation is applied once. Without an Idempotency-Key it does nothing."""
+    claim = getattr(request.state, STATE_KEY, None)
+    if not isinstance(claim, IdempotencyClaim):
+        return
+    body = json.dumps(
+        jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode()
+    kept = [["content-type", "application/json"]] + [
+        [name.lower(), value]
+        for name, value in (headers or {}).items()
+        if name.lower().encode() in KEPT_HEADERS
+    ]
+    claimed = await connection.fetchval(
+        _CLAIM, claim.scope, claim.key, claim.lease_token, status_code, kept, body
+    )
+    if claimed is None:
+        raise ProblemError(
+            status=409,
+            title="Request superseded",
+            detail="this request's Idempotency-Key lease lapsed and a retry took it over; "
+            "nothing was applied by this request",
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -195,19 +272,69 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+async def _replay(send: Send, stored: StoredResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers]
+    headers += [
+        (b"idempotent-replayed", b"true"),
+        (b"content-length", str(len(stored.body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body})
+
+
+async def _answer(send: Send, scope: Scope, problem: ProblemError) -> None:
+    body = json.dumps(problem.document(scope["path"])).encode()
+    headers = [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()
+    ]
+    headers += [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# A new key is inserted; an existing one is taken over only when its 24 hours are over, or when
+# it was never applied and its lease lapsed with the same request (a retry after a crash).
+# ON CONFLICT DO UPDATE locks the row and re-checks the WHERE on its latest version, so of two
+# requests that find the same lapsed key, one takes it and the other sees the new lease.
 _RESERVE = """
-INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
-ON CONFLICT (scope, key) DO NOTHING RETURNING key
+INSERT INTO idempotency_keys (scope, key, request_hash, lease_token, lease_expires_at)
+VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+ON CONFLICT (scope, key) DO UPDATE
+SET request_hash = EXCLUDED.request_hash, lease_token = EXCLUDED.lease_token,
+    lease_expires_at = EXCLUDED.lease_expires_at, created_at = now(), status_code = NULL,
+    headers = NULL, body = NULL, completed_at = NULL, applied_at = NULL
+WHERE idempotency_keys.created_at < now() - interval '24 hours'
+   OR (idempotency_keys.status_code IS NULL AND idempotency_keys.applied_at IS NULL
+       AND idempotency_keys.lease_expires_at < now()
+       AND idempotency_keys.request_hash = EXCLUDED.request_hash)
+RETURNING lease_token
 """
 _EXISTING = """
-SELECT request_hash, status_code, headers, body, created_at < now() - interval '24 hours' AS expired
-FROM idempotency_keys WHERE scope = $1 AND key = $2
-"""
-_COMPLETE = """
-UPDATE idempotency_keys SET status_code = $3, headers = $4, body = $5, completed_at = now()
+SELECT request_hash, status_code, headers, body FROM idempotency_keys
 WHERE scope = $1 AND key = $2
 """
-_RELEASE = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2"
+_CLAIM = """
+UPDATE idempotency_keys
+SET applied_at = now(), status_code = $4, headers = $5, body = $6, completed_at = now()
+WHERE scope = $1 AND key = $2 AND lease_token = $3 AND applied_at IS NULL
+  AND status_code IS NULL
+RETURNING 1
+"""
+# The exact bytes sent replace what a claim stored (the same content, as rendered).
+_COMPLETE = """
+UPDATE idempotency_keys
+SET status_code = $4, headers = $5, body = $6, completed_at = now(),
+    applied_at = coalesce(applied_at, now())
+WHERE scope = $1 AND key = $2 AND lease_token = $3
+"""
+# Only our own reservation, and never one whose operation was applied.
+_RELEASE = """
+DELETE FROM idempotency_keys
+WHERE scope = $1 AND key = $2 AND lease_token = $3 AND applied_at IS NULL
+"""
 
 
 class PostgresIdempotencyStore:
@@ -215,18 +342,18 @@ class PostgresIdempotencyStore:
         self._pool = pool
 
     async def reserve(
-        self, *, scope: str, key: str, request_hash: str
-    ) -> StoredResponse | Reservation:
+        self, *, scope: str, key: str, request_hash: str, lease_seconds: float
+    ) -> StoredResponse | Reserved | Refusal:
         async with self._pool.acquire() as connection:
-            for _ in range(2):
-                if await connection.fetchval(_RESERVE, scope, key, request_hash) is not None:
-                    return "reserved"
+            for _ in range(3):
+                token = await connection.fetchval(
+                    _RESERVE, scope, key, request_hash, uuid.uuid4(), float(lease_seconds)
+                )
+                if token is not None:
+                    return Reserved(token)
                 row = await connection.fetchrow(_EXISTING, scope, key)
                 if row is None:
                     continue  # released meanwhile: try again
-                if row["expired"]:
-                    await connection.execute(_RELEASE, scope, key)
-                    continue
                 if row["request_hash"] != request_hash:
                     return "mismatch"
                 if row["status_code"] is None:
@@ -235,15 +362,18 @@ class PostgresIdempotencyStore:
                 return StoredResponse(row["status_code"], headers, bytes(row["body"] or b""))
         return "in_progress"
 
-    async def complete(self, *, scope: str, key: str, response: StoredResponse) -> None:
+    async def complete(
+        self, *, scope: str, key: str, lease_token: uuid.UUID, response: StoredResponse
+    ) -> None:
         await self._pool.execute(
             _COMPLETE,
             scope,
             key,
+            lease_token,
             response.status_code,
             [list(h) for h in response.headers],
             response.body,
         )
 
-    async def release(self, *, scope: str, key: str) -> None:
-        await self._pool.execute(_RELEASE, scope, key)
+    async def release(self, *, scope: str, key: str, lease_token: uuid.UUID) -> None:
+        await self._pool.execute(_RELEASE, scope, key, lease_token)

@@ -29,6 +29,7 @@ def token_verifier(settings: ServiceSettings) -> TokenVerifier:
         jwks_url=settings.jwt_jwks_url,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        jwks_min_refetch_seconds=settings.jwt_jwks_min_refetch_seconds,
     )
 
 
@@ -76,6 +77,8 @@ def create_service_app(
     app.add_middleware(
         IdempotencyMiddleware,
         store_factory=lambda: PostgresIdempotencyStore(app.state.pool),
+        verifier_factory=lambda: app.state.token_verifier,
+        lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
     )
     app.include_router(health_router())

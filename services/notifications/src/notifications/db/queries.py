@@ -8,9 +8,10 @@ ON CONFLICT DO NOTHING
 """
 
 # Keyset pagination, newest first: the cursor carries (created_at, id) of the last item.
-LIST_FOR_REGIONS = """
+# A caller reads what is addressed to one of its (region, role) pairs ($1, $6 side by side).
+LIST_FOR_ADDRESSES = """
 SELECT * FROM notifications
-WHERE recipient_region = ANY($1::text[])
+WHERE (recipient_region, recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
   AND ($5::text IS NULL OR subject_id = $5)
 ORDER BY created_at DESC, id DESC

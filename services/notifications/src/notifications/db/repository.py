@@ -42,10 +42,10 @@ async def insert_notification(
     )
 
 
-async def list_for_regions(
+async def list_for_addresses(
     connection: asyncpg.Connection,
     *,
-    regions: list[str],
+    addresses: list[tuple[str, str]],
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
     subject_id: str | None = None,
@@ -53,6 +53,12 @@ async def list_for_regions(
     created_at, last_id = after if after else (None, None)
     return list(
         await connection.fetch(
-            queries.LIST_FOR_REGIONS, regions, created_at, last_id, limit, subject_id
+            queries.LIST_FOR_ADDRESSES,
+            [region for region, _ in addresses],
+            created_at,
+            last_id,
+            limit,
+            subject_id,
+            [role for _, role in addresses],
         )
     )

@@ -1,9 +1,7 @@
-"""Who may see and change which registry records.
+"""The registry's side of scope: the rules are ``shared.auth.scope``'s; this module applies them
+to registry rows and turns list visibility into SQL.
 
-The province sees and writes everything in its province; a city or county bureau inside its
-own region subtree; an operator only the records of its own enterprises; an integrator reads
-everything and writes only with the ``write`` grant; an expert reads. Another region's record
-is reported as absent (404), never as forbidden with details.
+Another region's record is reported as absent (404), never as forbidden with details.
 """
 
 from __future__ import annotations
@@ -11,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
+
+from registry.db import entity_queries
 from registry.db.entity_queries import ListQuery
 from registry.domain.regions import RegionTree, UnknownRegion
 from registry.entities.spec import EntitySpec
-from shared.auth import Principal, Role, may_act_on_region
+from shared.auth import Principal
+from shared.auth.scope import may_act_for_enterprise, may_act_on_entity, read_visibility
 from shared.http.problems import ProblemError
 
 
@@ -28,23 +30,57 @@ def owner_of(spec: EntitySpec, row: Mapping[str, Any]) -> str | None:
 def may_access(
     principal: Principal, spec: EntitySpec, row: Mapping[str, Any], *, write: bool
 ) -> bool:
-    if may_act_on_region(principal, row["region_code"], write=write):
-        return True
-    owner = owner_of(spec, row)
-    return (
-        Role.operator in principal.roles and owner is not None and owner in principal.enterprise_ids
+    return may_act_on_entity(
+        principal,
+        region_code=row["region_code"],
+        owner_enterprise_id=owner_of(spec, row),
+        write=write,
     )
 
 
 def require_region_write(
     principal: Principal, region_code: str, *, owner: str | None = None
 ) -> None:
-    if may_act_on_region(principal, region_code, write=True):
-        return
-    if Role.operator in principal.roles and owner is not None and owner in principal.enterprise_ids:
+    if may_act_on_entity(principal, region_code=region_code, owner_enterprise_id=owner, write=True):
         return
     raise ProblemError(
         status=403, title="Forbidden", detail=f"you may not write records in region {region_code}"
+    )
+
+
+async def require_may_act_for_enterprises(
+    db: asyncpg.Pool | asyncpg.Connection,
+    principal: Principal,
+    spec: EntitySpec,
+    values: Mapping[str, Any],
+) -> None:
+    """Each enterprise a create or change names (owner, operator) must be one the caller may
+    act for; one it may not is answered like a missing one (422), so its existence stays
+    hidden."""
+    for column in spec.enterprise_columns:
+        if values.get(column) is not None:
+            await require_may_act_for_enterprise(db, principal, values[column], field=column)
+
+
+async def require_may_act_for_enterprise(
+    db: asyncpg.Pool | asyncpg.Connection, principal: Principal, enterprise_id: Any, *, field: str
+) -> None:
+    from registry.entities.definitions import ENTERPRISE  # definitions import the API schemas
+
+    row = await db.fetchrow(entity_queries.by_id(ENTERPRISE), enterprise_id)
+    if row is not None and may_act_for_enterprise(
+        principal, enterprise_id=str(enterprise_id), region_code=row["region_code"]
+    ):
+        return
+    raise ProblemError(
+        status=422,
+        title="Unknown enterprise",
+        detail=f"{field}: no enterprise {enterprise_id} that you may act for",
+        extra={
+            "errors": [
+                {"field": f"body.{field}", "message": "no such enterprise", "type": "reference"}
+            ]
+        },
     )
 
 
@@ -82,18 +118,23 @@ def subtree_codes(regions: RegionTree, code: str) -> list[str]:
 
 
 def restrict_to_caller(query: ListQuery, principal: Principal, regions: RegionTree) -> None:
-    """Add the caller's visibility to a list query (ORed over the caller's roles)."""
-    reads_everything = Role.integrator in principal.roles or (
-        principal.region_code is None and bool({Role.province_admin, Role.expert} & principal.roles)
-    )
-    if reads_everything:
+    """Add the caller's visibility (``shared.auth.scope.read_visibility``) to a list query.
+
+    A token whose region the registry does not know gets 403: its scope cannot be computed,
+    and failing open (or with a 500) is not an answer."""
+    visibility = read_visibility(principal)
+    if visibility.everything:
         return
     visible: list[str] = []
-    if principal.region_code and principal.roles - {Role.operator}:
-        visible.append(
-            f"region_code = ANY({query.bind(subtree_codes(regions, principal.region_code))})"
-        )
-    if Role.operator in principal.roles and query.spec.owner_column and principal.enterprise_ids:
-        ids = query.bind(list(principal.enterprise_ids))
+    for root in visibility.region_roots:
+        if root not in regions:
+            raise ProblemError(
+                status=403,
+                title="Forbidden",
+                detail=f"your token's region_code {root} is not a known GB/T 2260 region",
+            )
+        visible.append(f"region_code = ANY({query.bind(subtree_codes(regions, root))})")
+    if visibility.enterprise_ids and query.spec.owner_column:
+        ids = query.bind(sorted(visibility.enterprise_ids))
         visible.append(f"{query.spec.owner_column}::text = ANY({ids})")
     query.where(f"({' OR '.join(visible)})" if visible else "false")

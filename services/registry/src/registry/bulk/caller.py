@@ -9,7 +9,7 @@ from typing import Any
 
 from registry.bulk.validation import RowContext
 from registry.domain.regions import RegionTree
-from shared.auth import Principal, Role, may_act_on_region
+from shared.auth import Principal, Role, may_change_region
 
 
 def caller_scope(principal: Principal) -> dict[str, Any]:
@@ -19,6 +19,7 @@ def caller_scope(principal: Principal) -> dict[str, Any]:
         "region_code": principal.region_code,
         "grants": sorted(principal.grants),
         "enterprise_ids": sorted(principal.enterprise_ids),
+        "issuer": principal.issuer,
     }
 
 
@@ -30,6 +31,7 @@ def principal_of(job: Mapping[str, Any]) -> Principal:
         region_code=scope.get("region_code"),
         grants=frozenset(scope.get("grants", ())),
         enterprise_ids=frozenset(scope.get("enterprise_ids", ())),
+        issuer=scope.get("issuer"),
     )
 
 
@@ -40,6 +42,6 @@ def row_context(principal: Principal, regions: RegionTree) -> RowContext:
 
     @lru_cache(maxsize=4096)
     def may_write(code: str) -> bool:
-        return may_act_on_region(principal, code, write=True)
+        return may_change_region(principal, code)
 
     return RowContext(region_known=region_known, may_write=may_write)

@@ -40,18 +40,22 @@ def _parts(job_id: uuid.UUID, path: Path) -> Iterator[tuple[uuid.UUID, int, byte
 
 async def enqueue(
     pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile,
-    caller: Principal,
+    caller: Principal, region_code: str | None,
 ) -> tuple[asyncpg.Record, bool]:  # fmt: skip
-    """The earlier run of the same file (``created`` False), or a new queued job with its file."""
+    """The caller's earlier run of the same file (``created`` False), or a new queued job with
+    its file, filed under ``region_code`` (its creator's, for scope). Another caller's upload of
+    the same file is a job of its own."""
     async with pool.acquire() as connection, connection.transaction():
         if mode is not ImportMode.dry_run:
-            await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}")
-            earlier = await connection.fetchrow(sql.EARLIER_RUN, kind, upload.sha256)
+            await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}:{caller.subject}")
+            earlier = await connection.fetchrow(
+                sql.EARLIER_RUN, kind, upload.sha256, caller.subject
+            )
             if earlier is not None:
                 return earlier, False
         job = await connection.fetchrow(
             sql.INSERT_JOB, uuid.uuid4(), kind, upload.sha256, upload.name, mode,
-            caller.subject, caller_scope(caller),
+            caller.subject, caller_scope(caller), region_code,
         )  # fmt: skip
         assert job is not None
         await connection.copy_records_to_table(

@@ -149,26 +149,30 @@ FROM unnest($3::uuid[], $4::text[]) AS v (id, new_values)
 # claimed again changes nothing, and an ended job stays ended (also a trigger, migration 0006).
 
 LOCK_FILE = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+# The same caller's earlier run of the same file: another caller's upload of it is a job of
+# its own (it must not see, or be answered with, someone else's job).
 EARLIER_RUN = """
 SELECT * FROM import_jobs
-WHERE kind = $1 AND file_sha256 = $2 AND mode <> 'dry_run'
+WHERE kind = $1 AND file_sha256 = $2 AND mode <> 'dry_run' AND created_by = $3
   AND status IN ('queued', 'running', 'succeeded')
 ORDER BY created_at DESC LIMIT 1
 """
 INSERT_JOB = """
-INSERT INTO import_jobs (id, kind, file_sha256, file_name, mode, status, created_by, caller)
-VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) RETURNING *
+INSERT INTO import_jobs (id, kind, file_sha256, file_name, mode, status, created_by, caller,
+                         region_code)
+VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8) RETURNING *
 """
 FILE_PART_COLUMNS = ("job_id", "part", "content")
 FILE_PARTS = "SELECT content FROM import_files WHERE job_id = $1 ORDER BY part"
 JOB = "SELECT * FROM import_jobs WHERE id = $1"
-# Newest first, keyset paging; ``$1`` NULL lists every caller's jobs.
+# Newest first, keyset paging, within the caller's job scope (``shared.auth.scope.job_scope``):
+# its own jobs, and those filed under the regions it administers (``$2`` LIKE patterns).
 JOBS = """
 SELECT * FROM import_jobs
-WHERE ($1::text IS NULL OR created_by = $1) AND ($2::text IS NULL OR kind = $2)
-  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+WHERE (created_by = $1 OR region_code LIKE ANY($2::text[])) AND ($3::text IS NULL OR kind = $3)
+  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
 ORDER BY created_at DESC, id DESC
-LIMIT $5
+LIMIT $6
 """
 # The oldest queued job, or a running one whose heartbeat is older than the lease ($2): its
 # importer stopped. A reclaimed job restarts from its first row.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -20,6 +20,9 @@ EVENT_SOURCE = "/services/registry"
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 Authorize = Callable[[asyncpg.Record], None]
+# Runs last inside the transaction with the written row: the route claims its
+# Idempotency-Key there, so the key is applied in the same commit as the change.
+BeforeCommit = Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]]
 
 
 class DuplicateRecord(Exception):
@@ -110,6 +113,7 @@ async def register_record(
     values: Mapping[str, Any],
     actor: str,
     topic_prefix: str,
+    before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
     columns = {"id": uuid.uuid4(), **values, "created_by": actor}
     async with pool.acquire() as connection, connection.transaction():
@@ -142,6 +146,8 @@ async def register_record(
             source=EVENT_SOURCE,
             topic_prefix=topic_prefix,
         )
+        if before_commit is not None:
+            await before_commit(connection, row)
     return row
 
 
@@ -218,6 +224,7 @@ async def close_record(
     authorize: Authorize,
     actor: str,
     topic_prefix: str,
+    before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
     """Close (deactivate) a record; nothing is ever deleted."""
     closed_on = closed_on or dt.datetime.now(CHINA).date()
@@ -251,4 +258,6 @@ async def close_record(
             }
         )
         await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        if before_commit is not None:
+            await before_commit(connection, closed)
     return closed

@@ -1,4 +1,5 @@
-"""``/v1/inbox``: the in-app notifications addressed to the caller's region."""
+"""``/v1/inbox``: the in-app notifications addressed to the caller's office (region and role,
+as ``shared.auth.scope.inbox_addresses`` decides)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from notifications.db.repository import list_for_regions
+from notifications.db.repository import list_for_addresses
 from shared.auth import CurrentPrincipal
+from shared.auth.scope import inbox_addresses
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
@@ -30,11 +32,6 @@ class NotificationPublic(BaseModel):
     read_at: dt.datetime | None
 
 
-def addressed_regions(region_code: str | None) -> list[str]:
-    """A caller reads the notifications addressed to its own region."""
-    return [region_code] if region_code else []
-
-
 @router.get("", response_model=Page[NotificationPublic])
 async def list_inbox(
     request: Request,
@@ -49,9 +46,9 @@ async def list_inbox(
         after = (dt.datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
-        rows = await list_for_regions(
+        rows = await list_for_addresses(
             connection,
-            regions=addressed_regions(principal.region_code),
+            addresses=inbox_addresses(principal),
             after=after,
             limit=limit + 1,
             subject_id=subject_id,

@@ -29,7 +29,8 @@ from registry.bulk.queue import enqueue, wait_for_end
 from registry.bulk.readers import UnreadableFile, file_format
 from registry.bulk.template import template_xlsx
 from registry.db import import_queries
-from shared.auth import CurrentPrincipal, Principal, Role
+from shared.auth import CurrentPrincipal, Principal
+from shared.auth.scope import job_region, job_scope, may_import, may_see_job
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
 
@@ -38,13 +39,10 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MAX_WAIT_SECONDS = 60
 _WAIT = re.compile(r"wait=(\d+)")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BUREAUS = {Role.province_admin, Role.city_bureau, Role.county_bureau}
 
 
 def _require_importer(principal: Principal) -> None:
-    if principal.roles & BUREAUS:
-        return
-    if Role.integrator in principal.roles and "write" in principal.grants:
+    if may_import(principal):
         return
     raise ProblemError(
         status=403,
@@ -108,7 +106,14 @@ async def start_import(
     upload = await receive_upload(request, settings.max_upload_bytes, file_name)
     try:
         _check_readable(upload, request.headers.get("content-type", ""))
-        job, created = await enqueue(pool, kind=kind, mode=mode, upload=upload, caller=principal)
+        job, created = await enqueue(
+            pool,
+            kind=kind,
+            mode=mode,
+            upload=upload,
+            caller=principal,
+            region_code=job_region(principal),
+        )
     finally:
         upload.path.unlink(missing_ok=True)
     response.headers["Location"] = f"/v1/imports/{job['id']}"
@@ -120,14 +125,10 @@ async def start_import(
     return to_public(job)
 
 
-def _reads_every_job(principal: Principal) -> bool:
-    return bool({Role.province_admin, Role.integrator} & principal.roles)
-
-
 @router.get(
     "",
     response_model=Page[ImportJobPublic],
-    summary="Imports, newest first: the caller's own (the province and integrators: all)",
+    summary="Imports, newest first: the caller's own, and those filed in regions it administers",
     description="Lists leave each job's `errors` empty: read the job for them.",
 )
 async def list_imports(
@@ -138,9 +139,11 @@ async def list_imports(
     limit: int = Query(default=20, ge=1, le=100),
 ) -> Page[ImportJobPublic]:
     position = decode_cursor(cursor) if cursor else {}
+    scope = job_scope(principal)
     rows = await pool.fetch(
         import_queries.JOBS,
-        None if _reads_every_job(principal) else principal.subject,
+        scope.owner,
+        list(scope.region_prefixes),
         kind,
         dt.datetime.fromisoformat(position["created_at"]) if position else None,
         uuid.UUID(position["id"]) if position else None,
@@ -173,7 +176,9 @@ async def template(kind: ImportKind, principal: CurrentPrincipal) -> Response:
 
 async def _visible_job(pool: asyncpg.Pool, principal: Principal, job_id: uuid.UUID) -> Any:
     job = await pool.fetchrow(import_queries.JOB, job_id)
-    if job is None or not (job["created_by"] == principal.subject or _reads_every_job(principal)):
+    if job is None or not may_see_job(
+        principal, created_by=job["created_by"], region_code=job["region_code"]
+    ):
         raise not_found("import", str(job_id))
     return job
 

@@ -24,7 +24,7 @@ from registry.targets.progress import (
     jurisdiction_prefix,
     progress_of,
 )
-from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
+from shared.auth import CurrentPrincipal, Principal, may_see_region
 from shared.http.problems import not_found
 from shared.programmes import Programme
 from shared.programmes.model import Scope, Target
@@ -116,7 +116,7 @@ def _period(
 
 
 def _visible_area(principal: Principal, code: str) -> bool:
-    return Role.integrator in principal.roles or may_act_on_region(principal, code, write=False)
+    return may_see_region(principal, code)
 
 
 @router.get("/{programme_id}/progress", response_model=ProgrammeProgress)

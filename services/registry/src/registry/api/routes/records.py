@@ -16,6 +16,7 @@ from registry.api.schemas import Change, CloseRequest
 from registry.api.scope import (
     may_access,
     require_known_region,
+    require_may_act_for_enterprises,
     require_region_write,
 )
 from registry.db import entity_queries as queries
@@ -34,6 +35,7 @@ from registry.entities.masking import mask_columns
 from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
+from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
 
@@ -158,6 +160,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         summary=f"Register a {spec.name}",
     )
     async def create(
+        request: Request,
         body: create_schema,  # type: ignore[valid-type]
         principal: CurrentPrincipal,
         pool: Pool,
@@ -168,8 +171,21 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         values = body.model_dump(mode="python")  # type: ignore[attr-defined]
         require_known_region(regions, values["region_code"])
         require_region_write(principal, values["region_code"], owner=_owner(values))
+        await require_may_act_for_enterprises(pool, principal, spec, values)
         if prepare_create is not None:
             values = prepare_create(values, principal)
+
+        async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+            response.headers["Location"] = f"/v1/{spec.path}/{row['id']}"
+            response.headers["ETag"] = etag_for(row["version"])
+            await claim_idempotency_key(
+                connection,
+                request,
+                status_code=status.HTTP_201_CREATED,
+                content=to_public(spec, row, principal),
+                headers=response.headers,
+            )
+
         try:
             row = await register_record(
                 pool,
@@ -177,13 +193,12 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 values=values,
                 actor=principal.subject,
                 topic_prefix=settings.kafka_topic_prefix,
+                before_commit=claim,
             )
         except DuplicateRecord as exc:
             raise _duplicate(exc, spec, principal) from exc
         except (UnknownEnterprise, ConstraintViolated) as exc:
             raise _problem_for(exc, spec) from exc
-        response.headers["Location"] = f"/v1/{spec.path}/{row['id']}"
-        response.headers["ETag"] = etag_for(row["version"])
         return to_public(spec, row, principal)
 
     @router.get("/{record_id}", response_model=public_schema, summary=f"Read a {spec.name}")
@@ -215,6 +230,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         if "region_code" in changes:
             require_known_region(regions, changes["region_code"])
             require_region_write(principal, changes["region_code"])
+        await require_may_act_for_enterprises(pool, principal, spec, changes)
         try:
             row = await update_record(
                 pool,
@@ -236,6 +252,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         summary=f"Close a {spec.name} (send If-Match with the ETag you read)",
     )
     async def close(
+        request: Request,
         record_id: uuid.UUID,
         body: CloseRequest,
         principal: CurrentPrincipal,
@@ -254,6 +271,13 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 authorize=writer(principal, if_match),
                 actor=principal.subject,
                 topic_prefix=settings.kafka_topic_prefix,
+                before_commit=lambda connection, row: claim_idempotency_key(
+                    connection,
+                    request,
+                    status_code=status.HTTP_200_OK,
+                    content=to_public(spec, row, principal),
+                    headers={"ETag": etag_for(row["version"])},
+                ),
             )
         except (RecordNotFound, RecordClosed) as exc:
             raise _problem_for(exc, spec) from exc

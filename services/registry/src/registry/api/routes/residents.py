@@ -6,17 +6,18 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from registry.api.deps import Pool, Settings
 from registry.api.schemas import ResidentJoin, ResidentLeave, ResidentPublic
-from registry.api.scope import may_access, require_region_write
+from registry.api.scope import may_access, require_may_act_for_enterprise, require_region_write
 from registry.db import entity_queries
 from registry.db.repository import record_change
 from registry.entities.definitions import PARK
 from registry.entities.handlers import EVENT_SOURCE
 from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
+from shared.http.idempotency import claim_idempotency_key
 from shared.http.problems import ProblemError, not_found
 from shared.messaging.outbox import append_events
 
@@ -29,7 +30,6 @@ VALUES ($1, $2, $3, $4, $5) RETURNING *
 LEAVE = "UPDATE park_residents SET left_on = $3 WHERE id = $1 AND park_id = $2 AND left_on IS NULL RETURNING *"
 RESIDENT = "SELECT * FROM park_residents WHERE id = $1 AND park_id = $2"
 RESIDENTS = "SELECT * FROM park_residents WHERE park_id = $1 AND ($2::bool OR left_on IS NULL) ORDER BY joined_on, id"
-ENTERPRISE_EXISTS = "SELECT 1 FROM enterprises WHERE id = $1"
 
 
 async def _park(
@@ -48,6 +48,7 @@ async def _park(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ResidentPublic)
 async def join(
+    request: Request,
     park_id: uuid.UUID,
     body: ResidentJoin,
     principal: CurrentPrincipal,
@@ -56,10 +57,9 @@ async def join(
 ) -> ResidentPublic:
     async with pool.acquire() as connection, connection.transaction():
         await _park(connection, principal, park_id, write=True)
-        if await connection.fetchval(ENTERPRISE_EXISTS, body.enterprise_id) is None:
-            raise ProblemError(
-                status=422, title="Unknown enterprise", detail=f"no enterprise {body.enterprise_id}"
-            )
+        await require_may_act_for_enterprise(
+            connection, principal, body.enterprise_id, field="enterprise_id"
+        )
         try:
             async with connection.transaction():
                 row = await connection.fetchrow(
@@ -100,11 +100,16 @@ async def join(
             source=EVENT_SOURCE,
             topic_prefix=settings.kafka_topic_prefix,
         )
-    return ResidentPublic.model_validate(dict(row))
+        joined = ResidentPublic.model_validate(dict(row))
+        await claim_idempotency_key(
+            connection, request, status_code=status.HTTP_201_CREATED, content=joined
+        )
+    return joined
 
 
 @router.post("/{residence_id}/leave", response_model=ResidentPublic)
 async def leave(
+    request: Request,
     park_id: uuid.UUID,
     residence_id: uuid.UUID,
     body: ResidentLeave,
@@ -157,7 +162,11 @@ async def leave(
             source=EVENT_SOURCE,
             topic_prefix=settings.kafka_topic_prefix,
         )
-    return ResidentPublic.model_validate(dict(row))
+        left = ResidentPublic.model_validate(dict(row))
+        await claim_idempotency_key(
+            connection, request, status_code=status.HTTP_200_OK, content=left
+        )
+    return left
 
 
 @router.get("", response_model=list[ResidentPublic])

@@ -1,0 +1,188 @@
+"""The one place that decides what a caller may see and change: regions, entities, jobs, inbox.
+
+Every service's routes ask these functions; a service may turn the answer into SQL for its
+lists (the registry's ``restrict_to_caller``), but never restates the rule.
+
+Region codes are GB/T 2260 (``PPCCXX``): a province ``PP0000`` contains every ``PP....``; a
+city ``PPCC00`` contains ``PPCC..``; a county only itself. Province-direct county-level units
+(e.g. ``429004``) belong to their province by prefix, which is what matters for scope.
+
+The rules:
+
+* province administration: everything in its province; city / county bureau: its subtree.
+  A token for one of these roles must name its region (see ``claims_problem``): a missing
+  region never widens scope;
+* an integrator (another government system) reads everything and writes only with the
+  ``write`` grant;
+* an expert reads in its region, or everywhere when its token names none (review panels
+  are drawn province-wide; experts never write);
+* an operator acts through its enterprises (``enterprise_ids``), never through a region;
+* an import job is its creator's, and visible to the administration over the creator's region.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shared.auth.principal import Principal
+from shared.auth.roles import Role
+
+ADMINISTRATIVE_ROLES = frozenset({Role.province_admin, Role.city_bureau, Role.county_bureau})
+REGION_CODE = re.compile(r"^\d{6}$")
+
+
+def claims_problem(principal: Principal) -> str | None:
+    """Why the token's scope claims cannot be honoured (the caller answers 401), or None.
+
+    Fail closed: a regional role without a region, or with a region of another level, would
+    otherwise read as "the whole country" or a wider subtree than the role's."""
+    code = principal.region_code
+    if code is not None and not REGION_CODE.match(code):
+        return "region_code must be a six-digit GB/T 2260 code"
+    for role in principal.roles & ADMINISTRATIVE_ROLES:
+        if code is None:
+            return f"a {role} token must carry region_code"
+        if role is Role.province_admin and code[2:] != "0000":
+            return "a province_admin region_code is a province (PP0000)"
+        if role is Role.city_bureau and (code[4:] != "00" or code[2:] == "0000"):
+            return "a city_bureau region_code is a city (PPCC00)"
+        if role is Role.county_bureau and code[4:] == "00":
+            return "a county_bureau region_code is a county-level unit"
+    return None
+
+
+def region_contains(ancestor: str, code: str) -> bool:
+    """Whether ``code`` is ``ancestor`` or lies inside it, by the code's shape."""
+    if ancestor.endswith("0000"):
+        return code[:2] == ancestor[:2]
+    if ancestor.endswith("00"):
+        return code[:4] == ancestor[:4]
+    return code == ancestor
+
+
+def _administers(principal: Principal, region_code: str) -> bool:
+    return (
+        bool(principal.roles & ADMINISTRATIVE_ROLES)
+        and principal.region_code is not None
+        and region_contains(principal.region_code, region_code)
+    )
+
+
+def may_act_on_region(principal: Principal, region_code: str, *, write: bool) -> bool:
+    """Whether the caller may see (``write=False``) or change records in ``region_code``.
+    Operators act through ownership of records, not regions: see ``may_act_on_entity``."""
+    if _administers(principal, region_code):
+        return True
+    if Role.integrator in principal.roles and (not write or "write" in principal.grants):
+        return True
+    if Role.expert in principal.roles and not write:
+        return principal.region_code is None or region_contains(principal.region_code, region_code)
+    return False
+
+
+def may_see_region(principal: Principal, region_code: str) -> bool:
+    return may_act_on_region(principal, region_code, write=False)
+
+
+def may_change_region(principal: Principal, region_code: str) -> bool:
+    return may_act_on_region(principal, region_code, write=True)
+
+
+def may_act_on_entity(
+    principal: Principal, *, region_code: str, owner_enterprise_id: str | None, write: bool
+) -> bool:
+    """As ``may_act_on_region``, and an operator on the records of its own enterprises."""
+    if may_act_on_region(principal, region_code, write=write):
+        return True
+    return (
+        Role.operator in principal.roles
+        and owner_enterprise_id is not None
+        and str(owner_enterprise_id) in principal.enterprise_ids
+    )
+
+
+def may_act_for_enterprise(principal: Principal, *, enterprise_id: str, region_code: str) -> bool:
+    """Whether the caller may attach this enterprise to something (make it a record's owner,
+    a park's operator, a park's resident): an operator only its own enterprises; anyone else
+    an enterprise it may see (``region_code`` is the enterprise's). The record being changed
+    is checked separately, with ``may_act_on_entity(write=True)``."""
+    return may_act_on_entity(
+        principal, region_code=region_code, owner_enterprise_id=enterprise_id, write=False
+    )
+
+
+def may_import(principal: Principal) -> bool:
+    """Bulk imports: the province, city and county bureaus, and integrators granted write.
+    Each imported row is still checked with ``may_change_region``."""
+    if principal.roles & ADMINISTRATIVE_ROLES:
+        return True
+    return Role.integrator in principal.roles and "write" in principal.grants
+
+
+@dataclass(frozen=True)
+class JobScope:
+    """Which jobs a caller sees: its own, and those created in the regions it administers
+    (``region_prefixes`` as SQL ``LIKE`` patterns, empty for none)."""
+
+    owner: str
+    region_prefixes: tuple[str, ...]
+
+
+def job_region(principal: Principal) -> str | None:
+    """The region a job is filed under: its creator's (None for region-less callers)."""
+    return principal.region_code
+
+
+def _like_pattern(code: str) -> str:
+    if code.endswith("0000"):
+        return code[:2] + "%"
+    if code.endswith("00"):
+        return code[:4] + "%"
+    return code
+
+
+def job_scope(principal: Principal) -> JobScope:
+    administered = (
+        (_like_pattern(principal.region_code),)
+        if principal.roles & ADMINISTRATIVE_ROLES and principal.region_code
+        else ()
+    )
+    return JobScope(owner=principal.subject, region_prefixes=administered)
+
+
+def may_see_job(principal: Principal, *, created_by: str, region_code: str | None) -> bool:
+    if created_by == principal.subject:
+        return True
+    return region_code is not None and _administers(principal, region_code)
+
+
+@dataclass(frozen=True)
+class ReadVisibility:
+    """What a caller's lists may show: everything, or the union of region subtrees (roots) and
+    records owned by its enterprises."""
+
+    everything: bool
+    region_roots: tuple[str, ...] = ()
+    enterprise_ids: frozenset[str] = frozenset()
+
+
+def read_visibility(principal: Principal) -> ReadVisibility:
+    region_less_expert = Role.expert in principal.roles and principal.region_code is None
+    if Role.integrator in principal.roles or region_less_expert:
+        return ReadVisibility(everything=True)
+    regional = principal.roles & (ADMINISTRATIVE_ROLES | {Role.expert})
+    roots = (principal.region_code,) if regional and principal.region_code else ()
+    owned = principal.enterprise_ids if Role.operator in principal.roles else frozenset()
+    return ReadVisibility(everything=False, region_roots=roots, enterprise_ids=owned)
+
+
+def inbox_addresses(principal: Principal) -> list[tuple[str, str]]:
+    """The (region, role) pairs whose notifications the caller reads: each administrative role
+    it holds, at its own region. Notifications address an office, not a subtree."""
+    if principal.region_code is None:
+        return []
+    return [
+        (principal.region_code, str(role))
+        for role in sorted(principal.roles & ADMINISTRATIVE_ROLES)
+    ]

@@ -1,0 +1,87 @@
+"""The services the security regression suite runs against. A service joins by adding one
+``ServiceUnderTest`` factory to ``SERVICES``: how to build its app on a migrated database, a
+scoped list any regional caller may read, and (if it has one) a POST a caller may repeat."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostCase:
+    path: str
+    body: Callable[[], dict[str, Any]]  # a fresh body that succeeds for the writer
+    writer: dict[str, Any]  # token claims of a caller allowed to post it
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceUnderTest:
+    name: str
+    migrations_dir: Path
+    create_app: Callable[[dict[str, Any]], FastAPI]  # from settings values
+    read_path: str  # a list scoped by the caller's region
+    # Whether the service checks region codes against GB/T 2260 (then an unknown region in a
+    # token is refused with 403); otherwise it must at least show nothing and not fail.
+    knows_regions: bool = False
+    post: PostCase | None = None
+    prepare_database: Callable[[str], Any] | None = field(default=None)  # async (dsn) -> None
+
+
+def _registry() -> ServiceUnderTest:
+    from registry.api.app import create_app
+    from registry.config import RegistrySettings
+    from registry.data.regions import load_country_regions
+    from registry.db import MIGRATIONS_DIR
+    from registry.db.regions import sync_regions
+    from registry.domain.credit_code import check_character
+
+    def enterprise() -> dict[str, Any]:
+        first17 = "91520102" + "".join(secrets.choice("0123456789") for _ in range(9))
+        return {
+            "credit_code": first17 + check_character(first17),
+            "name": "贵阳黔货电子商务有限公司",
+            "region_code": "520102",
+        }
+
+    async def regions(dsn: str) -> None:
+        await sync_regions(dsn, load_country_regions())
+
+    return ServiceUnderTest(
+        name="registry",
+        migrations_dir=MIGRATIONS_DIR,
+        create_app=lambda values: create_app(RegistrySettings(**values)),
+        read_path="/v1/enterprises",
+        knows_regions=True,
+        post=PostCase(
+            path="/v1/enterprises",
+            body=enterprise,
+            writer={"roles": ["province_admin"], "region_code": "520000"},
+        ),
+        prepare_database=regions,
+    )
+
+
+def _notifications() -> ServiceUnderTest:
+    from notifications.api.app import create_app
+    from notifications.config import NotificationsSettings
+    from notifications.db import MIGRATIONS_DIR
+
+    return ServiceUnderTest(
+        name="notifications",
+        migrations_dir=MIGRATIONS_DIR,
+        create_app=lambda values: create_app(NotificationsSettings(**values)),
+        read_path="/v1/inbox",
+    )
+
+
+SERVICES: dict[str, Callable[[], ServiceUnderTest]] = {
+    "registry": _registry,
+    "notifications": _notifications,
+    # "submissions": _submissions, "awards": _awards — as they land.
+}
