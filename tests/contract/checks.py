@@ -1,0 +1,89 @@
+"""What every contract run checks, and the known defects it steps around."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import schemathesis
+from schemathesis.checks import CHECKS, load_all_checks
+
+
+@dataclass
+class CaseCounter:
+    """Cases sent, and the statuses they got (printed at the end: what the run explored)."""
+
+    total: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    stepped_around: Counter[str] = field(default_factory=Counter)
+
+    def count(self) -> None:
+        self.total += 1
+
+
+SEED = int(os.environ.get("CONTRACT_SEED", "20250607"))  # a fixed seed: the same cases each run
+
+
+def load_schema(base_url: str, *, max_examples: int) -> schemathesis.BaseSchema:
+    """The service's own document; unknown query parameters are ignored by design (HTTP
+    caches and proxies add them), so none are generated as "invalid"."""
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "suppress-health-check": ["all"],
+            "generation": {
+                "max-examples": max_examples,
+                "allow-extra-parameters": False,
+                "database": "none",
+            },
+        }
+    )
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
+
+
+load_all_checks()
+CHECKED = [
+    CHECKS.get_one(name)
+    for name in (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "ignored_auth",
+    )
+]
+
+
+def _nulls(case: schemathesis.Case, *fields: str) -> bool:
+    body = case.body if isinstance(case.body, dict) else {}
+    return any(field in body and body[field] is None for field in fields)
+
+
+# 5xx that another change fixes (issue 7, "Registry leaks and 500s"); stepped around here so
+# the run goes on, and removed from this list when the fixes land.
+KNOWN_DEFECTS: dict[str, Callable[[schemathesis.Case], bool]] = {
+    "PATCH with name or region_code null": lambda case: (
+        case.method == "PATCH" and _nulls(case, "name", "region_code")
+    ),
+}
+
+
+def known_defect(case: schemathesis.Case) -> str | None:
+    return next((name for name, applies in KNOWN_DEFECTS.items() if applies(case)), None)
+
+
+def call_and_check(
+    case: schemathesis.Case, base_url: str, bearer: dict[str, str], counter: CaseCounter
+) -> None:
+    counter.count()
+    defect = known_defect(case)
+    if defect:
+        counter.stepped_around[defect] += 1
+        return
+    response = case.call(base_url=base_url, headers=bearer, timeout=30)
+    counter.statuses[response.status_code] += 1
+    case.validate_response(response, checks=CHECKED, headers=bearer)
