@@ -12,8 +12,9 @@ from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.regions import sync_regions
-from tests.contract.checks import CaseCounter, call_and_check, load_schema
+from tests.contract.checks import SEED, CaseCounter, call_and_check, load_schema
 from tests.contract.conftest import ServedApi, service_api
+from tests.contract.registry_data import Realistic, seed_records
 from tests.support.stack import Stack
 
 MIN_CASES = 1_000
@@ -39,6 +40,11 @@ def registry(stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]) -> 
 
 
 @pytest.fixture(scope="module")
+def realistic(registry: ServedApi, bearer: dict[str, str]) -> Realistic:
+    return Realistic(seed_records(registry.base_url, bearer), SEED)
+
+
+@pytest.fixture(scope="module")
 def registry_schema(registry: ServedApi) -> schemathesis.BaseSchema:
     return load_schema(registry.base_url, max_examples=25)
 
@@ -48,9 +54,9 @@ schema = schemathesis.pytest.from_fixture("registry_schema")
 
 @schema.parametrize()
 def test_registry_answers_as_documented(
-    case: schemathesis.Case, registry: ServedApi, bearer: dict[str, str]
+    case: schemathesis.Case, registry: ServedApi, bearer: dict[str, str], realistic: Realistic
 ) -> None:
-    call_and_check(case, registry.base_url, bearer, counter)
+    call_and_check(case, registry.base_url, bearer, counter, prepare=realistic.apply)
 
 
 def test_registry_ran_enough_cases() -> None:

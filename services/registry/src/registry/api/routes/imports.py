@@ -103,6 +103,16 @@ async def _run_and_clean_up(pool: asyncpg.Pool, job: asyncpg.Record, **arguments
     responses={
         200: {"description": "Finished within Prefer: wait, or the same file's earlier run"},
         413: {"description": "File over the size limit"},
+        415: {"description": "A multipart form instead of the file itself"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
     },
 )
 async def start_import(
