@@ -71,7 +71,7 @@ def test_a_nul_in_a_json_string_is_a_422_naming_the_field() -> None:
 
 
 def test_an_escaped_backslash_before_u0000_is_plain_text_and_passes() -> None:
-    client, reached = make_client()
+    client, _ = make_client()
     body = b'{"name": "C:\\\\u0000"}'  # the text C:\u0000, no NUL in it
     response = client.post("/things", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 200
