@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 
 import requests
 import schemathesis
-from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.checks import CHECKS, CheckFunction, load_all_checks
 
 
 @dataclass
@@ -22,6 +23,10 @@ class CaseCounter:
 
     def count(self) -> None:
         self.total += 1
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
 
 
 SEED = int(os.environ.get("CONTRACT_SEED", "20250607"))  # a fixed seed: the same cases each run
@@ -44,18 +49,24 @@ def load_schema(base_url: str, *, max_examples: int) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
 
 
-load_all_checks()
-CHECKED = [
-    CHECKS.get_one(name)
-    for name in (
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_headers_conformance",
-        "response_schema_conformance",
-        "ignored_auth",
-    )
-]
+# Failing on: a 5xx, a status the document does not list, a body or header or content type
+# that breaks it, a route that ignores a missing or bad token. Not (yet) on
+# negative_data_rejection: pydantic's lax mode accepts 0 for a date and false for an integer,
+# which the document calls invalid (reported; strict models are the registry's decision).
+CHECK_NAMES = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "ignored_auth",
+)
+
+
+@functools.cache
+def checks() -> list[CheckFunction]:
+    load_all_checks()
+    return [CHECKS.get_one(name) for name in CHECK_NAMES]
 
 
 def _nulls(case: schemathesis.Case, *fields: str) -> bool:
@@ -110,4 +121,4 @@ def call_and_check(
             return
         raise
     counter.statuses[response.status_code] += 1
-    case.validate_response(response, checks=CHECKED, headers=bearer)
+    case.validate_response(response, checks=checks(), headers=bearer)

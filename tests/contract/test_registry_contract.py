@@ -63,4 +63,4 @@ def test_registry_ran_enough_cases() -> None:
     if counter.total == 0:
         pytest.skip("the contract run was not selected")
     print(f"registry: {counter}")
-    assert counter.total >= MIN_CASES
+    assert counter.sent >= MIN_CASES
