@@ -5,10 +5,10 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install up down status lint format test unit integration e2e bench asyncapi replay-dlq token
+.PHONY: help install up down status lint format test unit integration e2e contract bench asyncapi replay-dlq token kafka-console kafka-topics
 
 help:
-	@echo "make up | down | status | test | lint | unit | integration | e2e | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.."
+	@echo "make up | down | status | test | lint | unit | integration | e2e | contract | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics"
 
 install:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
@@ -45,6 +45,10 @@ integration: install
 e2e: install
 	@deploy/local/with-stack.sh $(PYTEST) -q tests/e2e
 
+# schemathesis against every service's /openapi.json (also part of `make test`).
+contract: install
+	@deploy/local/with-stack.sh $(PYTEST) -q tests/contract
+
 bench: install
 	@deploy/local/with-stack.sh $(UV) run --frozen python -m benchmarks
 
@@ -57,3 +61,16 @@ replay-dlq: install
 
 token: install
 	@$(UV) run --frozen ecom-token mint --private-key .local/keys/jwt-private.pem --sub $${SUB:-dev} --role $${ROLE:-province_admin} --region $${REGION:-520000}
+
+# Kafka's own console consumer and topic tool on the local stack (jars from Maven Central).
+KAFKA_TOOL = eval "$$($(STACK) env)"; $(STACK) kafka-tool
+
+kafka-console:
+	@test -n "$(TOPIC)" || (echo "usage: make kafka-console TOPIC=registry.enterprise [ARGS='--max-messages 5']" && exit 2)
+	@$(KAFKA_TOOL) org.apache.kafka.tools.consumer.ConsoleConsumer \
+	  --bootstrap-server "$$STACK_KAFKA_BOOTSTRAP_SERVERS" --topic "$(TOPIC)" --from-beginning \
+	  --property print.key=true --property print.headers=true $(ARGS)
+
+kafka-topics:
+	@$(KAFKA_TOOL) org.apache.kafka.tools.TopicCommand \
+	  --bootstrap-server "$$STACK_KAFKA_BOOTSTRAP_SERVERS" $${ARGS:---list}

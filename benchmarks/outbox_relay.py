@@ -14,7 +14,13 @@ from pathlib import Path
 
 import asyncpg
 
-from benchmarks.common import drop_database, fresh_database, kafka_bootstrap, percentile
+from benchmarks.common import (
+    delete_topics,
+    drop_database,
+    fresh_database,
+    kafka_bootstrap,
+    percentile,
+)
 from shared.db.pool import create_pool
 from shared.events import EnterpriseRegistered
 from shared.messaging.kafka import create_producer
@@ -136,6 +142,7 @@ async def main() -> None:
     finally:
         await pool.close()
         await drop_database(dsn)
+        await delete_topics(topic_prefix)
     print(f"outbox relay: {EVENTS} events")
     print(f"  bare aiokafka producer : {bare:10.0f} events/s (baseline)")
     print(f"  outbox relay           : {relayed:10.0f} events/s")

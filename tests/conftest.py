@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -39,9 +40,14 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def topic_prefix() -> str:
-    """Every run writes to its own topics, so earlier runs' events never leak in."""
-    return f"t{uuid.uuid4().hex[:10]}."
+def topic_prefix(stack: Stack) -> Iterator[str]:
+    """Every run writes to its own topics, so earlier runs' events never leak in; they are
+    deleted when the session ends."""
+    from tests.support.kafka import delete_topics_with_prefix
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    asyncio.run(delete_topics_with_prefix(stack.kafka_bootstrap, prefix))
 
 
 @pytest.fixture(scope="session")

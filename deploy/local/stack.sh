@@ -10,6 +10,7 @@
 #   stack.sh down         stop everything this script started (safe to run twice)
 #   stack.sh status       what runs where
 #   stack.sh env          the environment variables that point clients at the stack
+#   stack.sh kafka-tool CLASS ARGS…  run one of Kafka's tools (console consumer, topics) on it
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -64,15 +65,33 @@ ensure_postgres_installed() {
   fi
 }
 
+# The marker holds the pom's checksum, so a dependency added to the pom (kafka-tools) is fetched
+# on the next run; copy-dependencies only adds jars, so a running broker is left alone.
 ensure_kafka_jars() {
-  if [ ! -f "$LOCAL/kafka/libs/.complete" ]; then
+  local wanted
+  wanted=$(sha256sum "$ROOT/deploy/local/pom.xml" | cut -d' ' -f1)
+  if [ "$(cat "$LOCAL/kafka/libs/.complete" 2>/dev/null)" != "$wanted" ]; then
     command -v mvn >/dev/null || { apt-get update -qq && apt-get install -y -qq maven >/dev/null; }
     log "fetching Apache Kafka from Maven Central"
     mkdir -p "$LOCAL/kafka/libs"
     (cd "$ROOT/deploy/local" && mvn -q -B dependency:copy-dependencies \
       -DincludeScope=runtime -DoutputDirectory="$LOCAL/kafka/libs")
-    touch "$LOCAL/kafka/libs/.complete"
+    echo "$wanted" >"$LOCAL/kafka/libs/.complete"
   fi
+}
+
+# Kafka's own tools on the stack's jars, logging warnings to stderr only (small heap: a client).
+kafka_tool() {
+  [ $# -ge 1 ] || die "usage: stack.sh kafka-tool CLASS [ARGS…]"
+  ensure_kafka_jars
+  mkdir -p "$LOCAL/kafka"
+  printf '%s\n' 'appender.err.type = Console' 'appender.err.name = err' \
+    'appender.err.target = SYSTEM_ERR' 'appender.err.layout.type = PatternLayout' \
+    'appender.err.layout.pattern = %d %p %c: %m%n' \
+    'rootLogger.level = WARN' 'rootLogger.appenderRef.err.ref = err' \
+    >"$LOCAL/kafka/tools-log4j2.properties"
+  exec java -Xmx256m -cp "$LOCAL/kafka/libs/*" \
+    -Dlog4j2.configurationFile="$LOCAL/kafka/tools-log4j2.properties" "$@"
 }
 
 # PostgreSQL refuses to run as root, so as root it runs as the postgres user, which must be
@@ -331,5 +350,6 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   env) print_env ;;
-  *) die "usage: stack.sh infra-up|services-up|up|down|status|env" ;;
+  kafka-tool) shift; kafka_tool "$@" ;;
+  *) die "usage: stack.sh infra-up|services-up|up|down|status|env|kafka-tool CLASS ARGS…" ;;
 esac

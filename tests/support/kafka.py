@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def read_topic(
@@ -39,3 +40,18 @@ async def read_topic(
 def envelope_of(record: ConsumerRecord) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(record.value or b"{}")
     return value
+
+
+async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic the run created (they all start with its prefix); returns them."""
+    if not prefix:
+        raise ValueError("refusing to delete every topic: the prefix is empty")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        topics = sorted(topic for topic in await admin.list_topics() if topic.startswith(prefix))
+        if topics:
+            await admin.delete_topics(topics)
+        return topics
+    finally:
+        await admin.close()

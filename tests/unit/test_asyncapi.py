@@ -19,3 +19,10 @@ def test_every_event_type_and_version_has_a_message() -> None:
     names = {message["name"] for message in document["components"]["messages"].values()}
     assert names == {event.cloudevents_type() for event in ALL_EVENTS}
     assert document["asyncapi"] == "3.0.0"
+
+
+def test_every_envelope_requires_the_cloudevents_attributes() -> None:
+    document = build_document()
+    for message in document["components"]["messages"].values():
+        required = message["payload"]["required"]
+        assert {"id", "specversion", "source", "type", "subject", "time", "data"} <= set(required)

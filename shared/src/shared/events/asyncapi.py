@@ -30,15 +30,21 @@ def _owner(topic: str) -> str:
     return topic.split(".", 1)[0]
 
 
+CLOUDEVENTS_REQUIRED = ("id", "source", "specversion", "type")
+
+
 def _envelope_schema(payload_ref: str, cloudevents_type: str) -> dict[str, Any]:
     schema = EventEnvelope.model_json_schema()
     properties = dict(schema["properties"])
     properties["type"] = {"type": "string", "const": cloudevents_type}
     properties["data"] = {"$ref": payload_ref}
+    # CloudEvents 1.0 requires id and specversion; the model fills them by default, so its
+    # schema calls them optional, but every published envelope carries both.
+    required = {*schema.get("required", []), *CLOUDEVENTS_REQUIRED}
     return {
         "type": "object",
         "description": "CloudEvents 1.0 structured-mode envelope with W3C trace context",
-        "required": schema.get("required", []),
+        "required": [name for name in properties if name in required],
         "properties": properties,
     }
 

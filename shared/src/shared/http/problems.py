@@ -8,10 +8,38 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    """One invalid input: where (``body.name``, ``query.year``), what is wrong, of which kind."""
+
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (the OpenAPI documents it under this name).
+
+    ``type``, ``title`` and ``status`` are always present; ``detail`` when there is one;
+    ``instance`` is the request path. Validation failures list ``errors``; If-Match failures
+    name the ``current_etag``. A problem may carry other members that say what to do next.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    current_etag: str | None = None
 
 
 class ProblemError(Exception):

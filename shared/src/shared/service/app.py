@@ -1,7 +1,8 @@
 """The FastAPI skeleton every service's API shares.
 
 The lifespan builds the clients (nothing connects at import); conventions are installed here
-once: problem+json errors, bearer-token auth, Idempotency-Key on POST, tracing, health checks.
+once: problem+json errors, bearer-token auth, Idempotency-Key on POST, NUL refused in the
+input, tracing, health checks, and an OpenAPI document that says all of this.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from shared.auth import TokenVerifier, install_auth
 from shared.db.pool import create_pool
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
+from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
+from shared.service.openapi import install_openapi
 from shared.settings import ServiceSettings
 
 OnStart = Callable[[FastAPI], Awaitable[None]]
@@ -53,15 +56,13 @@ def create_service_app(
         )
         app.state.pool = pool
         app.state.settings = settings
-        checks = {
-            "database": database_check(pool),
-            "kafka": kafka_check(settings.kafka_bootstrap_servers),
-        }
+        app.state.readiness_checks = {"database": database_check(pool)}
+        informational = {"kafka": kafka_check(settings.kafka_bootstrap_servers)}
         if check_temporal:
-            checks["temporal"] = temporal_check(
+            informational["temporal"] = temporal_check(
                 settings.temporal_target, settings.temporal_namespace
             )
-        app.state.readiness_checks = checks
+        app.state.informational_checks = informational
         if on_start is not None:
             await on_start(app)
         try:
@@ -81,8 +82,10 @@ def create_service_app(
         lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
     )
+    app.add_middleware(NulGuardMiddleware)  # outermost: before anything stores the input
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

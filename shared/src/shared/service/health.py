@@ -1,4 +1,9 @@
-"""``/healthz`` says the process is alive; ``/readyz`` that its dependencies answer."""
+"""``/healthz`` says the process is alive; ``/readyz`` that it can serve.
+
+An API serves from PostgreSQL alone: its writes go to the outbox, which the relay publishes
+later. So only the database decides readiness; Kafka and Temporal are probed and reported
+(``informational``) but an outage of either does not take every API out of the load balancer.
+"""
 
 from __future__ import annotations
 
@@ -67,10 +72,17 @@ def health_router() -> APIRouter:
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
-        results = await run_checks(request.app.state.readiness_checks)
-        ready = all(result == "ok" for result in results.values())
+        required, informational = await asyncio.gather(
+            run_checks(request.app.state.readiness_checks),
+            run_checks(getattr(request.app.state, "informational_checks", {})),
+        )
+        ready = all(result == "ok" for result in required.values())
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": results},
+            {
+                "status": "ready" if ready else "not ready",
+                "checks": required,
+                "informational": informational,
+            },
             status_code=200 if ready else 503,
         )
 

@@ -5,7 +5,8 @@ and exports both use them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fastapi import Request
 
@@ -41,6 +42,47 @@ def filtered_query(
     return query
 
 
+def _parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def filter_parameters(specs: Iterable[EntitySpec]) -> list[dict[str, Any]]:
+    """The filters read from the query string (not as route arguments), for the OpenAPI."""
+    flag = {"type": "boolean"}
+    declared = {
+        "designated": _parameter("designated", flag, "holds a demonstration title now"),
+        "programme_id": _parameter(
+            "programme_id", {"type": "string"}, "with designated: the title's programme"
+        ),
+    }
+    for spec in specs:
+        if spec is ENTERPRISE:
+            declared["in_statistics_list"] = _parameter(
+                "in_statistics_list",
+                flag,
+                "enterprises: in the statistics list (限额以上/上规入统)",
+            )
+            declared["year"] = _parameter(
+                "year",
+                {"type": "integer", "minimum": 1990, "maximum": 2100},
+                "with in_statistics_list: the year (default this year)",
+            )
+        for name, column in spec.filters.items():
+            declared[name] = _parameter(name, {"type": "string"}, f"{spec.path}: equal {column}")
+        for column in spec.date_filters:
+            for suffix, bound in (("from", "on or after"), ("to", "on or before")):
+                name = f"{column}_{suffix}"
+                schema = {"type": "string", "format": "date"}
+                declared[name] = _parameter(name, schema, f"{column} {bound} (YYYY-MM-DD)")
+    return list(declared.values())
+
+
 def _bad_parameter(name: str, message: str, kind: str) -> ProblemError:
     return ProblemError(
         status=422,
@@ -70,10 +112,10 @@ def _apply_flags(query: queries.ListQuery, spec: EntitySpec, parameters: Mapping
         condition = queries.designated(spec, query, parameters.get("programme_id"))
         query.where(condition if designated else f"NOT {condition}")
     in_list = _flag(parameters, "in_statistics_list") if spec is ENTERPRISE else None
+    raw_year = parameters.get("year", str(dt.datetime.now(CHINA).year))
+    if not raw_year.isdigit() or not 1990 <= int(raw_year) <= 2100:
+        raise _bad_parameter("year", "expected a year such as 2025", "int")
     if in_list is not None:
-        raw_year = parameters.get("year", str(dt.datetime.now(CHINA).year))
-        if not raw_year.isdigit() or not 1990 <= int(raw_year) <= 2100:
-            raise _bad_parameter("year", "expected a year such as 2025", "int")
         condition = queries.in_statistics_list(query, int(raw_year))
         query.where(condition if in_list else f"NOT {condition}")
 

@@ -30,7 +30,7 @@ from openpyxl import Workbook
 from starlette.background import BackgroundTask
 
 from registry.api.deps import Pool, Regions
-from registry.api.list_filters import filtered_query
+from registry.api.list_filters import filter_parameters, filtered_query
 from registry.api.routes.records import to_public
 from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_rows, headers, xlsx_row
 from registry.db.entity_queries import ListQuery
@@ -147,6 +147,7 @@ async def _xlsx(rows: AsyncIterator[list[Any]], title: str) -> str:
     "own); the caller sees what its list would show.",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}}},
+    openapi_extra={"parameters": filter_parameters(ALL_SPECS)},
 )
 async def export(
     file_name: str,

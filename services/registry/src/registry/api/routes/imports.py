@@ -89,6 +89,16 @@ def _check_readable(upload: UploadedFile, content_type: str) -> None:
         200: {"description": "Finished within Prefer: wait, or the same file's earlier run"},
         413: {"description": "File over the size limit"},
         422: {"description": "Empty, or not a CSV or XLSX file (an encrypted workbook, …)"},
+        415: {"description": "A multipart form instead of the file itself"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
     },
 )
 async def start_import(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from registry.api.deps import Pool, Regions, Settings
-from registry.api.list_filters import filtered_query
+from registry.api.list_filters import filter_parameters, filtered_query
 from registry.api.schemas import Change, CloseRequest
 from registry.api.scope import (
     may_access,
@@ -311,6 +311,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         + ", ".join(spec.filters)
         + "; date ranges: "
         + ", ".join(f"{c}_from/{c}_to" for c in spec.date_filters),
+        openapi_extra={"parameters": filter_parameters([spec])},
     )
     async def list_records(
         request: Request,

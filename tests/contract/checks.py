@@ -1,0 +1,98 @@
+"""What every contract run checks, and the known defects it steps around."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import schemathesis
+from schemathesis.checks import CHECKS, CheckFunction, load_all_checks
+
+
+@dataclass
+class CaseCounter:
+    """Cases sent, and the statuses they got (printed at the end: what the run explored)."""
+
+    total: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    stepped_around: Counter[str] = field(default_factory=Counter)
+
+    def count(self) -> None:
+        self.total += 1
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+
+SEED = int(os.environ.get("CONTRACT_SEED", "20250607"))  # a fixed seed: the same cases each run
+
+
+def load_schema(base_url: str, *, max_examples: int) -> schemathesis.BaseSchema:
+    """The service's own document; unknown query parameters are ignored by design (HTTP
+    caches and proxies add them), so none are generated as "invalid"."""
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "suppress-health-check": ["all"],
+            "generation": {
+                "max-examples": max_examples,
+                "allow-extra-parameters": False,
+                "database": "none",
+            },
+        }
+    )
+    return schemathesis.openapi.from_url(f"{base_url}/openapi.json", config=config)
+
+
+# Failing on: a 5xx, a status the document does not list, a body or header or content type
+# that breaks it, a route that ignores a missing or bad token. Not (yet) on
+# negative_data_rejection: pydantic's lax mode accepts 0 for a date and false for an integer,
+# which the document calls invalid (reported; strict models are the registry's decision).
+CHECK_NAMES = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "ignored_auth",
+)
+
+
+@functools.cache
+def checks() -> list[CheckFunction]:
+    load_all_checks()
+    return [CHECKS.get_one(name) for name in CHECK_NAMES]
+
+
+# 5xx that another change fixes (issue 7, "Registry leaks and 500s"); stepped around here so
+# the run goes on, and removed from this list when the fixes land.
+# Defects the run steps around, by name (none today: add one only with an issue to fix it).
+KNOWN_DEFECTS: dict[str, Callable[[schemathesis.Case], bool]] = {}
+
+
+def known_defect(case: schemathesis.Case) -> str | None:
+    return next((name for name, applies in KNOWN_DEFECTS.items() if applies(case)), None)
+
+
+def call_and_check(
+    case: schemathesis.Case,
+    base_url: str,
+    bearer: dict[str, str],
+    counter: CaseCounter,
+    prepare: Callable[[schemathesis.Case], str | None] | None = None,
+) -> None:
+    """Send the case as the caller ``bearer``; ``prepare`` may rewrite it first and name a
+    known defect the case would hit."""
+    counter.count()
+    defect = prepare(case) if prepare is not None else None
+    defect = defect or known_defect(case)
+    if defect:
+        counter.stepped_around[defect] += 1
+        return
+    response = case.call(base_url=base_url, headers=bearer, timeout=30)
+    counter.statuses[response.status_code] += 1
+    case.validate_response(response, checks=checks(), headers=bearer)
