@@ -74,6 +74,10 @@ def submission_refusal(
 ) -> SubmissionRefusal | None:
     """``None`` when the report may be submitted now; otherwise the first reason that applies."""
     require_aware(now, field="now")
+    if now < schedule.opens_at:
+        return SubmissionRefusal(
+            RefusalReason.window_not_open, f"the window opens at {_china(schedule.opens_at)}"
+        )
     if entry is None or not entry.expected_at(now):
         return SubmissionRefusal(RefusalReason.not_expected, _not_expected(entry, schedule))
     if state is ReportState.accepted:
@@ -87,10 +91,6 @@ def submission_refusal(
         )
     if any(e.designation_id == entry.designation_id and e.active(now) for e in exceptions):
         return None
-    if now < schedule.opens_at:
-        return SubmissionRefusal(
-            RefusalReason.window_not_open, f"the window opens at {_china(schedule.opens_at)}"
-        )
     if now >= deadlines.locks_at:
         return SubmissionRefusal(
             RefusalReason.locked, f"the window locked at {_china(deadlines.locks_at)}"
