@@ -34,7 +34,11 @@ def test_request_then_grant_moves_the_due_time() -> None:
     request = _request()
     assert request.status is ExtensionStatus.requested
     granted = grant_extension(
-        request, actor=PROVINCE, at=cst(2025, 12, 9), new_due_at=cst(2025, 12, 16), current_due_at=DUE
+        request,
+        actor=PROVINCE,
+        at=cst(2025, 12, 9),
+        new_due_at=cst(2025, 12, 16),
+        current_due_at=DUE,
     )
     assert (granted.status, granted.new_due_at, granted.decided_by) == (
         ExtensionStatus.granted,
@@ -73,10 +77,18 @@ def test_only_the_province_decides_once_and_a_refusal_has_a_reason() -> None:
     assert refused.status is ExtensionStatus.refused
     assert extended_due_at(DUE, [refused]) == DUE
     with pytest.raises(Refused, match="already refused"):
-        grant_extension(refused, actor=PROVINCE, at=cst(2025, 12, 9), new_due_at=cst(2025, 12, 20), current_due_at=DUE)
+        grant_extension(
+            refused,
+            actor=PROVINCE,
+            at=cst(2025, 12, 9),
+            new_due_at=cst(2025, 12, 20),
+            current_due_at=DUE,
+        )
 
 
 def test_a_grant_must_move_the_due_time_later() -> None:
     with pytest.raises(Refused) as caught:
-        grant_extension(_request(), actor=PROVINCE, at=cst(2025, 12, 9), new_due_at=DUE, current_due_at=DUE)
+        grant_extension(
+            _request(), actor=PROVINCE, at=cst(2025, 12, 9), new_due_at=DUE, current_due_at=DUE
+        )
     assert caught.value.field == "new_due_at"

@@ -9,7 +9,12 @@ import pytest
 from shared.programmes import WindowSchedule
 from submissions.domain.deadlines import reporter_deadlines
 from submissions.domain.errors import Refused
-from submissions.domain.locks import RefusalReason, SubmissionRefusal, reopen_for, submission_refusal
+from submissions.domain.locks import (
+    RefusalReason,
+    SubmissionRefusal,
+    reopen_for,
+    submission_refusal,
+)
 from submissions.domain.review import ReportState
 from submissions.domain.roster import Designation, freeze_roster, remove_revoked
 from tests.unit.submissions.conftest import GUIYANG, PROVINCE, cst
@@ -60,7 +65,9 @@ def test_each_refusal_names_its_reason(
 
 
 def test_the_lock_message_gives_the_china_time(schedule: WindowSchedule) -> None:
-    refusal = _refusal(schedule, cst(2026, 1, 2), has_submitted=True, state=ReportState.returned_to_reporter)
+    refusal = _refusal(
+        schedule, cst(2026, 1, 2), has_submitted=True, state=ReportState.returned_to_reporter
+    )
     assert refusal is not None and "2026-01-01 00:00:00 +08:00" in refusal.message
 
 
@@ -76,26 +83,56 @@ def test_not_expected_says_why(schedule: WindowSchedule) -> None:
 
 def test_a_reopening_for_one_reporter_expires_by_itself(schedule: WindowSchedule) -> None:
     exception = reopen_for(
-        designation_id="d-park", actor=PROVINCE, at=cst(2026, 1, 5), ends_at=cst(2026, 1, 8), reason="系统故障补报"
+        designation_id="d-park",
+        actor=PROVINCE,
+        at=cst(2026, 1, 5),
+        ends_at=cst(2026, 1, 8),
+        reason="系统故障补报",
     )
     assert _refusal(schedule, cst(2026, 1, 6), exceptions=[exception]) is None
     after = _refusal(schedule, cst(2026, 1, 8), exceptions=[exception])
     assert after is not None and after.reason is RefusalReason.locked
     # another reporter's exception does not open the window for this one
-    other = reopen_for(designation_id="d-x", actor=PROVINCE, at=cst(2026, 1, 5), ends_at=cst(2026, 1, 8), reason="x")
+    other = reopen_for(
+        designation_id="d-x",
+        actor=PROVINCE,
+        at=cst(2026, 1, 5),
+        ends_at=cst(2026, 1, 8),
+        reason="x",
+    )
     assert _refusal(schedule, cst(2026, 1, 6), exceptions=[other]) is not None
     # an accepted report stays final even inside a reopening
-    accepted = _refusal(schedule, cst(2026, 1, 6), exceptions=[exception], state=ReportState.accepted)
+    accepted = _refusal(
+        schedule, cst(2026, 1, 6), exceptions=[exception], state=ReportState.accepted
+    )
     assert accepted is not None and accepted.reason is RefusalReason.already_accepted
 
 
 def test_only_the_province_reopens_with_a_reason_and_an_end() -> None:
     with pytest.raises(Refused, match="only the province"):
-        reopen_for(designation_id="d", actor=GUIYANG, at=cst(2026, 1, 5), ends_at=cst(2026, 1, 8), reason="x")
+        reopen_for(
+            designation_id="d",
+            actor=GUIYANG,
+            at=cst(2026, 1, 5),
+            ends_at=cst(2026, 1, 8),
+            reason="x",
+        )
     with pytest.raises(Refused, match="written reason"):
-        reopen_for(designation_id="d", actor=PROVINCE, at=cst(2026, 1, 5), ends_at=cst(2026, 1, 8), reason="")
+        reopen_for(
+            designation_id="d",
+            actor=PROVINCE,
+            at=cst(2026, 1, 5),
+            ends_at=cst(2026, 1, 8),
+            reason="",
+        )
     with pytest.raises(Refused, match="end after"):
-        reopen_for(designation_id="d", actor=PROVINCE, at=cst(2026, 1, 5), ends_at=cst(2026, 1, 5), reason="x")
+        reopen_for(
+            designation_id="d",
+            actor=PROVINCE,
+            at=cst(2026, 1, 5),
+            ends_at=cst(2026, 1, 5),
+            reason="x",
+        )
 
 
 def test_an_extension_moves_grace_and_lock_for_that_reporter(schedule: WindowSchedule) -> None:

@@ -70,7 +70,9 @@ def test_city_returns_with_comments_on_named_fields_and_the_reporter_resubmits()
     )
     assert returned.state is ReportState.returned_to_reporter
     assert dict(returned.steps[-1].field_comments) == {"workers": "与社保人数不符"}
-    again = submit(returned, actor=REPORTER, at=cst(2025, 12, 20), figures={**FIGURES, "workers": 10})
+    again = submit(
+        returned, actor=REPORTER, at=cst(2025, 12, 20), figures={**FIGURES, "workers": 10}
+    )
     assert [v.number for v in again.versions] == [1, 2]
     assert again.first_submitted_at == cst(2025, 12, 1, 10)  # timeliness stays with version 1
 
@@ -97,7 +99,10 @@ def test_the_province_acts_only_on_what_the_city_passed() -> None:
 
 def test_the_city_cannot_undo_a_province_decision() -> None:
     accepted = province_accept(_recommended(), actor=PROVINCE, at=cst(2025, 12, 3))
-    for step in (city_recommend, lambda r, **kw: city_return(r, field_comments={"workers": "x"}, **kw)):
+    for step in (
+        city_recommend,
+        lambda r, **kw: city_return(r, field_comments={"workers": "x"}, **kw),
+    ):
         with pytest.raises(Refused, match="the city cannot undo"):
             step(accepted, actor=GUIYANG, at=cst(2025, 12, 4))
     with pytest.raises(Refused, match="the city cannot undo"):
@@ -105,16 +110,27 @@ def test_the_city_cannot_undo_a_province_decision() -> None:
 
 
 def test_the_province_returns_to_the_city_or_the_reporter_with_a_reason() -> None:
-    to_city = province_return(_recommended(), actor=PROVINCE, at=cst(2025, 12, 3), to=Role.city_bureau, reason="请复核")
+    to_city = province_return(
+        _recommended(), actor=PROVINCE, at=cst(2025, 12, 3), to=Role.city_bureau, reason="请复核"
+    )
     assert to_city.state is ReportState.returned_to_city
     # the city reviews again: recommend, or send it on to the reporter
-    assert city_recommend(to_city, actor=GUIYANG, at=cst(2025, 12, 4)).state is ReportState.recommended
+    assert (
+        city_recommend(to_city, actor=GUIYANG, at=cst(2025, 12, 4)).state is ReportState.recommended
+    )
     to_reporter = province_return(
-        _recommended(), actor=PROVINCE, at=cst(2025, 12, 3), to=Role.reporter, reason="数据有误", field_comments={"online_retail_sales": "偏高"}
+        _recommended(),
+        actor=PROVINCE,
+        at=cst(2025, 12, 3),
+        to=Role.reporter,
+        reason="数据有误",
+        field_comments={"online_retail_sales": "偏高"},
     )
     assert to_reporter.state is ReportState.returned_to_reporter
     with pytest.raises(Refused, match="needs a written reason"):
-        province_return(_recommended(), actor=PROVINCE, at=cst(2025, 12, 3), to=Role.reporter, reason=None)
+        province_return(
+            _recommended(), actor=PROVINCE, at=cst(2025, 12, 3), to=Role.reporter, reason=None
+        )
 
 
 def test_roles_and_order() -> None:

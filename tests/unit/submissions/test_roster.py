@@ -16,12 +16,16 @@ from tests.unit.submissions.conftest import cst
 
 PARK = Designation("d-park", "e-park", "park", "520102", dt.date(2024, 3, 1))
 TEAM = Designation("d-team", "e-team", "team", "520300", dt.date(2024, 5, 1))
-OTHER = Designation("d-x", "e-x", "store", "520102", dt.date(2024, 5, 1))  # not a reporting category
+OTHER = Designation(
+    "d-x", "e-x", "store", "520102", dt.date(2024, 5, 1)
+)  # not a reporting category
 CATEGORIES = ("park", "base", "enterprise", "team")
 
 
 def test_frozen_at_opening_from_the_designations_in_force(schedule: WindowSchedule) -> None:
-    roster = freeze_roster(schedule, categories=CATEGORIES, designations_in_force=[TEAM, PARK, OTHER])
+    roster = freeze_roster(
+        schedule, categories=CATEGORIES, designations_in_force=[TEAM, PARK, OTHER]
+    )
     assert [e.designation_id for e in roster.entries] == ["d-park", "d-team"]
     park = roster.entry("d-park")
     assert park is not None

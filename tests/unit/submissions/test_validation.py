@@ -43,7 +43,11 @@ def test_a_valid_enterprise_report(guizhou: Programme) -> None:
         ({"online_retail_sales": "lots"}, "online_retail_sales", "wrong_type"),
         ({"online_retail_sales": "NaN"}, "online_retail_sales", "wrong_type"),
         ({"online_retail_sales": "10.005"}, "online_retail_sales", "wrong_type"),  # beyond fen
-        ({"online_retail_sales": ReportedFigure("10", unit="count")}, "online_retail_sales", "wrong_unit"),
+        (
+            {"online_retail_sales": ReportedFigure("10", unit="count")},
+            "online_retail_sales",
+            "wrong_unit",
+        ),
         ({"workers": -1}, "workers", "out_of_bounds"),
         (
             {"physical_goods_online_retail_sales": "1000000.01"},
@@ -52,7 +56,9 @@ def test_a_valid_enterprise_report(guizhou: Programme) -> None:
         ),
     ],
 )
-def test_each_error_names_its_field(guizhou: Programme, change: dict[str, Any], field: str, code: str) -> None:
+def test_each_error_names_its_field(
+    guizhou: Programme, change: dict[str, Any], field: str, code: str
+) -> None:
     check = check_report(guizhou.report_template("enterprise"), {**_valid(), **change})
     assert [(e.field, e.code) for e in check.errors] == [(field, code)]
     assert not check.ready_to_submit
@@ -60,7 +66,12 @@ def test_each_error_names_its_field(guizhou: Programme, change: dict[str, Any], 
 
 def test_percent_bounds_and_units_as_sent(guizhou: Programme) -> None:
     park = guizhou.report_template("park")
-    base = {"online_retail_sales": "1", "workers": 1, "floor_area": "12000.5", "resident_enterprises": 30}
+    base = {
+        "online_retail_sales": "1",
+        "workers": 1,
+        "floor_area": "12000.5",
+        "resident_enterprises": 30,
+    }
     ok = check_report(park, {**base, "occupancy_rate": ReportedFigure("85.5", unit="percent")})
     assert ok.errors == ()
     too_high = check_report(park, {**base, "occupancy_rate": "100.01"})
@@ -74,8 +85,20 @@ def test_agricultural_not_above_rural_where_the_template_says_so() -> None:
             "name": "基地",
             "defaults": True,
             "indicators": [
-                {"id": "rural", "name_zh": "农村网络零售额", "name_en": "rural", "unit": "cny", "type": "decimal"},
-                {"id": "agricultural", "name_zh": "农产品网络零售额", "name_en": "agri", "unit": "cny", "type": "decimal"},
+                {
+                    "id": "rural",
+                    "name_zh": "农村网络零售额",
+                    "name_en": "rural",
+                    "unit": "cny",
+                    "type": "decimal",
+                },
+                {
+                    "id": "agricultural",
+                    "name_zh": "农产品网络零售额",
+                    "name_en": "agri",
+                    "unit": "cny",
+                    "type": "decimal",
+                },
             ],
             "checks": [{"field": "agricultural", "limit": "rural"}],
             "source_ref": REF,
@@ -97,7 +120,10 @@ def test_a_large_change_warns_and_needs_an_explanation(guizhou: Programme) -> No
     assert not check.ready_to_submit
     assert [u.field for u in check.unexplained] == ["online_retail_sales"]
     explained = check_report(
-        template, _valid(), last_accepted=last_year, explanations={"online_retail_sales": "新开天猫旗舰店"}
+        template,
+        _valid(),
+        last_accepted=last_year,
+        explanations={"online_retail_sales": "新开天猫旗舰店"},
     )
     assert explained.ready_to_submit and explained.warnings
 

@@ -21,10 +21,18 @@ def test_a_version_cannot_be_changed_through_its_input() -> None:
 
 def test_diff_lists_changed_added_and_removed_fields() -> None:
     older = ReportVersion(
-        1, cst(2025, 12, 1), REPORTER, False, {"online_retail_sales": Decimal("100.00"), "workers": 12, "live_sessions": 4}
+        1,
+        cst(2025, 12, 1),
+        REPORTER,
+        False,
+        {"online_retail_sales": Decimal("100.00"), "workers": 12, "live_sessions": 4},
     )
     newer = ReportVersion(
-        2, cst(2025, 12, 5), GUIYANG, True, {"online_retail_sales": Decimal("120.50"), "workers": 12, "online_stores": 3}
+        2,
+        cst(2025, 12, 5),
+        GUIYANG,
+        True,
+        {"online_retail_sales": Decimal("120.50"), "workers": 12, "online_stores": 3},
     )
     assert diff(older, newer) == (
         FieldChange("live_sessions", 4, None),
@@ -33,4 +41,7 @@ def test_diff_lists_changed_added_and_removed_fields() -> None:
     )
     assert diff(older, older) == ()
     same_number = ReportVersion(3, cst(2025, 12, 6), REPORTER, False, {"workers": Decimal("12.0")})
-    assert diff(ReportVersion(2, cst(2025, 12, 5), REPORTER, False, {"workers": 12}), same_number) == ()
+    assert (
+        diff(ReportVersion(2, cst(2025, 12, 5), REPORTER, False, {"workers": 12}), same_number)
+        == ()
+    )
