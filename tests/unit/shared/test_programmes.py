@@ -430,6 +430,7 @@ def test_every_quote_is_verbatim_in_its_seed(programmes: dict[str, Programme]) -
         references += [category.source_ref for category in programme.demonstration_categories]
         references += [reward.source_ref for reward in programme.rewards]
         references += [window.source_ref for window in programme.reporting_windows]
+        references += [template.source_ref for template in programme.report_templates]
         for reference in references:
             assert reference.quote, f"{programme.id}: {reference.section} has no quote"
             assert reference.quote in _seed_text(reference.file), (programme.id, reference.quote)

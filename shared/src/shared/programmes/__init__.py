@@ -12,6 +12,22 @@ from shared.programmes.loader import (
     parse_programme,
 )
 from shared.programmes.model import Period, Programme, Scope, SourceDocument, Target
+from shared.programmes.report_templates import (
+    CrossCheck,
+    IndicatorType,
+    ReportIndicator,
+    ReportTemplate,
+)
+from shared.programmes.reporting import (
+    CHINA_STANDARD_TIME,
+    CoveredPeriod,
+    LateDesignationDue,
+    MonthDay,
+    ReminderOffsets,
+    ReportingWindow,
+    WindowSchedule,
+    WindowYearOverride,
+)
 from shared.programmes.sections import (
     ApplicationRounds,
     DemonstrationCategory,
@@ -19,7 +35,6 @@ from shared.programmes.sections import (
     Evaluation,
     EvaluationCriterion,
     IndicatorSystem,
-    ReportingWindow,
     ReviewStep,
     Revocation,
     RevocationCondition,
@@ -31,19 +46,28 @@ from shared.programmes.sections import (
 )
 
 __all__ = [
+    "CHINA_STANDARD_TIME",
     "ApplicationRounds",
     "Comparison",
+    "CoveredPeriod",
+    "CrossCheck",
     "DemonstrationCategory",
     "DesignationReward",
     "Evaluation",
     "EvaluationCriterion",
     "IndicatorSystem",
+    "IndicatorType",
+    "LateDesignationDue",
     "Metric",
+    "MonthDay",
     "Period",
     "Problem",
     "Programme",
     "ProgrammeFileError",
     "Qualifier",
+    "ReminderOffsets",
+    "ReportIndicator",
+    "ReportTemplate",
     "ReportingWindow",
     "ReviewStep",
     "Revocation",
@@ -58,6 +82,8 @@ __all__ = [
     "TitleAward",
     "TrafficSubsidy",
     "Unit",
+    "WindowSchedule",
+    "WindowYearOverride",
     "load_programme",
     "load_programmes",
     "parse_programme",

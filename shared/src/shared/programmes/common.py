@@ -43,6 +43,8 @@ class Comparison(StrEnum):
 class Unit(Enum):
     """``cny`` values are Decimal yuan (at most 2 places, whole fen); ``percent`` is 10 for 10 %.
 
+    ``persons`` counts people (从业人员, 主播) in whole numbers, like ``count``.
+
     A plain :class:`~enum.Enum` (not ``StrEnum``) because a ``count`` member would shadow
     ``str.count``; compare members, or use ``.value`` for the text.
     """
@@ -50,6 +52,7 @@ class Unit(Enum):
     count = "count"
     cny = "cny"
     percent = "percent"
+    persons = "persons"
     square_metres = "square_metres"
 
 

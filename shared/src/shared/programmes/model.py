@@ -1,8 +1,9 @@
 """A development programme as data: identity, period and numeric targets.
 
 One YAML file per programme (``shared/programmes/``) validates into :class:`Programme`. The
-sections that later work fills (categories, application rounds, rewards, reporting windows,
-evaluation, revocation) live in :mod:`shared.programmes.sections`. Every model forbids unknown
+sections that later work fills (categories, application rounds, rewards, evaluation,
+revocation) live in :mod:`shared.programmes.sections`; reporting windows and report templates in
+:mod:`shared.programmes.reporting` and :mod:`shared.programmes.report_templates`. Every model forbids unknown
 fields, so a typo in a file is an error, never a silently ignored key.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
@@ -25,11 +26,12 @@ from shared.programmes.common import (
     SourceRef,
     Unit,
 )
+from shared.programmes.report_templates import ReportTemplate
+from shared.programmes.reporting import ReportingWindow
 from shared.programmes.sections import (
     ApplicationRounds,
     DemonstrationCategory,
     Evaluation,
-    ReportingWindow,
     Revocation,
     Reward,
 )
@@ -75,7 +77,7 @@ class Target(Frozen):
                 continue
             exponent = bound.as_tuple().exponent
             places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-            if self.unit is Unit.count and bound != bound.to_integral_value():
+            if self.unit in (Unit.count, Unit.persons) and bound != bound.to_integral_value():
                 raise ValueError(f"a count must be a whole number, got {bound}")
             if self.unit is Unit.cny and places > 2:
                 raise ValueError(f"a CNY amount has at most 2 decimal places (fen), got {bound}")
@@ -124,8 +126,29 @@ class Programme(Frozen):
     application_rounds: ApplicationRounds | None = None
     rewards: tuple[Reward, ...] = ()
     reporting_windows: tuple[ReportingWindow, ...] = ()
+    report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_years_default_to_period(cls, data: Any) -> Any:
+        """A reporting window without ``first_year``/``last_year`` runs every year of the period."""
+        if not isinstance(data, dict) or not isinstance(data.get("period"), dict):
+            return data
+        windows = data.get("reporting_windows")
+        if not isinstance(windows, list):
+            return data
+        years = {
+            "first_year": _year(data["period"].get("start")),
+            "last_year": _year(data["period"].get("end")),
+        }
+        filled = []
+        for window in windows:
+            if isinstance(window, dict):
+                window = {**{k: v for k, v in years.items() if v is not None}, **window}
+            filled.append(window)
+        return {**data, "reporting_windows": filled}
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -133,6 +156,11 @@ class Programme(Frozen):
         _unique("demonstration_categories", [c.id for c in self.demonstration_categories])
         _unique("rewards", [reward.id for reward in self.rewards])
         _unique("reporting_windows", [window.id for window in self.reporting_windows])
+        _unique("report_templates", [template.category for template in self.report_templates])
+        for window in self.reporting_windows:
+            for year in window.years():
+                if not (self.period.start.year <= year <= self.period.end.year):
+                    raise ValueError(f"reporting window {window.id!r} runs outside the period")
         for target in self.targets:
             if target.by is not None and target.by > self.period.end:
                 raise ValueError(f"target {target.id!r} is due after the programme period ends")
@@ -142,6 +170,7 @@ class Programme(Frozen):
             referenced += [(f"reward {reward.id!r}", c) for c in reward.category_ids()]
         for window in self.reporting_windows:
             referenced += [(f"reporting window {window.id!r}", c) for c in window.reporters]
+        referenced += [("report_templates", t.category) for t in self.report_templates]
         if self.application_rounds is not None:
             referenced += [("application_rounds", c) for c in self.application_rounds.categories]
         if self.evaluation is not None:
@@ -151,6 +180,13 @@ class Programme(Frozen):
         for where, category in referenced:
             if category not in known:
                 raise ValueError(f"{where} names unknown demonstration category {category!r}")
+        templated = {template.category for template in self.report_templates}
+        for window in self.reporting_windows:
+            untemplated = [c for c in window.reporters if templated and c not in templated]
+            if untemplated:
+                raise ValueError(
+                    f"reporting window {window.id!r}: no report template for {untemplated}"
+                )
         return self
 
     def target(self, target_id: str) -> Target:
@@ -158,6 +194,18 @@ class Programme(Frozen):
             if target.id == target_id:
                 return target
         raise KeyError(target_id)
+
+    def reporting_window(self, window_id: str) -> ReportingWindow:
+        for window in self.reporting_windows:
+            if window.id == window_id:
+                return window
+        raise KeyError(window_id)
+
+    def report_template(self, category_id: str) -> ReportTemplate:
+        for template in self.report_templates:
+            if template.category == category_id:
+                return template
+        raise KeyError(category_id)
 
     def category(self, category_id: str) -> DemonstrationCategory:
         for category in self.demonstration_categories:
@@ -172,3 +220,14 @@ def _unique(field: str, ids: list[str]) -> None:
         if item in seen:
             raise ValueError(f"{field}: id {item!r} appears more than once")
         seen.add(item)
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, dt.date):
+        return value.year
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).year
+        except ValueError:
+            return None  # the period's own validation reports it
+    return None

@@ -1,4 +1,7 @@
-"""Programme sections beyond the targets: categories, rounds, rewards, reporting, evaluation.
+"""Programme sections beyond the targets: categories, rounds, rewards, evaluation, revocation.
+
+Reporting windows are in :mod:`shared.programmes.reporting`, report templates in
+:mod:`shared.programmes.report_templates`.
 
 Each is typed, so the workflow services read fields rather than dictionaries. Where a document
 leaves a rule open (the Guizhou indicator systems, annexes 3-5, are not published with it), the
@@ -7,7 +10,6 @@ section holds what the document does say and an empty, typed list for the rest.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -15,8 +17,6 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from shared.programmes.common import Comparison, Frozen, Money, Qualifier, Slug, SourceRef, Unit
-
-CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 class DemonstrationCategory(Frozen):
@@ -149,32 +149,6 @@ Reward = Annotated[
     | TitleAward,
     Field(discriminator="kind"),
 ]
-
-
-class ReportingWindow(Frozen):
-    """A yearly report due on a fixed day, in China Standard Time (004 三(三))."""
-
-    id: Slug
-    name: str = Field(min_length=1)
-    frequency: Literal["yearly"] = "yearly"
-    due_month: int = Field(ge=1, le=12)
-    due_day: int = Field(ge=1, le=31)
-    timezone: Literal["Asia/Shanghai"] = "Asia/Shanghai"
-    reporters: tuple[str, ...] = Field(min_length=1, description="demonstration category ids")
-    recipient: str = Field(min_length=1)
-    content: str | None = None
-    source_ref: SourceRef
-
-    def due_date(self, year: int) -> dt.date:
-        return dt.date(year, self.due_month, self.due_day)
-
-    def closes_at(self, year: int) -> dt.datetime:
-        """First instant that is late: 00:00 CST on the day after the due date (DOMAIN.md, Time).
-
-        China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
-        """
-        next_day = self.due_date(year) + dt.timedelta(days=1)
-        return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=CHINA_STANDARD_TIME)
 
 
 class IndicatorSystem(Frozen):

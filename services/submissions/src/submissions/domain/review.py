@@ -1,0 +1,254 @@
+"""The review flow of one reporter's report in one window, as a state machine.
+
+004_9c19d9a85d8c1f73.txt 三(三): projects report to the province, and the city bureaus dispatch
+the projects of their region (定期调度); 三(二)2 sets the same line for applications (市州汇总审核
+推荐, then 省级评审). So: draft → submitted (by the reporter, or by its city bureau on its behalf)
+→ the city returns it with comments on named fields, or recommends it → the province accepts it,
+or returns it to the city or to the reporter. The province acts only on what the city passed
+(DHIS2's "waiting for lower level"); once the report is the province's, the city cannot undo it.
+Each step records actor, time and reason; versions are immutable (``versions.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from submissions.domain.actors import Actor, Role
+from submissions.domain.deadlines import require_aware
+from submissions.domain.errors import Refused, require_text
+from submissions.domain.versions import Figure, ReportVersion
+
+
+class ReportState(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    returned_to_reporter = "returned_to_reporter"
+    recommended = "recommended"
+    returned_to_city = "returned_to_city"
+    accepted = "accepted"
+
+
+class Action(StrEnum):
+    submit = "submit"
+    city_return = "city_return"
+    city_recommend = "city_recommend"
+    province_accept = "province_accept"
+    province_return_to_city = "province_return_to_city"
+    province_return_to_reporter = "province_return_to_reporter"
+
+
+# action -> (who, states it may start from, state it leads to)
+_RULES: dict[Action, tuple[Role, frozenset[ReportState], ReportState]] = {
+    Action.submit: (
+        Role.reporter,
+        frozenset({ReportState.draft, ReportState.returned_to_reporter}),
+        ReportState.submitted,
+    ),
+    Action.city_return: (
+        Role.city_bureau,
+        frozenset({ReportState.submitted, ReportState.returned_to_city}),
+        ReportState.returned_to_reporter,
+    ),
+    Action.city_recommend: (
+        Role.city_bureau,
+        frozenset({ReportState.submitted, ReportState.returned_to_city}),
+        ReportState.recommended,
+    ),
+    Action.province_accept: (
+        Role.province,
+        frozenset({ReportState.recommended}),
+        ReportState.accepted,
+    ),
+    Action.province_return_to_city: (
+        Role.province,
+        frozenset({ReportState.recommended}),
+        ReportState.returned_to_city,
+    ),
+    Action.province_return_to_reporter: (
+        Role.province,
+        frozenset({ReportState.recommended}),
+        ReportState.returned_to_reporter,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    action: Action
+    actor: Actor
+    at: dt.datetime
+    from_state: ReportState
+    to_state: ReportState
+    version: int
+    reason: str | None = None
+    field_comments: Mapping[str, str] = field(default_factory=dict)
+    on_behalf: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    designation_id: str
+    entity_id: str
+    city_code: str
+    state: ReportState = ReportState.draft
+    versions: tuple[ReportVersion, ...] = ()
+    steps: tuple[ReviewStep, ...] = ()
+
+    @property
+    def first_submitted_at(self) -> dt.datetime | None:
+        return self.versions[0].submitted_at if self.versions else None
+
+    @property
+    def current(self) -> ReportVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+def submit(
+    report: Report,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    figures: Mapping[str, Figure],
+    explanations: Mapping[str, str] | None = None,
+) -> Report:
+    """A new immutable version; a city bureau may enter it for the reporter (``on_behalf``)."""
+    on_behalf = actor.role is Role.city_bureau
+    acting_role = Role.reporter if on_behalf else actor.role
+    _check(report, Action.submit, actor, acting_role)
+    version = ReportVersion(
+        number=len(report.versions) + 1,
+        submitted_at=require_aware(at, field="at"),
+        submitted_by=actor,
+        on_behalf=on_behalf,
+        figures=figures,
+        explanations=explanations or {},
+    )
+    return _advance(report, Action.submit, actor, at, version=version, on_behalf=on_behalf)
+
+
+def city_return(
+    report: Report,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    field_comments: Mapping[str, str],
+    reason: str | None = None,
+) -> Report:
+    """Back to the reporter with a comment on each named field to correct."""
+    _check(report, Action.city_return, actor)
+    comments = _comments(field_comments, report)
+    return _advance(report, Action.city_return, actor, at, reason=reason, comments=comments)
+
+
+def city_recommend(
+    report: Report, *, actor: Actor, at: dt.datetime, reason: str | None = None
+) -> Report:
+    _check(report, Action.city_recommend, actor)
+    return _advance(report, Action.city_recommend, actor, at, reason=reason)
+
+
+def province_accept(
+    report: Report, *, actor: Actor, at: dt.datetime, reason: str | None = None
+) -> Report:
+    """Final: the accepted figures are what awards uses."""
+    _check(report, Action.province_accept, actor)
+    return _advance(report, Action.province_accept, actor, at, reason=reason)
+
+
+def province_return(
+    report: Report,
+    *,
+    actor: Actor,
+    at: dt.datetime,
+    to: Role,
+    reason: str | None,
+    field_comments: Mapping[str, str] | None = None,
+) -> Report:
+    """Back to the city bureau (to review again) or straight to the reporter; a reason is due."""
+    if to not in (Role.city_bureau, Role.reporter):
+        raise Refused(
+            "invalid_target",
+            "the province returns a report to the city or the reporter",
+            field="to",
+        )
+    action = (
+        Action.province_return_to_city
+        if to is Role.city_bureau
+        else Action.province_return_to_reporter
+    )
+    _check(report, action, actor)
+    text = require_text(reason, field="reason", what="returning a report")
+    comments = _comments(field_comments, report) if field_comments else {}
+    return _advance(report, action, actor, at, reason=text, comments=comments)
+
+
+def _check(report: Report, action: Action, actor: Actor, acting_role: Role | None = None) -> None:
+    role, sources, _ = _RULES[action]
+    if (acting_role or actor.role) is not role:
+        raise Refused("forbidden", f"{action.value} is done by the {role.value.replace('_', ' ')}")
+    if not actor.speaks_for(entity_id=report.entity_id, city_code=report.city_code):
+        raise Refused("out_of_scope", "this report is outside the actor's own reports or region")
+    if report.state in sources:
+        return
+    raise Refused("step_out_of_order", _out_of_order(action, report.state), field="state")
+
+
+def _out_of_order(action: Action, state: ReportState) -> str:
+    role = _RULES[action][0]
+    if role is Role.province and state in (ReportState.submitted, ReportState.returned_to_city):
+        return f"the report is {state.value}: waiting for the city bureau's review"
+    if role is Role.city_bureau and state in (ReportState.recommended, ReportState.accepted):
+        return f"the report is {state.value}: a province decision the city cannot undo"
+    return f"{action.value} is not possible while the report is {state.value}"
+
+
+def _comments(field_comments: Mapping[str, str], report: Report) -> Mapping[str, str]:
+    if not field_comments:
+        raise Refused(
+            "comments_required",
+            "name the fields to correct, each with a comment",
+            field="field_comments",
+        )
+    known = set(report.current.figures) if report.current else set()
+    comments: dict[str, str] = {}
+    for name, comment in field_comments.items():
+        if known and name not in known:
+            raise Refused(
+                "unknown_field", f"the report has no field {name!r}", field=f"field_comments.{name}"
+            )
+        comments[name] = require_text(
+            comment, field=f"field_comments.{name}", what="a field comment"
+        )
+    return MappingProxyType(comments)
+
+
+def _advance(
+    report: Report,
+    action: Action,
+    actor: Actor,
+    at: dt.datetime,
+    *,
+    reason: str | None = None,
+    comments: Mapping[str, str] | None = None,
+    version: ReportVersion | None = None,
+    on_behalf: bool = False,
+) -> Report:
+    target = _RULES[action][2]
+    versions = report.versions if version is None else (*report.versions, version)
+    step = ReviewStep(
+        action=action,
+        actor=actor,
+        at=require_aware(at, field="at"),
+        from_state=report.state,
+        to_state=target,
+        version=len(versions),
+        reason=(reason or "").strip() or None,
+        field_comments=comments or {},
+        on_behalf=on_behalf,
+    )
+    return dataclasses.replace(report, state=target, versions=versions, steps=(*report.steps, step))
