@@ -3,6 +3,19 @@
 See ``docs/programmes.md`` for the file format; the shipped files are in ``shared/programmes/``.
 """
 
+from shared.programmes.awarding import (
+    Aggregate,
+    Awarding,
+    CategoryRules,
+    ExpertPanel,
+    LegalBasis,
+    Material,
+    MaterialKind,
+    NoticeUnit,
+    PublicNotice,
+    RoundCalendar,
+    RoundOverride,
+)
 from shared.programmes.common import Comparison, Metric, Qualifier, SourceRef, Unit
 from shared.programmes.loader import (
     Problem,
@@ -40,6 +53,7 @@ from shared.programmes.sections import (
     RevocationCondition,
     Reward,
     SalesMilestoneReward,
+    ScoredIndicator,
     StatisticsListEntryReward,
     TitleAward,
     TrafficSubsidy,
@@ -47,7 +61,10 @@ from shared.programmes.sections import (
 
 __all__ = [
     "CHINA_STANDARD_TIME",
+    "Aggregate",
     "ApplicationRounds",
+    "Awarding",
+    "CategoryRules",
     "Comparison",
     "CoveredPeriod",
     "CrossCheck",
@@ -55,15 +72,21 @@ __all__ = [
     "DesignationReward",
     "Evaluation",
     "EvaluationCriterion",
+    "ExpertPanel",
     "IndicatorSystem",
     "IndicatorType",
     "LateDesignationDue",
+    "LegalBasis",
+    "Material",
+    "MaterialKind",
     "Metric",
     "MonthDay",
+    "NoticeUnit",
     "Period",
     "Problem",
     "Programme",
     "ProgrammeFileError",
+    "PublicNotice",
     "Qualifier",
     "ReminderOffsets",
     "ReportIndicator",
@@ -73,8 +96,11 @@ __all__ = [
     "Revocation",
     "RevocationCondition",
     "Reward",
+    "RoundCalendar",
+    "RoundOverride",
     "SalesMilestoneReward",
     "Scope",
+    "ScoredIndicator",
     "SourceDocument",
     "SourceRef",
     "StatisticsListEntryReward",
