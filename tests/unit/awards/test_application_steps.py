@@ -49,6 +49,7 @@ def test_the_right_step_is_accepted(action: Action, actor: Actor, situation: Sit
         (Action.city_recommend, OTHER_CITY, _at(Stage.city_review), "region"),
         (Action.city_recommend, PROVINCE, _at(Stage.city_review), "city_bureau"),
         (Action.decide, PROVINCE, _at(Stage.city_review), "not a step"),
+        (Action.city_recommend, CITY, _at(Stage.designated), "not a step"),
         (
             Action.resubmit,
             Actor("x", frozenset({"operator"}), None, frozenset({"ent-9"})),
@@ -76,5 +77,12 @@ def test_the_right_step_is_accepted(action: Action, actor: Actor, situation: Sit
 def test_a_wrong_step_is_refused_with_a_reason(
     action: Action, actor: Actor, situation: Situation, why: str
 ) -> None:
-    reason = refusal(action, actor, situation)
-    assert reason is not None and why in reason
+    refused = refusal(action, actor, situation)
+    assert refused is not None and why in refused.reason
+
+
+def test_refusals_say_whether_the_caller_or_the_moment_is_wrong() -> None:
+    wrong_caller = refusal(Action.city_recommend, OTHER_CITY, _at(Stage.city_review))
+    wrong_moment = refusal(Action.decide, PROVINCE, _at(Stage.city_review))
+    assert wrong_caller is not None and wrong_caller.kind == "forbidden"
+    assert wrong_moment is not None and wrong_moment.kind == "conflict"

@@ -128,4 +128,5 @@ class Awarding(Frozen):
     def override_for(self, year: int, category: str) -> RoundOverride | None:
         exact = [o for o in self.overrides if o.year == year and o.category == category]
         general = [o for o in self.overrides if o.year == year and o.category is None]
-        return (exact or general or [None])[0]
+        found = exact or general
+        return found[0] if found else None

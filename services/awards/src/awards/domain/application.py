@@ -119,31 +119,44 @@ class Situation:
     evaluation_passed: bool | None = None
 
 
-def refusal(action: Action, actor: Actor, situation: Situation) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    """``forbidden``: not this caller's step (403); ``conflict``: not now (409)."""
+
+    kind: str
+    reason: str
+
+
+def _forbidden(reason: str) -> Refusal:
+    return Refusal("forbidden", reason)
+
+
+def _conflict(reason: str) -> Refusal:
+    return Refusal("conflict", reason)
+
+
+def refusal(action: Action, actor: Actor, situation: Situation) -> Refusal | None:
     """Why ``actor`` may not take ``action`` now, or None when it may."""
     role = ROLE_OF[action]
     if role not in actor.roles:
-        return f"{action} is a step of the {role}"
+        return _forbidden(f"{action} is a step of the {role}")
     if action is Action.stop:
-        return (
-            None if situation.stage not in FINAL_STAGES else f"the application is {situation.stage}"
-        )
-    if action not in ALLOWED.get(situation.stage, frozenset()):
-        return f"{action} is not a step of stage {situation.stage}"
+        final = situation.stage in FINAL_STAGES
+        return _conflict(f"the application is {situation.stage}") if final else None
     if role == "operator":
         owner = situation.owner_enterprise_id
         if owner is None or owner not in actor.enterprise_ids:
-            return "the operator acts only for its own enterprise's applications"
+            return _forbidden("the operator acts only for its own enterprise's applications")
     elif role in ("city_bureau", "province_admin"):
         if actor.region_code is None or not _contains(actor.region_code, situation.region_code):
-            return "the application is outside the caller's region"
-    elif role == "expert":
+            return _forbidden("the application is outside the caller's region")
+    if action not in ALLOWED.get(situation.stage, frozenset()):
+        return _conflict(f"{action} is not a step of stage {situation.stage}")
+    if role == "expert":
         if actor.subject not in situation.panel:
-            return "the caller is not on this application's panel"
+            return _forbidden("the caller is not on this application's panel")
         if action is Action.score and actor.subject in situation.scored:
-            return "this expert has already scored"
+            return _conflict("this expert has already scored")
     if action is Action.record_site_visit and not situation.site_visit_scheduled:
-        return "the site visit is not scheduled yet"
-    if action is Action.score and len(situation.panel) == 0:
-        return "no panel assigned yet"
+        return _conflict("the site visit is not scheduled yet")
     return None
