@@ -10,3 +10,9 @@ class AwardsSettings(ServiceSettings):
 
     service_name: str = "awards"
     http_port: int = 8003
+    # The application workflow's task queue (tests and benchmarks use their own).
+    task_queue: str = "awards-applications"
+    # Set ProgrammeId, ProgrammeYear, DemonstrationCategory, RegionCode and ApplicationStatus on
+    # each workflow (registered by deploy/local/stack.sh and compose). Off only for a server
+    # that cannot register them, such as the time-skipping test server.
+    search_attributes: bool = True
