@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import pytest
@@ -103,3 +104,19 @@ def card(guizhou: Programme, fraction: str) -> dict[str, Decimal]:
 
 def step(action: str, actor: ActorData, **fields: object) -> StepRequest:
     return StepRequest.model_validate({"action": action, "actor": actor, **fields})
+
+
+def expert(subject: str) -> ActorData:
+    return ActorData(subject=subject, roles=("expert",))
+
+
+async def drive_to_notice(take: Any, guizhou: Programme) -> Any:
+    """The shortest path to the public notice: recommend, reviews, panel, cards, approval."""
+    await take(step("city_recommend", ZUNYI, rank=1))
+    await take(step("record_document_review", PROVINCE, passed=True))
+    await take(step("schedule_site_visit", PROVINCE, visit_on=dt.date(2026, 12, 1)))
+    await take(step("record_site_visit", PROVINCE, passed=True))
+    state = await take(step("assign_experts", PROVINCE))
+    for member in state.panel:
+        await take(step("score", expert(member), scores=card(guizhou, "0.8")))
+    return await take(step("decide", PROVINCE, approve=True))
