@@ -144,12 +144,12 @@ async def test_the_rest_api_drives_a_round_to_designation(
     assert again.status_code == 201 and again.json()["id"] == application_id
 
     waiting = await client.get("/v1/applications/waiting", headers=headers(token_for, **city))
-    assert [a["id"] for a in waiting.json()] == [application_id]
+    assert [a["id"] for a in waiting.json()["items"]] == [application_id]
     other_city = await client.get(
         "/v1/applications/waiting",
         headers=headers(token_for, roles=["city_bureau"], region_code="520100"),
     )
-    assert other_city.json() == []
+    assert other_city.json()["items"] == []
 
     async def step(claims: dict[str, Any], **fields: Any) -> httpx.Response:
         return await client.post(
@@ -205,8 +205,12 @@ async def test_the_rest_api_drives_a_round_to_designation(
         if event.HasField("workflow_execution_update_accepted_event_attributes")
     ]
     assert len(accepted) == 1 + 5 + 5 + 1  # submit, city to experts, five cards, decide
-    listed = await client.get("/v1/designations", params={"region_code": "520300", "year": 2026})
-    (designation,) = listed.json()
+    listed = await client.get(
+        "/v1/designations",
+        params={"region_code": "520300", "year": 2026},
+        headers=headers(token_for, roles=["operator"], enterprise_ids=["ent-9"]),  # anyone
+    )
+    (designation,) = listed.json()["items"]
     assert designation["title"] == "贵州省电子商务直播示范基地"
     assert designation["recommended_for_national"] is True
     assert designation["legal_basis"].startswith("黔商发〔2023〕1号")

@@ -181,6 +181,7 @@ WHERE ($1::text IS NULL OR region_code LIKE $1)
   AND ($3::int IS NULL OR year = $3)
   AND ($4::text IS NULL OR status = $4)
   AND ($5::text IS NULL OR programme_id = $5)
-ORDER BY designated_on DESC, id
+  AND ($7::date IS NULL OR (designated_on, id) < ($7, $8::uuid))
+ORDER BY designated_on DESC, id DESC
 LIMIT $6
 """

@@ -41,6 +41,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.auth.scope import may_see_region
 from shared.http.idempotency import claim_idempotency_key
+from shared.http.pagination import Page
 from shared.http.problems import ProblemError, forbidden, not_found
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
@@ -175,12 +176,13 @@ def _may_see(principal: Principal, row: asyncpg.Record, panel: list[asyncpg.Reco
     )
 
 
-@router.get("/waiting", response_model=list[ApplicationPublic])
+@router.get("/waiting", response_model=Page[ApplicationPublic])
 async def waiting_for_me(
     principal: CurrentPrincipal, pool: Pool, limit: int = Query(default=50, ge=1, le=200)
-) -> list[ApplicationPublic]:
+) -> Page[ApplicationPublic]:
     """What is waiting for the caller: its office's steps in its region, an operator's
-    returned applications, an expert's cards still to score."""
+    returned applications, an expert's cards still to score. Newest first, one page (a
+    bureau's queue is short; ``limit`` up to 200)."""
     found: dict[uuid.UUID, asyncpg.Record] = {}
     async with pool.acquire() as connection:
         for role in sorted(principal.roles):
@@ -197,7 +199,8 @@ async def waiting_for_me(
             rows = await connection.fetch(queries.WAITING, str(role), pattern, owned, expert, limit)
             for row in rows:
                 found[row["id"]] = row
-    return [ApplicationPublic.model_validate(dict(row)) for row in list(found.values())[:limit]]
+    items = [ApplicationPublic.model_validate(dict(row)) for row in list(found.values())[:limit]]
+    return Page[ApplicationPublic](items=items)
 
 
 @router.get("/{application_id}", response_model=ApplicationDetail)

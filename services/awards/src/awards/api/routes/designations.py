@@ -1,13 +1,20 @@
-"""``/v1/designations``: the public list of designations (认定名单), by region, category, year
-and status. Public: the list is published (公示 and 认定 notices), so no token is needed."""
+"""``/v1/designations``: the list of designations (认定名单), by region, category, year and
+status. Any verified caller reads all of it: the list is published (公示 and 认定 notices), so
+it is not scoped by region; the token is still required, as on every ``/v1`` route."""
 
 from __future__ import annotations
+
+import datetime as dt
+import uuid
 
 from fastapi import APIRouter, Query
 
 from awards.api.deps import Pool
 from awards.api.schemas import DesignationPublic
 from awards.db import queries
+from shared.auth import CurrentPrincipal
+from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.problems import ProblemError
 
 router = APIRouter(prefix="/v1/designations", tags=["designations"])
 
@@ -22,8 +29,9 @@ def _subtree(region_code: str | None) -> str | None:
     return region_code
 
 
-@router.get("", response_model=list[DesignationPublic])
+@router.get("", response_model=Page[DesignationPublic])
 async def list_designations(
+    principal: CurrentPrincipal,
     pool: Pool,
     region_code: str | None = Query(default=None, pattern=r"^\d{6}$"),
     category: str | None = Query(default=None, max_length=100),
@@ -31,9 +39,33 @@ async def list_designations(
     status: str | None = Query(default=None, pattern=r"^(designated|revoked)$"),
     programme_id: str | None = Query(default=None, max_length=100),
     limit: int = Query(default=100, ge=1, le=500),
-) -> list[DesignationPublic]:
+    cursor: str | None = Query(default=None, max_length=200),
+) -> Page[DesignationPublic]:
+    after_day, after_id = None, None
+    if cursor:
+        position = decode_cursor(cursor)
+        try:
+            after_day = dt.date.fromisoformat(str(position["designated_on"]))
+            after_id = uuid.UUID(str(position["id"]))
+        except (KeyError, ValueError) as exc:
+            raise ProblemError(
+                status=400, title="Bad cursor", detail="the cursor is not one this API issued"
+            ) from exc
     async with pool.acquire() as connection:
         rows = await connection.fetch(
-            queries.DESIGNATIONS, _subtree(region_code), category, year, status, programme_id, limit
+            queries.DESIGNATIONS,
+            _subtree(region_code),
+            category,
+            year,
+            status,
+            programme_id,
+            limit,
+            after_day,
+            after_id,
         )
-    return [DesignationPublic.model_validate(dict(row)) for row in rows]
+    items = [DesignationPublic.model_validate(dict(row)) for row in rows]
+    next_cursor = None
+    if len(items) == limit:
+        last = items[-1]
+        next_cursor = encode_cursor({"designated_on": str(last.designated_on), "id": str(last.id)})
+    return Page[DesignationPublic](items=items, next_cursor=next_cursor)
