@@ -101,6 +101,10 @@ class OutboxRelay:
     def lanes(self) -> list[int]:
         return list(self._lanes)
 
+    @property
+    def lease_pid(self) -> int | None:
+        return self._lease.get_server_pid() if self._lease is not None else None
+
     async def open(self) -> None:
         """Connect the lease session (lane locks and LISTEN live on it)."""
         if self._lease is None:
