@@ -123,7 +123,10 @@ async def test_a_handler_declaring_poison_dead_letters_at_once(
 
     async def dead_lettered() -> bool:
         dead[:] = await read_topic(
-            stack.kafka_bootstrap, dead_letter_topic(prefix, "poison"), expected=1, timeout_seconds=1
+            stack.kafka_bootstrap,
+            dead_letter_topic(prefix, "poison"),
+            expected=1,
+            timeout_seconds=1,
         )
         return bool(dead)
 
@@ -183,7 +186,10 @@ async def test_the_same_event_id_from_two_sources_is_applied_twice(
         timeout=15,
     )
     rows = await messaging_pool.fetch("SELECT source, enterprise_id FROM effects ORDER BY source")
-    assert [tuple(row) for row in rows] == [("/external/finance", "ent-f"), ("/external/tax", "ent-t")]
+    assert [tuple(row) for row in rows] == [
+        ("/external/finance", "ent-f"),
+        ("/external/tax", "ent-t"),
+    ]
 
 
 @pytest.fixture

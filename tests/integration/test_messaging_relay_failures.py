@@ -22,6 +22,7 @@ from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events, lane_of
 from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
+from tests.support.kafka_topics import delete_topics
 from tests.support.stack import Stack
 
 TOPIC = "registry.enterprise"
@@ -62,6 +63,13 @@ class WrappedProducer:
         if replaced is not None:
             return replaced
         return await self._producer.send(topic, value=value, key=key, headers=headers)
+
+
+@pytest.fixture(autouse=True)
+async def delete_own_topics(topic_prefix: str, stack: Stack) -> AsyncIterator[None]:
+    yield
+    for own in ("lease.", "gap.", "kerr.", "purge."):
+        await delete_topics(stack.kafka_bootstrap, f"{topic_prefix}{own}")
 
 
 @pytest.fixture
@@ -321,7 +329,9 @@ async def test_the_relay_loop_purges_old_published_rows(
         async def purged() -> bool:
             if task.done():
                 task.result()
-            remaining = await messaging_pool.fetchval("SELECT count(*) FROM outbox WHERE id = $1", ids[0])
+            remaining = await messaging_pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE id = $1", ids[0]
+            )
             return remaining == 0
 
         await wait_until(purged, timeout=10, what="the old published row to be purged")
