@@ -14,13 +14,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from asyncpg import exceptions as pg
 
+from shared.db.migrate import migrate
 from shared.db.pool import create_pool
 from shared.events import EnterpriseRegistered, EventEnvelope, wrap
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import PoisonMessage, dead_letter_topic
 from tests.integration.conftest import EMPTY_SERVICE_MIGRATIONS
 from tests.integration.test_idempotent_consumer import TOPIC, envelope_bytes, run_consumer_until
-from shared.db.migrate import migrate
 from tests.support.kafka import read_topic
 from tests.support.kafka_topics import delete_topics
 from tests.support.private_postgres import PrivatePostgres, private_postgres
@@ -57,7 +57,7 @@ async def dead_letters(stack: Stack, prefix: str, name: str) -> list[object]:
 
 
 async def count(pool: asyncpg.Pool, table: str) -> int:
-    return int(await pool.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
+    return int(await pool.fetchval(f"SELECT count(*) FROM {table}"))
 
 
 async def test_transient_errors_are_retried_past_max_attempts_and_never_dead_lettered(
