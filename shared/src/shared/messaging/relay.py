@@ -198,7 +198,8 @@ class OutboxRelay:
 
     async def _abandon(self, batch: _InFlight) -> None:
         try:
-            if not batch.connection.is_closed():
+            # Not when the connection died or BEGIN never ran: there is nothing to roll back.
+            if not batch.connection.is_closed() and batch.connection.is_in_transaction():
                 await batch.transaction.rollback()
         finally:
             await self._pool.release(batch.connection)
