@@ -87,7 +87,7 @@ class OutboxRelay:
         purge_interval_seconds: float = 3600.0,
         retry_initial_seconds: float = 0.5,
         retry_max_seconds: float = 30.0,
-        on_round_completed: Callable[[], None] = lambda: None,
+        on_progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -98,7 +98,7 @@ class OutboxRelay:
         self._purge_interval = purge_interval_seconds
         self._retry_initial = retry_initial_seconds
         self._retry_max = retry_max_seconds
-        self._on_round_completed = on_round_completed
+        self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
         self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
         self._published = meter.create_counter(
@@ -216,6 +216,7 @@ class OutboxRelay:
             raise
         await self._pool.release(batch.connection)
         self._published.add(len(batch.rows))
+        self._on_progress()  # a long backlog is progress too, not a stalled loop
         return len(batch.rows)
 
     async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
@@ -287,7 +288,7 @@ class OutboxRelay:
                     delay = min(delay * 2, self._retry_max)
                     continue
                 delay = self._retry_initial
-                self._on_round_completed()
+                self._on_progress()
                 if not sent:
                     await _wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:

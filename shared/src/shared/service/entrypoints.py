@@ -80,7 +80,7 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
                 purge_interval_seconds=settings.outbox_purge_interval_seconds,
                 retry_initial_seconds=settings.outbox_retry_initial_seconds,
                 retry_max_seconds=settings.outbox_retry_max_seconds,
-                on_round_completed=heartbeat.beat,
+                on_progress=heartbeat.beat,
             )
             log.info("%s relay started", settings.service_name)
             await relay.run(stop)

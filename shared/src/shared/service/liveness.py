@@ -1,7 +1,7 @@
 """Liveness of the roles that serve no API (relay, consumer, later workers).
 
-The role's loop calls ``Heartbeat.beat`` each time it completes a round (the relay: a round
-that published or found nothing; the consumer: a processed message or an empty poll). A tiny
+The role's loop calls ``Heartbeat.beat`` whenever it makes progress (the relay: a batch
+committed or a round completed; the consumer: a processed message or an empty poll). A tiny
 HTTP endpoint, ``GET /livez`` on ``LIVENESS_PORT``, answers 200 while the last beat is younger
 than ``LIVENESS_TIMEOUT_SECONDS`` and 503 after, so the kubelet restarts a process whose loop
 hangs or has failed for that long (a dead producer, a broken session). The timeout is well
