@@ -58,9 +58,21 @@ class ServiceSettings(BaseSettings):
 
     outbox_poll_interval_seconds: float = 1.0
     outbox_batch_size: int = 500
+    # Published outbox rows are kept this long (to inspect or re-send), then purged by the
+    # relay every purge interval.
+    outbox_retention_days: int = 7
+    outbox_purge_interval_seconds: float = 3600.0
+    # A failed relay round (Kafka or PostgreSQL away) is retried after this backoff, doubling.
+    outbox_retry_initial_seconds: float = 0.5
+    outbox_retry_max_seconds: float = 30.0
     consumer_max_attempts: int = 5
     consumer_backoff_initial_seconds: float = 0.2
     consumer_backoff_max_seconds: float = 10.0
+
+    # Relay and consumer processes serve GET /livez here (None: not served); it fails once
+    # the loop has not completed a round for the timeout (shared/service/liveness.py).
+    liveness_port: int | None = None
+    liveness_timeout_seconds: float = 120.0
 
     max_upload_bytes: int = 200 * 1024 * 1024
 
