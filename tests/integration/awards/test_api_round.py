@@ -262,6 +262,11 @@ async def test_a_credit_record_stops_an_application_in_progress(
     )
     assert detail.json()["stage"] == "stopped"
     assert "信用中国" in detail.json()["timeline"][-1]["reason"]
+    # a stopped application is not run again in its round (the credit block is 422 first)
+    resubmitted = await client.post(
+        "/v1/applications", json=body, headers=headers(token_for, **operator)
+    )
+    assert resubmitted.status_code == 422
     # and the entity may not apply again while the record is in force
     blocked = await client.post(
         "/v1/applications",
@@ -269,3 +274,42 @@ async def test_a_credit_record_stops_an_application_in_progress(
         headers=headers(token_for, **operator),
     )
     assert blocked.status_code == 422
+
+
+async def test_a_rejected_application_is_not_started_again_in_its_round(
+    api: tuple[httpx.AsyncClient, FastAPI],
+    awards_pool: asyncpg.Pool,
+    environment: WorkflowEnvironment,
+    token_for: Callable[..., str],
+) -> None:
+    client, _ = api
+    await register_park(awards_pool)
+    operator = dict(roles=["operator"], subject="op", enterprise_ids=["ent-1"])
+    body = {
+        "programme_id": "guizhou-shibaiqianwan-2023",
+        "year": 2026,
+        "category": "base",
+        "entity_type": "park",
+        "entity_id": "park-1",
+        "materials": {"application_form": {"name": "x"}, "written_application": "申报书.pdf"},
+    }
+    created = await client.post(
+        "/v1/applications", json=body, headers=headers(token_for, **operator)
+    )
+    application_id = created.json()["id"]
+    city = dict(roles=["city_bureau"], region_code="520300", subject="zunyi")
+    rejected = await client.post(
+        f"/v1/applications/{application_id}/steps",
+        json={"action": "city_reject", "reason": "不符合申报条件"},
+        headers=headers(token_for, **city),
+    )
+    assert rejected.status_code == 200 and rejected.json()["stage"] == "rejected"
+    await environment.client.get_workflow_handle(f"awards-application-{application_id}").result()
+    again = await client.post("/v1/applications", json=body, headers=headers(token_for, **operator))
+    assert again.status_code == 409, again.text
+    after_end = await client.post(
+        f"/v1/applications/{application_id}/steps",
+        json={"action": "city_recommend", "rank": 1},
+        headers=headers(token_for, **city),
+    )
+    assert after_end.status_code == 409

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from awards.domain.rounds import ApplicationRound, awarding_of
 from awards.workflows.types import (
@@ -89,6 +89,8 @@ async def start_application(
         start,
         id=workflow_id_for(start.application_id),
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # A closed application is never run again under its id: its timeline is numbered.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         task_queue=task_queue,
         search_attributes=search_attributes_for(start) if search_attributes else None,
     )

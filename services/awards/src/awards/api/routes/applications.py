@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Query, Request, status
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from awards.api.deps import UNAVAILABLE, Pool, Programmes, Settings, Temporal, temporal_unavailable
@@ -24,6 +24,7 @@ from awards.api.schemas import (
     SubmissionAccepted,
 )
 from awards.db import queries, repository
+from awards.domain.application import FINAL_STAGES
 from awards.domain.eligibility import eligibility_problems
 from awards.domain.rounds import NoSuchRound, application_round
 from awards.submission import (
@@ -133,6 +134,13 @@ async def submit(
             applicant.entity_type,
             applicant.entity_id,
         )
+        existing = await repository.application(connection, application_id)
+        if existing is not None and existing["stage"] in FINAL_STAGES:
+            raise ProblemError(
+                status=409,
+                title="Already decided",
+                detail=f"this entity's application in this round is {existing['stage']}",
+            )
         start = new_start(
             application_id=application_id,
             terms=terms_of(programme, the_round),
@@ -155,6 +163,10 @@ async def submit(
                 task_queue=settings.task_queue,
                 search_attributes=settings.search_attributes,
             )
+        except WorkflowAlreadyStartedError as exc:  # closed meanwhile: see REJECT_DUPLICATE
+            raise ProblemError(
+                status=409, title="Already decided", detail="this application has ended"
+            ) from exc
         except RPCError as exc:
             raise temporal_unavailable() from exc
         accepted = SubmissionAccepted(
