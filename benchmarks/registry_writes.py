@@ -35,9 +35,7 @@ def credit_code(n: int) -> str:
     return first17 + check_character(first17)
 
 
-async def _client_loop(
-    client: httpx.AsyncClient, numbers: list[int], timings: list[float]
-) -> None:
+async def _client_loop(client: httpx.AsyncClient, numbers: list[int], timings: list[float]) -> None:
     for n in numbers:
         body = {"credit_code": credit_code(n), "name": f"压测企业{n}", "region_code": "520102"}
         started = time.perf_counter()
@@ -85,4 +83,6 @@ async def main() -> None:
         await drop_database(dsn)
     print(f"registry_writes: {WRITES:,} POST /v1/enterprises from {CLIENTS} clients")
     print(f"  throughput  {WRITES / elapsed:8.1f} req/s  ({elapsed:.1f} s)")
-    print(f"  latency     p50 {percentile(timings, 0.5):6.1f} ms   p95 {percentile(timings, 0.95):6.1f} ms")
+    print(
+        f"  latency     p50 {percentile(timings, 0.5):6.1f} ms   p95 {percentile(timings, 0.95):6.1f} ms"
+    )

@@ -40,6 +40,9 @@ CONTENT_FIELDS = (
 )
 
 
+JSON_FIELDS = ("before", "after", "details")
+
+
 def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
@@ -65,8 +68,11 @@ def normalise(value: Any) -> Any:
 
 def canonical(content: Mapping[str, Any]) -> bytes:
     fields = {name: content.get(name) for name in CONTENT_FIELDS}
-    fields["recorded_at"] = utc_text(fields["recorded_at"])
+    fields["recorded_at"] = utc_text(content["recorded_at"])
     fields["actor_roles"] = list(fields["actor_roles"] or [])
+    for name in JSON_FIELDS:
+        if isinstance(fields[name], str):  # read without the pool's jsonb codec: still text
+            fields[name] = json.loads(fields[name])
     return json.dumps(
         fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")

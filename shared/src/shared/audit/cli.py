@@ -92,7 +92,9 @@ async def _archive(args: argparse.Namespace) -> int:
     finally:
         await connection.close()
     for partition in archived:
-        print(f"{partition.name}: {partition.rows} rows to {partition.path}, head {partition.last_hash}")
+        print(
+            f"{partition.name}: {partition.rows} rows to {partition.path}, head {partition.last_hash}"
+        )
     if not archived:
         print(f"{args.service}: no partition older than {retention} days")
     return 0

@@ -32,17 +32,18 @@ class RequestFacts:
     traceparent: str | None = None
 
 
-_current: contextvars.ContextVar[RequestFacts] = contextvars.ContextVar(
-    "audit_request_facts", default=RequestFacts()
+_NO_REQUEST = RequestFacts()
+_current: contextvars.ContextVar[RequestFacts | None] = contextvars.ContextVar(
+    "audit_request_facts", default=None
 )
 
 
 def current_request() -> RequestFacts:
     """The facts of the request being handled (empty outside a request: a process, a CLI)."""
-    return _current.get()
+    return _current.get() or _NO_REQUEST
 
 
-def use_request(facts: RequestFacts) -> contextvars.Token[RequestFacts]:
+def use_request(facts: RequestFacts) -> contextvars.Token[RequestFacts | None]:
     return _current.set(facts)
 
 
@@ -60,7 +61,9 @@ def _is_trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
     return any(ip in network for network in trusted)
 
 
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]) -> str | None:
+def client_ip(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]
+) -> str | None:
     """The client's address: the peer, or (behind trusted proxies) the nearest untrusted hop."""
     if peer is None or not forwarded_for or not _is_trusted(peer, trusted):
         return peer
@@ -90,7 +93,8 @@ class AuditContextMiddleware:
         facts = RequestFacts(
             request_id=request_id,
             client_ip=client_ip(peer, headers.get("x-forwarded-for"), self.trusted),
-            user_agent=(headers.get("user-agent") or None) and headers["user-agent"][:MAX_USER_AGENT],
+            user_agent=(headers.get("user-agent") or None)
+            and headers["user-agent"][:MAX_USER_AGENT],
             traceparent=headers.get("traceparent"),
         )
 

@@ -44,7 +44,10 @@ class ArchivedPartition:
 
 
 async def ensure_partitions(
-    connection: asyncpg.Connection, *, months_ahead: int = MONTHS_AHEAD, now: dt.datetime | None = None
+    connection: asyncpg.Connection,
+    *,
+    months_ahead: int = MONTHS_AHEAD,
+    now: dt.datetime | None = None,
 ) -> int:
     """This month's partition and the next ``months_ahead``; returns how many were made.
     Needs the table owner's rights (the migrating role), not the service's."""

@@ -56,15 +56,23 @@ async def _walk(
     async for row in connection.cursor(queries.CHAIN_FROM, seq, prefetch=FETCH_ROWS):
         expected = seq + 1
         if row["seq"] != expected:
-            missing = f"{expected}" if row["seq"] == expected + 1 else f"{expected}..{row['seq'] - 1}"
+            missing = (
+                f"{expected}" if row["seq"] == expected + 1 else f"{expected}..{row['seq'] - 1}"
+            )
             return seq, previous, rows, BrokenLink(expected, f"row {missing} missing")
         if row["prev_hash"] != previous:
-            return seq, previous, rows, BrokenLink(
-                expected, "prev_hash differs from the previous row's hash"
+            return (
+                seq,
+                previous,
+                rows,
+                BrokenLink(expected, "prev_hash differs from the previous row's hash"),
             )
         if row_hash(previous, dict(row)) != row["row_hash"]:
-            return seq, previous, rows, BrokenLink(
-                expected, "content does not match its row_hash (edited)"
+            return (
+                seq,
+                previous,
+                rows,
+                BrokenLink(expected, "content does not match its row_hash (edited)"),
             )
         seq, previous, rows = expected, row["row_hash"], rows + 1
     return seq, previous, rows, None

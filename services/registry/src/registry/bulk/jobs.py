@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -98,9 +98,16 @@ def _next_batch(rows: Iterator[Row], checker: FileChecker, size: int) -> Checked
 
 
 async def find_or_create_job(
-    pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile, actor: str
+    pool: asyncpg.Pool,
+    *,
+    kind: ImportKind,
+    mode: ImportMode,
+    upload: UploadedFile,
+    actor: str,
+    on_created: Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]] | None = None,
 ) -> tuple[asyncpg.Record, bool]:
-    """The earlier run of the same file (``created`` False), or a new running job."""
+    """The earlier run of the same file (``created`` False), or a new running job;
+    ``on_created`` runs in the job's transaction (its audit record)."""
     async with pool.acquire() as connection, connection.transaction():
         if mode is not ImportMode.dry_run:
             await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}")
@@ -111,6 +118,8 @@ async def find_or_create_job(
         job = await connection.fetchrow(
             sql.INSERT_JOB, uuid.uuid4(), kind, upload.sha256, upload.name, mode, total, actor
         )
+        if on_created is not None:
+            await on_created(connection, job)
     assert job is not None
     return job, True
 

@@ -38,6 +38,7 @@ from registry.bulk.template import template_xlsx
 from registry.bulk.validation import RowContext
 from registry.db import import_queries
 from registry.domain.regions import RegionTree
+from registry.import_audit import record_import_submitted
 from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, not_found
@@ -121,8 +122,9 @@ async def start_import(
     upload = await receive_upload(request, settings.max_upload_bytes, file_name)
     try:
         job, created = await find_or_create_job(
-            pool, kind=kind, mode=mode, upload=upload, actor=principal.subject
-        )
+            pool, kind=kind, mode=mode, upload=upload, actor=principal.subject,
+            on_created=lambda connection, job: record_import_submitted(connection, job, principal),
+        )  # fmt: skip
     except BaseException:
         upload.path.unlink(missing_ok=True)
         raise

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
+from registry.api.access_log import record_personal_reads
 from registry.api.deps import Pool, Regions, Settings
 from registry.api.list_filters import filtered_query
 from registry.api.schemas import Change, CloseRequest
@@ -135,7 +136,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 pool,
                 spec,
                 values=values,
-                actor=principal.subject,
+                actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
             )
         except (DuplicateRecord, UnknownEnterprise) as exc:
@@ -151,6 +152,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         row = visible_or_404(
             principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id
         )
+        await record_personal_reads(pool, principal, spec, [row])
         response.headers["ETag"] = etag_for(row["version"])
         return to_public(spec, row, principal)
 
@@ -180,7 +182,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 record_id=record_id,
                 changes=changes,
                 authorize=writer(principal, if_match, required=True),
-                actor=principal.subject,
+                actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
             )
         except (RecordNotFound, RecordClosed, UnknownEnterprise) as exc:
@@ -206,7 +208,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 closed_on=body.closed_on,
                 reason=body.reason,
                 authorize=writer(principal, if_match, required=False),
-                actor=principal.subject,
+                actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
             )
         except (RecordNotFound, RecordClosed) as exc:
@@ -270,6 +272,9 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 else {}
             )
         items = [to_public(spec, row, principal) for row in rows[:limit]]
+        await record_personal_reads(
+            pool, principal, spec, rows[:limit], filters=request.query_params
+        )
         return Page[Any](
             items=items, next_cursor=encode_cursor(next_position) if len(rows) > limit else None
         )

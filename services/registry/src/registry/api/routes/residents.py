@@ -15,6 +15,7 @@ from registry.db import entity_queries
 from registry.db.repository import record_change
 from registry.entities.definitions import PARK
 from registry.entities.handlers import EVENT_SOURCE
+from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
 from shared.http.problems import ProblemError, not_found
@@ -55,7 +56,7 @@ async def join(
     settings: Settings,
 ) -> ResidentPublic:
     async with pool.acquire() as connection, connection.transaction():
-        await _park(connection, principal, park_id, write=True)
+        park = await _park(connection, principal, park_id, write=True)
         if await connection.fetchval(ENTERPRISE_EXISTS, body.enterprise_id) is None:
             raise ProblemError(
                 status=422, title="Unknown enterprise", detail=f"no enterprise {body.enterprise_id}"
@@ -100,6 +101,15 @@ async def join(
             source=EVENT_SOURCE,
             topic_prefix=settings.kafka_topic_prefix,
         )
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="park.resident_joined",
+            resource_type="park",
+            resource_id=park_id,
+            region_code=park["region_code"],
+            after=dict(row),
+        )
     return ResidentPublic.model_validate(dict(row))
 
 
@@ -113,7 +123,7 @@ async def leave(
     settings: Settings,
 ) -> ResidentPublic:
     async with pool.acquire() as connection, connection.transaction():
-        await _park(connection, principal, park_id, write=True)
+        park = await _park(connection, principal, park_id, write=True)
         current = await connection.fetchrow(RESIDENT, residence_id, park_id)
         if current is None:
             raise not_found("residence", str(residence_id))
@@ -156,6 +166,16 @@ async def leave(
             ],
             source=EVENT_SOURCE,
             topic_prefix=settings.kafka_topic_prefix,
+        )
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="park.resident_left",
+            resource_type="park",
+            resource_id=park_id,
+            region_code=park["region_code"],
+            before=dict(current),
+            after=dict(row),
         )
     return ResidentPublic.model_validate(dict(row))
 
