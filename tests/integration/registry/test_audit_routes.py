@@ -195,3 +195,36 @@ def test_close_records_its_reason_and_override_its_written_reason(
     assert row["reason"] == "2015年前登记的旧代码"
     assert '"check_failure"' in row["details"]
     assert dt.datetime.now(dt.UTC) - row["recorded_at"] < dt.timedelta(minutes=5)
+
+
+def test_the_importer_records_a_job_outcome_with_its_counts(
+    registry_api: TestClient, auth: Auth, registry_db: str
+) -> None:
+    from registry.import_audit import record_import_outcome
+    from shared.db.pool import connect
+
+    response, _, job_id = Walk(registry_api, auth).request("POST", "/v1/imports/{kind}")
+
+    async def finish() -> None:
+        connection = await connect(registry_db)
+        try:
+            job = await connection.fetchrow("SELECT * FROM import_jobs WHERE id = $1", job_id)
+            async with connection.transaction():
+                await record_import_outcome(
+                    connection, job, status="succeeded", committed=True, processed_rows=1,
+                    loaded_rows=1, skipped_rows=0, error_rows=0,
+                )  # fmt: skip
+        finally:
+            await connection.close()
+
+    asyncio.run(finish())
+    rows = _fetch(
+        registry_db,
+        "SELECT action, actor_subject, details FROM audit_log WHERE resource_id = $1 ORDER BY seq",
+        job_id,
+    )
+    assert [row["action"] for row in rows] == ["import.submitted", "import.finished"]
+    assert rows[1]["actor_subject"] == "system:registry-importer"
+    details = json.loads(rows[1]["details"])
+    assert (details["submitted_by"], details["loaded_rows"]) == ("tester", 1)
+    assert details["file_sha256"] == response.json()["file_sha256"]
