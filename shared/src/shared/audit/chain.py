@@ -71,8 +71,9 @@ def canonical(content: Mapping[str, Any]) -> bytes:
     fields["recorded_at"] = utc_text(content["recorded_at"])
     fields["actor_roles"] = list(fields["actor_roles"] or [])
     for name in JSON_FIELDS:
-        if isinstance(fields[name], str):  # read without the pool's jsonb codec: still text
-            fields[name] = json.loads(fields[name])
+        value = fields[name]
+        if isinstance(value, str):  # read without the pool's jsonb codec: still text
+            fields[name] = json.loads(value)
     return json.dumps(
         fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
     ).encode("utf-8")
