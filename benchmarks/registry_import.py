@@ -31,6 +31,8 @@ from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.regions import sync_regions
 from registry.domain.regions import RegionTree
+from registry.import_audit import record_import_outcome, record_import_submitted
+from shared.auth import Principal, Role
 from shared.db import create_pool
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
@@ -59,9 +61,10 @@ async def validated_import(dsn: str, path: Path, regions: RegionTree) -> float:
     pool = await create_pool(dsn, min_size=2, max_size=4)
     try:
         upload = UploadedFile(path=path, name=path.name, sha256=os.urandom(8).hex())
+        bench = Principal("bench", frozenset({Role.province_admin}))
         job, _ = await find_or_create_job(
             pool, kind=ImportKind.stores, mode=ImportMode.all_or_nothing, upload=upload,
-            actor="bench",
+            actor="bench", on_created=lambda c, j: record_import_submitted(c, j, bench),
         )  # fmt: skip
         context = RowContext(
             region_known=lambda code: code in regions and regions.get(code).is_current,
@@ -72,6 +75,13 @@ async def validated_import(dsn: str, path: Path, regions: RegionTree) -> float:
             pool, job, upload=upload, context=context, topic_prefix="bench.",
             batch_rows=int(os.environ.get("BENCH_BATCH_ROWS", BATCH_ROWS)),
         )  # fmt: skip
+        # One audit record per job, with its counts, as the importer writes it.
+        async with pool.acquire() as connection, connection.transaction():
+            await record_import_outcome(
+                connection, result, status=result["status"], committed=result["committed"],
+                processed_rows=result["processed_rows"], loaded_rows=result["loaded_rows"],
+                skipped_rows=result["skipped_rows"], error_rows=result["error_rows"],
+            )  # fmt: skip
         elapsed = time.perf_counter() - started
         if result["status"] != "succeeded" or result["loaded_rows"] != ROWS:
             raise RuntimeError(f"import did not load every row: {dict(result)}")

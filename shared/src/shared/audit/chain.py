@@ -1,9 +1,11 @@
 """The hash chain: each row's canonical content and the hash linking it to the row before.
 
-``row_hash = sha256(prev_hash + "\\n" + canonical)`` in lowercase hex, where ``canonical`` is
-the row's fields (every column but the two hashes) as compact JSON with sorted keys, UTF-8,
-times in UTC with microseconds. The first row's ``prev_hash`` is 64 zeros. Pure functions: the
-verifier recomputes exactly this from the stored columns.
+``row_hash = sha256(prev_hash "\\n" seq "\\n" recorded_at "\\n" body)`` in lowercase hex, where
+``recorded_at`` is UTC with microseconds (``2026-01-02T03:04:05.678901+00:00``) and ``body`` the
+row's other fields (every column but seq, the time and the two hashes) as compact JSON with
+sorted keys, UTF-8. The first row's ``prev_hash`` is 64 zeros. The writer computes the body
+here and PostgreSQL the rest, under the chain lock (``queries.APPEND``); the verifier
+recomputes all of it here from the stored columns.
 """
 
 from __future__ import annotations
@@ -17,10 +19,8 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 
-# The hashed columns, in the table's order (the JSON sorts them anyway).
-CONTENT_FIELDS = (
-    "seq",
-    "recorded_at",
+# The columns in the body, in the table's order (the JSON sorts them anyway).
+BODY_FIELDS = (
     "kind",
     "action",
     "resource_type",
@@ -66,9 +66,8 @@ def normalise(value: Any) -> Any:
     return str(value)  # dates, UUIDs, enums and anything else: their text
 
 
-def canonical(content: Mapping[str, Any]) -> bytes:
-    fields = {name: content.get(name) for name in CONTENT_FIELDS}
-    fields["recorded_at"] = utc_text(content["recorded_at"])
+def canonical_body(content: Mapping[str, Any]) -> bytes:
+    fields = {name: content.get(name) for name in BODY_FIELDS}
     fields["actor_roles"] = list(fields["actor_roles"] or [])
     for name in JSON_FIELDS:
         value = fields[name]
@@ -80,5 +79,5 @@ def canonical(content: Mapping[str, Any]) -> bytes:
 
 
 def row_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
-    digest = hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(content))
-    return digest.hexdigest()
+    head = f"{prev_hash}\n{content['seq']}\n{utc_text(content['recorded_at'])}\n"
+    return hashlib.sha256(head.encode("utf-8") + canonical_body(content)).hexdigest()

@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-# Moving the head first takes its row lock: appends queue here until the holder commits, so
-# each sees the previous one's hash. The time is read under the lock (seq order = time order).
-ADVANCE_HEAD = """
+# One statement, one round trip: lock the head (appends queue here until the holder commits, so
+# each sees the previous hash), take the time under the lock (seq order = time order), hash
+# as shared.audit.chain.row_hash does, insert the row and move the head. $17 is the canonical
+# body (chain.canonical_body) as bytes; $18 a time to use instead of the clock (tests only).
+APPEND = """
+WITH head AS (
+    SELECT seq + 1 AS seq, row_hash AS prev_hash FROM audit_chain_head FOR UPDATE
+),
+stamped AS (
+    SELECT seq, prev_hash, COALESCE($18::timestamptz, clock_timestamp()) AS recorded_at FROM head
+),
+hashed AS (
+    SELECT seq, prev_hash, recorded_at,
+           encode(sha256(convert_to(
+               prev_hash || E'\\n' || seq::text || E'\\n'
+               || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+               || E'\\n', 'UTF8') || $17::bytea), 'hex') AS row_hash
+    FROM stamped
+),
+inserted AS (
+    INSERT INTO audit_log (
+        seq, recorded_at, kind, action, resource_type, resource_id, region_code, actor_subject,
+        actor_roles, actor_region, reason, before, after, details, request_id, trace_id,
+        client_ip, user_agent, prev_hash, row_hash
+    )
+    SELECT seq, recorded_at, $1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10::jsonb,
+           $11::jsonb, $12::jsonb, $13, $14, $15, $16, prev_hash, row_hash
+    FROM hashed
+)
+UPDATE audit_chain_head SET seq = hashed.seq, row_hash = hashed.row_hash,
+       recorded_at = hashed.recorded_at
+FROM hashed
+RETURNING hashed.seq, hashed.row_hash, hashed.recorded_at
+"""
+
+HEAD = """
 UPDATE audit_chain_head SET seq = seq + 1
 RETURNING seq, row_hash AS prev_hash, clock_timestamp() AS now
 """

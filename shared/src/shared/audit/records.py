@@ -17,7 +17,7 @@ from typing import Any, Literal
 import asyncpg
 
 from shared.audit import queries
-from shared.audit.chain import normalise, row_hash
+from shared.audit.chain import canonical_body, normalise
 from shared.audit.context import RequestFacts, current_request
 from shared.auth.principal import Principal
 from shared.telemetry import current_trace_id
@@ -75,11 +75,7 @@ async def append(
     if not connection.is_in_transaction():
         raise RuntimeError("an audit record must be written in the transaction of its change")
     facts = current_request()
-    head = await connection.fetchrow(queries.ADVANCE_HEAD)
-    assert head is not None
-    content: dict[str, Any] = {
-        "seq": head["seq"],
-        "recorded_at": recorded_at or head["now"],
+    body: dict[str, Any] = {
         "kind": kind,
         "action": action,
         "resource_type": resource_type,
@@ -97,8 +93,10 @@ async def append(
         "client_ip": facts.client_ip,
         "user_agent": facts.user_agent,
     }
-    digest = row_hash(head["prev_hash"], content)
-    await connection.execute(queries.INSERT_ROW, *content.values(), digest, head["prev_hash"])
+    head = await connection.fetchrow(
+        queries.APPEND, *body.values(), canonical_body(body), recorded_at
+    )
+    assert head is not None
     return head
 
 
