@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 MAX_USER_AGENT = 512
+_WANTED = frozenset({b"x-request-id", b"x-forwarded-for", b"user-agent", b"traceparent"})
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,11 @@ class AuditContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # ASGI header names are lower-case bytes; only these four are read.
         headers = {
-            key.decode("latin-1").lower(): value.decode("latin-1")
+            key.decode("latin-1"): value.decode("latin-1")
             for key, value in scope.get("headers", [])
+            if key in _WANTED
         }
         offered = headers.get("x-request-id", "")
         request_id = offered if _REQUEST_ID.match(offered) else str(uuid.uuid4())
