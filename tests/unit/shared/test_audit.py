@@ -113,3 +113,16 @@ def test_the_middleware_carries_the_request_facts_and_echoes_the_request_id() ->
     made = client.get("/facts", headers={"X-Request-ID": "bad id\n"})
     assert made.json()["id"] != "bad id\n" and made.headers["X-Request-ID"] == made.json()["id"]
     assert current_request().request_id is None  # nothing leaks out of the request
+
+
+def test_repeated_forwarded_for_lines_are_read_as_one_list() -> None:
+    app = FastAPI()
+    app.add_middleware(AuditContextMiddleware, trusted_proxies="10.0.0.0/8")
+
+    @app.get("/ip")
+    async def ip() -> dict[str, str | None]:
+        return {"ip": current_request().client_ip}
+
+    client = TestClient(app, client=("10.0.0.1", 1))
+    headers = [("X-Forwarded-For", "198.51.100.7"), ("X-Forwarded-For", "10.0.0.2")]
+    assert client.get("/ip", headers=headers).json() == {"ip": "198.51.100.7"}

@@ -84,12 +84,13 @@ class AuditContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # ASGI header names are lower-case bytes; only these four are read.
-        headers = {
-            key.decode("latin-1"): value.decode("latin-1")
-            for key, value in scope.get("headers", [])
-            if key in _WANTED
-        }
+        # ASGI header names are lower-case bytes; only these four are read. Repeated
+        # X-Forwarded-For lines are one list, in order (RFC 9110 5.3).
+        headers: dict[str, str] = {}
+        for key, value in scope.get("headers", []):
+            if key in _WANTED:
+                name, text = key.decode("latin-1"), value.decode("latin-1")
+                headers[name] = f"{headers[name]}, {text}" if name in headers else text
         offered = headers.get("x-request-id", "")
         request_id = offered if _REQUEST_ID.match(offered) else str(uuid.uuid4())
         peer = scope["client"][0] if scope.get("client") else None
