@@ -6,9 +6,11 @@ import asyncio
 import json
 
 import asyncpg
+import pytest
 
 from shared.audit import Actor, record_change
 from shared.audit.checkpoint import auditor_loop, publish_checkpoint
+from shared.audit.cli import main as ecom_audit
 from shared.settings import ServiceSettings
 
 
@@ -53,3 +55,19 @@ async def test_the_auditor_loop_publishes_until_stopped(
         await asyncio.sleep(0.05)
     stop.set()
     await asyncio.wait_for(task, timeout=5)
+
+
+async def test_the_cli_publishes_a_checkpoint_and_makes_partitions(
+    audit_pool: asyncpg.Pool, audit_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _change(audit_pool)
+    for command in (["checkpoint", "--topic-prefix", "t."], ["partitions", "--months-ahead", "14"]):
+        with pytest.raises(SystemExit) as exit_code:
+            await asyncio.to_thread(
+                ecom_audit, [command[0], "--service", "registry", "--database-url", audit_db,
+                             *command[1:]],
+            )  # fmt: skip
+        assert exit_code.value.code == 0
+    out = capsys.readouterr().out
+    assert "checkpoint at seq 1" in out and "2 partitions made" in out  # 13 made at migration
+    assert await audit_pool.fetchval("SELECT topic FROM outbox") == "t.audit.checkpoint"

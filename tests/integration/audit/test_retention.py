@@ -3,6 +3,7 @@ still verifies, from the archived head."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import asyncpg
 import pytest
 
 from shared.audit import Actor, append, verify
+from shared.audit.cli import main as ecom_audit
 from shared.audit.retention import archive_expired, ensure_partitions, verify_archive_file
 
 ACTOR = Actor(subject="carol", roles=("province_admin",))
@@ -61,3 +63,14 @@ async def test_nothing_younger_than_the_retention_is_archived(
                 connection, service="registry", archive_dir=tmp_path, retention_days=179
             )
     assert await audit_pool.fetchval("SELECT count(*) FROM audit_log") == 1
+
+
+async def test_the_cli_refuses_a_retention_under_six_months(
+    audit_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["archive", "--service", "registry", "--database-url", audit_db,
+                 "--archive-dir", str(tmp_path), "--retention-days", "90"]  # fmt: skip
+    with pytest.raises(SystemExit) as exit_code:
+        await asyncio.to_thread(ecom_audit, arguments)
+    assert exit_code.value.code == 1
+    assert "at least 180 days" in capsys.readouterr().out
