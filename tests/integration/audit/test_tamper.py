@@ -120,3 +120,32 @@ async def test_verify_passes_an_intact_chain(
         )
     assert exit_code.value.code == 0
     assert "intact: 3 rows from seq 1 to 3" in capsys.readouterr().out
+
+
+async def test_a_rewritten_chain_no_longer_matches_its_published_checkpoint(
+    audit_pool: asyncpg.Pool,
+) -> None:
+    """Someone who edits a row and recomputes every hash after it passes the link checks;
+    the checkpoint published before the rewrite still catches it."""
+    from shared.audit.chain import row_hash
+    from shared.audit.checkpoint import publish_checkpoint
+
+    await _write(audit_pool, 3)
+    async with audit_pool.acquire() as connection:
+        await publish_checkpoint(connection, service="registry")
+        await connection.execute("SET session_replication_role = replica")
+        rows = [dict(r) for r in await connection.fetch("SELECT * FROM audit_log ORDER BY seq")]
+        rows[1]["action"] = "thing.rewritten"
+        previous = rows[0]["row_hash"]
+        for row in rows[1:]:
+            digest = row_hash(previous, row)
+            await connection.execute(
+                "UPDATE audit_log SET action = $2, prev_hash = $3, row_hash = $4 WHERE seq = $1",
+                row["seq"], row["action"], previous, digest,
+            )  # fmt: skip
+            previous = digest
+        await connection.execute("UPDATE audit_chain_head SET row_hash = $1", previous)
+        await connection.execute("RESET session_replication_role")
+        result = await verify(connection)
+    assert result.broken is not None and result.broken.seq == 3
+    assert "published checkpoint" in result.broken.problem
