@@ -3,12 +3,13 @@
 import asyncio
 import sys
 
-from benchmarks import awards_round, outbox_relay, registry_import, registry_search
+from benchmarks import awards_round, outbox_relay, registry_import, registry_search, registry_writes
 
 BENCHMARKS = {
     "outbox_relay": outbox_relay.main,
     "registry_search": registry_search.main,
     "registry_import": registry_import.main,
+    "registry_writes": registry_writes.main,
     "awards_round": awards_round.main,
 }
 

@@ -76,6 +76,13 @@ class ServiceSettings(BaseSettings):
 
     max_upload_bytes: int = 200 * 1024 * 1024
 
+    # Audit trail (docs/audit.md). Trusted proxies: addresses or CIDRs, comma-separated, whose
+    # X-Forwarded-For is believed. Retention: 001 (二十三) keeps logs at least six months.
+    trusted_proxies: str = ""
+    audit_retention_days: int = Field(default=180, ge=180)
+    audit_archive_dir: Path = Path("audit-archives")
+    audit_checkpoint_interval_seconds: float = Field(default=3600.0, gt=0)
+
     # Programme definitions (one YAML per programme). Images put them in /app/programmes;
     # the local stack runs from the repository root.
     programmes_dir: Path = Field(

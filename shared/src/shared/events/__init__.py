@@ -1,12 +1,18 @@
 """Event envelope, payload models per event type and version, and the catalog of them all."""
 
+from shared.events.audit import AUDIT_EVENTS, AuditCheckpointRecorded
 from shared.events.awards import AWARDS_EVENTS
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
 
-ALL_EVENTS: tuple[type[DomainEvent], ...] = (*REGISTRY_EVENTS, *DESIGNATION_EVENTS, *AWARDS_EVENTS)
+ALL_EVENTS: tuple[type[DomainEvent], ...] = (
+    *REGISTRY_EVENTS,
+    *DESIGNATION_EVENTS,
+    *AUDIT_EVENTS,
+    *AWARDS_EVENTS,
+)
 
 
 def default_catalog() -> EventCatalog:
@@ -15,6 +21,7 @@ def default_catalog() -> EventCatalog:
 
 __all__ = [
     "ALL_EVENTS",
+    "AuditCheckpointRecorded",
     "DomainEvent",
     "EnterpriseRegistered",
     "EventCatalog",

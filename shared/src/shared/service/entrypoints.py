@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from shared.audit.checkpoint import auditor_loop
 from shared.db.migrate import migrate
 from shared.db.pool import create_pool
 from shared.events import default_catalog
@@ -65,6 +66,7 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
     heartbeat = Heartbeat(settings.liveness_timeout_seconds)
     async with liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port):
         pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+        audit_pool = await create_pool(settings.database_url, min_size=1, max_size=1)
         producer = create_producer(
             settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
         )
@@ -83,10 +85,18 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
                 on_progress=heartbeat.beat,
             )
             log.info("%s relay started", settings.service_name)
-            await relay.run(stop)
+            # The audit chain's checkpoints and partitions ahead ride along with the relay:
+            # they go out through the outbox it publishes (shared.audit.checkpoint).
+            auditor = asyncio.create_task(auditor_loop(audit_pool, settings, stop))
+            try:
+                await relay.run(stop)
+            finally:
+                stop.set()
+                await auditor
         finally:
             await producer.stop()
             await pool.close()
+            await audit_pool.close()
 
 
 def run_relay(settings: ServiceSettings) -> None:

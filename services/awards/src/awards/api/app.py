@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from awards.api.routes import applications, credit, designations, experts
 from awards.config import AwardsSettings
+from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
@@ -20,7 +21,7 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
         app.state.temporal = None
         app.state.temporal_lock = asyncio.Lock()
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         title="Awards",
         description=(
@@ -36,3 +37,5 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
         ],
         on_start=on_start,
     )
+    install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
+    return app
