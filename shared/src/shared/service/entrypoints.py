@@ -12,6 +12,7 @@ import signal
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import asyncpg
 import uvicorn
 from fastapi import FastAPI
 
@@ -39,6 +40,16 @@ def stop_event_on_signals() -> asyncio.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     return stop
+
+
+async def _close_pool(pool: asyncpg.Pool, timeout_seconds: float = 10.0) -> None:
+    """Close gracefully, but not for ever: a connection that PostgreSQL cut mid-transaction
+    (a restart) can stay checked out of asyncpg's pool, and ``close()`` would wait for it."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout_seconds)
+    except TimeoutError:
+        log.warning("database pool did not close within %.0f s: terminating it", timeout_seconds)
+        pool.terminate()
 
 
 def run_api(settings: ServiceSettings, app_factory: Callable[[ServiceSettings], FastAPI]) -> None:
@@ -86,7 +97,7 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
             await relay.run(stop)
         finally:
             await producer.stop()
-            await pool.close()
+            await _close_pool(pool)
 
 
 def run_relay(settings: ServiceSettings) -> None:
@@ -153,7 +164,7 @@ async def _consume(
     finally:
         await kafka_consumer.stop()
         await producer.stop()
-        await pool.close()
+        await _close_pool(pool)
 
 
 def run_consumer(
