@@ -1,4 +1,4 @@
-"""``python -m submissions api|relay|migrate``."""
+"""``python -m submissions api|relay|consumer|worker|migrate``."""
 
 import sys
 
@@ -14,6 +14,7 @@ def main() -> None:
             SubmissionsSettings(),
             migrations_dir=MIGRATIONS_DIR,
             app_factory="submissions.api.app:create_app",
+            consumer_module="submissions.consumers.designations",
         ),
     )
 

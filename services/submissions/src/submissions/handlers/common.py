@@ -1,0 +1,57 @@
+"""What every use case shares: the programmes, the topic prefix, errors, the window look-up."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared.programmes import Programme, ReportingWindow, WindowSchedule
+from submissions.db import queries
+from submissions.db.repository import schedule_of
+
+EVENT_SOURCE = "/services/submissions"
+
+# Runs last in the use case's transaction with its result: the route claims its
+# Idempotency-Key there, so "this key was applied" commits with the change (shared.http).
+BeforeCommit = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Context:
+    programmes: Mapping[str, Programme]
+    topic_prefix: str = ""
+
+
+class NotFound(Exception):
+    def __init__(self, what: str, identifier: str) -> None:
+        super().__init__(f"no {what} {identifier}")
+        self.what = what
+        self.identifier = identifier
+
+
+@dataclass(frozen=True)
+class WindowParts:
+    row: asyncpg.Record
+    programme: Programme
+    reporting_window: ReportingWindow
+    schedule: WindowSchedule
+
+
+def window_parts(context: Context, row: asyncpg.Record) -> WindowParts:
+    programme = context.programmes[row["programme_id"]]
+    reporting_window = programme.reporting_window(row["window_slug"])
+    return WindowParts(row, programme, reporting_window, schedule_of(row, reporting_window))
+
+
+async def load_window(
+    connection: asyncpg.Connection, context: Context, window_id: str, *, for_update: bool = False
+) -> WindowParts:
+    row = await connection.fetchrow(
+        queries.WINDOW_FOR_UPDATE if for_update else queries.WINDOW, window_id
+    )
+    if row is None or row["programme_id"] not in context.programmes:
+        raise NotFound("window", window_id)
+    return window_parts(context, row)
