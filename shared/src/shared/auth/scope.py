@@ -170,7 +170,8 @@ def job_region(principal: Principal) -> str | None:
     return principal.region_code
 
 
-def _like_pattern(code: str) -> str:
+def region_like_pattern(code: str) -> str:
+    """The region subtree of ``code`` as an SQL ``LIKE`` pattern (lists that filter in SQL)."""
     if code.endswith("0000"):
         return code[:2] + "%"
     if code.endswith("00"):
@@ -180,7 +181,7 @@ def _like_pattern(code: str) -> str:
 
 def job_scope(principal: Principal) -> JobScope:
     administered = (
-        (_like_pattern(principal.region_code),)
+        (region_like_pattern(principal.region_code),)
         if principal.roles & ADMINISTRATIVE_ROLES and principal.region_code
         else ()
     )

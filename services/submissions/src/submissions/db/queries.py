@@ -92,9 +92,11 @@ SET state = $2, revision = revision + 1, updated_at = now(),
 WHERE id = $1
 RETURNING *
 """
+# The caller's visibility as SQL ($4 everything, $5 region LIKE patterns, $6 own entities).
 REPORTS_PAGE = """
 SELECT * FROM reports
 WHERE window_id = $1 AND ($2::text IS NULL OR designation_id > $2)
+  AND ($4::boolean OR region_code LIKE ANY($5::text[]) OR entity_id = ANY($6::text[]))
 ORDER BY designation_id
 LIMIT $3
 """
