@@ -1,4 +1,5 @@
-"""FastAPI dependencies of the submissions API (``Annotated`` aliases)."""
+"""FastAPI dependencies of the submissions API (``Annotated`` aliases). ``async`` so FastAPI
+calls them inline rather than on its thread pool (a hop per dependency, per request)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from fastapi import Depends, Request
 from submissions.handlers.common import Context
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     context: Context = request.app.state.context
     return context
 
 
-def get_now(request: Request) -> dt.datetime:
+async def get_now(request: Request) -> dt.datetime:
     """The current instant; tests and the benchmark set ``app.state.clock`` to a fixed one."""
     clock: Callable[[], dt.datetime] | None = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else dt.datetime.now(dt.UTC)

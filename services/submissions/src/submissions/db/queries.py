@@ -1,5 +1,4 @@
-"""All SQL of the submissions service. Run only by ``repository.py`` (and the benchmark's
-baseline), always on a connection whose caller owns the transaction."""
+"""All SQL of the submissions service, run on a connection whose caller owns the transaction."""
 
 # Designations (the roster's source), kept from awards.designation.* events. A later event
 # wins; on the same day a revocation wins, so a redelivered older event never undoes a newer.
@@ -22,7 +21,6 @@ SET revoked_on = EXCLUDED.revoked_on, revoke_reason = EXCLUDED.revoke_reason, up
 WHERE d.revoked_on IS NULL OR d.revoked_on < EXCLUDED.revoked_on
 RETURNING designation_id
 """
-DESIGNATION = "SELECT * FROM designations WHERE designation_id = $1"
 DESIGNATIONS_IN_FORCE = """
 SELECT * FROM designations
 WHERE programme_id = $1 AND category = ANY($2::text[])
@@ -50,7 +48,6 @@ LIMIT $3
 OPEN_WINDOWS_OF_PROGRAMME = """
 SELECT * FROM windows WHERE programme_id = $1 AND status = 'open' ORDER BY id FOR UPDATE
 """
-OPEN_WINDOWS = "SELECT * FROM windows WHERE status = 'open' ORDER BY id"
 LOCK_WINDOW = """
 UPDATE windows SET status = 'locked', locked_at = $2 WHERE id = $1 AND status = 'open'
 RETURNING *
@@ -75,23 +72,10 @@ ROSTER_ENTRIES = "SELECT * FROM roster_entries WHERE window_id = $1 ORDER BY des
 ROSTER_ENTRY = "SELECT * FROM roster_entries WHERE window_id = $1 AND designation_id = $2"
 ROSTER_CHANGES = "SELECT * FROM roster_changes WHERE window_id = $1 ORDER BY id"
 
-# Reports.
-INSERT_REPORT = """
-INSERT INTO reports (id, window_id, designation_id, entity_id, region_code, city_code, state)
-VALUES ($1, $2, $3, $4, $5, $6, 'draft')
-ON CONFLICT (window_id, designation_id) DO NOTHING
-"""
 REPORT_FOR_UPDATE = """
 SELECT * FROM reports WHERE window_id = $1 AND designation_id = $2 FOR UPDATE
 """
 REPORT = "SELECT * FROM reports WHERE window_id = $1 AND designation_id = $2"
-UPDATE_REPORT = """
-UPDATE reports
-SET state = $2, revision = revision + 1, updated_at = now(),
-    first_submitted_at = coalesce(first_submitted_at, $3)
-WHERE id = $1
-RETURNING *
-"""
 # The caller's visibility as SQL ($4 everything, $5 region LIKE patterns, $6 own entities).
 REPORTS_PAGE = """
 SELECT * FROM reports
@@ -103,28 +87,67 @@ LIMIT $3
 REPORT_STATUSES = """
 SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = $1
 """
-INSERT_VERSION = """
-INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
-                             on_behalf, figures, explanations, warnings)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+# Everything a submission checks, in one round trip: the window, the reporter's roster entry
+# (NULL columns when it is not on the roster), its granted due times, its lock exceptions, and
+# last year's accepted figures (the change warning).
+SUBMISSION_CONTEXT = """
+SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id, e.category,
+       e.region_code, e.city_code, e.county_code, e.due_at AS entry_due_at, e.expected_from,
+       e.expected_until,
+       (SELECT coalesce(array_agg(x.new_due_at), '{}') FROM extensions x
+        WHERE x.window_id = w.id AND x.designation_id = $2 AND x.status = 'granted') AS extended,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'granted_by', l.granted_by, 'reason', l.reason,
+                   'starts_at', extract(epoch FROM l.starts_at),
+                   'ends_at', extract(epoch FROM l.ends_at))), '[]')
+        FROM lock_exceptions l WHERE l.window_id = w.id AND l.designation_id = $2) AS exceptions,
+       (SELECT v.figures FROM reports r
+        JOIN windows pw ON pw.id = r.window_id
+        JOIN report_versions v ON v.report_id = r.id
+        WHERE pw.programme_id = w.programme_id AND pw.window_slug = w.window_slug
+          AND pw.year = w.year - 1 AND r.designation_id = $2 AND r.state = 'accepted'
+        ORDER BY v.number DESC LIMIT 1) AS last_figures
+FROM windows w
+LEFT JOIN roster_entries e ON e.window_id = w.id AND e.designation_id = $2
+WHERE w.id = $1
+"""
+# The reporter's report, created as a draft on its first submission, locked either way (the
+# no-op DO UPDATE takes the row lock); ``inserted`` says whether it is new.
+UPSERT_REPORT = """
+INSERT INTO reports AS r (id, window_id, designation_id, entity_id, region_code, city_code, state)
+VALUES ($1, $2, $3, $4, $5, $6, 'draft')
+ON CONFLICT (window_id, designation_id) DO UPDATE SET state = r.state
+RETURNING *, (xmax = 0) AS inserted
+"""
+# A version, its step and the report's new state in one statement.
+SAVE_SUBMISSION = """
+WITH version AS (
+    INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
+                                 on_behalf, figures, explanations, warnings)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+), step AS (
+    INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,
+                              version, reason, field_comments, on_behalf)
+    VALUES ($1, 'submit', $4, $5, $3, $10, $11, $2, NULL, '{}', $6)
+)
+UPDATE reports
+SET state = $11, revision = revision + 1, updated_at = now(),
+    first_submitted_at = coalesce(first_submitted_at, $3)
+WHERE id = $1
+RETURNING *
+"""
+SAVE_REVIEW = """
+WITH step AS (
+    INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,
+                              version, reason, field_comments, on_behalf)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+)
+UPDATE reports SET state = $7, revision = revision + 1, updated_at = now()
+WHERE id = $1
+RETURNING *
 """
 VERSIONS = "SELECT * FROM report_versions WHERE report_id = $1 ORDER BY number"
-INSERT_STEP = """
-INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state, version,
-                          reason, field_comments, on_behalf)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-"""
 STEPS = "SELECT * FROM review_steps WHERE report_id = $1 ORDER BY id"
-# Last year's accepted figures of the same reporter in the same programme window.
-LAST_ACCEPTED_FIGURES = """
-SELECT v.figures FROM reports r
-JOIN windows w ON w.id = r.window_id
-JOIN report_versions v ON v.report_id = r.id
-WHERE w.programme_id = $1 AND w.window_slug = $2 AND w.year = $3 AND r.designation_id = $4
-  AND r.state = 'accepted'
-ORDER BY v.number DESC
-LIMIT 1
-"""
 
 # Extensions and lock exceptions.
 INSERT_EXTENSION = """
@@ -141,38 +164,10 @@ WHERE id = $1
 RETURNING *
 """
 EXTENSIONS = "SELECT * FROM extensions WHERE window_id = $1 ORDER BY requested_at, id"
-EXTENSIONS_OF = """
-SELECT * FROM extensions WHERE window_id = $1 AND designation_id = $2 ORDER BY requested_at, id
-"""
 INSERT_LOCK_EXCEPTION = """
 INSERT INTO lock_exceptions (id, window_id, designation_id, granted_by, reason, starts_at, ends_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING *
-"""
-LOCK_EXCEPTIONS_OF = """
-SELECT * FROM lock_exceptions WHERE window_id = $1 AND designation_id = $2 ORDER BY starts_at
-"""
-
-# Attachments (content-addressed).
-INSERT_BLOB = """
-INSERT INTO attachment_blobs (sha256, content_type, size_bytes, content)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (sha256) DO NOTHING
-"""
-BLOB = "SELECT * FROM attachment_blobs WHERE sha256 = $1"
-ATTACH = """
-INSERT INTO report_attachments (report_id, sha256, filename, added_by)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (report_id, sha256) DO NOTHING
-"""
-ATTACHMENTS = """
-SELECT a.sha256, a.filename, a.added_by, a.added_at, b.content_type, b.size_bytes
-FROM report_attachments a JOIN attachment_blobs b USING (sha256)
-WHERE a.report_id = $1 ORDER BY a.added_at, a.sha256
-"""
-ATTACHMENT = """
-SELECT b.* FROM report_attachments a JOIN attachment_blobs b USING (sha256)
-WHERE a.report_id = $1 AND a.sha256 = $2
 """
 
 # The deadline clock: the primary key (window, point) makes each point happen once.

@@ -14,7 +14,6 @@ from shared.programmes import ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.domain.actors import Actor, Role
 from submissions.domain.extensions import ExtensionRequest, ExtensionStatus
-from submissions.domain.locks import LockException
 from submissions.domain.review import Action, Report, ReportState, ReviewStep
 from submissions.domain.roster import Roster, RosterChange, RosterChangeKind, RosterEntry
 from submissions.domain.versions import Figure, ReportVersion
@@ -188,12 +187,12 @@ async def save_step(
     *,
     warnings: list[dict[str, str]] | None = None,
 ) -> asyncpg.Record:
-    """Persist the step (and version) ``report`` gained over the stored row."""
+    """Persist the step (and version) ``report`` gained over the stored row: one statement."""
     step = report.steps[-1]
-    version = report.versions[-1] if report.versions else None
-    if step.action is Action.submit and version is not None:
-        await connection.execute(
-            queries.INSERT_VERSION,
+    if step.action is Action.submit:
+        version = report.versions[-1]
+        updated = await connection.fetchrow(
+            queries.SAVE_SUBMISSION,
             report_row["id"],
             version.number,
             version.submitted_at,
@@ -203,24 +202,23 @@ async def save_step(
             figures_json(version.figures),
             dict(version.explanations),
             warnings or [],
+            step.from_state.value,
+            step.to_state.value,
         )
-    await connection.execute(
-        queries.INSERT_STEP,
-        report_row["id"],
-        step.action.value,
-        step.actor.id,
-        step.actor.role.value,
-        step.at,
-        step.from_state.value,
-        step.to_state.value,
-        step.version,
-        step.reason,
-        dict(step.field_comments),
-        step.on_behalf,
-    )
-    updated = await connection.fetchrow(
-        queries.UPDATE_REPORT, report_row["id"], report.state.value, report.first_submitted_at
-    )
+    else:
+        updated = await connection.fetchrow(
+            queries.SAVE_REVIEW,
+            report_row["id"],
+            step.action.value,
+            step.actor.id,
+            step.actor.role.value,
+            step.at,
+            step.from_state.value,
+            step.to_state.value,
+            step.version,
+            step.reason,
+            dict(step.field_comments),
+        )
     assert updated is not None
     return updated
 
@@ -239,16 +237,6 @@ def extension_of(row: Mapping[str, Any]) -> ExtensionRequest:
         decided_at=row["decided_at"],
         decision_reason=row["decision_reason"],
         new_due_at=row["new_due_at"],
-    )
-
-
-def lock_exception_of(row: Mapping[str, Any]) -> LockException:
-    return LockException(
-        designation_id=row["designation_id"],
-        granted_by=_actor(row["granted_by"], Role.province.value),
-        reason=row["reason"],
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
     )
 
 

@@ -34,13 +34,13 @@ class NotFound(Exception):
 
 @dataclass(frozen=True)
 class WindowParts:
-    row: asyncpg.Record
+    row: Mapping[str, Any]
     programme: Programme
     reporting_window: ReportingWindow
     schedule: WindowSchedule
 
 
-def window_parts(context: Context, row: asyncpg.Record) -> WindowParts:
+def window_parts(context: Context, row: Mapping[str, Any]) -> WindowParts:
     programme = context.programmes[row["programme_id"]]
     reporting_window = programme.reporting_window(row["window_slug"])
     return WindowParts(row, programme, reporting_window, schedule_of(row, reporting_window))

@@ -3,6 +3,7 @@ versions and their diff. A reporter sees its own reports, a bureau its region's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -31,6 +32,7 @@ from submissions.api.schemas import (
 )
 from submissions.db import queries
 from submissions.db.repository import version_of
+from submissions.domain.actors import Actor
 from submissions.domain.review import Action
 from submissions.domain.validation import ReportedFigure
 from submissions.domain.versions import diff
@@ -124,14 +126,10 @@ async def submit(
     now: Now,
     response: Response,
 ) -> SubmittedPublic:
-    await window_or_404(pool, context, window_id)
-    entry = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id),
-        "reporter on the roster",
-        designation_id,
-    )
-    actor = actor_for(principal, entry)
+    def authorize(entry: Mapping[str, Any]) -> Actor:
+        # A reporter the caller may not see is answered as absent, like a missing one.
+        visible_or_404(principal, entry, "reporter on the roster", designation_id)
+        return actor_for(principal, entry)
 
     def answer(result: Submitted, steps: list[StepPublic] | None = None) -> SubmittedPublic:
         return SubmittedPublic(
@@ -160,7 +158,7 @@ async def submit(
             context,
             window_id=window_id,
             designation_id=designation_id,
-            actor=actor,
+            authorize=authorize,
             figures={k: _figure(v) for k, v in body.figures.items()},
             explanations=body.explanations,
             now=now,
