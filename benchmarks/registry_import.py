@@ -34,6 +34,7 @@ from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.regions import sync_regions
 from registry.domain.regions import RegionTree
+from registry.import_audit import record_import_submitted
 from shared.auth import Principal, Role
 from shared.db import create_pool
 
@@ -66,7 +67,8 @@ async def validated_import(dsn: str, path: Path, regions: RegionTree) -> float:
         caller = Principal(subject="bench", roles=frozenset({Role.province_admin}))
         await enqueue(
             pool, kind=ImportKind.stores, mode=ImportMode.all_or_nothing, upload=upload,
-            caller=caller,
+            caller=caller, region_code=None,
+            on_created=lambda c, j: record_import_submitted(c, j, caller),
         )  # fmt: skip
         job = await claim(pool, "bench", dt.timedelta(minutes=5))
         assert job is not None

@@ -200,18 +200,24 @@ def test_api_containers_have_liveness_and_readiness_probes(overlay: str) -> None
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_background_roles_run_their_role_without_fake_probes(overlay: str) -> None:
+def test_background_roles_run_their_role_with_a_liveness_probe_only(overlay: str) -> None:
+    """Relays and consumers serve GET /livez (their loop's heartbeat) on LIVENESS_PORT, and
+    nothing else: no readiness, as no traffic is routed to them."""
     deployments = by_name(rendered(overlay), "Deployment")
     for service, roles in ROLES.items():
         for role in roles:
-            pod = deployments[f"{service}-{role}"]["spec"]["template"]["spec"]
+            where = f"{service}-{role}"
+            pod = deployments[where]["spec"]["template"]["spec"]
             (container,) = pod["containers"]
             assert container["args"] == [role]
-            assert "ports" not in container
-            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-                assert probe not in container, (
-                    f"{service}-{role}: {probe} on a process without HTTP"
-                )
+            (port,) = container["ports"]
+            assert port["name"] == "liveness", where
+            environment = {e["name"]: e.get("value") for e in container["env"]}
+            assert environment[f"{service.upper()}_LIVENESS_PORT"] == str(port["containerPort"])
+            probe = container["livenessProbe"]
+            assert probe["httpGet"] == {"path": "/livez", "port": "liveness"}, where
+            for absent in ("readinessProbe", "startupProbe"):
+                assert absent not in container, f"{where}: {absent} on a process without traffic"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

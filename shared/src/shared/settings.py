@@ -58,11 +58,30 @@ class ServiceSettings(BaseSettings):
 
     outbox_poll_interval_seconds: float = 1.0
     outbox_batch_size: int = 500
+    # Published outbox rows are kept this long (to inspect or re-send), then purged by the
+    # relay every purge interval.
+    outbox_retention_days: int = 7
+    outbox_purge_interval_seconds: float = 3600.0
+    # A failed relay round (Kafka or PostgreSQL away) is retried after this backoff, doubling.
+    outbox_retry_initial_seconds: float = 0.5
+    outbox_retry_max_seconds: float = 30.0
     consumer_max_attempts: int = 5
     consumer_backoff_initial_seconds: float = 0.2
     consumer_backoff_max_seconds: float = 10.0
 
+    # Relay and consumer processes serve GET /livez here (None: not served); it fails once
+    # the loop has not completed a round for the timeout (shared/service/liveness.py).
+    liveness_port: int | None = None
+    liveness_timeout_seconds: float = 120.0
+
     max_upload_bytes: int = 200 * 1024 * 1024
+
+    # Audit trail (docs/audit.md). Trusted proxies: addresses or CIDRs, comma-separated, whose
+    # X-Forwarded-For is believed. Retention: 001 (二十三) keeps logs at least six months.
+    trusted_proxies: str = ""
+    audit_retention_days: int = Field(default=180, ge=180)
+    audit_archive_dir: Path = Path("audit-archives")
+    audit_checkpoint_interval_seconds: float = Field(default=3600.0, gt=0)
 
     # Programme definitions (one YAML per programme). Images put them in /app/programmes;
     # the local stack runs from the repository root.

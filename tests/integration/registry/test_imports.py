@@ -495,3 +495,26 @@ def test_an_exported_sheet_imports_again_as_it_is(
             assert (job["error_rows"], job["skipped_rows"], job["loaded_rows"]) == (
                 0, count_, 0,
             ), job  # fmt: skip
+
+
+def test_a_job_leaves_one_audit_record_when_submitted_and_one_when_it_ends(
+    registry_api: TestClient, auth: Auth, registry_db: str
+) -> None:
+    """One audit record per job, not per row (docs/audit.md): the submission in the API's
+    transaction, the outcome with its counts in the importer's."""
+    job = upload(registry_api, auth, "stores", as_csv(stores(3)), "good_rows")
+    assert job["status"] == "succeeded"
+    actions = count(
+        registry_db,
+        "SELECT count(*) FROM audit_log WHERE resource_id = $1 AND action = ANY($2::text[])",
+        job["id"],
+        ["import.submitted", "import.finished"],
+    )
+    assert actions == 2
+    loaded = count(
+        registry_db,
+        "SELECT (details->>'loaded_rows')::int FROM audit_log"
+        " WHERE resource_id = $1 AND action = 'import.finished'",
+        job["id"],
+    )
+    assert loaded == 3

@@ -1,5 +1,6 @@
 """Event envelope, payload models per event type and version, and the catalog of them all."""
 
+from shared.events.audit import AUDIT_EVENTS, AuditCheckpointRecorded
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
@@ -9,6 +10,7 @@ from shared.events.submissions import SUBMISSIONS_EVENTS
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *REGISTRY_EVENTS,
     *DESIGNATION_EVENTS,
+    *AUDIT_EVENTS,
     *SUBMISSIONS_EVENTS,
 )
 
@@ -19,6 +21,7 @@ def default_catalog() -> EventCatalog:
 
 __all__ = [
     "ALL_EVENTS",
+    "AuditCheckpointRecorded",
     "DomainEvent",
     "EnterpriseRegistered",
     "EventCatalog",

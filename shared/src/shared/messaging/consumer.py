@@ -1,10 +1,19 @@
 """The idempotent consumer: effect and inbox row in one transaction, then the offset.
 
 For every message the handler runs inside a transaction that first inserts
-``(consumer, event_id)`` into ``inbox``; a redelivered event finds its row and is skipped.
-A failing handler is retried with exponential backoff; after ``max_attempts`` the message goes
-to the dead-letter topic with the error, and the partition moves on. Offsets are committed
-only after the transaction, so a crash in between means a redelivery that the inbox absorbs.
+``(consumer, source, event_id)`` into ``inbox``; a redelivered event finds its row and is
+skipped. Offsets are committed only after the transaction, so a crash in between means a
+redelivery that the inbox absorbs.
+
+Failures are told apart (``failures.classify``):
+
+- transient (the database or network is away, a serialization failure, a deadlock, a lock or
+  statement timeout): retried without limit, with capped exponential backoff; the offset is
+  not committed and nothing is dead-lettered, so an outage only delays the partition;
+- poison (not an envelope, an unknown type, an invalid payload, or a handler raising
+  ``PoisonMessage``): dead-lettered at once with the reason;
+- anything else a handler raises (a bug, a rule the data breaks): ``max_attempts`` tries with
+  backoff, then dead-lettered, so one bad event cannot stall its partition for ever.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from pydantic import ValidationError
 
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.envelope import DomainEvent, EventEnvelope
+from shared.messaging.failures import Failure, PoisonMessage, classify
 from shared.telemetry import context_from_headers, kafka_headers_to_dict
 
 log = logging.getLogger(__name__)
@@ -32,17 +42,15 @@ meter = metrics.get_meter(__name__)
 Handler = Callable[[asyncpg.Connection, DomainEvent, EventEnvelope], Awaitable[None]]
 
 _CLAIM_INBOX = """
-INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
+INSERT INTO inbox (consumer, source, event_id, event_type) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING RETURNING event_id
 """
+
+__all__ = ["ConsumerSettings", "Handler", "IdempotentConsumer", "PoisonMessage"]
 
 
 def dead_letter_topic(topic_prefix: str, consumer_name: str) -> str:
     return f"{topic_prefix}dlq.{consumer_name}"
-
-
-class PoisonMessage(Exception):
-    """A message that no retry can fix (not an envelope, unknown type, invalid payload)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class IdempotentConsumer:
         dead_letter_producer: AIOKafkaProducer,
         catalog: EventCatalog,
         handlers: Mapping[str, Handler],
+        on_progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._settings = settings
         self._pool = pool
@@ -71,7 +80,11 @@ class IdempotentConsumer:
         self._producer = dead_letter_producer
         self._catalog = catalog
         self._handlers = dict(handlers)
+        self._on_progress = on_progress
         self._processed = meter.create_counter("consumer.processed", unit="{event}")
+        self._retried = meter.create_counter(
+            "consumer.retried", unit="{attempt}", description="Failed attempts that were retried"
+        )
         self._dead_lettered = meter.create_counter("consumer.dead_lettered", unit="{event}")
         self._lag: dict[TopicPartition, int] = {}
         meter.create_observable_gauge(
@@ -89,14 +102,23 @@ class IdempotentConsumer:
         while not stop.is_set():
             batches = await self._consumer.getmany(timeout_ms=500, max_records=500)
             for partition, records in batches.items():
+                finished = None
                 for record in records:
-                    await self.process(record)
-                await self._consumer.commit({partition: records[-1].offset + 1})
-                highwater = self._consumer.highwater(partition)
-                if highwater is not None:
-                    self._lag[partition] = max(highwater - (records[-1].offset + 1), 0)
+                    if not await self.process(record, stop):
+                        break  # stopped while retrying: this record and later ones come again
+                    finished = record.offset
+                    self._on_progress()
+                if finished is not None:
+                    await self._consumer.commit({partition: finished + 1})
+                    highwater = self._consumer.highwater(partition)
+                    if highwater is not None:
+                        self._lag[partition] = max(highwater - (finished + 1), 0)
+                if stop.is_set():
+                    return
+            self._on_progress()
 
-    async def process(self, record: ConsumerRecord) -> None:
+    async def process(self, record: ConsumerRecord, stop: asyncio.Event | None = None) -> bool:
+        """Apply, skip or dead-letter one record; False if ``stop`` came while retrying."""
         headers = kafka_headers_to_dict(record.headers)
         with tracer.start_as_current_span(
             f"{record.topic} process",
@@ -113,12 +135,14 @@ class IdempotentConsumer:
                 envelope, event = self._decode(record)
             except PoisonMessage as exc:
                 await self._dead_letter(record, exc, attempts=1)
-                return
+                return True
             span.set_attribute("messaging.message.id", envelope.id)
             handler = self._handlers.get(envelope.base_type)
             if handler is None:
-                return  # an event this consumer does not act on
-            await self._process_with_retries(record, envelope, event, handler)
+                return True  # an event this consumer does not act on
+            return await self._process_with_retries(
+                record, envelope, event, handler, stop or asyncio.Event()
+            )
 
     def _decode(self, record: ConsumerRecord) -> tuple[EventEnvelope, DomainEvent]:
         try:
@@ -135,26 +159,44 @@ class IdempotentConsumer:
             raise PoisonMessage(f"invalid payload for {envelope.type}: {exc}") from exc
 
     async def _process_with_retries(
-        self, record: ConsumerRecord, envelope: EventEnvelope, event: DomainEvent, handler: Handler
-    ) -> None:
+        self,
+        record: ConsumerRecord,
+        envelope: EventEnvelope,
+        event: DomainEvent,
+        handler: Handler,
+        stop: asyncio.Event,
+    ) -> bool:
         delay = self._settings.backoff_initial_seconds
-        for attempt in range(1, self._settings.max_attempts + 1):
+        failed_attempts = 0  # of the kind that is neither transient nor poison
+        while True:
             try:
                 await self._apply_once(envelope, event, handler)
                 self._processed.add(1, {"event_type": envelope.base_type})
-                return
+                return True
             except Exception as exc:
-                if attempt == self._settings.max_attempts:
-                    await self._dead_letter(record, exc, attempts=attempt)
-                    return
+                kind = classify(exc)
+                if kind is Failure.POISON:
+                    await self._dead_letter(record, exc, attempts=failed_attempts + 1)
+                    return True
+                if kind is Failure.OTHER:
+                    failed_attempts += 1
+                    if failed_attempts >= self._settings.max_attempts:
+                        await self._dead_letter(record, exc, attempts=failed_attempts)
+                        return True
+                self._retried.add(1, {"failure": kind.value, "error.type": type(exc).__name__})
                 log.warning(
-                    "handling %s (%s) failed on attempt %d: %s",
+                    "handling %s (%s) failed (%s), retrying in %.1f s: %s: %s",
                     envelope.id,
                     envelope.type,
-                    attempt,
+                    kind.value,
+                    delay,
+                    type(exc).__name__,
                     exc,
                 )
-                await asyncio.sleep(delay)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+                return False
+            except TimeoutError:
                 delay = min(delay * 2, self._settings.backoff_max_seconds)
 
     async def _apply_once(
@@ -162,7 +204,7 @@ class IdempotentConsumer:
     ) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
             claimed = await connection.fetchval(
-                _CLAIM_INBOX, self._settings.name, envelope.id, envelope.type
+                _CLAIM_INBOX, self._settings.name, envelope.source, envelope.id, envelope.type
             )
             if claimed is None:
                 log.info("skipping %s: already processed by %s", envelope.id, self._settings.name)

@@ -1,23 +1,28 @@
 """The outbox relay: the only path by which domain events reach Kafka.
 
-Ownership: rows are spread over lanes by key (``outbox.lane_of``). A relay owns lanes through
-session-level advisory locks held on its own connection, so exactly one replica publishes a
-lane at a time and each entity's events leave in commit order; when a replica dies its session
-ends, its locks go, and another replica takes the lanes over on its next round.
+Ownership: rows are spread over lanes by key (``outbox.lane_of``); a relay owns lanes through
+advisory locks of its lease session (``lanes.LaneLease``), so one replica publishes a lane at
+a time and each entity's events leave in commit order. Claims are fenced by that lease.
 
-Publishing is pipelined (three batches deep by default): batch N+1 is claimed (``FOR UPDATE SKIP LOCKED``
-skips the rows batch N still holds) and queued on the producer while batch N waits for its
-acknowledgements (acks=all). Batches are marked published and committed strictly in order; if
-one fails, every batch behind it is rolled back too, so a lane is re-sent from its oldest
-unpublished row. Delivery is at least once; consumers drop duplicates through their inbox.
-The relay wakes on ``LISTEN outbox_inserted`` and polls as a fallback.
+Publishing is pipelined (three batches deep by default): batch N+1 is claimed (``FOR UPDATE
+SKIP LOCKED`` skips the rows batch N still holds) and queued on the producer while batch N
+waits for its acknowledgements (acks=all). Batches are marked published and committed strictly
+in order; if one fails, every batch behind it is rolled back too, so a lane is re-sent from its
+oldest unpublished row. Per-key order through failures: an event is handed to the producer
+only once the previous event of its key in this round is acknowledged, so a lost send can
+never be overtaken by a later event of its key that is delivered (the consumer would apply
+e2, then e1). Delivery is at least once; consumers drop duplicates through their inbox.
+
+The run loop wakes on ``LISTEN outbox_inserted`` and polls as a fallback; a failed round (Kafka
+or PostgreSQL) is logged, counted and retried with capped exponential backoff; published rows
+are purged on a schedule.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -25,6 +30,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind
 
+from shared.messaging.lanes import CLAIM_LOCK_CLASS, LANE_LOCK_CLASS, LaneLease
 from shared.messaging.outbox import OUTBOX_LANES
 from shared.telemetry import context_from_headers
 
@@ -32,16 +38,20 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 meter = metrics.get_meter(__name__)
 
-ADVISORY_LOCK_CLASS = 0x0B0C  # first key of the (class, lane) advisory lock pair
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
-_TAKE_LANES = """
-SELECT lane FROM unnest($1::int[]) AS lane WHERE pg_try_advisory_lock($2, lane)
-"""
+# Claim transactions hold their lanes' claim locks shared: a relay taking a lane over waits
+# on them (``LaneLease``).
+_ENTER_LANES = "SELECT pg_advisory_xact_lock_shared($2, lane) FROM unnest($1::int[]) AS lane"
+# Fenced: only lanes whose lock the lease session ($3) holds right now, so a relay whose
+# session ended claims nothing even before its next lease check.
 _CLAIM = """
 SELECT id, topic, message_key, event_type, payload, traceparent, tracestate
 FROM outbox
 WHERE published_at IS NULL AND lane = ANY($1::int[])
+  AND lane = ANY(ARRAY(
+      SELECT objid::int8 FROM pg_locks
+      WHERE locktype = 'advisory' AND pid = $3 AND classid = $4 AND objsubid = 2 AND granted))
 ORDER BY id
 LIMIT $2
 FOR UPDATE SKIP LOCKED
@@ -74,20 +84,33 @@ class OutboxRelay:
         max_lanes: int = OUTBOX_LANES,
         pipeline_depth: int = 3,
         retention_days: int = 7,
+        purge_interval_seconds: float = 3600.0,
+        retry_initial_seconds: float = 0.5,
+        retry_max_seconds: float = 30.0,
+        on_progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
         self._producer = producer
-        self._dsn = dsn
         self._batch_size = batch_size
         self._poll_interval = poll_interval_seconds
-        self._max_lanes = max_lanes
         self._pipeline_depth = max(1, pipeline_depth)
         self._retention_days = retention_days
+        self._purge_interval = purge_interval_seconds
+        self._retry_initial = retry_initial_seconds
+        self._retry_max = retry_max_seconds
+        self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
-        self._lease: asyncpg.Connection | None = None
-        self._lanes: list[int] = []
+        self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
         self._published = meter.create_counter(
             "outbox.published", unit="{event}", description="Events relayed to Kafka"
+        )
+        self._failures = meter.create_counter(
+            "outbox.relay.failures",
+            unit="{round}",
+            description="Relay rounds that failed (Kafka or PostgreSQL) and were retried",
+        )
+        self._purged = meter.create_counter(
+            "outbox.purged", unit="{event}", description="Published outbox rows deleted"
         )
         self._backlog = 0
         meter.create_observable_gauge(
@@ -99,53 +122,47 @@ class OutboxRelay:
 
     @property
     def lanes(self) -> list[int]:
-        return list(self._lanes)
+        return self._lease.lanes
+
+    @property
+    def lease_pid(self) -> int | None:
+        return self._lease.pid
 
     async def open(self) -> None:
-        """Connect the lease session (lane locks and LISTEN live on it)."""
-        if self._lease is None:
-            self._lease = await asyncpg.connect(self._dsn)
-            await self._lease.add_listener("outbox_inserted", lambda *_: self._wake.set())
+        await self._lease.open()
 
     async def close(self) -> None:
-        if self._lease is not None:
-            await self._lease.close()  # ends the session: the lanes are free for others
-            self._lease = None
-            self._lanes = []
+        await self._lease.close()
 
     async def take_free_lanes(self) -> list[int]:
-        """Lock the lanes no other relay holds, up to ``max_lanes``."""
-        assert self._lease is not None, "open() the relay first"
-        wanted = self._max_lanes - len(self._lanes)
-        if wanted > 0:
-            free = [lane for lane in range(OUTBOX_LANES) if lane not in self._lanes]
-            rows = await self._lease.fetch(_TAKE_LANES, free[:OUTBOX_LANES], ADVISORY_LOCK_CLASS)
-            taken = [row["lane"] for row in rows]
-            # Keep what we may own; hand back any surplus at once.
-            for lane in taken[wanted:]:
-                await self._lease.execute(
-                    "SELECT pg_advisory_unlock($1, $2)", ADVISORY_LOCK_CLASS, lane
-                )
-            self._lanes.extend(taken[:wanted])
-        return self.lanes
+        """Check the lease, then lock the lanes no other relay holds, up to ``max_lanes``."""
+        return await self._lease.take_free_lanes()
 
     async def publish_available(self) -> int:
         """Publish everything now unpublished in this relay's lanes; returns the count.
 
         The next claim runs on another connection while this batch is queued on the producer,
         and each batch's acknowledgement wait, mark and commit runs while later batches are
-        sent; commits are chained, so none commits before the batch ahead of it.
+        sent; commits are chained, so none commits before the batch ahead of it. The first
+        failure anywhere stops sending and rolls back every unfinished batch.
         """
         lanes = await self.take_free_lanes()
         if not lanes:
             return 0
+        lease_pid = self._lease.pid
+        latest_of_key: dict[str, asyncio.Future[object]] = {}
         finishing: list[asyncio.Task[int]] = []
-        claim = asyncio.create_task(self._claim(lanes))
+        claim = asyncio.create_task(self._claim(lanes, lease_pid))
         try:
             while (batch := await claim) is not None:
-                claim = asyncio.create_task(self._claim(lanes))
+                claim = asyncio.create_task(self._claim(lanes, lease_pid))
                 try:
-                    batch.acknowledgements = [await self._send(row) for row in batch.rows]
+                    _raise_if_failed(finishing)
+                    for row in batch.rows:
+                        await _after_previous_of_key(latest_of_key, row["message_key"])
+                        acknowledgement = await self._send(row)
+                        latest_of_key[row["message_key"]] = acknowledgement
+                        batch.acknowledgements.append(acknowledgement)
                 except BaseException:
                     await self._abandon(batch)
                     raise
@@ -161,14 +178,17 @@ class OutboxRelay:
                 await self._abandon(late[0])
             raise
 
-    async def _claim(self, lanes: Sequence[int]) -> _InFlight | None:
+    async def _claim(self, lanes: Sequence[int], lease_pid: int | None) -> _InFlight | None:
         connection = await self._pool.acquire()
         transaction = connection.transaction()
         try:
             await transaction.start()
-            rows = await connection.fetch(_CLAIM, lanes, self._batch_size)
+            await connection.execute(_ENTER_LANES, lanes, CLAIM_LOCK_CLASS)
+            rows = await connection.fetch(
+                _CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
+            )
         except BaseException:
-            await self._pool.release(connection)
+            await self._abandon(_InFlight(connection, transaction, []))
             raise
         batch = _InFlight(connection, transaction, rows)
         if not rows:
@@ -178,7 +198,9 @@ class OutboxRelay:
 
     async def _abandon(self, batch: _InFlight) -> None:
         try:
-            await batch.transaction.rollback()
+            # Not when the connection died or BEGIN never ran: there is nothing to roll back.
+            if not batch.connection.is_closed() and batch.connection.is_in_transaction():
+                await batch.transaction.rollback()
         finally:
             await self._pool.release(batch.connection)
 
@@ -194,6 +216,7 @@ class OutboxRelay:
             raise
         await self._pool.release(batch.connection)
         self._published.add(len(batch.rows))
+        self._on_progress()  # a long backlog is progress too, not a stalled loop
         return len(batch.rows)
 
     async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
@@ -238,31 +261,38 @@ class OutboxRelay:
             await self.close()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.open()
+        """Publish until ``stop``; a failed round (any error but cancellation: Kafka,
+        PostgreSQL, a lost lease) is logged, counted and retried after a capped backoff."""
+        loop = asyncio.get_running_loop()
+        next_purge = loop.time()
+        delay = self._retry_initial
         try:
             while not stop.is_set():
                 self._wake.clear()
                 try:
+                    if loop.time() >= next_purge:
+                        next_purge = loop.time() + self._purge_interval
+                        self._purged.add(await self.purge_published())
                     sent = await self.publish_available()
-                except (OSError, asyncpg.PostgresError) as exc:
-                    log.warning("outbox round failed, retrying: %s", exc)
-                    sent = 0
+                    if not sent:
+                        await self._measure_backlog()
+                except Exception as exc:
+                    self._failures.add(1, {"error.type": type(exc).__name__})
+                    log.warning(
+                        "outbox round failed, retrying in %.1f s: %s: %s",
+                        delay,
+                        type(exc).__name__,
+                        exc,
+                    )
+                    await _wait_for_any(stop, timeout=delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                delay = self._retry_initial
+                self._on_progress()
                 if not sent:
-                    await self._measure_backlog()
-                    await self._sleep_until_woken(stop)
+                    await _wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:
             await self.close()
-
-    async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
-        """Until a NOTIFY, a stop request or the poll interval, whichever comes first."""
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-        try:
-            await asyncio.wait(
-                waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
 
     async def purge_published(self) -> int:
         result = await self._pool.execute(_PURGE, self._retention_days)
@@ -270,3 +300,31 @@ class OutboxRelay:
 
     async def _measure_backlog(self) -> None:
         self._backlog = int(await self._pool.fetchval(_BACKLOG))
+
+
+def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:
+    """Stop sending newer rows as soon as a batch ahead has failed."""
+    for task in finishing:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            task.result()
+
+
+async def _after_previous_of_key(
+    latest_of_key: dict[str, asyncio.Future[object]], key: str
+) -> None:
+    """Wait for the acknowledgement of this key's previous send; raise if it failed."""
+    previous = latest_of_key.get(key)
+    if previous is not None:
+        if not previous.done():
+            await asyncio.wait([previous])  # not ``await previous``: a cancel must not cancel it
+        previous.result()
+
+
+async def _wait_for_any(*events: asyncio.Event, timeout: float) -> None:
+    """Until one of the events is set or the timeout passes, whichever comes first."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

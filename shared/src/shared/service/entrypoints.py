@@ -15,12 +15,14 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from shared.audit.checkpoint import auditor_loop
 from shared.db.migrate import migrate
 from shared.db.pool import create_pool
 from shared.events import default_catalog
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
 from shared.messaging.kafka import create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
+from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_telemetry
 
@@ -58,38 +60,71 @@ def run_migrate(settings: ServiceSettings, migrations_dir: Path) -> None:
     log.info("%s: applied %d migrations %s", settings.service_name, len(applied), applied)
 
 
-async def _relay(settings: ServiceSettings) -> None:
-    stop = stop_event_on_signals()
-    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    producer = create_producer(
-        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
-    )
-    await producer.start()
-    try:
-        relay = OutboxRelay(
-            pool=pool,
-            producer=producer,
-            dsn=settings.database_url,
-            batch_size=settings.outbox_batch_size,
-            poll_interval_seconds=settings.outbox_poll_interval_seconds,
+async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = None) -> None:
+    """The relay process: publishes the outbox until ``stop`` (SIGTERM/SIGINT by default)."""
+    stop = stop or stop_event_on_signals()
+    heartbeat = Heartbeat(settings.liveness_timeout_seconds)
+    async with liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port):
+        pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+        audit_pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+        producer = create_producer(
+            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
         )
-        log.info("%s relay started", settings.service_name)
-        await relay.run(stop)
-    finally:
-        await producer.stop()
-        await pool.close()
+        await producer.start()
+        try:
+            relay = OutboxRelay(
+                pool=pool,
+                producer=producer,
+                dsn=settings.database_url,
+                batch_size=settings.outbox_batch_size,
+                poll_interval_seconds=settings.outbox_poll_interval_seconds,
+                retention_days=settings.outbox_retention_days,
+                purge_interval_seconds=settings.outbox_purge_interval_seconds,
+                retry_initial_seconds=settings.outbox_retry_initial_seconds,
+                retry_max_seconds=settings.outbox_retry_max_seconds,
+                on_progress=heartbeat.beat,
+            )
+            log.info("%s relay started", settings.service_name)
+            # The audit chain's checkpoints and partitions ahead ride along with the relay:
+            # they go out through the outbox it publishes (shared.audit.checkpoint).
+            auditor = asyncio.create_task(auditor_loop(audit_pool, settings, stop))
+            try:
+                await relay.run(stop)
+            finally:
+                stop.set()
+                await auditor
+        finally:
+            await producer.stop()
+            await pool.close()
+            await audit_pool.close()
 
 
 def run_relay(settings: ServiceSettings) -> None:
     configure_logging()
     setup_telemetry(settings.service_name)
-    asyncio.run(_relay(settings))
+    asyncio.run(relay_role(settings))
+
+
+async def consumer_role(
+    settings: ServiceSettings,
+    topics: Iterable[str],
+    handlers: Mapping[str, Handler],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """The consumer process: handles its topics until ``stop`` (SIGTERM/SIGINT by default)."""
+    stop = stop or stop_event_on_signals()
+    heartbeat = Heartbeat(settings.liveness_timeout_seconds)
+    async with liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port):
+        await _consume(settings, topics, handlers, stop, heartbeat)
 
 
 async def _consume(
-    settings: ServiceSettings, topics: Iterable[str], handlers: Mapping[str, Handler]
+    settings: ServiceSettings,
+    topics: Iterable[str],
+    handlers: Mapping[str, Handler],
+    stop: asyncio.Event,
+    heartbeat: Heartbeat,
 ) -> None:
-    stop = stop_event_on_signals()
     pool = await create_pool(settings.database_url, min_size=1, max_size=4)
     physical_topics = [settings.topic(topic) for topic in topics]
     kafka_consumer = create_consumer(
@@ -116,6 +151,7 @@ async def _consume(
             dead_letter_producer=producer,
             catalog=default_catalog(),
             handlers=handlers,
+            on_progress=heartbeat.beat,
         )
         log.info(
             "%s consumer on %s handles %s",
@@ -135,7 +171,7 @@ def run_consumer(
 ) -> None:
     configure_logging()
     setup_telemetry(settings.service_name)
-    asyncio.run(_consume(settings, topics, handlers))
+    asyncio.run(consumer_role(settings, topics, handlers))
 
 
 def _load(reference: str) -> object:
@@ -150,9 +186,12 @@ def service_roles(
     migrations_dir: Path,
     app_factory: str,
     consumer_module: str | None = None,
+    worker_module: str | None = None,
 ) -> dict[str, Callable[[], None]]:
-    """The roles every service has (``api``, ``relay``, ``migrate``) and ``consumer`` when it
-    names a module with ``TOPICS`` and ``handlers()``. Modules load only for the role run."""
+    """The roles every service has (``api``, ``relay``, ``migrate``), ``consumer`` when it
+    names a module with ``TOPICS`` and ``handlers()``, and ``worker`` when it names a module
+    with ``TASK_QUEUE``, ``WORKFLOWS`` and ``activities()`` (``shared.service.worker``).
+    Modules load only for the role run."""
 
     def api() -> None:
         run_api(settings, _load(app_factory))  # type: ignore[arg-type]
@@ -168,7 +207,21 @@ def service_roles(
     }
     if consumer_module is not None:
         roles["consumer"] = consumer
+    if worker_module is not None:
+        roles["worker"] = lambda: run_worker(settings, worker_module)
     return roles
+
+
+def run_worker(settings: ServiceSettings, worker_module: str) -> None:
+    from shared.service.worker import worker_role  # temporalio's worker loads only here
+
+    configure_logging()
+    setup_telemetry(settings.service_name)
+
+    async def run() -> None:
+        await worker_role(settings, _load(worker_module), stop_event_on_signals())  # type: ignore[arg-type]
+
+    asyncio.run(run())
 
 
 def dispatch(argv: list[str], roles: Mapping[str, Callable[[], None]]) -> None:

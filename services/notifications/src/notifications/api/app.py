@@ -4,13 +4,17 @@ from fastapi import FastAPI
 
 from notifications.api.routes import inbox
 from notifications.config import NotificationsSettings
+from shared.audit.api import install_audit
 from shared.service.app import create_service_app
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings=settings or NotificationsSettings(),
+    settings = settings or NotificationsSettings()
+    app = create_service_app(
+        settings=settings,
         title="Notifications",
         description="Deadline reminders, escalations and status notices; the in-app inbox.",
         routers=[inbox.router],
     )
+    install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
+    return app

@@ -14,6 +14,7 @@ from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS, ENTERPRISE
+from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
@@ -34,8 +35,9 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     for spec in ALL_SPECS:
         prepare = enterprises.prepare_enterprise if spec is ENTERPRISE else None
         routers.append(records.records_router(spec, prepare_create=prepare))
-    return create_service_app(
-        settings=settings or RegistrySettings(),
+    settings = settings or RegistrySettings()
+    app = create_service_app(
+        settings=settings,
         title="Registry",
         description="Enterprises, stores, parks and bases, teams, brands and products, in the "
         "GB/T 2260 region hierarchy; programme targets and progress.",
@@ -43,3 +45,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         on_start=_on_start,
         idempotency_exempt=("/v1/imports",),
     )
+    install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
+    return app

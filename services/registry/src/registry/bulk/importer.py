@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -27,6 +28,7 @@ from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
 from shared.db.pool import create_pool
+from shared.service.liveness import Heartbeat, liveness_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +37,20 @@ MAX_LAPSES = 3
 
 class Importer:
     def __init__(
-        self, pool: asyncpg.Pool, settings: RegistrySettings, regions: RegionTree, name: str
-    ) -> None:
+        self, pool: asyncpg.Pool, settings: RegistrySettings, regions: RegionTree, name: str,
+        on_progress: Callable[[], None] = lambda: None,
+    ) -> None:  # fmt: skip
         self.pool, self.settings, self.regions, self.name = pool, settings, regions, name
         self.lease = dt.timedelta(seconds=settings.import_lease_seconds)
+        # Liveness (GET /livez): an idle poll, and each renewed claim while a job runs.
+        self.on_progress = on_progress
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("importer %s started (lease %s)", self.name, self.lease)
         while not stop.is_set():
             try:
                 job = await queue.claim(self.pool, self.name, self.lease)
+                self.on_progress()
                 if job is not None:
                     await self.run_claimed(job, stop)
                     continue
@@ -105,18 +111,23 @@ class Importer:
                 logger.warning("import job %s: claim lost; stopping this run", job["id"])
                 work.cancel()
                 return
+            self.on_progress()
 
 
 async def run_importer(settings: RegistrySettings, stop: asyncio.Event, name: str = "") -> None:
-    """Claims and runs import jobs until ``stop`` is set."""
-    pool = await create_pool(settings.database_url, min_size=1, max_size=3)
-    try:
-        importer = Importer(
-            pool,
-            settings,
-            RegionTree(load_country_regions()),
-            name or f"{socket.gethostname()}:{os.getpid()}",
-        )
-        await importer.run(stop)
-    finally:
-        await pool.close()
+    """Claims and runs import jobs until ``stop`` is set, answering ``GET /livez`` on
+    ``REGISTRY_LIVENESS_PORT`` when it is set (as the relay and consumer do)."""
+    heartbeat = Heartbeat(settings.liveness_timeout_seconds)
+    async with liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port):
+        pool = await create_pool(settings.database_url, min_size=1, max_size=3)
+        try:
+            importer = Importer(
+                pool,
+                settings,
+                RegionTree(load_country_regions()),
+                name or f"{socket.gethostname()}:{os.getpid()}",
+                on_progress=heartbeat.beat,
+            )
+            await importer.run(stop)
+        finally:
+            await pool.close()

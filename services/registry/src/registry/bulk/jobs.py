@@ -34,6 +34,7 @@ from registry.bulk.loader import Batch, BatchLoader
 from registry.bulk.readers import Row, UnreadableFile, estimate_rows, read_rows
 from registry.bulk.validation import FileChecker, RowContext, RowError
 from registry.db import import_queries as sql
+from registry.import_audit import record_import_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -142,13 +143,35 @@ async def end_job(
     committed: bool = False,
     failure: str | None = None,
 ) -> asyncpg.Record | None:
-    """The job ended as ``status`` (and its stored file dropped); None if the claim was lost."""
-    tally = tally or Tally()
-    return await executor.fetchrow(
+    """The job ended as ``status`` (and its stored file dropped), with its audit record in the
+    same transaction (in the load's own one when the rows are kept); None if the claim was
+    lost."""
+    if isinstance(executor, asyncpg.Pool):
+        async with executor.acquire() as connection, connection.transaction():
+            return await _end_job(connection, job, status, tally or Tally(), committed, failure)
+    return await _end_job(executor, job, status, tally or Tally(), committed, failure)
+
+
+async def _end_job(
+    connection: asyncpg.Connection,
+    job: asyncpg.Record,
+    status: str,
+    tally: Tally,
+    committed: bool,
+    failure: str | None,
+) -> asyncpg.Record | None:
+    loaded = 0 if status == "failed" else tally.loaded
+    ended = await connection.fetchrow(
         sql.FINISH, job["id"], job["attempt"], status, committed, tally.processed,
-        0 if status == "failed" else tally.loaded, tally.skipped,
-        len(tally.bad_rows), tally.errors_total, tally.kept, failure,
+        loaded, tally.skipped, len(tally.bad_rows), tally.errors_total, tally.kept, failure,
     )  # fmt: skip
+    if ended is not None:
+        await record_import_outcome(
+            connection, ended, status=status, committed=committed,
+            processed_rows=tally.processed, loaded_rows=loaded, skipped_rows=tally.skipped,
+            error_rows=len(tally.bad_rows), failure=failure,
+        )  # fmt: skip
+    return ended
 
 
 async def _progress(pool: asyncpg.Pool, job: asyncpg.Record, tally: Tally) -> None:

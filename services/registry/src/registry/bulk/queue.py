@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ def _parts(job_id: uuid.UUID, path: Path) -> Iterator[tuple[uuid.UUID, int, byte
 async def enqueue(
     pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile,
     caller: Principal, region_code: str | None,
+    on_created: Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]] | None = None,
 ) -> tuple[asyncpg.Record, bool]:  # fmt: skip
     """The caller's earlier run of the same file (``created`` False), or a new queued job with
     its file, filed under ``region_code`` (its creator's, for scope). Another caller's upload of
@@ -58,6 +59,8 @@ async def enqueue(
             caller.subject, caller_scope(caller), region_code,
         )  # fmt: skip
         assert job is not None
+        if on_created is not None:  # its audit record, in the job's own transaction
+            await on_created(connection, job)
         await connection.copy_records_to_table(
             "import_files", records=_parts(job["id"], upload.path), columns=sql.FILE_PART_COLUMNS
         )

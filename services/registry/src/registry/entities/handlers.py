@@ -1,5 +1,5 @@
 """Use cases over any record type: register, update, close. Each writes the record, its history
-row and its event in one transaction, so the three are never out of step."""
+row, its event and its audit record in one transaction, so the four are never out of step."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ import asyncpg
 from registry.db import entity_queries as queries
 from registry.db.repository import record_change
 from registry.entities.spec import EntitySpec
+from shared import audit
+from shared.auth import Principal
+from shared.china_time import CHINA as CHINA  # registry modules read it from here
 from shared.events.registry import FieldChange
 from shared.messaging.outbox import append_events
 
 EVENT_SOURCE = "/services/registry"
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 Authorize = Callable[[asyncpg.Record], None]
+DERIVED_COLUMNS = frozenset({"name_search"})
 # Runs last inside the transaction with the written row: the route claims its
 # Idempotency-Key there, so the key is applied in the same commit as the change.
 BeforeCommit = Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]]
@@ -111,11 +114,11 @@ async def register_record(
     spec: EntitySpec,
     *,
     values: Mapping[str, Any],
-    actor: str,
+    actor: Principal,
     topic_prefix: str,
     before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
-    columns = {"id": uuid.uuid4(), **values, "created_by": actor}
+    columns = {"id": uuid.uuid4(), **values, "created_by": actor.subject}
     async with pool.acquire() as connection, connection.transaction():
         await _check_enterprise_references(connection, spec, columns)
         await _raise_if_duplicate(connection, spec, columns)
@@ -136,15 +139,29 @@ async def register_record(
             entity_id=row["id"],
             version=1,
             action="registered",
-            changed_by=actor,
+            changed_by=actor.subject,
             old_values=None,
             new_values=dict(row),
         )
         await append_events(
             connection,
-            [spec.registered(row, actor)],
+            [spec.registered(row, actor.subject)],
             source=EVENT_SOURCE,
             topic_prefix=topic_prefix,
+        )
+        override = row.get("credit_code_override")
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(actor),
+            action=f"{spec.name}.registered",
+            resource_type=spec.name,
+            resource_id=row["id"],
+            region_code=row["region_code"],
+            # The record as written; the search index column is derived, not data.
+            after={k: v for k, v in row.items() if k not in DERIVED_COLUMNS},
+            # A legacy credit code let through the GB 32100 check: the written reason.
+            reason=override["reason"] if override else None,
+            details={"credit_code_override": override} if override else None,
         )
         if before_commit is not None:
             await before_commit(connection, row)
@@ -168,7 +185,7 @@ async def update_record(
     record_id: uuid.UUID,
     changes: Mapping[str, Any],
     authorize: Authorize,
-    actor: str,
+    actor: Principal,
     topic_prefix: str,
 ) -> asyncpg.Record:
     """Apply a partial update; ``authorize`` sees the locked row (scope and If-Match checks)."""
@@ -193,7 +210,7 @@ async def update_record(
             entity_id=record_id,
             version=updated["version"],
             action="updated",
-            changed_by=actor,
+            changed_by=actor.subject,
             old_values={c: row[c] for c in changed},
             new_values={c: updated[c] for c in changed},
         )
@@ -207,10 +224,20 @@ async def update_record(
                     c: FieldChange(old=row[c], new=updated[c]) for c in changed if c not in personal
                 },
                 "personal_data_changed": personal,
-                "updated_by": actor,
+                "updated_by": actor.subject,
             }
         )
         await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(actor),
+            action=f"{spec.name}.updated",
+            resource_type=spec.name,
+            resource_id=record_id,
+            region_code=updated["region_code"],
+            before={c: row[c] for c in changed},
+            after={c: updated[c] for c in changed},
+        )
     return updated
 
 
@@ -222,7 +249,7 @@ async def close_record(
     closed_on: dt.date | None,
     reason: str | None,
     authorize: Authorize,
-    actor: str,
+    actor: Principal,
     topic_prefix: str,
     before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
@@ -244,7 +271,7 @@ async def close_record(
             entity_id=record_id,
             version=closed["version"],
             action="closed",
-            changed_by=actor,
+            changed_by=actor.subject,
             old_values={"status": row["status"]},
             new_values={"status": "closed", "closed_on": closed_on, "reason": reason},
         )
@@ -254,10 +281,21 @@ async def close_record(
                 "version": closed["version"],
                 "closed_on": closed_on,
                 "reason": reason,
-                "closed_by": actor,
+                "closed_by": actor.subject,
             }
         )
         await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(actor),
+            action=f"{spec.name}.closed",
+            resource_type=spec.name,
+            resource_id=record_id,
+            region_code=row["region_code"],
+            before={"status": row["status"]},
+            after={"status": "closed", "closed_on": closed_on},
+            reason=reason,
+        )
         if before_commit is not None:
             await before_commit(connection, closed)
     return closed

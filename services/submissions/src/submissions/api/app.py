@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 from submissions.api.routes import completeness, extensions, reports, windows
@@ -17,11 +18,14 @@ async def _on_start(app: FastAPI) -> None:
 
 
 def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings=settings or SubmissionsSettings(),
+    settings = settings or SubmissionsSettings()
+    app = create_service_app(
+        settings=settings,
         title="Submissions",
         description="Reporting windows, the annual report due 10 December, review by city "
         "bureau then province, completeness, extensions and reopenings.",
         routers=[windows.router, reports.router, extensions.router, completeness.router],
         on_start=_on_start,
     )
+    install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
+    return app

@@ -19,6 +19,7 @@ from registry.domain.credit_code import (
     validate_credit_code_format,
 )
 from registry.entities.definitions import ENTERPRISE
+from shared import audit
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.http.problems import ProblemError, not_found
 
@@ -28,6 +29,9 @@ UPSERT_STATISTICS_YEAR = """
 INSERT INTO enterprise_statistics_years (enterprise_id, year, in_list) VALUES ($1, $2, $3)
 ON CONFLICT (enterprise_id, year) DO UPDATE SET in_list = EXCLUDED.in_list
 """
+STATISTICS_YEAR = (
+    "SELECT in_list FROM enterprise_statistics_years WHERE enterprise_id = $1 AND year = $2"
+)
 STATISTICS_YEARS = (
     "SELECT year, in_list FROM enterprise_statistics_years WHERE enterprise_id = $1 ORDER BY year"
 )
@@ -88,6 +92,7 @@ async def put_statistics_year(
         if row is None or not may_access(principal, ENTERPRISE, row, write=False):
             raise not_found("enterprise", str(enterprise_id))
         require_region_write(principal, row["region_code"])
+        before = await connection.fetchval(STATISTICS_YEAR, enterprise_id, year)
         await connection.execute(UPSERT_STATISTICS_YEAR, enterprise_id, year, body.in_list)
         await record_change(
             connection,
@@ -100,6 +105,16 @@ async def put_statistics_year(
             new_values={"year": year, "in_list": body.in_list},
         )
         rows = await connection.fetch(STATISTICS_YEARS, enterprise_id)
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="enterprise.statistics_year_set",
+            resource_type="enterprise",
+            resource_id=enterprise_id,
+            region_code=row["region_code"],
+            before=None if before is None else {"year": year, "in_list": before},
+            after={"year": year, "in_list": body.in_list},
+        )
     return [StatisticsListYear.model_validate(dict(r)) for r in rows]
 
 

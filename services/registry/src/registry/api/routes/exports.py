@@ -38,6 +38,7 @@ from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS
 from registry.entities.handlers import CHINA
 from registry.entities.spec import EntitySpec
+from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.problems import ProblemError, not_found
 
@@ -166,6 +167,14 @@ async def export(
     query = filtered_query(spec, request, principal, regions, region, record_status, q)
     generator = _rows(pool, spec, query, principal, regions)
     rows = await _started(generator)
+    # Who exported which list with which filters, committed before a row leaves (001 (二十三)).
+    await audit.record_access(
+        pool,
+        actor=audit.Actor.of(principal),
+        action=f"{spec.name}.exported",
+        resource_type=spec.name,
+        details={"format": file_format, "filters": dict(request.query_params)},
+    )
     stamp = dt.datetime.now(CHINA).strftime("%Y%m%d-%H%M")
     disposition = f'attachment; filename="{kind}-{stamp}.{file_format}"'
     if file_format == "csv":

@@ -29,6 +29,7 @@ from registry.bulk.queue import enqueue, wait_for_end
 from registry.bulk.readers import UnreadableFile, file_format
 from registry.bulk.template import template_xlsx
 from registry.db import import_queries
+from registry.import_audit import record_import_submitted
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import job_region, job_scope, may_import, may_see_job
 from shared.http.pagination import Page, decode_cursor, encode_cursor
@@ -123,6 +124,7 @@ async def start_import(
             upload=upload,
             caller=principal,
             region_code=job_region(principal),
+            on_created=lambda connection, job: record_import_submitted(connection, job, principal),
         )
     finally:
         upload.path.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
+from registry.api.access_log import record_personal_reads
 from registry.api.deps import Pool, Regions, Settings
 from registry.api.list_filters import filter_parameters, filtered_query
 from registry.api.schemas import Change, CloseRequest
@@ -191,7 +192,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 pool,
                 spec,
                 values=values,
-                actor=principal.subject,
+                actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
                 before_commit=claim,
             )
@@ -208,6 +209,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         row = visible_or_404(
             principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id
         )
+        await record_personal_reads(pool, principal, spec, [row])
         response.headers["ETag"] = etag_for(row["version"])
         return to_public(spec, row, principal)
 
@@ -238,7 +240,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 record_id=record_id,
                 changes=changes,
                 authorize=writer(principal, if_match),
-                actor=principal.subject,
+                actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
             )
         except (RecordNotFound, RecordClosed, UnknownEnterprise, ConstraintViolated) as exc:
@@ -269,7 +271,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 closed_on=body.closed_on,
                 reason=body.reason,
                 authorize=writer(principal, if_match),
-                actor=principal.subject,
+                actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
                 before_commit=lambda connection, row: claim_idempotency_key(
                     connection,
@@ -348,6 +350,9 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 else {}
             )
         items = [to_public(spec, row, principal) for row in rows[:limit]]
+        await record_personal_reads(
+            pool, principal, spec, rows[:limit], filters=request.query_params
+        )
         return Page[Any](
             items=items, next_cursor=encode_cursor(next_position) if len(rows) > limit else None
         )

@@ -15,6 +15,7 @@ from registry.db import entity_queries
 from registry.db.repository import record_change
 from registry.entities.definitions import PARK
 from registry.entities.handlers import EVENT_SOURCE
+from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
 from shared.http.idempotency import claim_idempotency_key
@@ -56,7 +57,7 @@ async def join(
     settings: Settings,
 ) -> ResidentPublic:
     async with pool.acquire() as connection, connection.transaction():
-        await _park(connection, principal, park_id, write=True)
+        park = await _park(connection, principal, park_id, write=True)
         await require_may_act_for_enterprise(
             connection, principal, body.enterprise_id, field="enterprise_id"
         )
@@ -100,6 +101,15 @@ async def join(
             source=EVENT_SOURCE,
             topic_prefix=settings.kafka_topic_prefix,
         )
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="park.resident_joined",
+            resource_type="park",
+            resource_id=park_id,
+            region_code=park["region_code"],
+            after=dict(row),
+        )
         joined = ResidentPublic.model_validate(dict(row))
         await claim_idempotency_key(
             connection, request, status_code=status.HTTP_201_CREATED, content=joined
@@ -118,7 +128,7 @@ async def leave(
     settings: Settings,
 ) -> ResidentPublic:
     async with pool.acquire() as connection, connection.transaction():
-        await _park(connection, principal, park_id, write=True)
+        park = await _park(connection, principal, park_id, write=True)
         current = await connection.fetchrow(RESIDENT, residence_id, park_id)
         if current is None:
             raise not_found("residence", str(residence_id))
@@ -161,6 +171,16 @@ async def leave(
             ],
             source=EVENT_SOURCE,
             topic_prefix=settings.kafka_topic_prefix,
+        )
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="park.resident_left",
+            resource_type="park",
+            resource_id=park_id,
+            region_code=park["region_code"],
+            before=dict(current),
+            after=dict(row),
         )
         left = ResidentPublic.model_validate(dict(row))
         await claim_idempotency_key(

@@ -1,0 +1,112 @@
+"""All SQL of the audit trail (tables in shared/src/shared/db/migrations/0003_audit_trail.sql)."""
+
+from __future__ import annotations
+
+# One statement, one round trip: lock the head (appends queue here until the holder commits, so
+# each sees the previous hash), take the time under the lock (seq order = time order), hash
+# as shared.audit.chain.row_hash does, insert the row and move the head. $17 is the canonical
+# body (chain.canonical_body) as bytes; $18 a time to use instead of the clock (tests only).
+APPEND = """
+WITH head AS (
+    SELECT seq + 1 AS seq, row_hash AS prev_hash FROM audit_chain_head FOR UPDATE
+),
+stamped AS (
+    SELECT seq, prev_hash, COALESCE($18::timestamptz, clock_timestamp()) AS recorded_at FROM head
+),
+hashed AS (
+    SELECT seq, prev_hash, recorded_at,
+           encode(sha256(convert_to(
+               prev_hash || E'\\n' || seq::text || E'\\n'
+               || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+               || E'\\n', 'UTF8') || $17::bytea), 'hex') AS row_hash
+    FROM stamped
+),
+inserted AS (
+    INSERT INTO audit_log (
+        seq, recorded_at, kind, action, resource_type, resource_id, region_code, actor_subject,
+        actor_roles, actor_region, reason, before, after, details, request_id, trace_id,
+        client_ip, user_agent, prev_hash, row_hash
+    )
+    SELECT seq, recorded_at, $1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10::jsonb,
+           $11::jsonb, $12::jsonb, $13, $14, $15, $16, prev_hash, row_hash
+    FROM hashed
+)
+UPDATE audit_chain_head SET seq = hashed.seq, row_hash = hashed.row_hash,
+       recorded_at = hashed.recorded_at
+FROM hashed
+RETURNING hashed.seq, hashed.row_hash, hashed.recorded_at
+"""
+
+HEAD = """
+UPDATE audit_chain_head SET seq = seq + 1
+RETURNING seq, row_hash AS prev_hash, clock_timestamp() AS now
+"""
+
+INSERT_ROW = """
+WITH inserted AS (
+    INSERT INTO audit_log (
+        seq, recorded_at, kind, action, resource_type, resource_id, region_code, actor_subject,
+        actor_roles, actor_region, reason, before, after, details, request_id, trace_id,
+        client_ip, user_agent, row_hash, prev_hash
+    )
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19, $20)
+)
+UPDATE audit_chain_head SET row_hash = $19, recorded_at = $2
+"""
+
+HEAD = "SELECT seq, row_hash, recorded_at FROM audit_chain_head"
+
+LAST_ARCHIVE = """
+SELECT * FROM audit_archives WHERE last_seq IS NOT NULL ORDER BY last_seq DESC LIMIT 1
+"""
+
+CHAIN_FROM = "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq"
+
+ROW_AT = "SELECT * FROM audit_log WHERE seq = $1"
+
+CHECKPOINTS = "SELECT seq, row_hash FROM audit_checkpoints ORDER BY seq"
+
+ENSURE_PARTITIONS = "SELECT audit_ensure_partitions($1::date, $2)"
+
+# Partitions of audit_log with their bounds, oldest first.
+PARTITIONS = """
+SELECT c.relname AS name,
+       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz
+           AS range_from,
+       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz
+           AS range_to
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'audit_log'::regclass
+ORDER BY range_from
+"""
+
+INSERT_ARCHIVE = """
+INSERT INTO audit_archives (partition_name, range_from, range_to, first_seq, last_seq,
+                            first_prev_hash, last_hash, row_count, file_name, file_sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+"""
+
+LAST_CHECKPOINT = "SELECT seq, row_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
+
+INSERT_CHECKPOINT = "INSERT INTO audit_checkpoints (event_id, seq, row_hash) VALUES ($1, $2, $3)"
+
+
+def search(*, region_prefix: bool, newest_first: bool = True) -> str:
+    """The REST search: every filter optional (NULL matches all), keyset paging on seq."""
+    order = "DESC" if newest_first else "ASC"
+    before_after = "<" if newest_first else ">"
+    region = "AND region_code LIKE $8 || '%'" if region_prefix else ""
+    return f"""
+SELECT * FROM audit_log
+WHERE ($1::text IS NULL OR resource_type = $1)
+  AND ($2::text IS NULL OR resource_id = $2)
+  AND ($3::text IS NULL OR actor_subject = $3)
+  AND ($4::timestamptz IS NULL OR recorded_at >= $4)
+  AND ($5::timestamptz IS NULL OR recorded_at < $5)
+  AND ($6::bigint IS NULL OR seq {before_after} $6)
+  {region}
+ORDER BY seq {order}
+LIMIT $7
+"""

@@ -1,0 +1,160 @@
+"""Writing audit records, in the caller's transaction.
+
+A handler that changes state calls ``record_change`` on the connection of its transaction, after
+its own writes and outbox rows and just before it commits: the append holds the chain-head row
+lock until the commit, so anything slow after it would hold up every other writer (and taking
+other locks after it invites deadlocks). ``record_access`` notes a read of personal data or an
+export in its own short transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import asyncpg
+
+from shared.audit import queries
+from shared.audit.chain import canonical_body, normalise
+from shared.audit.context import RequestFacts, current_request
+from shared.auth.principal import Principal
+from shared.telemetry import current_trace_id
+
+Kind = Literal["change", "access"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: from the verified token (``Actor.of(principal)``) or a process of ours."""
+
+    subject: str
+    roles: tuple[str, ...] = ()
+    region_code: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Actor:
+        return cls(
+            subject=principal.subject,
+            roles=tuple(sorted(str(role) for role in principal.roles)),
+            region_code=principal.region_code,
+        )
+
+    @classmethod
+    def process(cls, name: str) -> Actor:
+        """A process acting on its own (``system:registry-importer``), not a person."""
+        return cls(subject=f"system:{name}")
+
+
+def _trace_id(facts: RequestFacts) -> str | None:
+    trace_id = current_trace_id()
+    if trace_id is None and facts.traceparent:
+        parts = facts.traceparent.split("-")
+        trace_id = parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+    return trace_id
+
+
+async def append(
+    connection: asyncpg.Connection,
+    *,
+    kind: Kind,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    region_code: str | None = None,
+    reason: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+    recorded_at: dt.datetime | None = None,
+) -> asyncpg.Record:
+    """Append one row to the chain. ``recorded_at`` is for tests and for loading a legacy log
+    only: normally the database clock, read under the chain lock, gives the time."""
+    if not connection.is_in_transaction():
+        raise RuntimeError("an audit record must be written in the transaction of its change")
+    facts = current_request()
+    body: dict[str, Any] = {
+        "kind": kind,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": None if resource_id is None else str(resource_id),
+        "region_code": region_code or actor.region_code,
+        "actor_subject": actor.subject,
+        "actor_roles": list(actor.roles),
+        "actor_region": actor.region_code,
+        "reason": reason,
+        "before": normalise(before) if before is not None else None,
+        "after": normalise(after) if after is not None else None,
+        "details": normalise(details) if details is not None else None,
+        "request_id": facts.request_id,
+        "trace_id": _trace_id(facts),
+        "client_ip": facts.client_ip,
+        "user_agent": facts.user_agent,
+    }
+    head = await connection.fetchrow(
+        queries.APPEND, *body.values(), canonical_body(body), recorded_at
+    )
+    assert head is not None
+    return head
+
+
+async def record_change(
+    connection: asyncpg.Connection,
+    *,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    region_code: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """The audit record of a state change: call last in the change's transaction."""
+    await append(
+        connection,
+        kind="change",
+        actor=actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        region_code=region_code,
+        before=before,
+        after=after,
+        reason=reason,
+        details=details,
+    )
+
+
+async def record_access(
+    pool_or_connection: asyncpg.Pool | asyncpg.Connection,
+    *,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    region_code: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """The access record of a read of personal data or an export (who, what, which filters),
+    committed before the data leaves."""
+    arguments: dict[str, Any] = {
+        "kind": "access",
+        "actor": actor,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "region_code": region_code,
+        "details": details,
+    }
+    if isinstance(pool_or_connection, asyncpg.Pool):
+        async with pool_or_connection.acquire() as connection, connection.transaction():
+            await append(connection, **arguments)
+    elif pool_or_connection.is_in_transaction():
+        await append(pool_or_connection, **arguments)
+    else:
+        async with pool_or_connection.transaction():
+            await append(pool_or_connection, **arguments)

@@ -1,0 +1,84 @@
+"""The ``worker`` role: a Temporal worker for one service's task queue.
+
+A service names a module that defines ``TASK_QUEUE`` (str), ``WORKFLOWS`` (the workflow
+classes) and ``async def activities(settings, pool) -> Sequence[Callable]`` (the activity
+callables, usually bound methods of a class built with its clients). The role builds the pool
+and the Temporal client (pydantic payloads, tracing: ``shared.temporal``), runs the worker until
+SIGTERM/SIGINT, and lets running activities finish (graceful shutdown) before it exits.
+
+Liveness: the worker's own polling is invisible from outside, so the role beats its
+``Heartbeat`` while the worker runs and the Temporal frontend answers a health check; a worker
+that stopped, or a server unreachable for longer than ``LIVENESS_TIMEOUT_SECONDS``, turns
+``GET /livez`` to 503 and the kubelet restarts the pod (see ``shared.service.liveness``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from types import ModuleType
+from typing import Any, Protocol
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from shared.db.pool import create_pool
+from shared.service.liveness import Heartbeat, liveness_endpoint
+from shared.settings import ServiceSettings
+from shared.temporal import connect_temporal
+
+log = logging.getLogger(__name__)
+
+HEALTH_CHECK_INTERVAL_SECONDS = 10.0
+GRACEFUL_SHUTDOWN = dt.timedelta(seconds=30)
+
+
+class WorkerModule(Protocol):
+    TASK_QUEUE: str
+    WORKFLOWS: Sequence[type]
+
+    def activities(
+        self, settings: ServiceSettings, pool: asyncpg.Pool
+    ) -> Awaitable[Sequence[Callable[..., Any]]]: ...
+
+
+async def _beat_while_healthy(
+    client: Client, worker: Worker, heartbeat: Heartbeat, stop: asyncio.Event
+) -> None:
+    while not stop.is_set():
+        try:
+            if worker.is_running and await client.service_client.check_health():
+                heartbeat.beat()
+        except Exception as exc:  # the server away: no beat; liveness decides when to restart
+            log.warning("Temporal health check failed: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEALTH_CHECK_INTERVAL_SECONDS)
+
+
+async def worker_role(
+    settings: ServiceSettings, module: WorkerModule | ModuleType, stop: asyncio.Event
+) -> None:
+    """Run the service's Temporal worker until ``stop`` is set."""
+    heartbeat = Heartbeat(settings.liveness_timeout_seconds)
+    async with liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port):
+        pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+        try:
+            client = await connect_temporal(
+                settings.temporal_target, namespace=settings.temporal_namespace
+            )
+            worker = Worker(
+                client,
+                task_queue=module.TASK_QUEUE,
+                workflows=list(module.WORKFLOWS),
+                activities=list(await module.activities(settings, pool)),
+                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            )
+            log.info("%s worker on task queue %s", settings.service_name, module.TASK_QUEUE)
+            async with worker:
+                await _beat_while_healthy(client, worker, heartbeat, stop)
+        finally:
+            await pool.close()
