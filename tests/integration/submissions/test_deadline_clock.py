@@ -31,7 +31,7 @@ from submissions.db import MIGRATIONS_DIR
 from submissions.handlers.common import Context
 from submissions.handlers.roster import apply_designation_event
 from submissions.workflows.activities import ClockActivities
-from submissions.workflows.worker import activities, ensure_clocks, workflows
+from submissions.workflows.worker import WORKFLOWS, ensure_clocks
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
@@ -96,7 +96,10 @@ async def test_a_whole_window_with_the_worker_down(
 
         def worker(client: Client) -> Worker:
             return Worker(
-                client, task_queue=queue, workflows=workflows(), activities=activities(clock)
+                client,
+                task_queue=queue,
+                workflows=list(WORKFLOWS),
+                activities=clock_activities(clock),
             )
 
         async def points() -> dict[str, tuple[str, bool]]:

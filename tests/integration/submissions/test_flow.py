@@ -367,3 +367,25 @@ def test_versions_are_immutable_in_the_database(submissions_db: str) -> None:
             await connection.close()
 
     asyncio.run(run())
+
+
+def test_each_change_leaves_one_audit_record_in_its_transaction(submissions_db: str) -> None:
+    async def run() -> dict[str, int]:
+        connection = await asyncpg.connect(submissions_db)
+        try:
+            rows = await connection.fetch(
+                "SELECT action, count(*) AS n FROM audit_log WHERE kind = 'change' GROUP BY action"
+            )
+            versions = await connection.fetchval("SELECT count(*) FROM report_versions")
+            steps = await connection.fetchval("SELECT count(*) FROM review_steps")
+        finally:
+            await connection.close()
+        counts = {row["action"]: row["n"] for row in rows}
+        assert counts["report.submitted"] == versions
+        reviews = sum(n for action, n in counts.items() if action.startswith("report."))
+        assert reviews == steps  # one audit record per step, submissions included
+        return counts
+
+    counts = asyncio.run(run())
+    assert counts["window.opened"] == 1 and counts["window.reopened"] == 1
+    assert counts["extension.requested"] == 1 and counts["extension.granted"] == 1

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 
+import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -48,8 +49,23 @@ def opened(api: TestClient, auth: Auth, designate: Callable[..., int], clock: Cl
     assert opened.status_code == 201, opened.text
 
 
+async def _roster_audit(dsn: str) -> dict[str, int]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT action, count(*) AS n FROM audit_log WHERE action LIKE 'roster.%' GROUP BY 1"
+        )
+    finally:
+        await connection.close()
+    return {row["action"]: row["n"] for row in rows}
+
+
 def test_the_denominator_follows_grants_and_revocations_mid_window(
-    api: TestClient, auth: Auth, designate: Callable[..., int], clock: Clock
+    api: TestClient,
+    auth: Auth,
+    designate: Callable[..., int],
+    clock: Clock,
+    submissions_db: str,
 ) -> None:
     clock.now = cst(2025, 11, 5, 10)
     for designation in ("A", "B"):
@@ -79,6 +95,8 @@ def test_the_denominator_follows_grants_and_revocations_mid_window(
         ("B", "removed"),
         ("D", "added"),
     ]
+    audited = asyncio.run(_roster_audit(submissions_db))
+    assert audited == {"roster.removed": 1, "roster.added": 1}  # redelivery: no second record
     late = next(e for e in roster["entries"] if e["designation_id"] == "D")
     # Guizhou: 30 days after the grant (25 November) -> due at the end of 25 December, CST.
     assert late["due_at"] == "2025-12-25T16:00:00Z"

@@ -8,9 +8,11 @@ from typing import Any
 
 import asyncpg
 
+from shared import audit
 from shared.programmes import Programme, ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.db.repository import schedule_of
+from submissions.domain.actors import Actor
 
 EVENT_SOURCE = "/services/submissions"
 
@@ -55,3 +57,12 @@ async def load_window(
     if row is None or row["programme_id"] not in context.programmes:
         raise NotFound("window", window_id)
     return window_parts(context, row)
+
+
+def audit_actor(actor: Actor) -> audit.Actor:
+    """The acting user as the audit trail records it (subject, role, region)."""
+    return audit.Actor(subject=actor.id, roles=(actor.role.value,), region_code=actor.region_code)
+
+
+CLOCK_PROCESS = audit.Actor.process("submissions-worker")
+CONSUMER_PROCESS = audit.Actor.process("submissions-consumer")

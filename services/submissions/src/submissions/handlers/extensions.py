@@ -7,6 +7,7 @@ import uuid
 
 import asyncpg
 
+from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import ExtensionGranted, ExtensionRefused, ExtensionRequested
 from shared.messaging.outbox import append_events
@@ -15,7 +16,14 @@ from submissions.db.repository import extension_of
 from submissions.domain import extensions as rules
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
-from submissions.handlers.common import EVENT_SOURCE, BeforeCommit, Context, NotFound, load_window
+from submissions.handlers.common import (
+    EVENT_SOURCE,
+    BeforeCommit,
+    Context,
+    NotFound,
+    audit_actor,
+    load_window,
+)
 from submissions.handlers.completeness import granted_due_times
 
 
@@ -78,6 +86,16 @@ async def request_extension(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="extension.requested",
+            resource_type="extension",
+            resource_id=request.id,
+            region_code=entry["region_code"],
+            reason=request.reason,
+            after=dict(row),
+        )
         if before_commit is not None:
             await before_commit(connection, row)
     return row
@@ -101,7 +119,7 @@ async def decide_extension(
         row = await connection.fetchrow(queries.EXTENSION_FOR_UPDATE, window_id, extension_id)
         if row is None:
             raise NotFound("extension", str(extension_id))
-        _, due_at = await _current_due_at(connection, window_id, row["designation_id"])
+        entry, due_at = await _current_due_at(connection, window_id, row["designation_id"])
         request = extension_of(row)
         event: DomainEvent
         if grant:
@@ -146,6 +164,17 @@ async def decide_extension(
         )
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action=f"extension.{decided.status.value}",
+            resource_type="extension",
+            resource_id=request.id,
+            region_code=entry["region_code"],
+            reason=decided.decision_reason,
+            before={"status": "requested"},
+            after=dict(stored),
         )
         if before_commit is not None:
             await before_commit(connection, stored)

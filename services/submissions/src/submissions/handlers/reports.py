@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import (
     ReportAccepted,
@@ -27,6 +28,7 @@ from shared.messaging.outbox import append_events
 from submissions.db import queries
 from submissions.db.repository import (
     figures_from_json,
+    figures_json,
     load_report,
     save_step,
 )
@@ -43,6 +45,7 @@ from submissions.handlers.common import (
     BeforeCommit,
     Context,
     NotFound,
+    audit_actor,
     load_window,
     window_parts,
 )
@@ -208,6 +211,25 @@ async def submit_report(
         await append_events(
             connection, events, source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="report.submitted",
+            resource_type="report",
+            resource_id=stored["id"],
+            region_code=stored["region_code"],
+            after={
+                "version": version.number,
+                "figures": figures_json(version.figures),
+                "explanations": dict(version.explanations),
+            },
+            details={
+                "designation_id": designation_id,
+                "on_behalf": version.on_behalf,
+                "on_time": on_time,
+                "warnings": len(warnings),
+            },
+        )
         result = Submitted(stored, version.number, on_time, warnings)
         if before_commit is not None:
             await before_commit(connection, result)
@@ -271,6 +293,22 @@ async def review_report(
             )
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action=f"report.{action.value}",
+            resource_type="report",
+            resource_id=stored["id"],
+            region_code=stored["region_code"],
+            reason=step.reason,
+            before={"state": step.from_state.value},
+            after={"state": step.to_state.value},
+            details={
+                "designation_id": designation_id,
+                "version": step.version,
+                "field_comments": dict(step.field_comments),
+            },
         )
         if before_commit is not None:
             await before_commit(connection, stored)

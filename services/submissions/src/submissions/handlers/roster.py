@@ -11,11 +11,12 @@ import datetime as dt
 
 import asyncpg
 
+from shared import audit
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from submissions.db import queries
 from submissions.db.repository import load_roster, save_roster_changes
 from submissions.domain.roster import Designation, add_granted, remove_revoked
-from submissions.handlers.common import Context, window_parts
+from submissions.handlers.common import CONSUMER_PROCESS, Context, window_parts
 
 
 async def apply_designation_event(
@@ -68,13 +69,28 @@ async def apply_designation_event(
             after = add_granted(before, designation, at=at, schedule=parts.schedule)
         else:
             after = remove_revoked(before, event.designation_id, at=at, reason=event.reason)
-        written += len(
-            await save_roster_changes(
-                connection,
-                window_id=row["id"],
-                before=before,
-                after=after,
-                region_codes={event.designation_id: (event.entity_type, event.region_code)},
-            )
+        changes = await save_roster_changes(
+            connection,
+            window_id=row["id"],
+            before=before,
+            after=after,
+            region_codes={event.designation_id: (event.entity_type, event.region_code)},
         )
+        for change in changes:
+            await audit.record_change(
+                connection,
+                actor=CONSUMER_PROCESS,
+                action=f"roster.{change.kind.value}",
+                resource_type="reporting_window",
+                resource_id=row["id"],
+                region_code=event.region_code,
+                reason=change.reason,
+                details={
+                    "designation_id": change.designation_id,
+                    "at": change.at,
+                    "due_at": change.due_at,
+                    "event": event.event_type,
+                },
+            )
+        written += len(changes)
     return written

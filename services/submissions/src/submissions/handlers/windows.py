@@ -8,6 +8,7 @@ import uuid
 
 import asyncpg
 
+from shared import audit
 from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
 from shared.messaging.outbox import append_events
 from submissions.db import queries
@@ -16,7 +17,14 @@ from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.domain.locks import reopen_for
 from submissions.domain.roster import Designation, freeze_roster
-from submissions.handlers.common import EVENT_SOURCE, BeforeCommit, Context, load_window
+from submissions.handlers.common import (
+    CLOCK_PROCESS,
+    EVENT_SOURCE,
+    BeforeCommit,
+    Context,
+    audit_actor,
+    load_window,
+)
 from submissions.handlers.completeness import window_completeness
 
 CLOCK_ACTOR = "clock"
@@ -47,6 +55,7 @@ async def open_window(
     year: int,
     opened_by: str,
     now: dt.datetime,
+    auditor: audit.Actor = CLOCK_PROCESS,
     before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
     """Open the window and freeze its roster from the designations in force now. The province
@@ -118,6 +127,16 @@ async def open_window(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        await audit.record_change(
+            connection,
+            actor=auditor,
+            action="window.opened",
+            resource_type="reporting_window",
+            resource_id=window_id,
+            region_code=programme.jurisdiction,
+            after=dict(row),
+            details={"expected": len(roster.entries)},
+        )
         if before_commit is not None:
             await before_commit(connection, row)
     return row
@@ -141,6 +160,15 @@ async def lock_window(
         )
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=CLOCK_PROCESS,
+            action="window.locked",
+            resource_type="reporting_window",
+            resource_id=window_id,
+            region_code=parts.programme.jurisdiction,
+            after={"status": "locked", "locked_at": now},
         )
     return True
 
@@ -188,6 +216,15 @@ async def reopen_window(
         )
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="window.reopened",
+            resource_type="reporting_window",
+            resource_id=window_id,
+            reason=exception.reason,
+            after=dict(row),
         )
         if before_commit is not None:
             await before_commit(connection, row)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 import asyncpg
 from temporalio import activity
 
+from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed, MissingReporters
 from shared.messaging.outbox import append_events
@@ -21,7 +22,13 @@ from submissions.db import queries
 from submissions.db.repository import record_clock_point, window_id_of
 from submissions.domain.clock import ClockPoint, PointKind, PointOutcome, clock_points, next_step
 from submissions.domain.completeness import Completeness
-from submissions.handlers.common import EVENT_SOURCE, Context, NotFound, load_window
+from submissions.handlers.common import (
+    CLOCK_PROCESS,
+    EVENT_SOURCE,
+    Context,
+    NotFound,
+    load_window,
+)
 from submissions.handlers.completeness import window_completeness
 from submissions.handlers.windows import CLOCK_ACTOR, AlreadyOpen, lock_window, open_window
 from submissions.workflows.types import OpenInput, OpenResult, TickInput, TickResult
@@ -134,6 +141,20 @@ class ClockActivities:
                 )
                 await append_events(
                     connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+                )
+                await audit.record_change(
+                    connection,
+                    actor=CLOCK_PROCESS,
+                    action=f"deadline.{step.emit.kind.value}",
+                    resource_type="reporting_window",
+                    resource_id=request.window_id,
+                    region_code=parts.programme.jurisdiction,
+                    details={
+                        "point": step.emit.key,
+                        "late": step.late,
+                        "skipped": [p.key for p in step.skip],
+                        "missing": counts.province.missing,
+                    },
                 )
                 emitted = step.emit.key
             locks_at = parts.row["locks_at"]

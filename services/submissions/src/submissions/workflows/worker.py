@@ -1,41 +1,49 @@
-"""The ``worker`` role: runs the deadline clocks, and makes sure every window of the programme
-files that has not locked yet has its clock (start-or-reach: one workflow id per window).
-
-Written so a shared worker role can take it over: ``workflows()`` and ``activities(...)`` are
-what it registers, ``ensure_clocks`` what it runs at start.
+"""What the shared ``worker`` role runs for submissions (``shared.service.worker``): the
+deadline clocks' task queue, workflow and activities. Building the activities also makes sure
+every window of the programme files that has not locked yet has its clock (start-or-reach:
+one workflow id per window), so a new worker start repairs a clock lost with Temporal's state.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
 
-from shared.db.pool import create_pool
 from shared.programmes import Programme, load_programmes
+from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
-from submissions.config import SubmissionsSettings
 from submissions.db.repository import window_id_of
 from submissions.workflows.activities import ClockActivities
 from submissions.workflows.types import TASK_QUEUE, WindowClockInput, workflow_id_of
 from submissions.workflows.workflows import WindowClockWorkflow
 
 log = logging.getLogger(__name__)
-SWEEP_EVERY = dt.timedelta(hours=1)
+
+WORKFLOWS: Sequence[type] = (WindowClockWorkflow,)
+__all__ = ["TASK_QUEUE", "WORKFLOWS", "activities", "clock_activities", "ensure_clocks"]
 
 
-def workflows() -> Sequence[type]:
-    return [WindowClockWorkflow]
-
-
-def activities(clock: ClockActivities) -> Sequence[Callable[..., Any]]:
+def clock_activities(clock: ClockActivities) -> list[Callable[..., Any]]:
     return [clock.open_if_due, clock.tick]
+
+
+async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> list[Callable[..., Any]]:
+    """The programme files are read on every activity call (changed offsets take effect)."""
+    clock = ClockActivities(
+        pool, lambda: load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
+    )
+    client = await connect_temporal(settings.temporal_target, namespace=settings.temporal_namespace)
+    running = await ensure_clocks(
+        client, load_programmes(settings.programmes_dir), now=dt.datetime.now(dt.UTC)
+    )
+    log.info("deadline clocks running for %s", running)
+    return clock_activities(clock)
 
 
 async def ensure_clocks(
@@ -68,26 +76,3 @@ async def ensure_clocks(
                 )
                 started.append(window_id)
     return started
-
-
-async def run_worker(settings: SubmissionsSettings, stop: asyncio.Event) -> None:
-    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
-    client = await connect_temporal(settings.temporal_target, namespace=settings.temporal_namespace)
-    clock = ClockActivities(
-        pool, lambda: load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
-    )
-    try:
-        async with Worker(
-            client, task_queue=TASK_QUEUE, workflows=workflows(), activities=activities(clock)
-        ):
-            while not stop.is_set():
-                clocks = await ensure_clocks(
-                    client, load_programmes(settings.programmes_dir), now=dt.datetime.now(dt.UTC)
-                )
-                log.info("deadline clocks running for %s", clocks)
-                try:
-                    await asyncio.wait_for(stop.wait(), SWEEP_EVERY.total_seconds())
-                except TimeoutError:
-                    pass
-    finally:
-        await pool.close()

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Query, Request, Response, status
 
+from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, decode_cursor, encode_cursor
@@ -106,6 +107,7 @@ async def open_(
             year=body.year,
             opened_by=principal.subject,
             now=now,
+            auditor=audit.Actor.of(principal),
             before_commit=claim,
         )
     except AlreadyOpen as exc:
