@@ -31,7 +31,7 @@ from submissions.db import MIGRATIONS_DIR
 from submissions.handlers.common import Context
 from submissions.handlers.roster import apply_designation_event
 from submissions.workflows.activities import ClockActivities
-from submissions.workflows.worker import WORKFLOWS, ensure_clocks
+from submissions.workflows.worker import WORKFLOWS, clock_activities, ensure_clocks
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
