@@ -28,6 +28,7 @@ from benchmarks.common import (
     kafka_bootstrap,
     percentile,
 )
+from shared import audit
 from shared.auth import generate_dev_keypair, mint_token
 from shared.db.pool import create_pool
 from shared.events.submissions import ReportSubmitted
@@ -192,7 +193,8 @@ async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:
 
 
 async def raw_inserts(dsn: str, prefix: str) -> float:
-    """The same rows (report, version, step, outbox event) by bare asyncpg, same pool size."""
+    """The same rows (report, version, step, audit record, outbox event) by bare asyncpg,
+    same pool size."""
     pool = await create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(REPORTERS):
@@ -215,6 +217,15 @@ async def raw_inserts(dsn: str, prefix: str) -> float:
                 )
                 await connection.execute(RAW_VERSION, report_id, NOW, FIGURES)
                 await connection.execute(RAW_STEP, report_id, NOW)
+                await audit.record_change(
+                    connection,
+                    actor=audit.Actor(subject="bench", roles=("reporter",)),
+                    action="report.submitted",
+                    resource_type="report",
+                    resource_id=report_id,
+                    region_code=CITIES[n % len(CITIES)],
+                    after={"version": 1, "figures": FIGURES},
+                )
                 await append_events(
                     connection,
                     [
