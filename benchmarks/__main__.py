@@ -3,13 +3,20 @@
 import asyncio
 import sys
 
-from benchmarks import outbox_relay, registry_import, registry_search, registry_writes
+from benchmarks import (
+    outbox_relay,
+    registry_import,
+    registry_search,
+    registry_writes,
+    submissions_rush,
+)
 
 BENCHMARKS = {
     "outbox_relay": outbox_relay.main,
     "registry_search": registry_search.main,
     "registry_import": registry_import.main,
     "registry_writes": registry_writes.main,
+    "submissions_rush": submissions_rush.main,
 }
 
 

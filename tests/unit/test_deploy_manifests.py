@@ -29,7 +29,7 @@ NAMESPACE = "ecommerce-programmes"
 # The process roles of each service besides ``api`` and ``migrate`` (the application contract).
 ROLES: dict[str, tuple[str, ...]] = {
     "registry": ("relay", "consumer", "importer"),
-    "submissions": ("relay",),
+    "submissions": ("relay", "consumer", "worker"),
     "awards": ("relay",),
     "notifications": ("relay", "consumer"),
 }
