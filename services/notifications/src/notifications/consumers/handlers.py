@@ -1,43 +1,157 @@
-"""Event handlers of the notifications consumer: each writes its effect on the given connection,
-inside the transaction that also records the inbox row."""
+"""Event handlers of the notifications consumer: each writes its deliveries on the given
+connection, inside the transaction that also records the inbox (tracking) row. An event that
+cannot be routed or rendered raises ``PoisonMessage``: dead-lettered with the reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import asyncpg
 
-from notifications.db.repository import NewNotification, insert_notification
+from notifications.config import NotificationsSettings
+from notifications.db.repository import acknowledged_lists
+from notifications.domain.escalation import office_messages, still_to_remind
+from notifications.domain.working_days import reminder_time
+from notifications.ledger import Links, Message, fan_out
+from notifications.rendering import RenderingFailed
 from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.envelope import DomainEvent
-from shared.messaging.consumer import Handler
+from shared.events.submissions import DeadlineApproaching, DeadlinePassed
+from shared.messaging.consumer import Handler, PoisonMessage
+from shared.programmes import Programme, load_programmes
+from shared.programmes.notifications import NotificationPolicy, Route
 from shared.telemetry import current_trace_id
 
-TOPICS = ("registry.enterprise",)
+TOPICS = ("registry.enterprise", "submissions.deadline")
+
+# Without a programme route (a registry event has no programme), the province hears of new
+# enterprises in its inbox, as before the routing policy existed.
+DEFAULT_ROUTES = {
+    EnterpriseRegistered.event_type: Route(
+        event=EnterpriseRegistered.event_type, to=("province_admin",), channels=("inbox",)
+    )
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    programmes: dict[str, Programme]
+    links: Links
+
+    def policy_for_window(self, window_id: str) -> NotificationPolicy:
+        programme = self.programmes.get(window_id.split(".", 1)[0])
+        if programme is None:
+            raise PoisonMessage(f"window {window_id!r} names no known programme")
+        return programme.notifications
 
 
 def province_of(region_code: str) -> str:
     return region_code[:2] + "0000"
 
 
-async def on_enterprise_registered(
-    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
-) -> None:
-    """The province's commerce department learns of every new enterprise in its registry."""
-    assert isinstance(event, EnterpriseRegistered)
-    await insert_notification(
-        connection,
-        NewNotification(
-            recipient_region=province_of(event.region_code),
-            recipient_role="province_admin",
-            kind="enterprise_registered",
-            title=f"新登记电商企业：{event.name}",
-            body=f"{event.name}（统一社会信用代码 {event.credit_code}）已登记，属地 {event.region_code}。",
-            subject_type="enterprise",
-            subject_id=event.enterprise_id,
-            source_event_id=envelope.id,
-            trace_id=current_trace_id(),
+def context_from(settings: NotificationsSettings) -> Context:
+    return Context(
+        load_programmes(settings.programmes_dir),
+        Links(
+            settings.ack_secret.get_secret_value(),
+            settings.public_base_url,
+            dt.timedelta(days=30),
         ),
     )
 
 
-def handlers() -> dict[str, Handler]:
-    return {EnterpriseRegistered.event_type: on_enterprise_registered}
+def handlers(context: Context | None = None) -> dict[str, Handler]:
+    """Built at role start (never at import): the programme files are read here."""
+    resolved = context or context_from(NotificationsSettings())
+
+    async def on_deadline(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        assert isinstance(event, DeadlineApproaching | DeadlinePassed)
+        policy = resolved.policy_for_window(event.window_id)
+        route = policy.route(event.event_type)
+        if route is None:
+            return
+        links = Links(
+            resolved.links.secret,
+            resolved.links.base_url,
+            dt.timedelta(days=policy.acknowledgement_days),
+        )
+        send_at = reminder_time(
+            event.point_at, event.due_at, shift=policy.shift_reminders_to_working_day
+        )
+        for office in office_messages(event, route, policy.escalation):
+            seen = await acknowledged_lists(
+                connection,
+                subject_id=event.window_id,
+                region_code=office.region_code,
+                role=office.role,
+            )
+            if not still_to_remind(office.designation_ids, seen):
+                continue
+            facts = {
+                "window_id": event.window_id,
+                "point": event.point,
+                "offset_days": event.offset_days,
+                "due_at": event.due_at,
+                "designation_ids": list(office.designation_ids),
+            }
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind="deadline_overdue" if office.overdue else "deadline_reminder",
+                    region_code=office.region_code,
+                    role=office.role,
+                    subject_type="window",
+                    subject_id=event.window_id,
+                    context=facts,
+                    payload={**facts, "due_at": event.due_at.isoformat()},
+                    not_before=send_at,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                links,
+                envelope.time,
+            )
+
+    async def on_enterprise_registered(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """The province's commerce department learns of every new enterprise in its registry."""
+        assert isinstance(event, EnterpriseRegistered)
+        facts = {"name": event.name, "credit_code": event.credit_code}
+        await _fan_out(
+            connection,
+            Message(
+                event_id=envelope.id,
+                kind="enterprise_registered",
+                region_code=province_of(event.region_code),
+                role="province_admin",
+                subject_type="enterprise",
+                subject_id=event.enterprise_id,
+                context={**facts, "region_code": event.region_code},
+                payload={**facts, "enterprise_id": event.enterprise_id},
+                not_before=envelope.time,
+                trace_id=current_trace_id(),
+            ),
+            DEFAULT_ROUTES[event.event_type],
+            resolved.links,
+            envelope.time,
+        )
+
+    return {
+        EnterpriseRegistered.event_type: on_enterprise_registered,
+        DeadlineApproaching.event_type: on_deadline,
+        DeadlinePassed.event_type: on_deadline,
+    }
+
+
+async def _fan_out(
+    connection: asyncpg.Connection, message: Message, route: Route, links: Links, now: dt.datetime
+) -> None:
+    try:
+        await fan_out(connection, message, channels=route.channels, links=links, now=now)
+    except RenderingFailed as error:
+        raise PoisonMessage(str(error)) from error

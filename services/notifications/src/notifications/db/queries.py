@@ -8,12 +8,165 @@ ON CONFLICT DO NOTHING
 """
 
 # Keyset pagination, newest first: the cursor carries (created_at, id) of the last item.
-# A caller reads what is addressed to one of its (region, role) pairs ($1, $6 side by side).
+# A caller reads what is addressed to one of its (region, role) pairs ($1, $6 side by side)
+# or to one of its enterprises ($7: an operator's own notices).
 LIST_FOR_ADDRESSES = """
 SELECT * FROM notifications
-WHERE (recipient_region, recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
+WHERE ((recipient_region, recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
+       OR recipient_enterprise = ANY($7::text[]))
   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
   AND ($5::text IS NULL OR subject_id = $5)
 ORDER BY created_at DESC, id DESC
 LIMIT $4
+"""
+
+INSERT_INBOX_ITEM = """
+INSERT INTO notifications (id, recipient_region, recipient_role, recipient_enterprise, kind,
+                           title, body, subject_type, subject_id, source_event_id, trace_id,
+                           delivery_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING
+"""
+
+INBOX_ITEM = "SELECT * FROM notifications WHERE id = $1"
+
+# --- the recipients directory -------------------------------------------------------------
+
+INSERT_RECIPIENT = """
+INSERT INTO recipients (id, region_code, role, enterprise_id, name, channel, address, secret,
+                        source)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING
+RETURNING *
+"""
+
+# Operator contacts from registry events: the latest event's address wins.
+UPSERT_OPERATOR_CONTACT = """
+INSERT INTO recipients (id, region_code, role, enterprise_id, name, channel, address, source)
+VALUES ($1, $2, 'operator', $3, $4, $5, $6, 'registry')
+ON CONFLICT (region_code, role, coalesce(enterprise_id, ''), channel, address) DO UPDATE
+   SET name = EXCLUDED.name, active = true, updated_at = now()
+"""
+
+RECIPIENT = "SELECT * FROM recipients WHERE id = $1"
+
+LIST_RECIPIENTS = """
+SELECT * FROM recipients
+WHERE ($1::text IS NULL OR region_code LIKE $1)
+  AND ($2::text IS NULL OR role = $2)
+  AND ($3::uuid IS NULL OR id > $3)
+ORDER BY id
+LIMIT $4
+"""
+
+UPDATE_RECIPIENT = """
+UPDATE recipients
+SET name = $2, address = $3, secret = coalesce($4, secret), active = $5,
+    version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $6
+RETURNING *
+"""
+
+OFFICE_RECIPIENTS = """
+SELECT * FROM recipients
+WHERE active AND region_code = $1 AND role = $2 AND channel = ANY($3::text[])
+ORDER BY channel, id
+"""
+
+# --- the delivery ledger --------------------------------------------------------------------
+
+INSERT_DELIVERY = """
+INSERT INTO deliveries (id, event_id, recipient_key, channel, recipient_id, region_code, role,
+                        kind, subject_type, subject_id, title, body, payload, status, not_before)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT (event_id, recipient_key, channel) DO NOTHING
+RETURNING id
+"""
+
+DELIVERY = "SELECT * FROM deliveries WHERE id = $1"
+
+# Deliveries an office acknowledged for a subject (a window): their reporter lists.
+ACKNOWLEDGED_LISTS = """
+SELECT DISTINCT payload -> 'designation_ids' AS designation_ids FROM deliveries
+WHERE subject_id = $1 AND region_code = $2 AND role = $3 AND acknowledged_at IS NOT NULL
+"""
+
+LIST_DELIVERIES = """
+SELECT * FROM deliveries
+WHERE ($1::text IS NULL OR region_code LIKE $1)
+  AND ($2::text IS NULL OR status = $2)
+  AND ($3::text IS NULL OR channel = $3)
+  AND ($4::text IS NULL OR subject_id = $4)
+  AND ($5::text IS NULL OR event_id = $5)
+  AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $8
+"""
+
+ATTEMPTS = """
+SELECT delivery_id, attempted_at, outcome, reason, http_status FROM delivery_attempts
+WHERE delivery_id = ANY($1::uuid[]) ORDER BY id
+"""
+
+# Acknowledging one message acknowledges it on every channel it went out on.
+ACKNOWLEDGE = """
+UPDATE deliveries d
+SET status = 'acknowledged', acknowledged_at = coalesce(d.acknowledged_at, now()),
+    updated_at = now()
+FROM deliveries one
+WHERE one.id = $1 AND d.event_id = one.event_id AND d.recipient_key = one.recipient_key
+  AND d.status <> 'failed'
+RETURNING d.id, d.status, d.region_code, d.role
+"""
+
+ACKNOWLEDGE_INBOX = """
+UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now()),
+                         read_at = coalesce(read_at, now())
+WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = $1 AND recipient_key = $2)
+"""
+
+MARK_READ = """
+UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 RETURNING *
+"""
+
+RESEND = """
+UPDATE deliveries SET status = 'queued', reason = NULL, not_before = now(), updated_at = now()
+WHERE id = $1 AND status = 'failed'
+RETURNING *
+"""
+
+# The sender: claim due deliveries of endpoints that are not held, oldest first. SKIP LOCKED
+# lets several senders drain together; each row is sent by whoever holds its lock.
+CLAIM_DUE = """
+SELECT d.*, r.address, r.secret FROM deliveries d
+LEFT JOIN recipients r ON r.id = d.recipient_id
+WHERE d.status = 'queued' AND d.not_before <= now() AND d.channel <> 'inbox'
+  AND NOT EXISTS (SELECT 1 FROM endpoint_holds h
+                  WHERE h.endpoint = d.channel || ':' || coalesce(r.address, '')
+                    AND h.held_until > now())
+ORDER BY d.not_before, d.id
+LIMIT $1
+FOR UPDATE OF d SKIP LOCKED
+"""
+
+RECORD_ATTEMPT = """
+INSERT INTO delivery_attempts (delivery_id, outcome, reason, http_status)
+VALUES ($1, $2, $3, $4)
+"""
+
+SETTLE = """
+UPDATE deliveries
+SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated_at = now()
+WHERE id = $1
+"""
+
+HOLD_ENDPOINT = """
+INSERT INTO endpoint_holds (endpoint, held_until, reason) VALUES ($1, $2, $3)
+ON CONFLICT (endpoint) DO UPDATE SET held_until = EXCLUDED.held_until, reason = EXCLUDED.reason
+"""
+
+ACKNOWLEDGE_INBOX_ITEM = """
+UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now()),
+                         read_at = coalesce(read_at, now())
+WHERE id = $1
 """
