@@ -135,18 +135,29 @@ WHERE id = $1 AND status = 'failed'
 RETURNING *
 """
 
-# The sender: claim due deliveries of endpoints that are not held, oldest first. SKIP LOCKED
-# lets several senders drain together; each row is sent by whoever holds its lock.
+# The sender claims due deliveries of endpoints that are not held, oldest first, and leases
+# them (not_before moves ahead by $2 seconds) in one short statement; it sends outside any
+# transaction and settles each delivery on its own. A sender that dies mid-send leaves the
+# lease to lapse, and the delivery is sent again (receivers deduplicate on its id).
 CLAIM_DUE = """
-SELECT d.*, r.address, r.secret FROM deliveries d
-LEFT JOIN recipients r ON r.id = d.recipient_id
-WHERE d.status = 'queued' AND d.not_before <= now() AND d.channel <> 'inbox'
-  AND NOT EXISTS (SELECT 1 FROM endpoint_holds h
-                  WHERE h.endpoint = d.channel || ':' || coalesce(r.address, '')
-                    AND h.held_until > now())
-ORDER BY d.not_before, d.id
-LIMIT $1
-FOR UPDATE OF d SKIP LOCKED
+WITH due AS (
+    SELECT d.id FROM deliveries d
+    LEFT JOIN recipients r ON r.id = d.recipient_id
+    WHERE d.status = 'queued' AND d.not_before <= now() AND d.channel <> 'inbox'
+      AND NOT EXISTS (SELECT 1 FROM endpoint_holds h
+                      WHERE h.endpoint = d.channel || ':' || coalesce(r.address, '')
+                        AND h.held_until > now())
+    ORDER BY d.not_before, d.id
+    LIMIT $1
+    FOR UPDATE OF d SKIP LOCKED
+)
+), leased AS (
+    UPDATE deliveries d SET not_before = now() + make_interval(secs => $2::double precision)
+    FROM due WHERE d.id = due.id
+    RETURNING d.*
+)
+SELECT leased.*, r.address, r.secret FROM leased
+LEFT JOIN recipients r ON r.id = leased.recipient_id
 """
 
 RECORD_ATTEMPT = """
@@ -157,7 +168,7 @@ VALUES ($1, $2, $3, $4)
 SETTLE = """
 UPDATE deliveries
 SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated_at = now()
-WHERE id = $1
+WHERE id = $1 AND status = 'queued'
 """
 
 HOLD_ENDPOINT = """

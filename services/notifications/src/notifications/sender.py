@@ -1,0 +1,162 @@
+"""The ``sender`` role (``python -m notifications sender``): drains queued deliveries.
+
+Each round claims due deliveries of endpoints that are not held (``endpoint_holds``), up to
+the free concurrency slots, and sends each in its own task, settling it in its own short
+transaction with its attempt row. A slow or down endpoint therefore only occupies its own
+slots and its own queue: its failures back off (exponential with jitter) per delivery, and a
+throttled robot is held for ten minutes while other recipients go on. Robots are paced to 20
+messages a minute each: an over-limit message stays queued for the next free slot, never
+dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping
+
+import asyncpg
+
+from notifications.channels.base import Channel, Outcome, Outgoing
+from notifications.db import queries
+from notifications.domain.addresses import is_private_host
+from notifications.domain.pacing import SlidingWindow, backoff_seconds
+
+log = logging.getLogger(__name__)
+
+PACED = ("wecom", "dingtalk")
+LEASE_SECONDS = 120.0
+
+
+class Sender:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        channels: Mapping[str, Channel],
+        *,
+        concurrency: int = 64,
+        batch_size: int = 200,
+        max_attempts: int = 6,
+        retry_initial: float = 2.0,
+        retry_max: float = 600.0,
+        robot_per_minute: int = 20,
+        throttle_hold: float = 600.0,
+        allow_private: bool = False,
+    ) -> None:
+        self._pool, self._channels = pool, channels
+        self._concurrency, self._batch = concurrency, batch_size
+        self._max_attempts = max_attempts
+        self._retry_initial, self._retry_max = retry_initial, retry_max
+        self._pace = SlidingWindow(robot_per_minute)
+        self._throttle_hold = throttle_hold
+        self._allow_private = allow_private
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def round(self) -> int:
+        """Claim and start sending what is due; returns how many were claimed."""
+        free = self._concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        rows = await self._pool.fetch(queries.CLAIM_DUE, min(free, self._batch), LEASE_SECONDS)
+        for row in rows:
+            task = asyncio.create_task(self._deliver(row))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(rows)
+
+    async def drain(self) -> None:
+        """Wait for the sends in flight (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def run(self, stop: asyncio.Event, beat: object = None, poll: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                claimed = await self.round()
+            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+                log.warning("sender round failed: %s", error)
+                claimed = 0
+            if beat is not None:
+                beat()  # type: ignore[operator]
+            if claimed == 0 or len(self._tasks) >= self._concurrency:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=poll)
+                except TimeoutError:
+                    pass
+        await self.drain()
+
+    async def _deliver(self, row: asyncpg.Record) -> None:
+        try:
+            await self._deliver_once(row)
+        except Exception:  # one delivery's trouble must not end the role
+            log.exception("delivery %s: unexpected error", row["id"])
+
+    async def _deliver_once(self, row: asyncpg.Record) -> None:
+        channel = self._channels.get(row["channel"])
+        address = row["address"] or ""
+        endpoint = f"{row['channel']}:{address}"
+        if channel is None:
+            await self._settle(row, Outcome("failed", f"channel {row['channel']} not configured"))
+            return
+        if row["channel"] in ("webhook", *PACED) and not self._allow_private:
+            from urllib.parse import urlsplit
+
+            if is_private_host(urlsplit(address).hostname or ""):
+                await self._settle(row, Outcome("failed", "refused: loopback or private endpoint"))
+                return
+        if row["channel"] in PACED:
+            wait = self._pace.wait(endpoint, time.monotonic())
+            if wait > 0:  # over 20 a minute: stays queued for the next free slot
+                await self._requeue(row, wait)
+                return
+        outcome = await channel.send(
+            Outgoing(
+                delivery_id=row["id"],
+                channel=row["channel"],
+                address=address,
+                secret=row["secret"],
+                kind=row["kind"],
+                title=row["title"],
+                body=row["body"],
+                payload=dict(row["payload"] or {}),
+            )
+        )
+        await self._settle(row, outcome, endpoint=endpoint)
+
+    async def _requeue(self, row: asyncpg.Record, wait: float) -> None:
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+        await self._pool.execute(queries.SETTLE, row["id"], "queued", row["reason"], 0, when)
+
+    async def _settle(self, row: asyncpg.Record, outcome: Outcome, *, endpoint: str = "") -> None:
+        now = dt.datetime.now(dt.UTC)
+        attempts = row["attempts"] + 1
+        status: str = outcome.result
+        not_before = now
+        if outcome.result == "retry":
+            if attempts >= self._max_attempts:
+                status = "failed"  # dead letter: the province may re-send it
+            else:
+                status = "queued"
+                delay = backoff_seconds(
+                    attempts, initial=self._retry_initial, maximum=self._retry_max
+                )
+                not_before = now + dt.timedelta(seconds=delay)
+        elif outcome.result == "throttled":
+            status = "queued"
+            not_before = now + dt.timedelta(seconds=self._throttle_hold)
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                queries.RECORD_ATTEMPT,
+                row["id"],
+                outcome.result,
+                outcome.reason,
+                outcome.http_status,
+            )
+            await connection.execute(
+                queries.SETTLE, row["id"], status, outcome.reason, 1, not_before
+            )
+            if outcome.result == "throttled":
+                await connection.execute(
+                    queries.HOLD_ENDPOINT, endpoint, not_before, outcome.reason
+                )
