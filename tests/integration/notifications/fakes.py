@@ -148,10 +148,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # bursts of concurrent senders (the default backlog is 5)
+    daemon_threads = True
+
+
 @contextmanager
 def loopback_receiver(receiver: Receiver | None = None) -> Iterator[Receiver]:
     receiver = receiver or Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    server = _Server(("127.0.0.1", 0), _handler(receiver))
     receiver.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

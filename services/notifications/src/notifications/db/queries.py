@@ -150,7 +150,6 @@ WITH due AS (
     ORDER BY d.not_before, d.id
     LIMIT $1
     FOR UPDATE OF d SKIP LOCKED
-)
 ), leased AS (
     UPDATE deliveries d SET not_before = now() + make_interval(secs => $2::double precision)
     FROM due WHERE d.id = due.id
