@@ -20,7 +20,7 @@ from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_resend_deliveries, office_scope
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
 
 router = APIRouter(tags=["deliveries"])
@@ -52,14 +52,9 @@ async def list_deliveries(
     scope = office_scope(principal)
     if scope is None:
         raise forbidden("deliveries are read by the province and by each bureau for itself")
-    created_at, last_id = None, None
-    if cursor:
-        position = decode_cursor(cursor)
-        try:
-            created_at = dt.datetime.fromisoformat(position["created_at"])
-            last_id = uuid.UUID(position["id"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise ProblemError(status=400, title="Bad cursor", detail=str(error)) from error
+    created_at, last_id = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
+    ) or (None, None)
     pool: asyncpg.Pool = request.app.state.pool
     fetched: list[asyncpg.Record] = []
     async with pool.acquire() as connection:

@@ -18,7 +18,7 @@ from shared.auth import CurrentPrincipal
 from shared.auth.principal import Principal
 from shared.auth.scope import inbox_addresses, inbox_enterprises
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import not_found
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
@@ -48,10 +48,9 @@ async def list_inbox(
     limit: int = Query(default=50, ge=1, le=500),
     subject_id: str | None = None,
 ) -> Page[NotificationPublic]:
-    after = None
-    if cursor:
-        position = decode_cursor(cursor)
-        after = (dt.datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
+    after = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
+    )
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         rows = await list_for_addresses(

@@ -19,7 +19,7 @@ from shared.auth.principal import Principal
 from shared.auth.scope import may_manage_office, office_scope, sees_contact_unmasked
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
@@ -87,12 +87,7 @@ async def list_recipients(
     scope = office_scope(principal)
     if scope is None and not principal.enterprise_ids:
         raise forbidden("the directory is read by the province, the bureaus and operators")
-    after = None
-    if cursor:
-        try:
-            after = uuid.UUID(decode_cursor(cursor)["id"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise ProblemError(status=400, title="Bad cursor", detail=str(error)) from error
+    after = read_cursor(cursor, lambda p: uuid.UUID(p["id"]))
     pattern = scope.region_pattern if scope and not scope.everything else None
     if scope is None:
         pattern = None  # an operator: its own rows, filtered below
