@@ -182,3 +182,19 @@ async def test_a_throttled_robot_is_held_ten_minutes_and_others_go_on(
         await pool.fetchval("SELECT count(*) FROM delivery_attempts WHERE outcome = 'throttled'")
         == 1
     )  # the hold stopped the rest from even trying
+
+
+async def test_the_sender_role_serves_livez_while_it_runs(pool: asyncpg.Pool, stack: Stack) -> None:
+    from notifications.sender_role import sender_role
+    from tests.integration.test_messaging_liveness import run_role_until_alive
+    from tests.support.private_postgres import free_port
+
+    port = free_port()
+    dsn = await pool.fetchval("SELECT current_database()")
+    settings = NotificationsSettings(
+        environment="test",
+        database_url=stack.dsn_for(dsn),
+        liveness_port=port,
+        http_host="127.0.0.1",
+    )
+    await run_role_until_alive(lambda stop: sender_role(settings, stop), port)
