@@ -17,9 +17,10 @@ from notifications.api.app import create_app
 from notifications.config import NotificationsSettings
 from notifications.db import MIGRATIONS_DIR
 from shared.db.pool import connect
-from shared.events.submissions import MissingReporters
+from shared.events import EnterpriseRegistered, wrap
+from shared.events.submissions import MissingReporters, ReportReturned
 from shared.messaging.consumer import PoisonMessage
-from tests.integration.notifications.support import SECRET, deadline_event, handle
+from tests.integration.notifications.support import SECRET, WINDOW, deadline_event, handle
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 
@@ -259,3 +260,66 @@ def test_the_directory_is_audited_checked_and_masks_operator_contacts(
     assert [r["address"] for r in own["items"]] == ["13812345678"]
     audit = _fetch(dsn, "SELECT after FROM audit_log WHERE action = 'recipient.added'")
     assert audit and all("13812345678" not in str(row["after"]) for row in audit)
+
+
+def test_the_operator_hears_its_report_was_returned_and_reads_it_alone(
+    service: tuple[TestClient, str], token_for: Callable[..., str]
+) -> None:
+    client, dsn = service
+    registered = wrap(
+        EnterpriseRegistered(
+            enterprise_id="ENT-9",
+            credit_code="91520102MA6DX0000X",
+            name="黔货电商",
+            region_code="520102",
+        ),
+        source="/services/registry",
+    )
+    asyncio.run(handle(dsn, registered))
+    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-9"])
+    _add_contact(
+        client,
+        operator,
+        region_code="520102",
+        role="operator",
+        enterprise_id="ENT-9",
+        name="黔货电商",
+        channel="email",
+        address="ops@qianhuo.cn",
+    )
+    returned = wrap(
+        ReportReturned(
+            report_id="R-1",
+            window_id=WINDOW,
+            designation_id="D-9",
+            entity_id="ENT-9",
+            city_code="520100",
+            version=2,
+            returned_by="city",
+            by="city_bureau",
+            to="reporter",
+            reason="网络零售额与去年相差过大",
+            field_comments={"online_retail_sales": "请核实"},
+        ),
+        source="/services/submissions",
+    )
+    asyncio.run(handle(dsn, returned))
+    channels = _fetch(
+        dsn, "SELECT channel FROM deliveries WHERE event_id = $1 ORDER BY channel", returned.id
+    )
+    assert [row["channel"] for row in channels] == ["email", "inbox"]
+    mine = client.get("/v1/inbox", headers=operator).json()["items"]
+    assert [item["title"] for item in mine] == [f"【年报退回】{WINDOW}：请修改后重新报送"]
+    assert "请核实" in mine[0]["body"]
+    other = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-8"])
+    assert client.get("/v1/inbox", headers=other).json()["items"] == []
+    acknowledged = client.post(f"/v1/inbox/{mine[0]['id']}/acknowledge", headers=operator)
+    assert acknowledged.status_code == 200 and acknowledged.json()["acknowledged_at"]
+    assert client.post(f"/v1/inbox/{mine[0]['id']}/acknowledge", headers=other).status_code == 404
+    directory = _fetch(
+        dsn, "SELECT channel, source FROM recipients WHERE enterprise_id = 'ENT-9' ORDER BY channel"
+    )
+    assert [(r["channel"], r["source"]) for r in directory] == [
+        ("email", "api"),
+        ("inbox", "registry"),
+    ]

@@ -58,7 +58,11 @@ async def fan_out(
     external = [channel for channel in channels if channel != "inbox"]
     if external:
         for row in await office_recipients(
-            connection, region_code=message.region_code, role=message.role, channels=external
+            connection,
+            region_code=message.region_code,
+            role=message.role,
+            channels=external,
+            enterprise_id=message.enterprise_id,
         ):
             targets.append((row["channel"], row["id"]))
     written = 0

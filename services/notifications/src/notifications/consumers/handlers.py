@@ -10,20 +10,30 @@ from dataclasses import dataclass
 import asyncpg
 
 from notifications.config import NotificationsSettings
-from notifications.db.repository import acknowledged_lists
+from notifications.db.repository import (
+    acknowledged_lists,
+    deactivate_operator,
+    register_operator,
+)
 from notifications.domain.escalation import office_messages, still_to_remind
 from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
 from notifications.rendering import RenderingFailed
 from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.envelope import DomainEvent
-from shared.events.submissions import DeadlineApproaching, DeadlinePassed
+from shared.events.registry import EnterpriseClosed
+from shared.events.submissions import (
+    DeadlineApproaching,
+    DeadlinePassed,
+    ReportAccepted,
+    ReportReturned,
+)
 from shared.messaging.consumer import Handler, PoisonMessage
 from shared.programmes import Programme, load_programmes
 from shared.programmes.notifications import NotificationPolicy, Route
 from shared.telemetry import current_trace_id
 
-TOPICS = ("registry.enterprise", "submissions.deadline")
+TOPICS = ("registry.enterprise", "submissions.deadline", "submissions.report")
 
 # Without a programme route (a registry event has no programme), the province hears of new
 # enterprises in its inbox, as before the routing policy existed.
@@ -119,8 +129,15 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     async def on_enterprise_registered(
         connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
-        """The province's commerce department learns of every new enterprise in its registry."""
+        """The province's commerce department learns of every new enterprise in its registry;
+        the enterprise's own inbox joins the directory (its operator reads it)."""
         assert isinstance(event, EnterpriseRegistered)
+        await register_operator(
+            connection,
+            enterprise_id=event.enterprise_id,
+            region_code=event.region_code,
+            name=event.name,
+        )
         facts = {"name": event.name, "credit_code": event.credit_code}
         await _fan_out(
             connection,
@@ -141,8 +158,55 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             envelope.time,
         )
 
+    async def on_enterprise_closed(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        assert isinstance(event, EnterpriseClosed)
+        await deactivate_operator(connection, enterprise_id=event.enterprise_id)
+
+    async def on_report_status(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """The operator hears that its report was returned to it, or accepted."""
+        assert isinstance(event, ReportReturned | ReportAccepted)
+        if isinstance(event, ReportReturned) and event.to != "reporter":
+            return  # returned by the province to the city bureau: the city's business
+        policy = resolved.policy_for_window(event.window_id)
+        route = policy.route(event.event_type)
+        if route is None or "operator" not in route.to:
+            return
+        facts: dict[str, object] = {
+            "window_id": event.window_id,
+            "designation_id": event.designation_id,
+            "version": event.version,
+        }
+        if isinstance(event, ReportReturned):
+            facts |= {"reason": event.reason, "field_comments": event.field_comments}
+        await _fan_out(
+            connection,
+            Message(
+                event_id=envelope.id,
+                kind="report_returned" if isinstance(event, ReportReturned) else "report_accepted",
+                region_code=event.city_code,
+                role="operator",
+                subject_type="report",
+                subject_id=event.report_id,
+                context=facts,
+                payload=facts,
+                not_before=envelope.time,
+                enterprise_id=event.entity_id,
+                trace_id=current_trace_id(),
+            ),
+            route,
+            resolved.links,
+            envelope.time,
+        )
+
     return {
         EnterpriseRegistered.event_type: on_enterprise_registered,
+        EnterpriseClosed.event_type: on_enterprise_closed,
+        ReportReturned.event_type: on_report_status,
+        ReportAccepted.event_type: on_report_status,
         DeadlineApproaching.event_type: on_deadline,
         DeadlinePassed.event_type: on_deadline,
     }

@@ -180,3 +180,15 @@ UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now()),
                          read_at = coalesce(read_at, now())
 WHERE id = $1
 """
+
+OPERATOR_RECIPIENTS = """
+SELECT * FROM recipients
+WHERE active AND role = 'operator' AND enterprise_id = $1 AND channel = ANY($2::text[])
+ORDER BY channel, id
+"""
+
+# Registry events: an enterprise's in-app inbox is its first contact; closing it stops all.
+DEACTIVATE_OPERATOR = """
+UPDATE recipients SET active = false, version = version + 1, updated_at = now()
+WHERE role = 'operator' AND enterprise_id = $1 AND active
+"""

@@ -134,9 +134,35 @@ async def insert_delivery(connection: asyncpg.Connection, delivery: NewDelivery)
 
 
 async def office_recipients(
-    connection: asyncpg.Connection, *, region_code: str, role: str, channels: list[str]
+    connection: asyncpg.Connection,
+    *,
+    region_code: str,
+    role: str,
+    channels: list[str],
+    enterprise_id: str | None = None,
 ) -> list[asyncpg.Record]:
+    """An office's addresses, or an operator's (by its enterprise, wherever it is listed)."""
+    if enterprise_id is not None:
+        return list(await connection.fetch(queries.OPERATOR_RECIPIENTS, enterprise_id, channels))
     return list(await connection.fetch(queries.OFFICE_RECIPIENTS, region_code, role, channels))
+
+
+async def register_operator(
+    connection: asyncpg.Connection, *, enterprise_id: str, region_code: str, name: str
+) -> None:
+    await connection.execute(
+        queries.UPSERT_OPERATOR_CONTACT,
+        uuid.uuid4(),
+        region_code,
+        enterprise_id,
+        name,
+        "inbox",
+        enterprise_id,
+    )
+
+
+async def deactivate_operator(connection: asyncpg.Connection, *, enterprise_id: str) -> None:
+    await connection.execute(queries.DEACTIVATE_OPERATOR, enterprise_id)
 
 
 async def acknowledged_lists(
