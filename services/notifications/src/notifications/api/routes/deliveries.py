@@ -143,27 +143,34 @@ async def acknowledge_by_link(request: Request, token: str) -> Acknowledged:
 async def acknowledge(
     pool: asyncpg.Pool, delivery_id: uuid.UUID, *, actor: audit.Actor | None
 ) -> Acknowledged:
-    """``actor`` None: by link, on behalf of the delivery's recipient office."""
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(queries.DELIVERY, delivery_id)
-        if row is None:
-            raise not_found("delivery", str(delivery_id))
-        changed = await connection.fetch(queries.ACKNOWLEDGE, delivery_id)
-        await connection.execute(queries.ACKNOWLEDGE_INBOX, row["event_id"], row["recipient_key"])
-        if row["acknowledged_at"] is None:
-            await audit.record_change(
-                connection,
-                actor=actor
-                or audit.Actor(
-                    subject=f"ack-link:{row['recipient_key']}",
-                    roles=(row["role"],),
-                    region_code=row["region_code"],
-                ),
-                action="delivery.acknowledged",
-                resource_type="delivery",
-                resource_id=delivery_id,
+        return await acknowledge_on(connection, delivery_id, actor=actor)
+
+
+async def acknowledge_on(
+    connection: asyncpg.Connection, delivery_id: uuid.UUID, *, actor: audit.Actor | None
+) -> Acknowledged:
+    """Acknowledge a message on every channel it went out on, in the caller's transaction.
+    ``actor`` None: by link, on behalf of the delivery's recipient office."""
+    row = await connection.fetchrow(queries.DELIVERY, delivery_id)
+    if row is None:
+        raise not_found("delivery", str(delivery_id))
+    changed = await connection.fetch(queries.ACKNOWLEDGE, delivery_id)
+    await connection.execute(queries.ACKNOWLEDGE_INBOX, row["event_id"], row["recipient_key"])
+    if row["acknowledged_at"] is None:
+        await audit.record_change(
+            connection,
+            actor=actor
+            or audit.Actor(
+                subject=f"ack-link:{row['recipient_key']}",
+                roles=(row["role"],),
                 region_code=row["region_code"],
-                before={"status": row["status"]},
-                after={"status": "acknowledged"},
-            )
+            ),
+            action="delivery.acknowledged",
+            resource_type="delivery",
+            resource_id=delivery_id,
+            region_code=row["region_code"],
+            before={"status": row["status"]},
+            after={"status": "acknowledged"},
+        )
     return Acknowledged(delivery_id=delivery_id, acknowledged=len(changed))

@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from notifications.api.routes.deliveries import acknowledge
+from notifications.api.routes.deliveries import acknowledge_on
 from notifications.db import queries
 from notifications.db.repository import list_for_addresses
 from shared import audit
@@ -99,21 +99,27 @@ async def acknowledge_notification(
 ) -> NotificationPublic:
     """Acknowledge a message: it stops reminding this office of the same list (audited)."""
     pool: asyncpg.Pool = request.app.state.pool
-    row = await pool.fetchrow(queries.INBOX_ITEM, notification_id)
-    if row is None or not _addressed_to(principal, row):
-        raise not_found("notification", str(notification_id))
-    if row["delivery_id"] is not None:
-        await acknowledge(pool, row["delivery_id"], actor=audit.Actor.of(principal))
-    else:  # written before the ledger existed: only the inbox row knows of it
-        async with pool.acquire() as connection, connection.transaction():
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(queries.INBOX_ITEM + " FOR UPDATE", notification_id)
+        if row is None or not _addressed_to(principal, row):
+            raise not_found("notification", str(notification_id))
+        actor = audit.Actor.of(principal)
+        if row["delivery_id"] is not None:
+            await acknowledge_on(connection, row["delivery_id"], actor=actor)
+        else:  # written before the ledger existed: only the inbox row knows of it
             await connection.execute(queries.ACKNOWLEDGE_INBOX_ITEM, notification_id)
-            await audit.record_change(
-                connection,
-                actor=audit.Actor.of(principal),
-                action="notification.acknowledged",
-                resource_type="notification",
-                resource_id=notification_id,
-                region_code=row["recipient_region"],
-            )
-    fresh = await pool.fetchrow(queries.INBOX_ITEM, notification_id)
-    return NotificationPublic.model_validate(dict(fresh))
+            if row["acknowledged_at"] is None:
+                await audit.record_change(
+                    connection,
+                    actor=actor,
+                    action="notification.acknowledged",
+                    resource_type="notification",
+                    resource_id=notification_id,
+                    region_code=row["recipient_region"],
+                )
+        fresh = await connection.fetchrow(queries.INBOX_ITEM, notification_id)
+        body = NotificationPublic.model_validate(dict(fresh))
+        await claim_idempotency_key(
+            connection, request, status_code=200, content=body.model_dump(mode="json")
+        )
+    return body
