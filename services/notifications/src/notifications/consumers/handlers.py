@@ -20,20 +20,33 @@ from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
 from notifications.rendering import RenderingFailed
 from shared.events import EnterpriseRegistered, EventEnvelope
+from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseClosed
 from shared.events.submissions import (
     DeadlineApproaching,
     DeadlinePassed,
     ReportAccepted,
+    ReportRecommended,
     ReportReturned,
+    ReportSubmitted,
 )
 from shared.messaging.consumer import Handler, PoisonMessage
 from shared.programmes import Programme, load_programmes
 from shared.programmes.notifications import NotificationPolicy, Route
 from shared.telemetry import current_trace_id
 
-TOPICS = ("registry.enterprise", "submissions.deadline", "submissions.report")
+TOPICS = (
+    "registry.enterprise",
+    "submissions.deadline",
+    "submissions.report",
+    "awards.designation",
+)
+
+
+class RoutingMisconfigured(ValueError):
+    """A programme routes an event this consumer does not handle (it would never be sent)."""
+
 
 # Without a programme route (a registry event has no programme), the province hears of new
 # enterprises in its inbox, as before the routing policy existed.
@@ -49,11 +62,57 @@ class Context:
     programmes: dict[str, Programme]
     links: Links
 
+    def programme(self, programme_id: str) -> Programme:
+        programme = self.programmes.get(programme_id)
+        if programme is None:
+            raise PoisonMessage(f"programme {programme_id!r} is not known")
+        return programme
+
     def policy_for_window(self, window_id: str) -> NotificationPolicy:
         programme = self.programmes.get(window_id.split(".", 1)[0])
         if programme is None:
             raise PoisonMessage(f"window {window_id!r} names no known programme")
         return programme.notifications
+
+
+def report_office(event: DomainEvent) -> tuple[str, str, str | None] | None:
+    """Whose business a report event is, as (region, role, enterprise): the city bureau reviews
+    what its reporters submit (unless it entered the report itself), the province what the
+    city recommends; a returned report goes back to whom it was returned to; the operator hears
+    that its report was accepted. Report events name the city, not the county."""
+    assert isinstance(event, ReportSubmitted | ReportRecommended | ReportReturned | ReportAccepted)
+    if isinstance(event, ReportSubmitted):
+        return None if event.on_behalf else (event.city_code, "city_bureau", None)
+    if isinstance(event, ReportRecommended):
+        return province_of(event.city_code), "province_admin", None
+    if isinstance(event, ReportReturned) and event.to == "city_bureau":
+        return event.city_code, "city_bureau", None
+    return event.city_code, "operator", event.entity_id
+
+
+REPORT_KINDS = {
+    ReportSubmitted.event_type: "report_submitted",
+    ReportRecommended.event_type: "report_recommended",
+    ReportAccepted.event_type: "report_accepted",
+}
+
+
+def report_kind(event: DomainEvent) -> str:
+    if isinstance(event, ReportReturned):
+        return "report_returned" if event.to == "reporter" else "report_returned_to_city"
+    return REPORT_KINDS[event.event_type]
+
+
+def check_routes(programmes: dict[str, Programme], handled: set[str]) -> None:
+    """Refuse, at role start, a programme route for an event this consumer never handles."""
+    for programme in programmes.values():
+        for route in programme.notifications.routes:
+            if route.event not in handled:
+                raise RoutingMisconfigured(
+                    f"programme {programme.id!r} routes {route.event!r}, which the "
+                    f"notifications consumer does not handle (it handles: "
+                    f"{', '.join(sorted(handled))})"
+                )
 
 
 def province_of(region_code: str) -> str:
@@ -167,13 +226,17 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     async def on_report_status(
         connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
-        """The operator hears that its report was returned to it, or accepted."""
-        assert isinstance(event, ReportReturned | ReportAccepted)
-        if isinstance(event, ReportReturned) and event.to != "reporter":
-            return  # returned by the province to the city bureau: the city's business
+        """Reviews waiting (city, then province) and the report's status to whom it concerns."""
+        assert isinstance(
+            event, ReportSubmitted | ReportRecommended | ReportReturned | ReportAccepted
+        )
+        office = report_office(event)
+        if office is None:
+            return
+        region_code, role, enterprise_id = office
         policy = resolved.policy_for_window(event.window_id)
         route = policy.route(event.event_type)
-        if route is None or "operator" not in route.to:
+        if route is None or role not in route.to:
             return
         facts: dict[str, object] = {
             "window_id": event.window_id,
@@ -182,15 +245,67 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         }
         if isinstance(event, ReportReturned):
             facts |= {"reason": event.reason, "field_comments": event.field_comments}
+        if isinstance(event, ReportRecommended):
+            facts |= {"reason": event.reason}
         await _fan_out(
             connection,
             Message(
                 event_id=envelope.id,
-                kind="report_returned" if isinstance(event, ReportReturned) else "report_accepted",
-                region_code=event.city_code,
-                role="operator",
+                kind=report_kind(event),
+                region_code=region_code,
+                role=role,
                 subject_type="report",
                 subject_id=event.report_id,
+                context=facts,
+                payload=facts,
+                not_before=envelope.time,
+                enterprise_id=enterprise_id,
+                trace_id=current_trace_id(),
+            ),
+            route,
+            resolved.links,
+            envelope.time,
+        )
+
+    async def on_designation(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """The operator hears that its enterprise was designated, or lost the designation."""
+        assert isinstance(event, DesignationGranted | DesignationRevoked)
+        if event.entity_type != "enterprise":
+            return  # parks and teams have no operator in the directory
+        programme = resolved.programme(event.programme_id)
+        route = programme.notifications.route(event.event_type)
+        if route is None or "operator" not in route.to:
+            return
+        category = next(
+            (c for c in programme.demonstration_categories if c.id == event.category), None
+        )
+        title = (
+            event.title
+            if isinstance(event, DesignationGranted) and event.title
+            else (category.title if category else event.category)
+        )
+        if isinstance(event, DesignationGranted):
+            kind, on, reason = "designation_granted", event.designated_on, None
+        else:
+            kind, on, reason = "designation_revoked", event.revoked_on, event.reason
+        facts: dict[str, object] = {
+            "programme": programme.name,
+            "designation_id": event.designation_id,
+            "title": title,
+            "on": on.isoformat(),
+            "reason": reason,
+        }
+        await _fan_out(
+            connection,
+            Message(
+                event_id=envelope.id,
+                kind=kind,
+                region_code=event.region_code,
+                role="operator",
+                subject_type="designation",
+                subject_id=event.designation_id,
                 context=facts,
                 payload=facts,
                 not_before=envelope.time,
@@ -202,14 +317,20 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             envelope.time,
         )
 
-    return {
+    handled: dict[str, Handler] = {
         EnterpriseRegistered.event_type: on_enterprise_registered,
         EnterpriseClosed.event_type: on_enterprise_closed,
+        ReportSubmitted.event_type: on_report_status,
+        ReportRecommended.event_type: on_report_status,
         ReportReturned.event_type: on_report_status,
         ReportAccepted.event_type: on_report_status,
         DeadlineApproaching.event_type: on_deadline,
         DeadlinePassed.event_type: on_deadline,
+        DesignationGranted.event_type: on_designation,
+        DesignationRevoked.event_type: on_designation,
     }
+    check_routes(resolved.programmes, set(handled))
+    return handled
 
 
 async def _fan_out(
