@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from notifications.consumers.handlers import KINDS
 from notifications.domain import ack_tokens
 from notifications.domain.addresses import BadAddress, check_address
 from notifications.domain.masking import mask_address
 from notifications.domain.working_days import reminder_time
-from notifications.rendering import RenderingFailed, china_due_time, render
+from notifications.rendering import RenderingFailed, check_templates, china_due_time, render
 from shared.china_time import CHINA
 
 DUE = dt.datetime(2025, 12, 11, 0, 0, tzinfo=CHINA)  # the first late instant
@@ -52,6 +53,17 @@ def test_english_is_the_fallback_and_a_broken_template_is_refused(tmp_path: Path
         render("broken", {}, directory=tmp_path)
     with pytest.raises(RenderingFailed, match="no template"):
         render("nothing", {}, directory=tmp_path)
+
+
+def test_templates_are_checked_when_the_consumer_starts(tmp_path: Path) -> None:
+    check_templates(KINDS)  # every kind the consumer writes has a template that compiles
+    (tmp_path / "ok.zh-CN.md.j2").write_text("标题\n正文")
+    (tmp_path / "bad_syntax.zh-CN.md.j2").write_text("{% if %}\n")
+    with pytest.raises(RenderingFailed) as refused:
+        check_templates(("ok", "bad_syntax", "absent"), directory=tmp_path)
+    assert "bad_syntax.zh-CN.md.j2" in str(refused.value)
+    assert "no template for 'absent'" in str(refused.value)
+    assert "'ok'" not in str(refused.value)
 
 
 def test_a_pre_due_reminder_on_a_holiday_moves_to_the_working_day_before() -> None:

@@ -6,6 +6,7 @@ rest the Markdown body. A template that is missing or fails to render raises
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,23 @@ def _environment(directory: Path) -> jinja2.Environment:
     environment.filters["due_time"] = china_due_time
     environment.filters["china_time"] = china_time
     return environment
+
+
+def check_templates(kinds: Iterable[str], *, directory: Path = TEMPLATES_DIR) -> None:
+    """Refuse, when the consumer starts, a template that does not compile and a message kind
+    with no template (a variable a template needs is only known when an event comes: such an
+    event is dead-lettered with the reason)."""
+    environment = _environment(directory)
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.md.j2")):
+        try:
+            environment.get_template(path.name)
+        except jinja2.TemplateSyntaxError as error:
+            problems.append(f"{path.name} line {error.lineno}: {error.message}")
+    present = {path.name.split(".", 1)[0] for path in directory.glob("*.md.j2")}
+    problems += [f"no template for {kind!r}" for kind in kinds if kind not in present]
+    if problems:
+        raise RenderingFailed("; ".join(problems))
 
 
 def render(

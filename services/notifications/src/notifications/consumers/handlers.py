@@ -18,7 +18,7 @@ from notifications.db.repository import (
 from notifications.domain.escalation import office_messages, still_to_remind
 from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
-from notifications.rendering import RenderingFailed
+from notifications.rendering import RenderingFailed, check_templates
 from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
@@ -89,6 +89,20 @@ def report_office(event: DomainEvent) -> tuple[str, str, str | None] | None:
         return event.city_code, "city_bureau", None
     return event.city_code, "operator", event.entity_id
 
+
+# Every message kind this consumer writes (each needs a template; checked at start).
+KINDS = (
+    "deadline_reminder",
+    "deadline_overdue",
+    "enterprise_registered",
+    "report_submitted",
+    "report_recommended",
+    "report_returned",
+    "report_returned_to_city",
+    "report_accepted",
+    "designation_granted",
+    "designation_revoked",
+)
 
 REPORT_KINDS = {
     ReportSubmitted.event_type: "report_submitted",
@@ -330,6 +344,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         DesignationRevoked.event_type: on_designation,
     }
     check_routes(resolved.programmes, set(handled))
+    check_templates(KINDS)
     return handled
 
 
