@@ -7,16 +7,27 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT DO NOTHING
 """
 
+# What the inbox shows of a notification: its own columns and the caller's read state ($8 /
+# $2: the reader, issuer|subject).
+INBOX_COLUMNS = """
+n.id, n.recipient_region, n.recipient_role, n.recipient_enterprise, n.kind, n.title, n.body,
+n.subject_type, n.subject_id, n.trace_id, n.created_at, n.acknowledged_at, n.delivery_id,
+r.read_at
+"""
+
 # Keyset pagination, newest first: the cursor carries (created_at, id) of the last item.
 # A caller reads what is addressed to one of its (region, role) pairs ($1, $6 side by side)
-# or to one of its enterprises ($7: an operator's own notices).
-LIST_FOR_ADDRESSES = """
-SELECT * FROM notifications
-WHERE ((recipient_region, recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
-       OR recipient_enterprise = ANY($7::text[]))
-  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
-  AND ($5::text IS NULL OR subject_id = $5)
-ORDER BY created_at DESC, id DESC
+# or to one of its enterprises ($7: an operator's own notices); $9: only what it has not read.
+LIST_FOR_ADDRESSES = f"""
+SELECT {INBOX_COLUMNS}
+FROM notifications n
+LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $8
+WHERE ((n.recipient_region, n.recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
+       OR n.recipient_enterprise = ANY($7::text[]))
+  AND ($2::timestamptz IS NULL OR (n.created_at, n.id) < ($2, $3::uuid))
+  AND ($5::text IS NULL OR n.subject_id = $5)
+  AND (NOT $9::boolean OR r.read_at IS NULL)
+ORDER BY n.created_at DESC, n.id DESC
 LIMIT $4
 """
 
@@ -28,7 +39,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT DO NOTHING
 """
 
-INBOX_ITEM = "SELECT * FROM notifications WHERE id = $1"
+INBOX_ITEM = f"""
+SELECT {INBOX_COLUMNS}
+FROM notifications n
+LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $2
+WHERE n.id = $1
+"""
 
 # --- the recipients directory -------------------------------------------------------------
 
@@ -120,13 +136,14 @@ RETURNING d.id, d.status, d.region_code, d.role
 """
 
 ACKNOWLEDGE_INBOX = """
-UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now()),
-                         read_at = coalesce(read_at, now())
+UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now())
 WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = $1 AND recipient_key = $2)
 """
 
+# The first reading stays.
 MARK_READ = """
-UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 RETURNING *
+INSERT INTO notification_reads (notification_id, reader) VALUES ($1, $2)
+ON CONFLICT DO NOTHING
 """
 
 RESEND = """
@@ -176,8 +193,7 @@ ON CONFLICT (endpoint) DO UPDATE SET held_until = EXCLUDED.held_until, reason = 
 """
 
 ACKNOWLEDGE_INBOX_ITEM = """
-UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now()),
-                         read_at = coalesce(read_at, now())
+UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now())
 WHERE id = $1
 """
 

@@ -51,6 +51,8 @@ async def list_for_addresses(
     limit: int,
     subject_id: str | None = None,
     enterprises: list[str] | None = None,
+    reader: str = "",
+    unread_only: bool = False,
 ) -> list[asyncpg.Record]:
     created_at, last_id = after if after else (None, None)
     return list(
@@ -63,6 +65,8 @@ async def list_for_addresses(
             subject_id,
             [role for _, role in addresses],
             enterprises or [],
+            reader,
+            unread_only,
         )
     )
 

@@ -1,5 +1,6 @@
 """``/v1/inbox``: the in-app notifications addressed to the caller's office (region and role,
-as ``shared.auth.scope.inbox_addresses`` decides)."""
+as ``shared.auth.scope.inbox_addresses`` decides) or enterprise. Read state is the caller's
+own; acknowledgement is the office's (it stops the office's reminders)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ async def list_inbox(
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     subject_id: str | None = None,
+    unread: bool = Query(default=False, description="only what the caller has not read"),
 ) -> Page[NotificationPublic]:
     after = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
@@ -60,6 +62,8 @@ async def list_inbox(
             limit=limit + 1,
             subject_id=subject_id,
             enterprises=inbox_enterprises(principal),
+            reader=principal.identity,
+            unread_only=unread,
         )
     items = [NotificationPublic.model_validate(dict(row)) for row in rows[:limit]]
     next_cursor = None
@@ -79,13 +83,15 @@ def _addressed_to(principal: Principal, row: asyncpg.Record) -> bool:
 async def mark_read(
     request: Request, notification_id: uuid.UUID, principal: CurrentPrincipal
 ) -> NotificationPublic:
-    """Mark one of the caller's notifications read (read state is not audited: no decision)."""
+    """Mark one of the caller's notifications read for the caller (read state is not audited:
+    no decision)."""
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(queries.INBOX_ITEM, notification_id)
+        row = await connection.fetchrow(queries.INBOX_ITEM, notification_id, principal.identity)
         if row is None or not _addressed_to(principal, row):
             raise not_found("notification", str(notification_id))
-        updated = await connection.fetchrow(queries.MARK_READ, notification_id)
+        await connection.execute(queries.MARK_READ, notification_id, principal.identity)
+        updated = await connection.fetchrow(queries.INBOX_ITEM, notification_id, principal.identity)
         body = NotificationPublic.model_validate(dict(updated))
         await claim_idempotency_key(
             connection, request, status_code=200, content=body.model_dump(mode="json")
@@ -100,7 +106,9 @@ async def acknowledge_notification(
     """Acknowledge a message: it stops reminding this office of the same list (audited)."""
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(queries.INBOX_ITEM + " FOR UPDATE", notification_id)
+        row = await connection.fetchrow(
+            queries.INBOX_ITEM + " FOR UPDATE OF n", notification_id, principal.identity
+        )
         if row is None or not _addressed_to(principal, row):
             raise not_found("notification", str(notification_id))
         actor = audit.Actor.of(principal)
@@ -117,7 +125,9 @@ async def acknowledge_notification(
                     resource_id=notification_id,
                     region_code=row["recipient_region"],
                 )
-        fresh = await connection.fetchrow(queries.INBOX_ITEM, notification_id)
+        # acknowledging is reading it
+        await connection.execute(queries.MARK_READ, notification_id, principal.identity)
+        fresh = await connection.fetchrow(queries.INBOX_ITEM, notification_id, principal.identity)
         body = NotificationPublic.model_validate(dict(fresh))
         await claim_idempotency_key(
             connection, request, status_code=200, content=body.model_dump(mode="json")
