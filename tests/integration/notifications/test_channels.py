@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import socket
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from notifications.channels.base import Outgoing
 from notifications.channels.email import EmailChannel
@@ -152,3 +160,100 @@ async def test_email_goes_over_smtp_to_a_loopback_server() -> None:
         controller.stop()
     down = await EmailChannel(host="127.0.0.1", port=1, sender="a@b.cn").send(message("x@y.cn"))
     assert down.result == "retry"
+
+
+@pytest.fixture(scope="module")
+def relay_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1: a relay with its own CA, as provinces run."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("relay")
+    cert_file, key_file = folder / "relay.pem", folder / "relay.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def _server_context(relay_certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*relay_certificate)
+    return context
+
+
+async def test_email_over_starttls_checks_the_relays_certificate(
+    relay_certificate: tuple[Path, Path],
+) -> None:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=_server_context(relay_certificate),
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        sender = "noreply@example.gov.cn"
+        plain = await EmailChannel(host="127.0.0.1", port=port, sender=sender).send(
+            message("bureau@example.gov.cn")
+        )
+        assert plain.result == "failed" and "STARTTLS" in (plain.reason or "")
+        untrusted = await EmailChannel(
+            host="127.0.0.1", port=port, sender=sender, security="starttls"
+        ).send(message("bureau@example.gov.cn"))
+        assert untrusted.result == "retry" and "certificate" in (untrusted.reason or "").lower()
+        trusted = EmailChannel(
+            host="127.0.0.1",
+            port=port,
+            sender=sender,
+            security="starttls",
+            ca_file=str(relay_certificate[0]),
+        )
+        assert (await trusted.send(message("bureau@example.gov.cn"))).result == "sent"
+        assert [mail.rcpt_tos for mail in handler.messages] == [["bureau@example.gov.cn"]]
+    finally:
+        controller.stop()
+
+
+async def test_email_over_implicit_tls(relay_certificate: tuple[Path, Path]) -> None:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, ssl_context=_server_context(relay_certificate)
+    )
+    controller.start()
+    try:
+        channel = EmailChannel(
+            host="127.0.0.1",
+            port=port,
+            sender="noreply@example.gov.cn",
+            security="tls",
+            ca_file=str(relay_certificate[0]),
+        )
+        assert (await channel.send(message("bureau@example.gov.cn"))).result == "sent"
+        assert len(handler.messages) == 1
+    finally:
+        controller.stop()

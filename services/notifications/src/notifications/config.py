@@ -38,6 +38,9 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
     smtp_sender: str = "noreply@example.gov.cn"
+    smtp_ca_file: str | None = Field(
+        default=None, description="CA bundle the relay's certificate is checked against"
+    )
     sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
     sms_access_key_id: str | None = None
     sms_access_key_secret: SecretStr | None = None

@@ -44,6 +44,7 @@ def build_channels(
             port=settings.smtp_port,
             sender=settings.smtp_sender,
             security=settings.smtp_security,
+            ca_file=settings.smtp_ca_file,
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         ),

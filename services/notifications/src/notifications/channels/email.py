@@ -1,4 +1,6 @@
-"""E-mail over SMTP (aiosmtplib): plain STARTTLS, implicit TLS or none (loopback relays).
+"""E-mail over SMTP (aiosmtplib): STARTTLS, implicit TLS or none (loopback relays). With TLS
+the relay's certificate is checked against the system CAs, or ``ca_file`` (a relay with its own
+CA).
 "sent" means the relay accepted the message (250); 4xx answers and connection errors retry,
 5xx answers fail with the server's words."""
 
@@ -24,10 +26,12 @@ class EmailChannel:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 15.0,
+        ca_file: str | None = None,
     ) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._security, self._username, self._password = security, username, password
         self._timeout = timeout
+        self._ca_file = ca_file
 
     async def send(self, message: Outgoing) -> Outcome:
         mail = EmailMessage()
@@ -46,6 +50,7 @@ class EmailChannel:
                 use_tls=self._security == "tls",
                 start_tls=self._security == "starttls",
                 timeout=self._timeout,
+                cert_bundle=self._ca_file,
             )
         except aiosmtplib.SMTPRecipientsRefused as error:
             return Outcome("failed", f"recipient refused: {error.recipients}")
