@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -105,8 +107,7 @@ def make_sender(pool: asyncpg.Pool, client: httpx.AsyncClient, **options: float)
         max_attempts=3,
         retry_initial=0.05,
         retry_max=0.2,
-        allow_private=True,
-        **options,  # type: ignore[arg-type]
+        **{"allow_private": True, **options},  # type: ignore[arg-type]
     )
 
 
@@ -198,3 +199,25 @@ async def test_the_sender_role_serves_livez_while_it_runs(pool: asyncpg.Pool, st
         http_host="127.0.0.1",
     )
     await run_role_until_alive(lambda stop: sender_role(settings, stop), port)
+
+
+async def test_a_name_that_resolves_into_a_private_range_is_refused_when_sent(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    """The directory checks IP literals and loopback names; a name is resolved when sent."""
+    host = socket.gethostname()
+    resolved = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    if all(ipaddress.ip_address(address).is_global for address in resolved):
+        pytest.skip(f"{host} resolves to public addresses only here")
+    url = receiver.base_url.replace("127.0.0.1", host) + "/hook/by-name"
+    ids = await queue(pool, "webhook", url, 1, secret=receiver.webhook_secret)
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client, allow_private=False)
+
+        async def failed() -> bool:
+            return await statuses(pool, ids) == ["failed"]
+
+        await until(failed, sender)
+    reason = await pool.fetchval("SELECT reason FROM deliveries WHERE id = $1", ids[0])
+    assert "private" in reason and host in reason
+    assert receiver.bodies("/hook/by-name") == []

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import socket
 import time
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -27,6 +29,26 @@ log = logging.getLogger(__name__)
 
 PACED = ("wecom", "dingtalk")
 LEASE_SECONDS = 120.0
+
+
+async def refused_endpoint(url: str) -> str | None:
+    """Why ``url`` may not be sent to: an IP literal or name in a loopback or private range,
+    as the directory checks, or a name that resolves into one now (the directory cannot know
+    what a name will resolve to). A name that does not resolve is left to the send (retried).
+    Limit: the HTTP client resolves again when it connects (DNS rebinding is not closed)."""
+    host = urlsplit(url).hostname or ""
+    if is_private_host(host):
+        return "refused: loopback or private endpoint"
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    private = sorted(
+        {str(info[4][0]) for info in infos if is_private_host(str(info[4][0]).split("%")[0])}
+    )
+    if private:
+        return f"refused: {host} resolves to loopback or private {', '.join(private)}"
+    return None
 
 
 class Sender:
@@ -100,10 +122,9 @@ class Sender:
             await self._settle(row, Outcome("failed", f"channel {row['channel']} not configured"))
             return
         if row["channel"] in ("webhook", *PACED) and not self._allow_private:
-            from urllib.parse import urlsplit
-
-            if is_private_host(urlsplit(address).hostname or ""):
-                await self._settle(row, Outcome("failed", "refused: loopback or private endpoint"))
+            refused = await refused_endpoint(address)
+            if refused:
+                await self._settle(row, Outcome("failed", refused))
                 return
         if row["channel"] in PACED:
             wait = self._pace.wait(endpoint, time.monotonic())
