@@ -166,18 +166,18 @@ class Sender:
         elif outcome.result == "throttled":
             status = "queued"
             not_before = now + dt.timedelta(seconds=self._throttle_hold)
+        settle = (
+            queries.SETTLE_WITH_ATTEMPT,
+            row["id"],
+            status,
+            outcome.reason,
+            not_before,
+            outcome.result,
+            outcome.http_status,
+        )
+        if outcome.result != "throttled":
+            await self._pool.execute(*settle)
+            return
         async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                queries.RECORD_ATTEMPT,
-                row["id"],
-                outcome.result,
-                outcome.reason,
-                outcome.http_status,
-            )
-            await connection.execute(
-                queries.SETTLE, row["id"], status, outcome.reason, 1, not_before
-            )
-            if outcome.result == "throttled":
-                await connection.execute(
-                    queries.HOLD_ENDPOINT, endpoint, not_before, outcome.reason
-                )
+            await connection.execute(*settle)
+            await connection.execute(queries.HOLD_ENDPOINT, endpoint, not_before, outcome.reason)

@@ -176,14 +176,21 @@ SELECT leased.*, r.address, r.secret FROM leased
 LEFT JOIN recipients r ON r.id = leased.recipient_id
 """
 
-RECORD_ATTEMPT = """
-INSERT INTO delivery_attempts (delivery_id, outcome, reason, http_status)
-VALUES ($1, $2, $3, $4)
-"""
-
 SETTLE = """
 UPDATE deliveries
 SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated_at = now()
+WHERE id = $1 AND status = 'queued'
+"""
+
+# One round trip per settled delivery (the sender's hot path): the attempt row and the new
+# status in one statement, hence one transaction.
+SETTLE_WITH_ATTEMPT = """
+WITH attempt AS (
+    INSERT INTO delivery_attempts (delivery_id, outcome, reason, http_status)
+    VALUES ($1, $5, $3, $6)
+)
+UPDATE deliveries
+SET status = $2, reason = $3, attempts = attempts + 1, not_before = $4, updated_at = now()
 WHERE id = $1 AND status = 'queued'
 """
 
