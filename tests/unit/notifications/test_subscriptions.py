@@ -6,6 +6,7 @@ would silently ignore is refused when the consumer starts)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from notifications.consumers.handlers import TOPICS, Context, RoutingMisconfigur
 from notifications.ledger import Links
 from shared.events import default_catalog
 from shared.programmes import load_programmes
+from shared.programmes.loader import ProgrammeFileError, parse_programme
 from shared.programmes.notifications import NotificationPolicy, Route
 
 LINKS = Links("unit-ack-secret", "http://testserver", dt.timedelta(days=30))
@@ -51,3 +53,25 @@ def test_a_route_for_an_event_the_consumer_does_not_handle_is_refused() -> None:
     )
     with pytest.raises(RoutingMisconfigured, match=r"submissions\.window\.opend"):
         handlers(Context({programme.id: bad}, LINKS))
+
+
+def test_a_programme_file_routing_to_an_unknown_channel_or_audience_is_refused() -> None:
+    path = Path("shared/programmes/guizhou-shibaiqianwan-2023.yaml")
+    text = path.read_text(encoding="utf-8")
+    route = "{event: submissions.report.accepted, to: [operator], channels: [inbox, email]}"
+    assert route in text
+    with pytest.raises(ProgrammeFileError) as fax:
+        parse_programme(
+            text.replace("channels: [inbox, email]}", "channels: [inbox, fax]}"), path=path
+        )
+    assert fax.value.field is not None and fax.value.field.startswith("notifications.routes.")
+    assert fax.value.field.endswith(".channels.1") and "'dingtalk'" in fax.value.reason
+    with pytest.raises(ProgrammeFileError) as mayor:
+        parse_programme(
+            text.replace(
+                "to: [operator], channels: [inbox, email]}",
+                "to: [mayor], channels: [inbox, email]}",
+            ),
+            path=path,
+        )
+    assert mayor.value.field is not None and mayor.value.field.endswith(".to.0")
