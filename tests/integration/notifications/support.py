@@ -41,10 +41,10 @@ def deadline_event(
     return wrap(event, source="/services/submissions")
 
 
-async def handle(dsn: str, envelope: EventEnvelope) -> None:
+async def handle(dsn: str, envelope: EventEnvelope, context: Context = CONTEXT) -> None:
     """What the idempotent consumer does with one message, minus Kafka."""
     event = default_catalog().parse(envelope)
-    handler = handlers(CONTEXT)[envelope.base_type]
+    handler = handlers(context)[envelope.base_type]
     connection = await connect(dsn)
     try:
         async with connection.transaction():

@@ -6,7 +6,10 @@ link stops the reminder of the same list."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,11 +19,18 @@ from fastapi.testclient import TestClient
 from notifications.api.app import create_app
 from notifications.config import NotificationsSettings
 from notifications.db import MIGRATIONS_DIR
+from notifications.rendering import TEMPLATES_DIR
 from shared.db.pool import connect
 from shared.events import EnterpriseRegistered, wrap
 from shared.events.submissions import MissingReporters, ReportReturned
 from shared.messaging.consumer import PoisonMessage
-from tests.integration.notifications.support import SECRET, WINDOW, deadline_event, handle
+from tests.integration.notifications.support import (
+    CONTEXT,
+    SECRET,
+    WINDOW,
+    deadline_event,
+    handle,
+)
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 
@@ -210,6 +220,20 @@ def test_an_event_of_an_unknown_programme_is_poison(service: tuple[TestClient, s
     _, dsn = service
     with pytest.raises(PoisonMessage, match="no known programme"):
         asyncio.run(handle(dsn, deadline_event(-1, [GUIYANG], window="nowhere.x.2025")))
+
+
+def test_an_event_whose_message_cannot_be_rendered_is_poison_and_writes_nothing(
+    service: tuple[TestClient, str], tmp_path: Path
+) -> None:
+    _, dsn = service
+    for template in TEMPLATES_DIR.glob("*.md.j2"):
+        shutil.copy(template, tmp_path / template.name)
+    (tmp_path / "deadline_reminder.zh-CN.md.j2").write_text("{{ no_such_fact }}\n正文")
+    context = dataclasses.replace(CONTEXT, templates=tmp_path)
+    event = deadline_event(-2, [NANMING])
+    with pytest.raises(PoisonMessage, match=r"deadline_reminder\.zh-CN: 'no_such_fact'"):
+        asyncio.run(handle(dsn, event, context))
+    assert _fetch(dsn, "SELECT id FROM deliveries WHERE event_id = $1", event.id) == []
 
 
 def test_the_directory_is_audited_checked_and_masks_operator_contacts(

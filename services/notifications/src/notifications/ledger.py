@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from notifications.db.repository import NewDelivery, insert_delivery, office_recipients
 from notifications.domain import ack_tokens
-from notifications.rendering import render
+from notifications.rendering import TEMPLATES_DIR, render
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +51,7 @@ async def fan_out(
     channels: tuple[str, ...],
     links: Links,
     now: dt.datetime,
+    templates: Path = TEMPLATES_DIR,
 ) -> int:
     """Queue ``message`` on every channel of its office; returns the deliveries written."""
     targets: list[tuple[str, uuid.UUID | None]] = []
@@ -69,7 +71,9 @@ async def fan_out(
     for channel, recipient_id in targets:
         delivery_id = uuid.uuid4()
         ack_url = links.acknowledgement_url(delivery_id, now)
-        title, body = render(message.kind, {**message.context, "ack_url": ack_url})
+        title, body = render(
+            message.kind, {**message.context, "ack_url": ack_url}, directory=templates
+        )
         key = (
             f"recipient:{recipient_id}"
             if recipient_id

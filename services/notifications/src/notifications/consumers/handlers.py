@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 
@@ -18,7 +19,7 @@ from notifications.db.repository import (
 from notifications.domain.escalation import office_messages, still_to_remind
 from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
-from notifications.rendering import RenderingFailed, check_templates
+from notifications.rendering import TEMPLATES_DIR, RenderingFailed, check_templates
 from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
@@ -61,6 +62,7 @@ DEFAULT_ROUTES = {
 class Context:
     programmes: dict[str, Programme]
     links: Links
+    templates: Path = TEMPLATES_DIR
 
     def programme(self, programme_id: str) -> Programme:
         programme = self.programmes.get(programme_id)
@@ -197,6 +199,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                 route,
                 links,
                 envelope.time,
+                resolved.templates,
             )
 
     async def on_enterprise_registered(
@@ -229,6 +232,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             DEFAULT_ROUTES[event.event_type],
             resolved.links,
             envelope.time,
+            resolved.templates,
         )
 
     async def on_enterprise_closed(
@@ -279,6 +283,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             route,
             resolved.links,
             envelope.time,
+            resolved.templates,
         )
 
     async def on_designation(
@@ -329,6 +334,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             route,
             resolved.links,
             envelope.time,
+            resolved.templates,
         )
 
     handled: dict[str, Handler] = {
@@ -344,14 +350,21 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         DesignationRevoked.event_type: on_designation,
     }
     check_routes(resolved.programmes, set(handled))
-    check_templates(KINDS)
+    check_templates(KINDS, directory=resolved.templates)
     return handled
 
 
 async def _fan_out(
-    connection: asyncpg.Connection, message: Message, route: Route, links: Links, now: dt.datetime
+    connection: asyncpg.Connection,
+    message: Message,
+    route: Route,
+    links: Links,
+    now: dt.datetime,
+    templates: Path,
 ) -> None:
     try:
-        await fan_out(connection, message, channels=route.channels, links=links, now=now)
+        await fan_out(
+            connection, message, channels=route.channels, links=links, now=now, templates=templates
+        )
     except RenderingFailed as error:
         raise PoisonMessage(str(error)) from error
