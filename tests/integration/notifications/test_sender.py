@@ -160,6 +160,25 @@ async def test_robots_are_paced_at_twenty_a_minute_and_nothing_is_dropped(
     assert throttles == 0
 
 
+async def test_two_sender_replicas_share_a_robots_twenty_a_minute(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    ids = await queue(pool, "wecom", f"{receiver.base_url}/cgi-bin/webhook/send?key=shared", 30)
+    async with httpx.AsyncClient(timeout=5) as client:
+        replicas = [make_sender(pool, client, robot_per_minute=20, concurrency=15) for _ in "ab"]
+        for _ in range(2):
+            for sender in replicas:
+                await sender.round()
+            for sender in replicas:
+                await sender.drain()
+    found = await statuses(pool, ids)
+    assert (found.count("delivered"), found.count("queued")) == (20, 10)
+    throttles = await pool.fetchval(
+        "SELECT count(*) FROM delivery_attempts WHERE outcome = 'throttled'"
+    )
+    assert throttles == 0
+
+
 async def test_a_throttled_robot_is_held_ten_minutes_and_others_go_on(
     pool: asyncpg.Pool, receiver: Receiver
 ) -> None:

@@ -1,11 +1,10 @@
-"""Retry backoff (exponential, jittered, capped) and robot pacing (20 a minute per robot),
-pure."""
+"""Retry backoff: exponential, jittered, capped (pure)."""
 
 from __future__ import annotations
 
 import random
 
-from notifications.domain.pacing import SlidingWindow, backoff_seconds
+from notifications.domain.pacing import backoff_seconds
 
 
 def test_backoff_doubles_up_to_its_cap_and_is_jittered_within_the_upper_half() -> None:
@@ -14,11 +13,3 @@ def test_backoff_doubles_up_to_its_cap_and_is_jittered_within_the_upper_half() -
         waits = {backoff_seconds(attempt, initial=2.0, maximum=60.0, rng=rng) for _ in range(50)}
         assert all(ceiling / 2 <= wait <= ceiling for wait in waits), (attempt, waits)
         assert len(waits) > 1  # jitter: senders coming back are spread out
-
-
-def test_a_robot_gets_twenty_sends_a_minute_and_others_are_not_counted_against_it() -> None:
-    window = SlidingWindow(20)
-    assert [window.wait("robot-a", 100.0 + n) for n in range(20)] == [0.0] * 20
-    assert window.wait("robot-a", 130.0) == 30.0  # the first of the twenty frees at 160
-    assert window.wait("robot-b", 130.0) == 0.0
-    assert window.wait("robot-a", 160.0) == 0.0

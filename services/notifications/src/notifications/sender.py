@@ -5,8 +5,8 @@ the free concurrency slots, and sends each in its own task, settling it in its o
 transaction with its attempt row. A slow or down endpoint therefore only occupies its own
 slots and its own queue: its failures back off (exponential with jitter) per delivery, and a
 throttled robot is held for ten minutes while other recipients go on. Robots are paced to 20
-messages a minute each: an over-limit message stays queued for the next free slot, never
-dropped."""
+messages a minute each, counted in PostgreSQL (``robot_sends``) so that the limit holds across
+sender replicas: an over-limit message stays queued for the next free slot, never dropped."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import asyncio
 import datetime as dt
 import logging
 import socket
-import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ import asyncpg
 from notifications.channels.base import Channel, Outcome, Outgoing
 from notifications.db import queries
 from notifications.domain.addresses import is_private_host
-from notifications.domain.pacing import SlidingWindow, backoff_seconds
+from notifications.domain.pacing import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class Sender:
         self._concurrency, self._batch = concurrency, batch_size
         self._max_attempts = max_attempts
         self._retry_initial, self._retry_max = retry_initial, retry_max
-        self._pace = SlidingWindow(robot_per_minute)
+        self._robot_per_minute, self._pace_window = robot_per_minute, 60.0
         self._throttle_hold = throttle_hold
         self._allow_private = allow_private
         self._tasks: set[asyncio.Task[None]] = set()
@@ -127,7 +126,7 @@ class Sender:
                 await self._settle(row, Outcome("failed", refused))
                 return
         if row["channel"] in PACED:
-            wait = self._pace.wait(endpoint, time.monotonic())
+            wait = await self._robot_slot(endpoint)
             if wait > 0:  # over 20 a minute: stays queued for the next free slot
                 await self._requeue(row, wait)
                 return
@@ -144,6 +143,17 @@ class Sender:
             )
         )
         await self._settle(row, outcome, endpoint=endpoint)
+
+    async def _robot_slot(self, endpoint: str) -> float:
+        """0 and the send is counted, or the seconds until a slot of the robot frees; counted in
+        PostgreSQL so that every sender replica shares the robot's limit."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(queries.LOCK_ENDPOINT, endpoint)
+            window = await connection.fetchrow(queries.ROBOT_WINDOW, endpoint, self._pace_window)
+            if window["sent"] < self._robot_per_minute:
+                await connection.execute(queries.ROBOT_SEND, endpoint)
+                return 0.0
+            return max(0.01, float(window["frees_in"]))
 
     async def _requeue(self, row: asyncpg.Record, wait: float) -> None:
         when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)

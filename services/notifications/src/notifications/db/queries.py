@@ -194,6 +194,24 @@ SET status = $2, reason = $3, attempts = attempts + 1, not_before = $4, updated_
 WHERE id = $1 AND status = 'queued'
 """
 
+# Robot pacing across replicas: under the endpoint's advisory lock, forget sends older than the
+# window, count the rest; below the limit the caller records its send (ROBOT_SEND).
+LOCK_ENDPOINT = "SELECT pg_advisory_xact_lock(hashtextextended('robot:' || $1, 0))"
+
+ROBOT_WINDOW = """
+WITH forgotten AS (
+    DELETE FROM robot_sends
+    WHERE endpoint = $1 AND sent_at <= clock_timestamp() - make_interval(secs => $2)
+)
+SELECT count(*) AS sent,
+       extract(epoch FROM min(sent_at) + make_interval(secs => $2) - clock_timestamp())
+           AS frees_in
+FROM robot_sends
+WHERE endpoint = $1 AND sent_at > clock_timestamp() - make_interval(secs => $2)
+"""
+
+ROBOT_SEND = "INSERT INTO robot_sends (endpoint) VALUES ($1)"
+
 HOLD_ENDPOINT = """
 INSERT INTO endpoint_holds (endpoint, held_until, reason) VALUES ($1, $2, $3)
 ON CONFLICT (endpoint) DO UPDATE SET held_until = EXCLUDED.held_until, reason = EXCLUDED.reason
