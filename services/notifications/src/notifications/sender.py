@@ -73,6 +73,7 @@ class Sender:
         self._throttle_hold = throttle_hold
         self._allow_private = allow_private
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
 
     async def round(self) -> int:
         """Claim and start sending what is due; returns how many were claimed."""
@@ -83,8 +84,12 @@ class Sender:
         for row in rows:
             task = asyncio.create_task(self._deliver(row))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._finished)
         return len(rows)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slot_freed.set()
 
     async def drain(self) -> None:
         """Wait for the sends in flight (tests, shutdown)."""
@@ -93,6 +98,7 @@ class Sender:
 
     async def run(self, stop: asyncio.Event, beat: object = None, poll: float = 1.0) -> None:
         while not stop.is_set():
+            self._slot_freed.clear()  # before claiming: a send finishing from now on wakes us
             try:
                 claimed = await self.round()
             except (TimeoutError, OSError, asyncpg.PostgresError) as error:
@@ -101,10 +107,16 @@ class Sender:
             if beat is not None:
                 beat()  # type: ignore[operator]
             if claimed == 0 or len(self._tasks) >= self._concurrency:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=poll)
-                except TimeoutError:
-                    pass
+                # Nothing due: look again after ``poll``. Every slot busy: claim again as soon
+                # as a send finishes (waiting a whole poll would idle the freed slots).
+                waits = [asyncio.ensure_future(stop.wait())]
+                if len(self._tasks) >= self._concurrency:
+                    waits.append(asyncio.ensure_future(self._slot_freed.wait()))
+                _, pending = await asyncio.wait(
+                    waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiting in pending:
+                    waiting.cancel()
         await self.drain()
 
     async def _deliver(self, row: asyncpg.Record) -> None:
