@@ -137,12 +137,41 @@ async def _all(pool: asyncpg.Pool, ids: list[uuid.UUID], status: str) -> bool:
     return set(await statuses(pool, ids)) == {status}
 
 
+async def test_an_endpoint_that_never_answers_holds_only_its_own_slots(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts the request and never answers
+
+    blackhole = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = blackhole.sockets[0].getsockname()[1]
+    try:
+        stuck = await queue(pool, "webhook", f"http://127.0.0.1:{port}/hook", 10, secret="s" * 8)
+        good = await queue(
+            pool, "webhook", f"{receiver.base_url}/hook/beside", 4, secret=receiver.webhook_secret
+        )
+        async with httpx.AsyncClient(timeout=4) as client:
+            sender = make_sender(pool, client, concurrency=4, per_endpoint=2)
+            started = time.monotonic()
+            deadline = started + 3.5
+            while not await _all(pool, good, "delivered"):
+                assert time.monotonic() < deadline, await statuses(pool, good)
+                await sender.round()
+                await asyncio.sleep(0.05)
+            # all four delivered while the silent endpoint still held its two slots
+            assert time.monotonic() - started < 4
+            assert set(await statuses(pool, stuck)) == {"queued"}
+            await sender.drain()
+    finally:
+        blackhole.close()
+
+
 async def test_robots_are_paced_at_twenty_a_minute_and_nothing_is_dropped(
     pool: asyncpg.Pool, receiver: Receiver
 ) -> None:
     ids = await queue(pool, "wecom", f"{receiver.base_url}/cgi-bin/webhook/send?key=paced", 25)
     async with httpx.AsyncClient(timeout=5) as client:
-        sender = make_sender(pool, client, robot_per_minute=20)
+        sender = make_sender(pool, client, robot_per_minute=20, per_endpoint=25)
         await sender.round()
         await sender.drain()
         await sender.round()

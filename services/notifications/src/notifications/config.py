@@ -27,6 +27,8 @@ class NotificationsSettings(ServiceSettings):
     sender_batch_size: int = Field(default=200, ge=1, le=5000)
     sender_poll_interval_seconds: float = Field(default=1.0, gt=0)
     sender_concurrency: int = Field(default=64, ge=1, le=1000)
+    # Sends in flight per endpoint (a receiver that hangs holds at most these slots).
+    sender_per_endpoint: int = Field(default=8, ge=1, le=1000)
     webhook_max_attempts: int = Field(default=6, ge=1)
     retry_initial_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)

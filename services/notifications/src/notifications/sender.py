@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import socket
+from collections import Counter
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -28,6 +30,11 @@ log = logging.getLogger(__name__)
 
 PACED = ("wecom", "dingtalk")
 LEASE_SECONDS = 120.0
+
+
+def endpoint_of(row: asyncpg.Record) -> str:
+    """A delivery's endpoint as ``endpoint_holds`` and the claim name it: channel:address."""
+    return f"{row['channel']}:{row['address'] or ''}"
 
 
 async def refused_endpoint(url: str) -> str | None:
@@ -64,6 +71,7 @@ class Sender:
         robot_per_minute: int = 20,
         throttle_hold: float = 600.0,
         allow_private: bool = False,
+        per_endpoint: int = 8,
     ) -> None:
         self._pool, self._channels = pool, channels
         self._concurrency, self._batch = concurrency, batch_size
@@ -74,21 +82,39 @@ class Sender:
         self._allow_private = allow_private
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
+        # Sends in flight per endpoint, at most ``per_endpoint``: a receiver that hangs until
+        # the timeout holds those slots only, never all of them.
+        self._per_endpoint = per_endpoint
+        self._in_flight: Counter[str] = Counter()
 
     async def round(self) -> int:
         """Claim and start sending what is due; returns how many were claimed."""
         free = self._concurrency - len(self._tasks)
         if free <= 0:
             return 0
-        rows = await self._pool.fetch(queries.CLAIM_DUE, min(free, self._batch), LEASE_SECONDS)
+        saturated = [e for e, n in self._in_flight.items() if n >= self._per_endpoint]
+        rows = await self._pool.fetch(
+            queries.CLAIM_DUE, min(free, self._batch), LEASE_SECONDS, saturated
+        )
+        surplus = []
         for row in rows:
+            endpoint = endpoint_of(row)
+            if self._in_flight[endpoint] >= self._per_endpoint:
+                surplus.append(row["id"])
+                continue
+            self._in_flight[endpoint] += 1
             task = asyncio.create_task(self._deliver(row))
             self._tasks.add(task)
-            task.add_done_callback(self._finished)
-        return len(rows)
+            task.add_done_callback(functools.partial(self._finished, endpoint))
+        if surplus:
+            await self._pool.execute(queries.RELEASE, surplus)
+        return len(rows) - len(surplus)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, endpoint: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._in_flight[endpoint] -= 1
+        if self._in_flight[endpoint] <= 0:
+            del self._in_flight[endpoint]
         self._slot_freed.set()
 
     async def drain(self) -> None:
@@ -128,7 +154,7 @@ class Sender:
     async def _deliver_once(self, row: asyncpg.Record) -> None:
         channel = self._channels.get(row["channel"])
         address = row["address"] or ""
-        endpoint = f"{row['channel']}:{address}"
+        endpoint = endpoint_of(row)
         if channel is None:
             await self._settle(row, Outcome("failed", f"channel {row['channel']} not configured"))
             return

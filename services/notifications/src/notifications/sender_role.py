@@ -65,6 +65,7 @@ def sender_for(
         robot_per_minute=settings.robot_messages_per_minute,
         throttle_hold=settings.robot_throttle_hold_seconds,
         allow_private=settings.allow_private_endpoints,
+        per_endpoint=settings.sender_per_endpoint,
     )
 
 

@@ -156,11 +156,14 @@ RETURNING *
 # them (not_before moves ahead by $2 seconds) in one short statement; it sends outside any
 # transaction and settles each delivery on its own. A sender that dies mid-send leaves the
 # lease to lapse, and the delivery is sent again (receivers deduplicate on its id).
+# $3: endpoints whose every slot of this sender is busy (a slow or silent receiver): skipped,
+# so that they cannot take the slots of the others.
 CLAIM_DUE = """
 WITH due AS (
     SELECT d.id FROM deliveries d
     LEFT JOIN recipients r ON r.id = d.recipient_id
     WHERE d.status = 'queued' AND d.not_before <= now() AND d.channel <> 'inbox'
+      AND d.channel || ':' || coalesce(r.address, '') <> ALL($3::text[])
       AND NOT EXISTS (SELECT 1 FROM endpoint_holds h
                       WHERE h.endpoint = d.channel || ':' || coalesce(r.address, '')
                         AND h.held_until > now())
@@ -211,6 +214,11 @@ WHERE endpoint = $1 AND sent_at > clock_timestamp() - make_interval(secs => $2)
 """
 
 ROBOT_SEND = "INSERT INTO robot_sends (endpoint) VALUES ($1)"
+
+# Claimed beyond an endpoint's slots: back to the queue at once, lease dropped.
+RELEASE = (
+    "UPDATE deliveries SET not_before = now() WHERE id = ANY($1::uuid[]) AND status = 'queued'"
+)
 
 HOLD_ENDPOINT = """
 INSERT INTO endpoint_holds (endpoint, held_until, reason) VALUES ($1, $2, $3)
