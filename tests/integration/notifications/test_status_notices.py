@@ -16,10 +16,17 @@ from fastapi.testclient import TestClient
 from notifications.api.app import create_app
 from notifications.config import NotificationsSettings
 from notifications.db import MIGRATIONS_DIR
+from shared.china_time import CHINA
 from shared.db.pool import connect
 from shared.events import EnterpriseRegistered, wrap
 from shared.events.designations import DesignationGranted, DesignationRevoked
-from shared.events.submissions import ReportRecommended, ReportReturned, ReportSubmitted
+from shared.events.submissions import (
+    ExtensionGranted,
+    ExtensionRequested,
+    ReportRecommended,
+    ReportReturned,
+    ReportSubmitted,
+)
 from tests.integration.notifications.support import SECRET, WINDOW, handle
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
@@ -190,3 +197,72 @@ def test_the_operator_hears_its_designation_granted_and_revoked(
     assert _count(dsn, revoked.id) == 1
     other = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-4"])
     assert _titles(client, other, "D-5") == []
+
+
+def test_extensions_reach_the_province_then_the_operator_and_its_city(
+    service: tuple[TestClient, str], token_for: Callable[..., str]
+) -> None:
+    client, dsn = service
+    asyncio.run(
+        handle(
+            dsn,
+            wrap(
+                DesignationGranted(
+                    designation_id="D-6",
+                    programme_id=PROGRAMME,
+                    category="enterprise",
+                    entity_type="enterprise",
+                    entity_id="ENT-6",
+                    region_code="520102",
+                    designated_on=dt.date(2025, 3, 1),
+                ),
+                source="/services/awards",
+            ),
+        )
+    )
+    requested = wrap(
+        ExtensionRequested(
+            extension_id="X-6",
+            window_id=WINDOW,
+            designation_id="D-6",
+            requested_by="u-op",
+            reason="系统升级",
+        ),
+        source="/services/submissions",
+    )
+    asyncio.run(handle(dsn, requested))
+    province = _auth(token_for, ["province_admin"], "520000")
+    assert _titles(client, province, "X-6") == [f"【延期申请】{WINDOW}：D-6"]
+    granted = wrap(
+        ExtensionGranted(
+            extension_id="X-6",
+            window_id=WINDOW,
+            designation_id="D-6",
+            decided_by="u-prov",
+            new_due_at=dt.datetime(2025, 12, 21, 0, 0, tzinfo=CHINA),
+        ),
+        source="/services/submissions",
+    )
+    asyncio.run(handle(dsn, granted))
+    asyncio.run(handle(dsn, granted))
+    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-6"])
+    city = _auth(token_for, ["city_bureau"], "520100")
+    for reader, earlier in ((operator, []), (city, [f"【延期申请】{WINDOW}：D-6"])):
+        items = client.get("/v1/inbox", params={"subject_id": "X-6"}, headers=reader).json()
+        titles = [item["title"] for item in items["items"]]
+        assert titles == [f"【延期已批准】{WINDOW}：D-6", *earlier]  # newest first
+        assert "2025年12月20日 24:00（北京时间）" in items["items"][0]["body"]
+    assert _count(dsn, granted.id) == 2  # the operator's inbox and the city's, once each
+
+    unknown = wrap(
+        ExtensionGranted(
+            extension_id="X-0",
+            window_id=WINDOW,
+            designation_id="D-unknown",
+            decided_by="u-prov",
+            new_due_at=dt.datetime(2025, 12, 21, 0, 0, tzinfo=CHINA),
+        ),
+        source="/services/submissions",
+    )
+    asyncio.run(handle(dsn, unknown))  # a designation granted before this service listened
+    assert _count(dsn, unknown.id) == 0

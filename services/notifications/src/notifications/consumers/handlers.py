@@ -5,6 +5,7 @@ cannot be routed or rendered raises ``PoisonMessage``: dead-lettered with the re
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from notifications.config import NotificationsSettings
 from notifications.db.repository import (
     acknowledged_lists,
     deactivate_operator,
+    designation,
     register_operator,
+    remember_designation,
 )
 from notifications.domain.escalation import office_messages, still_to_remind
 from notifications.domain.working_days import reminder_time
@@ -27,6 +30,9 @@ from shared.events.registry import EnterpriseClosed
 from shared.events.submissions import (
     DeadlineApproaching,
     DeadlinePassed,
+    ExtensionGranted,
+    ExtensionRefused,
+    ExtensionRequested,
     ReportAccepted,
     ReportRecommended,
     ReportReturned,
@@ -37,10 +43,13 @@ from shared.programmes import Programme, load_programmes
 from shared.programmes.notifications import NotificationPolicy, Route
 from shared.telemetry import current_trace_id
 
+log = logging.getLogger(__name__)
+
 TOPICS = (
     "registry.enterprise",
     "submissions.deadline",
     "submissions.report",
+    "submissions.extension",
     "awards.designation",
 )
 
@@ -104,6 +113,9 @@ KINDS = (
     "report_accepted",
     "designation_granted",
     "designation_revoked",
+    "extension_requested",
+    "extension_granted",
+    "extension_refused",
 )
 
 REPORT_KINDS = {
@@ -133,6 +145,10 @@ def check_routes(programmes: dict[str, Programme], handled: set[str]) -> None:
 
 def province_of(region_code: str) -> str:
     return region_code[:2] + "0000"
+
+
+def city_of(region_code: str) -> str:
+    return region_code[:4] + "00"
 
 
 def context_from(settings: NotificationsSettings) -> Context:
@@ -291,6 +307,13 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     ) -> None:
         """The operator hears that its enterprise was designated, or lost the designation."""
         assert isinstance(event, DesignationGranted | DesignationRevoked)
+        await remember_designation(
+            connection,
+            designation_id=event.designation_id,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            region_code=event.region_code,
+        )
         if event.entity_type != "enterprise":
             return  # parks and teams have no operator in the directory
         programme = resolved.programme(event.programme_id)
@@ -337,6 +360,71 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             resolved.templates,
         )
 
+    async def on_extension(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """A request waits for the province's decision; the decision goes to the reporter's
+        operator and its city bureau (found through the designation: the event names no
+        more). A designation this service never heard of (granted before it listened) has no
+        known region: the decision is logged, not sent."""
+        assert isinstance(event, ExtensionRequested | ExtensionGranted | ExtensionRefused)
+        programme = resolved.programme(event.window_id.split(".", 1)[0])
+        route = programme.notifications.route(event.event_type)
+        if route is None:
+            return
+        known = await designation(connection, event.designation_id)
+        offices: list[tuple[str, str, str | None]] = []
+        if isinstance(event, ExtensionRequested):
+            offices.append((programme.jurisdiction, "province_admin", None))
+            if known is not None:
+                offices.append((city_of(known["region_code"]), "city_bureau", None))
+        elif known is None:
+            log.warning(
+                "extension %s: designation %s unknown here; its decision is not sent",
+                event.extension_id,
+                event.designation_id,
+            )
+        else:
+            if known["entity_type"] == "enterprise":
+                offices.append((known["region_code"], "operator", known["entity_id"]))
+            offices.append((city_of(known["region_code"]), "city_bureau", None))
+        facts: dict[str, object] = {
+            "window_id": event.window_id,
+            "designation_id": event.designation_id,
+            "reason": event.reason,
+        }
+        if isinstance(event, ExtensionRequested):
+            kind = "extension_requested"
+            facts["requested_due_at"] = event.requested_due_at
+        elif isinstance(event, ExtensionGranted):
+            kind, facts["new_due_at"] = "extension_granted", event.new_due_at
+        else:
+            kind = "extension_refused"
+        payload = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in facts.items()}
+        for region_code, role, enterprise_id in offices:
+            if role not in route.to:
+                continue
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind=kind,
+                    region_code=region_code,
+                    role=role,
+                    subject_type="extension",
+                    subject_id=event.extension_id,
+                    context=facts,
+                    payload=payload,
+                    not_before=envelope.time,
+                    enterprise_id=enterprise_id,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                resolved.links,
+                envelope.time,
+                resolved.templates,
+            )
+
     handled: dict[str, Handler] = {
         EnterpriseRegistered.event_type: on_enterprise_registered,
         EnterpriseClosed.event_type: on_enterprise_closed,
@@ -348,6 +436,9 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         DeadlinePassed.event_type: on_deadline,
         DesignationGranted.event_type: on_designation,
         DesignationRevoked.event_type: on_designation,
+        ExtensionRequested.event_type: on_extension,
+        ExtensionGranted.event_type: on_extension,
+        ExtensionRefused.event_type: on_extension,
     }
     check_routes(resolved.programmes, set(handled))
     check_templates(KINDS, directory=resolved.templates)

@@ -241,3 +241,14 @@ DEACTIVATE_OPERATOR = """
 UPDATE recipients SET active = false, version = version + 1, updated_at = now()
 WHERE role = 'operator' AND enterprise_id = $1 AND active
 """
+
+# Designations (awards.designation events): the entity and region behind a designation id.
+UPSERT_DESIGNATION = """
+INSERT INTO designations (designation_id, entity_type, entity_id, region_code)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (designation_id) DO UPDATE
+   SET entity_type = EXCLUDED.entity_type, entity_id = EXCLUDED.entity_id,
+       region_code = EXCLUDED.region_code, updated_at = now()
+"""
+
+DESIGNATION = "SELECT * FROM designations WHERE designation_id = $1"

@@ -169,6 +169,23 @@ async def deactivate_operator(connection: asyncpg.Connection, *, enterprise_id: 
     await connection.execute(queries.DEACTIVATE_OPERATOR, enterprise_id)
 
 
+async def remember_designation(
+    connection: asyncpg.Connection,
+    *,
+    designation_id: str,
+    entity_type: str,
+    entity_id: str,
+    region_code: str,
+) -> None:
+    await connection.execute(
+        queries.UPSERT_DESIGNATION, designation_id, entity_type, entity_id, region_code
+    )
+
+
+async def designation(connection: asyncpg.Connection, designation_id: str) -> asyncpg.Record | None:
+    return await connection.fetchrow(queries.DESIGNATION, designation_id)
+
+
 async def acknowledged_lists(
     connection: asyncpg.Connection, *, subject_id: str, region_code: str, role: str
 ) -> list[set[str]]:
