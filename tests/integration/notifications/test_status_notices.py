@@ -26,6 +26,7 @@ from shared.events.submissions import (
     ReportRecommended,
     ReportReturned,
     ReportSubmitted,
+    WindowReopened,
 )
 from tests.integration.notifications.support import SECRET, WINDOW, handle
 from tests.support.databases import drop_database, migrated_database
@@ -266,3 +267,46 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
     )
     asyncio.run(handle(dsn, unknown))  # a designation granted before this service listened
     assert _count(dsn, unknown.id) == 0
+
+
+def test_a_window_reopened_for_one_reporter_tells_its_operator_and_city(
+    service: tuple[TestClient, str], token_for: Callable[..., str]
+) -> None:
+    client, dsn = service
+    asyncio.run(
+        handle(
+            dsn,
+            wrap(
+                DesignationGranted(
+                    designation_id="D-3",
+                    programme_id=PROGRAMME,
+                    category="enterprise",
+                    entity_type="enterprise",
+                    entity_id="ENT-3",
+                    region_code="520102",
+                    designated_on=dt.date(2025, 3, 1),
+                ),
+                source="/services/awards",
+            ),
+        )
+    )
+    reopened = wrap(
+        WindowReopened(
+            window_id=WINDOW,
+            designation_id="D-3",
+            reason="系统故障导致未能按时报送",
+            ends_at=dt.datetime(2026, 1, 6, 0, 0, tzinfo=CHINA),
+            reopened_by="u-prov",
+        ),
+        source="/services/submissions",
+    )
+    asyncio.run(handle(dsn, reopened))
+    asyncio.run(handle(dsn, reopened))
+    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-3"])
+    city = _auth(token_for, ["city_bureau"], "520100")
+    for reader in (operator, city):
+        items = client.get("/v1/inbox", params={"subject_id": WINDOW}, headers=reader).json()
+        mine = [item for item in items["items"] if item["kind"] == "window_reopened"]
+        assert [item["title"] for item in mine] == [f"【重新开放报送】{WINDOW}：D-3"]
+        assert "2026年1月5日 24:00（北京时间）" in mine[0]["body"]
+    assert _count(dsn, reopened.id) == 2

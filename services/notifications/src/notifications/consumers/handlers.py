@@ -37,6 +37,7 @@ from shared.events.submissions import (
     ReportRecommended,
     ReportReturned,
     ReportSubmitted,
+    WindowReopened,
 )
 from shared.messaging.consumer import Handler, PoisonMessage
 from shared.programmes import Programme, load_programmes
@@ -50,6 +51,7 @@ TOPICS = (
     "submissions.deadline",
     "submissions.report",
     "submissions.extension",
+    "submissions.window",
     "awards.designation",
 )
 
@@ -116,6 +118,7 @@ KINDS = (
     "extension_requested",
     "extension_granted",
     "extension_refused",
+    "window_reopened",
 )
 
 REPORT_KINDS = {
@@ -129,6 +132,15 @@ def report_kind(event: DomainEvent) -> str:
     if isinstance(event, ReportReturned):
         return "report_returned" if event.to == "reporter" else "report_returned_to_city"
     return REPORT_KINDS[event.event_type]
+
+
+def designation_offices(known: asyncpg.Record) -> list[tuple[str, str, str | None]]:
+    """A designation's operator (for an enterprise) and its city bureau."""
+    offices: list[tuple[str, str, str | None]] = []
+    if known["entity_type"] == "enterprise":
+        offices.append((known["region_code"], "operator", known["entity_id"]))
+    offices.append((city_of(known["region_code"]), "city_bureau", None))
+    return offices
 
 
 def check_routes(programmes: dict[str, Programme], handled: set[str]) -> None:
@@ -385,9 +397,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                 event.designation_id,
             )
         else:
-            if known["entity_type"] == "enterprise":
-                offices.append((known["region_code"], "operator", known["entity_id"]))
-            offices.append((city_of(known["region_code"]), "city_bureau", None))
+            offices += designation_offices(known)
         facts: dict[str, object] = {
             "window_id": event.window_id,
             "designation_id": event.designation_id,
@@ -425,6 +435,49 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                 resolved.templates,
             )
 
+    async def on_window_reopened(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """The province reopened the window for one reporter: its operator and city hear
+        until when (an unknown designation is logged, as for extensions)."""
+        assert isinstance(event, WindowReopened)
+        route = resolved.policy_for_window(event.window_id).route(event.event_type)
+        if route is None:
+            return
+        known = await designation(connection, event.designation_id)
+        if known is None:
+            log.warning("window %s reopened for unknown %s", event.window_id, event.designation_id)
+            return
+        facts: dict[str, object] = {
+            "window_id": event.window_id,
+            "designation_id": event.designation_id,
+            "reason": event.reason,
+            "ends_at": event.ends_at,
+        }
+        for region_code, role, enterprise_id in designation_offices(known):
+            if role not in route.to:
+                continue
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind="window_reopened",
+                    region_code=region_code,
+                    role=role,
+                    subject_type="window",
+                    subject_id=event.window_id,
+                    context=facts,
+                    payload={**facts, "ends_at": event.ends_at.isoformat()},
+                    not_before=envelope.time,
+                    enterprise_id=enterprise_id,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                resolved.links,
+                envelope.time,
+                resolved.templates,
+            )
+
     handled: dict[str, Handler] = {
         EnterpriseRegistered.event_type: on_enterprise_registered,
         EnterpriseClosed.event_type: on_enterprise_closed,
@@ -439,6 +492,7 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         ExtensionRequested.event_type: on_extension,
         ExtensionGranted.event_type: on_extension,
         ExtensionRefused.event_type: on_extension,
+        WindowReopened.event_type: on_window_reopened,
     }
     check_routes(resolved.programmes, set(handled))
     check_templates(KINDS, directory=resolved.templates)
