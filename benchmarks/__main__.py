@@ -4,6 +4,7 @@ import asyncio
 import sys
 
 from benchmarks import (
+    notifications_fanout,
     outbox_relay,
     registry_import,
     registry_search,
@@ -17,6 +18,7 @@ BENCHMARKS = {
     "registry_import": registry_import.main,
     "registry_writes": registry_writes.main,
     "submissions_rush": submissions_rush.main,
+    "notifications_fanout": notifications_fanout.main,
 }
 
 
