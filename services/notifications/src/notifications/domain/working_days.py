@@ -1,24 +1,17 @@
-"""Working days (issue 11): a pre-due reminder that falls on a non-working day (weekends,
-public holidays and 调休 per the State Council calendar, via ``chinesecalendar``) is planned
-for 09:00 China time on the working day before. Points at or after the due time never move."""
+"""Working days (issue 11): a pre-due reminder that falls on a non-working day is sent at
+09:00 China time on the working day before; points at or after the due time never move. The
+calendar and the rule live in ``shared.working_days`` because the submissions deadline clock
+plans its points with them too; by the time an event arrives here its point is usually on a
+working day already, and this is a no-op."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
-import chinese_calendar
+from shared.working_days import is_working_day, working_day_before
 
-from shared.china_time import CHINA
-
-MORNING = dt.time(9, 0)
-
-
-def is_working_day(day: dt.date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the library does not cover yet: weekdays work
-        return day.weekday() < 5
+__all__ = ["is_working_day", "reminder_time"]
 
 
 def reminder_time(
@@ -30,10 +23,4 @@ def reminder_time(
 ) -> dt.datetime:
     if not shift or point_at >= due_at:
         return point_at
-    local = point_at.astimezone(CHINA)
-    day = local.date()
-    if working(day):
-        return point_at
-    while not working(day):
-        day -= dt.timedelta(days=1)
-    return dt.datetime.combine(day, MORNING, tzinfo=CHINA)
+    return working_day_before(point_at, working=working)
