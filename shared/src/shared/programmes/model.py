@@ -36,6 +36,7 @@ from shared.programmes.sections import (
     Revocation,
     Reward,
 )
+from shared.programmes.standing import DynamicManagement
 
 
 class Scope(StrEnum):
@@ -130,6 +131,7 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    dynamic_management: DynamicManagement | None = None
     notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="before")
