@@ -19,6 +19,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from awards.consumers.handlers import TOPICS as CONSUMER_TOPICS
+from awards.consumers.handlers import handlers
+from awards.standing.consumer import on_window_locked
 from awards.standing.rules import Standing
 from awards.standing.types import (
     DesignationStart,
@@ -29,6 +32,8 @@ from awards.standing.types import (
 from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.worker import build_worker
 from shared.china_time import CHINA
+from shared.events.envelope import wrap
+from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.programmes import Programme
 from tests.integration.awards.conftest import PROVINCE, ZUNYI
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
@@ -250,3 +255,42 @@ async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     history = await handle.fetch_history()
     if os.environ.get("AWARDS_RECORD_HISTORIES"):
         (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+
+
+async def test_submissions_events_feed_the_evaluation_and_the_lock_triggers_it(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """The consumer keeps the report's facts from submissions events; the window's lock
+    signals every designation of the programme to evaluate now, before its timer."""
+    designation_id = await designation(awards_pool, guizhou)
+    handle = await start(environment.client, designation_id, worker, 2027)
+    window_id = "guizhou-shibaiqianwan-2023.annual-report.2027"
+    common = {
+        "report_id": "r-1", "window_id": window_id, "designation_id": designation_id,
+        "entity_id": "park-1", "city_code": "520300", "version": 1,
+    }  # fmt: skip
+    table = handlers()
+    submitted = ReportSubmitted(
+        **common, submitted_by="op", on_behalf=False, first=True, on_time=True
+    )
+    accepted = ReportAccepted(**common, accepted_by="province", figures={"monthly_live_gmv": "1"})
+    locked = WindowLocked(window_id=window_id, locked_at=china(2027, 12, 31), expected=1, missing=0)
+
+    async def client() -> Client:
+        return environment.client
+
+    table[WindowLocked.event_type] = on_window_locked(client)  # on this test's server
+    assert CONSUMER_TOPICS[-2:] == ("submissions.report", "submissions.window")
+    async with awards_pool.acquire() as connection:
+        for event, at in ((submitted, china(2027, 12, 5)), (accepted, china(2027, 12, 20))):
+            await table[event.event_type](connection, event, wrap(event, source="/s", occurred_at=at))  # fmt: skip
+        await table[locked.event_type](connection, locked, wrap(locked, source="/s"))
+    rows = await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
+    assert rows == [(2027, "warned", "awards")]  # 1 CNY of monthly live GMV: below the default
+    async with awards_pool.acquire() as connection:
+        evidence = await connection.fetchval(
+            "SELECT evidence FROM designation_standing WHERE designation_id = $1",
+            uuid.UUID(designation_id),
+        )
+    assert json.loads(evidence)["findings"][0]["indicator"] == "monthly_live_gmv"
+    assert (await handle.query(DesignationWorkflow.state)).standing is Standing.warning

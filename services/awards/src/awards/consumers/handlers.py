@@ -14,6 +14,7 @@ from awards.credit import (
     store_credit_record,
 )
 from awards.db import queries
+from awards.standing import consumer as standing
 from shared import audit
 from shared.events import EventEnvelope
 from shared.events.awards import CreditRecordReported
@@ -31,9 +32,16 @@ from shared.events.registry import (
     TeamRegistered,
     TeamUpdated,
 )
+from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.messaging.consumer import Handler
 
-TOPICS = ("registry.enterprise", "registry.park", "registry.team", "credit.record")
+TOPICS = (
+    "registry.enterprise",
+    "registry.park",
+    "registry.team",
+    "credit.record",
+    *standing.TOPICS,
+)
 
 # Which changed fields of an update awards keeps, per entity type: event field -> column.
 KEPT_FIELDS = {
@@ -176,4 +184,7 @@ def handlers() -> dict[str, Handler]:
     table[ResidentJoined.event_type] = on_resident_joined
     table[ResidentLeft.event_type] = on_resident_left
     table[CreditRecordReported.event_type] = on_credit_record
+    table[ReportSubmitted.event_type] = standing.on_report_submitted
+    table[ReportAccepted.event_type] = standing.on_report_accepted
+    table[WindowLocked.event_type] = standing.on_window_locked(_client)
     return table
