@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import FastAPI
 
-from awards.api.routes import applications, credit, designations, experts
+from awards.api.routes import applications, credit, designations, experts, standing
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
@@ -31,6 +31,7 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
         routers=[
             applications.router,
             applications.steps_router,
+            standing.router,
             designations.router,
             credit.router,
             experts.router,
