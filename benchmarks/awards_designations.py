@@ -39,7 +39,7 @@ YEAR = 2027
 CONCURRENCY = 64
 ROOT = Path(__file__).resolve().parents[1]
 GUIZHOU = "guizhou-shibaiqianwan-2023"
-TASK_QUEUE = f"bench-designations-{uuid.uuid4().hex[:6]}"
+TASK_QUEUE = "awards-applications"  # the worker role serves this queue (a private server)
 
 
 def _programmes_running_on(directory: Path) -> Path:
@@ -127,7 +127,6 @@ async def main() -> None:
                 "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
                 "AWARDS_KAFKA_TOPIC_PREFIX": f"bench{uuid.uuid4().hex[:8]}.",
                 "AWARDS_LIVENESS_PORT": str(_free_port()),
-                "AWARDS_TASK_QUEUE": TASK_QUEUE,
                 "AWARDS_PROGRAMMES_DIR": str(programmes),
                 "PROGRAMMES_DIR": str(programmes),
             }
