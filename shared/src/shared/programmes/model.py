@@ -35,6 +35,7 @@ from shared.programmes.sections import (
     Revocation,
     Reward,
 )
+from shared.programmes.statistics import Statistics
 
 
 class Scope(StrEnum):
@@ -129,6 +130,7 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    statistics: Statistics | None = None
 
     @model_validator(mode="before")
     @classmethod
