@@ -1,0 +1,274 @@
+"""Statistics monitoring through the API on real PostgreSQL: county, city and enterprise
+figures, bad input, city review and province acceptance, the published sums with growth
+across a year boundary, the city's own total reconciled, and a correction re-published."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shared.db.pool import connect
+from tests.integration.submissions.conftest import Clock, cst
+
+QINGHAI = "qinghai-2024-2026"
+XINING, DATONG, HUANGZHONG, HAIDONG = "630100", "630121", "630123", "630200"
+
+
+def _url(period: str, reporter: str, tail: str = "/versions") -> str:
+    return f"/v1/statistics/reports/{QINGHAI}/{period}/{reporter}{tail}"
+
+
+@pytest.fixture(scope="module")
+def bureau(auth: Callable[..., dict[str, str]]) -> Callable[[str], dict[str, str]]:
+    def headers(region: str) -> dict[str, str]:
+        if region.endswith("0000"):
+            return auth("province_admin", region)
+        return auth("city_bureau" if region.endswith("00") else "county_bureau", region)
+
+    return headers
+
+
+def _submit(
+    api: TestClient,
+    bureau: Any,
+    period: str,
+    region: str,
+    figures: dict[str, Any],
+    kind: str | None = None,
+) -> Any:
+    kind = kind or ("city" if region.endswith("00") else "county")
+    return api.post(
+        _url(period, region),
+        json={"reporter_kind": kind, "region_code": region, "figures": figures},
+        headers=bureau(region),
+    )
+
+
+def _accept(api: TestClient, bureau: Any, period: str, reporter: str) -> None:
+    city = reporter[:4] + "00"
+    recommended = api.post(
+        _url(period, reporter, "/city-review"), json={"decision": "recommend"}, headers=bureau(city)
+    )
+    assert recommended.status_code == 200, recommended.text
+    accepted = api.post(
+        _url(period, reporter, "/province-review"),
+        json={"decision": "accept"},
+        headers=bureau("630000"),
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["state"] == "accepted"
+
+
+def _published(submissions_db: str) -> list[dict[str, Any]]:
+    async def run() -> list[dict[str, Any]]:
+        connection = await connect(submissions_db)
+        try:
+            rows = await connection.fetch(
+                "SELECT payload FROM outbox WHERE event_type = "
+                "'submissions.statistics.published.v1' ORDER BY id"
+            )
+        finally:
+            await connection.close()
+        return [json.loads(bytes(r["payload"]))["data"] for r in rows]
+
+    return asyncio.run(run())
+
+
+def test_bad_figures_are_refused_naming_the_field(
+    api: TestClient, clock: Clock, bureau: Any
+) -> None:
+    clock.now = cst(2025, 2, 5, 9)
+    response = _submit(
+        api,
+        bureau,
+        "2025-01",
+        DATONG,
+        {
+            "online_retail_sales": "100",
+            "physical_goods_online_retail_sales": "101",
+            "gdp": "1",
+            "rural_online_retail_sales": -1,
+            "agricultural_online_retail_sales": 0.5,
+        },
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert {e["field"]: e["type"] for e in response.json()["errors"]} == {
+        "body.figures.physical_goods_online_retail_sales": "above_total",
+        "body.figures.gdp": "unknown_indicator",
+        "body.figures.rural_online_retail_sales": "negative",
+        "body.figures.agricultural_online_retail_sales": "wrong_type",
+    }
+    response = _submit(api, bureau, "2025-01", XINING, {"cross_border_trade.9999_export": "1"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.figures.cross_border_trade.9999_export"
+    # a county bureau for another county, and a period not over yet
+    wrong = api.post(
+        _url("2025-01", DATONG),
+        headers=bureau(HUANGZHONG),
+        json={
+            "reporter_kind": "county",
+            "region_code": DATONG,
+            "figures": {"online_retail_sales": 1},
+        },
+    )
+    assert wrong.status_code in (403, 404)
+    early = _submit(api, bureau, "2025-02", DATONG, {"online_retail_sales": "1"})
+    assert early.status_code == 409 and early.json()["reason"] == "window_not_open"
+
+
+def test_sums_growth_reconciliation_and_a_correction(
+    api: TestClient,
+    clock: Clock,
+    bureau: Any,
+    submissions_db: str,
+    auth: Callable[..., dict[str, str]],
+) -> None:
+    # a year earlier and the month before (December: across the year boundary)
+    clock.now = cst(2024, 2, 5, 9)
+    assert _submit(api, bureau, "2024-01", DATONG, {"online_retail_sales": "50"}).status_code == 201
+    _accept(api, bureau, "2024-01", DATONG)
+    clock.now = cst(2025, 1, 6, 9)
+    assert _submit(api, bureau, "2024-12", DATONG, {"online_retail_sales": "80"}).status_code == 201
+    _accept(api, bureau, "2024-12", DATONG)
+
+    clock.now = cst(2025, 2, 6, 9)
+    made = _submit(
+        api,
+        bureau,
+        "2025-01",
+        DATONG,
+        {"online_retail_sales": "100", "physical_goods_online_retail_sales": "80"},
+    )
+    assert made.status_code == 201, made.text
+    assert (
+        _submit(api, bureau, "2025-01", HUANGZHONG, {"online_retail_sales": "50.50"}).status_code
+        == 201
+    )
+    # Xining's own total and its cross-border trade by customs mode
+    assert (
+        _submit(
+            api,
+            bureau,
+            "2025-01",
+            XINING,
+            {
+                "online_retail_sales": "160",
+                "cross_border_trade.9610_export": "2.50",
+            },
+        ).status_code
+        == 201
+    )
+    _accept(api, bureau, "2025-01", DATONG)
+    _accept(api, bureau, "2025-01", XINING)
+
+    province = api.get(
+        "/v1/statistics",
+        headers=bureau("630000"),
+        params={
+            "indicator": "online_retail_sales",
+            "period": "2025-01",
+            "region": "630000",
+            "by": "city",
+        },
+    )
+    assert province.status_code == 200, province.text
+    body = province.json()
+    top, xining = body["rows"]
+    assert (top["region_code"], top["value"], top["provisional"]) == ("630000", "150.50", True)
+    assert xining["reconciliation"] == {
+        "reported": "160",
+        "sum_of_counties": "150.50",
+        "difference": "9.50",
+    }
+    assert body["completeness"]["county"] == {"reports": 2, "accepted": 1, "under_review": 1}
+
+    counties = api.get(
+        "/v1/statistics",
+        headers=bureau(XINING),
+        params={
+            "indicator": "online_retail_sales",
+            "period": "2025-01",
+            "region": XINING,
+            "by": "county",
+        },
+    )
+    datong = next(r for r in counties.json()["rows"] if r["region_code"] == DATONG)
+    assert (datong["value"], datong["provisional"]) == ("100", False)
+    assert datong["year_on_year"] == "100.0"  # 100 against 50 in January 2024
+    assert datong["period_on_period"] == "25.0"  # 100 against 80 in December 2024
+
+    # a correction after publication: the published sums keep the accepted figure meanwhile
+    corrected = _submit(
+        api,
+        bureau,
+        "2025-01",
+        DATONG,
+        {"online_retail_sales": "120", "physical_goods_online_retail_sales": "80"},
+    )
+    assert corrected.status_code == 201, corrected.text
+    during = api.get(
+        "/v1/statistics",
+        headers=bureau(XINING),
+        params={
+            "indicator": "online_retail_sales",
+            "period": "2025-01",
+            "region": DATONG,
+            "by": "county",
+        },
+    )
+    assert (during.json()["rows"][0]["value"], during.json()["rows"][0]["provisional"]) == (
+        "100",
+        True,
+    )
+    _accept(api, bureau, "2025-01", DATONG)
+    after = api.get(
+        "/v1/statistics",
+        headers=bureau("630000"),
+        params={"indicator": "online_retail_sales", "period": "2025-01", "region": "630000"},
+    ).json()
+    assert after["rows"][0]["value"] == "170.50"
+
+    january = [e for e in _published(submissions_db) if e["period"] == "2025-01"]
+    assert [e["revision"] for e in january] == [1, 2, 3]
+    assert [e["correction"] for e in january] == [False, False, True]
+    assert january[-1]["changed_regions"] == ["630000", XINING, DATONG]
+    province_retail = next(
+        f
+        for f in january[-1]["figures"]
+        if (f["indicator"], f["region_code"]) == ("online_retail_sales", "630000")
+    )
+    assert province_retail["value"] == "170.50"
+
+    share = api.get(
+        "/v1/statistics",
+        headers=bureau("630000"),
+        params={
+            "indicator": "physical_goods_share",
+            "period": "2025-01",
+            "region": XINING,
+            "by": "county",
+        },
+    ).json()
+    assert share["aggregation"] == "derived"
+    assert share["rows"][0]["value"] == "46.92"  # 80 / 170.50, not a sum of percentages
+
+    cross_border = api.get(
+        "/v1/statistics",
+        headers=auth("integrator", None),
+        params={"indicator": "cross_border_trade", "period": "2025-01", "region": "630000"},
+    ).json()
+    assert cross_border["rows"][0]["breakdown"] == {"cross_border_trade.9610_export": "2.50"}
+
+    # an operator sees no region's sums
+    hidden = api.get(
+        "/v1/statistics",
+        headers=auth("operator", None),
+        params={"indicator": "online_retail_sales", "period": "2025-01", "region": "630000"},
+    )
+    assert hidden.status_code == 404
