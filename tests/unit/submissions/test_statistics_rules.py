@@ -106,6 +106,7 @@ def test_bad_figures_each_name_their_field(qinghai: Statistics) -> None:
             "cross_border_trade.9999_export": "1",
             "cross_border_trade.9710_import": "1",  # 9710 is export only
             "cross_border_trade.1210_import": "1.005",  # more than fen
+            "cross_border_trade.9810_export": "1e20",  # a typo, not a figure
             "online_retail_sales": "5",  # the city's own total: taken, for reconciliation
             "live_sessions": 3,  # an enterprise figure
         },
@@ -113,6 +114,7 @@ def test_bad_figures_each_name_their_field(qinghai: Statistics) -> None:
         "cross_border_trade.9999_export": "unknown_customs_mode",
         "cross_border_trade.9710_import": "unknown_customs_mode",
         "cross_border_trade.1210_import": "wrong_type",
+        "cross_border_trade.9810_export": "out_of_bounds",
         "live_sessions": "wrong_level",
     }
 

@@ -23,6 +23,9 @@ from shared.programmes import (
 )
 
 WHOLE = frozenset({Unit.count, Unit.persons})
+# Far above any region's yearly figure (10^15 yuan is ten times China's GDP); keeps a typo or a
+# hostile 1e999999 out of the sums.
+LIMIT = Decimal(10) ** 15
 
 
 class ReporterKind(StrEnum):
@@ -138,6 +141,8 @@ def _number(indicator: StatisticsIndicator, raw: Any) -> tuple[str, str] | None:
         return "wrong_type", "not a finite number"
     if value < 0:
         return "negative", "a figure is never negative"
+    if value >= LIMIT:
+        return "out_of_bounds", f"a figure is below {LIMIT:,}"
     exponent = value.as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if indicator.unit in WHOLE and value != value.to_integral_value():

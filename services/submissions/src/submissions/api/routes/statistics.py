@@ -350,6 +350,12 @@ def _programme(
 @router.get(
     "",
     response_model=StatisticsPublic,
+    responses={
+        404: {
+            "description": "No programme collects the indicator in the region, or "
+            "the region is not visible to the caller"
+        }
+    },
     summary="Published figures of a region and its children, with growth, completeness "
     "and provisional flags",
 )
