@@ -272,3 +272,38 @@ def test_sums_growth_reconciliation_and_a_correction(
         params={"indicator": "online_retail_sales", "period": "2025-01", "region": "630000"},
     )
     assert hidden.status_code == 404
+
+
+def test_the_statistics_report_as_xlsx_with_native_charts(
+    api: TestClient, bureau: Any, auth: Callable[..., dict[str, str]]
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = api.get(
+        "/v1/statistics/report.xlsx",
+        headers=bureau("630000"),
+        params={"programme_id": QINGHAI, "period": "2025-01"},
+    )
+    assert response.status_code == 200, response.text
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["省级", "市州", "区县", "图表", "月度"]
+    cities = workbook["市州"]
+    assert cities["B2"].value == "网络零售额（元）"
+    assert cities["A3"].value == XINING and cities["A3"].data_type == "s"
+    assert str(cities["B3"].value) == "170.5"
+    assert len(workbook["图表"]._charts) == 2  # bar by city, line of growth by month
+    monthly = workbook["月度"]
+    assert [c.value for c in monthly[2]][:1] == ["2025-01"]
+    # a city bureau's workbook holds its own rows only
+    haidong = load_workbook(
+        io.BytesIO(
+            api.get(
+                "/v1/statistics/report.xlsx",
+                headers=bureau(HAIDONG),
+                params={"programme_id": QINGHAI, "period": "2025-01"},
+            ).content
+        )
+    )
+    assert haidong["市州"].max_row == 2
