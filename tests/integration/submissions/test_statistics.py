@@ -307,3 +307,26 @@ def test_the_statistics_report_as_xlsx_with_native_charts(
         )
     )
     assert haidong["市州"].max_row == 2
+
+
+def test_the_statistics_report_as_a_pdf_and_png_chart_set(api: TestClient, bureau: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    params = {"programme_id": QINGHAI, "period": "2025-01"}
+    pdf = api.get("/v1/statistics/report.pdf", headers=bureau("630000"), params=params)
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") == 2
+    png = api.get("/v1/statistics/report.png", headers=bureau("630000"), params=params)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(png.content)) as image:
+        assert image.format == "PNG" and image.width > image.height > 500
+    missing = api.get(
+        "/v1/statistics/report.pdf",
+        headers=bureau("630000"),
+        params={"programme_id": "no-such", "period": "2025-01"},
+    )
+    assert missing.status_code == 404

@@ -5,7 +5,14 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
-from submissions.api.routes import completeness, extensions, reports, statistics, windows
+from submissions.api.routes import (
+    completeness,
+    extensions,
+    reports,
+    statistics,
+    statistics_reports,
+    windows,
+)
 from submissions.config import SubmissionsSettings
 from submissions.handlers.common import Context
 
@@ -28,5 +35,6 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         on_start=_on_start,
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
+    app.include_router(statistics_reports.router)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -3,8 +3,6 @@ reviewed by the city and accepted by the province; the published sums (docs/stat
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -42,11 +40,8 @@ from submissions.handlers.statistics import (
     review_statistics,
     submit_statistics,
 )
-from submissions.statistics.aggregation import Aggregate, aggregate, growth
 from submissions.statistics.figures import ReporterKind
-from submissions.statistics.periods import PeriodKey
 from submissions.statistics.published import published_rows
-from submissions.statistics.workbook import MonthPoint, statistics_workbook
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 REPORT = "/reports/{programme_id}/{period}/{reporter_id}"
@@ -67,7 +62,7 @@ PROVINCE = {
 }
 
 
-def _problem(exc: Exception) -> ProblemError:
+def statistics_problem(exc: Exception) -> ProblemError:
     if isinstance(exc, InvalidFigures):
         return ProblemError(
             status=422,
@@ -201,7 +196,7 @@ async def submit(
             before_commit=claim,
         )
     except HANDLED as exc:
-        raise _problem(exc) from exc
+        raise statistics_problem(exc) from exc
     return await _report(pool, stored, steps=False)
 
 
@@ -255,7 +250,7 @@ async def _review(
             before_commit=claim,
         )
     except HANDLED as exc:
-        raise _problem(exc) from exc
+        raise statistics_problem(exc) from exc
     return await _report(pool, stored, steps=False)
 
 
@@ -387,10 +382,10 @@ async def published(
     try:
         key = period_of(period)
     except Refused as exc:
-        raise _problem(exc) from exc
+        raise statistics_problem(exc) from exc
     chosen = statistics.indicator(indicator)
     if chosen.period is not key.kind:
-        raise _problem(
+        raise statistics_problem(
             Refused("invalid_period", f"{indicator} is {chosen.period.value}", field="period")
         )
     parts = [i for i in (chosen.id, chosen.numerator, chosen.denominator) if i]
@@ -468,83 +463,4 @@ async def published(
         provisional=any(r.provisional for r in public_rows),
         rows=public_rows,
         completeness=completeness,
-    )
-
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@router.get(
-    "/report.xlsx",
-    summary="The 统计报告: 汇总表 per level (Chinese headers) and native charts (online retail "
-    "by city, growth by month); rows the caller may see",
-    response_class=Response,
-    responses={
-        200: {"content": {XLSX_TYPE: {}}},
-        404: {"description": "No programme with statistics of that id"},
-    },
-)
-async def report_xlsx(
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    programme_id: str = Query(min_length=1, max_length=100),
-    period: str = Query(min_length=4, max_length=7, description="2025-01, 2025-Q1 or 2025"),
-) -> Response:
-    programme = context.programmes.get(programme_id)
-    if programme is None or programme.statistics is None:
-        raise not_found("programme with statistics", programme_id)
-    statistics = programme.statistics
-    try:
-        key = period_of(period)
-    except Refused as exc:
-        raise _problem(exc) from exc
-    indicators = [i for i in statistics.indicators if i.period is key.kind]
-    if not indicators:
-        raise _problem(Refused("invalid_period", f"no {key.kind.value} indicators", field="period"))
-    chart = next((i for i in indicators if i.id == "online_retail_sales"), indicators[0])
-    months = [PeriodKey(key.kind, key.year, index) for index in range(1, key.index + 1)]
-    wanted = {str(p) for p in months} | {str(p.a_year_earlier()) for p in months}
-    async with pool.acquire() as connection:
-        found = await figures_in_force(
-            connection,
-            programme_id=programme.id,
-            indicators=[i.id for i in indicators],
-            periods=sorted(wanted),
-            root=programme.jurisdiction,
-        )
-    root = programme.jurisdiction
-
-    def sums_at(text: str) -> dict[str, Aggregate]:
-        return {i.id: aggregate(statistics, i.id, found[text], root=root) for i in indicators}
-
-    current = {
-        indicator_id: dataclasses.replace(
-            result,
-            totals={c: t for c, t in result.totals.items() if may_see_region(principal, c)},
-        )
-        for indicator_id, result in sums_at(str(key)).items()
-    }
-    points = []
-    for month in months:
-        now = sums_at(str(month))[chart.id].totals.get(root)
-        before = sums_at(str(month.a_year_earlier()))[chart.id].totals.get(root)
-        value = now.value if now and may_see_region(principal, root) else None
-        points.append(
-            MonthPoint(str(month), value, growth(value, before.value if before else None))
-        )
-    content = await asyncio.to_thread(
-        statistics_workbook,
-        title=f"{programme.name} {key}",
-        indicators=indicators,
-        sums=current,
-        chart_indicator=chart,
-        months=points,
-    )
-    return Response(
-        content,
-        media_type=XLSX_TYPE,
-        headers={
-            "Content-Disposition": f'attachment; filename="statistics-{programme.id}-{key}.xlsx"'
-        },
     )
