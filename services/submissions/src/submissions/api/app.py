@@ -11,6 +11,7 @@ from submissions.api.routes import (
     reports,
     statistics,
     statistics_reports,
+    statistics_roster,
     windows,
 )
 from submissions.config import SubmissionsSettings
@@ -36,5 +37,6 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
     app.include_router(statistics_reports.router)
+    app.include_router(statistics_roster.router)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

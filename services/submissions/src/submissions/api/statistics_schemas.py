@@ -76,6 +76,40 @@ class CompletenessCount(BaseModel):
     reports: int
     accepted: int
     under_review: int = Field(description="submitted, recommended or returned")
+    expected: int = Field(default=0, description="on the period's frozen roster")
+    missing: int = Field(default=0, description="on the roster, no report yet")
+
+
+class StatisticsReporterCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reporter_id: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a bureau's region code, or an enterprise id"
+    )
+    reporter_kind: Literal["county", "city", "enterprise"]
+    region_code: str = Field(pattern=r"^\d{6}$")
+
+
+class StatisticsReporterPublic(BaseModel):
+    programme_id: str
+    reporter_id: str
+    reporter_kind: str
+    region_code: str
+    city_code: str
+    registered_at: dt.datetime
+    registered_by: str
+    removed_at: dt.datetime | None
+    removed_by: str | None
+
+
+class RosterEntryPublic(BaseModel):
+    reporter_id: str
+    reporter_kind: str
+    region_code: str
+    city_code: str
+    registered_at: dt.datetime
+    state: str | None = Field(description="the period's report state; None: not reported")
+    first_submitted_at: dt.datetime | None
 
 
 class StatisticsPublic(BaseModel):

@@ -64,3 +64,43 @@ FROM statistics_publications WHERE programme_id = $1 AND period = $2
 RETURNING revision
 """
 LOCK_PERIOD = "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))"
+
+# The roster: registrations of expected reporters; a period's roster is those open at $3
+# (the period's opening).
+REGISTER_REPORTER = """
+INSERT INTO statistics_reporters (programme_id, reporter_id, reporter_kind, region_code,
+                                  city_code, registered_at, registered_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (programme_id, reporter_id) WHERE removed_at IS NULL DO NOTHING
+RETURNING *
+"""
+OPEN_REGISTRATION = """
+SELECT * FROM statistics_reporters
+WHERE programme_id = $1 AND reporter_id = $2 AND removed_at IS NULL
+FOR UPDATE
+"""
+CLOSE_REGISTRATION = """
+UPDATE statistics_reporters SET removed_at = $2, removed_by = $3 WHERE id = $1 RETURNING *
+"""
+_ROSTER = """
+FROM statistics_reporters g
+LEFT JOIN statistics_reports r
+  ON r.programme_id = g.programme_id AND r.period = $2 AND r.reporter_id = g.reporter_id
+WHERE g.programme_id = $1 AND g.registered_at <= $3 AND (g.removed_at IS NULL OR g.removed_at > $3)
+"""
+ROSTER_PAGE = (
+    "SELECT g.reporter_id, g.reporter_kind, g.region_code, g.city_code, g.registered_at, "
+    "r.state, r.first_submitted_at"
+    + _ROSTER
+    + """  AND ($4::text IS NULL OR g.reporter_id > $4)
+  AND ($6::boolean OR g.region_code LIKE ANY($7::text[]) OR g.reporter_id = ANY($8::text[]))
+ORDER BY g.reporter_id
+LIMIT $5
+"""
+)
+# Per reporter kind inside a region subtree ($4: a LIKE pattern): expected and missing.
+ROSTER_COUNTS = (
+    "SELECT g.reporter_kind, count(*) AS expected, count(*) FILTER (WHERE r.id IS NULL) AS missing"
+    + _ROSTER
+    + "  AND g.region_code LIKE $4\nGROUP BY g.reporter_kind\n"
+)

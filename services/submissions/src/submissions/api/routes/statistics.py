@@ -41,6 +41,7 @@ from submissions.handlers.statistics import (
     submit_statistics,
 )
 from submissions.statistics.figures import ReporterKind
+from submissions.statistics.periods import period_schedule
 from submissions.statistics.published import published_rows
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
@@ -406,6 +407,10 @@ async def published(
             root=programme.jurisdiction,
         )
         states = await connection.fetch(queries.REPORT_STATES, programme.id, str(key), like)
+        opens_at = period_schedule(key, statistics.schedule.for_period(key.kind)).opens_at
+        expected = await connection.fetch(
+            queries.ROSTER_COUNTS, programme.id, str(key), opens_at, like
+        )
     basis, rows = published_rows(
         statistics,
         indicator,
@@ -425,6 +430,11 @@ async def published(
             count.accepted += state_row["reports"]
         else:
             count.under_review += state_row["reports"]
+    for roster_row in expected:
+        count = completeness.setdefault(
+            roster_row["reporter_kind"], CompletenessCount(reports=0, accepted=0, under_review=0)
+        )
+        count.expected, count.missing = roster_row["expected"], roster_row["missing"]
 
     def text(value: Any) -> str | None:
         return None if value is None else str(value)

@@ -78,3 +78,23 @@ CREATE TABLE statistics_publications (
     report_id       uuid        NOT NULL REFERENCES statistics_reports (id),
     PRIMARY KEY (programme_id, period, revision)
 );
+
+-- Who is expected to report (the frozen roster): bureaus registered by the province, monitored
+-- enterprises by their city bureau. Never updated but to close a registration, so a period's
+-- roster is the registrations open when it opened, whatever changes later.
+CREATE TABLE statistics_reporters (
+    id              bigserial   PRIMARY KEY,
+    programme_id    text        NOT NULL,
+    reporter_id     text        NOT NULL,
+    reporter_kind   text        NOT NULL CHECK (reporter_kind IN ('county', 'city', 'enterprise')),
+    region_code     text        NOT NULL CHECK (region_code ~ '^\d{6}$'),
+    city_code       text        NOT NULL CHECK (city_code ~ '^\d{6}$'),
+    registered_at   timestamptz NOT NULL,
+    registered_by   text        NOT NULL,
+    removed_at      timestamptz,
+    removed_by      text,
+    CHECK (removed_at IS NULL OR removed_at >= registered_at)
+);
+CREATE UNIQUE INDEX statistics_reporters_open
+    ON statistics_reporters (programme_id, reporter_id) WHERE removed_at IS NULL;
+CREATE INDEX statistics_reporters_roster ON statistics_reporters (programme_id, reporter_id);
