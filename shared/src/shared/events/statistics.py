@@ -44,4 +44,42 @@ class StatisticsPublished(DomainEvent):
     )
 
 
-STATISTICS_EVENTS: tuple[type[DomainEvent], ...] = (StatisticsPublished,)
+class MissingStatisticsReporters(BaseModel):
+    city_code: str
+    reporter_ids: list[str] = Field(description="on the period's roster, no report yet")
+
+
+class _StatisticsDeadline(DomainEvent):
+    """A point of the statistics deadline clock for one period (docs/statistics.md)."""
+
+    topic = "submissions.statistics"
+    aggregate_field = "publication_key"
+
+    publication_key: str = Field(description="<programme>/<period>")
+    programme_id: str
+    period: str
+    point: str = Field(description="the clock point's key: before-3d, due, after-1d …")
+    offset_days: int = Field(description="negative before the due time")
+    point_at: dt.datetime
+    due_at: dt.datetime
+    late: bool = Field(description="emitted after downtime; older missed points were skipped")
+    expected: int = Field(description="reporters on the period's frozen roster")
+    missing: int
+    missing_by_city: list[MissingStatisticsReporters]
+
+
+class StatisticsDeadlineApproaching(_StatisticsDeadline):
+    event_type = "submissions.statistics.deadline_approaching"
+    summary = "N days before a period's statistics are due: the reporters still missing."
+
+
+class StatisticsDeadlinePassed(_StatisticsDeadline):
+    event_type = "submissions.statistics.deadline_passed"
+    summary = "At or N days after a period's due time: the reporters still missing."
+
+
+STATISTICS_EVENTS: tuple[type[DomainEvent], ...] = (
+    StatisticsPublished,
+    StatisticsDeadlineApproaching,
+    StatisticsDeadlinePassed,
+)

@@ -19,6 +19,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from shared.programmes.common import Frozen, Slug, SourceRef, Unit
+from shared.programmes.reporting import ReminderOffsets
 
 # Customs supervision modes of cross-border e-commerce and the directions each allows: 9610
 # 直购进出口 (B2C retail), 9710 跨境电商B2B直接出口, 9810 跨境电商出口海外仓, 1210 保税跨境贸易电子商务
@@ -116,6 +117,9 @@ class StatisticsSchedule(Frozen):
     monthly: PeriodDue = PeriodDue()
     quarterly: PeriodDue = PeriodDue(due_day=15)
     yearly: PeriodDue = PeriodDue(due_day=20)
+    # The deadline clock's reminders for every open period (points before the period opens
+    # are dropped): a monthly window is only ten days long, hence shorter than the annual's.
+    reminders: ReminderOffsets = ReminderOffsets(before_days=(3, 1), after_days=(1, 3))
 
     def for_period(self, period: StatisticsPeriod) -> PeriodDue:
         return {

@@ -15,7 +15,7 @@ _PATTERNS = {
     StatisticsPeriod.quarterly: re.compile(r"^(\d{4})-Q([1-4])$"),
     StatisticsPeriod.yearly: re.compile(r"^(\d{4})$"),
 }
-_PER_YEAR = {
+PER_YEAR = {
     StatisticsPeriod.monthly: 12,
     StatisticsPeriod.quarterly: 4,
     StatisticsPeriod.yearly: 1,
@@ -41,17 +41,17 @@ class PeriodKey:
         """The period just before, across a year boundary (2025-01 -> 2024-12)."""
         if self.index > 1:
             return PeriodKey(self.kind, self.year, self.index - 1)
-        return PeriodKey(self.kind, self.year - 1, _PER_YEAR[self.kind])
+        return PeriodKey(self.kind, self.year - 1, PER_YEAR[self.kind])
 
     def a_year_earlier(self) -> PeriodKey:
         return PeriodKey(self.kind, self.year - 1, self.index)
 
     @property
     def last_month(self) -> int:
-        return self.index * 12 // _PER_YEAR[self.kind]
+        return self.index * 12 // PER_YEAR[self.kind]
 
     def first_day(self) -> dt.date:
-        return dt.date(self.year, self.last_month - 12 // _PER_YEAR[self.kind] + 1, 1)
+        return dt.date(self.year, self.last_month - 12 // PER_YEAR[self.kind] + 1, 1)
 
     def last_day(self) -> dt.date:
         return _month_start(self.year, self.last_month + 1) - dt.timedelta(days=1)
