@@ -104,3 +104,20 @@ ROSTER_COUNTS = (
     + _ROSTER
     + "  AND g.region_code LIKE $4\nGROUP BY g.reporter_kind\n"
 )
+# Every reporter of the period's roster with no report yet ($4: a LIKE pattern).
+ROSTER_MISSING = (
+    "SELECT g.reporter_id, g.city_code" + _ROSTER + "  AND r.id IS NULL AND g.region_code LIKE $4\n"
+    "ORDER BY g.city_code, g.reporter_id\n"
+)
+
+# The statistics deadline clock: one clock per programme, one row per handled point.
+LOCK_CLOCK = "SELECT pg_advisory_xact_lock(hashtext('statistics-clock/' || $1))"
+CLOCK_POINTS = """
+SELECT period, point_key, outcome FROM statistics_clock_points WHERE programme_id = $1
+"""
+RECORD_CLOCK_POINT = """
+INSERT INTO statistics_clock_points (programme_id, period, point_key, outcome, point_at, late)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (programme_id, period, point_key) DO NOTHING
+RETURNING point_key
+"""

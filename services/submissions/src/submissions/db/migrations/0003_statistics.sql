@@ -98,3 +98,15 @@ CREATE TABLE statistics_reporters (
 CREATE UNIQUE INDEX statistics_reporters_open
     ON statistics_reporters (programme_id, reporter_id) WHERE removed_at IS NULL;
 CREATE INDEX statistics_reporters_roster ON statistics_reporters (programme_id, reporter_id);
+
+-- The statistics deadline clock's handled points per period: the key makes each happen once.
+CREATE TABLE statistics_clock_points (
+    programme_id    text        NOT NULL,
+    period          text        NOT NULL,
+    point_key       text        NOT NULL,
+    outcome         text        NOT NULL CHECK (outcome IN ('emitted', 'skipped')),
+    point_at        timestamptz NOT NULL,
+    late            boolean     NOT NULL DEFAULT false,
+    recorded_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (programme_id, period, point_key)
+);
