@@ -186,7 +186,13 @@ def test_sums_growth_reconciliation_and_a_correction(
         "sum_of_counties": "150.50",
         "difference": "9.50",
     }
-    assert body["completeness"]["county"] == {"reports": 2, "accepted": 1, "under_review": 1}
+    assert body["completeness"]["county"] == {
+        "reports": 2,
+        "accepted": 1,
+        "under_review": 1,
+        "expected": 0,  # no roster registered in this module (test_statistics_roster.py)
+        "missing": 0,
+    }
 
     counties = api.get(
         "/v1/statistics",
@@ -330,3 +336,49 @@ def test_the_statistics_report_as_a_pdf_and_png_chart_set(api: TestClient, burea
         params={"programme_id": "no-such", "period": "2025-01"},
     )
     assert missing.status_code == 404
+
+
+def test_an_enterprise_reports_through_its_city_and_a_return_carries_comments(
+    api: TestClient, clock: Clock, bureau: Any, auth: Callable[..., dict[str, str]]
+) -> None:
+    """003 二（四）16: 典型企业 report their own figures; the city reviews them (returning with a
+    comment on a named figure), the province accepts; the sum stays monitoring data."""
+    clock.now = cst(2025, 2, 6, 9)
+    operator = auth("operator", None, enterprise_ids=["ent-qh-7"])
+    url = f"/v1/statistics/reports/{QINGHAI}/2025-01/ent-qh-7"
+    body = {
+        "reporter_kind": "enterprise",
+        "region_code": DATONG,
+        "figures": {"live_commerce_sales": "12.30", "live_sessions": 40},
+    }
+    first = api.post(f"{url}/versions", json=body, headers=operator)
+    assert first.status_code == 201, first.text
+    returned = api.post(
+        f"{url}/city-review",
+        json={
+            "decision": "return",
+            "reason": "请核对",
+            "field_comments": {"live_sessions": "场次与平台数据不符"},
+        },
+        headers=bureau(XINING),
+    )
+    assert returned.status_code == 200 and returned.json()["state"] == "returned_to_reporter"
+    seen = api.get(url, headers=operator).json()
+    assert seen["steps"][-1]["field_comments"] == {"live_sessions": "场次与平台数据不符"}
+    body["figures"]["live_sessions"] = 4
+    second = api.post(f"{url}/versions", json=body, headers=operator)
+    assert second.status_code == 201 and second.json()["figures"]["live_sessions"] == "4"
+    for path, decision, region in (
+        ("city-review", "recommend", XINING),
+        ("province-review", "accept", "630000"),
+    ):
+        step = api.post(f"{url}/{path}", json={"decision": decision}, headers=bureau(region))
+        assert step.status_code == 200, step.text
+    published = api.get(
+        "/v1/statistics",
+        params={"indicator": "live_commerce_sales", "period": "2025-01", "region": "630000"},
+        headers=bureau("630000"),
+    ).json()
+    assert published["basis"] == "monitored_enterprises"
+    assert published["rows"][0]["value"] == "12.30"
+    assert published["completeness"]["enterprise"]["accepted"] == 1

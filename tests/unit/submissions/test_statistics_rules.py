@@ -204,3 +204,23 @@ def test_a_correction_after_publication_changes_the_sums_above_it(qinghai: Stati
     corrected = aggregate(qinghai, "online_retail_sales", _tree("120"), root="630000")
     assert changed_regions(published, corrected) == ["630000", XINING, DATONG]
     assert corrected.reconciliations[XINING].difference == D("-10.50")
+
+
+def test_enterprise_figures_replace_regional_ones_only_when_the_programme_says(
+    qinghai: Statistics,
+) -> None:
+    indicators = tuple(
+        i.model_copy(update={"counts_as_regional": True}) if i.id == "live_commerce_sales" else i
+        for i in qinghai.indicators
+    )
+    replacing = qinghai.model_copy(update={"indicators": indicators})
+    result = aggregate(replacing, "live_commerce_sales", _tree(), root="630000")
+    assert result.basis == "regional" and result.totals["630000"].value == D("7")
+
+
+def test_due_days_are_configurable_per_programme(qinghai: Statistics) -> None:
+    later = qinghai.schedule.monthly.model_copy(update={"due_day": 15, "lock_days": 10})
+    schedule = period_schedule(parse_period("2024-12"), later)
+    china = dt.timezone(dt.timedelta(hours=8))
+    assert schedule.due_at == dt.datetime(2025, 1, 16, tzinfo=china)  # end of 15 January
+    assert schedule.locks_at == dt.datetime(2025, 1, 26, tzinfo=china)
