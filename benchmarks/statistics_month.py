@@ -60,6 +60,7 @@ class Month:
     previous: str
     a_year_earlier: str
     now: dt.datetime  # the API's clock: inside the period's window
+    opens_at: dt.datetime  # the period's end: its roster is the registrations open then
 
 
 MONTHS = (
@@ -70,6 +71,7 @@ MONTHS = (
         "2024-12",
         "2024-01",
         dt.datetime(2025, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(2025, 2, 1, tzinfo=CHINA_STANDARD_TIME),
     ),
     Month(
         "qinghai-2024-2026",
@@ -78,6 +80,7 @@ MONTHS = (
         "2024-12",
         "2024-01",
         dt.datetime(2025, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(2025, 2, 1, tzinfo=CHINA_STANDARD_TIME),
     ),
     Month(
         "qingdao-2014",
@@ -86,6 +89,7 @@ MONTHS = (
         "2019-12",
         "2019-01",
         dt.datetime(2020, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(2020, 2, 1, tzinfo=CHINA_STANDARD_TIME),
     ),
 )
 
@@ -275,6 +279,34 @@ FROM statistics_figures WHERE programme_id = $1 AND period = $2
 """
 
 
+REGISTER = """
+INSERT INTO statistics_reporters (programme_id, reporter_id, reporter_kind, region_code,
+                                  city_code, registered_at, registered_by)
+VALUES ($1, $2, $3, $2, $4, $5, 'bench')
+"""
+
+
+async def register_roster(dsn: str, found: list[Reporter]) -> None:
+    """Every reporter expected: registered before its period opened."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.executemany(
+            REGISTER,
+            [
+                (
+                    r.month.programme_id,
+                    r.region_code,
+                    r.kind,
+                    r.region_code[:4] + "00",
+                    r.month.opens_at - dt.timedelta(days=31),
+                )
+                for r in found
+            ],
+        )
+    finally:
+        await connection.close()
+
+
 async def earlier_periods(dsn: str) -> None:
     connection = await asyncpg.connect(dsn)
     try:
@@ -287,9 +319,10 @@ async def earlier_periods(dsn: str) -> None:
         await connection.close()
 
 
-async def query_api(month: Month, token: str) -> tuple[list[float], int]:
+async def query_api(month: Month, token: str) -> tuple[list[float], int, str]:
     timings: list[float] = []
     rows = 0
+    completeness: dict[str, dict[str, int]] = {}
     params = {"indicator": INDICATOR, "period": month.period, "region": month.jurisdiction}
     by = "city" if month.jurisdiction.endswith("0000") else "county"
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as http:
@@ -300,11 +333,17 @@ async def query_api(month: Month, token: str) -> tuple[list[float], int]:
             timings.append((time.perf_counter() - started) * 1000)
             answer.raise_for_status()
             rows = len(answer.json()["rows"])
-    return timings, rows
+            completeness = answer.json()["completeness"]
+    counts = ", ".join(
+        f"{kind} {c['accepted']}/{c['expected']} accepted, {c['missing']} missing"
+        for kind, c in sorted(completeness.items())
+    )
+    return timings, rows, counts
 
 
 async def query_bare(dsn: str, month: Month) -> list[float]:
-    """The published query's SQL (the figures of three periods, the report states) as is."""
+    """The published query's SQL (the figures of three periods, the report states, the roster
+    counts) as is."""
     pool = await create_pool(dsn, min_size=1, max_size=POOL_SIZE)
     root = month.jurisdiction
     like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
@@ -318,6 +357,9 @@ async def query_bare(dsn: str, month: Month) -> list[float]:
                 await connection.fetch(queries.FIGURES, month.programme_id, parts, periods, like)
                 await connection.fetch(
                     queries.REPORT_STATES, month.programme_id, month.period, like
+                )
+                await connection.fetch(
+                    queries.ROSTER_COUNTS, month.programme_id, month.period, month.opens_at, like
                 )
             timings.append((time.perf_counter() - started) * 1000)
     finally:
@@ -348,6 +390,7 @@ async def main() -> None:
     refused = 0
     lines = []
     try:
+        await register_roster(dsn, found)
         started = time.perf_counter()
         for now in sorted({m.now for m in MONTHS}):
             api = start_api(dsn, public_pem, prefix, now)
@@ -362,7 +405,7 @@ async def main() -> None:
         api = start_api(dsn, public_pem, prefix, MONTHS[0].now)
         try:
             for month in MONTHS:
-                api_timings, rows = await query_api(
+                api_timings, rows, counts = await query_api(
                     month, token("province_admin", month.jurisdiction[:2] + "0000")
                 )
                 bare = await query_bare(dsn, month)
@@ -371,7 +414,8 @@ async def main() -> None:
                     f"  {month.programme_id:28} {month.jurisdiction} {rows:3} rows  "
                     f"API p50 {percentile(api_timings, 0.5):6.1f} ms p95 {api_p95:6.1f} ms  "
                     f"bare SQL p50 {percentile(bare, 0.5):5.1f} ms p95 {bare_p95:5.1f} ms  "
-                    f"ratio p95 api/bare {api_p95 / bare_p95:5.1f}"
+                    f"ratio p95 api/bare {api_p95 / bare_p95:5.1f}\n"
+                    f"  {'':28} completeness: {counts}"
                 )
         finally:
             stop_api(api)
