@@ -10,6 +10,7 @@ from submissions.api.routes import (
     extensions,
     reports,
     statistics,
+    statistics_published,
     statistics_reports,
     statistics_roster,
     windows,
@@ -36,6 +37,7 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         on_start=_on_start,
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
+    app.include_router(statistics_published.router)
     app.include_router(statistics_reports.router)
     app.include_router(statistics_roster.router)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
