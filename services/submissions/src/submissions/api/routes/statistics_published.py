@@ -23,7 +23,8 @@ from submissions.api.statistics_schemas import (
 from submissions.db import statistics_queries as queries
 from submissions.domain.errors import Refused
 from submissions.handlers.common import Context
-from submissions.handlers.statistics import figures_in_force, period_of
+from submissions.handlers.statistics import period_of
+from submissions.handlers.statistics_publication import figures_in_force
 from submissions.statistics.periods import period_schedule
 from submissions.statistics.published import published_rows
 

@@ -21,7 +21,8 @@ from submissions.api.deps import Ctx, Pool
 from submissions.api.routes.statistics import statistics_problem
 from submissions.domain.errors import Refused
 from submissions.handlers.common import Context
-from submissions.handlers.statistics import figures_in_force, period_of
+from submissions.handlers.statistics import period_of
+from submissions.handlers.statistics_publication import figures_in_force
 from submissions.statistics.aggregation import Aggregate, aggregate, growth
 from submissions.statistics.charts import Format, statistics_charts
 from submissions.statistics.periods import PeriodKey
