@@ -4,6 +4,7 @@ import asyncio
 import sys
 
 from benchmarks import (
+    notifications_fanout,
     outbox_relay,
     registry_import,
     registry_search,
@@ -19,6 +20,7 @@ BENCHMARKS = {
     "registry_writes": registry_writes.main,
     "submissions_rush": submissions_rush.main,
     "statistics_month": statistics_month.main,
+    "notifications_fanout": notifications_fanout.main,
 }
 
 

@@ -29,7 +29,7 @@ declare -A ROLES=(
   [registry]="api relay consumer importer"
   [submissions]="api relay consumer worker"
   [awards]="api relay"
-  [notifications]="api relay consumer"
+  [notifications]="api relay consumer sender"
 )
 VENV_BIN="$ROOT/.venv/bin"
 export UV_PYTHON_DOWNLOADS=never

@@ -76,7 +76,18 @@ def _notifications() -> ServiceUnderTest:
         name="notifications",
         migrations_dir=MIGRATIONS_DIR,
         create_app=lambda values: create_app(NotificationsSettings(**values)),
-        read_path="/v1/inbox",
+        read_path="/v1/deliveries",
+        post=PostCase(
+            path="/v1/recipients",
+            body=lambda: {
+                "region_code": "520100",
+                "role": "city_bureau",
+                "name": "贵阳市商务局",
+                "channel": "email",
+                "address": f"gy-{secrets.token_hex(4)}@example.gov.cn",
+            },
+            writer={"roles": ["province_admin"], "region_code": "520000"},
+        ),
     )
 
 

@@ -31,7 +31,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "registry": ("relay", "consumer", "importer"),
     "submissions": ("relay", "consumer", "worker"),
     "awards": ("relay",),
-    "notifications": ("relay", "consumer"),
+    "notifications": ("relay", "consumer", "sender"),
 }
 PORTS = {"registry": 8001, "submissions": 8002, "awards": 8003, "notifications": 8004}
 

@@ -47,7 +47,9 @@ def _all_done(programme: Programme, *periods: str) -> dict[str, dict[str, PointO
         year, _, index = text.partition("-")
         key = PeriodKey(kind, int(year), int(index.strip("Q") or 1))
         schedule = period_schedule(key, statistics.schedule.for_period(kind))
-        done[text] = {p.key: PointOutcome.emitted for p in period_points(statistics, schedule)}
+        done[text] = {
+            p.key: PointOutcome.emitted for p in period_points(programme, statistics, schedule)
+        }
     return done
 
 
@@ -93,7 +95,7 @@ def test_points_before_a_period_opens_are_dropped(qinghai: Programme) -> None:
     schedule = period_schedule(
         PeriodKey(StatisticsPeriod.monthly, 2025, 1), statistics.schedule.monthly
     )
-    assert [p.key for p in period_points(longer, schedule)] == ["before-1d", "due"]
+    assert [p.key for p in period_points(qinghai, longer, schedule)] == ["before-1d", "due"]
 
 
 def test_the_clock_stops_after_the_last_lock(qinghai: Programme) -> None:
@@ -104,3 +106,16 @@ def test_the_clock_stops_after_the_last_lock(qinghai: Programme) -> None:
     # Before the base year's first period opens, it waits for that opening.
     early = plan(qinghai, statistics, now=cst(2023, 1, 15), done={})
     assert early.steps == () and early.wake_at == cst(2023, 2, 1)
+
+
+def test_a_reminder_on_a_day_off_moves_to_the_working_day_before(qinghai: Programme) -> None:
+    statistics = qinghai.statistics
+    assert statistics is not None
+    # April 2025 is due at the end of Saturday 10 May: its 1-day reminder would fall on that
+    # Saturday (00:00), so it fires at 09:00 on Friday 9 May.
+    schedule = period_schedule(
+        PeriodKey(StatisticsPeriod.monthly, 2025, 4), statistics.schedule.monthly
+    )
+    points = {p.key: p.at for p in period_points(qinghai, statistics, schedule)}
+    assert points["before-1d"] == cst(2025, 5, 9, 9)
+    assert points["before-3d"] == cst(2025, 5, 8) and points["due"] == cst(2025, 5, 11)

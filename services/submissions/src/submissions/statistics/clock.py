@@ -2,7 +2,8 @@
 programme watches every period whose window is open (from the period's end until its lock),
 with the same points and recovery as the annual report's clock (``domain.clock``): reminders
 before the due time, the due time, after it; after downtime only the latest missed point is
-sent (late), the others recorded as skipped. Points before a period opens are dropped.
+sent (late), the others recorded as skipped; a reminder on a day off moves to the working day
+before. Points before a period opens are dropped.
 Pure: the caller keeps what was done and does the I/O.
 """
 
@@ -39,8 +40,16 @@ def programme_periods(programme: Programme, statistics: Statistics) -> Iterator[
                 yield PeriodKey(kind, year, index)
 
 
-def period_points(statistics: Statistics, schedule: PeriodSchedule) -> tuple[ClockPoint, ...]:
-    points = clock_points(schedule.due_at, statistics.schedule.reminders)
+def period_points(
+    programme: Programme, statistics: Statistics, schedule: PeriodSchedule
+) -> tuple[ClockPoint, ...]:
+    """A reminder on a day off moves to the working day before, as the annual report's do
+    (``notifications.shift_reminders_to_working_day``)."""
+    points = clock_points(
+        schedule.due_at,
+        statistics.schedule.reminders,
+        shift_to_working_day=programme.notifications.shift_reminders_to_working_day,
+    )
     return tuple(point for point in points if point.at >= schedule.opens_at)
 
 
@@ -62,7 +71,7 @@ def plan(
             wakes.append(schedule.opens_at)
             continue
         step = next_step(
-            period_points(statistics, schedule), now=now, done=done.get(str(period), {})
+            period_points(programme, statistics, schedule), now=now, done=done.get(str(period), {})
         )
         steps.append(PeriodStep(period, schedule, step))
         wakes += [at for at in (step.wake_at, schedule.locks_at) if at is not None]
