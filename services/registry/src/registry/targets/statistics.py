@@ -78,7 +78,7 @@ async def _months(
     return found
 
 
-def _growth(now: dict[dt.date, Decimal], before: dict[dt.date, Decimal]) -> Decimal | None:
+def growth_of_months(now: dict[dt.date, Decimal], before: dict[dt.date, Decimal]) -> Decimal | None:
     """Percent to 0.1 over the months published in both years; None without a base."""
     shared = [month for month in now if month.replace(year=month.year - 1) in before]
     base = sum((before[m.replace(year=m.year - 1)] for m in shared), Decimal(0))
@@ -88,7 +88,7 @@ def _growth(now: dict[dt.date, Decimal], before: dict[dt.date, Decimal]) -> Deci
     return ((current - base) / base * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def _share(part: dict[dt.date, Decimal], whole: dict[dt.date, Decimal]) -> Decimal | None:
+def share_of_months(part: dict[dt.date, Decimal], whole: dict[dt.date, Decimal]) -> Decimal | None:
     months = [month for month in whole if month in part]
     total = sum((whole[m] for m in months), Decimal(0))
     if not months or not total:
@@ -116,11 +116,15 @@ async def measure_statistic(
         before = await _months(
             connection, programme_id, measure.indicator, year - 1, dt.date(year - 1, 12, 31)
         )
-        values = {code: _growth(months, before.get(code, {})) for code, months in now.items()}
+        values = {
+            code: growth_of_months(months, before.get(code, {})) for code, months in now.items()
+        }
     else:
         assert measure.denominator is not None
         whole = await _months(connection, programme_id, measure.denominator, year, today)
-        values = {code: _share(months, whole.get(code, {})) for code, months in now.items()}
+        values = {
+            code: share_of_months(months, whole.get(code, {})) for code, months in now.items()
+        }
     areas = {
         code: value for code, value in values.items() if value is not None and code != jurisdiction
     }
