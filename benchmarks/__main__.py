@@ -9,6 +9,7 @@ from benchmarks import (
     registry_import,
     registry_search,
     registry_writes,
+    statistics_month,
     submissions_rush,
 )
 
@@ -18,6 +19,7 @@ BENCHMARKS = {
     "registry_import": registry_import.main,
     "registry_writes": registry_writes.main,
     "submissions_rush": submissions_rush.main,
+    "statistics_month": statistics_month.main,
     "notifications_fanout": notifications_fanout.main,
 }
 

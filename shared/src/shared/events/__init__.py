@@ -5,6 +5,7 @@ from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
+from shared.events.statistics import STATISTICS_EVENTS
 from shared.events.submissions import SUBMISSIONS_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -12,6 +13,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *DESIGNATION_EVENTS,
     *AUDIT_EVENTS,
     *SUBMISSIONS_EVENTS,
+    *STATISTICS_EVENTS,
 )
 
 

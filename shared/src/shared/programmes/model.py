@@ -36,6 +36,7 @@ from shared.programmes.sections import (
     Revocation,
     Reward,
 )
+from shared.programmes.statistics import Statistics
 
 
 class Scope(StrEnum):
@@ -130,6 +131,7 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    statistics: Statistics | None = None
     notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="before")
