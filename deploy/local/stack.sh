@@ -28,7 +28,7 @@ declare -A HTTP_PORT=([registry]=8001 [submissions]=8002 [awards]=8003 [notifica
 declare -A ROLES=(
   [registry]="api relay consumer importer"
   [submissions]="api relay consumer worker"
-  [awards]="api relay"
+  [awards]="api relay consumer worker"
   [notifications]="api relay consumer sender"
 )
 VENV_BIN="$ROOT/.venv/bin"
@@ -243,6 +243,7 @@ start_temporal() {
     --db-filename "$LOCAL/temporal/temporal.db" \
     --search-attribute ProgrammeId=Keyword --search-attribute RegionCode=Keyword \
     --search-attribute DemonstrationCategory=Keyword --search-attribute ApplicationStatus=Keyword \
+    --search-attribute ProgrammeYear=Int \
     >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$RUN/temporal.pid"
   local deadline=$((SECONDS + 60))

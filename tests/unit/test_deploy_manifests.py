@@ -30,7 +30,7 @@ NAMESPACE = "ecommerce-programmes"
 ROLES: dict[str, tuple[str, ...]] = {
     "registry": ("relay", "consumer", "importer"),
     "submissions": ("relay", "consumer", "worker"),
-    "awards": ("relay",),
+    "awards": ("relay", "consumer", "worker"),
     "notifications": ("relay", "consumer", "sender"),
 }
 PORTS = {"registry": 8001, "submissions": 8002, "awards": 8003, "notifications": 8004}

@@ -389,7 +389,8 @@ def test_guizhou_evaluation_and_revocation(programmes: dict[str, Programme]) -> 
     guizhou = programmes[GUIZHOU]
     assert guizhou.evaluation is not None and guizhou.revocation is not None
     annexes = {s.category: s.annex for s in guizhou.evaluation.indicator_systems}
-    assert annexes == {"park": "附件3", "base": "附件4", "enterprise": "附件5"}  # 004 lines 55-57
+    # 004 lines 55-57; the team category has no indicator annex (its defaults name none)
+    assert annexes == {"park": "附件3", "base": "附件4", "enterprise": "附件5", "team": None}
     assert not any(s.available for s in guizhou.evaluation.indicator_systems)
     assert "运营不达标取消示范项目资格" in guizhou.revocation.rule  # 004 line 39
 

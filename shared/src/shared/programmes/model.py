@@ -176,7 +176,9 @@ class Programme(Frozen):
             referenced += [(f"reporting window {window.id!r}", c) for c in window.reporters]
         referenced += [("report_templates", t.category) for t in self.report_templates]
         if self.application_rounds is not None:
-            referenced += [("application_rounds", c) for c in self.application_rounds.categories]
+            referenced += [
+                ("application_rounds", c) for c in self.application_rounds.category_ids()
+            ]
         if self.evaluation is not None:
             referenced += [("evaluation", c) for c in self.evaluation.category_ids()]
         if self.revocation is not None:
