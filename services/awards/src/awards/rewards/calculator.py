@@ -185,6 +185,7 @@ def traffic_subsidy(
         notes = (f"adjustment: {earned} now due less {already_awarded} awarded before",)
         inputs["already_awarded"] = str(already_awarded)
     units = "partial units pro rata" if reward.count_partial_unit else "full units only"
+    per_unit = f"{reward.amount_per_unit} per {reward.unit_amount}"
     return Proposal(
         reward_id=reward.id,
         kind="traffic_subsidy" if already_awarded is None else "traffic_subsidy_adjustment",
@@ -194,8 +195,7 @@ def traffic_subsidy(
             rule=reward.id,
             rule_name=reward.name,
             source=_source(reward.source_ref),
-            inputs={**inputs, "per_unit": f"{reward.amount_per_unit}/{reward.unit_amount}",
-                    "units": units},  # fmt: skip
+            inputs={**inputs, "per_unit": per_unit, "units": units},
             cap=reward.cap_per_enterprise,
             cap_reason="per enterprise per year" + (" (reached)" if capped else ""),
             amount=amount,
