@@ -6,12 +6,14 @@ from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
+from shared.events.rewards import REWARD_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *REGISTRY_EVENTS,
     *DESIGNATION_EVENTS,
     *AUDIT_EVENTS,
     *AWARDS_EVENTS,
+    *REWARD_EVENTS,
 )
 
 
