@@ -167,7 +167,7 @@ async def test_settled_twice_pays_once_and_a_failure_frees_the_reservation(
                     settled=True,
                     amount_fen=5_000_000,
                     reference="FIN-1",
-                )  # fmt: skip
+                )
             )
     assert outcomes == [True, False]
     async with awards_pool.acquire() as connection, connection.transaction():
