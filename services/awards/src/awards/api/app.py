@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import FastAPI
 
-from awards.api.routes import applications, credit, designations, experts
+from awards.api.routes import applications, credit, designations, experts, payments, rewards
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
@@ -34,6 +34,8 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
             designations.router,
             credit.router,
             experts.router,
+            rewards.router,
+            payments.router,
         ],
         on_start=on_start,
     )
