@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from awards.credit import credit_record, stop_applications, store_credit_record
 from awards.db import queries
+from awards.rewards import consumers as rewards_consumers
 from shared.events import EventEnvelope
 from shared.events.awards import CreditRecordReported
 from shared.events.envelope import DomainEvent
@@ -27,7 +28,13 @@ from shared.events.registry import (
 )
 from shared.messaging.consumer import Handler
 
-TOPICS = ("registry.enterprise", "registry.park", "registry.team", "credit.record")
+TOPICS = (
+    "registry.enterprise",
+    "registry.park",
+    "registry.team",
+    "credit.record",
+    *rewards_consumers.TOPICS,
+)
 
 # Which changed fields of an update awards keeps, per entity type: event field -> column.
 KEPT_FIELDS = {
@@ -163,4 +170,9 @@ def handlers() -> dict[str, Handler]:
     table[ResidentJoined.event_type] = on_resident_joined
     table[ResidentLeft.event_type] = on_resident_left
     table[CreditRecordReported.event_type] = on_credit_record
+    table.update(rewards_consumers.reward_handlers())  # rewards ledger (docs/rewards.md)
+    for event in (EnterpriseRegistered, EnterpriseUpdated):
+        table[event.event_type] = rewards_consumers.also(
+            table[event.event_type], rewards_consumers.on_enterprise_kinds
+        )
     return table
