@@ -93,7 +93,7 @@ async def test_propose_approve_and_pay_through_the_api(
     }  # fmt: skip
     raw = json.dumps(result).encode()
     forged = await client.post(
-        "/v1/finance/payment-results",
+        "/callbacks/finance/payment-results",
         content=raw,
         headers={SIGNATURE_HEADER: sign("not-the-secret", raw), "content-type": "application/json"},
     )
@@ -101,7 +101,9 @@ async def test_propose_approve_and_pay_through_the_api(
     assert forged.headers["content-type"].startswith("application/problem+json")
     signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
     answers = [
-        (await client.post("/v1/finance/payment-results", content=raw, headers=signed)).json()
+        (
+            await client.post("/callbacks/finance/payment-results", content=raw, headers=signed)
+        ).json()
         for _ in range(2)
     ]
     assert [answer["recorded"] for answer in answers] == [True, False]

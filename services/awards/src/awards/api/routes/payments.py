@@ -1,4 +1,4 @@
-"""``POST /v1/finance/payment-results``: finance's signed callback (the REST twin of its
+"""``POST /callbacks/finance/payment-results``: finance's signed callback (the REST twin of its
 ``finance.payment.settled``/``failed`` events). Authenticated by the HMAC signature over the
 body, not by a user token; a bad signature is a 401 problem. Idempotent: the ledger records an
 attempt's answer once, and a repeated callback answers ``recorded: false``."""
@@ -16,7 +16,7 @@ from awards.rewards.working import to_fen
 from shared import audit
 from shared.http.problems import ProblemError
 
-router = APIRouter(prefix="/v1/finance", tags=["rewards"])
+router = APIRouter(prefix="/callbacks/finance", tags=["rewards"])
 FINANCE = audit.Actor(subject="finance", roles=("integrator",))
 
 
