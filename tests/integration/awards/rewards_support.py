@@ -81,3 +81,24 @@ async def payment_requests(connection: asyncpg.Connection) -> int:
         "SELECT count(*) FROM outbox WHERE event_type LIKE 'awards.payment.requested%'"
     )
     return count
+
+
+async def designated(
+    connection: asyncpg.Connection, entity_type: str, entity_id: str, category: str
+) -> uuid.UUID:
+    """A designation as the application workflow leaves it (with its application row)."""
+    application_id, designation_id = uuid.uuid4(), uuid.uuid4()
+    await connection.execute(
+        "INSERT INTO applications (id, workflow_id, programme_id, year, category, entity_type, "
+        "entity_id, entity_name, region_code, stage, submitted_by) "
+        "VALUES ($1, $2, $3, 2024, $4, $5, $6, '示范', '520302', 'designated', 'op')",
+        application_id, f"wf-{application_id}", GUIZHOU, category, entity_type, entity_id,
+    )  # fmt: skip
+    await connection.execute(
+        "INSERT INTO designations (id, application_id, programme_id, year, category, entity_type, "
+        "entity_id, entity_name, region_code, title, designated_on, legal_basis, "
+        "recommended_for_national) VALUES ($1, $2, $3, 2024, $4, $5, $6, '示范', '520302', "
+        "'称号', '2024-09-01', '黔商发〔2023〕1号', true)",
+        designation_id, application_id, GUIZHOU, category, entity_type, entity_id,
+    )  # fmt: skip
+    return designation_id

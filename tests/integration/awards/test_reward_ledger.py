@@ -14,13 +14,14 @@ import pytest
 
 from awards.db import queries as awards_queries
 from awards.rewards import ledger
-from awards.rewards.proposals import AlreadyAwarded, propose
+from awards.rewards.proposals import AlreadyAwarded, NotEligible, propose
 from shared.programmes import Programme
 
 from .rewards_support import (
     accepted_report,
     budget,
     budget_row,
+    designated,
     entries,
     listed_enterprise,
     payment_requests,
@@ -278,3 +279,32 @@ async def test_revocation_voids_unpaid_and_flags_paid(
         )
         assert statuses == {paid: "payment_requested", unpaid: "voided"}
         assert ("recovery_flagged", 1_000_000) in await entries(connection, paid)
+
+
+async def test_a_designation_reward_needs_the_designation_and_stays_within_its_cap(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async def park_reward() -> uuid.UUID:
+        async with awards_pool.acquire() as connection, connection.transaction():
+            return await propose(
+                connection, guizhou, reward_id="park-designation", entity_type="park",
+                entity_id="park-1", year=2024, actor="province",
+            )  # fmt: skip
+
+    with pytest.raises(NotEligible, match="holds no park designation"):
+        await park_reward()
+    async with awards_pool.acquire() as connection:
+        await designated(connection, "park", "park-1", "park")
+        await budget(connection, "designation", 10_000_000)
+    award = await park_reward()
+    with pytest.raises(AlreadyAwarded):
+        await park_reward()
+    with pytest.raises(ledger.OverCap):
+        await approve(awards_pool, award, 3_000_001)
+    await approve(awards_pool, award, 2_800_000)  # the province decides up to the cap
+    async with awards_pool.acquire() as connection:
+        row = await connection.fetchrow(
+            "SELECT region_code, working FROM reward_awards WHERE id = $1", award
+        )
+        assert row["region_code"] == "520302"
+        assert row["working"]["cap"] == "3000000" and row["working"]["rule"] == "park-designation"
