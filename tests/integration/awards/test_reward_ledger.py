@@ -308,3 +308,19 @@ async def test_a_designation_reward_needs_the_designation_and_stays_within_its_c
         )
         assert row["region_code"] == "520302"
         assert row["working"]["cap"] == "3000000" and row["working"]["rule"] == "park-designation"
+
+
+async def test_a_corrected_report_before_approval_replaces_the_proposal(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await listed_enterprise(connection, "ent-a", basis=Decimal("2.5e8"))
+    stale = await subsidy(awards_pool, guizhou, "ent-a")
+    async with awards_pool.acquire() as connection:
+        await accepted_report(
+            connection, "ent-a", version=2, physical_goods_online_retail_sales=Decimal("3e8")
+        )
+    fresh = await subsidy(awards_pool, guizhou, "ent-a")
+    async with awards_pool.acquire() as connection:
+        assert await entries(connection, stale) == [("proposed", 12_500_000), ("voided", 0)]
+        assert await entries(connection, fresh) == [("proposed", 15_000_000)]

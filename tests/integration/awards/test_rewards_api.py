@@ -20,7 +20,7 @@ from awards.rewards.signatures import SIGNATURE_HEADER, sign
 from tests.integration.awards.conftest import PROGRAMMES
 from tests.support.stack import Stack
 
-from .rewards_support import GUIZHOU, listed_enterprise
+from .rewards_support import GUIZHOU, accepted_report, budget, listed_enterprise
 
 SECRET = "finance-shared-secret"
 PROVINCE = dict(roles=["province_admin"], region_code="520000", subject="gz-finance-desk")
@@ -148,3 +148,40 @@ async def test_an_ineligible_proposal_says_why(
     refused = await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))
     assert refused.status_code == 422
     assert "below 100000000" in refused.json()["detail"]
+
+
+async def test_a_yearly_run_proposes_every_reporter_and_adjusts_corrections(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 2_000_000)
+        await listed_enterprise(connection, "ent-big", basis=Decimal("3e9"))
+        await listed_enterprise(connection, "ent-small", basis=Decimal("5e7"))
+    body = {"programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "year": 2024}
+    first = await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
+    assert first.status_code == 200, first.text
+    run = first.json()
+    assert [p["entity_id"] for p in run["proposed"]] == ["ent-big"]
+    assert run["not_eligible"][0]["entity_id"] == "ent-small"
+    paid = await client.post(
+        f"/v1/rewards/{run['proposed'][0]['award_id']}/approval",
+        json={"amount": "1000000"}, headers=auth(token_for),
+    )  # fmt: skip
+    assert paid.status_code == 200, paid.text
+    async with awards_pool.acquire() as connection:
+        await accepted_report(  # ent-big's report corrected down to 1.5亿: 75,000 instead of 1,000,000
+            connection, "ent-big", version=2,
+            physical_goods_online_retail_sales=Decimal("1.5e8"),
+        )  # fmt: skip
+    second = (
+        await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
+    ).json()
+    (adjustment,) = second["proposed"]
+    found = await client.get(f"/v1/rewards/{adjustment['award_id']}", headers=auth(token_for))
+    assert (found.json()["kind"], found.json()["max_amount"], found.json()["status"]) == (
+        "traffic_subsidy_adjustment", "-925000.00", "recovery_due",
+    )  # fmt: skip
+    third = (
+        await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
+    ).json()
+    assert third["proposed"] == [] and third["already"][0]["entity_id"] == "ent-big"

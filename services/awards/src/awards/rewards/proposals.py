@@ -17,7 +17,7 @@ from awards.rewards.calculator import (
     sales_milestone,
     traffic_subsidy,
 )
-from awards.rewards.ledger import LedgerRefusal, idempotency_key
+from awards.rewards.ledger import LedgerRefusal, idempotency_key, void
 from awards.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen, yuan
 from shared.programmes import (
     DesignationReward,
@@ -120,8 +120,17 @@ async def propose(
                     f"the {year} subsidy is awarded on report version {last_version}",
                     award_id=str(earlier["id"]),
                 )
-            adjusts = earlier["id"]
-            already = yuan(await connection.fetchval(queries.SUBSIDY_COMMITTED, adjusts) or 0)
+            if earlier["status"] == "proposed":
+                # Nothing reserved yet: the stale proposal is voided (an entry, with the reason)
+                # and the subsidy proposed afresh on the corrected report.
+                await void(
+                    connection, earlier["id"], actor=actor,
+                    reason=f"superseded by report {report.report_id} version {report.version}",
+                )  # fmt: skip
+            else:
+                adjusts = earlier["id"]
+                committed = await connection.fetchval(queries.SUBSIDY_COMMITTED, adjusts)
+                already = yuan(committed or 0)
         proposal = _refuse(
             traffic_subsidy(
                 reward,
@@ -188,3 +197,31 @@ async def _insert(
             "corrected report lowers the subsidy", {},
         )  # fmt: skip
     return award_id
+
+
+async def propose_for_year(
+    connection: asyncpg.Connection,
+    programme: Programme,
+    *,
+    reward_id: str,
+    year: int,
+    actor: str,
+) -> dict[str, list[dict[str, str]]]:
+    """核算: every entity with an accepted report for the year, each in its own savepoint; a
+    newer report version after a subsidy gives its adjustment. Returns what happened to each."""
+    outcome: dict[str, list[dict[str, str]]] = {"proposed": [], "not_eligible": [], "already": []}
+    for row in await connection.fetch(queries.REPORTED_ENTITIES, programme.id, year):
+        entity = {"entity_id": row["entity_id"], "entity_type": row["entity_type"]}
+        try:
+            async with connection.transaction():
+                award_id = await propose(
+                    connection, programme, reward_id=reward_id, entity_type=row["entity_type"],
+                    entity_id=row["entity_id"], year=year, actor=actor,
+                )  # fmt: skip
+        except AlreadyAwarded as refusal:
+            outcome["already"].append({**entity, "reason": refusal.detail})
+        except NotEligible as refusal:
+            outcome["not_eligible"].append({**entity, "reason": refusal.detail})
+        else:
+            outcome["proposed"].append({**entity, "award_id": str(award_id)})
+    return outcome

@@ -151,3 +151,12 @@ WHERE programme_id = $1 AND category = $2 AND entity_type = $3 AND entity_id = $
   AND status = 'designated'
 LIMIT 1
 """
+
+# The entities with an accepted report for a programme's year, with their type (designations).
+REPORTED_ENTITIES = """
+SELECT DISTINCT ON (r.entity_id) r.entity_id, COALESCE(d.entity_type, 'enterprise') AS entity_type
+FROM accepted_reports r
+LEFT JOIN designations d ON d.id::text = r.designation_id
+WHERE r.programme_id = $1 AND r.year = $2
+ORDER BY r.entity_id
+"""

@@ -116,3 +116,17 @@ class StatisticsYearSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     in_statistics_list: bool = Field(description="限额以上/上规入统 in the year")
+
+
+class ProposalRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    programme_id: str = Field(max_length=100)
+    reward_id: str = Field(max_length=80, description="a sales milestone or the traffic subsidy")
+    year: int = Field(ge=2000, le=2100)
+
+
+class ProposalRun(BaseModel):
+    proposed: list[dict[str, str]]
+    not_eligible: list[dict[str, str]] = Field(description="entity, type and the reason")
+    already: list[dict[str, str]]

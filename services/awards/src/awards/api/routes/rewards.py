@@ -1,4 +1,4 @@
-"""``/v1/rewards`` and ``/v1/reward-budgets``: the province proposes awards (computed from the
+"""``/v1/rewards``: the province proposes awards (computed from the
 programme's rules and accepted reports, with their working), approves them (reserve + payment
 request), voids unpaid ones and reads the ledger. Every change writes its audit record and
 claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from awards.api.deps import Pool, Programmes
 from awards.rewards import ledger, queries
-from awards.rewards.proposals import propose
+from awards.rewards.proposals import propose, propose_for_year
 from awards.rewards.schemas import (
     ApprovalCreate,
-    BudgetPublic,
-    BudgetSet,
     ProposalCreate,
+    ProposalRun,
+    ProposalRunCreate,
     RewardPublic,
-    StatisticsYearSet,
     VoidCreate,
 )
 from awards.rewards.views import reward, rewards_with_entries
@@ -37,17 +35,18 @@ from shared.http.problems import ProblemError, forbidden, not_found
 from shared.programmes import Programme
 
 router = APIRouter(tags=["rewards"])
+REPORT_KINDS = ("sales_milestone", "traffic_subsidy")
 KINDS = "^(designation|sales_milestone|traffic_subsidy|statistics_list_entry)$"
 
 
-def _province(principal: Principal, programme: Programme) -> None:
+def province_of(principal: Principal, programme: Programme) -> None:
     if Role.province_admin not in principal.roles or not may_act_on_region(
         principal, programme.jurisdiction, write=True
     ):
         raise forbidden("rewards are the province's (省商务厅) of the programme's jurisdiction")
 
 
-def _programme(programmes: dict[str, Programme], programme_id: str) -> Programme:
+def programme_named(programmes: dict[str, Programme], programme_id: str) -> Programme:
     if programme_id not in programmes:
         raise not_found("programme", programme_id)
     return programmes[programme_id]
@@ -57,61 +56,6 @@ def _refused(refusal: ledger.LedgerRefusal) -> ProblemError:
     return ProblemError(
         status=refusal.status, title=refusal.title, detail=refusal.detail, extra=refusal.extra
     )
-
-
-def _budget(row: asyncpg.Record) -> BudgetPublic:
-    left = row["amount_fen"] - row["reserved_fen"] - row["paid_fen"]
-    return BudgetPublic(
-        programme_id=row["programme_id"], year=row["year"], kind=row["kind"],
-        amount=yuan(row["amount_fen"]), reserved=yuan(row["reserved_fen"]),
-        paid=yuan(row["paid_fen"]), left=yuan(left),
-    )  # fmt: skip
-
-
-@router.put("/v1/reward-budgets/{programme_id}/{year}/{kind}", response_model=BudgetPublic)
-async def set_budget(
-    programme_id: str,
-    kind: Annotated[str, Path(pattern=KINDS)],
-    year: int,
-    body: BudgetSet,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    programmes: Programmes,
-) -> BudgetPublic:
-    """专项资金 of a year for one reward kind; never below what is reserved and paid."""
-    programme = _programme(programmes, programme_id)
-    _province(principal, programme)
-    async with pool.acquire() as connection, connection.transaction():
-        try:
-            row = await connection.fetchrow(
-                queries.UPSERT_BUDGET, programme_id, year, kind, to_fen(body.amount),
-                principal.subject,
-            )  # fmt: skip
-        except asyncpg.CheckViolationError as exc:
-            raise ProblemError(
-                status=409, title="Budget below commitments",
-                detail="the budget cannot be set below what is already reserved and paid",
-            ) from exc  # fmt: skip
-        result = _budget(row)
-        await audit.record_change(
-            connection, actor=audit.Actor.of(principal), action="set_budget",
-            resource_type="reward_budget", resource_id=f"{programme_id}/{year}/{kind}",
-            region_code=programme.jurisdiction, after=result.model_dump(mode="json"),
-        )  # fmt: skip
-    return result
-
-
-@router.get("/v1/reward-budgets/{programme_id}", response_model=list[BudgetPublic])
-async def budgets(
-    programme_id: str,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    programmes: Programmes,
-    year: int | None = Query(default=None, ge=2000, le=2100),
-) -> list[BudgetPublic]:
-    _province(principal, _programme(programmes, programme_id))
-    async with pool.acquire() as connection:
-        return [_budget(row) for row in await connection.fetch(queries.BUDGETS, programme_id, year)]
 
 
 @router.post(
@@ -126,8 +70,8 @@ async def create_proposal(
 ) -> RewardPublic:
     """Computes the award from the rules and the facts awards keeps; 422 with the reason when
     the entity is not eligible. A newer accepted report after a subsidy gives its adjustment."""
-    programme = _programme(programmes, body.programme_id)
-    _province(principal, programme)
+    programme = programme_named(programmes, body.programme_id)
+    province_of(principal, programme)
     async with pool.acquire() as connection, connection.transaction():
         try:
             award_id = await propose(
@@ -150,6 +94,43 @@ async def create_proposal(
     return created
 
 
+@router.post("/v1/rewards/proposal-runs", response_model=ProposalRun)
+async def create_proposal_run(
+    request: Request,
+    body: ProposalRunCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    programmes: Programmes,
+) -> ProposalRun:
+    """核算 a year: proposes the rule for every entity with an accepted report that year (and
+    the adjustments of corrected reports), saying why each other entity is not eligible."""
+    programme = programme_named(programmes, body.programme_id)
+    province_of(principal, programme)
+    if body.reward_id not in {r.id for r in programme.rewards if r.kind in REPORT_KINDS}:
+        raise ProblemError(
+            status=422, title="Unprocessable",
+            detail="a run computes rules read from annual reports (sales milestones, subsidy)",
+        )  # fmt: skip
+    async with pool.acquire() as connection, connection.transaction():
+        run = ProposalRun(
+            **await propose_for_year(
+                connection, programme, reward_id=body.reward_id, year=body.year,
+                actor=principal.subject,
+            )
+        )  # fmt: skip
+        await audit.record_change(
+            connection, actor=audit.Actor.of(principal), action="propose_rewards_for_year",
+            resource_type="reward_run", resource_id=f"{body.programme_id}/{body.year}/{body.reward_id}",
+            region_code=programme.jurisdiction,
+            after={key: len(value) for key, value in run.model_dump().items()},
+            details=run.model_dump(),
+        )  # fmt: skip
+        await claim_idempotency_key(
+            connection, request, status_code=200, content=run.model_dump(mode="json")
+        )
+    return run
+
+
 async def _change(
     request: Request,
     pool: asyncpg.Pool,
@@ -164,7 +145,7 @@ async def _change(
         before = await reward(connection, award_id)
         if before is None:
             raise not_found("reward", str(award_id))
-        _province(principal, _programme(programmes, before.programme_id))
+        province_of(principal, programme_named(programmes, before.programme_id))
         try:
             if action == "approve_reward":
                 assert amount is not None
@@ -236,7 +217,7 @@ async def list_rewards(
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Page[RewardPublic]:
     """The ledger: each award with its working and every entry."""
-    _province(principal, _programme(programmes, programme_id))
+    province_of(principal, programme_named(programmes, programme_id))
     after_at, after_id = None, None
     if cursor:
         position = decode_cursor(cursor)
@@ -269,36 +250,5 @@ async def get_reward(
         found = await reward(connection, award_id)
     if found is None:
         raise not_found("reward", str(award_id))
-    _province(principal, _programme(programmes, found.programme_id))
+    province_of(principal, programme_named(programmes, found.programme_id))
     return found
-
-
-@router.put(
-    "/v1/reward-facts/enterprises/{entity_id}/statistics-years/{year}",
-    response_model=StatisticsYearSet,
-)
-async def set_statistics_year(
-    entity_id: str,
-    year: int,
-    body: StatisticsYearSet,
-    principal: CurrentPrincipal,
-    pool: Pool,
-) -> StatisticsYearSet:
-    """上规入统 in a year, from the statistics system (integrator) or the province: the registry
-    keeps it too but publishes no event for it (docs/rewards.md)."""
-    allowed = Role.province_admin in principal.roles or (
-        Role.integrator in principal.roles and "write" in principal.grants
-    )
-    if not allowed:
-        raise forbidden("the statistics list comes from the statistics system or the province")
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(
-            queries.UPSERT_STATISTICS_YEAR, entity_id, year, body.in_statistics_list,
-            principal.subject,
-        )  # fmt: skip
-        await audit.record_change(
-            connection, actor=audit.Actor.of(principal), action="set_statistics_year",
-            resource_type="enterprise", resource_id=entity_id,
-            after={"year": year, "in_statistics_list": body.in_statistics_list},
-        )  # fmt: skip
-    return body
