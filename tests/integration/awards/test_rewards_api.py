@@ -185,3 +185,32 @@ async def test_a_yearly_run_proposes_every_reporter_and_adjusts_corrections(
         await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
     ).json()
     assert third["proposed"] == [] and third["already"][0]["entity_id"] == "ent-big"
+
+
+async def test_a_blocking_credit_record_refuses_the_approval_with_its_reason(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 100_000)
+        await listed_enterprise(connection, "ent-a", basis=Decimal("1e8"))
+    body = {
+        "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+        "entity_id": "ent-a", "year": 2024,
+    }  # fmt: skip
+    award = (await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))).json()
+    record = {
+        "record_id": "cr-9", "entity_id": "ent-a", "kind": "serious_violation",
+        "valid_from": "2024-01-01", "source_document": "信用中国（贵州）2025-031",
+    }  # fmt: skip
+    integrator = auth(token_for, roles=["integrator"], subject="credit", grants=["write"])
+    assert (
+        await client.post("/v1/credit-records", json=record, headers=integrator)
+    ).status_code == 201
+    refused = await client.post(
+        f"/v1/rewards/{award['id']}/approval", json={"amount": "50000"}, headers=auth(token_for)
+    )
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["title"] == "Payment blocked by a credit record"
+    assert "serious_violation" in problem["detail"] and "2025-031" in problem["detail"]
+    assert problem["records"] == ["cr-9"]
