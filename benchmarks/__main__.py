@@ -3,7 +3,15 @@
 import asyncio
 import sys
 
-from benchmarks import awards_round, outbox_relay, registry_import, registry_search, registry_writes
+from benchmarks import (
+    awards_round,
+    notifications_fanout,
+    outbox_relay,
+    registry_import,
+    registry_search,
+    registry_writes,
+    submissions_rush,
+)
 
 BENCHMARKS = {
     "outbox_relay": outbox_relay.main,
@@ -11,6 +19,8 @@ BENCHMARKS = {
     "registry_import": registry_import.main,
     "registry_writes": registry_writes.main,
     "awards_round": awards_round.main,
+    "submissions_rush": submissions_rush.main,
+    "notifications_fanout": notifications_fanout.main,
 }
 
 

@@ -27,9 +27,9 @@ declare -A HTTP_PORT=([registry]=8001 [submissions]=8002 [awards]=8003 [notifica
 # Which long-running roles each service has besides its API.
 declare -A ROLES=(
   [registry]="api relay consumer importer"
-  [submissions]="api relay"
+  [submissions]="api relay consumer worker"
   [awards]="api relay consumer worker"
-  [notifications]="api relay consumer"
+  [notifications]="api relay consumer sender"
 )
 VENV_BIN="$ROOT/.venv/bin"
 export UV_PYTHON_DOWNLOADS=never

@@ -76,7 +76,61 @@ def _notifications() -> ServiceUnderTest:
         name="notifications",
         migrations_dir=MIGRATIONS_DIR,
         create_app=lambda values: create_app(NotificationsSettings(**values)),
-        read_path="/v1/inbox",
+        read_path="/v1/deliveries",
+        post=PostCase(
+            path="/v1/recipients",
+            body=lambda: {
+                "region_code": "520100",
+                "role": "city_bureau",
+                "name": "贵阳市商务局",
+                "channel": "email",
+                "address": f"gy-{secrets.token_hex(4)}@example.gov.cn",
+            },
+            writer={"roles": ["province_admin"], "region_code": "520000"},
+        ),
+    )
+
+
+SUBMISSIONS_WINDOW = "guizhou-shibaiqianwan-2023.annual-report.2025"
+SUBMISSIONS_SEED = """
+INSERT INTO windows (id, programme_id, window_slug, year, status, opens_at, due_at, grace_until,
+                     locks_at, opened_at, opened_by)
+VALUES ($1, 'guizhou-shibaiqianwan-2023', 'annual-report', 2025, 'open',
+        '2025-11-01T00:00+08', '2025-12-11T00:00+08', '2025-12-18T00:00+08',
+        '2026-01-01T00:00+08', '2025-11-01T00:00+08', 'seed');
+INSERT INTO roster_entries (window_id, designation_id, entity_type, entity_id, category,
+                            region_code, city_code, county_code, due_at, expected_from)
+VALUES ($1, 'D1', 'enterprise', 'E-D1', 'enterprise', '520102', '520100', '520102',
+        '2025-12-11T00:00+08', '2025-11-01T00:00+08');
+"""
+
+
+def _submissions() -> ServiceUnderTest:
+    import asyncpg
+
+    from submissions.api.app import create_app
+    from submissions.config import SubmissionsSettings
+    from submissions.db import MIGRATIONS_DIR
+
+    async def seed(dsn: str) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            for statement in SUBMISSIONS_SEED.split(";")[:2]:
+                await connection.execute(statement, SUBMISSIONS_WINDOW)
+        finally:
+            await connection.close()
+
+    return ServiceUnderTest(
+        name="submissions",
+        migrations_dir=MIGRATIONS_DIR,
+        create_app=lambda values: create_app(SubmissionsSettings(**values)),
+        read_path=f"/v1/windows/{SUBMISSIONS_WINDOW}/reports",
+        post=PostCase(
+            path=f"/v1/windows/{SUBMISSIONS_WINDOW}/extensions",
+            body=lambda: {"designation_id": "D1", "reason": f"需要延期 {secrets.token_hex(4)}"},
+            writer={"roles": ["city_bureau"], "region_code": "520100"},
+        ),
+        prepare_database=seed,
     )
 
 
@@ -98,7 +152,7 @@ def _awards() -> ServiceUnderTest:
         name="awards",
         migrations_dir=MIGRATIONS_DIR,
         create_app=lambda values: create_app(AwardsSettings(**values)),
-        read_path="/v1/applications/waiting",
+        read_path="/v1/designations",
         post=PostCase(
             path="/v1/credit-records",
             body=credit_record,
@@ -111,5 +165,5 @@ SERVICES: dict[str, Callable[[], ServiceUnderTest]] = {
     "registry": _registry,
     "notifications": _notifications,
     "awards": _awards,
-    # "submissions": _submissions — as it lands.
+    "submissions": _submissions,
 }

@@ -29,9 +29,9 @@ NAMESPACE = "ecommerce-programmes"
 # The process roles of each service besides ``api`` and ``migrate`` (the application contract).
 ROLES: dict[str, tuple[str, ...]] = {
     "registry": ("relay", "consumer", "importer"),
-    "submissions": ("relay",),
+    "submissions": ("relay", "consumer", "worker"),
     "awards": ("relay", "consumer", "worker"),
-    "notifications": ("relay", "consumer"),
+    "notifications": ("relay", "consumer", "sender"),
 }
 PORTS = {"registry": 8001, "submissions": 8002, "awards": 8003, "notifications": 8004}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -33,3 +34,21 @@ def test_helm_values_use_the_1x_chart_persistence_layout_and_pin_the_chart() -> 
     # the pre-1.0 layout: ignored by the 1.x chart, so it must not linger
     assert not {"default", "visibility"} & set(persistence)
     assert not {"cassandra", "mysql", "postgresql", "elasticsearch", "schema"} & set(values)
+
+
+def test_every_topic_has_a_kafka_topic_resource() -> None:
+    """Each channel of docs/asyncapi.yaml, and the dead-letter topic of each service that runs a
+    consumer (deploy/local/stack.sh's roles), is declared as a Strimzi KafkaTopic."""
+    asyncapi = yaml.safe_load((ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8"))
+    wanted = {channel["address"] for channel in asyncapi["channels"].values()}
+    stack = (ROOT / "deploy" / "local" / "stack.sh").read_text(encoding="utf-8")
+    for service, roles in re.findall(r'\[(\w+)\]="([^"]*)"', stack):
+        if "consumer" in roles.split():
+            wanted.add(f"dlq.{service}")
+    strimzi = ROOT / "deploy" / "k8s" / "platform-examples" / "kafka-strimzi.yaml"
+    declared = {
+        document["metadata"]["name"]
+        for document in yaml.safe_load_all(strimzi.read_text(encoding="utf-8"))
+        if document and document.get("kind") == "KafkaTopic"
+    }
+    assert wanted - declared == set()

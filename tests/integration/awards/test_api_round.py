@@ -205,6 +205,18 @@ async def test_the_rest_api_drives_a_round_to_designation(
         if event.HasField("workflow_execution_update_accepted_event_attributes")
     ]
     assert len(accepted) == 1 + 5 + 5 + 1  # submit, city to experts, five cards, decide
+    # every step is audited in its own transaction, by the person who took it
+    async with awards_pool.acquire() as connection:
+        audited = await connection.fetch(
+            "SELECT action, actor_subject, request_id, client_ip FROM audit_log "
+            "WHERE resource_id = $1 ORDER BY seq",
+            application_id,
+        )
+    actions = [row["action"] for row in audited]
+    assert actions[0] == "application.submitted" and actions[-1] == "application.designate"
+    recommend = next(row for row in audited if row["action"] == "application.city_recommend")
+    assert recommend["actor_subject"] == "zunyi" and recommend["request_id"]
+    assert len(actions) == len(set(actions)) + 4  # five score rows, once each
     listed = await client.get(
         "/v1/designations",
         params={"region_code": "520300", "year": 2026},
@@ -262,6 +274,14 @@ async def test_a_credit_record_stops_an_application_in_progress(
     )
     assert detail.json()["stage"] == "stopped"
     assert "信用中国" in detail.json()["timeline"][-1]["reason"]
+    # the stop and the record are both audited (the record last: it waited for the stop)
+    async with awards_pool.acquire() as connection:
+        audited = await connection.fetch(
+            "SELECT action, actor_subject, details FROM audit_log "
+            "WHERE action IN ('application.stop', 'credit_record.reported') ORDER BY seq"
+        )
+    assert [row["action"] for row in audited] == ["application.stop", "credit_record.reported"]
+    assert application_id in str(audited[1]["details"])
     # a stopped application is not run again in its round (the credit block is 422 first)
     resubmitted = await client.post(
         "/v1/applications", json=body, headers=headers(token_for, **operator)

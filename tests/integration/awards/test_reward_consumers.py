@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -19,6 +18,7 @@ from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseRegistered, EnterpriseUpdated, FieldChange
 from shared.events.rewards import PaymentFailed, PaymentSettled
+from shared.events.submissions import ReportAccepted
 from shared.programmes import Programme
 
 from .rewards_support import GUIZHOU, budget, budget_row, entries, listed_enterprise
@@ -73,8 +73,7 @@ async def test_finance_answers_apply_once(awards_pool: asyncpg.Pool, guizhou: Pr
 async def test_accepted_reports_feed_the_subsidy(
     awards_pool: asyncpg.Pool, guizhou: Programme
 ) -> None:
-    accepted = SimpleNamespace(  # submissions' ReportAccepted, as the catalogue will parse it
-        event_type="submissions.report.accepted",
+    accepted = ReportAccepted(
         report_id="rep-1", window_id=f"{GUIZHOU}.annual-report.2024", designation_id="d-1",
         entity_id="ent-a", city_code="520100", version=1, accepted_by="gz",
         figures={"online_retail_sales": "300000000", "physical_goods_online_retail_sales": "3e8"},

@@ -15,6 +15,7 @@ from awards.domain.application import Action
 from awards.domain.credit import BLOCKING_KINDS, CreditKind, CreditRecord
 from awards.workflows.types import ActorData, StepRequest
 from awards.workflows.workflows import ApplicationWorkflow
+from shared import audit
 
 CREDIT_ACTOR = ActorData(subject="credit-records", roles=("integrator",))
 
@@ -37,6 +38,33 @@ async def store_credit_record(
     if record.kind not in BLOCKING_KINDS or not record.in_force(today):
         return []
     return list(await connection.fetch(queries.APPLICATIONS_IN_PROGRESS_OF, record.entity_id))
+
+
+async def audit_credit_record(
+    connection: asyncpg.Connection,
+    record: CreditRecord,
+    *,
+    actor: audit.Actor,
+    stopped: list[uuid.UUID],
+) -> None:
+    """The record's audit row, written last: only after the stop updates have run. Each stop
+    audits itself in its activity's transaction, which takes the chain lock; holding that lock
+    here while waiting on those updates would deadlock."""
+    await audit.record_change(
+        connection,
+        actor=actor,
+        action="credit_record.reported",
+        resource_type="credit_record",
+        resource_id=record.record_id,
+        after={
+            "entity_id": record.entity_id,
+            "kind": str(record.kind),
+            "valid_from": record.valid_from,
+            "valid_to": record.valid_to,
+            "source_document": record.source_document,
+        },
+        details={"stopped_applications": [str(a) for a in stopped]},
+    )
 
 
 async def stop_applications(

@@ -1,16 +1,21 @@
-"""Use cases of the awards service. Each writes its state and its events (outbox) in one
-transaction; the workflow's activities call them with a seq the workflow numbered, so a
-retried activity finds its step written and changes nothing."""
+"""Use cases of the awards service. Each writes its state, its events (outbox) and its audit
+record in one transaction; the workflow's activities call them with a seq the workflow
+numbered, so a retried activity finds its step written and changes nothing (and audits
+nothing twice). The audit record carries the person who took the step and the facts of their
+HTTP request, which the workflow carried to the activity (docs/audit.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 
 import asyncpg
 
 from awards.db import queries
 from awards.domain.application import Stage
-from awards.workflows.types import ApplicationStart, GrantRequest, StepRecord
+from awards.workflows.types import ApplicationStart, GrantRequest, RequestData, StepRecord
+from shared import audit
 from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
 from shared.events.designations import DesignationGranted
 from shared.events.envelope import DomainEvent
@@ -18,6 +23,28 @@ from shared.messaging.outbox import append_events
 
 EVENT_SOURCE = "/services/awards"
 DESIGNATION_NAMESPACE = uuid.UUID("5b0b2f57-6f0c-4b8e-9a59-3f0d6f1c1a10")
+
+
+WORKER = audit.Actor.process("awards-worker")
+
+
+@contextlib.contextmanager
+def _request(request: RequestData | None) -> Iterator[None]:
+    """The step's HTTP request as the audit context (the activity runs outside it)."""
+    if request is None:
+        yield
+        return
+    token = audit.use_request(
+        audit.RequestFacts(
+            request_id=request.request_id,
+            client_ip=request.client_ip,
+            user_agent=request.user_agent,
+        )
+    )
+    try:
+        yield
+    finally:
+        token.var.reset(token)
 
 
 def designation_id_for(application_id: str) -> uuid.UUID:
@@ -71,6 +98,25 @@ async def record_submission(
         submitted_by=start.submitted_by.subject,
     )
     await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    submitter = start.submitted_by
+    with _request(start.request):
+        await audit.record_change(
+            connection,
+            actor=audit.Actor(submitter.subject, submitter.roles, submitter.region_code),
+            action="application.submitted",
+            resource_type="application",
+            resource_id=start.application_id,
+            region_code=applicant.region_code,
+            after={
+                "programme_id": terms.programme_id,
+                "year": terms.year,
+                "category": terms.category,
+                "entity_type": applicant.entity_type,
+                "entity_id": applicant.entity_id,
+                "stage": "city_review",
+            },
+            details={"materials": sorted(start.materials)},
+        )
     return True
 
 
@@ -130,6 +176,24 @@ async def record_step(
             )
         )
     await append_events(connection, events, source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    actor = (
+        audit.Actor(record.actor, record.actor_roles, record.actor_region)
+        if record.actor_roles
+        else WORKER
+    )
+    with _request(record.request):
+        await audit.record_change(
+            connection,
+            actor=actor,
+            action=f"application.{record.step}",
+            resource_type="application",
+            resource_id=record.application_id,
+            region_code=record.region_code,
+            before=None if record.stage_before is None else {"stage": record.stage_before},
+            after={"stage": record.stage_after},
+            reason=record.reason,
+            details=record.detail or None,
+        )
     return True
 
 

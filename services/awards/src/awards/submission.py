@@ -17,6 +17,7 @@ from awards.workflows.types import (
     Applicant,
     ApplicationStart,
     ApplicationState,
+    RequestData,
     Submit,
     Terms,
     workflow_id_for,
@@ -109,6 +110,7 @@ def new_start(
     applicant: Applicant,
     actor: ActorData,
     materials: dict[str, Any],
+    request: RequestData | None = None,
 ) -> ApplicationStart:
     return ApplicationStart(
         application_id=str(application_id),
@@ -116,6 +118,7 @@ def new_start(
         applicant=applicant,
         submitted_by=actor,
         materials=materials,
+        request=request,
     )
 
 

@@ -1,4 +1,5 @@
-"""``python -m submissions api|relay|migrate``."""
+"""``python -m submissions api|relay|consumer|worker|migrate``; ``worker`` runs the deadline
+clocks (Temporal), ``consumer`` keeps the rosters in step with designation events."""
 
 import sys
 
@@ -14,6 +15,8 @@ def main() -> None:
             SubmissionsSettings(),
             migrations_dir=MIGRATIONS_DIR,
             app_factory="submissions.api.app:create_app",
+            consumer_module="submissions.consumers.designations",
+            worker_module="submissions.workflows.worker",
         ),
     )
 

@@ -17,7 +17,11 @@ The rules:
 * an expert reads in its region, or everywhere when its token names none (review panels
   are drawn province-wide; experts never write);
 * an operator acts through its enterprises (``enterprise_ids``), never through a region;
-* an import job is its creator's, and visible to the administration over the creator's region.
+* an import job is its creator's, and visible to the administration over the creator's region;
+* submissions (the 12-10 report): a report is seen as any record of its reporter's region and
+  entity; it is *acted on* by the province over the region, by the city bureau of the
+  reporter's own city (004 三(三): the city dispatches the projects of its region), or by the
+  operator that is the reporter. County bureaus and integrators only read.
 """
 
 from __future__ import annotations
@@ -112,6 +116,38 @@ def may_act_for_enterprise(principal: Principal, *, enterprise_id: str, region_c
     )
 
 
+def may_see_report(principal: Principal, *, region_code: str, entity_id: str) -> bool:
+    """Submissions: the reporter's own operator, the administration over its region, readers."""
+    return may_act_on_entity(
+        principal, region_code=region_code, owner_enterprise_id=entity_id, write=False
+    )
+
+
+def reporting_role(principal: Principal, *, region_code: str, entity_id: str) -> str | None:
+    """Submissions: as whom the caller acts on a reporter's report (``province``,
+    ``city_bureau``, ``reporter``), or None when it may only read or not even that. A city
+    bureau acts only for reporters in its own city; a county bureau does not act."""
+    code = principal.region_code
+    if Role.province_admin in principal.roles and code and region_contains(code, region_code):
+        return "province"
+    city = region_code[:4] + "00"
+    if Role.city_bureau in principal.roles and code == city:
+        return "city_bureau"
+    if Role.operator in principal.roles and entity_id in principal.enterprise_ids:
+        return "reporter"
+    return None
+
+
+def may_administer_windows(principal: Principal, *, jurisdiction: str) -> bool:
+    """Submissions: the province opens windows, reopens them and decides extensions."""
+    code = principal.region_code
+    return (
+        Role.province_admin in principal.roles
+        and code is not None
+        and region_contains(code, jurisdiction)
+    )
+
+
 def may_import(principal: Principal) -> bool:
     """Bulk imports: the province, city and county bureaus, and integrators granted write.
     Each imported row is still checked with ``may_change_region``."""
@@ -134,7 +170,8 @@ def job_region(principal: Principal) -> str | None:
     return principal.region_code
 
 
-def _like_pattern(code: str) -> str:
+def region_like_pattern(code: str) -> str:
+    """The region subtree of ``code`` as an SQL ``LIKE`` pattern (lists that filter in SQL)."""
     if code.endswith("0000"):
         return code[:2] + "%"
     if code.endswith("00"):
@@ -144,7 +181,7 @@ def _like_pattern(code: str) -> str:
 
 def job_scope(principal: Principal) -> JobScope:
     administered = (
-        (_like_pattern(principal.region_code),)
+        (region_like_pattern(principal.region_code),)
         if principal.roles & ADMINISTRATIVE_ROLES and principal.region_code
         else ()
     )
@@ -186,3 +223,74 @@ def inbox_addresses(principal: Principal) -> list[tuple[str, str]]:
         (principal.region_code, str(role))
         for role in sorted(principal.roles & ADMINISTRATIVE_ROLES)
     ]
+
+
+def inbox_enterprises(principal: Principal) -> list[str]:
+    """The enterprises whose notices an operator reads in its inbox (its own)."""
+    if Role.operator not in principal.roles:
+        return []
+    return sorted(principal.enterprise_ids)
+
+
+@dataclass(frozen=True)
+class OfficeScope:
+    """Notifications (deliveries, the recipients directory): the offices a caller may see, as
+    an SQL ``LIKE`` pattern over regions and, for a bureau, its own role only. ``everything``
+    for integrators (read only)."""
+
+    everything: bool = False
+    region_pattern: str | None = None
+    role: str | None = None
+
+    def covers(self, region_code: str, role: str) -> bool:
+        if self.everything:
+            return True
+        if self.region_pattern is None:
+            return False
+        prefix = self.region_pattern.rstrip("%")
+        inside = (
+            region_code.startswith(prefix)
+            if self.region_pattern.endswith("%")
+            else (region_code == self.region_pattern)
+        )
+        return inside and (self.role is None or self.role == role)
+
+
+def office_scope(principal: Principal) -> OfficeScope | None:
+    """The province sees every office in its province; a city or county bureau only its own
+    office (its region, its role); an integrator everything. None: nothing at all (403)."""
+    code = principal.region_code
+    if Role.province_admin in principal.roles and code:
+        return OfficeScope(region_pattern=region_like_pattern(code))
+    for role in (Role.city_bureau, Role.county_bureau):
+        if role in principal.roles and code:
+            return OfficeScope(region_pattern=code, role=str(role))
+    if Role.integrator in principal.roles:
+        return OfficeScope(everything=True)
+    return None
+
+
+def may_manage_office(principal: Principal, *, region_code: str, role: str) -> bool:
+    """Who may change an office's contacts: the province for any office in its province, a
+    bureau for its own office (integrators and operators never)."""
+    scope = office_scope(principal)
+    return scope is not None and not scope.everything and scope.covers(region_code, role)
+
+
+def may_resend_deliveries(principal: Principal, *, region_code: str) -> bool:
+    """Only the province re-sends a failed delivery (issue 11)."""
+    code = principal.region_code
+    return (
+        Role.province_admin in principal.roles
+        and code is not None
+        and region_contains(code, region_code)
+    )
+
+
+def sees_contact_unmasked(principal: Principal, *, enterprise_id: str | None) -> bool:
+    """An operator's contact is shown in full only to that operator (the recipient itself)."""
+    return (
+        enterprise_id is not None
+        and Role.operator in principal.roles
+        and enterprise_id in principal.enterprise_ids
+    )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import logging
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
+
+log = logging.getLogger(__name__)
 
 
 def _default(value: Any) -> Any:
@@ -48,3 +52,13 @@ async def connect(dsn: str) -> asyncpg.Connection:
     connection = await asyncpg.connect(dsn)
     await _init_connection(connection)
     return connection
+
+
+async def close_pool(pool: asyncpg.Pool, timeout_seconds: float = 10.0) -> None:
+    """Close gracefully, but not for ever: a connection that PostgreSQL cut mid-transaction
+    (a restart) can stay checked out of asyncpg's pool, and ``close()`` would wait for it."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout_seconds)
+    except TimeoutError:
+        log.warning("database pool did not close within %.0f s: terminating it", timeout_seconds)
+        pool.terminate()

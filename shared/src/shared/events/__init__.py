@@ -7,12 +7,14 @@ from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
 from shared.events.rewards import REWARD_EVENTS
+from shared.events.submissions import SUBMISSIONS_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *REGISTRY_EVENTS,
     *DESIGNATION_EVENTS,
     *AUDIT_EVENTS,
     *AWARDS_EVENTS,
+    *SUBMISSIONS_EVENTS,
     *REWARD_EVENTS,
 )
 

@@ -60,6 +60,9 @@ class ConsumerSettings:
     max_attempts: int = 5
     backoff_initial_seconds: float = 0.2
     backoff_max_seconds: float = 10.0
+    # Pool acquire and release: a connection broken by a server restart can leave asyncpg's
+    # release waiting for ever; with a timeout the pool terminates it (a transient failure).
+    pool_timeout_seconds: float = 30.0
 
 
 class IdempotentConsumer:
@@ -202,7 +205,10 @@ class IdempotentConsumer:
     async def _apply_once(
         self, envelope: EventEnvelope, event: DomainEvent, handler: Handler
     ) -> None:
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with (
+            self._pool.acquire(timeout=self._settings.pool_timeout_seconds) as connection,
+            connection.transaction(),
+        ):
             claimed = await connection.fetchval(
                 _CLAIM_INBOX, self._settings.name, envelope.source, envelope.id, envelope.type
             )

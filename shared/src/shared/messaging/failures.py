@@ -35,6 +35,9 @@ class Failure(enum.Enum):
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # refused or reset connections; TimeoutError (pool acquire) is an OSError
     asyncpg.InterfaceError,  # the connection closed under an operation
+    # asyncpg's protocol state broken by a connection the server cut mid-transaction
+    # ("cannot switch to state …; another operation is in progress").
+    asyncpg.InternalClientError,
     pg.PostgresConnectionError,  # class 08
     pg.TransactionRollbackError,  # class 40: serialization failure, deadlock detected
     pg.LockNotAvailableError,  # 55P03: lock_timeout

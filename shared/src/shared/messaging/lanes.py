@@ -40,6 +40,10 @@ _WAIT_FOR_PREVIOUS_OWNER = (
     "SELECT pg_advisory_xact_lock($2, lane) FROM unnest($1::int[]) AS lane ORDER BY lane"
 )
 _CHECK_TIMEOUT_SECONDS = 10.0
+# Acquire and release of pool connections: asyncpg waits for ever by default, and a
+# connection broken by a server restart can leave its release hanging; with a timeout the
+# pool terminates it instead, and the caller's round fails and is retried.
+POOL_TIMEOUT_SECONDS = 30.0
 
 # OSError covers refused connections and timeouts (TimeoutError is an OSError).
 LEASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -137,7 +141,10 @@ class LaneLease:
     async def _wait_for_previous_owner(self, lanes: list[int]) -> None:
         """Until every batch another relay claimed in these lanes has ended; otherwise our
         claims (``SKIP LOCKED``) would pass its rows and send newer events first."""
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with (
+            self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection,
+            connection.transaction(),
+        ):
             await connection.execute(
                 f"SET LOCAL lock_timeout = '{int(self._handover_timeout * 1000)}ms'"
             )

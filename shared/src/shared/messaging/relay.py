@@ -30,7 +30,12 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind
 
-from shared.messaging.lanes import CLAIM_LOCK_CLASS, LANE_LOCK_CLASS, LaneLease
+from shared.messaging.lanes import (
+    CLAIM_LOCK_CLASS,
+    LANE_LOCK_CLASS,
+    POOL_TIMEOUT_SECONDS,
+    LaneLease,
+)
 from shared.messaging.outbox import OUTBOX_LANES
 from shared.telemetry import context_from_headers
 
@@ -179,7 +184,7 @@ class OutboxRelay:
             raise
 
     async def _claim(self, lanes: Sequence[int], lease_pid: int | None) -> _InFlight | None:
-        connection = await self._pool.acquire()
+        connection = await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
         transaction = connection.transaction()
         try:
             await transaction.start()
@@ -202,7 +207,7 @@ class OutboxRelay:
             if not batch.connection.is_closed() and batch.connection.is_in_transaction():
                 await batch.transaction.rollback()
         finally:
-            await self._pool.release(batch.connection)
+            await self._pool.release(batch.connection, timeout=POOL_TIMEOUT_SECONDS)
 
     async def _finish_after(self, previous: asyncio.Task[int] | None, batch: _InFlight) -> int:
         try:
@@ -214,7 +219,7 @@ class OutboxRelay:
         except BaseException:
             await self._abandon(batch)
             raise
-        await self._pool.release(batch.connection)
+        await self._pool.release(batch.connection, timeout=POOL_TIMEOUT_SECONDS)
         self._published.add(len(batch.rows))
         self._on_progress()  # a long backlog is progress too, not a stalled loop
         return len(batch.rows)
@@ -295,11 +300,13 @@ class OutboxRelay:
             await self.close()
 
     async def purge_published(self) -> int:
-        result = await self._pool.execute(_PURGE, self._retention_days)
+        async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
+            result = await connection.execute(_PURGE, self._retention_days)
         return int(result.split()[-1])
 
     async def _measure_backlog(self) -> None:
-        self._backlog = int(await self._pool.fetchval(_BACKLOG))
+        async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
+            self._backlog = int(await connection.fetchval(_BACKLOG))
 
 
 def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:

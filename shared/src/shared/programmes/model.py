@@ -26,6 +26,7 @@ from shared.programmes.common import (
     SourceRef,
     Unit,
 )
+from shared.programmes.notifications import NotificationPolicy
 from shared.programmes.report_templates import ReportTemplate
 from shared.programmes.reporting import ReportingWindow
 from shared.programmes.sections import (
@@ -131,6 +132,7 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from shared.audit.checkpoint import auditor_loop
 from shared.db.migrate import migrate
-from shared.db.pool import create_pool
+from shared.db.pool import close_pool, create_pool
 from shared.events import default_catalog
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
 from shared.messaging.kafka import create_consumer, create_producer
@@ -95,8 +95,8 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
                 await auditor
         finally:
             await producer.stop()
-            await pool.close()
-            await audit_pool.close()
+            await close_pool(pool)
+            await close_pool(audit_pool)
 
 
 def run_relay(settings: ServiceSettings) -> None:
@@ -163,7 +163,7 @@ async def _consume(
     finally:
         await kafka_consumer.stop()
         await producer.stop()
-        await pool.close()
+        await close_pool(pool)
 
 
 def run_consumer(

@@ -26,7 +26,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from shared.db.pool import create_pool
+from shared.db.pool import close_pool, create_pool
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
@@ -81,4 +81,4 @@ async def worker_role(
             async with worker:
                 await _beat_while_healthy(client, worker, heartbeat, stop)
         finally:
-            await pool.close()
+            await close_pool(pool)

@@ -7,9 +7,15 @@ from __future__ import annotations
 import asyncpg
 from temporalio.client import Client
 
-from awards.credit import credit_record, stop_applications, store_credit_record
+from awards.credit import (
+    audit_credit_record,
+    credit_record,
+    stop_applications,
+    store_credit_record,
+)
 from awards.db import queries
 from awards.rewards import consumers as rewards_consumers
+from shared import audit
 from shared.events import EventEnvelope
 from shared.events.awards import CreditRecordReported
 from shared.events.envelope import DomainEvent
@@ -154,9 +160,16 @@ async def on_credit_record(
         )  # fmt: skip
         return
     in_progress = await store_credit_record(connection, record, reported_by=event.reported_by)
+    stopped = []
     if in_progress:
         # Stop updates carry the record's id: a redelivered event stops nothing twice.
-        await stop_applications(await _client(), record, in_progress)
+        stopped = await stop_applications(await _client(), record, in_progress)
+    await audit_credit_record(
+        connection,
+        record,
+        actor=audit.Actor.process(f"awards-consumer:{event.reported_by or envelope.source}"),
+        stopped=stopped,
+    )
 
 
 def handlers() -> dict[str, Handler]:

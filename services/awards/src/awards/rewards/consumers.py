@@ -18,12 +18,12 @@ from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseRegistered, EnterpriseUpdated
 from shared.events.rewards import PaymentFailed, PaymentSettled
+from shared.events.submissions import ReportAccepted
 from shared.messaging.consumer import Handler
 from shared.programmes import Programme
 
 log = logging.getLogger(__name__)
 
-REPORT_ACCEPTED = "submissions.report.accepted"
 TOPICS = ("finance.payment", "submissions.report", "awards.designation")
 
 
@@ -62,19 +62,19 @@ async def on_report_accepted(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
     """Keeps every accepted version; a later version is what a subsidy adjustment reads."""
-    window_id: str = getattr(event, "window_id")  # noqa: B009 (the class lands with submissions)
-    programme_id, _window, year = window_id.rsplit(".", 2)
+    assert isinstance(event, ReportAccepted)
+    programme_id, _window, year = event.window_id.rsplit(".", 2)  # <programme>.<window>.<year>
     await connection.execute(
         queries.INSERT_ACCEPTED_REPORT,
-        getattr(event, "report_id"),  # noqa: B009
-        getattr(event, "version"),  # noqa: B009
-        window_id,
+        event.report_id,
+        event.version,
+        event.window_id,
         programme_id,
         int(year),
-        getattr(event, "designation_id"),  # noqa: B009
-        getattr(event, "entity_id"),  # noqa: B009
-        dict(getattr(event, "figures")),  # noqa: B009
-        getattr(event, "accepted_by"),  # noqa: B009
+        event.designation_id,
+        event.entity_id,
+        dict(event.figures),
+        event.accepted_by,
     )
 
 
@@ -112,7 +112,7 @@ def reward_handlers() -> dict[str, Handler]:
     return {
         PaymentSettled.event_type: on_payment_answer,
         PaymentFailed.event_type: on_payment_answer,
-        REPORT_ACCEPTED: on_report_accepted,
+        ReportAccepted.event_type: on_report_accepted,
         DesignationRevoked.event_type: on_designation_revoked,
     }
 

@@ -28,6 +28,14 @@ def workflow_id_for(application_id: str) -> str:
     return f"awards-application-{application_id}"
 
 
+class RequestData(Model):
+    """The HTTP request behind a step, for its audit record (written later, by an activity)."""
+
+    request_id: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
 class ActorData(Model):
     subject: str
     roles: tuple[str, ...]
@@ -76,6 +84,7 @@ class ApplicationStart(Model):
     applicant: Applicant
     submitted_by: ActorData
     materials: dict[str, Any] = Field(default_factory=dict)
+    request: RequestData | None = None
 
 
 class Submit(Model):
@@ -107,6 +116,7 @@ class StepRequest(Model):
     objector_name: str | None = Field(default=None, max_length=200)
     objector_contact: str | None = Field(default=None, max_length=200)
     upheld: bool | None = None
+    request: RequestData | None = None
 
 
 class ApplicationState(Model):
@@ -138,6 +148,10 @@ class StepRecord(Model):
     reason: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
     at: dt.datetime
+    actor_roles: tuple[str, ...] = ()
+    actor_region: str | None = None
+    stage_before: Stage | None = None
+    request: RequestData | None = None
     materials: dict[str, Any] | None = None
     city_rank: int | None = None
     score: Decimal | None = None

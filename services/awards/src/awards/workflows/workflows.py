@@ -149,6 +149,7 @@ class ApplicationWorkflow:
         self.notice_ends_at: dt.datetime | None = None
         self.notice_remaining: int | None = None
         self.designation_id: str | None = None
+        self._stage_before: Stage | None = None
 
     # --- the run: timers only; the steps come through updates -------------------------------
 
@@ -286,9 +287,23 @@ class ApplicationWorkflow:
         return workflow.now().astimezone(CHINA_STANDARD_TIME).date()
 
     async def _record(
-        self, step: str, *, actor: str, role: str | None, reason: str | None = None, **extra: Any
+        self,
+        step: str,
+        *,
+        actor: str,
+        role: str | None,
+        reason: str | None = None,
+        by: StepRequest | None = None,
+        **extra: Any,
     ) -> None:
         self.seq += 1
+        if by is not None:
+            extra.update(
+                actor_roles=by.actor.roles,
+                actor_region=by.actor.region_code,
+                request=by.request,
+                stage_before=self._stage_before,
+            )
         await workflow.execute_activity_method(
             ApplicationActivities.record_step,
             StepRecord(
@@ -310,6 +325,7 @@ class ApplicationWorkflow:
 
     async def _apply(self, request: StepRequest) -> None:
         action, who = request.action, request.actor
+        self._stage_before = self.stage
         detail: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         if action is Action.resubmit:
@@ -345,7 +361,7 @@ class ApplicationWorkflow:
                 **WRITE,
             )
             if set(self.panel) <= set(self.totals):
-                await self._record("score", actor=who.subject, role=who.role)
+                await self._record("score", actor=who.subject, role=who.role, by=request)
                 await self._evaluate()
                 return
         elif action is Action.decide:
@@ -379,6 +395,7 @@ class ApplicationWorkflow:
             role=who.role,
             reason=request.reason,
             detail=detail,
+            by=request,
             **extra,
         )
 

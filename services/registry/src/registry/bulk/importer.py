@@ -27,7 +27,7 @@ from registry.bulk.jobs import end_job, run_job
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
-from shared.db.pool import create_pool
+from shared.db.pool import close_pool, create_pool
 from shared.service.liveness import Heartbeat, liveness_endpoint
 
 logger = logging.getLogger(__name__)
@@ -130,4 +130,4 @@ async def run_importer(settings: RegistrySettings, stop: asyncio.Event, name: st
             )
             await importer.run(stop)
         finally:
-            await pool.close()
+            await close_pool(pool)

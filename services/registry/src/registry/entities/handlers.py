@@ -22,6 +22,7 @@ from shared.messaging.outbox import append_events
 EVENT_SOURCE = "/services/registry"
 
 Authorize = Callable[[asyncpg.Record], None]
+DERIVED_COLUMNS = frozenset({"name_search"})
 # Runs last inside the transaction with the written row: the route claims its
 # Idempotency-Key there, so the key is applied in the same commit as the change.
 BeforeCommit = Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]]
@@ -156,7 +157,8 @@ async def register_record(
             resource_type=spec.name,
             resource_id=row["id"],
             region_code=row["region_code"],
-            after=dict(row),
+            # The record as written; the search index column is derived, not data.
+            after={k: v for k, v in row.items() if k not in DERIVED_COLUMNS},
             # A legacy credit code let through the GB 32100 check: the written reason.
             reason=override["reason"] if override else None,
             details={"credit_code_override": override} if override else None,

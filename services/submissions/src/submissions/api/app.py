@@ -3,8 +3,18 @@
 from fastapi import FastAPI
 
 from shared.audit.api import install_audit
+from shared.programmes import load_programmes
 from shared.service.app import create_service_app
+from submissions.api.routes import completeness, extensions, reports, windows
 from submissions.config import SubmissionsSettings
+from submissions.handlers.common import Context
+
+
+async def _on_start(app: FastAPI) -> None:
+    settings = app.state.settings
+    app.state.context = Context(
+        load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
+    )
 
 
 def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
@@ -12,8 +22,10 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings=settings,
         title="Submissions",
-        description="Reporting windows, the annual report due 10 December, review by city bureau then province.",
-        routers=[],
+        description="Reporting windows, the annual report due 10 December, review by city "
+        "bureau then province, completeness, extensions and reopenings.",
+        routers=[windows.router, reports.router, extensions.router, completeness.router],
+        on_start=_on_start,
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -36,8 +36,9 @@ from awards.submission import (
     today_in_china,
     with_resident_list,
 )
-from awards.workflows.types import ActorData, Applicant, StepRequest
+from awards.workflows.types import ActorData, Applicant, RequestData, StepRequest
 from awards.workflows.workflows import ApplicationWorkflow
+from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.auth.scope import may_see_region
@@ -47,6 +48,14 @@ from shared.http.problems import ProblemError, forbidden, not_found
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 steps_router = APIRouter(prefix="/v1/applications", tags=["applications"])
+
+
+def request_data() -> RequestData:
+    """This request's facts, carried to the activity that writes the audit record."""
+    facts = audit.current_request()
+    return RequestData(
+        request_id=facts.request_id, client_ip=facts.client_ip, user_agent=facts.user_agent
+    )
 
 
 def actor_of(principal: Principal) -> ActorData:
@@ -153,6 +162,7 @@ async def submit(
             ),
             actor=actor_of(principal),
             materials=with_resident_list(the_round, body.materials, residents),
+            request=request_data(),
         )
         # The workflow writes the application (its first activity); starting it inside this
         # transaction means a failed start leaves the key unclaimed for a retry.
@@ -253,7 +263,7 @@ async def take_step(
         panel = await repository.panel(connection, application_id) if row else []
         if row is None or not _may_see(principal, row, panel):
             raise not_found("application", str(application_id))
-        step = StepRequest(actor=actor_of(principal), **body.model_dump())
+        step = StepRequest(actor=actor_of(principal), request=request_data(), **body.model_dump())
         handle = temporal.get_workflow_handle(row["workflow_id"])
         try:
             state = await handle.execute_update(ApplicationWorkflow.take_step, step)

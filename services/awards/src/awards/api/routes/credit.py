@@ -8,7 +8,13 @@ from temporalio.service import RPCError
 
 from awards.api.deps import UNAVAILABLE, Pool, Temporal, temporal_unavailable
 from awards.api.schemas import CreditRecordAccepted, CreditRecordCreate
-from awards.credit import credit_record, stop_applications, store_credit_record
+from awards.credit import (
+    audit_credit_record,
+    credit_record,
+    stop_applications,
+    store_credit_record,
+)
+from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.roles import Role
 from shared.http.idempotency import claim_idempotency_key
@@ -43,6 +49,9 @@ async def report(
             stopped = await stop_applications(temporal, record, in_progress)
         except RPCError as exc:
             raise temporal_unavailable() from exc
+        await audit_credit_record(
+            connection, record, actor=audit.Actor.of(principal), stopped=stopped
+        )
         accepted = CreditRecordAccepted(record_id=record.record_id, stopped_applications=stopped)
         await claim_idempotency_key(
             connection, request, status_code=201, content=accepted.model_dump(mode="json")

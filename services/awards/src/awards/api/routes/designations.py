@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Query
 
@@ -13,8 +14,7 @@ from awards.api.deps import Pool
 from awards.api.schemas import DesignationPublic
 from awards.db import queries
 from shared.auth import CurrentPrincipal
-from shared.http.pagination import Page, decode_cursor, encode_cursor
-from shared.http.problems import ProblemError
+from shared.http.pagination import Page, encode_cursor, read_cursor
 
 router = APIRouter(prefix="/v1/designations", tags=["designations"])
 
@@ -29,6 +29,10 @@ def _subtree(region_code: str | None) -> str | None:
     return region_code
 
 
+def _position(values: dict[str, Any]) -> tuple[dt.date, uuid.UUID]:
+    return dt.date.fromisoformat(str(values["designated_on"])), uuid.UUID(str(values["id"]))
+
+
 @router.get("", response_model=Page[DesignationPublic])
 async def list_designations(
     principal: CurrentPrincipal,
@@ -41,16 +45,7 @@ async def list_designations(
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Page[DesignationPublic]:
-    after_day, after_id = None, None
-    if cursor:
-        position = decode_cursor(cursor)
-        try:
-            after_day = dt.date.fromisoformat(str(position["designated_on"]))
-            after_id = uuid.UUID(str(position["id"]))
-        except (KeyError, ValueError) as exc:
-            raise ProblemError(
-                status=400, title="Bad cursor", detail="the cursor is not one this API issued"
-            ) from exc
+    after_day, after_id = read_cursor(cursor, _position) or (None, None)
     async with pool.acquire() as connection:
         rows = await connection.fetch(
             queries.DESIGNATIONS,

@@ -10,6 +10,7 @@ from awards.api.deps import Pool
 from awards.api.schemas import CalendarYearPut, ExpertPublic, ExpertPut
 from awards.db import queries, repository
 from awards.domain.calendar import YearCalendar
+from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.http.problems import ProblemError, forbidden
@@ -40,6 +41,15 @@ async def put_expert(
             body.active,
         )
         assert row is not None
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="expert.updated",
+            resource_type="expert",
+            resource_id=expert_id,
+            region_code=body.region_code,
+            after=body.model_dump(),
+        )
     return ExpertPublic.model_validate(dict(row))
 
 
@@ -59,3 +69,11 @@ async def put_calendar_year(
         raise ProblemError(status=422, title="Unprocessable", detail=str(exc)) from exc
     async with pool.acquire() as connection, connection.transaction():
         await repository.load_calendar_year(connection, calendar, principal.subject)
+        await audit.record_change(
+            connection,
+            actor=audit.Actor.of(principal),
+            action="calendar_year.loaded",
+            resource_type="calendar_year",
+            resource_id=year,
+            after={"holidays": sorted(calendar.holidays), "workdays": sorted(calendar.workdays)},
+        )

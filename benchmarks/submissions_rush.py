@@ -1,0 +1,333 @@
+"""The 10 December rush: first reports submitted through the HTTP API by 200 concurrent
+clients (token check, Idempotency-Key, template validation, version + step + outbox in one
+transaction), against raw asyncpg inserts of the same rows through a pool of the same size.
+
+Prints submissions per second both ways and their ratio (goal >= 0.3), p50/p99 latency, then
+the count check: every accepted submission stored once, and its event in Kafka once.
+The API runs in its own process with its clock fixed inside the window (14:00 on 10 December).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+import httpx
+
+from benchmarks.common import (
+    delete_topics,
+    drop_database,
+    fresh_database,
+    kafka_bootstrap,
+    percentile,
+)
+from shared import audit
+from shared.auth import generate_dev_keypair, mint_token
+from shared.db.pool import create_pool
+from shared.events.submissions import ReportSubmitted
+from shared.messaging.kafka import create_producer
+from shared.messaging.outbox import append_events
+from shared.messaging.relay import OutboxRelay
+from shared.programmes import CHINA_STANDARD_TIME, load_programmes
+from submissions.db import MIGRATIONS_DIR
+from submissions.handlers.common import Context
+from submissions.handlers.windows import open_window
+
+REPORTERS = int(os.environ.get("BENCH_REPORTERS", "4000"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "200"))
+POOL_SIZE = 10
+PORT = 18102
+PROGRAMME = "guizhou-shibaiqianwan-2023"
+YEAR = 2025
+WINDOW_ID = f"{PROGRAMME}.annual-report.{YEAR}"
+NOW = dt.datetime(YEAR, 12, 10, 14, tzinfo=CHINA_STANDARD_TIME)
+CITIES = ("520102", "520103", "520302", "520402", "520502", "520602", "522301", "522601")
+FIGURES = {
+    "online_retail_sales": "12345678.90",
+    "physical_goods_online_retail_sales": "9876543.21",
+    "live_sessions": 120,
+    "workers": 48,
+}
+
+
+# The baseline: the same rows as plain INSERTs (no checks, no look-ups, no idempotency).
+RAW_REPORT = """
+INSERT INTO reports (id, window_id, designation_id, entity_id, region_code, city_code, state,
+                     first_submitted_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'submitted', $7)
+"""
+RAW_VERSION = """
+INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
+                             on_behalf, figures)
+VALUES ($1, 1, $2, 'bench', 'reporter', false, $3)
+"""
+RAW_STEP = """
+INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state, version)
+VALUES ($1, 'submit', 'bench', 'reporter', $2, 'draft', 'submitted', 1)
+"""
+
+
+def serve() -> None:
+    """The API process: the real app, its clock fixed at ``NOW``."""
+    import uvicorn
+
+    from submissions.api.app import create_app
+    from submissions.config import SubmissionsSettings
+
+    app = create_app(SubmissionsSettings())
+    app.state.clock = lambda: NOW
+    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+
+
+async def prepare(dsn: str, prefix: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.copy_records_to_table(
+            "designations",
+            records=[
+                (
+                    f"D{n:05d}",
+                    PROGRAMME,
+                    "enterprise",
+                    "enterprise",
+                    f"E{n:05d}",
+                    CITIES[n % len(CITIES)],
+                    dt.date(2024, 6, 1),
+                )
+                for n in range(REPORTERS)
+            ],
+            columns=[
+                "designation_id",
+                "programme_id",
+                "category",
+                "entity_type",
+                "entity_id",
+                "region_code",
+                "designated_on",
+            ],
+        )
+    finally:
+        await connection.close()
+    pool = await create_pool(dsn, min_size=1, max_size=2)
+    try:
+        context = Context(load_programmes("shared/programmes"), prefix)
+        await open_window(
+            pool,
+            context,
+            programme_id=PROGRAMME,
+            window_slug="annual-report",
+            year=YEAR,
+            opened_by="bench",
+            now=NOW,
+        )
+    finally:
+        await pool.close()
+
+
+def start_api(dsn: str, public_pem: str, prefix: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "SUBMISSIONS_ENVIRONMENT": "test",
+        "SUBMISSIONS_DATABASE_URL": dsn,
+        "SUBMISSIONS_DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
+        "SUBMISSIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+        "SUBMISSIONS_KAFKA_TOPIC_PREFIX": prefix,
+        "SUBMISSIONS_TEMPORAL_TARGET": os.environ.get("STACK_TEMPORAL_TARGET", "127.0.0.1:7233"),
+        "SUBMISSIONS_JWT_PUBLIC_KEY": public_pem,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from benchmarks.submissions_rush import serve; serve()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the submissions API did not start")
+
+
+async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:
+    timings: list[float] = []
+    accepted = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(REPORTERS):
+        queue.put_nowait(n)
+
+    async def one_client() -> None:
+        # A client of its own (one connection), as 200 offices would be: one shared httpx
+        # pool of 200 connections costs the benchmark process more than the API it measures.
+        nonlocal accepted
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=120) as client:
+            while not queue.empty():
+                n = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(
+                    f"/v1/windows/{WINDOW_ID}/reports/D{n:05d}/versions",
+                    json={"figures": FIGURES},
+                    headers={
+                        "Authorization": f"Bearer {tokens[n]}",
+                        "Idempotency-Key": f"rush-{n}",
+                    },
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+                if response.status_code == 201:
+                    accepted += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    elapsed = time.perf_counter() - started
+    return accepted / elapsed, timings, accepted
+
+
+async def raw_inserts(dsn: str, prefix: str) -> float:
+    """The same rows (report, version, step, audit record, outbox event) by bare asyncpg,
+    same pool size."""
+    pool = await create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(REPORTERS):
+        queue.put_nowait(n)
+
+    async def worker() -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            report_id = uuid.uuid4()
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.execute(
+                    RAW_REPORT,
+                    report_id,
+                    WINDOW_ID,
+                    f"D{n:05d}",
+                    f"E{n:05d}",
+                    CITIES[n % len(CITIES)],
+                    CITIES[n % len(CITIES)][:4] + "00",
+                    NOW,
+                )
+                await connection.execute(RAW_VERSION, report_id, NOW, FIGURES)
+                await connection.execute(RAW_STEP, report_id, NOW)
+                await audit.record_change(
+                    connection,
+                    actor=audit.Actor(subject="bench", roles=("reporter",)),
+                    action="report.submitted",
+                    resource_type="report",
+                    resource_id=report_id,
+                    region_code=CITIES[n % len(CITIES)],
+                    after={"version": 1, "figures": FIGURES},
+                )
+                await append_events(
+                    connection,
+                    [
+                        ReportSubmitted(
+                            report_id=str(report_id),
+                            window_id=WINDOW_ID,
+                            designation_id=f"D{n:05d}",
+                            entity_id=f"E{n:05d}",
+                            city_code="520100",
+                            version=1,
+                            submitted_by="bench",
+                            on_behalf=False,
+                            first=True,
+                            on_time=True,
+                        )
+                    ],
+                    source="/bench",
+                    topic_prefix=prefix,
+                )
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+        return REPORTERS / (time.perf_counter() - started)
+    finally:
+        await pool.close()
+
+
+async def count_check(dsn: str, prefix: str, accepted: int) -> str:
+    pool = await create_pool(dsn, min_size=1, max_size=2)
+    producer = create_producer(kafka_bootstrap())
+    await producer.start()
+    try:
+        stored = await pool.fetchval("SELECT count(*) FROM report_versions")
+        distinct = await pool.fetchval("SELECT count(DISTINCT report_id) FROM report_versions")
+        relay = OutboxRelay(pool=pool, producer=producer, dsn=dsn)
+        while await relay.drain():
+            pass
+    finally:
+        await producer.stop()
+        await pool.close()
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        f"{prefix}submissions.report",
+        bootstrap_servers=kafka_bootstrap(),
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    ids: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(ids) < accepted and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                ids += [json.loads(r.value)["data"]["report_id"] for r in records]
+    finally:
+        await consumer.stop()
+    ok = stored == distinct == accepted == len(ids) == len(set(ids))
+    return (
+        f"{'OK' if ok else 'MISMATCH'}: accepted {accepted}, versions stored {stored} "
+        f"({distinct} reports), events in Kafka {len(ids)} ({len(set(ids))} distinct)"
+    )
+
+
+async def main() -> None:
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    api_db = await fresh_database("rush_api", MIGRATIONS_DIR)
+    raw_db = await fresh_database("rush_raw", MIGRATIONS_DIR)
+    private_pem, public_pem = generate_dev_keypair()
+    tokens = [
+        mint_token(
+            private_key_pem=private_pem,
+            subject=f"reporter-{n}",
+            roles=["operator"],
+            enterprise_ids=[f"E{n:05d}"],
+            issuer="ecom-local",
+            audience="ecom-api",
+        )
+        for n in range(REPORTERS)
+    ]
+    api = None
+    try:
+        await prepare(api_db, prefix)
+        await prepare(raw_db, f"raw.{prefix}")
+        api = start_api(api_db, public_pem, prefix)
+        rate, timings, accepted = await through_api(tokens)
+        raw = await raw_inserts(raw_db, f"raw.{prefix}")
+        print(
+            f"submissions rush: {REPORTERS} first reports, {CLIENTS} concurrent clients, "
+            f"pool {POOL_SIZE}\n"
+            f"  through the API {rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
+            f"p99 {percentile(timings, 0.99):6.1f} ms\n"
+            f"  raw asyncpg     {raw:7.1f}/s\n"
+            f"  ratio api/raw   {rate / raw:5.2f} (goal >= 0.3)\n"
+            f"  count check     {await count_check(api_db, prefix, accepted)}"
+        )
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(timeout=10)
+        await drop_database(api_db)
+        await drop_database(raw_db)
+        await delete_topics(prefix)

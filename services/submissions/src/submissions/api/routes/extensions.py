@@ -1,0 +1,194 @@
+"""``/v1/windows/{window_id}/extensions``: request (reporter or its city bureau), grant or
+refuse (the province). Each step keeps actor, time and reason."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Request, status
+
+from shared.auth import CurrentPrincipal
+from shared.http.idempotency import claim_idempotency_key
+from submissions.api.access import actor_for, province_actor, sees, visible_or_404
+from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.errors import HANDLED, problem_for
+from submissions.api.routes.windows import window_or_404
+from submissions.api.schemas import (
+    ExtensionCreate,
+    ExtensionGrant,
+    ExtensionPublic,
+    ExtensionRefuse,
+    public,
+)
+from submissions.db import queries
+from submissions.handlers.extensions import decide_extension, request_extension
+
+router = APIRouter(prefix="/v1/windows/{window_id}/extensions", tags=["extensions"])
+
+
+def claim_for(request: Request, status_code: int) -> Any:
+    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+        await claim_idempotency_key(
+            connection, request, status_code=status_code, content=public(ExtensionPublic, row)
+        )
+
+    return claim
+
+
+async def _visible_entries(pool: asyncpg.Pool, principal: Any, window_id: str) -> dict[str, Any]:
+    rows = await pool.fetch(queries.ROSTER_ENTRIES, window_id)
+    return {row["designation_id"]: row for row in rows if sees(principal, row)}
+
+
+@router.get("", response_model=list[ExtensionPublic], summary="Extension requests (scoped)")
+async def list_extensions(
+    window_id: str, principal: CurrentPrincipal, pool: Pool, context: Ctx
+) -> list[ExtensionPublic]:
+    await window_or_404(pool, context, window_id)
+    shown = await _visible_entries(pool, principal, window_id)
+    return [
+        public(ExtensionPublic, row)
+        for row in await pool.fetch(queries.EXTENSIONS, window_id)
+        if row["designation_id"] in shown
+    ]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExtensionPublic,
+    summary="Ask for a later due time, with a reason (the reporter or its city bureau)",
+)
+async def request_(
+    request: Request,
+    window_id: str,
+    body: ExtensionCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+) -> ExtensionPublic:
+    await window_or_404(pool, context, window_id)
+    entry = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.ROSTER_ENTRY, window_id, body.designation_id),
+        "reporter on the roster",
+        body.designation_id,
+    )
+    try:
+        row = await request_extension(
+            pool,
+            context,
+            window_id=window_id,
+            designation_id=body.designation_id,
+            actor=actor_for(principal, entry),
+            reason=body.reason,
+            requested_due_at=body.requested_due_at,
+            now=now,
+            before_commit=claim_for(request, 201),
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    return public(ExtensionPublic, row)
+
+
+async def _decide(
+    request: Request,
+    window_id: str,
+    extension_id: uuid.UUID,
+    principal: Any,
+    pool: asyncpg.Pool,
+    context: Any,
+    now: Any,
+    *,
+    grant: bool,
+    new_due_at: Any,
+    reason: Any,
+) -> ExtensionPublic:
+    window = await window_or_404(pool, context, window_id)
+    existing = await pool.fetchrow(queries.EXTENSION_FOR_UPDATE, window_id, extension_id)
+    entry = (
+        await pool.fetchrow(queries.ROSTER_ENTRY, window_id, existing["designation_id"])
+        if existing is not None
+        else None
+    )
+    visible_or_404(principal, entry, "extension", str(extension_id))
+    actor = province_actor(
+        principal, jurisdiction=context.programmes[window["programme_id"]].jurisdiction
+    )
+    try:
+        row = await decide_extension(
+            pool,
+            context,
+            window_id=window_id,
+            extension_id=extension_id,
+            actor=actor,
+            grant=grant,
+            new_due_at=new_due_at,
+            reason=reason,
+            now=now,
+            before_commit=claim_for(request, 200),
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    return public(ExtensionPublic, row)
+
+
+@router.post(
+    "/{extension_id}/grant",
+    response_model=ExtensionPublic,
+    summary="Grant an extension with a new, later due time (the province)",
+)
+async def grant(
+    request: Request,
+    window_id: str,
+    extension_id: uuid.UUID,
+    body: ExtensionGrant,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+) -> ExtensionPublic:
+    return await _decide(
+        request,
+        window_id,
+        extension_id,
+        principal,
+        pool,
+        context,
+        now,
+        grant=True,
+        new_due_at=body.new_due_at,
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/{extension_id}/refuse",
+    response_model=ExtensionPublic,
+    summary="Refuse an extension, with a reason (the province)",
+)
+async def refuse(
+    request: Request,
+    window_id: str,
+    extension_id: uuid.UUID,
+    body: ExtensionRefuse,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+) -> ExtensionPublic:
+    return await _decide(
+        request,
+        window_id,
+        extension_id,
+        principal,
+        pool,
+        context,
+        now,
+        grant=False,
+        new_due_at=None,
+        reason=body.reason,
+    )

@@ -1,0 +1,352 @@
+"""``/v1/windows/{window_id}/reports``: submit versions, review by city then province, read,
+versions and their diff. A reporter sees its own reports, a bureau its region's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from shared.auth import CurrentPrincipal
+from shared.auth.scope import read_visibility, region_like_pattern
+from shared.http.etag import check_if_match, etag_for
+from shared.http.idempotency import claim_idempotency_key
+from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.problems import ProblemError
+from submissions.api.access import actor_for, visible_or_404
+from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.errors import HANDLED, problem_for
+from submissions.api.routes.windows import window_or_404
+from submissions.api.schemas import (
+    CityReview,
+    FieldChangePublic,
+    ProvinceReview,
+    ReportPublic,
+    ReportSubmit,
+    StepPublic,
+    SubmittedPublic,
+    VersionPublic,
+    public,
+)
+from submissions.db import queries
+from submissions.db.repository import version_of
+from submissions.domain.actors import Actor
+from submissions.domain.review import Action
+from submissions.domain.validation import ReportedFigure
+from submissions.domain.versions import diff
+from submissions.handlers.reports import Submitted, review_report, submit_report
+
+router = APIRouter(prefix="/v1/windows/{window_id}/reports", tags=["reports"])
+IF_MATCH = "Optional: the ETag you read; when the report has changed since, 412."
+CITY = {"return": Action.city_return, "recommend": Action.city_recommend}
+PROVINCE = {
+    "accept": Action.province_accept,
+    "return_to_city": Action.province_return_to_city,
+    "return_to_reporter": Action.province_return_to_reporter,
+}
+
+
+async def report_public(pool: asyncpg.Pool, row: Any, *, steps: bool = False) -> ReportPublic:
+    found = [public(StepPublic, s) for s in await pool.fetch(queries.STEPS, row["id"])]
+    return public(ReportPublic, row, steps=found if steps else None)
+
+
+def _figure(value: Any) -> Any:
+    if isinstance(value, dict):
+        unit = value.get("unit")
+        return ReportedFigure(value.get("value"), unit if unit is None else str(unit))
+    return ReportedFigure(value)
+
+
+@router.get("", response_model=Page[ReportPublic], summary="Reports of the window (scoped)")
+async def list_reports(
+    window_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> Page[ReportPublic]:
+    await window_or_404(pool, context, window_id)
+    after = read_cursor(cursor, lambda p: str(p["after"]))
+    visibility = read_visibility(principal)
+    rows = await pool.fetch(
+        queries.REPORTS_PAGE,
+        window_id,
+        str(after) if after is not None else None,
+        limit + 1,
+        visibility.everything,
+        [region_like_pattern(r) for r in visibility.region_roots],
+        sorted(visibility.enterprise_ids),
+    )
+    more = len(rows) > limit
+    return Page[ReportPublic](
+        items=[public(ReportPublic, row) for row in rows[:limit]],
+        next_cursor=encode_cursor({"after": rows[limit - 1]["designation_id"]}) if more else None,
+    )
+
+
+@router.get("/{designation_id}", response_model=ReportPublic, summary="A report and its steps")
+async def read(
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    response: Response,
+) -> ReportPublic:
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+    response.headers["ETag"] = etag_for(row["revision"])
+    return await report_public(pool, row, steps=True)
+
+
+@router.post(
+    "/{designation_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmittedPublic,
+    summary="Submit a version (the reporter, or its city bureau on its behalf)",
+    description="Refused with 409 and the `reason` (window_not_open, not_expected, locked, "
+    "past_grace, already_accepted, under_review); invalid figures with 422 naming each field. "
+    "A change over the template's threshold against last year needs `explanations`.",
+)
+async def submit(
+    request: Request,
+    window_id: str,
+    designation_id: str,
+    body: ReportSubmit,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    response: Response,
+) -> SubmittedPublic:
+    def authorize(entry: Mapping[str, Any]) -> Actor:
+        # A reporter the caller may not see is answered as absent, like a missing one.
+        visible_or_404(principal, entry, "reporter on the roster", designation_id)
+        return actor_for(principal, entry)
+
+    def answer(result: Submitted, steps: list[StepPublic] | None = None) -> SubmittedPublic:
+        return SubmittedPublic(
+            report=public(ReportPublic, result.report, steps=steps),
+            version=result.version,
+            on_time=result.on_time,
+            warnings=result.warnings,
+        )
+
+    async def claim(connection: asyncpg.Connection, result: Submitted) -> None:
+        response.headers["Location"] = (
+            f"/v1/windows/{window_id}/reports/{designation_id}/versions/{result.version}"
+        )
+        response.headers["ETag"] = etag_for(result.report["revision"])
+        await claim_idempotency_key(
+            connection,
+            request,
+            status_code=201,
+            content=answer(result),
+            headers=response.headers,
+        )
+
+    try:
+        result = await submit_report(
+            pool,
+            context,
+            window_id=window_id,
+            designation_id=designation_id,
+            authorize=authorize,
+            figures={k: _figure(v) for k, v in body.figures.items()},
+            explanations=body.explanations,
+            now=now,
+            before_commit=claim,
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    return answer(result)
+
+
+async def _review(
+    request: Request,
+    window_id: str,
+    designation_id: str,
+    principal: Any,
+    pool: asyncpg.Pool,
+    context: Any,
+    now: Any,
+    response: Response,
+    action: Action,
+    reason: str | None,
+    comments: dict[str, str],
+    if_match: str | None,
+) -> ReportPublic:
+    await window_or_404(pool, context, window_id)
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+    actor = actor_for(principal, row)
+
+    async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
+        response.headers["ETag"] = etag_for(stored["revision"])
+        await claim_idempotency_key(
+            connection,
+            request,
+            status_code=200,
+            content=public(ReportPublic, stored),
+            headers=response.headers,
+        )
+
+    try:
+        stored = await review_report(
+            pool,
+            context,
+            window_id=window_id,
+            designation_id=designation_id,
+            actor=actor,
+            action=action,
+            reason=reason,
+            field_comments=comments,
+            now=now,
+            check_revision=(lambda revision: check_if_match(if_match, revision))
+            if if_match
+            else None,
+            before_commit=claim,
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    return public(ReportPublic, stored)
+
+
+@router.post(
+    "/{designation_id}/city-review",
+    response_model=ReportPublic,
+    summary="The city bureau returns the report with field comments, or recommends it",
+)
+async def city_review(
+    request: Request,
+    window_id: str,
+    designation_id: str,
+    body: CityReview,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    response: Response,
+    if_match: str | None = Header(default=None, description=IF_MATCH),
+) -> ReportPublic:
+    return await _review(
+        request,
+        window_id,
+        designation_id,
+        principal,
+        pool,
+        context,
+        now,
+        response,
+        CITY[body.decision],
+        body.reason,
+        body.field_comments,
+        if_match,
+    )
+
+
+@router.post(
+    "/{designation_id}/province-review",
+    response_model=ReportPublic,
+    summary="The province accepts a recommended report, or returns it to the city or reporter",
+)
+async def province_review(
+    request: Request,
+    window_id: str,
+    designation_id: str,
+    body: ProvinceReview,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    response: Response,
+    if_match: str | None = Header(default=None, description=IF_MATCH),
+) -> ReportPublic:
+    return await _review(
+        request,
+        window_id,
+        designation_id,
+        principal,
+        pool,
+        context,
+        now,
+        response,
+        PROVINCE[body.decision],
+        body.reason,
+        body.field_comments,
+        if_match,
+    )
+
+
+@router.get(
+    "/{designation_id}/versions",
+    response_model=list[VersionPublic],
+    summary="Every submitted version, oldest first (immutable)",
+)
+async def versions(
+    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool
+) -> list[VersionPublic]:
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+    return [public(VersionPublic, v) for v in await pool.fetch(queries.VERSIONS, row["id"])]
+
+
+@router.get(
+    "/{designation_id}/diff",
+    response_model=list[FieldChangePublic],
+    summary="The fields that changed between two versions",
+)
+async def version_diff(
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    older: int = Query(alias="from", ge=1, le=10_000),
+    newer: int = Query(alias="to", ge=1, le=10_000),
+) -> list[FieldChangePublic]:
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+    found = {v["number"]: version_of(v) for v in await pool.fetch(queries.VERSIONS, row["id"])}
+    for name, number in (("from", older), ("to", newer)):
+        if number not in found:
+            raise ProblemError(
+                status=422,
+                title="Validation failed",
+                detail=f"no version {number}",
+                extra={
+                    "errors": [
+                        {
+                            "field": f"query.{name}",
+                            "message": f"no version {number}",
+                            "type": "unknown_version",
+                        }
+                    ]
+                },
+            )
+    return [
+        FieldChangePublic(
+            field=c.field,
+            before=c.before if c.before is None or isinstance(c.before, int) else str(c.before),
+            after=c.after if c.after is None or isinstance(c.after, int) else str(c.after),
+        )
+        for c in diff(found[older], found[newer])
+    ]

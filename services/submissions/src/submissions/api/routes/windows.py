@@ -1,0 +1,185 @@
+"""``/v1/windows``: list, read and open reporting windows; the roster; reopening for one reporter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request, Response, status
+
+from shared import audit
+from shared.auth import CurrentPrincipal
+from shared.http.idempotency import claim_idempotency_key
+from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.problems import conflict, not_found
+from submissions.api.access import actor_for, province_actor, sees
+from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.errors import HANDLED, problem_for
+from submissions.api.schemas import (
+    Reopening,
+    ReopeningPublic,
+    RosterChangePublic,
+    RosterEntryPublic,
+    RosterPublic,
+    WindowOpen,
+    WindowPublic,
+    public,
+)
+from submissions.db import queries
+from submissions.domain.errors import Refused
+from submissions.handlers.common import Context
+from submissions.handlers.windows import AlreadyOpen, open_window, reopen_window
+
+router = APIRouter(prefix="/v1/windows", tags=["windows"])
+
+
+def window_public(row: Any) -> WindowPublic:
+    return public(WindowPublic, row, window=row["window_slug"])
+
+
+async def window_or_404(pool: asyncpg.Pool, context: Context, window_id: str) -> asyncpg.Record:
+    row = await pool.fetchrow(queries.WINDOW, window_id)
+    if row is None or row["programme_id"] not in context.programmes:
+        raise not_found("window", window_id)
+    return row
+
+
+@router.get("", response_model=Page[WindowPublic], summary="Reporting windows, newest first")
+async def list_windows(
+    principal: CurrentPrincipal,
+    pool: Pool,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Page[WindowPublic]:
+    after, after_id = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["at"]), str(p["id"]))
+    ) or (None, None)
+    rows = await pool.fetch(queries.WINDOWS_PAGE, after, after_id, limit + 1)
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return Page[WindowPublic](
+        items=[window_public(row) for row in rows[:limit]],
+        next_cursor=encode_cursor({"at": last["opened_at"].isoformat(), "id": last["id"]})
+        if last is not None
+        else None,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WindowPublic,
+    summary="Open a window now and freeze its roster (the province; the clock opens it at opens_at)",
+)
+async def open_(
+    request: Request,
+    body: WindowOpen,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    response: Response,
+) -> WindowPublic:
+    programme = context.programmes.get(body.programme_id)
+    if programme is not None:
+        province_actor(principal, jurisdiction=programme.jurisdiction)
+
+    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+        response.headers["Location"] = f"/v1/windows/{row['id']}"
+        await claim_idempotency_key(
+            connection,
+            request,
+            status_code=201,
+            content=window_public(row),
+            headers=response.headers,
+        )
+
+    try:
+        row = await open_window(
+            pool,
+            context,
+            programme_id=body.programme_id,
+            window_slug=body.window,
+            year=body.year,
+            opened_by=principal.subject,
+            now=now,
+            auditor=audit.Actor.of(principal),
+            before_commit=claim,
+        )
+    except AlreadyOpen as exc:
+        raise conflict(f"window {exc.row['id']} is already open", window_id=exc.row["id"]) from exc
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    return window_public(row)
+
+
+@router.get("/{window_id}", response_model=WindowPublic, summary="Read a window")
+async def read(window_id: str, principal: CurrentPrincipal, pool: Pool, context: Ctx) -> Any:
+    return window_public(await window_or_404(pool, context, window_id))
+
+
+@router.get(
+    "/{window_id}/roster",
+    response_model=RosterPublic,
+    summary="Who must report, and every change to it (the caller's scope)",
+)
+async def roster(window_id: str, principal: CurrentPrincipal, pool: Pool, context: Ctx) -> Any:
+    await window_or_404(pool, context, window_id)
+    entries = [e for e in await pool.fetch(queries.ROSTER_ENTRIES, window_id) if sees(principal, e)]
+    shown = {e["designation_id"] for e in entries}
+    changes = [
+        c
+        for c in await pool.fetch(queries.ROSTER_CHANGES, window_id)
+        if c["designation_id"] in shown
+    ]
+    return RosterPublic(
+        entries=[public(RosterEntryPublic, e) for e in entries],
+        changes=[public(RosterChangePublic, c) for c in changes],
+    )
+
+
+@router.post(
+    "/{window_id}/reopenings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReopeningPublic,
+    summary="Reopen the window for one named reporter until ends_at (the province)",
+)
+async def reopen(
+    request: Request,
+    window_id: str,
+    body: Reopening,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+) -> Any:
+    window = await window_or_404(pool, context, window_id)
+    entry = await pool.fetchrow(queries.ROSTER_ENTRY, window_id, body.designation_id)
+    if entry is None or not sees(principal, entry):
+        raise not_found("reporter on the roster", body.designation_id)
+    actor_for(principal, entry)  # 403 for those who only read
+    actor = province_actor(
+        principal, jurisdiction=context.programmes[window["programme_id"]].jurisdiction
+    )
+
+    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+        await claim_idempotency_key(
+            connection, request, status_code=201, content=public(ReopeningPublic, row)
+        )
+
+    try:
+        row = await reopen_window(
+            pool,
+            context,
+            window_id=window_id,
+            designation_id=body.designation_id,
+            actor=actor,
+            ends_at=body.ends_at,
+            reason=body.reason,
+            now=now,
+            before_commit=claim,
+        )
+    except (*HANDLED, Refused) as exc:
+        raise problem_for(exc) from exc
+    return public(ReopeningPublic, row)

@@ -1,0 +1,180 @@
+"""All SQL of the submissions service, run on a connection whose caller owns the transaction."""
+
+# Designations (the roster's source), kept from awards.designation.* events. A later event
+# wins; on the same day a revocation wins, so a redelivered older event never undoes a newer.
+UPSERT_GRANTED = """
+INSERT INTO designations AS d (designation_id, programme_id, category, entity_type, entity_id,
+                               region_code, designated_on, revoked_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+ON CONFLICT (designation_id) DO UPDATE
+SET designated_on = EXCLUDED.designated_on, region_code = EXCLUDED.region_code,
+    revoked_on = NULL, revoke_reason = NULL, updated_at = now()
+WHERE d.revoked_on IS NULL OR d.revoked_on < EXCLUDED.designated_on
+RETURNING designation_id
+"""
+UPSERT_REVOKED = """
+INSERT INTO designations AS d (designation_id, programme_id, category, entity_type, entity_id,
+                               region_code, designated_on, revoked_on, revoke_reason)
+VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)
+ON CONFLICT (designation_id) DO UPDATE
+SET revoked_on = EXCLUDED.revoked_on, revoke_reason = EXCLUDED.revoke_reason, updated_at = now()
+WHERE d.revoked_on IS NULL OR d.revoked_on < EXCLUDED.revoked_on
+RETURNING designation_id
+"""
+DESIGNATIONS_IN_FORCE = """
+SELECT * FROM designations
+WHERE programme_id = $1 AND category = ANY($2::text[])
+  AND designated_on IS NOT NULL AND revoked_on IS NULL
+ORDER BY designation_id
+"""
+
+# Windows.
+INSERT_WINDOW = """
+INSERT INTO windows (id, programme_id, window_slug, year, status, opens_at, due_at, grace_until,
+                     locks_at, opened_at, opened_by)
+VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10)
+ON CONFLICT (id) DO NOTHING
+RETURNING *
+"""
+WINDOW = "SELECT * FROM windows WHERE id = $1"
+WINDOW_FOR_UPDATE = "SELECT * FROM windows WHERE id = $1 FOR UPDATE"
+# Keyset pagination, newest first by (opened_at, id).
+WINDOWS_PAGE = """
+SELECT * FROM windows
+WHERE ($1::timestamptz IS NULL OR (opened_at, id) < ($1, $2::text))
+ORDER BY opened_at DESC, id DESC
+LIMIT $3
+"""
+OPEN_WINDOWS_OF_PROGRAMME = """
+SELECT * FROM windows WHERE programme_id = $1 AND status = 'open' ORDER BY id FOR UPDATE
+"""
+LOCK_WINDOW = """
+UPDATE windows SET status = 'locked', locked_at = $2 WHERE id = $1 AND status = 'open'
+RETURNING *
+"""
+
+# The roster.
+INSERT_ROSTER_ENTRIES = """
+INSERT INTO roster_entries (window_id, designation_id, entity_type, entity_id, category,
+                            region_code, city_code, county_code, due_at, expected_from,
+                            expected_until)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+ON CONFLICT (window_id, designation_id) DO UPDATE
+SET expected_until = EXCLUDED.expected_until
+"""
+INSERT_ROSTER_CHANGES = """
+INSERT INTO roster_changes (window_id, designation_id, kind, at, due_at, reason)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+                         $6::text[])
+"""
+ROSTER_ENTRIES = "SELECT * FROM roster_entries WHERE window_id = $1 ORDER BY designation_id"
+ROSTER_ENTRY = "SELECT * FROM roster_entries WHERE window_id = $1 AND designation_id = $2"
+ROSTER_CHANGES = "SELECT * FROM roster_changes WHERE window_id = $1 ORDER BY id"
+
+REPORT_FOR_UPDATE = """
+SELECT * FROM reports WHERE window_id = $1 AND designation_id = $2 FOR UPDATE
+"""
+REPORT = "SELECT * FROM reports WHERE window_id = $1 AND designation_id = $2"
+# The caller's visibility as SQL ($4 everything, $5 region LIKE patterns, $6 own entities).
+REPORTS_PAGE = """
+SELECT * FROM reports
+WHERE window_id = $1 AND ($2::text IS NULL OR designation_id > $2)
+  AND ($4::boolean OR region_code LIKE ANY($5::text[]) OR entity_id = ANY($6::text[]))
+ORDER BY designation_id
+LIMIT $3
+"""
+REPORT_STATUSES = """
+SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = $1
+"""
+# Everything a submission checks, in one round trip: the window, the reporter's roster entry
+# (NULL columns when it is not on the roster), its granted due times, its lock exceptions, and
+# last year's accepted figures (the change warning).
+SUBMISSION_CONTEXT = """
+SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id, e.category,
+       e.region_code, e.city_code, e.county_code, e.due_at AS entry_due_at, e.expected_from,
+       e.expected_until,
+       (SELECT coalesce(array_agg(x.new_due_at), '{}') FROM extensions x
+        WHERE x.window_id = w.id AND x.designation_id = $2 AND x.status = 'granted') AS extended,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'granted_by', l.granted_by, 'reason', l.reason,
+                   'starts_at', extract(epoch FROM l.starts_at),
+                   'ends_at', extract(epoch FROM l.ends_at))), '[]')
+        FROM lock_exceptions l WHERE l.window_id = w.id AND l.designation_id = $2) AS exceptions,
+       (SELECT v.figures FROM reports r
+        JOIN windows pw ON pw.id = r.window_id
+        JOIN report_versions v ON v.report_id = r.id
+        WHERE pw.programme_id = w.programme_id AND pw.window_slug = w.window_slug
+          AND pw.year = w.year - 1 AND r.designation_id = $2 AND r.state = 'accepted'
+        ORDER BY v.number DESC LIMIT 1) AS last_figures
+FROM windows w
+LEFT JOIN roster_entries e ON e.window_id = w.id AND e.designation_id = $2
+WHERE w.id = $1
+"""
+# The reporter's report, created as a draft on its first submission, locked either way (the
+# no-op DO UPDATE takes the row lock); ``inserted`` says whether it is new.
+UPSERT_REPORT = """
+INSERT INTO reports AS r (id, window_id, designation_id, entity_id, region_code, city_code, state)
+VALUES ($1, $2, $3, $4, $5, $6, 'draft')
+ON CONFLICT (window_id, designation_id) DO UPDATE SET state = r.state
+RETURNING *, (xmax = 0) AS inserted
+"""
+# A version, its step and the report's new state in one statement.
+SAVE_SUBMISSION = """
+WITH version AS (
+    INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
+                                 on_behalf, figures, explanations, warnings)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+), step AS (
+    INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,
+                              version, reason, field_comments, on_behalf)
+    VALUES ($1, 'submit', $4, $5, $3, $10, $11, $2, NULL, '{}', $6)
+)
+UPDATE reports
+SET state = $11, revision = revision + 1, updated_at = now(),
+    first_submitted_at = coalesce(first_submitted_at, $3)
+WHERE id = $1
+RETURNING *
+"""
+SAVE_REVIEW = """
+WITH step AS (
+    INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,
+                              version, reason, field_comments, on_behalf)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+)
+UPDATE reports SET state = $7, revision = revision + 1, updated_at = now()
+WHERE id = $1
+RETURNING *
+"""
+VERSIONS = "SELECT * FROM report_versions WHERE report_id = $1 ORDER BY number"
+STEPS = "SELECT * FROM review_steps WHERE report_id = $1 ORDER BY id"
+
+# Extensions and lock exceptions.
+INSERT_EXTENSION = """
+INSERT INTO extensions (id, window_id, designation_id, city_code, requested_by, requested_role,
+                        requested_at, reason, requested_due_at, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'requested')
+RETURNING *
+"""
+EXTENSION_FOR_UPDATE = "SELECT * FROM extensions WHERE window_id = $1 AND id = $2 FOR UPDATE"
+DECIDE_EXTENSION = """
+UPDATE extensions SET status = $2, decided_by = $3, decided_at = $4, decision_reason = $5,
+                      new_due_at = $6
+WHERE id = $1
+RETURNING *
+"""
+EXTENSIONS = "SELECT * FROM extensions WHERE window_id = $1 ORDER BY requested_at, id"
+INSERT_LOCK_EXCEPTION = """
+INSERT INTO lock_exceptions (id, window_id, designation_id, granted_by, reason, starts_at, ends_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING *
+"""
+
+# The deadline clock: the primary key (window, point) makes each point happen once.
+RECORD_CLOCK_POINT = """
+INSERT INTO clock_points (window_id, point_key, outcome, point_at, late)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (window_id, point_key) DO NOTHING
+RETURNING point_key
+"""
+CLOCK_POINTS = "SELECT * FROM clock_points WHERE window_id = $1 ORDER BY point_at"

@@ -1,0 +1,181 @@
+"""Extensions: a reporter or its city bureau asks; the province grants or refuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+
+from shared import audit
+from shared.events.envelope import DomainEvent
+from shared.events.submissions import ExtensionGranted, ExtensionRefused, ExtensionRequested
+from shared.messaging.outbox import append_events
+from submissions.db import queries
+from submissions.db.repository import extension_of
+from submissions.domain import extensions as rules
+from submissions.domain.actors import Actor
+from submissions.domain.errors import Refused
+from submissions.handlers.common import (
+    EVENT_SOURCE,
+    BeforeCommit,
+    Context,
+    NotFound,
+    audit_actor,
+    load_window,
+)
+from submissions.handlers.completeness import granted_due_times
+
+
+async def _current_due_at(
+    connection: asyncpg.Connection, window_id: str, designation_id: str
+) -> tuple[asyncpg.Record, dt.datetime]:
+    entry = await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id)
+    if entry is None:
+        raise NotFound("reporter on the roster", designation_id)
+    granted = (await granted_due_times(connection, window_id)).get(designation_id, [])
+    return entry, max([entry["due_at"], *granted])
+
+
+async def request_extension(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    window_id: str,
+    designation_id: str,
+    actor: Actor,
+    reason: str | None,
+    requested_due_at: dt.datetime | None,
+    now: dt.datetime,
+    before_commit: BeforeCommit | None = None,
+) -> asyncpg.Record:
+    async with pool.acquire() as connection, connection.transaction():
+        await load_window(connection, context, window_id, for_update=True)
+        entry, due_at = await _current_due_at(connection, window_id, designation_id)
+        request = rules.request_extension(
+            id=str(uuid.uuid4()),
+            designation_id=designation_id,
+            entity_id=entry["entity_id"],
+            city_code=entry["city_code"],
+            actor=actor,
+            at=now,
+            reason=reason,
+            current_due_at=due_at,
+            requested_due_at=requested_due_at,
+        )
+        row = await connection.fetchrow(
+            queries.INSERT_EXTENSION,
+            uuid.UUID(request.id),
+            window_id,
+            designation_id,
+            entry["city_code"],
+            actor.id,
+            actor.role.value,
+            now,
+            request.reason,
+            request.requested_due_at,
+        )
+        event = ExtensionRequested(
+            extension_id=request.id,
+            window_id=window_id,
+            designation_id=designation_id,
+            requested_by=actor.id,
+            reason=request.reason,
+            requested_due_at=request.requested_due_at,
+        )
+        await append_events(
+            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="extension.requested",
+            resource_type="extension",
+            resource_id=request.id,
+            region_code=entry["region_code"],
+            reason=request.reason,
+            after=dict(row),
+        )
+        if before_commit is not None:
+            await before_commit(connection, row)
+    return row
+
+
+async def decide_extension(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    window_id: str,
+    extension_id: uuid.UUID,
+    actor: Actor,
+    grant: bool,
+    new_due_at: dt.datetime | None,
+    reason: str | None,
+    now: dt.datetime,
+    before_commit: BeforeCommit | None = None,
+) -> asyncpg.Record:
+    async with pool.acquire() as connection, connection.transaction():
+        await load_window(connection, context, window_id, for_update=True)
+        row = await connection.fetchrow(queries.EXTENSION_FOR_UPDATE, window_id, extension_id)
+        if row is None:
+            raise NotFound("extension", str(extension_id))
+        entry, due_at = await _current_due_at(connection, window_id, row["designation_id"])
+        request = extension_of(row)
+        event: DomainEvent
+        if grant:
+            if new_due_at is None:
+                raise Refused(
+                    "new_due_at_required", "a grant names the new due time", field="new_due_at"
+                )
+            decided = rules.grant_extension(
+                request,
+                actor=actor,
+                at=now,
+                new_due_at=new_due_at,
+                current_due_at=due_at,
+                reason=reason,
+            )
+            assert decided.new_due_at is not None
+            event = ExtensionGranted(
+                extension_id=request.id,
+                window_id=window_id,
+                designation_id=request.designation_id,
+                decided_by=actor.id,
+                new_due_at=decided.new_due_at,
+                reason=decided.decision_reason,
+            )
+        else:
+            decided = rules.refuse_extension(request, actor=actor, at=now, reason=reason)
+            event = ExtensionRefused(
+                extension_id=request.id,
+                window_id=window_id,
+                designation_id=request.designation_id,
+                decided_by=actor.id,
+                reason=decided.decision_reason or "",
+            )
+        stored = await connection.fetchrow(
+            queries.DECIDE_EXTENSION,
+            extension_id,
+            decided.status.value,
+            actor.id,
+            now,
+            decided.decision_reason,
+            decided.new_due_at,
+        )
+        await append_events(
+            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action=f"extension.{decided.status.value}",
+            resource_type="extension",
+            resource_id=request.id,
+            region_code=entry["region_code"],
+            reason=decided.decision_reason,
+            before={"status": "requested"},
+            after=dict(stored),
+        )
+        if before_commit is not None:
+            await before_commit(connection, stored)
+    return stored

@@ -1,0 +1,231 @@
+"""Opening a window (freezing its roster), locking it, and reopening it for one reporter."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+
+import asyncpg
+
+from shared import audit
+from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
+from shared.messaging.outbox import append_events
+from submissions.db import queries
+from submissions.db.repository import insert_roster_entries, window_id_of
+from submissions.domain.actors import Actor
+from submissions.domain.errors import Refused
+from submissions.domain.locks import reopen_for
+from submissions.domain.roster import Designation, freeze_roster
+from submissions.handlers.common import (
+    CLOCK_PROCESS,
+    EVENT_SOURCE,
+    BeforeCommit,
+    Context,
+    audit_actor,
+    load_window,
+)
+from submissions.handlers.completeness import window_completeness
+
+CLOCK_ACTOR = "clock"
+
+
+class AlreadyOpen(Exception):
+    def __init__(self, row: asyncpg.Record) -> None:
+        super().__init__(f"window {row['id']} is already open")
+        self.row = row
+
+
+def _designation(row: asyncpg.Record) -> Designation:
+    return Designation(
+        designation_id=row["designation_id"],
+        entity_id=row["entity_id"],
+        category=row["category"],
+        region_code=row["region_code"],
+        granted_on=row["designated_on"],
+    )
+
+
+async def open_window(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    programme_id: str,
+    window_slug: str,
+    year: int,
+    opened_by: str,
+    now: dt.datetime,
+    auditor: audit.Actor = CLOCK_PROCESS,
+    before_commit: BeforeCommit | None = None,
+) -> asyncpg.Record:
+    """Open the window and freeze its roster from the designations in force now. The province
+    may open it before the programme file's ``opens`` (it then opens now); nobody after its lock.
+    Raises ``AlreadyOpen`` with the existing row when it is open already."""
+    programme = context.programmes.get(programme_id)
+    if programme is None:
+        raise Refused("unknown_programme", f"no programme {programme_id!r}", field="programme_id")
+    try:
+        reporting_window = programme.reporting_window(window_slug)
+        schedule = reporting_window.schedule(year)
+    except KeyError as exc:
+        field = "year" if isinstance(exc.args[0], int) else "window"
+        raise Refused(
+            "unknown_window", f"{programme_id} has no window {window_slug} in {year}", field=field
+        ) from exc
+    if now >= schedule.locks_at:
+        raise Refused("locked", f"the {year} window locked at {schedule.locks_at}", field="year")
+    schedule = dataclasses.replace(schedule, opens_at=min(schedule.opens_at, now))
+    window_id = window_id_of(programme_id, window_slug, year)
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            queries.INSERT_WINDOW,
+            window_id,
+            programme_id,
+            window_slug,
+            year,
+            schedule.opens_at,
+            schedule.due_at,
+            schedule.grace_until,
+            schedule.locks_at,
+            now,
+            opened_by,
+        )
+        if row is None:
+            existing = await connection.fetchrow(queries.WINDOW, window_id)
+            raise AlreadyOpen(existing)
+        in_force = await connection.fetch(
+            queries.DESIGNATIONS_IN_FORCE, programme_id, list(reporting_window.reporters)
+        )
+        roster = freeze_roster(
+            schedule,
+            categories=reporting_window.reporters,
+            designations_in_force=[_designation(d) for d in in_force],
+        )
+        places = {d["designation_id"]: (d["entity_type"], d["region_code"]) for d in in_force}
+        await insert_roster_entries(connection, window_id, list(roster.entries), places)
+        await connection.execute(
+            queries.INSERT_ROSTER_CHANGES,
+            window_id,
+            [c.designation_id for c in roster.changes],
+            [c.kind.value for c in roster.changes],
+            [c.at for c in roster.changes],
+            [c.due_at for c in roster.changes],
+            [c.reason for c in roster.changes],
+        )
+        event = WindowOpened(
+            window_id=window_id,
+            programme_id=programme_id,
+            window=window_slug,
+            year=year,
+            opens_at=schedule.opens_at,
+            due_at=schedule.due_at,
+            grace_until=schedule.grace_until,
+            locks_at=schedule.locks_at,
+            expected=len(roster.entries),
+            opened_by=opened_by,
+        )
+        await append_events(
+            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=auditor,
+            action="window.opened",
+            resource_type="reporting_window",
+            resource_id=window_id,
+            region_code=programme.jurisdiction,
+            after=dict(row),
+            details={"expected": len(roster.entries)},
+        )
+        if before_commit is not None:
+            await before_commit(connection, row)
+    return row
+
+
+async def lock_window(
+    pool: asyncpg.Pool, context: Context, *, window_id: str, now: dt.datetime
+) -> bool:
+    """Mark the window locked (the clock, at ``locks_at``); True only for the call that did."""
+    async with pool.acquire() as connection, connection.transaction():
+        parts = await load_window(connection, context, window_id, for_update=True)
+        row = await connection.fetchrow(queries.LOCK_WINDOW, window_id, now)
+        if row is None:
+            return False
+        counts = await window_completeness(connection, parts, as_of=now)
+        event = WindowLocked(
+            window_id=window_id,
+            locked_at=now,
+            expected=counts.province.expected,
+            missing=counts.province.missing,
+        )
+        await append_events(
+            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=CLOCK_PROCESS,
+            action="window.locked",
+            resource_type="reporting_window",
+            resource_id=window_id,
+            region_code=parts.programme.jurisdiction,
+            after={"status": "locked", "locked_at": now},
+        )
+    return True
+
+
+async def reopen_window(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    window_id: str,
+    designation_id: str,
+    actor: Actor,
+    ends_at: dt.datetime,
+    reason: str | None,
+    now: dt.datetime,
+    before_commit: BeforeCommit | None = None,
+) -> asyncpg.Record:
+    """A lock exception for one named reporter, which expires by itself at ``ends_at``."""
+    exception = reopen_for(
+        designation_id=designation_id, actor=actor, at=now, ends_at=ends_at, reason=reason
+    )
+    async with pool.acquire() as connection, connection.transaction():
+        await load_window(connection, context, window_id, for_update=True)
+        if await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id) is None:
+            raise Refused(
+                "not_expected",
+                f"{designation_id} is not on this window's roster",
+                field="designation_id",
+            )
+        row = await connection.fetchrow(
+            queries.INSERT_LOCK_EXCEPTION,
+            uuid.uuid4(),
+            window_id,
+            designation_id,
+            actor.id,
+            exception.reason,
+            exception.starts_at,
+            exception.ends_at,
+        )
+        event = WindowReopened(
+            window_id=window_id,
+            designation_id=designation_id,
+            reason=exception.reason,
+            ends_at=exception.ends_at,
+            reopened_by=actor.id,
+        )
+        await append_events(
+            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="window.reopened",
+            resource_type="reporting_window",
+            resource_id=window_id,
+            reason=exception.reason,
+            after=dict(row),
+        )
+        if before_commit is not None:
+            await before_commit(connection, row)
+    return row

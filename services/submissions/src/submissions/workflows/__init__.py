@@ -1,0 +1,1 @@
+"""The deadline clock: one Temporal workflow per reporting window (docs/submissions.md)."""

@@ -1,0 +1,164 @@
+"""The frozen roster: designations granted and revoked mid-window change the denominator,
+each change kept; completeness never passes 100 %. Designation events arrive through Kafka
+into the consumer role's handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+import asyncpg
+import pytest
+from fastapi.testclient import TestClient
+
+from shared.db.pool import create_pool
+from shared.events import default_catalog, wrap
+from shared.events.designations import DesignationGranted
+from shared.messaging.consumer import ConsumerSettings, IdempotentConsumer
+from shared.messaging.kafka import create_consumer, create_producer
+from submissions.consumers.designations import TOPICS, handlers
+from submissions.handlers.common import Context
+from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.support.stack import Stack
+
+W = window_id(2025)
+FIGURES = {"online_retail_sales": "100", "workers": 3}
+Auth = Callable[..., dict[str, str]]
+
+
+def counts(api: TestClient, auth: Auth, as_of: dt.datetime) -> dict[str, int]:
+    response = api.get(
+        f"/v1/windows/{W}/completeness", params={"as_of": as_of.isoformat()}, headers=auth()
+    )
+    return response.json()["province"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def opened(api: TestClient, auth: Auth, designate: Callable[..., int], clock: Clock) -> None:
+    for designation, region in (("A", "520102"), ("B", "520103"), ("C", "520302")):
+        designate(designation, region=region, at=cst(2025, 6, 1))
+    designate("X", region="520102", at=cst(2025, 6, 1))
+    designate("X", region="520102", at=cst(2025, 7, 1), revoke=True)  # revoked before opening
+    clock.now = cst(2025, 11, 1, 0, 0)
+    opened = api.post(
+        "/v1/windows",
+        json={"programme_id": PROGRAMME, "window": WINDOW, "year": 2025},
+        headers=auth(),
+    )
+    assert opened.status_code == 201, opened.text
+
+
+async def _roster_audit(dsn: str) -> dict[str, int]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT action, count(*) AS n FROM audit_log WHERE action LIKE 'roster.%' GROUP BY 1"
+        )
+    finally:
+        await connection.close()
+    return {row["action"]: row["n"] for row in rows}
+
+
+def test_the_denominator_follows_grants_and_revocations_mid_window(
+    api: TestClient,
+    auth: Auth,
+    designate: Callable[..., int],
+    clock: Clock,
+    submissions_db: str,
+) -> None:
+    clock.now = cst(2025, 11, 5, 10)
+    for designation in ("A", "B"):
+        submitted = api.post(
+            f"/v1/windows/{W}/reports/{designation}/versions",
+            json={"figures": FIGURES},
+            headers=auth("operator", None, enterprise_ids=[f"E-{designation}"]),
+        )
+        assert submitted.status_code == 201, submitted.text
+    assert designate("B", region="520103", at=cst(2025, 11, 20, 9), revoke=True) == 1
+    assert designate("B", region="520103", at=cst(2025, 11, 20, 9), revoke=True) == 0
+    assert designate("D", region="520102", at=cst(2025, 11, 25, 9)) == 1
+    assert designate("Q", region="630102", at=cst(2025, 11, 25, 9), programme="other") == 0
+
+    before = counts(api, auth, cst(2025, 11, 10))
+    assert (before["expected"], before["submitted"], before["missing"]) == (3, 2, 1)
+    after = counts(api, auth, cst(2025, 12, 1))
+    assert (after["expected"], after["submitted"], after["missing"]) == (3, 1, 2)
+    assert after["submitted_rate"] == "33.33"
+
+    roster = api.get(f"/v1/windows/{W}/roster", headers=auth()).json()
+    kinds = [(c["designation_id"], c["kind"]) for c in roster["changes"]]
+    assert kinds == [
+        ("A", "frozen"),
+        ("B", "frozen"),
+        ("C", "frozen"),
+        ("B", "removed"),
+        ("D", "added"),
+    ]
+    audited = asyncio.run(_roster_audit(submissions_db))
+    assert audited == {"roster.removed": 1, "roster.added": 1}  # redelivery: no second record
+    late = next(e for e in roster["entries"] if e["designation_id"] == "D")
+    # Guizhou: 30 days after the grant (25 November) -> due at the end of 25 December, CST.
+    assert late["due_at"] == "2025-12-25T16:00:00Z"
+
+    clock.now = cst(2025, 11, 21, 10)
+    gone = api.post(
+        f"/v1/windows/{W}/reports/B/versions",
+        json={"figures": FIGURES},
+        headers=auth("operator", None, enterprise_ids=["E-B"]),
+    )
+    assert gone.status_code == 409 and gone.json()["reason"] == "not_expected"
+    assert "designation revoked" in gone.json()["detail"]
+
+
+def test_designation_events_from_kafka_reach_the_roster(
+    stack: Stack, topic_prefix: str, submissions_db: str, context: Context
+) -> None:
+    async def run() -> int:
+        event = DesignationGranted(
+            designation_id="K1",
+            programme_id=PROGRAMME,
+            category="team",
+            entity_type="team",
+            entity_id="T-K1",
+            region_code="520302",
+            designated_on=dt.date(2025, 12, 1),
+        )
+        envelope = wrap(event, source="/services/awards", occurred_at=cst(2025, 12, 1, 10))
+        producer = create_producer(stack.kafka_bootstrap)
+        await producer.start()
+        pool = await create_pool(submissions_db, min_size=1, max_size=2)
+        topic = f"{topic_prefix}{TOPICS[0]}"
+        try:
+            for _ in range(2):  # delivered twice: the inbox makes the second harmless
+                await producer.send_and_wait(topic, envelope.model_dump_json().encode(), key=b"K1")
+            kafka_consumer = create_consumer(
+                topic,
+                bootstrap_servers=stack.kafka_bootstrap,
+                group_id=f"{topic_prefix}submissions",
+            )
+            await kafka_consumer.start()
+            consumer = IdempotentConsumer(
+                settings=ConsumerSettings(name="submissions", topic_prefix=topic_prefix),
+                pool=pool,
+                consumer=kafka_consumer,
+                dead_letter_producer=producer,
+                catalog=default_catalog(),
+                handlers=handlers(context),
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(consumer.run(stop))
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            query = "SELECT count(*) FROM roster_changes WHERE designation_id = 'K1'"
+            while await pool.fetchval(query) == 0 and loop.time() < deadline:
+                await asyncio.sleep(0.2)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await kafka_consumer.stop()
+            return int(await pool.fetchval(query))
+        finally:
+            await producer.stop()
+            await pool.close()
+
+    assert asyncio.run(run()) == 1
