@@ -10,6 +10,7 @@ from benchmarks import (
     registry_import,
     registry_search,
     registry_writes,
+    statistics_month,
     submissions_rush,
 )
 
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "registry_writes": registry_writes.main,
     "awards_round": awards_round.main,
     "submissions_rush": submissions_rush.main,
+    "statistics_month": statistics_month.main,
     "notifications_fanout": notifications_fanout.main,
 }
 

@@ -37,6 +37,7 @@ from shared.programmes.sections import (
     Reward,
     RewardPolicy,
 )
+from shared.programmes.statistics import Statistics
 
 
 class Scope(StrEnum):
@@ -132,6 +133,7 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    statistics: Statistics | None = None
     notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="before")

@@ -5,7 +5,16 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
-from submissions.api.routes import completeness, extensions, reports, windows
+from submissions.api.routes import (
+    completeness,
+    extensions,
+    reports,
+    statistics,
+    statistics_published,
+    statistics_reports,
+    statistics_roster,
+    windows,
+)
 from submissions.config import SubmissionsSettings
 from submissions.handlers.common import Context
 
@@ -27,5 +36,9 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         routers=[windows.router, reports.router, extensions.router, completeness.router],
         on_start=_on_start,
     )
+    app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
+    app.include_router(statistics_published.router)
+    app.include_router(statistics_reports.router)
+    app.include_router(statistics_roster.router)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app
