@@ -9,13 +9,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Yuan = Decimal  # at most 2 places, checked by Field(decimal_places=2)
+# No amount of these programmes comes near it; it keeps fen within PostgreSQL bigint.
+MAX_YUAN = Decimal(10**12)
 
 
 class BudgetSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(ge=0, decimal_places=2, description="专项资金 for the year, yuan")
+    amount: Decimal = Field(
+        ge=0, le=MAX_YUAN, decimal_places=2, description="专项资金 for the year, yuan"
+    )
 
 
 class BudgetPublic(BaseModel):
@@ -37,7 +40,7 @@ class ProposalCreate(BaseModel):
     entity_id: str = Field(min_length=1, max_length=100)
     year: int = Field(ge=2000, le=2100)
     round_amount: Decimal | None = Field(
-        default=None, gt=0, decimal_places=2, description="the round's amount, where the "
+        default=None, gt=0, le=MAX_YUAN, decimal_places=2, description="the round's amount, where the "
         "programme sets none (Qinghai) or the province gives less than the cap",
     )  # fmt: skip
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
@@ -46,7 +49,9 @@ class ProposalCreate(BaseModel):
 class ApprovalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(gt=0, decimal_places=2, description="yuan, at most the award's cap")
+    amount: Decimal = Field(
+        gt=0, le=MAX_YUAN, decimal_places=2, description="yuan, at most the award's cap"
+    )
 
 
 class VoidCreate(BaseModel):
@@ -101,7 +106,7 @@ class PaymentResult(BaseModel):
     award_id: uuid.UUID
     idempotency_key: str = Field(min_length=1, max_length=300)
     attempt: int = Field(ge=1)
-    amount: Decimal | None = Field(default=None, decimal_places=2)
+    amount: Decimal | None = Field(default=None, ge=0, le=MAX_YUAN, decimal_places=2)
     reference: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)
 

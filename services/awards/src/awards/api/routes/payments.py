@@ -23,7 +23,11 @@ FINANCE = audit.Actor(subject="finance", roles=("integrator",))
 @router.post(
     "/payment-results",
     response_model=PaymentResultRecorded,
-    responses={401: {"description": "missing or bad X-Finance-Signature"}},
+    responses={
+        401: {"description": "missing or bad X-Finance-Signature"},
+        404: {"description": "no such award"},
+        409: {"description": "an answer that contradicts the ledger (key, attempt, amount)"},
+    },
 )
 async def payment_result(request: Request, pool: Pool, settings: Settings) -> PaymentResultRecorded:
     body = await request.body()

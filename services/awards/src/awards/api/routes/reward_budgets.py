@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Query
 
 from awards.api.deps import Pool, Programmes
-from awards.api.routes.rewards import KINDS, programme_named, province_of
+from awards.api.routes.rewards import KINDS, NOT_FOUND, REFUSED, programme_named, province_of
 from awards.rewards import queries
 from awards.rewards.schemas import BudgetPublic, BudgetSet, StatisticsYearSet
 from awards.rewards.working import to_fen, yuan
@@ -30,11 +30,15 @@ def _budget(row: asyncpg.Record) -> BudgetPublic:
     )  # fmt: skip
 
 
-@router.put("/v1/reward-budgets/{programme_id}/{year}/{kind}", response_model=BudgetPublic)
+@router.put(
+    "/v1/reward-budgets/{programme_id}/{year}/{kind}",
+    response_model=BudgetPublic,
+    responses=REFUSED,  # type: ignore[arg-type]
+)
 async def set_budget(
     programme_id: str,
     kind: Annotated[str, Path(pattern=KINDS)],
-    year: int,
+    year: Annotated[int, Path(ge=2000, le=2100)],
     body: BudgetSet,
     principal: CurrentPrincipal,
     pool: Pool,
@@ -63,9 +67,13 @@ async def set_budget(
     return result
 
 
-@router.get("/v1/reward-budgets/{programme_id}", response_model=list[BudgetPublic])
+@router.get(
+    "/v1/reward-budgets/{programme_id}",
+    response_model=list[BudgetPublic],
+    responses=NOT_FOUND,  # type: ignore[arg-type]
+)
 async def budgets(
-    programme_id: str,
+    programme_id: Annotated[str, Path(max_length=100)],
     principal: CurrentPrincipal,
     pool: Pool,
     programmes: Programmes,
@@ -81,8 +89,8 @@ async def budgets(
     response_model=StatisticsYearSet,
 )
 async def set_statistics_year(
-    entity_id: str,
-    year: int,
+    entity_id: Annotated[str, Path(min_length=1, max_length=100)],
+    year: Annotated[int, Path(ge=2000, le=2100)],
     body: StatisticsYearSet,
     principal: CurrentPrincipal,
     pool: Pool,

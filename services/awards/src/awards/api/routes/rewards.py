@@ -35,6 +35,8 @@ from shared.http.problems import ProblemError, forbidden, not_found
 from shared.programmes import Programme
 
 router = APIRouter(tags=["rewards"])
+NOT_FOUND = {404: {"description": "no such programme or award"}}
+REFUSED = {**NOT_FOUND, 409: {"description": "refused by the ledger; the problem says why"}}
 REPORT_KINDS = ("sales_milestone", "traffic_subsidy")
 KINDS = "^(designation|sales_milestone|traffic_subsidy|statistics_list_entry)$"
 
@@ -59,7 +61,10 @@ def _refused(refusal: ledger.LedgerRefusal) -> ProblemError:
 
 
 @router.post(
-    "/v1/rewards/proposals", status_code=status.HTTP_201_CREATED, response_model=RewardPublic
+    "/v1/rewards/proposals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RewardPublic,
+    responses=REFUSED,  # type: ignore[arg-type]
 )
 async def create_proposal(
     request: Request,
@@ -94,7 +99,11 @@ async def create_proposal(
     return created
 
 
-@router.post("/v1/rewards/proposal-runs", response_model=ProposalRun)
+@router.post(
+    "/v1/rewards/proposal-runs",
+    response_model=ProposalRun,
+    responses=REFUSED,  # type: ignore[arg-type]
+)
 async def create_proposal_run(
     request: Request,
     body: ProposalRunCreate,
@@ -174,7 +183,11 @@ async def _change(
     return after
 
 
-@router.post("/v1/rewards/{award_id}/approval", response_model=RewardPublic)
+@router.post(
+    "/v1/rewards/{award_id}/approval",
+    response_model=RewardPublic,
+    responses=REFUSED,  # type: ignore[arg-type]
+)
 async def approve(
     request: Request,
     award_id: uuid.UUID,
@@ -192,7 +205,11 @@ async def approve(
     )  # fmt: skip
 
 
-@router.post("/v1/rewards/{award_id}/void", response_model=RewardPublic)
+@router.post(
+    "/v1/rewards/{award_id}/void",
+    response_model=RewardPublic,
+    responses=REFUSED,  # type: ignore[arg-type]
+)
 async def void(
     request: Request,
     award_id: uuid.UUID,
@@ -204,7 +221,11 @@ async def void(
     return await _change(request, pool, programmes, principal, award_id, "void_reward", body.reason)
 
 
-@router.get("/v1/rewards", response_model=Page[RewardPublic])
+@router.get(
+    "/v1/rewards",
+    response_model=Page[RewardPublic],
+    responses={**NOT_FOUND, 400: {"description": "a cursor this API did not issue"}},  # type: ignore[dict-item]
+)
 async def list_rewards(
     principal: CurrentPrincipal,
     pool: Pool,
@@ -242,7 +263,11 @@ async def list_rewards(
     return Page[RewardPublic](items=items, next_cursor=next_cursor)
 
 
-@router.get("/v1/rewards/{award_id}", response_model=RewardPublic)
+@router.get(
+    "/v1/rewards/{award_id}",
+    response_model=RewardPublic,
+    responses=NOT_FOUND,  # type: ignore[arg-type]
+)
 async def get_reward(
     award_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, programmes: Programmes
 ) -> RewardPublic:
