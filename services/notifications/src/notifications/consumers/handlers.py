@@ -19,7 +19,11 @@ from notifications.db.repository import (
     register_operator,
     remember_designation,
 )
-from notifications.domain.escalation import office_messages, still_to_remind
+from notifications.domain.escalation import (
+    office_messages,
+    statistics_office_messages,
+    still_to_remind,
+)
 from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
 from notifications.rendering import TEMPLATES_DIR, RenderingFailed, check_templates
@@ -27,6 +31,7 @@ from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseClosed
+from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDeadlinePassed
 from shared.events.submissions import (
     DeadlineApproaching,
     DeadlinePassed,
@@ -53,6 +58,7 @@ TOPICS = (
     "submissions.extension",
     "submissions.window",
     "awards.designation",
+    "submissions.statistics",
 )
 
 
@@ -107,6 +113,8 @@ def report_office(event: DomainEvent) -> tuple[str, str, str | None] | None:
 KINDS = (
     "deadline_reminder",
     "deadline_overdue",
+    "statistics_reminder",
+    "statistics_overdue",
     "enterprise_registered",
     "report_submitted",
     "report_recommended",
@@ -219,6 +227,63 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                     role=office.role,
                     subject_type="window",
                     subject_id=event.window_id,
+                    context=facts,
+                    payload={**facts, "due_at": event.due_at.isoformat()},
+                    not_before=send_at,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                links,
+                envelope.time,
+                resolved.templates,
+            )
+
+    async def on_statistics_deadline(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """A statistics period's clock point: the annual report's ladder, acknowledgement and
+        working-day shift, with the period's missing reporters per city."""
+        assert isinstance(event, StatisticsDeadlineApproaching | StatisticsDeadlinePassed)
+        programme = resolved.programme(event.programme_id)
+        policy = programme.notifications
+        route = policy.route(event.event_type)
+        if route is None:
+            return
+        links = Links(
+            resolved.links.secret,
+            resolved.links.base_url,
+            dt.timedelta(days=policy.acknowledgement_days),
+        )
+        send_at = reminder_time(
+            event.point_at, event.due_at, shift=policy.shift_reminders_to_working_day
+        )
+        for office in statistics_office_messages(event, route, policy.escalation):
+            seen = await acknowledged_lists(
+                connection,
+                subject_id=event.publication_key,
+                region_code=office.region_code,
+                role=office.role,
+            )
+            if not still_to_remind(office.designation_ids, seen):
+                continue
+            facts: dict[str, object] = {
+                "programme_id": programme.id,
+                "programme": programme.name,
+                "period": event.period,
+                "point": event.point,
+                "offset_days": event.offset_days,
+                "due_at": event.due_at,
+                "reporter_ids": list(office.designation_ids),
+            }
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind="statistics_overdue" if office.overdue else "statistics_reminder",
+                    region_code=office.region_code,
+                    role=office.role,
+                    subject_type="statistics_period",
+                    subject_id=event.publication_key,
                     context=facts,
                     payload={**facts, "due_at": event.due_at.isoformat()},
                     not_before=send_at,
@@ -487,6 +552,8 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         ReportAccepted.event_type: on_report_status,
         DeadlineApproaching.event_type: on_deadline,
         DeadlinePassed.event_type: on_deadline,
+        StatisticsDeadlineApproaching.event_type: on_statistics_deadline,
+        StatisticsDeadlinePassed.event_type: on_statistics_deadline,
         DesignationGranted.event_type: on_designation,
         DesignationRevoked.event_type: on_designation,
         ExtensionRequested.event_type: on_extension,

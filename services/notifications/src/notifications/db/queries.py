@@ -101,9 +101,11 @@ RETURNING id
 
 DELIVERY = "SELECT * FROM deliveries WHERE id = $1"
 
-# Deliveries an office acknowledged for a subject (a window): their reporter lists.
+# Deliveries an office acknowledged for a subject (a window, a statistics period): their
+# reporter lists (designations of a window, reporters of a statistics period).
 ACKNOWLEDGED_LISTS = """
-SELECT DISTINCT payload -> 'designation_ids' AS designation_ids FROM deliveries
+SELECT DISTINCT coalesce(payload -> 'designation_ids', payload -> 'reporter_ids') AS designation_ids
+FROM deliveries
 WHERE subject_id = $1 AND region_code = $2 AND role = $3 AND acknowledged_at IS NOT NULL
 """
 

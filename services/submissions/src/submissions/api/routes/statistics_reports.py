@@ -146,6 +146,7 @@ async def _charts(
     content = await asyncio.to_thread(
         statistics_charts,
         title=f"{data.programme.id} {data.period}",
+        title_zh=f"{data.programme.name} {data.period} 统计报告",
         indicator=data.chart,
         cities=[(code, Decimal(value)) for code, value in cities],
         months=data.months,
