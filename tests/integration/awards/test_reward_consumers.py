@@ -16,12 +16,24 @@ from awards.rewards.proposals import NotEligible, propose
 from shared.events import default_catalog
 from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent
-from shared.events.registry import EnterpriseRegistered, EnterpriseUpdated, FieldChange
+from shared.events.registry import (
+    EnterpriseRegistered,
+    EnterpriseStatisticsYearSet,
+    EnterpriseUpdated,
+    FieldChange,
+)
 from shared.events.rewards import PaymentFailed, PaymentSettled
 from shared.events.submissions import ReportAccepted
 from shared.programmes import Programme
 
-from .rewards_support import GUIZHOU, budget, budget_row, entries, listed_enterprise
+from .rewards_support import (
+    GUIZHOU,
+    accepted_report,
+    budget,
+    budget_row,
+    entries,
+    listed_enterprise,
+)
 from .test_reward_ledger import approve
 
 YI = Decimal(100_000_000)
@@ -87,6 +99,34 @@ async def test_accepted_reports_feed_the_subsidy(
     award = await subsidy(awards_pool, guizhou, "ent-a")
     async with awards_pool.acquire() as connection:
         assert await entries(connection, award) == [("proposed", 15_000_000)]
+
+
+async def test_the_registry_statistics_list_decides_the_subsidy(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """上规入统 comes from the registry's event, not from a hand-typed PUT."""
+    async with awards_pool.acquire() as connection:
+        await accepted_report(
+            connection, "ent-s", physical_goods_online_retail_sales=2 * YI,
+            online_retail_sales=2 * YI,
+        )  # fmt: skip
+    with pytest.raises(NotEligible, match="statistics list"):
+        await subsidy(awards_pool, guizhou, "ent-s")
+    for listed in (False, True, True):  # the last one redelivered
+        await handle(
+            awards_pool,
+            EnterpriseStatisticsYearSet(
+                enterprise_id="ent-s", year=2024, in_list=listed, set_by="gz-stats"
+            ),
+        )
+    award = await subsidy(awards_pool, guizhou, "ent-s")
+    async with awards_pool.acquire() as connection:
+        assert await entries(connection, award) == [("proposed", 10_000_000)]
+        fact = await connection.fetchrow(
+            "SELECT in_statistics_list, reported_by FROM enterprise_reward_facts "
+            "WHERE entity_id = 'ent-s' AND year = 2024"
+        )
+        assert (fact["in_statistics_list"], fact["reported_by"]) == (True, "registry:gz-stats")
 
 
 async def test_cross_border_enterprises_get_no_subsidy(

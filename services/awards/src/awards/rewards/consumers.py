@@ -1,6 +1,7 @@
 """What the rewards ledger takes from Kafka, each in the consumer's inbox transaction:
 finance's answers (``finance.payment.*``), accepted annual reports (submissions), revoked
-designations (the programme's ``reward_policy.on_revocation``) and enterprise kinds (registry)."""
+designations (the programme's ``reward_policy.on_revocation``), enterprise kinds and the
+statistics list (上规入统) from the registry."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from awards.rewards.working import to_fen
 from shared.events import EventEnvelope
 from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent
-from shared.events.registry import EnterpriseRegistered, EnterpriseUpdated
+from shared.events.registry import (
+    EnterpriseRegistered,
+    EnterpriseStatisticsYearSet,
+    EnterpriseUpdated,
+)
 from shared.events.rewards import PaymentFailed, PaymentSettled
 from shared.events.submissions import ReportAccepted
 from shared.messaging.consumer import Handler
@@ -108,12 +113,29 @@ async def on_enterprise_kinds(
         await connection.execute(queries.UPSERT_KINDS, event.enterprise_id, [str(k) for k in kinds])
 
 
+async def on_statistics_year(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    """上规入统 per year, as the registry records it: the traffic subsidy's eligibility (004
+    四(二)3). The latest word for an enterprise and year holds, the registry's or the statistics
+    system's (``PUT /v1/reward-facts/...``); a redelivery writes the same row again."""
+    assert isinstance(event, EnterpriseStatisticsYearSet)
+    await connection.execute(
+        queries.UPSERT_STATISTICS_YEAR,
+        event.enterprise_id,
+        event.year,
+        event.in_list,
+        f"registry:{event.set_by or 'unknown'}",
+    )
+
+
 def reward_handlers() -> dict[str, Handler]:
     return {
         PaymentSettled.event_type: on_payment_answer,
         PaymentFailed.event_type: on_payment_answer,
         ReportAccepted.event_type: on_report_accepted,
         DesignationRevoked.event_type: on_designation_revoked,
+        EnterpriseStatisticsYearSet.event_type: on_statistics_year,
     }
 
 
