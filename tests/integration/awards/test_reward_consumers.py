@@ -169,3 +169,81 @@ async def test_a_revocation_applies_the_programme_policy(
         status = await connection.fetchval("SELECT status FROM reward_awards WHERE id = $1", award)
         assert status == "voided"
         assert [k for k, _ in await entries(connection, award)] == ["proposed", "voided"]
+
+
+def corrected(entity: str, version: int, **figures: str) -> ReportAccepted:
+    return ReportAccepted(
+        report_id=f"rep-{entity}", window_id=f"{GUIZHOU}.annual-report.2024",
+        designation_id=f"d-{entity}", entity_id=entity, city_code="520100", version=version,
+        accepted_by="gz", figures=figures,
+    )  # fmt: skip
+
+
+async def adjustments(pool: asyncpg.Pool, entity: str) -> list[asyncpg.Record]:
+    async with pool.acquire() as connection:
+        return list(
+            await connection.fetch(
+                "SELECT * FROM reward_awards WHERE entity_id = $1 AND kind LIKE '%adjustment' "
+                "ORDER BY proposed_at",
+                entity,
+            )
+        )
+
+
+async def test_a_corrected_report_adjusts_a_requested_subsidy_at_once(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await connection.execute(
+            "INSERT INTO enterprise_reward_facts VALUES ('ent-c', 2024, true, 'registry:gz')"
+        )
+    basis = "physical_goods_online_retail_sales"
+    await handle(awards_pool, corrected("ent-c", 1, **{basis: "2.5e8"}))
+    award = await subsidy(awards_pool, guizhou, "ent-c")
+    await handle(awards_pool, corrected("ent-c", 1, **{basis: "2.5e8"}))  # redelivered: nothing
+    assert await adjustments(awards_pool, "ent-c") == []
+    await approve(awards_pool, award, 125_000)
+    for _ in range(2):  # redelivered: one adjustment
+        await handle(awards_pool, corrected("ent-c", 2, **{basis: "3e8"}))
+    (up,) = await adjustments(awards_pool, "ent-c")
+    assert (up["adjusts"], up["status"], up["max_fen"]) == (award, "proposed", 2_500_000)
+    assert up["working"]["inputs"]["previous_report_version"] == 1
+    assert up["working"]["inputs"]["basis"]["report_version"] == 2
+    # Corrected again, below 1亿 before the +25,000 was approved: that one is superseded, and
+    # the whole 125,000 paid is owed back.
+    await handle(awards_pool, corrected("ent-c", 3, **{basis: "0.5e8"}))
+    first, down = await adjustments(awards_pool, "ent-c")
+    assert first["status"] == "voided"
+    assert (down["status"], down["max_fen"], down["report_version"]) == (
+        "recovery_due", -12_500_000, 3,
+    )  # fmt: skip
+    assert down["working"]["inputs"]["previous_report_version"] == 2
+    async with awards_pool.acquire() as connection:
+        assert ("recovery_flagged", 12_500_000) in await entries(connection, down["id"])
+
+
+async def test_a_corrected_report_below_a_paid_milestone_flags_its_recovery(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "sales_milestone", 5_000_000)
+    await handle(awards_pool, corrected("ent-m", 1, online_retail_sales="1.2e9"))
+    async with awards_pool.acquire() as connection, connection.transaction():
+        award = await propose(
+            connection, guizhou, reward_id="sales-1-billion", entity_type="enterprise",
+            entity_id="ent-m", year=2024, actor="province",
+        )  # fmt: skip
+    await approve(awards_pool, award, 1_000_000)
+    await handle(awards_pool, corrected("ent-m", 2, online_retail_sales="1.1e9"))  # still reached
+    assert await adjustments(awards_pool, "ent-m") == []
+    for _ in range(2):
+        await handle(awards_pool, corrected("ent-m", 3, online_retail_sales="0.9e9"))
+    (down,) = await adjustments(awards_pool, "ent-m")
+    assert (down["kind"], down["adjusts"], down["status"], down["max_fen"]) == (
+        "sales_milestone_adjustment", award, "recovery_due", -100_000_000,
+    )  # fmt: skip
+    working = down["working"]["inputs"]
+    assert working["previous_report_version"] == 1 and working["sales"]["report_version"] == 3
+    async with awards_pool.acquire() as connection:
+        assert ("recovery_flagged", 100_000_000) in await entries(connection, down["id"])

@@ -13,6 +13,7 @@ from functools import cache
 import asyncpg
 
 from awards.rewards import ledger, queries
+from awards.rewards.corrections import adjust_for_correction
 from awards.rewards.working import to_fen
 from shared.events import EventEnvelope
 from shared.events.designations import DesignationRevoked
@@ -34,7 +35,7 @@ TOPICS = ("finance.payment", "submissions.report", "awards.designation")
 
 @cache
 def _programmes() -> dict[str, Programme]:
-    """Read on the first revocation, never at import."""
+    """Read on the first revocation or corrected report, never at import."""
     from awards.config import AwardsSettings
     from shared.programmes import load_programmes
 
@@ -66,10 +67,11 @@ async def on_payment_answer(
 async def on_report_accepted(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
-    """Keeps every accepted version; a later version is what a subsidy adjustment reads."""
+    """Keeps every accepted version; a corrected version adjusts, at once, the subsidy and
+    milestones already requested or paid on an earlier one (rewards.corrections)."""
     assert isinstance(event, ReportAccepted)
     programme_id, _window, year = event.window_id.rsplit(".", 2)  # <programme>.<window>.<year>
-    await connection.execute(
+    kept = await connection.fetchval(
         queries.INSERT_ACCEPTED_REPORT,
         event.report_id,
         event.version,
@@ -81,6 +83,13 @@ async def on_report_accepted(
         dict(event.figures),
         event.accepted_by,
     )
+    programme = _programmes().get(programme_id)
+    if kept is None or event.version == 1 or programme is None:
+        return  # a redelivery, or nothing earlier to correct
+    await adjust_for_correction(
+        connection, programme, entity_id=event.entity_id, year=int(year),
+        actor=f"report-correction:{event.accepted_by}",
+    )  # fmt: skip
 
 
 async def on_designation_revoked(

@@ -93,13 +93,24 @@ SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE programme_id = $1 AND entity_id = $2 AND year = $3 AND kind = 'traffic_subsidy'
   AND status <> 'voided'
 """
-# What a subsidy and its adjustments have committed (reserved or paid, net of failures).
-SUBSIDY_COMMITTED = """
+# What an award and its adjustments have committed (reserved or paid, net of failures and of
+# what was flagged for recovery).
+COMMITTED = """
 SELECT COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'reserved'), 0)
      - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'failed'), 0)
      - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'recovery_flagged'), 0)
 FROM reward_awards a JOIN reward_entries e ON e.award_id = a.id
 WHERE a.id = $1 OR a.adjusts = $1
+"""
+PROPOSED_ADJUSTMENTS = """
+SELECT id FROM reward_awards WHERE adjusts = $1 AND status = 'proposed' ORDER BY proposed_at
+"""
+# The requested or paid awards a corrected report of the entity's year may adjust.
+CORRECTABLE_AWARDS = f"""
+SELECT {AWARD_COLUMNS} FROM reward_awards
+WHERE programme_id = $1 AND entity_id = $2 AND year = $3
+  AND kind IN ('traffic_subsidy', 'sales_milestone') AND status IN ('payment_requested', 'paid')
+ORDER BY proposed_at
 """
 LATEST_ADJUSTED_VERSION = """
 SELECT max(report_version) FROM reward_awards WHERE adjusts = $1 AND status <> 'voided'
@@ -124,6 +135,7 @@ INSERT_ACCEPTED_REPORT = """
 INSERT INTO accepted_reports (report_id, version, window_id, programme_id, year, designation_id,
                               entity_id, figures, accepted_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
+RETURNING version
 """
 LATEST_ACCEPTED_REPORT = """
 SELECT report_id, version, year, figures FROM accepted_reports
