@@ -68,6 +68,7 @@ status_reason, recovery_flagged, proposed_by, proposed_at
 """
 AWARD = f"SELECT {AWARD_COLUMNS} FROM reward_awards WHERE id = $1"
 AWARD_FOR_UPDATE = f"SELECT {AWARD_COLUMNS} FROM reward_awards WHERE id = $1 FOR UPDATE"
+ADJUSTS = "SELECT adjusts FROM reward_awards WHERE id = $1"
 AWARDS = f"""
 SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::int IS NULL OR year = $2)
@@ -114,6 +115,35 @@ ORDER BY proposed_at
 """
 LATEST_ADJUSTED_VERSION = """
 SELECT max(report_version) FROM reward_awards WHERE adjusts = $1 AND status <> 'voided'
+"""
+# 追回: what an award still owes back, and what its chain (the award it adjusts, or itself,
+# with every adjustment) has paid out net of what came back.
+OWED = """
+SELECT COALESCE(sum(amount_fen) FILTER (WHERE kind = 'recovery_flagged'), 0)
+     - COALESCE(sum(amount_fen) FILTER (WHERE kind = 'reversed'), 0)
+FROM reward_entries WHERE award_id = $1
+"""
+CHAIN_PAID = """
+SELECT COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'settled'), 0)
+     - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'reversed'), 0)
+FROM reward_awards a JOIN reward_entries e ON e.award_id = a.id
+WHERE a.id = $1 OR a.adjusts = $1
+"""
+RECOVERY_OF_RECEIPT = """
+SELECT amount_fen FROM reward_entries
+WHERE award_id = $1 AND kind = 'reversed' AND detail ->> 'reference' = $2
+"""
+# Money back: paid goes down, never below zero (the CHECKs), in one conditional statement each.
+RECOVER_BUDGET = """
+UPDATE reward_budgets SET paid_fen = paid_fen - $4
+WHERE programme_id = $1 AND year = $2 AND kind = $3 AND paid_fen >= $4
+RETURNING paid_fen
+"""
+RECOVER_CAP = """
+UPDATE reward_caps SET paid_fen = paid_fen - $6
+WHERE programme_id = $1 AND entity_type = $2 AND entity_id = $3 AND cap_group = $4 AND year = $5
+  AND paid_fen >= $6
+RETURNING paid_fen
 """
 SET_STATUS = "UPDATE reward_awards SET status = $2, status_reason = $3 WHERE id = $1"
 FLAG_RECOVERY = "UPDATE reward_awards SET recovery_flagged = true, status_reason = $2 WHERE id = $1"
