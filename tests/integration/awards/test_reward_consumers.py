@@ -22,7 +22,7 @@ from shared.events.registry import (
     EnterpriseUpdated,
     FieldChange,
 )
-from shared.events.rewards import PaymentFailed, PaymentSettled
+from shared.events.rewards import PaymentFailed, PaymentReversed, PaymentSettled
 from shared.events.submissions import ReportAccepted
 from shared.programmes import Programme
 
@@ -48,7 +48,7 @@ async def handle(pool: asyncpg.Pool, event: object) -> None:
 def test_the_consumer_reads_the_reward_topics_and_knows_their_events() -> None:
     assert {"finance.payment", "submissions.report", "awards.designation"} <= set(TOPICS)
     catalog = default_catalog()
-    for event in (PaymentSettled, PaymentFailed):
+    for event in (PaymentSettled, PaymentFailed, PaymentReversed):
         assert catalog.knows(event.cloudevents_type()) and event.event_type in handlers()
 
 
@@ -247,3 +247,45 @@ async def test_a_corrected_report_below_a_paid_milestone_flags_its_recovery(
     assert working["previous_report_version"] == 1 and working["sales"]["report_version"] == 3
     async with awards_pool.acquire() as connection:
         assert ("recovery_flagged", 100_000_000) in await entries(connection, down["id"])
+
+
+async def test_finance_reports_money_back_on_the_payment_topic(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """A corrected report owes 50,000 back (at once); finance's ``payment.reversed`` for the
+    paid award records it on the adjustment that owes it, once however often it is delivered."""
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await connection.execute(
+            "INSERT INTO enterprise_reward_facts VALUES ('ent-f', 2024, true, 'registry:gz')"
+        )
+    basis = "physical_goods_online_retail_sales"
+    await handle(awards_pool, corrected("ent-f", 1, **{basis: "3e8"}))
+    award = await subsidy(awards_pool, guizhou, "ent-f")
+    key = str((await approve(awards_pool, award, 150_000))["idempotency_key"])
+    await handle(
+        awards_pool,
+        PaymentSettled(
+            award_id=str(award), idempotency_key=key, attempt=1, amount="150000.00",
+            reference="GZCZ-9",
+        ),
+    )  # fmt: skip
+    await handle(awards_pool, corrected("ent-f", 2, **{basis: "2e8"}))
+    (owed,) = await adjustments(awards_pool, "ent-f")
+    too_much = PaymentReversed(
+        award_id=str(award), idempotency_key=key, attempt=1, amount="60000.00",
+        reference="GZ-JK-6",
+    )  # fmt: skip
+    await handle(awards_pool, too_much)  # refused and logged: nothing recorded
+    back = too_much.model_copy(update={"amount": "50000.00", "reference": "GZ-JK-7"})
+    for _ in range(2):  # finance sends it twice (two event ids): recorded once
+        await handle(awards_pool, back)
+    async with awards_pool.acquire() as connection:
+        assert [e for e in await entries(connection, owed["id"]) if e[0] == "reversed"] == [
+            ("reversed", 5_000_000)
+        ]
+        status = await connection.fetchval(
+            "SELECT status FROM reward_awards WHERE id = $1", owed["id"]
+        )
+        assert status == "recovered"
+        assert (await budget_row(connection, "traffic_subsidy"))["paid_fen"] == 10_000_000

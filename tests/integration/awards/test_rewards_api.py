@@ -261,14 +261,26 @@ async def test_money_owed_back_is_recorded_through_the_api(
     same_receipt = await client.post(path, json=back, headers=auth(token_for))
     assert same_receipt.status_code == 409
     assert same_receipt.headers["content-type"].startswith("application/problem+json")
-    rest = {"amount": "30000", "reference": "GZ-JK-0002"}
-    last = await client.post(path, json=rest, headers=auth(token_for))
+    # The rest comes back through finance's signed callback (twice: recorded once).
+    reversed_ = {
+        "outcome": "reversed", "award_id": award["id"], "attempt": 1, "amount": "30000.00",
+        "idempotency_key": approved.json()["idempotency_key"], "reference": "GZ-JK-0002",
+    }  # fmt: skip
+    raw = json.dumps(reversed_).encode()
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    answers = [
+        (await client.post("/callbacks/finance/payment-results", content=raw, headers=signed))
+        for _ in range(2)
+    ]
+    assert [a.json().get("recorded") for a in answers] == [True, False], answers[0].text
+    last = await client.get(f"/v1/rewards/{owed['id']}", headers=auth(token_for))
     assert (last.json()["status"], last.json()["recovery_outstanding"]) == ("recovered", "0.00")
     assert [e["kind"] for e in last.json()["entries"]][-2:] == ["reversed", "reversed"]
     budgets = await client.get(f"/v1/reward-budgets/{GUIZHOU}", headers=auth(token_for))
     assert budgets.json()[0]["paid"] == "100000.00"
     async with awards_pool.acquire() as connection:
         audited = await connection.fetch(
-            "SELECT details FROM audit_log WHERE kind = 'change' AND action = 'record_recovery'"
+            "SELECT action FROM audit_log WHERE kind = 'change' "
+            "AND action IN ('record_recovery', 'payment_reversed')"
         )
-    assert len(audited) == 2
+    assert sorted(row["action"] for row in audited) == ["payment_reversed", "record_recovery"]

@@ -1,5 +1,5 @@
 """What the rewards ledger takes from Kafka, each in the consumer's inbox transaction:
-finance's answers (``finance.payment.*``), accepted annual reports (submissions), revoked
+finance's answers and money back (``finance.payment.*``), accepted annual reports (submissions), revoked
 designations (the programme's ``reward_policy.on_revocation``), enterprise kinds and the
 statistics list (上规入统) from the registry."""
 
@@ -14,6 +14,7 @@ import asyncpg
 
 from awards.rewards import ledger, queries
 from awards.rewards.corrections import adjust_for_correction
+from awards.rewards.recovery import record_reversal
 from awards.rewards.working import to_fen
 from shared.events import EventEnvelope
 from shared.events.designations import DesignationRevoked
@@ -23,7 +24,7 @@ from shared.events.registry import (
     EnterpriseStatisticsYearSet,
     EnterpriseUpdated,
 )
-from shared.events.rewards import PaymentFailed, PaymentSettled
+from shared.events.rewards import PaymentFailed, PaymentReversed, PaymentSettled
 from shared.events.submissions import ReportAccepted
 from shared.messaging.consumer import Handler
 from shared.programmes import Programme
@@ -62,6 +63,23 @@ async def on_payment_answer(
     except ledger.WrongState as conflict:
         # settled after failed (or the reverse): kept for people to sort out, never applied.
         log.error("finance answer refused for award %s: %s", event.award_id, conflict.detail)
+
+
+async def on_payment_reversed(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    """追回 as finance reports it; a receipt already recorded is a no-op."""
+    assert isinstance(event, PaymentReversed)
+    try:
+        async with connection.transaction():  # a refusal leaves nothing half-written
+            await record_reversal(
+                connection, award_id=uuid.UUID(event.award_id),
+                idempotency_key=event.idempotency_key, amount_fen=to_fen(Decimal(event.amount)),
+                reference=event.reference,
+            )  # fmt: skip
+    except ledger.LedgerRefusal as refusal:
+        # More than is owed or was paid, or nothing owed: kept for people to sort out.
+        log.error("finance reversal refused for award %s: %s", event.award_id, refusal.detail)
 
 
 async def on_report_accepted(
@@ -142,6 +160,7 @@ def reward_handlers() -> dict[str, Handler]:
     return {
         PaymentSettled.event_type: on_payment_answer,
         PaymentFailed.event_type: on_payment_answer,
+        PaymentReversed.event_type: on_payment_reversed,
         ReportAccepted.event_type: on_report_accepted,
         DesignationRevoked.event_type: on_designation_revoked,
         EnterpriseStatisticsYearSet.event_type: on_statistics_year,

@@ -69,6 +69,7 @@ status_reason, recovery_flagged, proposed_by, proposed_at
 AWARD = f"SELECT {AWARD_COLUMNS} FROM reward_awards WHERE id = $1"
 AWARD_FOR_UPDATE = f"SELECT {AWARD_COLUMNS} FROM reward_awards WHERE id = $1 FOR UPDATE"
 ADJUSTS = "SELECT adjusts FROM reward_awards WHERE id = $1"
+IDEMPOTENCY_KEY = "SELECT idempotency_key FROM reward_awards WHERE id = $1"
 AWARDS = f"""
 SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::int IS NULL OR year = $2)
@@ -132,6 +133,24 @@ WHERE a.id = $1 OR a.adjusts = $1
 RECOVERY_OF_RECEIPT = """
 SELECT amount_fen FROM reward_entries
 WHERE award_id = $1 AND kind = 'reversed' AND detail ->> 'reference' = $2
+"""
+# Finance reports money back against the award it paid: the chain's award that owes it, the
+# paid award itself first, else its adjustments in the order they were proposed.
+OWING_IN_CHAIN = """
+SELECT a.id FROM reward_awards p
+JOIN reward_awards a ON a.id = p.id OR a.id = p.adjusts OR a.adjusts = COALESCE(p.adjusts, p.id)
+WHERE p.id = $1 AND (
+    SELECT COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'recovery_flagged'), 0)
+         - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'reversed'), 0)
+    FROM reward_entries e WHERE e.award_id = a.id) > 0
+ORDER BY a.id = p.id DESC, a.proposed_at
+LIMIT 1
+"""
+RECEIPT_IN_CHAIN = """
+SELECT 1 FROM reward_awards p
+JOIN reward_awards a ON a.id = p.id OR a.id = p.adjusts OR a.adjusts = COALESCE(p.adjusts, p.id)
+JOIN reward_entries e ON e.award_id = a.id AND e.kind = 'reversed'
+WHERE p.id = $1 AND e.detail ->> 'reference' = $2
 """
 # Money back: paid goes down, never below zero (the CHECKs), in one conditional statement each.
 RECOVER_BUDGET = """

@@ -15,6 +15,7 @@ import asyncpg
 from awards.rewards import queries
 from awards.rewards.ledger import (
     LedgerRefusal,
+    NotFound,
     OverCap,
     WrongState,
     award_for_update,
@@ -73,3 +74,32 @@ async def record_recovery(
             queries.SET_STATUS, award_id, "recovered", f"recovered (receipt {reference})"
         )
     return {"recovered_fen": amount_fen, "outstanding_fen": outstanding}
+
+
+async def record_reversal(
+    connection: asyncpg.Connection,
+    *,
+    award_id: uuid.UUID,
+    idempotency_key: str,
+    amount_fen: int,
+    reference: str,
+    actor: str = "finance",
+) -> bool:
+    """Finance's ``payment.reversed`` for an award it paid: recorded on the award of its chain
+    that owes the money. True when recorded now, False when this receipt already was (a
+    redelivery, a retried callback); a refusal when it contradicts the ledger."""
+    known = await connection.fetchval(queries.IDEMPOTENCY_KEY, award_id)
+    if known is None:
+        raise NotFound(f"no award {award_id}")
+    if known != idempotency_key:
+        raise LedgerRefusal("the idempotency key does not match the award")
+    if await connection.fetchval(queries.RECEIPT_IN_CHAIN, award_id, reference) is not None:
+        return False
+    owing = await connection.fetchval(queries.OWING_IN_CHAIN, award_id)
+    if owing is None:
+        raise WrongState("nothing is owed back on this award or its adjustments")
+    await record_recovery(
+        connection, owing, amount_fen=amount_fen, reference=reference, actor=actor,
+        reason=f"finance reports the money back (payment of {idempotency_key})",
+    )  # fmt: skip
+    return True

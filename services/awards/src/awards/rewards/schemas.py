@@ -116,11 +116,12 @@ class RecoveryCreate(BaseModel):
 
 
 class PaymentResult(BaseModel):
-    """Finance's signed callback: the same facts as its ``finance.payment.*`` events."""
+    """Finance's signed callback: the same facts as its ``finance.payment.*`` events
+    (``reversed``: money owed back came back, with ``amount`` and the receipt's ``reference``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Literal["settled", "failed"]
+    outcome: Literal["settled", "failed", "reversed"]
     award_id: uuid.UUID
     idempotency_key: str = Field(min_length=1, max_length=300)
     attempt: int = Field(ge=1)
