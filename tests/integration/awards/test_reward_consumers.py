@@ -289,3 +289,30 @@ async def test_finance_reports_money_back_on_the_payment_topic(
         )
         assert status == "recovered"
         assert (await budget_row(connection, "traffic_subsidy"))["paid_fen"] == 10_000_000
+
+
+async def test_a_corrected_report_after_a_revocation_adjusts_nothing(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """Flagged for 追回 by a revocation: a later correction must not propose money again."""
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await connection.execute(
+            "INSERT INTO enterprise_reward_facts VALUES ('ent-v', 2024, true, 'registry:gz')"
+        )
+    basis = "physical_goods_online_retail_sales"
+    await handle(awards_pool, corrected("ent-v", 1, **{basis: "2e8"}))
+    award = await subsidy(awards_pool, guizhou, "ent-v")
+    await approve(awards_pool, award, 100_000)
+    await handle(
+        awards_pool,
+        DesignationRevoked(
+            designation_id="d-ent-v", programme_id=GUIZHOU, category="enterprise",
+            entity_type="enterprise", entity_id="ent-v", region_code="520100",
+            revoked_on=dt.date(2025, 6, 1), reason="年度评价不达标",
+        ),
+    )  # fmt: skip
+    await handle(awards_pool, corrected("ent-v", 2, **{basis: "3e8"}))
+    assert await adjustments(awards_pool, "ent-v") == []
+    with pytest.raises(NotEligible, match="recovery"):
+        await subsidy(awards_pool, guizhou, "ent-v")

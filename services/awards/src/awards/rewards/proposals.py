@@ -114,6 +114,11 @@ async def propose(
         earlier = await connection.fetchrow(queries.SUBSIDY_OF_YEAR, programme.id, entity_id, year)
         already: Decimal | None = None
         if earlier is not None:
+            if earlier["recovery_flagged"]:  # revoked: owed back, never topped up again
+                raise NotEligible(
+                    f"the {year} subsidy is flagged for recovery: {earlier['status_reason']}",
+                    award_id=str(earlier["id"]),
+                )
             adjusted = await connection.fetchval(queries.LATEST_ADJUSTED_VERSION, earlier["id"])
             last_version = max(earlier["report_version"], adjusted or 0)
             if report.version <= last_version:

@@ -112,6 +112,7 @@ CORRECTABLE_AWARDS = f"""
 SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE programme_id = $1 AND entity_id = $2 AND year = $3
   AND kind IN ('traffic_subsidy', 'sales_milestone') AND status IN ('payment_requested', 'paid')
+  AND NOT recovery_flagged
 ORDER BY proposed_at
 """
 LATEST_ADJUSTED_VERSION = """
