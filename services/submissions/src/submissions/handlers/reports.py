@@ -211,6 +211,9 @@ async def submit_report(
         await append_events(
             connection, events, source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        result = Submitted(stored, version.number, on_time, warnings)
+        if before_commit is not None:
+            await before_commit(connection, result)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -230,9 +233,6 @@ async def submit_report(
                 "warnings": len(warnings),
             },
         )
-        result = Submitted(stored, version.number, on_time, warnings)
-        if before_commit is not None:
-            await before_commit(connection, result)
     return result
 
 
@@ -294,6 +294,8 @@ async def review_report(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        if before_commit is not None:
+            await before_commit(connection, stored)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -310,8 +312,6 @@ async def review_report(
                 "field_comments": dict(step.field_comments),
             },
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
     return stored
 
 
