@@ -19,7 +19,6 @@ from shared.auth import (
 )
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import (
-    STATE_KEY,
     IdempotencyMiddleware,
     Reserved,
     StoredResponse,
