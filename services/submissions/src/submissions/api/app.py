@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
-from submissions.api.routes import completeness, extensions, reports, windows
+from submissions.api.routes import completeness, drafts, extensions, reports, windows
 from submissions.config import SubmissionsSettings
 from submissions.handlers.common import Context
 
@@ -24,7 +24,13 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         title="Submissions",
         description="Reporting windows, the annual report due 10 December, review by city "
         "bureau then province, completeness, extensions and reopenings.",
-        routers=[windows.router, reports.router, extensions.router, completeness.router],
+        routers=[
+            windows.router,
+            reports.router,
+            drafts.router,
+            extensions.router,
+            completeness.router,
+        ],
         on_start=_on_start,
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)

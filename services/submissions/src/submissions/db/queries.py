@@ -119,9 +119,13 @@ VALUES ($1, $2, $3, $4, $5, $6, 'draft')
 ON CONFLICT (window_id, designation_id) DO UPDATE SET state = r.state
 RETURNING *, (xmax = 0) AS inserted
 """
-# A version, its step and the report's new state in one statement.
+# A version, its step and the report's new state in one statement; the reporter's draft, if
+# any, goes with it (the submission replaces it).
 SAVE_SUBMISSION = """
-WITH version AS (
+WITH draft AS (
+    DELETE FROM report_drafts d USING reports r
+    WHERE r.id = $1 AND d.window_id = r.window_id AND d.designation_id = r.designation_id
+), version AS (
     INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
                                  on_behalf, figures, explanations, warnings)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -178,3 +182,21 @@ ON CONFLICT (window_id, point_key) DO NOTHING
 RETURNING point_key
 """
 CLOCK_POINTS = "SELECT * FROM clock_points WHERE window_id = $1 ORDER BY point_at"
+
+# Drafts (migration 0002): replaced on each save, read with the roster entry that scopes them.
+SAVE_DRAFT = """
+INSERT INTO report_drafts AS d (window_id, designation_id, figures, explanations, saved_by,
+                                saved_role, saved_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (window_id, designation_id) DO UPDATE
+SET figures = EXCLUDED.figures, explanations = EXCLUDED.explanations,
+    saved_by = EXCLUDED.saved_by, saved_role = EXCLUDED.saved_role,
+    saved_at = EXCLUDED.saved_at, revision = d.revision + 1
+RETURNING *
+"""
+DRAFT = """
+SELECT d.*, e.region_code, e.entity_id, e.city_code
+FROM report_drafts d
+JOIN roster_entries e ON e.window_id = d.window_id AND e.designation_id = d.designation_id
+WHERE d.window_id = $1 AND d.designation_id = $2
+"""
