@@ -5,7 +5,14 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
-from submissions.api.routes import completeness, drafts, extensions, reports, windows
+from submissions.api.routes import (
+    attachments,
+    completeness,
+    drafts,
+    extensions,
+    reports,
+    windows,
+)
 from submissions.config import SubmissionsSettings
 from submissions.handlers.common import Context
 
@@ -28,6 +35,7 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
             windows.router,
             reports.router,
             drafts.router,
+            attachments.router,
             extensions.router,
             completeness.router,
         ],

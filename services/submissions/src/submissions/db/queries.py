@@ -200,3 +200,23 @@ FROM report_drafts d
 JOIN roster_entries e ON e.window_id = d.window_id AND e.designation_id = d.designation_id
 WHERE d.window_id = $1 AND d.designation_id = $2
 """
+
+# Attachments: blobs by content (stored once), linked to a report (db/attachments.py).
+PUT_ATTACHMENT_BLOB = """
+INSERT INTO attachment_blobs (sha256, content_type, size_bytes, content)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (sha256) DO NOTHING
+"""
+ATTACHMENT_BLOB = "SELECT content_type, content FROM attachment_blobs WHERE sha256 = $1"
+LINK_ATTACHMENT = """
+INSERT INTO report_attachments (report_id, sha256, filename, added_by, added_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (report_id, sha256) DO NOTHING
+RETURNING 1
+"""
+REPORT_ATTACHMENTS = """
+SELECT a.sha256, a.filename, a.added_by, a.added_at, b.content_type, b.size_bytes
+FROM report_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
+WHERE a.report_id = $1 AND ($2::text IS NULL OR a.sha256 = $2)
+ORDER BY a.added_at, a.sha256
+"""
