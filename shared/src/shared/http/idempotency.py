@@ -238,21 +238,30 @@ async def claim_idempotency_key(
     request: Request,
     *,
     status_code: int,
-    content: Any,
+    content: Any = None,
     headers: Mapping[str, str] | None = None,
+    rendered: bytes | None = None,
 ) -> None:
     """Mark this request's key applied, with its response, in the caller's transaction.
 
     Call it inside the transaction that makes the state change, just before it commits. It
     succeeds only while the key still carries this request's lease; otherwise (the lease
     lapsed and a retry took over) it raises a 409 problem, which rolls the transaction back,
-    so the operation is applied once. Without an Idempotency-Key it does nothing."""
+    so the operation is applied once. Without an Idempotency-Key it does nothing.
+
+    ``rendered``: the JSON body exactly as the route will send it (a route that returns its
+    own ``Response``), instead of ``content`` rendered here as FastAPI would: one rendering
+    on a hot path, and the stored bytes are the sent bytes by construction."""
     claim = getattr(request.state, STATE_KEY, None)
     if not isinstance(claim, IdempotencyClaim):
         return
-    body = json.dumps(
-        jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode()
+    body = (
+        rendered
+        if rendered is not None
+        else json.dumps(
+            jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode()
+    )
     kept = [["content-type", "application/json"]] + [
         [name.lower(), value]
         for name, value in (headers or {}).items()
