@@ -4,10 +4,13 @@ import asyncio
 import sys
 
 from benchmarks import (
+    awards_round,
+    notifications_fanout,
     outbox_relay,
     registry_import,
     registry_search,
     registry_writes,
+    statistics_month,
     submissions_rush,
 )
 
@@ -16,7 +19,10 @@ BENCHMARKS = {
     "registry_search": registry_search.main,
     "registry_import": registry_import.main,
     "registry_writes": registry_writes.main,
+    "awards_round": awards_round.main,
     "submissions_rush": submissions_rush.main,
+    "statistics_month": statistics_month.main,
+    "notifications_fanout": notifications_fanout.main,
 }
 
 

@@ -28,8 +28,8 @@ declare -A HTTP_PORT=([registry]=8001 [submissions]=8002 [awards]=8003 [notifica
 declare -A ROLES=(
   [registry]="api relay consumer importer"
   [submissions]="api relay consumer worker"
-  [awards]="api relay"
-  [notifications]="api relay consumer"
+  [awards]="api relay consumer worker"
+  [notifications]="api relay consumer sender"
 )
 VENV_BIN="$ROOT/.venv/bin"
 export UV_PYTHON_DOWNLOADS=never
@@ -62,6 +62,16 @@ ensure_postgres_installed() {
     log "installing PostgreSQL from Debian's packages"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+  fi
+}
+
+# The statistics charts label in Chinese only with a CJK font (docs/statistics.md); without one
+# they fall back to English. fonts-wqy-microhei is the small one (1.6 MB; fonts-noto-cjk 57 MB).
+ensure_cjk_font() {
+  if ! { command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .; }; then
+    log "installing a CJK font (fonts-wqy-microhei) from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null
   fi
 }
 
@@ -233,6 +243,7 @@ start_temporal() {
     --db-filename "$LOCAL/temporal/temporal.db" \
     --search-attribute ProgrammeId=Keyword --search-attribute RegionCode=Keyword \
     --search-attribute DemonstrationCategory=Keyword --search-attribute ApplicationStatus=Keyword \
+    --search-attribute ProgrammeYear=Int \
     >"$LOGS/temporal.log" 2>&1 &
   echo $! >"$RUN/temporal.pid"
   local deadline=$((SECONDS + 60))
@@ -334,6 +345,7 @@ status() {
 infra_up() {
   ensure_python_env
   ensure_postgres_installed
+  ensure_cjk_font
   ensure_kafka_jars
   start_postgres
   create_databases

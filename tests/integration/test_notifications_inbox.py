@@ -71,3 +71,31 @@ def test_a_caller_reads_the_notifications_addressed_to_its_office(
     response = inbox.get("/v1/inbox", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     assert [item["title"] for item in response.json()["items"]] == titles
+
+
+def test_read_is_per_user_and_the_unread_filter_follows_it(
+    inbox: TestClient, token_for: Callable[..., str]
+) -> None:
+    def headers(subject: str) -> dict[str, str]:
+        token = token_for(roles=["city_bureau"], region_code="520100", subject=subject)
+        return {"Authorization": f"Bearer {token}"}
+
+    alice, bob = headers("alice"), headers("bob")
+    [item] = inbox.get("/v1/inbox", headers=alice).json()["items"]
+    assert item["read_at"] is None
+    marked = inbox.post(f"/v1/inbox/{item['id']}/read", headers=alice)
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["read_at"] is not None
+    again = inbox.post(f"/v1/inbox/{item['id']}/read", headers=alice)
+    assert again.json()["read_at"] == marked.json()["read_at"]  # the first reading stays
+
+    assert inbox.get("/v1/inbox", headers=alice).json()["items"][0]["read_at"] is not None
+    assert inbox.get("/v1/inbox", headers=bob).json()["items"][0]["read_at"] is None
+    assert inbox.get("/v1/inbox", params={"unread": True}, headers=alice).json()["items"] == []
+    unread = inbox.get("/v1/inbox", params={"unread": True}, headers=bob).json()["items"]
+    assert [row["id"] for row in unread] == [item["id"]]
+
+    province = {
+        "Authorization": f"Bearer {token_for(roles=['province_admin'], region_code='520000')}"
+    }
+    assert inbox.post(f"/v1/inbox/{item['id']}/read", headers=province).status_code == 404

@@ -76,7 +76,18 @@ def _notifications() -> ServiceUnderTest:
         name="notifications",
         migrations_dir=MIGRATIONS_DIR,
         create_app=lambda values: create_app(NotificationsSettings(**values)),
-        read_path="/v1/inbox",
+        read_path="/v1/deliveries",
+        post=PostCase(
+            path="/v1/recipients",
+            body=lambda: {
+                "region_code": "520100",
+                "role": "city_bureau",
+                "name": "贵阳市商务局",
+                "channel": "email",
+                "address": f"gy-{secrets.token_hex(4)}@example.gov.cn",
+            },
+            writer={"roles": ["province_admin"], "region_code": "520000"},
+        ),
     )
 
 
@@ -123,9 +134,36 @@ def _submissions() -> ServiceUnderTest:
     )
 
 
+def _awards() -> ServiceUnderTest:
+    from awards.api.app import create_app
+    from awards.config import AwardsSettings
+    from awards.db import MIGRATIONS_DIR
+
+    def credit_record() -> dict[str, Any]:
+        return {
+            "record_id": f"cr-{secrets.token_hex(6)}",
+            "entity_id": f"ent-{secrets.token_hex(6)}",
+            "kind": "abnormal_operation",
+            "valid_from": "2026-01-01",
+            "source_document": "信用中国",
+        }
+
+    return ServiceUnderTest(
+        name="awards",
+        migrations_dir=MIGRATIONS_DIR,
+        create_app=lambda values: create_app(AwardsSettings(**values)),
+        read_path="/v1/designations",
+        post=PostCase(
+            path="/v1/credit-records",
+            body=credit_record,
+            writer={"roles": ["integrator"], "grants": ["write"]},
+        ),
+    )
+
+
 SERVICES: dict[str, Callable[[], ServiceUnderTest]] = {
     "registry": _registry,
     "notifications": _notifications,
+    "awards": _awards,
     "submissions": _submissions,
-    # "awards": _awards — as it lands.
 }

@@ -128,3 +128,21 @@ def test_a_token_signed_by_another_key_is_refused(
     other, _ = generate_dev_keypair()
     headers = sign(other, roles=["province_admin"], region_code="520000")
     assert_problem(service.client.get(service.spec.read_path, headers=headers), 401)
+
+
+@pytest.mark.parametrize(
+    "position", [{"x": 1}, {"created_at": "yesterday", "id": "1"}, {"at": [], "seq": "a"}]
+)
+def test_a_cursor_this_api_did_not_issue_is_a_400(
+    service: RunningService, sign: Callable[..., dict[str, str]], position: dict[str, Any]
+) -> None:
+    """A cursor that decodes but lacks its fields, or holds values of the wrong kind, is
+    refused like any malformed cursor, never a 500 (its list and the audit list alike)."""
+    from shared.http.pagination import encode_cursor
+
+    headers = sign(roles=["province_admin"], region_code="520000")
+    for path in (service.spec.read_path, "/v1/audit"):
+        response = service.client.get(
+            path, params={"cursor": encode_cursor(position)}, headers=headers
+        )
+        assert_problem(response, 400)

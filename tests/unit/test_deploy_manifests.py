@@ -30,8 +30,8 @@ NAMESPACE = "ecommerce-programmes"
 ROLES: dict[str, tuple[str, ...]] = {
     "registry": ("relay", "consumer", "importer"),
     "submissions": ("relay", "consumer", "worker"),
-    "awards": ("relay",),
-    "notifications": ("relay", "consumer"),
+    "awards": ("relay", "consumer", "worker"),
+    "notifications": ("relay", "consumer", "sender"),
 }
 PORTS = {"registry": 8001, "submissions": 8002, "awards": 8003, "notifications": 8004}
 
@@ -509,3 +509,14 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".venv", ".local", ".git", "**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
+
+
+def test_the_submissions_image_and_the_local_stack_install_a_cjk_font() -> None:
+    """The statistics charts label in Chinese only with a CJK font (docs/statistics.md)."""
+    text = (ROOT / "services" / "submissions" / "Dockerfile").read_text(encoding="utf-8")
+    runtime = text.split("AS runtime", 1)[1]
+    assert "apt-get install -y --no-install-recommends fonts-wqy-microhei" in runtime
+    assert "rm -rf /var/lib/apt/lists/*" in runtime
+    stack = (ROOT / "deploy" / "local" / "stack.sh").read_text(encoding="utf-8")
+    infra_up = stack.split("infra_up() {", 1)[1].split("\n}", 1)[0]
+    assert "ensure_cjk_font" in infra_up and "fonts-wqy-microhei" in stack

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from fastapi import FastAPI, Request, Response
@@ -323,3 +323,21 @@ def test_if_match_missing_stale_and_current() -> None:
     check_if_match('W/"3"', 3)
     check_if_match('"1", "3"', 3)
     check_if_match("*", 3)
+
+
+def test_a_cursor_read_by_its_route_is_a_400_when_its_fields_do_not_fit() -> None:
+    import datetime as dt
+
+    from shared.http.pagination import encode_cursor, read_cursor
+    from shared.http.problems import ProblemError
+
+    def parse(p: dict[str, Any]) -> dt.datetime:
+        return dt.datetime.fromisoformat(p["at"])
+
+    assert read_cursor(None, parse) is None
+    at = dt.datetime(2025, 12, 10, 15, 59, 59, tzinfo=dt.UTC)
+    assert read_cursor(encode_cursor({"at": at.isoformat()}), parse) == at
+    for position in ({}, {"at": "yesterday"}, {"at": 5}):
+        with pytest.raises(ProblemError) as refused:
+            read_cursor(encode_cursor(position), parse)
+        assert refused.value.status == 400

@@ -99,3 +99,26 @@ def test_a_timer_a_little_late_is_not_late(schedule: WindowSchedule) -> None:
         done={p.key: EMITTED for p in points[:5]},
     )
     assert step.emit is not None and step.emit.key == "due" and not step.late
+
+
+def test_reminders_on_days_off_fire_on_the_working_day_before_and_once() -> None:
+    """Issue 11 (Working days), planned by the clock (issue 9, The deadline clock). Due at the
+    end of 2026-02-23, the last day of the Spring Festival holiday (2026-02-15 to 02-23): the
+    7-, 3- and 1-day reminders all fall in the holiday and fold into one on the make-up
+    Saturday 02-14 at 09:00; the 14-day one (02-10, Tuesday) stays; the due time never moves."""
+    due_at = cst(2026, 2, 24)
+    reminders = ReminderOffsets(before_days=(14, 7, 3, 1), after_days=(1,))
+    points = clock_points(due_at, reminders, shift_to_working_day=True)
+    assert [(p.key, p.at) for p in points] == [
+        ("before-14d", cst(2026, 2, 10)),
+        ("before-7d", cst(2026, 2, 14, 9, 0)),
+        ("due", due_at),
+        ("after-1d", cst(2026, 2, 25)),
+    ]
+    unshifted = clock_points(due_at, reminders)
+    assert [p.at for p in unshifted][:4] == [
+        cst(2026, 2, 10),
+        cst(2026, 2, 17),
+        cst(2026, 2, 21),
+        cst(2026, 2, 23),
+    ]

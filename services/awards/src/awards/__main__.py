@@ -1,4 +1,4 @@
-"""``python -m awards api|relay|migrate``."""
+"""``python -m awards api|relay|consumer|worker|migrate``."""
 
 import sys
 
@@ -14,6 +14,8 @@ def main() -> None:
             AwardsSettings(),
             migrations_dir=MIGRATIONS_DIR,
             app_factory="awards.api.app:create_app",
+            consumer_module="awards.consumers.handlers",
+            worker_module="awards.workflows.worker",
         ),
     )
 

@@ -10,3 +10,11 @@ class AwardsSettings(ServiceSettings):
 
     service_name: str = "awards"
     http_port: int = 8003
+    # Where the API starts application workflows. The worker role always serves
+    # awards.workflows.types.TASK_QUEUE (the same name); only tests and benchmarks, which run
+    # their own worker, change this.
+    task_queue: str = "awards-applications"
+    # Set ProgrammeId, ProgrammeYear, DemonstrationCategory, RegionCode and ApplicationStatus on
+    # each workflow (registered by deploy/local/stack.sh and compose). Off only for a server
+    # that cannot register them, such as the time-skipping test server.
+    search_attributes: bool = True

@@ -1,4 +1,4 @@
-"""``python -m notifications api|relay|consumer|migrate``."""
+"""``python -m notifications api|relay|consumer|sender|migrate``."""
 
 import sys
 
@@ -8,15 +8,20 @@ from shared.service.entrypoints import dispatch, service_roles
 
 
 def main() -> None:
-    dispatch(
-        sys.argv,
-        service_roles(
-            NotificationsSettings(),
-            migrations_dir=MIGRATIONS_DIR,
-            app_factory="notifications.api.app:create_app",
-            consumer_module="notifications.consumers.handlers",
-        ),
+    settings = NotificationsSettings()
+    roles = service_roles(
+        settings,
+        migrations_dir=MIGRATIONS_DIR,
+        app_factory="notifications.api.app:create_app",
+        consumer_module="notifications.consumers.handlers",
     )
+
+    def sender() -> None:
+        from notifications.sender_role import run_sender  # channel clients load only here
+
+        run_sender(settings)
+
+    dispatch(sys.argv, {**roles, "sender": sender})
 
 
 if __name__ == "__main__":

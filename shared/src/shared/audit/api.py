@@ -24,7 +24,7 @@ from shared.audit.context import AuditContextMiddleware
 from shared.audit.records import Actor, record_access
 from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
 from shared.china_time import CHINA
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError
 from shared.settings import ServiceSettings
 
@@ -126,7 +126,7 @@ async def list_audit(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> Page[AuditRecordPublic]:
     prefix = region_prefix(principal)
-    after = int(decode_cursor(cursor).get("seq", 0)) if cursor else None
+    after = read_cursor(cursor, lambda p: int(p["seq"]))
     pool: asyncpg.Pool = request.app.state.pool
     arguments = [*_arguments(resource_type, resource_id, actor, start, end), after, limit + 1]
     if prefix is not None:

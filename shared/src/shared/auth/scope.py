@@ -138,6 +138,32 @@ def reporting_role(principal: Principal, *, region_code: str, entity_id: str) ->
     return None
 
 
+def statistics_roles(
+    principal: Principal, *, reporter_kind: str, reporter_id: str, region_code: str
+) -> frozenset[str]:
+    """Statistics monitoring: as whom the caller may act on a statistics report. ``reporter``:
+    the county bureau of that county, the city bureau of that city, the operator of that
+    monitored enterprise; ``city_bureau``: the bureau of the reporter's city (reviews, enters on
+    behalf); ``province``: the province over it (accepts). County bureaus act only as reporters.
+    Reading is ``may_see_report`` with the reporter id as the entity."""
+    roles: set[str] = set()
+    code = principal.region_code
+    bureau = {"county": Role.county_bureau, "city": Role.city_bureau}.get(reporter_kind)
+    if bureau is not None and bureau in principal.roles and code == region_code == reporter_id:
+        roles.add("reporter")
+    if (
+        reporter_kind == "enterprise"
+        and Role.operator in principal.roles
+        and reporter_id in principal.enterprise_ids
+    ):
+        roles.add("reporter")
+    if Role.city_bureau in principal.roles and code == region_code[:4] + "00":
+        roles.add("city_bureau")
+    if Role.province_admin in principal.roles and code and region_contains(code, region_code):
+        roles.add("province")
+    return frozenset(roles)
+
+
 def may_administer_windows(principal: Principal, *, jurisdiction: str) -> bool:
     """Submissions: the province opens windows, reopens them and decides extensions."""
     code = principal.region_code
@@ -223,3 +249,74 @@ def inbox_addresses(principal: Principal) -> list[tuple[str, str]]:
         (principal.region_code, str(role))
         for role in sorted(principal.roles & ADMINISTRATIVE_ROLES)
     ]
+
+
+def inbox_enterprises(principal: Principal) -> list[str]:
+    """The enterprises whose notices an operator reads in its inbox (its own)."""
+    if Role.operator not in principal.roles:
+        return []
+    return sorted(principal.enterprise_ids)
+
+
+@dataclass(frozen=True)
+class OfficeScope:
+    """Notifications (deliveries, the recipients directory): the offices a caller may see, as
+    an SQL ``LIKE`` pattern over regions and, for a bureau, its own role only. ``everything``
+    for integrators (read only)."""
+
+    everything: bool = False
+    region_pattern: str | None = None
+    role: str | None = None
+
+    def covers(self, region_code: str, role: str) -> bool:
+        if self.everything:
+            return True
+        if self.region_pattern is None:
+            return False
+        prefix = self.region_pattern.rstrip("%")
+        inside = (
+            region_code.startswith(prefix)
+            if self.region_pattern.endswith("%")
+            else (region_code == self.region_pattern)
+        )
+        return inside and (self.role is None or self.role == role)
+
+
+def office_scope(principal: Principal) -> OfficeScope | None:
+    """The province sees every office in its province; a city or county bureau only its own
+    office (its region, its role); an integrator everything. None: nothing at all (403)."""
+    code = principal.region_code
+    if Role.province_admin in principal.roles and code:
+        return OfficeScope(region_pattern=region_like_pattern(code))
+    for role in (Role.city_bureau, Role.county_bureau):
+        if role in principal.roles and code:
+            return OfficeScope(region_pattern=code, role=str(role))
+    if Role.integrator in principal.roles:
+        return OfficeScope(everything=True)
+    return None
+
+
+def may_manage_office(principal: Principal, *, region_code: str, role: str) -> bool:
+    """Who may change an office's contacts: the province for any office in its province, a
+    bureau for its own office (integrators and operators never)."""
+    scope = office_scope(principal)
+    return scope is not None and not scope.everything and scope.covers(region_code, role)
+
+
+def may_resend_deliveries(principal: Principal, *, region_code: str) -> bool:
+    """Only the province re-sends a failed delivery (issue 11)."""
+    code = principal.region_code
+    return (
+        Role.province_admin in principal.roles
+        and code is not None
+        and region_contains(code, region_code)
+    )
+
+
+def sees_contact_unmasked(principal: Principal, *, enterprise_id: str | None) -> bool:
+    """An operator's contact is shown in full only to that operator (the recipient itself)."""
+    return (
+        enterprise_id is not None
+        and Role.operator in principal.roles
+        and enterprise_id in principal.enterprise_ids
+    )

@@ -25,6 +25,14 @@ class DesignationGranted(DomainEvent):
     region_code: str
     title: str | None = Field(default=None, description="the title granted, in Chinese")
     designated_on: dt.date
+    year: int | None = Field(default=None, description="the application round's year")
+    legal_basis: str | None = Field(
+        default=None, description="document number and section (黔商发〔2023〕1号 …)"
+    )
+    recommended_for_national: bool | None = Field(
+        default=None, description="优先推荐申报国家级相应示范项目 (004 四(二)1)"
+    )
+    application_id: str | None = None
 
 
 class DesignationRevoked(DomainEvent):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from shared.http.problems import ProblemError
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 class Page(BaseModel, Generic[T]):
@@ -37,3 +39,18 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
             status=400, title="Bad cursor", detail="the cursor is not one this API issued"
         )
     return values
+
+
+def read_cursor(cursor: str | None, parse: Callable[[dict[str, Any]], P]) -> P | None:
+    """The position a cursor holds, read by ``parse`` (None without a cursor). A cursor that
+    decodes but lacks a field or holds a value of the wrong kind is a 400 like any other
+    cursor this API did not issue, never a 500."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    try:
+        return parse(values)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ProblemError(
+            status=400, title="Bad cursor", detail="the cursor is not one this API issued"
+        ) from exc

@@ -26,6 +26,7 @@ from shared.programmes.common import (
     SourceRef,
     Unit,
 )
+from shared.programmes.notifications import NotificationPolicy
 from shared.programmes.report_templates import ReportTemplate
 from shared.programmes.reporting import ReportingWindow
 from shared.programmes.sections import (
@@ -35,6 +36,7 @@ from shared.programmes.sections import (
     Revocation,
     Reward,
 )
+from shared.programmes.statistics import Statistics
 
 
 class Scope(StrEnum):
@@ -129,6 +131,8 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    statistics: Statistics | None = None
+    notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="before")
     @classmethod
@@ -172,7 +176,9 @@ class Programme(Frozen):
             referenced += [(f"reporting window {window.id!r}", c) for c in window.reporters]
         referenced += [("report_templates", t.category) for t in self.report_templates]
         if self.application_rounds is not None:
-            referenced += [("application_rounds", c) for c in self.application_rounds.categories]
+            referenced += [
+                ("application_rounds", c) for c in self.application_rounds.category_ids()
+            ]
         if self.evaluation is not None:
             referenced += [("evaluation", c) for c in self.evaluation.category_ids()]
         if self.revocation is not None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from shared.programmes.awarding import Awarding
 from shared.programmes.common import Comparison, Frozen, Money, Qualifier, Slug, SourceRef, Unit
 
 
@@ -50,7 +51,21 @@ class ApplicationRounds(Frozen):
     submitted_by: str = Field(min_length=1)
     submitted_to: str = Field(min_length=1)
     review_steps: tuple[ReviewStep, ...] = Field(min_length=1)
+    awarding: Awarding | None = Field(
+        default=None, description="dates, eligibility, materials, panel, notice (awarding.py)"
+    )
     source_ref: SourceRef
+
+    def category_ids(self) -> tuple[str, ...]:
+        ruled = (
+            () if self.awarding is None else tuple(r.category for r in self.awarding.category_rules)
+        )
+        overridden = (
+            ()
+            if self.awarding is None
+            else tuple(o.category for o in self.awarding.overrides if o.category is not None)
+        )
+        return self.categories + ruled + overridden
 
 
 class DesignationReward(Frozen):
@@ -151,14 +166,37 @@ Reward = Annotated[
 ]
 
 
+class ScoredIndicator(Frozen):
+    """One indicator an expert scores, out of ``weight`` points (weights of a system sum to 100)."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    weight: Decimal = Field(gt=0, le=100)
+
+
 class IndicatorSystem(Frozen):
-    """The scoring annex a category is evaluated against, and whether we have its content."""
+    """The scoring annex a category is evaluated against, and whether we have its content.
+
+    ``indicators`` with ``defaults: true`` stand in for an annex that is not available."""
 
     category: str
-    annex: str = Field(min_length=1)
+    annex: str | None = Field(default=None, min_length=1, description="None: no annex named")
     title: str = Field(min_length=1)
     available: bool = False
+    defaults: bool = False
+    indicators: tuple[ScoredIndicator, ...] = ()
     source_ref: SourceRef
+
+    @model_validator(mode="after")
+    def _weights_total_100(self) -> Self:
+        if self.indicators:
+            ids = [indicator.id for indicator in self.indicators]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"indicator system {self.category!r} repeats an indicator id")
+            total = sum((indicator.weight for indicator in self.indicators), Decimal(0))
+            if total != 100:
+                raise ValueError(f"indicator system {self.category!r}: weights sum to {total}")
+        return self
 
 
 class EvaluationCriterion(Frozen):
@@ -178,6 +216,12 @@ class EvaluationCriterion(Frozen):
 class Evaluation(Frozen):
     indicator_systems: tuple[IndicatorSystem, ...] = ()
     criteria: tuple[EvaluationCriterion, ...] = ()
+
+    def indicator_system(self, category: str) -> IndicatorSystem:
+        for system in self.indicator_systems:
+            if system.category == category:
+                return system
+        raise KeyError(category)
 
     def category_ids(self) -> tuple[str, ...]:
         systems = tuple(system.category for system in self.indicator_systems)

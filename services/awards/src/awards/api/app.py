@@ -1,19 +1,41 @@
 """The awards HTTP API."""
 
+from __future__ import annotations
+
+import asyncio
+
 from fastapi import FastAPI
 
+from awards.api.routes import applications, credit, designations, experts
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
+from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
 
 def create_app(settings: AwardsSettings | None = None) -> FastAPI:
     settings = settings or AwardsSettings()
+
+    async def on_start(app: FastAPI) -> None:
+        app.state.programmes = load_programmes(settings.programmes_dir)
+        app.state.temporal = None
+        app.state.temporal_lock = asyncio.Lock()
+
     app = create_service_app(
         settings=settings,
         title="Awards",
-        description="Demonstration applications, reviews, designations, rewards and yearly evaluation.",
-        routers=[],
+        description=(
+            "Demonstration applications, city and provincial review, public notice and "
+            "designation (one Temporal workflow per application); credit records; experts."
+        ),
+        routers=[
+            applications.router,
+            applications.steps_router,
+            designations.router,
+            credit.router,
+            experts.router,
+        ],
+        on_start=on_start,
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

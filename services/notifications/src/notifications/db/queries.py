@@ -7,13 +7,250 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT DO NOTHING
 """
 
+# What the inbox shows of a notification: its own columns and the caller's read state ($8 /
+# $2: the reader, issuer|subject).
+INBOX_COLUMNS = """
+n.id, n.recipient_region, n.recipient_role, n.recipient_enterprise, n.kind, n.title, n.body,
+n.subject_type, n.subject_id, n.trace_id, n.created_at, n.acknowledged_at, n.delivery_id,
+r.read_at
+"""
+
 # Keyset pagination, newest first: the cursor carries (created_at, id) of the last item.
-# A caller reads what is addressed to one of its (region, role) pairs ($1, $6 side by side).
-LIST_FOR_ADDRESSES = """
-SELECT * FROM notifications
-WHERE (recipient_region, recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
-  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
-  AND ($5::text IS NULL OR subject_id = $5)
-ORDER BY created_at DESC, id DESC
+# A caller reads what is addressed to one of its (region, role) pairs ($1, $6 side by side)
+# or to one of its enterprises ($7: an operator's own notices); $9: only what it has not read.
+LIST_FOR_ADDRESSES = f"""
+SELECT {INBOX_COLUMNS}
+FROM notifications n
+LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $8
+WHERE ((n.recipient_region, n.recipient_role) IN (SELECT * FROM unnest($1::text[], $6::text[]))
+       OR n.recipient_enterprise = ANY($7::text[]))
+  AND ($2::timestamptz IS NULL OR (n.created_at, n.id) < ($2, $3::uuid))
+  AND ($5::text IS NULL OR n.subject_id = $5)
+  AND (NOT $9::boolean OR r.read_at IS NULL)
+ORDER BY n.created_at DESC, n.id DESC
 LIMIT $4
 """
+
+INSERT_INBOX_ITEM = """
+INSERT INTO notifications (id, recipient_region, recipient_role, recipient_enterprise, kind,
+                           title, body, subject_type, subject_id, source_event_id, trace_id,
+                           delivery_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT DO NOTHING
+"""
+
+INBOX_ITEM = f"""
+SELECT {INBOX_COLUMNS}
+FROM notifications n
+LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $2
+WHERE n.id = $1
+"""
+
+# --- the recipients directory -------------------------------------------------------------
+
+INSERT_RECIPIENT = """
+INSERT INTO recipients (id, region_code, role, enterprise_id, name, channel, address, secret,
+                        source)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT DO NOTHING
+RETURNING *
+"""
+
+# Operator contacts from registry events: the latest event's address wins.
+UPSERT_OPERATOR_CONTACT = """
+INSERT INTO recipients (id, region_code, role, enterprise_id, name, channel, address, source)
+VALUES ($1, $2, 'operator', $3, $4, $5, $6, 'registry')
+ON CONFLICT (region_code, role, coalesce(enterprise_id, ''), channel, address) DO UPDATE
+   SET name = EXCLUDED.name, active = true, updated_at = now()
+"""
+
+RECIPIENT = "SELECT * FROM recipients WHERE id = $1"
+
+LIST_RECIPIENTS = """
+SELECT * FROM recipients
+WHERE ($1::text IS NULL OR region_code LIKE $1)
+  AND ($2::text IS NULL OR role = $2)
+  AND ($3::uuid IS NULL OR id > $3)
+ORDER BY id
+LIMIT $4
+"""
+
+UPDATE_RECIPIENT = """
+UPDATE recipients
+SET name = $2, address = $3, secret = coalesce($4, secret), active = $5,
+    version = version + 1, updated_at = now()
+WHERE id = $1 AND version = $6
+RETURNING *
+"""
+
+OFFICE_RECIPIENTS = """
+SELECT * FROM recipients
+WHERE active AND region_code = $1 AND role = $2 AND channel = ANY($3::text[])
+ORDER BY channel, id
+"""
+
+# --- the delivery ledger --------------------------------------------------------------------
+
+INSERT_DELIVERY = """
+INSERT INTO deliveries (id, event_id, recipient_key, channel, recipient_id, region_code, role,
+                        kind, subject_type, subject_id, title, body, payload, status, not_before)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+ON CONFLICT (event_id, recipient_key, channel) DO NOTHING
+RETURNING id
+"""
+
+DELIVERY = "SELECT * FROM deliveries WHERE id = $1"
+
+# Deliveries an office acknowledged for a subject (a window, a statistics period): their
+# reporter lists (designations of a window, reporters of a statistics period).
+ACKNOWLEDGED_LISTS = """
+SELECT DISTINCT coalesce(payload -> 'designation_ids', payload -> 'reporter_ids') AS designation_ids
+FROM deliveries
+WHERE subject_id = $1 AND region_code = $2 AND role = $3 AND acknowledged_at IS NOT NULL
+"""
+
+LIST_DELIVERIES = """
+SELECT * FROM deliveries
+WHERE ($1::text IS NULL OR region_code LIKE $1)
+  AND ($2::text IS NULL OR status = $2)
+  AND ($3::text IS NULL OR channel = $3)
+  AND ($4::text IS NULL OR subject_id = $4)
+  AND ($5::text IS NULL OR event_id = $5)
+  AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $8
+"""
+
+ATTEMPTS = """
+SELECT delivery_id, attempted_at, outcome, reason, http_status FROM delivery_attempts
+WHERE delivery_id = ANY($1::uuid[]) ORDER BY id
+"""
+
+# Acknowledging one message acknowledges it on every channel it went out on.
+ACKNOWLEDGE = """
+UPDATE deliveries d
+SET status = 'acknowledged', acknowledged_at = coalesce(d.acknowledged_at, now()),
+    updated_at = now()
+FROM deliveries one
+WHERE one.id = $1 AND d.event_id = one.event_id AND d.recipient_key = one.recipient_key
+  AND d.status <> 'failed'
+RETURNING d.id, d.status, d.region_code, d.role
+"""
+
+ACKNOWLEDGE_INBOX = """
+UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now())
+WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = $1 AND recipient_key = $2)
+"""
+
+# The first reading stays.
+MARK_READ = """
+INSERT INTO notification_reads (notification_id, reader) VALUES ($1, $2)
+ON CONFLICT DO NOTHING
+"""
+
+RESEND = """
+UPDATE deliveries SET status = 'queued', reason = NULL, not_before = now(), updated_at = now()
+WHERE id = $1 AND status = 'failed'
+RETURNING *
+"""
+
+# The sender claims due deliveries of endpoints that are not held, oldest first, and leases
+# them (not_before moves ahead by $2 seconds) in one short statement; it sends outside any
+# transaction and settles each delivery on its own. A sender that dies mid-send leaves the
+# lease to lapse, and the delivery is sent again (receivers deduplicate on its id).
+# $3: endpoints whose every slot of this sender is busy (a slow or silent receiver): skipped,
+# so that they cannot take the slots of the others.
+CLAIM_DUE = """
+WITH due AS (
+    SELECT d.id FROM deliveries d
+    LEFT JOIN recipients r ON r.id = d.recipient_id
+    WHERE d.status = 'queued' AND d.not_before <= now() AND d.channel <> 'inbox'
+      AND d.channel || ':' || coalesce(r.address, '') <> ALL($3::text[])
+      AND NOT EXISTS (SELECT 1 FROM endpoint_holds h
+                      WHERE h.endpoint = d.channel || ':' || coalesce(r.address, '')
+                        AND h.held_until > now())
+    ORDER BY d.not_before, d.id
+    LIMIT $1
+    FOR UPDATE OF d SKIP LOCKED
+), leased AS (
+    UPDATE deliveries d SET not_before = now() + make_interval(secs => $2::double precision)
+    FROM due WHERE d.id = due.id
+    RETURNING d.*
+)
+SELECT leased.*, r.address, r.secret FROM leased
+LEFT JOIN recipients r ON r.id = leased.recipient_id
+"""
+
+SETTLE = """
+UPDATE deliveries
+SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated_at = now()
+WHERE id = $1 AND status = 'queued'
+"""
+
+# One round trip per settled delivery (the sender's hot path): the attempt row and the new
+# status in one statement, hence one transaction.
+SETTLE_WITH_ATTEMPT = """
+WITH attempt AS (
+    INSERT INTO delivery_attempts (delivery_id, outcome, reason, http_status)
+    VALUES ($1, $5, $3, $6)
+)
+UPDATE deliveries
+SET status = $2, reason = $3, attempts = attempts + 1, not_before = $4, updated_at = now()
+WHERE id = $1 AND status = 'queued'
+"""
+
+# Robot pacing across replicas: under the endpoint's advisory lock, forget sends older than the
+# window, count the rest; below the limit the caller records its send (ROBOT_SEND).
+LOCK_ENDPOINT = "SELECT pg_advisory_xact_lock(hashtextextended('robot:' || $1, 0))"
+
+ROBOT_WINDOW = """
+WITH forgotten AS (
+    DELETE FROM robot_sends
+    WHERE endpoint = $1 AND sent_at <= clock_timestamp() - make_interval(secs => $2)
+)
+SELECT count(*) AS sent,
+       extract(epoch FROM min(sent_at) + make_interval(secs => $2) - clock_timestamp())
+           AS frees_in
+FROM robot_sends
+WHERE endpoint = $1 AND sent_at > clock_timestamp() - make_interval(secs => $2)
+"""
+
+ROBOT_SEND = "INSERT INTO robot_sends (endpoint) VALUES ($1)"
+
+# Claimed beyond an endpoint's slots: back to the queue at once, lease dropped.
+RELEASE = (
+    "UPDATE deliveries SET not_before = now() WHERE id = ANY($1::uuid[]) AND status = 'queued'"
+)
+
+HOLD_ENDPOINT = """
+INSERT INTO endpoint_holds (endpoint, held_until, reason) VALUES ($1, $2, $3)
+ON CONFLICT (endpoint) DO UPDATE SET held_until = EXCLUDED.held_until, reason = EXCLUDED.reason
+"""
+
+ACKNOWLEDGE_INBOX_ITEM = """
+UPDATE notifications SET acknowledged_at = coalesce(acknowledged_at, now())
+WHERE id = $1
+"""
+
+OPERATOR_RECIPIENTS = """
+SELECT * FROM recipients
+WHERE active AND role = 'operator' AND enterprise_id = $1 AND channel = ANY($2::text[])
+ORDER BY channel, id
+"""
+
+# Registry events: an enterprise's in-app inbox is its first contact; closing it stops all.
+DEACTIVATE_OPERATOR = """
+UPDATE recipients SET active = false, version = version + 1, updated_at = now()
+WHERE role = 'operator' AND enterprise_id = $1 AND active
+"""
+
+# Designations (awards.designation events): the entity and region behind a designation id.
+UPSERT_DESIGNATION = """
+INSERT INTO designations (designation_id, entity_type, entity_id, region_code)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (designation_id) DO UPDATE
+   SET entity_type = EXCLUDED.entity_type, entity_id = EXCLUDED.entity_id,
+       region_code = EXCLUDED.region_code, updated_at = now()
+"""
+
+DESIGNATION = "SELECT * FROM designations WHERE designation_id = $1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -49,6 +50,9 @@ async def list_for_addresses(
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
     subject_id: str | None = None,
+    enterprises: list[str] | None = None,
+    reader: str = "",
+    unread_only: bool = False,
 ) -> list[asyncpg.Record]:
     created_at, last_id = after if after else (None, None)
     return list(
@@ -60,5 +64,139 @@ async def list_for_addresses(
             limit,
             subject_id,
             [role for _, role in addresses],
+            enterprises or [],
+            reader,
+            unread_only,
         )
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewDelivery:
+    """One message to one recipient on one channel; ``recipient_key`` names the office
+    (``office:<region>:<role>``) or the directory row (``recipient:<id>``)."""
+
+    id: uuid.UUID
+    event_id: str
+    recipient_key: str
+    channel: str
+    recipient_id: uuid.UUID | None
+    region_code: str
+    role: str
+    kind: str
+    subject_type: str | None
+    subject_id: str | None
+    title: str
+    body: str
+    payload: dict[str, Any]
+    not_before: dt.datetime
+    enterprise_id: str | None = None
+    trace_id: str | None = None
+
+
+async def insert_delivery(connection: asyncpg.Connection, delivery: NewDelivery) -> bool:
+    """Write the delivery (and, for the inbox channel, its inbox row, delivered at once).
+    False when the (event, recipient, channel) key is already in the ledger."""
+    inbox = delivery.channel == "inbox"
+    inserted = await connection.fetchval(
+        queries.INSERT_DELIVERY,
+        delivery.id,
+        delivery.event_id,
+        delivery.recipient_key,
+        delivery.channel,
+        delivery.recipient_id,
+        delivery.region_code,
+        delivery.role,
+        delivery.kind,
+        delivery.subject_type,
+        delivery.subject_id,
+        delivery.title,
+        delivery.body,
+        delivery.payload,
+        "delivered" if inbox else "queued",
+        delivery.not_before,
+    )
+    if inserted is None:
+        return False
+    if inbox:
+        await connection.execute(
+            queries.INSERT_INBOX_ITEM,
+            uuid.uuid4(),
+            delivery.region_code,
+            delivery.role,
+            delivery.enterprise_id,
+            delivery.kind,
+            delivery.title,
+            delivery.body,
+            delivery.subject_type,
+            delivery.subject_id,
+            delivery.event_id,
+            delivery.trace_id,
+            delivery.id,
+        )
+    return True
+
+
+async def office_recipients(
+    connection: asyncpg.Connection,
+    *,
+    region_code: str,
+    role: str,
+    channels: list[str],
+    enterprise_id: str | None = None,
+) -> list[asyncpg.Record]:
+    """An office's addresses, or an operator's (by its enterprise, wherever it is listed)."""
+    if enterprise_id is not None:
+        return list(await connection.fetch(queries.OPERATOR_RECIPIENTS, enterprise_id, channels))
+    return list(await connection.fetch(queries.OFFICE_RECIPIENTS, region_code, role, channels))
+
+
+async def register_operator(
+    connection: asyncpg.Connection, *, enterprise_id: str, region_code: str, name: str
+) -> None:
+    await connection.execute(
+        queries.UPSERT_OPERATOR_CONTACT,
+        uuid.uuid4(),
+        region_code,
+        enterprise_id,
+        name,
+        "inbox",
+        enterprise_id,
+    )
+
+
+async def deactivate_operator(connection: asyncpg.Connection, *, enterprise_id: str) -> None:
+    await connection.execute(queries.DEACTIVATE_OPERATOR, enterprise_id)
+
+
+async def remember_designation(
+    connection: asyncpg.Connection,
+    *,
+    designation_id: str,
+    entity_type: str,
+    entity_id: str,
+    region_code: str,
+) -> None:
+    await connection.execute(
+        queries.UPSERT_DESIGNATION, designation_id, entity_type, entity_id, region_code
+    )
+
+
+async def designation(connection: asyncpg.Connection, designation_id: str) -> asyncpg.Record | None:
+    return await connection.fetchrow(queries.DESIGNATION, designation_id)
+
+
+async def acknowledged_lists(
+    connection: asyncpg.Connection, *, subject_id: str, region_code: str, role: str
+) -> list[set[str]]:
+    rows = await connection.fetch(queries.ACKNOWLEDGED_LISTS, subject_id, region_code, role)
+    return [set(row["designation_ids"] or []) for row in rows]
+
+
+async def attempts_of(
+    connection: asyncpg.Connection, delivery_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
+    history: dict[uuid.UUID, list[asyncpg.Record]] = {key: [] for key in delivery_ids}
+    for row in await connection.fetch(queries.ATTEMPTS, delivery_ids):
+        history[row["delivery_id"]].append(row)
+    return history

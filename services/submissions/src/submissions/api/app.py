@@ -11,6 +11,10 @@ from submissions.api.routes import (
     drafts,
     extensions,
     reports,
+    statistics,
+    statistics_published,
+    statistics_reports,
+    statistics_roster,
     windows,
 )
 from submissions.config import SubmissionsSettings
@@ -41,5 +45,9 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         ],
         on_start=_on_start,
     )
+    app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
+    app.include_router(statistics_published.router)
+    app.include_router(statistics_reports.router)
+    app.include_router(statistics_roster.router)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -9,16 +9,23 @@ without restarting anything. Recovery after downtime: of the points missed, only
 is emitted (``late=True``); the superseded ones are recorded as skipped, so there is no burst of
 stale reminders. A point at or before the last handled one (an offset added after its time
 passed) is skipped too. Each point has a stable ``key`` so it is emitted at most once.
+
+Working days (issue 11): when the programme says so (``notifications.
+shift_reminders_to_working_day``, default on), a point before the due time that falls on a
+non-working day fires at 09:00 on the working day before; points that land on the same instant
+(a long holiday) fire once, under the earliest offset's key. The due time and later points
+never move.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.programmes import ReminderOffsets
+from shared.working_days import is_working_day, working_day_before
 from submissions.domain.deadlines import require_aware
 
 ON_TIME_TOLERANCE = dt.timedelta(minutes=5)  # a timer that fires this late is still "on time"
@@ -53,14 +60,22 @@ class ClockStep:
     wake_at: dt.datetime | None
 
 
-def clock_points(due_at: dt.datetime, reminders: ReminderOffsets) -> tuple[ClockPoint, ...]:
+def clock_points(
+    due_at: dt.datetime,
+    reminders: ReminderOffsets,
+    *,
+    shift_to_working_day: bool = False,
+    working: Callable[[dt.date], bool] = is_working_day,
+) -> tuple[ClockPoint, ...]:
     require_aware(due_at, field="due_at")
-    points = [
-        ClockPoint(
-            f"before-{days}d", PointKind.approaching, -days, due_at - dt.timedelta(days=days)
-        )
-        for days in reminders.before_days
-    ]
+    points: list[ClockPoint] = []
+    for days in sorted(reminders.before_days, reverse=True):
+        at = due_at - dt.timedelta(days=days)
+        if shift_to_working_day:
+            at = working_day_before(at, working=working)
+        if any(point.at == at for point in points):
+            continue  # a holiday folded this reminder onto an earlier one: send it once
+        points.append(ClockPoint(f"before-{days}d", PointKind.approaching, -days, at))
     points.append(ClockPoint("due", PointKind.due, 0, due_at))
     points += [
         ClockPoint(f"after-{days}d", PointKind.passed, days, due_at + dt.timedelta(days=days))

@@ -111,7 +111,11 @@ class ClockActivities:
                 parts = await load_window(connection, context, request.window_id, for_update=True)
             except NotFound:
                 return TickResult(locked=True)  # nothing to watch any more
-            points = clock_points(parts.schedule.due_at, parts.schedule.reminders)
+            points = clock_points(
+                parts.schedule.due_at,
+                parts.schedule.reminders,
+                shift_to_working_day=parts.programme.notifications.shift_reminders_to_working_day,
+            )
             done = {
                 row["point_key"]: PointOutcome(row["outcome"])
                 for row in await connection.fetch(queries.CLOCK_POINTS, request.window_id)

@@ -32,7 +32,7 @@ from registry.db import import_queries
 from registry.import_audit import record_import_submitted
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import job_region, job_scope, may_import, may_see_job
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -150,15 +150,17 @@ async def list_imports(
     cursor: str | None = None,
     limit: int = Query(default=20, ge=1, le=100),
 ) -> Page[ImportJobPublic]:
-    position = decode_cursor(cursor) if cursor else {}
+    after_at, after_id = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
+    ) or (None, None)
     scope = job_scope(principal)
     rows = await pool.fetch(
         import_queries.JOBS,
         scope.owner,
         list(scope.region_prefixes),
         kind,
-        dt.datetime.fromisoformat(position["created_at"]) if position else None,
-        uuid.UUID(position["id"]) if position else None,
+        after_at,
+        after_id,
         limit + 1,
     )
     last = rows[limit - 1] if len(rows) > limit else None

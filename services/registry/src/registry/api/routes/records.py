@@ -37,7 +37,7 @@ from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 
 Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
@@ -329,16 +329,13 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         limit: int = Query(default=50, ge=1, le=500),
     ) -> Page[Any]:
         query = filtered_query(spec, request, principal, regions, region, record_status, q)
-        position = decode_cursor(cursor) if cursor else {}
         if q:
-            offset = int(position.get("offset", 0))
+            offset = read_cursor(cursor, lambda p: int(p.get("offset", 0))) or 0
             rows = await pool.fetch(query.sql(limit=limit + 1, offset=offset), *query.params)
             next_position: dict[str, Any] = {"offset": offset + limit}
         else:
-            after = (
-                (dt.datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
-                if position
-                else None
+            after = read_cursor(
+                cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
             )
             rows = await pool.fetch(query.sql(limit=limit + 1, after=after), *query.params)
             next_position = (

@@ -13,7 +13,7 @@ from shared.auth import CurrentPrincipal
 from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError
 from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
@@ -70,7 +70,7 @@ async def list_reports(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> Page[ReportPublic]:
     await window_or_404(pool, context, window_id)
-    after = decode_cursor(cursor).get("after") if cursor else None
+    after = read_cursor(cursor, lambda p: str(p["after"]))
     visibility = read_visibility(principal)
     rows = await pool.fetch(
         queries.REPORTS_PAGE,

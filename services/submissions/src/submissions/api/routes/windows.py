@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import conflict, not_found
 from submissions.api.access import actor_for, province_actor, sees
 from submissions.api.deps import Ctx, Now, Pool
@@ -52,12 +52,9 @@ async def list_windows(
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[WindowPublic]:
-    position = decode_cursor(cursor) if cursor else {}
-    try:
-        after = dt.datetime.fromisoformat(position["at"]) if position else None
-        after_id = str(position["id"]) if position else None
-    except (KeyError, TypeError, ValueError):
-        after, after_id = None, None
+    after, after_id = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["at"]), str(p["id"]))
+    ) or (None, None)
     rows = await pool.fetch(queries.WINDOWS_PAGE, after, after_id, limit + 1)
     more = len(rows) > limit
     last = rows[limit - 1] if more else None

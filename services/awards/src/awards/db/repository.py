@@ -1,0 +1,102 @@
+"""Reads and writes of the awards database; every function takes the caller's connection, so
+the caller's transaction decides what commits together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+
+from awards.db import queries
+from awards.domain.calendar import WorkingDayCalendar, YearCalendar
+from awards.domain.credit import CreditKind, CreditRecord
+from awards.domain.eligibility import Applicant
+from awards.domain.experts import Expert
+
+
+async def applicant(
+    connection: asyncpg.Connection, entity_type: str, entity_id: str
+) -> Applicant | None:
+    row = await connection.fetchrow(queries.ENTITY, entity_type, entity_id)
+    if row is None:
+        return None
+    designated = await connection.fetch(queries.DESIGNATED_CATEGORIES, entity_type, entity_id)
+    return Applicant(
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        name=row["name"],
+        region_code=row["region_code"],
+        park_kind=row["park_kind"],
+        closed=row["closed"],
+        owner_enterprise_id=row["owner_enterprise_id"],
+        designated_categories=frozenset((r["programme_id"], r["category"]) for r in designated),
+    )
+
+
+async def credit_records_of(connection: asyncpg.Connection, entity_id: str) -> list[CreditRecord]:
+    rows = await connection.fetch(queries.CREDIT_RECORDS_OF, entity_id)
+    records = []
+    for row in rows:
+        try:
+            kind = CreditKind(row["kind"])
+        except ValueError:
+            continue  # a kind this version does not know blocks nothing; it stays on record
+        records.append(
+            CreditRecord(
+                record_id=row["record_id"],
+                entity_id=row["entity_id"],
+                kind=kind,
+                valid_from=row["valid_from"],
+                valid_to=row["valid_to"],
+                source_document=row["source_document"],
+            )
+        )
+    return records
+
+
+async def expert_pool(connection: asyncpg.Connection) -> list[Expert]:
+    rows = await connection.fetch(queries.ACTIVE_EXPERTS)
+    return [
+        Expert(r["expert_id"], r["region_code"], frozenset(r["declared_relations"])) for r in rows
+    ]
+
+
+async def working_calendar(connection: asyncpg.Connection) -> WorkingDayCalendar:
+    years = [r["year"] for r in await connection.fetch(queries.LOADED_YEARS)]
+    days = await connection.fetch(queries.CALENDAR_DAYS)
+    loaded = []
+    for year in years:
+        in_year = [d for d in days if d["day"].year == year]
+        loaded.append(
+            YearCalendar(
+                year=year,
+                holidays=frozenset(d["day"] for d in in_year if d["kind"] == "holiday"),
+                workdays=frozenset(d["day"] for d in in_year if d["kind"] == "workday"),
+            )
+        )
+    return WorkingDayCalendar.with_years(loaded)
+
+
+async def load_calendar_year(
+    connection: asyncpg.Connection, calendar: YearCalendar, loaded_by: str
+) -> None:
+    days: list[dt.date] = [*sorted(calendar.holidays), *sorted(calendar.workdays)]
+    kinds = ["holiday"] * len(calendar.holidays) + ["workday"] * len(calendar.workdays)
+    await connection.execute(queries.DELETE_CALENDAR_YEAR, calendar.year)
+    await connection.execute(queries.INSERT_CALENDAR_DAYS, days, kinds)
+    await connection.execute(queries.UPSERT_CALENDAR_YEAR, calendar.year, loaded_by)
+
+
+async def application(
+    connection: asyncpg.Connection, application_id: uuid.UUID
+) -> asyncpg.Record | None:
+    return await connection.fetchrow(queries.APPLICATION, application_id)
+
+
+async def steps(connection: asyncpg.Connection, application_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await connection.fetch(queries.STEPS, application_id))
+
+
+async def panel(connection: asyncpg.Connection, application_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await connection.fetch(queries.PANEL, application_id))

@@ -1,0 +1,162 @@
+"""The application's state machine (004 三(二)2: 申报推荐 → 省级评审 → 认定; 四(二)1).
+
+Each human step is an ``Action`` taken by an ``Actor``. ``refusal`` says why a step may not be
+taken now (wrong stage, wrong role, another region, not on the panel); the workflow's update
+validators call it, so a refused step never enters the workflow's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    city_review = "city_review"  # 市州汇总审核推荐
+    returned = "returned"  # back with the operator for changes
+    document_review = "document_review"  # 资料审核
+    site_visit = "site_visit"  # 实地考察
+    expert_evaluation = "expert_evaluation"  # 组织评审
+    decision = "decision"  # 认定 decision by the province
+    public_notice = "public_notice"  # 公示
+    objection = "objection"  # notice paused by an objection
+    designated = "designated"
+    rejected = "rejected"
+    stopped = "stopped"  # a blocking credit record arrived
+
+
+FINAL_STAGES = frozenset({Stage.designated, Stage.rejected, Stage.stopped})
+
+
+class Action(StrEnum):
+    resubmit = "resubmit"
+    city_recommend = "city_recommend"
+    city_return = "city_return"
+    city_reject = "city_reject"
+    record_document_review = "record_document_review"
+    schedule_site_visit = "schedule_site_visit"
+    record_site_visit = "record_site_visit"
+    assign_experts = "assign_experts"
+    declare_conflict = "declare_conflict"
+    score = "score"
+    decide = "decide"
+    file_objection = "file_objection"
+    resolve_objection = "resolve_objection"
+    stop = "stop"
+
+
+# Who takes each step. The city acts on its own region only (DOMAIN.md "Who uses it").
+ROLE_OF: dict[Action, str] = {
+    Action.resubmit: "operator",
+    Action.city_recommend: "city_bureau",
+    Action.city_return: "city_bureau",
+    Action.city_reject: "city_bureau",
+    Action.record_document_review: "province_admin",
+    Action.schedule_site_visit: "province_admin",
+    Action.record_site_visit: "province_admin",
+    Action.assign_experts: "province_admin",
+    Action.declare_conflict: "expert",
+    Action.score: "expert",
+    Action.decide: "province_admin",
+    Action.file_objection: "province_admin",  # the province receives objections (公示期内)
+    Action.resolve_objection: "province_admin",
+    Action.stop: "integrator",  # the credit platform, or the service itself
+}
+
+ALLOWED: dict[Stage, frozenset[Action]] = {
+    Stage.city_review: frozenset({Action.city_recommend, Action.city_return, Action.city_reject}),
+    Stage.returned: frozenset({Action.resubmit}),
+    Stage.document_review: frozenset({Action.record_document_review}),
+    Stage.site_visit: frozenset({Action.schedule_site_visit, Action.record_site_visit}),
+    Stage.expert_evaluation: frozenset(
+        {Action.assign_experts, Action.declare_conflict, Action.score}
+    ),
+    Stage.decision: frozenset({Action.decide}),
+    Stage.public_notice: frozenset({Action.file_objection}),
+    Stage.objection: frozenset({Action.resolve_objection}),
+}
+
+# The steps of the province and the experts, for "what is waiting for whom".
+WAITING_ON: dict[Stage, str] = {
+    Stage.city_review: "city_bureau",
+    Stage.returned: "operator",
+    Stage.document_review: "province_admin",
+    Stage.site_visit: "province_admin",
+    Stage.expert_evaluation: "expert",
+    Stage.decision: "province_admin",
+    Stage.objection: "province_admin",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes a step: the verified token's subject, roles and scope, as plain data."""
+
+    subject: str
+    roles: frozenset[str]
+    region_code: str | None = None
+    enterprise_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+def _contains(ancestor: str, code: str) -> bool:
+    if ancestor.endswith("0000"):
+        return code[:2] == ancestor[:2]
+    if ancestor.endswith("00"):
+        return code[:4] == ancestor[:4]
+    return code == ancestor
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the rules need to know of the application at the moment of the step."""
+
+    stage: Stage
+    region_code: str
+    owner_enterprise_id: str | None
+    panel: tuple[str, ...] = ()
+    scored: frozenset[str] = frozenset()
+    site_visit_scheduled: bool = False
+    evaluation_passed: bool | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """``forbidden``: not this caller's step (403); ``conflict``: not now (409)."""
+
+    kind: str
+    reason: str
+
+
+def _forbidden(reason: str) -> Refusal:
+    return Refusal("forbidden", reason)
+
+
+def _conflict(reason: str) -> Refusal:
+    return Refusal("conflict", reason)
+
+
+def refusal(action: Action, actor: Actor, situation: Situation) -> Refusal | None:
+    """Why ``actor`` may not take ``action`` now, or None when it may."""
+    role = ROLE_OF[action]
+    if role not in actor.roles:
+        return _forbidden(f"{action} is a step of the {role}")
+    if action is Action.stop:
+        final = situation.stage in FINAL_STAGES
+        return _conflict(f"the application is {situation.stage}") if final else None
+    if role == "operator":
+        owner = situation.owner_enterprise_id
+        if owner is None or owner not in actor.enterprise_ids:
+            return _forbidden("the operator acts only for its own enterprise's applications")
+    elif role in ("city_bureau", "province_admin"):
+        if actor.region_code is None or not _contains(actor.region_code, situation.region_code):
+            return _forbidden("the application is outside the caller's region")
+    if action not in ALLOWED.get(situation.stage, frozenset()):
+        return _conflict(f"{action} is not a step of stage {situation.stage}")
+    if role == "expert":
+        if actor.subject not in situation.panel:
+            return _forbidden("the caller is not on this application's panel")
+        if action is Action.score and actor.subject in situation.scored:
+            return _conflict("this expert has already scored")
+    if action is Action.record_site_visit and not situation.site_visit_scheduled:
+        return _conflict("the site visit is not scheduled yet")
+    return None

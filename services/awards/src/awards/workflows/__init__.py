@@ -1,0 +1,1 @@
+"""The application workflow on Temporal: types, workflow (deterministic), activities, worker."""

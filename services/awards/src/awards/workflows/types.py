@@ -1,0 +1,202 @@
+"""Inputs and outputs of the application workflow and its activities (pydantic, one per call).
+
+The workflow carries a snapshot of the round's terms taken at submission (``Terms``), so a
+later edit of the programme file never changes a running application's rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from awards.domain.application import Action, Actor, Stage
+from shared.programmes.awarding import ExpertPanel, PublicNotice
+from shared.programmes.sections import IndicatorSystem
+
+TASK_QUEUE = "awards-applications"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def workflow_id_for(application_id: str) -> str:
+    """One workflow per application, named after it: a retried start reaches the same one."""
+    return f"awards-application-{application_id}"
+
+
+class RequestData(Model):
+    """The HTTP request behind a step, for its audit record (written later, by an activity)."""
+
+    request_id: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
+class ActorData(Model):
+    subject: str
+    roles: tuple[str, ...]
+    region_code: str | None = None
+    enterprise_ids: tuple[str, ...] = ()
+
+    def actor(self) -> Actor:
+        return Actor(
+            subject=self.subject,
+            roles=frozenset(self.roles),
+            region_code=self.region_code,
+            enterprise_ids=frozenset(self.enterprise_ids),
+        )
+
+    @property
+    def role(self) -> str:
+        return self.roles[0] if self.roles else ""
+
+
+class Terms(Model):
+    """The round's rules, as the programme file said them at submission."""
+
+    programme_id: str
+    year: int
+    category: str
+    title: str
+    city_review_due_at: dt.datetime
+    panel: ExpertPanel
+    indicator_system: IndicatorSystem
+    public_notice: PublicNotice
+    legal_basis: str
+    recommend_for_national: bool
+
+
+class Applicant(Model):
+    entity_type: str
+    entity_id: str
+    entity_name: str
+    region_code: str
+    owner_enterprise_id: str | None = None
+
+
+class ApplicationStart(Model):
+    application_id: str
+    terms: Terms
+    applicant: Applicant
+    submitted_by: ActorData
+    materials: dict[str, Any] = Field(default_factory=dict)
+    request: RequestData | None = None
+
+
+class Submit(Model):
+    """The update that starts (or reaches) the workflow: the submission itself."""
+
+    application_id: str
+
+
+class Finding(Model):
+    material: str
+    ok: bool
+    note: str | None = None
+
+
+class StepRequest(Model):
+    """One human step. Which fields are required depends on ``action`` (see the validator)."""
+
+    action: Action
+    actor: ActorData
+    reason: str | None = Field(default=None, max_length=2000)
+    rank: int | None = Field(default=None, ge=1, description="city_recommend: 推荐汇总表 rank")
+    materials: dict[str, Any] | None = None
+    findings: tuple[Finding, ...] = ()
+    passed: bool | None = None
+    visit_on: dt.date | None = None
+    scores: dict[str, Decimal] | None = None
+    approve: bool | None = None
+    recommend_for_national: bool | None = None
+    objector_name: str | None = Field(default=None, max_length=200)
+    objector_contact: str | None = Field(default=None, max_length=200)
+    upheld: bool | None = None
+    request: RequestData | None = None
+
+
+class ApplicationState(Model):
+    application_id: str
+    stage: Stage
+    waiting_on: str | None
+    seq: int
+    panel: tuple[str, ...] = ()
+    scored: tuple[str, ...] = ()
+    score: Decimal | None = None
+    passed: bool | None = None
+    notice_last_day: dt.date | None = None
+    designation_id: str | None = None
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+class StepRecord(Model):
+    application_id: str
+    programme_id: str
+    region_code: str
+    seq: int
+    step: str
+    stage_after: Stage
+    waiting_on: str | None
+    actor: str
+    role: str | None
+    reason: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    at: dt.datetime
+    actor_roles: tuple[str, ...] = ()
+    actor_region: str | None = None
+    stage_before: Stage | None = None
+    request: RequestData | None = None
+    materials: dict[str, Any] | None = None
+    city_rank: int | None = None
+    score: Decimal | None = None
+    passed: bool | None = None
+    notice_last_day: dt.date | None = None
+    overdue_due_at: dt.datetime | None = None
+
+
+class PanelRequest(Model):
+    application_id: str
+    size: int
+    region_code: str
+    entity_id: str
+    seq: int
+    replace_expert_id: str | None = None
+    current_members: tuple[str, ...] = ()
+    conflict_reason: str | None = None
+    actor: str
+
+
+class PanelResult(Model):
+    members: tuple[str, ...]
+    replaced: tuple[tuple[str, str], ...] = ()
+
+
+class NoticePlan(Model):
+    published_on: dt.date
+    public_notice: PublicNotice
+    kind: Literal["start", "resume"] = "start"
+    remaining: int | None = None
+    objection_on: dt.date | None = None
+
+
+class NoticeDates(Model):
+    last_day: dt.date
+    ends_at: dt.datetime
+    counted_before_objection: int | None = None
+
+
+class GrantRequest(Model):
+    application_id: str
+    terms: Terms
+    applicant: Applicant
+    designated_on: dt.date
+    recommended_for_national: bool
+    seq: int
+    at: dt.datetime
+    actor: str

@@ -1,0 +1,85 @@
+"""Request and response bodies of the notifications API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ChannelName = Literal["inbox", "email", "webhook", "wecom", "dingtalk", "sms"]
+Office = Literal["province_admin", "city_bureau", "county_bureau", "operator"]
+
+
+class RecipientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: str = Field(pattern=r"^\d{6}$")
+    role: Office
+    enterprise_id: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    channel: ChannelName
+    address: str = Field(min_length=1, max_length=2000)
+    secret: str | None = Field(
+        default=None, min_length=8, max_length=200, description="webhook / DingTalk signing key"
+    )
+
+
+class RecipientUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=2000)
+    secret: str | None = Field(default=None, min_length=8, max_length=200)
+    active: bool = True
+
+
+class RecipientPublic(BaseModel):
+    id: uuid.UUID
+    region_code: str
+    role: str
+    enterprise_id: str | None
+    name: str
+    channel: str
+    address: str = Field(description="masked unless the caller is the recipient (operators)")
+    has_secret: bool
+    active: bool
+    source: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Attempt(BaseModel):
+    attempted_at: dt.datetime
+    outcome: str
+    reason: str | None
+    http_status: int | None
+
+
+class DeliveryPublic(BaseModel):
+    id: uuid.UUID
+    event_id: str
+    channel: str
+    recipient_id: uuid.UUID | None
+    region_code: str
+    role: str
+    kind: str
+    subject_type: str | None
+    subject_id: str | None
+    title: str
+    status: str
+    reason: str | None = Field(description="the receiver's answer when failed")
+    attempts: int
+    not_before: dt.datetime
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    attempt_history: list[Attempt]
+    payload: dict[str, Any]
+
+
+class Acknowledged(BaseModel):
+    delivery_id: uuid.UUID
+    acknowledged: int = Field(description="deliveries of the same message now acknowledged")

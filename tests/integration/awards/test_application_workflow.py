@@ -1,0 +1,228 @@
+"""The application workflow on the time-skipping server, with the real activities against
+PostgreSQL. Waiting on an update does not skip time (sdk-python #675): the tests move the
+clock with ``environment.sleep`` and take each step as an update once the clock is there."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from awards.domain.application import Stage
+from awards.workflows.types import ApplicationStart, ApplicationState, Submit, workflow_id_for
+from awards.workflows.worker import build_worker
+from awards.workflows.workflows import ApplicationWorkflow
+from shared.programmes import Programme
+from tests.integration.awards.conftest import (
+    CREDIT,
+    OPERATOR,
+    PROVINCE,
+    ZUNYI,
+    application_start,
+    card,
+    step,
+)
+from tests.integration.test_temporal_time_skipping import time_skipping_server_path
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.fixture
+async def environment() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=time_skipping_server_path(),
+        data_converter=pydantic_data_converter,
+    ) as env:
+        yield env
+
+
+@pytest.fixture
+async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    task_queue = f"awards-{uuid.uuid4().hex[:8]}"
+    async with build_worker(
+        environment.client, awards_pool, topic_prefix="t.", task_queue=task_queue
+    ):
+        yield task_queue
+
+
+async def submit(
+    client: Client, start: ApplicationStart, task_queue: str
+) -> tuple[WorkflowHandle[Any, Any], ApplicationState]:
+    operation = WithStartWorkflowOperation(
+        ApplicationWorkflow.run,
+        start,
+        id=workflow_id_for(start.application_id),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        task_queue=task_queue,
+    )
+    state = await client.execute_update_with_start_workflow(
+        ApplicationWorkflow.submit,
+        Submit(application_id=start.application_id),
+        start_workflow_operation=operation,
+        id=f"submit-{start.application_id}",
+    )
+    return await operation.workflow_handle(), state
+
+
+async def take(handle: WorkflowHandle[Any, Any], request: Any) -> ApplicationState:
+    return await handle.execute_update(ApplicationWorkflow.take_step, request)
+
+
+async def steps_of(pool: asyncpg.Pool, application_id: str) -> list[asyncpg.Record]:
+    async with pool.acquire() as connection:
+        return list(
+            await connection.fetch(
+                "SELECT * FROM application_steps WHERE application_id = $1 ORDER BY seq",
+                uuid.UUID(application_id),
+            )
+        )
+
+
+async def outbox_types(pool: asyncpg.Pool) -> list[str]:
+    async with pool.acquire() as connection:
+        rows = await connection.fetch("SELECT event_type FROM outbox ORDER BY id")
+    return [row["event_type"] for row in rows]
+
+
+async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """Records the history for the replay test when asked (``AWARDS_RECORD_HISTORIES=1``)."""
+    history = await handle.fetch_history()
+    if not os.environ.get("AWARDS_RECORD_HISTORIES"):
+        return
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+
+
+async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_and_an_objection(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    client = environment.client
+    now = await environment.get_current_time()
+    start = application_start(guizhou, due_at=now + timedelta(days=30))
+    handle, state = await submit(client, start, worker)
+    assert state.stage is Stage.city_review
+    # a retried submission reaches the same workflow and answers the same
+    again, state = await submit(client, start, worker)
+    assert again.id == handle.id and state.stage is Stage.city_review
+
+    # a wrong step is refused by the validator and never enters the history
+    with pytest.raises(WorkflowUpdateFailedError):
+        await take(handle, step("decide", PROVINCE, approve=True))
+    with pytest.raises(WorkflowUpdateFailedError):
+        await take(handle, step("city_recommend", PROVINCE, rank=1))
+
+    state = await take(handle, step("city_return", ZUNYI, reason="申报书缺少入驻企业名单"))
+    assert state.stage is Stage.returned
+    state = await take(handle, step("resubmit", OPERATOR, materials={"resident_list": True}))
+    assert state.stage is Stage.city_review
+    await take(handle, step("city_recommend", ZUNYI, rank=1))
+    await take(
+        handle,
+        step(
+            "record_document_review",
+            PROVINCE,
+            passed=True,
+            findings=[{"material": "written_application", "ok": True}],
+        ),
+    )
+    await take(handle, step("schedule_site_visit", PROVINCE, visit_on=dt.date(2026, 12, 1)))
+    state = await take(handle, step("record_site_visit", PROVINCE, passed=True, reason="场地属实"))
+    assert state.stage is Stage.expert_evaluation
+
+    state = await take(handle, step("assign_experts", PROVINCE))
+    assert len(state.panel) == 3 and not {"e-zunyi", "e-related"} & set(state.panel)
+    leaving = state.panel[0]
+    expert = lambda subject: step.__globals__["ActorData"](subject=subject, roles=("expert",))  # noqa: E731
+    state = await take(handle, step("declare_conflict", expert(leaving), reason="曾任该基地顾问"))
+    assert leaving not in state.panel and len(state.panel) == 3
+
+    first, second, third = state.panel
+    await take(handle, step("score", expert(first), scores=card(guizhou, "0.9")))
+    with pytest.raises(WorkflowUpdateFailedError):  # one card per expert
+        await take(handle, step("score", expert(first), scores=card(guizhou, "0.1")))
+    state = await take(handle, step("score", expert(second), scores=card(guizhou, "0.7")))
+    assert state.score is None  # hidden until every card is in
+    state = await take(handle, step("score", expert(third), scores=card(guizhou, "0.5")))
+    assert state.stage is Stage.decision and state.passed and state.score == 70
+
+    state = await take(handle, step("decide", PROVINCE, approve=True))
+    assert state.stage is Stage.public_notice and state.notice_last_day is not None
+    await environment.sleep(timedelta(days=1))
+    await take(
+        handle,
+        step(
+            "file_objection",
+            PROVINCE,
+            objector_name="张三",
+            objector_contact="13800000000",
+            reason="入驻企业数量不实",
+        ),
+    )
+    await environment.sleep(timedelta(days=20))  # paused: nothing is designated meanwhile
+    assert (await handle.query(ApplicationWorkflow.state)).stage is Stage.objection
+    state = await take(
+        handle, step("resolve_objection", PROVINCE, upheld=False, reason="经核实不成立")
+    )
+    assert state.stage is Stage.public_notice
+    assert state.notice_last_day is not None
+    # Updates leave the server's clock to the test (#675): move it past the notice's end.
+    now = await environment.get_current_time()
+    ends = dt.datetime.combine(state.notice_last_day, dt.time(16), dt.UTC)  # 00:00 CST next day
+    await environment.sleep(ends - now + timedelta(minutes=1))
+    final = await handle.result()
+    assert final.stage is Stage.designated and final.designation_id
+    steps = [row["step"] for row in await steps_of(awards_pool, start.application_id)]
+    assert steps == [
+        "submit", "city_return", "resubmit", "city_recommend", "record_document_review",
+        "schedule_site_visit", "record_site_visit", "assign_experts", "declare_conflict",
+        "score", "score", "score", "evaluation_result", "decide", "file_objection",
+        "resolve_objection", "designate",
+    ]  # fmt: skip
+    types = await outbox_types(awards_pool)
+    assert types[0] == "awards.application.submitted.v1"
+    assert types[-1] == "awards.designation.granted.v1"
+    assert types.count("awards.designation.granted.v1") == 1
+    await save_history(handle, "designated_with_return_conflict_objection")
+
+
+async def test_an_overdue_city_review_is_escalated_and_keeps_waiting(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    now = await environment.get_current_time()
+    start = application_start(guizhou, due_at=now + timedelta(days=10))
+    handle, _ = await submit(environment.client, start, worker)
+    await environment.sleep(timedelta(days=11))
+    assert "awards.review.overdue.v1" in await outbox_types(awards_pool)
+    state = await take(handle, step("city_reject", ZUNYI, reason="不符合申报条件"))
+    assert state.stage is Stage.rejected
+    final = await handle.result()
+    assert final.stage is Stage.rejected
+    assert (await outbox_types(awards_pool)).count("awards.review.overdue.v1") == 1
+    await save_history(handle, "overdue_then_rejected")
+
+
+async def test_a_blocking_credit_record_stops_an_application(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    now = await environment.get_current_time()
+    start = application_start(guizhou, due_at=now + timedelta(days=10))
+    handle, _ = await submit(environment.client, start, worker)
+    state = await take(handle, step("stop", CREDIT, reason="失信被执行人 (信用中国)"))
+    assert state.stage is Stage.stopped
+    assert (await handle.result()).stage is Stage.stopped

@@ -1,0 +1,271 @@
+"""The sender drains the ledger against loopback receivers: a down endpoint retries with
+backoff then fails (dead letter) without holding up others; robots are paced at 20 a minute
+(queued, never dropped); a throttled robot is held for ten minutes while others go on."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from notifications.config import NotificationsSettings
+from notifications.db import MIGRATIONS_DIR
+from notifications.db.repository import NewDelivery, insert_delivery
+from notifications.sender import Sender
+from notifications.sender_role import build_channels
+from shared.db.pool import create_pool
+from tests.integration.notifications.fakes import Receiver, loopback_receiver
+from tests.support.databases import drop_database, migrated_database
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with loopback_receiver() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def pool(stack: Stack) -> AsyncIterator[asyncpg.Pool]:
+    dsn = await migrated_database(stack, "notifications", MIGRATIONS_DIR)
+    pool = await create_pool(dsn, min_size=1, max_size=8)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+        await drop_database(stack, dsn)
+
+
+async def queue(
+    pool: asyncpg.Pool, channel: str, address: str, count: int, *, secret: str | None = None
+) -> list[uuid.UUID]:
+    recipient = uuid.uuid4()
+    ids = []
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "INSERT INTO recipients (id, region_code, role, name, channel, address, secret, source)"
+            " VALUES ($1, '520100', 'city_bureau', 'x', $2, $3, $4, 'api')",
+            recipient,
+            channel,
+            address,
+            secret,
+        )
+        for n in range(count):
+            delivery = uuid.uuid4()
+            ids.append(delivery)
+            await insert_delivery(
+                connection,
+                NewDelivery(
+                    id=delivery,
+                    event_id=f"event-{n}",
+                    recipient_key=f"recipient:{recipient}",
+                    channel=channel,
+                    recipient_id=recipient,
+                    region_code="520100",
+                    role="city_bureau",
+                    kind="deadline_reminder",
+                    subject_type="window",
+                    subject_id="w",
+                    title="【年报提醒】",
+                    body="### 提醒\n- E1",
+                    payload={"designation_ids": ["E1"]},
+                    not_before=dt.datetime.now(dt.UTC),
+                ),
+            )
+    return ids
+
+
+async def until(
+    condition: Callable[[], Awaitable[bool]], sender: Sender, seconds: float = 30
+) -> None:
+    deadline = time.monotonic() + seconds
+    while not await condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await sender.round()
+        await asyncio.sleep(0.05)
+    await sender.drain()
+
+
+async def statuses(pool: asyncpg.Pool, ids: list[uuid.UUID]) -> list[str]:
+    rows = await pool.fetch("SELECT status FROM deliveries WHERE id = ANY($1) ORDER BY id", ids)
+    return [row["status"] for row in rows]
+
+
+def make_sender(pool: asyncpg.Pool, client: httpx.AsyncClient, **options: float) -> Sender:
+    settings = NotificationsSettings(environment="test", database_url="postgresql://x@y/z")
+    return Sender(
+        pool,
+        build_channels(settings, client),
+        max_attempts=3,
+        retry_initial=0.05,
+        retry_max=0.2,
+        **{"allow_private": True, **options},  # type: ignore[arg-type]
+    )
+
+
+async def test_a_down_endpoint_retries_then_fails_without_delaying_others(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    receiver.failing_paths["/hook/down"] = 503
+    good = await queue(
+        pool, "webhook", f"{receiver.base_url}/hook/good", 5, secret=receiver.webhook_secret
+    )
+    down = await queue(pool, "webhook", f"{receiver.base_url}/hook/down", 2, secret="s" * 8)
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client)
+        await sender.round()
+        await sender.drain()
+        assert await statuses(pool, good) == ["delivered"] * 5  # first round, down or not
+        await until(lambda: _all(pool, down, "failed"), sender)
+    history = await pool.fetch(
+        "SELECT outcome, http_status FROM delivery_attempts WHERE delivery_id = $1", down[0]
+    )
+    assert [(row["outcome"], row["http_status"]) for row in history] == [("retry", 503)] * 3
+    reason = await pool.fetchval("SELECT reason FROM deliveries WHERE id = $1", down[0])
+    assert "503" in reason
+
+
+async def _all(pool: asyncpg.Pool, ids: list[uuid.UUID], status: str) -> bool:
+    return set(await statuses(pool, ids)) == {status}
+
+
+async def test_an_endpoint_that_never_answers_holds_only_its_own_slots(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts the request and never answers
+
+    blackhole = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = blackhole.sockets[0].getsockname()[1]
+    try:
+        stuck = await queue(pool, "webhook", f"http://127.0.0.1:{port}/hook", 10, secret="s" * 8)
+        good = await queue(
+            pool, "webhook", f"{receiver.base_url}/hook/beside", 4, secret=receiver.webhook_secret
+        )
+        async with httpx.AsyncClient(timeout=4) as client:
+            sender = make_sender(pool, client, concurrency=4, per_endpoint=2)
+            started = time.monotonic()
+            deadline = started + 3.5
+            while not await _all(pool, good, "delivered"):
+                assert time.monotonic() < deadline, await statuses(pool, good)
+                await sender.round()
+                await asyncio.sleep(0.05)
+            # all four delivered while the silent endpoint still held its two slots
+            assert time.monotonic() - started < 4
+            assert set(await statuses(pool, stuck)) == {"queued"}
+            await sender.drain()
+    finally:
+        blackhole.close()
+
+
+async def test_robots_are_paced_at_twenty_a_minute_and_nothing_is_dropped(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    ids = await queue(pool, "wecom", f"{receiver.base_url}/cgi-bin/webhook/send?key=paced", 25)
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client, robot_per_minute=20, per_endpoint=25)
+        await sender.round()
+        await sender.drain()
+        await sender.round()
+        await sender.drain()
+    found = await statuses(pool, ids)
+    assert found.count("delivered") == 20 and found.count("queued") == 5
+    waiting = await pool.fetchval(
+        "SELECT min(not_before) - now() FROM deliveries WHERE id = ANY($1) AND status = 'queued'",
+        ids,
+    )
+    assert dt.timedelta(seconds=1) < waiting <= dt.timedelta(seconds=61)
+    throttles = await pool.fetchval(
+        "SELECT count(*) FROM delivery_attempts WHERE outcome = 'throttled'"
+    )
+    assert throttles == 0
+
+
+async def test_two_sender_replicas_share_a_robots_twenty_a_minute(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    ids = await queue(pool, "wecom", f"{receiver.base_url}/cgi-bin/webhook/send?key=shared", 30)
+    async with httpx.AsyncClient(timeout=5) as client:
+        replicas = [make_sender(pool, client, robot_per_minute=20, concurrency=15) for _ in "ab"]
+        for _ in range(2):
+            for sender in replicas:
+                await sender.round()
+            for sender in replicas:
+                await sender.drain()
+    found = await statuses(pool, ids)
+    assert (found.count("delivered"), found.count("queued")) == (20, 10)
+    throttles = await pool.fetchval(
+        "SELECT count(*) FROM delivery_attempts WHERE outcome = 'throttled'"
+    )
+    assert throttles == 0
+
+
+async def test_a_throttled_robot_is_held_ten_minutes_and_others_go_on(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    # Our pacing set above the robot's limit so the robot itself throttles us (errcode 130101).
+    hot = await queue(pool, "dingtalk", f"{receiver.base_url}/robot/send?access_token=hot", 23)
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client, robot_per_minute=1000, concurrency=1)
+        await sender.round()
+        await sender.drain()
+        other = await queue(
+            pool, "dingtalk", f"{receiver.base_url}/robot/send?access_token=cool", 3
+        )
+        await until(lambda: _all(pool, other, "delivered"), sender)
+    found = await statuses(pool, hot)
+    assert found.count("delivered") == 20 and found.count("queued") == 3
+    held = await pool.fetchval(
+        "SELECT held_until - now() FROM endpoint_holds WHERE endpoint LIKE 'dingtalk:%hot'"
+    )
+    assert dt.timedelta(minutes=9) < held <= dt.timedelta(minutes=10)
+    assert (
+        await pool.fetchval("SELECT count(*) FROM delivery_attempts WHERE outcome = 'throttled'")
+        == 1
+    )  # the hold stopped the rest from even trying
+
+
+async def test_the_sender_role_serves_livez_while_it_runs(pool: asyncpg.Pool, stack: Stack) -> None:
+    from notifications.sender_role import sender_role
+    from tests.integration.test_messaging_liveness import run_role_until_alive
+    from tests.support.private_postgres import free_port
+
+    port = free_port()
+    dsn = await pool.fetchval("SELECT current_database()")
+    settings = NotificationsSettings(
+        environment="test",
+        database_url=stack.dsn_for(dsn),
+        liveness_port=port,
+        http_host="127.0.0.1",
+    )
+    await run_role_until_alive(lambda stop: sender_role(settings, stop), port)
+
+
+async def test_a_name_that_resolves_into_a_private_range_is_refused_when_sent(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    """The directory checks IP literals and loopback names; a name is resolved when sent."""
+    host = socket.gethostname()
+    resolved = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    if all(ipaddress.ip_address(address).is_global for address in resolved):
+        pytest.skip(f"{host} resolves to public addresses only here")
+    url = receiver.base_url.replace("127.0.0.1", host) + "/hook/by-name"
+    ids = await queue(pool, "webhook", url, 1, secret=receiver.webhook_secret)
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client, allow_private=False)
+
+        async def failed() -> bool:
+            return await statuses(pool, ids) == ["failed"]
+
+        await until(failed, sender)
+    reason = await pool.fetchval("SELECT reason FROM deliveries WHERE id = $1", ids[0])
+    assert "private" in reason and host in reason
+    assert receiver.bodies("/hook/by-name") == []

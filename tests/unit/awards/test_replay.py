@@ -1,0 +1,33 @@
+"""Replays the histories recorded by the workflow tests (committed under ``histories/``)
+against today's workflow code: a change that would break running applications fails here.
+
+Re-record after an intended, patched change: ``AWARDS_RECORD_HISTORIES=1`` when running
+``test_application_workflow.py``; the new files join the old ones, which must keep replaying.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from awards.workflows.workflows import ApplicationWorkflow
+
+# Recorded by tests/integration/awards/test_application_workflow.py; run by `make unit`.
+HISTORIES = sorted(
+    (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
+)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    replayer = Replayer(workflows=[ApplicationWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
+
+
+def test_histories_are_committed() -> None:
+    assert len(HISTORIES) >= 2

@@ -1,0 +1,141 @@
+"""Messages: due time in China time without ambiguity, zh-CN templates with an English
+fallback, working-day shifting of pre-due reminders, acknowledgement tokens, addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+
+from notifications.consumers.handlers import KINDS
+from notifications.domain import ack_tokens
+from notifications.domain.addresses import BadAddress, check_address
+from notifications.domain.masking import mask_address
+from notifications.domain.working_days import reminder_time
+from notifications.rendering import RenderingFailed, check_templates, china_due_time, render
+from shared.china_time import CHINA
+
+DUE = dt.datetime(2025, 12, 11, 0, 0, tzinfo=CHINA)  # the first late instant
+
+
+def test_the_due_time_reads_as_the_end_of_the_due_day() -> None:
+    assert china_due_time(DUE) == "2025年12月10日 24:00（北京时间）"
+    assert china_due_time(DUE.astimezone(dt.UTC)) == "2025年12月10日 24:00（北京时间）"
+    assert china_due_time(dt.datetime(2025, 12, 10, 17, 30, tzinfo=CHINA)) == (
+        "2025年12月10日 17:30（北京时间）"
+    )
+
+
+def test_a_reminder_lists_every_missing_reporter_in_chinese() -> None:
+    title, body = render(
+        "deadline_reminder",
+        {
+            "window_id": "w",
+            "point": "before-3d",
+            "offset_days": -3,
+            "due_at": DUE,
+            "designation_ids": ["E1", "E2"],
+            "ack_url": "https://x/ack",
+        },
+    )
+    assert title == "【年报提醒】w：尚有 2 家未报送"
+    assert "2025年12月10日 24:00（北京时间）" in body
+    assert "- E1" in body and "- E2" in body and "https://x/ack" in body
+
+
+def test_english_is_the_fallback_and_a_broken_template_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "only_en.en.md.j2").write_text("Hello {{ name }}\nbody")
+    assert render("only_en", {"name": "x"}, directory=tmp_path) == ("Hello x", "body")
+    (tmp_path / "broken.zh-CN.md.j2").write_text("{{ missing_variable }}")
+    with pytest.raises(RenderingFailed, match="missing_variable"):
+        render("broken", {}, directory=tmp_path)
+    with pytest.raises(RenderingFailed, match="no template"):
+        render("nothing", {}, directory=tmp_path)
+
+
+def test_templates_are_checked_when_the_consumer_starts(tmp_path: Path) -> None:
+    check_templates(KINDS)  # every kind the consumer writes has a template that compiles
+    (tmp_path / "ok.zh-CN.md.j2").write_text("标题\n正文")
+    (tmp_path / "bad_syntax.zh-CN.md.j2").write_text("{% if %}\n")
+    with pytest.raises(RenderingFailed) as refused:
+        check_templates(("ok", "bad_syntax", "absent"), directory=tmp_path)
+    assert "bad_syntax.zh-CN.md.j2" in str(refused.value)
+    assert "no template for 'absent'" in str(refused.value)
+    assert "'ok'" not in str(refused.value)
+
+
+def test_a_pre_due_reminder_on_a_holiday_moves_to_the_working_day_before() -> None:
+    due = dt.datetime(2025, 10, 20, 0, 0, tzinfo=CHINA)
+    national_day = dt.datetime(2025, 10, 3, 0, 0, tzinfo=CHINA)  # 国庆 holiday
+    assert reminder_time(national_day, due, shift=True) == dt.datetime(
+        2025, 9, 30, 9, 0, tzinfo=CHINA
+    )
+    # 2025-09-28 is a Sunday worked in exchange (调休): not moved.
+    adjusted_sunday = dt.datetime(2025, 9, 28, 0, 0, tzinfo=CHINA)
+    assert reminder_time(adjusted_sunday, due, shift=True) == adjusted_sunday
+    assert reminder_time(national_day, due, shift=False) == national_day
+
+
+def test_points_at_and_after_the_due_time_never_move() -> None:
+    saturday_due = dt.datetime(2025, 12, 13, 0, 0, tzinfo=CHINA)
+    assert reminder_time(saturday_due, saturday_due, shift=True) == saturday_due
+    later = saturday_due + dt.timedelta(days=1)
+    assert reminder_time(later, saturday_due, shift=True) == later
+
+
+def test_an_acknowledgement_token_is_signed_and_expires() -> None:
+    delivery = uuid.uuid4()
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    token = ack_tokens.sign(delivery, secret="s" * 32, expires_at=future)
+    assert ack_tokens.verify(token, secret="s" * 32) == delivery
+    with pytest.raises(ack_tokens.InvalidAcknowledgement):
+        ack_tokens.verify(token, secret="t" * 32)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    with pytest.raises(ack_tokens.InvalidAcknowledgement):
+        ack_tokens.verify(
+            ack_tokens.sign(delivery, secret="s" * 32, expires_at=past), secret="s" * 32
+        )
+
+
+@pytest.mark.parametrize(
+    ("channel", "address"),
+    [
+        ("fax", "123"),
+        ("email", "not-an-address"),
+        ("sms", "12345"),
+        ("webhook", "ftp://example.com/x"),
+        ("webhook", "http://127.0.0.1:8080/hook"),
+        ("webhook", "https://10.1.2.3/hook"),
+        ("webhook", "https://[::1]/hook"),
+        ("webhook", "https://localhost/hook"),
+        ("webhook", "https://169.254.169.254/latest"),
+        ("webhook", "http://example.com/hook"),
+        ("webhook", "https://user:pw@example.com/hook"),
+        ("wecom", "https://example.com/cgi-bin/webhook/send?key=k"),
+        ("dingtalk", "https://oapi.dingtalk.com/robot/send"),
+    ],
+)
+def test_bad_addresses_are_refused_when_configured(channel: str, address: str) -> None:
+    with pytest.raises(BadAddress):
+        check_address(channel, address, allow_private=False)
+
+
+def test_good_addresses_and_allowed_loopback_pass() -> None:
+    check_address("email", "bureau@gz.gov.cn", allow_private=False)
+    check_address("sms", "+8613800000000", allow_private=False)
+    check_address("webhook", "https://hooks.example.com/x", allow_private=False)
+    check_address(
+        "wecom", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", allow_private=False
+    )
+    check_address(
+        "dingtalk", "https://oapi.dingtalk.com/robot/send?access_token=t", allow_private=False
+    )
+    check_address("webhook", "http://127.0.0.1:8080/hook", allow_private=True)
+
+
+def test_contacts_are_masked() -> None:
+    assert mask_address("email", "zhang@shop.cn") == "z***@shop.cn"
+    assert mask_address("sms", "13812345678") == "138****5678"
+    assert mask_address("webhook", "https://x/y") == "***"
