@@ -76,6 +76,17 @@ async def _read_file(request: Request, limit: int) -> tuple[str, bytes]:
     status_code=status.HTTP_201_CREATED,
     response_model=AttachmentPublic,
     summary="Attach a file to the report (stored once by content)",
+    responses={
+        413: {"description": "File over the size limit"},
+        415: {"description": "Not one of the accepted types (or a multipart form)"},
+        422: {"description": "Empty, or the content is not of its declared type"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in SIGNATURES},
+        }
+    },
 )
 async def attach(
     request: Request,
