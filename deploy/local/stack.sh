@@ -269,6 +269,8 @@ print_env() {
     echo "export ${up}_HTTP_PORT=${HTTP_PORT[$s]}"
     echo "export ${up}_JWT_PUBLIC_KEY_FILE=$LOCAL/keys/jwt-public.pem"
   done
+  # the finance system's callback signature (docs/rewards.md); a development value only
+  echo "export AWARDS_FINANCE_CALLBACK_SECRET=dev-only-finance-callback-secret-change-me"
 }
 
 ensure_dev_keys() {

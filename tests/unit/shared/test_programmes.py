@@ -644,3 +644,25 @@ def test_load_programmes_ignores_other_files_and_needs_a_directory(tmp_path: Pat
     assert load_programmes(tmp_path) == {}
     with pytest.raises(ProgrammeFileError, match="not a directory"):
         load_programmes(tmp_path / "missing")
+
+
+def test_reward_settings_are_data(programmes: dict[str, Programme]) -> None:
+    guizhou = programmes[GUIZHOU]
+    milestones = [r for r in guizhou.rewards if isinstance(r, SalesMilestoneReward)]
+    assert {(r.sales_indicator, r.pays_difference) for r in milestones} == {
+        ("online_retail_sales", True)
+    }
+    (subsidy,) = [r for r in guizhou.rewards if isinstance(r, TrafficSubsidy)]
+    assert (subsidy.basis_indicator, subsidy.count_partial_unit) == (
+        "physical_goods_online_retail_sales",
+        False,
+    )
+    assert guizhou.reward_policy is not None and guizhou.reward_policy.defaults
+    assert guizhou.reward_policy.on_revocation.cancel_unpaid
+    # a reward that reads an indicator no report template defines is refused
+    data = guizhou.model_dump(mode="json")
+    for reward in data["rewards"]:
+        if reward["kind"] == "traffic_subsidy":
+            reward["basis_indicator"] = "commodity_sales_typo"
+    with pytest.raises(ValueError, match="unknown report indicator"):
+        Programme.model_validate(data)

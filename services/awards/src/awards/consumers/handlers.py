@@ -14,6 +14,7 @@ from awards.credit import (
     store_credit_record,
 )
 from awards.db import queries
+from awards.rewards import consumers as rewards_consumers
 from shared import audit
 from shared.events import EventEnvelope
 from shared.events.awards import CreditRecordReported
@@ -33,7 +34,13 @@ from shared.events.registry import (
 )
 from shared.messaging.consumer import Handler
 
-TOPICS = ("registry.enterprise", "registry.park", "registry.team", "credit.record")
+TOPICS = (
+    "registry.enterprise",
+    "registry.park",
+    "registry.team",
+    "credit.record",
+    *rewards_consumers.TOPICS,
+)
 
 # Which changed fields of an update awards keeps, per entity type: event field -> column.
 KEPT_FIELDS = {
@@ -176,4 +183,9 @@ def handlers() -> dict[str, Handler]:
     table[ResidentJoined.event_type] = on_resident_joined
     table[ResidentLeft.event_type] = on_resident_left
     table[CreditRecordReported.event_type] = on_credit_record
+    table.update(rewards_consumers.reward_handlers())  # rewards ledger (docs/rewards.md)
+    for event in (EnterpriseRegistered, EnterpriseUpdated):
+        table[event.event_type] = rewards_consumers.also(
+            table[event.event_type], rewards_consumers.on_enterprise_kinds
+        )
     return table

@@ -14,10 +14,20 @@ import asyncpg
 from notifications.config import NotificationsSettings
 from notifications.db.repository import (
     acknowledged_lists,
+    application,
     deactivate_operator,
     designation,
     register_operator,
+    remember_application,
     remember_designation,
+)
+from notifications.domain.applications import (
+    STAGE_TITLES,
+    Addressee,
+    Applicant,
+    overdue_addressees,
+    stage_addressees,
+    submitted_addressees,
 )
 from notifications.domain.escalation import (
     office_messages,
@@ -28,6 +38,7 @@ from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
 from notifications.rendering import TEMPLATES_DIR, RenderingFailed, check_templates
 from shared.events import EnterpriseRegistered, EventEnvelope
+from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseClosed
@@ -59,6 +70,7 @@ TOPICS = (
     "submissions.window",
     "awards.designation",
     "submissions.statistics",
+    "awards.application",
 )
 
 
@@ -127,6 +139,12 @@ KINDS = (
     "extension_granted",
     "extension_refused",
     "window_reopened",
+    "application_submitted",
+    "application_waiting",
+    "application_returned",
+    "application_rejected",
+    "application_in_notice",
+    "application_overdue",
 )
 
 REPORT_KINDS = {
@@ -543,6 +561,102 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                 resolved.templates,
             )
 
+    async def on_application(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """An application's progress: a review waiting (the city, then the province), its
+        outcome to the applicant's operator, an overdue city review to the city and the province.
+        Later events name only the application: the applicant is remembered from its submission
+        (one submitted before this service listened has no known operator: logged, not sent)."""
+        assert isinstance(event, ApplicationSubmitted | ApplicationStageChanged | ReviewOverdue)
+        if isinstance(event, ApplicationSubmitted):
+            await remember_application(
+                connection,
+                application_id=event.application_id,
+                programme_id=event.programme_id,
+                year=event.year,
+                category=event.category,
+                entity_type=event.entity_type,
+                entity_id=event.entity_id,
+                region_code=event.region_code,
+            )
+        programme = resolved.programme(event.programme_id)
+        route = programme.notifications.route(event.event_type)
+        if route is None:
+            return
+        known = await application(connection, event.application_id)
+        facts: dict[str, object] = {
+            "programme": programme.name,
+            "application_id": event.application_id,
+            "year": known["year"] if known else None,
+            "category": None,
+            "entity_id": known["entity_id"] if known else None,
+            "stage": None,
+            "stage_title": None,
+            "reason": None,
+        }
+        if known is not None:
+            category = next(
+                (c for c in programme.demonstration_categories if c.id == known["category"]),
+                None,
+            )
+            facts["category"] = category.title if category else known["category"]
+        addressees: list[Addressee]
+        if isinstance(event, ApplicationSubmitted):
+            addressees = submitted_addressees(event.region_code, routed=route.to)
+            facts["stage"], facts["stage_title"] = "city_review", STAGE_TITLES["city_review"]
+        elif isinstance(event, ReviewOverdue):
+            addressees = overdue_addressees(event.city_code, routed=route.to)
+            facts["due_at"] = event.due_at
+        else:
+            applicant = (
+                Applicant(known["entity_type"], known["entity_id"], known["region_code"])
+                if known
+                else None
+            )
+            addressees = stage_addressees(
+                step=event.step,
+                stage=event.stage,
+                waiting_on=event.waiting_on,
+                region_code=event.region_code,
+                applicant=applicant,
+                routed=route.to,
+            )
+            if known is None and event.stage in ("returned", "rejected", "public_notice"):
+                log.warning(
+                    "application %s: applicant unknown here; its operator is not told of %s",
+                    event.application_id,
+                    event.step,
+                )
+            facts |= {
+                "step": event.step,
+                "stage": event.stage,
+                "stage_title": STAGE_TITLES.get(event.stage, event.stage),
+                "reason": event.reason,
+            }
+        payload = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in facts.items()}
+        for to in addressees:
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind=to.kind,
+                    region_code=to.region_code,
+                    role=to.role,
+                    subject_type="application",
+                    subject_id=event.application_id,
+                    context=facts,
+                    payload=payload,
+                    not_before=envelope.time,
+                    enterprise_id=to.enterprise_id,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                resolved.links,
+                envelope.time,
+                resolved.templates,
+            )
+
     handled: dict[str, Handler] = {
         EnterpriseRegistered.event_type: on_enterprise_registered,
         EnterpriseClosed.event_type: on_enterprise_closed,
@@ -560,6 +674,9 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         ExtensionGranted.event_type: on_extension,
         ExtensionRefused.event_type: on_extension,
         WindowReopened.event_type: on_window_reopened,
+        ApplicationSubmitted.event_type: on_application,
+        ApplicationStageChanged.event_type: on_application,
+        ReviewOverdue.event_type: on_application,
     }
     check_routes(resolved.programmes, set(handled))
     check_templates(KINDS, directory=resolved.templates)

@@ -254,3 +254,16 @@ ON CONFLICT (designation_id) DO UPDATE
 """
 
 DESIGNATION = "SELECT * FROM designations WHERE designation_id = $1"
+
+# Applications (awards.application.submitted): the applicant behind an application id.
+UPSERT_APPLICATION = """
+INSERT INTO applications (application_id, programme_id, year, category, entity_type, entity_id,
+                          region_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (application_id) DO UPDATE
+   SET programme_id = EXCLUDED.programme_id, year = EXCLUDED.year, category = EXCLUDED.category,
+       entity_type = EXCLUDED.entity_type, entity_id = EXCLUDED.entity_id,
+       region_code = EXCLUDED.region_code, updated_at = now()
+"""
+
+APPLICATION = "SELECT * FROM applications WHERE application_id = $1"
