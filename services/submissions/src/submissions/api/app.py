@@ -6,7 +6,9 @@ from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 from submissions.api.routes import (
+    attachments,
     completeness,
+    drafts,
     extensions,
     reports,
     statistics,
@@ -33,7 +35,14 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         title="Submissions",
         description="Reporting windows, the annual report due 10 December, review by city "
         "bureau then province, completeness, extensions and reopenings.",
-        routers=[windows.router, reports.router, extensions.router, completeness.router],
+        routers=[
+            windows.router,
+            reports.router,
+            drafts.router,
+            attachments.router,
+            extensions.router,
+            completeness.router,
+        ],
         on_start=_on_start,
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
