@@ -214,3 +214,73 @@ async def test_a_blocking_credit_record_refuses_the_approval_with_its_reason(
     assert problem["title"] == "Payment blocked by a credit record"
     assert "serious_violation" in problem["detail"] and "2025-031" in problem["detail"]
     assert problem["records"] == ["cr-9"]
+
+
+async def test_money_owed_back_is_recorded_through_the_api(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await listed_enterprise(connection, "ent-r", basis=Decimal("3e8"))
+    body = {
+        "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+        "entity_id": "ent-r", "year": 2024,
+    }  # fmt: skip
+    award = (await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))).json()
+    approved = await client.post(
+        f"/v1/rewards/{award['id']}/approval", json={"amount": "150000"}, headers=auth(token_for)
+    )
+    result = {
+        "outcome": "settled", "award_id": award["id"], "attempt": 1, "amount": "150000.00",
+        "idempotency_key": approved.json()["idempotency_key"], "reference": "GZCZ-2025-0009",
+    }  # fmt: skip
+    raw = json.dumps(result).encode()
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    await client.post("/callbacks/finance/payment-results", content=raw, headers=signed)
+    async with awards_pool.acquire() as connection:
+        await accepted_report(  # corrected down to 2亿: 50,000 owed back
+            connection, "ent-r", version=2, physical_goods_online_retail_sales=Decimal("2e8"),
+        )  # fmt: skip
+    owed = (await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))).json()
+    assert (owed["status"], owed["recovery_outstanding"]) == ("recovery_due", "50000.00")
+
+    path = f"/v1/rewards/{owed['id']}/recoveries"
+    back = {"amount": "20000", "reference": "GZ-JK-0001", "reason": "企业退回"}
+    city = auth(token_for, roles=["city_bureau"], region_code="520300", subject="zunyi")
+    assert (await client.post(path, json=back, headers=city)).status_code == 403
+    too_much = await client.post(path, json={**back, "amount": "60000"}, headers=auth(token_for))
+    assert too_much.status_code == 422 and "50000.00" in too_much.json()["detail"]
+    key = str(uuid.uuid4())
+    first = await client.post(path, json=back, headers=auth(token_for, key))
+    assert first.status_code == 200, first.text
+    assert (first.json()["recovered"], first.json()["recovery_outstanding"]) == (
+        "20000.00", "30000.00",
+    )  # fmt: skip
+    replay = await client.post(path, json=back, headers=auth(token_for, key))
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json() == first.json()
+    same_receipt = await client.post(path, json=back, headers=auth(token_for))
+    assert same_receipt.status_code == 409
+    assert same_receipt.headers["content-type"].startswith("application/problem+json")
+    # The rest comes back through finance's signed callback (twice: recorded once).
+    reversed_ = {
+        "outcome": "reversed", "award_id": award["id"], "attempt": 1, "amount": "30000.00",
+        "idempotency_key": approved.json()["idempotency_key"], "reference": "GZ-JK-0002",
+    }  # fmt: skip
+    raw = json.dumps(reversed_).encode()
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    answers = [
+        (await client.post("/callbacks/finance/payment-results", content=raw, headers=signed))
+        for _ in range(2)
+    ]
+    assert [a.json().get("recorded") for a in answers] == [True, False], answers[0].text
+    last = await client.get(f"/v1/rewards/{owed['id']}", headers=auth(token_for))
+    assert (last.json()["status"], last.json()["recovery_outstanding"]) == ("recovered", "0.00")
+    assert [e["kind"] for e in last.json()["entries"]][-2:] == ["reversed", "reversed"]
+    budgets = await client.get(f"/v1/reward-budgets/{GUIZHOU}", headers=auth(token_for))
+    assert budgets.json()[0]["paid"] == "100000.00"
+    async with awards_pool.acquire() as connection:
+        audited = await connection.fetch(
+            "SELECT action FROM audit_log WHERE kind = 'change' "
+            "AND action IN ('record_recovery', 'payment_reversed')"
+        )
+    assert sorted(row["action"] for row in audited) == ["payment_reversed", "record_recovery"]

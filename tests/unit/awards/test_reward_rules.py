@@ -10,6 +10,7 @@ import pytest
 from awards.rewards.calculator import (
     PriorMilestone,
     designation_reward,
+    milestone_correction,
     rule,
     sales_milestone,
     subsidy_amount,
@@ -231,6 +232,49 @@ def test_corrected_report_gives_an_adjustment(guizhou: Programme) -> None:
     assert isinstance(corrected, Proposal)
     assert corrected.kind == "traffic_subsidy_adjustment" and corrected.tier == "2024-v2"
     assert corrected.amount == Decimal(-25_000)
+
+
+def test_corrected_report_below_the_threshold_recovers_the_whole_subsidy(
+    guizhou: Programme,
+) -> None:
+    """A correction is never ineligible: falling below 1亿 means nothing was due."""
+    corrected = traffic_subsidy(
+        subsidy_rule(guizhou),
+        report=report(version=3, physical_goods_online_retail_sales=Decimal("0.5e8")),
+        in_statistics_list=True,
+        cross_border=False,
+        already_awarded=Decimal(150_000),
+        previous_version=2,
+    )
+    assert isinstance(corrected, Proposal)
+    assert corrected.kind == "traffic_subsidy_adjustment" and corrected.amount == -150_000
+    inputs = corrected.working.inputs
+    assert inputs["previous_report_version"] == 2 and inputs["basis"]["report_version"] == 3
+    assert any("below" in note for note in corrected.working.notes)
+
+
+@pytest.mark.parametrize(
+    ("sales", "recovered"),
+    [("0.99e9", Decimal(1_000_000)), ("1e9", None), ("6e9", None)],
+)
+def test_a_corrected_report_below_a_paid_milestone_recovers_it(
+    guizhou: Programme, sales: str, recovered: Decimal | None
+) -> None:
+    correction = milestone_correction(
+        guizhou,
+        tier_id="sales-1-billion",
+        awarded=Decimal(1_000_000),
+        previous_version=1,
+        report=report(version=2, online_retail_sales=Decimal(sales)),
+    )
+    if recovered is None:
+        assert correction is None
+        return
+    assert isinstance(correction, Proposal)
+    assert correction.kind == "sales_milestone_adjustment" and correction.amount == -recovered
+    assert correction.tier == "sales-1-billion-2024-v2"
+    inputs = correction.working.inputs
+    assert inputs["previous_report_version"] == 1 and inputs["sales"]["report_version"] == 2
 
 
 def test_amounts_are_whole_fen() -> None:

@@ -1,5 +1,6 @@
 """Reward payments (004 四(二)2-3): awards asks finance to pay an approved reward, and finance
-answers on its own topic (or by a signed REST callback; docs/rewards.md).
+answers on its own topic (or by a signed REST callback; docs/rewards.md), and reports there too
+money that comes back (``payment.reversed``) when an award is owed back (追回).
 
 Amounts are exact decimal strings of yuan. ``idempotency_key`` is derived from (programme,
 entity, reward kind, year, tier): finance pays a key at most once, whatever the redeliveries;
@@ -56,4 +57,20 @@ class PaymentFailed(_PaymentAnswer):
     reason: str
 
 
-REWARD_EVENTS: tuple[type[DomainEvent], ...] = (PaymentRequested, PaymentSettled, PaymentFailed)
+class PaymentReversed(_PaymentAnswer):
+    event_type = "finance.payment.reversed"
+    summary = (
+        "Money paid for a reward came back to finance (追回, payment.reversed): a revocation or "
+        "a corrected report made it owed; recorded once per receipt."
+    )
+
+    amount: str = Field(description="yuan, exact decimal string; at most what is still owed")
+    reference: str = Field(description="finance's receipt (缴款凭证) for the money back")
+
+
+REWARD_EVENTS: tuple[type[DomainEvent], ...] = (
+    PaymentRequested,
+    PaymentSettled,
+    PaymentFailed,
+    PaymentReversed,
+)

@@ -154,27 +154,34 @@ def traffic_subsidy(
     in_statistics_list: bool,
     cross_border: bool,
     already_awarded: Decimal | None = None,
+    previous_version: int | None = None,
 ) -> Proposal | Ineligible:
     """流量补贴 for 上规入统 enterprises, not cross-border, with ≥ 1亿 商品网络零售额 in the
-    year (004 四(二)3). With ``already_awarded`` (a corrected report after an award) the
-    proposal is the adjustment: the new amount less what was awarded, possibly negative."""
+    year (004 四(二)3). With ``already_awarded`` (a corrected report after an award, whose
+    report version was ``previous_version``) the proposal is the adjustment: the new amount
+    less what was awarded, possibly negative; a correction that makes the enterprise
+    ineligible means nothing was due, so it recovers all of it."""
     basis_name = reward.basis_indicator
     inputs: dict[str, object] = {
         "in_statistics_list": in_statistics_list,
         "cross_border": cross_border,
     }
-    if reward.requires_statistics_listing and not in_statistics_list:
-        return Ineligible(reward.id, "not in the statistics list (上规入统)", inputs)
-    if reward.excludes_cross_border and cross_border:
-        return Ineligible(reward.id, "cross-border e-commerce is excluded (不含跨境电商)", inputs)
-    if basis_name not in report.figures:
-        return Ineligible(reward.id, f"the accepted report has no {basis_name}", inputs)
-    basis = report.figures[basis_name]
-    inputs["basis"] = report.source(basis_name)
+    basis = report.figures.get(basis_name)
+    if basis is not None:
+        inputs["basis"] = report.source(basis_name)
     threshold = reward.eligibility
-    if not threshold.comparison.holds(basis, threshold.value):
-        return Ineligible(reward.id, f"{basis_name} {basis} below {threshold.value}", inputs)
-    earned = subsidy_amount(reward, basis)
+    refusal = None
+    if reward.requires_statistics_listing and not in_statistics_list:
+        refusal = "not in the statistics list (上规入统)"
+    elif reward.excludes_cross_border and cross_border:
+        refusal = "cross-border e-commerce is excluded (不含跨境电商)"
+    elif basis is None:
+        refusal = f"the accepted report has no {basis_name}"
+    elif not threshold.comparison.holds(basis, threshold.value):
+        refusal = f"{basis_name} {basis} below {threshold.value}"
+    if refusal is not None and already_awarded is None:
+        return Ineligible(reward.id, refusal, inputs)
+    earned = Decimal(0) if basis is None or refusal else subsidy_amount(reward, basis)
     capped = earned == reward.cap_per_enterprise
     notes: tuple[str, ...] = ()
     amount = earned
@@ -183,7 +190,10 @@ def traffic_subsidy(
         amount = earned - already_awarded
         tier = f"{report.year}-v{report.version}"
         notes = (f"adjustment: {earned} now due less {already_awarded} awarded before",)
+        if refusal:
+            notes += (f"nothing due on the corrected report: {refusal}",)
         inputs["already_awarded"] = str(already_awarded)
+        inputs["previous_report_version"] = previous_version
     units = "partial units pro rata" if reward.count_partial_unit else "full units only"
     per_unit = f"{reward.amount_per_unit} per {reward.unit_amount}"
     return Proposal(
@@ -200,6 +210,47 @@ def traffic_subsidy(
             cap_reason="per enterprise per year" + (" (reached)" if capped else ""),
             amount=amount,
             notes=notes,
+        ),
+    )
+
+
+def milestone_correction(
+    programme: Programme,
+    *,
+    tier_id: str,
+    awarded: Decimal,
+    previous_version: int,
+    report: AcceptedReport,
+) -> Proposal | None:
+    """A sales tier awarded on an earlier version of a report, checked against its corrected
+    version: still reached, nothing changes (None; a higher tier is a proposal of its own);
+    no longer reached, what the tier awarded is owed back (an adjustment, negative)."""
+    tier = rule(programme, tier_id)
+    assert isinstance(tier, SalesMilestoneReward)
+    indicator = tier.sales_indicator
+    sales = report.figures.get(indicator)
+    if sales is not None and tier.comparison.holds(sales, tier.threshold):
+        return None
+    below = f"{indicator} {sales} below {tier.threshold}" if sales is not None else None
+    return Proposal(
+        reward_id=tier.id,
+        kind="sales_milestone_adjustment",
+        tier=f"{tier.id}-{report.year}-v{report.version}",
+        year=report.year,
+        working=Working(
+            rule=tier.id,
+            rule_name=tier.name,
+            source=_source(tier.source_ref),
+            inputs={
+                "sales": report.source(indicator) if sales is not None else None,
+                "threshold": str(tier.threshold),
+                "already_awarded": str(awarded),
+                "previous_report_version": previous_version,
+            },
+            cap=tier.max_amount,
+            cap_reason="the tier is no longer reached: what it awarded is owed back",
+            amount=-awarded,
+            notes=(f"corrected report: {below or f'no {indicator}'}",),
         ),
     )
 

@@ -1,6 +1,7 @@
 """What the rewards ledger takes from Kafka, each in the consumer's inbox transaction:
-finance's answers (``finance.payment.*``), accepted annual reports (submissions), revoked
-designations (the programme's ``reward_policy.on_revocation``) and enterprise kinds (registry)."""
+finance's answers and money back (``finance.payment.*``), accepted annual reports (submissions), revoked
+designations (the programme's ``reward_policy.on_revocation``), enterprise kinds and the
+statistics list (上规入统) from the registry."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from functools import cache
 import asyncpg
 
 from awards.rewards import ledger, queries
+from awards.rewards.corrections import adjust_for_correction
+from awards.rewards.recovery import record_reversal
 from awards.rewards.working import to_fen
 from shared.events import EventEnvelope
 from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent
-from shared.events.registry import EnterpriseRegistered, EnterpriseUpdated
-from shared.events.rewards import PaymentFailed, PaymentSettled
+from shared.events.registry import (
+    EnterpriseRegistered,
+    EnterpriseStatisticsYearSet,
+    EnterpriseUpdated,
+)
+from shared.events.rewards import PaymentFailed, PaymentReversed, PaymentSettled
 from shared.events.submissions import ReportAccepted
 from shared.messaging.consumer import Handler
 from shared.programmes import Programme
@@ -29,7 +36,7 @@ TOPICS = ("finance.payment", "submissions.report", "awards.designation")
 
 @cache
 def _programmes() -> dict[str, Programme]:
-    """Read on the first revocation, never at import."""
+    """Read on the first revocation or corrected report, never at import."""
     from awards.config import AwardsSettings
     from shared.programmes import load_programmes
 
@@ -58,13 +65,31 @@ async def on_payment_answer(
         log.error("finance answer refused for award %s: %s", event.award_id, conflict.detail)
 
 
+async def on_payment_reversed(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    """追回 as finance reports it; a receipt already recorded is a no-op."""
+    assert isinstance(event, PaymentReversed)
+    try:
+        async with connection.transaction():  # a refusal leaves nothing half-written
+            await record_reversal(
+                connection, award_id=uuid.UUID(event.award_id),
+                idempotency_key=event.idempotency_key, amount_fen=to_fen(Decimal(event.amount)),
+                reference=event.reference,
+            )  # fmt: skip
+    except ledger.LedgerRefusal as refusal:
+        # More than is owed or was paid, or nothing owed: kept for people to sort out.
+        log.error("finance reversal refused for award %s: %s", event.award_id, refusal.detail)
+
+
 async def on_report_accepted(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
-    """Keeps every accepted version; a later version is what a subsidy adjustment reads."""
+    """Keeps every accepted version; a corrected version adjusts, at once, the subsidy and
+    milestones already requested or paid on an earlier one (rewards.corrections)."""
     assert isinstance(event, ReportAccepted)
     programme_id, _window, year = event.window_id.rsplit(".", 2)  # <programme>.<window>.<year>
-    await connection.execute(
+    kept = await connection.fetchval(
         queries.INSERT_ACCEPTED_REPORT,
         event.report_id,
         event.version,
@@ -76,6 +101,13 @@ async def on_report_accepted(
         dict(event.figures),
         event.accepted_by,
     )
+    programme = _programmes().get(programme_id)
+    if kept is None or event.version == 1 or programme is None:
+        return  # a redelivery, or nothing earlier to correct
+    await adjust_for_correction(
+        connection, programme, entity_id=event.entity_id, year=int(year),
+        actor=f"report-correction:{event.accepted_by}",
+    )  # fmt: skip
 
 
 async def on_designation_revoked(
@@ -108,12 +140,30 @@ async def on_enterprise_kinds(
         await connection.execute(queries.UPSERT_KINDS, event.enterprise_id, [str(k) for k in kinds])
 
 
+async def on_statistics_year(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    """上规入统 per year, as the registry records it: the traffic subsidy's eligibility (004
+    四(二)3). The latest word for an enterprise and year holds, the registry's or the statistics
+    system's (``PUT /v1/reward-facts/...``); a redelivery writes the same row again."""
+    assert isinstance(event, EnterpriseStatisticsYearSet)
+    await connection.execute(
+        queries.UPSERT_STATISTICS_YEAR,
+        event.enterprise_id,
+        event.year,
+        event.in_list,
+        f"registry:{event.set_by or 'unknown'}",
+    )
+
+
 def reward_handlers() -> dict[str, Handler]:
     return {
         PaymentSettled.event_type: on_payment_answer,
         PaymentFailed.event_type: on_payment_answer,
+        PaymentReversed.event_type: on_payment_reversed,
         ReportAccepted.event_type: on_report_accepted,
         DesignationRevoked.event_type: on_designation_revoked,
+        EnterpriseStatisticsYearSet.event_type: on_statistics_year,
     }
 
 

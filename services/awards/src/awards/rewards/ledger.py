@@ -67,14 +67,14 @@ def idempotency_key(
     return f"{programme_id}:{entity_type}:{entity_id}:{kind}:{year}:{tier}"
 
 
-async def _award(connection: asyncpg.Connection, award_id: uuid.UUID) -> asyncpg.Record:
+async def award_for_update(connection: asyncpg.Connection, award_id: uuid.UUID) -> asyncpg.Record:
     award = await connection.fetchrow(queries.AWARD_FOR_UPDATE, award_id)
     if award is None:
         raise NotFound(f"no award {award_id}")
     return award
 
 
-def _cap_key(award: asyncpg.Record) -> tuple[Any, ...]:
+def cap_key(award: asyncpg.Record) -> tuple[Any, ...]:
     return (
         award["programme_id"],
         award["entity_type"],
@@ -84,7 +84,7 @@ def _cap_key(award: asyncpg.Record) -> tuple[Any, ...]:
     )
 
 
-def _budget_key(award: asyncpg.Record) -> tuple[Any, ...]:
+def budget_key(award: asyncpg.Record) -> tuple[Any, ...]:
     kind = award["kind"].removesuffix("_adjustment")  # adjustments draw on the subsidy budget
     return (award["programme_id"], award["year"], kind)
 
@@ -101,7 +101,7 @@ async def approve(
     """批准: reserve the amount on the budget and the entity's cap, and ask finance to pay.
 
     A failed payment may be approved again (a new attempt, the same idempotency key)."""
-    award = await _award(connection, award_id)
+    award = await award_for_update(connection, award_id)
     if award["status"] not in ("proposed", "failed"):
         raise WrongState(f"the award is {award['status']}", status_now=award["status"])
     if not 0 < amount_fen <= award["max_fen"]:
@@ -116,13 +116,13 @@ async def approve(
             "; ".join(record.describe() for record in blocking),
             records=[record.record_id for record in blocking],
         )
-    left = await connection.fetchval(queries.RESERVE_BUDGET, *_budget_key(award), amount_fen)
+    left = await connection.fetchval(queries.RESERVE_BUDGET, *budget_key(award), amount_fen)
     if left is None:
-        if await connection.fetchval(queries.BUDGET_EXISTS, *_budget_key(award)) is None:
+        if await connection.fetchval(queries.BUDGET_EXISTS, *budget_key(award)) is None:
             raise BudgetExhausted("no budget is set for this programme, year and reward kind")
         raise BudgetExhausted("the budget has less left than the amount")
-    await connection.execute(queries.ENSURE_CAP, *_cap_key(award), award["cap_fen"])
-    if await connection.fetchval(queries.RESERVE_CAP, *_cap_key(award), amount_fen) is None:
+    await connection.execute(queries.ENSURE_CAP, *cap_key(award), award["cap_fen"])
+    if await connection.fetchval(queries.RESERVE_CAP, *cap_key(award), amount_fen) is None:
         raise EntityCapReached(
             f"the entity's {award['cap_group']} cap of {yuan(award['cap_fen'])} would be exceeded"
         )
@@ -164,7 +164,7 @@ async def record_answer(
 ) -> bool:
     """Finance's answer to a request: True when recorded now, False when already recorded
     (a redelivery or a retried callback) or when it answers nothing we asked."""
-    award = await _award(connection, award_id)
+    award = await award_for_update(connection, award_id)
     if award["idempotency_key"] != idempotency_key:
         raise LedgerRefusal("the idempotency key does not match the award")
     requested = await connection.fetchval(queries.ENTRY, award_id, attempt, "payment_requested")
@@ -191,8 +191,8 @@ async def record_answer(
         if settled
         else (queries.RELEASE_BUDGET, queries.RELEASE_CAP)
     )
-    await connection.execute(budget, *_budget_key(award), requested)
-    await connection.execute(cap, *_cap_key(award), requested)
+    await connection.execute(budget, *budget_key(award), requested)
+    await connection.execute(cap, *cap_key(award), requested)
     await connection.execute(queries.SET_STATUS, award_id, kind.replace("settled", "paid"), reason)
     return True
 
@@ -201,7 +201,7 @@ async def void(
     connection: asyncpg.Connection, award_id: uuid.UUID, *, actor: str, reason: str
 ) -> None:
     """作废: an award nothing is reserved for (proposed, or its payment failed)."""
-    award = await _award(connection, award_id)
+    award = await award_for_update(connection, award_id)
     if award["status"] not in ("proposed", "failed"):
         raise WrongState(f"the award is {award['status']}; only unpaid awards are voided")
     attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)

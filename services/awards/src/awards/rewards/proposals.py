@@ -36,7 +36,7 @@ class AlreadyAwarded(LedgerRefusal):
     title = "Already awarded"
 
 
-async def _report(
+async def report_of(
     connection: asyncpg.Connection, programme_id: str, entity_id: str, year: int
 ) -> AcceptedReport:
     row = await connection.fetchrow(queries.LATEST_ACCEPTED_REPORT, programme_id, entity_id, year)
@@ -75,6 +75,7 @@ async def propose(
         raise NotEligible(f"{programme.id} has no reward {reward_id}") from exc
     report: AcceptedReport | None = None
     adjusts: uuid.UUID | None = None
+    previous_version: int | None = None
     cap_group, cap_year = reward_id, 0
     if isinstance(reward, DesignationReward):
         if reward.category is not None:
@@ -94,7 +95,7 @@ async def propose(
         proposal = _refuse(designation_reward(reward, year=year, round_amount=round_amount))
         cap_fen = to_fen(proposal.amount)
     elif isinstance(reward, SalesMilestoneReward):
-        report = await _report(connection, programme.id, entity_id, year)
+        report = await report_of(connection, programme.id, entity_id, year)
         prior = [
             PriorMilestone(row["reward_id"], yuan(row["amount_fen"]))
             for row in await connection.fetch(
@@ -108,11 +109,16 @@ async def propose(
         cap_group = "sales_milestone"  # one cap over all tiers: the difference rule, enforced
         cap_fen = to_fen(top if reward.pays_difference else total)
     elif isinstance(reward, TrafficSubsidy):
-        report = await _report(connection, programme.id, entity_id, year)
+        report = await report_of(connection, programme.id, entity_id, year)
         kinds = await connection.fetchval(queries.KINDS, entity_id) or []
         earlier = await connection.fetchrow(queries.SUBSIDY_OF_YEAR, programme.id, entity_id, year)
         already: Decimal | None = None
         if earlier is not None:
+            if earlier["recovery_flagged"]:  # revoked: owed back, never topped up again
+                raise NotEligible(
+                    f"the {year} subsidy is flagged for recovery: {earlier['status_reason']}",
+                    award_id=str(earlier["id"]),
+                )
             adjusted = await connection.fetchval(queries.LATEST_ADJUSTED_VERSION, earlier["id"])
             last_version = max(earlier["report_version"], adjusted or 0)
             if report.version <= last_version:
@@ -128,9 +134,10 @@ async def propose(
                     reason=f"superseded by report {report.report_id} version {report.version}",
                 )  # fmt: skip
             else:
-                adjusts = earlier["id"]
-                committed = await connection.fetchval(queries.SUBSIDY_COMMITTED, adjusts)
+                adjusts, previous_version = earlier["id"], last_version
+                committed = await connection.fetchval(queries.COMMITTED, adjusts)
                 already = yuan(committed or 0)
+                await _supersede_adjustments(connection, adjusts, report, actor=actor)
         proposal = _refuse(
             traffic_subsidy(
                 reward,
@@ -138,12 +145,13 @@ async def propose(
                 in_statistics_list=await _listed(connection, entity_id, year),
                 cross_border="cross_border" in kinds,
                 already_awarded=already,
+                previous_version=previous_version,
             )
         )
         cap_year, cap_fen = year, to_fen(reward.cap_per_enterprise)
     else:
         raise NotEligible(f"{reward_id} is a title, not a payment")
-    return await _insert(
+    return await insert(
         connection,
         programme_id=programme.id,
         proposal=proposal,
@@ -157,7 +165,19 @@ async def propose(
     )
 
 
-async def _insert(
+async def _supersede_adjustments(
+    connection: asyncpg.Connection, adjusts: uuid.UUID, report: AcceptedReport, *, actor: str
+) -> None:
+    """An adjustment still only proposed was computed on a report since corrected again: voided
+    (nothing was reserved), so approving it can never pay on stale figures."""
+    for stale in await connection.fetch(queries.PROPOSED_ADJUSTMENTS, adjusts):
+        await void(
+            connection, stale["id"], actor=actor,
+            reason=f"superseded by report {report.report_id} version {report.version}",
+        )  # fmt: skip
+
+
+async def insert(
     connection: asyncpg.Connection,
     *,
     programme_id: str,

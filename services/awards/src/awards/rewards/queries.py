@@ -68,6 +68,8 @@ status_reason, recovery_flagged, proposed_by, proposed_at
 """
 AWARD = f"SELECT {AWARD_COLUMNS} FROM reward_awards WHERE id = $1"
 AWARD_FOR_UPDATE = f"SELECT {AWARD_COLUMNS} FROM reward_awards WHERE id = $1 FOR UPDATE"
+ADJUSTS = "SELECT adjusts FROM reward_awards WHERE id = $1"
+IDEMPOTENCY_KEY = "SELECT idempotency_key FROM reward_awards WHERE id = $1"
 AWARDS = f"""
 SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::int IS NULL OR year = $2)
@@ -93,16 +95,75 @@ SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE programme_id = $1 AND entity_id = $2 AND year = $3 AND kind = 'traffic_subsidy'
   AND status <> 'voided'
 """
-# What a subsidy and its adjustments have committed (reserved or paid, net of failures).
-SUBSIDY_COMMITTED = """
+# What an award and its adjustments have committed (reserved or paid, net of failures and of
+# what was flagged for recovery).
+COMMITTED = """
 SELECT COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'reserved'), 0)
      - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'failed'), 0)
      - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'recovery_flagged'), 0)
 FROM reward_awards a JOIN reward_entries e ON e.award_id = a.id
 WHERE a.id = $1 OR a.adjusts = $1
 """
+PROPOSED_ADJUSTMENTS = """
+SELECT id FROM reward_awards WHERE adjusts = $1 AND status = 'proposed' ORDER BY proposed_at
+"""
+# The requested or paid awards a corrected report of the entity's year may adjust.
+CORRECTABLE_AWARDS = f"""
+SELECT {AWARD_COLUMNS} FROM reward_awards
+WHERE programme_id = $1 AND entity_id = $2 AND year = $3
+  AND kind IN ('traffic_subsidy', 'sales_milestone') AND status IN ('payment_requested', 'paid')
+  AND NOT recovery_flagged
+ORDER BY proposed_at
+"""
 LATEST_ADJUSTED_VERSION = """
 SELECT max(report_version) FROM reward_awards WHERE adjusts = $1 AND status <> 'voided'
+"""
+# 追回: what an award still owes back, and what its chain (the award it adjusts, or itself,
+# with every adjustment) has paid out net of what came back.
+OWED = """
+SELECT COALESCE(sum(amount_fen) FILTER (WHERE kind = 'recovery_flagged'), 0)
+     - COALESCE(sum(amount_fen) FILTER (WHERE kind = 'reversed'), 0)
+FROM reward_entries WHERE award_id = $1
+"""
+CHAIN_PAID = """
+SELECT COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'settled'), 0)
+     - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'reversed'), 0)
+FROM reward_awards a JOIN reward_entries e ON e.award_id = a.id
+WHERE a.id = $1 OR a.adjusts = $1
+"""
+RECOVERY_OF_RECEIPT = """
+SELECT amount_fen FROM reward_entries
+WHERE award_id = $1 AND kind = 'reversed' AND detail ->> 'reference' = $2
+"""
+# Finance reports money back against the award it paid: the chain's award that owes it, the
+# paid award itself first, else its adjustments in the order they were proposed.
+OWING_IN_CHAIN = """
+SELECT a.id FROM reward_awards p
+JOIN reward_awards a ON a.id = p.id OR a.id = p.adjusts OR a.adjusts = COALESCE(p.adjusts, p.id)
+WHERE p.id = $1 AND (
+    SELECT COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'recovery_flagged'), 0)
+         - COALESCE(sum(e.amount_fen) FILTER (WHERE e.kind = 'reversed'), 0)
+    FROM reward_entries e WHERE e.award_id = a.id) > 0
+ORDER BY a.id = p.id DESC, a.proposed_at
+LIMIT 1
+"""
+RECEIPT_IN_CHAIN = """
+SELECT 1 FROM reward_awards p
+JOIN reward_awards a ON a.id = p.id OR a.id = p.adjusts OR a.adjusts = COALESCE(p.adjusts, p.id)
+JOIN reward_entries e ON e.award_id = a.id AND e.kind = 'reversed'
+WHERE p.id = $1 AND e.detail ->> 'reference' = $2
+"""
+# Money back: paid goes down, never below zero (the CHECKs), in one conditional statement each.
+RECOVER_BUDGET = """
+UPDATE reward_budgets SET paid_fen = paid_fen - $4
+WHERE programme_id = $1 AND year = $2 AND kind = $3 AND paid_fen >= $4
+RETURNING paid_fen
+"""
+RECOVER_CAP = """
+UPDATE reward_caps SET paid_fen = paid_fen - $6
+WHERE programme_id = $1 AND entity_type = $2 AND entity_id = $3 AND cap_group = $4 AND year = $5
+  AND paid_fen >= $6
+RETURNING paid_fen
 """
 SET_STATUS = "UPDATE reward_awards SET status = $2, status_reason = $3 WHERE id = $1"
 FLAG_RECOVERY = "UPDATE reward_awards SET recovery_flagged = true, status_reason = $2 WHERE id = $1"
@@ -124,6 +185,7 @@ INSERT_ACCEPTED_REPORT = """
 INSERT INTO accepted_reports (report_id, version, window_id, programme_id, year, designation_id,
                               entity_id, figures, accepted_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
+RETURNING version
 """
 LATEST_ACCEPTED_REPORT = """
 SELECT report_id, version, year, figures FROM accepted_reports

@@ -92,17 +92,36 @@ class RewardPublic(BaseModel):
     status: str
     status_reason: str | None
     recovery_flagged: bool
+    recovered: Decimal = Field(description="追回: what came back on this award (reversed entries)")
+    recovery_outstanding: Decimal = Field(
+        description="what the award still owes back: flagged for recovery less recovered"
+    )
     proposed_by: str
     proposed_at: dt.datetime
     entries: list[EntryPublic]
 
 
-class PaymentResult(BaseModel):
-    """Finance's signed callback: the same facts as its ``finance.payment.*`` events."""
+class RecoveryCreate(BaseModel):
+    """Money owed back came back (追回): how much, and finance's receipt for it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Literal["settled", "failed"]
+    amount: Decimal = Field(
+        gt=0, le=MAX_YUAN, decimal_places=2, description="yuan, at most what is still owed"
+    )
+    reference: str = Field(
+        min_length=1, max_length=200, description="finance's receipt (缴款凭证) number"
+    )
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class PaymentResult(BaseModel):
+    """Finance's signed callback: the same facts as its ``finance.payment.*`` events
+    (``reversed``: money owed back came back, with ``amount`` and the receipt's ``reference``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["settled", "failed", "reversed"]
     award_id: uuid.UUID
     idempotency_key: str = Field(min_length=1, max_length=300)
     attempt: int = Field(ge=1)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from awards.rewards import queries
 from awards.rewards.schemas import EntryPublic, RewardPublic
-from awards.rewards.working import yuan
+from awards.rewards.working import FEN, yuan
 
 
 async def rewards_with_entries(
@@ -39,7 +40,14 @@ def public(award: asyncpg.Record, entries: list[EntryPublic]) -> RewardPublic:
     values["max_amount"] = yuan(values.pop("max_fen"))
     values["cap"] = yuan(values.pop("cap_fen"))
     values.pop("cap_year")
-    return RewardPublic(**values, entries=entries)
+    recovered = sum((e.amount for e in entries if e.kind == "reversed"), Decimal(0))
+    flagged = sum((e.amount for e in entries if e.kind == "recovery_flagged"), Decimal(0))
+    return RewardPublic(
+        **values,
+        entries=entries,
+        recovered=recovered.quantize(FEN),
+        recovery_outstanding=(flagged - recovered).quantize(FEN),
+    )
 
 
 async def reward(connection: asyncpg.Connection, award_id: uuid.UUID) -> RewardPublic | None:

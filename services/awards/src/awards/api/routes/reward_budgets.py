@@ -95,8 +95,9 @@ async def set_statistics_year(
     principal: CurrentPrincipal,
     pool: Pool,
 ) -> StatisticsYearSet:
-    """上规入统 in a year, from the statistics system (integrator) or the province: the registry
-    keeps it too but publishes no event for it (docs/rewards.md)."""
+    """上规入统 in a year from an outside statistics system (integrator) or the province, for
+    enterprises whose listing does not go through the registry; the registry's own list arrives
+    by ``registry.enterprise.statistics_year_set`` (docs/rewards.md). The latest word holds."""
     allowed = Role.province_admin in principal.roles or (
         Role.integrator in principal.roles and "write" in principal.grants
     )

@@ -1,6 +1,7 @@
 """``/v1/rewards``: the province proposes awards (computed from the
 programme's rules and accepted reports, with their working), approves them (reserve + payment
-request), voids unpaid ones and reads the ledger. Every change writes its audit record and
+request), voids unpaid ones, records money owed back as it comes back (追回) and reads the
+ledger. Every change writes its audit record and
 claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from fastapi import APIRouter, Query, Request, status
 from awards.api.deps import Pool, Programmes
 from awards.rewards import ledger, queries
 from awards.rewards.proposals import propose, propose_for_year
+from awards.rewards.recovery import record_recovery
 from awards.rewards.schemas import (
     ApprovalCreate,
     ProposalCreate,
     ProposalRun,
     ProposalRunCreate,
+    RecoveryCreate,
     RewardPublic,
     VoidCreate,
 )
@@ -149,6 +152,7 @@ async def _change(
     action: str,
     reason: str | None = None,
     amount: int | None = None,
+    reference: str | None = None,
 ) -> RewardPublic:
     async with pool.acquire() as connection, connection.transaction():
         before = await reward(connection, award_id)
@@ -163,6 +167,12 @@ async def _change(
                     today=dt.datetime.now(CHINA).date(),
                     topic_prefix=request.app.state.settings.kafka_topic_prefix,
                 )  # fmt: skip
+            elif action == "record_recovery":
+                assert amount is not None and reference is not None
+                await record_recovery(
+                    connection, award_id, amount_fen=amount, reference=reference,
+                    actor=principal.subject, reason=reason,
+                )  # fmt: skip
             else:
                 await ledger.void(
                     connection, award_id, actor=principal.subject, reason=reason or ""
@@ -175,7 +185,7 @@ async def _change(
             connection, actor=audit.Actor.of(principal), action=action, resource_type="reward",
             resource_id=award_id, region_code=after.region_code, reason=reason,
             before={"status": before.status}, after={"status": after.status},
-            details=None if amount is None else {"amount": str(yuan(amount))},
+            details=None if amount is None else {"amount": str(yuan(amount)), "reference": reference},
         )  # fmt: skip
         await claim_idempotency_key(
             connection, request, status_code=200, content=after.model_dump(mode="json")
@@ -219,6 +229,28 @@ async def void(
     programmes: Programmes,
 ) -> RewardPublic:
     return await _change(request, pool, programmes, principal, award_id, "void_reward", body.reason)
+
+
+@router.post(
+    "/v1/rewards/{award_id}/recoveries",
+    response_model=RewardPublic,
+    responses={**REFUSED, 422: {"description": "more than is owed back or than was paid"}},  # type: ignore[dict-item]
+)
+async def record_recovery_of(
+    request: Request,
+    award_id: uuid.UUID,
+    body: RecoveryCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    programmes: Programmes,
+) -> RewardPublic:
+    """追回: money this award owes back (a revocation, a corrected report that lowered it) came
+    back. A ``reversed`` entry per receipt, at most what is still owed and what was paid; the
+    budget and the entity's cap get it back. The same receipt twice is a 409."""
+    return await _change(
+        request, pool, programmes, principal, award_id, "record_recovery", body.reason,
+        to_fen(body.amount), body.reference,
+    )  # fmt: skip
 
 
 @router.get(
