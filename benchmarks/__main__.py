@@ -11,6 +11,7 @@ from benchmarks import (
     registry_import,
     registry_search,
     registry_writes,
+    statistics_month,
     submissions_rush,
 )
 
@@ -22,6 +23,7 @@ BENCHMARKS = {
     "awards_round": awards_round.main,
     "awards_designations": awards_designations.main,
     "submissions_rush": submissions_rush.main,
+    "statistics_month": statistics_month.main,
     "notifications_fanout": notifications_fanout.main,
 }
 

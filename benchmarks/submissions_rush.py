@@ -28,6 +28,7 @@ from benchmarks.common import (
     kafka_bootstrap,
     percentile,
 )
+from benchmarks.registry_writes import cpu_seconds, process_ids
 from shared import audit
 from shared.auth import generate_dev_keypair, mint_token
 from shared.db.pool import create_pool
@@ -83,7 +84,22 @@ def serve() -> None:
 
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: NOW
-    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+    profile_to = os.environ.get("BENCH_PROFILE")
+    if not profile_to:
+        uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+        return
+    # BENCH_PROFILE=<file>: the API process under cProfile, written when it stops.
+    import cProfile
+    import signal
+
+    # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so the profile is saved.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    cProfile.runctx(
+        "uvicorn.run(app, host='127.0.0.1', port=PORT, log_level='warning')",
+        globals(),
+        {"uvicorn": uvicorn, "app": app, "PORT": PORT},
+        filename=profile_to,
+    )
 
 
 async def prepare(dsn: str, prefix: str) -> None:
@@ -313,13 +329,25 @@ async def main() -> None:
         await prepare(api_db, prefix)
         await prepare(raw_db, f"raw.{prefix}")
         api = start_api(api_db, public_pem, prefix)
+        before = cpu_seconds(await process_ids(api_db, api.pid))
+        client_started = time.process_time()
         rate, timings, accepted = await through_api(tokens)
+        client_cpu = (time.process_time() - client_started) / REPORTERS * 1000
+        after = cpu_seconds(await process_ids(api_db, api.pid))
+        api_cpu = (after.get(api.pid, 0.0) - before.get(api.pid, 0.0)) / REPORTERS * 1000
+        db_cpu = (
+            sum(v - before.get(pid, 0.0) for pid, v in after.items() if pid != api.pid)
+            / REPORTERS
+            * 1000
+        )
         raw = await raw_inserts(raw_db, f"raw.{prefix}")
         print(
             f"submissions rush: {REPORTERS} first reports, {CLIENTS} concurrent clients, "
             f"pool {POOL_SIZE}\n"
             f"  through the API {rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
             f"p99 {percentile(timings, 0.99):6.1f} ms\n"
+            f"  cpu per request {api_cpu:5.2f} ms API process, {db_cpu:5.2f} ms its database "
+            f"backends, {client_cpu:5.2f} ms the clients\n"
             f"  raw asyncpg     {raw:7.1f}/s\n"
             f"  ratio api/raw   {rate / raw:5.2f} (goal >= 0.3)\n"
             f"  count check     {await count_check(api_db, prefix, accepted)}"

@@ -65,6 +65,16 @@ ensure_postgres_installed() {
   fi
 }
 
+# The statistics charts label in Chinese only with a CJK font (docs/statistics.md); without one
+# they fall back to English. fonts-wqy-microhei is the small one (1.6 MB; fonts-noto-cjk 57 MB).
+ensure_cjk_font() {
+  if ! { command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q .; }; then
+    log "installing a CJK font (fonts-wqy-microhei) from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null
+  fi
+}
+
 # The marker holds the pom's checksum, so a dependency added to the pom (kafka-tools) is fetched
 # on the next run; copy-dependencies only adds jars, so a running broker is left alone.
 ensure_kafka_jars() {
@@ -259,6 +269,8 @@ print_env() {
     echo "export ${up}_HTTP_PORT=${HTTP_PORT[$s]}"
     echo "export ${up}_JWT_PUBLIC_KEY_FILE=$LOCAL/keys/jwt-public.pem"
   done
+  # the finance system's callback signature (docs/rewards.md); a development value only
+  echo "export AWARDS_FINANCE_CALLBACK_SECRET=dev-only-finance-callback-secret-change-me"
 }
 
 ensure_dev_keys() {
@@ -335,6 +347,7 @@ status() {
 infra_up() {
   ensure_python_env
   ensure_postgres_installed
+  ensure_cjk_font
   ensure_kafka_jars
   start_postgres
   create_databases

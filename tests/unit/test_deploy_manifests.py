@@ -509,3 +509,14 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".venv", ".local", ".git", "**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
+
+
+def test_the_submissions_image_and_the_local_stack_install_a_cjk_font() -> None:
+    """The statistics charts label in Chinese only with a CJK font (docs/statistics.md)."""
+    text = (ROOT / "services" / "submissions" / "Dockerfile").read_text(encoding="utf-8")
+    runtime = text.split("AS runtime", 1)[1]
+    assert "apt-get install -y --no-install-recommends fonts-wqy-microhei" in runtime
+    assert "rm -rf /var/lib/apt/lists/*" in runtime
+    stack = (ROOT / "deploy" / "local" / "stack.sh").read_text(encoding="utf-8")
+    infra_up = stack.split("infra_up() {", 1)[1].split("\n}", 1)[0]
+    assert "ensure_cjk_font" in infra_up and "fonts-wqy-microhei" in stack

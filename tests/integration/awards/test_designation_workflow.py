@@ -280,7 +280,8 @@ async def test_submissions_events_feed_the_evaluation_and_the_lock_triggers_it(
         return environment.client
 
     table[WindowLocked.event_type] = on_window_locked(client)  # on this test's server
-    assert CONSUMER_TOPICS[-2:] == ("submissions.report", "submissions.window")
+    assert {"submissions.report", "submissions.window"} <= set(CONSUMER_TOPICS)
+    assert len(CONSUMER_TOPICS) == len(set(CONSUMER_TOPICS))
     async with awards_pool.acquire() as connection:
         for event, at in ((submitted, china(2027, 12, 5)), (accepted, china(2027, 12, 20))):
             await table[event.event_type](connection, event, wrap(event, source="/s", occurred_at=at))  # fmt: skip

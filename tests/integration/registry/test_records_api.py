@@ -306,6 +306,44 @@ def test_each_change_is_one_event_in_the_outbox(
     assert updated["data"]["changes"] == {"hosts": {"old": 5, "new": 8}}
 
 
+def test_a_statistics_list_year_is_published_on_the_enterprise_topic(
+    registry_api: TestClient, auth: Auth, registry_db: str
+) -> None:
+    """限额以上/上规入统 is a record of its own (per enterprise and year): awards' traffic subsidy
+    reads it from this event, never from a hand-typed copy (docs/rewards.md)."""
+    ident = enterprise(registry_api, auth)["id"]
+    for listed in (True, False):
+        put = registry_api.put(
+            f"/v1/enterprises/{ident}/statistics-years/2025",
+            json={"year": 2025, "in_list": listed},
+            headers=auth(),
+        )
+        assert put.status_code == 200, put.text
+
+    async def events() -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(registry_db)
+        try:
+            return list(
+                await connection.fetch(
+                    "SELECT event_type, topic, convert_from(payload, 'UTF8')::jsonb AS envelope "
+                    "FROM outbox WHERE message_key = $1 AND event_type LIKE '%statistics_year%' "
+                    "ORDER BY id",
+                    ident,
+                )
+            )
+        finally:
+            await connection.close()
+
+    rows = asyncio.run(events())
+    assert [row["event_type"] for row in rows] == ["registry.enterprise.statistics_year_set.v1"] * 2
+    assert rows[0]["topic"].endswith("registry.enterprise")
+    data = [json.loads(row["envelope"])["data"] for row in rows]
+    assert [(d["enterprise_id"], d["year"], d["in_list"]) for d in data] == [
+        (ident, 2025, True),
+        (ident, 2025, False),
+    ]
+
+
 def test_an_operator_sees_and_changes_only_its_own_records(
     registry_api: TestClient, auth: Auth
 ) -> None:

@@ -198,6 +198,11 @@ def test_a_repeated_post_with_the_same_idempotency_key_creates_one_version(
     second = api.post(url, json={"figures": FIGURES}, headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
+    # The bytes the route sent are the bytes stored with the key and replayed.
+    assert second.headers["idempotent-replayed"] == "true" and second.content == first.content
+    for header in ("location", "etag", "content-type"):
+        assert second.headers[header] == first.headers[header]
+    assert first.headers["location"].endswith("/reports/D3/versions/1")
     assert len(api.get(f"/v1/windows/{W}/reports/D3/versions", headers=auth()).json()) == 1
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any, Literal
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -22,6 +22,7 @@ from shared.http.idempotency import (
     IdempotencyMiddleware,
     Reserved,
     StoredResponse,
+    claim_idempotency_key,
     is_stored_status,
 )
 from shared.http.pagination import decode_cursor, encode_cursor
@@ -34,6 +35,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], tuple[str, uuid.UUID, StoredResponse | None]] = {}
+        self.completions = 0
 
     async def reserve(
         self, *, scope: str, key: str, request_hash: str, lease_seconds: float
@@ -50,6 +52,7 @@ class FakeStore:
     async def complete(
         self, *, scope: str, key: str, lease_token: uuid.UUID, response: StoredResponse
     ) -> None:
+        self.completions += 1
         request_hash, token, _ = self.rows[(scope, key)]
         if token == lease_token:
             self.rows[(scope, key)] = (request_hash, token, response)
@@ -57,6 +60,32 @@ class FakeStore:
     async def release(self, *, scope: str, key: str, lease_token: uuid.UUID) -> None:
         if self.rows.get((scope, key), (None, None))[1] == lease_token:
             del self.rows[(scope, key)]
+
+
+class ClaimingConnection:
+    """Stands in for the route's transaction: ``claim_idempotency_key``'s one statement stores
+    the response in the fake store, as the real claim does in ``idempotency_keys``."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    async def fetchval(self, _sql: str, scope: str, key: str, token: uuid.UUID, *rest: object):  # type: ignore[no-untyped-def]
+        status, headers, body = rest
+        request_hash, held, _ = self.store.rows[(scope, key)]
+        assert held == token
+        stored = StoredResponse(int(status), [tuple(h) for h in headers], bytes(body))  # type: ignore[arg-type, misc]
+        self.store.rows[(scope, key)] = (request_hash, token, stored)
+        return 1
+
+
+class CountingVerifier(TokenVerifier):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.calls = 0
+
+    async def verify(self, token: str):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return await super().verify(token)
 
 
 PRIVATE, PUBLIC = generate_dev_keypair()
@@ -76,11 +105,13 @@ class Thing(BaseModel):
     tags: dict[str, int] = {}
 
 
-def make_app() -> tuple[TestClient, list[str]]:
+def make_app(
+    store: FakeStore | None = None, verifier: TokenVerifier = VERIFIER
+) -> tuple[TestClient, list[str]]:
     app = FastAPI()
     install_problem_handlers(app)
-    install_auth(app, VERIFIER)
-    store = FakeStore()
+    install_auth(app, verifier)
+    store = store if store is not None else FakeStore()
     app.add_middleware(
         IdempotencyMiddleware,
         store_factory=lambda: store,
@@ -98,6 +129,24 @@ def make_app() -> tuple[TestClient, list[str]]:
         if thing.name == "taken":
             raise ProblemError(status=409, title="Conflict", detail="taken")
         return {"n": len(created), "by": principal.subject, **thing.model_dump()}
+
+    @app.post("/claimed", status_code=201)
+    async def claimed(
+        thing: Thing, request: Request, response: Response, principal: CurrentPrincipal
+    ) -> Thing:
+        # A route that stores its answer with its state change (claim_idempotency_key).
+        created.append(thing.name)
+        answer = Thing(name=thing.name, count=thing.count + 1)
+        response.headers["Location"] = f"/things/{thing.name}"
+        content = answer if thing.name != "differs" else {"something": "else"}
+        await claim_idempotency_key(
+            ClaimingConnection(store),  # type: ignore[arg-type]
+            request,
+            status_code=201,
+            content=content,
+            headers=response.headers,
+        )
+        return answer
 
     @app.get("/conflict")
     async def conflict() -> None:
@@ -139,6 +188,36 @@ def test_the_same_idempotency_key_returns_the_first_response() -> None:
     assert created == ["a"]
     reused = client.post("/things", json={"name": "b", "count": 1}, headers=headers)
     assert reused.status_code == 422
+
+
+def test_a_response_claimed_in_the_route_transaction_is_not_written_again() -> None:
+    store = FakeStore()
+    client, created = make_app(store)
+    headers = {"Idempotency-Key": "k-claimed", **bearer()}
+    first = client.post("/claimed", json={"name": "a", "count": 1}, headers=headers)
+    assert first.status_code == 201 and store.completions == 0
+    again = client.post("/claimed", json={"name": "a", "count": 1}, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == first.content and again.headers["location"] == "/things/a"
+    assert created == ["a"]
+
+
+def test_a_claim_with_other_bytes_than_those_sent_is_replaced_by_the_bytes_sent() -> None:
+    store = FakeStore()
+    client, _ = make_app(store)
+    headers = {"Idempotency-Key": "k-differs", **bearer()}
+    first = client.post("/claimed", json={"name": "differs", "count": 1}, headers=headers)
+    assert store.completions == 1
+    again = client.post("/claimed", json={"name": "differs", "count": 1}, headers=headers)
+    assert again.content == first.content == b'{"name":"differs","count":2,"tags":{}}'
+
+
+def test_the_token_is_verified_once_per_request() -> None:
+    verifier = CountingVerifier(public_key_pem=PUBLIC, issuer="ecom-local", audience="ecom-api")
+    client, _ = make_app(verifier=verifier)
+    headers = {"Idempotency-Key": "k-once", **bearer()}
+    assert client.post("/things", json={"name": "a", "count": 1}, headers=headers).is_success
+    assert verifier.calls == 1
 
 
 def test_the_same_json_written_differently_is_the_same_request() -> None:

@@ -7,6 +7,7 @@ Each documented figure is asserted with a comment naming the seed file and line 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +36,8 @@ from shared.programmes import (
 
 ROOT = Path(__file__).resolve().parents[3]
 PROGRAMMES = ROOT / "shared" / "programmes"
-SEEDS = ROOT.parent / "shared" / "seeds"
+# A worktree beside the main checkout finds the seeds through SEEDS_DIR.
+SEEDS = Path(os.environ.get("SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
 
 GUIZHOU = "guizhou-shibaiqianwan-2023"
 QINGHAI = "qinghai-2024-2026"
@@ -432,6 +434,8 @@ def test_every_quote_is_verbatim_in_its_seed(programmes: dict[str, Programme]) -
         references += [reward.source_ref for reward in programme.rewards]
         references += [window.source_ref for window in programme.reporting_windows]
         references += [template.source_ref for template in programme.report_templates]
+        if programme.statistics is not None:
+            references += [programme.statistics.source_ref, *programme.statistics.see_also]
         for reference in references:
             assert reference.quote, f"{programme.id}: {reference.section} has no quote"
             assert reference.quote in _seed_text(reference.file), (programme.id, reference.quote)
@@ -640,3 +644,25 @@ def test_load_programmes_ignores_other_files_and_needs_a_directory(tmp_path: Pat
     assert load_programmes(tmp_path) == {}
     with pytest.raises(ProgrammeFileError, match="not a directory"):
         load_programmes(tmp_path / "missing")
+
+
+def test_reward_settings_are_data(programmes: dict[str, Programme]) -> None:
+    guizhou = programmes[GUIZHOU]
+    milestones = [r for r in guizhou.rewards if isinstance(r, SalesMilestoneReward)]
+    assert {(r.sales_indicator, r.pays_difference) for r in milestones} == {
+        ("online_retail_sales", True)
+    }
+    (subsidy,) = [r for r in guizhou.rewards if isinstance(r, TrafficSubsidy)]
+    assert (subsidy.basis_indicator, subsidy.count_partial_unit) == (
+        "physical_goods_online_retail_sales",
+        False,
+    )
+    assert guizhou.reward_policy is not None and guizhou.reward_policy.defaults
+    assert guizhou.reward_policy.on_revocation.cancel_unpaid
+    # a reward that reads an indicator no report template defines is refused
+    data = guizhou.model_dump(mode="json")
+    for reward in data["rewards"]:
+        if reward["kind"] == "traffic_subsidy":
+            reward["basis_indicator"] = "commodity_sales_typo"
+    with pytest.raises(ValueError, match="unknown report indicator"):
+        Programme.model_validate(data)

@@ -1,5 +1,6 @@
 """Awards settings: environment variables with the ``AWARDS_`` prefix."""
 
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -18,3 +19,6 @@ class AwardsSettings(ServiceSettings):
     # each workflow (registered by deploy/local/stack.sh and compose). Off only for a server
     # that cannot register them, such as the time-skipping test server.
     search_attributes: bool = True
+    # Rewards (docs/rewards.md). Finance signs its REST callback with HMAC-SHA256 over the raw
+    # body using this shared secret; without one the callback refuses every request (401).
+    finance_callback_secret: SecretStr | None = None

@@ -41,6 +41,20 @@ def china_time(instant: dt.datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（北京时间）"
 
 
+_QUARTERS = {"Q1": "第一季度", "Q2": "第二季度", "Q3": "第三季度", "Q4": "第四季度"}
+
+
+def statistics_period(period: str) -> str:
+    """A statistics period as a notice names it: 2025-01 → 2025年1月, 2025-Q1 → 2025年第一季度,
+    2025 → 2025年度."""
+    year, _, rest = period.partition("-")
+    if not rest:
+        return f"{year}年度"
+    if rest in _QUARTERS:
+        return f"{year}年{_QUARTERS[rest]}"
+    return f"{year}年{int(rest)}月"
+
+
 @cache
 def _environment(directory: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
@@ -51,6 +65,7 @@ def _environment(directory: Path) -> jinja2.Environment:
     )
     environment.filters["due_time"] = china_due_time
     environment.filters["china_time"] = china_time
+    environment.filters["statistics_period"] = statistics_period
     return environment
 
 

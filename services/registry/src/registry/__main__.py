@@ -23,7 +23,7 @@ def main() -> None:
         settings,
         migrations_dir=MIGRATIONS_DIR,
         app_factory="registry.api.app:create_app",
-        consumer_module="registry.consumers.designations",
+        consumer_module="registry.consumers",
     )
 
     def migrate() -> None:

@@ -10,3 +10,5 @@ class SubmissionsSettings(ServiceSettings):
 
     service_name: str = "submissions"
     http_port: int = 8002
+    # The written development report (发展情况) and its figures: a PDF or Word file, a scan.
+    attachment_max_bytes: int = 10 * 1024 * 1024

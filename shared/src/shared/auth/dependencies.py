@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from starlette.types import Scope
 
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
@@ -42,9 +43,24 @@ async def verify_bearer(verifier: TokenVerifier, authorization: str | None) -> P
         raise unauthorized(f"invalid token: {exc}") from exc
 
 
+# Request state: the ``Authorization`` header a middleware already verified, with its caller.
+VERIFIED_STATE = "verified_bearer"
+
+
+def remember_principal(scope: Scope, authorization: str | None, principal: Principal) -> None:
+    """Called by a middleware that verified this request's header with the app's verifier."""
+    scope.setdefault("state", {})[VERIFIED_STATE] = (authorization, principal)
+
+
 async def current_principal(request: Request) -> Principal:
+    authorization = request.headers.get("authorization")
+    verified = getattr(request.state, VERIFIED_STATE, None)
+    # The same header of the same request, verified moments ago: not a second RSA check.
+    if verified is not None and verified[0] == authorization:
+        principal: Principal = verified[1]
+        return principal
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verify_bearer(verifier, request.headers.get("authorization"))
+    return await verify_bearer(verifier, authorization)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

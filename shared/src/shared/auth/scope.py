@@ -138,6 +138,32 @@ def reporting_role(principal: Principal, *, region_code: str, entity_id: str) ->
     return None
 
 
+def statistics_roles(
+    principal: Principal, *, reporter_kind: str, reporter_id: str, region_code: str
+) -> frozenset[str]:
+    """Statistics monitoring: as whom the caller may act on a statistics report. ``reporter``:
+    the county bureau of that county, the city bureau of that city, the operator of that
+    monitored enterprise; ``city_bureau``: the bureau of the reporter's city (reviews, enters on
+    behalf); ``province``: the province over it (accepts). County bureaus act only as reporters.
+    Reading is ``may_see_report`` with the reporter id as the entity."""
+    roles: set[str] = set()
+    code = principal.region_code
+    bureau = {"county": Role.county_bureau, "city": Role.city_bureau}.get(reporter_kind)
+    if bureau is not None and bureau in principal.roles and code == region_code == reporter_id:
+        roles.add("reporter")
+    if (
+        reporter_kind == "enterprise"
+        and Role.operator in principal.roles
+        and reporter_id in principal.enterprise_ids
+    ):
+        roles.add("reporter")
+    if Role.city_bureau in principal.roles and code == region_code[:4] + "00":
+        roles.add("city_bureau")
+    if Role.province_admin in principal.roles and code and region_contains(code, region_code):
+        roles.add("province")
+    return frozenset(roles)
+
+
 def may_administer_windows(principal: Principal, *, jurisdiction: str) -> bool:
     """Submissions: the province opens windows, reopens them and decides extensions."""
     code = principal.region_code

@@ -6,6 +6,8 @@ from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
+from shared.events.rewards import REWARD_EVENTS
+from shared.events.statistics import STATISTICS_EVENTS
 from shared.events.submissions import SUBMISSIONS_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -14,6 +16,8 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *AUDIT_EVENTS,
     *AWARDS_EVENTS,
     *SUBMISSIONS_EVENTS,
+    *REWARD_EVENTS,
+    *STATISTICS_EVENTS,
 )
 
 

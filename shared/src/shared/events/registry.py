@@ -83,6 +83,21 @@ class EnterpriseClosed(_Closed):
     enterprise_id: str
 
 
+class EnterpriseStatisticsYearSet(DomainEvent):
+    event_type = "registry.enterprise.statistics_year_set"
+    topic = "registry.enterprise"
+    aggregate_field = "enterprise_id"
+    summary = (
+        "Whether an enterprise is in the statistics list (限额以上/上规入统) in a year was "
+        "recorded; the latest for an enterprise and year holds."
+    )
+
+    enterprise_id: str
+    year: int
+    in_list: bool
+    set_by: str | None = None
+
+
 # Stores --------------------------------------------------------------------------------------
 
 
@@ -278,7 +293,7 @@ class ProductClosed(_Closed):
 
 
 REGISTRY_EVENTS: tuple[type[DomainEvent], ...] = (
-    EnterpriseRegistered, EnterpriseUpdated, EnterpriseClosed,
+    EnterpriseRegistered, EnterpriseUpdated, EnterpriseClosed, EnterpriseStatisticsYearSet,
     StoreRegistered, StoreUpdated, StoreClosed,
     ParkRegistered, ParkUpdated, ParkClosed, ResidentJoined, ResidentLeft,
     TeamRegistered, TeamUpdated, TeamClosed,

@@ -35,8 +35,10 @@ from shared.programmes.sections import (
     Evaluation,
     Revocation,
     Reward,
+    RewardPolicy,
 )
 from shared.programmes.standing import DynamicManagement
+from shared.programmes.statistics import Statistics
 
 
 class Scope(StrEnum):
@@ -127,11 +129,13 @@ class Programme(Frozen):
     demonstration_categories: tuple[DemonstrationCategory, ...] = ()
     application_rounds: ApplicationRounds | None = None
     rewards: tuple[Reward, ...] = ()
+    reward_policy: RewardPolicy | None = None
     reporting_windows: tuple[ReportingWindow, ...] = ()
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
     dynamic_management: DynamicManagement | None = None
+    statistics: Statistics | None = None
     notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="before")
@@ -186,6 +190,13 @@ class Programme(Frozen):
         for where, category in referenced:
             if category not in known:
                 raise ValueError(f"{where} names unknown demonstration category {category!r}")
+        indicators = {i.id for t in self.report_templates for i in t.indicators}
+        for reward in self.rewards:
+            read = getattr(reward, "sales_indicator", None) or getattr(
+                reward, "basis_indicator", None
+            )
+            if indicators and read is not None and read not in indicators:
+                raise ValueError(f"reward {reward.id!r} reads unknown report indicator {read!r}")
         templated = {template.category for template in self.report_templates}
         for window in self.reporting_windows:
             untemplated = [c for c in window.reporters if templated and c not in templated]

@@ -97,6 +97,15 @@ class SalesMilestoneReward(Frozen):
     max_amount: Money
     one_time: bool = True
     categories: tuple[str, ...] = Field(default=(), description="eligible categories; () if open")
+    # Settings the document leaves open (docs/rewards.md). "Whose sales count" is the reporting
+    # entity's own accepted annual report, read from this indicator of its report template.
+    sales_indicator: str = Field(
+        default="online_retail_sales", description="report indicator whose value is the sales"
+    )
+    pays_difference: bool = Field(
+        default=True,
+        description="reaching a higher tier later pays only its cap less what lower tiers paid",
+    )
     note: str | None = None
     source_ref: SourceRef
 
@@ -120,6 +129,15 @@ class TrafficSubsidy(Frozen):
     cap_per_enterprise: Money
     requires_statistics_listing: bool = Field(description="上规入统: in the statistics list")
     excludes_cross_border: bool
+    # Settings (docs/rewards.md): 商品网络零售额 is read from this report indicator, for both
+    # the 亿元以上 test and the subsidy; a partial 10,000 CNY earns nothing unless counted.
+    basis_indicator: str = Field(
+        default="physical_goods_online_retail_sales",
+        description="report indicator holding 商品网络零售额",
+    )
+    count_partial_unit: bool = Field(
+        default=False, description="True: a partial unit earns its share (pro rata, to the fen)"
+    )
     note: str | None = None
     source_ref: SourceRef
 
@@ -164,6 +182,21 @@ Reward = Annotated[
     | TitleAward,
     Field(discriminator="kind"),
 ]
+
+
+class OnRevocation(Frozen):
+    """What a revoked designation does to the entity's rewards (004 三(三) 动态管理)."""
+
+    cancel_unpaid: bool = Field(description="void rewards not yet requested for payment")
+    recover_paid: bool = Field(description="flag requested or paid rewards for recovery (追回)")
+
+
+class RewardPolicy(Frozen):
+    """Programme settings of the reward ledger the documents leave open (docs/rewards.md)."""
+
+    defaults: bool = Field(default=False, description="True: our defaults, not the document's")
+    on_revocation: OnRevocation
+    note: str | None = None
 
 
 class ScoredIndicator(Frozen):

@@ -6,7 +6,16 @@ import asyncio
 
 from fastapi import FastAPI
 
-from awards.api.routes import applications, credit, designations, experts, standing
+from awards.api.routes import (
+    applications,
+    credit,
+    designations,
+    experts,
+    payments,
+    reward_budgets,
+    rewards,
+    standing,
+)
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
@@ -35,6 +44,9 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
             designations.router,
             credit.router,
             experts.router,
+            rewards.router,
+            reward_budgets.router,
+            payments.router,
         ],
         on_start=on_start,
     )

@@ -14,6 +14,7 @@ from awards.credit import (
     store_credit_record,
 )
 from awards.db import queries
+from awards.rewards import consumers as rewards_consumers
 from awards.standing import consumer as standing
 from shared import audit
 from shared.events import EventEnvelope
@@ -40,7 +41,8 @@ TOPICS = (
     "registry.park",
     "registry.team",
     "credit.record",
-    *standing.TOPICS,
+    # each topic once: dynamic management and rewards both read submissions.report
+    *dict.fromkeys((*standing.TOPICS, *rewards_consumers.TOPICS)),
 )
 
 # Which changed fields of an update awards keeps, per entity type: event field -> column.
@@ -184,7 +186,15 @@ def handlers() -> dict[str, Handler]:
     table[ResidentJoined.event_type] = on_resident_joined
     table[ResidentLeft.event_type] = on_resident_left
     table[CreditRecordReported.event_type] = on_credit_record
+    table.update(rewards_consumers.reward_handlers())  # rewards ledger (docs/rewards.md)
+    # dynamic management (docs/awards.md): its report facts next to the rewards' in one tx
     table[ReportSubmitted.event_type] = standing.on_report_submitted
-    table[ReportAccepted.event_type] = standing.on_report_accepted
+    table[ReportAccepted.event_type] = rewards_consumers.also(
+        table[ReportAccepted.event_type], standing.on_report_accepted
+    )
     table[WindowLocked.event_type] = standing.on_window_locked(_client)
+    for event in (EnterpriseRegistered, EnterpriseUpdated):
+        table[event.event_type] = rewards_consumers.also(
+            table[event.event_type], rewards_consumers.on_enterprise_kinds
+        )
     return table

@@ -10,6 +10,7 @@ programme still designated is signalled to evaluate that year now.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -33,25 +34,30 @@ def window_year(window_id: str) -> tuple[str, int]:
     return programme_id.split(".")[0], int(year)
 
 
+def _time(envelope: EventEnvelope | None) -> dt.datetime:
+    """When the event happened (its envelope's time; now for a caller without an envelope)."""
+    return envelope.time if envelope is not None else dt.datetime.now(dt.UTC)
+
+
 async def on_report_submitted(
-    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope | None
 ) -> None:
     assert isinstance(event, ReportSubmitted)
     _, year = window_year(event.window_id)
     await connection.execute(
         queries.REPORT_SUBMITTED, event.designation_id, event.window_id, year, event.report_id,
-        envelope.time,
+        _time(envelope),
     )  # fmt: skip
 
 
 async def on_report_accepted(
-    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope | None
 ) -> None:
     assert isinstance(event, ReportAccepted)
     _, year = window_year(event.window_id)
     await connection.execute(
         queries.REPORT_ACCEPTED, event.designation_id, event.window_id, year, event.report_id,
-        event.version, json.dumps(event.figures), envelope.time,
+        event.version, json.dumps(event.figures), _time(envelope),
     )  # fmt: skip
 
 

@@ -14,19 +14,35 @@ import asyncpg
 from notifications.config import NotificationsSettings
 from notifications.db.repository import (
     acknowledged_lists,
+    application,
     deactivate_operator,
     designation,
     register_operator,
+    remember_application,
     remember_designation,
 )
-from notifications.domain.escalation import office_messages, still_to_remind
+from notifications.domain.applications import (
+    STAGE_TITLES,
+    Addressee,
+    Applicant,
+    overdue_addressees,
+    stage_addressees,
+    submitted_addressees,
+)
+from notifications.domain.escalation import (
+    office_messages,
+    statistics_office_messages,
+    still_to_remind,
+)
 from notifications.domain.working_days import reminder_time
 from notifications.ledger import Links, Message, fan_out
 from notifications.rendering import TEMPLATES_DIR, RenderingFailed, check_templates
 from shared.events import EnterpriseRegistered, EventEnvelope
+from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
 from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseClosed
+from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDeadlinePassed
 from shared.events.submissions import (
     DeadlineApproaching,
     DeadlinePassed,
@@ -53,6 +69,8 @@ TOPICS = (
     "submissions.extension",
     "submissions.window",
     "awards.designation",
+    "submissions.statistics",
+    "awards.application",
 )
 
 
@@ -107,6 +125,8 @@ def report_office(event: DomainEvent) -> tuple[str, str, str | None] | None:
 KINDS = (
     "deadline_reminder",
     "deadline_overdue",
+    "statistics_reminder",
+    "statistics_overdue",
     "enterprise_registered",
     "report_submitted",
     "report_recommended",
@@ -119,6 +139,12 @@ KINDS = (
     "extension_granted",
     "extension_refused",
     "window_reopened",
+    "application_submitted",
+    "application_waiting",
+    "application_returned",
+    "application_rejected",
+    "application_in_notice",
+    "application_overdue",
 )
 
 REPORT_KINDS = {
@@ -219,6 +245,63 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                     role=office.role,
                     subject_type="window",
                     subject_id=event.window_id,
+                    context=facts,
+                    payload={**facts, "due_at": event.due_at.isoformat()},
+                    not_before=send_at,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                links,
+                envelope.time,
+                resolved.templates,
+            )
+
+    async def on_statistics_deadline(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """A statistics period's clock point: the annual report's ladder, acknowledgement and
+        working-day shift, with the period's missing reporters per city."""
+        assert isinstance(event, StatisticsDeadlineApproaching | StatisticsDeadlinePassed)
+        programme = resolved.programme(event.programme_id)
+        policy = programme.notifications
+        route = policy.route(event.event_type)
+        if route is None:
+            return
+        links = Links(
+            resolved.links.secret,
+            resolved.links.base_url,
+            dt.timedelta(days=policy.acknowledgement_days),
+        )
+        send_at = reminder_time(
+            event.point_at, event.due_at, shift=policy.shift_reminders_to_working_day
+        )
+        for office in statistics_office_messages(event, route, policy.escalation):
+            seen = await acknowledged_lists(
+                connection,
+                subject_id=event.publication_key,
+                region_code=office.region_code,
+                role=office.role,
+            )
+            if not still_to_remind(office.designation_ids, seen):
+                continue
+            facts: dict[str, object] = {
+                "programme_id": programme.id,
+                "programme": programme.name,
+                "period": event.period,
+                "point": event.point,
+                "offset_days": event.offset_days,
+                "due_at": event.due_at,
+                "reporter_ids": list(office.designation_ids),
+            }
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind="statistics_overdue" if office.overdue else "statistics_reminder",
+                    region_code=office.region_code,
+                    role=office.role,
+                    subject_type="statistics_period",
+                    subject_id=event.publication_key,
                     context=facts,
                     payload={**facts, "due_at": event.due_at.isoformat()},
                     not_before=send_at,
@@ -478,6 +561,102 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
                 resolved.templates,
             )
 
+    async def on_application(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """An application's progress: a review waiting (the city, then the province), its
+        outcome to the applicant's operator, an overdue city review to the city and the province.
+        Later events name only the application: the applicant is remembered from its submission
+        (one submitted before this service listened has no known operator: logged, not sent)."""
+        assert isinstance(event, ApplicationSubmitted | ApplicationStageChanged | ReviewOverdue)
+        if isinstance(event, ApplicationSubmitted):
+            await remember_application(
+                connection,
+                application_id=event.application_id,
+                programme_id=event.programme_id,
+                year=event.year,
+                category=event.category,
+                entity_type=event.entity_type,
+                entity_id=event.entity_id,
+                region_code=event.region_code,
+            )
+        programme = resolved.programme(event.programme_id)
+        route = programme.notifications.route(event.event_type)
+        if route is None:
+            return
+        known = await application(connection, event.application_id)
+        facts: dict[str, object] = {
+            "programme": programme.name,
+            "application_id": event.application_id,
+            "year": known["year"] if known else None,
+            "category": None,
+            "entity_id": known["entity_id"] if known else None,
+            "stage": None,
+            "stage_title": None,
+            "reason": None,
+        }
+        if known is not None:
+            category = next(
+                (c for c in programme.demonstration_categories if c.id == known["category"]),
+                None,
+            )
+            facts["category"] = category.title if category else known["category"]
+        addressees: list[Addressee]
+        if isinstance(event, ApplicationSubmitted):
+            addressees = submitted_addressees(event.region_code, routed=route.to)
+            facts["stage"], facts["stage_title"] = "city_review", STAGE_TITLES["city_review"]
+        elif isinstance(event, ReviewOverdue):
+            addressees = overdue_addressees(event.city_code, routed=route.to)
+            facts["due_at"] = event.due_at
+        else:
+            applicant = (
+                Applicant(known["entity_type"], known["entity_id"], known["region_code"])
+                if known
+                else None
+            )
+            addressees = stage_addressees(
+                step=event.step,
+                stage=event.stage,
+                waiting_on=event.waiting_on,
+                region_code=event.region_code,
+                applicant=applicant,
+                routed=route.to,
+            )
+            if known is None and event.stage in ("returned", "rejected", "public_notice"):
+                log.warning(
+                    "application %s: applicant unknown here; its operator is not told of %s",
+                    event.application_id,
+                    event.step,
+                )
+            facts |= {
+                "step": event.step,
+                "stage": event.stage,
+                "stage_title": STAGE_TITLES.get(event.stage, event.stage),
+                "reason": event.reason,
+            }
+        payload = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in facts.items()}
+        for to in addressees:
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind=to.kind,
+                    region_code=to.region_code,
+                    role=to.role,
+                    subject_type="application",
+                    subject_id=event.application_id,
+                    context=facts,
+                    payload=payload,
+                    not_before=envelope.time,
+                    enterprise_id=to.enterprise_id,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                resolved.links,
+                envelope.time,
+                resolved.templates,
+            )
+
     handled: dict[str, Handler] = {
         EnterpriseRegistered.event_type: on_enterprise_registered,
         EnterpriseClosed.event_type: on_enterprise_closed,
@@ -487,12 +666,17 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         ReportAccepted.event_type: on_report_status,
         DeadlineApproaching.event_type: on_deadline,
         DeadlinePassed.event_type: on_deadline,
+        StatisticsDeadlineApproaching.event_type: on_statistics_deadline,
+        StatisticsDeadlinePassed.event_type: on_statistics_deadline,
         DesignationGranted.event_type: on_designation,
         DesignationRevoked.event_type: on_designation,
         ExtensionRequested.event_type: on_extension,
         ExtensionGranted.event_type: on_extension,
         ExtensionRefused.event_type: on_extension,
         WindowReopened.event_type: on_window_reopened,
+        ApplicationSubmitted.event_type: on_application,
+        ApplicationStageChanged.event_type: on_application,
+        ReviewOverdue.event_type: on_application,
     }
     check_routes(resolved.programmes, set(handled))
     check_templates(KINDS, directory=resolved.templates)

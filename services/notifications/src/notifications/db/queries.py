@@ -101,9 +101,11 @@ RETURNING id
 
 DELIVERY = "SELECT * FROM deliveries WHERE id = $1"
 
-# Deliveries an office acknowledged for a subject (a window): their reporter lists.
+# Deliveries an office acknowledged for a subject (a window, a statistics period): their
+# reporter lists (designations of a window, reporters of a statistics period).
 ACKNOWLEDGED_LISTS = """
-SELECT DISTINCT payload -> 'designation_ids' AS designation_ids FROM deliveries
+SELECT DISTINCT coalesce(payload -> 'designation_ids', payload -> 'reporter_ids') AS designation_ids
+FROM deliveries
 WHERE subject_id = $1 AND region_code = $2 AND role = $3 AND acknowledged_at IS NOT NULL
 """
 
@@ -252,3 +254,16 @@ ON CONFLICT (designation_id) DO UPDATE
 """
 
 DESIGNATION = "SELECT * FROM designations WHERE designation_id = $1"
+
+# Applications (awards.application.submitted): the applicant behind an application id.
+UPSERT_APPLICATION = """
+INSERT INTO applications (application_id, programme_id, year, category, entity_type, entity_id,
+                          region_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (application_id) DO UPDATE
+   SET programme_id = EXCLUDED.programme_id, year = EXCLUDED.year, category = EXCLUDED.category,
+       entity_type = EXCLUDED.entity_type, entity_id = EXCLUDED.entity_id,
+       region_code = EXCLUDED.region_code, updated_at = now()
+"""
+
+APPLICATION = "SELECT * FROM applications WHERE application_id = $1"

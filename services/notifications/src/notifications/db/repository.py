@@ -186,6 +186,33 @@ async def designation(connection: asyncpg.Connection, designation_id: str) -> as
     return await connection.fetchrow(queries.DESIGNATION, designation_id)
 
 
+async def remember_application(
+    connection: asyncpg.Connection,
+    *,
+    application_id: str,
+    programme_id: str,
+    year: int,
+    category: str,
+    entity_type: str,
+    entity_id: str,
+    region_code: str,
+) -> None:
+    await connection.execute(
+        queries.UPSERT_APPLICATION,
+        application_id,
+        programme_id,
+        year,
+        category,
+        entity_type,
+        entity_id,
+        region_code,
+    )
+
+
+async def application(connection: asyncpg.Connection, application_id: str) -> asyncpg.Record | None:
+    return await connection.fetchrow(queries.APPLICATION, application_id)
+
+
 async def acknowledged_lists(
     connection: asyncpg.Connection, *, subject_id: str, region_code: str, role: str
 ) -> list[set[str]]:

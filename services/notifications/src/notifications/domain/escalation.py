@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDeadlinePassed
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed
 from shared.programmes.notifications import Escalation, Route
 
@@ -41,6 +42,33 @@ def office_messages(
             lists[(bureau.region_code[:2] + "0000", "province_admin")].update(
                 bureau.designation_ids
             )
+    return [
+        OfficeMessage(region, role, tuple(sorted(ids)), overdue)
+        for (region, role), ids in sorted(lists.items())
+        if ids
+    ]
+
+
+def statistics_office_messages(
+    event: StatisticsDeadlineApproaching | StatisticsDeadlinePassed,
+    route: Route,
+    escalation: Escalation,
+) -> list[OfficeMessage]:
+    """The statistics reminders climb the same ladder. The event lists the missing reporters
+    per city (county bureaus, the city bureau itself, monitored enterprises): the city bureau
+    organises its city's reporting (003 二（四）16), so it gets its city's list before and after
+    the due time; the province joins ``province_after_days`` after it with the whole list."""
+    overdue = isinstance(event, StatisticsDeadlinePassed) or event.offset_days >= 0
+    lists: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for city in event.missing_by_city:
+        if "city_bureau" in route.to:
+            lists[(city.city_code[:4] + "00", "city_bureau")].update(city.reporter_ids)
+        if (
+            overdue
+            and "province_admin" in route.to
+            and event.offset_days >= escalation.province_after_days
+        ):
+            lists[(city.city_code[:2] + "0000", "province_admin")].update(city.reporter_ids)
     return [
         OfficeMessage(region, role, tuple(sorted(ids)), overdue)
         for (region, role), ids in sorted(lists.items())

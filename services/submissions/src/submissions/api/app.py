@@ -5,7 +5,18 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
-from submissions.api.routes import completeness, extensions, reports, windows
+from submissions.api.routes import (
+    attachments,
+    completeness,
+    drafts,
+    extensions,
+    reports,
+    statistics,
+    statistics_published,
+    statistics_reports,
+    statistics_roster,
+    windows,
+)
 from submissions.config import SubmissionsSettings
 from submissions.handlers.common import Context
 
@@ -24,8 +35,19 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         title="Submissions",
         description="Reporting windows, the annual report due 10 December, review by city "
         "bureau then province, completeness, extensions and reopenings.",
-        routers=[windows.router, reports.router, extensions.router, completeness.router],
+        routers=[
+            windows.router,
+            reports.router,
+            drafts.router,
+            attachments.router,
+            extensions.router,
+            completeness.router,
+        ],
         on_start=_on_start,
     )
+    app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
+    app.include_router(statistics_published.router)
+    app.include_router(statistics_reports.router)
+    app.include_router(statistics_roster.router)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -89,6 +89,29 @@ class ReportSubmit(_In):
     )
 
 
+class DraftSave(_In):
+    figures: dict[str, Any] = Field(
+        description="what is known so far, as in a submission; missing figures are allowed"
+    )
+    explanations: dict[str, str] = Field(default_factory=dict)
+
+
+class DraftPublic(BaseModel):
+    window_id: str
+    designation_id: str
+    figures: dict[str, Any]
+    explanations: dict[str, str]
+    saved_by: str
+    saved_role: str
+    saved_at: dt.datetime
+    revision: int
+    pending: list[dict[str, str]] | None = Field(
+        default=None,
+        description="on save: what a submission still needs (required figures, cross checks, "
+        "explanations of large changes)",
+    )
+
+
 class VersionPublic(BaseModel):
     number: int
     submitted_at: dt.datetime

@@ -119,9 +119,13 @@ VALUES ($1, $2, $3, $4, $5, $6, 'draft')
 ON CONFLICT (window_id, designation_id) DO UPDATE SET state = r.state
 RETURNING *, (xmax = 0) AS inserted
 """
-# A version, its step and the report's new state in one statement.
+# A version, its step and the report's new state in one statement; the reporter's draft, if
+# any, goes with it (the submission replaces it).
 SAVE_SUBMISSION = """
-WITH version AS (
+WITH draft AS (
+    DELETE FROM report_drafts d USING reports r
+    WHERE r.id = $1 AND d.window_id = r.window_id AND d.designation_id = r.designation_id
+), version AS (
     INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
                                  on_behalf, figures, explanations, warnings)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -178,3 +182,41 @@ ON CONFLICT (window_id, point_key) DO NOTHING
 RETURNING point_key
 """
 CLOCK_POINTS = "SELECT * FROM clock_points WHERE window_id = $1 ORDER BY point_at"
+
+# Drafts (migration 0002): replaced on each save, read with the roster entry that scopes them.
+SAVE_DRAFT = """
+INSERT INTO report_drafts AS d (window_id, designation_id, figures, explanations, saved_by,
+                                saved_role, saved_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (window_id, designation_id) DO UPDATE
+SET figures = EXCLUDED.figures, explanations = EXCLUDED.explanations,
+    saved_by = EXCLUDED.saved_by, saved_role = EXCLUDED.saved_role,
+    saved_at = EXCLUDED.saved_at, revision = d.revision + 1
+RETURNING *
+"""
+DRAFT = """
+SELECT d.*, e.region_code, e.entity_id, e.city_code
+FROM report_drafts d
+JOIN roster_entries e ON e.window_id = d.window_id AND e.designation_id = d.designation_id
+WHERE d.window_id = $1 AND d.designation_id = $2
+"""
+
+# Attachments: blobs by content (stored once), linked to a report (db/attachments.py).
+PUT_ATTACHMENT_BLOB = """
+INSERT INTO attachment_blobs (sha256, content_type, size_bytes, content)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (sha256) DO NOTHING
+"""
+ATTACHMENT_BLOB = "SELECT content_type, content FROM attachment_blobs WHERE sha256 = $1"
+LINK_ATTACHMENT = """
+INSERT INTO report_attachments (report_id, sha256, filename, added_by, added_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (report_id, sha256) DO NOTHING
+RETURNING 1
+"""
+REPORT_ATTACHMENTS = """
+SELECT a.sha256, a.filename, a.added_by, a.added_at, b.content_type, b.size_bytes
+FROM report_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
+WHERE a.report_id = $1 AND ($2::text IS NULL OR a.sha256 = $2)
+ORDER BY a.added_at, a.sha256
+"""

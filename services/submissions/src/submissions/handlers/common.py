@@ -16,8 +16,10 @@ from submissions.domain.actors import Actor
 
 EVENT_SOURCE = "/services/submissions"
 
-# Runs last in the use case's transaction with its result: the route claims its
-# Idempotency-Key there, so "this key was applied" commits with the change (shared.http).
+# Runs in the use case's transaction with its result, after its writes and outbox rows and
+# before the audit record: the route claims its Idempotency-Key there, so "this key was
+# applied" commits with the change (shared.http). Not after the audit record, which holds the
+# chain-head lock until the commit (shared.audit.records): every writer would wait for it.
 BeforeCommit = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 
 

@@ -86,6 +86,8 @@ async def request_extension(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        if before_commit is not None:
+            await before_commit(connection, row)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -96,8 +98,6 @@ async def request_extension(
             reason=request.reason,
             after=dict(row),
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
     return row
 
 
@@ -165,6 +165,8 @@ async def decide_extension(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        if before_commit is not None:
+            await before_commit(connection, stored)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -176,6 +178,4 @@ async def decide_extension(
             before={"status": "requested"},
             after=dict(stored),
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
     return stored

@@ -84,7 +84,7 @@ WINDOW_COLUMNS = (
 Authorize = Callable[[Mapping[str, Any]], Actor]
 
 
-def _entry(row: Mapping[str, Any]) -> RosterEntry:
+def roster_entry_of(row: Mapping[str, Any]) -> RosterEntry:
     return RosterEntry(
         designation_id=row["entry_designation_id"],
         entity_id=row["entity_id"],
@@ -97,7 +97,7 @@ def _entry(row: Mapping[str, Any]) -> RosterEntry:
     )
 
 
-def _exceptions(row: Mapping[str, Any], designation_id: str) -> list[LockException]:
+def lock_exceptions_of(row: Mapping[str, Any], designation_id: str) -> list[LockException]:
     def instant(epoch: float) -> dt.datetime:
         return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
@@ -136,7 +136,7 @@ async def submit_report(
             raise NotFound("reporter on the roster", designation_id)
         actor = authorize(found)
         parts = window_parts(context, {name: found[name] for name in WINDOW_COLUMNS})
-        entry = _entry(found)
+        entry = roster_entry_of(found)
         template = parts.programme.report_template(entry.category)
         row = await connection.fetchrow(
             queries.UPSERT_REPORT,
@@ -163,7 +163,7 @@ async def submit_report(
             state=report.state,
             has_submitted=bool(report.versions),
             now=now,
-            exceptions=_exceptions(found, designation_id),
+            exceptions=lock_exceptions_of(found, designation_id),
         )
         if refusal is not None:
             raise Refused(refusal.reason.value, refusal.message)
@@ -211,6 +211,9 @@ async def submit_report(
         await append_events(
             connection, events, source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        result = Submitted(stored, version.number, on_time, warnings)
+        if before_commit is not None:
+            await before_commit(connection, result)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -230,9 +233,6 @@ async def submit_report(
                 "warnings": len(warnings),
             },
         )
-        result = Submitted(stored, version.number, on_time, warnings)
-        if before_commit is not None:
-            await before_commit(connection, result)
     return result
 
 
@@ -294,6 +294,8 @@ async def review_report(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        if before_commit is not None:
+            await before_commit(connection, stored)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -310,8 +312,6 @@ async def review_report(
                 "field_comments": dict(step.field_comments),
             },
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
     return stored
 
 

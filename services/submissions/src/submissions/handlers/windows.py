@@ -127,6 +127,8 @@ async def open_window(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        if before_commit is not None:
+            await before_commit(connection, row)
         await audit.record_change(
             connection,
             actor=auditor,
@@ -137,8 +139,6 @@ async def open_window(
             after=dict(row),
             details={"expected": len(roster.entries)},
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
     return row
 
 
@@ -217,6 +217,8 @@ async def reopen_window(
         await append_events(
             connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
         )
+        if before_commit is not None:
+            await before_commit(connection, row)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -226,6 +228,4 @@ async def reopen_window(
             reason=exception.reason,
             after=dict(row),
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
     return row

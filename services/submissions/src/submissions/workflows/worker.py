@@ -19,14 +19,28 @@ from shared.programmes import Programme, load_programmes
 from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
 from submissions.db.repository import window_id_of
+from submissions.statistics.clock import plan
 from submissions.workflows.activities import ClockActivities
+from submissions.workflows.statistics_activities import (
+    StatisticsClockActivities,
+    StatisticsClockInput,
+    statistics_workflow_id,
+)
+from submissions.workflows.statistics_workflow import StatisticsClockWorkflow
 from submissions.workflows.types import TASK_QUEUE, WindowClockInput, workflow_id_of
 from submissions.workflows.workflows import WindowClockWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: Sequence[type] = (WindowClockWorkflow,)
-__all__ = ["TASK_QUEUE", "WORKFLOWS", "activities", "clock_activities", "ensure_clocks"]
+WORKFLOWS: Sequence[type] = (WindowClockWorkflow, StatisticsClockWorkflow)
+__all__ = [
+    "TASK_QUEUE",
+    "WORKFLOWS",
+    "activities",
+    "clock_activities",
+    "ensure_clocks",
+    "ensure_statistics_clocks",
+]
 
 
 def clock_activities(clock: ClockActivities) -> list[Callable[..., Any]]:
@@ -39,11 +53,15 @@ async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> list[Call
         pool, lambda: load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
     )
     client = await connect_temporal(settings.temporal_target, namespace=settings.temporal_namespace)
-    running = await ensure_clocks(
-        client, load_programmes(settings.programmes_dir), now=dt.datetime.now(dt.UTC)
-    )
+    programmes = load_programmes(settings.programmes_dir)
+    now = dt.datetime.now(dt.UTC)
+    running = await ensure_clocks(client, programmes, now=now)
+    running += await ensure_statistics_clocks(client, programmes, now=now)
     log.info("deadline clocks running for %s", running)
-    return clock_activities(clock)
+    statistics_clock = StatisticsClockActivities(
+        pool, lambda: load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
+    )
+    return [*clock_activities(clock), statistics_clock.tick]
 
 
 async def ensure_clocks(
@@ -75,4 +93,31 @@ async def ensure_clocks(
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 )
                 started.append(window_id)
+    return started
+
+
+async def ensure_statistics_clocks(
+    client: Client,
+    programmes: Mapping[str, Programme],
+    *,
+    now: dt.datetime,
+    task_queue: str = TASK_QUEUE,
+    retry_max_interval_seconds: float = 600,
+) -> list[str]:
+    """Start the statistics clock of every programme with a period not locked yet."""
+    started = []
+    for programme in programmes.values():
+        statistics = programme.statistics
+        if statistics is None or plan(programme, statistics, now=now, done={}).wake_at is None:
+            continue
+        await client.start_workflow(
+            StatisticsClockWorkflow.run,
+            StatisticsClockInput(
+                programme_id=programme.id, retry_max_interval_seconds=retry_max_interval_seconds
+            ),
+            id=statistics_workflow_id(programme.id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        started.append(f"statistics/{programme.id}")
     return started

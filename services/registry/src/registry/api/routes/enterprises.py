@@ -1,4 +1,5 @@
-"""Enterprise specifics: the credit code check on registration, and statistics-list years."""
+"""Enterprise specifics: the credit code check on registration, and statistics-list years
+(published as ``registry.enterprise.statistics_year_set``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from registry.api.deps import Pool
+from registry.api.deps import Pool, Settings
 from registry.api.schemas import StatisticsListYear
 from registry.api.scope import may_access, require_region_write
 from registry.db import entity_queries
@@ -19,9 +20,12 @@ from registry.domain.credit_code import (
     validate_credit_code_format,
 )
 from registry.entities.definitions import ENTERPRISE
+from registry.entities.handlers import EVENT_SOURCE
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal, Role
+from shared.events.registry import EnterpriseStatisticsYearSet
 from shared.http.problems import ProblemError, not_found
+from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
@@ -80,6 +84,7 @@ async def put_statistics_year(
     body: StatisticsListYear,
     principal: CurrentPrincipal,
     pool: Pool,
+    settings: Settings,
 ) -> list[StatisticsListYear]:
     if body.year != year:
         raise ProblemError(
@@ -103,6 +108,16 @@ async def put_statistics_year(
             changed_by=principal.subject,
             old_values=None,
             new_values={"year": year, "in_list": body.in_list},
+        )
+        # Published: awards' traffic subsidy (004 四(二)3) takes 上规入统 from here.
+        event = EnterpriseStatisticsYearSet(
+            enterprise_id=str(enterprise_id),
+            year=year,
+            in_list=body.in_list,
+            set_by=principal.subject,
+        )
+        await append_events(
+            connection, [event], source=EVENT_SOURCE, topic_prefix=settings.kafka_topic_prefix
         )
         rows = await connection.fetch(STATISTICS_YEARS, enterprise_id)
         await audit.record_change(

@@ -24,6 +24,7 @@ from registry.targets.progress import (
     jurisdiction_prefix,
     progress_of,
 )
+from registry.targets.statistics import STATISTIC_MEASURES, measure_statistic
 from shared.auth import CurrentPrincipal, Principal, may_see_region
 from shared.http.problems import not_found
 from shared.programmes import Programme
@@ -140,9 +141,32 @@ async def progress(
     async with pool.acquire() as connection:
         for target in programme.targets:
             measure = MEASURES.get(target.metric)
+            statistic = STATISTIC_MEASURES.get(target.metric)
             first_day, last_day = _period(target, programme, year, today)
             by_area: list[AreaProgress] | None = None
-            if measure is None:
+            how = measure.description if measure else None
+            if statistic is not None:
+                # Reported statistics (issue 13): the year's published sums, not registry rows.
+                how = statistic.description
+                total, areas = await measure_statistic(
+                    connection,
+                    statistic,
+                    programme_id=programme.id,
+                    jurisdiction=programme.jurisdiction,
+                    year=year,
+                    today=today,
+                )
+                item = progress_of(target, total, reason=f"no statistics published for {year}")
+                each_area: dict[str, TargetProgress] = {}
+                if total is not None and target.scope is not Scope.total:
+                    each_area, item = every_area_progress(target, areas, area_codes, total)
+                if by and total is not None:
+                    by_area = [
+                        _area(code, value, names.get(code), each_area.get(code))
+                        for code, value in sorted(areas.items())
+                        if _visible_area(principal, code)
+                    ]
+            elif measure is None:
                 item = progress_of(target, None, reason="reported statistics, not registry data")
             else:
                 window = Window(prefix, programme.id, first_day, last_day)
@@ -185,7 +209,7 @@ async def progress(
                     current=item.current,
                     share_met=item.share_met,
                     met=item.met,
-                    how_measured=measure.description if measure else item.reason,
+                    how_measured=how or item.reason,
                     by_area=by_area,
                 )
             )

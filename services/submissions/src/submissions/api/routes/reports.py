@@ -124,36 +124,41 @@ async def submit(
     pool: Pool,
     context: Ctx,
     now: Now,
-    response: Response,
-) -> SubmittedPublic:
+) -> Response:
     def authorize(entry: Mapping[str, Any]) -> Actor:
         # A reporter the caller may not see is answered as absent, like a missing one.
         visible_or_404(principal, entry, "reporter on the roster", designation_id)
         return actor_for(principal, entry)
 
-    def answer(result: Submitted, steps: list[StepPublic] | None = None) -> SubmittedPublic:
+    def answer(result: Submitted) -> SubmittedPublic:
         return SubmittedPublic(
-            report=public(ReportPublic, result.report, steps=steps),
+            report=public(ReportPublic, result.report),
             version=result.version,
             on_time=result.on_time,
             warnings=result.warnings,
         )
 
+    # The 10 December rush's path: the answer is rendered once, stored with the Idempotency-Key
+    # in the transaction, and sent as those very bytes (no second validation and rendering).
+    sent: dict[str, Any] = {}
+
     async def claim(connection: asyncpg.Connection, result: Submitted) -> None:
-        response.headers["Location"] = (
-            f"/v1/windows/{window_id}/reports/{designation_id}/versions/{result.version}"
-        )
-        response.headers["ETag"] = etag_for(result.report["revision"])
+        sent["headers"] = {
+            "Location": f"/v1/windows/{window_id}/reports/{designation_id}/versions/"
+            f"{result.version}",
+            "ETag": etag_for(result.report["revision"]),
+        }
+        sent["body"] = answer(result).model_dump_json().encode()
         await claim_idempotency_key(
             connection,
             request,
             status_code=201,
-            content=answer(result),
-            headers=response.headers,
+            headers=sent["headers"],
+            rendered=sent["body"],
         )
 
     try:
-        result = await submit_report(
+        await submit_report(
             pool,
             context,
             window_id=window_id,
@@ -166,7 +171,12 @@ async def submit(
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    return answer(result)
+    return Response(
+        content=sent["body"],
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers=sent["headers"],
+    )
 
 
 async def _review(

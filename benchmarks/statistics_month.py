@@ -1,0 +1,435 @@
+"""One month of statistics (issue 13): every county bureau of Guizhou and Qinghai and every
+district of Qingdao, and their city bureaus (≈ 160 reporters, every monthly figure their
+programme collects from them), submitted through the API, recommended by the city and accepted
+by the province (each acceptance publishes the period's sums again); then the province's
+``GET /v1/statistics`` p50/p95 through the API against the same SQL run bare on asyncpg, and
+their ratio (the issue's baseline).
+
+The earlier periods the growth needs (the month before, a year before) are copied in SQL
+from the submitted month at 90 %. Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per
+way, default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all).
+Qingdao's programme ran 2014–2020, so its month is January 2020 and its API runs with a clock
+in February 2020; the others report January 2025.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from benchmarks.common import (
+    delete_topics,
+    drop_database,
+    fresh_database,
+    kafka_bootstrap,
+    percentile,
+)
+from shared.auth import generate_dev_keypair, mint_token
+from shared.db.pool import create_pool
+from shared.programmes import CHINA_STANDARD_TIME, Statistics, load_programmes
+from submissions.db import MIGRATIONS_DIR
+from submissions.db import statistics_queries as queries
+
+QUERIES = int(os.environ.get("BENCH_STATISTICS_QUERIES", "300"))
+COUNTIES = int(os.environ.get("BENCH_STATISTICS_COUNTIES", "0"))  # 0: all
+CLIENTS = 16
+POOL_SIZE = 10
+PORT = 18113
+REGIONS = Path(__file__).parents[1] / "services/registry/src/registry/data/regions/regions.csv"
+INDICATOR = "online_retail_sales"
+
+
+@dataclass(frozen=True)
+class Month:
+    programme_id: str
+    jurisdiction: str
+    period: str
+    previous: str
+    a_year_earlier: str
+    now: dt.datetime  # the API's clock: inside the period's window
+    opens_at: dt.datetime  # the period's end: its roster is the registrations open then
+
+
+MONTHS = (
+    Month(
+        "guizhou-shibaiqianwan-2023",
+        "520000",
+        "2025-01",
+        "2024-12",
+        "2024-01",
+        dt.datetime(2025, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(2025, 2, 1, tzinfo=CHINA_STANDARD_TIME),
+    ),
+    Month(
+        "qinghai-2024-2026",
+        "630000",
+        "2025-01",
+        "2024-12",
+        "2024-01",
+        dt.datetime(2025, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(2025, 2, 1, tzinfo=CHINA_STANDARD_TIME),
+    ),
+    Month(
+        "qingdao-2014",
+        "370200",
+        "2020-01",
+        "2019-12",
+        "2019-01",
+        dt.datetime(2020, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(2020, 2, 1, tzinfo=CHINA_STANDARD_TIME),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    month: Month
+    kind: str  # county or city
+    region_code: str
+    figures: dict[str, Any]
+
+
+def serve() -> None:
+    """The API process: the real app, its clock fixed at ``BENCH_NOW``."""
+    import uvicorn
+
+    from submissions.api.app import create_app
+    from submissions.config import SubmissionsSettings
+
+    now = dt.datetime.fromisoformat(os.environ["BENCH_NOW"])
+    app = create_app(SubmissionsSettings())
+    app.state.clock = lambda: now
+    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+
+
+def start_api(dsn: str, public_pem: str, prefix: str, now: dt.datetime) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BENCH_NOW": now.isoformat(),
+        "SUBMISSIONS_ENVIRONMENT": "test",
+        "SUBMISSIONS_DATABASE_URL": dsn,
+        "SUBMISSIONS_DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
+        "SUBMISSIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+        "SUBMISSIONS_KAFKA_TOPIC_PREFIX": prefix,
+        "SUBMISSIONS_TEMPORAL_TARGET": os.environ.get("STACK_TEMPORAL_TARGET", "127.0.0.1:7233"),
+        "SUBMISSIONS_JWT_PUBLIC_KEY": public_pem,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from benchmarks.statistics_month import serve; serve()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the submissions API did not start")
+
+
+def stop_api(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _regions(month: Month) -> tuple[list[str], list[str]]:
+    """The counties (limited by BENCH_STATISTICS_COUNTIES) and their cities in force."""
+    root = month.jurisdiction
+    prefix = root[:2] if root.endswith("0000") else root[:4]
+    counties: list[str] = []
+    with REGIONS.open(encoding="utf-8") as file:
+        rows = csv.DictReader(line for line in file if not line.startswith("#"))
+        for row in rows:
+            if row["code"].startswith(prefix) and row["level"] == "county":
+                if not row["valid_to"]:
+                    counties.append(row["code"])
+    counties = counties[:COUNTIES] if COUNTIES else counties
+    return counties, sorted({code[:4] + "00" for code in counties})
+
+
+def _figures(statistics: Statistics, kind: str, n: int) -> dict[str, Any]:
+    """Every monthly figure the programme collects from this kind of bureau."""
+    total = Decimal(10_000_000 + 137 * n) + Decimal("0.25")
+    figures: dict[str, Any] = {}
+    for indicator in statistics.indicators:
+        if indicator.period.value != "monthly" or indicator.aggregation.value == "derived":
+            continue
+        collected = indicator.level.value == kind or (
+            kind == "city" and indicator.city_reports_total
+        )
+        if not collected:
+            continue
+        for key in indicator.figure_keys(statistics.customs_modes):
+            if key == INDICATOR:
+                value: Any = str(total * (20 if kind == "city" else 1))
+            elif indicator.unit.value == "cny":
+                value = str((total / 3).quantize(Decimal("0.01")))
+            else:
+                value = 40 + n % 7
+            figures[key] = value
+    return figures
+
+
+def reporters() -> list[Reporter]:
+    programmes = load_programmes("shared/programmes")
+    found: list[Reporter] = []
+    for month in MONTHS:
+        statistics = programmes[month.programme_id].statistics
+        assert statistics is not None
+        counties, cities = _regions(month)
+        for kind, codes in (("county", counties), ("city", cities)):
+            for n, code in enumerate(codes):
+                figures = _figures(statistics, kind, n)
+                if figures:
+                    found.append(Reporter(month, kind, code, figures))
+    return found
+
+
+def _base(month: Month, reporter: Reporter, tail: str) -> str:
+    return (
+        f"/v1/statistics/reports/{month.programme_id}/{month.period}/{reporter.region_code}{tail}"
+    )
+
+
+async def submit_and_accept(
+    found: list[Reporter], token: Any
+) -> tuple[list[float], list[float], int]:
+    """Each reporter's figures, then its city's recommendation and the province's acceptance."""
+    submitted: list[float] = []
+    reviewed: list[float] = []
+    refused = 0
+    queue: asyncio.Queue[Reporter] = asyncio.Queue()
+    for reporter in found:
+        queue.put_nowait(reporter)
+
+    async def client() -> None:
+        nonlocal refused
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=120) as http:
+            while not queue.empty():
+                reporter = queue.get_nowait()
+                month, code = reporter.month, reporter.region_code
+                role = "county_bureau" if reporter.kind == "county" else "city_bureau"
+                started = time.perf_counter()
+                answer = await http.post(
+                    _base(month, reporter, "/versions"),
+                    json={
+                        "reporter_kind": reporter.kind,
+                        "region_code": code,
+                        "figures": reporter.figures,
+                    },
+                    headers={
+                        "Authorization": f"Bearer {token(role, code)}",
+                        "Idempotency-Key": f"stat-{code}",
+                    },
+                )
+                submitted.append((time.perf_counter() - started) * 1000)
+                refused += answer.status_code != 201
+                for path, decision, role, region in (
+                    ("/city-review", "recommend", "city_bureau", code[:4] + "00"),
+                    (
+                        "/province-review",
+                        "accept",
+                        "province_admin",
+                        month.jurisdiction[:2] + "0000",
+                    ),
+                ):
+                    started = time.perf_counter()
+                    answer = await http.post(
+                        _base(month, reporter, path),
+                        json={"decision": decision},
+                        headers={"Authorization": f"Bearer {token(role, region)}"},
+                    )
+                    reviewed.append((time.perf_counter() - started) * 1000)
+                    refused += answer.status_code != 200
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return submitted, reviewed, refused
+
+
+EARLIER_REPORTS = """
+INSERT INTO statistics_reports (id, programme_id, period, reporter_id, reporter_kind,
+                                region_code, city_code, state, accepted_version)
+SELECT gen_random_uuid(), programme_id, $3, reporter_id, reporter_kind, region_code, city_code,
+       'accepted', 1
+FROM statistics_reports WHERE programme_id = $1 AND period = $2
+"""
+EARLIER_FIGURES = """
+INSERT INTO statistics_figures (programme_id, period, reporter_id, reporter_kind, region_code,
+                                indicator, key, value)
+SELECT programme_id, $3, reporter_id, reporter_kind, region_code, indicator, key,
+       round(value * 0.9, 2)
+FROM statistics_figures WHERE programme_id = $1 AND period = $2
+"""
+
+
+REGISTER = """
+INSERT INTO statistics_reporters (programme_id, reporter_id, reporter_kind, region_code,
+                                  city_code, registered_at, registered_by)
+VALUES ($1, $2, $3, $2, $4, $5, 'bench')
+"""
+
+
+async def register_roster(dsn: str, found: list[Reporter]) -> None:
+    """Every reporter expected: registered before its period opened."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.executemany(
+            REGISTER,
+            [
+                (
+                    r.month.programme_id,
+                    r.region_code,
+                    r.kind,
+                    r.region_code[:4] + "00",
+                    r.month.opens_at - dt.timedelta(days=31),
+                )
+                for r in found
+            ],
+        )
+    finally:
+        await connection.close()
+
+
+async def earlier_periods(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        for month in MONTHS:
+            for earlier in (month.previous, month.a_year_earlier):
+                await connection.execute(EARLIER_REPORTS, month.programme_id, month.period, earlier)
+                await connection.execute(EARLIER_FIGURES, month.programme_id, month.period, earlier)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
+async def query_api(month: Month, token: str) -> tuple[list[float], int, str]:
+    timings: list[float] = []
+    rows = 0
+    completeness: dict[str, dict[str, int]] = {}
+    params = {"indicator": INDICATOR, "period": month.period, "region": month.jurisdiction}
+    by = "city" if month.jurisdiction.endswith("0000") else "county"
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as http:
+        headers = {"Authorization": f"Bearer {token}"}
+        for _ in range(QUERIES):
+            started = time.perf_counter()
+            answer = await http.get("/v1/statistics", params={**params, "by": by}, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            answer.raise_for_status()
+            rows = len(answer.json()["rows"])
+            completeness = answer.json()["completeness"]
+    counts = ", ".join(
+        f"{kind} {c['accepted']}/{c['expected']} accepted, {c['missing']} missing"
+        for kind, c in sorted(completeness.items())
+    )
+    return timings, rows, counts
+
+
+async def query_bare(dsn: str, month: Month) -> list[float]:
+    """The published query's SQL (the figures of three periods, the report states, the roster
+    counts) as is."""
+    pool = await create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+    root = month.jurisdiction
+    like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
+    parts = [INDICATOR]
+    periods = [month.period, month.previous, month.a_year_earlier]
+    timings: list[float] = []
+    try:
+        for _ in range(QUERIES):
+            started = time.perf_counter()
+            async with pool.acquire() as connection:
+                await connection.fetch(queries.FIGURES, month.programme_id, parts, periods, like)
+                await connection.fetch(
+                    queries.REPORT_STATES, month.programme_id, month.period, like
+                )
+                await connection.fetch(
+                    queries.ROSTER_COUNTS, month.programme_id, month.period, month.opens_at, like
+                )
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        await pool.close()
+    return timings
+
+
+async def main() -> None:
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    dsn = await fresh_database("statistics", MIGRATIONS_DIR)
+    private_pem, public_pem = generate_dev_keypair()
+    tokens: dict[tuple[str, str], str] = {}
+
+    def token(role: str, region: str) -> str:
+        if (role, region) not in tokens:
+            tokens[role, region] = mint_token(
+                private_key_pem=private_pem,
+                subject=f"{role}-{region}",
+                roles=[role],
+                region_code=region,
+                ttl_seconds=7200,
+            )
+        return tokens[role, region]
+
+    found = reporters()
+    submitted: list[float] = []
+    reviewed: list[float] = []
+    refused = 0
+    lines = []
+    try:
+        await register_roster(dsn, found)
+        started = time.perf_counter()
+        for now in sorted({m.now for m in MONTHS}):
+            api = start_api(dsn, public_pem, prefix, now)
+            try:
+                batch = [r for r in found if r.month.now == now]
+                s, r, x = await submit_and_accept(batch, token)
+                submitted, reviewed, refused = submitted + s, reviewed + r, refused + x
+            finally:
+                stop_api(api)
+        elapsed = time.perf_counter() - started
+        await earlier_periods(dsn)
+        api = start_api(dsn, public_pem, prefix, MONTHS[0].now)
+        try:
+            for month in MONTHS:
+                api_timings, rows, counts = await query_api(
+                    month, token("province_admin", month.jurisdiction[:2] + "0000")
+                )
+                bare = await query_bare(dsn, month)
+                api_p95, bare_p95 = percentile(api_timings, 0.95), percentile(bare, 0.95)
+                lines.append(
+                    f"  {month.programme_id:28} {month.jurisdiction} {rows:3} rows  "
+                    f"API p50 {percentile(api_timings, 0.5):6.1f} ms p95 {api_p95:6.1f} ms  "
+                    f"bare SQL p50 {percentile(bare, 0.5):5.1f} ms p95 {bare_p95:5.1f} ms  "
+                    f"ratio p95 api/bare {api_p95 / bare_p95:5.1f}\n"
+                    f"  {'':28} completeness: {counts}"
+                )
+        finally:
+            stop_api(api)
+        figures = sum(len(r.figures) for r in found)
+        print(
+            f"statistics month: {len(found)} reporters, {figures} figures "
+            f"({figures / len(found):.1f} per reporter), {CLIENTS} clients, pool {POOL_SIZE}\n"
+            f"  submitted, recommended, accepted in {elapsed:5.1f} s "
+            f"({refused} refused)  submit p50 {percentile(submitted, 0.5):6.1f} ms "
+            f"p95 {percentile(submitted, 0.95):6.1f} ms  review p95 "
+            f"{percentile(reviewed, 0.95):6.1f} ms\n"
+            f"  the province's GET /v1/statistics?indicator={INDICATOR}, {QUERIES} queries "
+            f"one after another, against its SQL run bare:\n" + "\n".join(lines)
+        )
+    finally:
+        await drop_database(dsn)
+        await delete_topics(prefix)

@@ -1,0 +1,92 @@
+"""``POST /callbacks/finance/payment-results``: finance's signed callback (the REST twin of its
+``finance.payment.settled``/``failed``/``reversed`` events). Authenticated by the HMAC signature over the
+body, not by a user token; a bad signature is a 401 problem. Idempotent: the ledger records an
+attempt's answer (and a receipt for money back) once, and a repeated callback answers
+``recorded: false``."""
+
+from __future__ import annotations
+
+import asyncpg
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from awards.api.deps import Pool, Settings
+from awards.rewards import ledger
+from awards.rewards.recovery import record_reversal
+from awards.rewards.schemas import PaymentResult, PaymentResultRecorded
+from awards.rewards.signatures import SIGNATURE_HEADER, valid
+from awards.rewards.working import to_fen
+from shared import audit
+from shared.http.problems import ProblemError
+
+router = APIRouter(prefix="/callbacks/finance", tags=["rewards"])
+FINANCE = audit.Actor(subject="finance", roles=("integrator",))
+
+
+async def _record(connection: asyncpg.Connection, result: PaymentResult) -> bool:
+    if result.outcome == "reversed":
+        assert result.amount is not None and result.reference is not None
+        return await record_reversal(
+            connection, award_id=result.award_id, idempotency_key=result.idempotency_key,
+            amount_fen=to_fen(result.amount), reference=result.reference,
+        )  # fmt: skip
+    return await ledger.record_answer(
+        connection,
+        award_id=result.award_id,
+        idempotency_key=result.idempotency_key,
+        attempt=result.attempt,
+        settled=result.outcome == "settled",
+        amount_fen=None if result.amount is None else to_fen(result.amount),
+        reference=result.reference,
+        reason=result.reason,
+    )
+
+
+@router.post(
+    "/payment-results",
+    response_model=PaymentResultRecorded,
+    responses={
+        401: {"description": "missing or bad X-Finance-Signature"},
+        404: {"description": "no such award"},
+        409: {"description": "an answer that contradicts the ledger (key, attempt, amount)"},
+        422: {"description": "not a payment result, or money back over what is owed or paid"},
+    },
+)
+async def payment_result(request: Request, pool: Pool, settings: Settings) -> PaymentResultRecorded:
+    body = await request.body()
+    secret = settings.finance_callback_secret
+    shared_secret = None if secret is None else secret.get_secret_value()
+    if not valid(shared_secret, body, request.headers.get(SIGNATURE_HEADER)):
+        raise ProblemError(
+            status=401,
+            title="Bad signature",
+            detail=f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body, shared secret>",
+        )
+    try:
+        result = PaymentResult.model_validate_json(body)
+    except ValidationError as exc:
+        raise ProblemError(
+            status=422, title="Unprocessable", detail="not a payment result",
+            extra={"errors": exc.errors(include_url=False, include_context=False)},
+        ) from exc  # fmt: skip
+    if result.outcome == "reversed" and (result.amount is None or not result.reference):
+        raise ProblemError(
+            status=422, title="Unprocessable",
+            detail="money back (reversed) needs its amount and the receipt's reference",
+        )  # fmt: skip
+    async with pool.acquire() as connection, connection.transaction():
+        try:
+            recorded = await _record(connection, result)
+        except ledger.LedgerRefusal as refusal:
+            raise ProblemError(
+                status=refusal.status, title=refusal.title, detail=refusal.detail
+            ) from refusal
+        if recorded:
+            await audit.record_change(
+                connection, actor=FINANCE, action=f"payment_{result.outcome}",
+                resource_type="reward", resource_id=result.award_id, reason=result.reason,
+                after=result.model_dump(mode="json"),
+            )  # fmt: skip
+    return PaymentResultRecorded(
+        award_id=result.award_id, attempt=result.attempt, recorded=recorded
+    )

@@ -1,0 +1,248 @@
+"""The ledger's moves, each in the caller's transaction: approve (reserve, then request the
+payment through the outbox), settle, fail, void, and what a revocation does.
+
+Every move locks the award row first (``FOR UPDATE``), so moves of one award are serial; the
+budget and cap rows are reserved by single conditional UPDATEs (queries.RESERVE_*), so
+concurrent approvals of different awards never overdraw either. Amounts are written once, in
+append-only entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import asyncpg
+
+from awards.db import repository
+from awards.domain.credit import blocking_records
+from awards.rewards import queries
+from awards.rewards.working import yuan
+from shared.events.rewards import PaymentRequested
+from shared.messaging.outbox import append_events
+
+EVENT_SOURCE = "/services/awards"
+
+
+class LedgerRefusal(Exception):
+    """A move the ledger refuses; ``status`` is the HTTP status the API answers with."""
+
+    status = 409
+    title = "Refused"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(LedgerRefusal):
+    status, title = 404, "Not found"
+
+
+class WrongState(LedgerRefusal):
+    title = "Award not in a state for this"
+
+
+class OverCap(LedgerRefusal):
+    status, title = 422, "Amount over the award's cap"
+
+
+class BudgetExhausted(LedgerRefusal):
+    title = "Budget exhausted"
+
+
+class EntityCapReached(LedgerRefusal):
+    title = "Entity cap reached"
+
+
+class PaymentBlocked(LedgerRefusal):
+    title = "Payment blocked by a credit record"
+
+
+def idempotency_key(
+    programme_id: str, entity_type: str, entity_id: str, kind: str, year: int, tier: str
+) -> str:
+    """The same for every retry and redelivery of one award's payment: finance pays it once."""
+    return f"{programme_id}:{entity_type}:{entity_id}:{kind}:{year}:{tier}"
+
+
+async def award_for_update(connection: asyncpg.Connection, award_id: uuid.UUID) -> asyncpg.Record:
+    award = await connection.fetchrow(queries.AWARD_FOR_UPDATE, award_id)
+    if award is None:
+        raise NotFound(f"no award {award_id}")
+    return award
+
+
+def cap_key(award: asyncpg.Record) -> tuple[Any, ...]:
+    return (
+        award["programme_id"],
+        award["entity_type"],
+        award["entity_id"],
+        award["cap_group"],
+        award["cap_year"],
+    )
+
+
+def budget_key(award: asyncpg.Record) -> tuple[Any, ...]:
+    kind = award["kind"].removesuffix("_adjustment")  # adjustments draw on the subsidy budget
+    return (award["programme_id"], award["year"], kind)
+
+
+async def approve(
+    connection: asyncpg.Connection,
+    award_id: uuid.UUID,
+    *,
+    amount_fen: int,
+    actor: str,
+    today: dt.date,
+    topic_prefix: str = "",
+) -> dict[str, Any]:
+    """批准: reserve the amount on the budget and the entity's cap, and ask finance to pay.
+
+    A failed payment may be approved again (a new attempt, the same idempotency key)."""
+    award = await award_for_update(connection, award_id)
+    if award["status"] not in ("proposed", "failed"):
+        raise WrongState(f"the award is {award['status']}", status_now=award["status"])
+    if not 0 < amount_fen <= award["max_fen"]:
+        raise OverCap(
+            f"the amount must be above 0 and at most {yuan(award['max_fen'])}",
+            max_amount=str(yuan(award["max_fen"])),
+        )
+    records = await repository.credit_records_of(connection, award["entity_id"])
+    blocking = blocking_records(records, award["entity_id"], on=today)
+    if blocking:
+        raise PaymentBlocked(
+            "; ".join(record.describe() for record in blocking),
+            records=[record.record_id for record in blocking],
+        )
+    left = await connection.fetchval(queries.RESERVE_BUDGET, *budget_key(award), amount_fen)
+    if left is None:
+        if await connection.fetchval(queries.BUDGET_EXISTS, *budget_key(award)) is None:
+            raise BudgetExhausted("no budget is set for this programme, year and reward kind")
+        raise BudgetExhausted("the budget has less left than the amount")
+    await connection.execute(queries.ENSURE_CAP, *cap_key(award), award["cap_fen"])
+    if await connection.fetchval(queries.RESERVE_CAP, *cap_key(award), amount_fen) is None:
+        raise EntityCapReached(
+            f"the entity's {award['cap_group']} cap of {yuan(award['cap_fen'])} would be exceeded"
+        )
+    attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id) + 1
+    for kind in ("reserved", "payment_requested"):
+        await connection.execute(
+            queries.INSERT_ENTRY, award_id, attempt, kind, amount_fen, actor, None, {}
+        )
+    await connection.execute(queries.SET_STATUS, award_id, "payment_requested", None)
+    event = PaymentRequested(
+        award_id=str(award_id),
+        idempotency_key=award["idempotency_key"],
+        attempt=attempt,
+        programme_id=award["programme_id"],
+        reward_id=award["reward_id"],
+        kind=award["kind"],
+        entity_type=award["entity_type"],
+        entity_id=award["entity_id"],
+        year=award["year"],
+        tier=award["tier"],
+        amount=str(yuan(amount_fen)),
+        approved_by=actor,
+    )
+    await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    return {"attempt": attempt, "amount_fen": amount_fen, "idempotency_key": event.idempotency_key}
+
+
+async def record_answer(
+    connection: asyncpg.Connection,
+    *,
+    award_id: uuid.UUID,
+    idempotency_key: str,
+    attempt: int,
+    settled: bool,
+    amount_fen: int | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+    actor: str = "finance",
+) -> bool:
+    """Finance's answer to a request: True when recorded now, False when already recorded
+    (a redelivery or a retried callback) or when it answers nothing we asked."""
+    award = await award_for_update(connection, award_id)
+    if award["idempotency_key"] != idempotency_key:
+        raise LedgerRefusal("the idempotency key does not match the award")
+    requested = await connection.fetchval(queries.ENTRY, award_id, attempt, "payment_requested")
+    if requested is None:
+        raise LedgerRefusal(f"attempt {attempt} was never requested")
+    answered = [
+        kind
+        for kind in ("settled", "failed")
+        if await connection.fetchval(queries.ENTRY, award_id, attempt, kind) is not None
+    ]
+    if answered:
+        if answered[0] != ("settled" if settled else "failed"):
+            raise WrongState(f"attempt {attempt} was already answered {answered[0]}")
+        return False
+    if settled and amount_fen is not None and amount_fen != requested:
+        raise LedgerRefusal(f"finance settled {yuan(amount_fen)}, {yuan(requested)} was asked")
+    kind = "settled" if settled else "failed"
+    detail = {"reference": reference} if reference else {}
+    await connection.execute(
+        queries.INSERT_ENTRY, award_id, attempt, kind, requested, actor, reason, detail
+    )
+    budget, cap = (
+        (queries.SETTLE_BUDGET, queries.SETTLE_CAP)
+        if settled
+        else (queries.RELEASE_BUDGET, queries.RELEASE_CAP)
+    )
+    await connection.execute(budget, *budget_key(award), requested)
+    await connection.execute(cap, *cap_key(award), requested)
+    await connection.execute(queries.SET_STATUS, award_id, kind.replace("settled", "paid"), reason)
+    return True
+
+
+async def void(
+    connection: asyncpg.Connection, award_id: uuid.UUID, *, actor: str, reason: str
+) -> None:
+    """作废: an award nothing is reserved for (proposed, or its payment failed)."""
+    award = await award_for_update(connection, award_id)
+    if award["status"] not in ("proposed", "failed"):
+        raise WrongState(f"the award is {award['status']}; only unpaid awards are voided")
+    attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
+    await connection.execute(
+        queries.INSERT_ENTRY, award_id, attempt, "voided", 0, actor, reason, {}
+    )
+    await connection.execute(queries.SET_STATUS, award_id, "voided", reason)
+
+
+async def on_revocation(
+    connection: asyncpg.Connection,
+    *,
+    programme_id: str,
+    entity_type: str,
+    entity_id: str,
+    cancel_unpaid: bool,
+    recover_paid: bool,
+    reason: str,
+    actor: str = "revocation",
+) -> dict[str, list[uuid.UUID]]:
+    """取消示范项目资格 (004 三(三)): per the programme's ``reward_policy.on_revocation``, void
+    the entity's awards not yet sent for payment, and flag requested or paid ones for 追回."""
+    voided: list[uuid.UUID] = []
+    flagged: list[uuid.UUID] = []
+    for award in await connection.fetch(
+        queries.AWARDS_OF_ENTITY, programme_id, entity_type, entity_id
+    ):
+        if award["status"] in ("proposed", "failed") and cancel_unpaid:
+            await void(connection, award["id"], actor=actor, reason=reason)
+            voided.append(award["id"])
+        elif (
+            award["status"] in ("payment_requested", "paid")
+            and recover_paid
+            and not award["recovery_flagged"]
+        ):
+            attempt = await connection.fetchval(queries.LAST_ATTEMPT, award["id"])
+            amount = await connection.fetchval(queries.ENTRY, award["id"], attempt, "reserved")
+            await connection.execute(
+                queries.INSERT_ENTRY, award["id"], attempt, "recovery_flagged", amount or 0,
+                actor, reason, {},
+            )  # fmt: skip
+            await connection.execute(queries.FLAG_RECOVERY, award["id"], reason)
+            flagged.append(award["id"])
+    return {"voided": voided, "flagged_for_recovery": flagged}

@@ -1,0 +1,166 @@
+"""``/v1/windows/{window_id}/reports/{designation_id}/attachments``: the report's files (the
+written development report). The file is the request body with its Content-Type (no
+multipart), read up to the size limit (413 beyond, at once when Content-Length says so);
+allowed types only (415), and the content must be of that type (422). Reads are scoped as the
+report: the reporter and its city bureau (and the province)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from shared.auth import CurrentPrincipal
+from shared.http.problems import ProblemError, not_found
+from submissions.api.access import actor_for, visible_or_404
+from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.errors import HANDLED, problem_for
+from submissions.api.schemas import AttachmentPublic, public
+from submissions.db import queries
+from submissions.db.attachments import PostgresAttachmentStore
+from submissions.domain.actors import Actor
+from submissions.domain.attachments import (
+    SIGNATURES,
+    content_matches,
+    media_type,
+    unsupported,
+)
+from submissions.handlers.attachments import add_attachment
+
+router = APIRouter(
+    prefix="/v1/windows/{window_id}/reports/{designation_id}/attachments", tags=["reports"]
+)
+STORE = PostgresAttachmentStore()
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(
+        status=413, title="File too large", detail=f"attachments are limited to {limit} bytes"
+    )
+
+
+async def _read_file(request: Request, limit: int) -> tuple[str, bytes]:
+    content_type = media_type(request.headers.get("content-type", ""))
+    if unsupported(content_type):
+        raise ProblemError(
+            status=415,
+            title="Unsupported attachment type",
+            detail=f"send the file itself with one of: {', '.join(sorted(SIGNATURES))}",
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    if not content:
+        raise ProblemError(status=422, title="Empty file", detail="the request body is empty")
+    if not content_matches(content_type, content):
+        raise ProblemError(
+            status=422,
+            title="Content is not of its type",
+            detail=f"the file's content is not {content_type}",
+            extra={"errors": [{"field": "body", "message": "content mismatch", "type": "type"}]},
+        )
+    return content_type, content
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AttachmentPublic,
+    summary="Attach a file to the report (stored once by content)",
+    responses={
+        413: {"description": "File over the size limit"},
+        415: {"description": "Not one of the accepted types (or a multipart form)"},
+        422: {"description": "Empty, or the content is not of its declared type"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in SIGNATURES},
+        }
+    },
+)
+async def attach(
+    request: Request,
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    filename: str = Query(min_length=1, max_length=255),
+) -> AttachmentPublic:
+    def authorize(entry: Mapping[str, Any]) -> Actor:
+        visible_or_404(principal, entry, "reporter on the roster", designation_id)
+        return actor_for(principal, entry)
+
+    content_type, content = await _read_file(
+        request, request.app.state.settings.attachment_max_bytes
+    )
+    try:
+        attached = await add_attachment(
+            pool,
+            context,
+            STORE,
+            window_id=window_id,
+            designation_id=designation_id,
+            authorize=authorize,
+            filename=filename,
+            content_type=content_type,
+            content=content,
+            now=now,
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    result: AttachmentPublic = public(AttachmentPublic, attached.attachment)
+    return result
+
+
+async def _report(pool: Any, principal: Any, window_id: str, designation_id: str) -> Any:
+    return visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+
+
+@router.get("", response_model=list[AttachmentPublic], summary="The report's attachments")
+async def list_attachments(
+    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool
+) -> list[AttachmentPublic]:
+    report = await _report(pool, principal, window_id, designation_id)
+    rows = await pool.fetch(queries.REPORT_ATTACHMENTS, report["id"], None)
+    return [public(AttachmentPublic, row) for row in rows]
+
+
+@router.get(
+    "/{sha256}",
+    response_class=Response,
+    summary="The file itself",
+    responses={200: {"content": {t: {} for t in SIGNATURES}}},
+)
+async def download(
+    window_id: str, designation_id: str, sha256: str, principal: CurrentPrincipal, pool: Pool
+) -> Response:
+    report = await _report(pool, principal, window_id, designation_id)
+    linked = await pool.fetchrow(queries.REPORT_ATTACHMENTS, report["id"], sha256)
+    if linked is None:
+        raise not_found("attachment", sha256)
+    blob = await STORE.get(pool, sha256)
+    return Response(
+        content=blob.content,
+        media_type=blob.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(linked['filename'])}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,75 @@
+"""``/v1/windows/{window_id}/reports/{designation_id}/draft``: an incomplete report saved for
+later (``handlers.drafts``). Scoped as the report: the reporter and its city bureau."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter
+
+from shared.auth import CurrentPrincipal
+from submissions.api.access import actor_for, visible_or_404
+from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.errors import HANDLED, problem_for
+from submissions.api.schemas import DraftPublic, DraftSave, public
+from submissions.db import queries
+from submissions.domain.actors import Actor
+from submissions.handlers.drafts import save_draft
+
+router = APIRouter(
+    prefix="/v1/windows/{window_id}/reports/{designation_id}/draft", tags=["reports"]
+)
+
+
+@router.put(
+    "",
+    response_model=DraftPublic,
+    summary="Save the draft (replaces the previous one; no version, no event)",
+    description="Taken when a submission would be (else 409 with the `reason`); figures that "
+    "are not the template's are refused with 422; what a submission still needs is listed in "
+    "`pending`. The next submission deletes the draft.",
+)
+async def put_draft(
+    window_id: str,
+    designation_id: str,
+    body: DraftSave,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+) -> DraftPublic:
+    def authorize(entry: Mapping[str, Any]) -> Actor:
+        visible_or_404(principal, entry, "reporter on the roster", designation_id)
+        return actor_for(principal, entry)
+
+    try:
+        saved = await save_draft(
+            pool,
+            context,
+            window_id=window_id,
+            designation_id=designation_id,
+            authorize=authorize,
+            figures=body.figures,
+            explanations=body.explanations,
+            now=now,
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    pending = [{"field": f.field, "code": f.code, "message": f.message} for f in saved.pending]
+    result: DraftPublic = public(DraftPublic, saved.draft, pending=pending)
+    return result
+
+
+@router.get("", response_model=DraftPublic, summary="Read the draft (404 when there is none)")
+async def get_draft(
+    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool
+) -> DraftPublic:
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.DRAFT, window_id, designation_id),
+        "draft",
+        designation_id,
+    )
+    result: DraftPublic = public(DraftPublic, row)
+    return result

@@ -1,0 +1,323 @@
+"""``/v1/statistics``: periodic figures of county and city bureaus and monitored enterprises,
+reviewed by the city and accepted by the province; the published sums (docs/statistics.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Path, Request, Response, status
+
+from shared.auth import CurrentPrincipal, Principal
+from shared.auth.scope import may_see_report, statistics_roles
+from shared.http.idempotency import claim_idempotency_key
+from shared.http.problems import ProblemError, forbidden, not_found
+from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.errors import problem_for
+from submissions.api.schemas import CityReview, ProvinceReview
+from submissions.api.statistics_schemas import (
+    StatisticsReportPublic,
+    StatisticsStepPublic,
+    StatisticsSubmit,
+)
+from submissions.db import statistics_queries as queries
+from submissions.domain.actors import Actor, Role
+from submissions.domain.errors import Refused
+from submissions.domain.review import Action
+from submissions.handlers.common import Context, NotFound
+from submissions.handlers.statistics import (
+    InvalidFigures,
+    ReportKey,
+    review_statistics,
+    submit_statistics,
+)
+from submissions.statistics.figures import ReporterKind
+
+router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
+REPORT = "/reports/{programme_id}/{period}/{reporter_id}"
+PROGRAMME = Path(min_length=1, max_length=100)
+PERIOD = Path(min_length=4, max_length=7, description="2025-01, 2025-Q1 or 2025")
+REPORTER = Path(
+    pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a bureau's region code or the enterprise id"
+)
+# Refusals that say the request is wrong (422); the others conflict with the state (409).
+INVALID = frozenset(
+    {"invalid_period", "outside_jurisdiction", "wrong_level", "wrong_reporter", "outside_period"}
+)
+CITY = {"return": Action.city_return, "recommend": Action.city_recommend}
+PROVINCE = {
+    "accept": Action.province_accept,
+    "return_to_city": Action.province_return_to_city,
+    "return_to_reporter": Action.province_return_to_reporter,
+}
+
+
+def statistics_problem(exc: Exception) -> ProblemError:
+    if isinstance(exc, InvalidFigures):
+        return ProblemError(
+            status=422,
+            title="Invalid statistics figures",
+            detail="; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+            extra={
+                "errors": [
+                    {
+                        "field": f"body.{e.field}"
+                        if e.field == "figures"
+                        else f"body.figures.{e.field}",
+                        "message": e.message,
+                        "type": e.code,
+                    }
+                    for e in exc.errors
+                ]
+            },
+        )
+    if isinstance(exc, Refused) and exc.code in INVALID:
+        field = exc.field if exc.field in ("period", "reporter_id") else f"body.{exc.field}"
+        return ProblemError(
+            status=422,
+            title="Validation failed",
+            detail=exc.reason,
+            extra={"errors": [{"field": field, "message": exc.reason, "type": exc.code}]},
+        )
+    return problem_for(exc)
+
+
+HANDLED = (InvalidFigures, Refused, NotFound)
+
+
+async def _report(
+    pool: asyncpg.Pool, row: Mapping[str, Any], *, steps: bool
+) -> StatisticsReportPublic:
+    versions = await pool.fetch(queries.VERSIONS, row["id"])
+    figures = json.loads(versions[-1]["figures"]) if versions else {}
+    found = None
+    if steps:
+        found = [
+            StatisticsStepPublic(**{**dict(s), "field_comments": json.loads(s["field_comments"])})
+            for s in await pool.fetch(queries.STEPS, row["id"])
+        ]
+    fields = {k: row[k] for k in StatisticsReportPublic.model_fields if k in row}
+    return StatisticsReportPublic(**fields, figures=figures, steps=found)
+
+
+def _visible(
+    principal: Principal, row: Mapping[str, Any] | None, reporter_id: str
+) -> Mapping[str, Any]:
+    if row is None or not may_see_report(
+        principal, region_code=row["region_code"], entity_id=row["reporter_id"]
+    ):
+        raise not_found("statistics report", reporter_id)
+    return row
+
+
+def _actor(
+    principal: Principal, *, kind: str, reporter_id: str, region_code: str, role: str
+) -> Actor:
+    roles = statistics_roles(
+        principal, reporter_kind=kind, reporter_id=reporter_id, region_code=region_code
+    )
+    if not may_see_report(principal, region_code=region_code, entity_id=reporter_id):
+        raise not_found("statistics report", reporter_id)
+    if role == "submit":
+        role = "reporter" if "reporter" in roles else "city_bureau"
+    if role not in roles:
+        raise forbidden(f"this step is the {role.replace('_', ' ')}'s")
+    city = region_code[:4] + "00"
+    if role == "reporter":
+        return Actor(principal.subject, Role.reporter, entity_id=reporter_id)
+    if role == "city_bureau":
+        return Actor(principal.subject, Role.city_bureau, region_code=city)
+    return Actor(principal.subject, Role.province, region_code=principal.region_code)
+
+
+@router.post(
+    REPORT + "/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StatisticsReportPublic,
+    summary="Submit a period's figures (a county or city bureau, a monitored enterprise, or the "
+    "city bureau on a reporter's behalf); on an accepted report, a correction",
+    description="422 naming `body.figures.<key>` for an indicator or level the programme does "
+    "not collect, a negative figure, an unknown customs mode, physical goods above the total, "
+    "a float; 409 with `reason` (window_not_open, locked, step_out_of_order).",
+)
+async def submit(
+    request: Request,
+    body: StatisticsSubmit,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    response: Response,
+    programme_id: str = PROGRAMME,
+    period: str = PERIOD,
+    reporter_id: str = REPORTER,
+) -> StatisticsReportPublic:
+    def authorize(_city: str) -> Actor:
+        return _actor(
+            principal,
+            kind=body.reporter_kind,
+            reporter_id=reporter_id,
+            region_code=body.region_code,
+            role="submit",
+        )
+
+    async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
+        response.headers["Location"] = f"/v1/statistics{REPORT}".format(
+            programme_id=programme_id, period=period, reporter_id=reporter_id
+        )
+        await claim_idempotency_key(
+            connection,
+            request,
+            status_code=201,
+            content=await _answer(connection, stored),
+            headers=response.headers,
+        )
+
+    try:
+        stored = await submit_statistics(
+            pool,
+            context,
+            key=ReportKey(programme_id, period, reporter_id),
+            kind=ReporterKind(body.reporter_kind),
+            region_code=body.region_code,
+            figures=body.figures,
+            authorize=authorize,
+            now=now,
+            before_commit=claim,
+        )
+    except HANDLED as exc:
+        raise statistics_problem(exc) from exc
+    return await _report(pool, stored, steps=False)
+
+
+async def _answer(
+    connection: asyncpg.Connection, stored: Mapping[str, Any]
+) -> StatisticsReportPublic:
+    versions = await connection.fetch(queries.VERSIONS, stored["id"])
+    fields = {k: stored[k] for k in StatisticsReportPublic.model_fields if k in stored}
+    return StatisticsReportPublic(
+        **fields, figures=json.loads(versions[-1]["figures"]) if versions else {}
+    )
+
+
+async def _review(
+    request: Request,
+    principal: Principal,
+    pool: asyncpg.Pool,
+    context: Context,
+    now: Any,
+    key: ReportKey,
+    action: Action,
+    role: str,
+    reason: str | None,
+    comments: dict[str, str],
+) -> StatisticsReportPublic:
+    def authorize(row: Mapping[str, Any]) -> Actor:
+        _visible(principal, row, key.reporter_id)
+        return _actor(
+            principal,
+            kind=row["reporter_kind"],
+            reporter_id=row["reporter_id"],
+            region_code=row["region_code"],
+            role=role,
+        )
+
+    async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
+        await claim_idempotency_key(
+            connection, request, status_code=200, content=await _answer(connection, stored)
+        )
+
+    try:
+        stored = await review_statistics(
+            pool,
+            context,
+            key=key,
+            action=action,
+            authorize=authorize,
+            reason=reason,
+            field_comments=comments,
+            now=now,
+            before_commit=claim,
+        )
+    except HANDLED as exc:
+        raise statistics_problem(exc) from exc
+    return await _report(pool, stored, steps=False)
+
+
+@router.post(
+    REPORT + "/city-review",
+    response_model=StatisticsReportPublic,
+    summary="The reporter's city bureau returns the figures with comments, or recommends them",
+)
+async def city_review(
+    request: Request,
+    body: CityReview,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    programme_id: str = PROGRAMME,
+    period: str = PERIOD,
+    reporter_id: str = REPORTER,
+) -> StatisticsReportPublic:
+    return await _review(
+        request,
+        principal,
+        pool,
+        context,
+        now,
+        ReportKey(programme_id, period, reporter_id),
+        CITY[body.decision],
+        "city_bureau",
+        body.reason,
+        body.field_comments,
+    )
+
+
+@router.post(
+    REPORT + "/province-review",
+    response_model=StatisticsReportPublic,
+    summary="The province accepts recommended figures (and publishes the period's sums "
+    "again), or returns them",
+)
+async def province_review(
+    request: Request,
+    body: ProvinceReview,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    programme_id: str = PROGRAMME,
+    period: str = PERIOD,
+    reporter_id: str = REPORTER,
+) -> StatisticsReportPublic:
+    return await _review(
+        request,
+        principal,
+        pool,
+        context,
+        now,
+        ReportKey(programme_id, period, reporter_id),
+        PROVINCE[body.decision],
+        "province",
+        body.reason,
+        body.field_comments,
+    )
+
+
+@router.get(REPORT, response_model=StatisticsReportPublic, summary="A report and its steps")
+async def read(
+    principal: CurrentPrincipal,
+    pool: Pool,
+    programme_id: str = PROGRAMME,
+    period: str = PERIOD,
+    reporter_id: str = REPORTER,
+) -> StatisticsReportPublic:
+    row = _visible(
+        principal,
+        await pool.fetchrow(queries.REPORT, programme_id, period, reporter_id),
+        reporter_id,
+    )
+    return await _report(pool, row, steps=True)

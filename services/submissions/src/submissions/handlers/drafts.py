@@ -1,0 +1,158 @@
+"""Saving a draft: an incomplete report kept for the reporter until it submits (issue 9,
+"draft → submitted").
+
+A draft is taken exactly when a submission would be (the window open, the reporter expected,
+the report not under review, not locked: ``locks.submission_refusal``), so a draft never
+outlives the window's rules. Its figures must be figures of the template (known indicator,
+unit, type, bounds); what only a submission needs (every required figure, the cross checks,
+the explanations of large changes) is answered as ``pending``, not refused. A draft is no
+version and emits no event; each save is audited. The submission deletes it
+(``queries.SAVE_SUBMISSION``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from shared import audit
+from submissions.db import queries
+from submissions.db.repository import figures_from_json
+from submissions.domain.actors import Actor
+from submissions.domain.deadlines import reporter_deadlines
+from submissions.domain.errors import Refused
+from submissions.domain.locks import submission_refusal
+from submissions.domain.review import ReportState
+from submissions.domain.roster import RosterEntry
+from submissions.domain.validation import Finding, ReportCheck, ReportedFigure, check_report
+from submissions.handlers.common import (
+    Context,
+    NotFound,
+    WindowParts,
+    audit_actor,
+    window_parts,
+)
+from submissions.handlers.reports import (
+    WINDOW_COLUMNS,
+    Authorize,
+    InvalidReport,
+    lock_exceptions_of,
+    roster_entry_of,
+)
+
+# Findings a draft may carry: it is incomplete by design; the submission must clear them.
+PENDING = frozenset({"required", "cross_check", "explanation_required"})
+
+
+@dataclass(frozen=True)
+class Taking:
+    found: asyncpg.Record
+    actor: Actor
+    parts: WindowParts
+    entry: RosterEntry
+    report: asyncpg.Record | None
+
+
+async def reporter_may_write(
+    connection: asyncpg.Connection,
+    context: Context,
+    window_id: str,
+    designation_id: str,
+    *,
+    authorize: Authorize,
+    now: dt.datetime,
+) -> Taking:
+    """The window, roster entry and report of a reporter that may write now (a draft, an
+    attachment) under the rules of a submission; else ``NotFound`` or ``Refused``."""
+    found = await connection.fetchrow(queries.SUBMISSION_CONTEXT, window_id, designation_id)
+    if found is None or found["programme_id"] not in context.programmes:
+        raise NotFound("window", window_id)
+    if found["entry_designation_id"] is None:
+        raise NotFound("reporter on the roster", designation_id)
+    actor = authorize(found)
+    parts = window_parts(context, {name: found[name] for name in WINDOW_COLUMNS})
+    entry = roster_entry_of(found)
+    report = await connection.fetchrow(queries.REPORT, window_id, designation_id)
+    refusal = submission_refusal(
+        schedule=parts.schedule,
+        entry=entry,
+        deadlines=reporter_deadlines(
+            parts.schedule, due_at=max([entry.due_at, *found["extended"]])
+        ),
+        state=ReportState(report["state"]) if report else ReportState.draft,
+        has_submitted=bool(report and report["first_submitted_at"]),
+        now=now,
+        exceptions=lock_exceptions_of(found, designation_id),
+    )
+    if refusal is not None:
+        raise Refused(refusal.reason.value, refusal.message)
+    return Taking(found, actor, parts, entry, report)
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    draft: asyncpg.Record
+    pending: list[Finding]
+
+
+def _reported(raw: object) -> ReportedFigure:
+    if isinstance(raw, dict):
+        unit = raw.get("unit")
+        return ReportedFigure(raw.get("value"), unit if unit is None else str(unit))
+    return ReportedFigure(raw)
+
+
+async def save_draft(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    window_id: str,
+    designation_id: str,
+    authorize: Authorize,
+    figures: Mapping[str, Any],
+    explanations: Mapping[str, str],
+    now: dt.datetime,
+) -> SavedDraft:
+    """Replace the reporter's draft with ``figures`` as sent (JSON values)."""
+    async with pool.acquire() as connection, connection.transaction():
+        taking = await reporter_may_write(
+            connection, context, window_id, designation_id, authorize=authorize, now=now
+        )
+        found, actor, parts, entry = taking.found, taking.actor, taking.parts, taking.entry
+        last = found["last_figures"]
+        check = check_report(
+            parts.programme.report_template(entry.category),
+            {name: _reported(value) for name, value in figures.items()},
+            last_accepted=figures_from_json(last) if last else None,
+            explanations=explanations,
+        )
+        blocking = tuple(f for f in check.errors if f.code not in PENDING)
+        if blocking:
+            raise InvalidReport(ReportCheck(check.figures, blocking, (), ()))
+        pending = [f for f in (*check.errors, *check.unexplained) if f.code in PENDING]
+        draft = await connection.fetchrow(
+            queries.SAVE_DRAFT,
+            window_id,
+            designation_id,
+            dict(figures),
+            dict(explanations),
+            actor.id,
+            actor.role.value,
+            now,
+        )
+        assert draft is not None
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="report.draft_saved",
+            resource_type="report_draft",
+            resource_id=f"{window_id}/{designation_id}",
+            region_code=found["region_code"],
+            after={"figures": dict(figures), "explanations": dict(explanations)},
+            details={"revision": draft["revision"], "pending": len(pending)},
+        )
+    return SavedDraft(draft, pending)

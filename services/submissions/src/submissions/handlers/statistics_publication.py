@@ -1,0 +1,143 @@
+"""The published sums of a period (docs/statistics.md, *Published*): the figures in force per
+reporter (its accepted version's, else its latest, flagged provisional), and each province
+acceptance publishing the period's sums again in its own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from shared.events.statistics import PublishedFigure, StatisticsPublished
+from shared.messaging.outbox import append_events
+from shared.programmes import Programme, Statistics
+from submissions.db import statistics_queries as queries
+from submissions.domain.review import Report
+from submissions.handlers.common import EVENT_SOURCE, Context
+from submissions.statistics.aggregation import (
+    Aggregate,
+    ReportedFigure,
+    aggregate,
+    changed_regions,
+)
+from submissions.statistics.figures import ReporterKind
+from submissions.statistics.periods import PeriodKey
+
+
+async def replace_figures(
+    connection: asyncpg.Connection, row: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    await connection.execute(
+        queries.DELETE_FIGURES, row["programme_id"], row["period"], row["reporter_id"]
+    )
+    await connection.execute(
+        queries.INSERT_FIGURES,
+        row["programme_id"],
+        row["period"],
+        row["reporter_id"],
+        row["reporter_kind"],
+        row["region_code"],
+        list(values),
+        [Decimal(v) for v in values.values()],
+    )
+
+
+async def figures_in_force(
+    connection: asyncpg.Connection,
+    *,
+    programme_id: str,
+    indicators: list[str],
+    periods: list[str],
+    root: str,
+) -> dict[str, list[ReportedFigure]]:
+    """The figures in force per period, inside ``root``'s subtree."""
+    like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
+    found: dict[str, list[ReportedFigure]] = {p: [] for p in periods}
+    for r in await connection.fetch(queries.FIGURES, programme_id, indicators, periods, like):
+        found[r["period"]].append(
+            ReportedFigure(
+                r["reporter_id"],
+                ReporterKind(r["reporter_kind"]),
+                r["region_code"],
+                r["key"],
+                r["value"],
+                r["provisional"],
+            )
+        )
+    return found
+
+
+def _level(code: str) -> str:
+    if code.endswith("0000"):
+        return "province"
+    return "city" if code.endswith("00") else "county"
+
+
+async def publish_period(
+    connection: asyncpg.Connection,
+    context: Context,
+    programme: Programme,
+    statistics: Statistics,
+    period: PeriodKey,
+    stored: Mapping[str, Any],
+    updated: Report,
+    now: dt.datetime,
+    *,
+    correction: bool,
+) -> None:
+    """Take the accepted figures into the sums and publish the period's sums again."""
+    ids = [i.id for i in statistics.indicators if i.period is period.kind]
+    root = programme.jurisdiction
+
+    async def in_force() -> list[ReportedFigure]:
+        found = await figures_in_force(
+            connection, programme_id=programme.id, indicators=ids, periods=[str(period)], root=root
+        )
+        return found[str(period)]
+
+    before = await in_force()
+    accepted = updated.current
+    assert accepted is not None
+    await replace_figures(connection, stored, accepted.figures)
+    after = await in_force()
+    reported = {f.key.split(".", 1)[0] for f in after}
+    figures: list[PublishedFigure] = []
+    changed: set[str] = set()
+    for indicator in statistics.indicators:
+        parts = {indicator.id, indicator.numerator, indicator.denominator} - {None}
+        if indicator.period is not period.kind or not parts & reported:
+            continue
+        old: Aggregate = aggregate(statistics, indicator.id, before, root=root)
+        new = aggregate(statistics, indicator.id, after, root=root)
+        changed.update(changed_regions(old, new))
+        for code, total in sorted(new.totals.items()):
+            if _level(code) == "county":
+                continue  # the event carries the province and its cities; counties by query
+            figures.append(
+                PublishedFigure(
+                    indicator=indicator.id,
+                    region_code=code,
+                    level=_level(code),
+                    basis=new.basis,
+                    value=None if total.value is None else str(total.value),
+                    provisional=total.provisional,
+                )
+            )
+    revision = await connection.fetchval(
+        queries.NEXT_PUBLICATION, programme.id, str(period), now, stored["id"]
+    )
+    event = StatisticsPublished(
+        publication_key=f"{programme.id}/{period}",
+        programme_id=programme.id,
+        jurisdiction=root,
+        period=str(period),
+        revision=revision,
+        correction=correction,
+        published_at=now,
+        changed_regions=sorted(changed),
+        figures=figures,
+    )
+    await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix)

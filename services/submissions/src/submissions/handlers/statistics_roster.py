@@ -1,0 +1,99 @@
+"""Who is expected to report statistics (docs/statistics.md, *The frozen roster*): register a
+reporter, close its registration; each in one transaction with its audit record. A period's
+roster is the registrations open when the period opened (``statistics_queries.ROSTER_PAGE``),
+so a change made later never moves the period's denominator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import asyncpg
+
+from shared import audit
+from submissions.db import statistics_queries as queries
+from submissions.domain.actors import Actor
+from submissions.domain.errors import Refused
+from submissions.handlers.common import BeforeCommit, Context, NotFound, audit_actor
+from submissions.handlers.statistics import programme_statistics
+from submissions.statistics import reports as rules
+from submissions.statistics.figures import ReporterKind
+
+
+async def register_reporter(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    programme_id: str,
+    reporter_id: str,
+    kind: ReporterKind,
+    region_code: str,
+    authorize: Callable[[], Actor],
+    now: dt.datetime,
+    before_commit: BeforeCommit | None = None,
+) -> asyncpg.Record:
+    programme, _ = programme_statistics(context, programme_id)
+    refusal = rules.reporter_refusal(
+        programme, kind=kind, reporter_id=reporter_id, region_code=region_code
+    )
+    if refusal is not None:
+        raise refusal
+    actor = authorize()
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            queries.REGISTER_REPORTER,
+            programme_id,
+            reporter_id,
+            kind.value,
+            region_code,
+            region_code[:4] + "00",
+            now,
+            actor.id,
+        )
+        if row is None:
+            raise Refused("already_registered", f"{reporter_id} is registered already")
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="statistics_reporter.registered",
+            resource_type="statistics_reporter",
+            resource_id=f"{programme_id}/{reporter_id}",
+            region_code=region_code,
+            after={"reporter_kind": kind.value, "region_code": region_code},
+        )
+        if before_commit is not None:
+            await before_commit(connection, row)
+    return row
+
+
+async def remove_reporter(
+    pool: asyncpg.Pool,
+    context: Context,
+    *,
+    programme_id: str,
+    reporter_id: str,
+    authorize: Callable[[asyncpg.Record], Actor],
+    now: dt.datetime,
+    before_commit: BeforeCommit | None = None,
+) -> asyncpg.Record:
+    """Not expected from the next period that opens; periods already open keep it."""
+    programme_statistics(context, programme_id)
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(queries.OPEN_REGISTRATION, programme_id, reporter_id)
+        if row is None:
+            raise NotFound("statistics reporter", reporter_id)
+        actor = authorize(row)
+        closed = await connection.fetchrow(queries.CLOSE_REGISTRATION, row["id"], now, actor.id)
+        assert closed is not None
+        await audit.record_change(
+            connection,
+            actor=audit_actor(actor),
+            action="statistics_reporter.removed",
+            resource_type="statistics_reporter",
+            resource_id=f"{programme_id}/{reporter_id}",
+            region_code=row["region_code"],
+            before={"reporter_kind": row["reporter_kind"], "region_code": row["region_code"]},
+        )
+        if before_commit is not None:
+            await before_commit(connection, closed)
+    return closed

@@ -1,0 +1,286 @@
+"""The province's rewards routes and finance's signed callback: budgets, a proposal with its
+working, an approval that reserves and requests payment once (Idempotency-Key), the ledger, a
+bad signature refused as a 401 problem, a repeated callback recorded once, audit records."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from awards.api.app import create_app
+from awards.config import AwardsSettings
+from awards.rewards.signatures import SIGNATURE_HEADER, sign
+from tests.integration.awards.conftest import PROGRAMMES
+from tests.support.stack import Stack
+
+from .rewards_support import GUIZHOU, accepted_report, budget, listed_enterprise
+
+SECRET = "finance-shared-secret"
+PROVINCE = dict(roles=["province_admin"], region_code="520000", subject="gz-finance-desk")
+
+
+@pytest.fixture
+async def client(
+    stack: Stack, awards_db: str, awards_pool: asyncpg.Pool, signing_keys: tuple[str, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = AwardsSettings(
+        environment="test",
+        database_url=awards_db,
+        kafka_bootstrap_servers=stack.kafka_bootstrap,
+        temporal_target=stack.temporal_target,
+        jwt_public_key=signing_keys[1],
+        programmes_dir=PROGRAMMES,
+        finance_callback_secret=SECRET,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://awards") as http:
+            yield http
+
+
+def auth(token_for: Callable[..., str], key: str | None = None, **claims: Any) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token_for(**(claims or PROVINCE))}",
+        "Idempotency-Key": key or str(uuid.uuid4()),
+    }
+
+
+async def test_propose_approve_and_pay_through_the_api(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await listed_enterprise(connection, "ent-a", basis=Decimal("2.5e8"))
+    budget = await client.put(
+        f"/v1/reward-budgets/{GUIZHOU}/2024/traffic_subsidy",
+        json={"amount": "200000.00"},
+        headers=auth(token_for),
+    )
+    assert budget.status_code == 200, budget.text
+    city = auth(token_for, roles=["city_bureau"], region_code="520300", subject="zunyi")
+    body = {
+        "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+        "entity_id": "ent-a", "year": 2024,
+    }  # fmt: skip
+    assert (await client.post("/v1/rewards/proposals", json=body, headers=city)).status_code == 403
+    proposed = await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))
+    assert proposed.status_code == 201, proposed.text
+    award = proposed.json()
+    assert award["max_amount"] == "125000.00"
+    assert award["working"]["inputs"]["basis"]["report_version"] == 1
+    assert award["working"]["source"] == "004_9c19d9a85d8c1f73.txt 四、保障措施（二）3"
+
+    key = str(uuid.uuid4())
+    path = f"/v1/rewards/{award['id']}/approval"
+    first = await client.post(path, json={"amount": "100000"}, headers=auth(token_for, key))
+    assert first.status_code == 200, first.text
+    replay = await client.post(path, json={"amount": "100000"}, headers=auth(token_for, key))
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json() == first.json()
+    again = await client.post(path, json={"amount": "100000"}, headers=auth(token_for))
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+
+    result = {
+        "outcome": "settled", "award_id": award["id"], "attempt": 1, "amount": "100000.00",
+        "idempotency_key": first.json()["idempotency_key"], "reference": "GZCZ-2025-0001",
+    }  # fmt: skip
+    raw = json.dumps(result).encode()
+    forged = await client.post(
+        "/callbacks/finance/payment-results",
+        content=raw,
+        headers={SIGNATURE_HEADER: sign("not-the-secret", raw), "content-type": "application/json"},
+    )
+    assert forged.status_code == 401
+    assert forged.headers["content-type"].startswith("application/problem+json")
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    answers = [
+        (
+            await client.post("/callbacks/finance/payment-results", content=raw, headers=signed)
+        ).json()
+        for _ in range(2)
+    ]
+    assert [answer["recorded"] for answer in answers] == [True, False]
+
+    ledger = await client.get(
+        "/v1/rewards", params={"programme_id": GUIZHOU, "year": 2024}, headers=auth(token_for)
+    )
+    assert ledger.status_code == 200
+    (listed,) = ledger.json()["items"]
+    assert listed["status"] == "paid"
+    assert [e["kind"] for e in listed["entries"]] == [
+        "proposed", "reserved", "payment_requested", "settled",
+    ]  # fmt: skip
+    budgets = await client.get(f"/v1/reward-budgets/{GUIZHOU}", headers=auth(token_for))
+    assert budgets.json()[0] == {
+        "programme_id": GUIZHOU, "year": 2024, "kind": "traffic_subsidy", "amount": "200000.00",
+        "reserved": "0.00", "paid": "100000.00", "left": "100000.00",
+    }  # fmt: skip
+    shrink = await client.put(
+        f"/v1/reward-budgets/{GUIZHOU}/2024/traffic_subsidy",
+        json={"amount": "99999.99"},
+        headers=auth(token_for),
+    )
+    assert shrink.status_code == 409
+    async with awards_pool.acquire() as connection:
+        actions = {
+            row["action"]
+            for row in await connection.fetch("SELECT action FROM audit_log WHERE kind = 'change'")
+        }
+    assert {"set_budget", "propose_reward", "approve_reward", "payment_settled"} <= actions
+
+
+async def test_an_ineligible_proposal_says_why(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await listed_enterprise(connection, "ent-small", basis=Decimal("99999999.99"))
+    body = {
+        "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+        "entity_id": "ent-small", "year": 2024,
+    }  # fmt: skip
+    refused = await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))
+    assert refused.status_code == 422
+    assert "below 100000000" in refused.json()["detail"]
+
+
+async def test_a_yearly_run_proposes_every_reporter_and_adjusts_corrections(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 2_000_000)
+        await listed_enterprise(connection, "ent-big", basis=Decimal("3e9"))
+        await listed_enterprise(connection, "ent-small", basis=Decimal("5e7"))
+    body = {"programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "year": 2024}
+    first = await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
+    assert first.status_code == 200, first.text
+    run = first.json()
+    assert [p["entity_id"] for p in run["proposed"]] == ["ent-big"]
+    assert run["not_eligible"][0]["entity_id"] == "ent-small"
+    paid = await client.post(
+        f"/v1/rewards/{run['proposed'][0]['award_id']}/approval",
+        json={"amount": "1000000"}, headers=auth(token_for),
+    )  # fmt: skip
+    assert paid.status_code == 200, paid.text
+    async with awards_pool.acquire() as connection:
+        await accepted_report(  # ent-big's report corrected down to 1.5亿: 75,000 instead of 1,000,000
+            connection, "ent-big", version=2,
+            physical_goods_online_retail_sales=Decimal("1.5e8"),
+        )  # fmt: skip
+    second = (
+        await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
+    ).json()
+    (adjustment,) = second["proposed"]
+    found = await client.get(f"/v1/rewards/{adjustment['award_id']}", headers=auth(token_for))
+    assert (found.json()["kind"], found.json()["max_amount"], found.json()["status"]) == (
+        "traffic_subsidy_adjustment", "-925000.00", "recovery_due",
+    )  # fmt: skip
+    third = (
+        await client.post("/v1/rewards/proposal-runs", json=body, headers=auth(token_for))
+    ).json()
+    assert third["proposed"] == [] and third["already"][0]["entity_id"] == "ent-big"
+
+
+async def test_a_blocking_credit_record_refuses_the_approval_with_its_reason(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 100_000)
+        await listed_enterprise(connection, "ent-a", basis=Decimal("1e8"))
+    body = {
+        "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+        "entity_id": "ent-a", "year": 2024,
+    }  # fmt: skip
+    award = (await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))).json()
+    record = {
+        "record_id": "cr-9", "entity_id": "ent-a", "kind": "serious_violation",
+        "valid_from": "2024-01-01", "source_document": "信用中国（贵州）2025-031",
+    }  # fmt: skip
+    integrator = auth(token_for, roles=["integrator"], subject="credit", grants=["write"])
+    assert (
+        await client.post("/v1/credit-records", json=record, headers=integrator)
+    ).status_code == 201
+    refused = await client.post(
+        f"/v1/rewards/{award['id']}/approval", json={"amount": "50000"}, headers=auth(token_for)
+    )
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["title"] == "Payment blocked by a credit record"
+    assert "serious_violation" in problem["detail"] and "2025-031" in problem["detail"]
+    assert problem["records"] == ["cr-9"]
+
+
+async def test_money_owed_back_is_recorded_through_the_api(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await listed_enterprise(connection, "ent-r", basis=Decimal("3e8"))
+    body = {
+        "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+        "entity_id": "ent-r", "year": 2024,
+    }  # fmt: skip
+    award = (await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))).json()
+    approved = await client.post(
+        f"/v1/rewards/{award['id']}/approval", json={"amount": "150000"}, headers=auth(token_for)
+    )
+    result = {
+        "outcome": "settled", "award_id": award["id"], "attempt": 1, "amount": "150000.00",
+        "idempotency_key": approved.json()["idempotency_key"], "reference": "GZCZ-2025-0009",
+    }  # fmt: skip
+    raw = json.dumps(result).encode()
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    await client.post("/callbacks/finance/payment-results", content=raw, headers=signed)
+    async with awards_pool.acquire() as connection:
+        await accepted_report(  # corrected down to 2亿: 50,000 owed back
+            connection, "ent-r", version=2, physical_goods_online_retail_sales=Decimal("2e8"),
+        )  # fmt: skip
+    owed = (await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))).json()
+    assert (owed["status"], owed["recovery_outstanding"]) == ("recovery_due", "50000.00")
+
+    path = f"/v1/rewards/{owed['id']}/recoveries"
+    back = {"amount": "20000", "reference": "GZ-JK-0001", "reason": "企业退回"}
+    city = auth(token_for, roles=["city_bureau"], region_code="520300", subject="zunyi")
+    assert (await client.post(path, json=back, headers=city)).status_code == 403
+    too_much = await client.post(path, json={**back, "amount": "60000"}, headers=auth(token_for))
+    assert too_much.status_code == 422 and "50000.00" in too_much.json()["detail"]
+    key = str(uuid.uuid4())
+    first = await client.post(path, json=back, headers=auth(token_for, key))
+    assert first.status_code == 200, first.text
+    assert (first.json()["recovered"], first.json()["recovery_outstanding"]) == (
+        "20000.00", "30000.00",
+    )  # fmt: skip
+    replay = await client.post(path, json=back, headers=auth(token_for, key))
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json() == first.json()
+    same_receipt = await client.post(path, json=back, headers=auth(token_for))
+    assert same_receipt.status_code == 409
+    assert same_receipt.headers["content-type"].startswith("application/problem+json")
+    # The rest comes back through finance's signed callback (twice: recorded once).
+    reversed_ = {
+        "outcome": "reversed", "award_id": award["id"], "attempt": 1, "amount": "30000.00",
+        "idempotency_key": approved.json()["idempotency_key"], "reference": "GZ-JK-0002",
+    }  # fmt: skip
+    raw = json.dumps(reversed_).encode()
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    answers = [
+        (await client.post("/callbacks/finance/payment-results", content=raw, headers=signed))
+        for _ in range(2)
+    ]
+    assert [a.json().get("recorded") for a in answers] == [True, False], answers[0].text
+    last = await client.get(f"/v1/rewards/{owed['id']}", headers=auth(token_for))
+    assert (last.json()["status"], last.json()["recovery_outstanding"]) == ("recovered", "0.00")
+    assert [e["kind"] for e in last.json()["entries"]][-2:] == ["reversed", "reversed"]
+    budgets = await client.get(f"/v1/reward-budgets/{GUIZHOU}", headers=auth(token_for))
+    assert budgets.json()[0]["paid"] == "100000.00"
+    async with awards_pool.acquire() as connection:
+        audited = await connection.fetch(
+            "SELECT action FROM audit_log WHERE kind = 'change' "
+            "AND action IN ('record_recovery', 'payment_reversed')"
+        )
+    assert sorted(row["action"] for row in audited) == ["payment_reversed", "record_recovery"]
