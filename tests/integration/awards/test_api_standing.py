@@ -104,3 +104,48 @@ async def test_the_province_revokes_for_a_violation_sees_the_standing_and_reinst
         "awards.designation.revoked.v1",
         "awards.designation.reinstated.v1",
     ]
+
+
+async def test_a_blocking_credit_record_revokes_the_entitys_designations_at_once(
+    api: tuple[httpx.AsyncClient, FastAPI],
+    environment: WorkflowEnvironment,
+    awards_pool: asyncpg.Pool,
+    guizhou: Programme,
+    token_for: Callable[..., str],
+) -> None:
+    """A major violation reported by an outside system (失信联合惩戒)."""
+    client, app = api
+    designation_id = await designation(awards_pool, guizhou, year=2025)
+    async with awards_pool.acquire() as connection:
+        entity_id = await connection.fetchval(
+            "SELECT entity_id FROM designations WHERE id = $1::uuid", designation_id
+        )
+    await environment.client.start_workflow(
+        DesignationWorkflow.run,
+        DesignationStart(
+            designation_id=designation_id, programme_id=GUIZHOU, category="base", year=2025
+        ),
+        id=designation_workflow_id(designation_id),
+        task_queue=app.state.settings.task_queue,
+    )
+    await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
+    record = {
+        "record_id": "cr-revoke-1",
+        "entity_id": entity_id,
+        "kind": "serious_violation",
+        "valid_from": "2026-01-01",
+        "source_document": "信用中国 严重违法失信名单",
+    }
+    reported = await client.post(
+        "/v1/credit-records",
+        json=record,
+        headers=headers(token_for, roles=["integrator"], grants=["write"]),
+    )
+    assert reported.status_code == 201, reported.text
+    rows = await standings(awards_pool, designation_id)
+    assert rows[-1] == (2025, "revoked_for_violation", "credit-records")
+    async with awards_pool.acquire() as connection:
+        details = await connection.fetchval(
+            "SELECT details FROM audit_log WHERE action = 'credit_record.reported'"
+        )
+    assert designation_id in str(details)

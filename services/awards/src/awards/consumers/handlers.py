@@ -14,8 +14,10 @@ from awards.credit import (
     store_credit_record,
 )
 from awards.db import queries
+from awards.domain.credit import BLOCKING_KINDS
 from awards.rewards import consumers as rewards_consumers
 from awards.standing import consumer as standing
+from awards.standing.credit import revoke_for_credit_record
 from shared import audit
 from shared.events import EventEnvelope
 from shared.events.awards import CreditRecordReported
@@ -167,11 +169,17 @@ async def on_credit_record(
     if in_progress:
         # Stop updates carry the record's id: a redelivered event stops nothing twice.
         stopped = await stop_applications(await _client(), record, in_progress)
+    revoked = (
+        await revoke_for_credit_record(connection, await _client(), record)
+        if record.kind in BLOCKING_KINDS
+        else []
+    )
     await audit_credit_record(
         connection,
         record,
         actor=audit.Actor.process(f"awards-consumer:{event.reported_by or envelope.source}"),
         stopped=stopped,
+        revoked=revoked,
     )
 
 

@@ -168,7 +168,11 @@ class DesignationWorkflow:
 
     @report_violation.validator
     def _may_revoke(self, report: ViolationReport) -> None:
-        self._refuse_unless("province_admin" in report.actor.roles, "the province decides")
+        # The province (REST) or a credit platform's blocking record (awards/standing/credit.py).
+        self._refuse_unless(
+            bool({"province_admin", "integrator"} & set(report.actor.roles)),
+            "the province decides",
+        )
         self._refuse_unless(self.standing is not Standing.revoked, "already revoked")
 
     @workflow.update
