@@ -4,6 +4,7 @@ import asyncio
 import sys
 
 from benchmarks import (
+    awards_designations,
     awards_round,
     notifications_fanout,
     outbox_relay,
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "registry_import": registry_import.main,
     "registry_writes": registry_writes.main,
     "awards_round": awards_round.main,
+    "awards_designations": awards_designations.main,
     "submissions_rush": submissions_rush.main,
     "statistics_month": statistics_month.main,
     "notifications_fanout": notifications_fanout.main,

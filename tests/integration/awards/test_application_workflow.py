@@ -25,6 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from awards.domain.application import Stage
+from awards.standing.types import designation_workflow_id
 from awards.workflows.types import ApplicationStart, ApplicationState, Submit, workflow_id_for
 from awards.workflows.worker import build_worker
 from awards.workflows.workflows import ApplicationWorkflow
@@ -187,6 +188,10 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     await environment.sleep(ends - now + timedelta(minutes=1))
     final = await handle.result()
     assert final.stage is Stage.designated and final.designation_id
+    # the designation's own workflow started with it (dynamic management, ISSUE-12); Guizhou's
+    # annual report runs to 2025, so a 2026 designation has no cycle left and it ends
+    lifecycle = client.get_workflow_handle(designation_workflow_id(final.designation_id))
+    assert (await lifecycle.result())["standing"] == "good_standing"
     steps = [row["step"] for row in await steps_of(awards_pool, start.application_id)]
     assert steps == [
         "submit", "city_return", "resubmit", "city_recommend", "record_document_review",

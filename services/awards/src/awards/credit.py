@@ -46,6 +46,7 @@ async def audit_credit_record(
     *,
     actor: audit.Actor,
     stopped: list[uuid.UUID],
+    revoked: list[str] | None = None,
 ) -> None:
     """The record's audit row, written last: only after the stop updates have run. Each stop
     audits itself in its activity's transaction, which takes the chain lock; holding that lock
@@ -63,7 +64,10 @@ async def audit_credit_record(
             "valid_to": record.valid_to,
             "source_document": record.source_document,
         },
-        details={"stopped_applications": [str(a) for a in stopped]},
+        details={
+            "stopped_applications": [str(a) for a in stopped],
+            "revoked_designations": revoked or [],
+        },
     )
 
 

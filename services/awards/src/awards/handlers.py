@@ -29,7 +29,7 @@ WORKER = audit.Actor.process("awards-worker")
 
 
 @contextlib.contextmanager
-def _request(request: RequestData | None) -> Iterator[None]:
+def request_context(request: RequestData | None) -> Iterator[None]:
     """The step's HTTP request as the audit context (the activity runs outside it)."""
     if request is None:
         yield
@@ -99,7 +99,7 @@ async def record_submission(
     )
     await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
     submitter = start.submitted_by
-    with _request(start.request):
+    with request_context(start.request):
         await audit.record_change(
             connection,
             actor=audit.Actor(submitter.subject, submitter.roles, submitter.region_code),
@@ -181,7 +181,7 @@ async def record_step(
         if record.actor_roles
         else WORKER
     )
-    with _request(record.request):
+    with request_context(record.request):
         await audit.record_change(
             connection,
             actor=actor,

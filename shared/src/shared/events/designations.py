@@ -5,6 +5,7 @@ each entity's current demonstration status from them."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import Field
 
@@ -49,6 +50,61 @@ class DesignationRevoked(DomainEvent):
     region_code: str
     revoked_on: dt.date
     reason: str | None = None
+    legal_basis: str | None = Field(default=None, description="document number and section")
+    evidence: dict[str, Any] | None = Field(
+        default=None, description="what the decision rests on (findings, or the violation's)"
+    )
+    revoked_by: str | None = Field(
+        default=None, description="the province official, or 'awards' at a rectification deadline"
+    )
+    major_violation: bool | None = Field(
+        default=None, description="revoked at once for a major violation (no warning first)"
+    )
+    year: int | None = Field(default=None, description="the evaluated reporting year")
 
 
-DESIGNATION_EVENTS: tuple[type[DomainEvent], ...] = (DesignationGranted, DesignationRevoked)
+class DesignationWarned(DomainEvent):
+    event_type = "awards.designation.warned"
+    topic = "awards.designation"
+    aggregate_field = "designation_id"
+    summary = (
+        "A yearly evaluation found a designation below standard: rectify by a date (限期整改)."
+    )
+
+    designation_id: str
+    programme_id: str
+    category: str
+    entity_id: str
+    region_code: str
+    year: int = Field(description="the evaluated reporting year")
+    reason: str
+    rectify_by: dt.date = Field(description="last day of the rectification period, China time")
+    legal_basis: str
+    evidence: dict[str, Any]
+
+
+class DesignationReinstated(DomainEvent):
+    event_type = "awards.designation.reinstated"
+    topic = "awards.designation"
+    aggregate_field = "designation_id"
+    summary = "A designation is in good standing again: rectified in time, or reinstated by the "
+    "province after a revocation."
+
+    designation_id: str
+    programme_id: str
+    category: str
+    entity_type: str
+    entity_id: str
+    region_code: str
+    reinstated_on: dt.date
+    by: str = Field(description="rectification | province")
+    reason: str
+    reinstated_by: str
+
+
+DESIGNATION_EVENTS: tuple[type[DomainEvent], ...] = (
+    DesignationGranted,
+    DesignationRevoked,
+    DesignationWarned,
+    DesignationReinstated,
+)

@@ -37,6 +37,7 @@ from shared.programmes.sections import (
     Reward,
     RewardPolicy,
 )
+from shared.programmes.standing import DynamicManagement
 from shared.programmes.statistics import Statistics
 
 
@@ -133,6 +134,7 @@ class Programme(Frozen):
     report_templates: tuple[ReportTemplate, ...] = ()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
+    dynamic_management: DynamicManagement | None = None
     statistics: Statistics | None = None
     notifications: NotificationPolicy = NotificationPolicy()
 

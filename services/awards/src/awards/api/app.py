@@ -14,6 +14,7 @@ from awards.api.routes import (
     payments,
     reward_budgets,
     rewards,
+    standing,
 )
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
@@ -39,6 +40,7 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
         routers=[
             applications.router,
             applications.steps_router,
+            standing.router,
             designations.router,
             credit.router,
             experts.router,

@@ -14,7 +14,10 @@ from awards.credit import (
     store_credit_record,
 )
 from awards.db import queries
+from awards.domain.credit import BLOCKING_KINDS
 from awards.rewards import consumers as rewards_consumers
+from awards.standing import consumer as standing
+from awards.standing.credit import revoke_for_credit_record
 from shared import audit
 from shared.events import EventEnvelope
 from shared.events.awards import CreditRecordReported
@@ -32,6 +35,7 @@ from shared.events.registry import (
     TeamRegistered,
     TeamUpdated,
 )
+from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.messaging.consumer import Handler
 
 TOPICS = (
@@ -39,7 +43,8 @@ TOPICS = (
     "registry.park",
     "registry.team",
     "credit.record",
-    *rewards_consumers.TOPICS,
+    # each topic once: dynamic management and rewards both read submissions.report
+    *dict.fromkeys((*standing.TOPICS, *rewards_consumers.TOPICS)),
 )
 
 # Which changed fields of an update awards keeps, per entity type: event field -> column.
@@ -164,11 +169,17 @@ async def on_credit_record(
     if in_progress:
         # Stop updates carry the record's id: a redelivered event stops nothing twice.
         stopped = await stop_applications(await _client(), record, in_progress)
+    revoked = (
+        await revoke_for_credit_record(connection, await _client(), record)
+        if record.kind in BLOCKING_KINDS
+        else []
+    )
     await audit_credit_record(
         connection,
         record,
         actor=audit.Actor.process(f"awards-consumer:{event.reported_by or envelope.source}"),
         stopped=stopped,
+        revoked=revoked,
     )
 
 
@@ -184,6 +195,12 @@ def handlers() -> dict[str, Handler]:
     table[ResidentLeft.event_type] = on_resident_left
     table[CreditRecordReported.event_type] = on_credit_record
     table.update(rewards_consumers.reward_handlers())  # rewards ledger (docs/rewards.md)
+    # dynamic management (docs/awards.md): its report facts next to the rewards' in one tx
+    table[ReportSubmitted.event_type] = standing.on_report_submitted
+    table[ReportAccepted.event_type] = rewards_consumers.also(
+        table[ReportAccepted.event_type], standing.on_report_accepted
+    )
+    table[WindowLocked.event_type] = standing.on_window_locked(_client)
     for event in (EnterpriseRegistered, EnterpriseUpdated):
         table[event.event_type] = rewards_consumers.also(
             table[event.event_type], rewards_consumers.on_enterprise_kinds

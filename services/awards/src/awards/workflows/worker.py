@@ -6,31 +6,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from awards.standing.activities import DesignationActivities
 from awards.workflows.activities import ApplicationActivities
+from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.types import TASK_QUEUE as TASK_QUEUE
 from awards.workflows.workflows import ApplicationWorkflow
+from shared.programmes import Programme, load_programmes
 from shared.settings import ServiceSettings
 
-WORKFLOWS: Sequence[type] = (ApplicationWorkflow,)
+WORKFLOWS: Sequence[type] = (ApplicationWorkflow, DesignationWorkflow)
+
+
+def all_activities(
+    pool: asyncpg.Pool, programmes: Mapping[str, Programme], *, topic_prefix: str
+) -> list[Callable[..., Any]]:
+    return [
+        *ApplicationActivities(pool, topic_prefix=topic_prefix).all(),
+        *DesignationActivities(pool, programmes, topic_prefix=topic_prefix).all(),
+    ]
 
 
 async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> Sequence[Callable[..., Any]]:
-    return ApplicationActivities(pool, topic_prefix=settings.kafka_topic_prefix).all()
+    programmes = load_programmes(settings.programmes_dir)
+    return all_activities(pool, programmes, topic_prefix=settings.kafka_topic_prefix)
 
 
 def build_worker(
-    client: Client, pool: asyncpg.Pool, *, topic_prefix: str, task_queue: str = TASK_QUEUE
+    client: Client,
+    pool: asyncpg.Pool,
+    *,
+    topic_prefix: str,
+    task_queue: str = TASK_QUEUE,
+    programmes: Mapping[str, Programme] | None = None,
+    **options: Any,
 ) -> Worker:
+    if programmes is None:
+        programmes = load_programmes(os.environ.get("PROGRAMMES_DIR", "shared/programmes"))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=ApplicationActivities(pool, topic_prefix=topic_prefix).all(),
+        activities=all_activities(pool, programmes, topic_prefix=topic_prefix),
+        **options,
     )

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         refusal,
     )
     from awards.domain.scoring import ScoreCardInvalid, check_card, result
+    from awards.standing.types import DesignationStart
     from awards.workflows.activities import ApplicationActivities
     from awards.workflows.types import (
         ApplicationStart,
@@ -45,6 +46,9 @@ with workflow.unsafe.imports_passed_through():
         Submit,
     )
     from shared.programmes import CHINA_STANDARD_TIME
+
+# workflow.patched() ids: a change to running applications is taken only by new histories.
+DESIGNATION_LIFECYCLE = "designation-lifecycle"
 
 PROGRAMME = SearchAttributeKey.for_keyword("ProgrammeId")
 REGION = SearchAttributeKey.for_keyword("RegionCode")
@@ -219,7 +223,25 @@ class ApplicationWorkflow:
             ),
             **WRITE,
         )
+        if workflow.patched(DESIGNATION_LIFECYCLE):
+            await self._start_designation_lifecycle()
         self._changed_now()
+
+    async def _start_designation_lifecycle(self) -> None:
+        """ISSUE-12: the designation's own long-running workflow (dynamic management) starts
+        with it and outlives this one. Patched: applications designated before this change
+        replay without it. An activity starts it (not a child: it must outlive its parent)."""
+        assert self.designation_id is not None
+        await workflow.execute_activity(
+            "awards.start_designation_lifecycle",
+            DesignationStart(
+                designation_id=self.designation_id,
+                programme_id=self.start.terms.programme_id,
+                category=self.start.terms.category,
+                year=self._today().year,
+            ),
+            **WRITE,
+        )
 
     # --- updates and queries -----------------------------------------------------------------
 

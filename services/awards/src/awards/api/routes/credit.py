@@ -14,6 +14,7 @@ from awards.credit import (
     stop_applications,
     store_credit_record,
 )
+from awards.standing.credit import revoke_for_credit_record
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.roles import Role
@@ -47,10 +48,11 @@ async def report(
         in_progress = await store_credit_record(connection, record, reported_by=principal.subject)
         try:
             stopped = await stop_applications(temporal, record, in_progress)
+            revoked = await revoke_for_credit_record(connection, temporal, record)
         except RPCError as exc:
             raise temporal_unavailable() from exc
         await audit_credit_record(
-            connection, record, actor=audit.Actor.of(principal), stopped=stopped
+            connection, record, actor=audit.Actor.of(principal), stopped=stopped, revoked=revoked
         )
         accepted = CreditRecordAccepted(record_id=record.record_id, stopped_applications=stopped)
         await claim_idempotency_key(

@@ -1,0 +1,174 @@
+"""Dynamic management at scale (ISSUE-12): 10,000 designation workflows, then the yearly
+evaluation triggered for all of them (the ``evaluate`` signal the window's lock sends), timed
+until every decision is written; against 10,000 no-op workflows started and completed on the
+same Temporal server (ratio printed, goal ≤ 2), and the worker's peak memory.
+
+``BENCH_AWARDS_DESIGNATIONS`` scales it down. The time-skipping test server runs both (a
+private server: nothing is left on the shared one), with time skipping off; the worker is the
+real ``python -m awards worker`` process, its peak resident memory (VmHWM) read from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from awards.db import MIGRATIONS_DIR
+from awards.standing.consumer import signal_evaluation
+from awards.standing.types import DesignationStart, designation_workflow_id
+from awards.workflows.designation import DesignationWorkflow
+from benchmarks.awards_round import _free_port, _peak_memory_kib, _test_server
+from benchmarks.common import drop_database, fresh_database, kafka_bootstrap
+from benchmarks.noop_workflow import NoopWorkflow
+
+DESIGNATIONS = int(os.environ.get("BENCH_AWARDS_DESIGNATIONS", "10000"))
+YEAR = 2027
+CONCURRENCY = 64
+ROOT = Path(__file__).resolve().parents[1]
+GUIZHOU = "guizhou-shibaiqianwan-2023"
+TASK_QUEUE = "awards-applications"  # the worker role serves this queue (a private server)
+
+
+def _programmes_running_on(directory: Path) -> Path:
+    """Guizhou's file with its annual report running to 2030 (the shipped one ends in 2025)."""
+    text = (ROOT / "shared" / "programmes" / "guizhou-shibaiqianwan-2023.yaml").read_text("utf-8")
+    text = text.replace("  end: 2025-12-31\n\ntargets:", "  end: 2030-12-31\n\ntargets:")
+    text = text.replace("    last_year: 2025\n", "    last_year: 2030\n")
+    (directory / "guizhou.yaml").write_text(text, encoding="utf-8")
+    return directory
+
+
+async def _seed(dsn: str, count: int) -> list[str]:
+    ids = [uuid.uuid4() for _ in range(count)]
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.copy_records_to_table(
+            "applications",
+            columns=["id", "workflow_id", "programme_id", "year", "category", "entity_type",
+                     "entity_id", "entity_name", "region_code", "stage", "submitted_by"],
+            records=[(i, f"wf-{i}", GUIZHOU, 2026, "base", "park", f"park-{i}", "基地",
+                      "520302", "designated", "bench") for i in ids],
+        )  # fmt: skip
+        await connection.copy_records_to_table(
+            "designations",
+            columns=["id", "application_id", "programme_id", "year", "category", "entity_type",
+                     "entity_id", "entity_name", "region_code", "title", "designated_on",
+                     "legal_basis", "recommended_for_national"],
+            records=[(i, i, GUIZHOU, 2026, "base", "park", f"park-{i}", "基地", "520302",
+                      "示范基地", dt.date(2026, 12, 1), "黔商发〔2023〕1号", False)
+                     for i in ids],
+        )  # fmt: skip
+    finally:
+        await connection.close()
+    return [str(i) for i in ids]
+
+
+async def _gathered(count: int, make: object) -> list[object]:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(n: int) -> object:
+        async with gate:
+            return await make(n)  # type: ignore[operator]
+
+    return await asyncio.gather(*(one(n) for n in range(count)))
+
+
+async def _noop(client: Client) -> float:
+    queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+    async with Worker(client, task_queue=queue, workflows=[NoopWorkflow]):
+        started = time.perf_counter()
+
+        async def one(_: int) -> object:
+            handle = await client.start_workflow(
+                NoopWorkflow.run, id=f"noop-{uuid.uuid4()}", task_queue=queue
+            )
+            return await handle.result()
+
+        await _gathered(DESIGNATIONS, one)
+        return time.perf_counter() - started
+
+
+async def _decided(dsn: str, count: int) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        while await connection.fetchval("SELECT count(*) FROM designation_standing") < count:
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+
+
+async def main() -> None:
+    dsn = await fresh_database("awards", MIGRATIONS_DIR)
+    worker_process: asyncio.subprocess.Process | None = None
+    programmes = _programmes_running_on(Path(tempfile.mkdtemp(prefix="bench-programmes-")))
+    try:
+        ids = await _seed(dsn, DESIGNATIONS)
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=_test_server(), data_converter=pydantic_data_converter
+        ) as environment:
+            client = environment.client
+            env = {
+                **os.environ,
+                "AWARDS_DATABASE_URL": dsn,
+                "AWARDS_TEMPORAL_TARGET": client.service_client.config.target_host,
+                "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+                "AWARDS_KAFKA_TOPIC_PREFIX": f"bench{uuid.uuid4().hex[:8]}.",
+                "AWARDS_LIVENESS_PORT": str(_free_port()),
+                "AWARDS_PROGRAMMES_DIR": str(programmes),
+                "PROGRAMMES_DIR": str(programmes),
+            }
+            worker_process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "awards", "worker", env=env
+            )
+            with environment.auto_time_skipping_disabled():
+                noop_seconds = await _noop(client)
+                started = time.perf_counter()
+                await _gathered(
+                    DESIGNATIONS,
+                    lambda n: client.start_workflow(
+                        DesignationWorkflow.run,
+                        DesignationStart(
+                            designation_id=ids[n], programme_id=GUIZHOU, category="base",
+                            year=YEAR,
+                        ),
+                        id=designation_workflow_id(ids[n]),
+                        task_queue=TASK_QUEUE,
+                    ),
+                )  # fmt: skip
+                started_seconds = time.perf_counter() - started
+                signalled = await signal_evaluation(client, ids, YEAR, concurrency=CONCURRENCY)
+                await _decided(dsn, DESIGNATIONS)
+                total_seconds = time.perf_counter() - started
+            peak_kib = _peak_memory_kib(worker_process.pid)
+        print(
+            f"awards_designations: {DESIGNATIONS} designation workflows started in "
+            f"{started_seconds:.1f} s, {signalled} signalled and all evaluated after "
+            f"{total_seconds:.1f} s; {DESIGNATIONS} no-op workflows in {noop_seconds:.1f} s; "
+            f"ratio {total_seconds / noop_seconds:.2f} (goal ≤ 2); "
+            f"worker peak RSS {peak_kib / 1024:.0f} MiB"
+        )
+    finally:
+        if worker_process is not None:
+            worker_process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(worker_process.wait(), 40)
+            except TimeoutError:
+                worker_process.kill()
+        await drop_database(dsn)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

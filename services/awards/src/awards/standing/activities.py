@@ -1,0 +1,61 @@
+"""Activities of the designation workflow: the only code of it that reads the programme files
+or touches the database. Each decision is idempotent (numbered by the workflow)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from awards.standing import handlers
+from awards.standing.types import (
+    CyclePlan,
+    Decision,
+    DecisionRequest,
+    DesignationStart,
+    designation_workflow_id,
+)
+from shared.programmes import Programme
+
+
+class DesignationActivities:
+    def __init__(
+        self, pool: asyncpg.Pool, programmes: Mapping[str, Programme], *, topic_prefix: str = ""
+    ) -> None:
+        self.pool = pool
+        self.programmes = programmes
+        self.topic_prefix = topic_prefix
+
+    @activity.defn(name="awards.plan_cycle")
+    async def plan_cycle(self, programme_id: str, year: int) -> CyclePlan:
+        return handlers.cycle_plan(self.programmes[programme_id], year)
+
+    @activity.defn(name="awards.decide_standing")
+    async def decide_standing(self, request: DecisionRequest) -> Decision:
+        async with self.pool.acquire() as connection, connection.transaction():
+            return await handlers.decide(
+                connection, request, self.programmes, topic_prefix=self.topic_prefix
+            )
+
+    @activity.defn(name="awards.start_designation_lifecycle")
+    async def start_designation_lifecycle(self, start: DesignationStart) -> None:
+        """Starts the designation's workflow once: its id names the designation, and a
+        retried start finds it running (or finished) and leaves it."""
+        try:
+            await activity.client().start_workflow(
+                "AwardsDesignation",
+                start,
+                id=designation_workflow_id(start.designation_id),
+                task_queue=activity.info().task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # it ran already (and ended): one designation, one lifecycle
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.plan_cycle, self.decide_standing, self.start_designation_lifecycle]

@@ -1,0 +1,201 @@
+"""Use cases of dynamic management. Each decision writes its standing row, the designation's
+current standing, its events (outbox) and its audit record in one transaction; the workflow
+numbers decisions, so a retried activity finds its row and changes nothing.
+
+Revocation is ``awards.designation.revoked`` (with reason, legal basis, evidence and who
+decided). It is the hook for the rewards side: whether unpaid rewards are cancelled and paid
+ones flagged for recovery is the rewards consumer's programme setting, not decided here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+
+import asyncpg
+
+from awards.handlers import EVENT_SOURCE, request_context
+from awards.standing import queries
+from awards.standing.rules import Outcome, ReportFacts, Standing, evaluate, re_evaluate, rectify_by
+from awards.standing.types import CyclePlan, Decision, DecisionRequest
+from shared import audit
+from shared.china_time import CHINA
+from shared.events.designations import (
+    DesignationReinstated,
+    DesignationRevoked,
+    DesignationWarned,
+)
+from shared.events.envelope import DomainEvent
+from shared.messaging.outbox import append_events
+from shared.programmes import Programme
+
+CLOCK = audit.Actor.process("awards-standing")
+
+
+def cycle_plan(programme: Programme, year: int) -> CyclePlan:
+    managed = programme.dynamic_management
+    window = next(
+        (w for w in programme.reporting_windows if managed and w.id == managed.reporting_window),
+        None,
+    )
+    days = managed.rectification_days if managed else 90
+    if managed is None or window is None:
+        return CyclePlan(year=year, evaluate_at=None, rectification_days=days, programme_over=True)
+    try:
+        schedule = window.schedule(year)
+    except KeyError:
+        later = window.last_year is None or year < window.last_year
+        return CyclePlan(
+            year=year, evaluate_at=None, rectification_days=days, programme_over=not later
+        )
+    return CyclePlan(
+        year=year,
+        evaluate_at=schedule.locks_at,
+        grace_until=schedule.grace_until,
+        rectification_days=days,
+        programme_over=False,
+    )
+
+
+async def report_facts(
+    connection: asyncpg.Connection, designation_id: str, window_id: str
+) -> ReportFacts:
+    row = await connection.fetchrow(queries.ANNUAL_REPORT, designation_id, window_id)
+    if row is None:
+        return ReportFacts()
+    figures = row["accepted_figures"]
+    return ReportFacts(
+        first_submitted_at=row["first_submitted_at"],
+        accepted_figures=None if figures is None else json.loads(figures),
+    )
+
+
+async def decide(
+    connection: asyncpg.Connection,
+    request: DecisionRequest,
+    programmes: Mapping[str, Programme],
+    *,
+    topic_prefix: str,
+) -> Decision:
+    designation = await connection.fetchrow(queries.DESIGNATION, uuid.UUID(request.designation_id))
+    assert designation is not None, request.designation_id
+    done = await connection.fetchrow(queries.DECISION, designation["id"], request.seq)
+    if done is not None:  # a retried activity: the decision stands as written
+        return Decision(standing=Standing(done["standing"]), reason=done["reason"], rectify_by=done["rectify_by"])  # fmt: skip
+    programme = programmes[designation["programme_id"]]
+    managed = programme.dynamic_management
+    legal_basis = request.legal_basis or (managed.legal_basis if managed else None)
+    today = request.at.astimezone(CHINA).date()
+    if request.kind in ("evaluate", "re_evaluate"):
+        assert managed is not None
+        window_id = f"{programme.id}.{managed.reporting_window}.{request.year}"
+        facts = await report_facts(connection, request.designation_id, window_id)
+        thresholds = managed.thresholds_for(designation["category"])
+        outcome: Outcome = (
+            evaluate(facts, grace_until=request.grace_until or request.at, thresholds=thresholds)
+            if request.kind == "evaluate"
+            else re_evaluate(facts, thresholds=thresholds)
+        )
+        standing, reason = outcome.standing, outcome.reason
+        evidence = {"window_id": window_id, **outcome.evidence()}
+        step = {
+            (Standing.good_standing, "evaluate"): "good_standing",
+            (Standing.warning, "evaluate"): "warned",
+            (Standing.good_standing, "re_evaluate"): "rectified",
+            (Standing.revoked, "re_evaluate"): "revoked",
+        }[(standing, request.kind)]
+    elif request.kind == "violation":
+        standing, step = Standing.revoked, "revoked_for_violation"
+        reason, evidence = request.reason or "major violation", request.evidence
+    else:
+        standing, step = Standing.good_standing, "reinstated"
+        reason, evidence = request.reason or "reinstated by the province", {}
+    rectify = (
+        rectify_by(today, request.rectification_days) if standing is Standing.warning else None
+    )
+    actor = request.actor
+    decided_by = actor.subject if actor else "awards"
+    await connection.execute(
+        queries.INSERT_DECISION, designation["id"], request.seq, request.year, standing.value,
+        step, reason, json.dumps(evidence, ensure_ascii=False), legal_basis, rectify,
+        decided_by, request.at,
+    )  # fmt: skip
+    await connection.execute(
+        queries.SET_STANDING, designation["id"], standing.value, request.year, request.seq
+    )
+    events = _events(designation, step, request, reason, evidence, legal_basis, rectify, today)
+    await append_events(connection, events, source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    with request_context(request.request):
+        await audit.record_change(
+            connection,
+            actor=audit.Actor(actor.subject, actor.roles, actor.region_code) if actor else CLOCK,
+            action=f"designation.{step}",
+            resource_type="designation",
+            resource_id=designation["id"],
+            region_code=designation["region_code"],
+            before={"standing": designation["standing"]},
+            after={"standing": standing.value, "year": request.year, "rectify_by": rectify},
+            reason=reason,
+            details={"evidence": evidence, "legal_basis": legal_basis},
+        )
+    return Decision(standing=standing, reason=reason, rectify_by=rectify)
+
+
+def _events(
+    designation: asyncpg.Record,
+    step: str,
+    request: DecisionRequest,
+    reason: str,
+    evidence: dict[str, object],
+    legal_basis: str | None,
+    rectify: dt.date | None,
+    today: dt.date,
+) -> list[DomainEvent]:
+    common = {
+        "designation_id": str(designation["id"]),
+        "programme_id": designation["programme_id"],
+        "category": designation["category"],
+        "entity_id": designation["entity_id"],
+        "region_code": designation["region_code"],
+    }
+    decided_by = request.actor.subject if request.actor else "awards"
+    if step == "warned":
+        assert rectify is not None and legal_basis is not None
+        return [
+            DesignationWarned(
+                **common,
+                year=request.year,
+                reason=reason,
+                rectify_by=rectify,
+                legal_basis=legal_basis,
+                evidence=evidence,
+            )
+        ]
+    if step in ("revoked", "revoked_for_violation"):
+        return [
+            DesignationRevoked(
+                **common,
+                entity_type=designation["entity_type"],
+                revoked_on=today,
+                reason=reason,
+                legal_basis=legal_basis,
+                evidence=evidence,
+                revoked_by=decided_by,
+                major_violation=step == "revoked_for_violation",
+                year=request.year,
+            )
+        ]
+    if step in ("rectified", "reinstated"):
+        return [
+            DesignationReinstated(
+                **common,
+                entity_type=designation["entity_type"],
+                reinstated_on=today,
+                by="rectification" if step == "rectified" else "province",
+                reason=reason,
+                reinstated_by=decided_by,
+            )
+        ]
+    return []

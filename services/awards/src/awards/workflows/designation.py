@@ -1,0 +1,209 @@
+"""The designation workflow (ISSUE-12, dynamic management): one per designation, for years.
+
+One yearly cycle per run: wait until the year's reporting window locks (a durable timer at
+its China-time instant) or until the ``evaluate`` signal for that year arrives (sent when
+``submissions.window.locked`` is consumed), evaluate, and on a warning wait for the
+rectification deadline and judge again. Then ``continue_as_new`` with the next year. A major
+violation (the ``report_violation`` update) revokes at once; a revoked designation waits for
+the province's ``reinstate`` update. Deterministic: clock from ``workflow.now()``, every read
+of the programme file or the database in an activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from awards.standing.activities import DesignationActivities
+    from awards.standing.rules import Standing
+    from awards.standing.types import (
+        CyclePlan,
+        Decision,
+        DecisionKind,
+        DecisionRequest,
+        DesignationStart,
+        DesignationState,
+        Reinstatement,
+        ViolationReport,
+    )
+    from awards.workflows.workflows import WRITE
+    from shared.china_time import CHINA
+
+
+@workflow.defn(name="AwardsDesignation")
+class DesignationWorkflow:
+    @workflow.init
+    def __init__(self, start: DesignationStart) -> None:
+        self.start = start
+        self.year = start.year
+        self.standing = start.standing
+        self.seq = start.seq
+        self.evaluated = start.evaluated
+        self.triggered_year = start.triggered_year
+        self.rectify_by: dt.date | None = None
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, start: DesignationStart) -> DesignationState:
+        while True:
+            if self.standing is Standing.revoked:
+                await workflow.wait_condition(
+                    lambda: self.standing is not Standing.revoked
+                    or workflow.info().is_continue_as_new_suggested()
+                )
+                if self.standing is Standing.revoked:
+                    self._continue_as_new(self.year)
+                continue
+            if not self.evaluated:
+                plan: CyclePlan = await workflow.execute_activity_method(
+                    DesignationActivities.plan_cycle, args=[start.programme_id, self.year], **WRITE
+                )
+                if plan.programme_over:
+                    return self.state()  # the programme has no more reports to judge
+                if plan.evaluate_at is not None:
+                    await self._cycle(plan)
+                    if self.standing is Standing.revoked:
+                        continue
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            self._continue_as_new(self.year + 1)
+
+    async def _cycle(self, plan: CyclePlan) -> None:
+        assert plan.evaluate_at is not None
+        await self._until(plan.evaluate_at, lambda: self.triggered_year >= self.year)
+        async with self.lock:
+            if self.standing is Standing.revoked:
+                return  # a violation came first: nothing left to evaluate
+            decision = await self._decide("evaluate", plan)
+            self.evaluated = True
+        if decision.standing is not Standing.warning:
+            return
+        assert decision.rectify_by is not None
+        deadline = dt.datetime.combine(
+            decision.rectify_by + timedelta(days=1), dt.time(), tzinfo=CHINA
+        )
+        await self._until(deadline, lambda: False)
+        async with self.lock:
+            if self.standing is Standing.warning:
+                await self._decide("re_evaluate", plan)
+
+    async def _until(self, instant: dt.datetime, early: Callable[[], bool]) -> None:
+        """A durable timer to ``instant`` (China time), cut short by ``early`` or a revocation."""
+        remaining = instant - workflow.now()
+        if remaining <= timedelta(0) or early():
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: early() or self.standing is Standing.revoked, timeout=remaining
+            )
+        except TimeoutError:
+            pass
+
+    async def _decide(
+        self,
+        kind: DecisionKind,
+        plan: CyclePlan | None = None,
+        **fields: object,
+    ) -> Decision:
+        self.seq += 1
+        decision: Decision = await workflow.execute_activity_method(
+            DesignationActivities.decide_standing,
+            DecisionRequest.model_validate(
+                {
+                    "designation_id": self.start.designation_id,
+                    "kind": kind,
+                    "year": self.year,
+                    "seq": self.seq,
+                    "at": workflow.now(),
+                    "grace_until": plan.grace_until if plan else None,
+                    "rectification_days": plan.rectification_days if plan else 90,
+                    **fields,
+                }
+            ),
+            **WRITE,
+        )
+        self.standing = decision.standing
+        self.rectify_by = decision.rectify_by
+        return decision
+
+    def _continue_as_new(self, year: int) -> None:
+        workflow.continue_as_new(
+            DesignationStart(
+                designation_id=self.start.designation_id,
+                programme_id=self.start.programme_id,
+                category=self.start.category,
+                year=year,
+                standing=self.standing,
+                seq=self.seq,
+                evaluated=self.evaluated if year == self.year else False,
+                triggered_year=self.triggered_year,
+            )
+        )
+
+    # --- signals, updates, queries -------------------------------------------------------------
+
+    @workflow.signal
+    def evaluate(self, year: int) -> None:
+        """The year's window has locked: evaluate now rather than at the timer."""
+        self.triggered_year = max(self.triggered_year, year)
+
+    @workflow.update
+    async def report_violation(self, report: ViolationReport) -> DesignationState:
+        async with self.lock:
+            self._refuse_unless(self.standing is not Standing.revoked, "already revoked")
+            await self._decide(
+                "violation",
+                actor=report.actor,
+                request=report.request,
+                reason=report.reason,
+                evidence=report.evidence,
+                legal_basis=report.legal_basis,
+            )
+            return self.state()
+
+    @report_violation.validator
+    def _may_revoke(self, report: ViolationReport) -> None:
+        # The province (REST) or a credit platform's blocking record (awards/standing/credit.py).
+        self._refuse_unless(
+            bool({"province_admin", "integrator"} & set(report.actor.roles)),
+            "the province decides",
+        )
+        self._refuse_unless(self.standing is not Standing.revoked, "already revoked")
+
+    @workflow.update
+    async def reinstate(self, reinstatement: Reinstatement) -> DesignationState:
+        async with self.lock:
+            self._refuse_unless(self.standing is Standing.revoked, "not revoked")
+            await self._decide(
+                "reinstate",
+                actor=reinstatement.actor,
+                request=reinstatement.request,
+                reason=reinstatement.reason,
+            )
+            return self.state()
+
+    @reinstate.validator
+    def _may_reinstate(self, reinstatement: Reinstatement) -> None:
+        self._refuse_unless("province_admin" in reinstatement.actor.roles, "the province decides")
+        self._refuse_unless(self.standing is Standing.revoked, "not revoked")
+
+    @staticmethod
+    def _refuse_unless(condition: bool, reason: str) -> None:
+        if not condition:
+            kind = "forbidden" if "province" in reason else "conflict"
+            raise ApplicationError(reason, type=kind, non_retryable=True)
+
+    @workflow.query
+    def state(self) -> DesignationState:
+        return DesignationState(
+            designation_id=self.start.designation_id,
+            year=self.year,
+            standing=self.standing,
+            seq=self.seq,
+            rectify_by=self.rectify_by,
+        )
