@@ -162,3 +162,46 @@ def test_designation_events_from_kafka_reach_the_roster(
             await pool.close()
 
     assert asyncio.run(run()) == 1
+
+
+def test_a_reinstated_designation_is_expected_again_from_that_moment(
+    api: TestClient,
+    auth: Auth,
+    designate: Callable[..., int],
+    context: Context,
+    submissions_db: str,
+) -> None:
+    assert "awards.designation.reinstated" in handlers(context)
+    before = counts(api, auth, cst(2025, 12, 2))
+    # B was revoked on 20 November after submitting; X before the window opened.
+    assert designate("B", region="520103", at=cst(2025, 12, 3, 9), reinstate=True) == 1
+    assert designate("B", region="520103", at=cst(2025, 12, 3, 9), reinstate=True) == 0
+    assert designate("X", region="520102", at=cst(2025, 12, 3, 9), reinstate=True) == 1
+    # a rectification in time reinstates a designation never removed: nothing changes
+    assert designate("A", region="520102", at=cst(2025, 12, 3, 9), reinstate=True) == 0
+
+    after = counts(api, auth, cst(2025, 12, 5))
+    assert after["expected"] == before["expected"] + 2
+    assert after["submitted"] == before["submitted"] + 1  # B's report from before counts again
+    assert after["submitted"] <= after["expected"]
+    assert float(after["submitted_rate"]) <= 100
+    roster = api.get(f"/v1/windows/{W}/roster", headers=auth()).json()
+    tail = [(c["designation_id"], c["kind"], c["reason"]) for c in roster["changes"]][-2:]
+    assert tail == [("B", "added", "reinstated: 整改到位"), ("X", "added", "reinstated: 整改到位")]
+    entries = [e for e in roster["entries"] if e["designation_id"] in ("B", "X")]
+    assert len(entries) == 2 and all(e["expected_until"] is None for e in entries)
+    # Guizhou: 30 days after the reinstatement (3 December) -> end of 2 January, CST.
+    assert {e["due_at"] for e in entries} == {"2026-01-02T16:00:00Z"}
+
+    async def in_force() -> list[str]:
+        connection = await asyncpg.connect(submissions_db)
+        try:
+            rows = await connection.fetch(
+                "SELECT designation_id FROM designations WHERE revoked_on IS NULL "
+                "AND designation_id IN ('B', 'X') ORDER BY 1"
+            )
+        finally:
+            await connection.close()
+        return [row["designation_id"] for row in rows]
+
+    assert asyncio.run(in_force()) == ["B", "X"]  # next year's roster freezes them again
