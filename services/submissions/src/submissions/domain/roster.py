@@ -190,9 +190,7 @@ def reinstate(
         due_at,
         reason=f"reinstated: {reason}" if reason else "reinstated",
     )
-    return dataclasses.replace(
-        roster, entries=(*entries, entry), changes=(*roster.changes, change)
-    )
+    return dataclasses.replace(roster, entries=(*entries, entry), changes=(*roster.changes, change))
 
 
 def _entry(
