@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 
-from notifications.api.app import create_app
-from notifications.config import NotificationsSettings
-from notifications.db import MIGRATIONS_DIR
 from shared.china_time import CHINA
-from shared.db.pool import connect
 from shared.events import EnterpriseRegistered, wrap
 from shared.events.designations import (
     DesignationGranted,
@@ -33,9 +27,13 @@ from shared.events.submissions import (
     ReportSubmitted,
     WindowReopened,
 )
-from tests.integration.notifications.support import SECRET, WINDOW, handle
-from tests.support.databases import drop_database, migrated_database
-from tests.support.stack import Stack
+from tests.integration.notifications.support import (
+    WINDOW,
+    auth,
+    count_deliveries,
+    handle,
+    inbox_titles,
+)
 
 PROGRAMME = WINDOW.split(".", 1)[0]
 REPORT = {
@@ -48,73 +46,29 @@ REPORT = {
 }
 
 
-@pytest.fixture(scope="module")
-def service(stack: Stack, signing_keys: tuple[str, str]) -> Iterator[tuple[TestClient, str]]:
-    dsn = asyncio.run(migrated_database(stack, "notifications", MIGRATIONS_DIR))
-    settings = NotificationsSettings(
-        environment="test",
-        database_url=dsn,
-        kafka_bootstrap_servers=stack.kafka_bootstrap,
-        temporal_target=stack.temporal_target,
-        jwt_public_key=signing_keys[1],
-        ack_secret=SECRET,
-        allow_private_endpoints=True,
-    )
-    try:
-        with TestClient(create_app(settings)) as client:
-            yield client, dsn
-    finally:
-        asyncio.run(drop_database(stack, dsn))
-
-
-def _auth(
-    token_for: Callable[..., str], roles: list[str], region: str, **extra: Any
-) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(roles=roles, region_code=region, **extra)}"}
-
-
-def _titles(client: TestClient, headers: dict[str, str], subject_id: str) -> list[str]:
-    response = client.get("/v1/inbox", params={"subject_id": subject_id}, headers=headers)
-    assert response.status_code == 200, response.text
-    return [item["title"] for item in response.json()["items"]]
-
-
-def _count(dsn: str, event_id: str) -> int:
-    async def run() -> int:
-        connection = await connect(dsn)
-        try:
-            return int(
-                await connection.fetchval(
-                    "SELECT count(*) FROM deliveries WHERE event_id = $1", event_id
-                )
-            )
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
-
-
 def test_reviews_waiting_reach_the_city_then_the_province(
     service: tuple[TestClient, str], token_for: Callable[..., str]
 ) -> None:
     client, dsn = service
-    city = _auth(token_for, ["city_bureau"], "520100")
-    province = _auth(token_for, ["province_admin"], "520000")
+    city = auth(token_for, ["city_bureau"], "520100")
+    province = auth(token_for, ["province_admin"], "520000")
     submitted = wrap(
         ReportSubmitted(**REPORT, submitted_by="u-op", on_behalf=False, first=True, on_time=True),
         source="/services/submissions",
     )
     asyncio.run(handle(dsn, submitted))
     asyncio.run(handle(dsn, submitted))  # redelivered: nothing twice
-    assert _titles(client, city, "R-7") == [f"【待审核】{WINDOW}：D-7 已报送（第 1 版）"]
-    assert _count(dsn, submitted.id) == 1
-    assert _titles(client, province, "R-7") == []
+    assert inbox_titles(client, city, "R-7") == [f"【待审核】{WINDOW}：D-7 已报送（第 1 版）"]
+    assert count_deliveries(dsn, submitted.id) == 1
+    assert inbox_titles(client, province, "R-7") == []
 
     recommended = wrap(
         ReportRecommended(**REPORT, recommended_by="u-city"), source="/services/submissions"
     )
     asyncio.run(handle(dsn, recommended))
-    assert _titles(client, province, "R-7") == [f"【待审核】{WINDOW}：D-7 经市级推荐（第 1 版）"]
+    assert inbox_titles(client, province, "R-7") == [
+        f"【待审核】{WINDOW}：D-7 经市级推荐（第 1 版）"
+    ]
 
     returned = wrap(
         ReportReturned(
@@ -127,12 +81,12 @@ def test_reviews_waiting_reach_the_city_then_the_province(
         source="/services/submissions",
     )
     asyncio.run(handle(dsn, returned))
-    titles = _titles(client, city, "R-7")
+    titles = inbox_titles(client, city, "R-7")
     assert titles[0] == f"【省级退回】{WINDOW}：D-7（第 1 版）请复核"
     body = client.get("/v1/inbox", params={"subject_id": "R-7"}, headers=city).json()["items"]
     assert "请复核零售额" in body[0]["body"]
-    operator = _auth(token_for, ["operator"], "520100", enterprise_ids=["ENT-7"])
-    assert _titles(client, operator, "R-7") == []  # the province returned it to the city
+    operator = auth(token_for, ["operator"], "520100", enterprise_ids=["ENT-7"])
+    assert inbox_titles(client, operator, "R-7") == []  # the province returned it to the city
 
 
 def test_a_report_entered_by_the_city_itself_does_not_ask_the_city_to_review_it(
@@ -150,7 +104,7 @@ def test_a_report_entered_by_the_city_itself_does_not_ask_the_city_to_review_it(
         source="/services/submissions",
     )
     asyncio.run(handle(dsn, submitted))
-    assert _count(dsn, submitted.id) == 0
+    assert count_deliveries(dsn, submitted.id) == 0
 
 
 def test_the_operator_hears_its_designation_granted_and_revoked(
@@ -192,17 +146,17 @@ def test_the_operator_hears_its_designation_granted_and_revoked(
     asyncio.run(handle(dsn, granted))
     asyncio.run(handle(dsn, revoked))
     asyncio.run(handle(dsn, revoked))
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-5"])
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-5"])
     # newest first; a revocation names the category's title (its event carries none)
-    assert _titles(client, operator, "D-5") == [
+    assert inbox_titles(client, operator, "D-5") == [
         "【示范资格取消】贵州省电子商务产业发展示范企业",
         "【示范认定】贵州省电子商务示范企业",
     ]
     body = client.get("/v1/inbox", params={"subject_id": "D-5"}, headers=operator).json()
     assert "运营不达标" in body["items"][0]["body"]
-    assert _count(dsn, revoked.id) == 1
-    other = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-4"])
-    assert _titles(client, other, "D-5") == []
+    assert count_deliveries(dsn, revoked.id) == 1
+    other = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-4"])
+    assert inbox_titles(client, other, "D-5") == []
 
 
 def test_a_warning_reaches_the_operator_and_its_city_and_a_reinstatement_the_operator(
@@ -232,15 +186,15 @@ def test_a_warning_reaches_the_operator_and_its_city_and_a_reinstatement_the_ope
     )
     asyncio.run(handle(dsn, warned))
     asyncio.run(handle(dsn, warned))  # redelivered: nothing twice
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-9"])
-    city = _auth(token_for, ["city_bureau"], "520100")
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-9"])
+    city = auth(token_for, ["city_bureau"], "520100")
     title = "【限期整改】贵州省电子商务产业发展示范企业"
-    assert _titles(client, operator, "D-9")[0] == title
-    assert _titles(client, city, "D-9") == [title]
+    assert inbox_titles(client, operator, "D-9")[0] == title
+    assert inbox_titles(client, city, "D-9") == [title]
     body = client.get("/v1/inbox", params={"subject_id": "D-9"}, headers=city).json()
     assert "年度报告逾期未报" in body["items"][0]["body"]
     assert "2026年6月30日 24:00（北京时间）" in body["items"][0]["body"]
-    assert _count(dsn, warned.id) == 2  # the operator's inbox and the city's
+    assert count_deliveries(dsn, warned.id) == 2  # the operator's inbox and the city's
 
     reinstated = wrap(
         DesignationReinstated(
@@ -253,10 +207,12 @@ def test_a_warning_reaches_the_operator_and_its_city_and_a_reinstatement_the_ope
         source="/services/awards",
     )
     asyncio.run(handle(dsn, reinstated))
-    assert _titles(client, operator, "D-9")[0] == "【恢复示范资格】贵州省电子商务产业发展示范企业"
+    assert (
+        inbox_titles(client, operator, "D-9")[0] == "【恢复示范资格】贵州省电子商务产业发展示范企业"
+    )
     body = client.get("/v1/inbox", params={"subject_id": "D-9"}, headers=operator).json()
     assert "整改到位" in body["items"][0]["body"] and "2026-06-20" in body["items"][0]["body"]
-    assert _titles(client, city, "D-9") == [title]  # the city hears only of the warning
+    assert inbox_titles(client, city, "D-9") == [title]  # the city hears only of the warning
 
     # A park has no operator in the directory: its city bureau is told, the warning's region
     # and the category's title come from the event (the designation is unknown here).
@@ -276,9 +232,9 @@ def test_a_warning_reaches_the_operator_and_its_city_and_a_reinstatement_the_ope
         source="/services/awards",
     )
     asyncio.run(handle(dsn, park))
-    zunyi = _auth(token_for, ["city_bureau"], "520300")
-    assert _titles(client, zunyi, "D-park-9") == ["【限期整改】贵州省电子商务产业发展示范园区"]
-    assert _count(dsn, park.id) == 1
+    zunyi = auth(token_for, ["city_bureau"], "520300")
+    assert inbox_titles(client, zunyi, "D-park-9") == ["【限期整改】贵州省电子商务产业发展示范园区"]
+    assert count_deliveries(dsn, park.id) == 1
 
 
 def test_extensions_reach_the_province_then_the_operator_and_its_city(
@@ -313,8 +269,8 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
         source="/services/submissions",
     )
     asyncio.run(handle(dsn, requested))
-    province = _auth(token_for, ["province_admin"], "520000")
-    assert _titles(client, province, "X-6") == [f"【延期申请】{WINDOW}：D-6"]
+    province = auth(token_for, ["province_admin"], "520000")
+    assert inbox_titles(client, province, "X-6") == [f"【延期申请】{WINDOW}：D-6"]
     granted = wrap(
         ExtensionGranted(
             extension_id="X-6",
@@ -327,14 +283,14 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
     )
     asyncio.run(handle(dsn, granted))
     asyncio.run(handle(dsn, granted))
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-6"])
-    city = _auth(token_for, ["city_bureau"], "520100")
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-6"])
+    city = auth(token_for, ["city_bureau"], "520100")
     for reader, earlier in ((operator, []), (city, [f"【延期申请】{WINDOW}：D-6"])):
         items = client.get("/v1/inbox", params={"subject_id": "X-6"}, headers=reader).json()
         titles = [item["title"] for item in items["items"]]
         assert titles == [f"【延期已批准】{WINDOW}：D-6", *earlier]  # newest first
         assert "2025年12月20日 24:00（北京时间）" in items["items"][0]["body"]
-    assert _count(dsn, granted.id) == 2  # the operator's inbox and the city's, once each
+    assert count_deliveries(dsn, granted.id) == 2  # the operator's inbox and the city's, once each
 
     unknown = wrap(
         ExtensionGranted(
@@ -347,7 +303,7 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
         source="/services/submissions",
     )
     asyncio.run(handle(dsn, unknown))  # a designation granted before this service listened
-    assert _count(dsn, unknown.id) == 0
+    assert count_deliveries(dsn, unknown.id) == 0
 
 
 def test_a_window_reopened_for_one_reporter_tells_its_operator_and_city(
@@ -383,11 +339,11 @@ def test_a_window_reopened_for_one_reporter_tells_its_operator_and_city(
     )
     asyncio.run(handle(dsn, reopened))
     asyncio.run(handle(dsn, reopened))
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-3"])
-    city = _auth(token_for, ["city_bureau"], "520100")
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-3"])
+    city = auth(token_for, ["city_bureau"], "520100")
     for reader in (operator, city):
         items = client.get("/v1/inbox", params={"subject_id": WINDOW}, headers=reader).json()
         mine = [item for item in items["items"] if item["kind"] == "window_reopened"]
         assert [item["title"] for item in mine] == [f"【重新开放报送】{WINDOW}：D-3"]
         assert "2026年1月5日 24:00（北京时间）" in mine[0]["body"]
-    assert _count(dsn, reopened.id) == 2
+    assert count_deliveries(dsn, reopened.id) == 2
