@@ -59,6 +59,12 @@ async def handle(dsn: str, envelope: EventEnvelope, context: Context = CONTEXT) 
         await connection.close()
 
 
+def handle_twice(dsn: str, envelope: EventEnvelope) -> None:
+    """The event handled, then redelivered (which must change nothing)."""
+    asyncio.run(handle(dsn, envelope))
+    asyncio.run(handle(dsn, envelope))
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:8]
 

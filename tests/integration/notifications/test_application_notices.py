@@ -19,17 +19,13 @@ from tests.integration.notifications.support import (
     auth,
     count_deliveries,
     handle,
+    handle_twice,
     inbox_items,
     inbox_titles,
 )
 
 PROGRAMME = WINDOW.split(".", 1)[0]
 DUE = dt.datetime(2025, 6, 1, 0, 0, tzinfo=CHINA)
-
-
-def _twice(dsn: str, envelope: EventEnvelope) -> None:
-    asyncio.run(handle(dsn, envelope))
-    asyncio.run(handle(dsn, envelope))  # redelivered: nothing twice
 
 
 def _submitted(application_id: str, entity_id: str) -> EventEnvelope:
@@ -95,13 +91,13 @@ def test_an_application_goes_from_office_to_office_and_its_operator_hears_the_ou
     label = "贵州省电子商务产业发展示范企业申报 A-1"
 
     submitted = _submitted("A-1", "ENT-A1")
-    _twice(dsn, submitted)
+    handle_twice(dsn, submitted)
     assert inbox_titles(client, city, "A-1") == [f"【待审核】{label}"]
     assert count_deliveries(dsn, submitted.id) == 1
     assert inbox_titles(client, other_city, "A-1") == []
 
     returned = _step("A-1", "city_return", "returned", "operator", reason="营业执照不清晰")
-    _twice(dsn, returned)
+    handle_twice(dsn, returned)
     items = inbox_items(client, operator, "A-1")
     assert [item["title"] for item in items] == [f"【申报退回修改】{label}"]
     assert "营业执照不清晰" in items[0]["body"]
@@ -166,7 +162,7 @@ def test_an_overdue_city_review_reaches_the_city_bureau_and_the_province_once(
         ),
         source="/services/awards",
     )
-    _twice(dsn, overdue)
+    handle_twice(dsn, overdue)
     label = "贵州省电子商务产业发展示范企业申报 A-9"
     for reader in (
         auth(token_for, ["city_bureau"], "520100"),

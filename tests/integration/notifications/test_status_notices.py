@@ -32,6 +32,7 @@ from tests.integration.notifications.support import (
     auth,
     count_deliveries,
     handle,
+    handle_twice,
     inbox_titles,
 )
 
@@ -44,6 +45,28 @@ REPORT = {
     "city_code": "520100",
     "version": 1,
 }
+
+
+def _grant_nanming_enterprise(dsn: str, designation_id: str, enterprise_id: str) -> None:
+    """An enterprise of Nanming district (Guiyang) designated, so this service knows it."""
+    granted = DesignationGranted(
+        designation_id=designation_id,
+        programme_id=PROGRAMME,
+        category="enterprise",
+        entity_type="enterprise",
+        entity_id=enterprise_id,
+        region_code="520102",
+        designated_on=dt.date(2025, 3, 1),
+    )
+    asyncio.run(handle(dsn, wrap(granted, source="/services/awards")))
+
+
+def _operator_and_city(
+    token_for: Callable[..., str], enterprise_id: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Who hears of that enterprise's designation: its operator and the Guiyang city bureau."""
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=[enterprise_id])
+    return operator, auth(token_for, ["city_bureau"], "520100")
 
 
 def test_reviews_waiting_reach_the_city_then_the_province(
@@ -241,23 +264,7 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
     service: tuple[TestClient, str], token_for: Callable[..., str]
 ) -> None:
     client, dsn = service
-    asyncio.run(
-        handle(
-            dsn,
-            wrap(
-                DesignationGranted(
-                    designation_id="D-6",
-                    programme_id=PROGRAMME,
-                    category="enterprise",
-                    entity_type="enterprise",
-                    entity_id="ENT-6",
-                    region_code="520102",
-                    designated_on=dt.date(2025, 3, 1),
-                ),
-                source="/services/awards",
-            ),
-        )
-    )
+    _grant_nanming_enterprise(dsn, "D-6", "ENT-6")
     requested = wrap(
         ExtensionRequested(
             extension_id="X-6",
@@ -281,10 +288,8 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
         ),
         source="/services/submissions",
     )
-    asyncio.run(handle(dsn, granted))
-    asyncio.run(handle(dsn, granted))
-    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-6"])
-    city = auth(token_for, ["city_bureau"], "520100")
+    handle_twice(dsn, granted)
+    operator, city = _operator_and_city(token_for, "ENT-6")
     for reader, earlier in ((operator, []), (city, [f"【延期申请】{WINDOW}：D-6"])):
         items = client.get("/v1/inbox", params={"subject_id": "X-6"}, headers=reader).json()
         titles = [item["title"] for item in items["items"]]
@@ -310,23 +315,7 @@ def test_a_window_reopened_for_one_reporter_tells_its_operator_and_city(
     service: tuple[TestClient, str], token_for: Callable[..., str]
 ) -> None:
     client, dsn = service
-    asyncio.run(
-        handle(
-            dsn,
-            wrap(
-                DesignationGranted(
-                    designation_id="D-3",
-                    programme_id=PROGRAMME,
-                    category="enterprise",
-                    entity_type="enterprise",
-                    entity_id="ENT-3",
-                    region_code="520102",
-                    designated_on=dt.date(2025, 3, 1),
-                ),
-                source="/services/awards",
-            ),
-        )
-    )
+    _grant_nanming_enterprise(dsn, "D-3", "ENT-3")
     reopened = wrap(
         WindowReopened(
             window_id=WINDOW,
@@ -337,10 +326,8 @@ def test_a_window_reopened_for_one_reporter_tells_its_operator_and_city(
         ),
         source="/services/submissions",
     )
-    asyncio.run(handle(dsn, reopened))
-    asyncio.run(handle(dsn, reopened))
-    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-3"])
-    city = auth(token_for, ["city_bureau"], "520100")
+    handle_twice(dsn, reopened)
+    operator, city = _operator_and_city(token_for, "ENT-3")
     for reader in (operator, city):
         items = client.get("/v1/inbox", params={"subject_id": WINDOW}, headers=reader).json()
         mine = [item for item in items["items"] if item["kind"] == "window_reopened"]
