@@ -12,7 +12,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from shared.china_time import CHINA
-from shared.events import EnterpriseRegistered, wrap
+from shared.events import EnterpriseRegistered, EventEnvelope, wrap
 from shared.events.designations import (
     DesignationGranted,
     DesignationReinstated,
@@ -67,6 +67,18 @@ def _operator_and_city(
     """Who hears of that enterprise's designation: its operator and the Guiyang city bureau."""
     operator = auth(token_for, ["operator"], "520102", enterprise_ids=[enterprise_id])
     return operator, auth(token_for, ["city_bureau"], "520100")
+
+
+def _extension_granted(extension_id: str, designation_id: str) -> EventEnvelope:
+    """The province grants ten more days (due at the end of 2025-12-20, Beijing time)."""
+    granted = ExtensionGranted(
+        extension_id=extension_id,
+        window_id=WINDOW,
+        designation_id=designation_id,
+        decided_by="u-prov",
+        new_due_at=dt.datetime(2025, 12, 21, 0, 0, tzinfo=CHINA),
+    )
+    return wrap(granted, source="/services/submissions")
 
 
 def test_reviews_waiting_reach_the_city_then_the_province(
@@ -278,16 +290,7 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
     asyncio.run(handle(dsn, requested))
     province = auth(token_for, ["province_admin"], "520000")
     assert inbox_titles(client, province, "X-6") == [f"【延期申请】{WINDOW}：D-6"]
-    granted = wrap(
-        ExtensionGranted(
-            extension_id="X-6",
-            window_id=WINDOW,
-            designation_id="D-6",
-            decided_by="u-prov",
-            new_due_at=dt.datetime(2025, 12, 21, 0, 0, tzinfo=CHINA),
-        ),
-        source="/services/submissions",
-    )
+    granted = _extension_granted("X-6", "D-6")
     handle_twice(dsn, granted)
     operator, city = _operator_and_city(token_for, "ENT-6")
     for reader, earlier in ((operator, []), (city, [f"【延期申请】{WINDOW}：D-6"])):
@@ -297,16 +300,7 @@ def test_extensions_reach_the_province_then_the_operator_and_its_city(
         assert "2025年12月20日 24:00（北京时间）" in items["items"][0]["body"]
     assert count_deliveries(dsn, granted.id) == 2  # the operator's inbox and the city's, once each
 
-    unknown = wrap(
-        ExtensionGranted(
-            extension_id="X-0",
-            window_id=WINDOW,
-            designation_id="D-unknown",
-            decided_by="u-prov",
-            new_due_at=dt.datetime(2025, 12, 21, 0, 0, tzinfo=CHINA),
-        ),
-        source="/services/submissions",
-    )
+    unknown = _extension_granted("X-0", "D-unknown")
     asyncio.run(handle(dsn, unknown))  # a designation granted before this service listened
     assert count_deliveries(dsn, unknown.id) == 0
 

@@ -20,29 +20,8 @@ from notifications.consumers.enterprises import on_enterprise_closed, on_enterpr
 from notifications.consumers.reminders import on_deadline, on_statistics_deadline
 from notifications.consumers.reports import on_extension, on_report_status, on_window_reopened
 from notifications.rendering import check_templates
-from shared.events import EnterpriseRegistered, EventEnvelope
-from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
-from shared.events.designations import (
-    DesignationGranted,
-    DesignationReinstated,
-    DesignationRevoked,
-    DesignationWarned,
-)
+from shared.events import EventEnvelope, awards, designations, registry, statistics, submissions
 from shared.events.envelope import DomainEvent
-from shared.events.registry import EnterpriseClosed
-from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDeadlinePassed
-from shared.events.submissions import (
-    DeadlineApproaching,
-    DeadlinePassed,
-    ExtensionGranted,
-    ExtensionRefused,
-    ExtensionRequested,
-    ReportAccepted,
-    ReportRecommended,
-    ReportReturned,
-    ReportSubmitted,
-    WindowReopened,
-)
 from shared.messaging.consumer import Handler
 from shared.programmes import Programme
 
@@ -122,27 +101,27 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     """Built at role start (never at import): the programme files are read here."""
     resolved = context or context_from(NotificationsSettings())
     by_type: dict[str, ContextHandler] = {
-        EnterpriseRegistered.event_type: on_enterprise_registered,
-        EnterpriseClosed.event_type: on_enterprise_closed,
-        ReportSubmitted.event_type: on_report_status,
-        ReportRecommended.event_type: on_report_status,
-        ReportReturned.event_type: on_report_status,
-        ReportAccepted.event_type: on_report_status,
-        DeadlineApproaching.event_type: on_deadline,
-        DeadlinePassed.event_type: on_deadline,
-        StatisticsDeadlineApproaching.event_type: on_statistics_deadline,
-        StatisticsDeadlinePassed.event_type: on_statistics_deadline,
-        DesignationGranted.event_type: on_designation,
-        DesignationRevoked.event_type: on_designation,
-        DesignationReinstated.event_type: on_designation,
-        DesignationWarned.event_type: on_designation_warned,
-        ExtensionRequested.event_type: on_extension,
-        ExtensionGranted.event_type: on_extension,
-        ExtensionRefused.event_type: on_extension,
-        WindowReopened.event_type: on_window_reopened,
-        ApplicationSubmitted.event_type: on_application,
-        ApplicationStageChanged.event_type: on_application,
-        ReviewOverdue.event_type: on_application,
+        registry.EnterpriseRegistered.event_type: on_enterprise_registered,
+        registry.EnterpriseClosed.event_type: on_enterprise_closed,
+        submissions.ReportSubmitted.event_type: on_report_status,
+        submissions.ReportRecommended.event_type: on_report_status,
+        submissions.ReportReturned.event_type: on_report_status,
+        submissions.ReportAccepted.event_type: on_report_status,
+        submissions.DeadlineApproaching.event_type: on_deadline,
+        submissions.DeadlinePassed.event_type: on_deadline,
+        statistics.StatisticsDeadlineApproaching.event_type: on_statistics_deadline,
+        statistics.StatisticsDeadlinePassed.event_type: on_statistics_deadline,
+        designations.DesignationGranted.event_type: on_designation,
+        designations.DesignationRevoked.event_type: on_designation,
+        designations.DesignationReinstated.event_type: on_designation,
+        designations.DesignationWarned.event_type: on_designation_warned,
+        submissions.ExtensionRequested.event_type: on_extension,
+        submissions.ExtensionGranted.event_type: on_extension,
+        submissions.ExtensionRefused.event_type: on_extension,
+        submissions.WindowReopened.event_type: on_window_reopened,
+        awards.ApplicationSubmitted.event_type: on_application,
+        awards.ApplicationStageChanged.event_type: on_application,
+        awards.ReviewOverdue.event_type: on_application,
     }
     handled: dict[str, Handler] = {
         event_type: partial(handler, resolved) for event_type, handler in by_type.items()

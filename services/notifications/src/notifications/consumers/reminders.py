@@ -5,6 +5,7 @@ acknowledged that list; sent on a working day when the programme shifts reminder
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -24,6 +25,19 @@ from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDe
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed
 from shared.programmes.notifications import NotificationPolicy, Route
 
+
+@dataclass(frozen=True)
+class Ladder:
+    """What differs between the reminder ladders: the message kinds (before, after the due
+    time), the subject acknowledged, the facts every office's message shares, and the key
+    under which each office's missing reporters are listed."""
+
+    kinds: tuple[str, str]
+    subject: tuple[str, str]
+    facts: dict[str, object]
+    listed_as: str
+
+
 ClockPoint = (
     DeadlineApproaching | DeadlinePassed | StatisticsDeadlineApproaching | StatisticsDeadlinePassed
 )
@@ -37,19 +51,14 @@ async def on_deadline(
     route = policy.route(event.event_type)
     if route is None:
         return
-    await _remind(
-        connection,
-        context,
-        envelope,
-        event,
-        policy,
-        route,
-        offices=office_messages(event, route, policy.escalation),
+    ladder = Ladder(
         kinds=("deadline_reminder", "deadline_overdue"),
         subject=("window", event.window_id),
         facts={"window_id": event.window_id},
         listed_as="designation_ids",
     )
+    offices = office_messages(event, route, policy.escalation)
+    await _remind(connection, context, envelope, event, policy, route, offices, ladder)
 
 
 async def on_statistics_deadline(
@@ -63,19 +72,14 @@ async def on_statistics_deadline(
     route = policy.route(event.event_type)
     if route is None:
         return
-    await _remind(
-        connection,
-        context,
-        envelope,
-        event,
-        policy,
-        route,
-        offices=statistics_office_messages(event, route, policy.escalation),
+    ladder = Ladder(
         kinds=("statistics_reminder", "statistics_overdue"),
         subject=("statistics_period", event.publication_key),
         facts={"programme_id": programme.id, "programme": programme.name, "period": event.period},
         listed_as="reporter_ids",
     )
+    offices = statistics_office_messages(event, route, policy.escalation)
+    await _remind(connection, context, envelope, event, policy, route, offices, ladder)
 
 
 async def _remind(
@@ -85,15 +89,11 @@ async def _remind(
     event: ClockPoint,
     policy: NotificationPolicy,
     route: Route,
-    *,
     offices: list[OfficeMessage],
-    kinds: tuple[str, str],
-    subject: tuple[str, str],
-    facts: dict[str, object],
-    listed_as: str,
+    ladder: Ladder,
 ) -> None:
-    """Each office's reminder (``kinds``: before, after the due time), its missing reporters
-    under ``listed_as``, with links valid for the programme's acknowledgement days."""
+    """Each office's reminder of its missing reporters, unless it acknowledged that list,
+    with links valid for the programme's acknowledgement days."""
     links = Links(
         context.links.secret,
         context.links.base_url,
@@ -102,19 +102,22 @@ async def _remind(
     send_at = reminder_time(
         event.point_at, event.due_at, shift=policy.shift_reminders_to_working_day
     )
-    reminder, overdue = kinds
+    reminder, overdue = ladder.kinds
     for office in offices:
         seen = await acknowledged_lists(
-            connection, subject_id=subject[1], region_code=office.region_code, role=office.role
+            connection,
+            subject_id=ladder.subject[1],
+            region_code=office.region_code,
+            role=office.role,
         )
         if not still_to_remind(office.designation_ids, seen):
             continue
         office_facts: dict[str, object] = {
-            **facts,
+            **ladder.facts,
             "point": event.point,
             "offset_days": event.offset_days,
             "due_at": event.due_at,
-            listed_as: list(office.designation_ids),
+            ladder.listed_as: list(office.designation_ids),
         }
         await deliver(
             connection,
@@ -123,7 +126,7 @@ async def _remind(
             route,
             kind=overdue if office.overdue else reminder,
             office=(office.region_code, office.role, None),
-            subject=subject,
+            subject=ladder.subject,
             facts=office_facts,
             payload={**office_facts, "due_at": event.due_at.isoformat()},
             not_before=send_at,
