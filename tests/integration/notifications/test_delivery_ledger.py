@@ -38,6 +38,17 @@ def _add_contact(client: TestClient, headers: dict[str, str], **body: Any) -> di
     return dict(response.json())
 
 
+def _guiyang_email(address: str) -> dict[str, str]:
+    """A Guiyang city bureau e-mail contact, as posted to the directory."""
+    return {
+        "region_code": "520100",
+        "role": "city_bureau",
+        "name": "x",
+        "channel": "email",
+        "address": address,
+    }
+
+
 def test_one_message_per_office_per_channel_exactly_once(
     service: tuple[TestClient, str], token_for: Callable[..., str]
 ) -> None:
@@ -201,26 +212,14 @@ def test_the_directory_is_audited_checked_and_masks_operator_contacts(
     province = auth(token_for, ["province_admin"], "520000")
     bad = client.post(
         "/v1/recipients",
-        json={
-            "region_code": "520100",
-            "role": "city_bureau",
-            "name": "x",
-            "channel": "email",
-            "address": "not-mail",
-        },
+        json=_guiyang_email("not-mail"),
         headers=province,
     )
     assert bad.status_code == 422 and "e-mail" in bad.json()["detail"]
     other_city = auth(token_for, ["city_bureau"], "520300")
     refused = client.post(
         "/v1/recipients",
-        json={
-            "region_code": "520100",
-            "role": "city_bureau",
-            "name": "x",
-            "channel": "email",
-            "address": "a@example.gov.cn",
-        },
+        json=_guiyang_email("a@example.gov.cn"),
         headers=other_city,
     )
     assert refused.status_code == 403
