@@ -279,9 +279,41 @@ ensure_dev_keys() {
   fi
 }
 
+create_topics() {
+  # The topics the Kubernetes platform declares as Strimzi KafkaTopics (every AsyncAPI channel
+  # and each consumer's dead-letter topic), created before the consumers subscribe, with the
+  # declared partition count (one replica here). The broker would auto-create them at the first
+  # write, but a consumer started first would log "topic not found" until then.
+  "$VENV_BIN/python" - "$KAFKA_PORT" "$ROOT/deploy/k8s/platform-examples/kafka-strimzi.yaml" <<'EOF'
+import asyncio, sys
+import yaml
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+async def main(port: str, declared: str) -> None:
+    with open(declared, encoding="utf-8") as handle:
+        topics = {
+            doc["metadata"]["name"]: int(doc["spec"].get("partitions", 6))
+            for doc in yaml.safe_load_all(handle)
+            if doc and doc.get("kind") == "KafkaTopic"
+        }
+    client = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}")
+    await client.start()
+    try:
+        missing = sorted(set(topics) - set(await client.list_topics()))
+        if missing:
+            await client.create_topics([NewTopic(name, topics[name], 1) for name in missing])
+        print(f"{len(missing)} created, {len(topics) - len(missing)} already there")
+    finally:
+        await client.close()
+
+asyncio.run(main(*sys.argv[1:]))
+EOF
+}
+
 start_services() {
   local s role pidfile
   ensure_dev_keys
+  log "Kafka topics: $(create_topics)"
   # shellcheck disable=SC1090
   source <(print_env)
   for s in "${SERVICES[@]}"; do

@@ -19,7 +19,12 @@ from notifications.db import MIGRATIONS_DIR
 from shared.china_time import CHINA
 from shared.db.pool import connect
 from shared.events import EnterpriseRegistered, wrap
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+    DesignationWarned,
+)
 from shared.events.submissions import (
     ExtensionGranted,
     ExtensionRequested,
@@ -198,6 +203,82 @@ def test_the_operator_hears_its_designation_granted_and_revoked(
     assert _count(dsn, revoked.id) == 1
     other = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-4"])
     assert _titles(client, other, "D-5") == []
+
+
+def test_a_warning_reaches_the_operator_and_its_city_and_a_reinstatement_the_operator(
+    service: tuple[TestClient, str], token_for: Callable[..., str]
+) -> None:
+    client, dsn = service
+    designation = {
+        "designation_id": "D-9",
+        "programme_id": PROGRAMME,
+        "category": "enterprise",
+        "entity_type": "enterprise",
+        "entity_id": "ENT-9",
+        "region_code": "520102",
+    }
+    granted = DesignationGranted(**designation, designated_on=dt.date(2025, 3, 1))
+    asyncio.run(handle(dsn, wrap(granted, source="/services/awards")))
+    warned = wrap(
+        DesignationWarned(
+            **{k: v for k, v in designation.items() if k != "entity_type"},
+            year=2025,
+            reason="年度报告逾期未报",
+            rectify_by=dt.date(2026, 6, 30),
+            legal_basis="黔商发〔2023〕1号 三（三）开展日常监管",
+            evidence={"report": "missing"},
+        ),
+        source="/services/awards",
+    )
+    asyncio.run(handle(dsn, warned))
+    asyncio.run(handle(dsn, warned))  # redelivered: nothing twice
+    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-9"])
+    city = _auth(token_for, ["city_bureau"], "520100")
+    title = "【限期整改】贵州省电子商务产业发展示范企业"
+    assert _titles(client, operator, "D-9")[0] == title
+    assert _titles(client, city, "D-9") == [title]
+    body = client.get("/v1/inbox", params={"subject_id": "D-9"}, headers=city).json()
+    assert "年度报告逾期未报" in body["items"][0]["body"]
+    assert "2026年6月30日 24:00（北京时间）" in body["items"][0]["body"]
+    assert _count(dsn, warned.id) == 2  # the operator's inbox and the city's
+
+    reinstated = wrap(
+        DesignationReinstated(
+            **designation,
+            reinstated_on=dt.date(2026, 6, 20),
+            by="rectification",
+            reason="整改到位",
+            reinstated_by="awards",
+        ),
+        source="/services/awards",
+    )
+    asyncio.run(handle(dsn, reinstated))
+    assert _titles(client, operator, "D-9")[0] == "【恢复示范资格】贵州省电子商务产业发展示范企业"
+    body = client.get("/v1/inbox", params={"subject_id": "D-9"}, headers=operator).json()
+    assert "整改到位" in body["items"][0]["body"] and "2026-06-20" in body["items"][0]["body"]
+    assert _titles(client, city, "D-9") == [title]  # the city hears only of the warning
+
+    # A park has no operator in the directory: its city bureau is told, the warning's region
+    # and the category's title come from the event (the designation is unknown here).
+    park = wrap(
+        DesignationWarned(
+            designation_id="D-park-9",
+            programme_id=PROGRAMME,
+            category="park",
+            entity_id="PARK-9",
+            region_code="520302",
+            year=2025,
+            reason="交易额低于标准",
+            rectify_by=dt.date(2026, 6, 30),
+            legal_basis="黔商发〔2023〕1号 三（三）开展日常监管",
+            evidence={"transaction_volume": "1"},
+        ),
+        source="/services/awards",
+    )
+    asyncio.run(handle(dsn, park))
+    zunyi = _auth(token_for, ["city_bureau"], "520300")
+    assert _titles(client, zunyi, "D-park-9") == ["【限期整改】贵州省电子商务产业发展示范园区"]
+    assert _count(dsn, park.id) == 1
 
 
 def test_extensions_reach_the_province_then_the_operator_and_its_city(

@@ -16,7 +16,12 @@ from fastapi.testclient import TestClient
 from registry.consumers.designations import handlers
 from registry.domain.credit_code import check_character
 from shared.events import EventEnvelope, wrap
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+    DesignationWarned,
+)
 from shared.events.envelope import DomainEvent
 
 Auth = Callable[..., dict[str, str]]
@@ -94,6 +99,86 @@ def test_a_later_revocation_outlives_a_grant_dated_between_two_revocations(
     asyncio.run(apply(registry_db, revoke(park, "2025-12-20")))
     asyncio.run(apply(registry_db, grant(park, "2025-03-01")))  # late, between the two
     assert asyncio.run(status_of(registry_db, park)) == "revoked"
+
+
+def reinstate(entity_id: str, on: str, *, by: str = "province") -> DesignationReinstated:
+    return DesignationReinstated(
+        designation_id=str(uuid.uuid4()),
+        programme_id=GUIZHOU,
+        category="park",
+        entity_type="park",
+        entity_id=entity_id,
+        region_code="520102",
+        reinstated_on=dt.date.fromisoformat(on),
+        by=by,
+        reason="整改到位，省级恢复示范资格",
+        reinstated_by="u-province",
+    )
+
+
+def test_a_reinstatement_by_the_province_makes_a_revoked_entity_designated_again(
+    registry_db: str,
+) -> None:
+    park = str(uuid.uuid4())
+    asyncio.run(apply(registry_db, grant(park, "2024-03-01")))
+    asyncio.run(apply(registry_db, revoke(park, "2025-12-20")))
+    reinstated = reinstate(park, "2026-02-01")
+    asyncio.run(apply(registry_db, reinstated))
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+    asyncio.run(apply(registry_db, reinstated))  # redelivered: the same state
+    assert asyncio.run(dates_of(registry_db, park)) == (dt.date(2024, 3, 1), None)
+    asyncio.run(apply(registry_db, revoke(park, "2026-09-01")))  # revoked again later
+    assert asyncio.run(status_of(registry_db, park)) == "revoked"
+    asyncio.run(apply(registry_db, reinstate(park, "2026-05-01")))  # older than that: no effect
+    assert asyncio.run(status_of(registry_db, park)) == "revoked"
+    # the province may reinstate on the day of the revocation (it follows it on its key)
+    asyncio.run(apply(registry_db, reinstate(park, "2026-09-01")))
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+
+
+def test_a_warning_and_a_rectification_leave_a_designated_entity_designated(
+    registry_db: str,
+) -> None:
+    park = str(uuid.uuid4())
+    asyncio.run(apply(registry_db, grant(park, "2024-03-01")))
+    warned = DesignationWarned(
+        designation_id=str(uuid.uuid4()),
+        programme_id=GUIZHOU,
+        category="park",
+        entity_id=park,
+        region_code="520102",
+        year=2025,
+        reason="年度报告逾期未报",
+        rectify_by=dt.date(2026, 6, 30),
+        legal_basis="黔商发〔2023〕1号 三（三）",
+        evidence={"report": "missing"},
+    )
+    assert warned.event_type not in handlers()  # the registry shows no standing: nothing to do
+    asyncio.run(apply(registry_db, reinstate(park, "2026-06-15", by="rectification")))
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+    assert asyncio.run(dates_of(registry_db, park)) == (dt.date(2024, 3, 1), None)
+
+
+def test_a_reinstatement_of_an_entity_never_seen_designates_it_from_that_day(
+    registry_db: str,
+) -> None:
+    park = str(uuid.uuid4())
+    asyncio.run(apply(registry_db, reinstate(park, "2026-02-01")))
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+    assert asyncio.run(dates_of(registry_db, park)) == (dt.date(2026, 2, 1), None)
+
+
+async def dates_of(dsn: str, entity_id: str) -> tuple[dt.date | None, dt.date | None]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        row = await connection.fetchrow(
+            "SELECT designated_on, revoked_on FROM demonstration_status WHERE entity_id = $1",
+            uuid.UUID(entity_id),
+        )
+        assert row is not None
+        return row["designated_on"], row["revoked_on"]
+    finally:
+        await connection.close()
 
 
 def target(progress: dict[str, Any], metric: str) -> dict[str, Any]:

@@ -12,7 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.db.pool import connect
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+)
 from shared.programmes import CHINA_STANDARD_TIME, load_programmes
 from submissions.api.app import create_app
 from submissions.config import SubmissionsSettings
@@ -105,6 +109,7 @@ def designate(submissions_db: str, context: Context) -> Callable[..., int]:
         entity_id: str | None = None,
         at: dt.datetime,
         revoke: bool = False,
+        reinstate: bool = False,
         programme: str = PROGRAMME,
     ) -> int:
         common = {
@@ -116,11 +121,19 @@ def designate(submissions_db: str, context: Context) -> Callable[..., int]:
             "region_code": region,
         }
         day = at.astimezone(CHINA_STANDARD_TIME).date()
-        event: DesignationGranted | DesignationRevoked = (
-            DesignationRevoked(**common, revoked_on=day, reason="运营不达标")
-            if revoke
-            else DesignationGranted(**common, designated_on=day)
-        )
+        event: DesignationGranted | DesignationRevoked | DesignationReinstated
+        if reinstate:
+            event = DesignationReinstated(
+                **common,
+                reinstated_on=day,
+                by="province",
+                reason="整改到位",
+                reinstated_by="u-province",
+            )
+        elif revoke:
+            event = DesignationRevoked(**common, revoked_on=day, reason="运营不达标")
+        else:
+            event = DesignationGranted(**common, designated_on=day)
 
         async def run() -> int:
             connection = await connect(submissions_db)

@@ -14,7 +14,11 @@ from fastapi.testclient import TestClient
 
 from shared.db.pool import create_pool
 from shared.events import default_catalog, wrap
-from shared.events.designations import DesignationGranted
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+)
 from shared.messaging.consumer import ConsumerSettings, IdempotentConsumer
 from shared.messaging.kafka import create_consumer, create_producer
 from submissions.consumers.designations import TOPICS, handlers
@@ -162,3 +166,127 @@ def test_designation_events_from_kafka_reach_the_roster(
             await pool.close()
 
     assert asyncio.run(run()) == 1
+
+
+def test_a_reinstated_designation_is_expected_again_from_that_moment(
+    api: TestClient,
+    auth: Auth,
+    designate: Callable[..., int],
+    context: Context,
+    submissions_db: str,
+) -> None:
+    assert "awards.designation.reinstated" in handlers(context)
+    before = counts(api, auth, cst(2025, 12, 2))
+    # B was revoked on 20 November after submitting; X before the window opened.
+    assert designate("B", region="520103", at=cst(2025, 12, 3, 9), reinstate=True) == 1
+    assert designate("B", region="520103", at=cst(2025, 12, 3, 9), reinstate=True) == 0
+    assert designate("X", region="520102", at=cst(2025, 12, 3, 9), reinstate=True) == 1
+    # a rectification in time reinstates a designation never removed: nothing changes
+    assert designate("A", region="520102", at=cst(2025, 12, 3, 9), reinstate=True) == 0
+
+    after = counts(api, auth, cst(2025, 12, 5))
+    assert after["expected"] == before["expected"] + 2
+    assert after["submitted"] == before["submitted"] + 1  # B's report from before counts again
+    assert after["submitted"] <= after["expected"]
+    assert float(after["submitted_rate"]) <= 100
+    roster = api.get(f"/v1/windows/{W}/roster", headers=auth()).json()
+    tail = [(c["designation_id"], c["kind"], c["reason"]) for c in roster["changes"]][-2:]
+    assert tail == [("B", "added", "reinstated: 整改到位"), ("X", "added", "reinstated: 整改到位")]
+    entries = [e for e in roster["entries"] if e["designation_id"] in ("B", "X")]
+    assert len(entries) == 2 and all(e["expected_until"] is None for e in entries)
+    # Guizhou: 30 days after the reinstatement (3 December) -> end of 2 January, CST.
+    assert {e["due_at"] for e in entries} == {"2026-01-02T16:00:00Z"}
+
+    async def in_force() -> list[str]:
+        connection = await asyncpg.connect(submissions_db)
+        try:
+            rows = await connection.fetch(
+                "SELECT designation_id FROM designations WHERE revoked_on IS NULL "
+                "AND designation_id IN ('B', 'X') ORDER BY 1"
+            )
+        finally:
+            await connection.close()
+        return [row["designation_id"] for row in rows]
+
+    assert asyncio.run(in_force()) == ["B", "X"]  # next year's roster freezes them again
+
+
+def test_a_grant_revocation_and_reinstatement_from_kafka_apply_in_key_order(
+    stack: Stack, topic_prefix: str, submissions_db: str, context: Context
+) -> None:
+    common = {
+        "designation_id": "K2",
+        "programme_id": PROGRAMME,
+        "category": "team",
+        "entity_type": "team",
+        "entity_id": "T-K2",
+        "region_code": "520302",
+    }
+    events = [
+        (DesignationGranted(**common, designated_on=dt.date(2025, 12, 1)), cst(2025, 12, 1, 10)),
+        (
+            DesignationRevoked(**common, revoked_on=dt.date(2025, 12, 2), reason="重大违法"),
+            cst(2025, 12, 2, 10),
+        ),
+        (
+            DesignationReinstated(
+                **common,
+                reinstated_on=dt.date(2025, 12, 3),
+                by="province",
+                reason="复核撤销处罚",
+                reinstated_by="u-province",
+            ),
+            cst(2025, 12, 3, 10),
+        ),
+    ]
+
+    async def run() -> list[tuple[str, str | None]]:
+        producer = create_producer(stack.kafka_bootstrap)
+        await producer.start()
+        pool = await create_pool(submissions_db, min_size=1, max_size=2)
+        topic = f"{topic_prefix}{TOPICS[0]}"
+        query = "SELECT kind, reason FROM roster_changes WHERE designation_id = 'K2' ORDER BY id"
+        try:
+            for event, at in events:
+                envelope = wrap(event, source="/services/awards", occurred_at=at)
+                for _ in range(2):  # each delivered twice: the inbox makes the second harmless
+                    await producer.send_and_wait(
+                        topic, envelope.model_dump_json().encode(), key=b"K2"
+                    )
+            kafka_consumer = create_consumer(
+                topic,
+                bootstrap_servers=stack.kafka_bootstrap,
+                group_id=f"{topic_prefix}submissions",
+            )
+            await kafka_consumer.start()
+            consumer = IdempotentConsumer(
+                settings=ConsumerSettings(name="submissions", topic_prefix=topic_prefix),
+                pool=pool,
+                consumer=kafka_consumer,
+                dead_letter_producer=producer,
+                catalog=default_catalog(),
+                handlers=handlers(context),
+            )
+            stop = asyncio.Event()
+            task = asyncio.create_task(consumer.run(stop))
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while len(await pool.fetch(query)) < 3 and loop.time() < deadline:
+                await asyncio.sleep(0.2)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await kafka_consumer.stop()
+            entry = await pool.fetchrow(
+                "SELECT expected_until FROM roster_entries WHERE designation_id = 'K2'"
+            )
+            assert entry is not None and entry["expected_until"] is None
+            return [(row["kind"], row["reason"]) for row in await pool.fetch(query)]
+        finally:
+            await producer.stop()
+            await pool.close()
+
+    assert asyncio.run(run()) == [
+        ("added", None),
+        ("removed", "重大违法"),
+        ("added", "reinstated: 复核撤销处罚"),
+    ]

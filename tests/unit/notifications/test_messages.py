@@ -14,7 +14,13 @@ from notifications.domain import ack_tokens
 from notifications.domain.addresses import BadAddress, check_address
 from notifications.domain.masking import mask_address
 from notifications.domain.working_days import reminder_time
-from notifications.rendering import RenderingFailed, check_templates, china_due_time, render
+from notifications.rendering import (
+    TEMPLATES_DIR,
+    RenderingFailed,
+    check_templates,
+    china_due_time,
+    render,
+)
 from shared.china_time import CHINA
 
 DUE = dt.datetime(2025, 12, 11, 0, 0, tzinfo=CHINA)  # the first late instant
@@ -139,3 +145,33 @@ def test_contacts_are_masked() -> None:
     assert mask_address("email", "zhang@shop.cn") == "z***@shop.cn"
     assert mask_address("sms", "13812345678") == "138****5678"
     assert mask_address("webhook", "https://x/y") == "***"
+
+
+def test_a_warning_and_a_reinstatement_render_in_chinese_and_fall_back_to_english(
+    tmp_path: Path,
+) -> None:
+    warned = {
+        "programme": "贵州省推动电子商务发展“十百千万”工程",
+        "designation_id": "D-1",
+        "title": "贵州省电子商务产业发展示范企业",
+        "year": 2025,
+        "reason": "年度报告逾期未报",
+        "legal_basis": "黔商发〔2023〕1号 三（三）",
+        "rectify_by": "2026-06-30",
+        "rectify_until": dt.datetime(2026, 7, 1, tzinfo=CHINA),
+        "ack_url": "http://x/a",
+    }
+    reinstated = {**warned, "on": "2026-06-20", "reason": "整改到位"}
+    title, body = render("designation_warned", warned)
+    assert title == "【限期整改】贵州省电子商务产业发展示范企业"
+    assert "2026年6月30日 24:00（北京时间）" in body and "年度报告逾期未报" in body
+    assert render("designation_reinstated", reinstated)[0].startswith("【恢复示范资格】")
+    for kind, facts in (("designation_warned", warned), ("designation_reinstated", reinstated)):
+        name = f"{kind}.en.md.j2"
+        (tmp_path / name).write_text((TEMPLATES_DIR / name).read_text(encoding="utf-8"))
+        english, text = render(kind, facts, directory=tmp_path)
+        assert english.startswith("[") and "D-1" in text
+    assert (
+        "2026年6月30日 24:00（北京时间）"
+        in render("designation_warned", warned, directory=tmp_path)[1]
+    )

@@ -10,6 +10,7 @@ from submissions.domain.roster import (
     RosterChangeKind,
     add_granted,
     freeze_roster,
+    reinstate,
     remove_revoked,
 )
 from tests.unit.submissions.conftest import cst
@@ -86,3 +87,43 @@ def test_every_change_is_kept_in_order(schedule: WindowSchedule) -> None:
         (RosterChangeKind.added, "d-base"),
         (RosterChangeKind.removed, "d-team"),
     ]
+
+
+def test_reinstated_mid_window_is_expected_again_from_that_moment(
+    schedule: WindowSchedule,
+) -> None:
+    roster = freeze_roster(schedule, categories=CATEGORIES, designations_in_force=[PARK, TEAM])
+    revoked_at, reinstated_at = cst(2025, 11, 20, 10), cst(2025, 12, 1, 15)
+    roster = remove_revoked(roster, "d-park", at=revoked_at, reason="运营不达标")
+    again = Designation("d-park", "e-park", "park", "520102", dt.date(2025, 12, 1))
+    roster = reinstate(roster, again, at=reinstated_at, schedule=schedule, reason="省级恢复")
+    entry = roster.entry("d-park")
+    assert entry is not None and entry.expected_until is None
+    # like a late grant: 30 days after the reinstatement day, never before the window's due
+    assert (entry.expected_from, entry.due_at) == (reinstated_at, cst(2026, 1, 1))
+    assert "d-park" not in {e.designation_id for e in roster.expected(cst(2025, 11, 25))}
+    assert "d-park" in {e.designation_id for e in roster.expected(reinstated_at)}
+    assert [(c.kind, c.designation_id) for c in roster.changes][-2:] == [
+        (RosterChangeKind.removed, "d-park"),
+        (RosterChangeKind.added, "d-park"),
+    ]
+    assert roster.changes[-1].reason == "reinstated: 省级恢复"
+    assert len(roster.entries) == 2  # one entry per designation: the denominator counts it once
+    # redelivered, or a reinstatement at a rectification deadline (never removed): no change
+    assert reinstate(roster, again, at=cst(2025, 12, 2), schedule=schedule) == roster
+    assert reinstate(roster, TEAM, at=cst(2025, 12, 2), schedule=schedule) == roster
+    # after the lock, and outside the reporting categories: no change
+    roster = remove_revoked(roster, "d-team", at=cst(2025, 12, 5))
+    assert reinstate(roster, TEAM, at=schedule.locks_at, schedule=schedule) == roster
+    assert reinstate(roster, OTHER, at=cst(2025, 12, 6), schedule=schedule) == roster
+
+
+def test_reinstated_after_a_revocation_before_opening_is_added_like_a_late_grant(
+    schedule: WindowSchedule,
+) -> None:
+    roster = freeze_roster(schedule, categories=CATEGORIES, designations_in_force=[TEAM])
+    again = Designation("d-park", "e-park", "park", "520102", dt.date(2025, 11, 2))
+    roster = reinstate(roster, again, at=cst(2025, 11, 2, 9), schedule=schedule, reason="恢复")
+    entry = roster.entry("d-park")
+    assert entry is not None and entry.due_at == schedule.due_at
+    assert roster.changes[-1].kind is RosterChangeKind.added

@@ -39,7 +39,12 @@ from notifications.ledger import Links, Message, fan_out
 from notifications.rendering import TEMPLATES_DIR, RenderingFailed, check_templates
 from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+    DesignationWarned,
+)
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseClosed
 from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDeadlinePassed
@@ -58,6 +63,7 @@ from shared.events.submissions import (
 from shared.messaging.consumer import Handler, PoisonMessage
 from shared.programmes import Programme, load_programmes
 from shared.programmes.notifications import NotificationPolicy, Route
+from shared.programmes.reporting import end_of_day
 from shared.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -135,6 +141,8 @@ KINDS = (
     "report_accepted",
     "designation_granted",
     "designation_revoked",
+    "designation_warned",
+    "designation_reinstated",
     "extension_requested",
     "extension_granted",
     "extension_refused",
@@ -400,8 +408,9 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     async def on_designation(
         connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
-        """The operator hears that its enterprise was designated, or lost the designation."""
-        assert isinstance(event, DesignationGranted | DesignationRevoked)
+        """The operator hears that its enterprise was designated, lost the designation, or had it
+        reinstated (after a rectification in time, or by the province after a revocation)."""
+        assert isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated)
         await remember_designation(
             connection,
             designation_id=event.designation_id,
@@ -425,6 +434,8 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         )
         if isinstance(event, DesignationGranted):
             kind, on, reason = "designation_granted", event.designated_on, None
+        elif isinstance(event, DesignationReinstated):
+            kind, on, reason = "designation_reinstated", event.reinstated_on, event.reason
         else:
             kind, on, reason = "designation_revoked", event.revoked_on, event.reason
         facts: dict[str, object] = {
@@ -454,6 +465,62 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
             envelope.time,
             resolved.templates,
         )
+
+    async def on_designation_warned(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        """限期整改: the operator (of an enterprise) and its city bureau hear the reason and the
+        rectification deadline. The event names no entity type: the operator is addressed only
+        when the designation is known here as an enterprise's (parks and teams have none)."""
+        assert isinstance(event, DesignationWarned)
+        programme = resolved.programme(event.programme_id)
+        route = programme.notifications.route(event.event_type)
+        if route is None:
+            return
+        known = await designation(connection, event.designation_id)
+        offices: list[tuple[str, str, str | None]] = [
+            (city_of(event.region_code), "city_bureau", None)
+        ]
+        if known is not None and known["entity_type"] == "enterprise":
+            offices.insert(0, (event.region_code, "operator", event.entity_id))
+        category = next(
+            (c for c in programme.demonstration_categories if c.id == event.category), None
+        )
+        facts: dict[str, object] = {
+            "programme": programme.name,
+            "designation_id": event.designation_id,
+            "title": category.title if category else event.category,
+            "year": event.year,
+            "reason": event.reason,
+            "legal_basis": event.legal_basis,
+            "rectify_by": event.rectify_by.isoformat(),
+            # the first instant after the last day, so ``due_time`` shows "… 24:00（北京时间）"
+            "rectify_until": end_of_day(event.rectify_by),
+        }
+        payload = {**facts, "rectify_until": end_of_day(event.rectify_by).isoformat()}
+        for region_code, role, enterprise_id in offices:
+            if role not in route.to:
+                continue
+            await _fan_out(
+                connection,
+                Message(
+                    event_id=envelope.id,
+                    kind="designation_warned",
+                    region_code=region_code,
+                    role=role,
+                    subject_type="designation",
+                    subject_id=event.designation_id,
+                    context=facts,
+                    payload=payload,
+                    not_before=envelope.time,
+                    enterprise_id=enterprise_id,
+                    trace_id=current_trace_id(),
+                ),
+                route,
+                resolved.links,
+                envelope.time,
+                resolved.templates,
+            )
 
     async def on_extension(
         connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
@@ -670,6 +737,8 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         StatisticsDeadlinePassed.event_type: on_statistics_deadline,
         DesignationGranted.event_type: on_designation,
         DesignationRevoked.event_type: on_designation,
+        DesignationReinstated.event_type: on_designation,
+        DesignationWarned.event_type: on_designation_warned,
         ExtensionRequested.event_type: on_extension,
         ExtensionGranted.event_type: on_extension,
         ExtensionRefused.event_type: on_extension,

@@ -4,6 +4,14 @@ Each handler runs in the transaction that records the inbox row. Events of one d
 arrive in order (one key), but a grant and a revocation of the same entity may come from
 different designations: the later date wins, and on the same date a revocation wins, so a
 redelivered or late older event never undoes a newer state.
+
+A reinstatement (``awards.designation.reinstated``) makes a revoked row designated again when
+it is dated on or after the revocation: it follows the revocation on its designation's key, so
+on the same day it wins. The original ``designated_on`` is kept (target progress counts the
+title from its grant). A reinstatement at a rectification deadline finds the row designated
+(the designation was only warned) and changes nothing. ``awards.designation.warned`` has no
+handler: the registry shows only designated or revoked, and a warned designation stays
+designated until it is revoked.
 """
 
 from __future__ import annotations
@@ -11,7 +19,11 @@ from __future__ import annotations
 import asyncpg
 
 from shared.events import EventEnvelope
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+)
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
 
@@ -36,6 +48,19 @@ ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
 SET status = 'revoked', revoked_on = EXCLUDED.revoked_on, updated_at = now()
 WHERE (s.status = 'designated' AND s.designated_on <= EXCLUDED.revoked_on)
    OR (s.status = 'revoked' AND s.revoked_on < EXCLUDED.revoked_on)
+"""
+
+# A row never seen (the grant came before this consumer listened) is designated from the
+# reinstatement's day, the first day the registry knows it held the title.
+REINSTATE = """
+INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, category, region_code,
+                                       status, designated_on, revoked_on)
+VALUES ($1, $2, $3, $4, $5, 'designated', $6, NULL)
+ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
+SET status = 'designated', revoked_on = NULL,
+    designated_on = coalesce(s.designated_on, EXCLUDED.designated_on),
+    region_code = EXCLUDED.region_code, updated_at = now()
+WHERE s.status = 'revoked' AND s.revoked_on <= EXCLUDED.designated_on
 """
 
 
@@ -69,5 +94,24 @@ async def on_revoked(
     )
 
 
+async def on_reinstated(
+    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+) -> None:
+    assert isinstance(event, DesignationReinstated)
+    await connection.execute(
+        REINSTATE,
+        event.entity_type,
+        event.entity_id,
+        event.programme_id,
+        event.category,
+        event.region_code,
+        event.reinstated_on,
+    )
+
+
 def handlers() -> dict[str, Handler]:
-    return {DesignationGranted.event_type: on_granted, DesignationRevoked.event_type: on_revoked}
+    return {
+        DesignationGranted.event_type: on_granted,
+        DesignationRevoked.event_type: on_revoked,
+        DesignationReinstated.event_type: on_reinstated,
+    }

@@ -8,7 +8,11 @@ from __future__ import annotations
 import asyncpg
 
 from shared.events import EventEnvelope
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+)
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
 from shared.programmes import load_programmes
@@ -29,10 +33,11 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     async def on_designation(
         connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
-        assert isinstance(event, DesignationGranted | DesignationRevoked)
+        assert isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated)
         await apply_designation_event(connection, resolved, event, at=envelope.time)
 
     return {
         DesignationGranted.event_type: on_designation,
         DesignationRevoked.event_type: on_designation,
+        DesignationReinstated.event_type: on_designation,
     }

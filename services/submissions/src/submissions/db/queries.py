@@ -21,6 +21,19 @@ SET revoked_on = EXCLUDED.revoked_on, revoke_reason = EXCLUDED.revoke_reason, up
 WHERE d.revoked_on IS NULL OR d.revoked_on < EXCLUDED.revoked_on
 RETURNING designation_id
 """
+# Reinstated by the province: in force again when dated on or after its revocation (it follows
+# the revocation on its key). Not revoked (a rectification in time): nothing, no row returned.
+# A designation never seen is in force from the reinstatement day.
+UPSERT_REINSTATED = """
+INSERT INTO designations AS d (designation_id, programme_id, category, entity_type, entity_id,
+                               region_code, designated_on, revoked_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+ON CONFLICT (designation_id) DO UPDATE
+SET revoked_on = NULL, revoke_reason = NULL, region_code = EXCLUDED.region_code,
+    designated_on = coalesce(d.designated_on, EXCLUDED.designated_on), updated_at = now()
+WHERE d.revoked_on IS NOT NULL AND d.revoked_on <= EXCLUDED.designated_on
+RETURNING designation_id
+"""
 DESIGNATIONS_IN_FORCE = """
 SELECT * FROM designations
 WHERE programme_id = $1 AND category = ANY($2::text[])
@@ -61,7 +74,8 @@ INSERT INTO roster_entries (window_id, designation_id, entity_type, entity_id, c
 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::text[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
 ON CONFLICT (window_id, designation_id) DO UPDATE
-SET expected_until = EXCLUDED.expected_until
+SET due_at = EXCLUDED.due_at, expected_from = EXCLUDED.expected_from,
+    expected_until = EXCLUDED.expected_until
 """
 INSERT_ROSTER_CHANGES = """
 INSERT INTO roster_changes (window_id, designation_id, kind, at, due_at, reason)

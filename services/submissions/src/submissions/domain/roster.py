@@ -4,7 +4,8 @@
 yearly, and designations are managed dynamically (动态管理, revoked when operation falls below
 standard). So the expected reporters are the designations in force when the window opens; a
 designation revoked later stops being expected from that moment; one granted later is added with
-its own due time (the programme file's ``late_designation_due``). Each change is an entry in
+its own due time (the programme file's ``late_designation_due``); one the province reinstates
+after a revocation is expected again from that moment, like a late grant. Each change is an entry in
 ``changes``, so a bureau's denominator is stable and can be explained line by line (DHIS2's
 moving denominator is what lets its completeness pass 100 %).
 
@@ -47,7 +48,7 @@ class Designation:
 
 class RosterChangeKind(StrEnum):
     frozen = "frozen"  # on the roster when the window opened
-    added = "added"  # designated after the window opened
+    added = "added"  # designated (or reinstated, see the reason) after the window opened
     removed = "removed"  # designation revoked while the window ran
 
 
@@ -157,6 +158,39 @@ def remove_revoked(
     )
     change = RosterChange(RosterChangeKind.removed, designation_id, until, reason=reason)
     return dataclasses.replace(roster, entries=entries, changes=(*roster.changes, change))
+
+
+def reinstate(
+    roster: Roster,
+    designation: Designation,
+    *,
+    at: dt.datetime,
+    schedule: WindowSchedule,
+    reason: str | None = None,
+) -> Roster:
+    """A revoked designation reinstated while the window runs: expected again from ``at`` with
+    a late grant's due time (``granted_on`` = the reinstatement day), kept as an ``added``
+    change whose reason says so. Its entry is replaced, not doubled, so it counts once in the
+    denominator. Unchanged when still expected (a redelivery, or a reinstatement at a
+    rectification deadline: never removed), not reporting, or locked."""
+    require_aware(at, field="at")
+    known = roster.entry(designation.designation_id)
+    still_expected = known is not None and known.expected_until is None
+    if designation.category not in roster.categories or still_expected or at >= roster.locks_at:
+        return roster
+    due_at = schedule.late_designation_due.due_at(
+        granted_on=designation.granted_on, window_due_at=schedule.due_at
+    )
+    entry = _entry(designation, due_at=due_at, expected_from=max(at, roster.frozen_at))
+    entries = tuple(e for e in roster.entries if e.designation_id != designation.designation_id)
+    change = RosterChange(
+        RosterChangeKind.added,
+        designation.designation_id,
+        entry.expected_from,
+        due_at,
+        reason=f"reinstated: {reason}" if reason else "reinstated",
+    )
+    return dataclasses.replace(roster, entries=(*entries, entry), changes=(*roster.changes, change))
 
 
 def _entry(

@@ -1,7 +1,8 @@
 """Designation events change the designations read model and every open window's roster.
 
 004_9c19d9a85d8c1f73.txt 三(三) 动态管理: a designation revoked while a window runs stops being
-expected from that moment; one granted is added with its own due time (``domain.roster``).
+expected from that moment; one granted is added with its own due time; one the province
+reinstates is expected again from that moment, like a late grant (``domain.roster``).
 Runs in the consumer's transaction, with the inbox row (redelivery changes nothing).
 """
 
@@ -12,17 +13,21 @@ import datetime as dt
 import asyncpg
 
 from shared import audit
-from shared.events.designations import DesignationGranted, DesignationRevoked
+from shared.events.designations import (
+    DesignationGranted,
+    DesignationReinstated,
+    DesignationRevoked,
+)
 from submissions.db import queries
 from submissions.db.repository import load_roster, save_roster_changes
-from submissions.domain.roster import Designation, add_granted, remove_revoked
+from submissions.domain.roster import Designation, add_granted, reinstate, remove_revoked
 from submissions.handlers.common import CONSUMER_PROCESS, Context, window_parts
 
 
 async def apply_designation_event(
     connection: asyncpg.Connection,
     context: Context,
-    event: DesignationGranted | DesignationRevoked,
+    event: DesignationGranted | DesignationRevoked | DesignationReinstated,
     *,
     at: dt.datetime,
 ) -> int:
@@ -37,6 +42,17 @@ async def apply_designation_event(
             event.entity_id,
             event.region_code,
             event.designated_on,
+        )
+    elif isinstance(event, DesignationReinstated):
+        applied = await connection.fetchval(
+            queries.UPSERT_REINSTATED,
+            event.designation_id,
+            event.programme_id,
+            event.category,
+            event.entity_type,
+            event.entity_id,
+            event.region_code,
+            event.reinstated_on,
         )
     else:
         applied = await connection.fetchval(
@@ -67,6 +83,17 @@ async def apply_designation_event(
                 granted_on=event.designated_on,
             )
             after = add_granted(before, designation, at=at, schedule=parts.schedule)
+        elif isinstance(event, DesignationReinstated):
+            designation = Designation(
+                designation_id=event.designation_id,
+                entity_id=event.entity_id,
+                category=event.category,
+                region_code=event.region_code,
+                granted_on=event.reinstated_on,  # due as if granted that day
+            )
+            after = reinstate(
+                before, designation, at=at, schedule=parts.schedule, reason=event.reason
+            )
         else:
             after = remove_revoked(before, event.designation_id, at=at, reason=event.reason)
         changes = await save_roster_changes(
