@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -49,6 +50,17 @@ def _programmes_running_on(directory: Path) -> Path:
     text = text.replace("    last_year: 2025\n", "    last_year: 2030\n")
     (directory / "guizhou.yaml").write_text(text, encoding="utf-8")
     return directory
+
+
+def _with_bytecode(cache: Path) -> dict[str, str]:
+    """Both sides run with compiled bytecode, as the images do (``UV_COMPILE_BYTECODE``): the
+    workflow sandbox imports the workflow's module afresh for every workflow it builds, and the
+    development shell's ``PYTHONDONTWRITEBYTECODE`` would make that a compile from source each
+    time (a fifth of the worker's time). A private cache folder: the checkout stays clean."""
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = str(cache)
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return environment | {"PYTHONPYCACHEPREFIX": str(cache)}
 
 
 async def _seed(dsn: str, count: int) -> list[str]:
@@ -114,6 +126,7 @@ async def main() -> None:
     dsn = await fresh_database("awards", MIGRATIONS_DIR)
     worker_process: asyncio.subprocess.Process | None = None
     programmes = _programmes_running_on(Path(tempfile.mkdtemp(prefix="bench-programmes-")))
+    bytecode = Path(tempfile.mkdtemp(prefix="bench-bytecode-"))
     try:
         ids = await _seed(dsn, DESIGNATIONS)
         async with await WorkflowEnvironment.start_time_skipping(
@@ -121,7 +134,7 @@ async def main() -> None:
         ) as environment:
             client = environment.client
             env = {
-                **os.environ,
+                **_with_bytecode(bytecode),
                 "AWARDS_DATABASE_URL": dsn,
                 "AWARDS_TEMPORAL_TARGET": client.service_client.config.target_host,
                 "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
@@ -168,6 +181,8 @@ async def main() -> None:
             except TimeoutError:
                 worker_process.kill()
         await drop_database(dsn)
+        shutil.rmtree(programmes, ignore_errors=True)
+        shutil.rmtree(bytecode, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.workflows import ApplicationWorkflow
 
 # Recorded by tests/integration/awards/test_application_workflow.py and
-# test_designation_workflow.py (the designation's last run, after two continue-as-new); the
+# test_designation_workflow.py (the designation's last run, after two continue-as-new; the
+# `_remote_activities` one from before its local activities, patched); the
 # application histories from before the designation lifecycle (patched) replay without it.
 HISTORIES = sorted(
     (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
