@@ -189,9 +189,9 @@ def province_return(
 
 def review(
     report: Report,
-    *,
     actor: Actor,
     action: Action,
+    *,
     at: dt.datetime,
     reason: str | None,
     field_comments: Mapping[str, str],

@@ -272,12 +272,7 @@ async def review_report(
             check_revision(row["revision"])
         report = await load_report(connection, row)
         updated = review.review(
-            report,
-            actor=actor,
-            action=action,
-            at=now,
-            reason=reason,
-            field_comments=field_comments,
+            report, actor, action, at=now, reason=reason, field_comments=field_comments
         )
         stored = await save_step(connection, row, updated)
         step = updated.steps[-1]

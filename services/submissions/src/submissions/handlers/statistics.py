@@ -166,12 +166,7 @@ async def review_statistics(
         actor = authorize(row)
         report = await _load(connection, row)
         updated = review.review(
-            report,
-            actor=actor,
-            action=action,
-            at=now,
-            reason=reason,
-            field_comments=field_comments,
+            report, actor, action, at=now, reason=reason, field_comments=field_comments
         )
         stored = await _save(connection, row, updated)
         step = updated.steps[-1]
