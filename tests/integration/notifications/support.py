@@ -1,10 +1,16 @@
 """Helpers of the notifications integration tests: deadline events, running handlers in the
-consumer's transaction shape (tracking row + effect), and a test app's settings."""
+consumer's transaction shape (tracking row + effect), reading the inbox and the deliveries."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from fastapi.testclient import TestClient
 
 from notifications.consumers.handlers import Context, handlers
 from notifications.ledger import Links
@@ -53,5 +59,46 @@ async def handle(dsn: str, envelope: EventEnvelope, context: Context = CONTEXT) 
         await connection.close()
 
 
+def handle_twice(dsn: str, envelope: EventEnvelope) -> None:
+    """The event handled, then redelivered (which must change nothing)."""
+    asyncio.run(handle(dsn, envelope))
+    asyncio.run(handle(dsn, envelope))
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:8]
+
+
+def auth(
+    token_for: Callable[..., str], roles: list[str], region: str, **extra: Any
+) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(roles=roles, region_code=region, **extra)}"}
+
+
+def inbox_items(
+    client: TestClient, headers: dict[str, str], subject_id: str
+) -> list[dict[str, Any]]:
+    response = client.get("/v1/inbox", params={"subject_id": subject_id}, headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def inbox_titles(client: TestClient, headers: dict[str, str], subject_id: str) -> list[str]:
+    return [item["title"] for item in inbox_items(client, headers, subject_id)]
+
+
+def fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def run() -> list[asyncpg.Record]:
+        connection = await connect(dsn)
+        try:
+            return list(await connection.fetch(sql, *args))
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def count_deliveries(dsn: str, event_id: str) -> int:
+    """Every delivery the event made (all recipients and channels)."""
+    rows = fetch(dsn, "SELECT count(*) FROM deliveries WHERE event_id = $1", event_id)
+    return int(rows[0][0])

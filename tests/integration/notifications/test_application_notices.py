@@ -7,80 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 
-from notifications.api.app import create_app
-from notifications.config import NotificationsSettings
-from notifications.db import MIGRATIONS_DIR
 from shared.china_time import CHINA
-from shared.db.pool import connect
 from shared.events import EnterpriseRegistered, EventEnvelope, wrap
 from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
-from tests.integration.notifications.support import SECRET, WINDOW, handle
-from tests.support.databases import drop_database, migrated_database
-from tests.support.stack import Stack
+from tests.integration.notifications.support import (
+    WINDOW,
+    auth,
+    count_deliveries,
+    handle,
+    handle_twice,
+    inbox_items,
+    inbox_titles,
+)
 
 PROGRAMME = WINDOW.split(".", 1)[0]
 DUE = dt.datetime(2025, 6, 1, 0, 0, tzinfo=CHINA)
-
-
-@pytest.fixture(scope="module")
-def service(stack: Stack, signing_keys: tuple[str, str]) -> Iterator[tuple[TestClient, str]]:
-    dsn = asyncio.run(migrated_database(stack, "notifications", MIGRATIONS_DIR))
-    settings = NotificationsSettings(
-        environment="test",
-        database_url=dsn,
-        kafka_bootstrap_servers=stack.kafka_bootstrap,
-        temporal_target=stack.temporal_target,
-        jwt_public_key=signing_keys[1],
-        ack_secret=SECRET,
-        allow_private_endpoints=True,
-    )
-    try:
-        with TestClient(create_app(settings)) as client:
-            yield client, dsn
-    finally:
-        asyncio.run(drop_database(stack, dsn))
-
-
-def _auth(
-    token_for: Callable[..., str], roles: list[str], region: str, **extra: Any
-) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(roles=roles, region_code=region, **extra)}"}
-
-
-def _items(client: TestClient, headers: dict[str, str], subject_id: str) -> list[dict[str, Any]]:
-    response = client.get("/v1/inbox", params={"subject_id": subject_id}, headers=headers)
-    assert response.status_code == 200, response.text
-    return list(response.json()["items"])
-
-
-def _titles(client: TestClient, headers: dict[str, str], subject_id: str) -> list[str]:
-    return [item["title"] for item in _items(client, headers, subject_id)]
-
-
-def _count(dsn: str, event_id: str) -> int:
-    async def run() -> int:
-        connection = await connect(dsn)
-        try:
-            return int(
-                await connection.fetchval(
-                    "SELECT count(*) FROM deliveries WHERE event_id = $1", event_id
-                )
-            )
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
-
-
-def _twice(dsn: str, envelope: EventEnvelope) -> None:
-    asyncio.run(handle(dsn, envelope))
-    asyncio.run(handle(dsn, envelope))  # redelivered: nothing twice
 
 
 def _submitted(application_id: str, entity_id: str) -> EventEnvelope:
@@ -139,54 +84,54 @@ def test_an_application_goes_from_office_to_office_and_its_operator_hears_the_ou
 ) -> None:
     client, dsn = service
     _register(dsn, "ENT-A1")
-    city = _auth(token_for, ["city_bureau"], "520100")
-    province = _auth(token_for, ["province_admin"], "520000")
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-A1"])
-    other_city = _auth(token_for, ["city_bureau"], "520300")
+    city = auth(token_for, ["city_bureau"], "520100")
+    province = auth(token_for, ["province_admin"], "520000")
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-A1"])
+    other_city = auth(token_for, ["city_bureau"], "520300")
     label = "贵州省电子商务产业发展示范企业申报 A-1"
 
     submitted = _submitted("A-1", "ENT-A1")
-    _twice(dsn, submitted)
-    assert _titles(client, city, "A-1") == [f"【待审核】{label}"]
-    assert _count(dsn, submitted.id) == 1
-    assert _titles(client, other_city, "A-1") == []
+    handle_twice(dsn, submitted)
+    assert inbox_titles(client, city, "A-1") == [f"【待审核】{label}"]
+    assert count_deliveries(dsn, submitted.id) == 1
+    assert inbox_titles(client, other_city, "A-1") == []
 
     returned = _step("A-1", "city_return", "returned", "operator", reason="营业执照不清晰")
-    _twice(dsn, returned)
-    items = _items(client, operator, "A-1")
+    handle_twice(dsn, returned)
+    items = inbox_items(client, operator, "A-1")
     assert [item["title"] for item in items] == [f"【申报退回修改】{label}"]
     assert "营业执照不清晰" in items[0]["body"]
-    assert _count(dsn, returned.id) == 1
+    assert count_deliveries(dsn, returned.id) == 1
 
     resubmitted = _step("A-1", "resubmit", "city_review", "city_bureau")
     asyncio.run(handle(dsn, resubmitted))
-    assert _titles(client, city, "A-1")[0] == f"【待办·市级审核推荐】{label}"
+    assert inbox_titles(client, city, "A-1")[0] == f"【待办·市级审核推荐】{label}"
 
     recommended = _step("A-1", "city_recommend", "document_review", "province_admin")
     asyncio.run(handle(dsn, recommended))
-    assert _titles(client, province, "A-1") == [f"【待办·资料审核】{label}"]
+    assert inbox_titles(client, province, "A-1") == [f"【待办·资料审核】{label}"]
 
     # the province records its review and visits: its own work goes on, nobody is told
     for step, stage in (("record_document_review", "site_visit"), ("score", "expert_evaluation")):
         event = _step("A-1", step, stage, "province_admin")
         asyncio.run(handle(dsn, event))
-        assert _count(dsn, event.id) == 0
+        assert count_deliveries(dsn, event.id) == 0
 
     scored = _step("A-1", "evaluation_result", "decision", "province_admin")
     asyncio.run(handle(dsn, scored))
-    assert _titles(client, province, "A-1")[0] == f"【待办·认定决定】{label}"
+    assert inbox_titles(client, province, "A-1")[0] == f"【待办·认定决定】{label}"
 
     approved = _step("A-1", "decide", "public_notice", None)
     asyncio.run(handle(dsn, approved))
-    assert _titles(client, operator, "A-1")[0] == f"【拟认定公示】{label}"
+    assert inbox_titles(client, operator, "A-1")[0] == f"【拟认定公示】{label}"
 
     upheld = _step("A-1", "resolve_objection", "rejected", None, reason="异议成立：数据不实")
     asyncio.run(handle(dsn, upheld))
-    items = _items(client, operator, "A-1")
+    items = inbox_items(client, operator, "A-1")
     assert items[0]["title"] == f"【申报未通过】{label}"
     assert "异议成立：数据不实" in items[0]["body"]
-    other = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-A2"])
-    assert _titles(client, other, "A-1") == []
+    other = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-A2"])
+    assert inbox_titles(client, other, "A-1") == []
 
 
 def test_an_application_submitted_before_the_service_listened_reaches_offices_not_operator(
@@ -195,11 +140,11 @@ def test_an_application_submitted_before_the_service_listened_reaches_offices_no
     client, dsn = service
     returned = _step("A-unknown", "city_return", "returned", "operator", reason="补充材料")
     asyncio.run(handle(dsn, returned))  # its applicant is unknown here: logged, not sent
-    assert _count(dsn, returned.id) == 0
+    assert count_deliveries(dsn, returned.id) == 0
     recommended = _step("A-unknown", "city_recommend", "document_review", "province_admin")
     asyncio.run(handle(dsn, recommended))
-    province = _auth(token_for, ["province_admin"], "520000")
-    assert _titles(client, province, "A-unknown") == ["【待办·资料审核】申报 A-unknown"]
+    province = auth(token_for, ["province_admin"], "520000")
+    assert inbox_titles(client, province, "A-unknown") == ["【待办·资料审核】申报 A-unknown"]
 
 
 def test_an_overdue_city_review_reaches_the_city_bureau_and_the_province_once(
@@ -217,14 +162,18 @@ def test_an_overdue_city_review_reaches_the_city_bureau_and_the_province_once(
         ),
         source="/services/awards",
     )
-    _twice(dsn, overdue)
+    handle_twice(dsn, overdue)
     label = "贵州省电子商务产业发展示范企业申报 A-9"
     for reader in (
-        _auth(token_for, ["city_bureau"], "520100"),
-        _auth(token_for, ["province_admin"], "520000"),
+        auth(token_for, ["city_bureau"], "520100"),
+        auth(token_for, ["province_admin"], "520000"),
     ):
-        items = [i for i in _items(client, reader, "A-9") if i["kind"] == "application_overdue"]
+        items = [
+            i for i in inbox_items(client, reader, "A-9") if i["kind"] == "application_overdue"
+        ]
         assert [item["title"] for item in items] == [f"【市级审核逾期】{label}"]
         assert "2025年5月31日 24:00（北京时间）" in items[0]["body"]
         assert "ENT-A9" in items[0]["body"]
-    assert _count(dsn, overdue.id) == 2  # one inbox message each for the city and the province
+    assert (
+        count_deliveries(dsn, overdue.id) == 2
+    )  # one inbox message each for the city and the province

@@ -8,70 +8,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from notifications.api.app import create_app
-from notifications.config import NotificationsSettings
-from notifications.db import MIGRATIONS_DIR
 from notifications.rendering import TEMPLATES_DIR
-from shared.db.pool import connect
 from shared.events import EnterpriseRegistered, wrap
 from shared.events.submissions import MissingReporters, ReportReturned
 from shared.messaging.consumer import PoisonMessage
 from tests.integration.notifications.support import (
     CONTEXT,
-    SECRET,
     WINDOW,
+    auth,
     deadline_event,
+    fetch,
     handle,
 )
-from tests.support.databases import drop_database, migrated_database
-from tests.support.stack import Stack
 
 GUIYANG = MissingReporters(region_code="520100", level="city", designation_ids=["P1", "P2"])
 NANMING = MissingReporters(region_code="520102", level="county", designation_ids=["E1", "E2"])
-
-
-@pytest.fixture(scope="module")
-def service(stack: Stack, signing_keys: tuple[str, str]) -> Iterator[tuple[TestClient, str]]:
-    dsn = asyncio.run(migrated_database(stack, "notifications", MIGRATIONS_DIR))
-    settings = NotificationsSettings(
-        environment="test",
-        database_url=dsn,
-        kafka_bootstrap_servers=stack.kafka_bootstrap,
-        temporal_target=stack.temporal_target,
-        jwt_public_key=signing_keys[1],
-        ack_secret=SECRET,
-        allow_private_endpoints=True,
-    )
-    try:
-        with TestClient(create_app(settings)) as client:
-            yield client, dsn
-    finally:
-        asyncio.run(drop_database(stack, dsn))
-
-
-def _fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        connection = await connect(dsn)
-        try:
-            return list(await connection.fetch(sql, *args))
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
-
-
-def _auth(
-    token_for: Callable[..., str], roles: list[str], region: str, **extra: Any
-) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for(roles=roles, region_code=region, **extra)}"}
 
 
 def _add_contact(client: TestClient, headers: dict[str, str], **body: Any) -> dict[str, Any]:
@@ -80,11 +38,22 @@ def _add_contact(client: TestClient, headers: dict[str, str], **body: Any) -> di
     return dict(response.json())
 
 
+def _guiyang_email(address: str) -> dict[str, str]:
+    """A Guiyang city bureau e-mail contact, as posted to the directory."""
+    return {
+        "region_code": "520100",
+        "role": "city_bureau",
+        "name": "x",
+        "channel": "email",
+        "address": address,
+    }
+
+
 def test_one_message_per_office_per_channel_exactly_once(
     service: tuple[TestClient, str], token_for: Callable[..., str]
 ) -> None:
     client, dsn = service
-    province = _auth(token_for, ["province_admin"], "520000")
+    province = auth(token_for, ["province_admin"], "520000")
     _add_contact(
         client,
         province,
@@ -106,7 +75,7 @@ def test_one_message_per_office_per_channel_exactly_once(
     envelope = deadline_event(-3, [GUIYANG, NANMING])
     asyncio.run(handle(dsn, envelope))
     asyncio.run(handle(dsn, envelope))  # redelivered: nothing more
-    rows = _fetch(
+    rows = fetch(
         dsn,
         "SELECT region_code, role, channel, status, payload FROM deliveries WHERE event_id = $1"
         " ORDER BY region_code, channel",
@@ -120,7 +89,7 @@ def test_one_message_per_office_per_channel_exactly_once(
     ]
     assert rows[0]["payload"]["designation_ids"] == ["P1", "P2"]
     assert rows[3]["payload"]["designation_ids"] == ["E1", "E2"]
-    inbox = client.get("/v1/inbox", headers=_auth(token_for, ["city_bureau"], "520100")).json()
+    inbox = client.get("/v1/inbox", headers=auth(token_for, ["city_bureau"], "520100")).json()
     titles = [item["title"] for item in inbox["items"]]
     assert (
         titles.count("【年报提醒】guizhou-shibaiqianwan-2023.annual-report.2025：尚有 2 家未报送")
@@ -140,9 +109,9 @@ def test_after_the_due_time_the_city_then_the_province_get_the_overdue_list(
         " ORDER BY region_code"
     )
     assert [
-        (r["region_code"], r["payload"]["designation_ids"]) for r in _fetch(dsn, sql, at_due.id)
+        (r["region_code"], r["payload"]["designation_ids"]) for r in fetch(dsn, sql, at_due.id)
     ] == [("520100", ["E1", "E2", "P1", "P2"])]
-    assert [(r["region_code"], r["role"]) for r in _fetch(dsn, sql, next_day.id)] == [
+    assert [(r["region_code"], r["role"]) for r in fetch(dsn, sql, next_day.id)] == [
         ("520000", "province_admin"),
         ("520100", "city_bureau"),
     ]
@@ -154,15 +123,15 @@ def test_deliveries_are_read_by_office_and_resent_only_by_the_province(
     client, dsn = service
     envelope = deadline_event(-7, [GUIYANG, NANMING])
     asyncio.run(handle(dsn, envelope))
-    failed = _fetch(
+    failed = fetch(
         dsn,
         "UPDATE deliveries SET status = 'failed', reason = 'HTTP 500 from receiver'"
         " WHERE event_id = $1 AND region_code = '520102' RETURNING id",
         envelope.id,
     )[0]["id"]
-    county = _auth(token_for, ["county_bureau"], "520102")
-    city = _auth(token_for, ["city_bureau"], "520100")
-    province = _auth(token_for, ["province_admin"], "520000")
+    county = auth(token_for, ["county_bureau"], "520102")
+    city = auth(token_for, ["city_bureau"], "520100")
+    province = auth(token_for, ["province_admin"], "520000")
     seen = client.get("/v1/deliveries", params={"event_id": envelope.id}, headers=county).json()
     assert [(d["region_code"], d["status"], d["reason"]) for d in seen["items"]] == [
         ("520102", "failed", "HTTP 500 from receiver")
@@ -173,7 +142,7 @@ def test_deliveries_are_read_by_office_and_resent_only_by_the_province(
     seen = client.get("/v1/deliveries", params={"event_id": envelope.id}, headers=province).json()
     assert {d["region_code"] for d in seen["items"]} == {"520100", "520102"}
     assert (
-        client.get("/v1/deliveries", headers=_auth(token_for, ["operator"], "520102")).status_code
+        client.get("/v1/deliveries", headers=auth(token_for, ["operator"], "520102")).status_code
         == 403
     )
 
@@ -182,7 +151,7 @@ def test_deliveries_are_read_by_office_and_resent_only_by_the_province(
     assert resent.status_code == 200, resent.text
     assert resent.json()["status"] == "queued"
     assert client.post(f"/v1/deliveries/{failed}/resend", headers=province).status_code == 409
-    audit = _fetch(
+    audit = fetch(
         dsn,
         "SELECT actor_subject FROM audit_log WHERE action = 'delivery.resent' AND resource_id = $1",
         str(failed),
@@ -197,7 +166,7 @@ def test_an_acknowledged_list_is_not_sent_again_but_a_new_missing_reporter_is(
     bureau = MissingReporters(region_code="520103", level="county", designation_ids=["X1", "X2"])
     first = deadline_event(-14, [bureau])
     asyncio.run(handle(dsn, first))
-    link = _fetch(
+    link = fetch(
         dsn, "SELECT payload->>'ack_url' AS url FROM deliveries WHERE event_id = $1", first.id
     )[0]["url"]
     path = link.removeprefix("http://testserver")
@@ -205,15 +174,15 @@ def test_an_acknowledged_list_is_not_sent_again_but_a_new_missing_reporter_is(
     acknowledged = client.get(path)
     assert acknowledged.status_code == 200, acknowledged.text
     assert client.get(path).status_code == 200  # repeating it is harmless
-    inbox = client.get("/v1/inbox", headers=_auth(token_for, ["county_bureau"], "520103")).json()
+    inbox = client.get("/v1/inbox", headers=auth(token_for, ["county_bureau"], "520103")).json()
     assert inbox["items"][0]["acknowledged_at"] is not None
 
     fewer = deadline_event(-7, [bureau.model_copy(update={"designation_ids": ["X2"]})])
     asyncio.run(handle(dsn, fewer))
-    assert _fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", fewer.id) == []
+    assert fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", fewer.id) == []
     more = deadline_event(-3, [bureau.model_copy(update={"designation_ids": ["X2", "X3"]})])
     asyncio.run(handle(dsn, more))
-    assert len(_fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", more.id)) == 1
+    assert len(fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", more.id)) == 1
 
 
 def test_an_event_of_an_unknown_programme_is_poison(service: tuple[TestClient, str]) -> None:
@@ -233,40 +202,28 @@ def test_an_event_whose_message_cannot_be_rendered_is_poison_and_writes_nothing(
     event = deadline_event(-2, [NANMING])
     with pytest.raises(PoisonMessage, match=r"deadline_reminder\.zh-CN: 'no_such_fact'"):
         asyncio.run(handle(dsn, event, context))
-    assert _fetch(dsn, "SELECT id FROM deliveries WHERE event_id = $1", event.id) == []
+    assert fetch(dsn, "SELECT id FROM deliveries WHERE event_id = $1", event.id) == []
 
 
 def test_the_directory_is_audited_checked_and_masks_operator_contacts(
     service: tuple[TestClient, str], token_for: Callable[..., str]
 ) -> None:
     client, dsn = service
-    province = _auth(token_for, ["province_admin"], "520000")
+    province = auth(token_for, ["province_admin"], "520000")
     bad = client.post(
         "/v1/recipients",
-        json={
-            "region_code": "520100",
-            "role": "city_bureau",
-            "name": "x",
-            "channel": "email",
-            "address": "not-mail",
-        },
+        json=_guiyang_email("not-mail"),
         headers=province,
     )
     assert bad.status_code == 422 and "e-mail" in bad.json()["detail"]
-    other_city = _auth(token_for, ["city_bureau"], "520300")
+    other_city = auth(token_for, ["city_bureau"], "520300")
     refused = client.post(
         "/v1/recipients",
-        json={
-            "region_code": "520100",
-            "role": "city_bureau",
-            "name": "x",
-            "channel": "email",
-            "address": "a@example.gov.cn",
-        },
+        json=_guiyang_email("a@example.gov.cn"),
         headers=other_city,
     )
     assert refused.status_code == 403
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-1"])
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-1"])
     contact = _add_contact(
         client,
         operator,
@@ -282,7 +239,7 @@ def test_the_directory_is_audited_checked_and_masks_operator_contacts(
     assert [r["address"] for r in listed["items"]] == ["138****5678"]
     own = client.get("/v1/recipients", params={"role": "operator"}, headers=operator).json()
     assert [r["address"] for r in own["items"]] == ["13812345678"]
-    audit = _fetch(dsn, "SELECT after FROM audit_log WHERE action = 'recipient.added'")
+    audit = fetch(dsn, "SELECT after FROM audit_log WHERE action = 'recipient.added'")
     assert audit and all("13812345678" not in str(row["after"]) for row in audit)
 
 
@@ -300,7 +257,7 @@ def test_the_operator_hears_its_report_was_returned_and_reads_it_alone(
         source="/services/registry",
     )
     asyncio.run(handle(dsn, registered))
-    operator = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-9"])
+    operator = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-9"])
     _add_contact(
         client,
         operator,
@@ -328,19 +285,19 @@ def test_the_operator_hears_its_report_was_returned_and_reads_it_alone(
         source="/services/submissions",
     )
     asyncio.run(handle(dsn, returned))
-    channels = _fetch(
+    channels = fetch(
         dsn, "SELECT channel FROM deliveries WHERE event_id = $1 ORDER BY channel", returned.id
     )
     assert [row["channel"] for row in channels] == ["email", "inbox"]
     mine = client.get("/v1/inbox", headers=operator).json()["items"]
     assert [item["title"] for item in mine] == [f"【年报退回】{WINDOW}：请修改后重新报送"]
     assert "请核实" in mine[0]["body"]
-    other = _auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-8"])
+    other = auth(token_for, ["operator"], "520102", enterprise_ids=["ENT-8"])
     assert client.get("/v1/inbox", headers=other).json()["items"] == []
     acknowledged = client.post(f"/v1/inbox/{mine[0]['id']}/acknowledge", headers=operator)
     assert acknowledged.status_code == 200 and acknowledged.json()["acknowledged_at"]
     assert client.post(f"/v1/inbox/{mine[0]['id']}/acknowledge", headers=other).status_code == 404
-    directory = _fetch(
+    directory = fetch(
         dsn, "SELECT channel, source FROM recipients WHERE enterprise_id = 'ENT-9' ORDER BY channel"
     )
     assert [(r["channel"], r["source"]) for r in directory] == [

@@ -7,27 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import asyncpg
-import pytest
 from fastapi.testclient import TestClient
 
-from notifications.api.app import create_app
-from notifications.config import NotificationsSettings
-from notifications.db import MIGRATIONS_DIR
 from shared.china_time import CHINA
-from shared.db.pool import connect
 from shared.events import EventEnvelope, wrap
 from shared.events.statistics import (
     MissingStatisticsReporters,
     StatisticsDeadlineApproaching,
     StatisticsDeadlinePassed,
 )
-from tests.integration.notifications.support import SECRET, handle
-from tests.support.databases import drop_database, migrated_database
-from tests.support.stack import Stack
+from tests.integration.notifications.support import fetch, handle
 
 PROGRAMME = "guizhou-shibaiqianwan-2023"
 DUE = dt.datetime(2025, 2, 11, 0, 0, tzinfo=CHINA)
@@ -55,36 +46,6 @@ def statistics_event(
     return wrap(event, source="/services/submissions")
 
 
-@pytest.fixture(scope="module")
-def service(stack: Stack, signing_keys: tuple[str, str]) -> Iterator[tuple[TestClient, str]]:
-    dsn = asyncio.run(migrated_database(stack, "notifications", MIGRATIONS_DIR))
-    settings = NotificationsSettings(
-        environment="test",
-        database_url=dsn,
-        kafka_bootstrap_servers=stack.kafka_bootstrap,
-        temporal_target=stack.temporal_target,
-        jwt_public_key=signing_keys[1],
-        ack_secret=SECRET,
-        allow_private_endpoints=True,
-    )
-    try:
-        with TestClient(create_app(settings)) as client:
-            yield client, dsn
-    finally:
-        asyncio.run(drop_database(stack, dsn))
-
-
-def _fetch(dsn: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    async def run() -> list[asyncpg.Record]:
-        connection = await connect(dsn)
-        try:
-            return list(await connection.fetch(sql, *args))
-        finally:
-            await connection.close()
-
-    return asyncio.run(run())
-
-
 INBOX = (
     "SELECT region_code, role, kind, title, body, payload, not_before FROM deliveries"
     " WHERE event_id = $1 AND channel = 'inbox' ORDER BY region_code"
@@ -98,7 +59,7 @@ def test_before_the_due_time_each_city_bureau_gets_its_own_list_once(
     envelope = statistics_event(-3, [GUIYANG, ZUNYI])
     asyncio.run(handle(dsn, envelope))
     asyncio.run(handle(dsn, envelope))  # redelivered: nothing more
-    rows = _fetch(dsn, INBOX, envelope.id)
+    rows = fetch(dsn, INBOX, envelope.id)
     assert [(r["region_code"], r["role"], r["payload"]["reporter_ids"]) for r in rows] == [
         ("520100", "city_bureau", ["520100", "520102"]),
         ("520300", "city_bureau", ["520302"]),
@@ -106,7 +67,7 @@ def test_before_the_due_time_each_city_bureau_gets_its_own_list_once(
     assert {r["kind"] for r in rows} == {"statistics_reminder"}
     assert "2025年1月" in rows[0]["title"] and "2 个" in rows[0]["title"]
     assert "2025年2月10日 24:00（北京时间）" in rows[0]["body"]
-    channels = _fetch(
+    channels = fetch(
         dsn, "SELECT DISTINCT channel FROM deliveries WHERE event_id = $1", envelope.id
     )
     assert {r["channel"] for r in channels} == {"inbox"}  # no contacts registered for the rest
@@ -123,11 +84,11 @@ def test_after_the_due_time_the_city_then_the_province_get_the_overdue_list(
     next_day = statistics_event(1, [ZUNYI], period="2025-02")
     asyncio.run(handle(dsn, at_due))
     asyncio.run(handle(dsn, next_day))
-    assert [(r["region_code"], r["role"], r["kind"]) for r in _fetch(dsn, INBOX, at_due.id)] == [
+    assert [(r["region_code"], r["role"], r["kind"]) for r in fetch(dsn, INBOX, at_due.id)] == [
         ("520100", "city_bureau", "statistics_overdue"),
         ("520300", "city_bureau", "statistics_overdue"),
     ]
-    later = _fetch(dsn, INBOX, next_day.id)
+    later = fetch(dsn, INBOX, next_day.id)
     assert [(r["region_code"], r["role"], r["payload"]["reporter_ids"]) for r in later] == [
         ("520000", "province_admin", ["520302"]),
         ("520300", "city_bureau", ["520302"]),
@@ -141,7 +102,7 @@ def test_an_acknowledged_list_is_not_sent_again_but_a_new_missing_reporter_is(
     client, dsn = service
     first = statistics_event(-3, [ZUNYI], period="2025-03")
     asyncio.run(handle(dsn, first))
-    link = _fetch(
+    link = fetch(
         dsn,
         "SELECT payload->>'ack_url' AS url FROM deliveries WHERE event_id = $1",
         first.id,
@@ -149,11 +110,11 @@ def test_an_acknowledged_list_is_not_sent_again_but_a_new_missing_reporter_is(
     assert client.get(link.removeprefix("http://testserver")).status_code == 200
     again = statistics_event(-1, [ZUNYI], period="2025-03")
     asyncio.run(handle(dsn, again))
-    assert _fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", again.id) == []
+    assert fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", again.id) == []
     more = statistics_event(
         0,
         [ZUNYI.model_copy(update={"reporter_ids": ["520302", "520303"]})],
         period="2025-03",
     )
     asyncio.run(handle(dsn, more))
-    assert len(_fetch(dsn, INBOX, more.id)) == 1
+    assert len(fetch(dsn, INBOX, more.id)) == 1
