@@ -1,12 +1,17 @@
-"""What the benchmarks share: the stack's endpoints and throwaway databases."""
+"""What the benchmarks share: the stack's endpoints, throwaway databases and API processes."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import asyncpg
+import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.db.migrate import migrate
@@ -55,3 +60,38 @@ async def delete_topics(prefix: str) -> None:
             await admin.delete_topics(topics)
     finally:
         await admin.close()
+
+
+def submissions_env(dsn: str, public_pem: str, prefix: str, pool_size: int) -> dict[str, str]:
+    """The settings of a submissions API on ``dsn`` and the stack's Kafka and Temporal."""
+    return {
+        "SUBMISSIONS_ENVIRONMENT": "test",
+        "SUBMISSIONS_DATABASE_URL": dsn,
+        "SUBMISSIONS_DATABASE_POOL_MAX_SIZE": str(pool_size),
+        "SUBMISSIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
+        "SUBMISSIONS_KAFKA_TOPIC_PREFIX": prefix,
+        "SUBMISSIONS_TEMPORAL_TARGET": os.environ.get("STACK_TEMPORAL_TARGET", "127.0.0.1:7233"),
+        "SUBMISSIONS_JWT_PUBLIC_KEY": public_pem,
+    }
+
+
+def start_api_process(
+    args: list[str], env: Mapping[str, str], *, port: int, name: str
+) -> subprocess.Popen[bytes]:
+    """Runs ``python args`` with ``env`` over this process's environment and waits (a minute at
+    most) until its ``/healthz`` on ``port`` answers 200; kills it and raises otherwise."""
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"the {name} API did not start")

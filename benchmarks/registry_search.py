@@ -10,14 +10,19 @@ from __future__ import annotations
 import os
 import random
 import subprocess
-import sys
 import time
 import uuid
 
 import asyncpg
 import httpx
 
-from benchmarks.common import drop_database, fresh_database, kafka_bootstrap, percentile
+from benchmarks.common import (
+    drop_database,
+    fresh_database,
+    kafka_bootstrap,
+    percentile,
+    start_api_process,
+)
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.entity_queries import SEARCH_CANDIDATES, search_tsquery
@@ -95,7 +100,6 @@ async def populate(dsn: str) -> None:
 
 def start_api(dsn: str, public_pem: str) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "REGISTRY_ENVIRONMENT": "test",
         "REGISTRY_DATABASE_URL": dsn,
         "REGISTRY_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
@@ -104,21 +108,7 @@ def start_api(dsn: str, public_pem: str) -> subprocess.Popen[bytes]:
         "REGISTRY_HTTP_PORT": str(PORT),
         "REGISTRY_JWT_PUBLIC_KEY": public_pem,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "registry", "api"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the registry API did not start")
+    return start_api_process(["-m", "registry", "api"], env, port=PORT, name="registry")
 
 
 async def api_latencies(token: str, path: str, terms: list[str]) -> list[float]:

@@ -19,7 +19,6 @@ import csv
 import datetime as dt
 import os
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,8 +33,9 @@ from benchmarks.common import (
     delete_topics,
     drop_database,
     fresh_database,
-    kafka_bootstrap,
     percentile,
+    start_api_process,
+    submissions_env,
 )
 from shared.auth import generate_dev_keypair, mint_token
 from shared.db.pool import create_pool
@@ -63,34 +63,24 @@ class Month:
     opens_at: dt.datetime  # the period's end: its roster is the registrations open then
 
 
+def _january(programme_id: str, jurisdiction: str, year: int) -> Month:
+    """January of ``year``: the API's clock on 5 February at 10:00, inside its window; the
+    roster is the registrations open when the month ended."""
+    return Month(
+        programme_id,
+        jurisdiction,
+        f"{year}-01",
+        f"{year - 1}-12",
+        f"{year - 1}-01",
+        dt.datetime(year, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
+        dt.datetime(year, 2, 1, tzinfo=CHINA_STANDARD_TIME),
+    )
+
+
 MONTHS = (
-    Month(
-        "guizhou-shibaiqianwan-2023",
-        "520000",
-        "2025-01",
-        "2024-12",
-        "2024-01",
-        dt.datetime(2025, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
-        dt.datetime(2025, 2, 1, tzinfo=CHINA_STANDARD_TIME),
-    ),
-    Month(
-        "qinghai-2024-2026",
-        "630000",
-        "2025-01",
-        "2024-12",
-        "2024-01",
-        dt.datetime(2025, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
-        dt.datetime(2025, 2, 1, tzinfo=CHINA_STANDARD_TIME),
-    ),
-    Month(
-        "qingdao-2014",
-        "370200",
-        "2020-01",
-        "2019-12",
-        "2019-01",
-        dt.datetime(2020, 2, 5, 10, tzinfo=CHINA_STANDARD_TIME),
-        dt.datetime(2020, 2, 1, tzinfo=CHINA_STANDARD_TIME),
-    ),
+    _january("guizhou-shibaiqianwan-2023", "520000", 2025),
+    _january("qinghai-2024-2026", "630000", 2025),
+    _january("qingdao-2014", "370200", 2020),
 )
 
 
@@ -116,32 +106,12 @@ def serve() -> None:
 
 
 def start_api(dsn: str, public_pem: str, prefix: str, now: dt.datetime) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BENCH_NOW": now.isoformat(),
-        "SUBMISSIONS_ENVIRONMENT": "test",
-        "SUBMISSIONS_DATABASE_URL": dsn,
-        "SUBMISSIONS_DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
-        "SUBMISSIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
-        "SUBMISSIONS_KAFKA_TOPIC_PREFIX": prefix,
-        "SUBMISSIONS_TEMPORAL_TARGET": os.environ.get("STACK_TEMPORAL_TARGET", "127.0.0.1:7233"),
-        "SUBMISSIONS_JWT_PUBLIC_KEY": public_pem,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from benchmarks.statistics_month import serve; serve()"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_api_process(
+        ["-c", "from benchmarks.statistics_month import serve; serve()"],
+        {"BENCH_NOW": now.isoformat(), **submissions_env(dsn, public_pem, prefix, POOL_SIZE)},
+        port=PORT,
+        name="submissions",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the submissions API did not start")
 
 
 def stop_api(process: subprocess.Popen[bytes]) -> None:

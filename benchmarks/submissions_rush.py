@@ -27,6 +27,8 @@ from benchmarks.common import (
     fresh_database,
     kafka_bootstrap,
     percentile,
+    start_api_process,
+    submissions_env,
 )
 from benchmarks.registry_writes import cpu_seconds, process_ids
 from shared import audit
@@ -148,31 +150,12 @@ async def prepare(dsn: str, prefix: str) -> None:
 
 
 def start_api(dsn: str, public_pem: str, prefix: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "SUBMISSIONS_ENVIRONMENT": "test",
-        "SUBMISSIONS_DATABASE_URL": dsn,
-        "SUBMISSIONS_DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
-        "SUBMISSIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
-        "SUBMISSIONS_KAFKA_TOPIC_PREFIX": prefix,
-        "SUBMISSIONS_TEMPORAL_TARGET": os.environ.get("STACK_TEMPORAL_TARGET", "127.0.0.1:7233"),
-        "SUBMISSIONS_JWT_PUBLIC_KEY": public_pem,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from benchmarks.submissions_rush import serve; serve()"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_api_process(
+        ["-c", "from benchmarks.submissions_rush import serve; serve()"],
+        submissions_env(dsn, public_pem, prefix, POOL_SIZE),
+        port=PORT,
+        name="submissions",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("the submissions API did not start")
 
 
 async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:

@@ -187,6 +187,31 @@ def province_return(
     return _advance(report, action, actor, at, reason=text, comments=comments)
 
 
+def review(
+    report: Report,
+    actor: Actor,
+    action: Action,
+    *,
+    at: dt.datetime,
+    reason: str | None,
+    field_comments: Mapping[str, str],
+) -> Report:
+    """One review step named by its action: the city's return or recommendation, the
+    province's acceptance or return (to the city or the reporter)."""
+    if action is Action.city_return:
+        return city_return(report, actor=actor, at=at, field_comments=field_comments, reason=reason)
+    if action is Action.city_recommend:
+        return city_recommend(report, actor=actor, at=at, reason=reason)
+    if action is Action.province_accept:
+        return province_accept(report, actor=actor, at=at, reason=reason)
+    if action in (Action.province_return_to_city, Action.province_return_to_reporter):
+        to = Role.city_bureau if action is Action.province_return_to_city else Role.reporter
+        return province_return(
+            report, actor=actor, at=at, to=to, reason=reason, field_comments=field_comments or None
+        )
+    raise Refused("invalid_action", f"{action.value} is not a review step", field="decision")
+
+
 def _check(report: Report, action: Action, actor: Actor, acting_role: Role | None = None) -> None:
     role, sources, _ = _RULES[action]
     if (acting_role or actor.role) is not role:

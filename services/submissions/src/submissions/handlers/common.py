@@ -13,6 +13,7 @@ from shared.programmes import Programme, ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.db.repository import schedule_of
 from submissions.domain.actors import Actor
+from submissions.domain.review import ReviewStep
 
 EVENT_SOURCE = "/services/submissions"
 
@@ -64,6 +65,34 @@ async def load_window(
 def audit_actor(actor: Actor) -> audit.Actor:
     """The acting user as the audit trail records it (subject, role, region)."""
     return audit.Actor(subject=actor.id, roles=(actor.role.value,), region_code=actor.region_code)
+
+
+async def record_review_step(
+    connection: asyncpg.Connection,
+    step: ReviewStep,
+    *,
+    resource_type: str,
+    stored: Mapping[str, Any],
+    details: Mapping[str, Any],
+) -> None:
+    """The audit record of one review step on a stored report: who, from which state to which,
+    why, and the comments on named fields (after ``details``)."""
+    await audit.record_change(
+        connection,
+        actor=audit_actor(step.actor),
+        action=f"{resource_type}.{step.action.value}",
+        resource_type=resource_type,
+        resource_id=stored["id"],
+        region_code=stored["region_code"],
+        reason=step.reason,
+        before={"state": step.from_state.value},
+        after={"state": step.to_state.value},
+        details={
+            **details,
+            "version": step.version,
+            "field_comments": dict(step.field_comments),
+        },
+    )
 
 
 CLOCK_PROCESS = audit.Actor.process("submissions-worker")

@@ -47,6 +47,7 @@ from submissions.handlers.common import (
     NotFound,
     audit_actor,
     load_window,
+    record_review_step,
     window_parts,
 )
 
@@ -270,7 +271,9 @@ async def review_report(
         if callable(check_revision):
             check_revision(row["revision"])
         report = await load_report(connection, row)
-        updated = _apply(report, actor, action, reason, field_comments, now)
+        updated = review.review(
+            report, actor, action, at=now, reason=reason, field_comments=field_comments
+        )
         stored = await save_step(connection, row, updated)
         step = updated.steps[-1]
         common = _report_fields(stored, step.version)
@@ -296,44 +299,11 @@ async def review_report(
         )
         if before_commit is not None:
             await before_commit(connection, stored)
-        await audit.record_change(
+        await record_review_step(
             connection,
-            actor=audit_actor(actor),
-            action=f"report.{action.value}",
+            step,
             resource_type="report",
-            resource_id=stored["id"],
-            region_code=stored["region_code"],
-            reason=step.reason,
-            before={"state": step.from_state.value},
-            after={"state": step.to_state.value},
-            details={
-                "designation_id": designation_id,
-                "version": step.version,
-                "field_comments": dict(step.field_comments),
-            },
+            stored=stored,
+            details={"designation_id": designation_id},
         )
     return stored
-
-
-def _apply(
-    report: Report,
-    actor: Actor,
-    action: Action,
-    reason: str | None,
-    comments: Mapping[str, str],
-    now: dt.datetime,
-) -> Report:
-    if action is Action.city_return:
-        return review.city_return(
-            report, actor=actor, at=now, field_comments=comments, reason=reason
-        )
-    if action is Action.city_recommend:
-        return review.city_recommend(report, actor=actor, at=now, reason=reason)
-    if action is Action.province_accept:
-        return review.province_accept(report, actor=actor, at=now, reason=reason)
-    if action in (Action.province_return_to_city, Action.province_return_to_reporter):
-        to = Role.city_bureau if action is Action.province_return_to_city else Role.reporter
-        return review.province_return(
-            report, actor=actor, at=now, to=to, reason=reason, field_comments=comments or None
-        )
-    raise Refused("invalid_action", f"{action.value} is not a review step", field="decision")

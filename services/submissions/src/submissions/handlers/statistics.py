@@ -21,7 +21,13 @@ from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.domain.review import Action, Report, ReportState
 from submissions.domain.versions import ReportVersion
-from submissions.handlers.common import BeforeCommit, Context, NotFound, audit_actor
+from submissions.handlers.common import (
+    BeforeCommit,
+    Context,
+    NotFound,
+    audit_actor,
+    record_review_step,
+)
 from submissions.handlers.statistics_publication import publish_period, replace_figures
 from submissions.statistics import reports as rules
 from submissions.statistics.figures import FigureError, ReporterKind, check_figures
@@ -159,7 +165,9 @@ async def review_statistics(
             raise NotFound("statistics report", key.reporter_id)
         actor = authorize(row)
         report = await _load(connection, row)
-        updated = _apply(report, actor, action, reason, field_comments, now)
+        updated = review.review(
+            report, actor, action, at=now, reason=reason, field_comments=field_comments
+        )
         stored = await _save(connection, row, updated)
         step = updated.steps[-1]
         if action is Action.province_accept:
@@ -174,47 +182,16 @@ async def review_statistics(
                 now,
                 correction=row["accepted_version"] is not None,
             )
-        await audit.record_change(
+        await record_review_step(
             connection,
-            actor=audit_actor(actor),
-            action=f"statistics_report.{action.value}",
+            step,
             resource_type="statistics_report",
-            resource_id=stored["id"],
-            region_code=stored["region_code"],
-            reason=step.reason,
-            before={"state": step.from_state.value},
-            after={"state": step.to_state.value},
-            details={
-                "period": key.period,
-                "version": step.version,
-                "field_comments": dict(step.field_comments),
-            },
+            stored=stored,
+            details={"period": key.period},
         )
         if before_commit is not None:
             await before_commit(connection, stored)
     return stored
-
-
-def _apply(
-    report: Report,
-    actor: Actor,
-    action: Action,
-    reason: str | None,
-    comments: Mapping[str, str],
-    now: dt.datetime,
-) -> Report:
-    if action is Action.city_return:
-        return review.city_return(
-            report, actor=actor, at=now, field_comments=comments, reason=reason
-        )
-    if action is Action.city_recommend:
-        return review.city_recommend(report, actor=actor, at=now, reason=reason)
-    if action is Action.province_accept:
-        return review.province_accept(report, actor=actor, at=now, reason=reason)
-    to = Role.city_bureau if action is Action.province_return_to_city else Role.reporter
-    return review.province_return(
-        report, actor=actor, at=now, to=to, reason=reason, field_comments=comments or None
-    )
 
 
 async def _load(connection: asyncpg.Connection, row: Mapping[str, Any]) -> Report:

@@ -44,7 +44,10 @@ def attempt_time(requested: dt.datetime) -> dt.datetime:
     return max(requested, scheduled) if scheduled else requested
 
 
-class ClockActivities:
+class ProgrammeActivities:
+    """What a clock's activities are built with: the pool, the programme files (read again on
+    every call) and the topic prefix of the events they write."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -55,6 +58,8 @@ class ClockActivities:
         self._programmes = programmes
         self._topic_prefix = topic_prefix
 
+
+class ClockActivities(ProgrammeActivities):
     def _context(self) -> Context:
         return Context(self._programmes(), self._topic_prefix)
 

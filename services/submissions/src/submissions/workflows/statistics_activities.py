@@ -10,7 +10,6 @@ advisory lock, so two never interleave. The programme files are read on every ca
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
 
 import asyncpg
 from pydantic import BaseModel
@@ -29,7 +28,7 @@ from submissions.db import statistics_queries as queries
 from submissions.domain.clock import PointKind, PointOutcome
 from submissions.handlers.common import CLOCK_PROCESS, EVENT_SOURCE
 from submissions.statistics.clock import PeriodStep, plan
-from submissions.workflows.activities import attempt_time
+from submissions.workflows.activities import ProgrammeActivities, attempt_time
 
 
 def statistics_workflow_id(programme_id: str) -> str:
@@ -55,17 +54,7 @@ class StatisticsTickResult(BaseModel):
     finished: bool = False  # every period locked, or the programme collects no statistics
 
 
-class StatisticsClockActivities:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        programmes: Callable[[], Mapping[str, Programme]],
-        topic_prefix: str = "",
-    ) -> None:
-        self._pool = pool
-        self._programmes = programmes
-        self._topic_prefix = topic_prefix
-
+class StatisticsClockActivities(ProgrammeActivities):
     @activity.defn(name="submissions.statistics_clock_tick")
     async def tick(self, request: StatisticsTickInput) -> StatisticsTickResult:
         programme = self._programmes().get(request.programme_id)

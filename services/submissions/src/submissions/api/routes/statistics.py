@@ -3,12 +3,14 @@ reviewed by the city and accepted by the province; the published sums (docs/stat
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import may_see_report, statistics_roles
@@ -202,18 +204,46 @@ async def _answer(
     )
 
 
-async def _review(
+@dataclass(frozen=True)
+class _ReviewRequest:
+    """What a review step is called with, whoever takes it: the request (for its
+    Idempotency-Key), the caller, the service's resources and the report named by the path."""
+
+    request: Request
+    principal: Principal
+    pool: asyncpg.Pool
+    context: Context
+    now: dt.datetime
+    key: ReportKey
+
+
+def _review_request(
     request: Request,
-    principal: Principal,
-    pool: asyncpg.Pool,
-    context: Context,
-    now: Any,
-    key: ReportKey,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
+    programme_id: str = PROGRAMME,
+    period: str = PERIOD,
+    reporter_id: str = REPORTER,
+) -> _ReviewRequest:
+    return _ReviewRequest(
+        request, principal, pool, context, now, ReportKey(programme_id, period, reporter_id)
+    )
+
+
+ReviewRequest = Annotated[_ReviewRequest, Depends(_review_request)]
+
+
+async def _review(
+    call: _ReviewRequest,
     action: Action,
     role: str,
     reason: str | None,
     comments: dict[str, str],
 ) -> StatisticsReportPublic:
+    request, principal, pool, key = call.request, call.principal, call.pool, call.key
+
     def authorize(row: Mapping[str, Any]) -> Actor:
         _visible(principal, row, key.reporter_id)
         return _actor(
@@ -232,13 +262,13 @@ async def _review(
     try:
         stored = await review_statistics(
             pool,
-            context,
+            call.context,
             key=key,
             action=action,
             authorize=authorize,
             reason=reason,
             field_comments=comments,
-            now=now,
+            now=call.now,
             before_commit=claim,
         )
     except HANDLED as exc:
@@ -251,29 +281,8 @@ async def _review(
     response_model=StatisticsReportPublic,
     summary="The reporter's city bureau returns the figures with comments, or recommends them",
 )
-async def city_review(
-    request: Request,
-    body: CityReview,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    now: Now,
-    programme_id: str = PROGRAMME,
-    period: str = PERIOD,
-    reporter_id: str = REPORTER,
-) -> StatisticsReportPublic:
-    return await _review(
-        request,
-        principal,
-        pool,
-        context,
-        now,
-        ReportKey(programme_id, period, reporter_id),
-        CITY[body.decision],
-        "city_bureau",
-        body.reason,
-        body.field_comments,
-    )
+async def city_review(body: CityReview, call: ReviewRequest) -> StatisticsReportPublic:
+    return await _review(call, CITY[body.decision], "city_bureau", body.reason, body.field_comments)
 
 
 @router.post(
@@ -282,28 +291,9 @@ async def city_review(
     summary="The province accepts recommended figures (and publishes the period's sums "
     "again), or returns them",
 )
-async def province_review(
-    request: Request,
-    body: ProvinceReview,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    now: Now,
-    programme_id: str = PROGRAMME,
-    period: str = PERIOD,
-    reporter_id: str = REPORTER,
-) -> StatisticsReportPublic:
+async def province_review(body: ProvinceReview, call: ReviewRequest) -> StatisticsReportPublic:
     return await _review(
-        request,
-        principal,
-        pool,
-        context,
-        now,
-        ReportKey(programme_id, period, reporter_id),
-        PROVINCE[body.decision],
-        "province",
-        body.reason,
-        body.field_comments,
+        call, PROVINCE[body.decision], "province", body.reason, body.field_comments
     )
 
 

@@ -8,19 +8,17 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-import asyncpg
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from shared.auth import CurrentPrincipal, Principal
+from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_see_region
 from shared.http.problems import not_found
 from shared.programmes import Programme, StatisticsIndicator
 from submissions.api.deps import Ctx, Pool
 from submissions.api.routes.statistics import statistics_problem
 from submissions.domain.errors import Refused
-from submissions.handlers.common import Context
 from submissions.handlers.statistics import period_of
 from submissions.handlers.statistics_publication import figures_in_force
 from submissions.statistics.aggregation import Aggregate, aggregate, growth
@@ -48,8 +46,13 @@ class ReportData:
 
 
 async def _report_data(
-    pool: asyncpg.Pool, context: Context, principal: Principal, programme_id: str, period: str
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    programme_id: str = PROGRAMME,
+    period: str = PERIOD,
 ) -> ReportData:
+    """The requested period's report as the caller may see it: what every format is drawn from."""
     programme = context.programmes.get(programme_id)
     if programme is None or programme.statistics is None:
         raise not_found("programme with statistics", programme_id)
@@ -97,6 +100,9 @@ async def _report_data(
     return ReportData(programme, key, indicators, current, chart, points)
 
 
+RequestedReport = Annotated[ReportData, Depends(_report_data)]
+
+
 @router.get(
     "/report.xlsx",
     summary="The 统计报告: 汇总表 per level (Chinese headers) and native charts (online retail "
@@ -104,14 +110,7 @@ async def _report_data(
     response_class=Response,
     responses={200: {"content": {XLSX_TYPE: {}}}, **NOT_FOUND},
 )
-async def report_xlsx(
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    programme_id: str = PROGRAMME,
-    period: str = PERIOD,
-) -> Response:
-    data = await _report_data(pool, context, principal, programme_id, period)
+async def report_xlsx(data: RequestedReport) -> Response:
     content = await asyncio.to_thread(
         statistics_workbook,
         title=f"{data.programme.name} {data.period}",
@@ -128,15 +127,7 @@ async def report_xlsx(
     )
 
 
-async def _charts(
-    principal: Principal,
-    pool: asyncpg.Pool,
-    context: Context,
-    programme_id: str,
-    period: str,
-    format: Format,
-) -> Response:
-    data = await _report_data(pool, context, principal, programme_id, period)
+async def _charts(data: ReportData, format: Format) -> Response:
     totals = data.sums[data.chart.id].totals
     cities = [
         (code, total.value)
@@ -167,14 +158,8 @@ async def _charts(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **NOT_FOUND},
 )
-async def report_pdf(
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    programme_id: str = PROGRAMME,
-    period: str = PERIOD,
-) -> Response:
-    return await _charts(principal, pool, context, programme_id, period, "pdf")
+async def report_pdf(data: RequestedReport) -> Response:
+    return await _charts(data, "pdf")
 
 
 @router.get(
@@ -184,11 +169,5 @@ async def report_pdf(
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **NOT_FOUND},
 )
-async def report_png(
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    programme_id: str = PROGRAMME,
-    period: str = PERIOD,
-) -> Response:
-    return await _charts(principal, pool, context, programme_id, period, "png")
+async def report_png(data: RequestedReport) -> Response:
+    return await _charts(data, "png")

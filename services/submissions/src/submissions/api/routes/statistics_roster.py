@@ -26,6 +26,7 @@ from submissions.api.statistics_schemas import (
 from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
+from submissions.handlers.common import BeforeCommit
 from submissions.handlers.statistics import period_of, programme_statistics
 from submissions.handlers.statistics_roster import register_reporter, remove_reporter
 from submissions.statistics.figures import ReporterKind
@@ -54,6 +55,18 @@ def _public(row: Mapping[str, Any]) -> StatisticsReporterPublic:
     return StatisticsReporterPublic(**{k: row[k] for k in StatisticsReporterPublic.model_fields})
 
 
+def _claim(request: Request, *, status_code: int) -> BeforeCommit:
+    """Claims the request's Idempotency-Key with the registration it answers, in the use
+    case's transaction."""
+
+    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+        await claim_idempotency_key(
+            connection, request, status_code=status_code, content=_public(row)
+        )
+
+    return claim
+
+
 @router.post(
     "/reporters/{programme_id}",
     status_code=status.HTTP_201_CREATED,
@@ -79,9 +92,6 @@ async def register(
             region_code=body.region_code,
         )
 
-    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
-        await claim_idempotency_key(connection, request, status_code=201, content=_public(row))
-
     try:
         row = await register_reporter(
             pool,
@@ -92,7 +102,7 @@ async def register(
             region_code=body.region_code,
             authorize=authorize,
             now=now,
-            before_commit=claim,
+            before_commit=_claim(request, status_code=201),
         )
     except HANDLED as exc:
         raise statistics_problem(exc) from exc
@@ -121,9 +131,6 @@ async def remove(
             region_code=row["region_code"],
         )
 
-    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
-        await claim_idempotency_key(connection, request, status_code=200, content=_public(row))
-
     try:
         row = await remove_reporter(
             pool,
@@ -132,7 +139,7 @@ async def remove(
             reporter_id=reporter_id,
             authorize=authorize,
             now=now,
-            before_commit=claim,
+            before_commit=_claim(request, status_code=200),
         )
     except HANDLED as exc:
         raise statistics_problem(exc) from exc
