@@ -37,6 +37,7 @@ from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLoc
 from shared.programmes import Programme
 from tests.integration.awards.conftest import PROVINCE, ZUNYI
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
+from tests.support.time_skipping import skip_to
 
 HISTORIES = Path(__file__).parent / "histories"
 T = TypeVar("T")
@@ -143,8 +144,7 @@ async def eventually(check: Callable[[], Awaitable[T]], until: Callable[[T], boo
 
 
 async def sleep_until(environment: WorkflowEnvironment, instant: dt.datetime) -> None:
-    now = await environment.get_current_time()
-    await environment.sleep(instant - now + timedelta(minutes=1))
+    await skip_to(environment, instant + timedelta(minutes=1))
 
 
 async def start(

@@ -35,6 +35,7 @@ from submissions.workflows.worker import WORKFLOWS, clock_activities, ensure_clo
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
+from tests.support.time_skipping import skip_to
 
 PROGRAMME = "guizhou-shibaiqianwan-2023"
 SOURCE = Path("shared/programmes") / f"{PROGRAMME}.yaml"
@@ -109,7 +110,7 @@ async def test_a_whole_window_with_the_worker_down(
             return {r["point_key"]: (r["outcome"], r["late"]) for r in rows}
 
         async def advance_to(at: dt.datetime) -> None:
-            await env.sleep(at - await env.get_current_time())
+            await skip_to(env, at)
 
         try:
             async with worker(env.client):

@@ -30,6 +30,7 @@ from tests.integration.submissions.test_deadline_clock import until
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
+from tests.support.time_skipping import skip_to
 
 QINGHAI = "qinghai-2024-2026"
 CHENGDONG, DATONG, HAIDONG_LEDU = "630102", "630121", "630202"
@@ -136,7 +137,7 @@ async def test_the_workflow_sends_each_point_of_a_month_on_time(
             return {r["point_key"]: (r["outcome"], r["late"]) for r in rows}
 
         async def advance_to(at: dt.datetime) -> None:
-            await env.sleep(at - await env.get_current_time())
+            await skip_to(env, at)
 
         async with Worker(
             env.client, task_queue=queue, workflows=list(WORKFLOWS), activities=[clock.tick]
