@@ -1,11 +1,14 @@
 """Dynamic management at scale (ISSUE-12): 10,000 designation workflows, then the yearly
 evaluation triggered for all of them (the ``evaluate`` signal the window's lock sends), timed
 until every decision is written; against 10,000 no-op workflows started and completed on the
-same Temporal server (ratio printed, goal ≤ 2), and the worker's peak memory.
+same Temporal server (ratio printed, goal ≤ 2), and the workers' peak memory.
 
-``BENCH_AWARDS_DESIGNATIONS`` scales it down. The time-skipping test server runs both (a
-private server: nothing is left on the shared one), with time skipping off; the worker is the
-real ``python -m awards worker`` process, its peak resident memory (VmHWM) read from /proc.
+``BENCH_AWARDS_DESIGNATIONS`` scales it down; ``BENCH_AWARDS_WORKERS`` (default 2, the worker
+Deployment's replicas) is the number of worker processes on each side: as many real
+``python -m awards worker`` processes as no-op worker processes (one task queue each side), so
+the ratio compares like with like. The time-skipping test server runs both (a private server:
+nothing is left on the shared one), with time skipping off; peak resident memory (VmHWM) is read
+from /proc for each worker process.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from benchmarks.common import drop_database, fresh_database, kafka_bootstrap
 from benchmarks.noop_workflow import NoopWorkflow
 
 DESIGNATIONS = int(os.environ.get("BENCH_AWARDS_DESIGNATIONS", "10000"))
+WORKERS = int(os.environ.get("BENCH_AWARDS_WORKERS", "2"))
 YEAR = 2027
 CONCURRENCY = 64
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,9 +102,52 @@ async def _gathered(count: int, make: object) -> list[object]:
     return await asyncio.gather(*(one(n) for n in range(count)))
 
 
-async def _noop(client: Client) -> float:
-    queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+async def _noop_worker(target: str, queue: str) -> None:
+    """One no-op worker process (the baseline's counterpart of ``python -m awards worker``):
+    says ``ready`` once polling, stops on SIGTERM."""
+    client = await Client.connect(target, data_converter=pydantic_data_converter)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with Worker(client, task_queue=queue, workflows=[NoopWorkflow]):
+        print("ready", flush=True)
+        await stop.wait()
+
+
+async def _stop(processes: list[asyncio.subprocess.Process]) -> None:
+    for process in processes:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            await asyncio.wait_for(process.wait(), 40)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _noop(client: Client, env: dict[str, str]) -> tuple[float, list[int]]:
+    """The baseline: as many no-op worker processes as awards workers, on one queue."""
+    queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+    target = client.service_client.config.target_host
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks.awards_designations",
+            "noop-worker",
+            target,
+            queue,
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(WORKERS)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            if (await worker.stdout.readline()).strip() != b"ready":
+                raise SystemExit("a no-op worker did not start")
         started = time.perf_counter()
 
         async def one(_: int) -> object:
@@ -110,7 +157,15 @@ async def _noop(client: Client) -> float:
             return await handle.result()
 
         await _gathered(DESIGNATIONS, one)
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        return seconds, [_peak_memory_kib(worker.pid) for worker in workers]
+    finally:
+        await _stop(workers)
+
+
+def _mib(peaks: list[int]) -> str:
+    each = "+".join(f"{kib / 1024:.0f}" for kib in peaks)
+    return f"{each} = {sum(peaks) / 1024:.0f} MiB" if len(peaks) > 1 else f"{each} MiB"
 
 
 async def _decided(dsn: str, count: int) -> None:
@@ -124,7 +179,6 @@ async def _decided(dsn: str, count: int) -> None:
 
 async def main() -> None:
     dsn = await fresh_database("awards", MIGRATIONS_DIR)
-    worker_process: asyncio.subprocess.Process | None = None
     programmes = _programmes_running_on(Path(tempfile.mkdtemp(prefix="bench-programmes-")))
     bytecode = Path(tempfile.mkdtemp(prefix="bench-bytecode-"))
     try:
@@ -133,57 +187,65 @@ async def main() -> None:
             test_server_existing_path=_test_server(), data_converter=pydantic_data_converter
         ) as environment:
             client = environment.client
+            bytecode_env = _with_bytecode(bytecode)
             env = {
-                **_with_bytecode(bytecode),
+                **bytecode_env,
                 "AWARDS_DATABASE_URL": dsn,
                 "AWARDS_TEMPORAL_TARGET": client.service_client.config.target_host,
                 "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
                 "AWARDS_KAFKA_TOPIC_PREFIX": f"bench{uuid.uuid4().hex[:8]}.",
-                "AWARDS_LIVENESS_PORT": str(_free_port()),
                 "AWARDS_PROGRAMMES_DIR": str(programmes),
                 "PROGRAMMES_DIR": str(programmes),
             }
-            worker_process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "awards", "worker", env=env
-            )
-            with environment.auto_time_skipping_disabled():
-                noop_seconds = await _noop(client)
-                started = time.perf_counter()
-                await _gathered(
-                    DESIGNATIONS,
-                    lambda n: client.start_workflow(
-                        DesignationWorkflow.run,
-                        DesignationStart(
-                            designation_id=ids[n], programme_id=GUIZHOU, category="base",
-                            year=YEAR,
+            workers = [
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "awards",
+                    "worker",
+                    env=env | {"AWARDS_LIVENESS_PORT": str(_free_port())},
+                )
+                for _ in range(WORKERS)
+            ]
+            # The workers stop before the server does (else they retry their shutdown calls).
+            try:
+                with environment.auto_time_skipping_disabled():
+                    noop_seconds, noop_peaks = await _noop(client, bytecode_env)
+                    started = time.perf_counter()
+                    await _gathered(
+                        DESIGNATIONS,
+                        lambda n: client.start_workflow(
+                            DesignationWorkflow.run,
+                            DesignationStart(
+                                designation_id=ids[n], programme_id=GUIZHOU, category="base",
+                                year=YEAR,
+                            ),
+                            id=designation_workflow_id(ids[n]),
+                            task_queue=TASK_QUEUE,
                         ),
-                        id=designation_workflow_id(ids[n]),
-                        task_queue=TASK_QUEUE,
-                    ),
-                )  # fmt: skip
-                started_seconds = time.perf_counter() - started
-                signalled = await signal_evaluation(client, ids, YEAR, concurrency=CONCURRENCY)
-                await _decided(dsn, DESIGNATIONS)
-                total_seconds = time.perf_counter() - started
-            peak_kib = _peak_memory_kib(worker_process.pid)
+                    )  # fmt: skip
+                    started_seconds = time.perf_counter() - started
+                    signalled = await signal_evaluation(client, ids, YEAR, concurrency=CONCURRENCY)
+                    await _decided(dsn, DESIGNATIONS)
+                    total_seconds = time.perf_counter() - started
+                peaks = [_peak_memory_kib(worker.pid) for worker in workers]
+            finally:
+                await _stop(workers)
         print(
-            f"awards_designations: {DESIGNATIONS} designation workflows started in "
-            f"{started_seconds:.1f} s, {signalled} signalled and all evaluated after "
-            f"{total_seconds:.1f} s; {DESIGNATIONS} no-op workflows in {noop_seconds:.1f} s; "
-            f"ratio {total_seconds / noop_seconds:.2f} (goal ≤ 2); "
-            f"worker peak RSS {peak_kib / 1024:.0f} MiB"
+            f"awards_designations: {WORKERS} worker(s) each side; {DESIGNATIONS} designation "
+            f"workflows started in {started_seconds:.1f} s, {signalled} signalled and all "
+            f"evaluated after {total_seconds:.1f} s; {DESIGNATIONS} no-op workflows in "
+            f"{noop_seconds:.1f} s; ratio {total_seconds / noop_seconds:.2f} (goal ≤ 2); "
+            f"awards worker peak RSS {_mib(peaks)}; no-op worker peak RSS {_mib(noop_peaks)}"
         )
     finally:
-        if worker_process is not None:
-            worker_process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(worker_process.wait(), 40)
-            except TimeoutError:
-                worker_process.kill()
         await drop_database(dsn)
         shutil.rmtree(programmes, ignore_errors=True)
         shutil.rmtree(bytecode, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["noop-worker"]:
+        asyncio.run(_noop_worker(sys.argv[2], sys.argv[3]))
+    else:
+        asyncio.run(main())
