@@ -4,7 +4,6 @@ route's transaction claims the key with."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import asyncpg
@@ -20,6 +19,7 @@ from shared.http.idempotency import (
     claim_idempotency_key,
 )
 from shared.http.problems import ProblemError
+from tests.support.polling import eventually
 
 SCOPE = "ecom-local|alice"
 
@@ -29,13 +29,14 @@ def request_holding(claim: IdempotencyClaim) -> Request:
 
 
 async def reserve_after_lapse(store: PostgresIdempotencyStore, key: str) -> Reserved:
-    deadline = time.monotonic() + 5
-    while True:
+    async def reserve() -> Reserved | str:
         outcome = await store.reserve(scope=SCOPE, key=key, request_hash="h", lease_seconds=0.2)
-        if isinstance(outcome, Reserved):
-            return outcome
-        assert outcome == "in_progress" and time.monotonic() < deadline
-        await asyncio.sleep(0.05)
+        assert isinstance(outcome, Reserved) or outcome == "in_progress"
+        return outcome
+
+    outcome = await eventually(reserve, lambda o: isinstance(o, Reserved), seconds=5)
+    assert isinstance(outcome, Reserved), "the lapsed lease was never taken over"
+    return outcome
 
 
 async def test_a_lapsed_lease_lets_a_retry_run(messaging_pool: asyncpg.Pool) -> None:
@@ -130,19 +131,18 @@ async def test_a_crash_after_the_commit_replays_instead_of_running_again(
             content={"id": "e-1"},
             headers={"Location": "/v1/things/e-1", "X-Other": "dropped"},
         )
+
     # ... and the process dies before the middleware stores the response. Past the lease:
-    await asyncio.sleep(0)
-    deadline = time.monotonic() + 5
-    while True:
+    async def reserve_again() -> tuple[object, bool]:
         outcome = await store.reserve(scope=SCOPE, key="crash", request_hash="h", lease_seconds=1)
         assert not isinstance(outcome, Reserved), "the operation would run a second time"
         lapsed = await messaging_pool.fetchval(
             "SELECT lease_expires_at < now() FROM idempotency_keys WHERE key = 'crash'"
         )
-        if lapsed:
-            break
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.05)
+        return outcome, bool(lapsed)
+
+    outcome, lapsed = await eventually(reserve_again, lambda answer: answer[1], seconds=5)
+    assert lapsed, "the lease never lapsed"
     assert isinstance(outcome, StoredResponse)
     assert outcome.status_code == 201 and outcome.body == b'{"id":"e-1"}'
     assert ("location", "/v1/things/e-1") in outcome.headers

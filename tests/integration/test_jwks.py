@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import RSAAlgorithm
 
 from shared.auth import AuthenticationError, TokenVerifier, generate_dev_keypair, mint_token
+from tests.support.polling import until
 
 
 class JwksServer:
@@ -102,14 +103,18 @@ async def test_concurrent_misses_share_one_fetch_and_a_rotated_key_is_found(
     assert jwks.requests == 1
     jwks.add_key("k2", KEYS["k2"][1])  # the provider rotates
     began = time.monotonic()
-    deadline = began + 5
-    while True:  # k2 is found once the refetch interval has passed
+
+    async def rotated_key_found() -> bool:
         try:
             await subject.verify(token("k2"))
-            break
         except AuthenticationError:
-            assert time.monotonic() < deadline, "the rotated key was never fetched"
-            await asyncio.sleep(0.05)
+            return False
+        return True
+
+    # k2 is found once the refetch interval has passed
+    await until(
+        rotated_key_found, seconds=5, interval=0.05, message="the rotated key was never fetched"
+    )
     assert jwks.requests <= 2 + (time.monotonic() - began) / 0.2  # at most one per interval
 
 
@@ -121,10 +126,13 @@ async def test_a_slow_identity_provider_does_not_stall_other_requests(jwks: Jwks
     jwks.delay_seconds = 4.0
     jwks.add_key("k2", KEYS["k2"][1])
     slow = asyncio.create_task(subject.verify(token("k2")))  # an unknown kid: a slow fetch
-    await asyncio.sleep(0)
+
+    async def slow_fetch_in_flight() -> bool:
+        return jwks.requests == 2
+
+    await until(slow_fetch_in_flight, seconds=5, interval=0.01)
     started = time.monotonic()
     verified = await asyncio.gather(*(subject.verify(t) for t in known))
-    await asyncio.sleep(0.01)  # the event loop itself is free
     # Far below the provider's 4 s (the margin is for a loaded machine).
     assert time.monotonic() - started < 2.0, "known keys waited for the slow fetch"
     assert len(verified) == 20 and not slow.done()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.support.kafka import delete_topics_with_prefix
+from tests.support.polling import eventually
 from tests.support.stack import Stack
 
 
@@ -20,13 +20,16 @@ async def test_topics_with_the_prefix_are_deleted_and_no_others(stack: Stack) ->
     try:
         await admin.create_topics([NewTopic(t, 1, 1) for t in [*mine, neighbour]])
         assert await delete_topics_with_prefix(stack.kafka_bootstrap, prefix) == mine
-        deadline = asyncio.get_running_loop().time() + 30
-        remaining = set(await admin.list_topics())
-        while remaining & set(mine) and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.2)  # deletion is asynchronous on the broker
-            remaining = set(await admin.list_topics())
+        # deletion is asynchronous on the broker
+        remaining = await eventually(
+            lambda: _topics(admin), lambda topics: not topics & set(mine), seconds=30
+        )
         assert not remaining & set(mine)
         assert neighbour in remaining
     finally:
         await admin.delete_topics([neighbour])
         await admin.close()
+
+
+async def _topics(admin: AIOKafkaAdminClient) -> set[str]:
+    return set(await admin.list_topics())

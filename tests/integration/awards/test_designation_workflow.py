@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +37,7 @@ from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLoc
 from shared.programmes import Programme
 from tests.integration.awards.conftest import PROVINCE, ZUNYI
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
+from tests.support.polling import eventually
 from tests.support.time_skipping import skip_to
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -131,16 +132,6 @@ async def standings(pool: asyncpg.Pool, designation_id: str) -> list[tuple[int, 
             uuid.UUID(designation_id),
         )
     return [(r["year"], r["step"], r["decided_by"]) for r in rows]
-
-
-async def eventually(check: Callable[[], Awaitable[T]], until: Callable[[T], bool]) -> T:
-    """Polls until the condition holds (activities run in real time) or 20 s pass."""
-    deadline = dt.datetime.now() + timedelta(seconds=20)
-    while True:
-        value = await check()
-        if until(value) or dt.datetime.now() > deadline:
-            return value
-        await __import__("asyncio").sleep(0.05)
 
 
 async def sleep_until(environment: WorkflowEnvironment, instant: dt.datetime) -> None:

@@ -45,14 +45,8 @@ from tests.integration.awards.test_api_round import headers, programmes_open_now
 from tests.integration.awards.test_application_workflow import submit
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
+from tests.support.polling import until
 from tests.support.stack import Stack
-
-
-async def until(condition: Callable[[], Awaitable[bool]], *, seconds: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
 
 
 async def consume_until(

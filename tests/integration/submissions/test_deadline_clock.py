@@ -10,7 +10,6 @@ for a worker that is down; the attempt that finally runs computes with its own t
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import uuid
@@ -34,6 +33,7 @@ from submissions.workflows.activities import ClockActivities
 from submissions.workflows.worker import WORKFLOWS, clock_activities, ensure_clocks
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
+from tests.support.polling import until
 from tests.support.stack import Stack
 from tests.support.time_skipping import skip_to
 
@@ -56,14 +56,6 @@ async def clock_db(stack: Stack) -> AsyncIterator[str]:
     dsn = await migrated_database(stack, "clock", MIGRATIONS_DIR)
     yield dsn
     await drop_database(stack, dsn)
-
-
-async def until(condition, *, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not await condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
 
 
 async def test_a_whole_window_with_the_worker_down(

@@ -26,9 +26,9 @@ from submissions.workflows.statistics_activities import (
     statistics_workflow_id,
 )
 from submissions.workflows.worker import WORKFLOWS, ensure_statistics_clocks
-from tests.integration.submissions.test_deadline_clock import until
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
+from tests.support.polling import until
 from tests.support.stack import Stack
 from tests.support.time_skipping import skip_to
 

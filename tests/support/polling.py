@@ -1,0 +1,42 @@
+"""Waiting in tests: poll until a condition holds or a deadline passes, never sleep and assert."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def until(
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    seconds: float = 60,
+    interval: float = 0.1,
+    message: str = "condition not met in time",
+) -> None:
+    """Return once ``condition()`` is true; fail the test when ``seconds`` pass first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not await condition():
+        assert loop.time() < deadline, message
+        await asyncio.sleep(interval)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    *,
+    seconds: float = 20,
+    interval: float = 0.05,
+) -> T:
+    """The first value of ``check()`` that ``accept`` takes, or the last one when ``seconds``
+    pass: the caller's own assertions then say what was wrong with it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        value = await check()
+        if accept(value) or loop.time() > deadline:
+            return value
+        await asyncio.sleep(interval)
