@@ -3,13 +3,15 @@ versions and their diff. A reporter sees its own reports, a bureau its region's.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
@@ -36,6 +38,7 @@ from submissions.domain.actors import Actor
 from submissions.domain.review import Action
 from submissions.domain.validation import ReportedFigure
 from submissions.domain.versions import diff
+from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, review_report, submit_report
 
 router = APIRouter(prefix="/v1/windows/{window_id}/reports", tags=["reports"])
@@ -179,50 +182,76 @@ async def submit(
     )
 
 
-async def _review(
+@dataclass(frozen=True)
+class _ReviewCall:
+    """What a review step is called with, whoever takes it: the request (for its
+    Idempotency-Key), the caller, the service's resources, the report named by the path, the
+    response (for its ETag) and the optional If-Match."""
+
+    request: Request
+    window_id: str
+    designation_id: str
+    principal: Principal
+    pool: asyncpg.Pool
+    context: Context
+    now: dt.datetime
+    response: Response
+    if_match: str | None
+
+
+def _review_call(
     request: Request,
     window_id: str,
     designation_id: str,
-    principal: Any,
-    pool: asyncpg.Pool,
-    context: Any,
-    now: Any,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    now: Now,
     response: Response,
-    action: Action,
-    reason: str | None,
-    comments: dict[str, str],
-    if_match: str | None,
-) -> ReportPublic:
-    await window_or_404(pool, context, window_id)
-    row = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.REPORT, window_id, designation_id),
-        "report",
-        designation_id,
+    if_match: str | None = Header(default=None, description=IF_MATCH),
+) -> _ReviewCall:
+    return _ReviewCall(
+        request, window_id, designation_id, principal, pool, context, now, response, if_match
     )
-    actor = actor_for(principal, row)
+
+
+ReviewCall = Annotated[_ReviewCall, Depends(_review_call)]
+
+
+async def _review(
+    call: _ReviewCall, action: Action, reason: str | None, comments: dict[str, str]
+) -> ReportPublic:
+    await window_or_404(call.pool, call.context, call.window_id)
+    row = visible_or_404(
+        call.principal,
+        await call.pool.fetchrow(queries.REPORT, call.window_id, call.designation_id),
+        "report",
+        call.designation_id,
+    )
+    actor = actor_for(call.principal, row)
+    if_match = call.if_match
 
     async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
-        response.headers["ETag"] = etag_for(stored["revision"])
+        call.response.headers["ETag"] = etag_for(stored["revision"])
         await claim_idempotency_key(
             connection,
-            request,
+            call.request,
             status_code=200,
             content=public(ReportPublic, stored),
-            headers=response.headers,
+            headers=call.response.headers,
         )
 
     try:
         stored = await review_report(
-            pool,
-            context,
-            window_id=window_id,
-            designation_id=designation_id,
+            call.pool,
+            call.context,
+            window_id=call.window_id,
+            designation_id=call.designation_id,
             actor=actor,
             action=action,
             reason=reason,
             field_comments=comments,
-            now=now,
+            now=call.now,
             check_revision=(lambda revision: check_if_match(if_match, revision))
             if if_match
             else None,
@@ -238,32 +267,8 @@ async def _review(
     response_model=ReportPublic,
     summary="The city bureau returns the report with field comments, or recommends it",
 )
-async def city_review(
-    request: Request,
-    window_id: str,
-    designation_id: str,
-    body: CityReview,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    now: Now,
-    response: Response,
-    if_match: str | None = Header(default=None, description=IF_MATCH),
-) -> ReportPublic:
-    return await _review(
-        request,
-        window_id,
-        designation_id,
-        principal,
-        pool,
-        context,
-        now,
-        response,
-        CITY[body.decision],
-        body.reason,
-        body.field_comments,
-        if_match,
-    )
+async def city_review(body: CityReview, call: ReviewCall) -> ReportPublic:
+    return await _review(call, CITY[body.decision], body.reason, body.field_comments)
 
 
 @router.post(
@@ -271,32 +276,8 @@ async def city_review(
     response_model=ReportPublic,
     summary="The province accepts a recommended report, or returns it to the city or reporter",
 )
-async def province_review(
-    request: Request,
-    window_id: str,
-    designation_id: str,
-    body: ProvinceReview,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    context: Ctx,
-    now: Now,
-    response: Response,
-    if_match: str | None = Header(default=None, description=IF_MATCH),
-) -> ReportPublic:
-    return await _review(
-        request,
-        window_id,
-        designation_id,
-        principal,
-        pool,
-        context,
-        now,
-        response,
-        PROVINCE[body.decision],
-        body.reason,
-        body.field_comments,
-        if_match,
-    )
+async def province_review(body: ProvinceReview, call: ReviewCall) -> ReportPublic:
+    return await _review(call, PROVINCE[body.decision], body.reason, body.field_comments)
 
 
 @router.get(
