@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from shared import audit
+from shared.events.envelope import DomainEvent
+from shared.messaging.outbox import append_events
 from shared.programmes import Programme, ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.db.repository import schedule_of
@@ -97,3 +99,22 @@ async def record_review_step(
 
 CLOCK_PROCESS = audit.Actor.process("submissions-worker")
 CONSUMER_PROCESS = audit.Actor.process("submissions-consumer")
+
+
+async def publish_and_claim(
+    connection: asyncpg.Connection,
+    context: Context,
+    events: Sequence[DomainEvent],
+    *,
+    before_commit: BeforeCommit | None,
+    result: Any,
+) -> None:
+    """The change's events into the outbox, then the route's Idempotency-Key claim with the
+    result, all in the change's transaction. Call it before the audit record: that takes the
+    audit chain-head lock, held until the commit, and every other writer waits behind it."""
+    if events:
+        await append_events(
+            connection, list(events), source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        )
+    if before_commit is not None:
+        await before_commit(connection, result)

@@ -10,19 +10,18 @@ import asyncpg
 from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import ExtensionGranted, ExtensionRefused, ExtensionRequested
-from shared.messaging.outbox import append_events
 from submissions.db import queries
 from submissions.db.repository import extension_of
 from submissions.domain import extensions as rules
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.handlers.common import (
-    EVENT_SOURCE,
     BeforeCommit,
     Context,
     NotFound,
     audit_actor,
     load_window,
+    publish_and_claim,
 )
 from submissions.handlers.completeness import granted_due_times
 
@@ -83,11 +82,9 @@ async def request_extension(
             reason=request.reason,
             requested_due_at=request.requested_due_at,
         )
-        await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        await publish_and_claim(
+            connection, context, [event], before_commit=before_commit, result=row
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -162,11 +159,9 @@ async def decide_extension(
             decided.decision_reason,
             decided.new_due_at,
         )
-        await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        await publish_and_claim(
+            connection, context, [event], before_commit=before_commit, result=stored
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),

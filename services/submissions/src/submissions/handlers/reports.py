@@ -24,7 +24,6 @@ from shared.events.submissions import (
     ReportSubmitted,
     ValidationFlagged,
 )
-from shared.messaging.outbox import append_events
 from submissions.db import queries
 from submissions.db.repository import (
     figures_from_json,
@@ -41,12 +40,12 @@ from submissions.domain.review import Action, Report
 from submissions.domain.roster import RosterEntry
 from submissions.domain.validation import ReportCheck, ReportedFigure, check_report
 from submissions.handlers.common import (
-    EVENT_SOURCE,
     BeforeCommit,
     Context,
     NotFound,
     audit_actor,
     load_window,
+    publish_and_claim,
     record_review_step,
     window_parts,
 )
@@ -209,12 +208,10 @@ async def submit_report(
         ]
         if warnings:
             events.append(ValidationFlagged(**common, warnings=warnings))
-        await append_events(
-            connection, events, source=EVENT_SOURCE, topic_prefix=context.topic_prefix
-        )
         result = Submitted(stored, version.number, on_time, warnings)
-        if before_commit is not None:
-            await before_commit(connection, result)
+        await publish_and_claim(
+            connection, context, events, before_commit=before_commit, result=result
+        )
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -294,11 +291,9 @@ async def review_report(
                 reason=step.reason,
                 field_comments=dict(step.field_comments),
             )
-        await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        await publish_and_claim(
+            connection, context, [event], before_commit=before_commit, result=stored
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
         await record_review_step(
             connection,
             step,

@@ -26,6 +26,7 @@ from submissions.handlers.common import (
     Context,
     NotFound,
     audit_actor,
+    publish_and_claim,
     record_review_step,
 )
 from submissions.handlers.statistics_publication import publish_period, replace_figures
@@ -119,6 +120,7 @@ async def submit_statistics(
         if stored["accepted_version"] is None:
             await replace_figures(connection, stored, values)
         version = updated.versions[-1]
+        await publish_and_claim(connection, context, (), before_commit=before_commit, result=stored)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -134,8 +136,6 @@ async def submit_statistics(
                 "correction": report.state is ReportState.accepted,
             },
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
     return stored
 
 
@@ -182,6 +182,7 @@ async def review_statistics(
                 now,
                 correction=row["accepted_version"] is not None,
             )
+        await publish_and_claim(connection, context, (), before_commit=before_commit, result=stored)
         await record_review_step(
             connection,
             step,
@@ -189,8 +190,6 @@ async def review_statistics(
             stored=stored,
             details={"period": key.period},
         )
-        if before_commit is not None:
-            await before_commit(connection, stored)
     return stored
 
 

@@ -14,7 +14,13 @@ from shared import audit
 from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
-from submissions.handlers.common import BeforeCommit, Context, NotFound, audit_actor
+from submissions.handlers.common import (
+    BeforeCommit,
+    Context,
+    NotFound,
+    audit_actor,
+    publish_and_claim,
+)
 from submissions.handlers.statistics import programme_statistics
 from submissions.statistics import reports as rules
 from submissions.statistics.figures import ReporterKind
@@ -52,6 +58,7 @@ async def register_reporter(
         )
         if row is None:
             raise Refused("already_registered", f"{reporter_id} is registered already")
+        await publish_and_claim(connection, context, (), before_commit=before_commit, result=row)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -61,8 +68,6 @@ async def register_reporter(
             region_code=region_code,
             after={"reporter_kind": kind.value, "region_code": region_code},
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
     return row
 
 
@@ -85,6 +90,7 @@ async def remove_reporter(
         actor = authorize(row)
         closed = await connection.fetchrow(queries.CLOSE_REGISTRATION, row["id"], now, actor.id)
         assert closed is not None
+        await publish_and_claim(connection, context, (), before_commit=before_commit, result=closed)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -94,6 +100,4 @@ async def remove_reporter(
             region_code=row["region_code"],
             before={"reporter_kind": row["reporter_kind"], "region_code": row["region_code"]},
         )
-        if before_commit is not None:
-            await before_commit(connection, closed)
     return closed

@@ -24,6 +24,7 @@ from submissions.handlers.common import (
     Context,
     audit_actor,
     load_window,
+    publish_and_claim,
 )
 from submissions.handlers.completeness import window_completeness
 
@@ -124,11 +125,9 @@ async def open_window(
             expected=len(roster.entries),
             opened_by=opened_by,
         )
-        await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        await publish_and_claim(
+            connection, context, [event], before_commit=before_commit, result=row
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
         await audit.record_change(
             connection,
             actor=auditor,
@@ -214,11 +213,9 @@ async def reopen_window(
             ends_at=exception.ends_at,
             reopened_by=actor.id,
         )
-        await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+        await publish_and_claim(
+            connection, context, [event], before_commit=before_commit, result=row
         )
-        if before_commit is not None:
-            await before_commit(connection, row)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
