@@ -7,8 +7,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from shared.db.pool import create_pool
+from shared.messaging.kafka import create_producer
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 
@@ -28,3 +30,12 @@ async def messaging_pool(messaging_db: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(messaging_db, min_size=1, max_size=8)
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
+    """The project's Kafka producer (acks=all, idempotent) on the stack's broker."""
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    yield producer
+    await producer.stop()

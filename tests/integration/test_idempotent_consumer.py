@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.events import EnterpriseRegistered, EventEnvelope, default_catalog, wrap
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import ConsumerSettings, IdempotentConsumer, dead_letter_topic
 from shared.messaging.dlq import replay_dead_letters
-from shared.messaging.kafka import create_consumer, create_producer
+from shared.messaging.kafka import create_consumer
 from tests.support.kafka import read_topic
+from tests.support.polling import eventually
 from tests.support.stack import Stack
 
 TOPIC = "registry.enterprise"
@@ -34,12 +34,16 @@ def envelope_bytes(enterprise_id: str) -> tuple[str, bytes]:
     return envelope.id, envelope.model_dump_json().encode()
 
 
-@pytest.fixture
-async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
-    producer = create_producer(stack.kafka_bootstrap)
-    await producer.start()
-    yield producer
-    await producer.stop()
+async def consumed(stack: Stack, group: str, messages: int) -> bool:
+    """Whether the consumer group has committed offsets past ``messages`` records in all: a
+    redelivery is then known to have been read, not only the first delivery."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(max(meta.offset, 0) for meta in offsets.values()) >= messages
 
 
 async def run_consumer_until(
@@ -71,10 +75,7 @@ async def run_consumer_until(
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not await done() and loop.time() < deadline:
-            await asyncio.sleep(0.2)
+        await eventually(done, bool, seconds=timeout, interval=0.2)
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
@@ -98,10 +99,10 @@ async def test_a_redelivered_event_takes_effect_once(
             "INSERT INTO effects VALUES ($1, $2)", envelope.id, event.enterprise_id
         )
 
-    async def done() -> bool:
-        return await messaging_pool.fetchval(
-            "SELECT count(*) FROM inbox"
-        ) >= 1 and await asyncio.sleep(1.0, result=True)
+    async def done() -> bool:  # all three deliveries consumed, not only the first
+        return await messaging_pool.fetchval("SELECT count(*) FROM inbox") >= 1 and await consumed(
+            stack, f"{prefix}c1", 3
+        )
 
     await run_consumer_until(
         stack=stack,
@@ -205,7 +206,7 @@ async def test_processing_survives_a_consumer_restart_without_duplicates(
 
     async def all_of_them() -> bool:
         count = await messaging_pool.fetchval("SELECT count(*) FROM effects")
-        return count >= 20 and await asyncio.sleep(1.0, result=True)
+        return count >= 20 and await consumed(stack, f"{prefix}c3", 20)
 
     for done in (ten, all_of_them):
         await run_consumer_until(

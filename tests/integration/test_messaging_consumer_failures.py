@@ -37,16 +37,6 @@ async def prefix(
     await delete_topics(stack.kafka_bootstrap, own)
 
 
-@pytest.fixture
-async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
-    from shared.messaging.kafka import create_producer
-
-    producer = create_producer(stack.kafka_bootstrap)
-    await producer.start()
-    yield producer
-    await producer.stop()
-
-
 async def dead_letters(stack: Stack, prefix: str, name: str) -> list[object]:
     """What reached the dead-letter topic (waits a little: nothing is expected)."""
     return list(

@@ -18,7 +18,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from shared.events import EnterpriseRegistered
-from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events, lane_of
 from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
@@ -70,14 +69,6 @@ async def delete_own_topics(topic_prefix: str, stack: Stack) -> AsyncIterator[No
     yield
     for own in ("lease.", "gap.", "kerr.", "purge."):
         await delete_topics(stack.kafka_bootstrap, f"{topic_prefix}{own}")
-
-
-@pytest.fixture
-async def producer(stack: Stack) -> AsyncIterator[AIOKafkaProducer]:
-    producer = create_producer(stack.kafka_bootstrap)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 def sequences_by_key(records: list[Any]) -> dict[str, list[int]]:
