@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from awards.config import AwardsSettings
 from shared.http.problems import ProblemError
@@ -64,3 +66,35 @@ Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 Settings = Annotated[AwardsSettings, Depends(get_settings)]
 Programmes = Annotated[dict[str, Programme], Depends(get_programmes)]
 Temporal = Annotated[Client, Depends(temporal_client)]
+
+
+# The status of a step a workflow's update validator refused, by the refusal's type.
+STATUS_OF_REFUSAL = {"forbidden": 403, "conflict": 409, "invalid": 422}
+
+
+async def run_update(
+    handle: WorkflowHandle[Any, Any],
+    update: Any,
+    argument: Any,
+    *,
+    title: str,
+    ended: str,
+    result_type: type | None = None,
+) -> Any:
+    """A human step as a workflow update, with its refusals as problems: the validator's
+    refusal by its type (403/409/422), an ended workflow 409 (``ended`` says which), and an
+    unreachable Temporal 503."""
+    try:
+        return await handle.execute_update(update, argument, result_type=result_type)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        raise ProblemError(
+            status=STATUS_OF_REFUSAL.get(kind or "", 409),
+            title=title,
+            detail=str(cause.message if isinstance(cause, ApplicationError) else exc),
+        ) from exc
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise ProblemError(status=409, title=title, detail=ended) from exc
+        raise temporal_unavailable() from exc

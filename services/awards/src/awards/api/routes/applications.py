@@ -9,11 +9,18 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Query, Request, status
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
-from awards.api.deps import UNAVAILABLE, Pool, Programmes, Settings, Temporal, temporal_unavailable
+from awards.api.deps import (
+    UNAVAILABLE,
+    Pool,
+    Programmes,
+    Settings,
+    Temporal,
+    run_update,
+    temporal_unavailable,
+)
 from awards.api.schemas import (
     ApplicationCreate,
     ApplicationDetail,
@@ -240,9 +247,6 @@ async def read(
     )
 
 
-STATUS_OF_REFUSAL = {"forbidden": 403, "conflict": 409, "invalid": 422}
-
-
 @steps_router.post(
     "/{application_id}/steps",
     response_model=StepAccepted,
@@ -265,22 +269,13 @@ async def take_step(
             raise not_found("application", str(application_id))
         step = StepRequest(actor=actor_of(principal), request=request_data(), **body.model_dump())
         handle = temporal.get_workflow_handle(row["workflow_id"])
-        try:
-            state = await handle.execute_update(ApplicationWorkflow.take_step, step)
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            kind = cause.type if isinstance(cause, ApplicationError) else None
-            raise ProblemError(
-                status=STATUS_OF_REFUSAL.get(kind or "", 409),
-                title="Step refused",
-                detail=str(cause.message if isinstance(cause, ApplicationError) else exc),
-            ) from exc
-        except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise ProblemError(
-                    status=409, title="Step refused", detail="the application's workflow has ended"
-                ) from exc
-            raise temporal_unavailable() from exc
+        state = await run_update(
+            handle,
+            ApplicationWorkflow.take_step,
+            step,
+            title="Step refused",
+            ended="the application's workflow has ended",
+        )
         accepted = StepAccepted(
             id=application_id,
             stage=state.stage,

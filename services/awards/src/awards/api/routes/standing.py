@@ -10,12 +10,9 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from awards.api.deps import UNAVAILABLE, Pool, Temporal, temporal_unavailable
-from awards.api.routes.applications import STATUS_OF_REFUSAL, actor_of, request_data
+from awards.api.deps import UNAVAILABLE, Pool, Temporal, run_update
+from awards.api.routes.applications import actor_of, request_data
 from awards.standing import queries
 from awards.standing.schemas import (
     DesignationStandingPublic,
@@ -34,7 +31,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import ProblemError, forbidden, not_found
+from shared.http.problems import forbidden, not_found
 
 router = APIRouter(prefix="/v1/designations", tags=["dynamic management"])
 
@@ -102,24 +99,14 @@ async def _update(
         if row is None or (pattern and not row["region_code"].startswith(pattern[:-1])):
             raise not_found("designation", str(designation_id))
         handle = temporal.get_workflow_handle(designation_workflow_id(str(designation_id)))
-        try:
-            state: DesignationState = await handle.execute_update(
-                update, argument, result_type=DesignationState
-            )
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            kind = cause.type if isinstance(cause, ApplicationError) else None
-            raise ProblemError(
-                status=STATUS_OF_REFUSAL.get(kind or "", 409),
-                title="Refused",
-                detail=str(cause.message if isinstance(cause, ApplicationError) else exc),
-            ) from exc
-        except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise ProblemError(
-                    status=409, title="Refused", detail="the designation's workflow has ended"
-                ) from exc
-            raise temporal_unavailable() from exc
+        state: DesignationState = await run_update(
+            handle,
+            update,
+            argument,
+            title="Refused",
+            ended="the designation's workflow has ended",
+            result_type=DesignationState,
+        )
         accepted = StandingAccepted(
             designation_id=designation_id, year=state.year, standing=state.standing
         )
