@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
 
     temporal_target: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # Workflows a worker keeps in memory between their tasks (sticky cache). One evicted must
+    # be rebuilt from its whole history at its next task; size it to the workflows that wait
+    # at once (every designation waits a year; ISSUE-12 benchmark, docs/benchmarks.md).
+    temporal_max_cached_workflows: int = 1000
 
     http_host: str = "0.0.0.0"
     http_port: int = 8000

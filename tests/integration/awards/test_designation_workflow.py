@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from awards.consumers.handlers import TOPICS as CONSUMER_TOPICS
 from awards.consumers.handlers import handlers
 from awards.standing.consumer import on_window_locked
+from awards.standing.handlers import with_first_plan
 from awards.standing.rules import Standing
 from awards.standing.types import (
     DesignationStart,
@@ -31,11 +32,13 @@ from awards.standing.types import (
 )
 from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.worker import build_worker
+from awards.workflows.workflows import ApplicationWorkflow
 from shared.china_time import CHINA
 from shared.events.envelope import wrap
 from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.programmes import Programme
 from tests.integration.awards.conftest import PROVINCE, ZUNYI
+from tests.integration.awards.sandbox_checked import SandboxCheckedDesignation
 from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.polling import eventually
 from tests.support.time_skipping import skip_to
@@ -120,7 +123,7 @@ async def accept_report(
             year,
             f"r-{uuid.uuid4()}",
             submitted,
-            json.dumps({"monthly_live_gmv": gmv}),
+            {"monthly_live_gmv": gmv},
         )
 
 
@@ -139,15 +142,24 @@ async def sleep_until(environment: WorkflowEnvironment, instant: dt.datetime) ->
 
 
 async def start(
-    client: Client, designation_id: str, task_queue: str, year: int
+    client: Client,
+    designation_id: str,
+    task_queue: str,
+    year: int,
+    first_plan_from: Programme | None = None,
 ) -> WorkflowHandle[Any, Any]:
+    """Starts the workflow as the tests' starter; with a programme, as the application's
+    starter activity does (the first cycle's plan in the input)."""
     return await client.start_workflow(
         DesignationWorkflow.run,
-        DesignationStart(
-            designation_id=designation_id,
-            programme_id="guizhou-shibaiqianwan-2023",
-            category="base",
-            year=year,
+        with_first_plan(
+            DesignationStart(
+                designation_id=designation_id,
+                programme_id="guizhou-shibaiqianwan-2023",
+                category="base",
+                year=year,
+            ),
+            first_plan_from,
         ),
         id=designation_workflow_id(designation_id),
         task_queue=task_queue,
@@ -161,8 +173,41 @@ def china(year: int, month: int, day: int) -> dt.datetime:
 async def test_three_yearly_cycles_a_missing_report_a_warning_a_rectification_and_a_revocation(
     environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
 ) -> None:
+    handle = await three_cycles(environment, worker, awards_pool, guizhou)
+    await save_history(handle, "designation_three_cycles")
+
+
+async def test_the_designation_workflow_keeps_to_the_sandbox_rules(
+    environment: WorkflowEnvironment, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """The worker runs the designation workflow unsandboxed (its module says why); the same
+    three cycles with the sandbox on, so a non-deterministic call in its code fails here. The
+    first run takes its plan from the starter, as ``start_designation_lifecycle`` gives it."""
+    task_queue = f"awards-{uuid.uuid4().hex[:8]}"
+    async with build_worker(
+        environment.client,
+        awards_pool,
+        topic_prefix="t.",
+        task_queue=task_queue,
+        programmes={guizhou.id: later_programme(guizhou)},
+        workflows=(ApplicationWorkflow, SandboxCheckedDesignation),
+    ):
+        await three_cycles(environment, task_queue, awards_pool, guizhou, first_plan=True)
+
+
+async def three_cycles(
+    environment: WorkflowEnvironment,
+    task_queue: str,
+    awards_pool: asyncpg.Pool,
+    guizhou: Programme,
+    *,
+    first_plan: bool = False,
+) -> WorkflowHandle[Any, Any]:
     designation_id = await designation(awards_pool, guizhou)
-    handle = await start(environment.client, designation_id, worker, 2026)  # no window in 2026
+    plan = later_programme(guizhou) if first_plan else None
+    handle = await start(
+        environment.client, designation_id, task_queue, 2026, plan
+    )  # no window in 2026
     found = lambda n: eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= n)  # noqa: E731 # fmt: skip
 
     # 2027: no report when the window locks (00:00 on 1 January 2028) → a warning
@@ -217,7 +262,7 @@ async def test_three_yearly_cycles_a_missing_report_a_warning_a_rectification_an
         "reinstated",
         PROVINCE.subject,
     )
-    await save_history(handle, "designation_three_cycles")
+    return handle
 
 
 async def test_a_major_violation_revokes_at_once(
@@ -284,5 +329,5 @@ async def test_submissions_events_feed_the_evaluation_and_the_lock_triggers_it(
             "SELECT evidence FROM designation_standing WHERE designation_id = $1",
             uuid.UUID(designation_id),
         )
-    assert json.loads(evidence)["findings"][0]["indicator"] == "monthly_live_gmv"
+    assert evidence["findings"][0]["indicator"] == "monthly_live_gmv"
     assert (await handle.query(DesignationWorkflow.state)).standing is Standing.warning

@@ -55,25 +55,29 @@ def _trace_id(facts: RequestFacts) -> str | None:
     return trace_id
 
 
-async def append(
-    connection: asyncpg.Connection,
+@dataclass(frozen=True)
+class PendingRecord:
+    """One record's values, taken in its request's context (``change_record``), to append later
+    with others in one round trip (``record_changes``)."""
+
+    arguments: tuple[Any, ...]
+
+
+def _arguments(
     *,
     kind: Kind,
     actor: Actor,
     action: str,
     resource_type: str,
-    resource_id: object | None = None,
-    region_code: str | None = None,
-    reason: str | None = None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    details: Mapping[str, Any] | None = None,
-    recorded_at: dt.datetime | None = None,
-) -> asyncpg.Record:
-    """Append one row to the chain. ``recorded_at`` is for tests and for loading a legacy log
-    only: normally the database clock, read under the chain lock, gives the time."""
-    if not connection.is_in_transaction():
-        raise RuntimeError("an audit record must be written in the transaction of its change")
+    resource_id: object | None,
+    region_code: str | None,
+    reason: str | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    details: Mapping[str, Any] | None,
+    recorded_at: dt.datetime | None,
+) -> tuple[Any, ...]:
+    """The APPEND statement's parameters; the request facts come from the current context."""
     facts = current_request()
     body: dict[str, Any] = {
         "kind": kind,
@@ -93,11 +97,71 @@ async def append(
         "client_ip": facts.client_ip,
         "user_agent": facts.user_agent,
     }
-    head = await connection.fetchrow(
-        queries.APPEND, *body.values(), canonical_body(body), recorded_at
-    )
+    return (*body.values(), canonical_body(body), recorded_at)
+
+
+def _in_transaction(connection: asyncpg.Connection) -> None:
+    if not connection.is_in_transaction():
+        raise RuntimeError("an audit record must be written in the transaction of its change")
+
+
+async def append(
+    connection: asyncpg.Connection,
+    *,
+    kind: Kind,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    region_code: str | None = None,
+    reason: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+    recorded_at: dt.datetime | None = None,
+) -> asyncpg.Record:
+    """Append one row to the chain. ``recorded_at`` is for tests and for loading a legacy log
+    only: normally the database clock, read under the chain lock, gives the time."""
+    _in_transaction(connection)
+    arguments = _arguments(
+        kind=kind, actor=actor, action=action, resource_type=resource_type,
+        resource_id=resource_id, region_code=region_code, reason=reason, before=before,
+        after=after, details=details, recorded_at=recorded_at,
+    )  # fmt: skip
+    head = await connection.fetchrow(queries.APPEND, *arguments)
     assert head is not None
     return head
+
+
+def change_record(
+    *,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    region_code: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> PendingRecord:
+    """A change's record as ``record_change`` would write it, in the current request context,
+    for ``record_changes``."""
+    return PendingRecord(
+        _arguments(
+            kind="change", actor=actor, action=action, resource_type=resource_type,
+            resource_id=resource_id, region_code=region_code, reason=reason, before=before,
+            after=after, details=details, recorded_at=None,
+        )
+    )  # fmt: skip
+
+
+async def record_changes(connection: asyncpg.Connection, records: list[PendingRecord]) -> None:
+    """Several changes' records, chained in order, in one pipelined round trip (many changes
+    committed together; call last in their transaction, as ``record_change``)."""
+    _in_transaction(connection)
+    if records:
+        await connection.executemany(queries.APPEND, [record.arguments for record in records])
 
 
 async def record_change(

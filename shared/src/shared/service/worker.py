@@ -76,6 +76,7 @@ async def worker_role(
                 workflows=list(module.WORKFLOWS),
                 activities=list(await module.activities(settings, pool)),
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                max_cached_workflows=settings.temporal_max_cached_workflows,
             )
             log.info("%s worker on task queue %s", settings.service_name, module.TASK_QUEUE)
             async with worker:

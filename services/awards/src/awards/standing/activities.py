@@ -12,6 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from awards.standing import handlers
+from awards.standing.group_commit import DecisionGroupCommit
 from awards.standing.types import (
     CyclePlan,
     Decision,
@@ -29,6 +30,7 @@ class DesignationActivities:
         self.pool = pool
         self.programmes = programmes
         self.topic_prefix = topic_prefix
+        self.decisions = DecisionGroupCommit(pool, programmes, topic_prefix=topic_prefix)
 
     @activity.defn(name="awards.plan_cycle")
     async def plan_cycle(self, programme_id: str, year: int) -> CyclePlan:
@@ -36,15 +38,15 @@ class DesignationActivities:
 
     @activity.defn(name="awards.decide_standing")
     async def decide_standing(self, request: DecisionRequest) -> Decision:
-        async with self.pool.acquire() as connection, connection.transaction():
-            return await handlers.decide(
-                connection, request, self.programmes, topic_prefix=self.topic_prefix
-            )
+        """Committed with the other decisions of this worker that arrive meanwhile."""
+        return await self.decisions.decide(request)
 
     @activity.defn(name="awards.start_designation_lifecycle")
     async def start_designation_lifecycle(self, start: DesignationStart) -> None:
         """Starts the designation's workflow once: its id names the designation, and a
-        retried start finds it running (or finished) and leaves it."""
+        retried start finds it running (or finished) and leaves it. The first cycle's plan
+        goes with the input (the workflow need not read it by another activity)."""
+        start = handlers.with_first_plan(start, self.programmes.get(start.programme_id))
         try:
             await activity.client().start_workflow(
                 "AwardsDesignation",

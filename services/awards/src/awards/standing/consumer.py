@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable, Iterable
 
 import asyncpg
@@ -57,7 +56,7 @@ async def on_report_accepted(
     _, year = window_year(event.window_id)
     await connection.execute(
         queries.REPORT_ACCEPTED, event.designation_id, event.window_id, year, event.report_id,
-        event.version, json.dumps(event.figures), _time(envelope),
+        event.version, event.figures, _time(envelope),
     )  # fmt: skip
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
 from awards.handlers import EVENT_SOURCE, request_context
 from awards.standing import queries
 from awards.standing.rules import Outcome, ReportFacts, Standing, evaluate, re_evaluate, rectify_by
-from awards.standing.types import CyclePlan, Decision, DecisionRequest
+from awards.standing.types import CyclePlan, Decision, DecisionRequest, DesignationStart
 from shared import audit
 from shared.china_time import CHINA
 from shared.events.designations import (
@@ -32,6 +33,14 @@ from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 
 CLOCK = audit.Actor.process("awards-standing")
+
+
+def judged_window(programme: Programme, year: int) -> str:
+    """The id of the reporting window whose report the year's evaluation judges (the id the
+    submissions service gives the window's year)."""
+    managed = programme.dynamic_management
+    assert managed is not None
+    return f"{programme.id}.{managed.reporting_window}.{year}"
 
 
 def cycle_plan(programme: Programme, year: int) -> CyclePlan:
@@ -56,42 +65,110 @@ def cycle_plan(programme: Programme, year: int) -> CyclePlan:
         grace_until=schedule.grace_until,
         rectification_days=days,
         programme_over=False,
+        window_id=judged_window(programme, year),
     )
 
 
-async def report_facts(
-    connection: asyncpg.Connection, designation_id: str, window_id: str
-) -> ReportFacts:
-    row = await connection.fetchrow(queries.ANNUAL_REPORT, designation_id, window_id)
+def _facts(row: asyncpg.Record | None) -> ReportFacts:
     if row is None:
         return ReportFacts()
     figures = row["accepted_figures"]
     return ReportFacts(
         first_submitted_at=row["first_submitted_at"],
-        accepted_figures=None if figures is None else json.loads(figures),
+        accepted_figures=figures,
     )
 
 
-async def decide(
+def with_first_plan(start: DesignationStart, programme: Programme | None) -> DesignationStart:
+    """The first run's input with its cycle's plan, taken by the starter: the workflow's first
+    task then starts its timer without another activity (ISSUE-12 benchmark)."""
+    if programme is None or start.plan is not None:
+        return start
+    return start.model_copy(update={"plan": cycle_plan(programme, start.year)})
+
+
+async def report_facts(
+    connection: asyncpg.Connection, designation_id: str, window_id: str
+) -> ReportFacts:
+    return _facts(await connection.fetchrow(queries.ANNUAL_REPORT, designation_id, window_id))
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One decision made, with what it writes."""
+
+    decision: Decision
+    row: tuple[object, ...]
+    events: list[DomainEvent]
+    record: audit.PendingRecord
+
+
+async def decide_many(
     connection: asyncpg.Connection,
-    request: DecisionRequest,
+    requests: Sequence[DecisionRequest],
     programmes: Mapping[str, Programme],
     *,
     topic_prefix: str,
-) -> Decision:
-    designation = await connection.fetchrow(queries.DESIGNATION, uuid.UUID(request.designation_id))
-    assert designation is not None, request.designation_id
-    done = await connection.fetchrow(queries.DECISION, designation["id"], request.seq)
-    if done is not None:  # a retried activity: the decision stands as written
-        return Decision(standing=Standing(done["standing"]), reason=done["reason"], rectify_by=done["rectify_by"])  # fmt: skip
+) -> list[Decision]:
+    """Decisions of different designations in the caller's transaction, in a fixed number of
+    round trips (one read, one write, one for the events, one for the audit records, chained
+    in the requests' order); each is what it would write alone. A request whose number
+    is decided already gets that decision and writes nothing (a retried activity)."""
+    rows = await connection.fetch(
+        queries.DECISION_INPUTS,
+        [uuid.UUID(r.designation_id) for r in requests],
+        [r.seq for r in requests],
+        [r.window_id for r in requests],
+    )
+    designations = {(str(row["id"]), row["seq_asked"]): row for row in rows}
+    decisions: list[Decision] = []
+    judged: dict[tuple[str, int], _Judged] = {}
+    for request in requests:
+        key = (request.designation_id, request.seq)
+        designation = designations.get(key)
+        assert designation is not None, request.designation_id
+        if key in judged:  # the same decision asked twice in one batch: made once
+            decisions.append(judged[key].decision)
+        elif designation["decided"]:  # a retried activity: the decision stands as written
+            decisions.append(
+                Decision(
+                    standing=Standing(designation["decided_standing"]),
+                    reason=designation["decided_reason"],
+                    rectify_by=designation["decided_rectify_by"],
+                )
+            )
+        else:
+            judged[key] = await _judge(connection, designation, request, programmes)
+            decisions.append(judged[key].decision)
+    if judged:
+        made = list(judged.values())
+        columns = list(zip(*(j.row for j in made), strict=True))
+        await connection.execute(queries.RECORD_DECISIONS, *columns)
+        events = [event for j in made for event in j.events]
+        await append_events(connection, events, source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        await audit.record_changes(connection, [j.record for j in made])
+    return decisions
+
+
+async def _judge(
+    connection: asyncpg.Connection,
+    designation: asyncpg.Record,
+    request: DecisionRequest,
+    programmes: Mapping[str, Programme],
+) -> _Judged:
     programme = programmes[designation["programme_id"]]
     managed = programme.dynamic_management
     legal_basis = request.legal_basis or (managed.legal_basis if managed else None)
     today = request.at.astimezone(CHINA).date()
     if request.kind in ("evaluate", "re_evaluate"):
         assert managed is not None
-        window_id = f"{programme.id}.{managed.reporting_window}.{request.year}"
-        facts = await report_facts(connection, request.designation_id, window_id)
+        window_id = judged_window(programme, request.year)
+        facts = (
+            _facts(designation if designation["reported"] else None)
+            if request.window_id == window_id
+            # a plan from before window_id was carried (older histories) names no window
+            else await report_facts(connection, request.designation_id, window_id)
+        )
         thresholds = managed.thresholds_for(designation["category"])
         outcome: Outcome = (
             evaluate(facts, grace_until=request.grace_until or request.at, thresholds=thresholds)
@@ -117,19 +194,8 @@ async def decide(
     )
     actor = request.actor
     decided_by = actor.subject if actor else "awards"
-    await connection.execute(
-        queries.INSERT_DECISION, designation["id"], request.seq, request.year, standing.value,
-        step, reason, json.dumps(evidence, ensure_ascii=False), legal_basis, rectify,
-        decided_by, request.at,
-    )  # fmt: skip
-    await connection.execute(
-        queries.SET_STANDING, designation["id"], standing.value, request.year, request.seq
-    )
-    events = _events(designation, step, request, reason, evidence, legal_basis, rectify, today)
-    await append_events(connection, events, source=EVENT_SOURCE, topic_prefix=topic_prefix)
     with request_context(request.request):
-        await audit.record_change(
-            connection,
+        record = audit.change_record(
             actor=audit.Actor(actor.subject, actor.roles, actor.region_code) if actor else CLOCK,
             action=f"designation.{step}",
             resource_type="designation",
@@ -140,7 +206,16 @@ async def decide(
             reason=reason,
             details={"evidence": evidence, "legal_basis": legal_basis},
         )
-    return Decision(standing=standing, reason=reason, rectify_by=rectify)
+    row = (
+        designation["id"], request.seq, request.year, standing.value, step, reason,
+        json.dumps(evidence, ensure_ascii=False), legal_basis, rectify, decided_by, request.at,
+    )  # fmt: skip
+    return _Judged(
+        decision=Decision(standing=standing, reason=reason, rectify_by=rectify),
+        row=row,
+        events=_events(designation, step, request, reason, evidence, legal_basis, rectify, today),
+        record=record,
+    )
 
 
 def _events(

@@ -20,6 +20,18 @@ def designation_workflow_id(designation_id: str) -> str:
     return f"awards-designation-{designation_id}"
 
 
+class CyclePlan(Model):
+    """The programme's schedule for one reporting year, taken from its file at the cycle's
+    start (an edited file applies from the next cycle). ``None`` fields: no window that year."""
+
+    year: int
+    evaluate_at: dt.datetime | None = Field(description="the window locks: evaluation is due")
+    grace_until: dt.datetime | None = None
+    rectification_days: int
+    programme_over: bool = Field(description="no window this year nor any later one")
+    window_id: str | None = Field(default=None, description="the window whose report is judged")
+
+
 class DesignationStart(Model):
     """A designation's lifecycle, one yearly cycle per run (continue-as-new carries it on)."""
 
@@ -31,17 +43,10 @@ class DesignationStart(Model):
     seq: int = 0
     evaluated: bool = False
     triggered_year: int = 0
-
-
-class CyclePlan(Model):
-    """The programme's schedule for one reporting year, taken from its file at the cycle's
-    start (an edited file applies from the next cycle). ``None`` fields: no window that year."""
-
-    year: int
-    evaluate_at: dt.datetime | None = Field(description="the window locks: evaluation is due")
-    grace_until: dt.datetime | None = None
-    rectification_days: int
-    programme_over: bool = Field(description="no window this year nor any later one")
+    plan: CyclePlan | None = Field(
+        default=None,
+        description="the first cycle's plan, taken by the starter (else read by an activity)",
+    )
 
 
 DecisionKind = Literal["evaluate", "re_evaluate", "violation", "reinstate"]
@@ -55,6 +60,7 @@ class DecisionRequest(Model):
     at: dt.datetime
     grace_until: dt.datetime | None = None
     rectification_days: int = 90
+    window_id: str | None = None
     actor: ActorData | None = None
     request: RequestData | None = None
     reason: str | None = None

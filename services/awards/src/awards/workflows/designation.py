@@ -43,7 +43,15 @@ with workflow.unsafe.imports_passed_through():
 LOCAL_ACTIVITIES = "designation-local-activities"
 
 
-@workflow.defn(name="AwardsDesignation")
+# Not sandboxed (a departure from the other workflows, ISSUE-12 benchmark): the sandbox builds
+# a fresh module namespace for every run it starts or rebuilds, and with one run per designation
+# and year, 10,000 designations evaluated at once spent most of the worker's time there (and
+# ~100 KiB of cache per waiting run). Determinism does not rest on the sandbox: this module
+# reads time only through ``workflow.now()`` and everything else through activities; the
+# replay test runs recorded histories on the current code, and
+# ``tests/integration/awards/test_designation_workflow.py`` runs the three-cycle scenario once
+# more with the sandbox on (``sandbox_checked.py``), so a forbidden call fails a test.
+@workflow.defn(name="AwardsDesignation", sandboxed=False)
 class DesignationWorkflow:
     @workflow.init
     def __init__(self, start: DesignationStart) -> None:
@@ -68,9 +76,7 @@ class DesignationWorkflow:
                     self._continue_as_new(self.year)
                 continue
             if not self.evaluated:
-                plan: CyclePlan = await self._activity(
-                    DesignationActivities.plan_cycle, start.programme_id, self.year
-                )
+                plan = await self._plan()
                 if plan.programme_over:
                     return self.state()  # the programme has no more reports to judge
                 if plan.evaluate_at is not None:
@@ -98,6 +104,16 @@ class DesignationWorkflow:
         async with self.lock:
             if self.standing is Standing.warning:
                 await self._decide("re_evaluate", plan)
+
+    async def _plan(self) -> CyclePlan:
+        """The cycle's plan: the one the starter took with the first run's input, else read
+        from the programme file by an activity (each later run, and runs started before)."""
+        if self.start.plan is not None and self.start.plan.year == self.year:
+            return self.start.plan
+        plan: CyclePlan = await self._activity(
+            DesignationActivities.plan_cycle, self.start.programme_id, self.year
+        )
+        return plan
 
     async def _until(self, instant: dt.datetime, early: Callable[[], bool]) -> None:
         """A durable timer to ``instant`` (China time), cut short by ``early`` or a revocation."""
@@ -129,6 +145,7 @@ class DesignationWorkflow:
                     "at": workflow.now(),
                     "grace_until": plan.grace_until if plan else None,
                     "rectification_days": plan.rectification_days if plan else 90,
+                    "window_id": plan.window_id if plan else None,
                     **fields,
                 }
             ),

@@ -46,6 +46,7 @@ def build_worker(
     topic_prefix: str,
     task_queue: str = TASK_QUEUE,
     programmes: Mapping[str, Programme] | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
     **options: Any,
 ) -> Worker:
     if programmes is None:
@@ -53,7 +54,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(WORKFLOWS),
+        workflows=list(workflows),
         activities=all_activities(pool, programmes, topic_prefix=topic_prefix),
         **options,
     )

@@ -5,7 +5,6 @@ its activity writes the decision, the event and the audit record (with this requ
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -62,24 +61,13 @@ async def standing(
         rows = await connection.fetch(
             queries.STANDING_LIST, programme_id, year, _region_pattern(principal), limit, after
         )
-    items = [
-        DesignationStandingPublic.model_validate(
-            {
-                **dict(row),
-                "evidence": None if row["evidence"] is None else json.loads(row["evidence"]),
-            }
-        )
-        for row in rows
-    ]
+    items = [_public(row) for row in rows]
     next_cursor = encode_cursor({"id": str(items[-1].id)}) if len(items) == limit else None
     return Page[DesignationStandingPublic](items=items, next_cursor=next_cursor)
 
 
 def _public(row: Any) -> DesignationStandingPublic:
-    evidence = row["evidence"]
-    return DesignationStandingPublic.model_validate(
-        {**dict(row), "evidence": None if evidence is None else json.loads(evidence)}
-    )
+    return DesignationStandingPublic.model_validate(dict(row))
 
 
 async def _update(

@@ -1,0 +1,90 @@
+"""Decisions committed together (group commit).
+
+When a reporting window locks, every designation of the programme is evaluated at once: at
+10,000 designations, one transaction per decision spent most of the worker's database time on
+round trips (BEGIN, reads, writes, audit, COMMIT, the pool's reset), each a write to the socket
+(ISSUE-12 benchmark). The decision activities of one worker process hand their requests here;
+one task writes whatever has gathered in one transaction (``handlers.decide_many``: a fixed
+number of round trips however many), and answers each. Nothing waits on purpose: a batch is
+what arrived while the previous one was being written, so a lone decision goes at once.
+
+A batch that fails is written again one decision per transaction, so one bad request fails
+only its own activity (which Temporal retries); decisions are numbered, so a decision written
+before a failure is found, not written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+import asyncpg
+
+from awards.standing import handlers
+from awards.standing.types import Decision, DecisionRequest
+from shared.programmes import Programme
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 250
+
+_Waiting = tuple[DecisionRequest, "asyncio.Future[Decision]"]
+
+
+class DecisionGroupCommit:
+    def __init__(
+        self, pool: asyncpg.Pool, programmes: Mapping[str, Programme], *, topic_prefix: str
+    ) -> None:
+        self.pool = pool
+        self.programmes = programmes
+        self.topic_prefix = topic_prefix
+        self._waiting: list[_Waiting] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def decide(self, request: DecisionRequest) -> Decision:
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        return await future
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            try:
+                await self._write(batch)
+            except asyncio.CancelledError:  # the worker stops: the activities fail and retry
+                for _, future in [*batch, *self._waiting]:
+                    if not future.done():
+                        future.cancel()
+                raise
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            decisions = await self._commit([request for request, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                _answer(batch[0][1], exc)
+                return
+            log.warning("a batch of %d decisions failed (%s): each alone", len(batch), exc)
+            for waiting in batch:
+                await self._write([waiting])
+            return
+        for (_, future), decision in zip(batch, decisions, strict=True):
+            _answer(future, decision)
+
+    async def _commit(self, requests: list[DecisionRequest]) -> list[Decision]:
+        async with self.pool.acquire() as connection, connection.transaction():
+            return await handlers.decide_many(
+                connection, requests, self.programmes, topic_prefix=self.topic_prefix
+            )
+
+
+def _answer(future: asyncio.Future[Decision], outcome: Decision | Exception) -> None:
+    if future.done():  # its activity was cancelled meanwhile (the decision stands, numbered)
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
