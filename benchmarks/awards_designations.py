@@ -7,7 +7,7 @@ same Temporal server (ratio printed, goal ≤ 2), and the workers' peak memory.
 worker" of the issue) is the number of worker processes on each side: as many real
 ``python -m awards worker`` processes as no-op worker processes (one task queue each side), so
 the ratio compares like with like. On a two-core machine a second awards worker takes the cores
-the server and PostgreSQL need (docs/benchmarks.md has both figures). The time-skipping test
+the server and PostgreSQL need (docs/awards.md has both figures). The time-skipping test
 server runs both (a private server: nothing is left on the shared one), with time skipping off,
 warmed by a first round of no-op workflows that is not timed; peak resident memory (VmHWM) is
 read from /proc for each worker process.

@@ -44,7 +44,7 @@ class ServiceSettings(BaseSettings):
     temporal_namespace: str = "default"
     # Workflows a worker keeps in memory between their tasks (sticky cache). One evicted must
     # be rebuilt from its whole history at its next task; size it to the workflows that wait
-    # at once (every designation waits a year; ISSUE-12 benchmark, docs/benchmarks.md).
+    # at once (every designation waits a year; docs/awards.md, its benchmark).
     temporal_max_cached_workflows: int = 1000
 
     http_host: str = "0.0.0.0"
