@@ -42,9 +42,9 @@ class ServiceSettings(BaseSettings):
 
     temporal_target: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
-    # Workflows a worker keeps in memory between their tasks (sticky cache). One evicted must
-    # be rebuilt from its whole history at its next task; size it to the workflows that wait
-    # at once (every designation waits a year; docs/awards.md, its benchmark).
+    # Workflows a worker keeps in memory between their tasks (sticky cache). One evicted is
+    # rebuilt from its history at its next task; more trades memory for fewer rebuilds (~60 KiB
+    # per cached designation workflow; docs/awards.md, its benchmark).
     temporal_max_cached_workflows: int = 1000
 
     http_host: str = "0.0.0.0"
