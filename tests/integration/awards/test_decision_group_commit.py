@@ -32,11 +32,19 @@ def evaluation(designation_id: str, programme: Programme, seq: int = 1) -> Decis
     )  # fmt: skip
 
 
+@pytest.fixture
+def programme(guizhou: Programme) -> Programme:
+    return later_programme(guizhou)
+
+
+@pytest.fixture
+def commit(awards_pool: asyncpg.Pool, programme: Programme) -> DecisionGroupCommit:
+    return DecisionGroupCommit(awards_pool, {programme.id: programme}, topic_prefix="t.")
+
+
 async def test_decisions_arriving_together_are_each_written_as_alone(
-    awards_pool: asyncpg.Pool, guizhou: Programme
+    awards_pool: asyncpg.Pool, guizhou: Programme, programme: Programme, commit: DecisionGroupCommit
 ) -> None:
-    programme = later_programme(guizhou)
-    commit = DecisionGroupCommit(awards_pool, {programme.id: programme}, topic_prefix="t.")
     ids = [await designation(awards_pool, guizhou) for _ in range(40)]
     requests = [evaluation(i, programme) for i in ids]
     requests.append(requests[0])  # a retried activity while the first is still waiting
@@ -67,10 +75,8 @@ async def test_decisions_arriving_together_are_each_written_as_alone(
 
 
 async def test_one_bad_request_fails_only_its_own_decision(
-    awards_pool: asyncpg.Pool, guizhou: Programme
+    awards_pool: asyncpg.Pool, guizhou: Programme, programme: Programme, commit: DecisionGroupCommit
 ) -> None:
-    programme = later_programme(guizhou)
-    commit = DecisionGroupCommit(awards_pool, {programme.id: programme}, topic_prefix="t.")
     ids = [await designation(awards_pool, guizhou) for _ in range(5)]
     unknown = str(uuid.uuid4())
     outcomes = await asyncio.gather(

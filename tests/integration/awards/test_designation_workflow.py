@@ -4,11 +4,12 @@ clock with ``environment.sleep`` (waiting on an update does not skip time, sdk-p
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,7 +32,7 @@ from awards.standing.types import (
     designation_workflow_id,
 )
 from awards.workflows.designation import DesignationWorkflow
-from awards.workflows.worker import build_worker
+from awards.workflows.worker import WORKFLOWS, build_worker
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.china_time import CHINA
 from shared.events.envelope import wrap
@@ -62,18 +63,31 @@ async def environment() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+@contextlib.asynccontextmanager
+async def running_worker(
+    environment: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    guizhou: Programme,
+    workflows: Sequence[type] = WORKFLOWS,
+) -> AsyncIterator[str]:
+    """The awards worker on a queue of its own (its name yielded), Guizhou running 2027-2029."""
+    task_queue = f"awards-{uuid.uuid4().hex[:8]}"
+    async with build_worker(
+        environment.client,
+        pool,
+        topic_prefix="t.",
+        task_queue=task_queue,
+        programmes={guizhou.id: later_programme(guizhou)},
+        workflows=workflows,
+    ):
+        yield task_queue
+
+
 @pytest.fixture
 async def worker(
     environment: WorkflowEnvironment, awards_pool: asyncpg.Pool, guizhou: Programme
 ) -> AsyncIterator[str]:
-    task_queue = f"awards-{uuid.uuid4().hex[:8]}"
-    async with build_worker(
-        environment.client,
-        awards_pool,
-        topic_prefix="t.",
-        task_queue=task_queue,
-        programmes={guizhou.id: later_programme(guizhou)},
-    ):
+    async with running_worker(environment, awards_pool, guizhou) as task_queue:
         yield task_queue
 
 
@@ -183,15 +197,8 @@ async def test_the_designation_workflow_keeps_to_the_sandbox_rules(
     """The worker runs the designation workflow unsandboxed (its module says why); the same
     three cycles with the sandbox on, so a non-deterministic call in its code fails here. The
     first run takes its plan from the starter, as ``start_designation_lifecycle`` gives it."""
-    task_queue = f"awards-{uuid.uuid4().hex[:8]}"
-    async with build_worker(
-        environment.client,
-        awards_pool,
-        topic_prefix="t.",
-        task_queue=task_queue,
-        programmes={guizhou.id: later_programme(guizhou)},
-        workflows=(ApplicationWorkflow, SandboxCheckedDesignation),
-    ):
+    checked = (ApplicationWorkflow, SandboxCheckedDesignation)
+    async with running_worker(environment, awards_pool, guizhou, checked) as task_queue:
         await three_cycles(environment, task_queue, awards_pool, guizhou, first_plan=True)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict, Unpack
 
 import asyncpg
 
@@ -133,27 +133,38 @@ async def append(
     return head
 
 
-def change_record(
-    *,
-    actor: Actor,
-    action: str,
-    resource_type: str,
-    resource_id: object | None = None,
-    region_code: str | None = None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    reason: str | None = None,
-    details: Mapping[str, Any] | None = None,
-) -> PendingRecord:
-    """A change's record as ``record_change`` would write it, in the current request context,
-    for ``record_changes``."""
+class ChangeFields(TypedDict, total=False):
+    """What a change's record says (``record_change``, ``change_record``)."""
+
+    actor: Required[Actor]
+    action: Required[str]
+    resource_type: Required[str]
+    resource_id: object | None
+    region_code: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str | None
+    details: Mapping[str, Any] | None
+
+
+def change_record(**fields: Unpack[ChangeFields]) -> PendingRecord:
+    """A change's record as ``record_change`` writes it, its request facts taken from the
+    current context now, for ``record_changes``."""
     return PendingRecord(
         _arguments(
-            kind="change", actor=actor, action=action, resource_type=resource_type,
-            resource_id=resource_id, region_code=region_code, reason=reason, before=before,
-            after=after, details=details, recorded_at=None,
+            kind="change", actor=fields["actor"], action=fields["action"],
+            resource_type=fields["resource_type"], resource_id=fields.get("resource_id"),
+            region_code=fields.get("region_code"), reason=fields.get("reason"),
+            before=fields.get("before"), after=fields.get("after"),
+            details=fields.get("details"), recorded_at=None,
         )
     )  # fmt: skip
+
+
+async def record_change(connection: asyncpg.Connection, **fields: Unpack[ChangeFields]) -> None:
+    """The audit record of a state change: call last in the change's transaction."""
+    _in_transaction(connection)
+    await connection.fetchrow(queries.APPEND, *change_record(**fields).arguments)
 
 
 async def record_changes(connection: asyncpg.Connection, records: list[PendingRecord]) -> None:
@@ -162,35 +173,6 @@ async def record_changes(connection: asyncpg.Connection, records: list[PendingRe
     _in_transaction(connection)
     if records:
         await connection.executemany(queries.APPEND, [record.arguments for record in records])
-
-
-async def record_change(
-    connection: asyncpg.Connection,
-    *,
-    actor: Actor,
-    action: str,
-    resource_type: str,
-    resource_id: object | None = None,
-    region_code: str | None = None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    reason: str | None = None,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """The audit record of a state change: call last in the change's transaction."""
-    await append(
-        connection,
-        kind="change",
-        actor=actor,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        region_code=region_code,
-        before=before,
-        after=after,
-        reason=reason,
-        details=details,
-    )
 
 
 async def record_access(
