@@ -41,7 +41,8 @@ async def refused_endpoint(url: str) -> str | None:
     """Why ``url`` may not be sent to: an IP literal or name in a loopback or private range,
     as the directory checks, or a name that resolves into one now (the directory cannot know
     what a name will resolve to). A name that does not resolve is left to the send (retried).
-    Limit: the HTTP client resolves again when it connects (DNS rebinding is not closed)."""
+    The send's client checks again the addresses it connects to (``notifications.egress``), so
+    a name that changes its answer in between (DNS rebinding) is refused there."""
     host = urlsplit(url).hostname or ""
     if is_private_host(host):
         return "refused: loopback or private endpoint"

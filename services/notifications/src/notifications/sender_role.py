@@ -13,6 +13,7 @@ from notifications.channels.robots import DingTalkRobot, WeComRobot
 from notifications.channels.sms import AliyunSms, SmsChannel
 from notifications.channels.webhook import WebhookChannel
 from notifications.config import NotificationsSettings
+from notifications.egress import egress_client
 from notifications.sender import Sender
 from shared.db.pool import close_pool, create_pool
 from shared.service.entrypoints import configure_logging, stop_event_on_signals
@@ -77,7 +78,7 @@ async def sender_role(settings: NotificationsSettings, stop: asyncio.Event | Non
     try:
         async with (
             liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port),
-            httpx.AsyncClient(timeout=10.0, limits=limits, follow_redirects=False) as client,
+            egress_client(allow_private=settings.allow_private_endpoints, limits=limits) as client,
         ):
             sender = sender_for(pool, settings, build_channels(settings, client))
             await sender.run(stop, heartbeat.beat, settings.sender_poll_interval_seconds)
