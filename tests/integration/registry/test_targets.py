@@ -136,6 +136,18 @@ def test_a_reinstatement_by_the_province_makes_a_revoked_entity_designated_again
     assert asyncio.run(status_of(registry_db, park)) == "designated"
 
 
+def test_a_revocation_dated_before_a_reinstatement_does_not_undo_it(registry_db: str) -> None:
+    """Another designation of the same entity and category, revoked earlier, arriving late."""
+    park = str(uuid.uuid4())
+    asyncio.run(apply(registry_db, grant(park, "2024-03-01")))
+    asyncio.run(apply(registry_db, revoke(park, "2025-12-20")))
+    asyncio.run(apply(registry_db, reinstate(park, "2026-02-01")))
+    asyncio.run(apply(registry_db, revoke(park, "2026-01-10")))  # late, dated before it
+    assert asyncio.run(status_of(registry_db, park)) == "designated"
+    asyncio.run(apply(registry_db, revoke(park, "2026-02-01")))  # on its day: revoked
+    assert asyncio.run(status_of(registry_db, park)) == "revoked"
+
+
 def test_a_warning_and_a_rectification_leave_a_designated_entity_designated(
     registry_db: str,
 ) -> None:

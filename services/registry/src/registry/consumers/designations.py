@@ -8,7 +8,9 @@ redelivered or late older event never undoes a newer state.
 A reinstatement (``awards.designation.reinstated``) makes a revoked row designated again when
 it is dated on or after the revocation: it follows the revocation on its designation's key, so
 on the same day it wins. The original ``designated_on`` is kept (target progress counts the
-title from its grant). A reinstatement at a rectification deadline finds the row designated
+title from its grant) and the reinstatement's day is kept too: a revocation dated before it
+(late, or of another designation of the entity) no longer undoes it, while one dated on or
+after it does. A reinstatement at a rectification deadline finds the row designated
 (the designation was only warned) and changes nothing. ``awards.designation.warned`` has no
 handler: the registry shows only designated or revoked, and a warned designation stays
 designated until it is revoked.
@@ -35,7 +37,7 @@ INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, cat
 VALUES ($1, $2, $3, $4, $5, 'designated', $6, NULL)
 ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
 SET status = 'designated', designated_on = EXCLUDED.designated_on, revoked_on = NULL,
-    region_code = EXCLUDED.region_code, updated_at = now()
+    reinstated_on = NULL, region_code = EXCLUDED.region_code, updated_at = now()
 WHERE (s.status = 'designated' AND s.designated_on <= EXCLUDED.designated_on)
    OR (s.status = 'revoked' AND s.revoked_on < EXCLUDED.designated_on)
 """
@@ -46,7 +48,8 @@ INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, cat
 VALUES ($1, $2, $3, $4, $5, 'revoked', NULL, $6)
 ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
 SET status = 'revoked', revoked_on = EXCLUDED.revoked_on, updated_at = now()
-WHERE (s.status = 'designated' AND s.designated_on <= EXCLUDED.revoked_on)
+WHERE (s.status = 'designated' AND s.designated_on <= EXCLUDED.revoked_on
+       AND (s.reinstated_on IS NULL OR s.reinstated_on <= EXCLUDED.revoked_on))
    OR (s.status = 'revoked' AND s.revoked_on < EXCLUDED.revoked_on)
 """
 
@@ -57,7 +60,7 @@ INSERT INTO demonstration_status AS s (entity_type, entity_id, programme_id, cat
                                        status, designated_on, revoked_on)
 VALUES ($1, $2, $3, $4, $5, 'designated', $6, NULL)
 ON CONFLICT (entity_type, entity_id, programme_id, category) DO UPDATE
-SET status = 'designated', revoked_on = NULL,
+SET status = 'designated', revoked_on = NULL, reinstated_on = EXCLUDED.designated_on,
     designated_on = coalesce(s.designated_on, EXCLUDED.designated_on),
     region_code = EXCLUDED.region_code, updated_at = now()
 WHERE s.status = 'revoked' AND s.revoked_on <= EXCLUDED.designated_on
