@@ -229,6 +229,13 @@ def test_every_pod_migrates_first_with_the_same_image(overlay: str) -> None:
         assert migrate["args"] == ["migrate"]
         assert migrate["image"] == main["image"]
         assert migrate["envFrom"] == main["envFrom"]
+        # as the owner when the Secret has an owner's DSN (the services: the app role)
+        prefix = base_name(deployment["metadata"]["name"]).split("-")[0].upper()
+        (owner,) = [e for e in migrate["env"] if e["name"] == f"{prefix}_DATABASE_URL"]
+        reference = owner["valueFrom"]["secretKeyRef"]
+        assert reference["key"] == f"{prefix}_MIGRATION_DATABASE_URL" and reference["optional"]
+        assert base_name(reference["name"]) == f"{prefix.lower()}-secrets"
+        assert all(e["name"] != f"{prefix}_DATABASE_URL" for e in main.get("env", []))
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     database_url: str
     database_pool_min_size: int = 2
     database_pool_max_size: int = 10
+    # The login role the services connect as in production (owns nothing); ``migrate``, run as
+    # the owner, grants it the service's tables after each migration (shared/db/grants.py).
+    database_app_role: str | None = None
 
     kafka_bootstrap_servers: str
     kafka_topic_prefix: str = ""

@@ -12,10 +12,13 @@ import signal
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import asyncpg
 import uvicorn
 from fastapi import FastAPI
 
 from shared.audit.checkpoint import auditor_loop
+from shared.audit.retention import ensure_partitions
+from shared.db.grants import grant_app_role
 from shared.db.migrate import migrate
 from shared.db.pool import close_pool, create_pool
 from shared.events import default_catalog
@@ -58,6 +61,21 @@ def run_migrate(settings: ServiceSettings, migrations_dir: Path) -> None:
     configure_logging()
     applied = migrate(settings.database_url, migrations_dir)
     log.info("%s: applied %d migrations %s", settings.service_name, len(applied), applied)
+    asyncio.run(_as_owner(settings))
+
+
+async def _as_owner(settings: ServiceSettings) -> None:
+    """What needs the owner after migrating, at every deploy: the audit trail's monthly
+    partitions ahead (the services' role may not make them), and the app role's grants."""
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        made = await ensure_partitions(connection)
+        log.info("%s: %d audit partitions made ahead", settings.service_name, made)
+        if settings.database_app_role:
+            await grant_app_role(connection, settings.database_app_role)
+            log.info("%s: granted %s", settings.service_name, settings.database_app_role)
+    finally:
+        await connection.close()
 
 
 async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = None) -> None:
