@@ -19,6 +19,7 @@ from shared import audit
 from shared.china_time import CHINA
 from shared.programmes import Programme
 from tests.integration.awards.test_designation_workflow import designation, later_programme
+from tests.support.polling import until
 
 AT = dt.datetime(2028, 1, 1, 0, 1, tzinfo=CHINA)
 
@@ -96,3 +97,25 @@ async def test_one_bad_request_fails_only_its_own_decision(
         assert await connection.fetchval("SELECT count(*) FROM audit_log") == 5
     with pytest.raises(AssertionError):
         await commit.decide(evaluation(unknown, programme))
+
+
+async def test_a_stopping_worker_fails_the_waiting_decisions_so_that_they_retry(
+    awards_pool: asyncpg.Pool, guizhou: Programme, programme: Programme, commit: DecisionGroupCommit
+) -> None:
+    ids = [await designation(awards_pool, guizhou) for _ in range(3)]
+    waiting = [asyncio.ensure_future(commit.decide(evaluation(i, programme))) for i in ids]
+
+    async def lingering() -> bool:
+        return commit._writer is not None and not commit._writer.done()
+
+    await until(lingering, seconds=5, interval=0.001)
+    assert commit._writer is not None
+    commit._writer.cancel()  # as the worker's shutdown cancels its tasks
+    # none is left waiting for ever (a bound, not a sleep: this returns as soon as they end)
+    outcomes = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 10)
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    # asked again after the restart: decided once
+    again = await asyncio.gather(*(commit.decide(evaluation(i, programme)) for i in ids))
+    assert {d.standing for d in again} == {Standing.warning}
+    async with awards_pool.acquire() as connection:
+        assert await connection.fetchval("SELECT count(*) FROM designation_standing") == 3

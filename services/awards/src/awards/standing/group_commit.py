@@ -57,19 +57,20 @@ class DecisionGroupCommit:
         return await future
 
     async def _write_all(self) -> None:
-        while self._waiting:
-            if len(self._waiting) < MAX_BATCH:
-                self._full.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), LINGER_SECONDS)
-            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            try:
+        batch: list[_Waiting] = []
+        try:
+            while self._waiting:
+                if len(self._waiting) < MAX_BATCH:
+                    self._full.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), LINGER_SECONDS)
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 await self._write(batch)
-            except asyncio.CancelledError:  # the worker stops: the activities fail and retry
-                for _, future in [*batch, *self._waiting]:
-                    if not future.done():
-                        future.cancel()
-                raise
+        except asyncio.CancelledError:  # the worker stops: the activities fail and retry
+            for _, future in [*batch, *self._waiting]:
+                if not future.done():
+                    future.cancel()
+            raise
 
     async def _write(self, batch: list[_Waiting]) -> None:
         try:
