@@ -13,7 +13,8 @@ import httpx
 
 from shared.messaging.kafka import create_producer
 from tests.e2e.conftest import RunningServices
-from tests.support.kafka import read_topic
+from tests.support.kafka import committed_past, read_topic
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 VALID_CODES = ["91310110666007217T", "91310115591693856A", "91350200MA2YJ1XR9G"]
@@ -101,7 +102,7 @@ def test_the_same_event_delivered_twice_makes_one_notification(
     enterprise_id = response.json()["id"]
     wait_for_inbox(services, province, enterprise_id)
 
-    async def redeliver() -> None:
+    async def redeliver_and_wait() -> None:
         records = await read_topic(
             stack.kafka_bootstrap,
             f"{topic_prefix}registry.enterprise",
@@ -113,7 +114,7 @@ def test_the_same_event_delivered_twice_makes_one_notification(
         await producer.start()
         try:
             for _ in range(2):
-                await producer.send_and_wait(
+                sent = await producer.send_and_wait(
                     original.topic,
                     value=original.value,
                     key=original.key,
@@ -122,8 +123,15 @@ def test_the_same_event_delivered_twice_makes_one_notification(
         finally:
             await producer.stop()
 
-    asyncio.run(redeliver())
-    time.sleep(3)
+        async def both_handled() -> bool:  # notifications' group has read past the last copy
+            group = f"{topic_prefix}notifications"
+            return await committed_past(
+                stack.kafka_bootstrap, group, sent.topic, sent.partition, sent.offset
+            )
+
+        await until(both_handled, seconds=30, interval=0.2, message="redeliveries not consumed")
+
+    asyncio.run(redeliver_and_wait())
     assert len(inbox_for(services, province, enterprise_id)) == 1
 
 
@@ -149,9 +157,9 @@ def test_killing_the_relay_between_commit_and_publish_loses_nothing(
         finally:
             await connection.close()
 
-    # Committed, not published: the event waits in the outbox while no relay runs.
+    # Committed, not published: the event waits in the outbox while no relay runs, so nothing
+    # can have reached the inbox.
     assert asyncio.run(unpublished()) == 1
-    time.sleep(1)
     assert inbox_for(services, province, enterprise_id) == []
 
     registry.start("relay")

@@ -11,6 +11,7 @@ from shared.service.entrypoints import consumer_role, relay_role
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
 from tests.support.kafka_topics import delete_topics
+from tests.support.polling import until
 from tests.support.private_postgres import free_port
 from tests.support.stack import Stack
 
@@ -24,12 +25,10 @@ async def status_of(url: str) -> int:
 
 
 async def wait_for_status(url: str, expected: int, *, timeout: float = 20) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    status = 0
-    while (status := await status_of(url)) != expected:
-        assert loop.time() < deadline, f"{url} answered {status}, not {expected}"
-        await asyncio.sleep(0.1)
+    async def answers() -> bool:
+        return await status_of(url) == expected
+
+    await until(answers, seconds=timeout, message=f"{url} did not answer {expected}")
 
 
 async def test_the_endpoint_fails_once_the_loop_is_overdue() -> None:

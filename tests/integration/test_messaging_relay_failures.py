@@ -7,6 +7,7 @@ one chosen send fail, which no real broker can be told to do on cue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +23,7 @@ from shared.messaging.outbox import append_events, lane_of
 from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
 from tests.support.kafka_topics import delete_topics
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 TOPIC = "registry.enterprise"
@@ -84,17 +86,6 @@ def first_seen(sequence: list[int]) -> list[int]:
     return list(dict.fromkeys(sequence))
 
 
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]], *, timeout: float = 30, what: str = ""
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        if loop.time() > deadline:
-            raise TimeoutError(f"gave up waiting for {what or condition}")
-        await asyncio.sleep(0.05)
-
-
 async def unpublished(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
 
@@ -141,7 +132,8 @@ async def test_a_relay_that_loses_its_lock_session_stops_until_it_retakes_lanes(
         while not stop_writing.is_set():
             await write_round(messaging_pool, keys, written, prefix)
             written += 1
-            await asyncio.sleep(0.01)
+            with contextlib.suppress(TimeoutError):  # a round every 10 ms until told to stop
+                await asyncio.wait_for(stop_writing.wait(), 0.01)
 
     tasks = [
         asyncio.create_task(writer()),
@@ -156,19 +148,34 @@ async def test_a_relay_that_loses_its_lock_session_stops_until_it_retakes_lanes(
                     task.result()
             return sum(1 for relay, _, _ in sends if relay == name) >= at_least
 
-        await wait_until(lambda: sent_by("first", 40), what="the first relay to publish")
+        await until(
+            lambda: sent_by("first", 40),
+            seconds=30,
+            interval=0.05,
+            message="gave up waiting for the first relay to publish",
+        )
         # Only the first relay's own lock session, in this test's own database.
         lease_pid = first.lease_pid
         assert lease_pid is not None
         await messaging_pool.execute("SELECT pg_terminate_backend($1)", lease_pid)
-        await wait_until(lambda: sent_by("second", 200), what="the second relay to take over")
+        await until(
+            lambda: sent_by("second", 200),
+            seconds=30,
+            interval=0.05,
+            message="gave up waiting for the second relay to take over",
+        )
         stop_writing.set()
         await tasks[0]
 
         async def all_published() -> bool:
             return await unpublished(messaging_pool) == 0
 
-        await wait_until(all_published, what="the outbox to drain")
+        await until(
+            all_published,
+            seconds=30,
+            interval=0.05,
+            message="gave up waiting for the outbox to drain",
+        )
     finally:
         stop_writing.set()
         stop_relays.set()
@@ -279,7 +286,12 @@ async def test_kafka_errors_do_not_end_the_relay_loop(
                 task.result()  # the loop ended: re-raise why
             return await unpublished(messaging_pool) == 0
 
-        await wait_until(drained, what="the relay to publish after Kafka errors")
+        await until(
+            drained,
+            seconds=30,
+            interval=0.05,
+            message="gave up waiting for the relay to publish after Kafka errors",
+        )
         assert failures == 3
         assert not task.done()
     finally:
@@ -325,7 +337,12 @@ async def test_the_relay_loop_purges_old_published_rows(
             )
             return remaining == 0
 
-        await wait_until(purged, timeout=10, what="the old published row to be purged")
+        await until(
+            purged,
+            seconds=10,
+            interval=0.05,
+            message="gave up waiting for the old published row to be purged",
+        )
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 10)

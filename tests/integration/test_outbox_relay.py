@@ -136,13 +136,17 @@ async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
     prefix = f"{topic_prefix}relay3."
     producer = create_producer(stack.kafka_bootstrap)
     await producer.start()
-    stop = asyncio.Event()
+    stop, idle = asyncio.Event(), asyncio.Event()
     relay = OutboxRelay(
-        pool=messaging_pool, producer=producer, dsn=messaging_db, poll_interval_seconds=60
+        pool=messaging_pool,
+        producer=producer,
+        dsn=messaging_db,
+        poll_interval_seconds=60,
+        on_progress=idle.set,  # a round completed: listening, with nothing to send
     )
     task = asyncio.create_task(relay.run(stop))
     try:
-        await asyncio.sleep(1.0)  # the relay is now idle, listening
+        await asyncio.wait_for(idle.wait(), 10)
         async with messaging_pool.acquire() as connection, connection.transaction():
             await append_events(
                 connection, [registered("ent-w", 1)], source="/test", topic_prefix=prefix

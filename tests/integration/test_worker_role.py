@@ -17,6 +17,7 @@ from shared.temporal import connect_temporal
 from tests.integration import worker_module_example
 from tests.integration.temporal_echo import EchoWorkflow
 from tests.support.databases import create_database, drop_database
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 
@@ -31,13 +32,6 @@ async def worker_db(stack: Stack) -> AsyncIterator[str]:
     dsn = await create_database(stack, "worker")
     yield dsn
     await drop_database(stack, dsn)
-
-
-async def _until(condition, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
 
 
 async def test_the_worker_role_runs_the_services_workflows_and_answers_livez(
@@ -65,7 +59,7 @@ async def test_the_worker_role_runs_the_services_workflows_and_answers_livez(
             except httpx.TransportError:
                 return False
 
-        await _until(alive)
+        await until(alive)
         client = await connect_temporal(stack.temporal_target)
         result = await client.execute_workflow(
             EchoWorkflow.run,

@@ -55,3 +55,25 @@ async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
         return topics
     finally:
         await admin.close()
+
+
+async def committed_past(
+    bootstrap: str, group: str, topic: str, partition: int, offset: int
+) -> bool:
+    """Whether consumer ``group`` has committed past ``offset`` of ``topic``/``partition``: the
+    record there, and every one before it, has been handled (a redelivery included)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    committed = next(
+        (
+            meta.offset
+            for tp, meta in offsets.items()
+            if (tp.topic, tp.partition) == (topic, partition)
+        ),
+        -1,
+    )
+    return committed > offset

@@ -12,6 +12,7 @@ from shared.audit import Actor, record_change
 from shared.audit.checkpoint import auditor_loop, publish_checkpoint
 from shared.audit.cli import main as ecom_audit
 from shared.settings import ServiceSettings
+from tests.support.polling import until
 
 
 async def _change(pool: asyncpg.Pool) -> None:
@@ -45,14 +46,17 @@ async def test_the_auditor_loop_publishes_until_stopped(
     )  # fmt: skip
     stop = asyncio.Event()
     task = asyncio.create_task(auditor_loop(audit_pool, settings, stop))
-    deadline = asyncio.get_running_loop().time() + 10
-    while await audit_pool.fetchval("SELECT count(*) FROM audit_checkpoints") == 0:
-        assert asyncio.get_running_loop().time() < deadline, "no checkpoint published"
-        await asyncio.sleep(0.05)
+
+    async def published(seq: int) -> bool:
+        return (
+            await audit_pool.fetchval("SELECT coalesce(max(seq), 0) FROM audit_checkpoints") >= seq
+        )
+
+    await until(lambda: published(1), seconds=10, interval=0.05, message="no checkpoint published")
     await _change(audit_pool)
-    while await audit_pool.fetchval("SELECT max(seq) FROM audit_checkpoints") != 2:
-        assert asyncio.get_running_loop().time() < deadline, "the new head was not published"
-        await asyncio.sleep(0.05)
+    await until(
+        lambda: published(2), seconds=10, interval=0.05, message="the new head was not published"
+    )
     stop.set()
     await asyncio.wait_for(task, timeout=5)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from decimal import Decimal
 
 import asyncpg
 
 from awards.rewards import queries
+from tests.support.polling import until
 
 GUIZHOU = "guizhou-shibaiqianwan-2023"
 
@@ -64,16 +64,16 @@ async def entries(connection: asyncpg.Connection, award_id: uuid.UUID) -> list[t
 
 async def wait_for_lock_waiter(connection: asyncpg.Connection, *, seconds: float = 10) -> None:
     """Polls until another session of this database waits on a lock (or fails at the deadline)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        waiting = await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
+
+    async def waiting() -> bool:
+        return bool(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
         )
-        if waiting:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("no session came to wait on the lock")
+
+    await until(waiting, seconds=seconds, interval=0.02, message="no session waits on the lock")
 
 
 async def payment_requests(connection: asyncpg.Connection) -> int:

@@ -18,6 +18,7 @@ import pytest
 from awards.rewards import ledger
 from awards.rewards.proposals import propose
 from shared.programmes import Programme
+from tests.support.polling import until
 
 from .rewards_support import budget, budget_row, entries, listed_enterprise, payment_requests
 from .test_reward_ledger import approve
@@ -42,16 +43,17 @@ async def wait_for_line(process: subprocess.Popen[str]) -> str:
 async def wait_until_rolled_back(connection: asyncpg.Connection, seconds: float = 30) -> None:
     """PostgreSQL ends the dead client's backend (and its transaction) once it sees the socket
     closed; poll until no session of this database is left idle in a transaction."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        open_transactions = await connection.fetchval(
+
+    async def closed() -> bool:
+        return not await connection.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
         )
-        if not open_transactions:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the killed process's transaction is still open")
+
+    await until(
+        closed, seconds=seconds, interval=0.05,
+        message="the killed process's transaction is still open",
+    )  # fmt: skip
 
 
 async def proposed_subsidy(pool: asyncpg.Pool, guizhou: Programme) -> uuid.UUID:

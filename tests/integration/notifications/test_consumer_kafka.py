@@ -21,6 +21,7 @@ from shared.service.entrypoints import consumer_role
 from tests.integration.notifications.support import CONTEXT, deadline_event
 from tests.support.databases import drop_database, migrated_database
 from tests.support.kafka import read_topic
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 
@@ -75,10 +76,11 @@ async def test_redelivered_and_concurrently_consumed_events_deliver_once(
         assert len(dead) == 1
         headers = dict(dead[0].headers)
         assert b"no known programme" in headers["dlq.error"]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while await _count(pool, good.id) < 2 and loop.time() < deadline:
-            await asyncio.sleep(0.2)
+
+        async def both() -> bool:
+            return await _count(pool, good.id) >= 2
+
+        await until(both, seconds=30, interval=0.2, message="the good event was not delivered")
         rows = await pool.fetch(
             "SELECT region_code, channel, count(*) AS n FROM deliveries WHERE event_id = $1"
             " GROUP BY 1, 2 ORDER BY 1",

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
 from shared.db.pool import create_pool
-from shared.events import default_catalog, wrap
+from shared.events import EventEnvelope, default_catalog, wrap
 from shared.events.designations import (
     DesignationGranted,
     DesignationReinstated,
@@ -24,6 +24,7 @@ from shared.messaging.kafka import create_consumer, create_producer
 from submissions.consumers.designations import TOPICS, handlers
 from submissions.handlers.common import Context
 from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 W = window_id(2025)
@@ -129,40 +130,16 @@ def test_designation_events_from_kafka_reach_the_roster(
             designated_on=dt.date(2025, 12, 1),
         )
         envelope = wrap(event, source="/services/awards", occurred_at=cst(2025, 12, 1, 10))
-        producer = create_producer(stack.kafka_bootstrap)
-        await producer.start()
         pool = await create_pool(submissions_db, min_size=1, max_size=2)
-        topic = f"{topic_prefix}{TOPICS[0]}"
+        query = "SELECT count(*) FROM roster_changes WHERE designation_id = 'K1'"
         try:
-            for _ in range(2):  # delivered twice: the inbox makes the second harmless
-                await producer.send_and_wait(topic, envelope.model_dump_json().encode(), key=b"K1")
-            kafka_consumer = create_consumer(
-                topic,
-                bootstrap_servers=stack.kafka_bootstrap,
-                group_id=f"{topic_prefix}submissions",
-            )
-            await kafka_consumer.start()
-            consumer = IdempotentConsumer(
-                settings=ConsumerSettings(name="submissions", topic_prefix=topic_prefix),
-                pool=pool,
-                consumer=kafka_consumer,
-                dead_letter_producer=producer,
-                catalog=default_catalog(),
-                handlers=handlers(context),
-            )
-            stop = asyncio.Event()
-            task = asyncio.create_task(consumer.run(stop))
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 30
-            query = "SELECT count(*) FROM roster_changes WHERE designation_id = 'K1'"
-            while await pool.fetchval(query) == 0 and loop.time() < deadline:
-                await asyncio.sleep(0.2)
-            stop.set()
-            await asyncio.wait_for(task, 10)
-            await kafka_consumer.stop()
+
+            async def applied() -> bool:
+                return bool(await pool.fetchval(query))
+
+            await consume_twice(stack, topic_prefix, pool, context, b"K1", [envelope], applied)
             return int(await pool.fetchval(query))
         finally:
-            await producer.stop()
             await pool.close()
 
     assert asyncio.run(run()) == 1
@@ -241,48 +218,21 @@ def test_a_grant_revocation_and_reinstatement_from_kafka_apply_in_key_order(
     ]
 
     async def run() -> list[tuple[str, str | None]]:
-        producer = create_producer(stack.kafka_bootstrap)
-        await producer.start()
         pool = await create_pool(submissions_db, min_size=1, max_size=2)
-        topic = f"{topic_prefix}{TOPICS[0]}"
         query = "SELECT kind, reason FROM roster_changes WHERE designation_id = 'K2' ORDER BY id"
+        envelopes = [wrap(event, source="/services/awards", occurred_at=at) for event, at in events]
         try:
-            for event, at in events:
-                envelope = wrap(event, source="/services/awards", occurred_at=at)
-                for _ in range(2):  # each delivered twice: the inbox makes the second harmless
-                    await producer.send_and_wait(
-                        topic, envelope.model_dump_json().encode(), key=b"K2"
-                    )
-            kafka_consumer = create_consumer(
-                topic,
-                bootstrap_servers=stack.kafka_bootstrap,
-                group_id=f"{topic_prefix}submissions",
-            )
-            await kafka_consumer.start()
-            consumer = IdempotentConsumer(
-                settings=ConsumerSettings(name="submissions", topic_prefix=topic_prefix),
-                pool=pool,
-                consumer=kafka_consumer,
-                dead_letter_producer=producer,
-                catalog=default_catalog(),
-                handlers=handlers(context),
-            )
-            stop = asyncio.Event()
-            task = asyncio.create_task(consumer.run(stop))
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 30
-            while len(await pool.fetch(query)) < 3 and loop.time() < deadline:
-                await asyncio.sleep(0.2)
-            stop.set()
-            await asyncio.wait_for(task, 10)
-            await kafka_consumer.stop()
+
+            async def applied() -> bool:
+                return len(await pool.fetch(query)) >= 3
+
+            await consume_twice(stack, topic_prefix, pool, context, b"K2", envelopes, applied)
             entry = await pool.fetchrow(
                 "SELECT expected_until FROM roster_entries WHERE designation_id = 'K2'"
             )
             assert entry is not None and entry["expected_until"] is None
             return [(row["kind"], row["reason"]) for row in await pool.fetch(query)]
         finally:
-            await producer.stop()
             await pool.close()
 
     assert asyncio.run(run()) == [
@@ -290,3 +240,45 @@ def test_a_grant_revocation_and_reinstatement_from_kafka_apply_in_key_order(
         ("removed", "重大违法"),
         ("added", "reinstated: 复核撤销处罚"),
     ]
+
+
+async def consume_twice(
+    stack: Stack,
+    topic_prefix: str,
+    pool: asyncpg.Pool,
+    context: Context,
+    key: bytes,
+    envelopes: list[EventEnvelope],
+    applied: Callable[[], Awaitable[bool]],
+) -> None:
+    """Each envelope sent twice under ``key`` (the inbox makes the second harmless), then the
+    consumer role's handlers run until ``applied`` holds (polled, 30 s at most)."""
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    topic = f"{topic_prefix}{TOPICS[0]}"
+    try:
+        for envelope in envelopes:
+            for _ in range(2):
+                await producer.send_and_wait(topic, envelope.model_dump_json().encode(), key=key)
+        kafka_consumer = create_consumer(
+            topic, bootstrap_servers=stack.kafka_bootstrap, group_id=f"{topic_prefix}submissions"
+        )
+        await kafka_consumer.start()
+        consumer = IdempotentConsumer(
+            settings=ConsumerSettings(name="submissions", topic_prefix=topic_prefix),
+            pool=pool,
+            consumer=kafka_consumer,
+            dead_letter_producer=producer,
+            catalog=default_catalog(),
+            handlers=handlers(context),
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        try:
+            await until(applied, seconds=30, interval=0.2, message="the events were not applied")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await kafka_consumer.stop()
+    finally:
+        await producer.stop()
