@@ -1,4 +1,5 @@
-"""Awards fixtures: a migrated awards database, an expert pool, application inputs."""
+"""Awards fixtures: a migrated awards database, an expert pool, application inputs, a private
+time-skipping Temporal server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from awards.db import MIGRATIONS_DIR, queries
 from awards.workflows.types import (
@@ -21,6 +24,7 @@ from awards.workflows.types import (
 )
 from shared.db.pool import create_pool
 from shared.programmes import Programme, load_programmes
+from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 from tests.unit.awards.conftest import PROGRAMMES
@@ -120,3 +124,12 @@ async def drive_to_notice(take: Any, guizhou: Programme) -> Any:
     for member in state.panel:
         await take(step("score", expert(member), scores=card(guizhou, "0.8")))
     return await take(step("decide", PROVINCE, approve=True))
+
+
+@pytest.fixture
+async def environment() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=time_skipping_server_path(),
+        data_converter=pydantic_data_converter,
+    ) as env:
+        yield env

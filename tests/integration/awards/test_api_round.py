@@ -15,7 +15,6 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from awards.api.app import create_app
@@ -24,7 +23,6 @@ from awards.consumers.handlers import on_registered
 from awards.workflows.worker import build_worker
 from shared.events.registry import ParkRegistered
 from tests.integration.awards.conftest import PROGRAMMES, card
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.stack import Stack
 
 
@@ -42,15 +40,6 @@ def programmes_open_now(directory: Path) -> Path:
     )
     (directory / "guizhou.yaml").write_text(text, encoding="utf-8")
     return directory
-
-
-@pytest.fixture
-async def environment() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as env:
-        yield env
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 from awards.standing.types import DesignationStart, designation_workflow_id
 from awards.workflows.designation import DesignationWorkflow
 from shared.programmes import Programme
-from tests.integration.awards.test_api_round import api, environment, headers
+from tests.integration.awards.test_api_round import api, headers
 from tests.integration.awards.test_designation_workflow import designation, eventually, standings
 
-__all__ = ["api", "environment"]  # the fixtures, shared with the round's API tests
+__all__ = ["api"]  # the fixture, shared with the round's API tests
 
 PROVINCE = dict(roles=["province_admin"], region_code="520000", subject="gz-province")
 GUIZHOU = "guizhou-shibaiqianwan-2023"

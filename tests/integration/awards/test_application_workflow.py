@@ -21,7 +21,6 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from awards.domain.application import Stage
@@ -39,18 +38,8 @@ from tests.integration.awards.conftest import (
     card,
     step,
 )
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 
 HISTORIES = Path(__file__).parent / "histories"
-
-
-@pytest.fixture
-async def environment() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as env:
-        yield env
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from awards.consumers.handlers import TOPICS as CONSUMER_TOPICS
@@ -40,7 +39,6 @@ from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLoc
 from shared.programmes import Programme
 from tests.integration.awards.conftest import PROVINCE, ZUNYI
 from tests.integration.awards.sandbox_checked import SandboxCheckedDesignation
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.polling import eventually
 from tests.support.time_skipping import skip_to
 
@@ -52,15 +50,6 @@ def later_programme(guizhou: Programme) -> Programme:
     """Guizhou with its annual report running 2027-2029 (the test server's clock is today's)."""
     window = guizhou.reporting_windows[0].model_copy(update={"first_year": 2027, "last_year": 2029})
     return guizhou.model_copy(update={"reporting_windows": (window,)})
-
-
-@pytest.fixture
-async def environment() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as env:
-        yield env
 
 
 @contextlib.asynccontextmanager
