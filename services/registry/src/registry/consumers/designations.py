@@ -18,6 +18,8 @@ designated until it is revoked.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 
 from shared.events import EventEnvelope
@@ -67,49 +69,37 @@ WHERE s.status = 'revoked' AND s.revoked_on <= EXCLUDED.designated_on
 """
 
 
+async def _apply(
+    connection: asyncpg.Connection,
+    statement: str,
+    event: DesignationGranted | DesignationRevoked | DesignationReinstated,
+    day: dt.date,
+) -> None:
+    await connection.execute(
+        statement, event.entity_type, event.entity_id, event.programme_id, event.category,
+        event.region_code, day,
+    )  # fmt: skip
+
+
 async def on_granted(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
     assert isinstance(event, DesignationGranted)
-    await connection.execute(
-        GRANT,
-        event.entity_type,
-        event.entity_id,
-        event.programme_id,
-        event.category,
-        event.region_code,
-        event.designated_on,
-    )
+    await _apply(connection, GRANT, event, event.designated_on)
 
 
 async def on_revoked(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
     assert isinstance(event, DesignationRevoked)
-    await connection.execute(
-        REVOKE,
-        event.entity_type,
-        event.entity_id,
-        event.programme_id,
-        event.category,
-        event.region_code,
-        event.revoked_on,
-    )
+    await _apply(connection, REVOKE, event, event.revoked_on)
 
 
 async def on_reinstated(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
     assert isinstance(event, DesignationReinstated)
-    await connection.execute(
-        REINSTATE,
-        event.entity_type,
-        event.entity_id,
-        event.programme_id,
-        event.category,
-        event.region_code,
-        event.reinstated_on,
-    )
+    await _apply(connection, REINSTATE, event, event.reinstated_on)
 
 
 def handlers() -> dict[str, Handler]:
