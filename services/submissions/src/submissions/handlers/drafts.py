@@ -23,26 +23,15 @@ from shared import audit
 from submissions.db import queries
 from submissions.db.repository import figures_from_json
 from submissions.domain.actors import Actor
-from submissions.domain.deadlines import reporter_deadlines
-from submissions.domain.errors import Refused
-from submissions.domain.locks import submission_refusal
 from submissions.domain.review import ReportState
 from submissions.domain.roster import RosterEntry
 from submissions.domain.validation import Finding, ReportCheck, ReportedFigure, check_report
 from submissions.handlers.common import (
     Context,
-    NotFound,
     WindowParts,
     audit_actor,
-    window_parts,
 )
-from submissions.handlers.reports import (
-    WINDOW_COLUMNS,
-    Authorize,
-    InvalidReport,
-    lock_exceptions_of,
-    roster_entry_of,
-)
+from submissions.handlers.reports import Authorize, InvalidReport, reporter_on_roster
 
 # Findings a draft may carry: it is incomplete by design; the submission must clear them.
 PENDING = frozenset({"required", "cross_check", "explanation_required"})
@@ -68,29 +57,15 @@ async def reporter_may_write(
 ) -> Taking:
     """The window, roster entry and report of a reporter that may write now (a draft, an
     attachment) under the rules of a submission; else ``NotFound`` or ``Refused``."""
-    found = await connection.fetchrow(queries.SUBMISSION_CONTEXT, window_id, designation_id)
-    if found is None or found["programme_id"] not in context.programmes:
-        raise NotFound("window", window_id)
-    if found["entry_designation_id"] is None:
-        raise NotFound("reporter on the roster", designation_id)
-    actor = authorize(found)
-    parts = window_parts(context, {name: found[name] for name in WINDOW_COLUMNS})
-    entry = roster_entry_of(found)
+    reporter = await reporter_on_roster(connection, context, window_id, designation_id, authorize)
     report = await connection.fetchrow(queries.REPORT, window_id, designation_id)
-    refusal = submission_refusal(
-        schedule=parts.schedule,
-        entry=entry,
-        deadlines=reporter_deadlines(
-            parts.schedule, due_at=max([entry.due_at, *found["extended"]])
-        ),
+    reporter.refuse_unless_taken(
+        designation_id,
         state=ReportState(report["state"]) if report else ReportState.draft,
         has_submitted=bool(report and report["first_submitted_at"]),
         now=now,
-        exceptions=lock_exceptions_of(found, designation_id),
     )
-    if refusal is not None:
-        raise Refused(refusal.reason.value, refusal.message)
-    return Taking(found, actor, parts, entry, report)
+    return Taking(reporter.found, reporter.actor, reporter.parts, reporter.entry, report)
 
 
 @dataclass(frozen=True)

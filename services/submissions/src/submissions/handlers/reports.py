@@ -33,16 +33,22 @@ from submissions.db.repository import (
 )
 from submissions.domain import review
 from submissions.domain.actors import Actor, Role
-from submissions.domain.deadlines import Timeliness, reporter_deadlines, timeliness
+from submissions.domain.deadlines import (
+    ReporterDeadlines,
+    Timeliness,
+    reporter_deadlines,
+    timeliness,
+)
 from submissions.domain.errors import Refused
 from submissions.domain.locks import LockException, submission_refusal
-from submissions.domain.review import Action, Report
+from submissions.domain.review import Action, Report, ReportState
 from submissions.domain.roster import RosterEntry
 from submissions.domain.validation import ReportCheck, ReportedFigure, check_report
 from submissions.handlers.common import (
     BeforeCommit,
     Context,
     NotFound,
+    WindowParts,
     audit_actor,
     load_window,
     publish_and_claim,
@@ -113,6 +119,56 @@ def lock_exceptions_of(row: Mapping[str, Any], designation_id: str) -> list[Lock
     ]
 
 
+@dataclass(frozen=True)
+class Reporter:
+    """A reporter on a window's roster, as its caller may act for it (``reporter_on_roster``)."""
+
+    found: asyncpg.Record
+    actor: Actor
+    parts: WindowParts
+    entry: RosterEntry
+
+    def refuse_unless_taken(
+        self, designation_id: str, *, state: ReportState, has_submitted: bool, now: dt.datetime
+    ) -> ReporterDeadlines:
+        """``Refused`` with the reason when the window does not take this reporter's report;
+        else the reporter's deadlines it was judged by (its own due time, extensions)."""
+        deadlines = reporter_deadlines(
+            self.parts.schedule, due_at=max([self.entry.due_at, *self.found["extended"]])
+        )
+        refusal = submission_refusal(
+            schedule=self.parts.schedule,
+            entry=self.entry,
+            deadlines=deadlines,
+            state=state,
+            has_submitted=has_submitted,
+            now=now,
+            exceptions=lock_exceptions_of(self.found, designation_id),
+        )
+        if refusal is not None:
+            raise Refused(refusal.reason.value, refusal.message)
+        return deadlines
+
+
+async def reporter_on_roster(
+    connection: asyncpg.Connection,
+    context: Context,
+    window_id: str,
+    designation_id: str,
+    authorize: Authorize,
+) -> Reporter:
+    """The window (its context row), the roster entry and the acting ``Actor``; ``NotFound``
+    for an unknown window or a reporter not on its roster; ``authorize`` raises for others."""
+    found = await connection.fetchrow(queries.SUBMISSION_CONTEXT, window_id, designation_id)
+    if found is None or found["programme_id"] not in context.programmes:
+        raise NotFound("window", window_id)
+    if found["entry_designation_id"] is None:
+        raise NotFound("reporter on the roster", designation_id)
+    actor = authorize(found)
+    parts = window_parts(context, {name: found[name] for name in WINDOW_COLUMNS})
+    return Reporter(found, actor, parts, roster_entry_of(found))
+
+
 async def submit_report(
     pool: asyncpg.Pool,
     context: Context,
@@ -129,14 +185,12 @@ async def submit_report(
     answers the acting ``Actor`` or raises. Refused with the reason when the window does not
     take the report. Few round trips: this is the 10 December rush's path."""
     async with pool.acquire() as connection, connection.transaction():
-        found = await connection.fetchrow(queries.SUBMISSION_CONTEXT, window_id, designation_id)
-        if found is None or found["programme_id"] not in context.programmes:
-            raise NotFound("window", window_id)
-        if found["entry_designation_id"] is None:
-            raise NotFound("reporter on the roster", designation_id)
-        actor = authorize(found)
-        parts = window_parts(context, {name: found[name] for name in WINDOW_COLUMNS})
-        entry = roster_entry_of(found)
+        reporter = await reporter_on_roster(
+            connection, context, window_id, designation_id, authorize
+        )
+        found, actor, parts, entry = (
+            reporter.found, reporter.actor, reporter.parts, reporter.entry
+        )  # fmt: skip
         template = parts.programme.report_template(entry.category)
         row = await connection.fetchrow(
             queries.UPSERT_REPORT,
@@ -153,20 +207,9 @@ async def submit_report(
             if row["inserted"]
             else await load_report(connection, row)
         )
-        deadlines = reporter_deadlines(
-            parts.schedule, due_at=max([entry.due_at, *found["extended"]])
+        deadlines = reporter.refuse_unless_taken(
+            designation_id, state=report.state, has_submitted=bool(report.versions), now=now
         )
-        refusal = submission_refusal(
-            schedule=parts.schedule,
-            entry=entry,
-            deadlines=deadlines,
-            state=report.state,
-            has_submitted=bool(report.versions),
-            now=now,
-            exceptions=lock_exceptions_of(found, designation_id),
-        )
-        if refusal is not None:
-            raise Refused(refusal.reason.value, refusal.message)
         last = found["last_figures"]
         check = check_report(
             template,
