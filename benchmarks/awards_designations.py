@@ -37,8 +37,14 @@ from awards.standing.consumer import signal_evaluation
 from awards.standing.handlers import with_first_plan
 from awards.standing.types import DesignationStart, designation_workflow_id
 from awards.workflows.designation import DesignationWorkflow
-from benchmarks.awards_round import _free_port, _peak_memory_kib, _test_server
-from benchmarks.common import drop_database, fresh_database, kafka_bootstrap
+from benchmarks.common import (
+    drop_database,
+    free_port,
+    fresh_database,
+    kafka_bootstrap,
+    peak_memory_kib,
+    test_server_path,
+)
 from benchmarks.noop_workflow import NoopWorkflow
 from shared.programmes import load_programmes
 
@@ -165,7 +171,7 @@ async def _noop(client: Client, env: dict[str, str]) -> tuple[float, list[int]]:
         started = time.perf_counter()
         await _gathered(DESIGNATIONS, one)
         seconds = time.perf_counter() - started
-        return seconds, [_peak_memory_kib(worker.pid) for worker in workers]
+        return seconds, [peak_memory_kib(worker.pid) for worker in workers]
     finally:
         await _stop(workers)
 
@@ -191,7 +197,7 @@ async def main() -> None:
     try:
         ids = await _seed(dsn, DESIGNATIONS)
         async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=_test_server(), data_converter=pydantic_data_converter
+            test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
         ) as environment:
             client = environment.client
             bytecode_env = _with_bytecode(bytecode)
@@ -210,7 +216,7 @@ async def main() -> None:
                     "-m",
                     "awards",
                     "worker",
-                    env=env | {"AWARDS_LIVENESS_PORT": str(_free_port())},
+                    env=env | {"AWARDS_LIVENESS_PORT": str(free_port())},
                 )
                 for _ in range(WORKERS)
             ]
@@ -240,7 +246,7 @@ async def main() -> None:
                     signalled = await signal_evaluation(client, ids, YEAR, concurrency=CONCURRENCY)
                     await _decided(dsn, DESIGNATIONS)
                     total_seconds = time.perf_counter() - started
-                peaks = [_peak_memory_kib(worker.pid) for worker in workers]
+                peaks = [peak_memory_kib(worker.pid) for worker in workers]
             finally:
                 await _stop(workers)
         print(

