@@ -150,3 +150,19 @@ def designate(submissions_db: str, context: Context) -> Callable[..., int]:
 
 def window_id(year: int) -> str:
     return f"{PROGRAMME}.{WINDOW}.{year}"
+
+
+def open_window_with_two_reporters(
+    api: TestClient,
+    auth: Callable[..., dict[str, str]],
+    designate: Callable[..., int],
+    clock: Clock,
+) -> None:
+    """D1 (Guiyang) and D2 (Zunyi) designated in June; the 2025 window opened on 1 November;
+    the clock then at 1 December, 10:00 CST (drafts, attachments)."""
+    for designation, region in (("D1", "520102"), ("D2", "520302")):
+        designate(designation, region=region, at=cst(2025, 6, 1))
+    clock.now = cst(2025, 11, 1, 9)
+    body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
+    assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
+    clock.now = cst(2025, 12, 1, 10)

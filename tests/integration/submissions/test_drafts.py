@@ -10,7 +10,12 @@ import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.integration.submissions.conftest import (
+    Clock,
+    cst,
+    open_window_with_two_reporters,
+    window_id,
+)
 
 W = window_id(2025)
 Auth = Callable[..., dict[str, str]]
@@ -23,12 +28,7 @@ def reporter(auth: Auth, entity: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module", autouse=True)
 def opened(api: TestClient, auth: Auth, designate: Callable[..., int], clock: Clock) -> None:
-    for designation, region in (("D1", "520102"), ("D2", "520302")):
-        designate(designation, region=region, at=cst(2025, 6, 1))
-    clock.now = cst(2025, 11, 1, 9)
-    body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
-    assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
-    clock.now = cst(2025, 12, 1, 10)
+    open_window_with_two_reporters(api, auth, designate, clock)
 
 
 def test_an_incomplete_report_is_saved_as_a_draft_and_submitted_later(
