@@ -32,39 +32,17 @@ async def apply_designation_event(
     at: dt.datetime,
 ) -> int:
     """Returns how many roster changes were written (for tests and logs)."""
+    common = (
+        event.designation_id, event.programme_id, event.category, event.entity_type,
+        event.entity_id, event.region_code,
+    )  # fmt: skip
     if isinstance(event, DesignationGranted):
-        applied = await connection.fetchval(
-            queries.UPSERT_GRANTED,
-            event.designation_id,
-            event.programme_id,
-            event.category,
-            event.entity_type,
-            event.entity_id,
-            event.region_code,
-            event.designated_on,
-        )
+        applied = await connection.fetchval(queries.UPSERT_GRANTED, *common, event.designated_on)
     elif isinstance(event, DesignationReinstated):
-        applied = await connection.fetchval(
-            queries.UPSERT_REINSTATED,
-            event.designation_id,
-            event.programme_id,
-            event.category,
-            event.entity_type,
-            event.entity_id,
-            event.region_code,
-            event.reinstated_on,
-        )
+        applied = await connection.fetchval(queries.UPSERT_REINSTATED, *common, event.reinstated_on)
     else:
         applied = await connection.fetchval(
-            queries.UPSERT_REVOKED,
-            event.designation_id,
-            event.programme_id,
-            event.category,
-            event.entity_type,
-            event.entity_id,
-            event.region_code,
-            event.revoked_on,
-            event.reason,
+            queries.UPSERT_REVOKED, *common, event.revoked_on, event.reason
         )
     if applied is None:  # older than what is known: nothing changes
         return 0
