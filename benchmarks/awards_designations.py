@@ -29,7 +29,6 @@ from pathlib import Path
 import asyncpg
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from awards.db import MIGRATIONS_DIR
@@ -43,10 +42,10 @@ from benchmarks.common import (
     fresh_database,
     kafka_bootstrap,
     peak_memory_kib,
-    test_server_path,
 )
 from benchmarks.noop_workflow import NoopWorkflow
 from shared.programmes import load_programmes
+from tests.support.time_skipping import pinned_environment
 
 DESIGNATIONS = int(os.environ.get("BENCH_AWARDS_DESIGNATIONS", "10000"))
 WORKERS = int(os.environ.get("BENCH_AWARDS_WORKERS", "1"))
@@ -196,9 +195,7 @@ async def main() -> None:
     bytecode = Path(tempfile.mkdtemp(prefix="bench-bytecode-"))
     try:
         ids = await _seed(dsn, DESIGNATIONS)
-        async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
-        ) as environment:
+        async with pinned_environment() as environment:
             client = environment.client
             bytecode_env = _with_bytecode(bytecode)
             env = {

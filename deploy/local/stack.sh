@@ -77,6 +77,16 @@ ensure_cjk_font() {
 
 # The marker holds the pom's checksum, so a dependency added to the pom (kafka-tools) is fetched
 # on the next run; copy-dependencies only adds jars, so a running broker is left alone.
+# Tests and benchmarks start Temporal's time-skipping server at a pinned instant through
+# libfaketime (tests/support/time_skipping.py), so that they never depend on today's date.
+ensure_faketime() {
+  if ! ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; then
+    log "installing libfaketime from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends libfaketime faketime >/dev/null
+  fi
+}
+
 ensure_kafka_jars() {
   local wanted
   wanted=$(sha256sum "$ROOT/deploy/local/pom.xml" | cut -d' ' -f1)
@@ -380,6 +390,7 @@ infra_up() {
   ensure_python_env
   ensure_postgres_installed
   ensure_cjk_font
+  ensure_faketime
   ensure_kafka_jars
   start_postgres
   create_databases

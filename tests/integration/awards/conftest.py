@@ -11,7 +11,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from awards.db import MIGRATIONS_DIR, queries
@@ -24,9 +23,9 @@ from awards.workflows.types import (
 )
 from shared.db.pool import create_pool
 from shared.programmes import Programme, load_programmes
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
+from tests.support.time_skipping import pinned_environment
 from tests.unit.awards.conftest import PROGRAMMES
 
 GUIZHOU = "guizhou-shibaiqianwan-2023"
@@ -128,8 +127,5 @@ async def drive_to_notice(take: Any, guizhou: Programme) -> Any:
 
 @pytest.fixture
 async def environment() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as env:
+    async with pinned_environment() as env:
         yield env

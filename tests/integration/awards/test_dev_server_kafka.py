@@ -22,8 +22,6 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from awards.api.app import create_app
 from awards.config import AwardsSettings
@@ -43,10 +41,10 @@ from shared.temporal import connect_temporal
 from tests.integration.awards.conftest import application_start, drive_to_notice
 from tests.integration.awards.test_api_round import headers, programmes_open_now
 from tests.integration.awards.test_application_workflow import submit
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.polling import until
 from tests.support.stack import Stack
+from tests.support.time_skipping import pinned_environment
 
 
 async def consume_until(
@@ -229,10 +227,7 @@ async def test_a_granted_designation_reaches_the_registry_through_kafka(
 ) -> None:
     prefix = f"{topic_prefix}grant{uuid.uuid4().hex[:6]}."
     park_id = str(uuid.uuid4())
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as environment:
+    async with pinned_environment() as environment:
         task_queue = f"awards-{uuid.uuid4().hex[:8]}"
         async with build_worker(
             environment.client, awards_pool, topic_prefix=prefix, task_queue=task_queue

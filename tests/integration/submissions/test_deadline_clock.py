@@ -19,8 +19,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from shared.db.pool import create_pool
@@ -31,11 +29,10 @@ from submissions.handlers.common import Context
 from submissions.handlers.roster import apply_designation_event
 from submissions.workflows.activities import ClockActivities
 from submissions.workflows.worker import WORKFLOWS, clock_activities, ensure_clocks
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.polling import until
 from tests.support.stack import Stack
-from tests.support.time_skipping import skip_to
+from tests.support.time_skipping import pinned_environment, skip_to
 
 PROGRAMME = "guizhou-shibaiqianwan-2023"
 SOURCE = Path("shared/programmes") / f"{PROGRAMME}.yaml"
@@ -61,10 +58,7 @@ async def clock_db(stack: Stack) -> AsyncIterator[str]:
 async def test_a_whole_window_with_the_worker_down(
     clock_db: str, tmp_path: Path, topic_prefix: str
 ) -> None:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as env:
+    async with pinned_environment() as env:
         start = await env.get_current_time()
         year = start.astimezone(CHINA_STANDARD_TIME).year + 1  # opens in the future
         programme_file(tmp_path, year, "[30, 14, 7, 3, 1]")

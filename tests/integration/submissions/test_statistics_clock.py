@@ -13,8 +13,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from shared.db.pool import create_pool
@@ -26,11 +24,10 @@ from submissions.workflows.statistics_activities import (
     statistics_workflow_id,
 )
 from submissions.workflows.worker import WORKFLOWS, ensure_statistics_clocks
-from tests.integration.test_temporal_time_skipping import time_skipping_server_path
 from tests.support.databases import drop_database, migrated_database
 from tests.support.polling import until
 from tests.support.stack import Stack
-from tests.support.time_skipping import skip_to
+from tests.support.time_skipping import pinned_environment, skip_to
 
 QINGHAI = "qinghai-2024-2026"
 CHENGDONG, DATONG, HAIDONG_LEDU = "630102", "630121", "630202"
@@ -112,10 +109,7 @@ async def test_reminders_name_the_missing_reporters_once_each(
 async def test_the_workflow_sends_each_point_of_a_month_on_time(
     pool: asyncpg.Pool, topic_prefix: str
 ) -> None:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(),
-        data_converter=pydantic_data_converter,
-    ) as env:
+    async with pinned_environment() as env:
         start = await env.get_current_time()
         year = start.astimezone(CHINA_STANDARD_TIME).year + 1
         qinghai = load_programmes("shared/programmes")[QINGHAI]

@@ -12,6 +12,12 @@ the lanes. Three things keep one publisher per lane through that:
 - claim transactions hold ``(CLAIM_LOCK_CLASS, lane)`` shared, and a relay that takes a lane
   first takes that lock exclusively, so it waits until the previous owner's claimed batches
   are committed or rolled back before it sends anything of that lane.
+
+A relay whose session was cut sits out for ``rejoin_delay_seconds`` before it takes lanes
+again. Without the pause it raced its healthy peers for the lanes it had just lost, and as
+often as not took them all back at once (one statement takes every free lane), so a replica
+whose connection keeps breaking could hold on to the lanes while a sound one stood by. Alone,
+it takes them back after the pause.
 """
 
 from __future__ import annotations
@@ -58,12 +64,15 @@ class LaneLease:
         max_lanes: int = OUTBOX_LANES,
         on_notify: Callable[[], None] = lambda: None,
         handover_timeout_seconds: float = 60.0,
+        rejoin_delay_seconds: float = 2.0,
     ) -> None:
         self._dsn = dsn
         self._pool = pool
         self._max_lanes = max_lanes
         self._on_notify = on_notify
         self._handover_timeout = handover_timeout_seconds
+        self._rejoin_delay = rejoin_delay_seconds
+        self._rejoin_at = 0.0  # event-loop time before which no lane is taken
         self._connection: asyncpg.Connection | None = None
         self._lanes: list[int] = []
 
@@ -104,6 +113,7 @@ class LaneLease:
         except LEASE_ERRORS as exc:
             if self._lanes:
                 log.warning("outbox lease lost (%s): dropping lanes %s", exc, self._lanes)
+                self._rejoin_at = asyncio.get_running_loop().time() + self._rejoin_delay
             await self.close()
             await self.open()
             return False
@@ -118,6 +128,8 @@ class LaneLease:
         """Lock the lanes no other relay holds, up to ``max_lanes``; returns all we own."""
         await self.verify()
         assert self._connection is not None
+        if asyncio.get_running_loop().time() < self._rejoin_at:
+            return self.lanes  # sitting out after a lost lease: peers take the lanes first
         wanted = self._max_lanes - len(self._lanes)
         if wanted <= 0:
             return self.lanes

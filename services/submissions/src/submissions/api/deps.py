@@ -3,14 +3,15 @@ calls them inline rather than on its thread pool (a hop per dependency, per requ
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
 
+from shared.http.clock import Now
 from submissions.handlers.common import Context
+
+__all__ = ["Ctx", "Now", "Pool", "get_context", "get_pool"]
 
 
 async def get_pool(request: Request) -> asyncpg.Pool:
@@ -23,12 +24,5 @@ async def get_context(request: Request) -> Context:
     return context
 
 
-async def get_now(request: Request) -> dt.datetime:
-    """The current instant; tests and the benchmark set ``app.state.clock`` to a fixed one."""
-    clock: Callable[[], dt.datetime] | None = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else dt.datetime.now(dt.UTC)
-
-
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 Ctx = Annotated[Context, Depends(get_context)]
-Now = Annotated[dt.datetime, Depends(get_now)]

@@ -3,7 +3,6 @@ for the caller, and each human step as a Temporal update (``/steps``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -49,6 +48,7 @@ from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.auth.scope import may_see_region
+from shared.http.clock import Now
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page
 from shared.http.problems import ProblemError, forbidden, not_found
@@ -92,6 +92,7 @@ async def submit(
     programmes: Programmes,
     settings: Settings,
     temporal: Temporal,
+    now: Now,
 ) -> SubmissionAccepted:
     """申报: the operator submits for its own park, base, enterprise or team."""
     if Role.operator not in principal.roles:
@@ -103,7 +104,6 @@ async def submit(
         the_round = application_round(programme, body.year, body.category)
     except NoSuchRound as exc:
         raise unprocessable(str(exc)) from exc
-    now = dt.datetime.now(dt.UTC)
     if not the_round.is_open(now):
         raise ProblemError(
             status=409,

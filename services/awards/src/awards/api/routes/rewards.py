@@ -32,6 +32,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.auth.scope import may_act_on_region
 from shared.china_time import CHINA
+from shared.http.clock import get_now
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
@@ -164,7 +165,7 @@ async def _change(
                 assert amount is not None
                 await ledger.approve(
                     connection, award_id, amount_fen=amount, actor=principal.subject,
-                    today=dt.datetime.now(CHINA).date(),
+                    today=(await get_now(request)).astimezone(CHINA).date(),
                     topic_prefix=request.app.state.settings.kafka_topic_prefix,
                 )  # fmt: skip
             elif action == "record_recovery":
