@@ -5,10 +5,10 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install up down status lint format test unit integration e2e contract bench asyncapi replay-dlq token kafka-console kafka-topics
+.PHONY: help install up down status lint format test test-ahead unit integration e2e contract bench asyncapi replay-dlq token kafka-console kafka-topics
 
 help:
-	@echo "make up | down | status | test | lint | unit | integration | e2e | contract | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics"
+	@echo "make up | down | status | test | test-ahead | lint | unit | integration | e2e | contract | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics"
 
 install:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
@@ -35,6 +35,13 @@ format: install
 # Lint, then every test against the real stack; stops what it started.
 test: lint
 	@deploy/local/with-stack.sh $(PYTEST) -q -p no:cacheprovider tests
+
+# Every test with the test processes' clock moved ahead (AHEAD, default three years) by
+# libfaketime: no test may depend on the day it runs. The stack keeps the real clock.
+AHEAD ?= +1096d
+test-ahead: install
+	@deploy/local/with-stack.sh $(UV) run --frozen python -m tests.support.clock_ahead $(AHEAD) \
+	  pytest -q -p no:cacheprovider tests
 
 unit: install
 	$(PYTEST) -q tests/unit

@@ -1,0 +1,51 @@
+"""The suite does not depend on the day it runs: the pure rules and the workflow tests that
+pin their server's clock pass with this machine's clock three years ahead.
+
+``make test-ahead`` runs the whole suite so; this keeps the part of it that has had date
+hazards (the rules, the notice calendar, the reporting and statistics clocks, a round from
+submission to designation) under guard in every ``make test``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.clock_ahead import clock_ahead_environment
+from tests.support.stack import Stack
+
+AHEAD = "+1096d"
+GUARDED = [
+    "tests/unit",
+    "tests/integration/test_temporal_time_skipping.py",
+    "tests/integration/awards/test_application_workflow.py",
+    "tests/integration/submissions/test_deadline_clock.py",
+    "tests/integration/submissions/test_statistics_clock.py",
+]
+
+
+def test_the_clock_really_moves_ahead_for_the_guarded_run() -> None:
+    year = subprocess.run(
+        [sys.executable, "-c", "import datetime; print(datetime.date.today().year)"],
+        env=clock_ahead_environment(AHEAD),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert int(year) >= dt.datetime.now(dt.UTC).year + 2
+
+
+@pytest.mark.timeout(1500)
+def test_the_date_sensitive_tests_pass_three_years_from_now(stack: Stack) -> None:
+    del stack  # the run below uses the stack this session started, through the environment
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *GUARDED],
+        env=clock_ahead_environment(AHEAD),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
