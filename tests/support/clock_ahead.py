@@ -3,9 +3,11 @@
     python -m tests.support.clock_ahead +1096d pytest -q tests
 
 The command and every process it starts see the wall clock moved by the offset (libfaketime's
-``FAKETIME`` syntax: ``+1096d``, ``+2y``); monotonic clocks are left alone, so timeouts and
-event loops behave. The stack it talks to (PostgreSQL, Kafka, Temporal) keeps the real clock,
-as a server would whose clients' clocks differ from its own. Used by ``make test-ahead`` and by
+``FAKETIME`` syntax: ``+1096d``, ``+2y``). Monotonic clocks move by the same offset, which
+changes no interval; leaving them alone (``FAKETIME_DONT_FAKE_MONOTONIC``) breaks
+``time.sleep``, whose absolute monotonic deadline libfaketime then rejects. The stack it
+talks to (PostgreSQL, Kafka, Temporal) keeps the real clock, as a server would whose clients'
+clocks differ from its own. Used by ``make test-ahead`` and by
 the test that guards the suite against depending on today's date.
 """
 
@@ -22,7 +24,6 @@ def clock_ahead_environment(offset: str, base: dict[str, str] | None = None) -> 
     environment.update(
         LD_PRELOAD=libfaketime_path(),
         FAKETIME=offset,
-        FAKETIME_DONT_FAKE_MONOTONIC="1",
     )
     return environment
 
