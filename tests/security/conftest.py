@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from tests.security.services import SERVICES, ServiceUnderTest
 from tests.support.databases import drop_database, migrated_database
@@ -18,6 +22,7 @@ from tests.support.stack import Stack
 class RunningService:
     spec: ServiceUnderTest
     client: TestClient
+    dsn: str  # its migrated database, for checks that seed rows no route writes
 
 
 @pytest.fixture(scope="module", params=sorted(SERVICES))
@@ -41,6 +46,33 @@ def service(
     }
     try:
         with TestClient(spec.create_app(settings), raise_server_exceptions=False) as client:
-            yield RunningService(spec, client)
+            yield RunningService(spec, client, dsn)
     finally:
         asyncio.run(drop_database(stack, dsn))
+
+
+def claims(**extra: Any) -> dict[str, Any]:
+    return {
+        "sub": "security-tester",
+        "iss": "ecom-local",
+        "aud": "ecom-api",
+        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        **extra,
+    }
+
+
+@pytest.fixture
+def sign(signing_keys: tuple[str, str]) -> Callable[..., dict[str, str]]:
+    """Bearer headers for these claims, signed with the services' key (or ``private_key``)."""
+
+    def headers(private_key: str | None = None, **extra: Any) -> dict[str, str]:
+        token = jwt.encode(claims(**extra), private_key or signing_keys[0], algorithm="RS256")
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+def assert_problem(response: Response, *statuses: int) -> None:
+    assert response.status_code in statuses, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "Idempotent-Replayed" not in response.headers

@@ -8,44 +8,17 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import jwt
 import pytest
-from httpx import Response
 
 from shared.auth import generate_dev_keypair
-from tests.security.conftest import RunningService
+from tests.security.conftest import RunningService, assert_problem
 from tests.security.services import PostCase
-
-
-def claims(**extra: Any) -> dict[str, Any]:
-    return {
-        "sub": "security-tester",
-        "iss": "ecom-local",
-        "aud": "ecom-api",
-        "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
-        **extra,
-    }
-
-
-@pytest.fixture
-def sign(signing_keys: tuple[str, str]) -> Callable[..., dict[str, str]]:
-    def headers(private_key: str | None = None, **extra: Any) -> dict[str, str]:
-        token = jwt.encode(claims(**extra), private_key or signing_keys[0], algorithm="RS256")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
 
 
 def post_case(service: RunningService) -> PostCase:
     if service.spec.post is None:
         pytest.skip(f"{service.spec.name} has no POST a caller repeats")
     return service.spec.post
-
-
-def assert_problem(response: Response, *statuses: int) -> None:
-    assert response.status_code in statuses, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert "Idempotent-Replayed" not in response.headers
 
 
 def test_a_forged_token_never_receives_a_stored_response(

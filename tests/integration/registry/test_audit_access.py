@@ -65,7 +65,7 @@ def test_unmasked_contacts_leave_an_access_record_masked_ones_do_not(
     ]
 
 
-def test_the_province_reads_everything_a_city_bureau_its_own_region(
+def test_the_province_reads_its_province_a_city_bureau_its_own_region(
     registry_api: TestClient, auth: Auth
 ) -> None:
     walk = Walk(registry_api, auth)

@@ -21,7 +21,13 @@ from shared.auth import (
     mint_token,
     region_contains,
 )
-from shared.auth.scope import inbox_addresses, job_scope, may_see_job, read_visibility
+from shared.auth.scope import (
+    audit_scope,
+    inbox_addresses,
+    job_scope,
+    may_see_job,
+    read_visibility,
+)
 
 PRIVATE, PUBLIC = generate_dev_keypair()
 
@@ -237,6 +243,51 @@ def test_read_visibility_is_the_same_rule_as_may_see_region() -> None:
     operator = principal(Role.operator, region="520100", enterprise_ids=frozenset({"e-1"}))
     assert read_visibility(operator).region_roots == ()
     assert read_visibility(operator).enterprise_ids == {"e-1"}
+
+
+@pytest.mark.parametrize(
+    ("caller", "inside", "outside"),
+    [
+        (principal(Role.province_admin, region="630000"), ["630102", "632801"], ["520102", None]),
+        (principal(Role.province_admin, region="520000"), ["520102", "522601"], ["630102"]),
+        (principal(Role.city_bureau, region="520100"), ["520100", "520102"], ["522601", "520000"]),
+        (principal(Role.county_bureau, region="520102"), ["520102"], ["520103", "520100"]),
+        (principal(Role.integrator), ["520102", "630102", None], []),
+        (principal(Role.integrator, grants=frozenset({"write"})), ["630102", None], []),
+    ],
+)
+def test_the_audit_trail_is_read_over_the_regions_a_caller_administers(
+    caller: Principal, inside: list[str | None], outside: list[str | None]
+) -> None:
+    scope = audit_scope(caller)
+    assert scope is not None
+    assert all(scope.covers(code) for code in inside)
+    assert not any(scope.covers(code) for code in outside)
+
+
+def test_the_audit_trail_filters_in_sql_by_the_same_subtree() -> None:
+    qinghai = audit_scope(principal(Role.province_admin, region="630000"))
+    city = audit_scope(principal(Role.city_bureau, region="520100"))
+    county = audit_scope(principal(Role.county_bureau, region="520102"))
+    everything = audit_scope(principal(Role.integrator))
+    assert qinghai is not None and qinghai.region_patterns == ("63%",)
+    assert city is not None and city.region_patterns == ("5201%",)
+    assert county is not None and county.region_patterns == ("520102",)
+    assert everything is not None and everything.everything and everything.region_patterns == ()
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        principal(Role.operator, region="520102", enterprise_ids=frozenset({"e-1"})),
+        principal(Role.expert, region="520000"),
+        principal(Role.expert),  # a region-less expert reads every record, not who changed it
+        principal(Role.province_admin),  # refused at the token already; never "everything"
+        principal(),
+    ],
+)
+def test_others_have_no_audit_trail(caller: Principal) -> None:
+    assert audit_scope(caller) is None
 
 
 def test_the_inbox_is_addressed_to_an_office() -> None:

@@ -1,8 +1,9 @@
 """``GET /v1/audit`` (cursor-paged, newest first) and ``GET /v1/audit.csv``: the service's audit
-records for the province, and for a city or county bureau the records of its own region.
+records over the regions the caller administers, as ``shared.auth.scope.audit_scope`` says.
 
+Contacts in the records' before/after/details are masked for every reader (``shared.masking``).
 Reading the audit trail is itself recorded (an ``access`` row, with the filters): the records
-hold personal data and say who looked at what, so who read them is accountable too.
+say who looked at what, so who read them is accountable too.
 """
 
 from __future__ import annotations
@@ -17,21 +18,31 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from shared.audit import queries
 from shared.audit.context import AuditContextMiddleware
 from shared.audit.records import Actor, record_access
-from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
+from shared.auth import CurrentPrincipal, Principal
+from shared.auth.scope import AuditScope, audit_scope
 from shared.china_time import CHINA
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import ProblemError
+from shared.http.problems import forbidden
+from shared.masking import mask_personal
 from shared.settings import ServiceSettings
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
-BUREAUS = (Role.city_bureau, Role.county_bureau)
 FETCH_ROWS = 2_000
+# A time without an offset would be read in the server's zone, which says nothing to a caller
+# in China reading UTC records: refused (422) instead.
+TIME = "an ISO 8601 time with its UTC offset (2026-01-02T08:00:00+08:00 or …Z)"
+FROM = Query(default=None, alias="from", description=f"records at or after {TIME}")
+TO = Query(default=None, alias="to", description=f"records before {TIME}")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Only the province, city and county bureaus and integrators read it"},
+    422: {"description": "Invalid input (`from`/`to` without a UTC offset): `errors` names it"},
+}
 
 
 class AuditRecordPublic(BaseModel):
@@ -62,42 +73,37 @@ def china_time(moment: dt.datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def masked(row: asyncpg.Record) -> dict[str, Any]:
+    values = dict(row)
+    for column in ("before", "after", "details"):
+        values[column] = mask_personal(values[column])
+    return values
+
+
 def to_public(row: asyncpg.Record) -> AuditRecordPublic:
     return AuditRecordPublic.model_validate(
-        dict(row) | {"recorded_at_china": china_time(row["recorded_at"])}
+        masked(row) | {"recorded_at_china": china_time(row["recorded_at"])}
     )
 
 
-def region_prefix(principal: Principal) -> str | None:
-    """None: every record (the province). Otherwise the code prefix of the bureau's subtree,
-    the shape ``shared.auth.region_contains`` reads codes by."""
-    if Role.province_admin in principal.roles:
-        return None
-    code = principal.region_code
-    if not (principal.roles & set(BUREAUS)) or not code:
-        raise ProblemError(
-            status=403,
-            title="Forbidden",
-            detail="the audit trail is for the province and for city and county bureaus",
-        )
-    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
-
-
-def _visible(principal: Principal, prefix: str | None, row: asyncpg.Record) -> bool:
-    if prefix is None:
-        return True
-    code = row["region_code"]
-    return code is not None and may_act_on_region(principal, code, write=False)
+def scope_of(principal: Principal) -> AuditScope:
+    """Decided before any query, so a refusal says nothing about the records."""
+    scope = audit_scope(principal)
+    if scope is None:
+        raise forbidden("the audit trail is read by the administration and integrators")
+    return scope
 
 
 def _arguments(
-    resource_type: str | None,
-    resource_id: str | None,
-    actor: str | None,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
+    scope: AuditScope,
+    filters: tuple[str | None, str | None, str | None, dt.datetime | None, dt.datetime | None],
+    *,
+    after: int | None,
+    limit: int,
 ) -> list[Any]:
-    return [resource_type, resource_id, actor, start, end]
+    """``queries.search``'s parameters: the filters, the page, and the regions when not all."""
+    regions = [] if scope.everything else [list(scope.region_patterns)]
+    return [*filters, after, limit, *regions]
 
 
 Filters = dict[str, Any]
@@ -110,9 +116,13 @@ def _filters(**values: Any) -> Filters:
 @router.get(
     "/audit",
     response_model=Page[AuditRecordPublic],
-    summary="Audit records, newest first (the province: all; a bureau: its region's)",
-    description="Filters: resource_type, resource_id, actor (subject), from/to (ISO times, "
-    "to exclusive). Times are UTC; recorded_at_china shows them in China time.",
+    summary="Audit records, newest first, of the regions the caller administers",
+    description="A province reads its province's records, a city or county bureau its "
+    "subtree's, an integrator every record; others get 403. Contacts (phone, e-mail, channel "
+    "addresses) in before/after/details are masked. Filters: resource_type, resource_id, actor "
+    "(subject), from/to (times with a UTC offset, to exclusive). Times are UTC; "
+    "recorded_at_china shows them in China time.",
+    responses=ERRORS,
 )
 async def list_audit(
     request: Request,
@@ -120,18 +130,17 @@ async def list_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: dt.datetime | None = Query(default=None, alias="from"),
-    end: dt.datetime | None = Query(default=None, alias="to"),
+    start: AwareDatetime | None = FROM,
+    end: AwareDatetime | None = TO,
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> Page[AuditRecordPublic]:
-    prefix = region_prefix(principal)
+    scope = scope_of(principal)
     after = read_cursor(cursor, lambda p: int(p["seq"]))
     pool: asyncpg.Pool = request.app.state.pool
-    arguments = [*_arguments(resource_type, resource_id, actor, start, end), after, limit + 1]
-    if prefix is not None:
-        arguments.append(prefix)
-    rows = await pool.fetch(queries.search(region_prefix=prefix is not None), *arguments)
+    filters = (resource_type, resource_id, actor, start, end)
+    arguments = _arguments(scope, filters, after=after, limit=limit + 1)
+    rows = await pool.fetch(queries.search(regional=not scope.everything), *arguments)
     page = rows[:limit]
     await record_access(
         pool,
@@ -145,7 +154,7 @@ async def list_audit(
     )  # fmt: skip
     following = encode_cursor({"seq": page[-1]["seq"]}) if len(rows) > limit else None
     return Page[AuditRecordPublic](
-        items=[to_public(row) for row in page if _visible(principal, prefix, row)],
+        items=[to_public(row) for row in page if scope.covers(row["region_code"])],
         next_cursor=following,
     )
 
@@ -155,10 +164,11 @@ CSV_HEADERS = ["序号", "时间(北京时间)", "类别", "操作", "对象类�
                "追踪ID", "客户端IP", "终端(User-Agent)", "哈希"]  # fmt: skip
 
 
-def _csv_row(row: asyncpg.Record) -> list[Any]:
+def _csv_row(record: asyncpg.Record) -> list[Any]:
     def as_json(value: Any) -> str:
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
+    row = masked(record)
     return [
         row["seq"], china_time(row["recorded_at"]), row["kind"], row["action"],
         row["resource_type"], row["resource_id"], row["region_code"], row["actor_subject"],
@@ -168,17 +178,15 @@ def _csv_row(row: asyncpg.Record) -> list[Any]:
     ]  # fmt: skip
 
 
-async def _csv(
-    pool: asyncpg.Pool, principal: Principal, prefix: str | None, arguments: list[Any]
-) -> AsyncIterator[bytes]:
+async def _csv(pool: asyncpg.Pool, scope: AuditScope, arguments: list[Any]) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # Excel reads the Chinese correctly with a BOM
     writer.writerow(CSV_HEADERS)
-    sql = queries.search(region_prefix=prefix is not None, newest_first=False)
+    sql = queries.search(regional=not scope.everything, newest_first=False)
     async with pool.acquire() as connection, connection.transaction(readonly=True):
         async for row in connection.cursor(sql, *arguments, prefetch=FETCH_ROWS):
-            if _visible(principal, prefix, row):
+            if scope.covers(row["region_code"]):
                 writer.writerow(_csv_row(row))
             if buffer.tell() > 1 << 16:
                 yield buffer.getvalue().encode("utf-8")
@@ -190,8 +198,9 @@ async def _csv(
 @router.get(
     "/audit.csv",
     summary="The same audit records as a CSV file (oldest first, times in China time)",
+    description="The records, scope, masking and filters of GET /v1/audit.",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, **ERRORS},
 )
 async def export_audit(
     request: Request,
@@ -199,10 +208,10 @@ async def export_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: dt.datetime | None = Query(default=None, alias="from"),
-    end: dt.datetime | None = Query(default=None, alias="to"),
+    start: AwareDatetime | None = FROM,
+    end: AwareDatetime | None = TO,
 ) -> StreamingResponse:
-    prefix = region_prefix(principal)
+    scope = scope_of(principal)
     pool: asyncpg.Pool = request.app.state.pool
     await record_access(
         pool,
@@ -213,12 +222,11 @@ async def export_audit(
             resource_type=resource_type, resource_id=resource_id, actor=actor, start=start, end=end
         ),
     )
-    arguments = [*_arguments(resource_type, resource_id, actor, start, end), None, 100_000_000]
-    if prefix is not None:
-        arguments.append(prefix)
+    filters = (resource_type, resource_id, actor, start, end)
+    arguments = _arguments(scope, filters, after=None, limit=100_000_000)
     stamp = dt.datetime.now(CHINA).strftime("%Y%m%d-%H%M")
     return StreamingResponse(
-        _csv(pool, principal, prefix, arguments),
+        _csv(pool, scope, arguments),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
     )

@@ -93,11 +93,13 @@ LAST_CHECKPOINT = "SELECT seq, row_hash FROM audit_checkpoints ORDER BY seq DESC
 INSERT_CHECKPOINT = "INSERT INTO audit_checkpoints (event_id, seq, row_hash) VALUES ($1, $2, $3)"
 
 
-def search(*, region_prefix: bool, newest_first: bool = True) -> str:
-    """The REST search: every filter optional (NULL matches all), keyset paging on seq."""
+def search(*, regional: bool, newest_first: bool = True) -> str:
+    """The REST search: every filter optional (NULL matches all), keyset paging on seq;
+    ``regional``: only records whose region matches one of the ``LIKE`` patterns in $8 (a
+    record without a region matches none)."""
     order = "DESC" if newest_first else "ASC"
     before_after = "<" if newest_first else ">"
-    region = "AND region_code LIKE $8 || '%'" if region_prefix else ""
+    region = "AND region_code LIKE ANY($8::text[])" if regional else ""
     return f"""
 SELECT * FROM audit_log
 WHERE ($1::text IS NULL OR resource_type = $1)

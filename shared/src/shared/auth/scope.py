@@ -22,6 +22,9 @@ The rules:
   entity; it is *acted on* by the province over the region, by the city bureau of the
   reporter's own city (004 三(三): the city dispatches the projects of its region), or by the
   operator that is the reporter. County bureaus and integrators only read.
+* the audit trail: the province, city and county bureaus read the records of their own subtree
+  (a province never another's); integrators every record, as they read every record; experts
+  and operators none. Contacts in it are masked for every reader (``audit_scope``).
 """
 
 from __future__ import annotations
@@ -238,6 +241,44 @@ def read_visibility(principal: Principal) -> ReadVisibility:
     roots = (principal.region_code,) if regional and principal.region_code else ()
     owned = principal.enterprise_ids if Role.operator in principal.roles else frozenset()
     return ReadVisibility(everything=False, region_roots=roots, enterprise_ids=owned)
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    """The audit records a caller reads: every one, or those whose region lies in one of
+    ``region_roots`` (``region_patterns`` for SQL). A record without a region (a process's own
+    work) cannot be placed in any province, so only ``everything`` shows it."""
+
+    everything: bool = False
+    region_roots: tuple[str, ...] = ()
+
+    @property
+    def region_patterns(self) -> tuple[str, ...]:
+        return tuple(region_like_pattern(root) for root in self.region_roots)
+
+    def covers(self, region_code: str | None) -> bool:
+        if self.everything:
+            return True
+        return region_code is not None and any(
+            region_contains(root, region_code) for root in self.region_roots
+        )
+
+
+def audit_scope(principal: Principal) -> AuditScope | None:
+    """Who reads the audit trail, over what (None: nobody, 403). The administration reads its
+    own subtree (a province admin its province, whatever else it asks for); an integrator reads
+    every record, as it reads every record elsewhere (its ``write`` grant is about writing). An
+    expert or an operator reads records, not who changed them and from where.
+
+    Personal data stays masked in the trail for every reader (``shared.masking``): the trail is
+    read in bulk, and a reader who needs a contact reads the record, which leaves its own access
+    record; a clear contact here would bypass that."""
+    if Role.integrator in principal.roles:
+        return AuditScope(everything=True)
+    code = principal.region_code
+    if principal.roles & ADMINISTRATIVE_ROLES and code:
+        return AuditScope(region_roots=(code,))
+    return None
 
 
 def inbox_addresses(principal: Principal) -> list[tuple[str, str]]:

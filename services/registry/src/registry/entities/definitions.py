@@ -8,6 +8,7 @@ from typing import Any
 from registry.api import schemas
 from registry.entities.spec import EntitySpec, Invariant
 from shared.events import registry as events
+from shared.masking import CONTACT_FIELDS
 
 
 def _id(row: Mapping[str, Any], column: str) -> str | None:
@@ -38,7 +39,7 @@ ENTERPRISE = EntitySpec(
     natural_key=("credit_code",),
     filters={"kind": "kinds"},
     date_filters=("created_at",),
-    masked_columns=("contact_phone", "contact_email"),
+    masked_columns=CONTACT_FIELDS,
 )
 
 STORE = EntitySpec(

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from notifications.api.schemas import RecipientCreate, RecipientPublic, RecipientUpdate
 from notifications.db import queries
 from notifications.domain.addresses import BadAddress, check_address
-from notifications.domain.masking import mask_address
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.principal import Principal
@@ -21,6 +20,7 @@ from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
+from shared.masking import mask_address
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
 

@@ -32,13 +32,13 @@ from registry.entities.handlers import (
     register_record,
     update_record,
 )
-from registry.entities.masking import mask_columns
 from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
+from shared.masking import mask_fields
 
 Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
 IF_MATCH = (
@@ -62,7 +62,7 @@ def sees_personal_data(principal: Principal, spec: EntitySpec, row: Mapping[str,
 def to_public(spec: EntitySpec, row: asyncpg.Record, principal: Principal) -> BaseModel:
     values = dict(row)
     if not sees_personal_data(principal, spec, row):
-        values = mask_columns(values, spec.masked_columns) or values
+        values = mask_fields(values, spec.masked_columns) or values
     if "credit_code_override" in values:
         values["credit_code_override"] = values["credit_code_override"] is not None
     return spec.public_schema.model_validate(values)
@@ -300,7 +300,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         if not sees_personal_data(principal, spec, record):
             for change in changes:
                 for side in ("old_values", "new_values"):
-                    change[side] = mask_columns(change[side], spec.masked_columns)
+                    change[side] = mask_fields(change[side], spec.masked_columns)
         return [Change.model_validate(change) for change in changes]
 
     @router.get(
