@@ -19,6 +19,7 @@ from shared.db.pool import create_pool
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
+from shared.http.redaction import add_secret_prefixes, install_log_redaction, redact_span
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
 from shared.settings import ServiceSettings
@@ -46,7 +47,13 @@ def create_service_app(
     on_start: OnStart | None = None,
     on_stop: OnStart | None = None,
     idempotency_exempt: Sequence[str] = (),
+    secret_paths: Sequence[str] = (),
 ) -> FastAPI:
+    """``secret_paths``: path prefixes whose next segment is a secret (a link's token), masked
+    in access logs and spans."""
+    add_secret_prefixes(secret_paths)
+    install_log_redaction()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool: asyncpg.Pool = await create_pool(
@@ -87,5 +94,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     install_openapi(app)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz", server_request_hook=redact_span
+    )
     return app
