@@ -19,6 +19,7 @@ from shared.db.pool import create_pool
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
+from shared.http.rate_limit import ROUTE_CLASSES, RateLimitMiddleware, RouteClasses, parse_limit
 from shared.http.redaction import add_secret_prefixes, install_log_redaction, redact_span
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
@@ -48,9 +49,11 @@ def create_service_app(
     on_stop: OnStart | None = None,
     idempotency_exempt: Sequence[str] = (),
     secret_paths: Sequence[str] = (),
+    route_classes: RouteClasses = RouteClasses(),
 ) -> FastAPI:
     """``secret_paths``: path prefixes whose next segment is a secret (a link's token), masked
-    in access logs and spans."""
+    in access logs and spans. ``route_classes``: which routes are public (no token) or bulk,
+    for the rate limits."""
     add_secret_prefixes(secret_paths)
     install_log_redaction()
 
@@ -89,7 +92,17 @@ def create_service_app(
         lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
     )
-    app.add_middleware(NulGuardMiddleware)  # outermost: before anything stores the input
+    app.add_middleware(NulGuardMiddleware)  # before anything stores the input
+    app.add_middleware(  # outermost: a caller over its rate costs no body read, no query
+        RateLimitMiddleware,
+        limits={
+            name: parse_limit(getattr(settings, f"rate_limit_{name}")) for name in ROUTE_CLASSES
+        },
+        classes=route_classes,
+        verifier_factory=lambda: app.state.token_verifier,
+        trusted_proxies=settings.trusted_proxies,
+        storage=settings.rate_limit_storage_uri,
+    )
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from notifications.api.routes import acknowledgements, deliveries, inbox, recipients
 from notifications.config import NotificationsSettings
 from shared.audit.api import install_audit
+from shared.http.rate_limit import RouteClasses
 from shared.service.app import create_service_app
 
 
@@ -16,6 +17,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         description="Deadline reminders, escalations and status notices; the in-app inbox.",
         routers=[inbox.router, deliveries.router, recipients.router, acknowledgements.router],
         secret_paths=[acknowledgements.PREFIX],
+        route_classes=RouteClasses(public=(acknowledgements.PREFIX,)),
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -15,6 +15,7 @@ from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS, ENTERPRISE
 from shared.audit.api import install_audit
+from shared.http.rate_limit import RouteClasses
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
@@ -44,6 +45,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         routers=routers,
         on_start=_on_start,
         idempotency_exempt=("/v1/imports",),
+        route_classes=RouteClasses(bulk=(("POST", r"^/v1/imports/"),)),
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app
