@@ -83,6 +83,9 @@ class ServiceSettings(BaseSettings):
     liveness_timeout_seconds: float = 120.0
 
     max_upload_bytes: int = 200 * 1024 * 1024
+    # Every other request body (JSON): the largest legitimate one (an application's materials,
+    # a report's figures) is far below this; more is refused with 413 before it is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # Requests per caller (the verified token's issuer and subject; the client address for
     # routes without a token) and route class, in the ``limits`` notation: n per second,

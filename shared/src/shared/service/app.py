@@ -16,6 +16,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.auth import TokenVerifier, install_auth
 from shared.db.pool import create_pool
+from shared.http.body_limit import BodyLimitMiddleware, LargeBody
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
@@ -50,10 +51,11 @@ def create_service_app(
     idempotency_exempt: Sequence[str] = (),
     secret_paths: Sequence[str] = (),
     route_classes: RouteClasses = RouteClasses(),
+    large_bodies: Sequence[LargeBody] = (),
 ) -> FastAPI:
     """``secret_paths``: path prefixes whose next segment is a secret (a link's token), masked
     in access logs and spans. ``route_classes``: which routes are public (no token) or bulk,
-    for the rate limits."""
+    for the rate limits. ``large_bodies``: upload routes with their own, larger body limits."""
     add_secret_prefixes(secret_paths)
     install_log_redaction()
 
@@ -93,6 +95,7 @@ def create_service_app(
         exempt_prefixes=tuple(idempotency_exempt),
     )
     app.add_middleware(NulGuardMiddleware)  # before anything stores the input
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes, larger=large_bodies)
     app.add_middleware(  # outermost: a caller over its rate costs no body read, no query
         RateLimitMiddleware,
         limits={
