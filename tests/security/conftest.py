@@ -43,6 +43,8 @@ def service(
         "kafka_topic_prefix": topic_prefix,
         "temporal_target": stack.temporal_target,
         "jwt_public_key": signing_keys[1],
+        # A module may set its own (the rate-limit checks use low limits; nothing else does).
+        **getattr(request.module, "SETTINGS", {}),
     }
     try:
         with TestClient(spec.create_app(settings), raise_server_exceptions=False) as client:

@@ -138,7 +138,7 @@ def test_every_workload_and_object_is_present(overlay: str) -> None:
     assert set(by_name(docs, "ServiceAccount")) == set(ROLES)
     assert {base_name(n) for n in by_name(docs, "ConfigMap")} == {f"{s}-config" for s in ROLES}
     assert of_kind(docs, "NetworkPolicy"), "no NetworkPolicy"
-    assert len(of_kind(docs, "Ingress")) == 1
+    assert set(by_name(docs, "Ingress")) == {"ecommerce-programmes", "ecommerce-programmes-imports"}
     assert not of_kind(docs, "Job"), "migrations run as init containers, not Jobs"
 
 
@@ -300,8 +300,8 @@ def test_development_relaxes_scale_and_settings() -> None:
             assert deployment["spec"]["replicas"] == 1, name
     for hpa in of_kind(docs, "HorizontalPodAutoscaler"):
         assert hpa["spec"]["minReplicas"] == 1
-    ingress = of_kind(docs, "Ingress")[0]
-    assert "tls" not in ingress["spec"]
+    for ingress in of_kind(docs, "Ingress"):
+        assert "tls" not in ingress["spec"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -352,7 +352,7 @@ def test_network_policies_deny_by_default(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_ingress_routes_one_host_per_service(overlay: str) -> None:
     docs = rendered(overlay)
-    (ingress,) = of_kind(docs, "Ingress")
+    ingress = by_name(docs, "Ingress")["ecommerce-programmes"]
     routes = {}
     for rule in ingress["spec"]["rules"]:
         (path,) = rule["http"]["paths"]
@@ -527,3 +527,25 @@ def test_the_submissions_image_and_the_local_stack_install_a_cjk_font() -> None:
     stack = (ROOT / "deploy" / "local" / "stack.sh").read_text(encoding="utf-8")
     infra_up = stack.split("infra_up() {", 1)[1].split("\n}", 1)[0]
     assert "ensure_cjk_font" in infra_up and "fonts-wqy-microhei" in stack
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_import_path_takes_large_bodies(overlay: str) -> None:
+    ingresses = by_name(rendered(overlay), "Ingress")
+    body_size = "nginx.ingress.kubernetes.io/proxy-body-size"
+    main, imports = ingresses["ecommerce-programmes"], ingresses["ecommerce-programmes-imports"]
+    # JSON is limited to 1 MiB by the services; the largest other body is a 10 MiB attachment.
+    assert main["metadata"]["annotations"][body_size] == "11m"
+    assert imports["metadata"]["annotations"][body_size] == "201m"  # 200 MiB files
+    (rule,) = imports["spec"]["rules"]
+    registry_host = next(
+        r["host"]
+        for r in main["spec"]["rules"]
+        if r["http"]["paths"][0]["backend"]["service"]["name"] == "registry"
+    )
+    assert rule["host"] == registry_host
+    (path,) = rule["http"]["paths"]
+    assert (path["path"], path["pathType"]) == ("/v1/imports", "Prefix")
+    assert path["backend"]["service"]["name"] == "registry"
+    if "tls" in imports["spec"]:
+        assert imports["spec"]["tls"][0]["hosts"] == [registry_host]

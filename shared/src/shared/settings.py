@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from limits import parse
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -82,6 +83,20 @@ class ServiceSettings(BaseSettings):
     liveness_timeout_seconds: float = 120.0
 
     max_upload_bytes: int = 200 * 1024 * 1024
+    # Every other request body (JSON): the largest legitimate one (an application's materials,
+    # a report's figures) is far below this; more is refused with 413 before it is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # Requests per caller (the verified token's issuer and subject; the client address for
+    # routes without a token) and route class, in the ``limits`` notation: n per second,
+    # minute, hour or day (docs/operations.md). Generous: they stop a runaway client, not load
+    # the benchmarks put on the write path. In memory each API replica counts on its own; a
+    # shared store (``redis://host:6379``, needs ``limits[async-redis]``) counts across them.
+    rate_limit_reads: str = "12000/minute"
+    rate_limit_writes: str = "12000/minute"
+    rate_limit_bulk: str = "120/minute"  # imports, exports, uploads
+    rate_limit_public: str = "600/minute"  # per client address: callbacks, links
+    rate_limit_storage_uri: str = "memory://"
 
     # Audit trail (docs/audit.md). Trusted proxies: addresses or CIDRs, comma-separated, whose
     # X-Forwarded-For is believed. Retention: 001 (二十三) keeps logs at least six months.
@@ -114,6 +129,17 @@ class ServiceSettings(BaseSettings):
         if self.jwt_public_key_file:
             return self.jwt_public_key_file.read_text(encoding="utf-8")
         return None
+
+    @field_validator(
+        "rate_limit_reads", "rate_limit_writes", "rate_limit_bulk", "rate_limit_public"
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as error:
+            raise ValueError(f"not a rate like 600/minute: {value!r}") from error
+        return value
 
     @model_validator(mode="after")
     def _refuse_insecure_outside_development(self) -> ServiceSettings:

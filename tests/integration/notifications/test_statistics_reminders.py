@@ -107,7 +107,7 @@ def test_an_acknowledged_list_is_not_sent_again_but_a_new_missing_reporter_is(
         "SELECT payload->>'ack_url' AS url FROM deliveries WHERE event_id = $1",
         first.id,
     )[0]["url"]
-    assert client.get(link.removeprefix("http://testserver")).status_code == 200
+    assert client.post(link.removeprefix("http://testserver")).status_code == 200
     again = statistics_event(-1, [ZUNYI], period="2025-03")
     asyncio.run(handle(dsn, again))
     assert fetch(dsn, "SELECT 1 FROM deliveries WHERE event_id = $1", again.id) == []

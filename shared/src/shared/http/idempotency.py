@@ -43,7 +43,12 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth.dependencies import bearer_token, remember_principal, verify_bearer
+from shared.auth.dependencies import (
+    VERIFIED_STATE,
+    bearer_token,
+    remember_principal,
+    verify_bearer,
+)
 from shared.auth.tokens import TokenVerifier
 from shared.http.problems import PROBLEM_JSON, ProblemError
 
@@ -152,12 +157,16 @@ class IdempotencyMiddleware:
             )
             await _answer(send, scope, problem)
             return
-        try:
-            principal = await verify_bearer(self.verifier_factory(), authorization)
-        except ProblemError as unauthorized:
-            await _answer(send, scope, unauthorized)
-            return
-        remember_principal(scope, authorization, principal)
+        remembered = scope.get("state", {}).get(VERIFIED_STATE)
+        if remembered is not None and remembered[0] == authorization:
+            principal = remembered[1]  # verified moments ago by the rate limiter
+        else:
+            try:
+                principal = await verify_bearer(self.verifier_factory(), authorization)
+            except ProblemError as unauthorized:
+                await _answer(send, scope, unauthorized)
+                return
+            remember_principal(scope, authorization, principal)
         owner = principal.identity
         body = await _read_body(receive)
         fingerprint = request_fingerprint(

@@ -16,9 +16,12 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.auth import TokenVerifier, install_auth
 from shared.db.pool import create_pool
+from shared.http.body_limit import BodyLimitMiddleware, LargeBody
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
+from shared.http.rate_limit import ROUTE_CLASSES, RateLimitMiddleware, RouteClasses, parse_limit
+from shared.http.redaction import add_secret_prefixes, install_log_redaction, redact_span
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
 from shared.settings import ServiceSettings
@@ -46,7 +49,16 @@ def create_service_app(
     on_start: OnStart | None = None,
     on_stop: OnStart | None = None,
     idempotency_exempt: Sequence[str] = (),
+    secret_paths: Sequence[str] = (),
+    route_classes: RouteClasses = RouteClasses(),
+    large_bodies: Sequence[LargeBody] = (),
 ) -> FastAPI:
+    """``secret_paths``: path prefixes whose next segment is a secret (a link's token), masked
+    in access logs and spans. ``route_classes``: which routes are public (no token) or bulk,
+    for the rate limits. ``large_bodies``: upload routes with their own, larger body limits."""
+    add_secret_prefixes(secret_paths)
+    install_log_redaction()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool: asyncpg.Pool = await create_pool(
@@ -82,10 +94,23 @@ def create_service_app(
         lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
     )
-    app.add_middleware(NulGuardMiddleware)  # outermost: before anything stores the input
+    app.add_middleware(NulGuardMiddleware)  # before anything stores the input
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes, larger=large_bodies)
+    app.add_middleware(  # outermost: a caller over its rate costs no body read, no query
+        RateLimitMiddleware,
+        limits={
+            name: parse_limit(getattr(settings, f"rate_limit_{name}")) for name in ROUTE_CLASSES
+        },
+        classes=route_classes,
+        verifier_factory=lambda: app.state.token_verifier,
+        trusted_proxies=settings.trusted_proxies,
+        storage=settings.rate_limit_storage_uri,
+    )
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
     install_openapi(app)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz", server_request_hook=redact_span
+    )
     return app

@@ -22,6 +22,7 @@ from shared.db.grants import grant_app_role
 from shared.db.migrate import migrate
 from shared.db.pool import close_pool, create_pool
 from shared.events import default_catalog
+from shared.http.redaction import install_log_redaction
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
 from shared.messaging.kafka import create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    install_log_redaction()
 
 
 def stop_event_on_signals() -> asyncio.Event:

@@ -18,6 +18,7 @@ from awards.api.routes import (
 )
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
+from shared.http.rate_limit import RouteClasses
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
@@ -49,6 +50,7 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
             payments.router,
         ],
         on_start=on_start,
+        route_classes=RouteClasses(public=("/callbacks/",)),  # signed by finance, no token
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

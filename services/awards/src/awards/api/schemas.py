@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from awards.domain.application import Action
 from awards.domain.credit import CreditKind
 from awards.workflows.types import Finding
+from shared.http.bounds import Key, Materials, Name, Reason
 
 Code = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
@@ -26,9 +27,18 @@ class ApplicationCreate(Body):
     category: str = Code
     entity_type: Literal["park", "enterprise", "team"]
     entity_id: str = Code
-    materials: dict[str, Any] = Field(
+    materials: Materials = Field(
         description="申报表 fields and the 申报书 by material id (see the round's materials)"
     )
+
+
+class FindingIn(Finding):
+    """A review finding as sent (the workflow's own model stays unbounded, for old histories)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: Key
+    note: Reason | None = None
 
 
 class StepCreate(Body):
@@ -37,11 +47,11 @@ class StepCreate(Body):
     action: Action
     reason: str | None = Field(default=None, max_length=2000)
     rank: int | None = Field(default=None, ge=1, le=10000)
-    materials: dict[str, Any] | None = None
-    findings: list[Finding] = Field(default_factory=list, max_length=50)
+    materials: Materials | None = None
+    findings: list[FindingIn] = Field(default_factory=list, max_length=50)
     passed: bool | None = None
     visit_on: dt.date | None = None
-    scores: dict[str, Decimal] | None = None
+    scores: dict[Key, Decimal] | None = Field(default=None, max_length=50)
     approve: bool | None = None
     recommend_for_national: bool | None = None
     objector_name: str | None = Field(default=None, max_length=200)
@@ -133,7 +143,9 @@ class CreditRecordAccepted(BaseModel):
 class ExpertPut(Body):
     name: str = Field(min_length=1, max_length=100)
     region_code: str = Field(pattern=r"^\d{6}$")
-    declared_relations: list[str] = Field(default_factory=list, max_length=200)
+    declared_relations: list[Name] = Field(
+        default_factory=list, max_length=200, description="enterprise ids or names"
+    )
     active: bool = True
 
 

@@ -9,13 +9,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from awards.standing.rules import Standing
+from shared.http.bounds import Evidence
 
 
 class ViolationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=2000)
-    evidence: dict[str, Any] = Field(
+    evidence: Evidence = Field(
         min_length=1, description="what the violation rests on (documents, findings)"
     )
     legal_basis: str | None = Field(default=None, max_length=500)

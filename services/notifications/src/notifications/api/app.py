@@ -2,9 +2,10 @@
 
 from fastapi import FastAPI
 
-from notifications.api.routes import deliveries, inbox, recipients
+from notifications.api.routes import acknowledgements, deliveries, inbox, recipients
 from notifications.config import NotificationsSettings
 from shared.audit.api import install_audit
+from shared.http.rate_limit import RouteClasses
 from shared.service.app import create_service_app
 
 
@@ -14,7 +15,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         settings=settings,
         title="Notifications",
         description="Deadline reminders, escalations and status notices; the in-app inbox.",
-        routers=[inbox.router, deliveries.router, recipients.router],
+        routers=[inbox.router, deliveries.router, recipients.router, acknowledgements.router],
+        secret_paths=[acknowledgements.PREFIX],
+        route_classes=RouteClasses(public=(acknowledgements.PREFIX,)),
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -82,4 +82,10 @@ class DeliveryPublic(BaseModel):
 
 class Acknowledged(BaseModel):
     delivery_id: uuid.UUID
-    acknowledged: int = Field(description="deliveries of the same message now acknowledged")
+    acknowledged: int = Field(
+        description="deliveries of the same message this request acknowledged (0: none new)"
+    )
+    already: bool = Field(description="the message had been acknowledged before this request")
+    acknowledged_at: dt.datetime | None = Field(
+        default=None, description="when the message was first acknowledged"
+    )

@@ -126,15 +126,16 @@ SELECT delivery_id, attempted_at, outcome, reason, http_status FROM delivery_att
 WHERE delivery_id = ANY($1::uuid[]) ORDER BY id
 """
 
-# Acknowledging one message acknowledges it on every channel it went out on.
+# Acknowledging one message acknowledges it on every channel it went out on; rows already
+# acknowledged are left alone (a repeat changes, and returns, nothing).
 ACKNOWLEDGE = """
 UPDATE deliveries d
 SET status = 'acknowledged', acknowledged_at = coalesce(d.acknowledged_at, now()),
     updated_at = now()
 FROM deliveries one
 WHERE one.id = $1 AND d.event_id = one.event_id AND d.recipient_key = one.recipient_key
-  AND d.status <> 'failed'
-RETURNING d.id, d.status, d.region_code, d.role
+  AND d.status <> 'failed' AND d.acknowledged_at IS NULL
+RETURNING d.id, d.status, d.region_code, d.role, d.acknowledged_at
 """
 
 ACKNOWLEDGE_INBOX = """

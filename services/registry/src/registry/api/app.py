@@ -15,6 +15,8 @@ from registry.data.regions import load_country_regions
 from registry.domain.regions import RegionTree
 from registry.entities.definitions import ALL_SPECS, ENTERPRISE
 from shared.audit.api import install_audit
+from shared.http.body_limit import UPLOAD_SLACK
+from shared.http.rate_limit import RouteClasses
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 
@@ -44,6 +46,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         routers=routers,
         on_start=_on_start,
         idempotency_exempt=("/v1/imports",),
+        route_classes=RouteClasses(bulk=(("POST", r"^/v1/imports/"),)),
+        large_bodies=(("POST", r"^/v1/imports/", settings.max_upload_bytes + UPLOAD_SLACK),),
     )
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -56,7 +56,7 @@ class EnterpriseCreate(_Body):
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
     name: str = Name
     region_code: str = RegionCode
-    kinds: list[EnterpriseKind] = Field(default_factory=list)
+    kinds: list[EnterpriseKind] = Field(default_factory=list, max_length=20)
     contact_phone: str | None = Phone
     contact_email: EmailStr | None = None
     legacy_code_reason: str | None = Field(
@@ -70,7 +70,7 @@ class EnterpriseCreate(_Body):
 class EnterpriseUpdate(_Body):
     name: str = UpdatedName
     region_code: str = UpdatedRegion
-    kinds: list[EnterpriseKind] = omissible()
+    kinds: list[EnterpriseKind] = omissible(max_length=20)
     contact_phone: str | None = Phone
     contact_email: EmailStr | None = None
 

@@ -3,6 +3,8 @@
 from fastapi import FastAPI
 
 from shared.audit.api import install_audit
+from shared.http.body_limit import UPLOAD_SLACK
+from shared.http.rate_limit import RouteClasses
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 from submissions.api.routes import (
@@ -43,6 +45,8 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
             extensions.router,
             completeness.router,
         ],
+        route_classes=RouteClasses(bulk=(("POST", r"/attachments$"),)),
+        large_bodies=(("POST", r"/attachments$", settings.attachment_max_bytes + UPLOAD_SLACK),),
         on_start=_on_start,
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.http.bounds import Comments, Figures
+
 Text = Field(min_length=1, max_length=2000)
 
 
@@ -80,20 +82,20 @@ class ReopeningPublic(BaseModel):
 
 
 class ReportSubmit(_In):
-    figures: dict[str, Any] = Field(
+    figures: Figures = Field(
         description="indicator id -> value (an integer, or an exact decimal as a string), or "
         '{"value": …, "unit": "cny"} to state the unit'
     )
-    explanations: dict[str, str] = Field(
+    explanations: Comments = Field(
         default_factory=dict, description="indicator id -> why it changed so much since last year"
     )
 
 
 class DraftSave(_In):
-    figures: dict[str, Any] = Field(
+    figures: Figures = Field(
         description="what is known so far, as in a submission; missing figures are allowed"
     )
-    explanations: dict[str, str] = Field(default_factory=dict)
+    explanations: Comments = Field(default_factory=dict)
 
 
 class DraftPublic(BaseModel):
@@ -160,7 +162,7 @@ class SubmittedPublic(BaseModel):
 class CityReview(_In):
     decision: Literal["return", "recommend"]
     reason: str | None = Field(default=None, max_length=2000)
-    field_comments: dict[str, str] = Field(
+    field_comments: Comments = Field(
         default_factory=dict, description="indicator id -> what to correct (for return)"
     )
 
@@ -168,7 +170,7 @@ class CityReview(_In):
 class ProvinceReview(_In):
     decision: Literal["accept", "return_to_city", "return_to_reporter"]
     reason: str | None = Field(default=None, max_length=2000)
-    field_comments: dict[str, str] = Field(default_factory=dict)
+    field_comments: Comments = Field(default_factory=dict)
 
 
 class FieldChangePublic(BaseModel):

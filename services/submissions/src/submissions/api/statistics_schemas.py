@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.http.bounds import Figures
 
 
 class StatisticsSubmit(BaseModel):
@@ -17,7 +19,7 @@ class StatisticsSubmit(BaseModel):
     region_code: str = Field(
         pattern=r"^\d{6}$", description="the bureau's region, or the enterprise's county (or city)"
     )
-    figures: dict[str, Any] = Field(
+    figures: Figures = Field(
         description="figure key -> integer or decimal string; cross-border keys are "
         "<indicator>.<mode>_<import|export> (cross_border_trade.9610_export)",
         max_length=500,

@@ -1,7 +1,7 @@
 """``/v1/deliveries``: the delivery ledger. The province reads every delivery in its province,
 a city or county bureau those of its own office; the province re-sends a failed one (audited).
-``/acknowledgements/{token}``: the signed link each message carries (outside /v1: the
-link needs no login, the token is the proof)."""
+Acknowledging a message (by the inbox or by the link in it, ``routes/acknowledgements.py``)
+is here: it acknowledges the message on every channel it went out on."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Request
 from notifications.api.schemas import Acknowledged, Attempt, DeliveryPublic
 from notifications.db import queries
 from notifications.db.repository import attempts_of
-from notifications.domain import ack_tokens
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_resend_deliveries, office_scope
@@ -122,24 +121,6 @@ async def resend(
     return body
 
 
-@router.get(
-    "/acknowledgements/{token}",
-    response_model=Acknowledged,
-    responses={401: {"description": "the link is forged or expired"}},
-)
-async def acknowledge_by_link(request: Request, token: str) -> Acknowledged:
-    """The link in a message: acknowledges that message on every channel (no login; the
-    signed, expiring token is the proof). Repeating it changes nothing more."""
-    settings = request.app.state.settings
-    try:
-        delivery_id = ack_tokens.verify(token, secret=settings.ack_secret.get_secret_value())
-    except ack_tokens.InvalidAcknowledgement as error:
-        raise ProblemError(
-            status=401, title="Invalid acknowledgement link", detail=str(error)
-        ) from error
-    return await acknowledge(request.app.state.pool, delivery_id, actor=None)
-
-
 async def acknowledge(
     pool: asyncpg.Pool, delivery_id: uuid.UUID, *, actor: audit.Actor | None
 ) -> Acknowledged:
@@ -155,9 +136,11 @@ async def acknowledge_on(
     row = await connection.fetchrow(queries.DELIVERY, delivery_id)
     if row is None:
         raise not_found("delivery", str(delivery_id))
+    # Only rows not yet acknowledged change (their row locks serialise concurrent clicks), so
+    # ``changed`` says what this call did and a repeat records nothing in the audit trail.
     changed = await connection.fetch(queries.ACKNOWLEDGE, delivery_id)
     await connection.execute(queries.ACKNOWLEDGE_INBOX, row["event_id"], row["recipient_key"])
-    if row["acknowledged_at"] is None:
+    if changed:
         await audit.record_change(
             connection,
             actor=actor
@@ -173,4 +156,10 @@ async def acknowledge_on(
             before={"status": row["status"]},
             after={"status": "acknowledged"},
         )
-    return Acknowledged(delivery_id=delivery_id, acknowledged=len(changed))
+    first = row["acknowledged_at"] or min((one["acknowledged_at"] for one in changed), default=None)
+    return Acknowledged(
+        delivery_id=delivery_id,
+        acknowledged=len(changed),
+        already=not changed,
+        acknowledged_at=first,
+    )
