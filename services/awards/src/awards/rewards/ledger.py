@@ -14,14 +14,13 @@ from typing import Any
 
 import asyncpg
 
+from awards.config import DEFAULT_EVENT_SOURCE
 from awards.db import repository
 from awards.domain.credit import blocking_records
 from awards.rewards import queries
 from awards.rewards.working import yuan
 from shared.events.rewards import PaymentRequested
 from shared.messaging.outbox import append_events
-
-EVENT_SOURCE = "/services/awards"
 
 
 class LedgerRefusal(Exception):
@@ -97,6 +96,7 @@ async def approve(
     actor: str,
     today: dt.date,
     topic_prefix: str = "",
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> dict[str, Any]:
     """批准: reserve the amount on the budget and the entity's cap, and ask finance to pay.
 
@@ -146,7 +146,7 @@ async def approve(
         amount=str(yuan(amount_fen)),
         approved_by=actor,
     )
-    await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    await append_events(connection, [event], source=event_source, topic_prefix=topic_prefix)
     return {"attempt": attempt, "amount_fen": amount_fen, "idempotency_key": event.idempotency_key}
 
 

@@ -167,6 +167,7 @@ async def _change(
                     connection, award_id, amount_fen=amount, actor=principal.subject,
                     today=(await get_now(request)).astimezone(CHINA).date(),
                     topic_prefix=request.app.state.settings.kafka_topic_prefix,
+                    event_source=request.app.state.settings.event_source,
                 )  # fmt: skip
             elif action == "record_recovery":
                 assert amount is not None and reference is not None
