@@ -53,20 +53,17 @@ async def fill_outbox(pool: asyncpg.Pool, count: int, topic_prefix: str) -> None
             )
 
 
-async def bare_producer_rate(payloads: list[tuple[str, bytes, bytes, bytes]]) -> float:
-    """The same messages (key, value and the two CloudEvents headers) from a bare producer."""
+async def bare_producer_rate(payloads: list[tuple[str, bytes, bytes]]) -> float:
+    """The same messages (key, value and the structured-mode content-type) from a bare producer."""
     producer = create_producer(kafka_bootstrap())
     await producer.start()
     try:
         started = time.perf_counter()
         futures = [
             await producer.send(
-                topic,
-                value=value,
-                key=key,
-                headers=[("content-type", CONTENT_TYPE), ("ce_type", event_type)],
+                topic, value=value, key=key, headers=[("content-type", CONTENT_TYPE)]
             )
-            for topic, key, value, event_type in payloads
+            for topic, key, value in payloads
         ]
         await asyncio.gather(*futures)
         return len(payloads) / (time.perf_counter() - started)
@@ -130,10 +127,9 @@ async def main() -> None:
                 row["topic"].replace(topic_prefix, f"{topic_prefix}bare."),
                 row["message_key"].encode(),
                 row["payload"],
-                row["event_type"].encode(),
             )
             for row in await pool.fetch(
-                "SELECT topic, message_key, payload, event_type FROM outbox ORDER BY id"
+                "SELECT topic, message_key, payload FROM outbox ORDER BY id"
             )
         ]
         bare = await bare_producer_rate(payloads)

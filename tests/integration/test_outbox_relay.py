@@ -51,6 +51,7 @@ async def test_relay_publishes_cloudevents_keyed_by_aggregate(
     prefix = f"{topic_prefix}relay1."
     with trace.get_tracer("test").start_as_current_span("POST /v1/enterprises") as request_span:
         trace_id = format(request_span.get_span_context().trace_id, "032x")
+        span_id = format(request_span.get_span_context().span_id, "016x")
         async with messaging_pool.acquire() as connection, connection.transaction():
             ids = await append_events(
                 connection,
@@ -75,10 +76,12 @@ async def test_relay_publishes_cloudevents_keyed_by_aggregate(
     assert first["data"]["name"] == "企业 1"
     assert records[0].key == b"ent-a"
     headers = dict(records[0].headers)
-    assert headers["ce_type"] == b"registry.enterprise.registered.v1"
-    # The publish span is a child in the request's trace, and its id travels in the header.
-    assert headers["traceparent"].decode().split("-")[1] == trace_id
-    assert first["traceparent"].split("-")[1] == trace_id
+    # Structured mode (CloudEvents Kafka binding): content-type says so, no ce_ header.
+    assert headers["content-type"] == b"application/cloudevents+json; charset=utf-8"
+    assert not [name for name in headers if name.startswith("ce_")]
+    # The writer's trace context, the same in the header and in the envelope.
+    assert headers["traceparent"].decode() == first["traceparent"]
+    assert first["traceparent"].split("-")[1:3] == [trace_id, span_id]
     unpublished = await messaging_pool.fetchval(
         "SELECT count(*) FROM outbox WHERE published_at IS NULL"
     )

@@ -9,6 +9,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
+from cloudevents.core.base import BaseCloudEvent
+from cloudevents.core.bindings import kafka as cloudevents_kafka
 
 
 async def read_topic(
@@ -37,7 +39,21 @@ async def read_topic(
     return records
 
 
+def cloudevent_of(record: ConsumerRecord) -> BaseCloudEvent:
+    """The record as the official CloudEvents SDK reads a Kafka message (mode detected from
+    the headers, as an outside system would)."""
+    message = cloudevents_kafka.KafkaMessage(
+        headers={name: value for name, value in record.headers or ()},
+        key=record.key,
+        value=record.value or b"",
+    )
+    return cloudevents_kafka.from_kafka_event(message)
+
+
 def envelope_of(record: ConsumerRecord) -> dict[str, Any]:
+    """The envelope as JSON, once the CloudEvents SDK has read the record: every test that
+    reads published events checks the Kafka binding on the way."""
+    cloudevent_of(record)
     value: dict[str, Any] = json.loads(record.value or b"{}")
     return value
 

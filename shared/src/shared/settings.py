@@ -18,7 +18,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
+DEFAULT_EVENT_SOURCE_BASE = "/ecom"
+
 WELL_KNOWN_PASSWORDS = frozenset({"", "postgres", "password", "changeme", "secret", "admin"})
+
+
+def event_source_of(service: str, base: str = DEFAULT_EVENT_SOURCE_BASE) -> str:
+    """The CloudEvents ``source`` of a service's events (a URI-reference)."""
+    return f"{base.rstrip('/')}/{service}"
 
 
 class InsecureSettingsError(ValueError):
@@ -43,6 +50,14 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str
     kafka_topic_prefix: str = ""
     kafka_client_id: str | None = None
+    # CloudEvents ``source`` of this deployment's events: ``<base>/<service>``. Two provinces
+    # (or a province and its test system) set different bases so their events can be told
+    # apart, e.g. ``https://ecom.swt.guizhou.gov.cn``; ``EVENT_SOURCE_BASE`` sets it for every
+    # service at once, ``<PREFIX>EVENT_SOURCE_BASE`` for one (docs/operations.md).
+    event_source_base: str = Field(
+        default_factory=lambda: os.environ.get("EVENT_SOURCE_BASE", DEFAULT_EVENT_SOURCE_BASE),
+        pattern=r"^\S+$",
+    )
 
     temporal_target: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -114,6 +129,10 @@ class ServiceSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def event_source(self) -> str:
+        return event_source_of(self.service_name, self.event_source_base)
 
     @property
     def consumer_group(self) -> str:

@@ -12,6 +12,7 @@ import asyncpg
 
 from awards.consumers.handlers import TOPICS, handlers
 from awards.rewards import ledger
+from awards.rewards.finance import Outbox
 from awards.rewards.proposals import propose
 from shared.events import wrap
 from shared.events.rewards import PaymentSettled
@@ -44,7 +45,7 @@ async def test_a_payment_request_and_its_redelivered_answer_over_kafka(
     async with awards_pool.acquire() as connection, connection.transaction():
         await ledger.approve(
             connection, award, amount_fen=5_000_000, actor="province", today=TODAY,
-            topic_prefix=prefix,
+            outbox=Outbox(topic_prefix=prefix),
         )  # fmt: skip
 
     producer = create_producer(stack.kafka_bootstrap, client_id=f"{prefix}relay")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from awards.db import queries as awards_queries
 from awards.rewards import ledger
 from awards.rewards.proposals import AlreadyAwarded, NotEligible, propose
+from shared.events.rewards import PaymentRequested, RecoveryDue
 from shared.programmes import Programme
 
 from .rewards_support import (
@@ -324,3 +327,75 @@ async def test_a_corrected_report_before_approval_replaces_the_proposal(
     async with awards_pool.acquire() as connection:
         assert await entries(connection, stale) == [("proposed", 12_500_000), ("voided", 0)]
         assert await entries(connection, fresh) == [("proposed", 15_000_000)]
+
+
+async def outbox_events(connection: asyncpg.Connection, event_type: str) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        "SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id", event_type
+    )
+    return [json.loads(row["payload"])["data"] for row in rows]
+
+
+async def test_a_payment_request_carries_what_finance_needs_to_pay(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await connection.execute(
+            awards_queries.UPSERT_ENTITY, "enterprise", "ent-op", "贵州某运营有限公司", "520302",
+            None, None, "91310110666007217T",
+        )  # fmt: skip
+        await connection.execute(
+            awards_queries.UPSERT_ENTITY, "park", "park-9", "某电商产业园", "520302",
+            "industrial_park", "ent-op", None,
+        )  # fmt: skip
+        await designated(connection, "park", "park-9", "park")
+        await budget(connection, "designation", 10_000_000)
+    async with awards_pool.acquire() as connection, connection.transaction():
+        award = await propose(
+            connection, guizhou, reward_id="park-designation", entity_type="park",
+            entity_id="park-9", year=2024, actor="province",
+        )  # fmt: skip
+        await ledger.approve(
+            connection, award, amount_fen=280_000_000, actor="province", today=TODAY,
+            programme=guizhou,
+        )  # fmt: skip
+    async with awards_pool.acquire() as connection:
+        (request,) = await outbox_events(connection, PaymentRequested.cloudevents_type())
+    parsed = PaymentRequested.model_validate(request)
+    # The operator (运营主体) of the park is paid; the amount approved below the award's cap.
+    assert (parsed.payee_entity_id, parsed.payee_name, parsed.payee_credit_code) == (
+        "ent-op", "贵州某运营有限公司", "91310110666007217T",
+    )  # fmt: skip
+    assert parsed.region_code == "520302"
+    assert parsed.programme_title == guizhou.name
+    assert parsed.legal_basis == "黔商发〔2023〕1号 四、保障措施（二）2"
+    assert parsed.kind_name == "省级电子商务产业发展示范园区一次性奖励"
+    assert (Decimal(parsed.amount), Decimal(parsed.max_amount or "0")) == (2_800_000, 3_000_000)
+
+
+async def test_money_owed_back_is_announced_to_finance(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await listed_enterprise(connection, "ent-r", basis=Decimal("1.2e9"))
+        await connection.execute(
+            awards_queries.UPSERT_ENTITY, "enterprise", "ent-r", "贵州某电商有限公司", "520102",
+            None, None, "91310115591693856A",
+        )  # fmt: skip
+    paid = await subsidy(awards_pool, guizhou, "ent-r")
+    await approve(awards_pool, paid, 10_000)
+    async with awards_pool.acquire() as connection, connection.transaction():
+        await ledger.on_revocation(
+            connection, programme_id=guizhou.id, entity_type="enterprise", entity_id="ent-r",
+            cancel_unpaid=True, recover_paid=True, reason="运营不达标取消示范项目资格",
+        )  # fmt: skip
+    async with awards_pool.acquire() as connection:
+        (due,) = await outbox_events(connection, RecoveryDue.cloudevents_type())
+        key = await connection.fetchval(
+            "SELECT idempotency_key FROM reward_awards WHERE id = $1", paid
+        )
+    owed = RecoveryDue.model_validate(due)
+    assert (owed.award_id, owed.paid_award_id, owed.idempotency_key) == (str(paid), str(paid), key)
+    assert Decimal(owed.amount) == 10_000 and owed.reason == "运营不达标取消示范项目资格"
+    assert (owed.payee_name, owed.payee_credit_code) == ("贵州某电商有限公司", "91310115591693856A")

@@ -70,7 +70,7 @@ async def test_a_revoked_paid_award_is_recovered_up_to_what_is_owed(
         await recover(awards_pool, award, 1_000, "GZ-back-1")  # the same receipt twice
     async with awards_pool.acquire() as connection:
         shown = await reward(connection, award)
-        assert shown is not None and shown.status == "paid"
+        assert shown is not None and shown.status == "settled"
         assert (shown.recovered, shown.recovery_outstanding) == (Decimal(6_000), Decimal(4_000))
         assert (await budget_row(connection, "traffic_subsidy"))["paid_fen"] == 400_000
 

@@ -113,7 +113,13 @@ async def test_propose_approve_and_pay_through_the_api(
     )
     assert ledger.status_code == 200
     (listed,) = ledger.json()["items"]
-    assert listed["status"] == "paid"
+    assert listed["status"] == "settled"  # as finance's answer and the entry say
+    earlier_word = await client.get(
+        "/v1/rewards",
+        params={"programme_id": GUIZHOU, "year": 2024, "status": "paid"},
+        headers=auth(token_for),
+    )
+    assert [item["id"] for item in earlier_word.json()["items"]] == [listed["id"]]
     assert [e["kind"] for e in listed["entries"]] == [
         "proposed", "reserved", "payment_requested", "settled",
     ]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import secrets
 import time
 import zipfile
@@ -15,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from cloudevents.core.bindings import kafka as cloudevents_kafka
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
@@ -30,6 +32,7 @@ from shared.db.pool import create_pool
 from shared.events import default_catalog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import StoreRegistered
+from shared.messaging.relay import kafka_headers
 
 Auth = Callable[..., dict[str, str]]
 CSV = {"Content-Type": "text/csv"}
@@ -112,27 +115,41 @@ def stores_tagged(dsn: str, rows: list[list[str]]) -> int:
 
 
 def assert_events_match_their_models(dsn: str, shop_ids: list[str]) -> None:
-    """Imports build their events in SQL: each must parse as the published model."""
+    """Imports build their events in SQL: each must parse as the published model, and read
+    as the relay sends it (its headers, the row as value) with the CloudEvents SDK."""
 
-    async def payloads() -> list[bytes]:
+    async def outbox_rows() -> list[asyncpg.Record]:
         connection = await asyncpg.connect(dsn)
         try:
-            rows = await connection.fetch(
-                "SELECT o.payload FROM outbox o JOIN stores s ON s.id::text = o.message_key "
-                "WHERE s.platform_shop_id = ANY($1)",
+            return await connection.fetch(
+                "SELECT o.payload, o.message_key, o.traceparent, o.tracestate FROM outbox o "
+                "JOIN stores s ON s.id::text = o.message_key WHERE s.platform_shop_id = ANY($1)",
                 shop_ids,
             )
-            return [row["payload"] for row in rows]
         finally:
             await connection.close()
 
     catalog = default_catalog()
-    for payload in asyncio.run(payloads()):
-        envelope = EventEnvelope.model_validate_json(payload)
+    rows = asyncio.run(outbox_rows())
+    assert rows
+    for row in rows:
+        envelope = EventEnvelope.model_validate_json(row["payload"])
         event = catalog.parse(envelope)
         assert isinstance(event, StoreRegistered)
         assert envelope.subject == event.store_id and event.platform == "douyin"
         assert event.opened_on is not None and event.owner_individual == "吴某"
+        assert envelope.source.endswith("/registry")
+        # No null attributes: an absent trace context is left out.
+        assert None not in json.loads(row["payload"]).values()
+        message = cloudevents_kafka.KafkaMessage(
+            headers=dict(kafka_headers(row["traceparent"], row["tracestate"])),
+            key=row["message_key"].encode(),
+            value=row["payload"],
+        )
+        read = cloudevents_kafka.from_kafka_event(message)
+        assert read.get_attributes()["id"] == envelope.id
+        assert read.get_attributes().get("traceparent") == row["traceparent"]
+        assert read.get_data() == envelope.data
 
 
 def test_a_dry_run_reports_every_bad_row_and_stores_nothing(

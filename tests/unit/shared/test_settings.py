@@ -54,3 +54,16 @@ def test_a_missing_required_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("REGISTRY_ENVIRONMENT", "development")
     with pytest.raises(ValueError, match="database_url"):
         RegistrySettings()
+
+
+def test_the_event_source_names_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENT_SOURCE_BASE", raising=False)
+    monkeypatch.setenv("REGISTRY_ENVIRONMENT", "development")
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/registry")
+    monkeypatch.setenv("REGISTRY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    assert RegistrySettings().event_source == "/ecom/registry"
+    # One base for every service of a deployment, or one service's own.
+    monkeypatch.setenv("EVENT_SOURCE_BASE", "https://ecom.swt.guizhou.gov.cn/")
+    assert RegistrySettings().event_source == "https://ecom.swt.guizhou.gov.cn/registry"
+    monkeypatch.setenv("REGISTRY_EVENT_SOURCE_BASE", "urn:ecom:630000")
+    assert RegistrySettings().event_source == "urn:ecom:630000/registry"

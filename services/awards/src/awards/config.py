@@ -3,7 +3,10 @@
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, event_source_of
+
+# Processes pass the deployment's source (settings.event_source); this is for tests and tools.
+DEFAULT_EVENT_SOURCE = event_source_of("awards")
 
 
 class AwardsSettings(ServiceSettings):

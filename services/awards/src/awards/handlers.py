@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import asyncpg
 
+from awards.config import DEFAULT_EVENT_SOURCE
 from awards.db import queries
 from awards.domain.application import Stage
 from awards.workflows.types import ApplicationStart, GrantRequest, RequestData, StepRecord
@@ -21,7 +22,6 @@ from shared.events.designations import DesignationGranted
 from shared.events.envelope import DomainEvent
 from shared.messaging.outbox import append_events
 
-EVENT_SOURCE = "/services/awards"
 DESIGNATION_NAMESPACE = uuid.UUID("5b0b2f57-6f0c-4b8e-9a59-3f0d6f1c1a10")
 
 
@@ -53,7 +53,12 @@ def designation_id_for(application_id: str) -> uuid.UUID:
 
 
 async def record_submission(
-    connection: asyncpg.Connection, start: ApplicationStart, *, at: object, topic_prefix: str
+    connection: asyncpg.Connection,
+    start: ApplicationStart,
+    *,
+    at: object,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> bool:
     """Writes the application and its first step; False when already written."""
     applicant, terms = start.applicant, start.terms
@@ -97,7 +102,7 @@ async def record_submission(
         region_code=applicant.region_code,
         submitted_by=start.submitted_by.subject,
     )
-    await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    await append_events(connection, [event], source=event_source, topic_prefix=topic_prefix)
     submitter = start.submitted_by
     with request_context(start.request):
         await audit.record_change(
@@ -121,7 +126,11 @@ async def record_submission(
 
 
 async def record_step(
-    connection: asyncpg.Connection, record: StepRecord, *, topic_prefix: str
+    connection: asyncpg.Connection,
+    record: StepRecord,
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> bool:
     """Writes one step of the timeline and the application's new stage; False if written."""
     application_id = uuid.UUID(record.application_id)
@@ -175,7 +184,7 @@ async def record_step(
                 reason=record.reason,
             )
         )
-    await append_events(connection, events, source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    await append_events(connection, events, source=event_source, topic_prefix=topic_prefix)
     actor = (
         audit.Actor(record.actor, record.actor_roles, record.actor_region)
         if record.actor_roles
@@ -198,7 +207,11 @@ async def record_step(
 
 
 async def grant_designation(
-    connection: asyncpg.Connection, grant: GrantRequest, *, topic_prefix: str
+    connection: asyncpg.Connection,
+    grant: GrantRequest,
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> str:
     """The designation row, its step and ``awards.designation.granted``, once."""
     designation_id = designation_id_for(grant.application_id)
@@ -238,6 +251,7 @@ async def grant_designation(
             at=grant.at,
         ),
         topic_prefix=topic_prefix,
+        event_source=event_source,
     )
     granted = DesignationGranted(
         designation_id=str(designation_id),
@@ -253,5 +267,5 @@ async def grant_designation(
         recommended_for_national=grant.recommended_for_national,
         application_id=grant.application_id,
     )
-    await append_events(connection, [granted], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    await append_events(connection, [granted], source=event_source, topic_prefix=topic_prefix)
     return str(designation_id)

@@ -22,13 +22,18 @@ from shared.audit.retention import ensure_partitions
 from shared.db.pool import create_pool
 from shared.events.audit import AuditCheckpointRecorded
 from shared.messaging.outbox import append_events
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, event_source_of
 
 log = logging.getLogger(__name__)
 
 
 async def publish_checkpoint(
-    connection: asyncpg.Connection, *, service: str, topic_prefix: str = "", force: bool = False
+    connection: asyncpg.Connection,
+    *,
+    service: str,
+    topic_prefix: str = "",
+    event_source: str | None = None,
+    force: bool = False,
 ) -> AuditCheckpointRecorded | None:
     """Publish the head unless it was already published (``force``: publish anyway)."""
     async with connection.transaction():
@@ -48,7 +53,10 @@ async def publish_checkpoint(
             checkpointed_at=dt.datetime.now(dt.UTC),
         )
         [event_id] = await append_events(
-            connection, [event], source=f"/services/{service}", topic_prefix=topic_prefix
+            connection,
+            [event],
+            source=event_source or event_source_of(service),
+            topic_prefix=topic_prefix,
         )
         await connection.execute(
             queries.INSERT_CHECKPOINT, uuid.UUID(event_id), head["seq"], head["row_hash"]
@@ -67,7 +75,10 @@ async def audit_tick(pool: asyncpg.Pool, settings: ServiceSettings) -> None:
             # (13 months at migration); ecom-audit partitions makes more.
             log.warning("audit: no right to make partitions; run `ecom-audit partitions`")
         event = await publish_checkpoint(
-            connection, service=settings.service_name, topic_prefix=settings.kafka_topic_prefix
+            connection,
+            service=settings.service_name,
+            topic_prefix=settings.kafka_topic_prefix,
+            event_source=settings.event_source,
         )
         if event is not None:
             log.info("audit checkpoint: %s at seq %d %s", event.service, event.seq, event.row_hash)

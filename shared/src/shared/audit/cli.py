@@ -24,6 +24,7 @@ from shared.audit.retention import (
 )
 from shared.audit.verify import verify
 from shared.db.pool import connect
+from shared.settings import event_source_of
 
 
 def _setting(service: str, name: str, default: str | None = None) -> str | None:
@@ -62,8 +63,14 @@ async def _checkpoint(args: argparse.Namespace) -> int:
         prefix = args.topic_prefix
         if prefix is None:
             prefix = _setting(args.service, "kafka_topic_prefix", "")
+        # The deployment's source, as the service's own processes write it.
+        base = _setting(args.service, "event_source_base") or os.environ.get("EVENT_SOURCE_BASE")
         event = await publish_checkpoint(
-            connection, service=args.service, topic_prefix=prefix or "", force=args.force
+            connection,
+            service=args.service,
+            topic_prefix=prefix or "",
+            event_source=event_source_of(args.service, base) if base else None,
+            force=args.force,
         )
     finally:
         await connection.close()

@@ -38,6 +38,20 @@ def _envelope_schema(payload_ref: str, cloudevents_type: str) -> dict[str, Any]:
     properties = dict(schema["properties"])
     properties["type"] = {"type": "string", "const": cloudevents_type}
     properties["data"] = {"$ref": payload_ref}
+    properties["source"] = {
+        "type": "string",
+        "format": "uri-reference",
+        "description": "The deployment and service that wrote the event: "
+        "`<EVENT_SOURCE_BASE>/<service>`, e.g. `https://ecom.swt.guizhou.gov.cn/awards` "
+        "(default base `/ecom`). (source, id) identifies an event.",
+    }
+    for name in ("traceparent", "tracestate"):
+        properties[name] = {
+            "type": "string",
+            "description": "CloudEvents distributed tracing extension: the W3C trace context "
+            "of the request or process that wrote the event; absent when it had none. The "
+            f"Kafka header `{name}` carries the same value.",
+        }
     # CloudEvents 1.0 requires id and specversion; the model fills them by default, so its
     # schema calls them optional, but every published envelope carries both.
     required = {*schema.get("required", []), *CLOUDEVENTS_REQUIRED}
@@ -53,11 +67,26 @@ KAFKA_HEADERS = {
     "type": "object",
     "properties": {
         "content-type": {"type": "string", "const": "application/cloudevents+json; charset=utf-8"},
-        "ce_type": {"type": "string", "description": "The CloudEvents type, repeated for routing"},
-        "traceparent": {"type": "string", "description": "W3C trace context of the publish span"},
-        "tracestate": {"type": "string"},
+        "traceparent": {
+            "type": "string",
+            "description": "W3C trace context of the writer, the same as the envelope's",
+        },
+        "tracestate": {"type": "string", "description": "The same as the envelope's"},
     },
+    "required": ["content-type"],
+    "additionalProperties": False,
 }
+
+BINDING = (
+    "Every message follows the CloudEvents Kafka protocol binding 1.0 in **structured content "
+    "mode**: the record's value is the whole CloudEvent in the JSON event format (UTF-8), its "
+    "`content-type` header is `application/cloudevents+json; charset=utf-8`, and no header "
+    "starts with `ce_` (a reader such as the CloudEvents SDKs' `from_kafka` would take one for "
+    "binary mode). The record's key is the event's `subject` (the aggregate id), which keeps "
+    "each entity's events in order on one partition. Read a record with any CloudEvents SDK "
+    "(Python: `cloudevents.core.bindings.kafka.from_structured_event` or `from_kafka_event`) "
+    "or as plain JSON; route on the envelope's `type` (`<event>.v<version>`)."
+)
 
 
 def build_document(events: tuple[type[DomainEvent], ...] = ALL_EVENTS) -> dict[str, Any]:
@@ -115,6 +144,7 @@ def build_document(events: tuple[type[DomainEvent], ...] = ALL_EVENTS) -> dict[s
             "description": "Events exchanged by the registry, submissions, awards and "
             "notifications services and offered to other government systems. Generated from "
             "the pydantic models in shared/src/shared/events; do not edit by hand.\n\n"
+            f"{BINDING}\n\n"
             "Personal data: events carry what identifies a record (names, credit codes, shop "
             "ids, regions; an individual store owner's name) but never contact channels "
             "(phone, e-mail) or personal ID numbers. An update of such a field names it in "

@@ -29,8 +29,55 @@ class PaymentRequested(DomainEvent):
     entity_id: str
     year: int
     tier: str
-    amount: str = Field(description="yuan, exact decimal string")
+    amount: str = Field(description="yuan, exact decimal string: the amount approved")
     approved_by: str
+    # What finance needs to pay without asking back (added within v1: optional, absent from
+    # requests written before; a field awards does not know is absent, never guessed).
+    payee_entity_id: str | None = Field(
+        default=None,
+        description="the enterprise paid: the entity itself, or the operator (运营主体) of a park, "
+        "base or team",
+    )
+    payee_name: str | None = Field(default=None, description="the payee's registered name")
+    payee_credit_code: str | None = Field(
+        default=None, description="the payee's unified social credit code (统一社会信用代码)"
+    )
+    region_code: str | None = Field(default=None, description="GB/T 2260 code of the entity")
+    programme_title: str | None = Field(default=None, description="the programme's name")
+    legal_basis: str | None = Field(
+        default=None, description="document number and section of the reward rule"
+    )
+    kind_name: str | None = Field(
+        default=None, description="the reward as the programme names it (Chinese)"
+    )
+    max_amount: str | None = Field(
+        default=None,
+        description="yuan: the award's cap (what the rule allows); amount is at most this",
+    )
+
+
+class RecoveryDue(DomainEvent):
+    event_type = "awards.payment.recovery_due"
+    topic = "awards.payment"
+    aggregate_field = "award_id"
+    summary = (
+        "Money paid (or requested) for a reward is owed back (追回): a revocation or a corrected "
+        "report; finance collects it and answers with finance.payment.reversed per receipt."
+    )
+
+    award_id: str = Field(description="the award that owes (an adjustment names its own id)")
+    paid_award_id: str = Field(description="the award whose payment is owed back (finance's)")
+    idempotency_key: str = Field(description="the key finance paid (of paid_award_id)")
+    programme_id: str
+    entity_type: str
+    entity_id: str
+    year: int
+    amount: str = Field(description="yuan owed back, exact decimal string")
+    reason: str
+    payee_entity_id: str | None = None
+    payee_name: str | None = None
+    payee_credit_code: str | None = None
+    region_code: str | None = None
 
 
 class _PaymentAnswer(DomainEvent):
@@ -70,6 +117,7 @@ class PaymentReversed(_PaymentAnswer):
 
 REWARD_EVENTS: tuple[type[DomainEvent], ...] = (
     PaymentRequested,
+    RecoveryDue,
     PaymentSettled,
     PaymentFailed,
     PaymentReversed,

@@ -45,6 +45,24 @@ meter = metrics.get_meter(__name__)
 
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
+
+def kafka_headers(traceparent: str | None, tracestate: str | None) -> list[tuple[str, bytes]]:
+    """The headers of a structured-mode CloudEvent (CloudEvents Kafka protocol binding 1.0).
+
+    Structured mode only: the whole envelope is the value and ``content-type`` says so. No
+    ``ce_`` header: a reader such as the CloudEvents SDK's ``from_kafka`` takes any ``ce_``
+    header for binary mode and then looks for every attribute in headers. Consumers route on
+    the envelope's ``type``. ``traceparent``/``tracestate`` are W3C trace context headers (not
+    CloudEvents attributes) and carry the same values as the envelope's.
+    """
+    headers = [("content-type", CONTENT_TYPE)]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+        if tracestate:
+            headers.append(("tracestate", tracestate.encode()))
+    return headers
+
+
 # Claim transactions hold their lanes' claim locks shared: a relay taking a lane over waits
 # on them (``LaneLease``).
 _ENTER_LANES = "SELECT pg_advisory_xact_lock_shared($2, lane) FROM unnest($1::int[]) AS lane"
@@ -225,37 +243,33 @@ class OutboxRelay:
         return len(batch.rows)
 
     async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
-        headers = [("content-type", CONTENT_TYPE), ("ce_type", row["event_type"].encode())]
-        traceparent = row["traceparent"]
-        if traceparent:
-            # A producer span in the trace of the request that wrote the event; the consumer's
-            # span becomes its child through the traceparent header.
-            carrier = {"traceparent": traceparent}
-            if row["tracestate"]:
-                carrier["tracestate"] = row["tracestate"]
-            span = tracer.start_span(
-                f"{row['topic']} publish",
-                context=context_from_headers(carrier),  # type: ignore[arg-type]
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": row["topic"],
-                },
-            )
-            span_context = span.get_span_context()
-            if span_context.is_valid:
-                traceparent = (
-                    f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-"
-                    f"{int(span_context.trace_flags):02x}"
-                )
-            span.end()
-            headers.append(("traceparent", traceparent.encode()))
-            if row["tracestate"]:
-                headers.append(("tracestate", row["tracestate"].encode()))
+        headers = kafka_headers(row["traceparent"], row["tracestate"])
+        if row["traceparent"]:
+            self._trace_publish(row)
         future: asyncio.Future[object] = await self._producer.send(
             row["topic"], value=row["payload"], key=row["message_key"].encode(), headers=headers
         )
         return future
+
+    @staticmethod
+    def _trace_publish(row: asyncpg.Record) -> None:
+        """A producer span in the trace of the request that wrote the event.
+
+        The message itself keeps the writer's context (the envelope's ``traceparent``, and the
+        header, which must agree with it): the event was created there, and the CloudEvents
+        tracing extension is not to be rewritten on the way. So consumers' spans are children
+        of the writer's span, siblings of this one.
+        """
+        carrier = {"traceparent": row["traceparent"]}
+        if row["tracestate"]:
+            carrier["tracestate"] = row["tracestate"]
+        span = tracer.start_span(
+            f"{row['topic']} publish",
+            context=context_from_headers(carrier),  # type: ignore[arg-type]
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
+        )
+        span.end()
 
     async def drain(self) -> int:
         """Open, publish what is there, close (tests, benchmarks, one-off runs)."""

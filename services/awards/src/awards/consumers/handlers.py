@@ -49,7 +49,7 @@ TOPICS = (
 
 # Which changed fields of an update awards keeps, per entity type: event field -> column.
 KEPT_FIELDS = {
-    "enterprise": {"name": "name", "region_code": "region_code"},
+    "enterprise": {"name": "name", "region_code": "region_code", "credit_code": "credit_code"},
     "park": {
         "name": "name",
         "region_code": "region_code",
@@ -68,16 +68,27 @@ def _entity_type(event: DomainEvent) -> str:
 async def on_registered(
     connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
-    values: tuple[str, str, str, str, str | None, str | None]
+    values: tuple[str, str, str, str, str | None, str | None, str | None]
     if isinstance(event, EnterpriseRegistered):
-        values = ("enterprise", event.enterprise_id, event.name, event.region_code, None, None)
+        values = (
+            "enterprise", event.enterprise_id, event.name, event.region_code, None, None,
+            event.credit_code,
+        )  # fmt: skip
     elif isinstance(event, ParkRegistered):
         values = (
             "park", event.park_id, event.name, event.region_code, event.kind,
-            event.operator_enterprise_id,
+            event.operator_enterprise_id, None,
         )  # fmt: skip
     elif isinstance(event, TeamRegistered):
-        values = ("team", event.team_id, event.name, event.region_code, None, event.enterprise_id)
+        values = (
+            "team",
+            event.team_id,
+            event.name,
+            event.region_code,
+            None,
+            event.enterprise_id,
+            None,
+        )
     else:
         return
     await connection.execute(queries.UPSERT_ENTITY, *values)

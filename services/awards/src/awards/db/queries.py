@@ -4,11 +4,12 @@
 
 UPSERT_ENTITY = """
 INSERT INTO registry_entities (entity_type, entity_id, name, region_code, park_kind,
-                               owner_enterprise_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+                               owner_enterprise_id, credit_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (entity_type, entity_id) DO UPDATE
 SET name = EXCLUDED.name, region_code = EXCLUDED.region_code, park_kind = EXCLUDED.park_kind,
-    owner_enterprise_id = EXCLUDED.owner_enterprise_id, updated_at = now()
+    owner_enterprise_id = EXCLUDED.owner_enterprise_id, credit_code = EXCLUDED.credit_code,
+    updated_at = now()
 """
 
 UPDATE_ENTITY_FIELD = """

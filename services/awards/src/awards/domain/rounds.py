@@ -36,6 +36,31 @@ class ApplicationRound:
     def is_open(self, at: dt.datetime) -> bool:
         return self.opens_at <= at < self.closes_at
 
+    @property
+    def closing_day(self) -> dt.date:
+        """The last day applications are taken (the round closes at the end of it)."""
+        return (self.closes_at.astimezone(CHINA_STANDARD_TIME) - dt.timedelta(days=1)).date()
+
+    def not_open(self, at: dt.datetime) -> tuple[str, str] | None:
+        """Why an application at ``at`` is refused (title, detail), or None while open.
+
+        A late applicant is told that the round closed and when, not when it opened."""
+        opening_day = self.opens_at.astimezone(CHINA_STANDARD_TIME).date()
+        if at < self.opens_at:
+            return (
+                "Round not open yet",
+                f"the round opens on {opening_day} (China time) and takes applications until "
+                f"the end of {self.closing_day}",
+            )
+        if at >= self.closes_at:
+            return (
+                "Round closed",
+                f"the round closed at the end of {self.closing_day} (China time); "
+                "it took applications from "
+                f"{opening_day}",
+            )
+        return None
+
     def city_review_overdue(self, at: dt.datetime) -> bool:
         return at >= self.city_review_due_at
 

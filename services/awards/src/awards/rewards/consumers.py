@@ -14,6 +14,7 @@ import asyncpg
 
 from awards.rewards import ledger, queries
 from awards.rewards.corrections import adjust_for_correction
+from awards.rewards.finance import Outbox
 from awards.rewards.recovery import record_reversal
 from awards.rewards.working import to_fen
 from shared.events import EventEnvelope
@@ -41,6 +42,14 @@ def _programmes() -> dict[str, Programme]:
     from shared.programmes import load_programmes
 
     return load_programmes(AwardsSettings().programmes_dir)
+
+
+@cache
+def _outbox() -> Outbox:
+    """Read with the programmes, like them: the ledger's events of this deployment."""
+    from awards.config import AwardsSettings
+
+    return Outbox.of(AwardsSettings())
 
 
 async def on_payment_answer(
@@ -106,7 +115,7 @@ async def on_report_accepted(
         return  # a redelivery, or nothing earlier to correct
     await adjust_for_correction(
         connection, programme, entity_id=event.entity_id, year=int(year),
-        actor=f"report-correction:{event.accepted_by}",
+        actor=f"report-correction:{event.accepted_by}", outbox=_outbox(),
     )  # fmt: skip
 
 
@@ -126,6 +135,7 @@ async def on_designation_revoked(
         cancel_unpaid=policy.cancel_unpaid,
         recover_paid=policy.recover_paid,
         reason=event.reason or "designation revoked (取消示范项目资格)",
+        outbox=_outbox(),
     )
 
 

@@ -14,6 +14,7 @@ import asyncpg
 
 from awards.rewards import queries
 from awards.rewards.calculator import milestone_correction
+from awards.rewards.finance import Outbox
 from awards.rewards.proposals import AlreadyAwarded, NotEligible, insert, propose, report_of
 from awards.rewards.working import yuan
 from shared.programmes import Programme
@@ -26,6 +27,7 @@ async def adjust_for_correction(
     entity_id: str,
     year: int,
     actor: str,
+    outbox: Outbox = Outbox(),
 ) -> list[uuid.UUID]:
     """The adjustments (and higher sales tiers) the entity's latest accepted report for the
     year gives its requested or paid subsidy and milestones; returns the awards recorded."""
@@ -37,18 +39,25 @@ async def adjust_for_correction(
                     adjustment = await propose(
                         connection, programme, reward_id=award["reward_id"],
                         entity_type=award["entity_type"], entity_id=entity_id, year=year,
-                        actor=actor,
+                        actor=actor, outbox=outbox,
                     )  # fmt: skip
                     recorded.append(adjustment)
                 else:
-                    recorded.extend(await _milestone(connection, programme, award, actor=actor))
+                    recorded.extend(
+                        await _milestone(connection, programme, award, actor=actor, outbox=outbox)
+                    )
         except (AlreadyAwarded, NotEligible):
             continue  # already adjusted for this version, or the correction changes nothing
     return recorded
 
 
 async def _milestone(
-    connection: asyncpg.Connection, programme: Programme, award: asyncpg.Record, *, actor: str
+    connection: asyncpg.Connection,
+    programme: Programme,
+    award: asyncpg.Record,
+    *,
+    actor: str,
+    outbox: Outbox,
 ) -> list[uuid.UUID]:
     report = await report_of(connection, programme.id, award["entity_id"], award["year"])
     if report.version <= award["report_version"]:
@@ -66,7 +75,7 @@ async def _milestone(
         higher = await propose(
             connection, programme, reward_id=award["reward_id"],
             entity_type=award["entity_type"], entity_id=award["entity_id"],
-            year=award["year"], actor=actor,
+            year=award["year"], actor=actor, outbox=outbox,
         )  # fmt: skip
         return [higher]
     owed = await insert(
@@ -74,6 +83,6 @@ async def _milestone(
         entity_type=award["entity_type"], entity_id=award["entity_id"],
         region_code=award["region_code"],
         cap=(award["cap_group"], award["cap_year"], award["cap_fen"]), report=report,
-        adjusts=award["id"], actor=actor,
+        adjusts=award["id"], actor=actor, outbox=outbox,
     )  # fmt: skip
     return [owed]

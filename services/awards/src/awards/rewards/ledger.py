@@ -17,11 +17,11 @@ import asyncpg
 from awards.db import repository
 from awards.domain.credit import blocking_records
 from awards.rewards import queries
+from awards.rewards.finance import Outbox, announce_recovery, payee, rule_terms
 from awards.rewards.working import yuan
 from shared.events.rewards import PaymentRequested
 from shared.messaging.outbox import append_events
-
-EVENT_SOURCE = "/services/awards"
+from shared.programmes import Programme
 
 
 class LedgerRefusal(Exception):
@@ -96,7 +96,8 @@ async def approve(
     amount_fen: int,
     actor: str,
     today: dt.date,
-    topic_prefix: str = "",
+    outbox: Outbox = Outbox(),
+    programme: Programme | None = None,
 ) -> dict[str, Any]:
     """批准: reserve the amount on the budget and the entity's cap, and ask finance to pay.
 
@@ -145,8 +146,10 @@ async def approve(
         tier=award["tier"],
         amount=str(yuan(amount_fen)),
         approved_by=actor,
+        **await payee(connection, award),
+        **rule_terms(programme, award),
     )
-    await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+    await append_events(connection, [event], source=outbox.source, topic_prefix=outbox.topic_prefix)
     return {"attempt": attempt, "amount_fen": amount_fen, "idempotency_key": event.idempotency_key}
 
 
@@ -193,7 +196,7 @@ async def record_answer(
     )
     await connection.execute(budget, *budget_key(award), requested)
     await connection.execute(cap, *cap_key(award), requested)
-    await connection.execute(queries.SET_STATUS, award_id, kind.replace("settled", "paid"), reason)
+    await connection.execute(queries.SET_STATUS, award_id, kind, reason)
     return True
 
 
@@ -221,6 +224,7 @@ async def on_revocation(
     recover_paid: bool,
     reason: str,
     actor: str = "revocation",
+    outbox: Outbox = Outbox(),
 ) -> dict[str, list[uuid.UUID]]:
     """取消示范项目资格 (004 三(三)): per the programme's ``reward_policy.on_revocation``, void
     the entity's awards not yet sent for payment, and flag requested or paid ones for 追回."""
@@ -233,7 +237,7 @@ async def on_revocation(
             await void(connection, award["id"], actor=actor, reason=reason)
             voided.append(award["id"])
         elif (
-            award["status"] in ("payment_requested", "paid")
+            award["status"] in ("payment_requested", "settled")
             and recover_paid
             and not award["recovery_flagged"]
         ):
@@ -244,5 +248,8 @@ async def on_revocation(
                 actor, reason, {},
             )  # fmt: skip
             await connection.execute(queries.FLAG_RECOVERY, award["id"], reason)
+            await announce_recovery(
+                connection, outbox, award=award, amount_fen=amount or 0, reason=reason
+            )
             flagged.append(award["id"])
     return {"voided": voided, "flagged_for_recovery": flagged}

@@ -17,6 +17,7 @@ from awards.rewards.calculator import (
     sales_milestone,
     traffic_subsidy,
 )
+from awards.rewards.finance import Outbox, announce_recovery
 from awards.rewards.ledger import LedgerRefusal, idempotency_key, void
 from awards.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen, yuan
 from shared.programmes import (
@@ -67,6 +68,7 @@ async def propose(
     actor: str,
     round_amount: Decimal | None = None,
     region_code: str | None = None,
+    outbox: Outbox = Outbox(),
 ) -> uuid.UUID:
     """Writes a proposed award (or a subsidy adjustment) and returns its id."""
     try:
@@ -162,6 +164,7 @@ async def propose(
         report=report,
         adjusts=adjusts,
         actor=actor,
+        outbox=outbox,
     )
 
 
@@ -189,6 +192,7 @@ async def insert(
     report: AcceptedReport | None,
     adjusts: uuid.UUID | None,
     actor: str,
+    outbox: Outbox = Outbox(),
 ) -> uuid.UUID:
     award_id = uuid.uuid4()
     amount_fen = to_fen(proposal.amount) if proposal.amount >= 0 else -to_fen(-proposal.amount)
@@ -212,10 +216,14 @@ async def insert(
         proposal.working.as_json(),
     )  # fmt: skip
     if amount_fen < 0:  # a corrected report lowered a paid subsidy: recover the difference
+        reason = "corrected report lowers the subsidy"
         await connection.execute(
-            queries.INSERT_ENTRY, award_id, 0, "recovery_flagged", -amount_fen, actor,
-            "corrected report lowers the subsidy", {},
+            queries.INSERT_ENTRY, award_id, 0, "recovery_flagged", -amount_fen, actor, reason, {},
         )  # fmt: skip
+        award = await connection.fetchrow(queries.AWARD, award_id)
+        await announce_recovery(
+            connection, outbox, award=award, amount_fen=-amount_fen, reason=reason
+        )
     return award_id
 
 
@@ -226,6 +234,7 @@ async def propose_for_year(
     reward_id: str,
     year: int,
     actor: str,
+    outbox: Outbox = Outbox(),
 ) -> dict[str, list[dict[str, str]]]:
     """核算: every entity with an accepted report for the year, each in its own savepoint; a
     newer report version after a subsidy gives its adjustment. Returns what happened to each."""
@@ -236,7 +245,7 @@ async def propose_for_year(
             async with connection.transaction():
                 award_id = await propose(
                     connection, programme, reward_id=reward_id, entity_type=row["entity_type"],
-                    entity_id=row["entity_id"], year=year, actor=actor,
+                    entity_id=row["entity_id"], year=year, actor=actor, outbox=outbox,
                 )  # fmt: skip
         except AlreadyAwarded as refusal:
             outcome["already"].append({**entity, "reason": refusal.detail})

@@ -111,7 +111,7 @@ SELECT id FROM reward_awards WHERE adjusts = $1 AND status = 'proposed' ORDER BY
 CORRECTABLE_AWARDS = f"""
 SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE programme_id = $1 AND entity_id = $2 AND year = $3
-  AND kind IN ('traffic_subsidy', 'sales_milestone') AND status IN ('payment_requested', 'paid')
+  AND kind IN ('traffic_subsidy', 'sales_milestone') AND status IN ('payment_requested', 'settled')
   AND NOT recovery_flagged
 ORDER BY proposed_at
 """
@@ -166,6 +166,16 @@ WHERE programme_id = $1 AND entity_type = $2 AND entity_id = $3 AND cap_group = 
 RETURNING paid_fen
 """
 SET_STATUS = "UPDATE reward_awards SET status = $2, status_reason = $3 WHERE id = $1"
+# The enterprise a reward is paid to: the entity itself, or the operator (运营主体) of a park,
+# base or team, with what the registry's events said of it.
+PAYEE = """
+SELECT e.region_code, p.entity_id AS payee_entity_id, p.name AS payee_name,
+       p.credit_code AS payee_credit_code
+FROM registry_entities e
+LEFT JOIN registry_entities p ON p.entity_type = 'enterprise' AND p.entity_id =
+    CASE WHEN e.entity_type = 'enterprise' THEN e.entity_id ELSE e.owner_enterprise_id END
+WHERE e.entity_type = $1 AND e.entity_id = $2
+"""
 FLAG_RECOVERY = "UPDATE reward_awards SET recovery_flagged = true, status_reason = $2 WHERE id = $1"
 
 INSERT_ENTRY = """

@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from awards.config import DEFAULT_EVENT_SOURCE
 from awards.standing import handlers
 from awards.standing.group_commit import DecisionGroupCommit
 from awards.standing.types import (
@@ -25,12 +26,19 @@ from shared.programmes import Programme
 
 class DesignationActivities:
     def __init__(
-        self, pool: asyncpg.Pool, programmes: Mapping[str, Programme], *, topic_prefix: str = ""
+        self,
+        pool: asyncpg.Pool,
+        programmes: Mapping[str, Programme],
+        *,
+        topic_prefix: str = "",
+        event_source: str = DEFAULT_EVENT_SOURCE,
     ) -> None:
         self.pool = pool
         self.programmes = programmes
         self.topic_prefix = topic_prefix
-        self.decisions = DecisionGroupCommit(pool, programmes, topic_prefix=topic_prefix)
+        self.decisions = DecisionGroupCommit(
+            pool, programmes, topic_prefix=topic_prefix, event_source=event_source
+        )
 
     @activity.defn(name="awards.plan_cycle")
     async def plan_cycle(self, programme_id: str, year: int) -> CyclePlan:

@@ -38,11 +38,17 @@ _Waiting = tuple[DecisionRequest, "asyncio.Future[Decision]"]
 
 class DecisionGroupCommit:
     def __init__(
-        self, pool: asyncpg.Pool, programmes: Mapping[str, Programme], *, topic_prefix: str
+        self,
+        pool: asyncpg.Pool,
+        programmes: Mapping[str, Programme],
+        *,
+        topic_prefix: str,
+        event_source: str,
     ) -> None:
         self.pool = pool
         self.programmes = programmes
         self.topic_prefix = topic_prefix
+        self.event_source = event_source
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
         self._full = asyncio.Event()
@@ -89,7 +95,11 @@ class DecisionGroupCommit:
     async def _commit(self, requests: list[DecisionRequest]) -> list[Decision]:
         async with self.pool.acquire() as connection, connection.transaction():
             return await handlers.decide_many(
-                connection, requests, self.programmes, topic_prefix=self.topic_prefix
+                connection,
+                requests,
+                self.programmes,
+                topic_prefix=self.topic_prefix,
+                event_source=self.event_source,
             )
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from awards.handlers import EVENT_SOURCE, request_context
+from awards.config import DEFAULT_EVENT_SOURCE
+from awards.handlers import request_context
 from awards.standing import queries
 from awards.standing.rules import Outcome, ReportFacts, Standing, evaluate, re_evaluate, rectify_by
 from awards.standing.types import CyclePlan, Decision, DecisionRequest, DesignationStart
@@ -109,6 +110,7 @@ async def decide_many(
     programmes: Mapping[str, Programme],
     *,
     topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> list[Decision]:
     """Decisions of different designations in the caller's transaction, in a fixed number of
     round trips (one read, one write, one for the events, one for the audit records, chained
@@ -145,7 +147,7 @@ async def decide_many(
         columns = list(zip(*(j.row for j in made), strict=True))
         await connection.execute(queries.RECORD_DECISIONS, *columns)
         events = [event for j in made for event in j.events]
-        await append_events(connection, events, source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        await append_events(connection, events, source=event_source, topic_prefix=topic_prefix)
         await audit.record_changes(connection, [j.record for j in made])
     return decisions
 

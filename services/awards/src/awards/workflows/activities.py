@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from awards import handlers
+from awards.config import DEFAULT_EVENT_SOURCE
 from awards.db import queries, repository
 from awards.domain.calendar import CalendarYearNotCovered
 from awards.domain.experts import Panel as DrawnPanel
@@ -34,22 +35,35 @@ from awards.workflows.types import (
 
 
 class ApplicationActivities:
-    def __init__(self, pool: asyncpg.Pool, *, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        topic_prefix: str = "",
+        event_source: str = DEFAULT_EVENT_SOURCE,
+    ) -> None:
         self.pool = pool
         self.topic_prefix = topic_prefix
+        self.event_source = event_source
 
     @activity.defn(name="awards.record_submission")
     async def record_submission(self, start: ApplicationStart) -> bool:
         at = dt.datetime.now(dt.UTC)  # written once: a retry finds the row and keeps its time
         async with self.pool.acquire() as connection, connection.transaction():
             return await handlers.record_submission(
-                connection, start, at=at, topic_prefix=self.topic_prefix
+                connection,
+                start,
+                at=at,
+                topic_prefix=self.topic_prefix,
+                event_source=self.event_source,
             )
 
     @activity.defn(name="awards.record_step")
     async def record_step(self, record: StepRecord) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
-            return await handlers.record_step(connection, record, topic_prefix=self.topic_prefix)
+            return await handlers.record_step(
+                connection, record, topic_prefix=self.topic_prefix, event_source=self.event_source
+            )
 
     @activity.defn(name="awards.draw_panel")
     async def draw_panel(self, request: PanelRequest) -> PanelResult:
@@ -128,7 +142,7 @@ class ApplicationActivities:
     async def grant_designation(self, grant: GrantRequest) -> str:
         async with self.pool.acquire() as connection, connection.transaction():
             return await handlers.grant_designation(
-                connection, grant, topic_prefix=self.topic_prefix
+                connection, grant, topic_prefix=self.topic_prefix, event_source=self.event_source
             )
 
     def all(self) -> list[Callable[..., Any]]:

@@ -14,6 +14,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from awards.config import DEFAULT_EVENT_SOURCE
 from awards.standing.activities import DesignationActivities
 from awards.workflows.activities import ApplicationActivities
 from awards.workflows.designation import DesignationWorkflow
@@ -26,17 +27,28 @@ WORKFLOWS: Sequence[type] = (ApplicationWorkflow, DesignationWorkflow)
 
 
 def all_activities(
-    pool: asyncpg.Pool, programmes: Mapping[str, Programme], *, topic_prefix: str
+    pool: asyncpg.Pool,
+    programmes: Mapping[str, Programme],
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> list[Callable[..., Any]]:
     return [
-        *ApplicationActivities(pool, topic_prefix=topic_prefix).all(),
-        *DesignationActivities(pool, programmes, topic_prefix=topic_prefix).all(),
+        *ApplicationActivities(pool, topic_prefix=topic_prefix, event_source=event_source).all(),
+        *DesignationActivities(
+            pool, programmes, topic_prefix=topic_prefix, event_source=event_source
+        ).all(),
     ]
 
 
 async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> Sequence[Callable[..., Any]]:
     programmes = load_programmes(settings.programmes_dir)
-    return all_activities(pool, programmes, topic_prefix=settings.kafka_topic_prefix)
+    return all_activities(
+        pool,
+        programmes,
+        topic_prefix=settings.kafka_topic_prefix,
+        event_source=settings.event_source,
+    )
 
 
 def build_worker(

@@ -77,6 +77,7 @@ class Importer:
             run_job(
                 self.pool, job, path=path, context=row_context(principal, self.regions),
                 topic_prefix=self.settings.kafka_topic_prefix,
+                event_source=self.settings.event_source,
                 batch_rows=self.settings.import_batch_rows,
             )
         )  # fmt: skip

@@ -34,6 +34,7 @@ from registry.bulk.loader import Batch, BatchLoader
 from registry.bulk.readers import Row, UnreadableFile, estimate_rows, read_rows
 from registry.bulk.validation import FileChecker, RowContext, RowError
 from registry.db import import_queries as sql
+from registry.entities.handlers import DEFAULT_EVENT_SOURCE
 from registry.import_audit import record_import_outcome
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ async def run_job(
     path: Path,
     context: RowContext,
     topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
     batch_rows: int = BATCH_ROWS,
 ) -> asyncpg.Record | None:
     """Check and load the claimed job's file and end the job (succeeded, rejected or failed).
@@ -120,7 +122,9 @@ async def run_job(
     kind, mode = ImportKind(job["kind"]), ImportMode(job["mode"])
     tally = Tally()
     try:
-        return await _load(pool, job, kind, mode, path, context, topic_prefix, batch_rows, tally)
+        return await _load(
+            pool, job, kind, mode, path, context, topic_prefix, event_source, batch_rows, tally
+        )
     except LeaseLost:
         logger.warning("import job %s: claimed again elsewhere; this run is void", job["id"])
         return None
@@ -192,6 +196,7 @@ async def _load(
     path: Path,
     context: RowContext,
     topic_prefix: str,
+    event_source: str,
     batch_rows: int,
     tally: Tally,
 ) -> asyncpg.Record | None:
@@ -208,7 +213,8 @@ async def _load(
         try:
             loader = BatchLoader(
                 connection, kind=kind, actor=job["created_by"], job_id=job["id"],
-                topic_prefix=topic_prefix, may_write=context.may_write,
+                topic_prefix=topic_prefix, event_source=event_source,
+                may_write=context.may_write,
             )  # fmt: skip
             # Reading and checking the next batch (a thread) overlaps loading this one.
             pending = asyncio.ensure_future(

@@ -14,7 +14,6 @@ from uuid_utils.compat import uuid7
 from registry.bulk.columns import ImportKind
 from registry.bulk.validation import RowError
 from registry.db import import_queries as sql
-from registry.entities.handlers import EVENT_SOURCE
 from shared.db.pool import json_dumps
 from shared.events import registry as events
 from shared.events.envelope import DomainEvent
@@ -35,10 +34,12 @@ class BatchLoader:
         actor: str,
         job_id: uuid.UUID,
         topic_prefix: str,
+        event_source: str,
         may_write: Callable[[str], bool],
     ) -> None:
         self.connection, self.kind, self.actor, self.job_id = connection, kind, actor, job_id
         self.topic_prefix, self.may_write = topic_prefix, may_write
+        self.event_source = event_source
 
     async def load(self, batch: Batch) -> tuple[int, int, list[RowError]]:
         """Returns (rows loaded, rows skipped as already present, rows refused by the database
@@ -55,7 +56,7 @@ class BatchLoader:
         self, entity_type: str, emitted: Sequence[DomainEvent], rows: Sequence[asyncpg.Record]
     ) -> None:
         await append_events(
-            self.connection, emitted, source=EVENT_SOURCE, topic_prefix=self.topic_prefix
+            self.connection, emitted, source=self.event_source, topic_prefix=self.topic_prefix
         )
         job = str(self.job_id)
         await self.connection.execute(
@@ -86,7 +87,7 @@ class BatchLoader:
             [uuid7() for _ in rows],
             *([row[name] for row in rows] for name in arrays),
             self.actor,
-            EVENT_SOURCE,
+            self.event_source,
             f"{self.topic_prefix}{event.topic}",
             event.cloudevents_type(),
             trace.get("traceparent"),

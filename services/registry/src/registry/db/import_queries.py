@@ -9,6 +9,30 @@ from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseRegistered, StoreRegistered
 
 
+def _envelope(source: str, event_type: str, parent: str, state: str, data: str) -> str:
+    """The CloudEvents envelope as a ``json`` expression, as ``append_events`` writes it.
+
+    An absent trace context is left out, not written as ``null``: the CloudEvents JSON format
+    has no null attributes (a strict reader refuses them). The parameters are the same for
+    every row, so the ``CASE`` picks one branch per statement, not per row's data.
+    """
+
+    def build(*trace: str) -> str:
+        return (
+            f"json_build_object('specversion', '1.0', 'id', v.event_id, 'source', {source}::text, "
+            f"'type', {event_type}::text, 'subject', i.id, 'time', clock_timestamp(), "
+            f"'datacontenttype', 'application/json', {''.join(trace)}'data', {data})"
+        )
+
+    with_parent = f"'traceparent', {parent}::text, "
+    with_state = f"'tracestate', {state}::text, "
+    return (
+        f"CASE WHEN {parent}::text IS NULL THEN {build()} "
+        f"WHEN {state}::text IS NULL THEN {build(with_parent)} "
+        f"ELSE {build(with_parent, with_state)} END"
+    )
+
+
 def load_batch(
     *,
     table: str,
@@ -45,6 +69,7 @@ def load_batch(
         f"'{field}', {data.get(field, f'i.{field}').format(actor=actor)}"
         for field in event.model_fields
     )
+    envelope = _envelope(source, event_type, parent, state, f"json_build_object({members})")
     returned = ", ".join(["id", *insert])
     row_members = ", ".join(f"'{column}', i.{column}" for column in ["id", *insert])
     # json (text), not jsonb: nothing here needs parsing, sorting or de-duplicating keys.
@@ -61,13 +86,7 @@ WITH v AS (
     INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, traceparent,
                         tracestate)
     SELECT v.event_id, {topic}, i.id::text, v.lane, {event_type},
-           convert_to(json_build_object(
-               'specversion', '1.0', 'id', v.event_id, 'source', {source}::text,
-               'type', {event_type}::text, 'subject', i.id, 'time', clock_timestamp(),
-               'datacontenttype', 'application/json',
-               'traceparent', {parent}::text, 'tracestate', {state}::text,
-               'data', json_build_object({members})
-           )::text, 'UTF8'),
+           convert_to({envelope}::text, 'UTF8'),
            {parent}, {state}
     FROM i JOIN v ON v.id = i.id
 ), history AS (

@@ -18,8 +18,10 @@ from shared.auth import Principal
 from shared.china_time import CHINA as CHINA  # registry modules read it from here
 from shared.events.registry import FieldChange
 from shared.messaging.outbox import append_events
+from shared.settings import event_source_of
 
-EVENT_SOURCE = "/services/registry"
+# Callers pass the deployment's source (settings.event_source); this is for tests and tools.
+DEFAULT_EVENT_SOURCE = event_source_of("registry")
 
 Authorize = Callable[[asyncpg.Record], None]
 DERIVED_COLUMNS = frozenset({"name_search"})
@@ -116,6 +118,7 @@ async def register_record(
     values: Mapping[str, Any],
     actor: Principal,
     topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
     before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
     columns = {"id": uuid.uuid4(), **values, "created_by": actor.subject}
@@ -146,7 +149,7 @@ async def register_record(
         await append_events(
             connection,
             [spec.registered(row, actor.subject)],
-            source=EVENT_SOURCE,
+            source=event_source,
             topic_prefix=topic_prefix,
         )
         override = row.get("credit_code_override")
@@ -187,6 +190,7 @@ async def update_record(
     authorize: Authorize,
     actor: Principal,
     topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> asyncpg.Record:
     """Apply a partial update; ``authorize`` sees the locked row (scope and If-Match checks)."""
     async with pool.acquire() as connection, connection.transaction():
@@ -227,7 +231,7 @@ async def update_record(
                 "updated_by": actor.subject,
             }
         )
-        await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        await append_events(connection, [event], source=event_source, topic_prefix=topic_prefix)
         await audit.record_change(
             connection,
             actor=audit.Actor.of(actor),
@@ -251,6 +255,7 @@ async def close_record(
     authorize: Authorize,
     actor: Principal,
     topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
     before_commit: BeforeCommit | None = None,
 ) -> asyncpg.Record:
     """Close (deactivate) a record; nothing is ever deleted."""
@@ -284,7 +289,7 @@ async def close_record(
                 "closed_by": actor.subject,
             }
         )
-        await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=topic_prefix)
+        await append_events(connection, [event], source=event_source, topic_prefix=topic_prefix)
         await audit.record_change(
             connection,
             actor=audit.Actor.of(actor),

@@ -26,7 +26,7 @@ from submissions.handlers.common import Context
 async def _on_start(app: FastAPI) -> None:
     settings = app.state.settings
     app.state.context = Context(
-        load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
+        load_programmes(settings.programmes_dir), settings.kafka_topic_prefix, settings.event_source
     )
 
 

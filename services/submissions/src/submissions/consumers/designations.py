@@ -27,7 +27,11 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
     """Built at role start (never at import): the programme files are read here."""
     if context is None:
         settings = SubmissionsSettings()
-        context = Context(load_programmes(settings.programmes_dir), settings.kafka_topic_prefix)
+        context = Context(
+            load_programmes(settings.programmes_dir),
+            settings.kafka_topic_prefix,
+            settings.event_source,
+        )
     resolved = context
 
     async def on_designation(

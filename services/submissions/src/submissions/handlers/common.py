@@ -12,12 +12,14 @@ from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme, ReportingWindow, WindowSchedule
+from shared.settings import event_source_of
 from submissions.db import queries
 from submissions.db.repository import schedule_of
 from submissions.domain.actors import Actor
 from submissions.domain.review import ReviewStep
 
-EVENT_SOURCE = "/services/submissions"
+# Processes pass the deployment's source (settings.event_source); this is for tests and tools.
+DEFAULT_EVENT_SOURCE = event_source_of("submissions")
 
 # Runs in the use case's transaction with its result, after its writes and outbox rows and
 # before the audit record: the route claims its Idempotency-Key there, so "this key was
@@ -30,6 +32,7 @@ BeforeCommit = Callable[[asyncpg.Connection, Any], Awaitable[None]]
 class Context:
     programmes: Mapping[str, Programme]
     topic_prefix: str = ""
+    event_source: str = DEFAULT_EVENT_SOURCE
 
 
 class NotFound(Exception):
@@ -114,7 +117,7 @@ async def publish_and_claim(
     audit chain-head lock, held until the commit, and every other writer waits behind it."""
     if events:
         await append_events(
-            connection, list(events), source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+            connection, list(events), source=context.event_source, topic_prefix=context.topic_prefix
         )
     if before_commit is not None:
         await before_commit(connection, result)

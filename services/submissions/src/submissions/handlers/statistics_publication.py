@@ -16,7 +16,7 @@ from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
 from submissions.domain.review import Report
-from submissions.handlers.common import EVENT_SOURCE, Context
+from submissions.handlers.common import Context
 from submissions.statistics.aggregation import (
     Aggregate,
     ReportedFigure,
@@ -140,4 +140,6 @@ async def publish_period(
         changed_regions=sorted(changed),
         figures=figures,
     )
-    await append_events(connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix)
+    await append_events(
+        connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
+    )

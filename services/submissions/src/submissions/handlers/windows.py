@@ -19,7 +19,6 @@ from submissions.domain.locks import reopen_for
 from submissions.domain.roster import Designation, freeze_roster
 from submissions.handlers.common import (
     CLOCK_PROCESS,
-    EVENT_SOURCE,
     BeforeCommit,
     Context,
     audit_actor,
@@ -158,7 +157,7 @@ async def lock_window(
             missing=counts.province.missing,
         )
         await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
         )
         await audit.record_change(
             connection,

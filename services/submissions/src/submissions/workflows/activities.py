@@ -24,7 +24,7 @@ from submissions.domain.clock import ClockPoint, PointKind, PointOutcome, clock_
 from submissions.domain.completeness import Completeness
 from submissions.handlers.common import (
     CLOCK_PROCESS,
-    EVENT_SOURCE,
+    DEFAULT_EVENT_SOURCE,
     Context,
     NotFound,
     load_window,
@@ -53,15 +53,17 @@ class ProgrammeActivities:
         pool: asyncpg.Pool,
         programmes: Callable[[], Mapping[str, Programme]],
         topic_prefix: str = "",
+        event_source: str = DEFAULT_EVENT_SOURCE,
     ) -> None:
         self._pool = pool
         self._programmes = programmes
         self._topic_prefix = topic_prefix
+        self._event_source = event_source
 
 
 class ClockActivities(ProgrammeActivities):
     def _context(self) -> Context:
-        return Context(self._programmes(), self._topic_prefix)
+        return Context(self._programmes(), self._topic_prefix, self._event_source)
 
     @activity.defn(name="submissions.open_window_if_due")
     async def open_if_due(self, request: OpenInput) -> OpenResult:
@@ -149,7 +151,10 @@ class ClockActivities(ProgrammeActivities):
                     request.window_id, step.emit, step.late, parts.schedule.due_at, counts
                 )
                 await append_events(
-                    connection, [event], source=EVENT_SOURCE, topic_prefix=context.topic_prefix
+                    connection,
+                    [event],
+                    source=context.event_source,
+                    topic_prefix=context.topic_prefix,
                 )
                 await audit.record_change(
                     connection,

@@ -26,7 +26,7 @@ from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 from submissions.db import statistics_queries as queries
 from submissions.domain.clock import PointKind, PointOutcome
-from submissions.handlers.common import CLOCK_PROCESS, EVENT_SOURCE
+from submissions.handlers.common import CLOCK_PROCESS
 from submissions.statistics.clock import PeriodStep, plan
 from submissions.workflows.activities import ProgrammeActivities, attempt_time
 
@@ -139,7 +139,7 @@ class StatisticsClockActivities(ProgrammeActivities):
             else StatisticsDeadlinePassed(**fields)
         )
         await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=self._topic_prefix
+            connection, [event], source=self._event_source, topic_prefix=self._topic_prefix
         )
         await audit.record_change(
             connection,

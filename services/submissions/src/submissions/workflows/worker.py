@@ -50,7 +50,10 @@ def clock_activities(clock: ClockActivities) -> list[Callable[..., Any]]:
 async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> list[Callable[..., Any]]:
     """The programme files are read on every activity call (changed offsets take effect)."""
     clock = ClockActivities(
-        pool, lambda: load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
+        pool,
+        lambda: load_programmes(settings.programmes_dir),
+        settings.kafka_topic_prefix,
+        settings.event_source,
     )
     client = await connect_temporal(settings.temporal_target, namespace=settings.temporal_namespace)
     programmes = load_programmes(settings.programmes_dir)
@@ -59,7 +62,10 @@ async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> list[Call
     running += await ensure_statistics_clocks(client, programmes, now=now)
     log.info("deadline clocks running for %s", running)
     statistics_clock = StatisticsClockActivities(
-        pool, lambda: load_programmes(settings.programmes_dir), settings.kafka_topic_prefix
+        pool,
+        lambda: load_programmes(settings.programmes_dir),
+        settings.kafka_topic_prefix,
+        settings.event_source,
     )
     return [*clock_activities(clock), statistics_clock.tick]
 

@@ -104,12 +104,10 @@ async def submit(
         the_round = application_round(programme, body.year, body.category)
     except NoSuchRound as exc:
         raise unprocessable(str(exc)) from exc
-    if not the_round.is_open(now):
-        raise ProblemError(
-            status=409,
-            title="Round not open",
-            detail=f"the round is open from {the_round.opens_at} until {the_round.closes_at}",
-        )
+    refusal = the_round.not_open(now)
+    if refusal is not None:
+        title, detail = refusal
+        raise ProblemError(status=409, title=title, detail=detail)
     async with pool.acquire() as connection, connection.transaction():
         applicant = await repository.applicant(connection, body.entity_type, body.entity_id)
         if applicant is None:

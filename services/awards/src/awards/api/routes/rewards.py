@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from awards.api.deps import Pool, Programmes
 from awards.rewards import ledger, queries
+from awards.rewards.finance import Outbox
 from awards.rewards.proposals import propose, propose_for_year
 from awards.rewards.recovery import record_recovery
 from awards.rewards.schemas import (
@@ -52,6 +53,10 @@ def province_of(principal: Principal, programme: Programme) -> None:
         raise forbidden("rewards are the province's (省商务厅) of the programme's jurisdiction")
 
 
+# Earlier versions called a settled payment's award "paid"; a filter in that word still works.
+STATUS_SYNONYMS = {"paid": "settled"}
+
+
 def programme_named(programmes: dict[str, Programme], programme_id: str) -> Programme:
     if programme_id not in programmes:
         raise not_found("programme", programme_id)
@@ -87,6 +92,7 @@ async def create_proposal(
                 connection, programme, reward_id=body.reward_id, entity_type=body.entity_type,
                 entity_id=body.entity_id, year=body.year, actor=principal.subject,
                 round_amount=body.round_amount, region_code=body.region_code,
+                outbox=Outbox.of(request.app.state.settings),
             )  # fmt: skip
         except ledger.LedgerRefusal as refusal:
             raise _refused(refusal) from refusal
@@ -128,7 +134,7 @@ async def create_proposal_run(
         run = ProposalRun(
             **await propose_for_year(
                 connection, programme, reward_id=body.reward_id, year=body.year,
-                actor=principal.subject,
+                actor=principal.subject, outbox=Outbox.of(request.app.state.settings),
             )
         )  # fmt: skip
         await audit.record_change(
@@ -166,7 +172,8 @@ async def _change(
                 await ledger.approve(
                     connection, award_id, amount_fen=amount, actor=principal.subject,
                     today=(await get_now(request)).astimezone(CHINA).date(),
-                    topic_prefix=request.app.state.settings.kafka_topic_prefix,
+                    outbox=Outbox.of(request.app.state.settings),
+                    programme=programme_named(programmes, before.programme_id),
                 )  # fmt: skip
             elif action == "record_recovery":
                 assert amount is not None and reference is not None
@@ -266,7 +273,12 @@ async def list_rewards(
     programme_id: str = Query(max_length=100),
     year: int | None = Query(default=None, ge=2000, le=2100),
     entity_id: str | None = Query(default=None, max_length=100),
-    status: str | None = Query(default=None, max_length=40),
+    status: str | None = Query(
+        default=None,
+        max_length=40,
+        description="proposed, payment_requested, settled, failed, voided, recovery_due, "
+        "recovered (`paid` is read as `settled`, the word of earlier versions)",
+    ),
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Page[RewardPublic]:
@@ -284,7 +296,14 @@ async def list_rewards(
             ) from exc
     async with pool.acquire() as connection:
         rows = await connection.fetch(
-            queries.AWARDS, programme_id, year, entity_id, status, limit, after_at, after_id
+            queries.AWARDS,
+            programme_id,
+            year,
+            entity_id,
+            STATUS_SYNONYMS.get(status, status) if status else None,
+            limit,
+            after_at,
+            after_id,
         )
         items = await rewards_with_entries(connection, list(rows))
     next_cursor = None

@@ -20,7 +20,6 @@ from registry.domain.credit_code import (
     validate_credit_code_format,
 )
 from registry.entities.definitions import ENTERPRISE
-from registry.entities.handlers import EVENT_SOURCE
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.events.registry import EnterpriseStatisticsYearSet
@@ -117,7 +116,10 @@ async def put_statistics_year(
             set_by=principal.subject,
         )
         await append_events(
-            connection, [event], source=EVENT_SOURCE, topic_prefix=settings.kafka_topic_prefix
+            connection,
+            [event],
+            source=settings.event_source,
+            topic_prefix=settings.kafka_topic_prefix,
         )
         rows = await connection.fetch(STATISTICS_YEARS, enterprise_id)
         await audit.record_change(

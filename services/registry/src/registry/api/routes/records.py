@@ -194,6 +194,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 values=values,
                 actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
+                event_source=settings.event_source,
                 before_commit=claim,
             )
         except DuplicateRecord as exc:
@@ -242,6 +243,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 authorize=writer(principal, if_match),
                 actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
+                event_source=settings.event_source,
             )
         except (RecordNotFound, RecordClosed, UnknownEnterprise, ConstraintViolated) as exc:
             raise _problem_for(exc, spec) from exc
@@ -273,6 +275,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
                 authorize=writer(principal, if_match),
                 actor=principal,
                 topic_prefix=settings.kafka_topic_prefix,
+                event_source=settings.event_source,
                 before_commit=lambda connection, row: claim_idempotency_key(
                     connection,
                     request,

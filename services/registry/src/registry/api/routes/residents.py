@@ -14,7 +14,6 @@ from registry.api.scope import may_access, require_may_act_for_enterprise, requi
 from registry.db import entity_queries
 from registry.db.repository import record_change
 from registry.entities.definitions import PARK
-from registry.entities.handlers import EVENT_SOURCE
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
@@ -98,7 +97,7 @@ async def join(
                     joined_on=body.joined_on,
                 )
             ],
-            source=EVENT_SOURCE,
+            source=settings.event_source,
             topic_prefix=settings.kafka_topic_prefix,
         )
         await audit.record_change(
@@ -169,7 +168,7 @@ async def leave(
                     left_on=body.left_on,
                 )
             ],
-            source=EVENT_SOURCE,
+            source=settings.event_source,
             topic_prefix=settings.kafka_topic_prefix,
         )
         await audit.record_change(
