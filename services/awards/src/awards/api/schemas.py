@@ -12,11 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from awards.domain.application import Action
 from awards.domain.credit import CreditKind
 from awards.workflows.types import Finding
+from shared.http.request_body import RequestBody
 
 Code = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
-class Body(BaseModel):
+class Body(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
 

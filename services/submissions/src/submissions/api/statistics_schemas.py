@@ -9,8 +9,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.http.request_body import RequestBody
 
-class StatisticsSubmit(BaseModel):
+
+class StatisticsSubmit(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reporter_kind: Literal["county", "city", "enterprise"]
@@ -80,7 +82,7 @@ class CompletenessCount(BaseModel):
     missing: int = Field(default=0, description="on the roster, no report yet")
 
 
-class StatisticsReporterCreate(BaseModel):
+class StatisticsReporterCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reporter_id: str = Field(
