@@ -96,3 +96,9 @@ def test_misspelt_members_are_refused() -> None:
 def test_models_built_in_code_take_python_values() -> None:
     sample = Sample(day=dt.date(2025, 1, 1), id=uuid.uuid4(), amount=Decimal(1))
     assert sample.day == dt.date(2025, 1, 1)
+
+
+def test_an_instant_is_rfc_3339_text_not_seconds_in_a_string() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Sample.model_validate({"at": "0.5"})
+    assert raised.value.errors()[0]["type"] == "datetime_parsing"

@@ -24,8 +24,11 @@ from shared.audit.context import AuditContextMiddleware
 from shared.audit.records import Actor, record_access
 from shared.auth import CurrentPrincipal, Principal, Role, may_act_on_region
 from shared.china_time import CHINA
+from shared.http import catalogue
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError
+from shared.http.request_body import QueryInstant
+from shared.i18n import t
 from shared.settings import ServiceSettings
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -76,9 +79,11 @@ def region_prefix(principal: Principal) -> str | None:
     code = principal.region_code
     if not (principal.roles & set(BUREAUS)) or not code:
         raise ProblemError(
-            status=403,
-            title="Forbidden",
-            detail="the audit trail is for the province and for city and county bureaus",
+            catalogue.FORBIDDEN,
+            t(
+                "审计记录仅供省厅及市、县商务主管部门查阅",
+                "the audit trail is for the province and for city and county bureaus",
+            ),
         )
     return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
 
@@ -120,8 +125,8 @@ async def list_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: dt.datetime | None = Query(default=None, alias="from"),
-    end: dt.datetime | None = Query(default=None, alias="to"),
+    start: QueryInstant | None = Query(default=None, alias="from"),
+    end: QueryInstant | None = Query(default=None, alias="to"),
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> Page[AuditRecordPublic]:
@@ -199,8 +204,8 @@ async def export_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: dt.datetime | None = Query(default=None, alias="from"),
-    end: dt.datetime | None = Query(default=None, alias="to"),
+    start: QueryInstant | None = Query(default=None, alias="from"),
+    end: QueryInstant | None = Query(default=None, alias="to"),
 ) -> StreamingResponse:
     prefix = region_prefix(principal)
     pool: asyncpg.Pool = request.app.state.pool

@@ -10,18 +10,38 @@ model's own checks (lengths, bounds, patterns) run on the result.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     TypeAdapter,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
+
+# RFC 3339 date-time, as the document's ``format: date-time`` says; pydantic also reads a
+# number in a string ("0.5") as seconds since 1970, even when strict.
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    if isinstance(value, str) and not _DATE_TIME.match(value):
+        raise PydanticCustomError(
+            "datetime_parsing", "Input should be a valid datetime (RFC 3339 date-time)"
+        )
+    return value
+
+
+# A date-time query parameter: the text of an RFC 3339 date-time, never a number.
+QueryInstant = Annotated[dt.datetime, BeforeValidator(_date_time_text)]
 
 
 @functools.cache
@@ -45,4 +65,7 @@ class RequestBody(BaseModel):
             text = json.dumps(value)
         except (TypeError, ValueError):  # built in code, not parsed from JSON
             return handler(value)
-        return handler(_json_adapter(cls, info.field_name).validate_json(text, strict=True))
+        parsed = _json_adapter(cls, info.field_name).validate_json(text, strict=True)
+        if isinstance(parsed, dt.datetime):
+            _date_time_text(value)
+        return handler(parsed)
