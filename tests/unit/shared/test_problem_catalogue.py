@@ -154,3 +154,14 @@ def test_validation_failures_keep_their_shape_and_never_echo_the_input() -> None
          "string as an integer", "type": "int_parsing"}
     ]  # fmt: skip
     assert "13800138000" not in response.text
+
+
+def test_every_ledger_refusal_is_a_catalogued_kind() -> None:
+    from awards.rewards import ledger, proposals, recovery  # noqa: F401  (their subclasses)
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]
+
+    for refusal in subclasses(ledger.LedgerRefusal):
+        assert refusal.kind in CATALOGUE, refusal  # type: ignore[attr-defined]
+        assert "title" not in vars(refusal) and "status" not in vars(refusal), refusal

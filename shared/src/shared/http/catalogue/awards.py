@@ -31,6 +31,8 @@ WORKFLOW_UNAVAILABLE = add("workflow_unavailable", 503, "流程服务暂不可�
 BAD_SIGNATURE = add("bad_signature", 401, "签名无效", "Bad signature",
     meaning="The finance callback's HMAC signature does not match the body.",
     client_action="Sign the exact body with the shared secret.")  # fmt: skip
+ALREADY_AWARDED = add("already_awarded", 409, "已有奖补", "Already awarded",
+    meaning="The entity already has this reward for the year.", client_action=REREAD)  # fmt: skip
 AWARD_WRONG_STATE = add("award_wrong_state", 409, "奖补不处于可执行该操作的状态",
     "Award not in a state for this", meaning="The reward's state does not allow this move.",
     client_action=REREAD)  # fmt: skip
