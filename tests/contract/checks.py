@@ -71,6 +71,22 @@ def checks() -> list[CheckFunction]:
     return [CHECKS.get_one(name) for name in CHECK_NAMES]
 
 
+def _negative_only_in_a_text_body(case: schemathesis.Case) -> bool:
+    """A file sent as text (CSV) is any bytes: a "wrong type" body turns into valid text once
+    sent, so such a case cannot be refused."""
+    meta = case.meta
+    if meta is None or not case.media_type or case.media_type.endswith("json"):
+        return False
+    negative = {place.value for place, info in meta.components.items() if info.mode.is_negative}
+    return negative == {"body"}
+
+
+def checks_for(case: schemathesis.Case) -> list[CheckFunction]:
+    if _negative_only_in_a_text_body(case):
+        return [check for check in checks() if check.__name__ != "negative_data_rejection"]
+    return checks()
+
+
 # 5xx that another change fixes (issue 7, "Registry leaks and 500s"); stepped around here so
 # the run goes on, and removed from this list when the fixes land.
 # Defects the run steps around, by name (none today: add one only with an issue to fix it).
@@ -98,4 +114,4 @@ def call_and_check(
         return
     response = case.call(base_url=base_url, headers=bearer, timeout=30)
     counter.statuses[response.status_code] += 1
-    case.validate_response(response, checks=checks(), headers=bearer)
+    case.validate_response(response, checks=checks_for(case), headers=bearer)
