@@ -37,7 +37,8 @@ def case(service: RunningService, signing_keys: tuple[str, str]) -> tuple[PostCa
 def _assert_413(response: Any) -> None:
     assert response.status_code == 413, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "65536 bytes" in response.json()["detail"]
+    problem = response.json()
+    assert problem["code"] == "content_too_large" and "65536" in problem["detail"]
 
 
 def test_a_body_over_the_limit_is_413(service: RunningService, case: Any) -> None:

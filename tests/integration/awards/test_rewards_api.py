@@ -217,7 +217,7 @@ async def test_a_blocking_credit_record_refuses_the_approval_with_its_reason(
     )
     assert refused.status_code == 409
     problem = refused.json()
-    assert problem["title"] == "Payment blocked by a credit record"
+    assert problem["code"] == "payment_blocked"
     assert "serious_violation" in problem["detail"] and "2025-031" in problem["detail"]
     assert problem["records"] == ["cr-9"]
 

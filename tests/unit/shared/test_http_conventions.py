@@ -17,6 +17,7 @@ from shared.auth import (
     install_auth,
     mint_token,
 )
+from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import (
     IdempotencyMiddleware,
@@ -27,6 +28,7 @@ from shared.http.idempotency import (
 )
 from shared.http.pagination import decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, install_problem_handlers
+from shared.i18n import t
 
 
 class FakeStore:
@@ -125,9 +127,9 @@ def make_app(
         if thing.name == "boom":
             raise RuntimeError("server fault")
         if thing.name == "forbidden":
-            raise ProblemError(status=403, title="Forbidden", detail="not today")
+            raise ProblemError(catalogue.FORBIDDEN, t("今天不行", "not today"))
         if thing.name == "taken":
-            raise ProblemError(status=409, title="Conflict", detail="taken")
+            raise ProblemError(catalogue.CONFLICT, t("已占用", "taken"))
         return {"n": len(created), "by": principal.subject, **thing.model_dump()}
 
     @app.post("/claimed", status_code=201)
@@ -150,7 +152,7 @@ def make_app(
 
     @app.get("/conflict")
     async def conflict() -> None:
-        raise ProblemError(status=409, title="Conflict", detail="taken", extra={"existing_id": "x"})
+        raise ProblemError(catalogue.CONFLICT, t("已占用", "taken"), extra={"existing_id": "x"})
 
     return TestClient(app, raise_server_exceptions=False), created
 

@@ -59,7 +59,7 @@ def test_the_bearer_scheme_is_declared_and_applied_to_every_v1_route(
 def test_every_error_response_is_a_problem_document(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas
-    assert schemas["Problem"]["required"] == ["type", "title", "status"]
+    assert schemas["Problem"]["required"] == ["type", "code", "title", "status"]
     assert {"detail", "instance", "errors"} <= set(schemas["Problem"]["properties"])
     for method, path, operation in operations(document):
         for status, response in operation["responses"].items():

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from shared.audit import queries
 from shared.audit.context import AuditContextMiddleware
@@ -26,8 +26,11 @@ from shared.audit.records import Actor, record_access
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import AuditScope, audit_scope
 from shared.china_time import CHINA
+from shared.http import catalogue
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import forbidden
+from shared.http.problems import ProblemError
+from shared.http.request_body import QueryInstant
+from shared.i18n import t
 from shared.masking import mask_personal
 from shared.settings import ServiceSettings
 
@@ -90,7 +93,13 @@ def scope_of(principal: Principal) -> AuditScope:
     """Decided before any query, so a refusal says nothing about the records."""
     scope = audit_scope(principal)
     if scope is None:
-        raise forbidden("the audit trail is read by the administration and integrators")
+        raise ProblemError(
+            catalogue.FORBIDDEN,
+            t(
+                "审计记录仅供商务主管部门和获授权的对接系统查阅",
+                "the audit trail is read by the administration and integrators",
+            ),
+        )
     return scope
 
 
@@ -130,8 +139,8 @@ async def list_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: AwareDatetime | None = FROM,
-    end: AwareDatetime | None = TO,
+    start: QueryInstant | None = FROM,
+    end: QueryInstant | None = TO,
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> Page[AuditRecordPublic]:
@@ -208,8 +217,8 @@ async def export_audit(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,
-    start: AwareDatetime | None = FROM,
-    end: AwareDatetime | None = TO,
+    start: QueryInstant | None = FROM,
+    end: QueryInstant | None = TO,
 ) -> StreamingResponse:
     scope = scope_of(principal)
     pool: asyncpg.Pool = request.app.state.pool

@@ -11,17 +11,17 @@ from starlette.types import Scope
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.auth.tokens import AuthenticationError, TokenVerifier
+from shared.http import catalogue
 from shared.http.problems import ProblemError
+from shared.i18n import Text, t
 
 
 def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:
     app.state.token_verifier = verifier
 
 
-def unauthorized(detail: str) -> ProblemError:
-    return ProblemError(
-        status=401, title="Unauthorized", detail=detail, headers={"WWW-Authenticate": "Bearer"}
-    )
+def unauthorized(detail: Text) -> ProblemError:
+    return ProblemError(catalogue.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -36,11 +36,11 @@ async def verify_bearer(verifier: TokenVerifier, authorization: str | None) -> P
     The Idempotency-Key middleware calls this too, before it looks up any stored response."""
     token = bearer_token(authorization)
     if token is None:
-        raise unauthorized("a bearer token is required")
+        raise unauthorized(t("需要 bearer 令牌", "a bearer token is required"))
     try:
         return await verifier.verify(token)
     except AuthenticationError as exc:
-        raise unauthorized(f"invalid token: {exc}") from exc
+        raise unauthorized(t(f"令牌无效：{exc}", f"invalid token: {exc}")) from exc
 
 
 # Request state: the ``Authorization`` header a middleware already verified, with its caller.
@@ -69,8 +69,9 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     def check(principal: CurrentPrincipal) -> Principal:
         if not principal.roles & set(roles):
+            needed = ", ".join(roles)
             raise ProblemError(
-                status=403, title="Forbidden", detail=f"needs one of: {', '.join(roles)}"
+                catalogue.FORBIDDEN, t(f"需要以下角色之一：{needed}", f"needs one of: {needed}")
             )
         return principal
 

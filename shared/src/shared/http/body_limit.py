@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.http import catalogue
 from shared.http.asgi import send_problem
 from shared.http.problems import ProblemError
+from shared.i18n import t
 
 # (method, path pattern, limit in bytes): a route with a larger limit than the default.
 LargeBody = tuple[str, str, int]
@@ -32,8 +34,10 @@ class BodyTooLarge(HTTPException):
 
 
 def _problem(limit: int) -> ProblemError:
-    detail = f"request bodies here are limited to {limit} bytes"
-    return ProblemError(status=413, title="Content too large", detail=detail)
+    return ProblemError(
+        catalogue.CONTENT_TOO_LARGE,
+        t(f"此处请求体不得超过 {limit} 字节", f"request bodies here are limited to {limit} bytes"),
+    )
 
 
 class BodyLimitMiddleware:

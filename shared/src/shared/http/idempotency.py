@@ -50,7 +50,9 @@ from shared.auth.dependencies import (
     verify_bearer,
 )
 from shared.auth.tokens import TokenVerifier
-from shared.http.problems import PROBLEM_JSON, ProblemError
+from shared.http import catalogue
+from shared.http.problems import ProblemError, send_problem
+from shared.i18n import t
 
 MAX_KEY_LENGTH = 255
 DEFAULT_LEASE_SECONDS = 60
@@ -153,9 +155,10 @@ class IdempotencyMiddleware:
             return
         if not key or len(key) > MAX_KEY_LENGTH:
             problem = ProblemError(
-                status=400, title="Bad Idempotency-Key", detail=f"1 to {MAX_KEY_LENGTH} characters"
+                catalogue.BAD_IDEMPOTENCY_KEY,
+                t(f"应为 1 至 {MAX_KEY_LENGTH} 个字符", f"1 to {MAX_KEY_LENGTH} characters"),
             )
-            await _answer(send, scope, problem)
+            await send_problem(send, scope, problem)
             return
         remembered = scope.get("state", {}).get(VERIFIED_STATE)
         if remembered is not None and remembered[0] == authorization:
@@ -164,7 +167,7 @@ class IdempotencyMiddleware:
             try:
                 principal = await verify_bearer(self.verifier_factory(), authorization)
             except ProblemError as unauthorized:
-                await _answer(send, scope, unauthorized)
+                await send_problem(send, scope, unauthorized)
                 return
             remember_principal(scope, authorization, principal)
         owner = principal.identity
@@ -180,19 +183,23 @@ class IdempotencyMiddleware:
             await _replay(send, reservation)
         elif reservation == "mismatch":
             problem = ProblemError(
-                status=422,
-                title="Idempotency-Key reused",
-                detail="Idempotency-Key reused with a different request",
+                catalogue.IDEMPOTENCY_KEY_REUSED,
+                t(
+                    "该 Idempotency-Key 已用于另一个不同的请求",
+                    "Idempotency-Key reused with a different request",
+                ),
             )
-            await _answer(send, scope, problem)
+            await send_problem(send, scope, problem)
         elif reservation == "in_progress":
             problem = ProblemError(
-                status=409,
-                title="Request in progress",
-                detail="the first request with this key is still running; retry later",
+                catalogue.REQUEST_IN_PROGRESS,
+                t(
+                    "使用该 Idempotency-Key 的首个请求仍在处理，请稍后重试",
+                    "the first request with this key is still running; retry later",
+                ),
                 headers={"Retry-After": "1"},
             )
-            await _answer(send, scope, problem)
+            await send_problem(send, scope, problem)
         else:
             claim = IdempotencyClaim(owner, key, reservation.lease_token)
             scope.setdefault("state", {})[STATE_KEY] = claim
@@ -285,10 +292,12 @@ async def claim_idempotency_key(
         claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
     else:
         raise ProblemError(
-            status=409,
-            title="Request superseded",
-            detail="this request's Idempotency-Key lease lapsed and a retry took it over; "
-            "nothing was applied by this request",
+            catalogue.REQUEST_SUPERSEDED,
+            t(
+                "本请求的 Idempotency-Key 租约已过期并由重试接管；本请求未产生任何修改",
+                "this request's Idempotency-Key lease lapsed and a retry took it over; "
+                "nothing was applied by this request",
+            ),
         )
 
 
@@ -322,19 +331,6 @@ async def _replay(send: Send, stored: StoredResponse) -> None:
     ]
     await send({"type": "http.response.start", "status": stored.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": stored.body})
-
-
-async def _answer(send: Send, scope: Scope, problem: ProblemError) -> None:
-    body = json.dumps(problem.document(scope["path"])).encode()
-    headers = [
-        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()
-    ]
-    headers += [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 # A new key is inserted; an existing one is taken over only when its 24 hours are over, or when

@@ -15,7 +15,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.http.problems import PROBLEM_JSON
+from shared.http import catalogue
+from shared.http.problems import ProblemError, invalid, send_problem
+from shared.i18n import t
 
 NUL = "\x00"
 # A JSON text carries NUL only as the escape \u0000 (raw control characters are invalid in
@@ -51,13 +53,15 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
-def _problem(status: int, title: str, detail: str, fields: list[str], instance: str) -> bytes:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    body |= {"detail": detail, "instance": instance}
-    if fields:
-        message = "NUL (U+0000) is not allowed in text"
-        body["errors"] = [{"field": f, "message": message, "type": "nul_character"} for f in fields]
-    return json.dumps(body).encode()
+NUL_MESSAGE = "NUL (U+0000) is not allowed in text"
+
+
+def _invalid(fields: list[str]) -> ProblemError:
+    errors = [{"field": f, "message": NUL_MESSAGE, "type": "nul_character"} for f in fields]
+    listed = ", ".join(fields)
+    return invalid(
+        errors, t(f"文本中不得含 NUL 字符：{listed}", f"NUL characters are not allowed: {listed}")
+    )
 
 
 class NulGuardMiddleware:
@@ -70,12 +74,14 @@ class NulGuardMiddleware:
             return
         path: str = scope["path"]
         if NUL in path:
-            body = _problem(400, "Bad request", "the path contains a NUL character", [], path)
-            await _answer(send, 400, body)
+            problem = ProblemError(
+                catalogue.BAD_REQUEST, t("路径中含 NUL 字符", "the path contains a NUL character")
+            )
+            await send_problem(send, scope, problem)
             return
         fields = _query_fields(scope.get("query_string", b""))
         if fields:
-            await _answer(send, 422, self._invalid(fields, path))
+            await send_problem(send, scope, _invalid(fields))
             return
         if scope["method"] not in _BODY_METHODS or not _is_json(scope):
             await self.app(scope, receive, send)
@@ -87,14 +93,9 @@ class NulGuardMiddleware:
             except ValueError:
                 fields = []  # not JSON at all: the route's own validation says so
             if fields:
-                await _answer(send, 422, self._invalid(fields, path))
+                await send_problem(send, scope, _invalid(fields))
                 return
         await self.app(scope, _replay(raw, more, receive), send)
-
-    @staticmethod
-    def _invalid(fields: list[str], instance: str) -> bytes:
-        detail = f"NUL characters are not allowed: {', '.join(fields)}"
-        return _problem(422, "Validation failed", detail, fields, instance)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
@@ -122,12 +123,3 @@ def _replay(body: bytes, last: Message | None, receive: Receive) -> Receive:
         return await receive()  # later calls wait for the client's disconnect, as usual
 
     return replay
-
-
-async def _answer(send: Send, status: int, body: bytes) -> None:
-    headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -10,7 +10,16 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from shared.http import catalogue
 from shared.http.problems import ProblemError
+from shared.i18n import t
+
+
+def bad_cursor() -> ProblemError:
+    return ProblemError(
+        catalogue.BAD_CURSOR, t("该游标不是本接口签发的", "the cursor is not one this API issued")
+    )
+
 
 T = TypeVar("T")
 P = TypeVar("P")
@@ -31,13 +40,9 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            status=400, title="Bad cursor", detail="the cursor is not one this API issued"
-        ) from exc
+        raise bad_cursor() from exc
     if not isinstance(values, dict):
-        raise ProblemError(
-            status=400, title="Bad cursor", detail="the cursor is not one this API issued"
-        )
+        raise bad_cursor()
     return values
 
 
@@ -51,6 +56,4 @@ def read_cursor(cursor: str | None, parse: Callable[[dict[str, Any]], P]) -> P |
     try:
         return parse(values)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise ProblemError(
-            status=400, title="Bad cursor", detail="the cursor is not one this API issued"
-        ) from exc
+        raise bad_cursor() from exc

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope, Send
+
+from shared.http import catalogue
+from shared.http.problem_types import ProblemType
+from shared.i18n import DEFAULT_LANGUAGE, Language, Text, language_of, t
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -26,14 +34,17 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """The body of every error response (the OpenAPI documents it under this name).
 
-    ``type``, ``title`` and ``status`` are always present; ``detail`` when there is one;
-    ``instance`` is the request path. Validation failures list ``errors``; If-Match failures
-    name the ``current_etag``. A problem may carry other members that say what to do next.
+    ``type``, ``code``, ``title`` and ``status`` are always present: ``code`` is the short name
+    of ``type`` (``docs/problems.md`` lists both), ``title`` and ``detail`` are in Chinese or,
+    on ``Accept-Language: en``, English; ``instance`` is the request path. Validation failures
+    list ``errors``; If-Match failures name the ``current_etag``. A problem may carry other
+    members that say what to do next.
     """
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = "about:blank"
+    type: str
+    code: str
     title: str
     status: int
     detail: str | None = None
@@ -43,57 +54,79 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """Raise anywhere in a request to answer with a problem document."""
+    """Raise anywhere in a request to answer with a problem document of a catalogued kind
+    (``shared.http.catalogue``), with a detail in both languages (:func:`shared.i18n.t`)."""
 
     def __init__(
         self,
+        kind: ProblemType,
+        detail: Text | None = None,
         *,
-        status: int,
-        title: str,
-        detail: str | None = None,
-        type: str = "about:blank",
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
+        super().__init__(detail.en if detail else kind.title.en)
+        self.kind = kind
+        self.status = status or kind.status  # another status only for a framework error
         self.detail = detail
-        self.type = type
         self.extra = extra or {}
         self.headers = headers or {}
 
-    def document(self, instance: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+    def document(self, instance: str, language: Language = DEFAULT_LANGUAGE) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.kind.type,
+            "code": self.kind.code,
+            "title": self.kind.title_in(language),
+            "status": self.status,
+        }
         if self.detail:
-            body["detail"] = self.detail
+            body["detail"] = self.detail.in_language(language)
         body["instance"] = instance
         body.update(self.extra)
         return body
 
 
 def problem_response(problem: ProblemError, request: Request) -> JSONResponse:
+    language = language_of(request.headers.get("accept-language"))
     return JSONResponse(
-        problem.document(request.url.path),
+        problem.document(request.url.path, language),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=problem.headers,
+        headers={**problem.headers, "Content-Language": language},
     )
 
 
-def not_found(resource: str, identifier: str) -> ProblemError:
-    return ProblemError(status=404, title="Not found", detail=f"no {resource} {identifier}")
+async def send_problem(send: Send, scope: Scope, problem: ProblemError) -> None:
+    """Answer from an ASGI middleware, before any route runs."""
+    language = language_of(Headers(scope=scope).get("accept-language"))
+    body = json.dumps(problem.document(scope["path"], language)).encode()
+    headers = [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()
+    ]
+    headers += [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"content-language", language.encode()),
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-def conflict(detail: str, **extra: Any) -> ProblemError:
-    return ProblemError(status=409, title="Conflict", detail=detail, extra=extra)
+def not_found(resource: Text, identifier: str) -> ProblemError:
+    return ProblemError(
+        catalogue.NOT_FOUND,
+        t(f"未找到{resource.zh} {identifier}", f"no {resource.en} {identifier}"),
+    )
 
 
-def forbidden(detail: str) -> ProblemError:
-    return ProblemError(status=403, title="Forbidden", detail=detail)
+def forbidden(detail: Text) -> ProblemError:
+    return ProblemError(catalogue.FORBIDDEN, detail)
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Each error's place, message and rule; never the input nor pydantic's ``ctx`` (they may
+    hold what the caller sent, personal data included)."""
     return [
         {
             "field": ".".join(str(part) for part in error.get("loc", ())),
@@ -104,6 +137,16 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def invalid(errors: list[dict[str, Any]], detail: Text | None = None) -> ProblemError:
+    """A 422 naming each invalid field, as a request validation failure does."""
+    fields = ", ".join(error["field"] for error in errors)
+    return ProblemError(
+        catalogue.VALIDATION_FAILED,
+        detail or t(f"以下输入无效：{fields}", f"invalid: {fields}"),
+        extra={"errors": errors},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -111,29 +154,25 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = validation_errors(exc)
-        fields = ", ".join(error["field"] for error in errors)
-        problem = ProblemError(
-            status=422,
-            title="Validation failed",
-            detail=f"invalid: {fields}",
-            extra={"errors": errors},
-        )
-        return problem_response(problem, request)
+        return problem_response(invalid(validation_errors(exc)), request)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        kind = catalogue.CATALOGUE.by_status(exc.status_code)
+        # Starlette's own detail is the status phrase, which the title already says.
+        detail = str(exc.detail) if exc.detail else ""
+        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else ""
         problem = ProblemError(
+            kind,
+            t(detail, detail) if detail and detail != phrase else None,
             status=exc.status_code,
-            title=_TITLES.get(exc.status_code, "Error"),
-            detail=str(exc.detail) if exc.detail else None,
             headers=dict(exc.headers or {}),
         )
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = ProblemError(status=500, title="Internal error", detail="the error was logged")
+        problem = ProblemError(catalogue.INTERNAL_ERROR, t("错误已记录", "the error was logged"))
         return problem_response(problem, request)
 
     app.add_exception_handler(ProblemError, on_problem)
@@ -142,16 +181,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-_TITLES = {
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    412: "Precondition failed",
-    413: "Content too large",
-    415: "Unsupported media type",
-    422: "Validation failed",
-    428: "Precondition required",
-}
+_STATUSES = {status.value for status in HTTPStatus}

@@ -28,8 +28,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.audit.context import client_ip, parse_trusted_proxies
 from shared.auth.dependencies import bearer_token, remember_principal, verify_bearer
 from shared.auth.tokens import TokenVerifier
+from shared.http import catalogue
 from shared.http.asgi import send_problem
 from shared.http.problems import ProblemError
+from shared.i18n import t
 
 RouteClass = Literal["reads", "writes", "bulk", "public"]
 ROUTE_CLASSES: tuple[RouteClass, ...] = ("reads", "writes", "bulk", "public")
@@ -108,10 +110,13 @@ class RateLimitMiddleware:
         }
         if not allowed:
             problem = ProblemError(
-                status=429,
-                title="Too many requests",
-                detail=f"at most {item.amount} {route_class} requests per "
-                f"{item.get_expiry()} s from one caller; retry in {reset} s",
+                catalogue.TOO_MANY_REQUESTS,
+                t(
+                    f"同一调用方每 {item.get_expiry()} 秒至多 {item.amount} 次{route_class}类请求，"
+                    f"请 {reset} 秒后重试",
+                    f"at most {item.amount} {route_class} requests per "
+                    f"{item.get_expiry()} s from one caller; retry in {reset} s",
+                ),
                 headers={**headers, "Retry-After": str(reset)},
             )
             await send_problem(send, scope, problem)

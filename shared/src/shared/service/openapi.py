@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from shared.auth import current_principal
+from shared.http.catalogue import CATALOGUE
 from shared.http.problems import PROBLEM_JSON, Problem
 
 BEARER = "bearerAuth"
@@ -95,8 +96,27 @@ def _problem_schemas() -> dict[str, Any]:
         if variants:
             member.pop("default", None)
             member.update(variants[0])
-    schema["required"] = ["type", "title", "status"]
+    schema["required"] = ["type", "code", "title", "status"]
+    schema["properties"]["code"]["enum"] = CATALOGUE.codes()
+    schema["properties"]["code"]["description"] = (
+        "The kind of problem: `x-problem-types` lists each"
+    )
     return {"Problem": schema, **definitions}
+
+
+def problem_types() -> list[dict[str, Any]]:
+    """Every kind a ``Problem`` may be, for clients that switch on ``code`` or ``type``."""
+    return [
+        {
+            "code": kind.code,
+            "type": kind.type,
+            "status": kind.status,
+            "title": kind.title.en,
+            "title_zh": kind.title.zh,
+            "description": kind.meaning,
+        }
+        for kind in CATALOGUE
+    ]
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -106,6 +126,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.update(_problem_schemas())
+    components["x-problem-types"] = problem_types()
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME

@@ -12,7 +12,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from awards.config import AwardsSettings
+from awards.rewards.ledger import LedgerRefusal
+from shared.http import catalogue
+from shared.http.problem_types import ProblemType
 from shared.http.problems import ProblemError
+from shared.i18n import Text, t
 from shared.programmes import Programme
 from shared.temporal import connect_temporal
 
@@ -53,9 +57,11 @@ async def temporal_client(request: Request) -> Client:
 
 def temporal_unavailable() -> ProblemError:
     return ProblemError(
-        status=503,
-        title="Workflow service unavailable",
-        detail="Temporal cannot be reached; retry with the same Idempotency-Key",
+        catalogue.WORKFLOW_UNAVAILABLE,
+        t(
+            "无法连接流程服务（Temporal），请使用同一 Idempotency-Key 重试",
+            "Temporal cannot be reached; retry with the same Idempotency-Key",
+        ),
         headers={"Retry-After": "5"},
     )
 
@@ -68,8 +74,24 @@ Programmes = Annotated[dict[str, Programme], Depends(get_programmes)]
 Temporal = Annotated[Client, Depends(temporal_client)]
 
 
-# The status of a step a workflow's update validator refused, by the refusal's type.
-STATUS_OF_REFUSAL = {"forbidden": 403, "conflict": 409, "invalid": 422}
+# The kind of a step a workflow's update validator refused, by the refusal's type.
+KIND_OF_REFUSAL = {
+    "forbidden": catalogue.FORBIDDEN,
+    "conflict": catalogue.STEP_REFUSED,
+    "invalid": catalogue.VALIDATION_FAILED,
+}
+
+
+def ledger_problem(refusal: LedgerRefusal, **members: Any) -> ProblemError:
+    extra = members.get("extra")
+    return ProblemError(
+        refusal.kind, t(f"{refusal.kind.title.zh}（{refusal.detail}）", refusal.detail), extra=extra
+    )
+
+
+def refused_step(kind: ProblemType, reason: str) -> ProblemError:
+    """The workflow's reason is English; Chinese callers get the kind's title with it."""
+    return ProblemError(kind, t(f"{kind.title.zh}（{reason}）", reason))
 
 
 async def run_update(
@@ -77,8 +99,7 @@ async def run_update(
     update: Any,
     argument: Any,
     *,
-    title: str,
-    ended: str,
+    ended: Text,
     result_type: type | None = None,
 ) -> Any:
     """A human step as a workflow update, with its refusals as problems: the validator's
@@ -89,12 +110,10 @@ async def run_update(
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         kind = cause.type if isinstance(cause, ApplicationError) else None
-        raise ProblemError(
-            status=STATUS_OF_REFUSAL.get(kind or "", 409),
-            title=title,
-            detail=str(cause.message if isinstance(cause, ApplicationError) else exc),
-        ) from exc
+        reason = str(cause.message if isinstance(cause, ApplicationError) else exc)
+        problem_kind = KIND_OF_REFUSAL.get(kind or "", catalogue.STEP_REFUSED)
+        raise refused_step(problem_kind, reason) from exc
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
-            raise ProblemError(status=409, title=title, detail=ended) from exc
+            raise ProblemError(catalogue.STEP_REFUSED, ended) from exc
         raise temporal_unavailable() from exc

@@ -13,11 +13,12 @@ from awards.domain.application import Action
 from awards.domain.credit import CreditKind
 from awards.workflows.types import Finding
 from shared.http.bounds import Key, Materials, Name, Reason
+from shared.http.request_body import RequestBody
 
 Code = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
-class Body(BaseModel):
+class Body(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
 

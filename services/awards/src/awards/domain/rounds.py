@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 from shared.programmes import CHINA_STANDARD_TIME, Programme
 from shared.programmes.awarding import Awarding, CategoryRules
@@ -41,25 +42,18 @@ class ApplicationRound:
         """The last day applications are taken (the round closes at the end of it)."""
         return (self.closes_at.astimezone(CHINA_STANDARD_TIME) - dt.timedelta(days=1)).date()
 
-    def not_open(self, at: dt.datetime) -> tuple[str, str] | None:
-        """Why an application at ``at`` is refused (title, detail), or None while open.
-
-        A late applicant is told that the round closed and when, not when it opened."""
-        opening_day = self.opens_at.astimezone(CHINA_STANDARD_TIME).date()
+    def not_open(self, at: dt.datetime) -> Literal["not_yet", "closed"] | None:
+        """Why an application at ``at`` is refused, or None while open: a late applicant is
+        told that the round closed (and when), not when it opened."""
         if at < self.opens_at:
-            return (
-                "Round not open yet",
-                f"the round opens on {opening_day} (China time) and takes applications until "
-                f"the end of {self.closing_day}",
-            )
+            return "not_yet"
         if at >= self.closes_at:
-            return (
-                "Round closed",
-                f"the round closed at the end of {self.closing_day} (China time); "
-                "it took applications from "
-                f"{opening_day}",
-            )
+            return "closed"
         return None
+
+    @property
+    def opening_day(self) -> dt.date:
+        return self.opens_at.astimezone(CHINA_STANDARD_TIME).date()
 
     def city_review_overdue(self, at: dt.datetime) -> bool:
         return at >= self.city_review_due_at

@@ -20,6 +20,7 @@ from awards.rewards import queries
 from awards.rewards.finance import Outbox, announce_recovery, payee, rule_terms
 from awards.rewards.working import yuan
 from shared.events.rewards import PaymentRequested
+from shared.http import catalogue
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 
@@ -27,8 +28,7 @@ from shared.programmes import Programme
 class LedgerRefusal(Exception):
     """A move the ledger refuses; ``status`` is the HTTP status the API answers with."""
 
-    status = 409
-    title = "Refused"
+    kind = catalogue.CONFLICT
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -37,27 +37,27 @@ class LedgerRefusal(Exception):
 
 
 class NotFound(LedgerRefusal):
-    status, title = 404, "Not found"
+    kind = catalogue.NOT_FOUND
 
 
 class WrongState(LedgerRefusal):
-    title = "Award not in a state for this"
+    kind = catalogue.AWARD_WRONG_STATE
 
 
 class OverCap(LedgerRefusal):
-    status, title = 422, "Amount over the award's cap"
+    kind = catalogue.OVER_CAP
 
 
 class BudgetExhausted(LedgerRefusal):
-    title = "Budget exhausted"
+    kind = catalogue.BUDGET_EXHAUSTED
 
 
 class EntityCapReached(LedgerRefusal):
-    title = "Entity cap reached"
+    kind = catalogue.ENTITY_CAP_REACHED
 
 
 class PaymentBlocked(LedgerRefusal):
-    title = "Payment blocked by a credit record"
+    kind = catalogue.PAYMENT_BLOCKED
 
 
 def idempotency_key(

@@ -20,6 +20,7 @@ from awards.rewards.calculator import (
 from awards.rewards.finance import Outbox, announce_recovery
 from awards.rewards.ledger import LedgerRefusal, idempotency_key, void
 from awards.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen, yuan
+from shared.http import catalogue
 from shared.programmes import (
     DesignationReward,
     Programme,
@@ -30,11 +31,11 @@ from shared.programmes import (
 
 
 class NotEligible(LedgerRefusal):
-    status, title = 422, "Not eligible"
+    kind = catalogue.NOT_ELIGIBLE
 
 
 class AlreadyAwarded(LedgerRefusal):
-    title = "Already awarded"
+    kind = catalogue.ALREADY_AWARDED
 
 
 async def report_of(

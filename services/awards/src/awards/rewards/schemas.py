@@ -9,11 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.http.request_body import RequestBody
+
 # No amount of these programmes comes near it; it keeps fen within PostgreSQL bigint.
 MAX_YUAN = Decimal(10**12)
 
 
-class BudgetSet(BaseModel):
+class BudgetSet(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     amount: Decimal = Field(
@@ -31,7 +33,7 @@ class BudgetPublic(BaseModel):
     left: Decimal
 
 
-class ProposalCreate(BaseModel):
+class ProposalCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     programme_id: str = Field(max_length=100)
@@ -46,7 +48,7 @@ class ProposalCreate(BaseModel):
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
 
 
-class ApprovalCreate(BaseModel):
+class ApprovalCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     amount: Decimal = Field(
@@ -54,7 +56,7 @@ class ApprovalCreate(BaseModel):
     )
 
 
-class VoidCreate(BaseModel):
+class VoidCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=2000)
@@ -101,7 +103,7 @@ class RewardPublic(BaseModel):
     entries: list[EntryPublic]
 
 
-class RecoveryCreate(BaseModel):
+class RecoveryCreate(RequestBody):
     """Money owed back came back (追回): how much, and finance's receipt for it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +117,7 @@ class RecoveryCreate(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class PaymentResult(BaseModel):
+class PaymentResult(RequestBody):
     """Finance's signed callback: the same facts as its ``finance.payment.*`` events
     (``reversed``: money owed back came back, with ``amount`` and the receipt's ``reference``)."""
 
@@ -136,13 +138,13 @@ class PaymentResultRecorded(BaseModel):
     recorded: bool = Field(description="False: this answer was already recorded (a retry)")
 
 
-class StatisticsYearSet(BaseModel):
+class StatisticsYearSet(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     in_statistics_list: bool = Field(description="限额以上/上规入统 in the year")
 
 
-class ProposalRunCreate(BaseModel):
+class ProposalRunCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     programme_id: str = Field(max_length=100)

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from awards.standing.rules import Standing
 from shared.http.bounds import Evidence
+from shared.http.request_body import RequestBody
 
 
-class ViolationCreate(BaseModel):
+class ViolationCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=2000)
@@ -22,7 +23,7 @@ class ViolationCreate(BaseModel):
     legal_basis: str | None = Field(default=None, max_length=500)
 
 
-class ReinstatementCreate(BaseModel):
+class ReinstatementCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=2000)

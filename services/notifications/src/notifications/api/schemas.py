@@ -8,11 +8,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.http.request_body import RequestBody
+
 ChannelName = Literal["inbox", "email", "webhook", "wecom", "dingtalk", "sms"]
 Office = Literal["province_admin", "city_bureau", "county_bureau", "operator"]
 
 
-class RecipientCreate(BaseModel):
+class RecipientCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     region_code: str = Field(pattern=r"^\d{6}$")
@@ -26,7 +28,7 @@ class RecipientCreate(BaseModel):
     )
 
 
-class RecipientUpdate(BaseModel):
+class RecipientUpdate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)

@@ -17,7 +17,8 @@ from registry.entities.definitions import ENTERPRISE
 from registry.entities.handlers import CHINA
 from registry.entities.spec import EntitySpec
 from shared.auth import Principal
-from shared.http.problems import ProblemError
+from shared.http.problems import ProblemError, invalid
+from shared.i18n import t
 
 
 def filtered_query(
@@ -84,11 +85,9 @@ def filter_parameters(specs: Iterable[EntitySpec]) -> list[dict[str, Any]]:
 
 
 def _bad_parameter(name: str, message: str, kind: str) -> ProblemError:
-    return ProblemError(
-        status=422,
-        title="Validation failed",
-        detail=f"{name}: {message}",
-        extra={"errors": [{"field": f"query.{name}", "message": message, "type": kind}]},
+    return invalid(
+        [{"field": f"query.{name}", "message": message, "type": kind}],
+        t(f"{name}：{message}", f"{name}: {message}"),
     )
 
 

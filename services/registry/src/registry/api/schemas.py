@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from registry.domain.vocabulary import EnterpriseKind, ParkKind, Platform
+from shared.http.request_body import RequestBody
 
 RegionCode = Field(pattern=r"^\d{6}$", description="GB/T 2260 division code")
 Name = Field(min_length=1, max_length=200)
@@ -37,7 +38,7 @@ UpdatedName = omissible(min_length=1, max_length=200)
 UpdatedRegion = omissible(pattern=r"^\d{6}$", description="GB/T 2260 division code")
 
 
-class _Body(BaseModel):
+class _Body(RequestBody):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

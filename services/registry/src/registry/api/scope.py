@@ -17,7 +17,9 @@ from registry.domain.regions import RegionTree, UnknownRegion
 from registry.entities.spec import EntitySpec
 from shared.auth import Principal
 from shared.auth.scope import may_act_for_enterprise, may_act_on_entity, read_visibility
+from shared.http import catalogue
 from shared.http.problems import ProblemError
+from shared.i18n import t
 
 
 def owner_of(spec: EntitySpec, row: Mapping[str, Any]) -> str | None:
@@ -44,7 +46,11 @@ def require_region_write(
     if may_act_on_entity(principal, region_code=region_code, owner_enterprise_id=owner, write=True):
         return
     raise ProblemError(
-        status=403, title="Forbidden", detail=f"you may not write records in region {region_code}"
+        catalogue.FORBIDDEN,
+        t(
+            f"您无权写入地区 {region_code} 的记录",
+            f"you may not write records in region {region_code}",
+        ),
     )
 
 
@@ -73,9 +79,11 @@ async def require_may_act_for_enterprise(
     ):
         return
     raise ProblemError(
-        status=422,
-        title="Unknown enterprise",
-        detail=f"{field}: no enterprise {enterprise_id} that you may act for",
+        catalogue.UNKNOWN_ENTERPRISE,
+        t(
+            f"{field}：没有您可代为操作的企业 {enterprise_id}",
+            f"{field}: no enterprise {enterprise_id} that you may act for",
+        ),
         extra={
             "errors": [
                 {"field": f"body.{field}", "message": "no such enterprise", "type": "reference"}
@@ -95,11 +103,14 @@ def require_known_region(
         return
     parent = region_code[:4] + "00" if region_code[4:] != "00" else region_code[:2] + "0000"
     hint = [f"{r.code} {r.name}" for r in regions.children(parent)] if parent in regions else []
-    reason = "is retired" if region is not None else "is not a GB/T 2260 division code"
+    reason = (
+        t("已撤销", "is retired")
+        if region is not None
+        else t("不是 GB/T 2260 行政区划代码", "is not a GB/T 2260 division code")
+    )
     raise ProblemError(
-        status=422,
-        title="Unknown region",
-        detail=f"region code {region_code} {reason}",
+        catalogue.UNKNOWN_REGION,
+        t(f"行政区划代码 {region_code} {reason.zh}", f"region code {region_code} {reason.en}"),
         extra={
             "errors": [
                 {
@@ -129,9 +140,11 @@ def restrict_to_caller(query: ListQuery, principal: Principal, regions: RegionTr
     for root in visibility.region_roots:
         if root not in regions:
             raise ProblemError(
-                status=403,
-                title="Forbidden",
-                detail=f"your token's region_code {root} is not a known GB/T 2260 region",
+                catalogue.FORBIDDEN,
+                t(
+                    f"令牌中的 region_code {root} 不是已知的 GB/T 2260 行政区划",
+                    f"your token's region_code {root} is not a known GB/T 2260 region",
+                ),
             )
         visible.append(f"region_code = ANY({query.bind(subtree_codes(regions, root))})")
     if visibility.enterprise_ids and query.spec.owner_column:

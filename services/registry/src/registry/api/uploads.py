@@ -13,16 +13,20 @@ from pathlib import Path
 from fastapi import Request
 
 from registry.bulk.jobs import UploadedFile
+from shared.http import catalogue
 from shared.http.problems import ProblemError
+from shared.i18n import t
 
 _FILENAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)")
 
 
 def _too_large(limit: int) -> ProblemError:
     return ProblemError(
-        status=413,
-        title="File too large",
-        detail=f"imports are limited to {limit} bytes; split the file",
+        catalogue.FILE_TOO_LARGE,
+        t(
+            f"导入文件不得超过 {limit} 字节，请拆分文件",
+            f"imports are limited to {limit} bytes; split the file",
+        ),
     )
 
 
@@ -30,11 +34,14 @@ async def receive_upload(request: Request, limit: int, file_name: str | None) ->
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/"):
         raise ProblemError(
-            status=415,
-            title="Send the file as the request body",
-            detail="POST the CSV or XLSX file itself (Content-Type text/csv or "
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), "
-            "not a multipart form",
+            catalogue.MULTIPART_NOT_ACCEPTED,
+            t(
+                "请直接以请求体 POST CSV 或 XLSX 文件（Content-Type 为 text/csv 或 "
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet），不要用 multipart 表单",
+                "POST the CSV or XLSX file itself (Content-Type text/csv or "
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet), "
+                "not a multipart form",
+            ),
         )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -57,5 +64,5 @@ async def receive_upload(request: Request, limit: int, file_name: str | None) ->
         raise
     if size == 0:
         path.unlink(missing_ok=True)
-        raise ProblemError(status=422, title="Empty file", detail="the request body is empty")
+        raise ProblemError(catalogue.EMPTY_FILE, t("请求体为空", "the request body is empty"))
     return UploadedFile(path=path, name=file_name, sha256=digest.hexdigest())

@@ -10,7 +10,9 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.auth.scope import may_administer_windows, may_see_report, reporting_role
-from shared.http.problems import ProblemError, forbidden, not_found
+from shared.http.problems import forbidden, not_found
+from shared.i18n import t
+from submissions.api.errors import noun
 from submissions.domain.actors import Actor, Role
 
 
@@ -20,7 +22,7 @@ def sees(principal: Principal, row: Mapping[str, Any]) -> bool:
 
 def visible_or_404(principal: Principal, row: Mapping[str, Any] | None, what: str, key: str) -> Any:
     if row is None or not sees(principal, row):
-        raise not_found(what, key)
+        raise not_found(noun(what), key)
     return row
 
 
@@ -29,7 +31,12 @@ def actor_for(principal: Principal, row: Mapping[str, Any]) -> Actor:
     visible_or_404(principal, row, "reporter", str(row.get("designation_id", "")))
     role = reporting_role(principal, region_code=row["region_code"], entity_id=row["entity_id"])
     if role is None:
-        raise forbidden("this caller reads these reports but does not act on them")
+        raise forbidden(
+            t(
+                "您可查阅这些报告，但不能对其操作",
+                "this caller reads these reports but does not act on them",
+            )
+        )
     return Actor(
         id=principal.subject,
         role=Role(role),
@@ -40,7 +47,5 @@ def actor_for(principal: Principal, row: Mapping[str, Any]) -> Actor:
 
 def province_actor(principal: Principal, *, jurisdiction: str) -> Actor:
     if not may_administer_windows(principal, jurisdiction=jurisdiction):
-        raise ProblemError(
-            status=403, title="Forbidden", detail="only the province administers windows"
-        )
+        raise forbidden(t("仅省厅管理填报窗口", "only the province administers windows"))
     return Actor(id=principal.subject, role=Role.province, region_code=principal.region_code)

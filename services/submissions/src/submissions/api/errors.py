@@ -5,7 +5,9 @@ Another bureau's or reporter's record is reported as absent (404), never describ
 
 from __future__ import annotations
 
-from shared.http.problems import ProblemError, not_found
+from shared.http import catalogue
+from shared.http.problems import ProblemError, forbidden, invalid, not_found
+from shared.i18n import Text, t
 from submissions.domain.errors import Refused
 from submissions.handlers.common import NotFound
 from submissions.handlers.reports import InvalidReport
@@ -36,6 +38,48 @@ FIELD_OF = {
 }
 
 
+# The kind of each refusal that conflicts with the state (409); its code stays in ``reason``.
+KIND_OF = {
+    "window_not_open": catalogue.WINDOW_NOT_OPEN,
+    "locked": catalogue.WINDOW_LOCKED,
+    "past_grace": catalogue.PAST_GRACE,
+    "not_expected": catalogue.NOT_EXPECTED,
+    "already_accepted": catalogue.ALREADY_ACCEPTED,
+    "under_review": catalogue.UNDER_REVIEW,
+    "step_out_of_order": catalogue.STEP_OUT_OF_ORDER,
+    "already_decided": catalogue.EXTENSION_ALREADY_DECIDED,
+    "already_registered": catalogue.REPORTER_ALREADY_REGISTERED,
+    "outside_jurisdiction": catalogue.REPORTER_NOT_ELIGIBLE,
+    "wrong_level": catalogue.REPORTER_NOT_ELIGIBLE,
+    "wrong_reporter": catalogue.REPORTER_NOT_ELIGIBLE,
+    "outside_period": catalogue.OUTSIDE_PERIOD,
+}
+# The Chinese of the nouns the handlers name in their NotFound.
+NOUNS = {
+    "extension": "延期申请",
+    "programme with statistics": "含统计指标的规划",
+    "report": "报告",
+    "reporter": "报送主体",
+    "reporter on the roster": "应报名单中的报送主体",
+    "revision": "修订",
+    "statistics report": "统计报表",
+    "statistics reporter": "统计报送单位",
+    "window": "填报窗口",
+}
+
+
+def noun(english: str) -> Text:
+    return t(NOUNS.get(english, english), english)
+
+
+def refusal_text(refused: Refused) -> Text:
+    """The rule's own words in English; in Chinese its kind's title with the same words until
+    the rules carry Chinese reasons themselves."""
+    kind = KIND_OF.get(refused.code)
+    zh = kind.title.zh if kind else "请求被拒绝"
+    return t(f"{zh}（{refused.reason}）", refused.reason)
+
+
 def _field(refused: Refused) -> str:
     name = refused.field or FIELD_OF.get(refused.code, "state")
     return name if name in ("window_id", "designation_id", "state") else f"body.{name}"
@@ -43,13 +87,13 @@ def _field(refused: Refused) -> str:
 
 def problem_for(exc: Exception) -> ProblemError:
     if isinstance(exc, NotFound):
-        return not_found(exc.what, exc.identifier)
+        return not_found(noun(exc.what), exc.identifier)
     if isinstance(exc, InvalidReport):
         findings = exc.check.errors or exc.check.unexplained
+        listed = "; ".join(f"{f.field}: {f.message}" for f in findings)
         return ProblemError(
-            status=422,
-            title="Invalid report",
-            detail="; ".join(f"{f.field}: {f.message}" for f in findings),
+            catalogue.INVALID_REPORT,
+            t(f"报告数据有误：{listed}", listed),
             extra={
                 "errors": [
                     {"field": f"body.figures.{f.field}", "message": f.message, "type": f.code}
@@ -63,18 +107,15 @@ def problem_for(exc: Exception) -> ProblemError:
         )
     assert isinstance(exc, Refused)
     if exc.code == "forbidden":
-        return ProblemError(status=403, title="Forbidden", detail=exc.reason)
+        return forbidden(refusal_text(exc))
     if exc.code == "out_of_scope":
-        return not_found("report", "in the caller's scope")
+        return not_found(t("报告", "report"), "in the caller's scope")
     error = {"field": _field(exc), "message": exc.reason, "type": exc.code}
     if exc.code in INVALID:
-        return ProblemError(
-            status=422, title="Validation failed", detail=exc.reason, extra={"errors": [error]}
-        )
+        return invalid([error], refusal_text(exc))
     return ProblemError(
-        status=409,
-        title="Refused",
-        detail=exc.reason,
+        KIND_OF.get(exc.code, catalogue.CONFLICT),
+        refusal_text(exc),
         extra={"reason": exc.code, "errors": [error]},
     )
 

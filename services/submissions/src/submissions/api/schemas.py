@@ -10,11 +10,12 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.http.bounds import Comments, Figures
+from shared.http.request_body import RequestBody
 
 Text = Field(min_length=1, max_length=2000)
 
 
-class _In(BaseModel):
+class _In(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
 

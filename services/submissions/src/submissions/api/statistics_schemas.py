@@ -10,9 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.http.bounds import Figures
+from shared.http.request_body import RequestBody
 
 
-class StatisticsSubmit(BaseModel):
+class StatisticsSubmit(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reporter_kind: Literal["county", "city", "enterprise"]
@@ -82,7 +83,7 @@ class CompletenessCount(BaseModel):
     missing: int = Field(default=0, description="on the roster, no report yet")
 
 
-class StatisticsReporterCreate(BaseModel):
+class StatisticsReporterCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     reporter_id: str = Field(

@@ -48,10 +48,13 @@ from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.auth.scope import may_see_region
+from shared.http import catalogue
 from shared.http.clock import Now
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page
+from shared.http.problem_types import ProblemType
 from shared.http.problems import ProblemError, forbidden, not_found
+from shared.i18n import Text, t
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 steps_router = APIRouter(prefix="/v1/applications", tags=["applications"])
@@ -74,8 +77,8 @@ def actor_of(principal: Principal) -> ActorData:
     )
 
 
-def unprocessable(detail: str, **extra: Any) -> ProblemError:
-    return ProblemError(status=422, title="Unprocessable", detail=detail, extra=extra)
+def unprocessable(kind: ProblemType, detail: Text, **extra: Any) -> ProblemError:
+    return ProblemError(kind, detail, extra=extra)
 
 
 @router.post(
@@ -96,27 +99,63 @@ async def submit(
 ) -> SubmissionAccepted:
     """申报: the operator submits for its own park, base, enterprise or team."""
     if Role.operator not in principal.roles:
-        raise forbidden("applications are submitted by the operator (项目建设运营主体或企业)")
+        raise forbidden(
+            t(
+                "申报由项目建设运营主体或企业提交",
+                "applications are submitted by the operator (项目建设运营主体或企业)",
+            )
+        )
     programme = programmes.get(body.programme_id)
     if programme is None:
-        raise unprocessable(f"no programme {body.programme_id}")
+        raise unprocessable(
+            catalogue.NO_SUCH_ROUND,
+            t(f"没有规划 {body.programme_id}", f"no programme {body.programme_id}"),
+        )
     try:
         the_round = application_round(programme, body.year, body.category)
     except NoSuchRound as exc:
-        raise unprocessable(str(exc)) from exc
+        raise unprocessable(catalogue.NO_SUCH_ROUND, t(f"无此申报轮次：{exc}", str(exc))) from exc
     refusal = the_round.not_open(now)
-    if refusal is not None:
-        title, detail = refusal
-        raise ProblemError(status=409, title=title, detail=detail)
+    if refusal == "not_yet":
+        opens, last = the_round.opening_day, the_round.closing_day
+        raise ProblemError(
+            catalogue.ROUND_NOT_OPEN,
+            t(
+                f"申报轮次于 {opens}（北京时间）开放，受理至 {last} 24 时",
+                f"the round opens on {opens} (China time) and takes applications until the "
+                f"end of {last}",
+            ),
+        )
+    if refusal == "closed":
+        opens, last = the_round.opening_day, the_round.closing_day
+        raise ProblemError(
+            catalogue.ROUND_CLOSED,
+            t(
+                f"申报轮次已于 {last} 24 时（北京时间）截止，受理期自 {opens} 起",
+                f"the round closed at the end of {last} (China time); it took applications "
+                f"from {opens}",
+            ),
+        )
     async with pool.acquire() as connection, connection.transaction():
         applicant = await repository.applicant(connection, body.entity_type, body.entity_id)
         if applicant is None:
-            raise unprocessable(f"no {body.entity_type} {body.entity_id} in the registry")
+            raise unprocessable(
+                catalogue.UNKNOWN_APPLICANT,
+                t(
+                    f"名录中没有 {body.entity_type} {body.entity_id}",
+                    f"no {body.entity_type} {body.entity_id} in the registry",
+                ),
+            )
         owner = applicant.owner_enterprise_id or (
             applicant.entity_id if applicant.entity_type == "enterprise" else None
         )
         if owner is None or owner not in principal.enterprise_ids:
-            raise forbidden("an operator applies only for its own enterprise's entities")
+            raise forbidden(
+                t(
+                    "运营主体只能为本企业的主体申报",
+                    "an operator applies only for its own enterprise's entities",
+                )
+            )
         records = await repository.credit_records_of(connection, applicant.entity_id)
         problems = eligibility_problems(
             applicant,
@@ -127,12 +166,17 @@ async def submit(
         )
         if problems:
             raise unprocessable(
-                "the applicant may not apply in this round",
+                catalogue.NOT_ELIGIBLE,
+                t("申报主体不符合本轮申报条件", "the applicant may not apply in this round"),
                 problems=[{"code": p.code, "reason": p.reason} for p in problems],
             )
         missing = missing_materials(the_round, body.materials)
         if missing:
-            raise unprocessable("materials are missing", missing=missing)
+            raise unprocessable(
+                catalogue.MATERIALS_MISSING,
+                t("申报材料不全", "materials are missing"),
+                missing=missing,
+            )
         residents = [
             {
                 "enterprise_id": r["enterprise_id"],
@@ -150,10 +194,13 @@ async def submit(
         )
         existing = await repository.application(connection, application_id)
         if existing is not None and existing["stage"] in FINAL_STAGES:
+            stage = existing["stage"]
             raise ProblemError(
-                status=409,
-                title="Already decided",
-                detail=f"this entity's application in this round is {existing['stage']}",
+                catalogue.ALREADY_DECIDED,
+                t(
+                    f"该主体本轮的申报已处于 {stage} 阶段",
+                    f"this entity's application in this round is {stage}",
+                ),
             )
         start = new_start(
             application_id=application_id,
@@ -180,7 +227,7 @@ async def submit(
             )
         except WorkflowAlreadyStartedError as exc:  # closed meanwhile: see REJECT_DUPLICATE
             raise ProblemError(
-                status=409, title="Already decided", detail="this application has ended"
+                catalogue.ALREADY_DECIDED, t("该申报已结束", "this application has ended")
             ) from exc
         except RPCError as exc:
             raise temporal_unavailable() from exc
@@ -238,7 +285,7 @@ async def read(
         row = await repository.application(connection, application_id)
         panel = await repository.panel(connection, application_id) if row else []
         if row is None or not _may_see(principal, row, panel):
-            raise not_found("application", str(application_id))
+            raise not_found(t("申报", "application"), str(application_id))
         steps = await repository.steps(connection, application_id)
     return ApplicationDetail.model_validate(
         {**dict(row), "timeline": [StepPublic.model_validate(dict(s)) for s in steps]}
@@ -264,15 +311,14 @@ async def take_step(
         row = await repository.application(connection, application_id)
         panel = await repository.panel(connection, application_id) if row else []
         if row is None or not _may_see(principal, row, panel):
-            raise not_found("application", str(application_id))
+            raise not_found(t("申报", "application"), str(application_id))
         step = StepRequest(actor=actor_of(principal), request=request_data(), **body.model_dump())
         handle = temporal.get_workflow_handle(row["workflow_id"])
         state = await run_update(
             handle,
             ApplicationWorkflow.take_step,
             step,
-            title="Step refused",
-            ended="the application's workflow has ended",
+            ended=t("该申报的流程已结束", "the application's workflow has ended"),
         )
         accepted = StepAccepted(
             id=application_id,

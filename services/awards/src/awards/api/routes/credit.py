@@ -19,7 +19,8 @@ from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.roles import Role
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.problems import ProblemError, forbidden
+from shared.http.problems import forbidden, invalid
+from shared.i18n import t
 
 router = APIRouter(prefix="/v1/credit-records", tags=["credit"])
 
@@ -38,10 +39,16 @@ async def report(
     temporal: Temporal,
 ) -> CreditRecordAccepted:
     if not (Role.integrator in principal.roles and "write" in principal.grants):
-        raise forbidden("credit records come from integrators granted write")
+        raise forbidden(
+            t(
+                "信用记录由获写入授权的对接系统报送",
+                "credit records come from integrators granted write",
+            )
+        )
     if body.valid_to is not None and body.valid_to < body.valid_from:
-        raise ProblemError(
-            status=422, title="Unprocessable", detail="valid_to is before valid_from"
+        raise invalid(
+            [{"field": "body.valid_to", "message": "before valid_from", "type": "date"}],
+            t("valid_to 早于 valid_from", "valid_to is before valid_from"),
         )
     record = credit_record(**body.model_dump())
     async with pool.acquire() as connection, connection.transaction():

@@ -13,14 +13,18 @@ from awards.domain.calendar import YearCalendar
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
+from shared.http import catalogue
 from shared.http.problems import ProblemError, forbidden
+from shared.i18n import t
 
 router = APIRouter(tags=["experts"])
 
 
 def _require_province(principal: Principal) -> None:
     if Role.province_admin not in principal.roles or principal.region_code is None:
-        raise forbidden("the province keeps the expert pool and the calendar")
+        raise forbidden(
+            t("专家库和工作日历由省厅维护", "the province keeps the expert pool and the calendar")
+        )
 
 
 @router.put("/v1/experts/{expert_id}", response_model=ExpertPublic)
@@ -66,7 +70,7 @@ async def put_calendar_year(
             year=year, holidays=frozenset(body.holidays), workdays=frozenset(body.workdays)
         )
     except ValueError as exc:
-        raise ProblemError(status=422, title="Unprocessable", detail=str(exc)) from exc
+        raise ProblemError(catalogue.VALIDATION_FAILED, t(f"日历有误：{exc}", str(exc))) from exc
     async with pool.acquire() as connection, connection.transaction():
         await repository.load_calendar_year(connection, calendar, principal.subject)
         await audit.record_change(

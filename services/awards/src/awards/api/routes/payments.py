@@ -10,14 +10,16 @@ import asyncpg
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
-from awards.api.deps import Pool, Settings
+from awards.api.deps import Pool, Settings, ledger_problem
 from awards.rewards import ledger
 from awards.rewards.recovery import record_reversal
 from awards.rewards.schemas import PaymentResult, PaymentResultRecorded
 from awards.rewards.signatures import SIGNATURE_HEADER, valid
 from awards.rewards.working import to_fen
 from shared import audit
+from shared.http import catalogue
 from shared.http.problems import ProblemError
+from shared.i18n import t
 
 router = APIRouter(prefix="/callbacks/finance", tags=["rewards"])
 FINANCE = audit.Actor(subject="finance", roles=("integrator",))
@@ -58,29 +60,42 @@ async def payment_result(request: Request, pool: Pool, settings: Settings) -> Pa
     shared_secret = None if secret is None else secret.get_secret_value()
     if not valid(shared_secret, body, request.headers.get(SIGNATURE_HEADER)):
         raise ProblemError(
-            status=401,
-            title="Bad signature",
-            detail=f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body, shared secret>",
+            catalogue.BAD_SIGNATURE,
+            t(
+                f"{SIGNATURE_HEADER} 应为 sha256=<以共享密钥对请求体计算的 HMAC-SHA256>",
+                f"{SIGNATURE_HEADER} must be sha256=<HMAC-SHA256 of the body, shared secret>",
+            ),
         )
     try:
         result = PaymentResult.model_validate_json(body)
     except ValidationError as exc:
+        # The Problem schema's field errors: place, message, rule; never the input.
+        errors = [
+            {
+                "field": ".".join(["body", *(str(part) for part in error["loc"])]),
+                "message": error["msg"],
+                "type": error["type"],
+            }
+            for error in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
         raise ProblemError(
-            status=422, title="Unprocessable", detail="not a payment result",
-            extra={"errors": exc.errors(include_url=False, include_context=False)},
-        ) from exc  # fmt: skip
+            catalogue.VALIDATION_FAILED,
+            t("不是支付结果", "not a payment result"),
+            extra={"errors": errors},
+        ) from exc
     if result.outcome == "reversed" and (result.amount is None or not result.reference):
         raise ProblemError(
-            status=422, title="Unprocessable",
-            detail="money back (reversed) needs its amount and the receipt's reference",
-        )  # fmt: skip
+            catalogue.VALIDATION_FAILED,
+            t(
+                "退回（reversed）须提供金额和收据编号",
+                "money back (reversed) needs its amount and the receipt's reference",
+            ),
+        )
     async with pool.acquire() as connection, connection.transaction():
         try:
             recorded = await _record(connection, result)
         except ledger.LedgerRefusal as refusal:
-            raise ProblemError(
-                status=refusal.status, title=refusal.title, detail=refusal.detail
-            ) from refusal
+            raise ledger_problem(refusal) from refusal
         if recorded:
             await audit.record_change(
                 connection, actor=FINANCE, action=f"payment_{result.outcome}",

@@ -16,7 +16,9 @@ from awards.rewards.working import to_fen, yuan
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.roles import Role
+from shared.http import catalogue
 from shared.http.problems import ProblemError, forbidden
+from shared.i18n import t
 
 router = APIRouter(tags=["rewards"])
 
@@ -55,9 +57,12 @@ async def set_budget(
             )  # fmt: skip
         except asyncpg.CheckViolationError as exc:
             raise ProblemError(
-                status=409, title="Budget below commitments",
-                detail="the budget cannot be set below what is already reserved and paid",
-            ) from exc  # fmt: skip
+                catalogue.BUDGET_BELOW_COMMITMENTS,
+                t(
+                    "预算不得低于已预留和已支付的金额",
+                    "the budget cannot be set below what is already reserved and paid",
+                ),
+            ) from exc
         result = _budget(row)
         await audit.record_change(
             connection, actor=audit.Actor.of(principal), action="set_budget",
@@ -102,7 +107,12 @@ async def set_statistics_year(
         Role.integrator in principal.roles and "write" in principal.grants
     )
     if not allowed:
-        raise forbidden("the statistics list comes from the statistics system or the province")
+        raise forbidden(
+            t(
+                "入统名单来自统计系统或省厅",
+                "the statistics list comes from the statistics system or the province",
+            )
+        )
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
             queries.UPSERT_STATISTICS_YEAR, entity_id, year, body.in_statistics_list,

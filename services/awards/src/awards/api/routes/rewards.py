@@ -12,7 +12,7 @@ import uuid
 import asyncpg
 from fastapi import APIRouter, Query, Request, status
 
-from awards.api.deps import Pool, Programmes
+from awards.api.deps import Pool, Programmes, ledger_problem
 from awards.rewards import ledger, queries
 from awards.rewards.finance import Outbox
 from awards.rewards.proposals import propose, propose_for_year
@@ -33,10 +33,12 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.auth.roles import Role
 from shared.auth.scope import may_act_on_region
 from shared.china_time import CHINA
+from shared.http import catalogue
 from shared.http.clock import get_now
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, decode_cursor, encode_cursor
+from shared.http.pagination import Page, bad_cursor, decode_cursor, encode_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
+from shared.i18n import t
 from shared.programmes import Programme
 
 router = APIRouter(tags=["rewards"])
@@ -50,7 +52,12 @@ def province_of(principal: Principal, programme: Programme) -> None:
     if Role.province_admin not in principal.roles or not may_act_on_region(
         principal, programme.jurisdiction, write=True
     ):
-        raise forbidden("rewards are the province's (省商务厅) of the programme's jurisdiction")
+        raise forbidden(
+            t(
+                "奖补由规划所属省份的省商务厅办理",
+                "rewards are the province's (省商务厅) of the programme's jurisdiction",
+            )
+        )
 
 
 # Earlier versions called a settled payment's award "paid"; a filter in that word still works.
@@ -59,14 +66,12 @@ STATUS_SYNONYMS = {"paid": "settled"}
 
 def programme_named(programmes: dict[str, Programme], programme_id: str) -> Programme:
     if programme_id not in programmes:
-        raise not_found("programme", programme_id)
+        raise not_found(t("规划", "programme"), programme_id)
     return programmes[programme_id]
 
 
 def _refused(refusal: ledger.LedgerRefusal) -> ProblemError:
-    return ProblemError(
-        status=refusal.status, title=refusal.title, detail=refusal.detail, extra=refusal.extra
-    )
+    return ledger_problem(refusal, extra=refusal.extra)
 
 
 @router.post(
@@ -127,9 +132,12 @@ async def create_proposal_run(
     province_of(principal, programme)
     if body.reward_id not in {r.id for r in programme.rewards if r.kind in REPORT_KINDS}:
         raise ProblemError(
-            status=422, title="Unprocessable",
-            detail="a run computes rules read from annual reports (sales milestones, subsidy)",
-        )  # fmt: skip
+            catalogue.NOT_A_REPORT_RULE,
+            t(
+                "测算只计算依据年报的规则（销售额节点、补贴）",
+                "a run computes rules read from annual reports (sales milestones, subsidy)",
+            ),
+        )
     async with pool.acquire() as connection, connection.transaction():
         run = ProposalRun(
             **await propose_for_year(
@@ -164,7 +172,7 @@ async def _change(
     async with pool.acquire() as connection, connection.transaction():
         before = await reward(connection, award_id)
         if before is None:
-            raise not_found("reward", str(award_id))
+            raise not_found(t("奖补", "reward"), str(award_id))
         province_of(principal, programme_named(programmes, before.programme_id))
         try:
             if action == "approve_reward":
@@ -291,9 +299,7 @@ async def list_rewards(
             after_at = dt.datetime.fromisoformat(str(position["proposed_at"]))
             after_id = uuid.UUID(str(position["id"]))
         except (KeyError, ValueError) as exc:
-            raise ProblemError(
-                status=400, title="Bad cursor", detail="the cursor is not one this API issued"
-            ) from exc
+            raise bad_cursor() from exc
     async with pool.acquire() as connection:
         rows = await connection.fetch(
             queries.AWARDS,
@@ -326,6 +332,6 @@ async def get_reward(
     async with pool.acquire() as connection:
         found = await reward(connection, award_id)
     if found is None:
-        raise not_found("reward", str(award_id))
+        raise not_found(t("奖补", "reward"), str(award_id))
     province_of(principal, programme_named(programmes, found.programme_id))
     return found

@@ -31,6 +31,7 @@ from shared.auth.roles import Role
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import forbidden, not_found
+from shared.i18n import t
 
 router = APIRouter(prefix="/v1/designations", tags=["dynamic management"])
 
@@ -39,12 +40,14 @@ def _region_pattern(principal: Principal) -> str | None:
     """The province sees its province; a city bureau its city."""
     region = principal.region_code
     if region is None:
-        raise forbidden("a regional office's token is needed")
+        raise forbidden(t("需要地区主管部门的令牌", "a regional office's token is needed"))
     if Role.province_admin in principal.roles:
         return region[:2] + "%"
     if Role.city_bureau in principal.roles:
         return region[:4] + "%"
-    raise forbidden("the province and city bureaus see standings")
+    raise forbidden(
+        t("仅省厅和市级商务主管部门可查看示范状态", "the province and city bureaus see standings")
+    )
 
 
 @router.get("/standing", response_model=Page[DesignationStandingPublic])
@@ -80,19 +83,20 @@ async def _update(
     argument: ViolationReport | Reinstatement,
 ) -> StandingAccepted:
     if Role.province_admin not in principal.roles:
-        raise forbidden("the province decides revocations and reinstatements")
+        raise forbidden(
+            t("撤销和恢复由省厅决定", "the province decides revocations and reinstatements")
+        )
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(queries.DESIGNATION, designation_id)
         pattern = _region_pattern(principal)
         if row is None or (pattern and not row["region_code"].startswith(pattern[:-1])):
-            raise not_found("designation", str(designation_id))
+            raise not_found(t("示范认定", "designation"), str(designation_id))
         handle = temporal.get_workflow_handle(designation_workflow_id(str(designation_id)))
         state: DesignationState = await run_update(
             handle,
             update,
             argument,
-            title="Refused",
-            ended="the designation's workflow has ended",
+            ended=t("该示范认定的流程已结束", "the designation's workflow has ended"),
             result_type=DesignationState,
         )
         accepted = StandingAccepted(

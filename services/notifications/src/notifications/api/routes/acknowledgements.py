@@ -23,7 +23,9 @@ from notifications.api.routes.deliveries import acknowledge
 from notifications.api.schemas import Acknowledged
 from notifications.db import queries
 from notifications.domain import ack_tokens
+from shared.http import catalogue
 from shared.http.problems import ProblemError, not_found
+from shared.i18n import t
 
 PREFIX = "/acknowledgements/"
 router = APIRouter(tags=["acknowledgements"])
@@ -55,13 +57,13 @@ async def _delivery_of(request: Request, token: str) -> asyncpg.Record:
         delivery_id = ack_tokens.verify(token, secret=secret)
     except ack_tokens.InvalidAcknowledgement as error:
         raise ProblemError(
-            status=401, title="Invalid acknowledgement link", detail=str(error)
+            catalogue.INVALID_ACKNOWLEDGEMENT_LINK, t(f"确认链接无效：{error}", str(error))
         ) from error
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         row = await connection.fetchrow(queries.DELIVERY, delivery_id)
     if row is None:
-        raise not_found("delivery", str(delivery_id))
+        raise not_found(t("投递记录", "delivery"), str(delivery_id))
     return row
 
 

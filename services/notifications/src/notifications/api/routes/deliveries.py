@@ -18,9 +18,11 @@ from notifications.db.repository import attempts_of
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_resend_deliveries, office_scope
+from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
+from shared.i18n import t
 
 router = APIRouter(tags=["deliveries"])
 
@@ -50,7 +52,12 @@ async def list_deliveries(
 ) -> Page[DeliveryPublic]:
     scope = office_scope(principal)
     if scope is None:
-        raise forbidden("deliveries are read by the province and by each bureau for itself")
+        raise forbidden(
+            t(
+                "投递记录由省厅查阅，各部门仅查阅本部门的",
+                "deliveries are read by the province and by each bureau for itself",
+            )
+        )
     created_at, last_id = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
     ) or (None, None)
@@ -95,12 +102,13 @@ async def resend(
         row = await connection.fetchrow(queries.DELIVERY + " FOR UPDATE", delivery_id)
         scope = office_scope(principal)
         if row is None or scope is None or not scope.covers(row["region_code"], row["role"]):
-            raise not_found("delivery", str(delivery_id))
+            raise not_found(t("投递记录", "delivery"), str(delivery_id))
         if not may_resend_deliveries(principal, region_code=row["region_code"]):
-            raise forbidden("only the province re-sends a delivery")
+            raise forbidden(t("仅省厅可重新投递", "only the province re-sends a delivery"))
         if row["status"] != "failed":
             raise ProblemError(
-                status=409, title="Not failed", detail=f"the delivery is {row['status']}"
+                catalogue.DELIVERY_NOT_FAILED,
+                t(f"该投递的状态为 {row['status']}", f"the delivery is {row['status']}"),
             )
         updated = await connection.fetchrow(queries.RESEND, delivery_id)
         history = await attempts_of(connection, [delivery_id])
@@ -135,7 +143,7 @@ async def acknowledge_on(
     ``actor`` None: by link, on behalf of the delivery's recipient office."""
     row = await connection.fetchrow(queries.DELIVERY, delivery_id)
     if row is None:
-        raise not_found("delivery", str(delivery_id))
+        raise not_found(t("投递记录", "delivery"), str(delivery_id))
     # Only rows not yet acknowledged change (their row locks serialise concurrent clicks), so
     # ``changed`` says what this call did and a repeat records nothing in the audit trail.
     changed = await connection.fetch(queries.ACKNOWLEDGE, delivery_id)

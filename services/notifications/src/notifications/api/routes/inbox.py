@@ -21,6 +21,7 @@ from shared.auth.scope import inbox_addresses, inbox_enterprises
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import not_found
+from shared.i18n import t
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
@@ -89,7 +90,7 @@ async def mark_read(
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(queries.INBOX_ITEM, notification_id, principal.identity)
         if row is None or not _addressed_to(principal, row):
-            raise not_found("notification", str(notification_id))
+            raise not_found(t("通知", "notification"), str(notification_id))
         await connection.execute(queries.MARK_READ, notification_id, principal.identity)
         updated = await connection.fetchrow(queries.INBOX_ITEM, notification_id, principal.identity)
         body = NotificationPublic.model_validate(dict(updated))
@@ -110,7 +111,7 @@ async def acknowledge_notification(
             queries.INBOX_ITEM + " FOR UPDATE OF n", notification_id, principal.identity
         )
         if row is None or not _addressed_to(principal, row):
-            raise not_found("notification", str(notification_id))
+            raise not_found(t("通知", "notification"), str(notification_id))
         actor = audit.Actor.of(principal)
         if row["delivery_id"] is not None:
             await acknowledge_on(connection, row["delivery_id"], actor=actor)

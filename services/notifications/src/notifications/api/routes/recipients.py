@@ -16,10 +16,12 @@ from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.auth.principal import Principal
 from shared.auth.scope import may_manage_office, office_scope, sees_contact_unmasked
+from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import ProblemError, forbidden, not_found
+from shared.http.problems import ProblemError, forbidden, invalid, not_found
+from shared.i18n import t
 from shared.masking import mask_address
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
@@ -69,9 +71,8 @@ def _checked(request: Request, channel: str, address: str) -> None:
         )
     except BadAddress as error:
         raise ProblemError(
-            status=422,
-            title="Bad address",
-            detail=str(error),
+            catalogue.BAD_ADDRESS,
+            t(f"地址无效：{error}", str(error)),
             extra={"errors": [{"field": "address", "message": str(error)}]},
         ) from error
 
@@ -86,7 +87,12 @@ async def list_recipients(
 ) -> Page[RecipientPublic]:
     scope = office_scope(principal)
     if scope is None and not principal.enterprise_ids:
-        raise forbidden("the directory is read by the province, the bureaus and operators")
+        raise forbidden(
+            t(
+                "通讯录仅供省厅、各级商务主管部门和运营主体查阅",
+                "the directory is read by the province, the bureaus and operators",
+            )
+        )
     after = read_cursor(cursor, lambda p: uuid.UUID(p["id"]))
     pattern = scope.region_pattern if scope and not scope.everything else None
     if scope is None:
@@ -105,13 +111,20 @@ async def create_recipient(
     request: Request, body: RecipientCreate, principal: CurrentPrincipal, response: Response
 ) -> RecipientPublic:
     if (body.role == "operator") != (body.enterprise_id is not None):
-        raise ProblemError(
-            status=422, title="Bad recipient", detail="enterprise_id is for operators only"
+        raise invalid(
+            [
+                {
+                    "field": "body.enterprise_id",
+                    "message": "enterprise_id is for operators only",
+                    "type": "operator_only",
+                }
+            ],
+            t("仅运营主体填写 enterprise_id", "enterprise_id is for operators only"),
         )
     if not _may_change(
         principal, region_code=body.region_code, role=body.role, enterprise=body.enterprise_id
     ):
-        raise forbidden("not an office you manage")
+        raise forbidden(t("不是您管理的单位", "not an office you manage"))
     _checked(request, body.channel, body.address)
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection, connection.transaction():
@@ -129,7 +142,8 @@ async def create_recipient(
         )
         if row is None:
             raise ProblemError(
-                status=409, title="Already listed", detail="this office has this address"
+                catalogue.RECIPIENT_ALREADY_LISTED,
+                t("该单位已登记此地址", "this office has this address"),
             )
         result = public(principal, row)
         response.headers["ETag"] = etag_for(row["version"])
@@ -169,14 +183,14 @@ async def update_recipient(
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(queries.RECIPIENT + " FOR UPDATE", recipient_id)
         if row is None or not _visible(principal, row):
-            raise not_found("recipient", str(recipient_id))
+            raise not_found(t("收件单位", "recipient"), str(recipient_id))
         if not _may_change(
             principal,
             region_code=row["region_code"],
             role=row["role"],
             enterprise=row["enterprise_id"],
         ):
-            raise forbidden("not an office you manage")
+            raise forbidden(t("不是您管理的单位", "not an office you manage"))
         check_if_match(if_match, row["version"])
         _checked(request, row["channel"], body.address)
         updated = await connection.fetchrow(

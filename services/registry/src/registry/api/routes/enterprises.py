@@ -23,7 +23,9 @@ from registry.entities.definitions import ENTERPRISE
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.events.registry import EnterpriseStatisticsYearSet
-from shared.http.problems import ProblemError, not_found
+from shared.http import catalogue
+from shared.http.problems import ProblemError, invalid, not_found
+from shared.i18n import t
 from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
@@ -42,9 +44,8 @@ STATISTICS_YEARS = (
 
 def _invalid_code(exc: InvalidCreditCode) -> ProblemError:
     return ProblemError(
-        status=422,
-        title="Invalid unified social credit code",
-        detail=str(exc),
+        catalogue.INVALID_CREDIT_CODE,
+        t(f"统一社会信用代码无效：{exc}", str(exc)),
         extra={
             "errors": [{"field": "body.credit_code", "message": str(exc), "type": "credit_code"}]
         },
@@ -86,15 +87,16 @@ async def put_statistics_year(
     settings: Settings,
 ) -> list[StatisticsListYear]:
     if body.year != year:
-        raise ProblemError(
-            status=422, title="Validation failed", detail="the body's year differs from the path's"
+        raise invalid(
+            [{"field": "body.year", "message": "differs from the path's year", "type": "year"}],
+            t("请求体中的年份与路径中的不一致", "the body's year differs from the path's"),
         )
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
             entity_queries.by_id(ENTERPRISE, for_update=True), enterprise_id
         )
         if row is None or not may_access(principal, ENTERPRISE, row, write=False):
-            raise not_found("enterprise", str(enterprise_id))
+            raise not_found(t("企业", "enterprise"), str(enterprise_id))
         require_region_write(principal, row["region_code"])
         before = await connection.fetchval(STATISTICS_YEAR, enterprise_id, year)
         await connection.execute(UPSERT_STATISTICS_YEAR, enterprise_id, year, body.in_list)
@@ -141,7 +143,7 @@ async def get_statistics_years(
 ) -> list[StatisticsListYear]:
     row = await pool.fetchrow(entity_queries.by_id(ENTERPRISE), enterprise_id)
     if row is None or not may_access(principal, ENTERPRISE, row, write=False):
-        raise not_found("enterprise", str(enterprise_id))
+        raise not_found(t("企业", "enterprise"), str(enterprise_id))
     return [
         StatisticsListYear.model_validate(dict(r))
         for r in await pool.fetch(STATISTICS_YEARS, enterprise_id)

@@ -40,7 +40,9 @@ from registry.entities.handlers import CHINA
 from registry.entities.spec import EntitySpec
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal
+from shared.http import catalogue
 from shared.http.problems import ProblemError, not_found
+from shared.i18n import t
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -87,9 +89,11 @@ async def _started(rows: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]]:
         first = await anext(rows)
     except asyncpg.DataError as exc:
         raise ProblemError(
-            status=422,
-            title="Validation failed",
-            detail="a filter value cannot be searched for (the database refused it)",
+            catalogue.VALIDATION_FAILED,
+            t(
+                "筛选值无法用于查询（数据库拒绝了该值）",
+                "a filter value cannot be searched for (the database refused it)",
+            ),
         ) from exc
 
     async def resumed() -> AsyncIterator[list[Any]]:
@@ -129,10 +133,11 @@ async def _xlsx(rows: AsyncIterator[list[Any]], title: str) -> str:
         count += 1
         if count > XLSX_MAX_ROWS + 1:
             raise ProblemError(
-                status=422,
-                title="Too many rows for XLSX",
-                detail=f"an XLSX sheet holds {XLSX_MAX_ROWS} rows; narrow the filters or "
-                "export CSV",
+                catalogue.TOO_MANY_ROWS,
+                t(
+                    f"XLSX 工作表最多 {XLSX_MAX_ROWS} 行；请缩小筛选范围或导出 CSV",
+                    f"an XLSX sheet holds {XLSX_MAX_ROWS} rows; narrow the filters or export CSV",
+                ),
             )
         sheet.append(xlsx_row(sheet, row))
     handle, path = tempfile.mkstemp(prefix="registry-export-", suffix=".xlsx")
@@ -163,7 +168,10 @@ async def export(
     kind, _, file_format = file_name.partition(".")
     spec = SPECS.get(kind)
     if spec is None or file_format not in FORMATS:
-        raise not_found("export", f"{file_name} (one of {', '.join(SPECS)} with .csv or .xlsx)")
+        raise not_found(
+            t("导出文件", "export"),
+            f"{file_name} (one of {', '.join(SPECS)} with .csv or .xlsx)",
+        )
     query = filtered_query(spec, request, principal, regions, region, record_status, q)
     generator = _rows(pool, spec, query, principal, regions)
     rows = await _started(generator)

@@ -32,8 +32,10 @@ from registry.db import import_queries
 from registry.import_audit import record_import_submitted
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import job_region, job_scope, may_import, may_see_job
+from shared.http import catalogue
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
+from shared.i18n import t
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
@@ -46,10 +48,12 @@ def _require_importer(principal: Principal) -> None:
     if may_import(principal):
         return
     raise ProblemError(
-        status=403,
-        title="Forbidden",
-        detail="bulk imports are for the province, city and county bureaus "
-        "(and integrators granted write)",
+        catalogue.FORBIDDEN,
+        t(
+            "批量导入仅限省、市、县商务主管部门（及获写入授权的对接系统）",
+            "bulk imports are for the province, city and county bureaus "
+            "(and integrators granted write)",
+        ),
     )
 
 
@@ -71,13 +75,15 @@ def _check_readable(upload: UploadedFile, content_type: str) -> None:
     try:
         kind = file_format(upload.path)
     except UnreadableFile as exc:
-        raise ProblemError(status=422, title="Unreadable file", detail=str(exc)) from exc
+        raise ProblemError(catalogue.UNREADABLE_FILE, t(f"文件无法读取：{exc}", str(exc))) from exc
     if content_type.startswith(XLSX_TYPE) and kind != "xlsx":
         raise ProblemError(
-            status=422,
-            title="Unreadable file",
-            detail="sent as XLSX, but not an XLSX workbook (an XLSX file is a ZIP archive): "
-            "open it in Excel or WPS and save it again as .xlsx, or send it as CSV",
+            catalogue.UNREADABLE_FILE,
+            t(
+                "按 XLSX 发送，但不是 XLSX 工作簿：请用 Excel 或 WPS 打开后另存为 .xlsx，或以 CSV 发送",
+                "sent as XLSX, but not an XLSX workbook (an XLSX file is a ZIP archive): "
+                "open it in Excel or WPS and save it again as .xlsx, or send it as CSV",
+            ),
         )
 
 
@@ -193,7 +199,7 @@ async def _visible_job(pool: asyncpg.Pool, principal: Principal, job_id: uuid.UU
     if job is None or not may_see_job(
         principal, created_by=job["created_by"], region_code=job["region_code"]
     ):
-        raise not_found("import", str(job_id))
+        raise not_found(t("导入任务", "import"), str(job_id))
     return job
 
 

@@ -27,6 +27,7 @@ from registry.targets.progress import (
 from registry.targets.statistics import STATISTIC_MEASURES, measure_statistic
 from shared.auth import CurrentPrincipal, Principal, may_see_region
 from shared.http.problems import not_found
+from shared.i18n import t
 from shared.programmes import Programme
 from shared.programmes.model import Scope, Target
 
@@ -82,7 +83,7 @@ def _programmes(request: Request) -> dict[str, Programme]:
 def _programme(request: Request, programme_id: str) -> Programme:
     programme = _programmes(request).get(programme_id)
     if programme is None:
-        raise not_found("programme", programme_id)
+        raise not_found(t("规划", "programme"), programme_id)
     return programme
 
 

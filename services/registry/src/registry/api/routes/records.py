@@ -34,10 +34,12 @@ from registry.entities.handlers import (
 )
 from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
+from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
+from shared.i18n import t
 from shared.masking import mask_fields
 
 Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
@@ -71,16 +73,21 @@ def to_public(spec: EntitySpec, row: asyncpg.Record, principal: Principal) -> Ba
 def _duplicate(exc: DuplicateRecord, spec: EntitySpec, principal: Principal) -> ProblemError:
     """The existing record is named only to a caller who may read it; to others its existence
     is all the 409 says (the key is unique across the country, so the conflict itself stays)."""
-    title = f"{spec.label_zh}已登记 ({spec.name} already registered)"
     key = ", ".join(spec.natural_key)
     if not may_read(principal, spec, exc.existing):
         return ProblemError(
-            status=409, title=title, detail=f"a {spec.name} with the same {key} is registered"
+            catalogue.ALREADY_REGISTERED,
+            t(
+                f"{key} 相同的{spec.label_zh}已登记",
+                f"a {spec.name} with the same {key} is registered",
+            ),
         )
     return ProblemError(
-        status=409,
-        title=title,
-        detail=f"the same {key} belongs to {spec.name} {exc.existing_id}",
+        catalogue.ALREADY_REGISTERED,
+        t(
+            f"{key} 相同的{spec.label_zh}已登记：{exc.existing_id}",
+            f"the same {key} belongs to {spec.name} {exc.existing_id}",
+        ),
         extra={
             "existing_id": str(exc.existing_id),
             "existing_name": exc.existing_name,
@@ -92,10 +99,10 @@ def _duplicate(exc: DuplicateRecord, spec: EntitySpec, principal: Principal) -> 
 def _problem_for(exc: Exception, spec: EntitySpec) -> ProblemError:
     if isinstance(exc, ConstraintViolated):
         fields = exc.fields or ("body",)
+        listed = ", ".join(fields)
         return ProblemError(
-            status=422,
-            title="Validation failed",
-            detail=f"{', '.join(fields)}: {exc.message}",
+            catalogue.VALIDATION_FAILED,
+            t(f"{listed}：{exc.message}", f"{listed}: {exc.message}"),
             extra={
                 "errors": [
                     {
@@ -109,9 +116,8 @@ def _problem_for(exc: Exception, spec: EntitySpec) -> ProblemError:
         )
     if isinstance(exc, UnknownEnterprise):
         return ProblemError(
-            status=422,
-            title="Unknown enterprise",
-            detail=str(exc),
+            catalogue.UNKNOWN_ENTERPRISE,
+            t(f"企业不存在：{exc}", str(exc)),
             extra={
                 "errors": [
                     {
@@ -123,8 +129,10 @@ def _problem_for(exc: Exception, spec: EntitySpec) -> ProblemError:
             },
         )
     if isinstance(exc, RecordClosed):
-        return ProblemError(status=409, title="Record closed", detail=f"this {spec.name} is closed")
-    return not_found(spec.name, str(exc))
+        return ProblemError(
+            catalogue.RECORD_CLOSED, t(f"该{spec.label_zh}已注销", f"this {spec.name} is closed")
+        )
+    return not_found(t(spec.label_zh, spec.name), str(exc))
 
 
 def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -> APIRouter:
@@ -139,7 +147,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         principal: Principal, row: asyncpg.Record | None, record_id: uuid.UUID
     ) -> asyncpg.Record:
         if row is None or not may_read(principal, spec, row):
-            raise not_found(spec.name, str(record_id))
+            raise not_found(t(spec.label_zh, spec.name), str(record_id))
         return row
 
     def writer(principal: Principal, if_match: str | None) -> Callable[[asyncpg.Record], None]:

@@ -17,8 +17,10 @@ from registry.entities.definitions import PARK
 from shared import audit
 from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
+from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.problems import ProblemError, not_found
+from shared.http.problems import ProblemError, invalid, not_found
+from shared.i18n import t
 from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/parks/{park_id}/residents", tags=["parks"])
@@ -37,7 +39,7 @@ async def _park(
 ) -> asyncpg.Record:
     park = await connection.fetchrow(entity_queries.by_id(PARK, for_update=write), park_id)
     if park is None or not may_access(principal, PARK, park, write=False):
-        raise not_found("park", str(park_id))
+        raise not_found(t("园区", "park"), str(park_id))
     if write:
         operator = park["operator_enterprise_id"]
         require_region_write(
@@ -72,9 +74,8 @@ async def join(
                 )
         except asyncpg.UniqueViolationError as exc:
             raise ProblemError(
-                status=409,
-                title="Already resident",
-                detail="the enterprise is already resident in this park",
+                catalogue.ALREADY_RESIDENT,
+                t("该企业已入驻此园区", "the enterprise is already resident in this park"),
             ) from exc
         assert row is not None
         await record_change(
@@ -130,21 +131,16 @@ async def leave(
         park = await _park(connection, principal, park_id, write=True)
         current = await connection.fetchrow(RESIDENT, residence_id, park_id)
         if current is None:
-            raise not_found("residence", str(residence_id))
+            raise not_found(t("入驻记录", "residence"), str(residence_id))
         if current["left_on"] is not None:
+            left_on = current["left_on"]
             raise ProblemError(
-                status=409, title="Already left", detail=f"left on {current['left_on']}"
+                catalogue.ALREADY_LEFT, t(f"已于 {left_on} 迁出", f"left on {left_on}")
             )
         if body.left_on < current["joined_on"]:
-            raise ProblemError(
-                status=422,
-                title="Validation failed",
-                detail="left_on is before joined_on",
-                extra={
-                    "errors": [
-                        {"field": "body.left_on", "message": "before joined_on", "type": "date"}
-                    ]
-                },
+            raise invalid(
+                [{"field": "body.left_on", "message": "before joined_on", "type": "date"}],
+                t("迁出日期早于入驻日期", "left_on is before joined_on"),
             )
         row = await connection.fetchrow(LEAVE, residence_id, park_id, body.left_on)
         assert row is not None

@@ -13,7 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal
+from shared.http import catalogue
 from shared.http.problems import ProblemError, not_found
+from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
@@ -37,17 +39,21 @@ STORE = PostgresAttachmentStore()
 
 def _too_large(limit: int) -> ProblemError:
     return ProblemError(
-        status=413, title="File too large", detail=f"attachments are limited to {limit} bytes"
+        catalogue.FILE_TOO_LARGE,
+        t(f"附件不得超过 {limit} 字节", f"attachments are limited to {limit} bytes"),
     )
 
 
 async def _read_file(request: Request, limit: int) -> tuple[str, bytes]:
     content_type = media_type(request.headers.get("content-type", ""))
     if unsupported(content_type):
+        types = ", ".join(sorted(SIGNATURES))
         raise ProblemError(
-            status=415,
-            title="Unsupported attachment type",
-            detail=f"send the file itself with one of: {', '.join(sorted(SIGNATURES))}",
+            catalogue.UNSUPPORTED_FILE_TYPE,
+            t(
+                f"请直接发送以下类型之一的文件：{types}",
+                f"send the file itself with one of: {types}",
+            ),
         )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -60,12 +66,11 @@ async def _read_file(request: Request, limit: int) -> tuple[str, bytes]:
         chunks.append(chunk)
     content = b"".join(chunks)
     if not content:
-        raise ProblemError(status=422, title="Empty file", detail="the request body is empty")
+        raise ProblemError(catalogue.EMPTY_FILE, t("请求体为空", "the request body is empty"))
     if not content_matches(content_type, content):
         raise ProblemError(
-            status=422,
-            title="Content is not of its type",
-            detail=f"the file's content is not {content_type}",
+            catalogue.CONTENT_NOT_OF_TYPE,
+            t(f"文件内容不是 {content_type}", f"the file's content is not {content_type}"),
             extra={"errors": [{"field": "body", "message": "content mismatch", "type": "type"}]},
         )
     return content_type, content
@@ -154,7 +159,7 @@ async def download(
     report = await _report(pool, principal, window_id, designation_id)
     linked = await pool.fetchrow(queries.REPORT_ATTACHMENTS, report["id"], sha256)
     if linked is None:
-        raise not_found("attachment", sha256)
+        raise not_found(t("附件", "attachment"), sha256)
     blob = await STORE.get(pool, sha256)
     return Response(
         content=blob.content,

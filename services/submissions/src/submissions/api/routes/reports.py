@@ -16,7 +16,8 @@ from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import ProblemError
+from shared.http.problems import invalid
+from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
@@ -319,19 +320,15 @@ async def version_diff(
     found = {v["number"]: version_of(v) for v in await pool.fetch(queries.VERSIONS, row["id"])}
     for name, number in (("from", older), ("to", newer)):
         if number not in found:
-            raise ProblemError(
-                status=422,
-                title="Validation failed",
-                detail=f"no version {number}",
-                extra={
-                    "errors": [
-                        {
-                            "field": f"query.{name}",
-                            "message": f"no version {number}",
-                            "type": "unknown_version",
-                        }
-                    ]
-                },
+            raise invalid(
+                [
+                    {
+                        "field": f"query.{name}",
+                        "message": f"no version {number}",
+                        "type": "unknown_version",
+                    }
+                ],
+                t(f"没有第 {number} 版", f"no version {number}"),
             )
     return [
         FieldChangePublic(

@@ -14,10 +14,12 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import may_see_report, statistics_roles
+from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.problems import ProblemError, forbidden, not_found
+from shared.http.problems import ProblemError, forbidden, invalid, not_found
+from shared.i18n import t
 from submissions.api.deps import Ctx, Now, Pool
-from submissions.api.errors import problem_for
+from submissions.api.errors import problem_for, refusal_text
 from submissions.api.schemas import CityReview, ProvinceReview
 from submissions.api.statistics_schemas import (
     StatisticsReportPublic,
@@ -58,10 +60,10 @@ PROVINCE = {
 
 def statistics_problem(exc: Exception) -> ProblemError:
     if isinstance(exc, InvalidFigures):
+        listed = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
         return ProblemError(
-            status=422,
-            title="Invalid statistics figures",
-            detail="; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+            catalogue.INVALID_FIGURES,
+            t(f"统计数据有误：{listed}", listed),
             extra={
                 "errors": [
                     {
@@ -77,11 +79,8 @@ def statistics_problem(exc: Exception) -> ProblemError:
         )
     if isinstance(exc, Refused) and exc.code in INVALID:
         field = exc.field if exc.field in ("period", "reporter_id") else f"body.{exc.field}"
-        return ProblemError(
-            status=422,
-            title="Validation failed",
-            detail=exc.reason,
-            extra={"errors": [{"field": field, "message": exc.reason, "type": exc.code}]},
+        return invalid(
+            [{"field": field, "message": exc.reason, "type": exc.code}], refusal_text(exc)
         )
     return problem_for(exc)
 
@@ -110,7 +109,7 @@ def _visible(
     if row is None or not may_see_report(
         principal, region_code=row["region_code"], entity_id=row["reporter_id"]
     ):
-        raise not_found("statistics report", reporter_id)
+        raise not_found(t("统计报表", "statistics report"), reporter_id)
     return row
 
 
@@ -121,11 +120,11 @@ def _actor(
         principal, reporter_kind=kind, reporter_id=reporter_id, region_code=region_code
     )
     if not may_see_report(principal, region_code=region_code, entity_id=reporter_id):
-        raise not_found("statistics report", reporter_id)
+        raise not_found(t("统计报表", "statistics report"), reporter_id)
     if role == "submit":
         role = "reporter" if "reporter" in roles else "city_bureau"
     if role not in roles:
-        raise forbidden(f"this step is the {role.replace('_', ' ')}'s")
+        raise forbidden(t(f"该步骤由 {role} 执行", f"this step is the {role.replace('_', ' ')}'s"))
     city = region_code[:4] + "00"
     if role == "reporter":
         return Actor(principal.subject, Role.reporter, entity_id=reporter_id)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_see_region
 from shared.http.problems import not_found
+from shared.i18n import t
 from shared.programmes import Programme
 from submissions.api.deps import Ctx, Pool
 from submissions.api.routes.statistics import statistics_problem
@@ -44,7 +45,7 @@ def _programme(
             continue
         if any(i.id == indicator for i in statistics.indicators):
             return programme
-    raise not_found("statistics indicator", f"{indicator} for region {region}")
+    raise not_found(t("统计指标", "statistics indicator"), f"{indicator} / {region}")
 
 
 @router.get(
@@ -75,7 +76,7 @@ async def published(
     ),
 ) -> StatisticsPublic:
     if not may_see_region(principal, region):
-        raise not_found("region", region)
+        raise not_found(t("地区", "region"), region)
     programme = _programme(context, programme_id, indicator, region)
     statistics = programme.statistics
     assert statistics is not None

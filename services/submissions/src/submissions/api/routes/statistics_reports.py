@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_see_region
 from shared.http.problems import not_found
+from shared.i18n import t
 from shared.programmes import Programme, StatisticsIndicator
 from submissions.api.deps import Ctx, Pool
 from submissions.api.routes.statistics import statistics_problem
@@ -55,7 +56,7 @@ async def _report_data(
     """The requested period's report as the caller may see it: what every format is drawn from."""
     programme = context.programmes.get(programme_id)
     if programme is None or programme.statistics is None:
-        raise not_found("programme with statistics", programme_id)
+        raise not_found(t("含统计指标的规划", "programme with statistics"), programme_id)
     statistics = programme.statistics
     try:
         key = period_of(period)

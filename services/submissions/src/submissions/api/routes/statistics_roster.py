@@ -16,6 +16,7 @@ from shared.auth.scope import read_visibility, region_like_pattern, statistics_r
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import forbidden, not_found
+from shared.i18n import t
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.routes.statistics import HANDLED, statistics_problem
 from submissions.api.statistics_schemas import (
@@ -47,8 +48,13 @@ def _registrar(principal: Principal, *, kind: str, reporter_id: str, region_code
     if "city_bureau" in roles and kind == ReporterKind.enterprise.value:
         return Actor(principal.subject, Role.city_bureau, region_code=region_code[:4] + "00")
     if "city_bureau" in roles:
-        raise forbidden("the province registers bureaus; a city bureau its monitored enterprises")
-    raise not_found("region", region_code)
+        raise forbidden(
+            t(
+                "省厅登记各级商务主管部门；市级部门登记其监测企业",
+                "the province registers bureaus; a city bureau its monitored enterprises",
+            )
+        )
+    raise not_found(t("地区", "region"), region_code)
 
 
 def _public(row: Mapping[str, Any]) -> StatisticsReporterPublic:

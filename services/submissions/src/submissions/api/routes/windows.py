@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from shared import audit
 from shared.auth import CurrentPrincipal
+from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import conflict, not_found
+from shared.http.problems import ProblemError, not_found
+from shared.i18n import t
 from submissions.api.access import actor_for, province_actor, sees
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
@@ -41,7 +43,7 @@ def window_public(row: Any) -> WindowPublic:
 async def window_or_404(pool: asyncpg.Pool, context: Context, window_id: str) -> asyncpg.Record:
     row = await pool.fetchrow(queries.WINDOW, window_id)
     if row is None or row["programme_id"] not in context.programmes:
-        raise not_found("window", window_id)
+        raise not_found(t("填报窗口", "window"), window_id)
     return row
 
 
@@ -108,7 +110,12 @@ async def open_(
             before_commit=claim,
         )
     except AlreadyOpen as exc:
-        raise conflict(f"window {exc.row['id']} is already open", window_id=exc.row["id"]) from exc
+        window_id = exc.row["id"]
+        raise ProblemError(
+            catalogue.WINDOW_ALREADY_OPEN,
+            t(f"填报窗口 {window_id} 已开启", f"window {window_id} is already open"),
+            extra={"window_id": window_id},
+        ) from exc
     except HANDLED as exc:
         raise problem_for(exc) from exc
     return window_public(row)
@@ -157,7 +164,7 @@ async def reopen(
     window = await window_or_404(pool, context, window_id)
     entry = await pool.fetchrow(queries.ROSTER_ENTRY, window_id, body.designation_id)
     if entry is None or not sees(principal, entry):
-        raise not_found("reporter on the roster", body.designation_id)
+        raise not_found(t("应报名单中的报送主体", "reporter on the roster"), body.designation_id)
     actor_for(principal, entry)  # 403 for those who only read
     actor = province_actor(
         principal, jurisdiction=context.programmes[window["programme_id"]].jurisdiction
