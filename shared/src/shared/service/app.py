@@ -2,7 +2,8 @@
 
 The lifespan builds the clients (nothing connects at import); conventions are installed here
 once: problem+json errors, bearer-token auth, Idempotency-Key on POST, NUL refused in the
-input, tracing, health checks, and an OpenAPI document that says all of this.
+input, tracing, health checks, an OpenAPI document that says all of this, and its pages
+(``/docs``, ``/redoc``) served without a CDN.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.db.pool import create_pool
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
+from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
 from shared.settings import ServiceSettings
@@ -72,7 +74,15 @@ def create_service_app(
                 await on_stop(app)
             await pool.close()
 
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     install_problem_handlers(app)
     install_auth(app, token_verifier(settings))
     app.add_middleware(
