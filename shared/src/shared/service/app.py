@@ -96,6 +96,6 @@ def create_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
-    install_openapi(app)
+    install_openapi(app, idempotency_exempt)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

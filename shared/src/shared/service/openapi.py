@@ -6,21 +6,29 @@ FastAPI documents neither on its own: our auth is a plain dependency, and its 42
 takes, since the conventions behind them are shared: a verified token (401, 403), any input
 (400 for a bad cursor or a NUL in the URL, 422 for invalid input), a path id (404), a write
 (409 for a conflict or a request still running under its Idempotency-Key), an ``If-Match``
-header (412, 428). A route adds its own (413, 415 …) with ``responses=``.
+header (412; 428 where it is required). The convention headers are added by
+``shared.service.openapi_http``. A route adds its own (413, 415 …) with ``responses=``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from shared.auth import current_principal
 from shared.http.problems import PROBLEM_JSON, Problem
+from shared.service.openapi_http import (
+    document_conventions,
+    header_components,
+    if_match_required,
+    takes_idempotency_key,
+)
 
 BEARER = "bearerAuth"
 BEARER_SCHEME = {
@@ -56,10 +64,12 @@ def needs_token(route: APIRoute) -> bool:
     return any(call is current_principal for call in _dependencies(route.dependant))
 
 
-def error_statuses(method: str, operation: dict[str, Any], *, authenticated: bool) -> set[int]:
+def error_statuses(
+    method: str, operation: dict[str, Any], *, authenticated: bool, if_match: bool | None = None
+) -> set[int]:
+    """``if_match``: whether the route requires If-Match (None: it takes none)."""
     parameters = operation.get("parameters", [])
     places = {parameter["in"] for parameter in parameters}
-    headers = {parameter["name"].lower() for parameter in parameters if parameter["in"] == "header"}
     statuses: set[int] = {401, 403} if authenticated else set()
     if parameters or "requestBody" in operation:
         statuses |= {400, 422}
@@ -67,8 +77,10 @@ def error_statuses(method: str, operation: dict[str, Any], *, authenticated: boo
         statuses.add(404)
     if method in WRITES:
         statuses |= {409, 422}
-    if "if-match" in headers:
-        statuses |= {412, 428}
+    if if_match is not None:
+        statuses.add(412)
+    if if_match:
+        statuses.add(428)
     return statuses
 
 
@@ -99,7 +111,29 @@ def _problem_schemas() -> dict[str, Any]:
     return {"Problem": schema, **definitions}
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+def add_components(
+    app: FastAPI,
+    *,
+    models: Sequence[type[BaseModel]] = (),
+    security_schemes: Mapping[str, dict[str, Any]] | None = None,
+) -> None:
+    """Schemas and security schemes that no route's signature brings in: a body a route reads
+    itself (to check a signature over its bytes first), and how such a route authenticates."""
+    extra = app.state.__dict__.setdefault("openapi_components", {"models": [], "security": {}})
+    extra["models"].extend(models)
+    extra["security"].update(security_schemes or {})
+
+
+def _extra_schemas(models: Sequence[type[BaseModel]]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def build_openapi(app: FastAPI, idempotency_exempt: tuple[str, ...] = ()) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
@@ -109,6 +143,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME
+    components["headers"] = header_components()
+    extra = getattr(app.state, "openapi_components", {"models": [], "security": {}})
+    schemas.update(_extra_schemas(extra["models"]))
+    components["securitySchemes"].update(extra["security"])
     routes = {
         (method.lower(), route.path_format): route
         for route in app.routes
@@ -121,15 +159,23 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             authenticated = route is not None and needs_token(route)
             if authenticated:
                 operation["security"] = [{BEARER: []}]
-            statuses = error_statuses(method, operation, authenticated=authenticated)
+            if_match = if_match_required(operation)
+            statuses = error_statuses(
+                method, operation, authenticated=authenticated, if_match=if_match
+            )
             operation["responses"] = _document_errors(operation.get("responses", {}), statuses)
+            document_conventions(
+                operation,
+                idempotent=takes_idempotency_key(method, path, authenticated, idempotency_exempt),
+                takes_if_match=if_match is not None,
+            )
     return document
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, idempotency_exempt: Sequence[str] = ()) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app)
+            app.openapi_schema = build_openapi(app, tuple(idempotency_exempt))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ from awards.config import AwardsSettings
 from shared.audit.api import install_audit
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
+from shared.service.openapi import add_components
 
 
 def create_app(settings: AwardsSettings | None = None) -> FastAPI:
@@ -50,5 +51,6 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
         ],
         on_start=on_start,
     )
+    add_components(app, models=payments.MODELS, security_schemes=payments.SECURITY_SCHEMES)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
+from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError
@@ -42,7 +43,6 @@ from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, review_report, submit_report
 
 router = APIRouter(prefix="/v1/windows/{window_id}/reports", tags=["reports"])
-IF_MATCH = "Optional: the ETag you read; when the report has changed since, 412."
 CITY = {"return": Action.city_return, "recommend": Action.city_recommend}
 PROVINCE = {
     "accept": Action.province_accept,
@@ -91,7 +91,12 @@ async def list_reports(
     )
 
 
-@router.get("/{designation_id}", response_model=ReportPublic, summary="A report and its steps")
+@router.get(
+    "/{designation_id}",
+    response_model=ReportPublic,
+    summary="A report and its steps",
+    responses=sends(200, ETAG),
+)
 async def read(
     window_id: str,
     designation_id: str,
@@ -114,6 +119,7 @@ async def read(
     status_code=status.HTTP_201_CREATED,
     response_model=SubmittedPublic,
     summary="Submit a version (the reporter, or its city bureau on its behalf)",
+    responses=sends(201, LOCATION, ETAG),
     description="Refused with 409 and the `reason` (window_not_open, not_expected, locked, "
     "past_grace, already_accepted, under_review); invalid figures with 422 naming each field. "
     "A change over the template's threshold against last year needs `explanations`.",
@@ -208,7 +214,7 @@ def _review_call(
     context: Ctx,
     now: Now,
     response: Response,
-    if_match: str | None = Header(default=None, description=IF_MATCH),
+    if_match: str | None = if_match_header(required=False),
 ) -> _ReviewCall:
     return _ReviewCall(
         request, window_id, designation_id, principal, pool, context, now, response, if_match
@@ -266,6 +272,7 @@ async def _review(
     "/{designation_id}/city-review",
     response_model=ReportPublic,
     summary="The city bureau returns the report with field comments, or recommends it",
+    responses=sends(200, ETAG),
 )
 async def city_review(body: CityReview, call: ReviewCall) -> ReportPublic:
     return await _review(call, CITY[body.decision], body.reason, body.field_comments)
@@ -275,6 +282,7 @@ async def city_review(body: CityReview, call: ReviewCall) -> ReportPublic:
     "/{designation_id}/province-review",
     response_model=ReportPublic,
     summary="The province accepts a recommended report, or returns it to the city or reporter",
+    responses=sends(200, ETAG),
 )
 async def province_review(body: ProvinceReview, call: ReviewCall) -> ReportPublic:
     return await _review(call, PROVINCE[body.decision], body.reason, body.field_comments)
