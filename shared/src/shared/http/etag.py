@@ -9,9 +9,11 @@ def etag_for(version: int | str) -> str:
     return f'"{version}"'
 
 
-def _opaque(tag: str) -> str:
-    tag = tag.strip()
-    return tag[2:] if tag.startswith("W/") else tag
+def _candidates(if_match: str) -> list[str]:
+    """The tags If-Match lists. If-Match compares strongly (RFC 9110, 13.1.1): a weak tag
+    (``W/"3"``) never matches, since it does not promise the same bytes the update was
+    based on."""
+    return [tag.strip() for tag in if_match.split(",")]
 
 
 def check_if_match(if_match: str | None, current_version: int | str) -> None:
@@ -24,7 +26,7 @@ def check_if_match(if_match: str | None, current_version: int | str) -> None:
             detail="send If-Match with the ETag of the version you read",
             extra={"current_etag": current},
         )
-    candidates = [_opaque(tag) for tag in if_match.split(",")]
+    candidates = _candidates(if_match)
     if "*" in candidates or current in candidates:
         return
     raise ProblemError(
