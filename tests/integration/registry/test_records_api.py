@@ -312,13 +312,23 @@ def test_a_statistics_list_year_is_published_on_the_enterprise_topic(
     """限额以上/上规入统 is a record of its own (per enterprise and year): awards' traffic subsidy
     reads it from this event, never from a hand-typed copy (docs/rewards.md)."""
     ident = enterprise(registry_api, auth)["id"]
+    path = f"/v1/enterprises/{ident}/statistics-years/2025"
+    named: dict[str, str] = {}  # a creation names no version; a replacement the one read
     for listed in (True, False):
         put = registry_api.put(
-            f"/v1/enterprises/{ident}/statistics-years/2025",
-            json={"year": 2025, "in_list": listed},
-            headers=auth(),
+            path, json={"year": 2025, "in_list": listed}, headers={**auth(), **named}
         )
         assert put.status_code == 200, put.text
+        named = {"If-Match": registry_api.get(path, headers=auth()).headers["ETag"]}
+        assert named["If-Match"] == put.headers["ETag"]
+    missing = registry_api.put(path, json={"year": 2025, "in_list": True}, headers=auth())
+    assert missing.status_code == 428
+    weak = registry_api.put(
+        path,
+        json={"year": 2025, "in_list": True},
+        headers={**auth(), "If-Match": "W/" + named["If-Match"]},
+    )
+    assert weak.status_code == 412
 
     async def events() -> list[asyncpg.Record]:
         connection = await asyncpg.connect(registry_db)

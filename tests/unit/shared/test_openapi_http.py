@@ -177,3 +177,12 @@ def test_every_reference_in_the_document_resolves(app: FastAPI) -> None:
                 walk(value)
 
     walk(document)
+
+
+def test_every_put_takes_if_match_and_every_json_get_documents_its_etag(app: FastAPI) -> None:
+    for method, route, operation in routes(app):
+        if method == "put":
+            assert "if-match" in header_parameters(operation), route.path
+        ok = operation["responses"].get("200", {})
+        if method == "get" and "application/json" in ok.get("content", {}):
+            assert "ETag" in response_headers(operation, "200"), route.path

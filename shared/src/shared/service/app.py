@@ -17,6 +17,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.auth import TokenVerifier, install_auth
 from shared.db.pool import create_pool
+from shared.http.etag_middleware import RepresentationETagMiddleware
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
@@ -92,6 +93,7 @@ def create_service_app(
         lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
     )
+    app.add_middleware(RepresentationETagMiddleware)
     app.add_middleware(NulGuardMiddleware)  # outermost: before anything stores the input
     app.include_router(health_router())
     for router in routers:

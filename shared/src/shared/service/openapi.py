@@ -165,6 +165,7 @@ def build_openapi(app: FastAPI, idempotency_exempt: tuple[str, ...] = ()) -> dic
             )
             operation["responses"] = _document_errors(operation.get("responses", {}), statuses)
             document_conventions(
+                method,
                 operation,
                 idempotent=takes_idempotency_key(method, path, authenticated, idempotency_exempt),
                 takes_if_match=if_match is not None,

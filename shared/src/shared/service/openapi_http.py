@@ -7,8 +7,9 @@
   ``Retry-After``.
 - ``If-Match``: 412 (with the current ``ETag``) wherever it is taken, 428 only where the route
   declared it required (``shared.http.headers.if_match_header``).
-- ``ETag`` and ``Location``: declared by each route that sends them (``sends``); ``Retry-After``
-  on every 503.
+- ``ETag`` and ``Location``: declared by each route that sends them (``sends``); ``ETag`` also
+  on every GET answered 200 with JSON (``shared.http.etag_middleware`` tags those);
+  ``Retry-After`` on every 503.
 """
 
 from __future__ import annotations
@@ -56,10 +57,13 @@ def _add_header(response: dict[str, Any], name: str) -> None:
 
 
 def document_conventions(
-    operation: dict[str, Any], *, idempotent: bool, takes_if_match: bool
+    method: str, operation: dict[str, Any], *, idempotent: bool, takes_if_match: bool
 ) -> None:
     """Adds the convention headers to one operation whose responses are complete."""
     responses: dict[str, Any] = operation["responses"]
+    ok = responses.get("200", {})
+    if method == "get" and "application/json" in ok.get("content", {}):
+        _add_header(ok, ETAG)
     if idempotent:
         parameters = operation.setdefault("parameters", [])
         if not any(p["name"].lower() == "idempotency-key" for p in parameters):

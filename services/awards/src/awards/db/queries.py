@@ -75,6 +75,14 @@ RETURNING *
 
 ACTIVE_EXPERTS = "SELECT * FROM experts WHERE active ORDER BY expert_id"
 
+EXPERT = "SELECT * FROM experts WHERE expert_id = $1"
+
+CALENDAR_YEAR = "SELECT year FROM calendar_years WHERE year = $1"
+
+CALENDAR_YEAR_DAYS = (
+    "SELECT day, kind FROM calendar_days WHERE extract(year FROM day) = $1 ORDER BY day"
+)
+
 CALENDAR_DAYS = "SELECT day, kind FROM calendar_days ORDER BY day"
 
 DELETE_CALENDAR_YEAR = "DELETE FROM calendar_days WHERE extract(year FROM day) = $1"

@@ -208,6 +208,10 @@ SET figures = EXCLUDED.figures, explanations = EXCLUDED.explanations,
     saved_at = EXCLUDED.saved_at, revision = d.revision + 1
 RETURNING *
 """
+DRAFT_REVISION = """
+SELECT revision FROM report_drafts WHERE window_id = $1 AND designation_id = $2 FOR UPDATE
+"""
+
 DRAFT = """
 SELECT d.*, e.region_code, e.entity_id, e.city_code
 FROM report_drafts d
