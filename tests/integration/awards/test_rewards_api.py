@@ -4,6 +4,7 @@ bad signature refused as a 401 problem, a repeated callback recorded once, audit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -340,3 +341,34 @@ async def test_a_put_replaces_only_the_version_named_by_a_strong_if_match(
     assert replaced.status_code in (200, 204), replaced.text
     after = await client.get(path, headers=headers)
     assert after.headers["ETag"] == replaced.headers["ETag"] != current
+
+
+async def test_what_waits_for_a_bureau_is_paged_not_cut_off(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    from awards.db import queries
+
+    inserted = []
+    async with awards_pool.acquire() as connection:
+        for i in range(5):
+            ident = uuid.uuid4()
+            await connection.execute(
+                queries.INSERT_APPLICATION, ident, f"wf-{ident}", GUIZHOU, 2025, "enterprise",
+                "enterprise", f"ent-{i}", f"企业{i}", "520302", f"ent-{i}", {}, "op",
+                dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+            )  # fmt: skip
+            inserted.append(str(ident))
+    city = dict(roles=["city_bureau"], region_code="520300", subject="zunyi")
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = await client.get(
+            "/v1/applications/waiting", params=params, headers=auth(token_for, **city)
+        )
+        assert page.status_code == 200, page.text
+        seen += [item["id"] for item in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(inserted) and len(seen) == 5  # newest first, none twice

@@ -147,7 +147,8 @@ WHERE a.waiting_on = $1
   AND ($4::text IS NULL OR EXISTS (
         SELECT 1 FROM application_panel p
         WHERE p.application_id = a.id AND p.expert_id = $4 AND p.seated AND NOT p.scored))
-ORDER BY a.updated_at DESC, a.id
+  AND ($6::timestamptz IS NULL OR (a.updated_at, a.id) < ($6, $7::uuid))
+ORDER BY a.updated_at DESC, a.id DESC
 LIMIT $5
 """
 
