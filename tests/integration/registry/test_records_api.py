@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -388,3 +389,34 @@ def test_an_operator_sees_and_changes_only_its_own_records(
         headers=operator,
     )
     assert foreign.status_code == 403
+
+
+def test_a_created_at_day_filter_is_the_day_in_china(
+    registry_api: TestClient, auth: Auth, registry_db: str
+) -> None:
+    """01:30 Beijing time on 1 March is still 28 February in UTC: the filter's day is China's."""
+    ident = enterprise(registry_api, auth)["id"]
+
+    async def backdate() -> None:
+        connection = await asyncpg.connect(registry_db)
+        try:
+            await connection.execute("SET TIME ZONE 'UTC'")
+            await connection.execute(
+                "UPDATE enterprises SET created_at = '2025-03-01 01:30+08' WHERE id = $1",
+                uuid.UUID(ident),
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(backdate())
+    listed = registry_api.get(
+        "/v1/enterprises",
+        params={"created_at_from": "2025-03-01", "created_at_to": "2025-03-01", "limit": 500},
+        headers=auth(),
+    )
+    assert listed.status_code == 200, listed.text
+    assert ident in [item["id"] for item in listed.json()["items"]]
+    before = registry_api.get(
+        "/v1/enterprises", params={"created_at_to": "2025-02-28", "limit": 500}, headers=auth()
+    )
+    assert ident not in [item["id"] for item in before.json()["items"]]

@@ -5,6 +5,7 @@ path templates match the same path. Built without I/O."""
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import itertools
 import re
@@ -186,3 +187,26 @@ def test_every_put_takes_if_match_and_every_json_get_documents_its_etag(app: Fas
         ok = operation["responses"].get("200", {})
         if method == "get" and "application/json" in ok.get("content", {}):
             assert "ETag" in response_headers(operation, "200"), route.path
+
+
+def _query_fields(dependant: Any) -> list[Any]:
+    fields = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        fields += _query_fields(sub)
+    return fields
+
+
+def test_a_time_in_the_query_without_a_utc_offset_is_refused(app: FastAPI) -> None:
+    """A time read in the server's zone would mean another instant on another server."""
+    checked = 0
+    for _method, route, _operation in routes(app):
+        if route.path.startswith("/v1/audit"):
+            continue  # the audit API's from/to are fixed with that API
+        for field in _query_fields(route.dependant):
+            aware, _ = field.validate("2025-03-01T10:00:00+08:00", {}, loc=("query",))
+            if not isinstance(aware, dt.datetime):
+                continue  # not a time
+            checked += 1
+            _, errors = field.validate("2025-03-01T10:00:00", {}, loc=("query",))
+            assert errors, f"{route.path} reads {field.alias} in the server's zone"
+    assert checked or app.title != "Submissions"  # completeness' as_of is one

@@ -165,6 +165,7 @@ WHERE id = $1
 RETURNING *
 """
 VERSIONS = "SELECT * FROM report_versions WHERE report_id = $1 ORDER BY number"
+VERSION = "SELECT * FROM report_versions WHERE report_id = $1 AND number = $2"
 STEPS = "SELECT * FROM review_steps WHERE report_id = $1 ORDER BY id"
 
 # Extensions and lock exceptions.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import read_visibility, region_like_pattern
@@ -17,7 +17,7 @@ from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import ProblemError
+from shared.http.problems import ProblemError, not_found
 from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
@@ -303,6 +303,30 @@ async def versions(
         designation_id,
     )
     return [public(VersionPublic, v) for v in await pool.fetch(queries.VERSIONS, row["id"])]
+
+
+@router.get(
+    "/{designation_id}/versions/{number}",
+    response_model=VersionPublic,
+    summary="One submitted version (where a submission's Location points)",
+)
+async def version(
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    number: int = Path(ge=1, le=10_000),
+) -> VersionPublic:
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+    found = await pool.fetchrow(queries.VERSION, row["id"], number)
+    if found is None:
+        raise not_found("version", str(number))
+    return public(VersionPublic, found)
 
 
 @router.get(
