@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from registry.api.deps import Pool, Settings
 from registry.api.schemas import StatisticsListYear
@@ -30,6 +30,7 @@ from shared.http.problems import ProblemError, not_found
 from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+YEAR = Path(ge=2000, le=2100)
 
 UPSERT_STATISTICS_YEAR = """
 INSERT INTO enterprise_statistics_years (enterprise_id, year, in_list) VALUES ($1, $2, $3)
@@ -156,7 +157,11 @@ def _year_etag(year: int, in_list: bool) -> str:
     responses=sends(200, ETAG),
 )
 async def get_statistics_year(
-    enterprise_id: uuid.UUID, year: int, principal: CurrentPrincipal, pool: Pool, response: Response
+    enterprise_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    response: Response,
+    year: int = YEAR,
 ) -> StatisticsListYear:
     row = await pool.fetchrow(entity_queries.by_id(ENTERPRISE), enterprise_id)
     if row is None or not may_access(principal, ENTERPRISE, row, write=False):
