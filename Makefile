@@ -10,9 +10,15 @@ PYTEST := $(UV) run --frozen pytest
 help:
 	@echo "make up | down | status | test | test-ahead | lint | unit | integration | e2e | contract | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics"
 
+# Spectral (OpenAPI lint, tests/unit/shared/test_spectral.py) from the npm registry, as pinned in
+# tools/spectral/package-lock.json; again only when the lock file changed.
+SPECTRAL_DIR := tools/spectral
+
 install:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv==0.13.9"
 	@$(UV) sync --frozen --quiet
+	@test $(SPECTRAL_DIR)/node_modules/.package-lock.json -nt $(SPECTRAL_DIR)/package-lock.json \
+	  || npm ci --prefix $(SPECTRAL_DIR) --no-audit --no-fund --ignore-scripts --loglevel=error
 
 up: install
 	@$(STACK) up

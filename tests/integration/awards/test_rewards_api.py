@@ -4,6 +4,7 @@ bad signature refused as a 401 problem, a repeated callback recorded once, audit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -128,10 +129,14 @@ async def test_propose_approve_and_pay_through_the_api(
         "programme_id": GUIZHOU, "year": 2024, "kind": "traffic_subsidy", "amount": "200000.00",
         "reserved": "0.00", "paid": "100000.00", "left": "100000.00",
     }  # fmt: skip
+    one = await client.get(
+        f"/v1/reward-budgets/{GUIZHOU}/2024/traffic_subsidy", headers=auth(token_for)
+    )
+    assert one.json() == budgets.json()[0]
     shrink = await client.put(
         f"/v1/reward-budgets/{GUIZHOU}/2024/traffic_subsidy",
         json={"amount": "99999.99"},
-        headers=auth(token_for),
+        headers={**auth(token_for), "If-Match": one.headers["ETag"]},
     )
     assert shrink.status_code == 409
     async with awards_pool.acquire() as connection:
@@ -290,3 +295,86 @@ async def test_money_owed_back_is_recorded_through_the_api(
             "AND action IN ('record_recovery', 'payment_reversed')"
         )
     assert sorted(row["action"] for row in audited) == ["payment_reversed", "record_recovery"]
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "second"),
+    [
+        (
+            f"/v1/reward-budgets/{GUIZHOU}/2031/sales_milestone",
+            {"amount": "1000.00"},
+            {"amount": "2000.00"},
+        ),
+        (
+            "/v1/experts/etag-{unique}",
+            {"name": "专家甲", "region_code": "520100"},
+            {"name": "专家乙", "region_code": "520100"},
+        ),
+        (
+            "/v1/reward-facts/enterprises/etag-{unique}/statistics-years/2031",
+            {"in_statistics_list": True},
+            {"in_statistics_list": False},
+        ),
+        ("/v1/calendar-years/2099", {"holidays": ["2099-01-01"]}, {"holidays": ["2099-01-02"]}),
+    ],
+)
+async def test_a_put_replaces_only_the_version_named_by_a_strong_if_match(
+    client: httpx.AsyncClient,
+    token_for: Callable[..., str],
+    path: str,
+    first: dict[str, Any],
+    second: dict[str, Any],
+) -> None:
+    path = path.format(unique=uuid.uuid4().hex[:12])
+    headers = auth(token_for)
+    read = await client.get(path, headers=headers)
+    if read.status_code == 404:  # a creation needs no If-Match, and fails with one
+        named = await client.put(path, json=first, headers={**headers, "If-Match": '"x"'})
+        assert named.status_code == 412, named.text
+        created = await client.put(path, json=first, headers=headers)
+        assert created.status_code in (200, 204), created.text
+        read = await client.get(path, headers=headers)
+        assert created.headers["ETag"] == read.headers["ETag"]
+    assert read.status_code == 200, read.text
+    current = read.headers["ETag"]
+    missing = await client.put(path, json=second, headers=headers)
+    assert missing.status_code == 428, missing.text
+    for stale in (f"W/{current}", '"stale"'):
+        refused = await client.put(path, json=second, headers={**headers, "If-Match": stale})
+        assert refused.status_code == 412, (stale, refused.text)
+        assert refused.headers["ETag"] == current
+    replaced = await client.put(path, json=second, headers={**headers, "If-Match": current})
+    assert replaced.status_code in (200, 204), replaced.text
+    after = await client.get(path, headers=headers)
+    assert after.headers["ETag"] == replaced.headers["ETag"] != current
+
+
+async def test_what_waits_for_a_bureau_is_paged_not_cut_off(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    from awards.db import queries
+
+    inserted = []
+    async with awards_pool.acquire() as connection:
+        for i in range(5):
+            ident = uuid.uuid4()
+            await connection.execute(
+                queries.INSERT_APPLICATION, ident, f"wf-{ident}", GUIZHOU, 2025, "enterprise",
+                "enterprise", f"ent-{i}", f"企业{i}", "520302", f"ent-{i}", {}, "op",
+                dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+            )  # fmt: skip
+            inserted.append(str(ident))
+    city = dict(roles=["city_bureau"], region_code="520300", subject="zunyi")
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = await client.get(
+            "/v1/applications/waiting", params=params, headers=auth(token_for, **city)
+        )
+        assert page.status_code == 200, page.text
+        seen += [item["id"] for item in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(inserted) and len(seen) == 5  # newest first, none twice

@@ -105,7 +105,7 @@ def upload(
     )
     assert response.status_code in (200, 202), response.text
     job: dict[str, Any] = response.json()
-    assert response.headers["Location"] == f"/v1/imports/{job['id']}"
+    assert response.headers["Location"] == f"/v1/import-jobs/{job['id']}"
     return job
 
 
@@ -175,7 +175,7 @@ def test_a_dry_run_reports_every_bad_row_and_stores_nothing(
     }
     assert stores_tagged(registry_db, rows) == 0
     assert count(registry_db, "SELECT count(*) FROM outbox") == outbox_before
-    errors = registry_api.get(f"/v1/imports/{job['id']}/errors.csv", headers=auth())
+    errors = registry_api.get(f"/v1/import-jobs/{job['id']}/errors.csv", headers=auth())
     lines = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))
     assert lines[0] == ["行号", "列", "原因"] and len(lines) == 5 and lines[1][:2] == ["3", "平台"]
 
@@ -371,13 +371,13 @@ def test_the_caller_lists_its_own_imports_newest_first(
     mine = auth("city_bureau", "522700", subject="qn-lister")
     ids = [upload(registry_api, auth, "stores", as_csv(stores(1)), "dry_run", **mine)["id"]
            for _ in range(3)]  # fmt: skip
-    first = registry_api.get("/v1/imports", params={"limit": 2}, headers=mine).json()
+    first = registry_api.get("/v1/import-jobs", params={"limit": 2}, headers=mine).json()
     assert [job["id"] for job in first["items"]] == ids[::-1][:2]
     rest = registry_api.get(
-        "/v1/imports", params={"limit": 2, "cursor": first["next_cursor"]}, headers=mine
+        "/v1/import-jobs", params={"limit": 2, "cursor": first["next_cursor"]}, headers=mine
     ).json()
     assert [job["id"] for job in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
-    province = registry_api.get("/v1/imports", params={"limit": 100}, headers=auth()).json()
+    province = registry_api.get("/v1/import-jobs", params={"limit": 100}, headers=auth()).json()
     assert set(ids) <= {job["id"] for job in province["items"]}
 
 

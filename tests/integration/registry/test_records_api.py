@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -312,13 +313,23 @@ def test_a_statistics_list_year_is_published_on_the_enterprise_topic(
     """限额以上/上规入统 is a record of its own (per enterprise and year): awards' traffic subsidy
     reads it from this event, never from a hand-typed copy (docs/rewards.md)."""
     ident = enterprise(registry_api, auth)["id"]
+    path = f"/v1/enterprises/{ident}/statistics-years/2025"
+    named: dict[str, str] = {}  # a creation names no version; a replacement the one read
     for listed in (True, False):
         put = registry_api.put(
-            f"/v1/enterprises/{ident}/statistics-years/2025",
-            json={"year": 2025, "in_list": listed},
-            headers=auth(),
+            path, json={"year": 2025, "in_list": listed}, headers={**auth(), **named}
         )
         assert put.status_code == 200, put.text
+        named = {"If-Match": registry_api.get(path, headers=auth()).headers["ETag"]}
+        assert named["If-Match"] == put.headers["ETag"]
+    missing = registry_api.put(path, json={"year": 2025, "in_list": True}, headers=auth())
+    assert missing.status_code == 428
+    weak = registry_api.put(
+        path,
+        json={"year": 2025, "in_list": True},
+        headers={**auth(), "If-Match": "W/" + named["If-Match"]},
+    )
+    assert weak.status_code == 412
 
     async def events() -> list[asyncpg.Record]:
         connection = await asyncpg.connect(registry_db)
@@ -378,3 +389,34 @@ def test_an_operator_sees_and_changes_only_its_own_records(
         headers=operator,
     )
     assert foreign.status_code == 403
+
+
+def test_a_created_at_day_filter_is_the_day_in_china(
+    registry_api: TestClient, auth: Auth, registry_db: str
+) -> None:
+    """01:30 Beijing time on 1 March is still 28 February in UTC: the filter's day is China's."""
+    ident = enterprise(registry_api, auth)["id"]
+
+    async def backdate() -> None:
+        connection = await asyncpg.connect(registry_db)
+        try:
+            await connection.execute("SET TIME ZONE 'UTC'")
+            await connection.execute(
+                "UPDATE enterprises SET created_at = '2025-03-01 01:30+08' WHERE id = $1",
+                uuid.UUID(ident),
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(backdate())
+    listed = registry_api.get(
+        "/v1/enterprises",
+        params={"created_at_from": "2025-03-01", "created_at_to": "2025-03-01", "limit": 500},
+        headers=auth(),
+    )
+    assert listed.status_code == 200, listed.text
+    assert ident in [item["id"] for item in listed.json()["items"]]
+    before = registry_api.get(
+        "/v1/enterprises", params={"created_at_to": "2025-02-28", "limit": 500}, headers=auth()
+    )
+    assert ident not in [item["id"] for item in before.json()["items"]]

@@ -27,18 +27,24 @@ def test_import_jobs_are_scoped_to_their_creator_and_its_administration(
 ) -> None:
     clerk = auth("city_bureau", "522600", subject="qdn-clerk")
     job = upload(registry_api, auth, "stores", as_csv(stores(2)), "dry_run", **clerk)
-    url = f"/v1/imports/{job['id']}"
+    url = f"/v1/import-jobs/{job['id']}"
+    first_url = f"/v1/imports/{job['id']}"  # the job's first path still answers, as scoped
     qinghai = auth("province_admin", "630000", subject="qh-admin")
     system = auth("integrator", None, grants=["write"], subject="another-system")
     neighbour = auth("city_bureau", "520100", subject="gy-clerk")
     for outsider in (qinghai, system, neighbour):
         assert registry_api.get(url, headers=outsider).status_code == 404
+        assert registry_api.get(first_url, headers=outsider).status_code == 404
         assert registry_api.get(f"{url}/errors.csv", headers=outsider).status_code == 404
-        listed = registry_api.get("/v1/imports", headers=outsider).json()["items"]
+        listed = registry_api.get("/v1/import-jobs", headers=outsider).json()["items"]
         assert job["id"] not in [item["id"] for item in listed]
     guizhou = auth("province_admin", "520000", subject="gz-admin")
     assert registry_api.get(url, headers=guizhou).status_code == 200
-    listed = registry_api.get("/v1/imports", params={"limit": 100}, headers=guizhou).json()
+    assert (
+        registry_api.get(first_url, headers=guizhou).json()
+        == registry_api.get(url, headers=guizhou).json()
+    )
+    listed = registry_api.get("/v1/import-jobs", params={"limit": 100}, headers=guizhou).json()
     assert job["id"] in [item["id"] for item in listed["items"]]
 
 

@@ -49,6 +49,14 @@ def test_an_incomplete_report_is_saved_as_a_draft_and_submitted_later(
     assert read.status_code == 200
     assert read.json()["figures"] == {"online_retail_sales": "1200", "workers": 3}
     assert read.json()["revision"] == 2
+    assert read.headers["ETag"] == '"2"'
+
+    # If-Match is optional; sent, it compares strongly with the current revision.
+    for stale in ('"1"', 'W/"2"'):
+        refused = api.put(DRAFT, json=again, headers={**me, "If-Match": stale})
+        assert refused.status_code == 412, stale
+    guarded = api.put(DRAFT, json=again, headers={**me, "If-Match": '"2"'})
+    assert guarded.status_code == 200 and guarded.headers["ETag"] == '"3"'
 
     # A draft is no submission: no version, not submitted in the completeness figures.
     assert api.get(f"/v1/windows/{W}/reports/D1/versions", headers=me).status_code == 404
@@ -91,7 +99,7 @@ def test_an_incomplete_report_is_saved_as_a_draft_and_submitted_later(
         finally:
             await connection.close()
 
-    assert asyncio.run(audited()) == 2
+    assert asyncio.run(audited()) == 3
 
 
 def test_a_draft_with_an_unknown_indicator_or_a_wrong_type_is_refused(

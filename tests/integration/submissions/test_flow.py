@@ -202,7 +202,11 @@ def test_a_repeated_post_with_the_same_idempotency_key_creates_one_version(
     assert second.headers["idempotent-replayed"] == "true" and second.content == first.content
     for header in ("location", "etag", "content-type"):
         assert second.headers[header] == first.headers[header]
-    assert first.headers["location"].endswith("/reports/D3/versions/1")
+    assert first.headers["location"] == f"/v1/windows/{W}/reports/D3/versions/1"
+    located = api.get(first.headers["location"], headers=auth())
+    assert located.status_code == 200 and located.json()["number"] == 1
+    assert api.get(f"{url}/2", headers=auth()).status_code == 404
+    assert api.get(f"{url}/1", headers=reporter(auth, "E-D1")).status_code == 404
     assert len(api.get(f"/v1/windows/{W}/reports/D3/versions", headers=auth()).json()) == 1
 
 

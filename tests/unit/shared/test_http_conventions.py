@@ -322,9 +322,17 @@ def test_if_match_missing_stale_and_current() -> None:
         check_if_match('"2"', 3)
     assert stale.value.status == 412
     check_if_match('"3"', 3)
-    check_if_match('W/"3"', 3)
     check_if_match('"1", "3"', 3)
+    check_if_match('W/"2", "3"', 3)
     check_if_match("*", 3)
+
+
+def test_if_match_compares_strongly_so_a_weak_tag_never_matches() -> None:
+    for weak in ('W/"3"', ' W/"3" ', 'W/"1", W/"3"'):
+        with pytest.raises(ProblemError) as refused:
+            check_if_match(weak, 3)
+        assert refused.value.status == 412
+        assert refused.value.headers == {"ETag": '"3"'}
 
 
 def test_a_cursor_read_by_its_route_is_a_400_when_its_fields_do_not_fit() -> None:

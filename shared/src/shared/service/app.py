@@ -2,7 +2,8 @@
 
 The lifespan builds the clients (nothing connects at import); conventions are installed here
 once: problem+json errors, bearer-token auth, Idempotency-Key on POST, NUL refused in the
-input, tracing, health checks, and an OpenAPI document that says all of this.
+input, tracing, health checks, an OpenAPI document that says all of this, and its pages
+(``/docs``, ``/redoc``) served without a CDN.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from shared.auth import TokenVerifier, install_auth
 from shared.db.pool import create_pool
 from shared.http.body_limit import BodyLimitMiddleware, LargeBody
+from shared.http.etag_middleware import RepresentationETagMiddleware
 from shared.http.idempotency import IdempotencyMiddleware, PostgresIdempotencyStore
 from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.http.rate_limit import ROUTE_CLASSES, RateLimitMiddleware, RouteClasses, parse_limit
 from shared.http.redaction import add_secret_prefixes, install_log_redaction, redact_span
+from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
 from shared.settings import ServiceSettings
@@ -84,7 +87,15 @@ def create_service_app(
                 await on_stop(app)
             await pool.close()
 
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     install_problem_handlers(app)
     install_auth(app, token_verifier(settings))
     app.add_middleware(
@@ -94,6 +105,7 @@ def create_service_app(
         lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
     )
+    app.add_middleware(RepresentationETagMiddleware)
     app.add_middleware(NulGuardMiddleware)  # before anything stores the input
     app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes, larger=large_bodies)
     app.add_middleware(  # outermost: a caller over its rate costs no body read, no query
@@ -109,7 +121,7 @@ def create_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
-    install_openapi(app)
+    install_openapi(app, idempotency_exempt)
     FastAPIInstrumentor.instrument_app(
         app, excluded_urls="healthz,readyz", server_request_hook=redact_span
     )

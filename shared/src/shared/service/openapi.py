@@ -6,29 +6,40 @@ FastAPI documents neither on its own: our auth is a plain dependency, and its 42
 takes, since the conventions behind them are shared: a verified token (401, 403), any input
 (400 for a bad cursor or a NUL in the URL, 422 for invalid input), a path id (404), a write
 (409 for a conflict or a request still running under its Idempotency-Key), an ``If-Match``
-header (412, 428). A route adds its own (413, 415 …) with ``responses=``.
+header (412; 428 where it is required). The convention headers are added by
+``shared.service.openapi_http``. A route adds its own (413, 415 …) with ``responses=``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from shared.auth import current_principal
 from shared.http.catalogue import CATALOGUE
 from shared.http.problems import PROBLEM_JSON, Problem
+from shared.service.openapi_http import (
+    document_conventions,
+    header_components,
+    if_match_required,
+    takes_idempotency_key,
+)
 
 BEARER = "bearerAuth"
 BEARER_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "bearerFormat": "JWT",
-    "description": "A JWT from the identity provider (locally: `make token`).",
+    "description": "A JWT from the identity provider (locally: `make token`), verified as "
+    "RFC8725 (JWT best current practices) advises: only the allowed signature algorithms "
+    "(never `none`), the expiry always, the issuer and audience where configured.",
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 DESCRIPTIONS = {
@@ -57,10 +68,12 @@ def needs_token(route: APIRoute) -> bool:
     return any(call is current_principal for call in _dependencies(route.dependant))
 
 
-def error_statuses(method: str, operation: dict[str, Any], *, authenticated: bool) -> set[int]:
+def error_statuses(
+    method: str, operation: dict[str, Any], *, authenticated: bool, if_match: bool | None = None
+) -> set[int]:
+    """``if_match``: whether the route requires If-Match (None: it takes none)."""
     parameters = operation.get("parameters", [])
     places = {parameter["in"] for parameter in parameters}
-    headers = {parameter["name"].lower() for parameter in parameters if parameter["in"] == "header"}
     statuses: set[int] = {401, 403} if authenticated else set()
     if parameters or "requestBody" in operation:
         statuses |= {400, 422}
@@ -68,8 +81,10 @@ def error_statuses(method: str, operation: dict[str, Any], *, authenticated: boo
         statuses.add(404)
     if method in WRITES:
         statuses |= {409, 422}
-    if "if-match" in headers:
-        statuses |= {412, 428}
+    if if_match is not None:
+        statuses.add(412)
+    if if_match:
+        statuses.add(428)
     return statuses
 
 
@@ -119,7 +134,29 @@ def problem_types() -> list[dict[str, Any]]:
     ]
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+def add_components(
+    app: FastAPI,
+    *,
+    models: Sequence[type[BaseModel]] = (),
+    security_schemes: Mapping[str, dict[str, Any]] | None = None,
+) -> None:
+    """Schemas and security schemes that no route's signature brings in: a body a route reads
+    itself (to check a signature over its bytes first), and how such a route authenticates."""
+    extra = app.state.__dict__.setdefault("openapi_components", {"models": [], "security": {}})
+    extra["models"].extend(models)
+    extra["security"].update(security_schemes or {})
+
+
+def _extra_schemas(models: Sequence[type[BaseModel]]) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def build_openapi(app: FastAPI, idempotency_exempt: tuple[str, ...] = ()) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
@@ -130,6 +167,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME
+    components["headers"] = header_components()
+    extra = getattr(app.state, "openapi_components", {"models": [], "security": {}})
+    schemas.update(_extra_schemas(extra["models"]))
+    components["securitySchemes"].update(extra["security"])
     routes = {
         (method.lower(), route.path_format): route
         for route in app.routes
@@ -142,15 +183,34 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             authenticated = route is not None and needs_token(route)
             if authenticated:
                 operation["security"] = [{BEARER: []}]
-            statuses = error_statuses(method, operation, authenticated=authenticated)
+            if_match = if_match_required(operation)
+            statuses = error_statuses(
+                method, operation, authenticated=authenticated, if_match=if_match
+            )
             operation["responses"] = _document_errors(operation.get("responses", {}), statuses)
+            document_conventions(
+                method,
+                operation,
+                idempotent=takes_idempotency_key(method, path, authenticated, idempotency_exempt),
+                takes_if_match=if_match is not None,
+            )
+    _drop_unused_headers(document)
     return document
 
 
-def install_openapi(app: FastAPI) -> None:
+def _drop_unused_headers(document: dict[str, Any]) -> None:
+    """Only the convention headers this API sends stay in its components."""
+    text = json.dumps(document["paths"])
+    headers = document["components"]["headers"]
+    for name in list(headers):
+        if f'"#/components/headers/{name}"' not in text:
+            del headers[name]
+
+
+def install_openapi(app: FastAPI, idempotency_exempt: Sequence[str] = ()) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app)
+            app.openapi_schema = build_openapi(app, tuple(idempotency_exempt))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -21,6 +21,7 @@ from shared.audit.api import install_audit
 from shared.http.rate_limit import RouteClasses
 from shared.programmes import load_programmes
 from shared.service.app import create_service_app
+from shared.service.openapi import add_components
 
 
 def create_app(settings: AwardsSettings | None = None) -> FastAPI:
@@ -52,5 +53,6 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
         on_start=on_start,
         route_classes=RouteClasses(public=("/callbacks/",)),  # signed by finance, no token
     )
+    add_components(app, models=payments.MODELS, security_schemes=payments.SECURITY_SCHEMES)
     install_audit(app, settings)  # request facts and /v1/audit (docs/audit.md)
     return app

@@ -157,3 +157,7 @@ class ExpertPublic(ExpertPut):
 class CalendarYearPut(Body):
     holidays: list[dt.date] = Field(max_length=366)
     workdays: list[dt.date] = Field(default_factory=list, max_length=366)
+
+
+class CalendarYearPublic(CalendarYearPut):
+    year: int

@@ -76,6 +76,14 @@ RETURNING *
 
 ACTIVE_EXPERTS = "SELECT * FROM experts WHERE active ORDER BY expert_id"
 
+EXPERT = "SELECT * FROM experts WHERE expert_id = $1"
+
+CALENDAR_YEAR = "SELECT year FROM calendar_years WHERE year = $1"
+
+CALENDAR_YEAR_DAYS = (
+    "SELECT day, kind FROM calendar_days WHERE extract(year FROM day) = $1 ORDER BY day"
+)
+
 CALENDAR_DAYS = "SELECT day, kind FROM calendar_days ORDER BY day"
 
 DELETE_CALENDAR_YEAR = "DELETE FROM calendar_days WHERE extract(year FROM day) = $1"
@@ -140,7 +148,8 @@ WHERE a.waiting_on = $1
   AND ($4::text IS NULL OR EXISTS (
         SELECT 1 FROM application_panel p
         WHERE p.application_id = a.id AND p.expert_id = $4 AND p.seated AND NOT p.scored))
-ORDER BY a.updated_at DESC, a.id
+  AND ($6::timestamptz IS NULL OR (a.updated_at, a.id) < ($6, $7::uuid))
+ORDER BY a.updated_at DESC, a.id DESC
 LIMIT $5
 """
 

@@ -8,6 +8,11 @@ SET amount_fen = EXCLUDED.amount_fen, set_by = EXCLUDED.set_by, updated_at = now
 RETURNING programme_id, year, kind, amount_fen, reserved_fen, paid_fen
 """
 
+BUDGET = """
+SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
+WHERE programme_id = $1 AND year = $2 AND kind = $3
+"""
+
 BUDGETS = """
 SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
 WHERE programme_id = $1 AND ($2::int IS NULL OR year = $2) ORDER BY year, kind

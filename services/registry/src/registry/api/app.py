@@ -32,6 +32,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         residents.router,
         programmes.router,
         imports.router,
+        imports.jobs_router,
         exports.router,
     ]
     for spec in ALL_SPECS:

@@ -119,6 +119,13 @@ def _apply_flags(query: queries.ListQuery, spec: EntitySpec, parameters: Mapping
         query.where(condition if in_list else f"NOT {condition}")
 
 
+def _china_day(column: str) -> str:
+    """The day a column falls on in China. A ``…_at`` column is a timestamptz, whose plain
+    ``::date`` would be the day in the database session's zone (UTC on most servers), so a
+    record created at 02:00 Beijing time would count as the day before."""
+    return f"({column} AT TIME ZONE 'Asia/Shanghai')::date" if column.endswith("_at") else column
+
+
 def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request) -> None:
     parameters = request.query_params
     for name, column in spec.filters.items():
@@ -138,4 +145,4 @@ def _apply_filters(query: queries.ListQuery, spec: EntitySpec, request: Request)
                 day = dt.date.fromisoformat(raw)
             except ValueError as exc:
                 raise _bad_parameter(f"{column}_{suffix}", "expected YYYY-MM-DD", "date") from exc
-            query.where(f"{column}::date {operator} {query.bind(day)}")
+            query.where(f"{_china_day(column)} {operator} {query.bind(day)}")

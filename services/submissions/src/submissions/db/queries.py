@@ -165,6 +165,7 @@ WHERE id = $1
 RETURNING *
 """
 VERSIONS = "SELECT * FROM report_versions WHERE report_id = $1 ORDER BY number"
+VERSION = "SELECT * FROM report_versions WHERE report_id = $1 AND number = $2"
 STEPS = "SELECT * FROM review_steps WHERE report_id = $1 ORDER BY id"
 
 # Extensions and lock exceptions.
@@ -208,6 +209,10 @@ SET figures = EXCLUDED.figures, explanations = EXCLUDED.explanations,
     saved_at = EXCLUDED.saved_at, revision = d.revision + 1
 RETURNING *
 """
+DRAFT_REVISION = """
+SELECT revision FROM report_drafts WHERE window_id = $1 AND designation_id = $2 FOR UPDATE
+"""
+
 DRAFT = """
 SELECT d.*, e.region_code, e.entity_id, e.city_code
 FROM report_drafts d

@@ -13,7 +13,7 @@ version and emits no event; each save is audited. The submission deletes it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +91,18 @@ async def save_draft(
     figures: Mapping[str, Any],
     explanations: Mapping[str, str],
     now: dt.datetime,
+    check_revision: Callable[[int | None], None] | None = None,
 ) -> SavedDraft:
-    """Replace the reporter's draft with ``figures`` as sent (JSON values)."""
+    """Replace the reporter's draft with ``figures`` as sent (JSON values). ``check_revision``
+    sees the current draft's revision (None: no draft yet), locked until the commit."""
     async with pool.acquire() as connection, connection.transaction():
         taking = await reporter_may_write(
             connection, context, window_id, designation_id, authorize=authorize, now=now
         )
+        if check_revision is not None:
+            check_revision(
+                await connection.fetchval(queries.DRAFT_REVISION, window_id, designation_id)
+            )
         found, actor, parts, entry = taking.found, taking.actor, taking.parts, taking.entry
         last = found["last_figures"]
         check = check_report(

@@ -3,6 +3,7 @@ for the caller, and each human step as a Temporal update (``/steps``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -51,7 +52,7 @@ from shared.auth.scope import may_see_region
 from shared.http import catalogue
 from shared.http.clock import Now
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problem_types import ProblemType
 from shared.http.problems import ProblemError, forbidden, not_found
 from shared.i18n import Text, t
@@ -252,11 +253,18 @@ def _may_see(principal: Principal, row: asyncpg.Record, panel: list[asyncpg.Reco
 
 @router.get("/waiting", response_model=Page[ApplicationPublic])
 async def waiting_for_me(
-    principal: CurrentPrincipal, pool: Pool, limit: int = Query(default=50, ge=1, le=200)
+    principal: CurrentPrincipal,
+    pool: Pool,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[ApplicationPublic]:
     """What is waiting for the caller: its office's steps in its region, an operator's
-    returned applications, an expert's cards still to score. Newest first, one page (a
-    bureau's queue is short; ``limit`` up to 200)."""
+    returned applications, an expert's cards still to score. Newest first, ``limit`` (up to
+    200) a page; ``next_cursor`` reads on (a province's queue on the eve of a deadline can be
+    longer than a page)."""
+    after_at, after_id = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["updated_at"]), uuid.UUID(p["id"]))
+    ) or (None, None)
     found: dict[uuid.UUID, asyncpg.Record] = {}
     async with pool.acquire() as connection:
         for role in sorted(principal.roles):
@@ -270,11 +278,21 @@ async def waiting_for_me(
             expert = principal.subject if role is Role.expert else None
             if role not in (Role.city_bureau, Role.province_admin, Role.operator, Role.expert):
                 continue
-            rows = await connection.fetch(queries.WAITING, str(role), pattern, owned, expert, limit)
+            rows = await connection.fetch(
+                queries.WAITING, str(role), pattern, owned, expert, limit + 1, after_at, after_id
+            )
             for row in rows:
                 found[row["id"]] = row
-    items = [ApplicationPublic.model_validate(dict(row)) for row in list(found.values())[:limit]]
-    return Page[ApplicationPublic](items=items)
+    # Each role's page holds the newest after the cursor, so their union holds the page.
+    ordered = sorted(found.values(), key=lambda r: (r["updated_at"], r["id"]), reverse=True)
+    last = ordered[limit - 1] if len(ordered) > limit else None
+    following = (
+        encode_cursor({"updated_at": last["updated_at"].isoformat(), "id": str(last["id"])})
+        if last is not None
+        else None
+    )
+    items = [ApplicationPublic.model_validate(dict(row)) for row in ordered[:limit]]
+    return Page[ApplicationPublic](items=items, next_cursor=following)
 
 
 @router.get("/{application_id}", response_model=ApplicationDetail)

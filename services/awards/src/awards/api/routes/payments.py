@@ -23,6 +23,19 @@ from shared.i18n import t
 
 router = APIRouter(prefix="/callbacks/finance", tags=["rewards"])
 FINANCE = audit.Actor(subject="finance", roles=("integrator",))
+FINANCE_SIGNATURE = "financeSignature"
+# The body is read as bytes (the signature covers them) and parsed only after the signature
+# is checked, so FastAPI cannot see it: the document names it, and the scheme, here.
+SECURITY_SCHEMES = {
+    FINANCE_SIGNATURE: {
+        "type": "apiKey",
+        "in": "header",
+        "name": SIGNATURE_HEADER,
+        "description": "`sha256=<hex HMAC-SHA256 of the raw request body>` with the secret "
+        "shared with finance (AWARDS_FINANCE_CALLBACK_SECRET); see docs/rewards.md",
+    }
+}
+MODELS = (PaymentResult,)
 
 
 async def _record(connection: asyncpg.Connection, result: PaymentResult) -> bool:
@@ -52,6 +65,15 @@ async def _record(connection: asyncpg.Connection, result: PaymentResult) -> bool
         404: {"description": "no such award"},
         409: {"description": "an answer that contradicts the ledger (key, attempt, amount)"},
         422: {"description": "not a payment result, or money back over what is owed or paid"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PaymentResult"}}
+            },
+        },
+        "security": [{FINANCE_SIGNATURE: []}],
     },
 )
 async def payment_result(request: Request, pool: Pool, settings: Settings) -> PaymentResultRecorded:

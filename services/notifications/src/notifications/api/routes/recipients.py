@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from notifications.api.schemas import RecipientCreate, RecipientPublic, RecipientUpdate
 from notifications.db import queries
@@ -18,6 +18,7 @@ from shared.auth.principal import Principal
 from shared.auth.scope import may_manage_office, office_scope, sees_contact_unmasked
 from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
+from shared.http.headers import ETAG, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
@@ -106,7 +107,12 @@ async def list_recipients(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=RecipientPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecipientPublic,
+    responses=sends(201, ETAG),
+)
 async def create_recipient(
     request: Request, body: RecipientCreate, principal: CurrentPrincipal, response: Response
 ) -> RecipientPublic:
@@ -169,7 +175,7 @@ async def create_recipient(
 @router.put(
     "/{recipient_id}",
     response_model=RecipientPublic,
-    responses={412: {"description": "stale If-Match"}, 428: {"description": "If-Match missing"}},
+    responses=sends(200, ETAG),
 )
 async def update_recipient(
     request: Request,
@@ -177,7 +183,7 @@ async def update_recipient(
     body: RecipientUpdate,
     principal: CurrentPrincipal,
     response: Response,
-    if_match: str | None = Header(default=None),
+    if_match: str | None = if_match_header(),
 ) -> RecipientPublic:
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection, connection.transaction():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response
 
 from registry.api.deps import Pool, Settings
 from registry.api.schemas import StatisticsListYear
@@ -24,11 +24,14 @@ from shared import audit
 from shared.auth import CurrentPrincipal, Principal, Role
 from shared.events.registry import EnterpriseStatisticsYearSet
 from shared.http import catalogue
+from shared.http.etag import check_put_precondition, representation_etag
+from shared.http.headers import ETAG, if_match_header, sends
 from shared.http.problems import ProblemError, invalid, not_found
 from shared.i18n import t
 from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+YEAR = Path(ge=2000, le=2100)
 
 UPSERT_STATISTICS_YEAR = """
 INSERT INTO enterprise_statistics_years (enterprise_id, year, in_list) VALUES ($1, $2, $3)
@@ -77,6 +80,9 @@ def prepare_enterprise(values: dict[str, Any], principal: Principal) -> dict[str
     "/{enterprise_id}/statistics-years/{year}",
     response_model=list[StatisticsListYear],
     summary="Record whether the enterprise is in the statistics list (限额以上/上规入统) in a year",
+    description="Answers every year of the enterprise; the ETag is the year's own, the one "
+    "`GET …/statistics-years/{year}` sends and If-Match names to replace it.",
+    responses=sends(200, ETAG),
 )
 async def put_statistics_year(
     enterprise_id: uuid.UUID,
@@ -85,6 +91,11 @@ async def put_statistics_year(
     principal: CurrentPrincipal,
     pool: Pool,
     settings: Settings,
+    response: Response,
+    if_match: str | None = if_match_header(
+        description="The year's ETag, to replace a year already recorded (without it 428; "
+        "stale 412)."
+    ),
 ) -> list[StatisticsListYear]:
     if body.year != year:
         raise invalid(
@@ -99,6 +110,8 @@ async def put_statistics_year(
             raise not_found(t("企业", "enterprise"), str(enterprise_id))
         require_region_write(principal, row["region_code"])
         before = await connection.fetchval(STATISTICS_YEAR, enterprise_id, year)
+        # The enterprise's row lock (above) holds the compared year until the commit.
+        check_put_precondition(if_match, None if before is None else _year_etag(year, before))
         await connection.execute(UPSERT_STATISTICS_YEAR, enterprise_id, year, body.in_list)
         await record_change(
             connection,
@@ -134,7 +147,34 @@ async def put_statistics_year(
             before=None if before is None else {"year": year, "in_list": before},
             after={"year": year, "in_list": body.in_list},
         )
+    response.headers["ETag"] = _year_etag(year, body.in_list)
     return [StatisticsListYear.model_validate(dict(r)) for r in rows]
+
+
+def _year_etag(year: int, in_list: bool) -> str:
+    return representation_etag(StatisticsListYear(year=year, in_list=in_list))
+
+
+@router.get(
+    "/{enterprise_id}/statistics-years/{year}",
+    response_model=StatisticsListYear,
+    responses=sends(200, ETAG),
+)
+async def get_statistics_year(
+    enterprise_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    response: Response,
+    year: int = YEAR,
+) -> StatisticsListYear:
+    row = await pool.fetchrow(entity_queries.by_id(ENTERPRISE), enterprise_id)
+    if row is None or not may_access(principal, ENTERPRISE, row, write=False):
+        raise not_found(t("企业", "enterprise"), str(enterprise_id))
+    in_list = await pool.fetchval(STATISTICS_YEAR, enterprise_id, year)
+    if in_list is None:
+        raise not_found(t("入统名单年度", "statistics-list year"), f"{enterprise_id}/{year}")
+    response.headers["ETag"] = _year_etag(year, in_list)
+    return StatisticsListYear(year=year, in_list=in_list)
 
 
 @router.get("/{enterprise_id}/statistics-years", response_model=list[StatisticsListYear])

@@ -4,8 +4,13 @@ The file is the request body (``Content-Type: text/csv`` or the XLSX type), not 
 form: it is streamed to a temporary file with its SHA-256 computed on the way, and refused with
 413 as soon as it passes the size limit (at once when Content-Length already says so). The
 file and its job are queued in the database; an importer process (``python -m registry
-importer``) runs the job, and ``GET /v1/imports/{id}`` shows its progress and result.
+importer``) runs the job, and ``GET /v1/import-jobs/{id}`` shows its progress and result.
 ``Prefer: wait=N`` (RFC 7240) waits up to N seconds for the result before answering.
+
+The jobs live under ``/v1/import-jobs``: under ``/v1/imports`` a job's ``{job_id}`` and an
+upload's ``{kind}`` would be two templates matching the same path. Their first paths under
+``/v1/imports`` still answer, for clients written against them, but are left out of the
+OpenAPI document.
 """
 
 from __future__ import annotations
@@ -33,11 +38,13 @@ from registry.import_audit import record_import_submitted
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import job_region, job_scope, may_import, may_see_job
 from shared.http import catalogue
+from shared.http.headers import LOCATION, sends
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
+jobs_router = APIRouter(prefix="/v1/import-jobs", tags=["imports"])
 
 MAX_WAIT_SECONDS = 60
 _WAIT = re.compile(r"wait=(\d+)")
@@ -93,7 +100,12 @@ def _check_readable(upload: UploadedFile, content_type: str) -> None:
     response_model=ImportJobPublic,
     summary="Import enterprises, stores or park residents from a CSV or XLSX file",
     responses={
-        200: {"description": "Finished within Prefer: wait, or the same file's earlier run"},
+        **sends(202, LOCATION, description="Queued: the job, at its Location"),
+        **sends(
+            200,
+            LOCATION,
+            description="Finished within Prefer: wait, or the same file's earlier run",
+        ),
         413: {"description": "File over the size limit"},
         422: {"description": "Empty, or not a CSV or XLSX file (an encrypted workbook, …)"},
         415: {"description": "A multipart form instead of the file itself"},
@@ -134,7 +146,7 @@ async def start_import(
         )
     finally:
         upload.path.unlink(missing_ok=True)
-    response.headers["Location"] = f"/v1/imports/{job['id']}"
+    response.headers["Location"] = f"/v1/import-jobs/{job['id']}"
     match = _WAIT.search(prefer or "")
     if created and match:
         job = await wait_for_end(pool, job, min(int(match.group(1)), MAX_WAIT_SECONDS))
@@ -143,7 +155,7 @@ async def start_import(
     return to_public(job)
 
 
-@router.get(
+@jobs_router.get(
     "",
     response_model=Page[ImportJobPublic],
     summary="Imports, newest first: the caller's own, and those filed in regions it administers",
@@ -203,7 +215,7 @@ async def _visible_job(pool: asyncpg.Pool, principal: Principal, job_id: uuid.UU
     return job
 
 
-@router.get(
+@jobs_router.get(
     "/{job_id}/errors.csv",
     summary="An import's errors as a CSV to fix the file by (行号, 列, 原因)",
     response_class=Response,
@@ -223,8 +235,20 @@ async def import_errors(job_id: uuid.UUID, principal: CurrentPrincipal, pool: Po
     )
 
 
-@router.get("/{job_id}", response_model=ImportJobPublic, summary="An import's progress and result")
+@jobs_router.get(
+    "/{job_id}", response_model=ImportJobPublic, summary="An import's progress and result"
+)
 async def read_import(
     job_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
 ) -> ImportJobPublic:
     return to_public(await _visible_job(pool, principal, job_id))
+
+
+for _path, _endpoint in (
+    ("", list_imports),
+    ("/{job_id}/errors.csv", import_errors),
+    ("/{job_id}", read_import),
+):
+    router.add_api_route(
+        _path, _endpoint, methods=["GET"], include_in_schema=False, deprecated=True
+    )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from registry.api.access_log import record_personal_reads
@@ -36,6 +36,7 @@ from registry.entities.spec import EntitySpec
 from shared.auth import CurrentPrincipal, Principal
 from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
+from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
@@ -43,10 +44,6 @@ from shared.i18n import t
 from shared.masking import mask_fields
 
 Prepare = Callable[[dict[str, Any], Principal], dict[str, Any]]
-IF_MATCH = (
-    "Required: the ETag of the version you read. Without it 428 (Precondition required); "
-    "when the record has changed since, 412 (Precondition failed)."
-)
 
 
 # The two scope questions this module asks, each in one place.
@@ -167,6 +164,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         status_code=status.HTTP_201_CREATED,
         response_model=public_schema,
         summary=f"Register a {spec.name}",
+        responses=sends(201, LOCATION, ETAG),
     )
     async def create(
         request: Request,
@@ -211,7 +209,12 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
             raise _problem_for(exc, spec) from exc
         return to_public(spec, row, principal)
 
-    @router.get("/{record_id}", response_model=public_schema, summary=f"Read a {spec.name}")
+    @router.get(
+        "/{record_id}",
+        response_model=public_schema,
+        summary=f"Read a {spec.name}",
+        responses=sends(200, ETAG),
+    )
     async def read(
         record_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, response: Response
     ) -> BaseModel:
@@ -226,6 +229,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         "/{record_id}",
         response_model=public_schema,
         summary=f"Change a {spec.name} (send If-Match with the ETag you read)",
+        responses=sends(200, ETAG),
     )
     async def patch(
         record_id: uuid.UUID,
@@ -235,7 +239,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         regions: Regions,
         settings: Settings,
         response: Response,
-        if_match: str | None = Header(default=None, description=IF_MATCH),
+        if_match: str | None = if_match_header(),
     ) -> BaseModel:
         changes = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         if "region_code" in changes:
@@ -262,6 +266,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         "/{record_id}/close",
         response_model=public_schema,
         summary=f"Close a {spec.name} (send If-Match with the ETag you read)",
+        responses=sends(200, ETAG),
     )
     async def close(
         request: Request,
@@ -271,7 +276,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         pool: Pool,
         settings: Settings,
         response: Response,
-        if_match: str | None = Header(default=None, description=IF_MATCH),
+        if_match: str | None = if_match_header(),
     ) -> BaseModel:
         try:
             row = await close_record(

@@ -1,14 +1,20 @@
 """``/v1/windows/{window_id}/reports/{designation_id}/draft``: an incomplete report saved for
-later (``handlers.drafts``). Scoped as the report: the reporter and its city bureau."""
+later (``handlers.drafts``). Scoped as the report: the reporter and its city bureau.
+
+The ETag is the draft's revision. If-Match is optional on a save: a reporter's editor saves as
+it goes, and a client that wants no lost update (the reporter and its city bureau editing at
+once) sends it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from shared.auth import CurrentPrincipal
+from shared.http.etag import check_put_precondition, etag_for
+from shared.http.headers import ETAG, if_match_header, sends
 from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
@@ -29,6 +35,7 @@ router = APIRouter(
     description="Taken when a submission would be (else 409 with the `reason`); figures that "
     "are not the template's are refused with 422; what a submission still needs is listed in "
     "`pending`. The next submission deletes the draft.",
+    responses=sends(200, ETAG),
 )
 async def put_draft(
     window_id: str,
@@ -38,6 +45,8 @@ async def put_draft(
     pool: Pool,
     context: Ctx,
     now: Now,
+    response: Response,
+    if_match: str | None = if_match_header(required=False),
 ) -> DraftPublic:
     def authorize(entry: Mapping[str, Any]) -> Actor:
         visible_or_404(principal, entry, "reporter on the roster", designation_id)
@@ -53,17 +62,28 @@ async def put_draft(
             figures=body.figures,
             explanations=body.explanations,
             now=now,
+            check_revision=None
+            if if_match is None
+            else lambda revision: check_put_precondition(
+                if_match, None if revision is None else etag_for(revision)
+            ),
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
     pending = [{"field": f.field, "code": f.code, "message": f.message} for f in saved.pending]
     result: DraftPublic = public(DraftPublic, saved.draft, pending=pending)
+    response.headers["ETag"] = etag_for(saved.draft["revision"])
     return result
 
 
-@router.get("", response_model=DraftPublic, summary="Read the draft (404 when there is none)")
+@router.get(
+    "",
+    response_model=DraftPublic,
+    summary="Read the draft (404 when there is none)",
+    responses=sends(200, ETAG),
+)
 async def get_draft(
-    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool
+    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool, response: Response
 ) -> DraftPublic:
     row = visible_or_404(
         principal,
@@ -72,4 +92,5 @@ async def get_draft(
         designation_id,
     )
     result: DraftPublic = public(DraftPublic, row)
+    response.headers["ETag"] = etag_for(row["revision"])
     return result

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
+from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
-from shared.http.problems import invalid
+from shared.http.problems import invalid, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
@@ -43,7 +44,6 @@ from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, review_report, submit_report
 
 router = APIRouter(prefix="/v1/windows/{window_id}/reports", tags=["reports"])
-IF_MATCH = "Optional: the ETag you read; when the report has changed since, 412."
 CITY = {"return": Action.city_return, "recommend": Action.city_recommend}
 PROVINCE = {
     "accept": Action.province_accept,
@@ -92,7 +92,12 @@ async def list_reports(
     )
 
 
-@router.get("/{designation_id}", response_model=ReportPublic, summary="A report and its steps")
+@router.get(
+    "/{designation_id}",
+    response_model=ReportPublic,
+    summary="A report and its steps",
+    responses=sends(200, ETAG),
+)
 async def read(
     window_id: str,
     designation_id: str,
@@ -115,6 +120,7 @@ async def read(
     status_code=status.HTTP_201_CREATED,
     response_model=SubmittedPublic,
     summary="Submit a version (the reporter, or its city bureau on its behalf)",
+    responses=sends(201, LOCATION, ETAG),
     description="Refused with 409 and the `reason` (window_not_open, not_expected, locked, "
     "past_grace, already_accepted, under_review); invalid figures with 422 naming each field. "
     "A change over the template's threshold against last year needs `explanations`.",
@@ -209,7 +215,7 @@ def _review_call(
     context: Ctx,
     now: Now,
     response: Response,
-    if_match: str | None = Header(default=None, description=IF_MATCH),
+    if_match: str | None = if_match_header(required=False),
 ) -> _ReviewCall:
     return _ReviewCall(
         request, window_id, designation_id, principal, pool, context, now, response, if_match
@@ -267,6 +273,7 @@ async def _review(
     "/{designation_id}/city-review",
     response_model=ReportPublic,
     summary="The city bureau returns the report with field comments, or recommends it",
+    responses=sends(200, ETAG),
 )
 async def city_review(body: CityReview, call: ReviewCall) -> ReportPublic:
     return await _review(call, CITY[body.decision], body.reason, body.field_comments)
@@ -276,6 +283,7 @@ async def city_review(body: CityReview, call: ReviewCall) -> ReportPublic:
     "/{designation_id}/province-review",
     response_model=ReportPublic,
     summary="The province accepts a recommended report, or returns it to the city or reporter",
+    responses=sends(200, ETAG),
 )
 async def province_review(body: ProvinceReview, call: ReviewCall) -> ReportPublic:
     return await _review(call, PROVINCE[body.decision], body.reason, body.field_comments)
@@ -296,6 +304,30 @@ async def versions(
         designation_id,
     )
     return [public(VersionPublic, v) for v in await pool.fetch(queries.VERSIONS, row["id"])]
+
+
+@router.get(
+    "/{designation_id}/versions/{number}",
+    response_model=VersionPublic,
+    summary="One submitted version (where a submission's Location points)",
+)
+async def version(
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    number: int = Path(ge=1, le=10_000),
+) -> VersionPublic:
+    row = visible_or_404(
+        principal,
+        await pool.fetchrow(queries.REPORT, window_id, designation_id),
+        "report",
+        designation_id,
+    )
+    found = await pool.fetchrow(queries.VERSION, row["id"], number)
+    if found is None:
+        raise not_found(t("报告版本", "version"), str(number))
+    return public(VersionPublic, found)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import may_see_report, statistics_roles
 from shared.http import catalogue
+from shared.http.headers import LOCATION, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
 from shared.i18n import t
@@ -139,6 +140,7 @@ def _actor(
     response_model=StatisticsReportPublic,
     summary="Submit a period's figures (a county or city bureau, a monitored enterprise, or the "
     "city bureau on a reporter's behalf); on an accepted report, a correction",
+    responses=sends(201, LOCATION),
     description="422 naming `body.figures.<key>` for an indicator or level the programme does "
     "not collect, a negative figure, an unknown customs mode, physical goods above the total, "
     "a float; 409 with `reason` (window_not_open, locked, step_out_of_order).",

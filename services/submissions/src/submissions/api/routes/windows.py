@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.http import catalogue
+from shared.http.headers import LOCATION, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
@@ -73,6 +74,7 @@ async def list_windows(
     status_code=status.HTTP_201_CREATED,
     response_model=WindowPublic,
     summary="Open a window now and freeze its roster (the province; the clock opens it at opens_at)",
+    responses=sends(201, LOCATION),
 )
 async def open_(
     request: Request,
