@@ -23,10 +23,17 @@ from awards.rewards.remainder import (
     decide_remainder,
 )
 from awards.rewards.views import reward
-from shared.events.rewards import PaymentRequested, RemainderWaived
+from shared.events.rewards import PaymentRequested, RecoveryDue, RemainderWaived
 from shared.programmes import Programme
 
-from .rewards_support import budget, budget_row, designated, entries, listed_enterprise
+from .rewards_support import (
+    accepted_report,
+    budget,
+    budget_row,
+    designated,
+    entries,
+    listed_enterprise,
+)
 
 TODAY = dt.date(2025, 3, 1)
 
@@ -242,3 +249,65 @@ async def test_a_remainder_is_not_split_again_and_the_database_keeps_one_decisio
                 "VALUES ($1, 9, 'remainder_waived', 1, 'x')",
                 original,
             )
+
+
+async def test_a_revocation_flags_the_remainder_under_its_own_payment(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    original = await park_award(awards_pool, guizhou)
+    await approve(awards_pool, original, 200_000_000)
+    await settle(awards_pool, original)
+    rest = await decide(awards_pool, original, "request")
+    assert rest is not None
+    await approve(awards_pool, rest, 100_000_000)
+    async with awards_pool.acquire() as connection, connection.transaction():
+        await ledger.on_revocation(
+            connection, programme_id=guizhou.id, entity_type="park", entity_id="park-r",
+            cancel_unpaid=True, recover_paid=True, reason="取消示范资格",
+        )  # fmt: skip
+    async with awards_pool.acquire() as connection:
+        due = {
+            event["award_id"]: event
+            for event in await events(connection, RecoveryDue.cloudevents_type())
+        }
+        keys = dict(
+            await connection.fetch(
+                "SELECT id::text, idempotency_key FROM reward_awards WHERE id = ANY($1::uuid[])",
+                [original, rest],
+            )
+        )
+    assert due[str(rest)]["paid_award_id"] == str(rest)  # paid under its own key
+    assert due[str(rest)]["idempotency_key"] == keys[str(rest)]
+    assert Decimal(due[str(rest)]["amount"]) == 1_000_000
+    assert due[str(original)]["paid_award_id"] == str(original)
+
+
+async def test_a_corrected_report_supersedes_a_remainder_not_yet_approved(
+    awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        await listed_enterprise(connection, "ent-c", basis=Decimal("2.5e8"))  # 125,000
+    async with awards_pool.acquire() as connection, connection.transaction():
+        award = await propose(
+            connection, guizhou, reward_id="traffic-subsidy", entity_type="enterprise",
+            entity_id="ent-c", year=2024, actor="province",
+        )  # fmt: skip
+    await approve(awards_pool, award, 10_000_000)
+    await settle(awards_pool, award)
+    rest = await decide(awards_pool, award, "request")
+    assert rest is not None
+    async with awards_pool.acquire() as connection:
+        await accepted_report(
+            connection, "ent-c", version=2, physical_goods_online_retail_sales=Decimal("3e8")
+        )
+    async with awards_pool.acquire() as connection, connection.transaction():
+        adjustment = await propose(
+            connection, guizhou, reward_id="traffic-subsidy", entity_type="enterprise",
+            entity_id="ent-c", year=2024, actor="province",
+        )  # fmt: skip
+    async with awards_pool.acquire() as connection:
+        # The adjustment pays the corrected 150,000 less the 100,000 paid: the rest is in it,
+        # so the remainder computed on the old figures is voided rather than paid as well.
+        assert (await entries(connection, rest))[-1] == ("voided", 0)
+        assert await entries(connection, adjustment) == [("proposed", 5_000_000)]
