@@ -1,8 +1,8 @@
-"""``/v1/rewards``: the province proposes awards (computed from the
-programme's rules and accepted reports, with their working), approves them (reserve + payment
-request), voids unpaid ones, records money owed back as it comes back (追回) and reads the
-ledger. Every change writes its audit record and
-claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
+"""``/v1/rewards``: the province proposes awards (computed from the programme's rules and
+accepted reports, with their working), approves them (reserve + payment request), voids unpaid
+ones, decides what remains of an award approved for less (request or waive), records money
+owed back as it comes back (追回) and reads the ledger. Every change writes its audit record
+and claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def province_of(principal: Principal, programme: Programme) -> None:
         raise forbidden("rewards are the province's (省商务厅) of the programme's jurisdiction")
 
 
+# The audit action of each remainder decision: the trail names what the province decided.
 REMAINDER_ACTIONS: dict[str, Decision] = {
     "request_reward_remainder": "request",
     "waive_reward_remainder": "waive",
