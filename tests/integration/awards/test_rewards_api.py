@@ -378,3 +378,100 @@ async def test_what_waits_for_a_bureau_is_paged_not_cut_off(
         if cursor is None:
             break
     assert sorted(seen) == sorted(inserted) and len(seen) == 5  # newest first, none twice
+
+
+async def settle_through_finance(client: httpx.AsyncClient, approved: dict[str, Any]) -> None:
+    result = {
+        "outcome": "settled", "award_id": approved["id"], "attempt": 1,
+        "idempotency_key": approved["idempotency_key"], "reference": f"GZCZ-{approved['id']}",
+    }  # fmt: skip
+    raw = json.dumps(result).encode()
+    signed = {SIGNATURE_HEADER: sign(SECRET, raw), "content-type": "application/json"}
+    answer = await client.post("/callbacks/finance/payment-results", content=raw, headers=signed)
+    assert answer.status_code == 200, answer.text
+
+
+async def test_the_remainder_is_requested_or_waived_by_the_province_once(
+    client: httpx.AsyncClient, awards_pool: asyncpg.Pool, token_for: Callable[..., str]
+) -> None:
+    async with awards_pool.acquire() as connection:
+        await budget(connection, "traffic_subsidy", 1_000_000)
+        for entity in ("ent-rest", "ent-waive"):
+            await listed_enterprise(connection, entity, basis=Decimal("2.5e8"))  # 125,000 each
+    awards = {}
+    for entity in ("ent-rest", "ent-waive"):
+        body = {
+            "programme_id": GUIZHOU, "reward_id": "traffic-subsidy", "entity_type": "enterprise",
+            "entity_id": entity, "year": 2024,
+        }  # fmt: skip
+        proposed = await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))
+        awards[entity] = proposed.json()["id"]
+    path = f"/v1/rewards/{awards['ent-rest']}/remainder"
+    request = {"decision": "request", "reason": "预算追加后拨付余额"}
+    approved = await client.post(
+        f"/v1/rewards/{awards['ent-rest']}/approval", json={"amount": "100000"},
+        headers=auth(token_for),
+    )  # fmt: skip
+    early = await client.post(path, json=request, headers=auth(token_for))
+    assert early.status_code == 409, early.text
+    assert early.headers["content-type"].startswith("application/problem+json")
+    assert early.json()["title"] == "Original payment not settled"
+    await settle_through_finance(client, approved.json())
+
+    other_province = auth(token_for, roles=["province_admin"], region_code="630000", subject="qh")
+    city = auth(token_for, roles=["city_bureau"], region_code="520300", subject="zunyi")
+    for outsider in (other_province, city):
+        refused = await client.post(path, json=request, headers=outsider)
+        assert refused.status_code in (403, 404)
+        assert "ent-rest" not in refused.text and "125000" not in refused.text
+        read = await client.get(f"/v1/rewards/{awards['ent-rest']}", headers=outsider)
+        assert read.status_code in (403, 404) and "ent-rest" not in read.text
+
+    key = str(uuid.uuid4())
+    first = await client.post(path, json=request, headers=auth(token_for, key))
+    assert first.status_code == 200, first.text
+    replay = await client.post(path, json=request, headers=auth(token_for, key))
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json() == first.json()
+    shown = first.json()
+    assert (shown["approved"], shown["remaining"]) == ("100000.00", "25000.00")
+    assert shown["remainder"]["status"] == "requested"
+    assert shown["remainder"]["reason"] == "预算追加后拨付余额"
+    rest_id = shown["remainder"]["award_id"]
+    rest = (await client.get(f"/v1/rewards/{rest_id}", headers=auth(token_for))).json()
+    assert (rest["kind"], rest["adjusts"], rest["max_amount"], rest["status"]) == (
+        "traffic_subsidy_remainder", awards["ent-rest"], "25000.00", "proposed",
+    )  # fmt: skip
+    assert rest["idempotency_key"] == f"{approved.json()['idempotency_key']}:remainder"
+    rest_path = f"/v1/rewards/{rest_id}/approval"
+    over = await client.post(rest_path, json={"amount": "25000.01"}, headers=auth(token_for))
+    assert over.status_code == 422
+    paid = await client.post(rest_path, json={"amount": "25000"}, headers=auth(token_for))
+    assert paid.status_code == 200 and paid.json()["status"] == "payment_requested", paid.text
+    twice = await client.post(
+        path, json={"decision": "waive", "reason": "改为放弃"}, headers=auth(token_for)
+    )
+    assert twice.status_code == 409 and twice.json()["title"] == "Remainder already decided"
+
+    waive_path = f"/v1/rewards/{awards['ent-waive']}/remainder"
+    full = await client.post(
+        f"/v1/rewards/{awards['ent-waive']}/approval", json={"amount": "125000"},
+        headers=auth(token_for),
+    )  # fmt: skip
+    await settle_through_finance(client, full.json())
+    nothing = await client.post(
+        waive_path, json={"decision": "waive", "reason": "x"}, headers=auth(token_for)
+    )
+    assert nothing.status_code == 409 and nothing.json()["title"] == "Nothing remains"
+    bad = await client.post(
+        waive_path, json={"decision": "pay", "reason": "x"}, headers=auth(token_for)
+    )
+    assert bad.status_code == 422
+    async with awards_pool.acquire() as connection:
+        audited = await connection.fetch(
+            "SELECT action, resource_id, details FROM audit_log WHERE kind = 'change' "
+            "AND action LIKE '%remainder%'"
+        )
+    assert [(row["action"], row["resource_id"]) for row in audited] == [
+        ("request_reward_remainder", awards["ent-rest"]),
+    ]
+    assert audited[0]["details"]["remainder_award_id"] == rest_id

@@ -80,6 +80,32 @@ class RecoveryDue(DomainEvent):
     region_code: str | None = None
 
 
+class RemainderWaived(DomainEvent):
+    event_type = "awards.payment.remainder_waived"
+    topic = "awards.payment"
+    aggregate_field = "award_id"
+    summary = (
+        "The province waived what remains of an award approved (and settled) for less than its "
+        "amount: finance records that the rest will not be paid under this award's key."
+    )
+
+    award_id: str
+    idempotency_key: str = Field(description="the key finance paid the approved part under")
+    programme_id: str
+    reward_id: str
+    kind: str
+    entity_type: str
+    entity_id: str
+    region_code: str | None = Field(default=None, description="GB/T 2260 code of the entity")
+    year: int
+    tier: str
+    max_amount: str = Field(description="yuan: the award's amount (its cap)")
+    approved: str = Field(description="yuan: what was approved and settled")
+    waived: str = Field(description="yuan: what remains and will not be paid")
+    reason: str
+    waived_by: str
+
+
 class _PaymentAnswer(DomainEvent):
     topic = "finance.payment"
     aggregate_field = "award_id"
@@ -118,6 +144,7 @@ class PaymentReversed(_PaymentAnswer):
 REWARD_EVENTS: tuple[type[DomainEvent], ...] = (
     PaymentRequested,
     RecoveryDue,
+    RemainderWaived,
     PaymentSettled,
     PaymentFailed,
     PaymentReversed,

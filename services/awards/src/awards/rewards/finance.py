@@ -68,7 +68,10 @@ async def announce_recovery(
 ) -> None:
     """``awards.payment.recovery_due``, written with the ``recovery_flagged`` entry: finance
     learns what to collect, for which of its payments, from whom."""
-    paid_award_id = award["adjusts"] or award["id"]
+    # An adjustment's money was paid under the award it adjusts; a remainder was paid under
+    # its own key, so it names itself.
+    adjustment = award["kind"].endswith("_adjustment")
+    paid_award_id = award["adjusts"] if adjustment and award["adjusts"] else award["id"]
     key = await connection.fetchval(queries.IDEMPOTENCY_KEY, paid_award_id)
     event = RecoveryDue(
         award_id=str(award["id"]),

@@ -85,7 +85,8 @@ def cap_key(award: asyncpg.Record) -> tuple[Any, ...]:
 
 
 def budget_key(award: asyncpg.Record) -> tuple[Any, ...]:
-    kind = award["kind"].removesuffix("_adjustment")  # adjustments draw on the subsidy budget
+    # Adjustments draw on the subsidy budget, a remainder on its original's budget.
+    kind = award["kind"].removesuffix("_remainder").removesuffix("_adjustment")
     return (award["programme_id"], award["year"], kind)
 
 

@@ -87,12 +87,14 @@ SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE programme_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY proposed_at
 FOR UPDATE
 """
+# A tier's remainder award counts with it: the difference rule subtracts all a tier was given.
 ACTIVE_MILESTONES = """
 SELECT a.reward_id, COALESCE(max(e.amount_fen), a.max_fen) AS amount_fen
 FROM reward_awards a
 LEFT JOIN reward_entries e ON e.award_id = a.id AND e.kind IN ('reserved', 'settled')
 WHERE a.programme_id = $1 AND a.entity_type = $2 AND a.entity_id = $3
-  AND a.kind = 'sales_milestone' AND a.status NOT IN ('voided', 'failed')
+  AND a.kind IN ('sales_milestone', 'sales_milestone_remainder')
+  AND a.status NOT IN ('voided', 'failed')
 GROUP BY a.id
 """
 SUBSIDY_OF_YEAR = f"""
@@ -195,6 +197,12 @@ FROM reward_entries WHERE award_id = ANY($1::uuid[]) ORDER BY seq
 """
 ENTRY = "SELECT amount_fen FROM reward_entries WHERE award_id = $1 AND attempt = $2 AND kind = $3"
 LAST_ATTEMPT = "SELECT COALESCE(max(attempt), 0) FROM reward_entries WHERE award_id = $1"
+SETTLED_AMOUNT = "SELECT amount_fen FROM reward_entries WHERE award_id = $1 AND kind = 'settled'"
+# The province's one decision on what remains of an award (migration 0007).
+REMAINDER_DECISION = """
+SELECT kind FROM reward_entries
+WHERE award_id = $1 AND kind IN ('remainder_requested', 'remainder_waived')
+"""
 
 INSERT_ACCEPTED_REPORT = """
 INSERT INTO accepted_reports (report_id, version, window_id, programme_id, year, designation_id,

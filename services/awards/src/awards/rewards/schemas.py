@@ -73,6 +73,29 @@ class EntryPublic(BaseModel):
     at: dt.datetime
 
 
+class RemainderCreate(BaseModel):
+    """The province's decision on what remains of an award approved for less than its amount."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["request", "waive"] = Field(
+        description="request: the rest becomes an award of its own, approved as usual; "
+        "waive: it will not be paid (an entry and an event for finance)"
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RemainderPublic(BaseModel):
+    status: Literal["none", "requested", "waived"]
+    award_id: uuid.UUID | None = Field(
+        default=None, description="requested: the remainder award, approved like any other"
+    )
+    amount: Decimal | None = Field(default=None, description="what remained when decided")
+    reason: str | None = None
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+
+
 class RewardPublic(BaseModel):
     id: uuid.UUID
     programme_id: str
@@ -97,6 +120,17 @@ class RewardPublic(BaseModel):
     recovered: Decimal = Field(description="追回: what came back on this award (reversed entries)")
     recovery_outstanding: Decimal = Field(
         description="what the award still owes back: flagged for recovery less recovered"
+    )
+    approved: Decimal | None = Field(
+        description="what the standing approval is for (settled, or requested and unanswered); "
+        "null while nothing is approved"
+    )
+    remaining: Decimal | None = Field(
+        description="the amount not approved (max_amount less approved); null while nothing "
+        "is approved"
+    )
+    remainder: RemainderPublic = Field(
+        description="the province's decision on what remains: none, requested, waived"
     )
     proposed_by: str
     proposed_at: dt.datetime

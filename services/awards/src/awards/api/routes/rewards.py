@@ -1,8 +1,8 @@
-"""``/v1/rewards``: the province proposes awards (computed from the
-programme's rules and accepted reports, with their working), approves them (reserve + payment
-request), voids unpaid ones, records money owed back as it comes back (追回) and reads the
-ledger. Every change writes its audit record and
-claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
+"""``/v1/rewards``: the province proposes awards (computed from the programme's rules and
+accepted reports, with their working), approves them (reserve + payment request), voids unpaid
+ones, decides what remains of an award approved for less (request or waive), records money
+owed back as it comes back (追回) and reads the ledger. Every change writes its audit record
+and claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from awards.rewards import ledger, queries
 from awards.rewards.finance import Outbox
 from awards.rewards.proposals import propose, propose_for_year
 from awards.rewards.recovery import record_recovery
+from awards.rewards.remainder import Decision, decide_remainder
 from awards.rewards.schemas import (
     ApprovalCreate,
     ProposalCreate,
     ProposalRun,
     ProposalRunCreate,
     RecoveryCreate,
+    RemainderCreate,
     RewardPublic,
     VoidCreate,
 )
@@ -59,6 +61,12 @@ def province_of(principal: Principal, programme: Programme) -> None:
             )
         )
 
+
+# The audit action of each remainder decision: the trail names what the province decided.
+REMAINDER_ACTIONS: dict[str, Decision] = {
+    "request_reward_remainder": "request",
+    "waive_reward_remainder": "waive",
+}
 
 # Earlier versions called a settled payment's award "paid"; a filter in that word still works.
 STATUS_SYNONYMS = {"paid": "settled"}
@@ -169,6 +177,7 @@ async def _change(
     amount: int | None = None,
     reference: str | None = None,
 ) -> RewardPublic:
+    details = None if amount is None else {"amount": str(yuan(amount)), "reference": reference}
     async with pool.acquire() as connection, connection.transaction():
         before = await reward(connection, award_id)
         if before is None:
@@ -183,6 +192,15 @@ async def _change(
                     outbox=Outbox.of(request.app.state.settings),
                     programme=programme_named(programmes, before.programme_id),
                 )  # fmt: skip
+            elif action in REMAINDER_ACTIONS:
+                assert reason is not None
+                rest = await decide_remainder(
+                    connection, award_id, decision=REMAINDER_ACTIONS[action], reason=reason,
+                    actor=principal.subject, outbox=Outbox.of(request.app.state.settings),
+                )  # fmt: skip
+                details = {"remaining": str(before.max_amount - (before.approved or 0))}
+                if rest is not None:
+                    details["remainder_award_id"] = str(rest)
             elif action == "record_recovery":
                 assert amount is not None and reference is not None
                 await record_recovery(
@@ -201,7 +219,7 @@ async def _change(
             connection, actor=audit.Actor.of(principal), action=action, resource_type="reward",
             resource_id=award_id, region_code=after.region_code, reason=reason,
             before={"status": before.status}, after={"status": after.status},
-            details=None if amount is None else {"amount": str(yuan(amount)), "reference": reference},
+            details=details,
         )  # fmt: skip
         await claim_idempotency_key(
             connection, request, status_code=200, content=after.model_dump(mode="json")
@@ -267,6 +285,29 @@ async def record_recovery_of(
         request, pool, programmes, principal, award_id, "record_recovery", body.reason,
         to_fen(body.amount), body.reference,
     )  # fmt: skip
+
+
+@router.post(
+    "/v1/rewards/{award_id}/remainder",
+    response_model=RewardPublic,
+    responses=REFUSED,  # type: ignore[arg-type]
+)
+async def decide_remainder_of(
+    request: Request,
+    award_id: uuid.UUID,
+    body: RemainderCreate,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    programmes: Programmes,
+) -> RewardPublic:
+    """What remains of an award approved for less than its amount, once finance settled the
+    approved payment: ``request`` makes the rest an award of its own (``<kind>_remainder``,
+    ``adjusts`` = this award, its id in ``remainder.award_id``), approved as usual within the
+    same cap and budget; ``waive`` records that it will not be paid
+    (``awards.payment.remainder_waived``). Never paid automatically; decided once (409 after,
+    before settlement, or when nothing remains)."""
+    action = {v: k for k, v in REMAINDER_ACTIONS.items()}[body.decision]
+    return await _change(request, pool, programmes, principal, award_id, action, body.reason)
 
 
 @router.get(
