@@ -71,6 +71,8 @@ def service_api(
             "kafka_topic_prefix": topic_prefix,
             "temporal_target": stack.temporal_target,
             "jwt_public_key": public_key_pem,
+            # schemathesis sends hundreds of requests a minute from one token
+            "rate_limit_bulk": "100000/minute",
         }
         with served(make_app(settings)) as base_url:
             yield ServedApi(base_url, dsn)

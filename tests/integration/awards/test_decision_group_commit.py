@@ -40,7 +40,9 @@ def programme(guizhou: Programme) -> Programme:
 
 @pytest.fixture
 def commit(awards_pool: asyncpg.Pool, programme: Programme) -> DecisionGroupCommit:
-    return DecisionGroupCommit(awards_pool, {programme.id: programme}, topic_prefix="t.")
+    return DecisionGroupCommit(
+        awards_pool, {programme.id: programme}, topic_prefix="t.", event_source="/ecom/awards"
+    )
 
 
 async def test_decisions_arriving_together_are_each_written_as_alone(

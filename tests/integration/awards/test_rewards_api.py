@@ -415,7 +415,7 @@ async def test_the_remainder_is_requested_or_waived_by_the_province_once(
     early = await client.post(path, json=request, headers=auth(token_for))
     assert early.status_code == 409, early.text
     assert early.headers["content-type"].startswith("application/problem+json")
-    assert early.json()["title"] == "Original payment not settled"
+    assert early.json()["code"] == "remainder_not_settled"
     await settle_through_finance(client, approved.json())
 
     other_province = auth(token_for, roles=["province_admin"], region_code="630000", subject="qh")
@@ -450,7 +450,7 @@ async def test_the_remainder_is_requested_or_waived_by_the_province_once(
     twice = await client.post(
         path, json={"decision": "waive", "reason": "改为放弃"}, headers=auth(token_for)
     )
-    assert twice.status_code == 409 and twice.json()["title"] == "Remainder already decided"
+    assert twice.status_code == 409 and twice.json()["code"] == "remainder_decided"
 
     waive_path = f"/v1/rewards/{awards['ent-waive']}/remainder"
     full = await client.post(
@@ -461,7 +461,7 @@ async def test_the_remainder_is_requested_or_waived_by_the_province_once(
     nothing = await client.post(
         waive_path, json={"decision": "waive", "reason": "x"}, headers=auth(token_for)
     )
-    assert nothing.status_code == 409 and nothing.json()["title"] == "Nothing remains"
+    assert nothing.status_code == 409 and nothing.json()["code"] == "nothing_remains"
     bad = await client.post(
         waive_path, json={"decision": "pay", "reason": "x"}, headers=auth(token_for)
     )

@@ -136,17 +136,29 @@ def served(service: tuple[TestClient, str], stack: object) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def _access(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "uvicorn.access"]
+
+
 def test_the_token_is_not_in_the_access_log(
     service: tuple[TestClient, str], served: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, dsn = service
     path, _ = _link(dsn, "520114")
     token = path.rsplit("/", 1)[1]
+    # Another test's uvicorn may have set up its default logging, which stops "uvicorn.access"
+    # from propagating to the root logger that caplog listens on: listen on it directly.
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(caplog.handler)
     with caplog.at_level(logging.INFO, logger="uvicorn.access"):
         assert httpx.get(served + path).status_code == 200
         assert httpx.post(served + path).status_code == 200
-        time.sleep(0.2)  # the access line is written after the response
-    lines = [record for record in caplog.records if record.name == "uvicorn.access"]
+        # the access line is written after the response, by the server's thread
+        deadline = time.monotonic() + 10
+        while len(_access(caplog)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    access.removeHandler(caplog.handler)
+    lines = _access(caplog)
     assert len(lines) >= 2
     for record in caplog.records:
         assert token not in record.getMessage()

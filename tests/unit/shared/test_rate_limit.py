@@ -72,7 +72,7 @@ def test_over_the_limit_is_a_429_problem_with_retry_after_and_the_draft_fields()
     over = client.get("/things", headers=alice)
     assert over.status_code == 429
     assert over.headers["content-type"] == "application/problem+json"
-    assert over.json()["title"] == "Too many requests"
+    assert over.json()["code"] == "too_many_requests"
     assert 1 <= int(over.headers["Retry-After"]) <= 60
     assert over.headers["RateLimit-Policy"] == '"reads";q=3;w=60'
     assert over.headers["RateLimit"] == f'"reads";r=0;t={over.headers["Retry-After"]}'

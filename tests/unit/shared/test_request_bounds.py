@@ -46,7 +46,7 @@ def make_client() -> TestClient:
 def assert_too_large(response: Any, limit: int) -> None:
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["title"] == "Content too large"
+    assert response.json()["code"] == "content_too_large"
     assert str(limit) in response.json()["detail"]
 
 

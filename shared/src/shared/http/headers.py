@@ -16,6 +16,8 @@ ETAG = "ETag"
 LOCATION = "Location"
 RETRY_AFTER = "Retry-After"
 IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
+RATE_LIMIT = "RateLimit"
+RATE_LIMIT_POLICY = "RateLimit-Policy"
 # Marks the If-Match parameter in its schema; the document builder reads and removes it.
 IF_MATCH_MARK = "x-if-match-required"
 
@@ -37,6 +39,16 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "`true` when this is the stored answer to an earlier request with the "
         "same Idempotency-Key (nothing was applied again)",
         "schema": {"type": "string", "enum": ["true"]},
+    },
+    RATE_LIMIT: {
+        "description": "What is left of the caller's quota for this class of route (IETF "
+        'draft RateLimit fields): `"reads";r=<remaining>;t=<seconds until it resets>`',
+        "schema": {"type": "string"},
+    },
+    RATE_LIMIT_POLICY: {
+        "description": "The quota of this class of route for one caller: "
+        '`"reads";q=<requests>;w=<window in seconds>`',
+        "schema": {"type": "string"},
     },
 }
 

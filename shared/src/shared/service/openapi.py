@@ -53,6 +53,7 @@ DESCRIPTIONS = {
     415: "Unsupported media type",
     422: "Invalid input: `errors` names each field",
     428: "If-Match is required",
+    429: "Too many requests from this caller: wait `Retry-After` seconds",
 }
 WRITES = {"post", "put", "patch", "delete"}
 
@@ -74,9 +75,12 @@ def error_statuses(
     """``if_match``: whether the route requires If-Match (None: it takes none)."""
     parameters = operation.get("parameters", [])
     places = {parameter["in"] for parameter in parameters}
-    statuses: set[int] = {401, 403} if authenticated else set()
+    # Every documented route is rate-limited (shared.http.rate_limit); bodies are bounded.
+    statuses: set[int] = {401, 403, 429} if authenticated else {429}
     if parameters or "requestBody" in operation:
         statuses |= {400, 422}
+    if "requestBody" in operation:
+        statuses.add(413)
     if "path" in places:
         statuses.add(404)
     if method in WRITES:

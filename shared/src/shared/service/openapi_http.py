@@ -10,6 +10,9 @@
 - ``ETag`` and ``Location``: declared by each route that sends them (``sends``); ``ETag`` also
   on every GET answered 200 with JSON (``shared.http.etag_middleware`` tags those);
   ``Retry-After`` on every 503.
+- Rate limits: every route answers 429 with ``Retry-After`` past its caller's quota, and every
+  answer of a route (2xx and 4xx) carries the draft ``RateLimit`` and ``RateLimit-Policy``
+  fields.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from shared.http.headers import (
     HEADERS,
     IDEMPOTENT_REPLAYED,
     IF_MATCH_MARK,
+    RATE_LIMIT,
+    RATE_LIMIT_POLICY,
     RETRY_AFTER,
     header_ref,
 )
@@ -77,6 +82,12 @@ def document_conventions(
         _add_header(responses["412"], ETAG)
     if "503" in responses:
         _add_header(responses["503"], RETRY_AFTER)
+    for status, response in responses.items():
+        if status.startswith(("2", "4")):
+            _add_header(response, RATE_LIMIT)
+            _add_header(response, RATE_LIMIT_POLICY)
+    if "429" in responses:
+        _add_header(responses["429"], RETRY_AFTER)
 
 
 def header_components() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from awards.rewards.finance import Outbox
 from awards.rewards.ledger import LedgerRefusal, WrongState, award_for_update
 from awards.rewards.working import yuan
 from shared.events.rewards import RemainderWaived
+from shared.http import catalogue
 from shared.messaging.outbox import append_events
 
 Decision = Literal["request", "waive"]
@@ -27,15 +28,15 @@ REMAINDER_SUFFIX = "_remainder"
 
 
 class NotSettled(LedgerRefusal):
-    title = "Original payment not settled"
+    kind = catalogue.REMAINDER_NOT_SETTLED
 
 
 class NothingRemains(LedgerRefusal):
-    title = "Nothing remains"
+    kind = catalogue.NOTHING_REMAINS
 
 
 class RemainderDecided(LedgerRefusal):
-    title = "Remainder already decided"
+    kind = catalogue.REMAINDER_DECIDED
 
 
 async def decide_remainder(

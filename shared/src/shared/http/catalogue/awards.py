@@ -58,3 +58,13 @@ PAYMENT_BLOCKED = add("payment_blocked", 409, "存在失信记录，暂停支付
 NOT_A_REPORT_RULE = add("not_a_report_rule", 422, "该奖补规则不按年报计算",
     "Not a rule computed from annual reports",
     meaning="A proposal run computes only rules read from annual reports.", client_action=FIX)  # fmt: skip
+REMAINDER_NOT_SETTLED = add("remainder_not_settled", 409, "原奖补尚未结算",
+    "Original payment not settled",
+    meaning="What remains of an award is decided once finance has settled its approved payment.",
+    client_action="Decide after finance's answer settles the payment.")  # fmt: skip
+NOTHING_REMAINS = add("nothing_remains", 409, "奖补已全额批准", "Nothing remains",
+    meaning="The award was approved for its full amount: there is no remainder to decide.",
+    client_action=REREAD)  # fmt: skip
+REMAINDER_DECIDED = add("remainder_decided", 409, "剩余金额已有决定", "Remainder already decided",
+    meaning="The remainder of this award was already requested or waived (once per award).",
+    client_action=REREAD)  # fmt: skip
