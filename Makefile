@@ -62,8 +62,9 @@ e2e: install
 contract: install
 	@deploy/local/with-stack.sh $(PYTEST) -q tests/contract
 
+# Every benchmark, or some: make bench BENCH="awards_round statistics_month".
 bench: install
-	@deploy/local/with-stack.sh $(UV) run --frozen python -m benchmarks
+	@deploy/local/with-stack.sh $(UV) run --frozen python -m benchmarks $(BENCH)
 
 asyncapi: install
 	$(UV) run --frozen python -m shared.events.asyncapi docs/asyncapi.yaml

@@ -1,7 +1,12 @@
-"""``python -m benchmarks [name ...]``: run the named benchmarks (all by default)."""
+"""``python -m benchmarks [name ...]``: run the named benchmarks (all by default).
+
+A benchmark that fails is reported and the others still run; the run then exits non-zero,
+naming the ones that failed.
+"""
 
 import asyncio
 import sys
+import traceback
 
 from benchmarks import (
     awards_designations,
@@ -30,8 +35,19 @@ BENCHMARKS = {
 
 def main() -> None:
     names = sys.argv[1:] or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"no such benchmark: {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    failed = []
     for name in names:
-        asyncio.run(BENCHMARKS[name]())
+        try:
+            asyncio.run(BENCHMARKS[name]())
+        except (Exception, SystemExit):
+            traceback.print_exc()
+            print(f"{name}: FAILED", flush=True)
+            failed.append(name)
+    if failed:
+        raise SystemExit(f"benchmarks failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
