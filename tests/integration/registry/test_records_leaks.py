@@ -93,14 +93,14 @@ def test_history_masks_contacts_for_callers_whose_reads_mask_them(
 
     integrator = registry_api.get(f"{url}/history", headers=auth("integrator", None))
     assert integrator.status_code == 200
-    registered, updated = integrator.json()
+    registered, updated = integrator.json()["items"]
     assert registered["new_values"]["contact_phone"] == "138****5678"
     assert registered["new_values"]["contact_email"] == "b***@example.cn"
     assert updated["old_values"] == {"contact_phone": "138****5678"}
     assert updated["new_values"] == {"contact_phone": "139****4321"}
     assert "13812345678" not in integrator.text and "13987654321" not in integrator.text
 
-    province = registry_api.get(f"{url}/history", headers=auth()).json()
+    province = registry_api.get(f"{url}/history", headers=auth()).json()["items"]
     assert province[1]["new_values"] == {"contact_phone": "13987654321"}
 
 
