@@ -276,7 +276,7 @@ def test_xlsx_enterprises_then_stores_and_residents_that_refer_to_them(
     listed = registry_api.get(
         f"/v1/parks/{park['id']}/residents", params={"include_former": "true"}, headers=auth()
     )
-    assert sorted(r["left_on"] or "" for r in listed.json()) == ["", "2025-06-30"]
+    assert sorted(r["left_on"] or "" for r in listed.json()["items"]) == ["", "2025-06-30"]
 
 
 def test_a_city_bureau_imports_only_inside_its_city(registry_api: TestClient, auth: Auth) -> None:

@@ -64,7 +64,7 @@ def test_an_attachment_is_stored_once_by_content_and_read_in_scope(
     assert stored["size_bytes"] == len(PDF) and stored["filename"] == "发展情况.pdf"
     # The same content again: the same attachment, not a second one.
     assert upload(api, me, PDF, "application/pdf")[0] == 201
-    listed = api.get(BASE, headers=me).json()
+    listed = api.get(BASE, headers=me).json()["items"]
     assert [a["sha256"] for a in listed] == [stored["sha256"]]
 
     content = api.get(f"{BASE}/{stored['sha256']}", headers=me)

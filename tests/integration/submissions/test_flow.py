@@ -111,7 +111,7 @@ def test_flow_submit_return_resubmit_recommend_accept(
     assert refused.json()["reason"] == "already_accepted"
     assert refused.json()["errors"][0]["field"] == "state"
 
-    versions = api.get(f"{base}/versions", headers=city).json()
+    versions = api.get(f"{base}/versions", headers=city).json()["items"]
     assert [v["number"] for v in versions] == [1, 2]
     diff = api.get(f"{base}/diff", params={"from": 1, "to": 2}, headers=city).json()
     assert diff == [{"field": "workers", "before": 35, "after": 40}]
@@ -136,7 +136,7 @@ def test_province_waits_for_the_city_and_the_city_submits_on_behalf(
     )
     assert entered.status_code == 201, entered.text
     assert entered.json()["on_time"] is False
-    version = api.get(f"/v1/windows/{W}/reports/D2/versions", headers=city).json()[0]
+    version = api.get(f"/v1/windows/{W}/reports/D2/versions", headers=city).json()["items"][0]
     assert version["on_behalf"] is True and version["submitted_by"] == "guiyang-clerk"
     early = api.post(
         f"/v1/windows/{W}/reports/D2/province-review", json={"decision": "accept"}, headers=auth()
@@ -207,7 +207,7 @@ def test_a_repeated_post_with_the_same_idempotency_key_creates_one_version(
     assert located.status_code == 200 and located.json()["number"] == 1
     assert api.get(f"{url}/2", headers=auth()).status_code == 404
     assert api.get(f"{url}/1", headers=reporter(auth, "E-D1")).status_code == 404
-    assert len(api.get(f"/v1/windows/{W}/reports/D3/versions", headers=auth()).json()) == 1
+    assert len(api.get(f"/v1/windows/{W}/reports/D3/versions", headers=auth()).json()["items"]) == 1
 
 
 def test_extensions_locks_and_reopening(api: TestClient, auth: Auth, clock: Clock) -> None:

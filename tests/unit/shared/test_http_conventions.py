@@ -351,3 +351,18 @@ def test_a_cursor_read_by_its_route_is_a_400_when_its_fields_do_not_fit() -> Non
         with pytest.raises(ProblemError) as refused:
             read_cursor(encode_cursor(position), parse)
         assert refused.value.status == 400
+
+
+def test_an_integer_position_past_bigint_or_of_another_kind_is_a_400() -> None:
+    from shared.http.pagination import cursor_int, encode_cursor, read_cursor
+    from shared.http.problems import ProblemError
+
+    def parse(p: dict[str, Any]) -> int:
+        return cursor_int(p["n"])
+
+    assert read_cursor(encode_cursor({"n": 0}), parse) == 0
+    assert read_cursor(encode_cursor({"n": 2**63 - 1}), parse) == 2**63 - 1
+    for value in (2**63, -1, "3", 3.0, True, None):
+        with pytest.raises(ProblemError) as refused:
+            read_cursor(encode_cursor({"n": value}), parse)
+        assert refused.value.status == 400

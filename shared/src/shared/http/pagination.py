@@ -46,6 +46,17 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return values
 
 
+def cursor_int(value: Any) -> int:
+    """An integer position read from a cursor (an id, a version number). JSON integers have no
+    bound, so one past PostgreSQL's bigint is refused here (as a 400 through ``read_cursor``)
+    rather than failing in the driver."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer")
+    if not 0 <= value < 2**63:
+        raise ValueError("out of range")
+    return value
+
+
 def read_cursor(cursor: str | None, parse: Callable[[dict[str, Any]], P]) -> P | None:
     """The position a cursor holds, read by ``parse`` (None without a cursor). A cursor that
     decodes but lacks a field or holds a value of the wrong kind is a 400 like any other

@@ -67,9 +67,16 @@ def in_statistics_list(query: ListQuery, year: int) -> str:
 
 SEARCH_CANDIDATES = 2000
 
-HISTORY = """
-SELECT version, action, changed_by, changed_at, old_values, new_values
-FROM entity_changes WHERE entity_type = $1 AND entity_id = $2 ORDER BY id
+# A page of a record's changes, oldest first, after the change id ``$3`` (NULL: from the
+# first). The id is the keyset: unique, and a record's changes are written one at a time under
+# its row lock, so its ids grow in commit order and a client reading on while the record
+# changes neither skips nor repeats a change.
+HISTORY_PAGE = """
+SELECT id, version, action, changed_by, changed_at, old_values, new_values
+FROM entity_changes
+WHERE entity_type = $1 AND entity_id = $2 AND ($3::bigint IS NULL OR id > $3)
+ORDER BY id
+LIMIT $4
 """
 
 

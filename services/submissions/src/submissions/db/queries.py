@@ -166,6 +166,14 @@ RETURNING *
 """
 VERSIONS = "SELECT * FROM report_versions WHERE report_id = $1 ORDER BY number"
 VERSION = "SELECT * FROM report_versions WHERE report_id = $1 AND number = $2"
+# A page of a report's versions, oldest first, after version number $2 (NULL: from the first).
+# Numbers are unique per report and never change, so they are the whole keyset.
+VERSIONS_PAGE = """
+SELECT * FROM report_versions
+WHERE report_id = $1 AND ($2::bigint IS NULL OR number > $2)
+ORDER BY number
+LIMIT $3
+"""
 STEPS = "SELECT * FROM review_steps WHERE report_id = $1 ORDER BY id"
 
 # Extensions and lock exceptions.
@@ -183,6 +191,19 @@ WHERE id = $1
 RETURNING *
 """
 EXTENSIONS = "SELECT * FROM extensions WHERE window_id = $1 ORDER BY requested_at, id"
+# A page of the window's extensions the caller may see, in the order they were requested,
+# after ($2 requested_at, $3 id; NULL: from the first). Who may see one is who may see its
+# reporter's roster entry, as REPORTS_PAGE ($5 everything, $6 region LIKE patterns, $7 own
+# entities), decided here so that a page holds ``limit`` visible rows, not fewer.
+EXTENSIONS_PAGE = """
+SELECT x.* FROM extensions x
+JOIN roster_entries e ON e.window_id = x.window_id AND e.designation_id = x.designation_id
+WHERE x.window_id = $1
+  AND ($2::timestamptz IS NULL OR (x.requested_at, x.id) > ($2::timestamptz, $3::uuid))
+  AND ($5::boolean OR e.region_code LIKE ANY($6::text[]) OR e.entity_id = ANY($7::text[]))
+ORDER BY x.requested_at, x.id
+LIMIT $4
+"""
 INSERT_LOCK_EXCEPTION = """
 INSERT INTO lock_exceptions (id, window_id, designation_id, granted_by, reason, starts_at, ends_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -233,9 +254,19 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (report_id, sha256) DO NOTHING
 RETURNING 1
 """
-REPORT_ATTACHMENTS = """
+REPORT_ATTACHMENT = """
 SELECT a.sha256, a.filename, a.added_by, a.added_at, b.content_type, b.size_bytes
 FROM report_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
-WHERE a.report_id = $1 AND ($2::text IS NULL OR a.sha256 = $2)
+WHERE a.report_id = $1 AND a.sha256 = $2
+"""
+# A page of a report's attachments in the order they were added, after ($2 added_at,
+# $3 sha256; NULL: from the first). Files added in one moment are told apart by their digest,
+# unique per report, so the order is total.
+REPORT_ATTACHMENTS_PAGE = """
+SELECT a.sha256, a.filename, a.added_by, a.added_at, b.content_type, b.size_bytes
+FROM report_attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256
+WHERE a.report_id = $1
+  AND ($2::timestamptz IS NULL OR (a.added_at, a.sha256) > ($2::timestamptz, $3::text))
 ORDER BY a.added_at, a.sha256
+LIMIT $4
 """

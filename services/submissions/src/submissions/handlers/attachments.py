@@ -70,6 +70,6 @@ async def add_attachment(
                 after={"sha256": sha256, "filename": filename, "content_type": content_type},
                 details={"size_bytes": len(content), "designation_id": designation_id},
             )
-        attachment = await connection.fetchrow(queries.REPORT_ATTACHMENTS, report["id"], sha256)
+        attachment = await connection.fetchrow(queries.REPORT_ATTACHMENT, report["id"], sha256)
     assert attachment is not None
     return Attached(attachment, bool(added))

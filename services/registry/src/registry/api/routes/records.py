@@ -38,7 +38,7 @@ from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, cursor_int, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from shared.masking import mask_fields
@@ -303,21 +303,35 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         return to_public(spec, row, principal)
 
     @router.get(
-        "/{record_id}/history", response_model=list[Change], summary="Every change, oldest first"
+        "/{record_id}/history",
+        response_model=Page[Change],
+        summary="Every change, oldest first (paged)",
+        description="`limit` (default 50, at most 500) changes a page, oldest first; "
+        "`next_cursor` reads on.",
     )
     async def history(
-        record_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool
-    ) -> list[Change]:
+        record_id: uuid.UUID,
+        principal: CurrentPrincipal,
+        pool: Pool,
+        cursor: str | None = None,
+        limit: int = Query(default=50, ge=1, le=500),
+    ) -> Page[Change]:
+        after = read_cursor(cursor, lambda p: cursor_int(p["change"]))
         record = visible_or_404(
             principal, await pool.fetchrow(queries.by_id(spec), record_id), record_id
         )
-        rows = await pool.fetch(queries.HISTORY, spec.name, record_id)
-        changes = [dict(row) for row in rows]
+        rows = await pool.fetch(queries.HISTORY_PAGE, spec.name, record_id, after, limit + 1)
+        changes = [dict(row) for row in rows[:limit]]
         if not sees_personal_data(principal, spec, record):
             for change in changes:
                 for side in ("old_values", "new_values"):
                     change[side] = mask_fields(change[side], spec.masked_columns)
-        return [Change.model_validate(change) for change in changes]
+        return Page[Change](
+            items=[Change.model_validate(change) for change in changes],
+            next_cursor=encode_cursor({"change": rows[limit - 1]["id"]})
+            if len(rows) > limit
+            else None,
+        )
 
     @router.get(
         "",

@@ -3,15 +3,16 @@ leave dates (004 附件7 省级电商产业示范园区、示范基地入驻电�
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import asyncpg
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from registry.api.deps import Pool, Settings
 from registry.api.schemas import ResidentJoin, ResidentLeave, ResidentPublic
 from registry.api.scope import may_access, require_may_act_for_enterprise, require_region_write
-from registry.db import entity_queries
+from registry.db import entity_queries, queries
 from registry.db.repository import record_change
 from registry.entities.definitions import PARK
 from shared import audit
@@ -19,19 +20,12 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
 from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, invalid, not_found
 from shared.i18n import t
 from shared.messaging.outbox import append_events
 
 router = APIRouter(prefix="/v1/parks/{park_id}/residents", tags=["parks"])
-
-INSERT_RESIDENT = """
-INSERT INTO park_residents (id, park_id, enterprise_id, joined_on, created_by)
-VALUES ($1, $2, $3, $4, $5) RETURNING *
-"""
-LEAVE = "UPDATE park_residents SET left_on = $3 WHERE id = $1 AND park_id = $2 AND left_on IS NULL RETURNING *"
-RESIDENT = "SELECT * FROM park_residents WHERE id = $1 AND park_id = $2"
-RESIDENTS = "SELECT * FROM park_residents WHERE park_id = $1 AND ($2::bool OR left_on IS NULL) ORDER BY joined_on, id"
 
 
 async def _park(
@@ -65,7 +59,7 @@ async def join(
         try:
             async with connection.transaction():
                 row = await connection.fetchrow(
-                    INSERT_RESIDENT,
+                    queries.INSERT_RESIDENT,
                     uuid.uuid4(),
                     park_id,
                     body.enterprise_id,
@@ -129,7 +123,7 @@ async def leave(
 ) -> ResidentPublic:
     async with pool.acquire() as connection, connection.transaction():
         park = await _park(connection, principal, park_id, write=True)
-        current = await connection.fetchrow(RESIDENT, residence_id, park_id)
+        current = await connection.fetchrow(queries.RESIDENT, residence_id, park_id)
         if current is None:
             raise not_found(t("入驻记录", "residence"), str(residence_id))
         if current["left_on"] is not None:
@@ -142,7 +136,7 @@ async def leave(
                 [{"field": "body.left_on", "message": "before joined_on", "type": "date"}],
                 t("迁出日期早于入驻日期", "left_on is before joined_on"),
             )
-        row = await connection.fetchrow(LEAVE, residence_id, park_id, body.left_on)
+        row = await connection.fetchrow(queries.LEAVE_PARK, residence_id, park_id, body.left_on)
         assert row is not None
         await record_change(
             connection,
@@ -184,11 +178,35 @@ async def leave(
     return left
 
 
-@router.get("", response_model=list[ResidentPublic])
+@router.get(
+    "",
+    response_model=Page[ResidentPublic],
+    summary="The park's residents in the order they joined (paged)",
+    description="Current residents, or with `include_former` those who left too; `limit` "
+    "(default 50, at most 500) a page; `next_cursor` reads on.",
+)
 async def residents(
-    park_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, include_former: bool = False
-) -> list[ResidentPublic]:
+    park_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    include_former: bool = False,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> Page[ResidentPublic]:
+    after_on, after_id = read_cursor(
+        cursor, lambda p: (dt.date.fromisoformat(p["joined_on"]), uuid.UUID(p["id"]))
+    ) or (None, None)
     async with pool.acquire() as connection:
         await _park(connection, principal, park_id, write=False)
-        rows = await connection.fetch(RESIDENTS, park_id, include_former)
-    return [ResidentPublic.model_validate(dict(r)) for r in rows]
+        rows = await connection.fetch(
+            queries.RESIDENTS_PAGE, park_id, include_former, limit + 1, after_on, after_id
+        )
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page[ResidentPublic](
+        items=[ResidentPublic.model_validate(dict(r)) for r in rows[:limit]],
+        next_cursor=encode_cursor(
+            {"joined_on": last["joined_on"].isoformat(), "id": str(last["id"])}
+        )
+        if last is not None
+        else None,
+    )

@@ -6,6 +6,8 @@ report: the reporter and its city bureau (and the province)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal
 from shared.http import catalogue
+from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
@@ -138,13 +141,44 @@ async def _report(pool: Any, principal: Any, window_id: str, designation_id: str
     )
 
 
-@router.get("", response_model=list[AttachmentPublic], summary="The report's attachments")
+@router.get(
+    "",
+    response_model=Page[AttachmentPublic],
+    summary="The report's attachments in the order they were added (paged)",
+    description="`limit` (default 50, at most 500) a page; `next_cursor` reads on.",
+)
 async def list_attachments(
-    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool
-) -> list[AttachmentPublic]:
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> Page[AttachmentPublic]:
+    after_at, after_sha = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["added_at"]), _digest(p["sha256"]))
+    ) or (None, None)
     report = await _report(pool, principal, window_id, designation_id)
-    rows = await pool.fetch(queries.REPORT_ATTACHMENTS, report["id"], None)
-    return [public(AttachmentPublic, row) for row in rows]
+    rows = await pool.fetch(
+        queries.REPORT_ATTACHMENTS_PAGE, report["id"], after_at, after_sha, limit + 1
+    )
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page[AttachmentPublic](
+        items=[public(AttachmentPublic, row) for row in rows[:limit]],
+        next_cursor=encode_cursor(
+            {"added_at": last["added_at"].isoformat(), "sha256": last["sha256"]}
+        )
+        if last is not None
+        else None,
+    )
+
+
+def _digest(value: object) -> str:
+    """A cursor's digest: the 64 hex digits this API issued, nothing else (a string of any
+    length would otherwise reach the query)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError("not a sha256 digest")
+    return value
 
 
 @router.get(
@@ -157,7 +191,7 @@ async def download(
     window_id: str, designation_id: str, sha256: str, principal: CurrentPrincipal, pool: Pool
 ) -> Response:
     report = await _report(pool, principal, window_id, designation_id)
-    linked = await pool.fetchrow(queries.REPORT_ATTACHMENTS, report["id"], sha256)
+    linked = await pool.fetchrow(queries.REPORT_ATTACHMENT, report["id"], sha256)
     if linked is None:
         raise not_found(t("附件", "attachment"), sha256)
     blob = await STORE.get(pool, sha256)

@@ -3,15 +3,18 @@ refuse (the province). Each step keeps actor, time and reason."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from shared.auth import CurrentPrincipal
+from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.idempotency import claim_idempotency_key
-from submissions.api.access import actor_for, province_actor, sees, visible_or_404
+from shared.http.pagination import Page, encode_cursor, read_cursor
+from submissions.api.access import actor_for, province_actor, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
 from submissions.api.routes.windows import window_or_404
@@ -37,22 +40,44 @@ def claim_for(request: Request, status_code: int) -> Any:
     return claim
 
 
-async def _visible_entries(pool: asyncpg.Pool, principal: Any, window_id: str) -> dict[str, Any]:
-    rows = await pool.fetch(queries.ROSTER_ENTRIES, window_id)
-    return {row["designation_id"]: row for row in rows if sees(principal, row)}
-
-
-@router.get("", response_model=list[ExtensionPublic], summary="Extension requests (scoped)")
+@router.get(
+    "",
+    response_model=Page[ExtensionPublic],
+    summary="Extension requests the caller may see, in the order they came (paged)",
+    description="`limit` (default 50, at most 500) a page; `next_cursor` reads on.",
+)
 async def list_extensions(
-    window_id: str, principal: CurrentPrincipal, pool: Pool, context: Ctx
-) -> list[ExtensionPublic]:
+    window_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> Page[ExtensionPublic]:
+    after_at, after_id = read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["requested_at"]), uuid.UUID(p["id"]))
+    ) or (None, None)
     await window_or_404(pool, context, window_id)
-    shown = await _visible_entries(pool, principal, window_id)
-    return [
-        public(ExtensionPublic, row)
-        for row in await pool.fetch(queries.EXTENSIONS, window_id)
-        if row["designation_id"] in shown
-    ]
+    visibility = read_visibility(principal)
+    rows = await pool.fetch(
+        queries.EXTENSIONS_PAGE,
+        window_id,
+        after_at,
+        after_id,
+        limit + 1,
+        visibility.everything,
+        [region_like_pattern(r) for r in visibility.region_roots],
+        sorted(visibility.enterprise_ids),
+    )
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page[ExtensionPublic](
+        items=[public(ExtensionPublic, row) for row in rows[:limit]],
+        next_cursor=encode_cursor(
+            {"requested_at": last["requested_at"].isoformat(), "id": str(last["id"])}
+        )
+        if last is not None
+        else None,
+    )
 
 
 @router.post(

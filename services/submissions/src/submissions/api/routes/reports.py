@@ -16,7 +16,7 @@ from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, cursor_int, encode_cursor, read_cursor
 from shared.http.problems import invalid, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
@@ -291,19 +291,32 @@ async def province_review(body: ProvinceReview, call: ReviewCall) -> ReportPubli
 
 @router.get(
     "/{designation_id}/versions",
-    response_model=list[VersionPublic],
-    summary="Every submitted version, oldest first (immutable)",
+    response_model=Page[VersionPublic],
+    summary="Every submitted version, oldest first (immutable; paged)",
+    description="`limit` (default 50, at most 500) versions a page; `next_cursor` reads on.",
 )
 async def versions(
-    window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool
-) -> list[VersionPublic]:
+    window_id: str,
+    designation_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> Page[VersionPublic]:
+    after = read_cursor(cursor, lambda p: cursor_int(p["number"]))
     row = visible_or_404(
         principal,
         await pool.fetchrow(queries.REPORT, window_id, designation_id),
         "report",
         designation_id,
     )
-    return [public(VersionPublic, v) for v in await pool.fetch(queries.VERSIONS, row["id"])]
+    rows = await pool.fetch(queries.VERSIONS_PAGE, row["id"], after, limit + 1)
+    return Page[VersionPublic](
+        items=[public(VersionPublic, v) for v in rows[:limit]],
+        next_cursor=encode_cursor({"number": rows[limit - 1]["number"]})
+        if len(rows) > limit
+        else None,
+    )
 
 
 @router.get(

@@ -1,0 +1,177 @@
+"""A window's extensions and a report's attachments and versions are paged like every list that
+grows: ``items`` and ``next_cursor``, ``limit`` 50 by default and at most 500, keyset order
+(extensions by request time then id, attachments by the time added then digest, versions by
+number), only what the caller may see, and a cursor this API did not issue is a 400."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shared.http.pagination import encode_cursor
+from tests.integration.submissions.conftest import (
+    Clock,
+    cst,
+    open_window_with_two_reporters,
+    window_id,
+)
+
+W = window_id(2025)
+Auth = Callable[..., dict[str, str]]
+FIGURES = {
+    "online_retail_sales": "1200000.50",
+    "physical_goods_online_retail_sales": "800000",
+    "workers": 35,
+}
+
+
+def reporter(auth: Auth, entity: str) -> dict[str, str]:
+    return auth("operator", None, enterprise_ids=[entity], subject=f"user-{entity}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def opened(api: TestClient, auth: Auth, designate: Callable[..., int], clock: Clock) -> None:
+    open_window_with_two_reporters(api, auth, designate, clock)
+
+
+def walk(
+    api: TestClient, url: str, headers: dict[str, str], *, limit: int
+) -> list[list[dict[str, Any]]]:
+    """Every page of ``url``, following ``next_cursor`` until there is none."""
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        response = api.get(url, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert set(page) == {"items", "next_cursor"}
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 50, "the cursor does not move on"
+
+
+def assert_bad_cursor(api: TestClient, url: str, headers: dict[str, str]) -> None:
+    foreign = [
+        "%%%not-a-cursor",
+        encode_cursor({"x": 1}),
+        encode_cursor({"after": "D1"}),  # the reports list's own cursor
+        encode_cursor({"number": 2**70}),
+        encode_cursor({"number": "2"}),
+        encode_cursor({"requested_at": "yesterday", "id": "nope"}),
+        encode_cursor({"added_at": "2025-12-01T02:00:00+00:00", "sha256": "' OR 1=1"}),
+    ]
+    for cursor in foreign:
+        response = api.get(url, params={"cursor": cursor}, headers=headers)
+        assert response.status_code == 400, (cursor, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "bad_cursor"
+    for limit in (0, 501):
+        assert api.get(url, params={"limit": limit}, headers=headers).status_code == 422
+
+
+def instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_extensions_page_in_request_order_and_only_the_callers(
+    api: TestClient, auth: Auth, clock: Clock
+) -> None:
+    url = f"/v1/windows/{W}/extensions"
+    asks = [
+        ("D1", reporter(auth, "E-D1")),
+        ("D2", reporter(auth, "E-D2")),
+        ("D1", auth("city_bureau", "520100")),
+        ("D1", reporter(auth, "E-D1")),
+        ("D2", reporter(auth, "E-D2")),
+        ("D1", reporter(auth, "E-D1")),
+    ]
+    for n, (designation, headers) in enumerate(asks):
+        # Pairs share a moment, so the id decides their order within it.
+        clock.now = cst(2025, 12, 2, 10, n // 2)
+        asked = api.post(
+            url, json={"designation_id": designation, "reason": f"系统故障 {n}"}, headers=headers
+        )
+        assert asked.status_code == 201, asked.text
+    clock.now = cst(2025, 12, 2, 11)
+
+    whole = api.get(url, params={"limit": 500}, headers=auth()).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) == len(asks)
+    ordered = whole["items"]
+    assert ordered == sorted(ordered, key=lambda x: (instant(x["requested_at"]), x["id"]))
+    pages = walk(api, url, auth(), limit=4)
+    assert [len(page) for page in pages] == [4, 2]
+    assert [x for page in pages for x in page] == ordered
+    assert api.get(url, headers=auth()).json()["items"] == ordered  # 50 a page by default
+
+    # A bureau's pages are full pages of what it may see, not pages thinned after the fact.
+    for city, designation in (("520300", "D2"), ("520100", "D1")):
+        mine = [x for x in ordered if x["designation_id"] == designation]
+        pages = walk(api, url, auth("city_bureau", city), limit=1)
+        assert [len(page) for page in pages] == [1] * len(mine)
+        assert [x for page in pages for x in page] == mine
+    zunyi = reporter(auth, "E-D2")
+    assert {x["designation_id"] for page in walk(api, url, zunyi, limit=1) for x in page} == {"D2"}
+    assert_bad_cursor(api, url, auth())
+
+
+def test_attachments_page_in_the_order_added_without_duplicate_or_gap(
+    api: TestClient, auth: Auth, clock: Clock
+) -> None:
+    url = f"/v1/windows/{W}/reports/D1/attachments"
+    me = reporter(auth, "E-D1")
+    for n in range(5):
+        # Files added in one moment are ordered by their digest.
+        clock.now = cst(2025, 12, 3, 10, n // 3)
+        added = api.post(
+            f"{url}?filename=附件{n}.pdf",
+            content=b"%PDF-1.7\n" + f"发展情况报告 第{n}部分".encode() * 20,
+            headers={**me, "Content-Type": "application/pdf"},
+        )
+        assert added.status_code == 201, added.text
+
+    whole = api.get(url, params={"limit": 500}, headers=me).json()
+    ordered = whole["items"]
+    assert whole["next_cursor"] is None and len(ordered) == 5
+    assert ordered == sorted(ordered, key=lambda a: (instant(a["added_at"]), a["sha256"]))
+    pages = walk(api, url, me, limit=2)
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [a for page in pages for a in page] == ordered
+    assert api.get(url, headers=auth("city_bureau", "520100")).json()["items"] == ordered
+    assert api.get(url, params={"limit": 2}, headers=reporter(auth, "E-D2")).status_code == 404
+    assert_bad_cursor(api, url, me)
+
+
+def test_versions_page_oldest_first_without_duplicate_or_gap(
+    api: TestClient, auth: Auth, clock: Clock
+) -> None:
+    base = f"/v1/windows/{W}/reports/D2"
+    me, city = reporter(auth, "E-D2"), auth("city_bureau", "520300")
+    clock.now = cst(2025, 12, 4, 10)
+    for n in range(5):
+        figures = {**FIGURES, "workers": 35 + n}
+        sent = api.post(f"{base}/versions", json={"figures": figures}, headers=me)
+        assert sent.status_code == 201, sent.text
+        if n < 4:
+            back = api.post(
+                f"{base}/city-review",
+                json={"decision": "return", "field_comments": {"workers": "请核实"}},
+                headers=city,
+            )
+            assert back.status_code == 200, back.text
+
+    pages = walk(api, f"{base}/versions", city, limit=2)
+    assert [len(page) for page in pages] == [2, 2, 1]
+    versions = [v for page in pages for v in page]
+    assert [v["number"] for v in versions] == [1, 2, 3, 4, 5]
+    assert [v["figures"]["workers"] for v in versions] == [35, 36, 37, 38, 39]
+    whole = api.get(f"{base}/versions", headers=me).json()
+    assert whole == {"items": versions, "next_cursor": None}
+    assert api.get(f"{base}/versions", headers=reporter(auth, "E-D1")).status_code == 404
+    assert_bad_cursor(api, f"{base}/versions", me)
