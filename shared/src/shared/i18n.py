@@ -6,6 +6,7 @@ when it writes the answer, so nothing below the API needs to know who asks.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal, NamedTuple
 
 Language = Literal["zh-CN", "en"]
@@ -24,6 +25,24 @@ class Text(NamedTuple):
 
 def t(zh: str, en: str) -> Text:
     return Text(zh, en)
+
+
+# Beijing time: every instant a refusal quotes is the one a Chinese bureau reads on its clock.
+_CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def china_time(instant: dt.datetime) -> Text:
+    """An instant in China time: ``2026年1月10日 00:00:00（北京时间）`` and
+    ``2026-01-10 00:00:00 +08:00``."""
+    local = instant.astimezone(_CHINA)
+    return Text(
+        f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}（北京时间）",
+        f"{local:%Y-%m-%d %H:%M:%S} +08:00",
+    )
+
+
+def china_date(day: dt.date) -> Text:
+    return Text(f"{day.year}年{day.month}月{day.day}日", day.isoformat())
 
 
 def language_of(accept_language: str | None) -> Language:

@@ -208,7 +208,10 @@ async def test_a_blocking_credit_record_stops_the_payment_request(
     award = await subsidy(awards_pool, guizhou, "ent-a")
     with pytest.raises(ledger.PaymentBlocked) as refused:
         await approve(awards_pool, award, 50_000)
-    assert "dishonest_entity" in refused.value.detail and "黔01执123号" in refused.value.detail
+    assert (
+        "dishonest_entity" in refused.value.detail.en and "黔01执123号" in refused.value.detail.en
+    )
+    assert "失信被执行人" in refused.value.detail.zh and "黔01执123号" in refused.value.detail.zh
     async with awards_pool.acquire() as connection:
         assert (await budget_row(connection, "traffic_subsidy"))["reserved_fen"] == 0
         assert await payment_requests(connection) == 0

@@ -19,6 +19,7 @@ from awards.api.app import create_app
 from awards.config import AwardsSettings
 from awards.rewards.signatures import SIGNATURE_HEADER, sign
 from tests.integration.awards.conftest import PROGRAMMES
+from tests.support.languages import wholly_chinese, wholly_english
 from tests.support.stack import Stack
 
 from .rewards_support import GUIZHOU, accepted_report, budget, listed_enterprise
@@ -158,7 +159,16 @@ async def test_an_ineligible_proposal_says_why(
     }  # fmt: skip
     refused = await client.post("/v1/rewards/proposals", json=body, headers=auth(token_for))
     assert refused.status_code == 422
-    assert "below 100000000" in refused.json()["detail"]
+    # A deep refusal (the subsidy rule's): wholly Chinese by default, wholly English on request.
+    assert "低于100000000" in refused.json()["detail"]
+    assert wholly_chinese(refused.json()["detail"])
+    english = await client.post(
+        "/v1/rewards/proposals",
+        json=body,
+        headers={**auth(token_for), "Accept-Language": "en"},
+    )
+    assert "below 100000000" in english.json()["detail"]
+    assert wholly_english(english.json()["detail"])
 
 
 async def test_a_yearly_run_proposes_every_reporter_and_adjusts_corrections(
@@ -223,7 +233,8 @@ async def test_a_blocking_credit_record_refuses_the_approval_with_its_reason(
     assert refused.status_code == 409
     problem = refused.json()
     assert problem["code"] == "payment_blocked"
-    assert "serious_violation" in problem["detail"] and "2025-031" in problem["detail"]
+    assert "严重违法失信" in problem["detail"] and "2025-031" in problem["detail"]
+    assert wholly_chinese(problem["detail"])
     assert problem["records"] == ["cr-9"]
 
 

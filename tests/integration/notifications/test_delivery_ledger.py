@@ -27,6 +27,7 @@ from tests.integration.notifications.support import (
     fetch,
     handle,
 )
+from tests.support.languages import wholly_chinese, wholly_english
 
 GUIYANG = MissingReporters(region_code="520100", level="city", designation_ids=["P1", "P2"])
 NANMING = MissingReporters(region_code="520102", level="county", designation_ids=["E1", "E2"])
@@ -215,7 +216,15 @@ def test_the_directory_is_audited_checked_and_masks_operator_contacts(
         json=_guiyang_email("not-mail"),
         headers=province,
     )
-    assert bad.status_code == 422 and "e-mail" in bad.json()["detail"]
+    assert bad.status_code == 422 and "电子邮件地址" in bad.json()["detail"]
+    assert wholly_chinese(bad.json()["detail"])
+    english = client.post(
+        "/v1/recipients",
+        json=_guiyang_email("not-mail"),
+        headers={**province, "Accept-Language": "en"},
+    )
+    assert "not an e-mail address" in english.json()["detail"]
+    assert wholly_english(english.json()["detail"])
     other_city = auth(token_for, ["city_bureau"], "520300")
     refused = client.post(
         "/v1/recipients",

@@ -13,6 +13,7 @@ import asyncpg
 from fastapi.testclient import TestClient
 
 from registry.domain.credit_code import check_character
+from tests.support.languages import wholly_chinese, wholly_english
 
 Auth = Callable[..., dict[str, str]]
 
@@ -47,7 +48,14 @@ def test_a_bad_check_character_names_the_expected_one(registry_api: TestClient, 
     problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")
     assert problem["errors"][0]["field"] == "body.credit_code"
-    assert code[-1] in problem["detail"]
+    assert code[-1] in problem["detail"] and wholly_chinese(problem["detail"])
+    english = registry_api.post(
+        "/v1/enterprises",
+        json={"credit_code": wrong, "name": "某公司", "region_code": "520102"},
+        headers={**auth(), "Accept-Language": "en"},
+    )
+    assert "the first 17 characters call for" in english.json()["detail"]
+    assert wholly_english(english.json()["detail"])
 
 
 def test_one_code_one_enterprise(registry_api: TestClient, auth: Auth) -> None:

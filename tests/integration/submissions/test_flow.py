@@ -16,6 +16,7 @@ from shared.messaging.kafka import create_producer
 from shared.messaging.relay import OutboxRelay
 from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
 from tests.support.kafka import envelope_of, read_topic
+from tests.support.languages import wholly_chinese, wholly_english
 from tests.support.stack import Stack
 
 W = window_id(2025)
@@ -142,7 +143,8 @@ def test_province_waits_for_the_city_and_the_city_submits_on_behalf(
         f"/v1/windows/{W}/reports/D2/province-review", json={"decision": "accept"}, headers=auth()
     )
     assert early.status_code == 409
-    assert "waiting for the city bureau" in early.json()["detail"]
+    assert "须先经市（州）商务主管部门审核" in early.json()["detail"]
+    assert wholly_chinese(early.json()["detail"])
 
 
 def test_refusals_name_the_field_and_the_reason(api: TestClient, auth: Auth, clock: Clock) -> None:
@@ -250,7 +252,17 @@ def test_extensions_locks_and_reopening(api: TestClient, auth: Auth, clock: Cloc
         headers=reporter(auth, "E-D2"),
     )
     assert locked.status_code == 409 and locked.json()["reason"] == "locked"
-    assert "locked at 2026-01-01 00:00:00 +08:00" in locked.json()["detail"]
+    # A deep refusal: the rule's own words, wholly Chinese by default, wholly English on request.
+    assert locked.json()["detail"] == "填报窗口已于2026年1月1日 00:00:00（北京时间）锁定"
+    assert wholly_chinese(locked.json()["detail"])
+    assert locked.json()["errors"][0]["message"] == locked.json()["detail"]
+    english = api.post(
+        f"/v1/windows/{W}/reports/D2/versions",
+        json={"figures": FIGURES},
+        headers={**reporter(auth, "E-D2"), "Accept-Language": "en"},
+    )
+    assert english.json()["detail"] == "the window locked at 2026-01-01 00:00:00 +08:00"
+    assert wholly_english(english.json()["detail"])
     reopened = api.post(
         f"/v1/windows/{W}/reopenings",
         json={"designation_id": "D2", "reason": "补报", "ends_at": "2026-01-05T00:00:00+08:00"},

@@ -24,6 +24,7 @@ from shared.messaging.kafka import create_consumer, create_producer
 from submissions.consumers.designations import TOPICS, handlers
 from submissions.handlers.common import Context
 from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.support.languages import wholly_chinese, wholly_english
 from tests.support.polling import until
 from tests.support.stack import Stack
 
@@ -113,7 +114,14 @@ def test_the_denominator_follows_grants_and_revocations_mid_window(
         headers=auth("operator", None, enterprise_ids=["E-B"]),
     )
     assert gone.status_code == 409 and gone.json()["reason"] == "not_expected"
-    assert "designation revoked" in gone.json()["detail"]
+    assert "认定已撤销" in gone.json()["detail"] and wholly_chinese(gone.json()["detail"])
+    english = api.post(
+        f"/v1/windows/{W}/reports/B/versions",
+        json={"figures": FIGURES},
+        headers={**auth("operator", None, enterprise_ids=["E-B"]), "Accept-Language": "en"},
+    )
+    assert "designation revoked" in english.json()["detail"]
+    assert wholly_english(english.json()["detail"])
 
 
 def test_designation_events_from_kafka_reach_the_roster(

@@ -78,7 +78,7 @@ def test_a_wrong_step_is_refused_with_a_reason(
     action: Action, actor: Actor, situation: Situation, why: str
 ) -> None:
     refused = refusal(action, actor, situation)
-    assert refused is not None and why in refused.reason
+    assert refused is not None and why in refused.reason.en
 
 
 def test_refusals_say_whether_the_caller_or_the_moment_is_wrong() -> None:
@@ -86,3 +86,12 @@ def test_refusals_say_whether_the_caller_or_the_moment_is_wrong() -> None:
     wrong_moment = refusal(Action.decide, PROVINCE, _at(Stage.city_review))
     assert wrong_caller is not None and wrong_caller.kind == "forbidden"
     assert wrong_moment is not None and wrong_moment.kind == "conflict"
+
+
+def test_a_refusal_reads_wholly_in_each_language() -> None:
+    """The Chinese answer names steps, roles and stages in Chinese, never the English words."""
+    situation = _at(Stage.document_review)
+    refused = refusal(Action.decide, Actor("p", frozenset({"province_admin"}), "520000"), situation)
+    assert refused is not None
+    assert refused.reason.zh == "“资料审核”阶段不能办理“认定决定”"
+    assert refused.reason.en == "decide is not a step of stage document_review"

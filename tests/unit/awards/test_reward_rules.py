@@ -122,7 +122,7 @@ def test_sales_milestone_difference_rule_across_two_years(guizhou: Programme) ->
     again = sales_milestone(
         guizhou, report=report(2025, online_retail_sales=Decimal("1.5e9")), prior=prior
     )
-    assert isinstance(again, Ineligible) and "already awarded" in again.reason
+    assert isinstance(again, Ineligible) and "already awarded" in again.reason.en
 
 
 def test_sales_milestone_without_difference_pays_the_full_higher_tier(
@@ -184,7 +184,7 @@ def test_traffic_subsidy_at_boundaries(
         cross_border=False,
     )
     if amount is None:
-        assert isinstance(result, Ineligible) and "below" in result.reason
+        assert isinstance(result, Ineligible) and "below" in result.reason.en
         return
     assert isinstance(result, Proposal)
     assert result.amount == amount and result.tier == "2024"
@@ -211,7 +211,7 @@ def test_traffic_subsidy_excludes_unlisted_and_cross_border(
         in_statistics_list=listed,
         cross_border=cross_border,
     )
-    assert isinstance(result, Ineligible) and reason in result.reason
+    assert isinstance(result, Ineligible) and reason in result.reason.en
 
 
 def test_traffic_subsidy_partial_unit_setting(guizhou: Programme) -> None:

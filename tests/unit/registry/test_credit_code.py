@@ -14,6 +14,7 @@ from registry.domain.credit_code import (
     validate_credit_code,
     validate_credit_code_format,
 )
+from shared.i18n import t
 
 # Published examples (DOMAIN.md, "Identifiers").
 KNOWN_VALID = ["91310110666007217T", "91310115591693856A", "91350200MA2YJ1XR9G"]
@@ -154,10 +155,18 @@ def test_division_code_part_is_not_checked_against_todays_list() -> None:
 
 
 def test_invalid_credit_code_is_a_value_error_with_a_reason() -> None:
-    error = InvalidCreditCode("some reason")
+    error = InvalidCreditCode(t("某个原因", "some reason"))
     assert isinstance(error, ValueError)
     assert error.reason == "some reason"
     assert str(error) == "some reason"
+    assert error.text.zh == "某个原因"
+
+
+def test_a_bad_check_character_is_explained_in_chinese_too() -> None:
+    with pytest.raises(InvalidCreditCode) as caught:
+        validate_credit_code("91310110666007217A")
+    assert caught.value.text.zh == "校验位为“A”，按前17位应为“T”"
+    assert "call for 'T'" in caught.value.text.en
 
 
 # A legacy code (issued before the check character was enforced) may be accepted by an audited

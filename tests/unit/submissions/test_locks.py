@@ -68,7 +68,8 @@ def test_the_lock_message_gives_the_china_time(schedule: WindowSchedule) -> None
     refusal = _refusal(
         schedule, cst(2026, 1, 2), has_submitted=True, state=ReportState.returned_to_reporter
     )
-    assert refusal is not None and "2026-01-01 00:00:00 +08:00" in refusal.message
+    assert refusal is not None and "2026-01-01 00:00:00 +08:00" in refusal.message.en
+    assert refusal.message.zh == "填报窗口已于2026年1月1日 00:00:00（北京时间）锁定"
 
 
 def test_not_expected_says_why(schedule: WindowSchedule) -> None:
@@ -76,9 +77,11 @@ def test_not_expected_says_why(schedule: WindowSchedule) -> None:
     roster = remove_revoked(roster, "d-park", at=cst(2025, 11, 20))
     refusal = _refusal(schedule, cst(2025, 11, 21), roster=roster)
     assert refusal is not None and refusal.reason is RefusalReason.not_expected
-    assert "designation revoked" in refusal.message
+    assert "designation revoked" in refusal.message.en
+    assert "认定已撤销" in refusal.message.zh
     unknown = _refusal(schedule, cst(2025, 11, 21), designation_id="d-none")
-    assert unknown is not None and "not on the roster" in unknown.message
+    assert unknown is not None and "not on the roster" in unknown.message.en
+    assert "应报名单" in unknown.message.zh
 
 
 def test_a_reopening_for_one_reporter_expires_by_itself(schedule: WindowSchedule) -> None:

@@ -65,6 +65,12 @@ def missing_materials(application_round: ApplicationRound, materials: dict[str, 
     ]
 
 
+def material_names(application_round: ApplicationRound, ids: list[str]) -> list[str]:
+    """The materials' names as the round's guide gives them (Chinese), in the order asked."""
+    names = {material.id: material.name for material in application_round.rules.materials}
+    return [names.get(material_id, material_id) for material_id in ids]
+
+
 def with_resident_list(
     application_round: ApplicationRound,
     materials: dict[str, Any],

@@ -83,8 +83,20 @@ class ProblemError(Exception):
         if self.detail:
             body["detail"] = self.detail.in_language(language)
         body["instance"] = instance
-        body.update(self.extra)
+        body.update(_in_language(self.extra, language))
         return body
+
+
+def _in_language(value: Any, language: Language) -> Any:
+    """Other members may carry texts too (an ``errors`` entry's ``message``): each in the
+    answer's language, so a Chinese answer has no English sentence anywhere."""
+    if isinstance(value, Text):
+        return value.in_language(language)
+    if isinstance(value, dict):
+        return {key: _in_language(item, language) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_in_language(item, language) for item in value]
+    return value
 
 
 def problem_response(problem: ProblemError, request: Request) -> JSONResponse:

@@ -83,15 +83,23 @@ KIND_OF_REFUSAL = {
 
 
 def ledger_problem(refusal: LedgerRefusal, **members: Any) -> ProblemError:
-    extra = members.get("extra")
-    return ProblemError(
-        refusal.kind, t(f"{refusal.kind.title.zh}（{refusal.detail}）", refusal.detail), extra=extra
-    )
+    return ProblemError(refusal.kind, refusal.detail, extra=members.get("extra"))
 
 
-def refused_step(kind: ProblemType, reason: str) -> ProblemError:
-    """The workflow's reason is English; Chinese callers get the kind's title with it."""
-    return ProblemError(kind, t(f"{kind.title.zh}（{reason}）", reason))
+def refused_step(kind: ProblemType, reason: Text) -> ProblemError:
+    return ProblemError(kind, reason)
+
+
+def refusal_text(cause: ApplicationError) -> Text:
+    """A workflow refusal's words: its message is the English, its first detail the Chinese
+    (``awards.workflows.refuse``). A refusal without one names its kind's Chinese title."""
+    english = str(cause.message)
+    details = cause.details
+    chinese = details[0] if details and isinstance(details[0], str) else None
+    if chinese is None:
+        kind = KIND_OF_REFUSAL.get(cause.type or "", catalogue.STEP_REFUSED)
+        chinese = kind.title.zh
+    return t(chinese, english)
 
 
 async def run_update(
@@ -109,10 +117,12 @@ async def run_update(
         return await handle.execute_update(update, argument, result_type=result_type)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
-        kind = cause.type if isinstance(cause, ApplicationError) else None
-        reason = str(cause.message if isinstance(cause, ApplicationError) else exc)
-        problem_kind = KIND_OF_REFUSAL.get(kind or "", catalogue.STEP_REFUSED)
-        raise refused_step(problem_kind, reason) from exc
+        if isinstance(cause, ApplicationError):
+            problem_kind = KIND_OF_REFUSAL.get(cause.type or "", catalogue.STEP_REFUSED)
+            raise refused_step(problem_kind, refusal_text(cause)) from exc
+        raise refused_step(
+            catalogue.STEP_REFUSED, t(catalogue.STEP_REFUSED.title.zh, str(exc))
+        ) from exc
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise ProblemError(catalogue.STEP_REFUSED, ended) from exc

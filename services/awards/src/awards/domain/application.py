@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from shared.i18n import Text, t
+
 
 class Stage(StrEnum):
     city_review = "city_review"  # 市州汇总审核推荐
@@ -119,19 +121,58 @@ class Situation:
     evaluation_passed: bool | None = None
 
 
+# The steps, roles and stages as the bureaus name them, for refusals in Chinese.
+ACTION_NAMES: dict[Action, str] = {
+    Action.resubmit: "重新提交",
+    Action.city_recommend: "市级推荐",
+    Action.city_return: "市级退回",
+    Action.city_reject: "市级不予推荐",
+    Action.record_document_review: "登记资料审核结果",
+    Action.schedule_site_visit: "安排实地考察",
+    Action.record_site_visit: "登记实地考察结果",
+    Action.assign_experts: "指派评审专家",
+    Action.declare_conflict: "声明回避",
+    Action.score: "专家评分",
+    Action.decide: "认定决定",
+    Action.file_objection: "登记公示异议",
+    Action.resolve_objection: "处理异议",
+    Action.stop: "终止申报",
+}
+ROLE_NAMES = {
+    "operator": "项目建设运营主体或企业",
+    "city_bureau": "市（州）商务主管部门",
+    "province_admin": "省商务厅",
+    "expert": "评审专家",
+    "integrator": "对接系统",
+}
+STAGE_NAMES: dict[Stage, str] = {
+    Stage.city_review: "市级审核推荐",
+    Stage.returned: "退回修改",
+    Stage.document_review: "资料审核",
+    Stage.site_visit: "实地考察",
+    Stage.expert_evaluation: "专家评审",
+    Stage.decision: "认定决定",
+    Stage.public_notice: "公示",
+    Stage.objection: "异议处理",
+    Stage.designated: "已认定",
+    Stage.rejected: "未通过",
+    Stage.stopped: "已终止",
+}
+
+
 @dataclass(frozen=True)
 class Refusal:
     """``forbidden``: not this caller's step (403); ``conflict``: not now (409)."""
 
     kind: str
-    reason: str
+    reason: Text
 
 
-def _forbidden(reason: str) -> Refusal:
+def _forbidden(reason: Text) -> Refusal:
     return Refusal("forbidden", reason)
 
 
-def _conflict(reason: str) -> Refusal:
+def _conflict(reason: Text) -> Refusal:
     return Refusal("conflict", reason)
 
 
@@ -139,24 +180,51 @@ def refusal(action: Action, actor: Actor, situation: Situation) -> Refusal | Non
     """Why ``actor`` may not take ``action`` now, or None when it may."""
     role = ROLE_OF[action]
     if role not in actor.roles:
-        return _forbidden(f"{action} is a step of the {role}")
+        return _forbidden(
+            t(
+                f"“{ACTION_NAMES[action]}”须由{ROLE_NAMES[role]}办理",
+                f"{action} is a step of the {role}",
+            )
+        )
+    stage = STAGE_NAMES[situation.stage]
     if action is Action.stop:
         final = situation.stage in FINAL_STAGES
-        return _conflict(f"the application is {situation.stage}") if final else None
+        return (
+            _conflict(t(f"该申报已处于“{stage}”状态", f"the application is {situation.stage}"))
+            if final
+            else None
+        )
     if role == "operator":
         owner = situation.owner_enterprise_id
         if owner is None or owner not in actor.enterprise_ids:
-            return _forbidden("the operator acts only for its own enterprise's applications")
+            return _forbidden(
+                t(
+                    "运营主体只能办理本企业的申报",
+                    "the operator acts only for its own enterprise's applications",
+                )
+            )
     elif role in ("city_bureau", "province_admin"):
         if actor.region_code is None or not _contains(actor.region_code, situation.region_code):
-            return _forbidden("the application is outside the caller's region")
+            return _forbidden(
+                t("该申报不在本单位辖区内", "the application is outside the caller's region")
+            )
     if action not in ALLOWED.get(situation.stage, frozenset()):
-        return _conflict(f"{action} is not a step of stage {situation.stage}")
+        return _conflict(
+            t(
+                f"“{stage}”阶段不能办理“{ACTION_NAMES[action]}”",
+                f"{action} is not a step of stage {situation.stage}",
+            )
+        )
     if role == "expert":
         if actor.subject not in situation.panel:
-            return _forbidden("the caller is not on this application's panel")
+            return _forbidden(
+                t(
+                    "您不是该申报评审专家组成员",
+                    "the caller is not on this application's panel",
+                )
+            )
         if action is Action.score and actor.subject in situation.scored:
-            return _conflict("this expert has already scored")
+            return _conflict(t("该专家已评分", "this expert has already scored"))
     if action is Action.record_site_visit and not situation.site_visit_scheduled:
-        return _conflict("the site visit is not scheduled yet")
+        return _conflict(t("尚未安排实地考察", "the site visit is not scheduled yet"))
     return None

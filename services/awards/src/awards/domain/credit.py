@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.i18n import Text, china_date, t
+
 
 class CreditKind(StrEnum):
     dishonest_entity = "dishonest_entity"  # 失信被执行人 / 严重失信主体名单
@@ -17,6 +19,13 @@ class CreditKind(StrEnum):
     abnormal_operation = "abnormal_operation"  # 经营异常名录 (recorded, not blocking)
     commendation = "commendation"  # 守信激励 (recorded, not blocking)
 
+
+KIND_NAMES = {
+    CreditKind.dishonest_entity: "失信被执行人或严重失信主体",
+    CreditKind.serious_violation: "严重违法失信",
+    CreditKind.abnormal_operation: "经营异常",
+    CreditKind.commendation: "守信激励",
+}
 
 BLOCKING_KINDS = frozenset({CreditKind.dishonest_entity, CreditKind.serious_violation})
 
@@ -38,8 +47,18 @@ class CreditRecord:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
     def describe(self) -> str:
+        """In English, as workflow inputs and stored reasons have always carried it."""
+        return self.describe_text().en
+
+    def describe_text(self) -> Text:
+        """For a refusal, in the language of the answer."""
         until = f" to {self.valid_to}" if self.valid_to else ""
-        return f"credit record {self.kind} from {self.valid_from}{until} ({self.source_document})"
+        until_zh = f"至{china_date(self.valid_to).zh}" if self.valid_to else "起"
+        return t(
+            f"存在{KIND_NAMES[self.kind]}信用记录（自{china_date(self.valid_from).zh}{until_zh}，"
+            f"依据：{self.source_document}）",
+            f"credit record {self.kind} from {self.valid_from}{until} ({self.source_document})",
+        )
 
 
 def blocking_records(

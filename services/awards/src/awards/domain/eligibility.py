@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from awards.domain.credit import CreditRecord, blocking_records
 from awards.domain.rounds import ApplicationRound
+from shared.i18n import Text, t
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Applicant:
 @dataclass(frozen=True)
 class Ineligible:
     code: str
-    reason: str
+    reason: Text
 
 
 def in_jurisdiction(jurisdiction: str, region_code: str) -> bool:
@@ -52,17 +53,36 @@ def eligibility_problems(
     problems: list[Ineligible] = []
     if applicant.entity_type not in rules.entity_types:
         wanted = ", ".join(rules.entity_types)
-        problems.append(Ineligible("wrong_kind", f"the category takes {wanted}"))
+        problems.append(
+            Ineligible("wrong_kind", t(f"该类别仅受理{wanted}申报", f"the category takes {wanted}"))
+        )
     elif rules.park_kinds and applicant.park_kind not in rules.park_kinds:
         wanted = ", ".join(rules.park_kinds)
-        problems.append(Ineligible("wrong_kind", f"the category takes parks of kind {wanted}"))
+        problems.append(
+            Ineligible(
+                "wrong_kind",
+                t(f"该类别仅受理{wanted}类园区申报", f"the category takes parks of kind {wanted}"),
+            )
+        )
     if applicant.closed:
-        problems.append(Ineligible("closed", "the entity is closed in the registry"))
+        problems.append(
+            Ineligible("closed", t("该主体在名录中已注销", "the entity is closed in the registry"))
+        )
     if not in_jurisdiction(jurisdiction, applicant.region_code):
-        problems.append(Ineligible("outside_jurisdiction", "outside the programme's jurisdiction"))
+        problems.append(
+            Ineligible(
+                "outside_jurisdiction",
+                t("不在该规划的管辖范围内", "outside the programme's jurisdiction"),
+            )
+        )
     key = (application_round.programme_id, application_round.category)
     if key in applicant.designated_categories:
-        problems.append(Ineligible("already_designated", "already designated in this category"))
+        problems.append(
+            Ineligible(
+                "already_designated",
+                t("已被认定为该类别示范项目", "already designated in this category"),
+            )
+        )
     for record in blocking_records(credit_records, applicant.entity_id, on=on):
-        problems.append(Ineligible("credit_blocked", record.describe()))
+        problems.append(Ineligible("credit_blocked", record.describe_text()))
     return problems

@@ -11,12 +11,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.i18n import Text, t
 from shared.programmes import CHINA_STANDARD_TIME, Programme
 from shared.programmes.awarding import Awarding, CategoryRules
 
 
 class NoSuchRound(LookupError):
     """The programme runs no round for that year and category."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,12 @@ def _after(day: dt.date) -> dt.datetime:
 def awarding_of(programme: Programme) -> Awarding:
     rounds = programme.application_rounds
     if rounds is None or rounds.awarding is None:
-        raise NoSuchRound(f"programme {programme.id!r} runs no application rounds")
+        raise NoSuchRound(
+            t(
+                f"规划 {programme.id} 不开展申报",
+                f"programme {programme.id!r} runs no application rounds",
+            )
+        )
     return rounds.awarding
 
 
@@ -86,12 +96,20 @@ def application_round(programme: Programme, year: int, category: str) -> Applica
     rounds = programme.application_rounds
     assert rounds is not None
     if year not in round_years(programme) or category not in rounds.categories:
-        raise NoSuchRound(f"{programme.id}: no {category!r} round in {year}")
+        raise NoSuchRound(
+            t(
+                f"规划 {programme.id} 在{year}年没有“{category}”类申报轮次",
+                f"{programme.id}: no {category!r} round in {year}",
+            )
+        )
     try:
         rules = awarding.rules_for(category)
     except KeyError as exc:
         raise NoSuchRound(
-            f"{programme.id}: category {category!r} has no application rules"
+            t(
+                f"规划 {programme.id} 的“{category}”类别没有申报规则",
+                f"{programme.id}: category {category!r} has no application rules",
+            )
         ) from exc
     calendar = awarding.calendar
     override = awarding.override_for(year, category)

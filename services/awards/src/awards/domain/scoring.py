@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.i18n import Text, t
 from shared.programmes.awarding import Aggregate, ExpertPanel
 from shared.programmes.sections import IndicatorSystem
 
@@ -18,21 +19,39 @@ TWO_PLACES = Decimal("0.01")
 
 
 class ScoreCardInvalid(ValueError):
-    pass
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
 
 
 def check_card(system: IndicatorSystem, scores: dict[str, Decimal]) -> Decimal:
     """The card's total; refuses missing, unknown and out-of-range indicators."""
     weights = {indicator.id: indicator.weight for indicator in system.indicators}
     if not weights:
-        raise ScoreCardInvalid(f"category {system.category!r} has no indicators to score")
+        raise ScoreCardInvalid(
+            t(
+                f"类别“{system.category}”没有可评分的指标",
+                f"category {system.category!r} has no indicators to score",
+            )
+        )
     missing = sorted(set(weights) - set(scores))
     unknown = sorted(set(scores) - set(weights))
     if missing or unknown:
-        raise ScoreCardInvalid(f"missing {missing}, unknown {unknown}")
+        raise ScoreCardInvalid(
+            t(
+                f"评分表缺少指标：{'、'.join(missing) or '无'}；未知指标：{'、'.join(unknown) or '无'}",
+                f"missing {missing}, unknown {unknown}",
+            )
+        )
     for indicator_id, score in scores.items():
         if not (0 <= score <= weights[indicator_id]):
-            raise ScoreCardInvalid(f"{indicator_id}: {score} is outside 0..{weights[indicator_id]}")
+            most = weights[indicator_id]
+            raise ScoreCardInvalid(
+                t(
+                    f"指标 {indicator_id} 的得分{score}不在0至{most}分之间",
+                    f"{indicator_id}: {score} is outside 0..{most}",
+                )
+            )
     return sum(scores.values(), Decimal(0))
 
 

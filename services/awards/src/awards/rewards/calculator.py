@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from awards.rewards.working import FEN, AcceptedReport, Ineligible, Proposal, Working
+from shared.i18n import Text, t
 from shared.programmes import (
     DesignationReward,
     Programme,
@@ -44,7 +45,13 @@ def designation_reward(
     team ≤ 5万, to the operator) or for a Qinghai designation or 限额以上 entry (000 二(一)1),
     whose amount the province sets per round (三(二): 以每年项目申报指南为准)."""
     if reward.max_amount is None and round_amount is None:
-        return Ineligible(reward.id, "the amount is set per round by the province; none given")
+        return Ineligible(
+            reward.id,
+            t(
+                "奖补金额由省商务厅按轮次确定，本轮尚未给出",
+                "the amount is set per round by the province; none given",
+            ),
+        )
     cap = reward.max_amount if reward.max_amount is not None else round_amount
     assert cap is not None
     reason = "programme cap" if reward.max_amount is not None else "amount set for the round"
@@ -92,10 +99,16 @@ def sales_milestone(
         key=lambda r: r.threshold,
     )
     if not tiers:
-        return Ineligible("sales-milestone", "the programme has no sales milestones")
+        return Ineligible(
+            "sales-milestone",
+            t("该规划未设销售额节点奖励", "the programme has no sales milestones"),
+        )
     indicator = tiers[0].sales_indicator
     if indicator not in report.figures:
-        return Ineligible(tiers[0].id, f"the accepted report has no {indicator}")
+        return Ineligible(
+            tiers[0].id,
+            t(f"已审核通过的年报中没有指标 {indicator}", f"the accepted report has no {indicator}"),
+        )
     sales = report.figures[indicator]
     by_id = {tier.id: tier for tier in tiers}
     awarded = [p for p in prior if p.reward_id in by_id]
@@ -106,15 +119,33 @@ def sales_milestone(
         {"reward_id": p.reward_id, "amount": str(p.amount)} for p in awarded
     ]}  # fmt: skip
     if not reached:
-        return Ineligible(tiers[0].id, f"sales {sales} below {tiers[0].threshold}", inputs)
+        return Ineligible(
+            tiers[0].id,
+            t(
+                f"销售额{sales}元低于{tiers[0].threshold}元",
+                f"sales {sales} below {tiers[0].threshold}",
+            ),
+            inputs,
+        )
     if not open_tiers:
-        return Ineligible(reached[-1].id, "every tier reached was already awarded", inputs)
+        return Ineligible(
+            reached[-1].id,
+            t("已达到的各档奖励均已发放", "every tier reached was already awarded"),
+            inputs,
+        )
     top = open_tiers[-1]
     earlier = sum((p.amount for p in awarded), Decimal(0))
     cap = top.max_amount - earlier if top.pays_difference else top.max_amount
     notes = tuple(f"{t.id} reached with {top.id}: passed over" for t in open_tiers[:-1])
     if cap <= 0:
-        return Ineligible(top.id, f"lower tiers already paid {earlier} ≥ {top.max_amount}", inputs)
+        return Ineligible(
+            top.id,
+            t(
+                f"较低档次已发放{earlier}元，不低于本档上限{top.max_amount}元",
+                f"lower tiers already paid {earlier} ≥ {top.max_amount}",
+            ),
+            inputs,
+        )
     reason = (
         f"{top.max_amount} less {earlier} awarded for lower tiers (pays_difference)"
         if top.pays_difference and earlier
@@ -170,15 +201,22 @@ def traffic_subsidy(
     if basis is not None:
         inputs["basis"] = report.source(basis_name)
     threshold = reward.eligibility
-    refusal = None
+    refusal: Text | None = None
     if reward.requires_statistics_listing and not in_statistics_list:
-        refusal = "not in the statistics list (上规入统)"
+        refusal = t("未纳入限额以上统计（上规入统）", "not in the statistics list (上规入统)")
     elif reward.excludes_cross_border and cross_border:
-        refusal = "cross-border e-commerce is excluded (不含跨境电商)"
+        refusal = t(
+            "跨境电商企业不在补贴范围内", "cross-border e-commerce is excluded (不含跨境电商)"
+        )
     elif basis is None:
-        refusal = f"the accepted report has no {basis_name}"
+        refusal = t(
+            f"已审核通过的年报中没有指标 {basis_name}", f"the accepted report has no {basis_name}"
+        )
     elif not threshold.comparison.holds(basis, threshold.value):
-        refusal = f"{basis_name} {basis} below {threshold.value}"
+        refusal = t(
+            f"指标 {basis_name} 为{basis}，低于{threshold.value}",
+            f"{basis_name} {basis} below {threshold.value}",
+        )
     if refusal is not None and already_awarded is None:
         return Ineligible(reward.id, refusal, inputs)
     earned = Decimal(0) if basis is None or refusal else subsidy_amount(reward, basis)
@@ -191,7 +229,7 @@ def traffic_subsidy(
         tier = f"{report.year}-v{report.version}"
         notes = (f"adjustment: {earned} now due less {already_awarded} awarded before",)
         if refusal:
-            notes += (f"nothing due on the corrected report: {refusal}",)
+            notes += (f"nothing due on the corrected report: {refusal.en}",)
         inputs["already_awarded"] = str(already_awarded)
         inputs["previous_report_version"] = previous_version
     units = "partial units pro rata" if reward.count_partial_unit else "full units only"

@@ -21,6 +21,7 @@ from awards.rewards.finance import Outbox, announce_recovery, payee, rule_terms
 from awards.rewards.working import yuan
 from shared.events.rewards import PaymentRequested
 from shared.http import catalogue
+from shared.i18n import Text, t
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 
@@ -30,10 +31,26 @@ class LedgerRefusal(Exception):
 
     kind = catalogue.CONFLICT
 
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: Text, **extra: Any) -> None:
+        super().__init__(detail.en)
+        self.detail = detail  # in both languages, so the answer is wholly in the one asked for
         self.extra = extra
+
+
+# The award statuses as finance and the bureaus name them.
+STATUS_NAMES = {
+    "proposed": "拟奖补",
+    "payment_requested": "已申请支付",
+    "settled": "已结算",
+    "failed": "支付失败",
+    "voided": "已作废",
+    "recovery_due": "待追回",
+    "recovered": "已追回",
+}
+
+
+def status_text(status: str) -> Text:
+    return t(f"“{STATUS_NAMES.get(status, status)}”", status)
 
 
 class NotFound(LedgerRefusal):
@@ -60,6 +77,9 @@ class PaymentBlocked(LedgerRefusal):
     kind = catalogue.PAYMENT_BLOCKED
 
 
+KEY_MISMATCH = t("幂等键与该奖补不符", "the idempotency key does not match the award")
+
+
 def idempotency_key(
     programme_id: str, entity_type: str, entity_id: str, kind: str, year: int, tier: str
 ) -> str:
@@ -70,7 +90,7 @@ def idempotency_key(
 async def award_for_update(connection: asyncpg.Connection, award_id: uuid.UUID) -> asyncpg.Record:
     award = await connection.fetchrow(queries.AWARD_FOR_UPDATE, award_id)
     if award is None:
-        raise NotFound(f"no award {award_id}")
+        raise NotFound(t(f"未找到奖补 {award_id}", f"no award {award_id}"))
     return award
 
 
@@ -105,28 +125,50 @@ async def approve(
     A failed payment may be approved again (a new attempt, the same idempotency key)."""
     award = await award_for_update(connection, award_id)
     if award["status"] not in ("proposed", "failed"):
-        raise WrongState(f"the award is {award['status']}", status_now=award["status"])
+        status = status_text(award["status"])
+        raise WrongState(
+            t(f"该奖补处于{status.zh}状态，不能批准", f"the award is {status.en}"),
+            status_now=award["status"],
+        )
     if not 0 < amount_fen <= award["max_fen"]:
+        most = yuan(award["max_fen"])
         raise OverCap(
-            f"the amount must be above 0 and at most {yuan(award['max_fen'])}",
+            t(
+                f"金额须大于0元且不超过{most}元",
+                f"the amount must be above 0 and at most {most}",
+            ),
             max_amount=str(yuan(award["max_fen"])),
         )
     records = await repository.credit_records_of(connection, award["entity_id"])
     blocking = blocking_records(records, award["entity_id"], on=today)
     if blocking:
         raise PaymentBlocked(
-            "; ".join(record.describe() for record in blocking),
+            t(
+                "；".join(record.describe_text().zh for record in blocking),
+                "; ".join(record.describe_text().en for record in blocking),
+            ),
             records=[record.record_id for record in blocking],
         )
     left = await connection.fetchval(queries.RESERVE_BUDGET, *budget_key(award), amount_fen)
     if left is None:
         if await connection.fetchval(queries.BUDGET_EXISTS, *budget_key(award)) is None:
-            raise BudgetExhausted("no budget is set for this programme, year and reward kind")
-        raise BudgetExhausted("the budget has less left than the amount")
+            raise BudgetExhausted(
+                t(
+                    "该规划本年度尚未设定此类奖补的预算",
+                    "no budget is set for this programme, year and reward kind",
+                )
+            )
+        raise BudgetExhausted(
+            t("预算余额不足以支付该金额", "the budget has less left than the amount")
+        )
     await connection.execute(queries.ENSURE_CAP, *cap_key(award), award["cap_fen"])
     if await connection.fetchval(queries.RESERVE_CAP, *cap_key(award), amount_fen) is None:
+        cap = yuan(award["cap_fen"])
         raise EntityCapReached(
-            f"the entity's {award['cap_group']} cap of {yuan(award['cap_fen'])} would be exceeded"
+            t(
+                f"将超出该主体“{award['cap_group']}”奖补上限{cap}元",
+                f"the entity's {award['cap_group']} cap of {cap} would be exceeded",
+            )
         )
     attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id) + 1
     for kind in ("reserved", "payment_requested"):
@@ -170,10 +212,12 @@ async def record_answer(
     (a redelivery or a retried callback) or when it answers nothing we asked."""
     award = await award_for_update(connection, award_id)
     if award["idempotency_key"] != idempotency_key:
-        raise LedgerRefusal("the idempotency key does not match the award")
+        raise LedgerRefusal(KEY_MISMATCH)
     requested = await connection.fetchval(queries.ENTRY, award_id, attempt, "payment_requested")
     if requested is None:
-        raise LedgerRefusal(f"attempt {attempt} was never requested")
+        raise LedgerRefusal(
+            t(f"第{attempt}次支付从未申请", f"attempt {attempt} was never requested")
+        )
     answered = [
         kind
         for kind in ("settled", "failed")
@@ -181,10 +225,22 @@ async def record_answer(
     ]
     if answered:
         if answered[0] != ("settled" if settled else "failed"):
-            raise WrongState(f"attempt {attempt} was already answered {answered[0]}")
+            earlier = "已结算" if answered[0] == "settled" else "支付失败"
+            raise WrongState(
+                t(
+                    f"第{attempt}次支付已答复为“{earlier}”",
+                    f"attempt {attempt} was already answered {answered[0]}",
+                )
+            )
         return False
     if settled and amount_fen is not None and amount_fen != requested:
-        raise LedgerRefusal(f"finance settled {yuan(amount_fen)}, {yuan(requested)} was asked")
+        paid, asked = yuan(amount_fen), yuan(requested)
+        raise LedgerRefusal(
+            t(
+                f"财政结算金额{paid}元与申请支付金额{asked}元不符",
+                f"finance settled {paid}, {asked} was asked",
+            )
+        )
     kind = "settled" if settled else "failed"
     detail = {"reference": reference} if reference else {}
     await connection.execute(
@@ -207,7 +263,13 @@ async def void(
     """作废: an award nothing is reserved for (proposed, or its payment failed)."""
     award = await award_for_update(connection, award_id)
     if award["status"] not in ("proposed", "failed"):
-        raise WrongState(f"the award is {award['status']}; only unpaid awards are voided")
+        status = status_text(award["status"])
+        raise WrongState(
+            t(
+                f"该奖补处于{status.zh}状态，仅未支付的奖补可以作废",
+                f"the award is {status.en}; only unpaid awards are voided",
+            )
+        )
     attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
     await connection.execute(
         queries.INSERT_ENTRY, award_id, attempt, "voided", 0, actor, reason, {}

@@ -21,6 +21,7 @@ from awards.rewards.finance import Outbox, announce_recovery
 from awards.rewards.ledger import LedgerRefusal, idempotency_key, void
 from awards.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen, yuan
 from shared.http import catalogue
+from shared.i18n import t
 from shared.programmes import (
     DesignationReward,
     Programme,
@@ -43,7 +44,12 @@ async def report_of(
 ) -> AcceptedReport:
     row = await connection.fetchrow(queries.LATEST_ACCEPTED_REPORT, programme_id, entity_id, year)
     if row is None:
-        raise NotEligible(f"no accepted annual report of {entity_id} for {year}")
+        raise NotEligible(
+            t(
+                f"{entity_id} 没有经审核通过的{year}年度年报",
+                f"no accepted annual report of {entity_id} for {year}",
+            )
+        )
     figures = {key: Decimal(str(value)) for key, value in row["figures"].items()}
     return AcceptedReport(row["report_id"], row["version"], row["year"], figures)
 
@@ -75,7 +81,12 @@ async def propose(
     try:
         reward = rule(programme, reward_id)
     except KeyError as exc:
-        raise NotEligible(f"{programme.id} has no reward {reward_id}") from exc
+        raise NotEligible(
+            t(
+                f"规划 {programme.id} 没有奖补 {reward_id}",
+                f"{programme.id} has no reward {reward_id}",
+            )
+        ) from exc
     report: AcceptedReport | None = None
     adjusts: uuid.UUID | None = None
     previous_version: int | None = None
@@ -86,7 +97,12 @@ async def propose(
                 queries.ACTIVE_DESIGNATION, programme.id, reward.category, entity_type, entity_id
             )
             if designation is None:
-                raise NotEligible(f"{entity_id} holds no {reward.category} designation")
+                raise NotEligible(
+                    t(
+                        f"{entity_id} 未获 {reward.category} 类示范认定",
+                        f"{entity_id} holds no {reward.category} designation",
+                    )
+                )
             region_code = designation["region_code"]
         proposal = _refuse(designation_reward(reward, year=year, round_amount=round_amount))
         cap_fen = to_fen(proposal.amount)
@@ -94,7 +110,12 @@ async def propose(
         if not await _listed(connection, entity_id, year) or await _listed(
             connection, entity_id, year - 1
         ):
-            raise NotEligible(f"{entity_id} did not newly enter the 限额以上 list in {year}")
+            raise NotEligible(
+                t(
+                    f"{entity_id} 并非{year}年新纳入限额以上统计",
+                    f"{entity_id} did not newly enter the 限额以上 list in {year}",
+                )
+            )
         proposal = _refuse(designation_reward(reward, year=year, round_amount=round_amount))
         cap_fen = to_fen(proposal.amount)
     elif isinstance(reward, SalesMilestoneReward):
@@ -119,14 +140,21 @@ async def propose(
         if earlier is not None:
             if earlier["recovery_flagged"]:  # revoked: owed back, never topped up again
                 raise NotEligible(
-                    f"the {year} subsidy is flagged for recovery: {earlier['status_reason']}",
+                    t(
+                        # the stored reason may be in either language; award_id leads to it
+                        f"{year}年度补贴已标记为待追回",
+                        f"the {year} subsidy is flagged for recovery: {earlier['status_reason']}",
+                    ),
                     award_id=str(earlier["id"]),
                 )
             adjusted = await connection.fetchval(queries.LATEST_ADJUSTED_VERSION, earlier["id"])
             last_version = max(earlier["report_version"], adjusted or 0)
             if report.version <= last_version:
                 raise AlreadyAwarded(
-                    f"the {year} subsidy is awarded on report version {last_version}",
+                    t(
+                        f"{year}年度补贴已按第{last_version}版年报核定",
+                        f"the {year} subsidy is awarded on report version {last_version}",
+                    ),
                     award_id=str(earlier["id"]),
                 )
             if earlier["status"] == "proposed":
@@ -153,7 +181,9 @@ async def propose(
         )
         cap_year, cap_fen = year, to_fen(reward.cap_per_enterprise)
     else:
-        raise NotEligible(f"{reward_id} is a title, not a payment")
+        raise NotEligible(
+            t(f"{reward_id} 为荣誉称号，不涉及资金", f"{reward_id} is a title, not a payment")
+        )
     return await insert(
         connection,
         programme_id=programme.id,
@@ -198,7 +228,10 @@ async def insert(
     award_id = uuid.uuid4()
     amount_fen = to_fen(proposal.amount) if proposal.amount >= 0 else -to_fen(-proposal.amount)
     if adjusts is not None and amount_fen == 0:
-        raise NotEligible("the corrected report changes nothing", adjusts=str(adjusts))
+        raise NotEligible(
+            t("更正后的年报未改变补贴金额", "the corrected report changes nothing"),
+            adjusts=str(adjusts),
+        )
     status = "recovery_due" if amount_fen < 0 else "proposed"
     key = idempotency_key(
         programme_id, entity_type, entity_id, proposal.kind, proposal.year, proposal.tier
@@ -211,7 +244,12 @@ async def insert(
         adjusts, key, status, actor,
     )  # fmt: skip
     if inserted is None:
-        raise AlreadyAwarded(f"{entity_id} already has {proposal.reward_id} for {proposal.tier}")
+        raise AlreadyAwarded(
+            t(
+                f"{entity_id} 已获 {proposal.reward_id}（{proposal.tier}）",
+                f"{entity_id} already has {proposal.reward_id} for {proposal.tier}",
+            )
+        )
     await connection.execute(
         queries.INSERT_ENTRY, award_id, 0, "proposed", amount_fen, actor, None,
         proposal.working.as_json(),
@@ -249,9 +287,9 @@ async def propose_for_year(
                     entity_id=row["entity_id"], year=year, actor=actor, outbox=outbox,
                 )  # fmt: skip
         except AlreadyAwarded as refusal:
-            outcome["already"].append({**entity, "reason": refusal.detail})
+            outcome["already"].append({**entity, "reason": refusal.detail.en})
         except NotEligible as refusal:
-            outcome["not_eligible"].append({**entity, "reason": refusal.detail})
+            outcome["not_eligible"].append({**entity, "reason": refusal.detail.en})
         else:
             outcome["proposed"].append({**entity, "award_id": str(award_id)})
     return outcome

@@ -14,6 +14,7 @@ import asyncpg
 
 from awards.rewards import queries
 from awards.rewards.ledger import (
+    KEY_MISMATCH,
     LedgerRefusal,
     NotFound,
     OverCap,
@@ -23,6 +24,7 @@ from awards.rewards.ledger import (
     cap_key,
 )
 from awards.rewards.working import yuan
+from shared.i18n import t
 
 
 async def record_recovery(
@@ -43,18 +45,35 @@ async def record_recovery(
         await award_for_update(connection, root)
     award = await award_for_update(connection, award_id)
     if await connection.fetchval(queries.RECOVERY_OF_RECEIPT, award_id, reference) is not None:
-        raise LedgerRefusal(f"the recovery with receipt {reference} is already recorded")
+        raise LedgerRefusal(
+            t(
+                f"收据编号 {reference} 的追回已登记",
+                f"the recovery with receipt {reference} is already recorded",
+            )
+        )
     owed = await connection.fetchval(queries.OWED, award_id)
     if owed <= 0:
-        raise WrongState("nothing is owed back on this award", status_now=award["status"])
+        raise WrongState(
+            t("该奖补无应追回款项", "nothing is owed back on this award"),
+            status_now=award["status"],
+        )
     paid = await connection.fetchval(queries.CHAIN_PAID, root)
     if paid <= 0:
-        raise WrongState("nothing was paid on this award yet: money comes back after a payment")
+        raise WrongState(
+            t(
+                "该奖补尚未支付，支付后方可追回",
+                "nothing was paid on this award yet: money comes back after a payment",
+            )
+        )
     most = min(owed, paid)
     if not 0 < amount_fen <= most:
         raise OverCap(
-            f"the amount must be above 0 and at most {yuan(most)} (owed {yuan(owed)}, "
-            f"paid {yuan(paid)})",
+            t(
+                f"金额须大于0元且不超过{yuan(most)}元（应追回{yuan(owed)}元，"
+                f"已支付{yuan(paid)}元）",
+                f"the amount must be above 0 and at most {yuan(most)} (owed {yuan(owed)}, "
+                f"paid {yuan(paid)})",
+            ),
             max_amount=str(yuan(most)),
         )
     attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
@@ -67,7 +86,12 @@ async def record_recovery(
         (queries.RECOVER_CAP, cap_key(award)),
     ):
         if await connection.fetchval(statement, *key, amount_fen) is None:
-            raise LedgerRefusal("the budget or cap this award was paid from shows less paid")
+            raise LedgerRefusal(
+                t(
+                    "该奖补所用预算或上限的已支付金额不足",
+                    "the budget or cap this award was paid from shows less paid",
+                )
+            )
     outstanding = owed - amount_fen
     if outstanding == 0:
         await connection.execute(
@@ -90,14 +114,19 @@ async def record_reversal(
     redelivery, a retried callback); a refusal when it contradicts the ledger."""
     known = await connection.fetchval(queries.IDEMPOTENCY_KEY, award_id)
     if known is None:
-        raise NotFound(f"no award {award_id}")
+        raise NotFound(t(f"未找到奖补 {award_id}", f"no award {award_id}"))
     if known != idempotency_key:
-        raise LedgerRefusal("the idempotency key does not match the award")
+        raise LedgerRefusal(KEY_MISMATCH)
     if await connection.fetchval(queries.RECEIPT_IN_CHAIN, award_id, reference) is not None:
         return False
     owing = await connection.fetchval(queries.OWING_IN_CHAIN, award_id)
     if owing is None:
-        raise WrongState("nothing is owed back on this award or its adjustments")
+        raise WrongState(
+            t(
+                "该奖补及其调整均无应追回款项",
+                "nothing is owed back on this award or its adjustments",
+            )
+        )
     await record_recovery(
         connection, owing, amount_fen=amount_fen, reference=reference, actor=actor,
         reason=f"finance reports the money back (payment of {idempotency_key})",

@@ -21,10 +21,15 @@ from awards.rewards.ledger import LedgerRefusal, WrongState, award_for_update
 from awards.rewards.working import yuan
 from shared.events.rewards import RemainderWaived
 from shared.http import catalogue
+from shared.i18n import t
 from shared.messaging.outbox import append_events
 
 Decision = Literal["request", "waive"]
 REMAINDER_SUFFIX = "_remainder"
+
+
+# The remainder decisions as the ledger's entries name them.
+DECISION_NAMES = {"remainder_requested": "申请支付", "remainder_waived": "放弃"}
 
 
 class NotSettled(LedgerRefusal):
@@ -55,20 +60,35 @@ async def decide_remainder(
     if award["kind"].endswith((REMAINDER_SUFFIX, "_adjustment")):
         # A remainder or an adjustment already hangs off a first award (``adjusts``); splitting
         # it again would make chains the recovery rules do not follow.
-        raise WrongState("only a first award's remainder is decided", kind=award["kind"])
+        raise WrongState(
+            t("仅可对首笔奖补的剩余金额作出决定", "only a first award's remainder is decided"),
+            kind=award["kind"],
+        )
     if award["status"] != "settled" or award["recovery_flagged"]:
         raise NotSettled(
-            "the remainder is decided once finance has settled the approved payment "
-            "(and nothing of it is owed back)",
+            t(
+                "须待财政结算已批准的支付（且无应追回款项）后，方可对剩余金额作出决定",
+                "the remainder is decided once finance has settled the approved payment "
+                "(and nothing of it is owed back)",
+            ),
             status_now=award["status"],
         )
     approved = await connection.fetchval(queries.SETTLED_AMOUNT, award_id)
     remaining = award["max_fen"] - approved
     if remaining <= 0:
-        raise NothingRemains(f"the award was approved for its full amount {yuan(approved)}")
+        raise NothingRemains(
+            t(
+                f"该奖补已按全额{yuan(approved)}元批准",
+                f"the award was approved for its full amount {yuan(approved)}",
+            )
+        )
     earlier = await connection.fetchval(queries.REMAINDER_DECISION, award_id)
     if earlier is not None:
-        raise RemainderDecided(f"the remainder was already decided: {earlier}", decided=earlier)
+        named = DECISION_NAMES.get(earlier, earlier)
+        raise RemainderDecided(
+            t(f"剩余金额已作出决定：{named}", f"the remainder was already decided: {earlier}"),
+            decided=earlier,
+        )
     attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
     if decision == "waive":
         await _entry(
@@ -108,7 +128,7 @@ async def _entry(
         queries.INSERT_ENTRY, award_id, attempt, kind, amount_fen, actor, reason, detail
     )
     if seq is None:  # the unique index: one decision per award, whoever wrote it first
-        raise RemainderDecided("the remainder was already decided")
+        raise RemainderDecided(t("剩余金额已作出决定", "the remainder was already decided"))
 
 
 async def _remainder_award(
@@ -139,7 +159,7 @@ async def _remainder_award(
         f"{award['idempotency_key']}:remainder", "proposed", actor,
     )  # fmt: skip
     if inserted is None:
-        raise RemainderDecided("the remainder was already requested")
+        raise RemainderDecided(t("剩余金额已申请支付", "the remainder was already requested"))
     await connection.execute(
         queries.INSERT_ENTRY, rest, 0, "proposed", remaining, actor, reason, working
     )

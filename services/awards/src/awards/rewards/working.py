@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from shared.i18n import Text
+
 FEN = Decimal("0.01")
 
 
@@ -81,5 +83,5 @@ class Proposal:
 @dataclass(frozen=True)
 class Ineligible:
     reward_id: str
-    reason: str
+    reason: Text
     inputs: dict[str, Any] = field(default_factory=dict)

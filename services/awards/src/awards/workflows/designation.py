@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from awards.standing.activities import DesignationActivities
@@ -33,8 +32,10 @@ with workflow.unsafe.imports_passed_through():
         Reinstatement,
         ViolationReport,
     )
+    from awards.workflows.refusals import refused
     from awards.workflows.workflows import WRITE
     from shared.china_time import CHINA
+    from shared.i18n import Text, t
 
 # workflow.patched() id: new histories run the plan and the decision as local activities (in the
 # workflow task that needs them: no activity task and no extra workflow task through the server,
@@ -51,6 +52,12 @@ LOCAL_ACTIVITIES = "designation-local-activities"
 # replay test runs recorded histories on the current code, and
 # ``tests/integration/awards/test_designation_workflow.py`` runs the three-cycle scenario once
 # more with the sandbox on (``sandbox_checked.py``), so a forbidden call fails a test.
+# The designation's refusals (the English is what they always said).
+PROVINCE_DECIDES = t("由省商务厅决定", "the province decides")
+ALREADY_REVOKED = t("示范资格已被撤销", "already revoked")
+NOT_REVOKED = t("示范资格未被撤销", "not revoked")
+
+
 @workflow.defn(name="AwardsDesignation", sandboxed=False)
 class DesignationWorkflow:
     @workflow.init
@@ -183,7 +190,7 @@ class DesignationWorkflow:
     @workflow.update
     async def report_violation(self, report: ViolationReport) -> DesignationState:
         async with self.lock:
-            self._refuse_unless(self.standing is not Standing.revoked, "already revoked")
+            self._refuse_unless(self.standing is not Standing.revoked, ALREADY_REVOKED)
             await self._decide(
                 "violation",
                 actor=report.actor,
@@ -199,14 +206,14 @@ class DesignationWorkflow:
         # The province (REST) or a credit platform's blocking record (awards/standing/credit.py).
         self._refuse_unless(
             bool({"province_admin", "integrator"} & set(report.actor.roles)),
-            "the province decides",
+            PROVINCE_DECIDES,
         )
-        self._refuse_unless(self.standing is not Standing.revoked, "already revoked")
+        self._refuse_unless(self.standing is not Standing.revoked, ALREADY_REVOKED)
 
     @workflow.update
     async def reinstate(self, reinstatement: Reinstatement) -> DesignationState:
         async with self.lock:
-            self._refuse_unless(self.standing is Standing.revoked, "not revoked")
+            self._refuse_unless(self.standing is Standing.revoked, NOT_REVOKED)
             await self._decide(
                 "reinstate",
                 actor=reinstatement.actor,
@@ -217,14 +224,14 @@ class DesignationWorkflow:
 
     @reinstate.validator
     def _may_reinstate(self, reinstatement: Reinstatement) -> None:
-        self._refuse_unless("province_admin" in reinstatement.actor.roles, "the province decides")
-        self._refuse_unless(self.standing is Standing.revoked, "not revoked")
+        self._refuse_unless("province_admin" in reinstatement.actor.roles, PROVINCE_DECIDES)
+        self._refuse_unless(self.standing is Standing.revoked, NOT_REVOKED)
 
     @staticmethod
-    def _refuse_unless(condition: bool, reason: str) -> None:
+    def _refuse_unless(condition: bool, reason: Text) -> None:
         if not condition:
-            kind = "forbidden" if "province" in reason else "conflict"
-            raise ApplicationError(reason, type=kind, non_retryable=True)
+            kind = "forbidden" if reason is PROVINCE_DECIDES else "conflict"
+            raise refused(reason, kind)
 
     @workflow.query
     def state(self) -> DesignationState:

@@ -19,10 +19,10 @@ from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
 )
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from awards.domain.application import (
+        ACTION_NAMES,
         FINAL_STAGES,
         WAITING_ON,
         Action,
@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from awards.domain.scoring import ScoreCardInvalid, check_card, result
     from awards.standing.types import DesignationStart
     from awards.workflows.activities import ApplicationActivities
+    from awards.workflows.refusals import refused
     from awards.workflows.types import (
         ApplicationStart,
         ApplicationState,
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         StepRequest,
         Submit,
     )
+    from shared.i18n import Text, t
     from shared.programmes import CHINA_STANDARD_TIME
 
 # workflow.patched() ids: a change to running applications is taken only by new histories.
@@ -92,41 +94,71 @@ def search_attributes_for(start: ApplicationStart) -> TypedSearchAttributes:
 
 
 class StepPayloadInvalid(ValueError):
-    pass
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
 
 
-def _require(condition: bool, message: str) -> None:
+def _require(condition: bool, message: Text) -> None:
     if not condition:
         raise StepPayloadInvalid(message)
 
 
 def _check_payload(request: StepRequest, passed: bool | None) -> None:
     action = request.action
+    named = ACTION_NAMES[action]
     if action in (Action.city_return, Action.city_reject, Action.stop):
-        _require(bool(request.reason), f"{action} needs a reason")
+        _require(bool(request.reason), t(f"“{named}”须写明理由", f"{action} needs a reason"))
     if action is Action.city_recommend:
         _require(
-            request.rank is not None, "city_recommend needs the rank in the recommendation list"
+            request.rank is not None,
+            t(
+                "市级推荐须写明在推荐名单中的排序",
+                "city_recommend needs the rank in the recommendation list",
+            ),
         )
     if action in (Action.record_document_review, Action.record_site_visit):
-        _require(request.passed is not None, f"{action} needs passed")
-        _require(request.passed or bool(request.reason), "a failed review needs a reason")
+        _require(
+            request.passed is not None, t(f"“{named}”须写明是否通过", f"{action} needs passed")
+        )
+        _require(
+            request.passed or bool(request.reason),
+            t("审核未通过须写明理由", "a failed review needs a reason"),
+        )
     if action is Action.schedule_site_visit:
-        _require(request.visit_on is not None, "schedule_site_visit needs visit_on")
+        _require(
+            request.visit_on is not None,
+            t("安排实地考察须写明考察日期", "schedule_site_visit needs visit_on"),
+        )
     if action is Action.score:
-        _require(request.scores is not None, "score needs scores")
+        _require(request.scores is not None, t("专家评分须附各项得分", "score needs scores"))
     if action is Action.decide:
-        _require(request.approve is not None, "decide needs approve")
-        _require(request.approve or bool(request.reason), "a rejection needs a reason")
-        _require(not request.approve or passed is True, "approval needs a passing evaluation")
+        _require(
+            request.approve is not None,
+            t("认定决定须写明是否认定", "decide needs approve"),
+        )
+        _require(
+            request.approve or bool(request.reason),
+            t("不予认定须写明理由", "a rejection needs a reason"),
+        )
+        _require(
+            not request.approve or passed is True,
+            t("专家评审未通过，不能认定", "approval needs a passing evaluation"),
+        )
     if action is Action.file_objection:
         _require(
             bool(request.objector_name and request.objector_contact and request.reason),
-            "an objection needs the objector's name, contact and the objection (reason)",
+            t(
+                "登记异议须写明异议人姓名、联系方式和异议内容（理由）",
+                "an objection needs the objector's name, contact and the objection (reason)",
+            ),
         )
     if action is Action.resolve_objection:
-        _require(request.upheld is not None, "resolve_objection needs upheld")
-        _require(bool(request.reason), "resolve_objection needs a reason")
+        _require(
+            request.upheld is not None,
+            t("处理异议须写明异议是否成立", "resolve_objection needs upheld"),
+        )
+        _require(bool(request.reason), t("处理异议须写明理由", "resolve_objection needs a reason"))
 
 
 @workflow.defn(name="AwardsApplication")
@@ -270,16 +302,16 @@ class ApplicationWorkflow:
             site_visit_scheduled=self.site_visit_scheduled,
             evaluation_passed=self.passed,
         )
-        refused = refusal(request.action, request.actor.actor(), situation)
-        if refused is not None:
-            raise ApplicationError(refused.reason, type=refused.kind, non_retryable=True)
+        refusal_of_step = refusal(request.action, request.actor.actor(), situation)
+        if refusal_of_step is not None:
+            raise refused(refusal_of_step.reason, refusal_of_step.kind)
         try:
             _check_payload(request, self.passed)
             if request.action is Action.score:
                 assert request.scores is not None
                 check_card(self.start.terms.indicator_system, request.scores)
         except (StepPayloadInvalid, ScoreCardInvalid) as exc:
-            raise ApplicationError(str(exc), type="invalid", non_retryable=True) from exc
+            raise refused(exc.text, "invalid") from exc
 
     @workflow.query
     def state(self) -> ApplicationState:

@@ -8,11 +8,15 @@ import uuid
 
 import jwt
 
+from shared.i18n import Text, t
+
 AUDIENCE = "notifications.ack"
 
 
 class InvalidAcknowledgement(Exception):
-    pass
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
 
 
 def sign(delivery_id: uuid.UUID, *, secret: str, expires_at: dt.datetime) -> str:
@@ -26,5 +30,8 @@ def verify(token: str, *, secret: str) -> uuid.UUID:
             token, secret, algorithms=["HS256"], audience=AUDIENCE, options={"require": ["exp"]}
         )
         return uuid.UUID(str(claims["sub"]))
+    except jwt.ExpiredSignatureError as error:
+        raise InvalidAcknowledgement(t("确认链接已过期", str(error))) from error
     except (jwt.PyJWTError, KeyError, ValueError) as error:
-        raise InvalidAcknowledgement(str(error)) from error
+        # PyJWT's own words are English: the Chinese says what the link is, not the library.
+        raise InvalidAcknowledgement(t("确认链接格式有误或签名不符", str(error))) from error

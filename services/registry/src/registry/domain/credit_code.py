@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from shared.i18n import Text, t
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CODE_LENGTH = 18
 WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(CODE_LENGTH - 1))
@@ -31,10 +33,11 @@ class InvalidCreditCode(ValueError):
     """
 
     def __init__(
-        self, reason: str, *, position: int | None = None, expected_check: str | None = None
+        self, reason: Text, *, position: int | None = None, expected_check: str | None = None
     ) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(reason.en)
+        self.reason = reason.en  # the import report's row errors stay in English
+        self.text = reason
         self.position = position
         self.expected_check = expected_check
 
@@ -53,10 +56,15 @@ def _illegal_character(code: str) -> InvalidCreditCode | None:
     for index, character in enumerate(code):
         if character not in _VALUES:
             position = index + 1
-            hint = " (lowercase: normalise the code first)" if character.islower() else ""
+            lower = character.islower()
+            hint = " (lowercase: normalise the code first)" if lower else ""
             return InvalidCreditCode(
-                f"character {character!r} at position {position} is not allowed; "
-                f"the code uses {_ALLOWED}{hint}",
+                t(
+                    f"第{position}位字符“{character}”不允许；代码仅使用数字0-9和除I、O、Z、S、V"
+                    f"以外的大写字母{'（请先转为大写）' if lower else ''}",
+                    f"character {character!r} at position {position} is not allowed; "
+                    f"the code uses {_ALLOWED}{hint}",
+                ),
                 position=position,
             )
     return None
@@ -72,7 +80,10 @@ def check_character(first17: str) -> str:
     """The check character (18th) that the first 17 characters call for."""
     if len(first17) != CODE_LENGTH - 1:
         raise InvalidCreditCode(
-            f"the check character is computed from 17 characters, got {len(first17)}"
+            t(
+                f"校验位须由前17位计算，收到{len(first17)}位",
+                f"the check character is computed from 17 characters, got {len(first17)}",
+            )
         )
     illegal = _illegal_character(first17)
     if illegal is not None:
@@ -85,7 +96,12 @@ def validate_credit_code_format(code: str) -> None:
     of the set. The check character is not verified: this is all a legacy code issued before
     the check was enforced must still meet (the audited override waives the check only)."""
     if len(code) != CODE_LENGTH:
-        raise InvalidCreditCode(f"a credit code must be 18 characters, got {len(code)}")
+        raise InvalidCreditCode(
+            t(
+                f"统一社会信用代码须为18位，收到{len(code)}位",
+                f"a credit code must be 18 characters, got {len(code)}",
+            )
+        )
     illegal = _illegal_character(code)
     if illegal is not None:
         raise illegal
@@ -102,7 +118,11 @@ def validate_credit_code(code: str) -> None:
     expected = _check_character(code[:-1])
     if code[-1] != expected:
         raise InvalidCreditCode(
-            f"check character is {code[-1]!r} but the first 17 characters call for {expected!r}",
+            t(
+                f"校验位为“{code[-1]}”，按前17位应为“{expected}”",
+                f"check character is {code[-1]!r} but the first 17 characters call for "
+                f"{expected!r}",
+            ),
             position=CODE_LENGTH,
             expected_check=expected,
         )

@@ -73,11 +73,8 @@ def noun(english: str) -> Text:
 
 
 def refusal_text(refused: Refused) -> Text:
-    """The rule's own words in English; in Chinese its kind's title with the same words until
-    the rules carry Chinese reasons themselves."""
-    kind = KIND_OF.get(refused.code)
-    zh = kind.title.zh if kind else "请求被拒绝"
-    return t(f"{zh}（{refused.reason}）", refused.reason)
+    """The rule's own words, in both languages from where it refused."""
+    return refused.reason
 
 
 def _field(refused: Refused) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.i18n import t
 from submissions.domain.actors import Actor, Role
 from submissions.domain.deadlines import require_aware
 from submissions.domain.errors import Refused, require_text
@@ -55,12 +56,21 @@ def request_extension(
     if actor.role is Role.province or not actor.speaks_for(
         entity_id=entity_id, city_code=city_code
     ):
-        raise Refused("forbidden", "an extension is requested by the reporter or its city bureau")
-    text = require_text(reason, field="reason", what="an extension request")
+        raise Refused(
+            "forbidden",
+            t(
+                "延期申请须由报送主体或其所在市（州）商务主管部门提出",
+                "an extension is requested by the reporter or its city bureau",
+            ),
+        )
+    text = require_text(reason, field="reason", what=t("延期申请", "an extension request"))
     if requested_due_at is not None and requested_due_at <= current_due_at:
         raise Refused(
             "invalid_due_at",
-            "the requested due time must be later than the current one",
+            t(
+                "申请的报送截止时间须晚于现行截止时间",
+                "the requested due time must be later than the current one",
+            ),
             field="requested_due_at",
         )
     return ExtensionRequest(
@@ -87,7 +97,10 @@ def grant_extension(
     if new_due_at <= current_due_at:
         raise Refused(
             "invalid_due_at",
-            "the new due time must be later than the current one",
+            t(
+                "新的报送截止时间须晚于现行截止时间",
+                "the new due time must be later than the current one",
+            ),
             field="new_due_at",
         )
     return dataclasses.replace(
@@ -104,7 +117,7 @@ def refuse_extension(
     request: ExtensionRequest, *, actor: Actor, at: dt.datetime, reason: str | None
 ) -> ExtensionRequest:
     _decidable(request, actor)
-    text = require_text(reason, field="reason", what="refusing an extension")
+    text = require_text(reason, field="reason", what=t("不予延期", "refusing an extension"))
     return dataclasses.replace(
         request,
         status=ExtensionStatus.refused,
@@ -124,6 +137,13 @@ def extended_due_at(base_due_at: dt.datetime, requests: Iterable[ExtensionReques
 
 def _decidable(request: ExtensionRequest, actor: Actor) -> None:
     if actor.role is not Role.province:
-        raise Refused("forbidden", "only the province grants or refuses an extension")
+        raise Refused(
+            "forbidden",
+            t("仅省商务厅可批准或驳回延期申请", "only the province grants or refuses an extension"),
+        )
     if request.status is not ExtensionStatus.requested:
-        raise Refused("already_decided", f"the extension request was already {request.status}")
+        decided = "批准" if request.status is ExtensionStatus.granted else "驳回"
+        raise Refused(
+            "already_decided",
+            t(f"该延期申请已被{decided}", f"the extension request was already {request.status}"),
+        )

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.programmes import CHINA_STANDARD_TIME, WindowSchedule
+from shared.i18n import Text, china_time, t
+from shared.programmes import WindowSchedule
 from submissions.domain.actors import Actor, Role
 from submissions.domain.deadlines import ReporterDeadlines, require_aware
 from submissions.domain.errors import Refused, require_text
-from submissions.domain.review import ReportState
+from submissions.domain.review import STATE_NAMES, ReportState
 from submissions.domain.roster import RosterEntry
 
 
@@ -34,7 +35,7 @@ class RefusalReason(StrEnum):
 @dataclass(frozen=True)
 class SubmissionRefusal:
     reason: RefusalReason
-    message: str
+    message: Text
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,16 @@ def reopen_for(
     *, designation_id: str, actor: Actor, at: dt.datetime, ends_at: dt.datetime, reason: str | None
 ) -> LockException:
     if actor.role is not Role.province:
-        raise Refused("forbidden", "only the province reopens a window")
-    text = require_text(reason, field="reason", what="reopening a window")
+        raise Refused(
+            "forbidden", t("仅省商务厅可重新开放填报窗口", "only the province reopens a window")
+        )
+    text = require_text(reason, field="reason", what=t("重新开放填报窗口", "reopening a window"))
     if require_aware(ends_at, field="ends_at") <= require_aware(at, field="at"):
-        raise Refused("invalid_ends_at", "a reopening must end after it starts", field="ends_at")
+        raise Refused(
+            "invalid_ends_at",
+            t("重新开放的结束时间须晚于开始时间", "a reopening must end after it starts"),
+            field="ends_at",
+        )
     return LockException(designation_id, actor, text, at, ends_at)
 
 
@@ -75,45 +82,71 @@ def submission_refusal(
     """``None`` when the report may be submitted now; otherwise the first reason that applies."""
     require_aware(now, field="now")
     if now < schedule.opens_at:
+        opens = china_time(schedule.opens_at)
         return SubmissionRefusal(
-            RefusalReason.window_not_open, f"the window opens at {_china(schedule.opens_at)}"
+            RefusalReason.window_not_open,
+            t(f"填报窗口将于{opens.zh}开启", f"the window opens at {opens.en}"),
         )
     if entry is None or not entry.expected_at(now):
         return SubmissionRefusal(RefusalReason.not_expected, _not_expected(entry, schedule))
     if state is ReportState.accepted:
         return SubmissionRefusal(
-            RefusalReason.already_accepted, "the province has accepted this report; it is final"
+            RefusalReason.already_accepted,
+            t(
+                "该报告已经省商务厅审核通过，不再受理修改",
+                "the province has accepted this report; it is final",
+            ),
         )
     if state in (ReportState.submitted, ReportState.recommended, ReportState.returned_to_city):
-        waiting = "the province" if state is ReportState.recommended else "the city bureau"
+        waiting = (
+            t("省商务厅", "the province")
+            if state is ReportState.recommended
+            else t("市（州）商务主管部门", "the city bureau")
+        )
         return SubmissionRefusal(
-            RefusalReason.under_review, f"the report is {state.value}, waiting for {waiting}"
+            RefusalReason.under_review,
+            t(
+                f"该报告处于“{STATE_NAMES[state]}”状态，正待{waiting.zh}审核",
+                f"the report is {state.value}, waiting for {waiting.en}",
+            ),
         )
     if any(e.designation_id == entry.designation_id and e.active(now) for e in exceptions):
         return None
     if now >= deadlines.locks_at:
+        locks = china_time(deadlines.locks_at)
         return SubmissionRefusal(
-            RefusalReason.locked, f"the window locked at {_china(deadlines.locks_at)}"
+            RefusalReason.locked,
+            t(f"填报窗口已于{locks.zh}锁定", f"the window locked at {locks.en}"),
         )
     if not has_submitted and now >= deadlines.grace_until:
+        grace = china_time(deadlines.grace_until)
         return SubmissionRefusal(
             RefusalReason.past_grace,
-            f"first reports were taken until {_china(deadlines.grace_until)}; ask the province "
-            "to reopen the window for this reporter",
+            t(
+                f"首次报送受理至{grace.zh}，宽限期已过；如需补报，请申请省商务厅为该报送主体"
+                "重新开放填报窗口",
+                f"first reports were taken until {grace.en}; ask the province "
+                "to reopen the window for this reporter",
+            ),
         )
     return None
 
 
-def _not_expected(entry: RosterEntry | None, schedule: WindowSchedule) -> str:
+def _not_expected(entry: RosterEntry | None, schedule: WindowSchedule) -> Text:
     window = f"{schedule.window_id} {schedule.year}"
     if entry is None:
-        return f"this reporter is not on the roster of {window}"
-    if entry.expected_until is not None:
-        return (
-            f"not expected in {window} since {_china(entry.expected_until)} (designation revoked)"
+        return t(
+            f"该报送主体不在 {window} 填报窗口的应报名单中",
+            f"this reporter is not on the roster of {window}",
         )
-    return f"not expected in {window} before {_china(entry.expected_from)}"
-
-
-def _china(instant: dt.datetime) -> str:
-    return instant.astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M:%S +08:00")
+    if entry.expected_until is not None:
+        until = china_time(entry.expected_until)
+        return t(
+            f"该报送主体的认定已撤销，自{until.zh}起无需在 {window} 填报窗口报送",
+            f"not expected in {window} since {until.en} (designation revoked)",
+        )
+    since = china_time(entry.expected_from)
+    return t(
+        f"该报送主体自{since.zh}起方须在 {window} 填报窗口报送",
+        f"not expected in {window} before {since.en}",
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from shared.i18n import Text, t
 from submissions.domain.actors import Actor, Role
 from submissions.domain.deadlines import require_aware
 from submissions.domain.errors import Refused, require_text
@@ -33,6 +34,17 @@ class ReportState(StrEnum):
     accepted = "accepted"
 
 
+# The review states as the bureaus name them.
+STATE_NAMES = {
+    ReportState.draft: "草稿",
+    ReportState.submitted: "已提交",
+    ReportState.returned_to_reporter: "已退回报送主体",
+    ReportState.recommended: "市级已推荐",
+    ReportState.returned_to_city: "已退回市级",
+    ReportState.accepted: "已审核通过",
+}
+
+
 class Action(StrEnum):
     submit = "submit"
     city_return = "city_return"
@@ -41,6 +53,20 @@ class Action(StrEnum):
     province_return_to_city = "province_return_to_city"
     province_return_to_reporter = "province_return_to_reporter"
 
+
+ACTION_NAMES = {
+    Action.submit: "提交报告",
+    Action.city_return: "市级退回",
+    Action.city_recommend: "市级推荐",
+    Action.province_accept: "省级审核通过",
+    Action.province_return_to_city: "省级退回市级",
+    Action.province_return_to_reporter: "省级退回报送主体",
+}
+ROLE_NAMES = {
+    Role.reporter: "报送主体",
+    Role.city_bureau: "市（州）商务主管部门",
+    Role.province: "省商务厅",
+}
 
 # action -> (who, states it may start from, state it leads to)
 _RULES: dict[Action, tuple[Role, frozenset[ReportState], ReportState]] = {
@@ -173,7 +199,10 @@ def province_return(
     if to not in (Role.city_bureau, Role.reporter):
         raise Refused(
             "invalid_target",
-            "the province returns a report to the city or the reporter",
+            t(
+                "省商务厅只能将报告退回市（州）商务主管部门或报送主体",
+                "the province returns a report to the city or the reporter",
+            ),
             field="to",
         )
     action = (
@@ -182,7 +211,7 @@ def province_return(
         else Action.province_return_to_reporter
     )
     _check(report, action, actor)
-    text = require_text(reason, field="reason", what="returning a report")
+    text = require_text(reason, field="reason", what=t("退回报告", "returning a report"))
     comments = _comments(field_comments, report) if field_comments else {}
     return _advance(report, action, actor, at, reason=text, comments=comments)
 
@@ -209,34 +238,63 @@ def review(
         return province_return(
             report, actor=actor, at=at, to=to, reason=reason, field_comments=field_comments or None
         )
-    raise Refused("invalid_action", f"{action.value} is not a review step", field="decision")
+    raise Refused(
+        "invalid_action",
+        t(f"“{action.value}”不是审核步骤", f"{action.value} is not a review step"),
+        field="decision",
+    )
 
 
 def _check(report: Report, action: Action, actor: Actor, acting_role: Role | None = None) -> None:
     role, sources, _ = _RULES[action]
     if (acting_role or actor.role) is not role:
-        raise Refused("forbidden", f"{action.value} is done by the {role.value.replace('_', ' ')}")
+        raise Refused(
+            "forbidden",
+            t(
+                f"“{ACTION_NAMES[action]}”须由{ROLE_NAMES[role]}办理",
+                f"{action.value} is done by the {role.value.replace('_', ' ')}",
+            ),
+        )
     if not actor.speaks_for(entity_id=report.entity_id, city_code=report.city_code):
-        raise Refused("out_of_scope", "this report is outside the actor's own reports or region")
+        raise Refused(
+            "out_of_scope",
+            t(
+                "该报告不属于本单位或本辖区",
+                "this report is outside the actor's own reports or region",
+            ),
+        )
     if report.state in sources:
         return
     raise Refused("step_out_of_order", _out_of_order(action, report.state), field="state")
 
 
-def _out_of_order(action: Action, state: ReportState) -> str:
+def _out_of_order(action: Action, state: ReportState) -> Text:
     role = _RULES[action][0]
+    named = STATE_NAMES[state]
     if role is Role.province and state in (ReportState.submitted, ReportState.returned_to_city):
-        return f"the report is {state.value}: waiting for the city bureau's review"
+        return t(
+            f"该报告处于“{named}”状态，须先经市（州）商务主管部门审核",
+            f"the report is {state.value}: waiting for the city bureau's review",
+        )
     if role is Role.city_bureau and state in (ReportState.recommended, ReportState.accepted):
-        return f"the report is {state.value}: a province decision the city cannot undo"
-    return f"{action.value} is not possible while the report is {state.value}"
+        return t(
+            f"该报告处于“{named}”状态，已由省商务厅办理，市级不能撤回",
+            f"the report is {state.value}: a province decision the city cannot undo",
+        )
+    return t(
+        f"报告处于“{named}”状态时不能办理“{ACTION_NAMES[action]}”",
+        f"{action.value} is not possible while the report is {state.value}",
+    )
 
 
 def _comments(field_comments: Mapping[str, str], report: Report) -> Mapping[str, str]:
     if not field_comments:
         raise Refused(
             "comments_required",
-            "name the fields to correct, each with a comment",
+            t(
+                "请列明需修改的字段，并逐项填写修改意见",
+                "name the fields to correct, each with a comment",
+            ),
             field="field_comments",
         )
     known = set(report.current.figures) if report.current else set()
@@ -244,10 +302,12 @@ def _comments(field_comments: Mapping[str, str], report: Report) -> Mapping[str,
     for name, comment in field_comments.items():
         if known and name not in known:
             raise Refused(
-                "unknown_field", f"the report has no field {name!r}", field=f"field_comments.{name}"
+                "unknown_field",
+                t(f"报告中没有字段“{name}”", f"the report has no field {name!r}"),
+                field=f"field_comments.{name}",
             )
         comments[name] = require_text(
-            comment, field=f"field_comments.{name}", what="a field comment"
+            comment, field=f"field_comments.{name}", what=t("每项字段修改意见", "a field comment")
         )
     return MappingProxyType(comments)
 

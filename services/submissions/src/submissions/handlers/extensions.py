@@ -10,6 +10,7 @@ import asyncpg
 from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import ExtensionGranted, ExtensionRefused, ExtensionRequested
+from shared.i18n import t
 from submissions.db import queries
 from submissions.db.repository import extension_of
 from submissions.domain import extensions as rules
@@ -122,7 +123,9 @@ async def decide_extension(
         if grant:
             if new_due_at is None:
                 raise Refused(
-                    "new_due_at_required", "a grant names the new due time", field="new_due_at"
+                    "new_due_at_required",
+                    t("批准延期须写明新的报送截止时间", "a grant names the new due time"),
+                    field="new_due_at",
                 )
             decided = rules.grant_extension(
                 request,

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from shared import audit
+from shared.i18n import t
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
 from submissions.domain import review
@@ -59,7 +60,14 @@ def period_of(text: str) -> PeriodKey:
     try:
         return parse_period(text)
     except ValueError as exc:
-        raise Refused("invalid_period", str(exc), field="period") from exc
+        raise Refused(
+            "invalid_period",
+            t(
+                f"报告期格式应为 YYYY-MM、YYYY-Qn 或 YYYY，收到“{text}”",
+                f"a period is YYYY-MM, YYYY-Qn or YYYY, got {text!r}",
+            ),
+            field="period",
+        ) from exc
 
 
 async def submit_statistics(
@@ -102,7 +110,10 @@ async def submit_statistics(
         if (row["reporter_kind"], row["region_code"]) != (kind.value, region_code):
             raise Refused(
                 "wrong_reporter",
-                "this reporter reports as another kind or region",
+                t(
+                    "该报送单位已按其他类型或地区登记",
+                    "this reporter reports as another kind or region",
+                ),
                 field="region_code",
             )
         refusal = rules.period_refusal(

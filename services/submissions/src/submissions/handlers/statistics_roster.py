@@ -11,6 +11,7 @@ from collections.abc import Callable
 import asyncpg
 
 from shared import audit
+from shared.i18n import t
 from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
@@ -57,7 +58,10 @@ async def register_reporter(
             actor.id,
         )
         if row is None:
-            raise Refused("already_registered", f"{reporter_id} is registered already")
+            raise Refused(
+                "already_registered",
+                t(f"统计报送单位 {reporter_id} 已登记", f"{reporter_id} is registered already"),
+            )
         await publish_and_claim(connection, context, (), before_commit=before_commit, result=row)
         await audit.record_change(
             connection,

@@ -10,6 +10,7 @@ import asyncpg
 
 from shared import audit
 from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
+from shared.i18n import china_time, t
 from shared.messaging.outbox import append_events
 from submissions.db import queries
 from submissions.db.repository import insert_roster_entries, window_id_of
@@ -63,17 +64,34 @@ async def open_window(
     Raises ``AlreadyOpen`` with the existing row when it is open already."""
     programme = context.programmes.get(programme_id)
     if programme is None:
-        raise Refused("unknown_programme", f"no programme {programme_id!r}", field="programme_id")
+        raise Refused(
+            "unknown_programme",
+            t(f"无此规划：{programme_id}", f"no programme {programme_id!r}"),
+            field="programme_id",
+        )
     try:
         reporting_window = programme.reporting_window(window_slug)
         schedule = reporting_window.schedule(year)
     except KeyError as exc:
         field = "year" if isinstance(exc.args[0], int) else "window"
         raise Refused(
-            "unknown_window", f"{programme_id} has no window {window_slug} in {year}", field=field
+            "unknown_window",
+            t(
+                f"规划 {programme_id} 在{year}年没有填报窗口 {window_slug}",
+                f"{programme_id} has no window {window_slug} in {year}",
+            ),
+            field=field,
         ) from exc
     if now >= schedule.locks_at:
-        raise Refused("locked", f"the {year} window locked at {schedule.locks_at}", field="year")
+        locks = china_time(schedule.locks_at)
+        raise Refused(
+            "locked",
+            t(
+                f"{year}年度填报窗口已于{locks.zh}锁定",
+                f"the {year} window locked at {locks.en}",
+            ),
+            field="year",
+        )
     schedule = dataclasses.replace(schedule, opens_at=min(schedule.opens_at, now))
     window_id = window_id_of(programme_id, window_slug, year)
     async with pool.acquire() as connection, connection.transaction():
@@ -192,7 +210,10 @@ async def reopen_window(
         if await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id) is None:
             raise Refused(
                 "not_expected",
-                f"{designation_id} is not on this window's roster",
+                t(
+                    f"{designation_id} 不在该填报窗口的应报名单中",
+                    f"{designation_id} is not on this window's roster",
+                ),
                 field="designation_id",
             )
         row = await connection.fetchrow(

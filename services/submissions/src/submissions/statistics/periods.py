@@ -96,3 +96,7 @@ def period_schedule(period: PeriodKey, due: PeriodDue) -> PeriodSchedule:
 def _month_start(year: int, month: int) -> dt.date:
     """The first of ``month`` counted from January of ``year`` (13 is January next year)."""
     return dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+# How a refusal names a period kind in Chinese.
+PERIOD_NAMES = {"monthly": "月度", "quarterly": "季度", "yearly": "年度"}

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
+from shared.i18n import china_time, t
 from shared.programmes import Programme, Statistics
 from submissions.domain import review
 from submissions.domain.actors import Actor
@@ -33,19 +34,36 @@ def reporter_refusal(
     inside = region_code[:2] == root[:2] if root.endswith("0000") else region_code[:4] == root[:4]
     if not inside:
         return Refused(
-            "outside_jurisdiction", "outside the programme's jurisdiction", field="region_code"
+            "outside_jurisdiction",
+            t("不在该规划的管辖范围内", "outside the programme's jurisdiction"),
+            field="region_code",
         )
     if kind is ReporterKind.county and region_code.endswith("00"):
         return Refused(
-            "wrong_level", "a county bureau reports a county-level code", field="region_code"
+            "wrong_level",
+            t(
+                "县级商务主管部门应以县级行政区划代码报送",
+                "a county bureau reports a county-level code",
+            ),
+            field="region_code",
         )
     if kind is ReporterKind.city and (region_code[4:] != "00" or region_code[2:] == "0000"):
         return Refused(
-            "wrong_level", "a city bureau reports a city code (PPCC00)", field="region_code"
+            "wrong_level",
+            t(
+                "市级商务主管部门应以市级行政区划代码（PPCC00）报送",
+                "a city bureau reports a city code (PPCC00)",
+            ),
+            field="region_code",
         )
     if kind is not ReporterKind.enterprise and reporter_id != region_code:
         return Refused(
-            "wrong_reporter", "a bureau reports under its region code", field="reporter_id"
+            "wrong_reporter",
+            t(
+                "商务主管部门应以本级行政区划代码报送",
+                "a bureau reports under its region code",
+            ),
+            field="reporter_id",
         )
     return None
 
@@ -63,16 +81,29 @@ def period_refusal(
     is taken too: it is the base of the first year's growth."""
     if not (programme.period.start.year - 1 <= period.year <= programme.period.end.year):
         return Refused(
-            "outside_period", "outside the programme's years (and its base year)", field="period"
+            "outside_period",
+            t(
+                "报告期不在规划年度（含基期年）内",
+                "outside the programme's years (and its base year)",
+            ),
+            field="period",
         )
     schedule = period_schedule(period, statistics.schedule.for_period(period.kind))
     if now < schedule.opens_at:
+        opens = china_time(schedule.opens_at)
         return Refused(
             "window_not_open",
-            f"the period's figures are taken from {schedule.opens_at.isoformat()}",
+            t(
+                f"该报告期数据自{opens.zh}起受理",
+                f"the period's figures are taken from {opens.en}",
+            ),
         )
     if now >= schedule.locks_at and not accepted_before:
-        return Refused("locked", f"the period locked at {schedule.locks_at.isoformat()}")
+        locks = china_time(schedule.locks_at)
+        return Refused(
+            "locked",
+            t(f"该报告期已于{locks.zh}锁定", f"the period locked at {locks.en}"),
+        )
     return None
 
 

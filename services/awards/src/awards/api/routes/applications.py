@@ -36,6 +36,7 @@ from awards.domain.eligibility import eligibility_problems
 from awards.domain.rounds import NoSuchRound, application_round
 from awards.submission import (
     application_id_for,
+    material_names,
     missing_materials,
     new_start,
     start_application,
@@ -115,7 +116,7 @@ async def submit(
     try:
         the_round = application_round(programme, body.year, body.category)
     except NoSuchRound as exc:
-        raise unprocessable(catalogue.NO_SUCH_ROUND, t(f"无此申报轮次：{exc}", str(exc))) from exc
+        raise unprocessable(catalogue.NO_SUCH_ROUND, exc.text) from exc
     refusal = the_round.not_open(now)
     if refusal == "not_yet":
         opens, last = the_round.opening_day, the_round.closing_day
@@ -168,14 +169,22 @@ async def submit(
         if problems:
             raise unprocessable(
                 catalogue.NOT_ELIGIBLE,
-                t("申报主体不符合本轮申报条件", "the applicant may not apply in this round"),
+                t(
+                    "申报主体不符合本轮申报条件：" + "；".join(p.reason.zh for p in problems),
+                    "the applicant may not apply in this round: "
+                    + "; ".join(p.reason.en for p in problems),
+                ),
                 problems=[{"code": p.code, "reason": p.reason} for p in problems],
             )
         missing = missing_materials(the_round, body.materials)
         if missing:
             raise unprocessable(
                 catalogue.MATERIALS_MISSING,
-                t("申报材料不全", "materials are missing"),
+                t(
+                    "申报材料缺少"
+                    + "、".join(f"《{n}》" for n in material_names(the_round, missing)),
+                    "materials are missing: " + ", ".join(missing),
+                ),
                 missing=missing,
             )
         residents = [

@@ -56,9 +56,7 @@ async def _delivery_of(request: Request, token: str) -> asyncpg.Record:
     try:
         delivery_id = ack_tokens.verify(token, secret=secret)
     except ack_tokens.InvalidAcknowledgement as error:
-        raise ProblemError(
-            catalogue.INVALID_ACKNOWLEDGEMENT_LINK, t(f"确认链接无效：{error}", str(error))
-        ) from error
+        raise ProblemError(catalogue.INVALID_ACKNOWLEDGEMENT_LINK, error.text) from error
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as connection:
         row = await connection.fetchrow(queries.DELIVERY, delivery_id)

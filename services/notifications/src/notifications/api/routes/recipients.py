@@ -73,8 +73,8 @@ def _checked(request: Request, channel: str, address: str) -> None:
     except BadAddress as error:
         raise ProblemError(
             catalogue.BAD_ADDRESS,
-            t(f"地址无效：{error}", str(error)),
-            extra={"errors": [{"field": "address", "message": str(error)}]},
+            error.text,
+            extra={"errors": [{"field": "address", "message": error.text}]},
         ) from error
 
 

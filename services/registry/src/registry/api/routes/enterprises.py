@@ -48,9 +48,9 @@ STATISTICS_YEARS = (
 def _invalid_code(exc: InvalidCreditCode) -> ProblemError:
     return ProblemError(
         catalogue.INVALID_CREDIT_CODE,
-        t(f"统一社会信用代码无效：{exc}", str(exc)),
+        exc.text,
         extra={
-            "errors": [{"field": "body.credit_code", "message": str(exc), "type": "credit_code"}]
+            "errors": [{"field": "body.credit_code", "message": exc.text, "type": "credit_code"}]
         },
     )
 

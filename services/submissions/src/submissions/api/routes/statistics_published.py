@@ -26,7 +26,7 @@ from submissions.domain.errors import Refused
 from submissions.handlers.common import Context
 from submissions.handlers.statistics import period_of
 from submissions.handlers.statistics_publication import figures_in_force
-from submissions.statistics.periods import period_schedule
+from submissions.statistics.periods import PERIOD_NAMES, period_schedule
 from submissions.statistics.published import published_rows
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
@@ -87,7 +87,14 @@ async def published(
     chosen = statistics.indicator(indicator)
     if chosen.period is not key.kind:
         raise statistics_problem(
-            Refused("invalid_period", f"{indicator} is {chosen.period.value}", field="period")
+            Refused(
+                "invalid_period",
+                t(
+                    f"指标 {indicator} 按{PERIOD_NAMES[chosen.period.value]}统计",
+                    f"{indicator} is {chosen.period.value}",
+                ),
+                field="period",
+            )
         )
     parts = [i for i in (chosen.id, chosen.numerator, chosen.denominator) if i]
     periods = [str(key), str(key.previous()), str(key.a_year_earlier())]

@@ -24,7 +24,7 @@ from submissions.handlers.statistics import period_of
 from submissions.handlers.statistics_publication import figures_in_force
 from submissions.statistics.aggregation import Aggregate, aggregate, growth
 from submissions.statistics.charts import Format, statistics_charts
-from submissions.statistics.periods import PeriodKey
+from submissions.statistics.periods import PERIOD_NAMES, PeriodKey
 from submissions.statistics.workbook import MonthPoint, statistics_workbook
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
@@ -65,7 +65,14 @@ async def _report_data(
     indicators = [i for i in statistics.indicators if i.period is key.kind]
     if not indicators:
         raise statistics_problem(
-            Refused("invalid_period", f"no {key.kind.value} indicators", field="period")
+            Refused(
+                "invalid_period",
+                t(
+                    f"没有按{PERIOD_NAMES[key.kind.value]}统计的指标",
+                    f"no {key.kind.value} indicators",
+                ),
+                field="period",
+            )
         )
     chart = next((i for i in indicators if i.id == "online_retail_sales"), indicators[0])
     months = [PeriodKey(key.kind, key.year, index) for index in range(1, key.index + 1)]
