@@ -33,6 +33,7 @@ from shared.events import default_catalog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import StoreRegistered
 from shared.messaging.relay import kafka_headers
+from tests.support.languages import wholly_chinese, wholly_english
 
 Auth = Callable[..., dict[str, str]]
 CSV = {"Content-Type": "text/csv"}
@@ -420,12 +421,14 @@ def test_an_encrypted_workbook_or_a_csv_sent_as_xlsx_is_refused_at_once(
         response = registry_api.post("/v1/imports/stores", content=body, headers={**XLSX, **auth()})
         assert response.status_code == 422, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
-    assert (
-        "encrypted"
-        in registry_api.post(
-            "/v1/imports/stores", content=encrypted, headers={**XLSX, **auth()}
-        ).json()["detail"]
+    chinese = registry_api.post("/v1/imports/stores", content=encrypted, headers={**XLSX, **auth()})
+    assert "加密" in chinese.json()["detail"] and wholly_chinese(chinese.json()["detail"])
+    english = registry_api.post(
+        "/v1/imports/stores",
+        content=encrypted,
+        headers={**XLSX, **auth(), "Accept-Language": "en"},
     )
+    assert "encrypted" in english.json()["detail"] and wholly_english(english.json()["detail"])
 
 
 def test_a_failed_job_stays_failed_and_a_lost_claim_commits_nothing(

@@ -15,6 +15,7 @@ from registry.bulk.columns import HeaderError, ImportKind, map_headers
 from registry.bulk.readers import UnreadableFile, cell_text, read_rows
 from registry.bulk.validation import FileChecker, RowContext, check_row
 from registry.domain.credit_code import check_character
+from tests.support.languages import wholly_chinese, wholly_english
 
 GUIZHOU = RowContext(
     region_known=lambda code: code in {"520000", "520100", "520102", "530102"},
@@ -191,4 +192,7 @@ def test_an_unreadable_file_says_what_is_wrong(tmp_path: Path, content: bytes, s
     path.write_bytes(content)
     with pytest.raises(UnreadableFile) as raised:
         list(read_rows(path))
-    assert says in str(raised.value)
+    # str() is the English a failed job stores; the reason is in both languages, each whole.
+    assert says in str(raised.value) and str(raised.value) == raised.value.reason.en
+    assert wholly_chinese(raised.value.reason.zh), raised.value.reason.zh
+    assert wholly_english(raised.value.reason.en), raised.value.reason.en

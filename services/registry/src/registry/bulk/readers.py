@@ -1,7 +1,8 @@
 """Rows of an uploaded CSV or XLSX file, streamed: never the whole file in memory.
 
 Row numbers are what a spreadsheet user sees: the header is row 1. A file that cannot be read
-raises ``UnreadableFile`` saying what is wrong with it, in terms its sender can act on.
+raises ``UnreadableFile`` saying what is wrong with it, in terms its sender can act on, in
+Chinese and English.
 """
 
 from __future__ import annotations
@@ -19,28 +20,52 @@ from xml.etree.ElementTree import ParseError
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from shared.i18n import Text, t
+
 Row = tuple[int, list[str]]
 
 _ZIP = b"PK\x03\x04"
+_NOT_CSV_OR_XLSX = t("不是 CSV 或 XLSX 文件", "not a CSV or XLSX file")
+_UTF16 = t(
+    "UTF-16 文本（Excel 的“Unicode 文本”）：请改存为“CSV UTF-8”",
+    'UTF-16 text (Excel\'s "Unicode text"): save it as "CSV UTF-8" instead',
+)
 # What people send instead of a CSV or XLSX file, by the first bytes.
 _NOT_A_SHEET = {
-    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an encrypted (password-protected) workbook or an "
-    "Excel 97-2003 .xls file: save it as .xlsx without a password, or as CSV",
-    b"PK\x05\x06": "an empty ZIP archive, not an XLSX workbook",
-    b"%PDF": "a PDF document, not a CSV or XLSX file",
-    b"\x1f\x8b": "a gzip archive, not a CSV or XLSX file",
-    b"Rar!": "a RAR archive, not a CSV or XLSX file",
-    b"7z\xbc\xaf": "a 7-Zip archive, not a CSV or XLSX file",
-    b"\x89PNG": "a PNG image, not a CSV or XLSX file",
-    b"\xff\xfe": 'UTF-16 text (Excel\'s "Unicode text"): save it as "CSV UTF-8" instead',
-    b"\xfe\xff": 'UTF-16 text (Excel\'s "Unicode text"): save it as "CSV UTF-8" instead',
-    b"\xff\xd8\xff": "a JPEG image, not a CSV or XLSX file",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": t(
+        "加密（设有密码）的工作簿或 Excel 97-2003 .xls 文件：请另存为不设密码的 .xlsx，或存为 CSV",
+        "an encrypted (password-protected) workbook or an Excel 97-2003 .xls file: "
+        "save it as .xlsx without a password, or as CSV",
+    ),
+    b"PK\x05\x06": t(
+        "空的 ZIP 压缩包，不是 XLSX 工作簿", "an empty ZIP archive, not an XLSX workbook"
+    ),
+    b"%PDF": t(f"PDF 文档，{_NOT_CSV_OR_XLSX.zh}", f"a PDF document, {_NOT_CSV_OR_XLSX.en}"),
+    b"\x1f\x8b": t(f"gzip 压缩包，{_NOT_CSV_OR_XLSX.zh}", f"a gzip archive, {_NOT_CSV_OR_XLSX.en}"),
+    b"Rar!": t(f"RAR 压缩包，{_NOT_CSV_OR_XLSX.zh}", f"a RAR archive, {_NOT_CSV_OR_XLSX.en}"),
+    b"7z\xbc\xaf": t(
+        f"7-Zip 压缩包，{_NOT_CSV_OR_XLSX.zh}", f"a 7-Zip archive, {_NOT_CSV_OR_XLSX.en}"
+    ),
+    b"\x89PNG": t(f"PNG 图片，{_NOT_CSV_OR_XLSX.zh}", f"a PNG image, {_NOT_CSV_OR_XLSX.en}"),
+    b"\xff\xfe": _UTF16,
+    b"\xfe\xff": _UTF16,
+    b"\xff\xd8\xff": t(f"JPEG 图片，{_NOT_CSV_OR_XLSX.zh}", f"a JPEG image, {_NOT_CSV_OR_XLSX.en}"),
 }
-_RESAVE = "open it in Excel or WPS and save it again as .xlsx, or as CSV"
+_RESAVE = t(
+    "请用 Excel 或 WPS 打开后另存为 .xlsx，或存为 CSV",
+    "open it in Excel or WPS and save it again as .xlsx, or as CSV",
+)
 
 
 class UnreadableFile(ValueError):
-    """The file is not a CSV or XLSX file that can be read; the message says what is wrong."""
+    """The file is not a CSV or XLSX file that can be read; ``reason`` says what is wrong, in
+    both languages. ``str()`` is the English, which is what a failed job stores (its
+    ``failure`` keeps the wording it always had); the Chinese leaves out what the XLSX library
+    says, which only it can put in words."""
+
+    def __init__(self, reason: Text) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
 
 
 def _csv_encoding(path: Path) -> str:
@@ -117,11 +142,20 @@ def _csv_rows(path: Path) -> Iterator[Row]:
                 return
             except UnicodeDecodeError as exc:
                 raise UnreadableFile(
-                    f"row {number + 1}: not text in UTF-8 or GB18030 (the encodings of a CSV "
-                    "file); is it a CSV file?"
+                    t(
+                        f"第 {number + 1} 行：不是 UTF-8 或 GB18030 编码（CSV 文件的编码）的文本；"
+                        "是 CSV 文件吗？",
+                        f"row {number + 1}: not text in UTF-8 or GB18030 (the encodings of a CSV "
+                        "file); is it a CSV file?",
+                    )
                 ) from exc
             except csv.Error as exc:
-                raise UnreadableFile(f"row {number + 1}: not a CSV file ({exc})") from exc
+                raise UnreadableFile(
+                    t(
+                        f"第 {number + 1} 行：不是 CSV 文件",
+                        f"row {number + 1}: not a CSV file ({exc})",
+                    )
+                ) from exc
             number += 1
             yield number, values
 
@@ -134,7 +168,12 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
             raise UnreadableFile(workbook_problem(exc)) from exc
         try:
             if not workbook.worksheets:
-                raise UnreadableFile(f"the workbook has no worksheet in it: {_RESAVE}")
+                raise UnreadableFile(
+                    t(
+                        f"工作簿中没有工作表：{_RESAVE.zh}",
+                        f"the workbook has no worksheet in it: {_RESAVE.en}",
+                    )
+                )
             rows = workbook.worksheets[0].iter_rows(values_only=True)
             number = 0
             while True:
@@ -143,8 +182,12 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
                 except StopIteration:
                     return
                 except Exception as exc:  # the sheet is read as it is iterated
+                    problem = workbook_problem(exc)
                     raise UnreadableFile(
-                        f"row {number + 1} of the first sheet: {workbook_problem(exc)}"
+                        t(
+                            f"第一个工作表第 {number + 1} 行：{problem.zh}",
+                            f"row {number + 1} of the first sheet: {problem.en}",
+                        )
                     ) from exc
                 number += 1
                 yield number, [cell_text(value) for value in values]
@@ -152,20 +195,36 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
             workbook.close()
 
 
-def workbook_problem(exc: Exception) -> str:
-    """What an exception from reading an XLSX file says about the file."""
+def workbook_problem(exc: Exception) -> Text:
+    """What an exception from reading an XLSX file says about the file. The English quotes the
+    library's own words (for whoever digs further); the Chinese says the same without them."""
     if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
-        return f"not a readable ZIP archive (an XLSX file is one): damaged or cut short ({exc})"
+        return t(
+            "不是可读取的 ZIP 压缩包（XLSX 文件即 ZIP 压缩包）：文件已损坏或不完整",
+            f"not a readable ZIP archive (an XLSX file is one): damaged or cut short ({exc})",
+        )
     if isinstance(exc, KeyError):
         missing = str(exc.args[0]) if exc.args else ""
         if "[Content_Types].xml" in missing or "workbook.xml" in missing:
-            return f"a ZIP archive, but not an XLSX workbook ({missing}): {_RESAVE}"
-        return f"the workbook lacks a part it refers to ({missing}): {_RESAVE}"
+            return t(
+                f"是 ZIP 压缩包，但不是 XLSX 工作簿：{_RESAVE.zh}",
+                f"a ZIP archive, but not an XLSX workbook ({missing}): {_RESAVE.en}",
+            )
+        return t(
+            f"工作簿缺少其引用的部件：{_RESAVE.zh}",
+            f"the workbook lacks a part it refers to ({missing}): {_RESAVE.en}",
+        )
     if isinstance(exc, InvalidFileException):
-        return f"not an XLSX workbook ({exc}): {_RESAVE}"
+        return t(f"不是 XLSX 工作簿：{_RESAVE.zh}", f"not an XLSX workbook ({exc}): {_RESAVE.en}")
     if isinstance(exc, ParseError | SyntaxError):
-        return f"damaged XML inside the workbook ({exc}): {_RESAVE}"
-    return f"the workbook cannot be read ({type(exc).__name__}: {exc}): {_RESAVE}"
+        return t(
+            f"工作簿内的 XML 已损坏：{_RESAVE.zh}",
+            f"damaged XML inside the workbook ({exc}): {_RESAVE.en}",
+        )
+    return t(
+        f"工作簿无法读取：{_RESAVE.zh}",
+        f"the workbook cannot be read ({type(exc).__name__}: {exc}): {_RESAVE.en}",
+    )
 
 
 def cell_text(value: Any) -> str:

@@ -82,7 +82,9 @@ def _check_readable(upload: UploadedFile, content_type: str) -> None:
     try:
         kind = file_format(upload.path)
     except UnreadableFile as exc:
-        raise ProblemError(catalogue.UNREADABLE_FILE, t(f"文件无法读取：{exc}", str(exc))) from exc
+        raise ProblemError(
+            catalogue.UNREADABLE_FILE, t(f"文件无法读取：{exc.reason.zh}", exc.reason.en)
+        ) from exc
     if content_type.startswith(XLSX_TYPE) and kind != "xlsx":
         raise ProblemError(
             catalogue.UNREADABLE_FILE,
