@@ -173,6 +173,15 @@ def test_refusals_name_the_field_and_the_reason(api: TestClient, auth: Auth, clo
             e["type"] == code and e["field"] == f"body.figures.{field}"
             for e in response.json()["errors"]
         ), (code, response.json())
+        # The detail and each error's message are wholly Chinese, or wholly English on en.
+        chinese = response.json()
+        assert wholly_chinese(chinese["detail"]), chinese["detail"]
+        assert all(wholly_chinese(e["message"]) for e in chinese["errors"]), chinese
+        english = api.post(
+            url, json={"figures": figures}, headers={**me, "Accept-Language": "en"}
+        ).json()
+        assert wholly_english(english["detail"]), english["detail"]
+        assert all(wholly_english(e["message"]) for e in english["errors"]), english
     missing = api.post(
         f"/v1/windows/{W}/reports/NOPE/versions", json={"figures": {}}, headers=auth()
     )

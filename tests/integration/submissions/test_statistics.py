@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from shared.db.pool import connect
 from tests.integration.submissions.conftest import Clock, cst
+from tests.support.languages import wholly_chinese, wholly_english
 
 QINGHAI = "qinghai-2024-2026"
 XINING, DATONG, HUANGZHONG, HAIDONG = "630100", "630121", "630123", "630200"
@@ -104,6 +105,20 @@ def test_bad_figures_are_refused_naming_the_field(
         "body.figures.rural_online_retail_sales": "negative",
         "body.figures.agricultural_online_retail_sales": "wrong_type",
     }
+    # The detail and each error's message are wholly Chinese, or wholly English on en.
+    chinese = response.json()
+    assert wholly_chinese(chinese["detail"]), chinese["detail"]
+    assert all(wholly_chinese(e["message"]) for e in chinese["errors"]), chinese
+    english = _submit(
+        api,
+        lambda region: {**bureau(region), "Accept-Language": "en"},
+        "2025-01",
+        DATONG,
+        {"gdp": "1", "rural_online_retail_sales": -1},
+    ).json()
+    assert english["code"] == "invalid_figures"
+    assert wholly_english(english["detail"]), english["detail"]
+    assert all(wholly_english(e["message"]) for e in english["errors"]), english
     response = _submit(api, bureau, "2025-01", XINING, {"cross_border_trade.9999_export": "1"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body.figures.cross_border_trade.9999_export"

@@ -17,6 +17,7 @@ from submissions.statistics.aggregation import (
 )
 from submissions.statistics.figures import ReporterKind, check_figures
 from submissions.statistics.periods import parse_period, period_schedule
+from tests.support.languages import wholly_chinese, wholly_english
 
 ROOT = Path(__file__).resolve().parents[3]
 D = Decimal
@@ -62,6 +63,10 @@ def _errors(statistics: Statistics, kind: ReporterKind, figures: dict[str, objec
     _, errors = check_figures(
         statistics, kind=kind, period=StatisticsPeriod.monthly, figures=figures
     )
+    # Each said in both languages where the rule refuses, each wholly in its language.
+    for error in errors:
+        assert wholly_chinese(error.text.zh), error.text.zh
+        assert wholly_english(error.text.en), error.text.en
     return {e.field: e.code for e in errors}
 
 
@@ -117,6 +122,7 @@ def test_bad_figures_each_name_their_field(qinghai: Statistics) -> None:
         "cross_border_trade.9810_export": "out_of_bounds",
         "live_sessions": "wrong_level",
     }
+    assert _errors(qinghai, ReporterKind.county, {}) == {"figures": "empty"}
 
 
 # -- aggregation -----------------------------------------------------------------------------

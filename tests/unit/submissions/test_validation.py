@@ -9,6 +9,7 @@ import pytest
 
 from shared.programmes import Programme, ReportTemplate
 from submissions.domain.validation import ReportedFigure, check_report
+from tests.support.languages import wholly_chinese, wholly_english
 
 REF = {"file": "004_9c19d9a85d8c1f73.txt", "section": "三（三）"}
 
@@ -62,6 +63,11 @@ def test_each_error_names_its_field(
     check = check_report(guizhou.report_template("enterprise"), {**_valid(), **change})
     assert [(e.field, e.code) for e in check.errors] == [(field, code)]
     assert not check.ready_to_submit
+    # Said in both languages where the rule refuses: a problem answers wholly in one of them.
+    (error,) = check.errors
+    assert wholly_chinese(error.text.zh), error.text.zh
+    assert wholly_english(error.text.en), error.text.en
+    assert error.message == error.text.en
 
 
 def test_percent_bounds_and_units_as_sent(guizhou: Programme) -> None:
@@ -119,6 +125,10 @@ def test_a_large_change_warns_and_needs_an_explanation(guizhou: Programme) -> No
     assert "+66.7 %" in check.warnings[0].message
     assert not check.ready_to_submit
     assert [u.field for u in check.unexplained] == ["online_retail_sales"]
+    for finding in (*check.warnings, *check.unexplained):
+        assert wholly_chinese(finding.text.zh), finding.text.zh
+        assert wholly_english(finding.text.en), finding.text.en
+    assert "+66.7%" in check.warnings[0].text.zh
     explained = check_report(
         template,
         _valid(),

@@ -87,17 +87,21 @@ def problem_for(exc: Exception) -> ProblemError:
         return not_found(noun(exc.what), exc.identifier)
     if isinstance(exc, InvalidReport):
         findings = exc.check.errors or exc.check.unexplained
-        listed = "; ".join(f"{f.field}: {f.message}" for f in findings)
+        # Each finding's own words in the answer's language: the messages are Text, which the
+        # problem document renders in Chinese or English like the detail.
         return ProblemError(
             catalogue.INVALID_REPORT,
-            t(f"报告数据有误：{listed}", listed),
+            t(
+                "报告数据有误：" + "；".join(f"{f.field}：{f.text.zh}" for f in findings),
+                "; ".join(f"{f.field}: {f.text.en}" for f in findings),
+            ),
             extra={
                 "errors": [
-                    {"field": f"body.figures.{f.field}", "message": f.message, "type": f.code}
+                    {"field": f"body.figures.{f.field}", "message": f.text, "type": f.code}
                     for f in findings
                 ],
                 "warnings": [
-                    {"field": f"body.figures.{w.field}", "message": w.message, "type": w.code}
+                    {"field": f"body.figures.{w.field}", "message": w.text, "type": w.code}
                     for w in exc.check.warnings
                 ],
             },

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from shared.programmes import IndicatorType, ReportIndicator, ReportTemplate
+from shared.i18n import Text, t
+from shared.programmes import IndicatorType, ReportIndicator, ReportTemplate, Unit
 from submissions.domain.versions import Figure
 
 
@@ -26,11 +27,30 @@ class ReportedFigure:
     unit: str | None = None
 
 
+# The units as a Chinese sentence names them.
+_UNIT_ZH = {
+    Unit.cny: "元",
+    Unit.count: "个",
+    Unit.percent: "%",
+    Unit.persons: "人",
+    Unit.square_metres: "平方米",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
+    """One error or warning about a figure, its explanation in both languages (``text``): a
+    problem answers in the caller's language."""
+
     field: str
     code: str
-    message: str
+    text: Text
+
+    @property
+    def message(self) -> str:
+        """The English: what a submitted report stores with its warnings and its events carry,
+        in the words they always had."""
+        return self.text.en
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,10 @@ def check_report(
             Finding(
                 name,
                 "unknown_indicator",
-                f"the {template.category} report has no indicator {name!r}",
+                t(
+                    f"{template.name}的报告没有指标“{name}”",
+                    f"the {template.category} report has no indicator {name!r}",
+                ),
             )
         )
     for indicator in template.indicators:
@@ -72,7 +95,10 @@ def check_report(
                     Finding(
                         indicator.id,
                         "required",
-                        f"{indicator.name_zh} ({indicator.name_en}) is required",
+                        t(
+                            f"{indicator.name_zh}为必填项",
+                            f"{indicator.id} ({indicator.name_en}) is required",
+                        ),
                     )
                 )
             continue
@@ -81,12 +107,17 @@ def check_report(
             errors.append(problem)
         elif value is not None:
             figures[indicator.id] = value
-    errors += _cross_checks(template, figures)
-    warnings = _changes(template, figures, last_accepted or {})
+    errors += _cross_checks(template, known, figures)
+    warnings = _changes(template, known, figures, last_accepted or {})
     written = {k for k, v in (explanations or {}).items() if v and v.strip()}
     unexplained = tuple(
         Finding(
-            w.field, "explanation_required", f"explain the change of {w.field} before submitting"
+            w.field,
+            "explanation_required",
+            t(
+                f"提交前请说明{_zh(known, w.field)}的变动",
+                f"explain the change of {w.field} before submitting",
+            ),
         )
         for w in warnings
         if w.field not in written
@@ -94,37 +125,70 @@ def check_report(
     return ReportCheck(figures, tuple(errors), tuple(warnings), unexplained)
 
 
+def _zh(known: Mapping[str, ReportIndicator], name: str) -> str:
+    """An indicator as a Chinese sentence names it: its Chinese name, else its id."""
+    indicator = known.get(name)
+    return indicator.name_zh if indicator is not None else name
+
+
 def _read(
     indicator: ReportIndicator, figure: ReportedFigure
 ) -> tuple[Figure | None, Finding | None]:
-    name = indicator.id
+    name, label = indicator.id, indicator.name_zh
     if figure.unit is not None and figure.unit != indicator.unit.value:
+        # The Chinese does not repeat the unit sent: it may be any text at all.
+        unit_zh = _UNIT_ZH.get(indicator.unit, indicator.unit.value)
         return None, Finding(
-            name, "wrong_unit", f"{name} is in {indicator.unit.value}, not {figure.unit}"
+            name,
+            "wrong_unit",
+            t(
+                f"{label}的单位应为{unit_zh}（{indicator.unit.value}），与所报单位不符",
+                f"{name} is in {indicator.unit.value}, not {figure.unit}",
+            ),
         )
     value = _number(figure.value)
     if value is None:
+        kind_zh = "整数" if indicator.type is IndicatorType.integer else "小数"
         return None, Finding(
             name,
             "wrong_type",
-            f"{name} must be an exact number ({indicator.type.value}); send decimals as strings",
+            t(
+                f"{label}须为精确数值（{kind_zh}），小数请以字符串发送",
+                f"{name} must be an exact number ({indicator.type.value}); "
+                "send decimals as strings",
+            ),
         )
     exponent = value.as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if indicator.type is IndicatorType.integer:
         if value != value.to_integral_value():
-            return None, Finding(name, "wrong_type", f"{name} is a whole number")
+            return None, Finding(
+                name, "wrong_type", t(f"{label}须为整数", f"{name} is a whole number")
+            )
         result: Figure = int(value)
     else:
         if places > indicator.decimal_places:
             return None, Finding(
-                name, "wrong_type", f"{name} has at most {indicator.decimal_places} decimal places"
+                name,
+                "wrong_type",
+                t(
+                    f"{label}最多保留 {indicator.decimal_places} 位小数",
+                    f"{name} has at most {indicator.decimal_places} decimal places",
+                ),
             )
         result = value
     if indicator.min is not None and value < indicator.min:
-        return None, Finding(name, "out_of_bounds", f"{name} must be at least {indicator.min}")
+        return None, Finding(
+            name,
+            "out_of_bounds",
+            t(f"{label}不得小于 {indicator.min}", f"{name} must be at least {indicator.min}"),
+        )
     if indicator.max is not None and value > indicator.max:
-        return None, Finding(name, "out_of_bounds", f"{name} must be at most {indicator.max}")
+        return None, Finding(
+            name,
+            "out_of_bounds",
+            t(f"{label}不得大于 {indicator.max}", f"{name} must be at most {indicator.max}"),
+        )
     return result, None
 
 
@@ -144,7 +208,9 @@ def _number(raw: object) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _cross_checks(template: ReportTemplate, figures: Mapping[str, Figure]) -> list[Finding]:
+def _cross_checks(
+    template: ReportTemplate, known: Mapping[str, ReportIndicator], figures: Mapping[str, Figure]
+) -> list[Finding]:
     failures = []
     for check in template.checks:
         value, limit = figures.get(check.field), figures.get(check.limit)
@@ -153,14 +219,21 @@ def _cross_checks(template: ReportTemplate, figures: Mapping[str, Figure]) -> li
                 Finding(
                     check.field,
                     "cross_check",
-                    f"{check.field} ({value}) must not exceed {check.limit} ({limit})",
+                    t(
+                        f"{_zh(known, check.field)}（{value}）不得超过"
+                        f"{_zh(known, check.limit)}（{limit}）",
+                        f"{check.field} ({value}) must not exceed {check.limit} ({limit})",
+                    ),
                 )
             )
     return failures
 
 
 def _changes(
-    template: ReportTemplate, figures: Mapping[str, Figure], last_year: Mapping[str, Figure]
+    template: ReportTemplate,
+    known: Mapping[str, ReportIndicator],
+    figures: Mapping[str, Figure],
+    last_year: Mapping[str, Figure],
 ) -> list[Finding]:
     warnings = []
     for name, value in figures.items():
@@ -168,10 +241,18 @@ def _changes(
         if before is None:
             continue
         threshold = template.threshold_for(name)
+        label = _zh(known, name)
         if before == 0:
             if value != 0:
                 warnings.append(
-                    Finding(name, "large_change", f"{name} was 0 last year, now {value}")
+                    Finding(
+                        name,
+                        "large_change",
+                        t(
+                            f"{label}上年为 0，本年为 {value}",
+                            f"{name} was 0 last year, now {value}",
+                        ),
+                    )
                 )
             continue
         change = (Decimal(value) - Decimal(before)) / abs(Decimal(before)) * 100
@@ -180,7 +261,12 @@ def _changes(
                 Finding(
                     name,
                     "large_change",
-                    f"{name} changed {change:+.1f} % against last year's accepted {before} (over {threshold} %)",
+                    t(
+                        f"{label}较上年审核通过的 {before} 变动 {change:+.1f}%"
+                        f"（超过 {threshold}%）",
+                        f"{name} changed {change:+.1f} % against last year's accepted {before} "
+                        f"(over {threshold} %)",
+                    ),
                 )
             )
     return warnings

@@ -61,17 +61,20 @@ PROVINCE = {
 
 def statistics_problem(exc: Exception) -> ProblemError:
     if isinstance(exc, InvalidFigures):
-        listed = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        # Each figure's own words in the answer's language (the messages are Text).
         return ProblemError(
             catalogue.INVALID_FIGURES,
-            t(f"统计数据有误：{listed}", listed),
+            t(
+                "统计数据有误：" + "；".join(f"{e.field}：{e.text.zh}" for e in exc.errors),
+                "; ".join(f"{e.field}: {e.text.en}" for e in exc.errors),
+            ),
             extra={
                 "errors": [
                     {
                         "field": f"body.{e.field}"
                         if e.field == "figures"
                         else f"body.figures.{e.field}",
-                        "message": e.message,
+                        "message": e.text,
                         "type": e.code,
                     }
                     for e in exc.errors
