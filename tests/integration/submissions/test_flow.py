@@ -55,8 +55,9 @@ def test_opening_twice_is_a_conflict_and_only_the_province_opens(
     assert city.status_code == 403
     assert api.get(f"/v1/windows/{W}", headers=auth()).json()["status"] == "open"
     roster = api.get(f"/v1/windows/{W}/roster", headers=auth()).json()
-    assert [e["designation_id"] for e in roster["entries"]] == ["D1", "D2", "D3"]
-    assert {c["kind"] for c in roster["changes"]} == {"frozen"}
+    assert [e["designation_id"] for e in roster["items"]] == ["D1", "D2", "D3"]
+    assert roster["next_cursor"] is None
+    assert [[c["kind"] for c in e["changes"]] for e in roster["items"]] == [["frozen"]] * 3
 
 
 def test_flow_submit_return_resubmit_recommend_accept(
@@ -348,7 +349,7 @@ def test_scope_a_bureau_sees_its_region_a_reporter_its_own(api: TestClient, auth
         == 403
     )
     roster = api.get(f"/v1/windows/{W}/roster", headers=zunyi).json()
-    assert [e["designation_id"] for e in roster["entries"]] == ["D3"]
+    assert [e["designation_id"] for e in roster["items"]] == ["D3"]
 
 
 def test_state_and_events_commit_together_and_reach_kafka(

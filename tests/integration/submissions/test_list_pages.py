@@ -1,7 +1,8 @@
-"""A window's extensions and a report's attachments and versions are paged like every list that
-grows: ``items`` and ``next_cursor``, ``limit`` 50 by default and at most 500, keyset order
-(extensions by request time then id, attachments by the time added then digest, versions by
-number), only what the caller may see, and a cursor this API did not issue is a 400."""
+"""A window's roster and extensions and a report's attachments and versions are paged like
+every list that grows: ``items`` and ``next_cursor``, ``limit`` 50 by default and at most 500,
+keyset order (the roster by designation, extensions by request time then id, attachments by the
+time added then digest, versions by number), only what the caller may see, and a cursor this
+API did not issue is a 400."""
 
 from __future__ import annotations
 
@@ -175,3 +176,42 @@ def test_versions_page_oldest_first_without_duplicate_or_gap(
     assert whole == {"items": versions, "next_cursor": None}
     assert api.get(f"{base}/versions", headers=reporter(auth, "E-D1")).status_code == 404
     assert_bad_cursor(api, f"{base}/versions", me)
+
+
+def test_the_roster_pages_by_designation_without_duplicate_or_gap(
+    api: TestClient, auth: Auth, designate: Callable[..., int], clock: Clock
+) -> None:
+    url = f"/v1/windows/{W}/roster"
+    # Seven more reporters granted while the window is open: each joins the roster as added.
+    added = [f"R{n}" for n in range(7)]
+    for n, designation in enumerate(added):
+        region = "520102" if n % 2 else "520302"
+        assert designate(designation, region=region, at=cst(2025, 11, 20, 9)) == 1
+    clock.now = cst(2025, 12, 2, 12)
+
+    whole = api.get(url, params={"limit": 500}, headers=auth()).json()
+    assert set(whole) == {"items", "next_cursor"} and whole["next_cursor"] is None
+    ordered = whole["items"]
+    ids = [entry["designation_id"] for entry in ordered]
+    assert ids == sorted(ids) and set(ids) == {"D1", "D2", *added}
+    changes = {e["designation_id"]: [c["kind"] for c in e["changes"]] for e in ordered}
+    assert changes == {"D1": ["frozen"], "D2": ["frozen"], **{d: ["added"] for d in added}}
+
+    pages = walk(api, url, auth(), limit=4)
+    assert [len(page) for page in pages] == [4, 4, 1]
+    assert [entry for page in pages for entry in page] == ordered  # no duplicate, no gap
+    assert api.get(url, headers=auth()).json()["items"] == ordered  # 50 a page by default
+
+    # A bureau's pages are full pages of its own reporters, not pages thinned after the fact.
+    guiyang = [e for e in ordered if e["region_code"].startswith("5201")]
+    pages = walk(api, url, auth("city_bureau", "520100"), limit=1)
+    assert [len(page) for page in pages] == [1] * len(guiyang)
+    assert [entry for page in pages for entry in page] == guiyang
+    mine = walk(api, url, reporter(auth, "E-D2"), limit=1)
+    assert [entry["designation_id"] for page in mine for entry in page] == ["D2"]
+
+    assert_bad_cursor(api, url, auth())
+    # Each list's cursor is its own: the roster's is refused by the reports list.
+    roster_cursor = api.get(url, params={"limit": 1}, headers=auth()).json()["next_cursor"]
+    refused = api.get(f"/v1/windows/{W}/reports", params={"cursor": roster_cursor}, headers=auth())
+    assert refused.status_code == 400 and refused.json()["code"] == "bad_cursor"

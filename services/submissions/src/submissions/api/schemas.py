@@ -61,9 +61,12 @@ class RosterChangePublic(BaseModel):
     reason: str | None
 
 
-class RosterPublic(BaseModel):
-    entries: list[RosterEntryPublic]
-    changes: list[RosterChangePublic]
+class WindowRosterEntryPublic(RosterEntryPublic):
+    """One reporter on a window's roster, with every change to its place on it."""
+
+    changes: list[RosterChangePublic] = Field(
+        description="This reporter's changes (frozen, added, removed) in the order recorded"
+    )
 
 
 class Reopening(_In):

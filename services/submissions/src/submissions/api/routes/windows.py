@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from shared import audit
 from shared.auth import CurrentPrincipal
+from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http import catalogue
 from shared.http.headers import LOCATION, sends
 from shared.http.idempotency import claim_idempotency_key
@@ -23,10 +24,9 @@ from submissions.api.schemas import (
     Reopening,
     ReopeningPublic,
     RosterChangePublic,
-    RosterEntryPublic,
-    RosterPublic,
     WindowOpen,
     WindowPublic,
+    WindowRosterEntryPublic,
     public,
 )
 from submissions.db import queries
@@ -130,21 +130,43 @@ async def read(window_id: str, principal: CurrentPrincipal, pool: Pool, context:
 
 @router.get(
     "/{window_id}/roster",
-    response_model=RosterPublic,
-    summary="Who must report, and every change to it (the caller's scope)",
+    response_model=Page[WindowRosterEntryPublic],
+    summary="Who must report, each with every change to it (the caller's scope; paged)",
+    description="By designation id; `limit` (default 50, at most 500) entries a page, each "
+    "with its changes; `next_cursor` reads on.",
 )
-async def roster(window_id: str, principal: CurrentPrincipal, pool: Pool, context: Ctx) -> Any:
+async def roster(
+    window_id: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> Page[WindowRosterEntryPublic]:
+    # The cursor's key is its own, so the reports list's cursor is refused here (and this one there).
+    after = read_cursor(cursor, lambda p: str(p["designation_id"]))
     await window_or_404(pool, context, window_id)
-    entries = [e for e in await pool.fetch(queries.ROSTER_ENTRIES, window_id) if sees(principal, e)]
-    shown = {e["designation_id"] for e in entries}
-    changes = [
-        c
-        for c in await pool.fetch(queries.ROSTER_CHANGES, window_id)
-        if c["designation_id"] in shown
-    ]
-    return RosterPublic(
-        entries=[public(RosterEntryPublic, e) for e in entries],
-        changes=[public(RosterChangePublic, c) for c in changes],
+    visibility = read_visibility(principal)
+    entries = await pool.fetch(
+        queries.ROSTER_ENTRIES_PAGE,
+        window_id,
+        after,
+        limit + 1,
+        visibility.everything,
+        [region_like_pattern(r) for r in visibility.region_roots],
+        sorted(visibility.enterprise_ids),
+    )
+    page = entries[:limit]
+    changes: dict[str, list[RosterChangePublic]] = {e["designation_id"]: [] for e in page}
+    for change in await pool.fetch(queries.ROSTER_CHANGES_OF, window_id, list(changes)):
+        changes[change["designation_id"]].append(public(RosterChangePublic, change))
+    return Page[WindowRosterEntryPublic](
+        items=[
+            public(WindowRosterEntryPublic, e, changes=changes[e["designation_id"]]) for e in page
+        ],
+        next_cursor=encode_cursor({"designation_id": page[-1]["designation_id"]})
+        if len(entries) > limit
+        else None,
     )
 
 
