@@ -42,11 +42,14 @@ format: install
 test: lint
 	@deploy/local/with-stack.sh $(PYTEST) -q -p no:cacheprovider tests
 
-# Every test with the test processes' clock moved ahead (AHEAD, default three years) by
-# libfaketime: no test may depend on the day it runs. The stack keeps the real clock.
+# Every test with the clock moved ahead (AHEAD, default three years) by libfaketime: no test
+# may depend on the day it runs. The test processes and PostgreSQL move; Kafka and Temporal's
+# dev server keep the real clock. A running local stack is stopped first (it runs on the real
+# clock), and the shifted one is stopped afterwards.
 AHEAD ?= +1096d
 test-ahead: install
-	@deploy/local/with-stack.sh $(UV) run --frozen python -m tests.support.clock_ahead $(AHEAD) \
+	@$(STACK) down
+	@STACK_FAKETIME=$(AHEAD) deploy/local/with-stack.sh $(UV) run --frozen python -m tests.support.clock_ahead $(AHEAD) \
 	  pytest -q -p no:cacheprovider tests
 
 unit: install

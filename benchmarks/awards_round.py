@@ -41,7 +41,7 @@ from benchmarks.common import (
 from benchmarks.noop_workflow import NoopWorkflow
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
-from tests.support.time_skipping import PINNED_START, pinned_environment, skip_to
+from tests.support.time_skipping import PINNED_START, clock_from, pinned_environment, skip_to
 
 APPLICATIONS = int(os.environ.get("BENCH_AWARDS_APPLICATIONS", "1000"))
 CONCURRENCY = 16
@@ -174,8 +174,7 @@ async def main() -> None:
             _programmes_open_now(settings.programmes_dir)
             app = create_app(settings)
             # The API judges the round by the server's calendar, not the day the bench runs.
-            offset = PINNED_START - dt_datetime.now(UTC)
-            app.state.clock = lambda: dt_datetime.now(UTC) + offset
+            app.state.clock = clock_from(PINNED_START)
 
             def sign(**claims: Any) -> dict[str, str]:
                 token = mint_token(

@@ -139,7 +139,13 @@ start_postgres() {
     log "PostgreSQL already running on 127.0.0.1:$PG_PORT"
     return
   fi
-  as_postgres "$bin/pg_ctl" -D "$data" -w -l "$dir/postgres.log" \
+  # STACK_FAKETIME (make test-ahead): the database's clock moves with the test processes', as
+  # a server's and its clients' clocks agree in production.
+  local clock=()
+  if [ -n "${STACK_FAKETIME:-}" ]; then
+    clock=(env "LD_PRELOAD=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 | head -n 1)" "FAKETIME=$STACK_FAKETIME")
+  fi
+  as_postgres "${clock[@]}" "$bin/pg_ctl" -D "$data" -w -l "$dir/postgres.log" \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $sock -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
   log "PostgreSQL on 127.0.0.1:$PG_PORT"
 }

@@ -22,7 +22,7 @@ import datetime as dt
 import shutil
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,13 @@ async def pinned_environment(
             test_server_existing_path=launcher, **options
         ) as environment:
             yield environment
+
+
+def clock_from(start: dt.datetime) -> Callable[[], dt.datetime]:
+    """A clock that reads ``start`` now and runs on at the real pace: for an API beside a pinned
+    server (``app.state.clock``), so that both judge dates alike whatever today is."""
+    offset = start - dt.datetime.now(dt.UTC)
+    return lambda: dt.datetime.now(dt.UTC) + offset
 
 
 async def skip_time(

@@ -24,6 +24,7 @@ from awards.workflows.worker import build_worker
 from shared.events.registry import ParkRegistered
 from tests.integration.awards.conftest import PROGRAMMES, card
 from tests.support.stack import Stack
+from tests.support.time_skipping import PINNED_START, clock_from
 
 
 def programmes_open_now(directory: Path) -> Path:
@@ -65,6 +66,7 @@ async def api(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         app.state.temporal = environment.client  # the time-skipping server, not the dev one
+        app.state.clock = clock_from(PINNED_START)  # the round is judged on the server's day
         async with build_worker(
             environment.client, awards_pool, topic_prefix="t.", task_queue=task_queue
         ):

@@ -44,7 +44,7 @@ from tests.integration.awards.test_application_workflow import submit
 from tests.support.databases import drop_database, migrated_database
 from tests.support.polling import until
 from tests.support.stack import Stack
-from tests.support.time_skipping import pinned_environment
+from tests.support.time_skipping import PINNED_START, clock_from, pinned_environment
 
 
 async def consume_until(
@@ -165,6 +165,8 @@ async def test_a_submission_on_the_dev_server_is_found_by_its_search_attributes(
         task_queue=task_queue,
     )
     app = create_app(settings)
+    # The 2026 round is open on this day whatever today is (the dev server keeps the real clock)
+    app.state.clock = clock_from(PINNED_START)
     workflow_id = None
     try:
         async with (
