@@ -282,8 +282,20 @@ def test_lists_filter_on_demonstration_status_and_the_statistics_list(
     assert names("/v1/enterprises", in_statistics_list="true", year="2024") == []
 
 
+async def _registered_on(dsn: str, table: str, record_id: str, day: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(
+            f"UPDATE {table} SET created_at = $2::date::timestamptz WHERE id = $1::uuid",
+            record_id,
+            dt.date.fromisoformat(day),
+        )
+    finally:
+        await connection.close()
+
+
 def test_a_per_city_target_lists_every_city_and_is_met_only_when_all_are(
-    registry_api: TestClient, auth: Auth
+    registry_api: TestClient, auth: Auth, registry_db: str
 ) -> None:
     """000 二（一）4: 每个市州至少转型提升一个电子商务园区（基地）."""
     qinghai = auth("province_admin", "630000")
@@ -293,6 +305,9 @@ def test_a_per_city_target_lists_every_city_and_is_met_only_when_all_are(
         headers=qinghai,
     )
     assert created.status_code == 201, created.text
+    # Registered within the programme's period (2024–2026), whatever today is: a park
+    # registered after the period does not count towards it.
+    asyncio.run(_registered_on(registry_db, "parks", created.json()["id"], "2025-06-01"))
     progress = registry_api.get(
         "/v1/programmes/qinghai-2024-2026/progress", params={"by": "city"}, headers=qinghai
     ).json()
