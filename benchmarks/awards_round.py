@@ -68,7 +68,7 @@ async def _seed(dsn: str, count: int) -> None:
         for n in range(count):
             await connection.execute(
                 queries.UPSERT_ENTITY, "park", f"park-{n}", f"直播基地{n}", "520302",
-                "live_base", f"ent-{n}",
+                "live_base", f"ent-{n}", None,
             )  # fmt: skip
         for n in range(12):
             await connection.execute(
