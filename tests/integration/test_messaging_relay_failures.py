@@ -308,7 +308,8 @@ async def test_the_relay_loop_purges_old_published_rows(
     prefix = f"{topic_prefix}purge."
     for sequence in range(3):
         await write_round(messaging_pool, ["ent-p"], sequence, prefix)
-    now = dt.datetime.now(dt.UTC)
+    # Ages relative to the database's clock, the one the purge measures them by.
+    now = await messaging_pool.fetchval("SELECT now()")
     ids = [r["id"] for r in await messaging_pool.fetch("SELECT id FROM outbox ORDER BY id")]
     # Old and published; recently published; not published at all.
     await messaging_pool.execute(

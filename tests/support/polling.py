@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -40,3 +41,22 @@ async def eventually(
         if accept(value) or loop.time() > deadline:
             return value
         await asyncio.sleep(interval)
+
+
+def wait_for(
+    check: Callable[[], T],
+    accept: Callable[[T], bool],
+    *,
+    seconds: float = 20,
+    interval: float = 0.05,
+    message: str = "condition not met in time",
+) -> T:
+    """``eventually`` for code outside an event loop (a server thread, a sync test client):
+    the first value of ``check()`` that ``accept`` takes; fails when ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if accept(value):
+            return value
+        assert time.monotonic() < deadline, message
+        time.sleep(interval)

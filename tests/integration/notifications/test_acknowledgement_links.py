@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -20,6 +19,7 @@ from notifications.api.app import create_app
 from notifications.config import NotificationsSettings
 from shared.events.submissions import MissingReporters
 from tests.integration.notifications.support import SECRET, deadline_event, fetch, handle
+from tests.support.polling import wait_for
 
 PREVIEW_BOTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) wxwork/4.1.0 (MicroMessenger/6.2) WeChat/2.0.4",
@@ -125,9 +125,7 @@ def served(service: tuple[TestClient, str], stack: object) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: server.started, bool, seconds=30, message="uvicorn did not start")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
@@ -154,12 +152,8 @@ def test_the_token_is_not_in_the_access_log(
         assert httpx.get(served + path).status_code == 200
         assert httpx.post(served + path).status_code == 200
         # the access line is written after the response, by the server's thread
-        deadline = time.monotonic() + 10
-        while len(_access(caplog)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        lines = wait_for(lambda: _access(caplog), lambda found: len(found) >= 2, seconds=10)
     access.removeHandler(caplog.handler)
-    lines = _access(caplog)
-    assert len(lines) >= 2
     for record in caplog.records:
         assert token not in record.getMessage()
     assert any("/acknowledgements/{token}" in record.getMessage() for record in lines)

@@ -23,6 +23,7 @@ from notifications.sender import Sender
 from notifications.sender_role import build_channels
 from shared.db.pool import create_pool
 from tests.integration.notifications.fakes import Receiver, loopback_receiver
+from tests.support import polling
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 
@@ -86,12 +87,21 @@ async def queue(
 async def until(
     condition: Callable[[], Awaitable[bool]], sender: Sender, seconds: float = 30
 ) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await sender.round()
-        await asyncio.sleep(0.05)
+    """Run sender rounds until ``condition`` holds (or fail after ``seconds``), then drain."""
+    await polling.until(
+        lambda: _or_round(condition, sender),
+        seconds=seconds,
+        interval=0.05,
+        message="condition not reached in time",
+    )
     await sender.drain()
+
+
+async def _or_round(condition: Callable[[], Awaitable[bool]], sender: Sender) -> bool:
+    if await condition():
+        return True
+    await sender.round()
+    return False
 
 
 async def statuses(pool: asyncpg.Pool, ids: list[uuid.UUID]) -> list[str]:
@@ -153,11 +163,12 @@ async def test_an_endpoint_that_never_answers_holds_only_its_own_slots(
         async with httpx.AsyncClient(timeout=4) as client:
             sender = make_sender(pool, client, concurrency=4, per_endpoint=2)
             started = time.monotonic()
-            deadline = started + 3.5
-            while not await _all(pool, good, "delivered"):
-                assert time.monotonic() < deadline, await statuses(pool, good)
-                await sender.round()
-                await asyncio.sleep(0.05)
+            await polling.until(
+                lambda: _or_round(lambda: _all(pool, good, "delivered"), sender),
+                seconds=3.5,
+                interval=0.05,
+                message="the good endpoint's messages were not all delivered in time",
+            )
             # all four delivered while the silent endpoint still held its two slots
             assert time.monotonic() - started < 4
             assert set(await statuses(pool, stuck)) == {"queued"}

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import secrets
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from shared.events.envelope import EventEnvelope
 from shared.events.registry import StoreRegistered
 from shared.messaging.relay import kafka_headers
 from tests.support.languages import wholly_chinese, wholly_english
+from tests.support.polling import wait_for
 
 Auth = Callable[..., dict[str, str]]
 CSV = {"Content-Type": "text/csv"}
@@ -336,12 +336,14 @@ def test_progress_is_readable_while_a_large_file_runs(registry_api: TestClient, 
     job = response.json()
     assert job["status"] in ("queued", "running")
     seen, totals = [], set()
-    deadline = time.monotonic() + 60
-    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+
+    def read_job() -> dict[str, Any]:
         job = registry_api.get(response.headers["Location"], headers=auth()).json()
         seen.append(job["progress"])
         totals.add(job["total_rows"])
-        time.sleep(0.05)
+        return job
+
+    job = wait_for(read_job, lambda job: job["status"] not in ("queued", "running"), seconds=60)
     assert job["status"] == "succeeded" and job["loaded_rows"] == 20_000
     assert 20_000 in totals and 0 < len([p for p in seen if 0 < p < 1])
     assert seen == sorted(seen)
