@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +19,7 @@ from tests.integration.submissions.conftest import (
     open_window_with_two_reporters,
     window_id,
 )
+from tests.support.pages import assert_cursors_refused, walk
 
 W = window_id(2025)
 Auth = Callable[..., dict[str, str]]
@@ -39,42 +39,15 @@ def opened(api: TestClient, auth: Auth, designate: Callable[..., int], clock: Cl
     open_window_with_two_reporters(api, auth, designate, clock)
 
 
-def walk(
-    api: TestClient, url: str, headers: dict[str, str], *, limit: int
-) -> list[list[dict[str, Any]]]:
-    """Every page of ``url``, following ``next_cursor`` until there is none."""
-    pages: list[list[dict[str, Any]]] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        response = api.get(url, params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert set(page) == {"items", "next_cursor"}
-        pages.append(page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return pages
-        assert len(pages) < 50, "the cursor does not move on"
-
-
 def assert_bad_cursor(api: TestClient, url: str, headers: dict[str, str]) -> None:
     foreign = [
-        "%%%not-a-cursor",
-        encode_cursor({"x": 1}),
         encode_cursor({"after": "D1"}),  # the reports list's own cursor
         encode_cursor({"number": 2**70}),
         encode_cursor({"number": "2"}),
         encode_cursor({"requested_at": "yesterday", "id": "nope"}),
         encode_cursor({"added_at": "2025-12-01T02:00:00+00:00", "sha256": "' OR 1=1"}),
     ]
-    for cursor in foreign:
-        response = api.get(url, params={"cursor": cursor}, headers=headers)
-        assert response.status_code == 400, (cursor, response.text)
-        assert response.headers["content-type"].startswith("application/problem+json")
-        assert response.json()["code"] == "bad_cursor"
-    for limit in (0, 501):
-        assert api.get(url, params={"limit": limit}, headers=headers).status_code == 422
+    assert_cursors_refused(api, url, headers, foreign)
 
 
 def instant(value: str) -> dt.datetime:

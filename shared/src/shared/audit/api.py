@@ -27,7 +27,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import AuditScope, audit_scope
 from shared.china_time import CHINA
 from shared.http import catalogue
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError
 from shared.http.request_body import QueryInstant
 from shared.i18n import t
@@ -142,7 +142,7 @@ async def list_audit(
     start: QueryInstant | None = FROM,
     end: QueryInstant | None = TO,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[AuditRecordPublic]:
     scope = scope_of(principal)
     after = read_cursor(cursor, lambda p: int(p["seq"]))

@@ -6,8 +6,9 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel
 
 from shared.http import catalogue
@@ -23,6 +24,9 @@ def bad_cursor() -> ProblemError:
 
 T = TypeVar("T")
 P = TypeVar("P")
+
+# A page's size, as every growing list takes it (``limit: PageLimit = 50``): at most 500.
+PageLimit = Annotated[int, Query(ge=1, le=500)]
 
 
 class Page(BaseModel, Generic[T]):

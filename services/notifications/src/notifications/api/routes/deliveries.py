@@ -20,7 +20,7 @@ from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_resend_deliveries, office_scope
 from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
 from shared.i18n import t
 
@@ -48,7 +48,7 @@ async def list_deliveries(
     subject_id: str | None = Query(default=None, max_length=200),
     event_id: str | None = Query(default=None, max_length=200),
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[DeliveryPublic]:
     scope = office_scope(principal)
     if scope is None:

@@ -19,7 +19,7 @@ from shared.auth import CurrentPrincipal
 from shared.auth.principal import Principal
 from shared.auth.scope import inbox_addresses, inbox_enterprises
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import not_found
 from shared.i18n import t
 
@@ -47,7 +47,7 @@ async def list_inbox(
     request: Request,
     principal: CurrentPrincipal,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
     subject_id: str | None = None,
     unread: bool = Query(default=False, description="only what the caller has not read"),
 ) -> Page[NotificationPublic]:

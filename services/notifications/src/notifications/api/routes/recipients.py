@@ -20,7 +20,7 @@ from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
 from shared.i18n import t
 from shared.masking import mask_address
@@ -84,7 +84,7 @@ async def list_recipients(
     principal: CurrentPrincipal,
     role: str | None = Query(default=None, max_length=20),
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[RecipientPublic]:
     scope = office_scope(principal)
     if scope is None and not principal.enterprise_ids:

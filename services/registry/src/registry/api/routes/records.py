@@ -38,7 +38,7 @@ from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, cursor_int, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, cursor_int, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from shared.masking import mask_fields
@@ -314,7 +314,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         principal: CurrentPrincipal,
         pool: Pool,
         cursor: str | None = None,
-        limit: int = Query(default=50, ge=1, le=500),
+        limit: PageLimit = 50,
     ) -> Page[Change]:
         after = read_cursor(cursor, lambda p: cursor_int(p["change"]))
         record = visible_or_404(
@@ -356,7 +356,7 @@ def records_router(spec: EntitySpec, *, prepare_create: Prepare | None = None) -
         ),
         q: str | None = Query(default=None, min_length=1, max_length=100),
         cursor: str | None = None,
-        limit: int = Query(default=50, ge=1, le=500),
+        limit: PageLimit = 50,
     ) -> Page[Any]:
         query = filtered_query(spec, request, principal, regions, region, record_status, q)
         if q:

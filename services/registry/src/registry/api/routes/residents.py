@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 import asyncpg
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 
 from registry.api.deps import Pool, Settings
 from registry.api.schemas import ResidentJoin, ResidentLeave, ResidentPublic
@@ -20,7 +20,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
 from shared.http import catalogue
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, invalid, not_found
 from shared.i18n import t
 from shared.messaging.outbox import append_events
@@ -191,7 +191,7 @@ async def residents(
     pool: Pool,
     include_former: bool = False,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[ResidentPublic]:
     after_on, after_id = read_cursor(
         cursor, lambda p: (dt.date.fromisoformat(p["joined_on"]), uuid.UUID(p["id"]))

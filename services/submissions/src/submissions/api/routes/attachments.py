@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal
 from shared.http import catalogue
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
@@ -153,7 +153,7 @@ async def list_attachments(
     principal: CurrentPrincipal,
     pool: Pool,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[AttachmentPublic]:
     after_at, after_sha = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["added_at"]), _digest(p["sha256"]))

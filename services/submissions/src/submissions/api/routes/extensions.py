@@ -8,12 +8,12 @@ import uuid
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from submissions.api.access import actor_for, province_actor, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
@@ -52,7 +52,7 @@ async def list_extensions(
     pool: Pool,
     context: Ctx,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[ExtensionPublic]:
     after_at, after_id = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["requested_at"]), uuid.UUID(p["id"]))

@@ -16,7 +16,7 @@ from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, cursor_int, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, cursor_int, encode_cursor, read_cursor
 from shared.http.problems import invalid, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
@@ -71,7 +71,7 @@ async def list_reports(
     pool: Pool,
     context: Ctx,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[ReportPublic]:
     await window_or_404(pool, context, window_id)
     after = read_cursor(cursor, lambda p: str(p["after"]))
@@ -301,7 +301,7 @@ async def versions(
     principal: CurrentPrincipal,
     pool: Pool,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[VersionPublic]:
     after = read_cursor(cursor, lambda p: cursor_int(p["number"]))
     row = visible_or_404(

@@ -14,7 +14,7 @@ from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http import catalogue
 from shared.http.headers import LOCATION, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, province_actor, sees
@@ -141,7 +141,7 @@ async def roster(
     pool: Pool,
     context: Ctx,
     cursor: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
+    limit: PageLimit = 50,
 ) -> Page[WindowRosterEntryPublic]:
     # The cursor's key is its own, so the reports list's cursor is refused here (and this one there).
     after = read_cursor(cursor, lambda p: str(p["designation_id"]))
