@@ -77,8 +77,10 @@ RETURNING *
 ACTIVE_EXPERTS = "SELECT * FROM experts WHERE active ORDER BY expert_id"
 
 EXPERT = "SELECT * FROM experts WHERE expert_id = $1"
+EXPERT_FOR_UPDATE = EXPERT + " FOR UPDATE"
 
 CALENDAR_YEAR = "SELECT year FROM calendar_years WHERE year = $1"
+CALENDAR_YEAR_FOR_UPDATE = CALENDAR_YEAR + " FOR UPDATE"
 
 CALENDAR_YEAR_DAYS = (
     "SELECT day, kind FROM calendar_days WHERE extract(year FROM day) = $1 ORDER BY day"

@@ -12,6 +12,7 @@ BUDGET = """
 SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
 WHERE programme_id = $1 AND year = $2 AND kind = $3
 """
+BUDGET_FOR_UPDATE = BUDGET + "FOR UPDATE"
 
 BUDGETS = """
 SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
@@ -225,6 +226,7 @@ SET in_statistics_list = EXCLUDED.in_statistics_list, reported_by = EXCLUDED.rep
 IN_STATISTICS_LIST = (
     "SELECT in_statistics_list FROM enterprise_reward_facts WHERE entity_id = $1 AND year = $2"
 )
+IN_STATISTICS_LIST_FOR_UPDATE = IN_STATISTICS_LIST + " FOR UPDATE"
 UPSERT_KINDS = """
 INSERT INTO enterprise_kinds (entity_id, kinds) VALUES ($1, $2)
 ON CONFLICT (entity_id) DO UPDATE SET kinds = EXCLUDED.kinds

@@ -41,7 +41,9 @@ async def _expert(
     connection: asyncpg.Connection, expert_id: str, *, lock: bool = False
 ) -> ExpertPublic | None:
     """``lock``: the row lock holds the version an If-Match was compared with until commit."""
-    row = await connection.fetchrow(queries.EXPERT + (" FOR UPDATE" if lock else ""), expert_id)
+    row = await connection.fetchrow(
+        queries.EXPERT_FOR_UPDATE if lock else queries.EXPERT, expert_id
+    )
     return None if row is None else ExpertPublic.model_validate(dict(row))
 
 
@@ -49,7 +51,9 @@ async def _calendar_year(
     connection: asyncpg.Connection, year: int, *, lock: bool = False
 ) -> CalendarYearPublic | None:
     if (
-        await connection.fetchval(queries.CALENDAR_YEAR + (" FOR UPDATE" if lock else ""), year)
+        await connection.fetchval(
+            queries.CALENDAR_YEAR_FOR_UPDATE if lock else queries.CALENDAR_YEAR, year
+        )
         is None
     ):
         return None

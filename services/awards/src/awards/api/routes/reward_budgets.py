@@ -45,7 +45,7 @@ async def _current_budget(
     connection: asyncpg.Connection, programme_id: str, year: int, kind: str, *, lock: bool
 ) -> BudgetPublic | None:
     """``lock``: the row lock holds the version an If-Match was compared with until commit."""
-    sql = queries.BUDGET + (" FOR UPDATE" if lock else "")
+    sql = queries.BUDGET_FOR_UPDATE if lock else queries.BUDGET
     row = await connection.fetchrow(sql, programme_id, year, kind)
     return None if row is None else _budget(row)
 
@@ -149,7 +149,7 @@ def _may_set_facts(principal: Principal) -> None:
 async def _current_fact(
     connection: asyncpg.Connection, entity_id: str, year: int, *, lock: bool
 ) -> StatisticsYearSet | None:
-    sql = queries.IN_STATISTICS_LIST + (" FOR UPDATE" if lock else "")
+    sql = queries.IN_STATISTICS_LIST_FOR_UPDATE if lock else queries.IN_STATISTICS_LIST
     in_list = await connection.fetchval(sql, entity_id, year)
     return None if in_list is None else StatisticsYearSet(in_statistics_list=in_list)
 
