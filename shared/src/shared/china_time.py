@@ -7,3 +7,6 @@ kept UTC+8 without daylight saving since 1991, and images need no tz database fo
 import datetime as dt
 
 CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+SQL_ZONE = "Asia/Shanghai"
+"""The same zone as PostgreSQL names it, for ``AT TIME ZONE`` in SQL statements."""
