@@ -7,8 +7,6 @@ import logging
 
 import asyncpg
 
-from notifications.consumers.context import Context, deliver, json_payload
-from notifications.consumers.designations import category_title
 from notifications.db.repository import application, remember_application
 from notifications.domain.applications import (
     STAGE_TITLES,
@@ -18,6 +16,8 @@ from notifications.domain.applications import (
     stage_addressees,
     submitted_addressees,
 )
+from notifications.handlers.designations import category_title
+from notifications.handlers.notices import Context, UnexpectedEvent, deliver, json_payload
 from shared.events import EventEnvelope
 from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
 from shared.events.envelope import DomainEvent
@@ -30,7 +30,8 @@ async def on_application(
 ) -> None:
     """Later events name only the application: the applicant is remembered from its submission
     (one submitted before this service listened has no known operator: logged, not sent)."""
-    assert isinstance(event, ApplicationSubmitted | ApplicationStageChanged | ReviewOverdue)
+    if not isinstance(event, ApplicationSubmitted | ApplicationStageChanged | ReviewOverdue):
+        raise UnexpectedEvent(event)
     if isinstance(event, ApplicationSubmitted):
         await remember_application(
             connection,

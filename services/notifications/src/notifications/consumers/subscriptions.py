@@ -1,9 +1,8 @@
-"""Event handlers of the notifications consumer: each writes its deliveries on the given
-connection, inside the transaction that also records the inbox (tracking) row. An event that
-cannot be routed or rendered raises ``PoisonMessage``: dead-lettered with the reason.
-
-The handlers live in one module per event family; this one holds the table that maps each
-event type to its handler, and the checks run when the table is built."""
+"""What the notifications consumer reads and who handles it: its topics, and the table that
+maps each event type to its use case (``notifications.handlers``, one module per event family),
+checked when the table is built. Each handler writes its deliveries on the given connection,
+inside the transaction that also records the inbox (tracking) row. An event that cannot be
+routed or rendered raises ``PoisonMessage``: dead-lettered with the reason."""
 
 from __future__ import annotations
 
@@ -12,14 +11,13 @@ from functools import partial
 
 import asyncpg
 
-from notifications.config import NotificationsSettings
-from notifications.consumers.applications import on_application
-from notifications.consumers.context import Context, context_from
-from notifications.consumers.designations import on_designation, on_designation_warned
-from notifications.consumers.enterprises import on_enterprise_closed, on_enterprise_registered
-from notifications.consumers.reminders import on_deadline, on_statistics_deadline
-from notifications.consumers.reports import on_extension, on_report_status, on_window_reopened
-from notifications.rendering import check_templates
+from notifications.domain.rendering import check_templates
+from notifications.handlers.applications import on_application
+from notifications.handlers.designations import on_designation, on_designation_warned
+from notifications.handlers.enterprises import on_enterprise_closed, on_enterprise_registered
+from notifications.handlers.notices import Context
+from notifications.handlers.reminders import on_deadline, on_statistics_deadline
+from notifications.handlers.reports import on_extension, on_report_status, on_window_reopened
 from shared.events import EventEnvelope, awards, designations, registry, statistics, submissions
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
@@ -36,7 +34,6 @@ __all__ = [
     "Context",
     "RoutingMisconfigured",
     "check_routes",
-    "context_from",
     "handlers",
 ]
 
@@ -97,9 +94,9 @@ def check_routes(programmes: dict[str, Programme], handled: set[str]) -> None:
                 )
 
 
-def handlers(context: Context | None = None) -> dict[str, Handler]:
-    """Built at role start (never at import): the programme files are read here."""
-    resolved = context or context_from(NotificationsSettings())
+def handlers(context: Context) -> dict[str, Handler]:
+    """Built at role start (never at import), with the context ``bootstrap.py`` built from the
+    settings and the programme files."""
     by_type: dict[str, ContextHandler] = {
         registry.EnterpriseRegistered.event_type: on_enterprise_registered,
         registry.EnterpriseClosed.event_type: on_enterprise_closed,
@@ -124,8 +121,8 @@ def handlers(context: Context | None = None) -> dict[str, Handler]:
         awards.ReviewOverdue.event_type: on_application,
     }
     handled: dict[str, Handler] = {
-        event_type: partial(handler, resolved) for event_type, handler in by_type.items()
+        event_type: partial(handler, context) for event_type, handler in by_type.items()
     }
-    check_routes(resolved.programmes, set(handled))
-    check_templates(KINDS, directory=resolved.templates)
+    check_routes(context.programmes, set(handled))
+    check_templates(KINDS, directory=context.templates)
     return handled

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from notifications.consumers.context import Context, deliver
 from notifications.db.repository import acknowledged_lists
+from notifications.domain.ack_tokens import Links
 from notifications.domain.escalation import (
     OfficeMessage,
     office_messages,
@@ -18,7 +18,7 @@ from notifications.domain.escalation import (
     still_to_remind,
 )
 from notifications.domain.working_days import reminder_time
-from notifications.ledger import Links
+from notifications.handlers.notices import Context, UnexpectedEvent, deliver
 from shared.events import EventEnvelope
 from shared.events.envelope import DomainEvent
 from shared.events.statistics import StatisticsDeadlineApproaching, StatisticsDeadlinePassed
@@ -46,7 +46,8 @@ ClockPoint = (
 async def on_deadline(
     context: Context, connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
-    assert isinstance(event, DeadlineApproaching | DeadlinePassed)
+    if not isinstance(event, DeadlineApproaching | DeadlinePassed):
+        raise UnexpectedEvent(event)
     policy = context.policy_for_window(event.window_id)
     route = policy.route(event.event_type)
     if route is None:
@@ -66,7 +67,8 @@ async def on_statistics_deadline(
 ) -> None:
     """A statistics period's clock point: the annual report's ladder, acknowledgement and
     working-day shift, with the period's missing reporters per city."""
-    assert isinstance(event, StatisticsDeadlineApproaching | StatisticsDeadlinePassed)
+    if not isinstance(event, StatisticsDeadlineApproaching | StatisticsDeadlinePassed):
+        raise UnexpectedEvent(event)
     programme = context.programme(event.programme_id)
     policy = programme.notifications
     route = policy.route(event.event_type)

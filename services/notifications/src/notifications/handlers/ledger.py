@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 
 from notifications.db.repository import NewDelivery, insert_delivery, office_recipients
-from notifications.domain import ack_tokens
-from notifications.rendering import TEMPLATES_DIR, render
+from notifications.domain.ack_tokens import Links
+from notifications.domain.rendering import TEMPLATES_DIR, render
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,17 +31,6 @@ class Message:
     not_before: dt.datetime
     enterprise_id: str | None = None
     trace_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Links:
-    secret: str
-    base_url: str
-    lifetime: dt.timedelta
-
-    def acknowledgement_url(self, delivery_id: uuid.UUID, now: dt.datetime) -> str:
-        token = ack_tokens.sign(delivery_id, secret=self.secret, expires_at=now + self.lifetime)
-        return f"{self.base_url.rstrip('/')}/acknowledgements/{token}"
 
 
 async def fan_out(

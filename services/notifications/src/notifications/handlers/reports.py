@@ -7,14 +7,15 @@ import logging
 
 import asyncpg
 
-from notifications.consumers.context import (
+from notifications.db.repository import designation
+from notifications.domain.applications import city_of, province_of
+from notifications.handlers.notices import (
     Context,
     Office,
+    UnexpectedEvent,
     deliver_to_routed,
     json_payload,
 )
-from notifications.db.repository import designation
-from notifications.domain.applications import city_of, province_of
 from shared.events import EventEnvelope
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import (
@@ -42,7 +43,8 @@ def report_office(event: DomainEvent) -> Office | None:
     what its reporters submit (unless it entered the report itself), the province what the
     city recommends; a returned report goes back to whom it was returned to; the operator hears
     that its report was accepted. Report events name the city, not the county."""
-    assert isinstance(event, ReportSubmitted | ReportRecommended | ReportReturned | ReportAccepted)
+    if not isinstance(event, ReportSubmitted | ReportRecommended | ReportReturned | ReportAccepted):
+        raise UnexpectedEvent(event)
     if isinstance(event, ReportSubmitted):
         return None if event.on_behalf else (event.city_code, "city_bureau", None)
     if isinstance(event, ReportRecommended):
@@ -71,7 +73,8 @@ async def on_report_status(
     context: Context, connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
     """Reviews waiting (city, then province) and the report's status to whom it concerns."""
-    assert isinstance(event, ReportSubmitted | ReportRecommended | ReportReturned | ReportAccepted)
+    if not isinstance(event, ReportSubmitted | ReportRecommended | ReportReturned | ReportAccepted):
+        raise UnexpectedEvent(event)
     office = report_office(event)
     if office is None:
         return
@@ -107,7 +110,8 @@ async def on_extension(
     operator and its city bureau (found through the designation: the event names no
     more). A designation this service never heard of (granted before it listened) has no
     known region: the decision is logged, not sent."""
-    assert isinstance(event, ExtensionRequested | ExtensionGranted | ExtensionRefused)
+    if not isinstance(event, ExtensionRequested | ExtensionGranted | ExtensionRefused):
+        raise UnexpectedEvent(event)
     programme = context.programme(event.window_id.split(".", 1)[0])
     route = programme.notifications.route(event.event_type)
     if route is None:
@@ -156,7 +160,8 @@ async def on_window_reopened(
 ) -> None:
     """The province reopened the window for one reporter: its operator and city hear
     until when (an unknown designation is logged, as for extensions)."""
-    assert isinstance(event, WindowReopened)
+    if not isinstance(event, WindowReopened):
+        raise UnexpectedEvent(event)
     route = context.policy_for_window(event.window_id).route(event.event_type)
     if route is None:
         return

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from notifications.consumers.context import Context, Office, deliver_to_routed
 from notifications.db.repository import designation, remember_designation
 from notifications.domain.applications import city_of
+from notifications.handlers.notices import Context, Office, UnexpectedEvent, deliver_to_routed
 from shared.events import EventEnvelope
 from shared.events.designations import (
     DesignationGranted,
@@ -31,7 +31,8 @@ async def on_designation(
 ) -> None:
     """The operator hears that its enterprise was designated, lost the designation, or had it
     reinstated (after a rectification in time, or by the province after a revocation)."""
-    assert isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated)
+    if not isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated):
+        raise UnexpectedEvent(event)
     await remember_designation(
         connection,
         designation_id=event.designation_id,
@@ -82,7 +83,8 @@ async def on_designation_warned(
     """限期整改: the operator (of an enterprise) and its city bureau hear the reason and the
     rectification deadline. The event names no entity type: the operator is addressed only
     when the designation is known here as an enterprise's (parks and teams have none)."""
-    assert isinstance(event, DesignationWarned)
+    if not isinstance(event, DesignationWarned):
+        raise UnexpectedEvent(event)
     programme = context.programme(event.programme_id)
     route = programme.notifications.route(event.event_type)
     if route is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from notifications.consumers.context import Context, deliver
 from notifications.db.repository import deactivate_operator, register_operator
 from notifications.domain.applications import province_of
+from notifications.handlers.notices import Context, UnexpectedEvent, deliver
 from shared.events import EnterpriseRegistered, EventEnvelope
 from shared.events.envelope import DomainEvent
 from shared.events.registry import EnterpriseClosed
@@ -27,7 +27,8 @@ async def on_enterprise_registered(
 ) -> None:
     """The province's commerce department learns of every new enterprise in its registry;
     the enterprise's own inbox joins the directory (its operator reads it)."""
-    assert isinstance(event, EnterpriseRegistered)
+    if not isinstance(event, EnterpriseRegistered):
+        raise UnexpectedEvent(event)
     await register_operator(
         connection,
         enterprise_id=event.enterprise_id,
@@ -51,5 +52,6 @@ async def on_enterprise_registered(
 async def on_enterprise_closed(
     context: Context, connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
-    assert isinstance(event, EnterpriseClosed)
+    if not isinstance(event, EnterpriseClosed):
+        raise UnexpectedEvent(event)
     await deactivate_operator(connection, enterprise_id=event.enterprise_id)

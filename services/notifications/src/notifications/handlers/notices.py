@@ -1,6 +1,6 @@
-"""What every notifications handler shares: the programmes and acknowledgement links it was
-built with, and one way to record a message's deliveries (a template that fails to render
-dead-letters the event rather than sending half a message)."""
+"""What every event handler shares: the programmes and acknowledgement links the consumer was
+built with (``bootstrap.py``), and one way to record a message's deliveries (a template that
+fails to render dead-letters the event rather than sending half a message)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from pathlib import Path
 
 import asyncpg
 
-from notifications.config import NotificationsSettings
-from notifications.ledger import Links, Message, fan_out
-from notifications.rendering import TEMPLATES_DIR, RenderingFailed
+from notifications.domain.ack_tokens import Links
+from notifications.domain.rendering import TEMPLATES_DIR, RenderingFailed
+from notifications.handlers.ledger import Message, fan_out
 from shared.events import EventEnvelope
+from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import PoisonMessage
-from shared.programmes import Programme, load_programmes
+from shared.programmes import Programme
 from shared.programmes.notifications import NotificationPolicy, Route
 from shared.telemetry import current_trace_id
 
@@ -42,15 +43,12 @@ class Context:
         return programme.notifications
 
 
-def context_from(settings: NotificationsSettings) -> Context:
-    return Context(
-        load_programmes(settings.programmes_dir),
-        Links(
-            settings.ack_secret.get_secret_value(),
-            settings.public_base_url,
-            dt.timedelta(days=30),
-        ),
-    )
+class UnexpectedEvent(TypeError):
+    """A handler was given an event of a type it does not handle (the consumer's table maps
+    each event type to its handler: a mistake there, never the event's fault)."""
+
+    def __init__(self, event: DomainEvent) -> None:
+        super().__init__(f"no handler here for {type(event).__name__}")
 
 
 def json_payload(facts: dict[str, object]) -> dict[str, object]:

@@ -1,10 +1,11 @@
 """Outgoing HTTP that connects only to the addresses it checked (DNS rebinding closed).
 
 Recipients' URLs are checked when they are registered and again before each send
-(``sender.refused_endpoint``), but a name can resolve to a public address for the check and to
-a private one a moment later, when the HTTP client resolves it again to connect. Here the name
-is resolved once, inside the connection: every address it gives must be public, and the
-connection is made to one of those very addresses (TLS still names and verifies the host).
+(``notifications.sender.loop.refused_endpoint``), but a name can resolve to a public address
+for the check and to a private one a moment later, when the HTTP client resolves it again to
+connect. Here the name is resolved once, inside the connection: every address it gives must be
+public, and the connection is made to one of those very addresses (TLS still names and
+verifies the host).
 
 httpx has no argument for httpcore's network backend, so ``egress_client`` wraps the backend of
 the pool httpx built; ``tests/unit/notifications/test_egress.py`` fails if that stops working.
@@ -51,16 +52,16 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(
                 f"refused: {host} resolves to loopback or private {', '.join(private)}"
             )
-        failure: httpcore.ConnectError | None = None
-        for address in addresses:
+        # Each address in turn; the last one's failure is the one raised.
+        *others, last = addresses
+        for address in others:
             try:
                 return await self._inner.connect_tcp(
                     address, port, timeout, local_address, socket_options
                 )
-            except httpcore.ConnectError as error:
-                failure = error
-        assert failure is not None
-        raise failure
+            except httpcore.ConnectError:
+                continue
+        return await self._inner.connect_tcp(last, port, timeout, local_address, socket_options)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None

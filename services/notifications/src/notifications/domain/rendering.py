@@ -15,7 +15,8 @@ import jinja2
 
 from shared.china_time import CHINA
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+# Package data of the service, beside its layers (``notifications/templates/``).
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 LOCALES = ("zh-CN", "en")
 
 

@@ -1,4 +1,4 @@
-"""The ``sender`` role (``python -m notifications sender``): drains queued deliveries.
+"""The ``sender`` role's loop (``python -m notifications sender``): drains queued deliveries.
 
 Each round claims due deliveries of endpoints that are not held (``endpoint_holds``), up to
 the free concurrency slots, and sends each in its own task, settling it in its own short
@@ -16,15 +16,15 @@ import functools
 import logging
 import socket
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import asyncpg
 
 from notifications.channels.base import Channel, Outcome, Outgoing
-from notifications.db import queries
 from notifications.domain.addresses import is_private_host
 from notifications.domain.pacing import backoff_seconds
+from notifications.handlers import sending
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def refused_endpoint(url: str) -> str | None:
     """Why ``url`` may not be sent to: an IP literal or name in a loopback or private range,
     as the directory checks, or a name that resolves into one now (the directory cannot know
     what a name will resolve to). A name that does not resolve is left to the send (retried).
-    The send's client checks again the addresses it connects to (``notifications.egress``), so
+    The send's client checks again the addresses it connects to (``channels/egress.py``), so
     a name that changes its answer in between (DNS rebinding) is refused there."""
     host = urlsplit(url).hostname or ""
     if is_private_host(host):
@@ -94,8 +94,11 @@ class Sender:
         if free <= 0:
             return 0
         saturated = [e for e, n in self._in_flight.items() if n >= self._per_endpoint]
-        rows = await self._pool.fetch(
-            queries.CLAIM_DUE, min(free, self._batch), LEASE_SECONDS, saturated
+        rows = await sending.claim_due(
+            self._pool,
+            limit=min(free, self._batch),
+            lease_seconds=LEASE_SECONDS,
+            saturated=saturated,
         )
         surplus = []
         for row in rows:
@@ -108,7 +111,7 @@ class Sender:
             self._tasks.add(task)
             task.add_done_callback(functools.partial(self._finished, endpoint))
         if surplus:
-            await self._pool.execute(queries.RELEASE, surplus)
+            await sending.release(self._pool, surplus)
         return len(rows) - len(surplus)
 
     def _finished(self, endpoint: str, task: asyncio.Task[None]) -> None:
@@ -123,7 +126,12 @@ class Sender:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run(self, stop: asyncio.Event, beat: object = None, poll: float = 1.0) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        beat: Callable[[], None] | None = None,
+        poll: float = 1.0,
+    ) -> None:
         while not stop.is_set():
             self._slot_freed.clear()  # before claiming: a send finishing from now on wakes us
             try:
@@ -132,7 +140,7 @@ class Sender:
                 log.warning("sender round failed: %s", error)
                 claimed = 0
             if beat is not None:
-                beat()  # type: ignore[operator]
+                beat()
             if claimed == 0 or len(self._tasks) >= self._concurrency:
                 # Nothing due: look again after ``poll``. Every slot busy: claim again as soon
                 # as a send finishes (waiting a whole poll would idle the freed slots).
@@ -165,7 +173,9 @@ class Sender:
                 await self._settle(row, Outcome("failed", refused))
                 return
         if row["channel"] in PACED:
-            wait = await self._robot_slot(endpoint)
+            wait = await sending.robot_slot(
+                self._pool, endpoint, per_minute=self._robot_per_minute, window=self._pace_window
+            )
             if wait > 0:  # over 20 a minute: stays queued for the next free slot
                 await self._requeue(row, wait)
                 return
@@ -183,20 +193,9 @@ class Sender:
         )
         await self._settle(row, outcome, endpoint=endpoint)
 
-    async def _robot_slot(self, endpoint: str) -> float:
-        """0 and the send is counted, or the seconds until a slot of the robot frees; counted in
-        PostgreSQL so that every sender replica shares the robot's limit."""
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(queries.LOCK_ENDPOINT, endpoint)
-            window = await connection.fetchrow(queries.ROBOT_WINDOW, endpoint, self._pace_window)
-            if window["sent"] < self._robot_per_minute:
-                await connection.execute(queries.ROBOT_SEND, endpoint)
-                return 0.0
-            return max(0.01, float(window["frees_in"]))
-
     async def _requeue(self, row: asyncpg.Record, wait: float) -> None:
         when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
-        await self._pool.execute(queries.SETTLE, row["id"], "queued", row["reason"], 0, when)
+        await sending.requeue(self._pool, row, not_before=when)
 
     async def _settle(self, row: asyncpg.Record, outcome: Outcome, *, endpoint: str = "") -> None:
         now = dt.datetime.now(dt.UTC)
@@ -215,18 +214,13 @@ class Sender:
         elif outcome.result == "throttled":
             status = "queued"
             not_before = now + dt.timedelta(seconds=self._throttle_hold)
-        settle = (
-            queries.SETTLE_WITH_ATTEMPT,
+        await sending.settle(
+            self._pool,
             row["id"],
-            status,
-            outcome.reason,
-            not_before,
-            outcome.result,
-            outcome.http_status,
+            status=status,
+            not_before=not_before,
+            result=outcome.result,
+            reason=outcome.reason,
+            http_status=outcome.http_status,
+            hold=endpoint if outcome.result == "throttled" else None,
         )
-        if outcome.result != "throttled":
-            await self._pool.execute(*settle)
-            return
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(*settle)
-            await connection.execute(queries.HOLD_ENDPOINT, endpoint, not_before, outcome.reason)
