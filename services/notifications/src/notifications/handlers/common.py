@@ -5,11 +5,15 @@ of the page)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
+
+from shared.http.pagination import encode_cursor, read_cursor
 
 # The pool the API was built with (``api/deps.py``), a connection, and a row, as routes name
 # them: routes pass them through, and never run SQL themselves.
@@ -32,3 +36,18 @@ class Slice(Generic[Item]):
 
     items: list[Item]
     next_cursor: str | None
+
+
+def newest_first_after(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    """Where a newest-first page starts: after the (created_at, id) its cursor names."""
+    return read_cursor(
+        cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
+    )
+
+
+def newest_first_next(rows: list[Row], limit: int) -> str | None:
+    """The cursor of the page after ``rows`` (read ``limit + 1``), None when there is none."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor({"created_at": last["created_at"].isoformat(), "id": str(last["id"])})

@@ -3,17 +3,22 @@ a city or county bureau those of its own office; the province re-sends a failed 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from notifications.db import queries
 from notifications.db.repository import attempts_of
-from notifications.handlers.common import BeforeCommit, Pool, Row, Slice
+from notifications.handlers.common import (
+    BeforeCommit,
+    Pool,
+    Row,
+    Slice,
+    newest_first_after,
+    newest_first_next,
+)
 from shared import audit
 from shared.auth.principal import Principal
 from shared.auth.scope import may_resend_deliveries, office_scope
 from shared.http import catalogue
-from shared.http.pagination import encode_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, not_found
 from shared.i18n import t
 
@@ -40,9 +45,7 @@ async def list_deliveries(
                 "deliveries are read by the province and by each bureau for itself",
             )
         )
-    created_at, last_id = read_cursor(
-        cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
-    ) or (None, None)
+    created_at, last_id = newest_first_after(cursor) or (None, None)
     async with pool.acquire() as connection:
         rows = await connection.fetch(
             queries.LIST_DELIVERIES,
@@ -58,13 +61,8 @@ async def list_deliveries(
         # A bureau sees its own office only: the role is checked here, the region in SQL.
         fetched = [row for row in rows if scope.covers(row["region_code"], row["role"])]
         history = await attempts_of(connection, [row["id"] for row in fetched[:limit]])
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(
-            {"created_at": last["created_at"].isoformat(), "id": str(last["id"])}
-        )
-    return Slice([(row, history[row["id"]]) for row in fetched[:limit]], next_cursor)
+    items = [(row, history[row["id"]]) for row in fetched[:limit]]
+    return Slice(items, newest_first_next(rows, limit))
 
 
 async def resend(

@@ -4,17 +4,22 @@ acknowledgement is the office's (it stops the office's reminders)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from notifications.db import queries
 from notifications.db.repository import list_for_addresses
 from notifications.handlers.acknowledgements import acknowledge_on
-from notifications.handlers.common import BeforeCommit, Pool, Row, Slice
+from notifications.handlers.common import (
+    BeforeCommit,
+    Pool,
+    Row,
+    Slice,
+    newest_first_after,
+    newest_first_next,
+)
 from shared import audit
 from shared.auth.principal import Principal
 from shared.auth.scope import inbox_addresses, inbox_enterprises
-from shared.http.pagination import encode_cursor, read_cursor
 from shared.http.problems import not_found
 from shared.i18n import t
 
@@ -28,9 +33,7 @@ async def list_inbox(
     subject_id: str | None,
     unread_only: bool,
 ) -> Slice[Row]:
-    after = read_cursor(
-        cursor, lambda p: (dt.datetime.fromisoformat(p["created_at"]), uuid.UUID(p["id"]))
-    )
+    after = newest_first_after(cursor)
     async with pool.acquire() as connection:
         rows = await list_for_addresses(
             connection,
@@ -42,13 +45,7 @@ async def list_inbox(
             reader=principal.identity,
             unread_only=unread_only,
         )
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(
-            {"created_at": last["created_at"].isoformat(), "id": str(last["id"])}
-        )
-    return Slice(rows[:limit], next_cursor)
+    return Slice(rows[:limit], newest_first_next(rows, limit))
 
 
 def _addressed_to(principal: Principal, row: Row) -> bool:
