@@ -3,6 +3,9 @@
 See ``docs/programmes.md`` for the file format; the shipped files are in ``shared/programmes/``.
 """
 
+# China time under the name the services first imported it by: the same object as
+# ``shared.china_time.CHINA``, not a second definition.
+from shared.china_time import CHINA as CHINA_STANDARD_TIME
 from shared.programmes.awarding import (
     Aggregate,
     Awarding,
@@ -32,7 +35,6 @@ from shared.programmes.report_templates import (
     ReportTemplate,
 )
 from shared.programmes.reporting import (
-    CHINA_STANDARD_TIME,
     CoveredPeriod,
     LateDesignationDue,
     MonthDay,
