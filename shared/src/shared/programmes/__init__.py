@@ -19,7 +19,7 @@ from shared.programmes.awarding import (
     RoundCalendar,
     RoundOverride,
 )
-from shared.programmes.common import Comparison, Metric, Qualifier, SourceRef, Unit
+from shared.programmes.common import Comparison, Metric, Qualifier, SourceRef, Threshold, Unit
 from shared.programmes.loader import (
     Problem,
     ProgrammeFileError,
@@ -127,6 +127,7 @@ __all__ = [
     "StatisticsPeriod",
     "StatisticsSchedule",
     "Target",
+    "Threshold",
     "TitleAward",
     "TrafficSubsidy",
     "Unit",
