@@ -39,7 +39,8 @@ BY_ID_FOR_UPDATE: dict[str, str] = {spec.name: f"{_by_id(spec)} FOR UPDATE" for 
 BY_NATURAL_KEY: dict[str, str] = {
     spec.name: _by_natural_key(spec) for spec in ALL_SPECS if spec.natural_key
 }
-# Closing: status only, or with the day it closed on ($2) where the table keeps one.
+# Closing: status only, or with the day it closed on ($2) for a table that keeps one (stores,
+# parks; the locked row tells which).
 CLOSE: dict[str, str] = {spec.name: _close(spec, _CLOSED) for spec in ALL_SPECS}
 CLOSE_ON_DAY: dict[str, str] = {spec.name: _close(spec, _CLOSED, _CLOSED_ON) for spec in ALL_SPECS}
 
