@@ -1,6 +1,6 @@
 """Targets that are statistics (online retail and its parts, cross-border trade, their growth,
 the physical-goods share), measured from the sums the submissions service publishes
-(``published_statistics``, docs/statistics.md). All SQL of it is here.
+(``published_statistics``, docs/statistics.md); their SQL is ``registry.db.targets``.
 
 An amount target (网络零售额达1000亿) is an annual figure: the sum of the year's published
 months (up to the latest one). A growth rate compares those months with the same months a year
@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-
-import asyncpg
 
 from shared.programmes.common import Metric
 
@@ -57,25 +55,7 @@ STATISTIC_MEASURES: dict[Metric, StatisticMeasure] = {
     ),
 }
 
-# Regional monthly sums of one indicator per region and month within the dates.
-MONTHS = """
-SELECT region_code, period_start, value
-FROM published_statistics
-WHERE programme_id = $1 AND indicator = $2 AND period_kind = 'monthly' AND basis = 'regional'
-  AND period_start BETWEEN $3 AND $4 AND value IS NOT NULL
-"""
-
 Months = dict[str, dict[dt.date, Decimal]]  # region code → first day of the month → value
-
-
-async def _months(
-    connection: asyncpg.Connection, programme_id: str, indicator: str, year: int, today: dt.date
-) -> Months:
-    found: Months = {}
-    last = min(dt.date(year, 12, 31), today)
-    for row in await connection.fetch(MONTHS, programme_id, indicator, dt.date(year, 1, 1), last):
-        found.setdefault(row["region_code"], {})[row["period_start"]] = row["value"]
-    return found
 
 
 def growth_of_months(now: dict[dt.date, Decimal], before: dict[dt.date, Decimal]) -> Decimal | None:
@@ -98,34 +78,41 @@ def share_of_months(part: dict[dt.date, Decimal], whole: dict[dt.date, Decimal])
     )
 
 
-async def measure_statistic(
-    connection: asyncpg.Connection,
+def statistic_values(
     measure: StatisticMeasure,
-    *,
-    programme_id: str,
     jurisdiction: str,
-    year: int,
-    today: dt.date,
+    now: Months,
+    *,
+    year_before: Months | None = None,
+    whole: Months | None = None,
 ) -> tuple[Decimal | None, dict[str, Decimal]]:
-    """The jurisdiction's value (None: nothing to measure) and each other region's."""
-    now = await _months(connection, programme_id, measure.indicator, year, today)
+    """The jurisdiction's value (None: nothing to measure) and each other region's, from the
+    year's months (``now``), the same months a year earlier (growth) or the denominator's
+    months (share)."""
     values: dict[str, Decimal | None]
     if measure.kind == "sum":
         values = {code: sum(months.values(), Decimal(0)) for code, months in now.items()}
     elif measure.kind == "growth":
-        before = await _months(
-            connection, programme_id, measure.indicator, year - 1, dt.date(year - 1, 12, 31)
-        )
+        before = year_before or {}
         values = {
             code: growth_of_months(months, before.get(code, {})) for code, months in now.items()
         }
     else:
-        assert measure.denominator is not None
-        whole = await _months(connection, programme_id, measure.denominator, year, today)
+        denominator = whole or {}
         values = {
-            code: share_of_months(months, whole.get(code, {})) for code, months in now.items()
+            code: share_of_months(months, denominator.get(code, {})) for code, months in now.items()
         }
     areas = {
         code: value for code, value in values.items() if value is not None and code != jurisdiction
     }
     return values.get(jurisdiction), areas
+
+
+def period_start(period: str) -> tuple[str, dt.date]:
+    """``2025-01`` (monthly), ``2025-Q1`` (quarterly), ``2025`` (yearly): kind, first day."""
+    year, _, part = period.partition("-")
+    if not part:
+        return "yearly", dt.date(int(year), 1, 1)
+    if part.startswith("Q"):
+        return "quarterly", dt.date(int(year), 3 * int(part[1:]) - 2, 1)
+    return "monthly", dt.date(int(year), int(part), 1)

@@ -1,7 +1,11 @@
-"""How far a measured value meets a target (pure: no I/O)."""
+"""How far a measured value meets a target, and where and when a target counts (pure: no I/O).
+
+What registry data measures which metric is ``registry.db.targets``; targets that are
+statistics are measured by ``registry.domain.statistics``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -70,3 +74,25 @@ def every_area_progress(
     )
     overall = TargetProgress(target, True, total, share, bool(codes) and met == len(codes))
     return each, overall
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where and when to count: a jurisdiction (code prefix), a programme, a period."""
+
+    prefix: str
+    programme_id: str
+    first_day: dt.date
+    last_day: dt.date
+
+    def arguments(self) -> tuple[str, str, dt.date, dt.date]:
+        return f"{self.prefix}%", self.programme_id, self.first_day, self.last_day
+
+
+def counted_period(
+    target: Target, programme: Programme, year: int, today: dt.date
+) -> tuple[dt.date, dt.date]:
+    """A per-year target counts its year; any other its programme's period up to today."""
+    if target.per_year:
+        return dt.date(year, 1, 1), min(dt.date(year, 12, 31), today)
+    return programme.period.start, min(programme.period.end, today)

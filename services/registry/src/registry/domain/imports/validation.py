@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from registry.bulk.columns import ImportKind, header_of
 from registry.domain.credit_code import (
     InvalidCreditCode,
     normalise_credit_code,
     validate_credit_code,
 )
+from registry.domain.imports.columns import ImportKind, header_of
 from registry.domain.vocabulary import PLATFORM_NAMES_ZH, EnterpriseKind, Platform
 
 PLATFORMS = {p.value: p.value for p in Platform} | {

@@ -14,16 +14,16 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import asyncpg
-
-from registry.bulk.caller import caller_scope
-from registry.bulk.columns import ImportKind
-from registry.bulk.jobs import ENDED, ImportMode, UploadedFile
 from registry.db import import_queries as sql
+from registry.domain.imports.caller import caller_scope
+from registry.domain.imports.columns import ImportKind
+from registry.domain.imports.jobs import ENDED, ImportMode, UploadedFile
+from registry.handlers.common import Pool, Row
+from registry.handlers.import_audit import record_import_submitted
 from shared.auth import Principal
 
 FILE_PART_BYTES = 1 << 20
@@ -39,13 +39,12 @@ def _parts(job_id: uuid.UUID, path: Path) -> Iterator[tuple[uuid.UUID, int, byte
 
 
 async def enqueue(
-    pool: asyncpg.Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile,
+    pool: Pool, *, kind: ImportKind, mode: ImportMode, upload: UploadedFile,
     caller: Principal, region_code: str | None,
-    on_created: Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[None]] | None = None,
-) -> tuple[asyncpg.Record, bool]:  # fmt: skip
+) -> tuple[Row, bool]:  # fmt: skip
     """The caller's earlier run of the same file (``created`` False), or a new queued job with
-    its file, filed under ``region_code`` (its creator's, for scope). Another caller's upload of
-    the same file is a job of its own."""
+    its file and its audit record, filed under ``region_code`` (its creator's, for scope).
+    Another caller's upload of the same file is a job of its own."""
     async with pool.acquire() as connection, connection.transaction():
         if mode is not ImportMode.dry_run:
             await connection.execute(sql.LOCK_FILE, f"{kind}:{upload.sha256}:{caller.subject}")
@@ -54,20 +53,21 @@ async def enqueue(
             )
             if earlier is not None:
                 return earlier, False
-        job = await connection.fetchrow(
+        inserted = await connection.fetchrow(
             sql.INSERT_JOB, uuid.uuid4(), kind, upload.sha256, upload.name, mode,
             caller.subject, caller_scope(caller), region_code,
         )  # fmt: skip
-        assert job is not None
-        if on_created is not None:  # its audit record, in the job's own transaction
-            await on_created(connection, job)
+        job = cast(Row, inserted)  # INSERT … RETURNING always returns the row
+        await record_import_submitted(connection, job, caller)
         await connection.copy_records_to_table(
-            "import_files", records=_parts(job["id"], upload.path), columns=sql.FILE_PART_COLUMNS
+            sql.FILE_PARTS_TABLE,
+            records=_parts(job["id"], upload.path),
+            columns=sql.FILE_PART_COLUMNS,
         )
     return job, True
 
 
-async def wait_for_end(pool: asyncpg.Pool, job: asyncpg.Record, seconds: float) -> asyncpg.Record:
+async def wait_for_end(pool: Pool, job: Row, seconds: float) -> Row:
     """The job once it ended, or as it stands after ``seconds`` (``Prefer: wait``)."""
     deadline = time.monotonic() + seconds
     while job["status"] not in ENDED and time.monotonic() < deadline:
@@ -76,22 +76,22 @@ async def wait_for_end(pool: asyncpg.Pool, job: asyncpg.Record, seconds: float) 
     return job
 
 
-async def claim(pool: asyncpg.Pool, importer: str, lease: dt.timedelta) -> asyncpg.Record | None:
+async def claim(pool: Pool, importer: str, lease: dt.timedelta) -> Row | None:
     """The oldest queued job, or one whose importer's heartbeat lapsed, now held by ``importer``."""
     return await pool.fetchrow(sql.CLAIM, importer, lease)
 
 
-async def heartbeat(pool: asyncpg.Pool, job: asyncpg.Record) -> bool:
+async def heartbeat(pool: Pool, job: Row) -> bool:
     """Renews the claim; False when it was lost (the job was claimed again, or ended)."""
     return await pool.execute(sql.HEARTBEAT, job["id"], job["attempt"]) != "UPDATE 0"
 
 
-async def release(pool: asyncpg.Pool, job: asyncpg.Record) -> None:
+async def release(pool: Pool, job: Row) -> None:
     """Gives the claim back: the next importer runs the job from its first row."""
     await pool.execute(sql.RELEASE, job["id"], job["attempt"])
 
 
-async def fetch_file(pool: asyncpg.Pool, job: asyncpg.Record) -> Path | None:
+async def fetch_file(pool: Pool, job: Row) -> Path | None:
     """The job's stored file, copied to a temporary file under ``TMPDIR`` (XLSX needs a file it
     can seek in); None when the job has no stored file."""
     handle, name = tempfile.mkstemp(prefix="registry-import-")

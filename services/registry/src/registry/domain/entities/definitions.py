@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from registry.api import schemas
-from registry.entities.spec import EntitySpec, Invariant
+from registry.domain.entities.spec import EntitySpec, Invariant
 from shared.events import registry as events
 from shared.masking import CONTACT_FIELDS
 
@@ -22,9 +21,6 @@ ENTERPRISE = EntitySpec(
     path="enterprises",
     label_zh="电商企业",
     id_field="enterprise_id",
-    create_schema=schemas.EnterpriseCreate,
-    update_schema=schemas.EnterpriseUpdate,
-    public_schema=schemas.EnterprisePublic,
     registered=lambda row, actor: events.EnterpriseRegistered(
         enterprise_id=str(row["id"]),
         credit_code=row["credit_code"],
@@ -48,9 +44,6 @@ STORE = EntitySpec(
     path="stores",
     label_zh="网络店铺",
     id_field="store_id",
-    create_schema=schemas.StoreCreate,
-    update_schema=schemas.StoreUpdate,
-    public_schema=schemas.StorePublic,
     registered=lambda row, actor: events.StoreRegistered(
         store_id=str(row["id"]),
         platform=row["platform"],
@@ -87,9 +80,6 @@ PARK = EntitySpec(
     path="parks",
     label_zh="电商园区与基地",
     id_field="park_id",
-    create_schema=schemas.ParkCreate,
-    update_schema=schemas.ParkUpdate,
-    public_schema=schemas.ParkPublic,
     registered=lambda row, actor: events.ParkRegistered(
         park_id=str(row["id"]),
         kind=row["kind"],
@@ -113,9 +103,6 @@ TEAM = EntitySpec(
     path="teams",
     label_zh="电商直播团队",
     id_field="team_id",
-    create_schema=schemas.TeamCreate,
-    update_schema=schemas.TeamUpdate,
-    public_schema=schemas.TeamPublic,
     registered=lambda row, actor: events.TeamRegistered(
         team_id=str(row["id"]),
         enterprise_id=str(row["enterprise_id"]),
@@ -136,9 +123,6 @@ BRAND = EntitySpec(
     path="brands",
     label_zh="品牌",
     id_field="brand_id",
-    create_schema=schemas.BrandCreate,
-    update_schema=schemas.BrandUpdate,
-    public_schema=schemas.BrandPublic,
     registered=lambda row, actor: events.BrandRegistered(
         brand_id=str(row["id"]),
         enterprise_id=str(row["enterprise_id"]),
@@ -160,9 +144,6 @@ PRODUCT = EntitySpec(
     path="products",
     label_zh="畅销产品",
     id_field="product_id",
-    create_schema=schemas.ProductCreate,
-    update_schema=schemas.ProductUpdate,
-    public_schema=schemas.ProductPublic,
     registered=lambda row, actor: events.ProductRegistered(
         product_id=str(row["id"]),
         enterprise_id=str(row["enterprise_id"]),

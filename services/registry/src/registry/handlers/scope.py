@@ -1,5 +1,7 @@
 """The registry's side of scope: the rules are ``shared.auth.scope``'s; this module applies them
-to registry rows and turns list visibility into SQL.
+to a request and answers with the problem when they refuse it. The caller's list visibility is
+computed here in region codes (``caller_visibility``); ``registry.db.list_queries`` turns it
+into SQL.
 
 Another region's record is reported as absent (404), never as forbidden with details.
 """
@@ -9,35 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
-
 from registry.db import entity_queries
-from registry.db.entity_queries import ListQuery
+from registry.domain.entities.definitions import ENTERPRISE
+from registry.domain.entities.spec import EntitySpec
+from registry.domain.listing import Visibility
 from registry.domain.regions import RegionTree, UnknownRegion
-from registry.entities.spec import EntitySpec
+from registry.domain.scope import subtree_codes
+from registry.handlers.common import Connection, Pool
 from shared.auth import Principal
 from shared.auth.scope import may_act_for_enterprise, may_act_on_entity, read_visibility
 from shared.http import catalogue
 from shared.http.problems import ProblemError
 from shared.i18n import t
-
-
-def owner_of(spec: EntitySpec, row: Mapping[str, Any]) -> str | None:
-    if spec.owner_column is None:
-        return None
-    value = row.get(spec.owner_column)
-    return str(value) if value is not None else None
-
-
-def may_access(
-    principal: Principal, spec: EntitySpec, row: Mapping[str, Any], *, write: bool
-) -> bool:
-    return may_act_on_entity(
-        principal,
-        region_code=row["region_code"],
-        owner_enterprise_id=owner_of(spec, row),
-        write=write,
-    )
 
 
 def require_region_write(
@@ -55,7 +40,7 @@ def require_region_write(
 
 
 async def require_may_act_for_enterprises(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Pool | Connection,
     principal: Principal,
     spec: EntitySpec,
     values: Mapping[str, Any],
@@ -69,11 +54,9 @@ async def require_may_act_for_enterprises(
 
 
 async def require_may_act_for_enterprise(
-    db: asyncpg.Pool | asyncpg.Connection, principal: Principal, enterprise_id: Any, *, field: str
+    db: Pool | Connection, principal: Principal, enterprise_id: Any, *, field: str
 ) -> None:
-    from registry.entities.definitions import ENTERPRISE  # definitions import the API schemas
-
-    row = await db.fetchrow(entity_queries.by_id(ENTERPRISE), enterprise_id)
+    row = await db.fetchrow(entity_queries.BY_ID[ENTERPRISE.name], enterprise_id)
     if row is not None and may_act_for_enterprise(
         principal, enterprise_id=str(enterprise_id), region_code=row["region_code"]
     ):
@@ -124,19 +107,15 @@ def require_known_region(
     )
 
 
-def subtree_codes(regions: RegionTree, code: str) -> list[str]:
-    return [code, *(r.code for r in regions.descendants(code, include_retired=True))]
-
-
-def restrict_to_caller(query: ListQuery, principal: Principal, regions: RegionTree) -> None:
-    """Add the caller's visibility (``shared.auth.scope.read_visibility``) to a list query.
+def caller_visibility(principal: Principal, regions: RegionTree) -> Visibility:
+    """The caller's visibility (``shared.auth.scope.read_visibility``) for a list.
 
     A token whose region the registry does not know gets 403: its scope cannot be computed,
     and failing open (or with a 500) is not an answer."""
     visibility = read_visibility(principal)
     if visibility.everything:
-        return
-    visible: list[str] = []
+        return Visibility(everything=True)
+    subtrees: list[tuple[str, ...]] = []
     for root in visibility.region_roots:
         if root not in regions:
             raise ProblemError(
@@ -146,8 +125,9 @@ def restrict_to_caller(query: ListQuery, principal: Principal, regions: RegionTr
                     f"your token's region_code {root} is not a known GB/T 2260 region",
                 ),
             )
-        visible.append(f"region_code = ANY({query.bind(subtree_codes(regions, root))})")
-    if visibility.enterprise_ids and query.spec.owner_column:
-        ids = query.bind(sorted(visibility.enterprise_ids))
-        visible.append(f"{query.spec.owner_column}::text = ANY({ids})")
-    query.where(f"({' OR '.join(visible)})" if visible else "false")
+        subtrees.append(tuple(subtree_codes(regions, root)))
+    return Visibility(
+        everything=False,
+        region_subtrees=tuple(subtrees),
+        enterprise_ids=tuple(sorted(visibility.enterprise_ids)),
+    )

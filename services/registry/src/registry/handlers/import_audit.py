@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
-
+from registry.handlers.common import Connection, Row
 from shared import audit
 from shared.auth import Principal
 
@@ -28,10 +27,8 @@ def _job_details(job: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def record_import_submitted(
-    connection: asyncpg.Connection, job: asyncpg.Record, principal: Principal
-) -> None:
-    """In the transaction that creates the job (the API route)."""
+async def record_import_submitted(connection: Connection, job: Row, principal: Principal) -> None:
+    """In the transaction that creates the job (``import_queue.enqueue``)."""
     await audit.record_change(
         connection,
         actor=audit.Actor.of(principal),
@@ -43,7 +40,7 @@ async def record_import_submitted(
 
 
 async def record_import_outcome(
-    connection: asyncpg.Connection,
+    connection: Connection,
     job: Mapping[str, Any],
     *,
     status: str,

@@ -8,12 +8,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import asyncpg
 from uuid_utils.compat import uuid7
 
-from registry.bulk.columns import ImportKind
-from registry.bulk.validation import RowError
 from registry.db import import_queries as sql
+from registry.domain.imports.columns import ImportKind
+from registry.domain.imports.validation import RowError
+from registry.handlers.common import Connection, Row
 from shared.db.pool import json_dumps
 from shared.events import registry as events
 from shared.events.envelope import DomainEvent
@@ -28,7 +28,7 @@ class BatchLoader:
 
     def __init__(
         self,
-        connection: asyncpg.Connection,
+        connection: Connection,
         *,
         kind: ImportKind,
         actor: str,
@@ -53,7 +53,7 @@ class BatchLoader:
         return await self._residents(batch)
 
     async def _publish(
-        self, entity_type: str, emitted: Sequence[DomainEvent], rows: Sequence[asyncpg.Record]
+        self, entity_type: str, emitted: Sequence[DomainEvent], rows: Sequence[Row]
     ) -> None:
         await append_events(
             self.connection, emitted, source=self.event_source, topic_prefix=self.topic_prefix

@@ -1,9 +1,9 @@
 """Access records for reads that show personal data unmasked (contact phone and e-mail).
 
 Callers who may administer a record see its contacts in clear; everyone else sees them masked
-(``to_public``). A read that shows any in clear leaves one access record: a single record by
-its id, a list page by its filters and how many records it showed (001 (二十三); bureaus are
-accountable for what leaves).
+(``registry.domain.scope.sees_personal_data``). A read that shows any in clear leaves one
+access record: a single record by its id, a list page by its filters and how many records it
+showed (001 (二十三); bureaus are accountable for what leaves).
 """
 
 from __future__ import annotations
@@ -11,22 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
-
-from registry.api.scope import may_access
-from registry.entities.spec import EntitySpec
+from registry.domain.entities.spec import EntitySpec
+from registry.domain.scope import shows_personal_data
+from registry.handlers.common import Pool
 from shared import audit
 from shared.auth import Principal
 
 
-def _shows_personal_data(principal: Principal, spec: EntitySpec, row: Mapping[str, Any]) -> bool:
-    return any(row[column] is not None for column in spec.masked_columns) and may_access(
-        principal, spec, row, write=True
-    )
-
-
 async def record_personal_reads(
-    pool: asyncpg.Pool,
+    pool: Pool,
     principal: Principal,
     spec: EntitySpec,
     rows: Sequence[Mapping[str, Any]],
@@ -35,7 +28,7 @@ async def record_personal_reads(
 ) -> None:
     if not spec.masked_columns:
         return
-    shown = [row for row in rows if _shows_personal_data(principal, spec, row)]
+    shown = [row for row in rows if shows_personal_data(principal, spec, row)]
     if not shown:
         return
     single = filters is None and len(rows) == 1

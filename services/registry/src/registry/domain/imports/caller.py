@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from registry.bulk.validation import RowContext
+from registry.domain.imports.validation import RowContext
 from registry.domain.regions import RegionTree
-from shared.auth import Principal, Role, may_change_region
+from shared.auth.principal import Principal
+from shared.auth.roles import Role
+from shared.auth.scope import may_change_region
 
 
 def caller_scope(principal: Principal) -> dict[str, Any]:

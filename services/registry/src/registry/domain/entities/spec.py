@@ -1,12 +1,12 @@
-"""What the registry needs to know about one record type to store, scope, list and publish it."""
+"""What the registry needs to know about one record type to store, scope, list and publish it.
+
+Its request and response bodies are the API's (``registry.api.schemas.RECORD_SCHEMAS``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import BaseModel
 
 from shared.events.envelope import DomainEvent
 
@@ -26,9 +26,6 @@ class EntitySpec:
     path: str  # URL segment: "stores"
     label_zh: str  # "网络店铺"
     id_field: str  # event field holding the id: "store_id"
-    create_schema: type[BaseModel]
-    update_schema: type[BaseModel]
-    public_schema: type[BaseModel]
     registered: Callable[[Mapping[str, Any], str], DomainEvent]  # (row, actor) -> event
     updated_event: type[DomainEvent]
     closed_event: type[DomainEvent]

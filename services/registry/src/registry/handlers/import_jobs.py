@@ -1,5 +1,5 @@
 """Running an import job: one uploaded file checked and loaded by the importer that claimed the
-job (``registry.bulk.queue``), with progress kept in ``import_jobs``.
+job (``registry.handlers.import_queue``), with progress kept in ``import_jobs``.
 
 Modes (chosen by the caller):
 - ``dry_run``: every row checked, against the database too, inside a transaction that is
@@ -22,62 +22,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
-from registry.bulk.columns import HeaderError, ImportKind, map_headers
-from registry.bulk.loader import Batch, BatchLoader
-from registry.bulk.readers import Row, UnreadableFile, estimate_rows, read_rows
-from registry.bulk.validation import FileChecker, RowContext, RowError
+from registry.bulk.readers import Row as FileRow
+from registry.bulk.readers import UnreadableFile, estimate_rows, read_rows
 from registry.db import import_queries as sql
-from registry.entities.handlers import DEFAULT_EVENT_SOURCE
-from registry.import_audit import record_import_outcome
+from registry.domain.imports.columns import HeaderError, ImportKind, map_headers
+from registry.domain.imports.jobs import BATCH_ROWS, ImportMode, Tally
+from registry.domain.imports.validation import FileChecker, RowContext, RowError
+from registry.handlers.common import DEFAULT_EVENT_SOURCE, Connection, Pool, Row
+from registry.handlers.import_audit import record_import_outcome
+from registry.handlers.import_loader import Batch, BatchLoader
 
 logger = logging.getLogger(__name__)
-
-BATCH_ROWS = 5_000
-# Every bad row is counted; the first this many errors are kept with the job.
-MAX_KEPT_ERRORS = 10_000
-ENDED = frozenset({"succeeded", "rejected", "failed"})
-
-
-class ImportMode(StrEnum):
-    dry_run = "dry_run"
-    all_or_nothing = "all_or_nothing"
-    good_rows = "good_rows"
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    path: Path
-    name: str | None
-    sha256: str
 
 
 class LeaseLost(Exception):
     """The job was claimed again (this importer's heartbeat lapsed): this run's work is void."""
-
-
-@dataclass
-class Tally:
-    total: int = 0
-    processed: int = 0
-    loaded: int = 0
-    skipped: int = 0
-    bad_rows: set[int] = field(default_factory=set)
-    errors_total: int = 0
-    kept: list[dict[str, Any]] = field(default_factory=list)
-
-    def add_errors(self, errors: list[RowError]) -> None:
-        for error in errors:
-            self.bad_rows.add(error.row)
-            self.errors_total += 1
-            if len(self.kept) < MAX_KEPT_ERRORS:
-                self.kept.append(error.as_dict())
 
 
 @dataclass
@@ -88,7 +52,7 @@ class CheckedBatch:
     finished: bool
 
 
-def _next_batch(rows: Iterator[Row], checker: FileChecker, size: int) -> CheckedBatch:
+def _next_batch(rows: Iterator[FileRow], checker: FileChecker, size: int) -> CheckedBatch:
     """Read and check up to ``size`` rows (CPU work: run in a thread)."""
     records: Batch = []
     errors: list[RowError] = []
@@ -105,20 +69,20 @@ def _next_batch(rows: Iterator[Row], checker: FileChecker, size: int) -> Checked
 
 
 async def run_job(
-    pool: asyncpg.Pool,
-    job: asyncpg.Record,
+    pool: Pool,
+    job: Row,
     *,
     path: Path,
     context: RowContext,
     topic_prefix: str,
     event_source: str = DEFAULT_EVENT_SOURCE,
     batch_rows: int = BATCH_ROWS,
-) -> asyncpg.Record | None:
+) -> Row | None:
     """Check and load the claimed job's file and end the job (succeeded, rejected or failed).
 
     None when the claim was lost: another importer holds the job, and nothing of this run
     stays. Cancelled (the importer is stopping), the load rolls back and the job stays running
-    for the caller to give back (``queue.release``)."""
+    for the caller to give back (``import_queue.release``)."""
     kind, mode = ImportKind(job["kind"]), ImportMode(job["mode"])
     tally = Tally()
     try:
@@ -139,14 +103,14 @@ async def run_job(
 
 
 async def end_job(
-    executor: asyncpg.Pool | asyncpg.Connection,
-    job: asyncpg.Record,
+    executor: Pool | Connection,
+    job: Row,
     status: str,
     *,
     tally: Tally | None = None,
     committed: bool = False,
     failure: str | None = None,
-) -> asyncpg.Record | None:
+) -> Row | None:
     """The job ended as ``status`` (and its stored file dropped), with its audit record in the
     same transaction (in the load's own one when the rows are kept); None if the claim was
     lost."""
@@ -157,13 +121,13 @@ async def end_job(
 
 
 async def _end_job(
-    connection: asyncpg.Connection,
-    job: asyncpg.Record,
+    connection: Connection,
+    job: Row,
     status: str,
     tally: Tally,
     committed: bool,
     failure: str | None,
-) -> asyncpg.Record | None:
+) -> Row | None:
     loaded = 0 if status == "failed" else tally.loaded
     ended = await connection.fetchrow(
         sql.FINISH, job["id"], job["attempt"], status, committed, tally.processed,
@@ -178,7 +142,7 @@ async def _end_job(
     return ended
 
 
-async def _progress(pool: asyncpg.Pool, job: asyncpg.Record, tally: Tally) -> None:
+async def _progress(pool: Pool, job: Row, tally: Tally) -> None:
     """Progress, and the heartbeat that keeps the claim: one per batch."""
     result = await pool.execute(
         sql.PROGRESS, job["id"], job["attempt"], max(tally.total, tally.processed),
@@ -189,8 +153,8 @@ async def _progress(pool: asyncpg.Pool, job: asyncpg.Record, tally: Tally) -> No
 
 
 async def _load(
-    pool: asyncpg.Pool,
-    job: asyncpg.Record,
+    pool: Pool,
+    job: Row,
     kind: ImportKind,
     mode: ImportMode,
     path: Path,
@@ -199,7 +163,7 @@ async def _load(
     event_source: str,
     batch_rows: int,
     tally: Tally,
-) -> asyncpg.Record | None:
+) -> Row | None:
     tally.total = await asyncio.to_thread(estimate_rows, path)
     await _progress(pool, job, tally)
     rows = read_rows(path)
