@@ -4,7 +4,6 @@ event and audit record (docs/statistics.md). The rules are in ``submissions.stat
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -211,7 +210,7 @@ async def _load(connection: asyncpg.Connection, row: Mapping[str, Any]) -> Repor
             submitted_at=v["submitted_at"],
             submitted_by=Actor(v["submitted_by"], Role(v["submitted_role"])),
             on_behalf=v["on_behalf"],
-            figures={k: Decimal(x) for k, x in json.loads(v["figures"]).items()},
+            figures={k: Decimal(x) for k, x in v["figures"].items()},
         )
         for v in await connection.fetch(queries.VERSIONS, row["id"])
     )
@@ -239,7 +238,7 @@ async def _save(
             current.submitted_by.id,
             current.submitted_by.role.value,
             current.on_behalf,
-            json.dumps({k: str(v) for k, v in current.figures.items()}),
+            {k: str(v) for k, v in current.figures.items()},
         )
     await connection.execute(
         queries.INSERT_STEP,
@@ -252,7 +251,7 @@ async def _save(
         step.to_state.value,
         step.version,
         step.reason,
-        json.dumps(dict(step.field_comments)),
+        dict(step.field_comments),
         step.on_behalf,
     )
     accepted = current.number if step.action is Action.province_accept else row["accepted_version"]

@@ -4,7 +4,6 @@ reviewed by the city and accepted by the province; the published sums (docs/stat
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -96,12 +95,11 @@ async def _report(
     pool: asyncpg.Pool, row: Mapping[str, Any], *, steps: bool
 ) -> StatisticsReportPublic:
     versions = await pool.fetch(queries.VERSIONS, row["id"])
-    figures = json.loads(versions[-1]["figures"]) if versions else {}
+    figures = versions[-1]["figures"] if versions else {}
     found = None
     if steps:
         found = [
-            StatisticsStepPublic(**{**dict(s), "field_comments": json.loads(s["field_comments"])})
-            for s in await pool.fetch(queries.STEPS, row["id"])
+            StatisticsStepPublic(**dict(s)) for s in await pool.fetch(queries.STEPS, row["id"])
         ]
     fields = {k: row[k] for k in StatisticsReportPublic.model_fields if k in row}
     return StatisticsReportPublic(**fields, figures=figures, steps=found)
@@ -203,9 +201,7 @@ async def _answer(
 ) -> StatisticsReportPublic:
     versions = await connection.fetch(queries.VERSIONS, stored["id"])
     fields = {k: stored[k] for k in StatisticsReportPublic.model_fields if k in stored}
-    return StatisticsReportPublic(
-        **fields, figures=json.loads(versions[-1]["figures"]) if versions else {}
-    )
+    return StatisticsReportPublic(**fields, figures=versions[-1]["figures"] if versions else {})
 
 
 @dataclass(frozen=True)
