@@ -20,6 +20,9 @@ from submissions.domain import review
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.domain.review import Action, Report, ReportState
+from submissions.domain.statistics import reports as rules
+from submissions.domain.statistics.figures import FigureError, ReporterKind, check_figures
+from submissions.domain.statistics.periods import PeriodKey, parse_period
 from submissions.domain.versions import ReportVersion
 from submissions.handlers.common import (
     BeforeCommit,
@@ -30,9 +33,6 @@ from submissions.handlers.common import (
     record_review_step,
 )
 from submissions.handlers.statistics_publication import publish_period, replace_figures
-from submissions.statistics import reports as rules
-from submissions.statistics.figures import FigureError, ReporterKind, check_figures
-from submissions.statistics.periods import PeriodKey, parse_period
 
 
 class InvalidFigures(Exception):

@@ -16,15 +16,15 @@ from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
 from submissions.domain.review import Report
-from submissions.handlers.common import Context
-from submissions.statistics.aggregation import (
+from submissions.domain.statistics.aggregation import (
     Aggregate,
     ReportedFigure,
     aggregate,
     changed_regions,
 )
-from submissions.statistics.figures import ReporterKind
-from submissions.statistics.periods import PeriodKey
+from submissions.domain.statistics.figures import ReporterKind
+from submissions.domain.statistics.periods import PeriodKey
+from submissions.handlers.common import Context
 
 
 async def replace_figures(

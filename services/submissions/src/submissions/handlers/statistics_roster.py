@@ -15,6 +15,8 @@ from shared.i18n import t
 from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
+from submissions.domain.statistics import reports as rules
+from submissions.domain.statistics.figures import ReporterKind
 from submissions.handlers.common import (
     BeforeCommit,
     Context,
@@ -23,8 +25,6 @@ from submissions.handlers.common import (
     publish_and_claim,
 )
 from submissions.handlers.statistics import programme_statistics
-from submissions.statistics import reports as rules
-from submissions.statistics.figures import ReporterKind
 
 
 async def register_reporter(

@@ -26,8 +26,8 @@ from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 from submissions.db import statistics_queries as queries
 from submissions.domain.clock import PointKind, PointOutcome
+from submissions.domain.statistics.clock import PeriodStep, plan
 from submissions.handlers.common import CLOCK_PROCESS
-from submissions.statistics.clock import PeriodStep, plan
 from submissions.workflows.activities import ProgrammeActivities, attempt_time
 
 

@@ -19,7 +19,7 @@ from shared.programmes import Programme, load_programmes
 from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
 from submissions.db.repository import window_id_of
-from submissions.statistics.clock import plan
+from submissions.domain.statistics.clock import plan
 from submissions.workflows.activities import ClockActivities
 from submissions.workflows.statistics_activities import (
     StatisticsClockActivities,

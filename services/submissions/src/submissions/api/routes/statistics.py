@@ -30,6 +30,7 @@ from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.domain.review import Action
+from submissions.domain.statistics.figures import ReporterKind
 from submissions.handlers.common import Context, NotFound
 from submissions.handlers.statistics import (
     InvalidFigures,
@@ -37,7 +38,6 @@ from submissions.handlers.statistics import (
     review_statistics,
     submit_statistics,
 )
-from submissions.statistics.figures import ReporterKind
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 REPORT = "/reports/{programme_id}/{period}/{reporter_id}"

@@ -23,11 +23,11 @@ from submissions.api.statistics_schemas import (
 )
 from submissions.db import statistics_queries as queries
 from submissions.domain.errors import Refused
+from submissions.domain.statistics.periods import PERIOD_NAMES, period_schedule
+from submissions.domain.statistics.published import published_rows
 from submissions.handlers.common import Context
 from submissions.handlers.statistics import period_of
 from submissions.handlers.statistics_publication import figures_in_force
-from submissions.statistics.periods import PERIOD_NAMES, period_schedule
-from submissions.statistics.published import published_rows
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 

@@ -20,12 +20,13 @@ from shared.programmes import Programme, StatisticsIndicator
 from submissions.api.deps import Ctx, Pool
 from submissions.api.routes.statistics import statistics_problem
 from submissions.domain.errors import Refused
+from submissions.domain.statistics.aggregation import Aggregate, aggregate, growth
+from submissions.domain.statistics.periods import PERIOD_NAMES, PeriodKey
+from submissions.domain.statistics.published import MonthPoint
 from submissions.handlers.statistics import period_of
 from submissions.handlers.statistics_publication import figures_in_force
-from submissions.statistics.aggregation import Aggregate, aggregate, growth
-from submissions.statistics.charts import Format, statistics_charts
-from submissions.statistics.periods import PERIOD_NAMES, PeriodKey
-from submissions.statistics.workbook import MonthPoint, statistics_workbook
+from submissions.rendering.charts import Format, statistics_charts
+from submissions.rendering.workbook import statistics_workbook
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -27,11 +27,11 @@ from submissions.api.statistics_schemas import (
 from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
+from submissions.domain.statistics.figures import ReporterKind
+from submissions.domain.statistics.periods import period_schedule
 from submissions.handlers.common import BeforeCommit
 from submissions.handlers.statistics import period_of, programme_statistics
 from submissions.handlers.statistics_roster import register_reporter, remove_reporter
-from submissions.statistics.figures import ReporterKind
-from submissions.statistics.periods import period_schedule
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 PROGRAMME = Path(min_length=1, max_length=100)

@@ -28,8 +28,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 
 from shared.programmes import StatisticsIndicator
-from submissions.statistics.region_names import region_name
-from submissions.statistics.workbook import MonthPoint
+from submissions.domain.statistics.published import MonthPoint
+from submissions.rendering.region_names import region_name
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.programmes import Aggregation, Statistics
-from submissions.statistics.aggregation import (
+from submissions.domain.statistics.aggregation import (
     Aggregate,
     Reconciliation,
     ReportedFigure,
@@ -16,7 +16,17 @@ from submissions.statistics.aggregation import (
     aggregate,
     growth,
 )
-from submissions.statistics.periods import PeriodKey
+from submissions.domain.statistics.periods import PeriodKey
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """One period of the year up to the report's: the chart indicator's value and its
+    year-on-year growth (the 统计报告's line chart)."""
+
+    period: str
+    value: Decimal | None
+    year_on_year: Decimal | None
 
 
 @dataclass(frozen=True)

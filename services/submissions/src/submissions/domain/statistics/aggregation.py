@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.programmes import Aggregation, ReportingLevel, Statistics, StatisticsIndicator
-from submissions.statistics.figures import ReporterKind
+from submissions.domain.statistics.figures import ReporterKind
 
 RATIO_PLACES = Decimal("0.01")
 GROWTH_PLACES = Decimal("0.1")
