@@ -69,7 +69,5 @@ async def statistics_report(
             root=root,
         )
     current = visible_sums(statistics, indicators, found[str(key)], root=root, may_see=may_see)
-    points = month_points(
-        statistics, chart, months, found, root=root, root_visible=may_see(root)
-    )
+    points = month_points(statistics, chart, months, found, root=root, root_visible=may_see(root))
     return ReportData(programme, key, indicators, current, chart, points)

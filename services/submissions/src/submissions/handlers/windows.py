@@ -15,11 +15,12 @@ from shared.i18n import china_time, t
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 from submissions.db import queries
-from submissions.db.repository import insert_roster_entries, window_id_of
+from submissions.db.repository import insert_roster_entries
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.domain.locks import reopen_for
 from submissions.domain.roster import Designation, freeze_roster
+from submissions.domain.windows import window_id_of
 from submissions.handlers.common import (
     CLOCK_PROCESS,
     BeforeCommit,
