@@ -215,7 +215,6 @@ async def save_step(
             step.reason,
             dict(step.field_comments),
         )
-    assert updated is not None
     return updated
 
 

@@ -10,7 +10,10 @@ RETURNING *, (xmax = 0) AS inserted
 REPORT = """
 SELECT * FROM statistics_reports WHERE programme_id = $1 AND period = $2 AND reporter_id = $3
 """
-REPORT_FOR_UPDATE = REPORT + " FOR UPDATE"
+REPORT_FOR_UPDATE = """
+SELECT * FROM statistics_reports WHERE programme_id = $1 AND period = $2 AND reporter_id = $3
+FOR UPDATE
+"""
 SAVE_REPORT = """
 UPDATE statistics_reports
 SET state = $2, revision = revision + 1, accepted_version = $3,

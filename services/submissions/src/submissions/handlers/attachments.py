@@ -1,4 +1,4 @@
-"""Adding an attachment to a report (the written development report, 发展情况, issue 9).
+"""Adding an attachment to a report (the written development report, 发展情况).
 
 Taken when a draft would be (``drafts.reporter_may_write``): the report is then created as a
 draft if it has none yet, which counts as no submission. The blob is stored by its content
@@ -43,7 +43,7 @@ async def add_attachment(
         taking = await reporter_may_write(
             connection, context, window_id, designation_id, authorize=authorize, now=now
         )
-        report = await connection.fetchrow(
+        report: Row = await connection.fetchrow(  # an upsert: always a row
             queries.UPSERT_REPORT,
             uuid.uuid4(),
             window_id,
@@ -52,7 +52,6 @@ async def add_attachment(
             taking.found["region_code"],
             taking.entry.city_code,
         )
-        assert report is not None
         sha256 = await context.attachments.put(
             connection, content_type=content_type, content=content
         )

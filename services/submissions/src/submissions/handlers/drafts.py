@@ -1,5 +1,5 @@
-"""Saving a draft: an incomplete report kept for the reporter until it submits (issue 9,
-"draft → submitted").
+"""Saving a draft: an incomplete report kept for the reporter until it submits ("draft →
+submitted", docs/submissions.md).
 
 A draft is taken exactly when a submission would be (the window open, the reporter expected,
 the report not under review, not locked: ``locks.submission_refusal``), so a draft never
@@ -117,7 +117,7 @@ async def save_draft(
         if blocking:
             raise InvalidReport(ReportCheck(check.figures, blocking, (), ()))
         pending = [f for f in (*check.errors, *check.unexplained) if f.code in PENDING]
-        draft = await connection.fetchrow(
+        draft: Row = await connection.fetchrow(  # an upsert: always a row
             queries.SAVE_DRAFT,
             window_id,
             designation_id,
@@ -127,7 +127,6 @@ async def save_draft(
             actor.role.value,
             now,
         )
-        assert draft is not None
         await audit.record_change(
             connection,
             actor=audit_actor(actor),

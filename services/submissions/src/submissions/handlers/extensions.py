@@ -170,7 +170,8 @@ async def decide_extension(
                 current_due_at=due_at,
                 reason=reason,
             )
-            assert decided.new_due_at is not None
+            if decided.new_due_at is None:
+                raise ValueError("a granted extension has its new due time")
             event = ExtensionGranted(
                 extension_id=request.id,
                 window_id=window_id,

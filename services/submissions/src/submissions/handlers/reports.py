@@ -193,7 +193,7 @@ async def submit_report(
             reporter.found, reporter.actor, reporter.parts, reporter.entry
         )  # fmt: skip
         template = parts.programme.report_template(entry.category)
-        row = await connection.fetchrow(
+        row: Row = await connection.fetchrow(  # an upsert: always a row
             queries.UPSERT_REPORT,
             uuid.uuid4(),
             window_id,
@@ -202,7 +202,6 @@ async def submit_report(
             found["region_code"],
             entry.city_code,
         )
-        assert row is not None
         report = (
             Report(designation_id, entry.entity_id, entry.city_code)
             if row["inserted"]
@@ -238,7 +237,8 @@ async def submit_report(
         stored = await save_step(connection, row, updated_report, warnings=warnings)
         version = updated_report.versions[-1]
         first_at = updated_report.first_submitted_at
-        assert first_at is not None
+        if first_at is None:
+            raise ValueError("a submitted report has its first submission time")
         on_time = timeliness(first_at, deadlines.due_at) is Timeliness.on_time
         common = _report_fields(stored, version.number)
         events: list[DomainEvent] = [

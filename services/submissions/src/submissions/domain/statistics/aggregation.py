@@ -145,7 +145,8 @@ def _derived(
     figures: list[ReportedFigure],
     root: str,
 ) -> Aggregate:
-    assert indicator.numerator is not None and indicator.denominator is not None
+    if indicator.numerator is None or indicator.denominator is None:
+        raise ValueError(f"the ratio {indicator.id} names no numerator or denominator")
     numerator = aggregate(statistics, indicator.numerator, figures, root=root)
     denominator = aggregate(statistics, indicator.denominator, figures, root=root)
     totals: dict[str, Total] = {}
