@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.worksheet.worksheet import Worksheet
 
 from shared.programmes import StatisticsIndicator
-from submissions.statistics.aggregation import Aggregate
+from submissions.domain.statistics.aggregation import Aggregate
+from submissions.domain.statistics.published import MonthPoint
 
 UNITS = {"cny": "元", "count": "个", "persons": "人", "percent": "%", "square_metres": "平方米"}
 LEVELS = (("省级", "province"), ("市州", "city"), ("区县", "county"))
-
-
-@dataclass(frozen=True)
-class MonthPoint:
-    period: str
-    value: Decimal | None
-    year_on_year: Decimal | None
 
 
 def _level(code: str) -> str:

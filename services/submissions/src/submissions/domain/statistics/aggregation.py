@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.programmes import Aggregation, ReportingLevel, Statistics, StatisticsIndicator
-from submissions.statistics.figures import ReporterKind
+from submissions.domain.statistics.figures import ReporterKind
 
 RATIO_PLACES = Decimal("0.01")
 GROWTH_PLACES = Decimal("0.1")
@@ -145,7 +145,8 @@ def _derived(
     figures: list[ReportedFigure],
     root: str,
 ) -> Aggregate:
-    assert indicator.numerator is not None and indicator.denominator is not None
+    if indicator.numerator is None or indicator.denominator is None:
+        raise ValueError(f"the ratio {indicator.id} names no numerator or denominator")
     numerator = aggregate(statistics, indicator.numerator, figures, root=root)
     denominator = aggregate(statistics, indicator.denominator, figures, root=root)
     totals: dict[str, Total] = {}

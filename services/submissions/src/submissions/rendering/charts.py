@@ -1,5 +1,5 @@
 """The statistics report's charts as a PDF (one chart a page) or one PNG, for people who would
-rather look than read (issue 13): the chart indicator by city, and its year-on-year growth by
+rather look than read (docs/statistics.md): the chart indicator by city, and its year-on-year growth by
 month. Pure but for the font lookup: takes the sums, returns bytes.
 
 Labels are Chinese (region names, the indicator's Chinese name) when a CJK font is installed
@@ -28,8 +28,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 
 from shared.programmes import StatisticsIndicator
-from submissions.statistics.region_names import region_name
-from submissions.statistics.workbook import MonthPoint
+from submissions.domain.statistics.published import MonthPoint
+from submissions.rendering.region_names import region_name
 
 log = logging.getLogger(__name__)
 

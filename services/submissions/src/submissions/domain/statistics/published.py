@@ -1,14 +1,16 @@
 """The published view of one indicator and period: a region and its children, each with
-year-on-year and period-on-period growth and whether it is still provisional."""
+year-on-year and period-on-period growth and whether it is still provisional; and the 统计报告's
+sums as a caller may see them, with the chart indicator's year-on-year growth by period."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from shared.programmes import Aggregation, Statistics
-from submissions.statistics.aggregation import (
+from shared.programmes import Aggregation, Statistics, StatisticsIndicator
+from submissions.domain.statistics.aggregation import (
     Aggregate,
     Reconciliation,
     ReportedFigure,
@@ -16,7 +18,17 @@ from submissions.statistics.aggregation import (
     aggregate,
     growth,
 )
-from submissions.statistics.periods import PeriodKey
+from submissions.domain.statistics.periods import PeriodKey
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """One period of the year up to the report's: the chart indicator's value and its
+    year-on-year growth (the 统计报告's line chart)."""
+
+    period: str
+    value: Decimal | None
+    year_on_year: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -88,3 +100,45 @@ def published_rows(
             )
         )
     return now.basis, rows
+
+
+def visible_sums(
+    statistics: Statistics,
+    indicators: Sequence[StatisticsIndicator],
+    figures: list[ReportedFigure],
+    *,
+    root: str,
+    may_see: Callable[[str], bool],
+) -> dict[str, Aggregate]:
+    """Each indicator's sums over ``figures``, keeping the regions ``may_see`` answers for."""
+    sums = {i.id: aggregate(statistics, i.id, figures, root=root) for i in indicators}
+    return {
+        indicator_id: dataclasses.replace(
+            result, totals={c: t for c, t in result.totals.items() if may_see(c)}
+        )
+        for indicator_id, result in sums.items()
+    }
+
+
+def month_points(
+    statistics: Statistics,
+    chart: StatisticsIndicator,
+    periods: Sequence[PeriodKey],
+    figures: Mapping[str, list[ReportedFigure]],
+    *,
+    root: str,
+    root_visible: bool,
+) -> list[MonthPoint]:
+    """The chart indicator's total over ``root`` in each of ``periods`` (None where the caller
+    may not see ``root``), with its growth over the same period a year earlier."""
+    points = []
+    for period in periods:
+        now = aggregate(statistics, chart.id, figures[str(period)], root=root).totals.get(root)
+        before = aggregate(
+            statistics, chart.id, figures[str(period.a_year_earlier())], root=root
+        ).totals.get(root)
+        value = now.value if now and root_visible else None
+        points.append(
+            MonthPoint(str(period), value, growth(value, before.value if before else None))
+        )
+    return points

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from shared.programmes import Programme, Statistics
 from submissions.domain.clock import ClockPoint, ClockStep, PointOutcome, clock_points, next_step
-from submissions.statistics.periods import PER_YEAR, PeriodKey, PeriodSchedule, period_schedule
+from submissions.domain.statistics.periods import (
+    PER_YEAR,
+    PeriodKey,
+    PeriodSchedule,
+    period_schedule,
+)
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from submissions.domain import review
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.domain.review import Report, ReportState
+from submissions.domain.statistics.figures import ReporterKind
+from submissions.domain.statistics.periods import PeriodKey, period_schedule
 from submissions.domain.versions import Figure
-from submissions.statistics.figures import ReporterKind
-from submissions.statistics.periods import PeriodKey, period_schedule
 
 CORRECTION = "correction after acceptance"
 
