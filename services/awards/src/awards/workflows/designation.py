@@ -26,9 +26,6 @@ with workflow.unsafe.imports_passed_through():
     from awards.workflows.refusals import refused
     from awards.workflows.types import (
         DESIGNATION_WORKFLOW,
-        EVALUATE,
-        REINSTATE,
-        REPORT_VIOLATION,
         CyclePlan,
         Decision,
         DecisionKind,
@@ -186,12 +183,12 @@ class DesignationWorkflow:
 
     # --- signals, updates, queries -------------------------------------------------------------
 
-    @workflow.signal(name=EVALUATE)
+    @workflow.signal
     def evaluate(self, year: int) -> None:
         """The year's window has locked: evaluate now rather than at the timer."""
         self.triggered_year = max(self.triggered_year, year)
 
-    @workflow.update(name=REPORT_VIOLATION)
+    @workflow.update
     async def report_violation(self, report: ViolationReport) -> DesignationState:
         async with self.lock:
             self._refuse_unless(self.standing is not Standing.revoked, ALREADY_REVOKED)
@@ -214,7 +211,7 @@ class DesignationWorkflow:
         )
         self._refuse_unless(self.standing is not Standing.revoked, ALREADY_REVOKED)
 
-    @workflow.update(name=REINSTATE)
+    @workflow.update
     async def reinstate(self, reinstatement: Reinstatement) -> DesignationState:
         async with self.lock:
             self._refuse_unless(self.standing is Standing.revoked, NOT_REVOKED)

@@ -21,8 +21,9 @@ from shared.programmes.sections import IndicatorSystem
 
 TASK_QUEUE = "awards-applications"
 
-# The names running workflows and their histories know: the workflows declare themselves by
-# them, and the handlers reach the workflows by them without importing workflow code.
+# The names running workflows and their histories know (the updates and the signal are named
+# after their methods; tests/unit/awards/test_workflow_names.py holds the two together): the
+# handlers reach the workflows by them without importing workflow code.
 APPLICATION_WORKFLOW = "AwardsApplication"
 SUBMIT = "submit"
 TAKE_STEP = "take_step"

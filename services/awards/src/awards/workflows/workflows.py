@@ -32,8 +32,6 @@ with workflow.unsafe.imports_passed_through():
         APPLICATION_WORKFLOW,
         STAGE,
         START_DESIGNATION_LIFECYCLE,
-        SUBMIT,
-        TAKE_STEP,
         ApplicationStart,
         ApplicationState,
         DesignationStart,
@@ -162,13 +160,13 @@ class ApplicationWorkflow(ApplicationSteps):
 
     # --- updates and queries -----------------------------------------------------------------
 
-    @workflow.update(name=SUBMIT)
+    @workflow.update
     async def submit(self, submit: Submit) -> ApplicationState:
         """The update of update-with-start: answers once the submission is recorded."""
         await workflow.wait_condition(lambda: self.submitted)
         return self.state()
 
-    @workflow.update(name=TAKE_STEP)
+    @workflow.update
     async def take_step(self, request: StepRequest) -> ApplicationState:
         async with self.lock:
             self._validate(request)  # again: another step may have run while this one queued
