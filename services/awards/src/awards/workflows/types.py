@@ -18,6 +18,7 @@ from awards.domain.application import Action, Actor, Stage
 from awards.domain.standing import Standing
 from shared.programmes.awarding import ExpertPanel, PublicNotice
 from shared.programmes.sections import IndicatorSystem
+from shared.temporal import workflow_id
 
 TASK_QUEUE = "awards-applications"
 
@@ -46,12 +47,12 @@ class Model(BaseModel):
 
 def workflow_id_for(application_id: str) -> str:
     """One workflow per application, named after it: a retried start reaches the same one."""
-    return f"awards-application-{application_id}"
+    return workflow_id("awards", "application", application_id)
 
 
 def designation_workflow_id(designation_id: str) -> str:
     """One workflow per designation, named after it."""
-    return f"awards-designation-{designation_id}"
+    return workflow_id("awards", "designation", designation_id)
 
 
 class RequestData(Model):
