@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from awards.db import MIGRATIONS_DIR, queries
@@ -38,6 +39,11 @@ EXPERT_POOL = [
     ("e-related", "关联专家", "520100", ["park-1"]),  # declared relation: never seated
     *((f"e-{n}", f"专家{n}", "520100", []) for n in range(7)),
 ]
+
+
+async def no_temporal() -> Client:
+    """The consumer's Temporal client where no event handled reaches Temporal."""
+    raise AssertionError("no event of this test reaches Temporal")
 
 
 @pytest.fixture(scope="session")

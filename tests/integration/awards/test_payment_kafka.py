@@ -21,6 +21,7 @@ from shared.messaging.relay import OutboxRelay
 from shared.programmes import Programme
 from tests.support.stack import Stack
 
+from .conftest import no_temporal
 from .rewards_support import budget, budget_row, entries, listed_enterprise
 from .test_dev_server_kafka import consume_until
 from .test_reward_ledger import TODAY
@@ -84,7 +85,7 @@ async def test_a_payment_request_and_its_redelivered_answer_over_kafka(
 
     await consume_until(
         stack, awards_pool, name="awards", prefix=prefix, topics=TOPICS,
-        handlers=handlers(), done=settled_twice_seen,
+        handlers=handlers(no_temporal), done=settled_twice_seen,
     )  # fmt: skip
     async with awards_pool.acquire() as connection:
         row = await budget_row(connection, "traffic_subsidy")

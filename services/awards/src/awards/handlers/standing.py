@@ -1,6 +1,7 @@
-"""Use cases of dynamic management. Each decision writes its standing row, the designation's
-current standing, its events (outbox) and its audit record in one transaction; the workflow
-numbers decisions, so a retried activity finds its row and changes nothing.
+"""Use cases of dynamic management: the designation workflow's cycle plan and its decisions.
+Each decision writes its standing row, the designation's current standing, its events (outbox)
+and its audit record in one transaction; the workflow numbers decisions, so a retried activity
+finds its row and changes nothing.
 
 Revocation is ``awards.designation.revoked`` (with reason, legal basis, evidence and who
 decided). It is the hook for the rewards side: whether unpaid rewards are cancelled and paid
@@ -15,13 +16,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import asyncpg
-
 from awards.config import DEFAULT_EVENT_SOURCE
-from awards.handlers import request_context
-from awards.standing import queries
-from awards.standing.rules import Outcome, ReportFacts, Standing, evaluate, re_evaluate, rectify_by
-from awards.standing.types import CyclePlan, Decision, DecisionRequest, DesignationStart
+from awards.db import standing as queries
+from awards.domain.standing import (
+    Outcome,
+    ReportFacts,
+    Standing,
+    evaluate,
+    re_evaluate,
+    rectify_by,
+)
+from awards.handlers.common import Connection, Pool, Row, request_context
+from awards.workflows.types import CyclePlan, Decision, DecisionRequest, DesignationStart
 from shared import audit
 from shared.china_time import CHINA
 from shared.events.designations import (
@@ -32,16 +38,33 @@ from shared.events.designations import (
 from shared.events.envelope import DomainEvent
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme
+from shared.programmes.standing import DynamicManagement
 
 CLOCK = audit.Actor.process("awards-standing")
+
+
+class NotManaged(LookupError):
+    """The programme runs no dynamic management (its file has no ``dynamic_management``)."""
+
+    def __init__(self, programme_id: str) -> None:
+        super().__init__(f"programme {programme_id} has no dynamic management")
+
+
+class UnknownDesignation(LookupError):
+    def __init__(self, designation_id: str) -> None:
+        super().__init__(f"no designation {designation_id}")
+
+
+def _managed(programme: Programme) -> DynamicManagement:
+    if programme.dynamic_management is None:
+        raise NotManaged(programme.id)
+    return programme.dynamic_management
 
 
 def judged_window(programme: Programme, year: int) -> str:
     """The id of the reporting window whose report the year's evaluation judges (the id the
     submissions service gives the window's year)."""
-    managed = programme.dynamic_management
-    assert managed is not None
-    return f"{programme.id}.{managed.reporting_window}.{year}"
+    return f"{programme.id}.{_managed(programme).reporting_window}.{year}"
 
 
 def cycle_plan(programme: Programme, year: int) -> CyclePlan:
@@ -70,7 +93,7 @@ def cycle_plan(programme: Programme, year: int) -> CyclePlan:
     )
 
 
-def _facts(row: asyncpg.Record | None) -> ReportFacts:
+def _facts(row: Row | None) -> ReportFacts:
     if row is None:
         return ReportFacts()
     figures = row["accepted_figures"]
@@ -82,15 +105,13 @@ def _facts(row: asyncpg.Record | None) -> ReportFacts:
 
 def with_first_plan(start: DesignationStart, programme: Programme | None) -> DesignationStart:
     """The first run's input with its cycle's plan, taken by the starter: the workflow's first
-    task then starts its timer without another activity (ISSUE-12 benchmark)."""
+    task then starts its timer without another activity (the designations benchmark)."""
     if programme is None or start.plan is not None:
         return start
     return start.model_copy(update={"plan": cycle_plan(programme, start.year)})
 
 
-async def report_facts(
-    connection: asyncpg.Connection, designation_id: str, window_id: str
-) -> ReportFacts:
+async def report_facts(connection: Connection, designation_id: str, window_id: str) -> ReportFacts:
     return _facts(await connection.fetchrow(queries.ANNUAL_REPORT, designation_id, window_id))
 
 
@@ -105,17 +126,35 @@ class _Judged:
 
 
 async def decide_many(
-    connection: asyncpg.Connection,
+    pool: Pool,
     requests: Sequence[DecisionRequest],
     programmes: Mapping[str, Programme],
     *,
     topic_prefix: str,
     event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> list[Decision]:
-    """Decisions of different designations in the caller's transaction, in a fixed number of
-    round trips (one read, one write, one for the events, one for the audit records, chained
-    in the requests' order); each is what it would write alone. A request whose number
-    is decided already gets that decision and writes nothing (a retried activity)."""
+    """Decisions of different designations in one transaction, in a fixed number of round
+    trips (one read, one write, one for the events, one for the audit records, chained in the
+    requests' order); each is what it would write alone. A request whose number is decided
+    already gets that decision and writes nothing (a retried activity)."""
+    async with pool.acquire() as connection, connection.transaction():
+        return await _decide_many(
+            connection,
+            requests,
+            programmes,
+            topic_prefix=topic_prefix,
+            event_source=event_source,
+        )
+
+
+async def _decide_many(
+    connection: Connection,
+    requests: Sequence[DecisionRequest],
+    programmes: Mapping[str, Programme],
+    *,
+    topic_prefix: str,
+    event_source: str,
+) -> list[Decision]:
     rows = await connection.fetch(
         queries.DECISION_INPUTS,
         [uuid.UUID(r.designation_id) for r in requests],
@@ -128,7 +167,8 @@ async def decide_many(
     for request in requests:
         key = (request.designation_id, request.seq)
         designation = designations.get(key)
-        assert designation is not None, request.designation_id
+        if designation is None:
+            raise UnknownDesignation(request.designation_id)
         if key in judged:  # the same decision asked twice in one batch: made once
             decisions.append(judged[key].decision)
         elif designation["decided"]:  # a retried activity: the decision stands as written
@@ -153,8 +193,8 @@ async def decide_many(
 
 
 async def _judge(
-    connection: asyncpg.Connection,
-    designation: asyncpg.Record,
+    connection: Connection,
+    designation: Row,
     request: DecisionRequest,
     programmes: Mapping[str, Programme],
 ) -> _Judged:
@@ -163,7 +203,7 @@ async def _judge(
     legal_basis = request.legal_basis or (managed.legal_basis if managed else None)
     today = request.at.astimezone(CHINA).date()
     if request.kind in ("evaluate", "re_evaluate"):
-        assert managed is not None
+        rules = _managed(programme)
         window_id = judged_window(programme, request.year)
         facts = (
             _facts(designation if designation["reported"] else None)
@@ -171,7 +211,7 @@ async def _judge(
             # a plan from before window_id was carried (older histories) names no window
             else await report_facts(connection, request.designation_id, window_id)
         )
-        thresholds = managed.thresholds_for(designation["category"])
+        thresholds = rules.thresholds_for(designation["category"])
         outcome: Outcome = (
             evaluate(facts, grace_until=request.grace_until or request.at, thresholds=thresholds)
             if request.kind == "evaluate"
@@ -221,7 +261,7 @@ async def _judge(
 
 
 def _events(
-    designation: asyncpg.Record,
+    designation: Row,
     step: str,
     request: DecisionRequest,
     reason: str,
@@ -239,7 +279,8 @@ def _events(
     }
     decided_by = request.actor.subject if request.actor else "awards"
     if step == "warned":
-        assert rectify is not None and legal_basis is not None
+        if rectify is None or legal_basis is None:
+            raise ValueError("a warning names its rectification deadline and legal basis")
         return [
             DesignationWarned(
                 **common,

@@ -3,9 +3,9 @@
 When a reporting window locks, every designation of the programme is evaluated at once: at
 10,000 designations, one transaction per decision spent most of the worker's database time on
 round trips (BEGIN, reads, writes, audit, COMMIT, the pool's reset), each a write to the socket
-(ISSUE-12 benchmark). The decision activities of one worker process hand their requests here;
-one task writes whatever has gathered in one transaction (``handlers.decide_many``: a fixed
-number of round trips however many), and answers each. Like Kafka's ``linger.ms``, a batch
+(the designations benchmark, docs/awards.md). The decision activities of one worker process
+hand their requests here; one task writes whatever has gathered in one transaction
+(``standing.decide_many``: a fixed number of round trips however many), and answers each. Like Kafka's ``linger.ms``, a batch
 waits up to ``LINGER_SECONDS`` for company unless it is full: decisions arrive only as fast as
 the worker runs their workflows, and without the wait most batches held one or two. A lone
 decision (the province's revocation) is thereby 50 ms later; a yearly evaluation is faster.
@@ -22,10 +22,9 @@ import contextlib
 import logging
 from collections.abc import Mapping
 
-import asyncpg
-
-from awards.standing import handlers
-from awards.standing.types import Decision, DecisionRequest
+from awards.handlers import standing
+from awards.handlers.common import Pool
+from awards.workflows.types import Decision, DecisionRequest
 from shared.programmes import Programme
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ _Waiting = tuple[DecisionRequest, "asyncio.Future[Decision]"]
 class DecisionGroupCommit:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         programmes: Mapping[str, Programme],
         *,
         topic_prefix: str,
@@ -93,14 +92,13 @@ class DecisionGroupCommit:
             _answer(future, decision)
 
     async def _commit(self, requests: list[DecisionRequest]) -> list[Decision]:
-        async with self.pool.acquire() as connection, connection.transaction():
-            return await handlers.decide_many(
-                connection,
-                requests,
-                self.programmes,
-                topic_prefix=self.topic_prefix,
-                event_source=self.event_source,
-            )
+        return await standing.decide_many(
+            self.pool,
+            requests,
+            self.programmes,
+            topic_prefix=self.topic_prefix,
+            event_source=self.event_source,
+        )
 
 
 def _answer(future: asyncio.Future[Decision], outcome: Decision | Exception) -> None:

@@ -34,7 +34,8 @@ WHERE designation_id = $1 AND window_id = $2
 # Everything the decisions asked read, in one round trip: each designation, the decision of
 # the number asked if a retried activity wrote it already, and the report facts of the window
 # judged (NULL when the decision judges no report). At 10,000 designations evaluated at once
-# the round trips of these transactions were a sixth of the worker's time (ISSUE-12 benchmark).
+# the round trips of these transactions were a sixth of the worker's time (the designations
+# benchmark, docs/awards.md).
 DECISION_INPUTS = """
 SELECT d.*, asked.seq AS seq_asked,
        s.seq IS NOT NULL AS decided, s.standing AS decided_standing, s.reason AS decided_reason,
