@@ -12,7 +12,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from awards.config import AwardsSettings
-from awards.rewards.ledger import LedgerRefusal
 from shared.http import catalogue
 from shared.http.problem_types import ProblemType
 from shared.http.problems import ProblemError
@@ -80,10 +79,6 @@ KIND_OF_REFUSAL = {
     "conflict": catalogue.STEP_REFUSED,
     "invalid": catalogue.VALIDATION_FAILED,
 }
-
-
-def ledger_problem(refusal: LedgerRefusal, **members: Any) -> ProblemError:
-    return ProblemError(refusal.kind, refusal.detail, extra=members.get("extra"))
 
 
 def refused_step(kind: ProblemType, reason: Text) -> ProblemError:

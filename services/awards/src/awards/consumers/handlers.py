@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncpg
 from temporalio.client import Client
 
+from awards.consumers import rewards as rewards_consumers
 from awards.credit import (
     audit_credit_record,
     credit_record,
@@ -15,7 +16,6 @@ from awards.credit import (
 )
 from awards.db import queries
 from awards.domain.credit import BLOCKING_KINDS
-from awards.rewards import consumers as rewards_consumers
 from awards.standing import consumer as standing
 from awards.standing.credit import revoke_for_credit_record
 from shared import audit
