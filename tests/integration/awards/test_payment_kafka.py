@@ -11,9 +11,9 @@ from decimal import Decimal
 import asyncpg
 
 from awards.consumers.handlers import TOPICS, handlers
-from awards.rewards import ledger
-from awards.rewards.finance import Outbox
-from awards.rewards.proposals import propose
+from awards.handlers.rewards import ledger
+from awards.handlers.rewards.finance import Outbox
+from awards.handlers.rewards.proposals import propose
 from shared.events import wrap
 from shared.events.rewards import PaymentSettled
 from shared.messaging.kafka import create_consumer, create_producer

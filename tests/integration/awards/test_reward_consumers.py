@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from awards.consumers.handlers import TOPICS, handlers
-from awards.rewards.proposals import NotEligible, propose
+from awards.handlers.rewards.proposals import NotEligible, propose
 from shared.events import default_catalog
 from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent

@@ -16,10 +16,8 @@ from awards.config import AwardsSettings
 from awards.handlers.common import ClaimKey, Connection
 from awards.handlers.common import Pool as DatabasePool
 from awards.handlers.updates import temporal_unavailable
-from awards.rewards.ledger import LedgerRefusal
 from shared.http.clock import Now
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.problems import ProblemError
 from shared.programmes import Programme
 
 __all__ = [
@@ -30,7 +28,6 @@ __all__ = [
     "Settings",
     "Temporal",
     "claim_key",
-    "ledger_problem",
 ]
 
 
@@ -77,7 +74,3 @@ def claim_key(
         await claim_idempotency_key(connection, request, status_code=status_code, content=content)
 
     return claim
-
-
-def ledger_problem(refusal: LedgerRefusal, **members: Any) -> ProblemError:
-    return ProblemError(refusal.kind, refusal.detail, extra=members.get("extra"))

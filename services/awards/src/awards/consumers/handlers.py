@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from temporalio.client import Client
 
 from awards.consumers import credit, registry, standing
-from awards.rewards import consumers as rewards_consumers
+from awards.consumers import rewards as rewards_consumers
 from shared.events.awards import CreditRecordReported
 from shared.events.registry import (
     EnterpriseRegistered,

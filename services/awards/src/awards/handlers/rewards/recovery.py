@@ -12,18 +12,17 @@ import uuid
 
 import asyncpg
 
-from awards.rewards import queries
-from awards.rewards.ledger import (
+from awards.db import rewards as sql
+from awards.domain.rewards.ledger import budget_key, cap_key
+from awards.domain.rewards.working import yuan
+from awards.handlers.rewards.ledger import (
     KEY_MISMATCH,
     LedgerRefusal,
     NotFound,
     OverCap,
     WrongState,
     award_for_update,
-    budget_key,
-    cap_key,
 )
-from awards.rewards.working import yuan
 from shared.i18n import t
 
 
@@ -37,27 +36,27 @@ async def record_recovery(
     reason: str | None = None,
 ) -> dict[str, int]:
     """Returns what this receipt recovered and what the award still owes."""
-    adjusts = await connection.fetchval(queries.ADJUSTS, award_id)
+    adjusts = await connection.fetchval(sql.ADJUSTS, award_id)
     root = adjusts or award_id
     # The chain's first award is locked first, as a revocation locks an entity's awards in the
     # order they were proposed: two moves on one chain never wait on each other crosswise.
     if root != award_id:
         await award_for_update(connection, root)
     award = await award_for_update(connection, award_id)
-    if await connection.fetchval(queries.RECOVERY_OF_RECEIPT, award_id, reference) is not None:
+    if await connection.fetchval(sql.RECOVERY_OF_RECEIPT, award_id, reference) is not None:
         raise LedgerRefusal(
             t(
                 f"收据编号 {reference} 的追回已登记",
                 f"the recovery with receipt {reference} is already recorded",
             )
         )
-    owed = await connection.fetchval(queries.OWED, award_id)
+    owed = await connection.fetchval(sql.OWED, award_id)
     if owed <= 0:
         raise WrongState(
             t("该奖补无应追回款项", "nothing is owed back on this award"),
             status_now=award["status"],
         )
-    paid = await connection.fetchval(queries.CHAIN_PAID, root)
+    paid = await connection.fetchval(sql.CHAIN_PAID, root)
     if paid <= 0:
         raise WrongState(
             t(
@@ -76,14 +75,14 @@ async def record_recovery(
             ),
             max_amount=str(yuan(most)),
         )
-    attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
+    attempt = await connection.fetchval(sql.LAST_ATTEMPT, award_id)
     await connection.execute(
-        queries.INSERT_ENTRY, award_id, attempt, "reversed", amount_fen, actor, reason,
+        sql.INSERT_ENTRY, award_id, attempt, "reversed", amount_fen, actor, reason,
         {"reference": reference},
     )  # fmt: skip
     for statement, key in (
-        (queries.RECOVER_BUDGET, budget_key(award)),
-        (queries.RECOVER_CAP, cap_key(award)),
+        (sql.RECOVER_BUDGET, budget_key(award)),
+        (sql.RECOVER_CAP, cap_key(award)),
     ):
         if await connection.fetchval(statement, *key, amount_fen) is None:
             raise LedgerRefusal(
@@ -95,7 +94,7 @@ async def record_recovery(
     outstanding = owed - amount_fen
     if outstanding == 0:
         await connection.execute(
-            queries.SET_STATUS, award_id, "recovered", f"recovered (receipt {reference})"
+            sql.SET_STATUS, award_id, "recovered", f"recovered (receipt {reference})"
         )
     return {"recovered_fen": amount_fen, "outstanding_fen": outstanding}
 
@@ -112,14 +111,14 @@ async def record_reversal(
     """Finance's ``payment.reversed`` for an award it paid: recorded on the award of its chain
     that owes the money. True when recorded now, False when this receipt already was (a
     redelivery, a retried callback); a refusal when it contradicts the ledger."""
-    known = await connection.fetchval(queries.IDEMPOTENCY_KEY, award_id)
+    known = await connection.fetchval(sql.IDEMPOTENCY_KEY, award_id)
     if known is None:
         raise NotFound(t(f"未找到奖补 {award_id}", f"no award {award_id}"))
     if known != idempotency_key:
         raise LedgerRefusal(KEY_MISMATCH)
-    if await connection.fetchval(queries.RECEIPT_IN_CHAIN, award_id, reference) is not None:
+    if await connection.fetchval(sql.RECEIPT_IN_CHAIN, award_id, reference) is not None:
         return False
-    owing = await connection.fetchval(queries.OWING_IN_CHAIN, award_id)
+    owing = await connection.fetchval(sql.OWING_IN_CHAIN, award_id)
     if owing is None:
         raise WrongState(
             t(

@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 
 from awards.config import DEFAULT_EVENT_SOURCE
-from awards.rewards import queries
-from awards.rewards.working import yuan
+from awards.db import rewards as sql
+from awards.domain.rewards.working import yuan
 from shared.events.rewards import RecoveryDue
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme
@@ -32,7 +32,7 @@ class Outbox:
 async def payee(connection: asyncpg.Connection, award: asyncpg.Record) -> dict[str, Any]:
     """The enterprise paid (the entity, or the operator of a park, base or team) as the
     registry last said; a fact awards has not received stays None rather than guessed."""
-    row = await connection.fetchrow(queries.PAYEE, award["entity_type"], award["entity_id"])
+    row = await connection.fetchrow(sql.PAYEE, award["entity_type"], award["entity_id"])
     found = dict(row) if row is not None else {}
     return {
         "payee_entity_id": found.get("payee_entity_id"),
@@ -72,7 +72,7 @@ async def announce_recovery(
     # its own key, so it names itself.
     adjustment = award["kind"].endswith("_adjustment")
     paid_award_id = award["adjusts"] if adjustment and award["adjusts"] else award["id"]
-    key = await connection.fetchval(queries.IDEMPOTENCY_KEY, paid_award_id)
+    key = await connection.fetchval(sql.IDEMPOTENCY_KEY, paid_award_id)
     event = RecoveryDue(
         award_id=str(award["id"]),
         paid_award_id=str(paid_award_id),

@@ -2,9 +2,9 @@
 payment through the outbox), settle, fail, void, and what a revocation does.
 
 Every move locks the award row first (``FOR UPDATE``), so moves of one award are serial; the
-budget and cap rows are reserved by single conditional UPDATEs (queries.RESERVE_*), so
-concurrent approvals of different awards never overdraw either. Amounts are written once, in
-append-only entries."""
+budget and cap rows are reserved by single conditional UPDATEs (``awards.db.rewards``
+``RESERVE_*``), so concurrent approvals of different awards never overdraw either. Amounts are
+written once, in append-only entries."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from typing import Any
 import asyncpg
 
 from awards.db import repository
+from awards.db import rewards as sql
 from awards.domain.credit import blocking_records
-from awards.rewards import queries
-from awards.rewards.finance import Outbox, announce_recovery, payee, rule_terms
-from awards.rewards.working import yuan
+from awards.domain.rewards.ledger import budget_key, cap_key, status_text
+from awards.domain.rewards.working import yuan
+from awards.handlers.rewards.finance import Outbox, announce_recovery, payee, rule_terms
 from shared.events.rewards import PaymentRequested
 from shared.http import catalogue
 from shared.i18n import Text, t
@@ -35,22 +36,6 @@ class LedgerRefusal(Exception):
         super().__init__(detail.en)
         self.detail = detail  # in both languages, so the answer is wholly in the one asked for
         self.extra = extra
-
-
-# The award statuses as finance and the bureaus name them.
-STATUS_NAMES = {
-    "proposed": "拟奖补",
-    "payment_requested": "已申请支付",
-    "settled": "已结算",
-    "failed": "支付失败",
-    "voided": "已作废",
-    "recovery_due": "待追回",
-    "recovered": "已追回",
-}
-
-
-def status_text(status: str) -> Text:
-    return t(f"“{STATUS_NAMES.get(status, status)}”", status)
 
 
 class NotFound(LedgerRefusal):
@@ -80,34 +65,11 @@ class PaymentBlocked(LedgerRefusal):
 KEY_MISMATCH = t("幂等键与该奖补不符", "the idempotency key does not match the award")
 
 
-def idempotency_key(
-    programme_id: str, entity_type: str, entity_id: str, kind: str, year: int, tier: str
-) -> str:
-    """The same for every retry and redelivery of one award's payment: finance pays it once."""
-    return f"{programme_id}:{entity_type}:{entity_id}:{kind}:{year}:{tier}"
-
-
 async def award_for_update(connection: asyncpg.Connection, award_id: uuid.UUID) -> asyncpg.Record:
-    award = await connection.fetchrow(queries.AWARD_FOR_UPDATE, award_id)
+    award = await connection.fetchrow(sql.AWARD_FOR_UPDATE, award_id)
     if award is None:
         raise NotFound(t(f"未找到奖补 {award_id}", f"no award {award_id}"))
     return award
-
-
-def cap_key(award: asyncpg.Record) -> tuple[Any, ...]:
-    return (
-        award["programme_id"],
-        award["entity_type"],
-        award["entity_id"],
-        award["cap_group"],
-        award["cap_year"],
-    )
-
-
-def budget_key(award: asyncpg.Record) -> tuple[Any, ...]:
-    # Adjustments draw on the subsidy budget, a remainder on its original's budget.
-    kind = award["kind"].removesuffix("_remainder").removesuffix("_adjustment")
-    return (award["programme_id"], award["year"], kind)
 
 
 async def approve(
@@ -149,9 +111,9 @@ async def approve(
             ),
             records=[record.record_id for record in blocking],
         )
-    left = await connection.fetchval(queries.RESERVE_BUDGET, *budget_key(award), amount_fen)
+    left = await connection.fetchval(sql.RESERVE_BUDGET, *budget_key(award), amount_fen)
     if left is None:
-        if await connection.fetchval(queries.BUDGET_EXISTS, *budget_key(award)) is None:
+        if await connection.fetchval(sql.BUDGET_EXISTS, *budget_key(award)) is None:
             raise BudgetExhausted(
                 t(
                     "该规划本年度尚未设定此类奖补的预算",
@@ -161,8 +123,8 @@ async def approve(
         raise BudgetExhausted(
             t("预算余额不足以支付该金额", "the budget has less left than the amount")
         )
-    await connection.execute(queries.ENSURE_CAP, *cap_key(award), award["cap_fen"])
-    if await connection.fetchval(queries.RESERVE_CAP, *cap_key(award), amount_fen) is None:
+    await connection.execute(sql.ENSURE_CAP, *cap_key(award), award["cap_fen"])
+    if await connection.fetchval(sql.RESERVE_CAP, *cap_key(award), amount_fen) is None:
         cap = yuan(award["cap_fen"])
         raise EntityCapReached(
             t(
@@ -170,12 +132,12 @@ async def approve(
                 f"the entity's {award['cap_group']} cap of {cap} would be exceeded",
             )
         )
-    attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id) + 1
+    attempt = await connection.fetchval(sql.LAST_ATTEMPT, award_id) + 1
     for kind in ("reserved", "payment_requested"):
         await connection.execute(
-            queries.INSERT_ENTRY, award_id, attempt, kind, amount_fen, actor, None, {}
+            sql.INSERT_ENTRY, award_id, attempt, kind, amount_fen, actor, None, {}
         )
-    await connection.execute(queries.SET_STATUS, award_id, "payment_requested", None)
+    await connection.execute(sql.SET_STATUS, award_id, "payment_requested", None)
     event = PaymentRequested(
         award_id=str(award_id),
         idempotency_key=award["idempotency_key"],
@@ -213,7 +175,7 @@ async def record_answer(
     award = await award_for_update(connection, award_id)
     if award["idempotency_key"] != idempotency_key:
         raise LedgerRefusal(KEY_MISMATCH)
-    requested = await connection.fetchval(queries.ENTRY, award_id, attempt, "payment_requested")
+    requested = await connection.fetchval(sql.ENTRY, award_id, attempt, "payment_requested")
     if requested is None:
         raise LedgerRefusal(
             t(f"第{attempt}次支付从未申请", f"attempt {attempt} was never requested")
@@ -221,7 +183,7 @@ async def record_answer(
     answered = [
         kind
         for kind in ("settled", "failed")
-        if await connection.fetchval(queries.ENTRY, award_id, attempt, kind) is not None
+        if await connection.fetchval(sql.ENTRY, award_id, attempt, kind) is not None
     ]
     if answered:
         if answered[0] != ("settled" if settled else "failed"):
@@ -244,16 +206,14 @@ async def record_answer(
     kind = "settled" if settled else "failed"
     detail = {"reference": reference} if reference else {}
     await connection.execute(
-        queries.INSERT_ENTRY, award_id, attempt, kind, requested, actor, reason, detail
+        sql.INSERT_ENTRY, award_id, attempt, kind, requested, actor, reason, detail
     )
     budget, cap = (
-        (queries.SETTLE_BUDGET, queries.SETTLE_CAP)
-        if settled
-        else (queries.RELEASE_BUDGET, queries.RELEASE_CAP)
+        (sql.SETTLE_BUDGET, sql.SETTLE_CAP) if settled else (sql.RELEASE_BUDGET, sql.RELEASE_CAP)
     )
     await connection.execute(budget, *budget_key(award), requested)
     await connection.execute(cap, *cap_key(award), requested)
-    await connection.execute(queries.SET_STATUS, award_id, kind, reason)
+    await connection.execute(sql.SET_STATUS, award_id, kind, reason)
     return True
 
 
@@ -270,11 +230,9 @@ async def void(
                 f"the award is {status.en}; only unpaid awards are voided",
             )
         )
-    attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
-    await connection.execute(
-        queries.INSERT_ENTRY, award_id, attempt, "voided", 0, actor, reason, {}
-    )
-    await connection.execute(queries.SET_STATUS, award_id, "voided", reason)
+    attempt = await connection.fetchval(sql.LAST_ATTEMPT, award_id)
+    await connection.execute(sql.INSERT_ENTRY, award_id, attempt, "voided", 0, actor, reason, {})
+    await connection.execute(sql.SET_STATUS, award_id, "voided", reason)
 
 
 async def on_revocation(
@@ -294,7 +252,7 @@ async def on_revocation(
     voided: list[uuid.UUID] = []
     flagged: list[uuid.UUID] = []
     for award in await connection.fetch(
-        queries.AWARDS_OF_ENTITY, programme_id, entity_type, entity_id
+        sql.AWARDS_OF_ENTITY_FOR_UPDATE, programme_id, entity_type, entity_id
     ):
         if award["status"] in ("proposed", "failed") and cancel_unpaid:
             await void(connection, award["id"], actor=actor, reason=reason)
@@ -304,13 +262,13 @@ async def on_revocation(
             and recover_paid
             and not award["recovery_flagged"]
         ):
-            attempt = await connection.fetchval(queries.LAST_ATTEMPT, award["id"])
-            amount = await connection.fetchval(queries.ENTRY, award["id"], attempt, "reserved")
+            attempt = await connection.fetchval(sql.LAST_ATTEMPT, award["id"])
+            amount = await connection.fetchval(sql.ENTRY, award["id"], attempt, "reserved")
             await connection.execute(
-                queries.INSERT_ENTRY, award["id"], attempt, "recovery_flagged", amount or 0,
+                sql.INSERT_ENTRY, award["id"], attempt, "recovery_flagged", amount or 0,
                 actor, reason, {},
             )  # fmt: skip
-            await connection.execute(queries.FLAG_RECOVERY, award["id"], reason)
+            await connection.execute(sql.FLAG_RECOVERY, award["id"], reason)
             await announce_recovery(
                 connection, outbox, award=award, amount_fen=amount or 0, reason=reason
             )

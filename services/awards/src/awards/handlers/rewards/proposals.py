@@ -9,17 +9,18 @@ from decimal import Decimal
 
 import asyncpg
 
-from awards.rewards import queries
-from awards.rewards.calculator import (
+from awards.db import rewards as sql
+from awards.domain.rewards.calculator import (
     PriorMilestone,
     designation_reward,
     rule,
     sales_milestone,
     traffic_subsidy,
 )
-from awards.rewards.finance import Outbox, announce_recovery
-from awards.rewards.ledger import LedgerRefusal, idempotency_key, void
-from awards.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen, yuan
+from awards.domain.rewards.ledger import idempotency_key
+from awards.domain.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen, yuan
+from awards.handlers.rewards.finance import Outbox, announce_recovery
+from awards.handlers.rewards.ledger import LedgerRefusal, void
 from shared.http import catalogue
 from shared.i18n import t
 from shared.programmes import (
@@ -42,7 +43,7 @@ class AlreadyAwarded(LedgerRefusal):
 async def report_of(
     connection: asyncpg.Connection, programme_id: str, entity_id: str, year: int
 ) -> AcceptedReport:
-    row = await connection.fetchrow(queries.LATEST_ACCEPTED_REPORT, programme_id, entity_id, year)
+    row = await connection.fetchrow(sql.LATEST_ACCEPTED_REPORT, programme_id, entity_id, year)
     if row is None:
         raise NotEligible(
             t(
@@ -55,7 +56,7 @@ async def report_of(
 
 
 async def _listed(connection: asyncpg.Connection, entity_id: str, year: int) -> bool:
-    return bool(await connection.fetchval(queries.IN_STATISTICS_LIST, entity_id, year))
+    return bool(await connection.fetchval(sql.IN_STATISTICS_LIST, entity_id, year))
 
 
 def _refuse(result: Proposal | Ineligible) -> Proposal:
@@ -94,7 +95,7 @@ async def propose(
     if isinstance(reward, DesignationReward):
         if reward.category is not None:
             designation = await connection.fetchrow(
-                queries.ACTIVE_DESIGNATION, programme.id, reward.category, entity_type, entity_id
+                sql.ACTIVE_DESIGNATION, programme.id, reward.category, entity_type, entity_id
             )
             if designation is None:
                 raise NotEligible(
@@ -123,7 +124,7 @@ async def propose(
         prior = [
             PriorMilestone(row["reward_id"], yuan(row["amount_fen"]))
             for row in await connection.fetch(
-                queries.ACTIVE_MILESTONES, programme.id, entity_type, entity_id
+                sql.ACTIVE_MILESTONES, programme.id, entity_type, entity_id
             )
         ]
         proposal = _refuse(sales_milestone(programme, report=report, prior=prior))
@@ -134,8 +135,8 @@ async def propose(
         cap_fen = to_fen(top if reward.pays_difference else total)
     elif isinstance(reward, TrafficSubsidy):
         report = await report_of(connection, programme.id, entity_id, year)
-        kinds = await connection.fetchval(queries.KINDS, entity_id) or []
-        earlier = await connection.fetchrow(queries.SUBSIDY_OF_YEAR, programme.id, entity_id, year)
+        kinds = await connection.fetchval(sql.KINDS, entity_id) or []
+        earlier = await connection.fetchrow(sql.SUBSIDY_OF_YEAR, programme.id, entity_id, year)
         already: Decimal | None = None
         if earlier is not None:
             if earlier["recovery_flagged"]:  # revoked: owed back, never topped up again
@@ -147,7 +148,7 @@ async def propose(
                     ),
                     award_id=str(earlier["id"]),
                 )
-            adjusted = await connection.fetchval(queries.LATEST_ADJUSTED_VERSION, earlier["id"])
+            adjusted = await connection.fetchval(sql.LATEST_ADJUSTED_VERSION, earlier["id"])
             last_version = max(earlier["report_version"], adjusted or 0)
             if report.version <= last_version:
                 raise AlreadyAwarded(
@@ -166,7 +167,7 @@ async def propose(
                 )  # fmt: skip
             else:
                 adjusts, previous_version = earlier["id"], last_version
-                committed = await connection.fetchval(queries.COMMITTED, adjusts)
+                committed = await connection.fetchval(sql.COMMITTED, adjusts)
                 already = yuan(committed or 0)
                 await _supersede_adjustments(connection, adjusts, report, actor=actor)
         proposal = _refuse(
@@ -204,7 +205,7 @@ async def _supersede_adjustments(
 ) -> None:
     """An adjustment still only proposed was computed on a report since corrected again: voided
     (nothing was reserved), so approving it can never pay on stale figures."""
-    for stale in await connection.fetch(queries.PROPOSED_ADJUSTMENTS, adjusts):
+    for stale in await connection.fetch(sql.PROPOSED_ADJUSTMENTS, adjusts):
         await void(
             connection, stale["id"], actor=actor,
             reason=f"superseded by report {report.report_id} version {report.version}",
@@ -237,7 +238,7 @@ async def insert(
         programme_id, entity_type, entity_id, proposal.kind, proposal.year, proposal.tier
     )
     inserted = await connection.fetchval(
-        queries.INSERT_AWARD,
+        sql.INSERT_AWARD,
         award_id, programme_id, proposal.reward_id, proposal.kind, entity_type, entity_id,
         region_code, proposal.year, proposal.tier, *cap, amount_fen, proposal.working.as_json(),
         None if report is None else report.report_id, None if report is None else report.version,
@@ -251,15 +252,15 @@ async def insert(
             )
         )
     await connection.execute(
-        queries.INSERT_ENTRY, award_id, 0, "proposed", amount_fen, actor, None,
+        sql.INSERT_ENTRY, award_id, 0, "proposed", amount_fen, actor, None,
         proposal.working.as_json(),
     )  # fmt: skip
     if amount_fen < 0:  # a corrected report lowered a paid subsidy: recover the difference
         reason = "corrected report lowers the subsidy"
         await connection.execute(
-            queries.INSERT_ENTRY, award_id, 0, "recovery_flagged", -amount_fen, actor, reason, {},
+            sql.INSERT_ENTRY, award_id, 0, "recovery_flagged", -amount_fen, actor, reason, {},
         )  # fmt: skip
-        award = await connection.fetchrow(queries.AWARD, award_id)
+        award = await connection.fetchrow(sql.AWARD, award_id)
         await announce_recovery(
             connection, outbox, award=award, amount_fen=-amount_fen, reason=reason
         )
@@ -278,7 +279,7 @@ async def propose_for_year(
     """核算: every entity with an accepted report for the year, each in its own savepoint; a
     newer report version after a subsidy gives its adjustment. Returns what happened to each."""
     outcome: dict[str, list[dict[str, str]]] = {"proposed": [], "not_eligible": [], "already": []}
-    for row in await connection.fetch(queries.REPORTED_ENTITIES, programme.id, year):
+    for row in await connection.fetch(sql.REPORTED_ENTITIES, programme.id, year):
         entity = {"entity_id": row["entity_id"], "entity_type": row["entity_type"]}
         try:
             async with connection.transaction():

@@ -1,4 +1,5 @@
-"""All SQL of the rewards ledger (tables in migration 0003_rewards.sql)."""
+"""All SQL of the rewards ledger (tables in migrations 0003_rewards.sql to 0007), run by
+``awards.handlers.rewards``."""
 
 UPSERT_BUDGET = """
 INSERT INTO reward_budgets (programme_id, year, kind, amount_fen, set_by)
@@ -12,7 +13,12 @@ BUDGET = """
 SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
 WHERE programme_id = $1 AND year = $2 AND kind = $3
 """
-BUDGET_FOR_UPDATE = BUDGET + "FOR UPDATE"
+# The row lock holds the version an If-Match was compared with until the commit.
+BUDGET_FOR_UPDATE = """
+SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
+WHERE programme_id = $1 AND year = $2 AND kind = $3
+FOR UPDATE
+"""
 
 BUDGETS = """
 SELECT programme_id, year, kind, amount_fen, reserved_fen, paid_fen FROM reward_budgets
@@ -83,7 +89,7 @@ WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::int IS NULL OR year = $2)
   AND ($6::timestamptz IS NULL OR (proposed_at, id) < ($6, $7::uuid))
 ORDER BY proposed_at DESC, id DESC LIMIT $5
 """
-AWARDS_OF_ENTITY = f"""
+AWARDS_OF_ENTITY_FOR_UPDATE = f"""
 SELECT {AWARD_COLUMNS} FROM reward_awards
 WHERE programme_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY proposed_at
 FOR UPDATE
@@ -226,7 +232,10 @@ SET in_statistics_list = EXCLUDED.in_statistics_list, reported_by = EXCLUDED.rep
 IN_STATISTICS_LIST = (
     "SELECT in_statistics_list FROM enterprise_reward_facts WHERE entity_id = $1 AND year = $2"
 )
-IN_STATISTICS_LIST_FOR_UPDATE = IN_STATISTICS_LIST + " FOR UPDATE"
+IN_STATISTICS_LIST_FOR_UPDATE = """
+SELECT in_statistics_list FROM enterprise_reward_facts WHERE entity_id = $1 AND year = $2
+FOR UPDATE
+"""
 UPSERT_KINDS = """
 INSERT INTO enterprise_kinds (entity_id, kinds) VALUES ($1, $2)
 ON CONFLICT (entity_id) DO UPDATE SET kinds = EXCLUDED.kinds

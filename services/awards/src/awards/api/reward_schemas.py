@@ -1,14 +1,18 @@
-"""Request and response bodies of the rewards routes (amounts in yuan, exact decimals)."""
+"""Request and response bodies of the rewards routes (amounts in yuan, exact decimals), and
+how the ledger's views render as them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from awards.domain.rewards.budgets import Budget
+from awards.domain.rewards.views import AwardView
 from shared.http.request_body import RequestBody
 
 # No amount of these programmes comes near it; it keeps fen within PostgreSQL bigint.
@@ -190,3 +194,15 @@ class ProposalRun(BaseModel):
     proposed: list[dict[str, str]]
     not_eligible: list[dict[str, str]] = Field(description="entity, type and the reason")
     already: list[dict[str, str]]
+
+
+def reward_public(view: AwardView) -> RewardPublic:
+    return RewardPublic(
+        **view.fields(),
+        entries=[EntryPublic(**asdict(entry)) for entry in view.entries],
+        remainder=RemainderPublic(**asdict(view.remainder)),
+    )
+
+
+def budget_public(budget: Budget) -> BudgetPublic:
+    return BudgetPublic(**asdict(budget))

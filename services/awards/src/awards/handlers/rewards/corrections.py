@@ -12,11 +12,17 @@ import uuid
 
 import asyncpg
 
-from awards.rewards import queries
-from awards.rewards.calculator import milestone_correction
-from awards.rewards.finance import Outbox
-from awards.rewards.proposals import AlreadyAwarded, NotEligible, insert, propose, report_of
-from awards.rewards.working import yuan
+from awards.db import rewards as sql
+from awards.domain.rewards.calculator import milestone_correction
+from awards.domain.rewards.working import yuan
+from awards.handlers.rewards.finance import Outbox
+from awards.handlers.rewards.proposals import (
+    AlreadyAwarded,
+    NotEligible,
+    insert,
+    propose,
+    report_of,
+)
 from shared.programmes import Programme
 
 
@@ -32,7 +38,7 @@ async def adjust_for_correction(
     """The adjustments (and higher sales tiers) the entity's latest accepted report for the
     year gives its requested or paid subsidy and milestones; returns the awards recorded."""
     recorded: list[uuid.UUID] = []
-    for award in await connection.fetch(queries.CORRECTABLE_AWARDS, programme.id, entity_id, year):
+    for award in await connection.fetch(sql.CORRECTABLE_AWARDS, programme.id, entity_id, year):
         try:
             async with connection.transaction():
                 if award["kind"] == "traffic_subsidy":
@@ -62,7 +68,7 @@ async def _milestone(
     report = await report_of(connection, programme.id, award["entity_id"], award["year"])
     if report.version <= award["report_version"]:
         return []
-    committed = await connection.fetchval(queries.COMMITTED, award["id"])
+    committed = await connection.fetchval(sql.COMMITTED, award["id"])
     if not committed or committed <= 0:
         return []  # already owed back (a revocation or an earlier correction)
     correction = milestone_correction(

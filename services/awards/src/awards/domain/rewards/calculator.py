@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from awards.rewards.working import FEN, AcceptedReport, Ineligible, Proposal, Working
+from awards.domain.rewards.working import FEN, AcceptedReport, Ineligible, Proposal, Working
 from shared.i18n import Text, t
 from shared.programmes import (
     DesignationReward,
@@ -44,7 +44,14 @@ def designation_reward(
     """One-time reward for a designation (004 四(二)2: park ≤ 300万, base ≤ 50万, enterprise and
     team ≤ 5万, to the operator) or for a Qinghai designation or 限额以上 entry (000 二(一)1),
     whose amount the province sets per round (三(二): 以每年项目申报指南为准)."""
-    if reward.max_amount is None and round_amount is None:
+    if reward.max_amount is not None and round_amount is not None:
+        cap = min(reward.max_amount, round_amount)
+        reason = "the lower of the programme cap and the round's amount"
+    elif reward.max_amount is not None:
+        cap, reason = reward.max_amount, "programme cap"
+    elif round_amount is not None:
+        cap, reason = round_amount, "amount set for the round"
+    else:
         return Ineligible(
             reward.id,
             t(
@@ -52,12 +59,6 @@ def designation_reward(
                 "the amount is set per round by the province; none given",
             ),
         )
-    cap = reward.max_amount if reward.max_amount is not None else round_amount
-    assert cap is not None
-    reason = "programme cap" if reward.max_amount is not None else "amount set for the round"
-    if reward.max_amount is not None and round_amount is not None:
-        cap = min(cap, round_amount)
-        reason = "the lower of the programme cap and the round's amount"
     return Proposal(
         reward_id=reward.id,
         kind=reward.kind,
@@ -264,7 +265,8 @@ def milestone_correction(
     version: still reached, nothing changes (None; a higher tier is a proposal of its own);
     no longer reached, what the tier awarded is owed back (an adjustment, negative)."""
     tier = rule(programme, tier_id)
-    assert isinstance(tier, SalesMilestoneReward)
+    if not isinstance(tier, SalesMilestoneReward):
+        raise TypeError(f"{tier_id} is not a sales milestone of {programme.id}")
     indicator = tier.sales_indicator
     sales = report.figures.get(indicator)
     if sales is not None and tier.comparison.holds(sales, tier.threshold):

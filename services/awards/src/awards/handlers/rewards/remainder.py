@@ -11,25 +11,18 @@ ledger's ordinary guards and can never take the entity past its cap."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 import asyncpg
 
-from awards.rewards import queries
-from awards.rewards.finance import Outbox
-from awards.rewards.ledger import LedgerRefusal, WrongState, award_for_update
-from awards.rewards.working import yuan
+from awards.db import rewards as sql
+from awards.domain.rewards.ledger import DECISION_NAMES, REMAINDER_SUFFIX, Decision
+from awards.domain.rewards.working import yuan
+from awards.handlers.rewards.finance import Outbox
+from awards.handlers.rewards.ledger import LedgerRefusal, WrongState, award_for_update
 from shared.events.rewards import RemainderWaived
 from shared.http import catalogue
 from shared.i18n import t
 from shared.messaging.outbox import append_events
-
-Decision = Literal["request", "waive"]
-REMAINDER_SUFFIX = "_remainder"
-
-
-# The remainder decisions as the ledger's entries name them.
-DECISION_NAMES = {"remainder_requested": "申请支付", "remainder_waived": "放弃"}
 
 
 class NotSettled(LedgerRefusal):
@@ -73,7 +66,7 @@ async def decide_remainder(
             ),
             status_now=award["status"],
         )
-    approved = await connection.fetchval(queries.SETTLED_AMOUNT, award_id)
+    approved = await connection.fetchval(sql.SETTLED_AMOUNT, award_id)
     remaining = award["max_fen"] - approved
     if remaining <= 0:
         raise NothingRemains(
@@ -82,14 +75,14 @@ async def decide_remainder(
                 f"the award was approved for its full amount {yuan(approved)}",
             )
         )
-    earlier = await connection.fetchval(queries.REMAINDER_DECISION, award_id)
+    earlier = await connection.fetchval(sql.REMAINDER_DECISION, award_id)
     if earlier is not None:
         named = DECISION_NAMES.get(earlier, earlier)
         raise RemainderDecided(
             t(f"剩余金额已作出决定：{named}", f"the remainder was already decided: {earlier}"),
             decided=earlier,
         )
-    attempt = await connection.fetchval(queries.LAST_ATTEMPT, award_id)
+    attempt = await connection.fetchval(sql.LAST_ATTEMPT, award_id)
     if decision == "waive":
         await _entry(
             connection, award_id, attempt, "remainder_waived", remaining, actor, reason, {}
@@ -125,7 +118,7 @@ async def _entry(
     detail: dict[str, str],
 ) -> None:
     seq = await connection.fetchval(
-        queries.INSERT_ENTRY, award_id, attempt, kind, amount_fen, actor, reason, detail
+        sql.INSERT_ENTRY, award_id, attempt, kind, amount_fen, actor, reason, detail
     )
     if seq is None:  # the unique index: one decision per award, whoever wrote it first
         raise RemainderDecided(t("剩余金额已作出决定", "the remainder was already decided"))
@@ -151,7 +144,7 @@ async def _remainder_award(
         "reason": reason,
     }
     inserted = await connection.fetchval(
-        queries.INSERT_AWARD,
+        sql.INSERT_AWARD,
         rest, award["programme_id"], award["reward_id"], award["kind"] + REMAINDER_SUFFIX,
         award["entity_type"], award["entity_id"], award["region_code"], award["year"],
         award["tier"], award["cap_group"], award["cap_year"], award["cap_fen"], remaining,
@@ -161,6 +154,6 @@ async def _remainder_award(
     if inserted is None:
         raise RemainderDecided(t("剩余金额已申请支付", "the remainder was already requested"))
     await connection.execute(
-        queries.INSERT_ENTRY, rest, 0, "proposed", remaining, actor, reason, working
+        sql.INSERT_ENTRY, rest, 0, "proposed", remaining, actor, reason, working
     )
     return rest
