@@ -20,7 +20,6 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from awards.consumers.handlers import TOPICS as CONSUMER_TOPICS
-from awards.consumers.handlers import handlers
 from awards.domain.standing import Standing
 from awards.handlers.standing import with_first_plan
 from awards.workflows.designation import DesignationWorkflow
@@ -36,7 +35,7 @@ from shared.china_time import CHINA
 from shared.events.envelope import wrap
 from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.programmes import Programme
-from tests.integration.awards.conftest import PROVINCE, ZUNYI
+from tests.integration.awards.conftest import PROVINCE, ZUNYI, consumer_table
 from tests.integration.awards.sandbox_checked import SandboxCheckedDesignation
 from tests.support.polling import eventually
 from tests.support.time_skipping import skip_to
@@ -304,7 +303,7 @@ async def test_submissions_events_feed_the_evaluation_and_the_lock_triggers_it(
     async def client() -> Client:
         return environment.client
 
-    table = handlers(client)  # on this test's server
+    table = consumer_table(client)  # on this test's server
     submitted = ReportSubmitted(
         **common, submitted_by="op", on_behalf=False, first=True, on_time=True
     )

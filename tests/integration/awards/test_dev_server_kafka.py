@@ -41,6 +41,7 @@ from shared.temporal import connect_temporal
 from tests.integration.awards.conftest import (
     PROGRAMMES,
     application_start,
+    consumer_table,
     drive_to_notice,
     no_temporal,
 )
@@ -154,7 +155,7 @@ async def test_a_submission_on_the_dev_server_is_found_by_its_search_attributes(
 
     await consume_until(
         stack, awards_pool, name="awards", prefix=prefix,
-        topics=awards_consumer.TOPICS, handlers=awards_consumer.handlers(no_temporal),
+        topics=awards_consumer.TOPICS, handlers=consumer_table(no_temporal),
         done=park_known,
     )  # fmt: skip
 

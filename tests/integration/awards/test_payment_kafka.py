@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from awards.consumers.handlers import TOPICS, handlers
+from awards.consumers.handlers import TOPICS
 from awards.handlers.rewards import ledger
 from awards.handlers.rewards.finance import Outbox
 from awards.handlers.rewards.proposals import propose
@@ -21,7 +21,7 @@ from shared.messaging.relay import OutboxRelay
 from shared.programmes import Programme
 from tests.support.stack import Stack
 
-from .conftest import no_temporal
+from .conftest import consumer_table, no_temporal
 from .rewards_support import budget, budget_row, entries, listed_enterprise
 from .test_dev_server_kafka import consume_until
 from .test_reward_ledger import TODAY
@@ -85,7 +85,7 @@ async def test_a_payment_request_and_its_redelivered_answer_over_kafka(
 
     await consume_until(
         stack, awards_pool, name="awards", prefix=prefix, topics=TOPICS,
-        handlers=handlers(no_temporal), done=settled_twice_seen,
+        handlers=consumer_table(no_temporal), done=settled_twice_seen,
     )  # fmt: skip
     async with awards_pool.acquire() as connection:
         row = await budget_row(connection, "traffic_subsidy")

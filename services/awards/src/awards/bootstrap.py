@@ -15,6 +15,7 @@ import asyncio
 from temporalio.client import Client
 
 from awards.config import AwardsSettings
+from awards.handlers.rewards.finance import Outbox
 from shared.programmes import Programme, load_programmes
 from shared.service.entrypoints import run_consumer
 from shared.settings import ServiceSettings
@@ -82,4 +83,8 @@ def consumer(settings: ServiceSettings) -> None:
     # The consumer's modules load only for its role (an API or worker process never needs them).
     from awards.consumers.handlers import TOPICS, handlers
 
-    run_consumer(settings, TOPICS, handlers(temporal(settings)))
+    run_consumer(
+        settings,
+        TOPICS,
+        handlers(temporal(settings), programmes=programmes(settings), outbox=Outbox.of(settings)),
+    )

@@ -9,12 +9,13 @@ event first needs it).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from temporalio.client import Client
 
 from awards.consumers import credit, registry, standing
 from awards.consumers import rewards as rewards_consumers
+from awards.handlers.rewards.finance import Outbox
 from shared.events.awards import CreditRecordReported
 from shared.events.registry import (
     EnterpriseRegistered,
@@ -24,6 +25,7 @@ from shared.events.registry import (
 )
 from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.messaging.consumer import Handler
+from shared.programmes import Programme
 
 TOPICS = (
     *registry.TOPICS,
@@ -33,7 +35,13 @@ TOPICS = (
 )
 
 
-def handlers(temporal: Callable[[], Awaitable[Client]]) -> dict[str, Handler]:
+def handlers(
+    temporal: Callable[[], Awaitable[Client]],
+    *,
+    programmes: Mapping[str, Programme],
+    outbox: Outbox,
+) -> dict[str, Handler]:
+    """The consumer's handler per event type, with what ``awards.bootstrap`` built once."""
     table: dict[str, Handler] = {}
     table.update({event.event_type: registry.on_registered for event in registry.REGISTERED})
     table.update({event.event_type: registry.on_updated for event in registry.UPDATED})
@@ -41,7 +49,9 @@ def handlers(temporal: Callable[[], Awaitable[Client]]) -> dict[str, Handler]:
     table[ResidentJoined.event_type] = registry.on_resident_joined
     table[ResidentLeft.event_type] = registry.on_resident_left
     table[CreditRecordReported.event_type] = credit.on_credit_record(temporal)
-    table.update(rewards_consumers.reward_handlers())  # rewards ledger (docs/rewards.md)
+    table.update(
+        rewards_consumers.reward_handlers(programmes=programmes, outbox=outbox)
+    )  # rewards ledger (docs/rewards.md)
     # dynamic management (docs/awards.md): its report facts next to the rewards' in one tx
     table[ReportSubmitted.event_type] = standing.on_report_submitted
     table[ReportAccepted.event_type] = rewards_consumers.also(

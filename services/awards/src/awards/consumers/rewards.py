@@ -10,7 +10,6 @@ import logging
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from typing import TypeVar
 
 import asyncpg
@@ -47,24 +46,6 @@ def _expect(event: DomainEvent, kind: type[Event]) -> Event:
     if not isinstance(event, kind):
         raise _misrouted(event, kind.event_type)
     return event
-
-
-@cache
-def _programmes() -> dict[str, Programme]:
-    """Read on the first accepted report or revocation, never at import, unless the process
-    handed the programmes over (``reward_handlers``)."""
-    from awards.config import AwardsSettings
-    from shared.programmes import load_programmes
-
-    return load_programmes(AwardsSettings().programmes_dir)
-
-
-@cache
-def _outbox() -> Outbox:
-    """Read with the programmes, like them: the ledger's events of this deployment."""
-    from awards.config import AwardsSettings
-
-    return Outbox.of(AwardsSettings())
 
 
 async def on_payment_answer(
@@ -129,18 +110,15 @@ async def on_statistics_year(
     )  # fmt: skip
 
 
-def reward_handlers(
-    *, programmes: Mapping[str, Programme] | None = None, outbox: Outbox | None = None
-) -> dict[str, Handler]:
-    """The ledger's handler per event type. ``programmes`` and ``outbox``: what the process
-    built at start; without them they are read from the settings on the first event that
-    needs them (an accepted report, a revocation)."""
+def reward_handlers(*, programmes: Mapping[str, Programme], outbox: Outbox) -> dict[str, Handler]:
+    """The ledger's handler per event type, with what the process built at start
+    (``awards.bootstrap``): the programmes and the outbox of this deployment."""
 
     def the_programmes() -> Mapping[str, Programme]:
-        return _programmes() if programmes is None else programmes
+        return programmes
 
     def the_outbox() -> Outbox:
-        return _outbox() if outbox is None else outbox
+        return outbox
 
     async def on_report_accepted(
         connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
