@@ -232,7 +232,7 @@ check_temporal_chart() {
 check_dockerfiles() {
   local dockerfile
   for dockerfile in "$ROOT"/services/*/Dockerfile; do
-    if "$BIN/hadolint" "$dockerfile"; then
+    if "$BIN/hadolint" --config "$TOOLS/hadolint.yaml" "$dockerfile"; then
       log "ok   hadolint ${dockerfile#"$ROOT"/}"
     else
       fail "hadolint ${dockerfile#"$ROOT"/}"
