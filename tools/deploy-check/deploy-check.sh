@@ -93,15 +93,15 @@ EOF
 RUN_DIR=""
 PIDS=()
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
+  local i pid
+  # The API server first, then etcd (the API server waits for its storage while it stops).
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[$i]}
     kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  [ -n "$RUN_DIR" ] && rm -rf "$RUN_DIR"
+  if [ -n "$RUN_DIR" ]; then rm -rf "$RUN_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -116,6 +116,7 @@ start_api_server() {
   "$BIN/etcd" --data-dir "$RUN_DIR/etcd" --listen-client-url "http://127.0.0.1:$etcd_client" \
     --listen-peer-url "http://127.0.0.1:$etcd_peer" >"$RUN_DIR/etcd.log" 2>&1 &
   PIDS+=($!)
+  disown $!
   openssl genrsa -out "$RUN_DIR/sa.key" 2048 2>/dev/null
   openssl rsa -in "$RUN_DIR/sa.key" -pubout -out "$RUN_DIR/sa.pub" 2>/dev/null
   echo "$token,deploy-check,deploy-check,\"system:masters\"" >"$RUN_DIR/tokens.csv"
@@ -126,8 +127,10 @@ start_api_server() {
     --service-account-signing-key-file="$RUN_DIR/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 --token-auth-file="$RUN_DIR/tokens.csv" \
     --authorization-mode=RBAC --enable-priority-and-fairness=false \
+    --shutdown-delay-duration=0s --shutdown-watch-termination-grace-period=0s \
     >"$RUN_DIR/kube-apiserver.log" 2>&1 &
   PIDS+=($!)
+  disown $!
   export KUBECONFIG="$RUN_DIR/kubeconfig"
   "$KUBECTL" config set-cluster deploy-check --server="https://127.0.0.1:$secure" \
     --insecure-skip-tls-verify=true >/dev/null
@@ -169,6 +172,13 @@ for name in ("ecommerce-programmes", "kafka", "databases", "temporal"):
     if name not in seen:
         print("---")
         print(yaml.safe_dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+        seen.add(name)
+# Each namespace's "default" ServiceAccount, as the controller-manager would make it: pods
+# that name none are admitted only when it exists.
+for name in sorted(seen):
+    print("---")
+    print(yaml.safe_dump({"apiVersion": "v1", "kind": "ServiceAccount",
+                          "metadata": {"name": "default", "namespace": name}}))
 EOF
 }
 
@@ -218,8 +228,9 @@ check_temporal_chart() {
   local version file="$RUN_DIR/temporal.yaml"
   version=$(awk '/^version:/ {print $2}' "$TEMPORAL_CHART/Chart.yaml")
   [ "$version" = "$TEMPORAL_CHART_VERSION" ] || { fail "Temporal chart is $version, not $TEMPORAL_CHART_VERSION"; return; }
+  # --skip-tests: the chart's `helm test` pods are not part of an installation.
   if ! "$BIN/helm" template temporal "$TEMPORAL_CHART" --namespace temporal \
-    --kube-version "$KUBERNETES_VERSION" \
+    --kube-version "$KUBERNETES_VERSION" --skip-tests \
     -f "$ROOT/deploy/k8s/platform-examples/temporal-helm-values.yaml" >"$file" 2>"$RUN_DIR/helm.err"; then
     cat "$RUN_DIR/helm.err" >&2
     fail "helm template of temporal-helm-values.yaml (chart $version)"
@@ -243,9 +254,17 @@ check_dockerfiles() {
 check_observability() {
   local dir="$ROOT/deploy/observability" file
   [ -d "$dir" ] || return 0
-  while IFS= read -r file; do
-    dry_run "observability ${file#"$ROOT"/}" "$file" ecommerce-programmes
-  done < <(grep -rlE '^kind: (PrometheusRule|ServiceMonitor|PodMonitor)$' "$dir" --include='*.yaml' | sort)
+  if [ -f "$dir/kustomization.yaml" ]; then
+    file="$RUN_DIR/observability.yaml"
+    "$KUBECTL" kustomize "$dir" >"$file"
+    create_namespaces "$file"
+    dry_run "deploy/observability (kustomize)" "$file"
+  else
+    while IFS= read -r file; do
+      create_namespaces "$file"
+      dry_run "observability ${file#"$ROOT"/}" "$file"
+    done < <(grep -rlE '^kind: (PrometheusRule|ServiceMonitor|PodMonitor)$' "$dir" --include='*.yaml' | sort)
+  fi
   if [ -x "$dir/check.sh" ]; then
     if KUBECONFIG="$KUBECONFIG" "$dir/check.sh"; then
       log "ok   deploy/observability/check.sh"
