@@ -367,3 +367,28 @@ async def test_the_outside_systems_write_only_their_own_topics(
                 await producer.send_and_wait(other, b"{}", key=b"k")
         finally:
             await producer.stop()
+
+
+async def test_a_service_configured_by_its_settings_connects_as_its_user(
+    secured_broker: SecuredBroker,
+) -> None:
+    """From the environment to the connection: <P>KAFKA_SECURITY_PROTOCOL, user and password
+    reach the readiness probe's admin client (as they reach the relay's and consumer's)."""
+    from shared.service.health import kafka_check
+    from shared.settings import ServiceSettings
+
+    def settings(password: str) -> ServiceSettings:
+        return ServiceSettings(
+            environment="test",
+            database_url="postgresql://postgres@127.0.0.1:1/unused",
+            kafka_bootstrap_servers=secured_broker.bootstrap,
+            kafka_security_protocol="SASL_PLAINTEXT",
+            kafka_sasl_username="ecom-notifications",
+            kafka_sasl_password=password,  # type: ignore[arg-type]
+        )
+
+    good = settings(secured_broker.passwords["ecom-notifications"])
+    await kafka_check(good.kafka_bootstrap_servers, KafkaSecurity.of(good))()
+    bad = settings("not-the-password")
+    with pytest.raises(KafkaError):
+        await kafka_check(bad.kafka_bootstrap_servers, KafkaSecurity.of(bad))()
