@@ -36,9 +36,11 @@ def cnpg(kind: str) -> dict[str, Doc]:
 
 
 def _pool(path: str, pattern: str) -> int:
-    """The max_size of the pool that ``pattern`` finds in ``path`` (keeps the table below true)."""
-    text = (ROOT / path).read_text(encoding="utf-8")
-    found = re.findall(pattern, text)
+    """The max_size of the pool that ``pattern`` finds in ``path`` (a file, or a folder whose
+    files are searched together; keeps the table below true)."""
+    where = ROOT / path
+    files = sorted(where.rglob("*.py")) if where.is_dir() else [where]
+    found = [n for f in files for n in re.findall(pattern, f.read_text(encoding="utf-8"))]
     assert len(found) == 1, f"{path}: {pattern!r} found {len(found)} times"
     return int(found[0])
 
@@ -69,13 +71,9 @@ def pool_per_process() -> dict[str, int]:
         "worker": _pool(
             "shared/src/shared/service/worker.py", r"create_pool\([^)]*max_size=(\d+)\)"
         ),
-        "importer": _pool(
-            "services/registry/src/registry/bulk/importer.py", r"create_pool\([^)]*max_size=(\d+)\)"
-        ),
-        "sender": _pool(
-            "services/notifications/src/notifications/sender_role.py",
-            r"create_pool\([^)]*max_size=(\d+)\)",
-        ),
+        # the only pool each of these services opens itself
+        "importer": _pool("services/registry/src", r"create_pool\([^)]*max_size=(\d+)\)"),
+        "sender": _pool("services/notifications/src", r"create_pool\([^)]*max_size=(\d+)\)"),
         # yoyo's connection and the grants' connection, one after the other at most two
         "migrate": 2,
         # ecom-audit opens one connection
