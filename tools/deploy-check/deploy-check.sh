@@ -245,7 +245,7 @@ check_temporal_chart() {
 
 check_dockerfiles() {
   local dockerfile
-  for dockerfile in "$ROOT"/services/*/Dockerfile; do
+  for dockerfile in "$ROOT"/Dockerfile; do
     if "$BIN/hadolint" --config "$TOOLS/hadolint.yaml" "$dockerfile"; then
       log "ok   hadolint ${dockerfile#"$ROOT"/}"
     else
