@@ -25,6 +25,7 @@ from notifications.channels.base import Channel, Outcome, Outgoing
 from notifications.db import queries
 from notifications.domain.addresses import is_private_host
 from notifications.domain.pacing import backoff_seconds
+from shared import metrics
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ class Sender:
         elif outcome.result == "throttled":
             status = "queued"
             not_before = now + dt.timedelta(seconds=self._throttle_hold)
+        metrics.record_delivery(row["channel"], row["kind"], outcome.result, status)
         settle = (
             queries.SETTLE_WITH_ATTEMPT,
             row["id"],

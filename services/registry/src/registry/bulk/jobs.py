@@ -36,6 +36,7 @@ from registry.bulk.validation import FileChecker, RowContext, RowError
 from registry.db import import_queries as sql
 from registry.entities.handlers import DEFAULT_EVENT_SOURCE
 from registry.import_audit import record_import_outcome
+from shared import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ async def _end_job(
         loaded, tally.skipped, len(tally.bad_rows), tally.errors_total, tally.kept, failure,
     )  # fmt: skip
     if ended is not None:
+        metrics.record_import_job(ended)
         await record_import_outcome(
             connection, ended, status=status, committed=committed,
             processed_rows=tally.processed, loaded_rows=loaded, skipped_rows=tally.skipped,

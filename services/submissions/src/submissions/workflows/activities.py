@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import asyncpg
 from temporalio import activity
 
-from shared import audit
+from shared import audit, metrics
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed, MissingReporters
 from shared.messaging.outbox import append_events
@@ -147,6 +147,7 @@ class ClockActivities(ProgrammeActivities):
                 late=step.late,
             ):
                 counts = await window_completeness(connection, parts, as_of=now)
+                metrics.record_window_completeness(request.window_id, parts.schedule.due_at, counts)
                 event = _deadline_event(
                     request.window_id, step.emit, step.late, parts.schedule.due_at, counts
                 )
