@@ -16,6 +16,7 @@ province for windows and re-sends); the services' addresses ``--registry-url`` â
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -174,7 +175,7 @@ def imports_run(
             upload = progress.add_task(f"upload {path.name}", total=path.stat().st_size)
             try:
                 job = admin.start_import(
-                    kind, path, mode=mode, on_sent=lambda n: progress.advance(upload, n)
+                    kind, path, mode=mode, on_sent=functools.partial(progress.advance, upload)
                 )
             except api.ApiProblem as problem:
                 progress.console.print(f"[red]{path.name}: refused[/red] {problem}")
