@@ -144,6 +144,7 @@ def operations(service: str) -> dict[str, Any]:
     layout.add(timeseries(
         "Events published", "ops",
         target(f"sum(rate(outbox_published_total{{{s}}}[5m]))", "published/s"),
+        target(f"sum(rate(outbox_purged_total{{{s}}}[1h]))", "purged/s (published rows past retention)"),
     ))  # fmt: skip
     layout.add(timeseries(
         "Outbox backlog", "short",
