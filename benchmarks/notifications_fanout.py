@@ -21,12 +21,12 @@ import asyncpg
 import httpx
 
 from benchmarks.common import delete_topics, drop_database, fresh_database, kafka_bootstrap
+from notifications.bootstrap import build_channels, consumer_context
 from notifications.channels.webhook import signature
 from notifications.config import NotificationsSettings
-from notifications.consumers.handlers import TOPICS, context_from, handlers
+from notifications.consumers.subscriptions import TOPICS, handlers
 from notifications.db import MIGRATIONS_DIR
 from notifications.sender import Sender
-from notifications.sender_role import build_channels
 from shared.china_time import CHINA
 from shared.db.pool import create_pool
 from shared.events.envelope import wrap
@@ -194,7 +194,7 @@ async def through_the_service(dsn: str, prefix: str) -> tuple[float, float, int]
     envelope = wrap(event, source="/services/submissions")
     stop = asyncio.Event()
     consumer = asyncio.create_task(
-        consumer_role(settings, TOPICS, handlers(context_from(settings)), stop)
+        consumer_role(settings, TOPICS, handlers(consumer_context(settings)), stop)
     )
     pool = await create_pool(dsn, min_size=2, max_size=10)
     limits = httpx.Limits(max_connections=CONCURRENCY)

@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 from fastapi.testclient import TestClient
 
-from notifications.consumers.handlers import Context, handlers
-from notifications.ledger import Links
+from notifications.consumers.subscriptions import Context, handlers
+from notifications.domain.ack_tokens import Links
 from shared.china_time import CHINA
 from shared.db.pool import connect
 from shared.events import EventEnvelope, default_catalog

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from notifications.config import NotificationsSettings
-from notifications.consumers.handlers import TOPICS, handlers
+from notifications.consumers.subscriptions import TOPICS, handlers
 from notifications.db import MIGRATIONS_DIR
 from shared.db.pool import create_pool
 from shared.events.submissions import MissingReporters

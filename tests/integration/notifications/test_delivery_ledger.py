@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from notifications.rendering import TEMPLATES_DIR
+from notifications.domain.rendering import TEMPLATES_DIR
 from shared.events import EnterpriseRegistered, wrap
 from shared.events.submissions import MissingReporters, ReportReturned
 from shared.messaging.consumer import PoisonMessage

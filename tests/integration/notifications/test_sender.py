@@ -16,11 +16,11 @@ import asyncpg
 import httpx
 import pytest
 
+from notifications.bootstrap import build_channels
 from notifications.config import NotificationsSettings
 from notifications.db import MIGRATIONS_DIR
 from notifications.db.repository import NewDelivery, insert_delivery
 from notifications.sender import Sender
-from notifications.sender_role import build_channels
 from shared.db.pool import create_pool
 from tests.integration.notifications.fakes import Receiver, loopback_receiver
 from tests.support import polling
@@ -245,7 +245,7 @@ async def test_a_throttled_robot_is_held_ten_minutes_and_others_go_on(
 
 
 async def test_the_sender_role_serves_livez_while_it_runs(pool: asyncpg.Pool, stack: Stack) -> None:
-    from notifications.sender_role import sender_role
+    from notifications.bootstrap import sender_role
     from tests.integration.test_messaging_liveness import run_role_until_alive
     from tests.support.private_postgres import free_port
 

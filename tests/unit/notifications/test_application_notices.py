@@ -17,7 +17,7 @@ from notifications.domain.applications import (
     stage_addressees,
     submitted_addressees,
 )
-from notifications.rendering import TEMPLATES_DIR, render
+from notifications.domain.rendering import TEMPLATES_DIR, render
 from shared.china_time import CHINA
 
 ALL = ("city_bureau", "province_admin", "operator")

@@ -11,7 +11,7 @@ import httpcore
 import httpx
 import pytest
 
-from notifications.egress import PublicOnlyBackend, egress_client
+from notifications.channels.egress import PublicOnlyBackend, egress_client
 
 LIMITS = httpx.Limits(max_connections=4)
 

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from notifications.consumers.handlers import KINDS
+from notifications.consumers.subscriptions import KINDS
 from notifications.domain import ack_tokens
 from notifications.domain.addresses import BadAddress, check_address
-from notifications.domain.working_days import reminder_time
-from notifications.rendering import (
+from notifications.domain.rendering import (
     TEMPLATES_DIR,
     RenderingFailed,
     check_templates,
     china_due_time,
     render,
 )
+from notifications.domain.working_days import reminder_time
 from shared.china_time import CHINA
 
 DUE = dt.datetime(2025, 12, 11, 0, 0, tzinfo=CHINA)  # the first late instant

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from notifications.domain.escalation import OfficeMessage, statistics_office_messages
-from notifications.rendering import render, statistics_period
+from notifications.domain.rendering import render, statistics_period
 from shared.china_time import CHINA
 from shared.events.statistics import (
     MissingStatisticsReporters,
@@ -101,7 +101,7 @@ def test_the_reminder_names_the_period_and_the_exact_due_time_in_beijing_time() 
 
 
 def test_without_a_chinese_template_the_english_one_is_used(tmp_path: Path) -> None:
-    from notifications.rendering import TEMPLATES_DIR
+    from notifications.domain.rendering import TEMPLATES_DIR
 
     for kind in ("statistics_reminder", "statistics_overdue"):
         english = (TEMPLATES_DIR / f"{kind}.en.md.j2").read_text(encoding="utf-8")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from notifications.consumers.handlers import TOPICS, Context, RoutingMisconfigured, handlers
-from notifications.ledger import Links
+from notifications.consumers.subscriptions import TOPICS, Context, RoutingMisconfigured, handlers
+from notifications.domain.ack_tokens import Links
 from shared.events import default_catalog
 from shared.programmes import load_programmes
 from shared.programmes.loader import ProgrammeFileError, parse_programme

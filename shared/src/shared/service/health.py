@@ -39,13 +39,18 @@ def kafka_check(bootstrap_servers: str) -> Check:
 
 
 def temporal_check(target: str, namespace: str) -> Check:
+    # Imported here: an API that never probes Temporal does not load temporalio. The client is
+    # built like every other (shared.temporal); the probe's health call passes through neither
+    # its data converter nor its interceptors, so the one builder costs nothing here.
     from temporalio.client import Client
+
+    from shared.temporal import connect_temporal
 
     connected: list[Client] = []  # one connection, made on the first probe and kept
 
     async def check() -> None:
         if not connected:
-            connected.append(await Client.connect(target, namespace=namespace))
+            connected.append(await connect_temporal(target, namespace=namespace))
         await connected[0].service_client.check_health()
 
     return check

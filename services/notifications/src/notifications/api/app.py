@@ -1,4 +1,5 @@
-"""The notifications HTTP API."""
+"""The notifications HTTP API. Its lifespan (``shared.service.app``) builds the pool and keeps
+it and the settings on ``app.state``, which only ``api/deps.py`` reads."""
 
 from fastapi import FastAPI
 

@@ -91,3 +91,29 @@ class Acknowledged(BaseModel):
     acknowledged_at: dt.datetime | None = Field(
         default=None, description="when the message was first acknowledged"
     )
+
+
+class AcknowledgementLink(BaseModel):
+    delivery_id: uuid.UUID
+    title: str
+    kind: str
+    region_code: str
+    role: str
+    sent_at: dt.datetime
+    acknowledged_at: dt.datetime | None = Field(description="None: not yet acknowledged")
+
+
+class NotificationPublic(BaseModel):
+    id: uuid.UUID
+    recipient_region: str
+    recipient_role: str
+    kind: str
+    title: str
+    body: str
+    subject_type: str | None
+    subject_id: str | None
+    trace_id: str | None
+    recipient_enterprise: str | None = None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+    acknowledged_at: dt.datetime | None = None

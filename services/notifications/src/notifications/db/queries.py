@@ -46,6 +46,9 @@ LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.reader = $2
 WHERE n.id = $1
 """
 
+# Acknowledging locks the notification (not the caller's read row, which may not exist yet).
+INBOX_ITEM_FOR_UPDATE = INBOX_ITEM + "FOR UPDATE OF n\n"
+
 # --- the recipients directory -------------------------------------------------------------
 
 INSERT_RECIPIENT = """
@@ -65,6 +68,7 @@ ON CONFLICT (region_code, role, coalesce(enterprise_id, ''), channel, address) D
 """
 
 RECIPIENT = "SELECT * FROM recipients WHERE id = $1"
+RECIPIENT_FOR_UPDATE = RECIPIENT + " FOR UPDATE"
 
 LIST_RECIPIENTS = """
 SELECT * FROM recipients
@@ -100,6 +104,7 @@ RETURNING id
 """
 
 DELIVERY = "SELECT * FROM deliveries WHERE id = $1"
+DELIVERY_FOR_UPDATE = DELIVERY + " FOR UPDATE"
 
 # Deliveries an office acknowledged for a subject (a window, a statistics period): their
 # reporter lists (designations of a window, reporters of a statistics period).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 import jwt
 
@@ -35,3 +36,17 @@ def verify(token: str, *, secret: str) -> uuid.UUID:
     except (jwt.PyJWTError, KeyError, ValueError) as error:
         # PyJWT's own words are English: the Chinese says what the link is, not the library.
         raise InvalidAcknowledgement(t("确认链接格式有误或签名不符", str(error))) from error
+
+
+@dataclass(frozen=True)
+class Links:
+    """How a message's acknowledgement link is made: signed with ``secret``, pointing at
+    ``base_url``, valid for ``lifetime`` from when the message is written."""
+
+    secret: str
+    base_url: str
+    lifetime: dt.timedelta
+
+    def acknowledgement_url(self, delivery_id: uuid.UUID, now: dt.datetime) -> str:
+        token = sign(delivery_id, secret=self.secret, expires_at=now + self.lifetime)
+        return f"{self.base_url.rstrip('/')}/acknowledgements/{token}"

@@ -1,7 +1,7 @@
-"""Channel addresses checked when configured (issue 11, "Bad input"): unknown channels,
-malformed e-mail addresses and phone numbers, webhook and robot URLs that are not http(s) or
-that point at loopback, private, link-local or reserved ranges (unless the operator allows
-private endpoints). Robot URLs must be the vendor's documented endpoint."""
+"""Channel addresses checked when configured (docs/notifications.md, "Bad input"): unknown
+channels, malformed e-mail addresses and phone numbers, webhook and robot URLs that are not
+http(s) or that point at loopback, private, link-local or reserved ranges (unless the operator
+allows private endpoints). Robot URLs must be the vendor's documented endpoint."""
 
 from __future__ import annotations
 

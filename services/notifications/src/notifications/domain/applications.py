@@ -1,4 +1,5 @@
-"""Who hears of an awards application's progress (ISSUE-10 workflow, issue 11 routing).
+"""Who hears of an awards application's progress (the awards application workflow, routed as
+docs/notifications.md, "Awards applications", says).
 
 The workflow's steps and stages are the awards service's (``awards/domain/application.py``);
 the events carry them as strings. Only a step that hands the application to another office, or

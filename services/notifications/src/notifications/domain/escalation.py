@@ -1,4 +1,5 @@
-"""The escalation ladder (issue 11): from one deadline clock point to one message per office.
+"""The escalation ladder (docs/notifications.md, "What it sends, to whom"): from one deadline
+clock point to one message per office.
 
 Before the due time each county and city bureau gets its own missing list; at and after it the
 city bureau gets the overdue list of its whole city, and the province joins

@@ -1,4 +1,4 @@
--- Read state is each user's (issue 11: the inbox per user and per bureau role): one user of a
+-- Read state is each user's (the inbox is per user and per bureau role): one user of a
 -- bureau reading a message does not mark it read for the others. The office's acknowledgement
 -- stays on the notification, since it stops the office's reminders. notifications.read_at (the
 -- office's read state before) is no longer written; it is kept so that pods of the previous

@@ -1,5 +1,6 @@
--- Robot pacing shared by every sender replica (issue 11: at most 20 messages a minute per
--- robot, whatever the replica count): one row per message sent to a robot in the last minute.
+-- Robot pacing shared by every sender replica (the vendors allow at most 20 messages a minute
+-- per robot, whatever our replica count): one row per message sent to a robot in the last
+-- minute.
 -- A sender takes a slot under a transaction-scoped advisory lock on the endpoint.
 CREATE TABLE robot_sends (
     endpoint text        NOT NULL,

@@ -1,0 +1,228 @@
+"""The ``sender`` role's loop (``python -m notifications sender``): drains queued deliveries.
+
+Each round claims due deliveries of endpoints that are not held (``endpoint_holds``), up to
+the free concurrency slots, and sends each in its own task, settling it in its own short
+transaction with its attempt row. A slow or down endpoint therefore only occupies its own
+slots and its own queue: its failures back off (exponential with jitter) per delivery, and a
+throttled robot is held for ten minutes while other recipients go on. Robots are paced to 20
+messages a minute each, counted in PostgreSQL (``robot_sends``) so that the limit holds across
+sender replicas: an over-limit message stays queued for the next free slot, never dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import socket
+from collections import Counter
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from notifications.channels.base import Channel, Outcome, Outgoing
+from notifications.domain.addresses import is_private_host
+from notifications.domain.pacing import backoff_seconds
+from notifications.handlers import sending
+from shared import metrics
+
+log = logging.getLogger(__name__)
+
+PACED = ("wecom", "dingtalk")
+LEASE_SECONDS = 120.0
+
+
+def endpoint_of(row: asyncpg.Record) -> str:
+    """A delivery's endpoint as ``endpoint_holds`` and the claim name it: channel:address."""
+    return f"{row['channel']}:{row['address'] or ''}"
+
+
+async def refused_endpoint(url: str) -> str | None:
+    """Why ``url`` may not be sent to: an IP literal or name in a loopback or private range,
+    as the directory checks, or a name that resolves into one now (the directory cannot know
+    what a name will resolve to). A name that does not resolve is left to the send (retried).
+    The send's client checks again the addresses it connects to (``channels/egress.py``), so
+    a name that changes its answer in between (DNS rebinding) is refused there."""
+    host = urlsplit(url).hostname or ""
+    if is_private_host(host):
+        return "refused: loopback or private endpoint"
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    private = sorted(
+        {str(info[4][0]) for info in infos if is_private_host(str(info[4][0]).split("%")[0])}
+    )
+    if private:
+        return f"refused: {host} resolves to loopback or private {', '.join(private)}"
+    return None
+
+
+class Sender:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        channels: Mapping[str, Channel],
+        *,
+        concurrency: int = 64,
+        batch_size: int = 200,
+        max_attempts: int = 6,
+        retry_initial: float = 2.0,
+        retry_max: float = 600.0,
+        robot_per_minute: int = 20,
+        throttle_hold: float = 600.0,
+        allow_private: bool = False,
+        per_endpoint: int = 8,
+    ) -> None:
+        self._pool, self._channels = pool, channels
+        self._concurrency, self._batch = concurrency, batch_size
+        self._max_attempts = max_attempts
+        self._retry_initial, self._retry_max = retry_initial, retry_max
+        self._robot_per_minute, self._pace_window = robot_per_minute, 60.0
+        self._throttle_hold = throttle_hold
+        self._allow_private = allow_private
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+        # Sends in flight per endpoint, at most ``per_endpoint``: a receiver that hangs until
+        # the timeout holds those slots only, never all of them.
+        self._per_endpoint = per_endpoint
+        self._in_flight: Counter[str] = Counter()
+
+    async def round(self) -> int:
+        """Claim and start sending what is due; returns how many were claimed."""
+        free = self._concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        saturated = [e for e, n in self._in_flight.items() if n >= self._per_endpoint]
+        rows = await sending.claim_due(
+            self._pool,
+            limit=min(free, self._batch),
+            lease_seconds=LEASE_SECONDS,
+            saturated=saturated,
+        )
+        surplus = []
+        for row in rows:
+            endpoint = endpoint_of(row)
+            if self._in_flight[endpoint] >= self._per_endpoint:
+                surplus.append(row["id"])
+                continue
+            self._in_flight[endpoint] += 1
+            task = asyncio.create_task(self._deliver(row))
+            self._tasks.add(task)
+            task.add_done_callback(functools.partial(self._finished, endpoint))
+        if surplus:
+            await sending.release(self._pool, surplus)
+        return len(rows) - len(surplus)
+
+    def _finished(self, endpoint: str, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._in_flight[endpoint] -= 1
+        if self._in_flight[endpoint] <= 0:
+            del self._in_flight[endpoint]
+        self._slot_freed.set()
+
+    async def drain(self) -> None:
+        """Wait for the sends in flight (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        beat: Callable[[], None] | None = None,
+        poll: float = 1.0,
+    ) -> None:
+        while not stop.is_set():
+            self._slot_freed.clear()  # before claiming: a send finishing from now on wakes us
+            try:
+                claimed = await self.round()
+            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+                log.warning("sender round failed: %s", error)
+                claimed = 0
+            if beat is not None:
+                beat()
+            if claimed == 0 or len(self._tasks) >= self._concurrency:
+                # Nothing due: look again after ``poll``. Every slot busy: claim again as soon
+                # as a send finishes (waiting a whole poll would idle the freed slots).
+                waits = [asyncio.ensure_future(stop.wait())]
+                if len(self._tasks) >= self._concurrency:
+                    waits.append(asyncio.ensure_future(self._slot_freed.wait()))
+                _, pending = await asyncio.wait(
+                    waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiting in pending:
+                    waiting.cancel()
+        await self.drain()
+
+    async def _deliver(self, row: asyncpg.Record) -> None:
+        try:
+            await self._deliver_once(row)
+        except Exception:  # one delivery's trouble must not end the role
+            log.exception("delivery %s: unexpected error", row["id"])
+
+    async def _deliver_once(self, row: asyncpg.Record) -> None:
+        channel = self._channels.get(row["channel"])
+        address = row["address"] or ""
+        endpoint = endpoint_of(row)
+        if channel is None:
+            await self._settle(row, Outcome("failed", f"channel {row['channel']} not configured"))
+            return
+        if row["channel"] in ("webhook", *PACED) and not self._allow_private:
+            refused = await refused_endpoint(address)
+            if refused:
+                await self._settle(row, Outcome("failed", refused))
+                return
+        if row["channel"] in PACED:
+            wait = await sending.robot_slot(
+                self._pool, endpoint, per_minute=self._robot_per_minute, window=self._pace_window
+            )
+            if wait > 0:  # over 20 a minute: stays queued for the next free slot
+                await self._requeue(row, wait)
+                return
+        outcome = await channel.send(
+            Outgoing(
+                delivery_id=row["id"],
+                channel=row["channel"],
+                address=address,
+                secret=row["secret"],
+                kind=row["kind"],
+                title=row["title"],
+                body=row["body"],
+                payload=dict(row["payload"] or {}),
+            )
+        )
+        await self._settle(row, outcome, endpoint=endpoint)
+
+    async def _requeue(self, row: asyncpg.Record, wait: float) -> None:
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+        await sending.requeue(self._pool, row, not_before=when)
+
+    async def _settle(self, row: asyncpg.Record, outcome: Outcome, *, endpoint: str = "") -> None:
+        now = dt.datetime.now(dt.UTC)
+        attempts = row["attempts"] + 1
+        status: str = outcome.result
+        not_before = now
+        if outcome.result == "retry":
+            if attempts >= self._max_attempts:
+                status = "failed"  # dead letter: the province may re-send it
+            else:
+                status = "queued"
+                delay = backoff_seconds(
+                    attempts, initial=self._retry_initial, maximum=self._retry_max
+                )
+                not_before = now + dt.timedelta(seconds=delay)
+        elif outcome.result == "throttled":
+            status = "queued"
+            not_before = now + dt.timedelta(seconds=self._throttle_hold)
+        metrics.record_delivery(row["channel"], row["kind"], outcome.result, status)
+        await sending.settle(
+            self._pool,
+            row["id"],
+            status=status,
+            not_before=not_before,
+            result=outcome.result,
+            reason=outcome.reason,
+            http_status=outcome.http_status,
+            hold=endpoint if outcome.result == "throttled" else None,
+        )
