@@ -236,13 +236,8 @@ def test_progress_shows_each_target_and_area() -> None:
     assert "520100" in result.output
 
 
-def test_dlq_replay_wraps_ecom_dlq_with_the_deployments_prefix() -> None:
-    calls: list[tuple[str, str, str]] = []
-
-    def replay(bootstrap: str, topic: str, group: str) -> int:
-        calls.append((bootstrap, topic, group))
-        return 4
-
+def test_dlq_replay_runs_ecom_dlq_with_every_further_option() -> None:
+    calls: list[list[str]] = []
     recorder = Recorder(lambda _r: httpx.Response(500))
     result = run(
         recorder,
@@ -251,16 +246,37 @@ def test_dlq_replay_wraps_ecom_dlq_with_the_deployments_prefix() -> None:
         "--consumer",
         "notifications",
         "--bootstrap-servers",
-        "kafka:9092",
+        "kafka:9093",
         "--topic-prefix",
         "prod.",
-        replay=replay,
+        "--security-protocol",
+        "SASL_SSL",
+        replay=calls.append,
     )
 
     assert result.exit_code == 0, result.output
-    assert calls == [("kafka:9092", "prod.dlq.notifications", "prod.notifications-dlq-replay")]
-    assert "replayed 4 dead letters from prod.dlq.notifications" in result.output
+    assert calls == [
+        [
+            "replay",
+            "--consumer",
+            "notifications",
+            "--bootstrap-servers",
+            "kafka:9093",
+            "--topic-prefix",
+            "prod.",
+            "--security-protocol",
+            "SASL_SSL",
+        ]
+    ]
     assert recorder.requests == []
+
+
+def test_dlq_replay_is_ecom_dlq_itself() -> None:
+    """Without a stand-in, the command runs ``ecom-dlq``'s own entry point."""
+    from shared.admin.cli import Wiring as RealWiring
+    from shared.messaging import dlq_cli
+
+    assert RealWiring().replay is dlq_cli.main
 
 
 def test_a_command_that_calls_a_service_needs_a_token() -> None:

@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shared.admin import client as api
-from shared.messaging import dlq
+from shared.messaging import dlq_cli
 from shared.messaging.consumer import dead_letter_topic
 
 console = Console(highlight=False)
@@ -42,7 +42,7 @@ class Wiring:
 
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
-    replay: Callable[[str, str, str], int] = field(default=dlq.run)
+    replay: Callable[[list[str]], None] = field(default=dlq_cli.main)
 
 
 @dataclass
@@ -205,21 +205,23 @@ def imports_show(ctx: typer.Context, job_id: str) -> None:
 # --- dead letters -------------------------------------------------------------------------------
 
 
-@dlq_app.command("replay")
+@dlq_app.command(
+    "replay", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
 def dlq_replay(
     ctx: typer.Context,
     consumer: Annotated[str, typer.Option(help="The consumer, e.g. notifications")],
     bootstrap_servers: Annotated[str, typer.Option(envvar="ECOM_KAFKA_BOOTSTRAP_SERVERS")],
     topic_prefix: Annotated[str, typer.Option(help="KAFKA_TOPIC_PREFIX of the deployment")] = "",
 ) -> None:
-    """Re-publish a consumer's dead letters to their original topics (as ``ecom-dlq replay``)."""
+    """Re-publish a consumer's dead letters to their original topics: ``ecom-dlq replay``,
+    to which any further option goes unchanged (its Kafka security options, for one)."""
     options = _options(ctx)
     topic = dead_letter_topic(topic_prefix, consumer)
+    argv = ["replay", "--consumer", consumer, "--bootstrap-servers", bootstrap_servers,
+            "--topic-prefix", topic_prefix, *ctx.args]  # fmt: skip
     with console.status(f"replaying {topic} …"):
-        count = options.wiring.replay(
-            bootstrap_servers, topic, f"{topic_prefix}{consumer}-dlq-replay"
-        )
-    console.print(f"replayed {count} dead letters from {topic}")
+        options.wiring.replay(argv)
 
 
 # --- deliveries ---------------------------------------------------------------------------------

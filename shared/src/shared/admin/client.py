@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -27,6 +28,16 @@ IMPORT_MODES = ("dry_run", "all_or_nothing", "good_rows")
 ENDED = frozenset({"succeeded", "rejected", "failed"})
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_CHUNK = 256 * 1024
+
+# Every route the commands call: (service, method, path template). Checked against the
+# services' OpenAPI documents (tests/unit/admin/test_admin_routes.py).
+ROUTES = {
+    "start_import": ("registry", "POST", "/v1/imports/{kind}"),
+    "import_job": ("registry", "GET", "/v1/import-jobs/{job_id}"),
+    "programme_progress": ("registry", "GET", "/v1/programmes/{programme_id}/progress"),
+    "open_window": ("submissions", "POST", "/v1/windows"),
+    "resend_delivery": ("notifications", "POST", "/v1/deliveries/{delivery_id}/resend"),
+}
 
 
 class ApiProblem(Exception):
@@ -83,6 +94,16 @@ class AdminClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    def call(
+        self, route: str, *, idempotency_key: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One of ``ROUTES``, its path parameters filled from ``path`` (a mapping)."""
+        service, method, template = ROUTES[route]
+        path = template.format_map(
+            {key: quote(str(value), safe="") for key, value in kwargs.pop("path", {}).items()}
+        )
+        return self.request(service, method, path, idempotency_key=idempotency_key, **kwargs)
+
     def request(
         self,
         service: str,
@@ -122,10 +143,9 @@ class AdminClient:
                     yield chunk
                     on_sent(len(chunk))
 
-        response = self.request(
-            "registry",
-            "POST",
-            f"/v1/imports/{kind}",
+        response = self.call(
+            "start_import",
+            path={"kind": kind},
             params={"mode": mode, "file_name": path.name},
             headers={"Content-Type": content_type, "Content-Length": str(size)},
             content=chunks(),
@@ -135,7 +155,7 @@ class AdminClient:
         return job
 
     def import_job(self, job_id: str) -> dict[str, Any]:
-        job: dict[str, Any] = self.request("registry", "GET", f"/v1/import-jobs/{job_id}").json()
+        job: dict[str, Any] = self.call("import_job", path={"job_id": job_id}).json()
         return job
 
     def programme_progress(
@@ -146,8 +166,8 @@ class AdminClient:
             params["year"] = year
         if by is not None:
             params["by"] = by
-        progress: dict[str, Any] = self.request(
-            "registry", "GET", f"/v1/programmes/{programme_id}/progress", params=params
+        progress: dict[str, Any] = self.call(
+            "programme_progress", path={"programme_id": programme_id}, params=params
         ).json()
         return progress
 
@@ -156,10 +176,8 @@ class AdminClient:
     def open_window(
         self, programme_id: str, window: str, year: int, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        opened: dict[str, Any] = self.request(
-            "submissions",
-            "POST",
-            "/v1/windows",
+        opened: dict[str, Any] = self.call(
+            "open_window",
             json={"programme_id": programme_id, "window": window, "year": year},
             idempotency_key=idempotency_key,
         ).json()
@@ -170,10 +188,7 @@ class AdminClient:
     def resend_delivery(
         self, delivery_id: str, *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
-        delivery: dict[str, Any] = self.request(
-            "notifications",
-            "POST",
-            f"/v1/deliveries/{delivery_id}/resend",
-            idempotency_key=idempotency_key,
+        delivery: dict[str, Any] = self.call(
+            "resend_delivery", path={"delivery_id": delivery_id}, idempotency_key=idempotency_key
         ).json()
         return delivery
