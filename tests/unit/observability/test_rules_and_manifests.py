@@ -205,12 +205,18 @@ def test_the_audit_verify_component_joins_the_production_overlay(tmp_path: Path)
     overlay.mkdir()
     production = os.path.relpath(ROOT / "deploy" / "k8s" / "overlays" / "production", overlay)
     component = os.path.relpath(OBSERVABILITY / "audit-verify", overlay)
-    (overlay / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-        "kind: Kustomization\n"
-        f"resources:\n  - {production}\n"
-        f"components:\n  - {component}\n"
+    # As when the production overlay lists the component itself: its images apply to it.
+    production_kustomization = yaml.safe_load(
+        (ROOT / "deploy" / "k8s" / "overlays" / "production" / "kustomization.yaml").read_text()
     )
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [production],
+        "components": [component],
+        "images": production_kustomization["images"],
+    }
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     docs = _render(overlay)
     _validate(docs)
     cronjobs = {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == "CronJob"}
