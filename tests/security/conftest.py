@@ -78,3 +78,13 @@ def assert_problem(response: Response, *statuses: int) -> None:
     assert response.status_code in statuses, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "Idempotent-Replayed" not in response.headers
+
+
+# Lines the security tests add to the end of the run's report (the matrix's size), shown
+# whether or not the output is captured.
+summary: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in summary:
+        terminalreporter.write_line(line)

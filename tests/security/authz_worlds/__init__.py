@@ -1,0 +1,23 @@
+"""Each service's world for the authorization matrix: its seeded records and requests."""
+
+from __future__ import annotations
+
+from tests.security.authz_worlds.base import World
+from tests.security.authz_worlds.notifications import NotificationsWorld
+from tests.security.authz_worlds.registry import RegistryWorld
+
+
+class SubmissionsWorld(World):
+    name = "submissions"
+
+
+class AwardsWorld(World):
+    name = "awards"
+
+
+WORLDS: dict[str, type[World]] = {
+    "registry": RegistryWorld,
+    "notifications": NotificationsWorld,
+    "submissions": SubmissionsWorld,
+    "awards": AwardsWorld,
+}
