@@ -92,9 +92,19 @@ class Matrix:
         self.stack, self.topic_prefix, self.public_pem = stack, topic_prefix, keys[1]
         self.tokens = Tokens(keys[0], generate_dev_keypair()[0])
         self.running: dict[str, tuple[World, TestClient, str]] = {}
+        self.broken: dict[str, str] = {}
         self.exits = contextlib.ExitStack()
 
     def service(self, name: str) -> tuple[World, TestClient, str]:
+        if name in self.broken:  # its set-up failed once: the error is in the first test
+            pytest.fail(f"{name} could not be set up: {self.broken[name]}")
+        try:
+            return self._service(name)
+        except Exception as exc:
+            self.broken[name] = repr(exc)[:500]
+            raise
+
+    def _service(self, name: str) -> tuple[World, TestClient, str]:
         if name not in self.running:
             spec = SERVICES[name]()
             dsn = asyncio.run(migrated_database(self.stack, f"matrix_{name}", spec.migrations_dir))

@@ -5,10 +5,7 @@ from __future__ import annotations
 from tests.security.authz_worlds.base import World
 from tests.security.authz_worlds.notifications import NotificationsWorld
 from tests.security.authz_worlds.registry import RegistryWorld
-
-
-class SubmissionsWorld(World):
-    name = "submissions"
+from tests.security.authz_worlds.submissions import SubmissionsWorld
 
 
 class AwardsWorld(World):
