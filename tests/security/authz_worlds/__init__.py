@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from tests.security.authz_worlds.awards import AwardsWorld
 from tests.security.authz_worlds.base import World
 from tests.security.authz_worlds.notifications import NotificationsWorld
 from tests.security.authz_worlds.registry import RegistryWorld
 from tests.security.authz_worlds.submissions import SubmissionsWorld
-
-
-class AwardsWorld(World):
-    name = "awards"
-
 
 WORLDS: dict[str, type[World]] = {
     "registry": RegistryWorld,

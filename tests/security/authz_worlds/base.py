@@ -34,9 +34,12 @@ class World:
         self.operator_enterprises: list[str] = []
         # Operations whose answers show every region's records by design, with the reason.
         self.public: dict[str, str] = {}
-        # Cases stepped around as known defects (tests/security/test_found_bugs.py holds each):
-        # (operation key, role or None for every role, relation or None) -> the finding.
-        self.known: dict[tuple[str, Role | None, str | None], str] = {}
+        # Failures stepped around as known defects, each reproduced as a strict xfail in
+        # tests/security/test_found_bugs.py: (operation key, role or None for every role,
+        # relation or None for every relation) -> (a fragment of the failure, the finding).
+        self.known: dict[tuple[str, Role | None, str | None], tuple[str, str]] = {}
+        # Audit actions of the matrix callers stepped around the same way: action -> finding.
+        self.known_changes: dict[str, str] = {}
 
     def prepare_app(self, app: Any, dsn: str) -> None:
         """Anything the app needs before it starts (a clock, settings of its state)."""
@@ -58,9 +61,10 @@ class World:
             return audit_readers(record.region_code)
         return record.readers
 
-    def known_defect(self, operation: Operation, role: Role | None, relation: str | None) -> str:
-        for (key, known_role, known_relation), finding in self.known.items():
-            if key == operation.key and known_role in (None, role):
+    def known_defect(self, operation: Operation, role: Role, relation: str, failure: str) -> str:
+        """The finding a failure is already known as, or ""."""
+        for (key, known_role, known_relation), (fragment, finding) in self.known.items():
+            if key == operation.key and known_role in (None, role) and fragment in failure:
                 if known_relation in (None, relation):
                     return finding
         return ""
@@ -86,10 +90,10 @@ class World:
         self.fill_body(operation, call, role, relation)
         return call
 
-    def ghost(self, operation: Operation, role: Role) -> Call | None:
-        """The "own" request with every seeded record in its path swapped for one that does not
-        exist; None when the path names none."""
-        call = self.call(operation, role, "own")
+    def ghost(self, operation: Operation, role: Role, relation: str) -> Call | None:
+        """The case's request with the seeded record in its path swapped for one that does not
+        exist (what else the path names, a programme say, stays); None when it names none."""
+        call = self.call(operation, role, relation)
         if call.target is None:
             return None
         for name in list(call.path):

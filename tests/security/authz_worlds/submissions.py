@@ -160,9 +160,9 @@ class SubmissionsWorld(World):
             "reporter_id": "529999",  # no such county
         }.get(name) or super().ghost_value(operation, name)
 
-    def ghost(self, operation: Operation, role: Role) -> Call | None:
+    def ghost(self, operation: Operation, role: Role, relation: str) -> Call | None:
         """As the base's, and a reporter named in the body is one that does not exist."""
-        call = super().ghost(operation, role)
+        call = super().ghost(operation, role, relation)
         if call is not None and isinstance(call.json_body, dict):
             if "designation_id" in call.json_body:
                 call.json_body["designation_id"] = "D-ghost"
