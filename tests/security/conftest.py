@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from tests.security.authz_running import Matrix
 from tests.security.services import SERVICES, ServiceUnderTest
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
@@ -51,6 +52,15 @@ def service(
             yield RunningService(spec, client, dsn)
     finally:
         asyncio.run(drop_database(stack, dsn))
+
+
+@pytest.fixture(scope="session")
+def matrix(stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]) -> Iterator[Matrix]:
+    """The four services with their worlds (``authz_worlds``), shared by the matrix, the found
+    defects and the hostile-input checks; each is built the first time it is asked for."""
+    running = Matrix(stack, topic_prefix, signing_keys)
+    with running.exits:
+        yield running
 
 
 def claims(**extra: Any) -> dict[str, Any]:

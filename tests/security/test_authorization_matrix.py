@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -32,7 +31,6 @@ from tests.security.authz_running import Matrix, documents
 from tests.security.authz_worlds import WORLDS
 from tests.security.authz_worlds.base import World
 from tests.security.conftest import summary
-from tests.support.stack import Stack
 
 SIGNATURE_FAILURES = ("no_signature", "wrong_signature")  # finance's HMAC callback
 # Routes that must stay in the matrix whatever the documents say, so a route that drops out
@@ -54,13 +52,6 @@ OPERATIONS = [
     for name, document in documents().items()
     for operation in sorted(operations(name, document), key=_last_if_it_ends_things)
 ]
-
-
-@pytest.fixture(scope="module")
-def matrix(stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]) -> Iterator[Matrix]:
-    running = Matrix(stack, topic_prefix, signing_keys)
-    with running.exits:
-        yield running
 
 
 def _run_roles(matrix: Matrix, world: World, client: TestClient, operation: Operation) -> list[str]:

@@ -10,7 +10,6 @@ it, so an award that exists is 403 where one that does not is 404.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from fastapi.testclient import TestClient
 
 from tests.security.authz_running import Matrix
 from tests.security.authz_worlds.awards import AwardsWorld
-from tests.support.stack import Stack
 
 GUIZHOU = {"sub": "bug-guizhou", "roles": ["province_admin"], "region_code": "520000"}
 QINGHAI = {"sub": "bug-qinghai", "roles": ["province_admin"], "region_code": "630000"}
@@ -26,14 +24,10 @@ GUIYANG_COUNTY = {"sub": "bug-county", "roles": ["county_bureau"], "region_code"
 
 
 @pytest.fixture(scope="module")
-def awards(
-    stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]
-) -> Iterator[tuple[AwardsWorld, TestClient, Any]]:
-    running = Matrix(stack, topic_prefix, signing_keys)
-    with running.exits:
-        world, client, _ = running.service("awards")
-        assert isinstance(world, AwardsWorld)
-        yield world, client, running.tokens.bearer
+def awards(matrix: Matrix) -> tuple[AwardsWorld, TestClient, Any]:
+    world, client, _ = matrix.service("awards")
+    assert isinstance(world, AwardsWorld)
+    return world, client, matrix.tokens.bearer
 
 
 @pytest.mark.xfail(
