@@ -15,7 +15,6 @@ import io
 import secrets
 import time
 import zipfile
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -23,50 +22,12 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from tests.security.authz_running import settings as service_settings
-from tests.security.services import SERVICES
-from tests.support.databases import drop_database, migrated_database
-from tests.support.stack import Stack
-
 HEADER = ["平台", "平台店铺ID", "店铺名称", "个人店主", "所属地区代码", "开店日期"]
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULAS = ("=cmd|' /C calc'!A0", "+1+1", "-1+1", "@SUM(1,1)", '=HYPERLINK("http://x.example")')
 ENDED = ("succeeded", "rejected", "failed")
 SECONDS = 90  # a job's whole run, bombs included, on a busy two-core machine
-
-
-@pytest.fixture(scope="module")
-def registry(
-    stack: Stack, topic_prefix: str, signing_keys: tuple[str, str]
-) -> Iterator[tuple[TestClient, str]]:
-    """A registry with an importer running beside it, on a database of its own."""
-    from registry.config import RegistrySettings
-    from tests.integration.registry.conftest import importer_thread
-
-    spec = SERVICES["registry"]()
-    dsn = asyncio.run(migrated_database(stack, "hostile_uploads", spec.migrations_dir))
-    try:
-        assert spec.prepare_database is not None
-        asyncio.run(spec.prepare_database(dsn))
-        values = service_settings(
-            database_url=dsn,
-            kafka_bootstrap_servers=stack.kafka_bootstrap,
-            kafka_topic_prefix=topic_prefix,
-            temporal_target=stack.temporal_target,
-            jwt_public_key=signing_keys[1],
-        )
-        importer = RegistrySettings(**values, import_poll_interval_seconds=0.1)
-        with importer_thread(importer), TestClient(spec.create_app(values)) as client:
-            yield client, dsn
-    finally:
-        asyncio.run(drop_database(stack, dsn))
-
-
-@pytest.fixture(scope="module")
-def admin(token_for: Callable[..., str]) -> dict[str, str]:
-    token = token_for(roles=["province_admin"], region_code="520000", subject="hostile")
-    return {"Authorization": f"Bearer {token}"}
 
 
 def rows(tag: str, *names: str) -> list[list[str]]:
@@ -186,14 +147,14 @@ def stored(dsn: str, tag: str) -> int:
 
 
 def upload(
-    client: TestClient, admin: dict[str, str], content: bytes, media: str, mode: str
+    client: TestClient, import_admin: dict[str, str], content: bytes, media: str, mode: str
 ) -> tuple[Any, dict[str, Any] | None]:
     """The upload's answer, and its job once ended (None when refused at once)."""
     response = client.post(
         "/v1/imports/stores",
         params={"mode": mode},
         content=content,
-        headers={**admin, "Content-Type": media, "Prefer": "wait=30"},
+        headers={**import_admin, "Content-Type": media, "Prefer": "wait=30"},
     )
     if response.status_code >= 400:
         return response, None
@@ -201,19 +162,19 @@ def upload(
     job: dict[str, Any] = response.json()
     while job["status"] not in ENDED and time.monotonic() < deadline:
         time.sleep(0.5)
-        job = client.get(f"/v1/import-jobs/{job['id']}", headers=admin).json()
+        job = client.get(f"/v1/import-jobs/{job['id']}", headers=import_admin).json()
     return response, job
 
 
 @pytest.mark.parametrize("kind", list(hostile_files("x")))
 def test_a_hostile_file_is_refused_or_fails_and_stores_nothing(
-    registry: tuple[TestClient, str], admin: dict[str, str], kind: str
+    importing_registry: tuple[TestClient, str], import_admin: dict[str, str], kind: str
 ) -> None:
-    client, dsn = registry
+    client, dsn = importing_registry
     tag = f"h{secrets.token_hex(4)}"
     content, media = hostile_files(tag)[kind]
     started = time.monotonic()
-    response, job = upload(client, admin, content, media, "all_or_nothing")
+    response, job = upload(client, import_admin, content, media, "all_or_nothing")
     print(
         "DEBUG",
         kind,
@@ -234,43 +195,43 @@ def test_a_hostile_file_is_refused_or_fails_and_stores_nothing(
 
 
 def test_a_gbk_file_loads_with_its_names_intact(
-    registry: tuple[TestClient, str], admin: dict[str, str]
+    importing_registry: tuple[TestClient, str], import_admin: dict[str, str]
 ) -> None:
-    client, _ = registry
+    client, _ = importing_registry
     tag = f"g{secrets.token_hex(4)}"
     names = ("黔东南苗绣小店", "遵义红茶铺", "毕节刺梨汁坊")
-    _, job = upload(client, admin, as_csv(rows(tag, *names), "gbk"), CSV, "all_or_nothing")
+    _, job = upload(client, import_admin, as_csv(rows(tag, *names), "gbk"), CSV, "all_or_nothing")
     assert job is not None and job["status"] == "succeeded", job
-    listed = client.get("/v1/stores", params={"limit": 500}, headers=admin).json()["items"]
+    listed = client.get("/v1/stores", params={"limit": 500}, headers=import_admin).json()["items"]
     assert sorted(s["name"] for s in listed if s["platform_shop_id"].startswith(tag)) == sorted(
         names
     )
 
 
 def test_formulas_in_cells_are_stored_as_the_text_they_are(
-    registry: tuple[TestClient, str], admin: dict[str, str]
+    importing_registry: tuple[TestClient, str], import_admin: dict[str, str]
 ) -> None:
-    client, _ = registry
+    client, _ = importing_registry
     tag = f"f{secrets.token_hex(4)}"
     for content, media in (
         (as_csv(rows(tag, *FORMULAS)), CSV),
         (as_xlsx(rows(f"{tag}x", *FORMULAS), formulas_as_text=True), XLSX),
     ):
-        _, job = upload(client, admin, content, media, "all_or_nothing")
+        _, job = upload(client, import_admin, content, media, "all_or_nothing")
         assert job is not None and job["status"] == "succeeded", job
-    listed = client.get("/v1/stores", params={"limit": 500}, headers=admin).json()["items"]
+    listed = client.get("/v1/stores", params={"limit": 500}, headers=import_admin).json()["items"]
     for prefix in (f"{tag}-", f"{tag}x-"):
         names = sorted(s["name"] for s in listed if s["platform_shop_id"].startswith(prefix))
         assert names == sorted(FORMULAS), prefix
 
 
 def test_a_live_formula_cell_is_never_evaluated_nor_stored(
-    registry: tuple[TestClient, str], admin: dict[str, str]
+    importing_registry: tuple[TestClient, str], import_admin: dict[str, str]
 ) -> None:
     """A workbook cell that is a formula (not text) reads as empty: the row is refused."""
-    client, dsn = registry
+    client, dsn = importing_registry
     tag = f"l{secrets.token_hex(4)}"
-    _, job = upload(client, admin, as_xlsx(rows(tag, *FORMULAS)), XLSX, "all_or_nothing")
+    _, job = upload(client, import_admin, as_xlsx(rows(tag, *FORMULAS)), XLSX, "all_or_nothing")
     assert job is not None and job["status"] == "rejected", job
     formula_rows = {n + 2 for n, name in enumerate(FORMULAS) if name.startswith("=")}
     assert {(e["row"], e["column"]) for e in job["errors"]} == {
