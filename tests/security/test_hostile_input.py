@@ -224,3 +224,31 @@ def test_a_hostile_body_is_refused_and_stores_nothing(operation: Operation, matr
         failures += [f"{label}: {problem}" for problem in problems]
     assert _stored(dsn) == before, "a refused body left events or audited changes behind"
     assert not failures, f"{operation.service} {operation.key}:\n  " + "\n  ".join(failures)
+
+
+INJECTED_NAMES = (
+    "'; DROP TABLE enterprises; --",
+    "黔货') OR ('1'='1",
+    "100%_折扣\\店",
+    "\u202e司公限有商电",
+    "𠀀𠀁𠀂电商",
+)
+
+
+def test_injection_in_names_is_stored_and_found_as_it_is(matrix: Matrix) -> None:
+    """SQL, LIKE wildcards, backslashes, bidi controls and characters beyond the BMP in a name:
+    stored as they are, read back as they are, and found by searching for them."""
+    from tests.security.authz_worlds.registry import credit_code
+
+    world, client, _ = matrix.service("registry")
+    headers = matrix.tokens.bearer(world.claims(Role.province_admin))
+    for name in INJECTED_NAMES:
+        body = {"credit_code": credit_code(), "name": name, "region_code": "520102"}
+        created = client.post("/v1/enterprises", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        record = created.json()["id"]
+        read = client.get(f"/v1/enterprises/{record}", headers=headers)
+        assert read.status_code == 200 and read.json()["name"] == name
+        found = client.get("/v1/enterprises", params={"q": name, "limit": 500}, headers=headers)
+        assert found.status_code == 200, found.text
+        assert record in {item["id"] for item in found.json()["items"]}, name
