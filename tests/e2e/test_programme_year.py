@@ -36,7 +36,6 @@ by the ids the API returns and docs/awards.md and docs/submissions.md document.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -52,9 +51,13 @@ from tests.e2e.year_support import (
     YEAR,
     Api,
     Events,
+    Operator,
+    Project,
+    Round,
     china,
     credit_code,
     of_type,
+    office_email,
     until_value,
 )
 from tests.support.receivers import DINGTALK_SECRET, WEBHOOK_SECRET, text_of
@@ -99,53 +102,6 @@ EXPERTS = {  # id: region (an expert is never seated on an application of its ow
 }
 
 
-def city_email(city: str) -> str:
-    return f"bureau{city}@commerce.guizhou.example.cn"
-
-
-@dataclass
-class Operator:
-    """An enterprise and the operator who acts for it (and for what it runs)."""
-
-    city: str
-    county: str
-    name: str
-    enterprise_id: str = ""
-    credit_code: str = ""
-    runs: list[str] = field(default_factory=list)
-
-    @property
-    def subject(self) -> str:
-        return f"operator-{self.city}"
-
-    @property
-    def email(self) -> str:
-        return f"operator{self.city}@shop.example.cn"
-
-    def token(self, api: Api) -> str:
-        return api.operator(self.subject, [self.enterprise_id, *self.runs])
-
-
-@dataclass
-class Project:
-    """One application, and the designation it becomes."""
-
-    key: str
-    category: str
-    entity_type: str
-    entity_id: str
-    operator: Operator
-    reports: str  # on_time | late | never
-    figures: dict[str, Any]
-    application_id: str = ""
-    workflow_id: str = ""
-    designation_id: str = ""
-
-    @property
-    def city(self) -> str:
-        return self.operator.city
-
-
 def enterprise_figures(online: str, physical: str) -> dict[str, Any]:
     return {"online_retail_sales": online, "physical_goods_online_retail_sales": physical,
             "workers": 120, "online_stores": 3}  # fmt: skip
@@ -181,10 +137,10 @@ class Year:
         self.run = run
         self.api = Api(run)
         self.events = Events(run)
+        self.round = Round(self.api, EXPERTS)
         self.counties: dict[str, list[str]] = {}
         self.operators: dict[str, Operator] = {}
         self.projects: list[Project] = []
-        self.indicators: dict[str, list[tuple[str, Decimal]]] = {}
         self.never_reward_id = ""
 
     def project(self, key: str) -> Project:
@@ -306,7 +262,8 @@ class Year:
             for e in of_type(registered, "registry.enterprise.registered.v1")
         }
         assert {o.enterprise_id for o in self.operators.values()} <= ids
-        assert "contact_email" not in str(registered)  # events carry no contact data
+        # events carry no contact data
+        assert not any(o.email in str(registered) for o in self.operators.values())
         parks = await self.events.wait(
             "registry.park",
             lambda es: len(of_type(es, "registry.park.resident_joined.v1")) >= 3,
@@ -320,7 +277,7 @@ class Year:
         await self.api.post(
             "notifications", "/v1/recipients", province,
             {"region_code": PROVINCE, "role": "province_admin", "name": "省商务厅电子商务处",
-             "channel": "email", "address": city_email(PROVINCE)},
+             "channel": "email", "address": office_email(PROVINCE)},
         )  # fmt: skip
         for city in GUIZHOU_CITIES:
             office = {
@@ -329,7 +286,7 @@ class Year:
                 "name": f"{GUIZHOU_CITIES[city]}商务局",
             }
             await self.api.post("notifications", "/v1/recipients", province,
-                                {**office, "channel": "email", "address": city_email(city)})  # fmt: skip
+                                {**office, "channel": "email", "address": office_email(city)})  # fmt: skip
             if city in WEBHOOKS:
                 await self.api.post(
                     "notifications", "/v1/recipients", province,
@@ -356,111 +313,7 @@ class Year:
                  "enterprise_id": operator.enterprise_id, "name": operator.name,
                  "channel": "email", "address": operator.email},
             )  # fmt: skip
-        for expert_id, region in EXPERTS.items():
-            await self.api.call(
-                "PUT", "awards", f"/v1/experts/{expert_id}", province,
-                json_body={"name": f"评审专家{expert_id[-4:]}", "region_code": region},
-            )  # fmt: skip
-
-    # --- 2. the round ---------------------------------------------------------------------------
-
-    async def read_programme(self) -> None:
-        """The indicator systems experts score against, from the programme as published."""
-        programme = await self.api.get(
-            "registry", f"/v1/programmes/{PROGRAMME}", self.api.province()
-        )
-        for system in programme["evaluation"]["indicator_systems"]:
-            self.indicators[system["category"]] = [
-                (i["id"], Decimal(str(i["weight"]))) for i in system["indicators"]
-            ]
-
-    def materials(self, project: Project) -> dict[str, Any]:
-        form = {"name": project.key, "region_code": project.operator.county,
-                "contact_name": "张经理", "contact_phone": "0851-86000000"}  # fmt: skip
-        if project.category == "enterprise":
-            form |= {"credit_code": project.operator.credit_code, "online_retail_sales": "80000000",
-                     "workers": 120}  # fmt: skip
-        elif project.category == "team":
-            form |= {"enterprise": project.operator.name, "team_members": 28,
-                     "live_commerce_sales": "48000000"}  # fmt: skip
-        else:
-            form |= {"credit_code": project.operator.credit_code, "operator": project.operator.name,
-                     "floor_area_m2": project.figures["floor_area"],
-                     "resident_enterprises": project.figures["resident_enterprises"],
-                     "transaction_volume": "1500000000", "live_rooms": 40,
-                     "monthly_live_gmv": "25000000", "years_in_operation": 5}  # fmt: skip
-        return {"application_form": form, "written_application": f"{project.key} 申报书（正文略）"}
-
-    async def apply(self, project: Project) -> None:
-        body = {"programme_id": PROGRAMME, "year": YEAR, "category": project.category,
-                "entity_type": project.entity_type, "entity_id": project.entity_id,
-                "materials": self.materials(project)}  # fmt: skip
-        token = project.operator.token(self.api)
-
-        async def submitted() -> Any:
-            # awards learns of the entity from the registry's events: until then, 422
-            response = await self.api.call(
-                "POST", "awards", "/v1/applications", token, json_body=body, expect=(201, 422)
-            )
-            return response.json()
-
-        accepted = await until_value(
-            submitted, lambda a: "workflow_id" in a, what=f"{project.key}: application accepted"
-        )
-        project.application_id = accepted["id"]
-        project.workflow_id = accepted["workflow_id"]
-        assert accepted["stage"] == "city_review", accepted
-
-    async def step(self, project: Project, token: str, action: str, **fields: Any) -> Any:
-        return await self.api.post(
-            "awards", f"/v1/applications/{project.application_id}/steps", token,
-            {"action": action, **fields},
-        )  # fmt: skip
-
-    async def review(self, project: Project, rank: int, *, conflict: bool, objection: bool) -> None:
-        province = self.api.province()
-        await self.step(project, self.api.city(project.city), "city_recommend", rank=rank)
-        await self.step(
-            project, province, "record_document_review", passed=True,
-            findings=[{"material": "application_form", "ok": True},
-                      {"material": "written_application", "ok": True}],
-        )  # fmt: skip
-        await self.step(project, province, "schedule_site_visit", visit_on="2026-11-02")
-        await self.step(project, province, "record_site_visit", passed=True)
-        state = await self.step(project, province, "assign_experts")
-        panel = list(state["panel"])
-        assert len(panel) == 3, state
-        assert not any(EXPERTS[e][:4] == project.city[:4] for e in panel), (project.key, panel)
-        if conflict:
-            conflicted = panel[0]
-            state = await self.step(
-                project, self.api.expert(conflicted), "declare_conflict",
-                reason="曾为申报企业提供咨询服务",
-            )  # fmt: skip
-            assert conflicted not in state["panel"] and len(state["panel"]) == 3, state
-            panel = list(state["panel"])
-        for n, member in enumerate(panel):
-            card = {i: str((w * Decimal("0.8" if n else "0.9")).quantize(Decimal("0.1")))
-                    for i, w in self.indicators[project.category]}  # fmt: skip
-            state = await self.step(project, self.api.expert(member), "score", scores=card)
-        assert state["stage"] == "decision", state
-        state = await self.step(
-            project, province, "decide", approve=True, recommend_for_national=True
-        )
-        assert state["stage"] == "public_notice", state
-        if objection:
-            state = await self.step(
-                project, province, "file_objection", objector_name="匿名群众",
-                objector_contact="13800000000", reason="反映申报材料中的销售额与实际不符",
-            )  # fmt: skip
-            assert state["stage"] == "objection", state
-            state = await self.step(
-                project, province, "resolve_objection", upheld=False,
-                reason="经核查，销售额有税务发票佐证，异议不成立",
-            )  # fmt: skip
-            assert state["stage"] == "public_notice", state
-        # 公示 five working days from the day after publication (Tue 3 - Mon 9 November)
-        assert state["notice_last_day"] == "2026-11-09", state
+        await self.round.appoint_experts()
 
     # --- 3. the window --------------------------------------------------------------------------
 
@@ -539,7 +392,7 @@ async def year_registry_and_round(year: Year) -> None:
     await year.read_regions()
     await year.register()
     await year.directory()
-    await year.read_programme()
+    await year.round.read_programme()
 
     progress = await api.get(
         "registry", f"/v1/programmes/{PROGRAMME}/progress", api.province(), params={"by": "city"}
@@ -552,7 +405,7 @@ async def year_registry_and_round(year: Year) -> None:
 
     # The round is open (2 - 3 November): every project applies; city and province review.
     for project in year.projects:
-        await year.apply(project)
+        await year.round.apply(project)
     submitted = await year.events.wait(
         "awards.application",
         lambda es: len(of_type(es, "awards.application.submitted.v1")) == len(year.projects),
@@ -570,7 +423,7 @@ async def year_registry_and_round(year: Year) -> None:
     ranks: Counter[str] = Counter()
     for project in year.projects:
         ranks[project.city] += 1
-        await year.review(
+        await year.round.review(
             project,
             ranks[project.city],
             conflict=project.key == f"enterprise-{GUIYANG}",
@@ -730,7 +583,7 @@ async def year_reporting(year: Year) -> None:
     for city in GUIZHOU_CITIES:
         assert any(
             "年度数据" in text_of(m) or "报送" in text_of(m)
-            for m in run.mailbox.to(city_email(city))
+            for m in run.mailbox.to(office_email(city))
         )
     for city, name in WEBHOOKS.items():
         hooks = run.receivers.accepted(f"webhook:{name}")
