@@ -11,6 +11,8 @@ what the topic's retention has already deleted (seven days in the declared topic
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 
 from tests.e2e.year_support import (
@@ -39,8 +41,8 @@ GUIYANG, NANMING = "520100", "520102"
 EXPERTS = {"expert-zy-1": "520300", "expert-zy-2": "520300", "expert-tr-1": "520600"}
 
 
-async def mail_to(run: YearStack, address: str) -> list[object]:
-    return list(run.mailbox.to(address))
+async def mail_to(run: YearStack, address: str) -> list[EmailMessage]:
+    return run.mailbox.to(address)
 
 
 @pytest.mark.timeout(1500)
@@ -101,7 +103,7 @@ async def test_notifications_started_last_still_addresses_the_operator(stack: St
             lambda found: bool(found),
             what="the operator's e-mail",
         )
-        assert any("示范" in text_of(m) for m in messages)  # type: ignore[arg-type]
+        assert any("示范" in text_of(m) for m in messages)
         # and the offices hear what was addressed to them meanwhile
         city_inbox = await api.inbox(api.city(GUIYANG))
         assert any(

@@ -266,7 +266,7 @@ class Round:
             ]
 
     def materials(self, project: Project) -> dict[str, Any]:
-        form = {"name": project.key, "region_code": project.operator.county,
+        form: dict[str, Any] = {"name": project.key, "region_code": project.operator.county,
                 "contact_name": "张经理", "contact_phone": "0851-86000000"}  # fmt: skip
         if project.category == "enterprise":
             form |= {"credit_code": project.operator.credit_code, "online_retail_sales": "80000000",

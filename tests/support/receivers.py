@@ -194,7 +194,7 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.messages.append((list(envelope.rcpt_tos), message))
         return "250 OK"
 
 
@@ -212,4 +212,4 @@ def smtp_server() -> Iterator[Mailbox]:
 def text_of(message: EmailMessage) -> str:
     """The plain text of a message (the sender writes Markdown as text/plain)."""
     part = message.get_body(preferencelist=("plain", "html"))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+    return str(part.get_content()) if part is not None else ""

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import os
 import pwd
 import shutil
@@ -56,8 +55,6 @@ from tests.support.private_postgres import PG_BIN, PrivatePostgres, _as_postgres
 from tests.support.processes import LOG_DIR, service_env
 from tests.support.receivers import HttpReceivers, Mailbox, http_receivers, smtp_server
 from tests.support.time_skipping import pinned_environment, skip_to
-
-log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 DECLARED_TOPICS = ROOT / "deploy" / "k8s" / "platform-examples" / "kafka-strimzi.yaml"
