@@ -1,4 +1,4 @@
-"""The deployment artefacts: Kubernetes manifests, docker-compose.yml, Dockerfiles.
+"""The deployment artefacts: Kubernetes manifests, docker-compose.yml, the Dockerfile.
 
 Offline. Each kustomize overlay is rendered with ``kubectl kustomize`` and every document is
 validated against the Kubernetes 1.31 schemas in strict mode (unknown fields are errors),
@@ -133,8 +133,15 @@ def test_every_workload_and_object_is_present(overlay: str) -> None:
     docs = rendered(overlay)
     assert set(by_name(docs, "Deployment")) == expected_deployments()
     assert set(by_name(docs, "Service")) == set(ROLES)
-    assert set(by_name(docs, "HorizontalPodAutoscaler")) == {f"{s}-api" for s in ROLES}
-    assert set(by_name(docs, "PodDisruptionBudget")) == {f"{s}-api" for s in ROLES}
+    assert set(by_name(docs, "HorizontalPodAutoscaler")) == {
+        f"{s}-{role}" for s in ROLES for role in ("api", "consumer")
+    }
+    # Every role, not only the API: a drain takes one pod of each at a time.
+    assert set(by_name(docs, "PodDisruptionBudget")) == expected_deployments()
+    assert set(by_name(docs, "CronJob")) >= {
+        f"{s}-audit-{job}" for s in ROLES for job in ("archive", "checkpoint")
+    }
+    assert set(by_name(docs, "PersistentVolumeClaim")) == {f"{s}-audit-archives" for s in ROLES}
     assert set(by_name(docs, "ServiceAccount")) == set(ROLES)
     assert {base_name(n) for n in by_name(docs, "ConfigMap")} == {f"{s}-config" for s in ROLES}
     assert of_kind(docs, "NetworkPolicy"), "no NetworkPolicy"
@@ -296,7 +303,7 @@ def test_development_relaxes_scale_and_settings() -> None:
         service = base_name(name).removesuffix("-config")
         assert config_map["data"][service.upper() + "_ENVIRONMENT"] == "development"
     for name, deployment in by_name(docs, "Deployment").items():
-        if not name.endswith("-api"):
+        if not name.endswith(("-api", "-consumer")):
             assert deployment["spec"]["replicas"] == 1, name
     for hpa in of_kind(docs, "HorizontalPodAutoscaler"):
         assert hpa["spec"]["minReplicas"] == 1
@@ -308,12 +315,27 @@ def test_development_relaxes_scale_and_settings() -> None:
 def test_selectors_services_autoscalers_and_budgets_match_the_api_pods(overlay: str) -> None:
     docs = rendered(overlay)
     deployments = by_name(docs, "Deployment")
-    for deployment in deployments.values():
-        # The HPA owns the API replica count; applying must not reset it.
-        if deployment["metadata"]["name"].endswith("-api"):
-            assert "replicas" not in deployment["spec"]
+    autoscalers = by_name(docs, "HorizontalPodAutoscaler")
+    budgets = by_name(docs, "PodDisruptionBudget")
+    for name, deployment in deployments.items():
+        # The HPA owns the API's and the consumer's replica count; applying must not reset it.
+        if name.endswith(("-api", "-consumer")):
+            assert "replicas" not in deployment["spec"], name
+            assert autoscalers[name]["spec"]["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": name,
+            }
         selector = deployment["spec"]["selector"]["matchLabels"]
-        assert label_match(selector, deployment["spec"]["template"]["metadata"]["labels"])
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert label_match(selector, pod_labels)
+        # Each budget covers its own role's pods and no other role's.
+        budget = budgets[name]["spec"]
+        assert budget["maxUnavailable"] == 1, name
+        for other_name, other in deployments.items():
+            other_labels = other["spec"]["template"]["metadata"]["labels"]
+            covered = label_match(budget["selector"]["matchLabels"], other_labels)
+            assert covered == (other_name == name), (name, other_name)
     for service, port in PORTS.items():
         api_labels = deployments[f"{service}-api"]["spec"]["template"]["metadata"]["labels"]
         svc = by_name(docs, "Service")[service]
@@ -442,7 +464,11 @@ def test_compose_runs_every_role_after_migrations() -> None:
         assert migrate["command"] == ["migrate"]
         assert migrate["restart"] == "no"
         assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
-        assert migrate["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+        assert migrate["build"] == {
+            "context": ".",
+            "dockerfile": "Dockerfile",
+            "args": {"SERVICE": service},
+        }
         for role in ("api", *roles):
             container = services[f"{service}-{role}"]
             assert container["command"] == [role]
@@ -456,6 +482,9 @@ def test_compose_runs_every_role_after_migrations() -> None:
             assert env[f"{service.upper()}_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
             assert env[f"{service.upper()}_TEMPORAL_TARGET"] == "temporal:7233"
         assert "healthcheck" in services[f"{service}-api"]
+    # The key pair job runs the registry image and builds it the same way.
+    assert services["jwt-keys"]["image"] == services["registry-migrate"]["image"]
+    assert services["jwt-keys"]["build"] == services["registry-migrate"]["build"]
 
 
 def test_compose_creates_the_four_databases() -> None:
@@ -470,30 +499,72 @@ def test_compose_creates_the_four_databases() -> None:
         assert re.search(rf"CREATE DATABASE {database}\b", sql), database
 
 
-# --------------------------------------------------------------------------- Dockerfiles
+# --------------------------------------------------------------------------- Dockerfile
+
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def _dockerfile() -> str:
+    return DOCKERFILE.read_text(encoding="utf-8")
+
+
+def _stages(text: str) -> dict[str, str]:
+    """Each build stage's text by its name (``FROM … AS <name>``), its FROM line included."""
+    stages: dict[str, str] = {}
+    name: str | None = None
+    for line in text.splitlines():
+        if line.startswith("FROM "):
+            name = line.split(" AS ", 1)[1].strip()
+            stages[name] = ""
+        if name is not None:
+            stages[name] += line + "\n"
+    return stages
+
+
+def test_one_dockerfile_builds_every_service_from_the_lock_file() -> None:
+    assert DOCKERFILE.is_file()
+    assert not sorted((ROOT / "services").glob("*/Dockerfile")), "one Dockerfile for the four"
+    text = _dockerfile()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
+    # No default: a build that does not name its service fails instead of building one.
+    assert re.search(r"^ARG SERVICE$", text.split("\nFROM ", 1)[0], re.MULTILINE)
+    assert text.count("FROM ${PYTHON_IMAGE}") == 2, "multi-stage on python:3.11-slim"
+    assert 'pip install "uv==0.13.9"' in text
+    assert "uv sync --frozen --no-dev --no-install-workspace --package ${SERVICE}" in text
+    assert "uv sync --frozen --no-dev --no-editable --package ${SERVICE}" in text
+    stages = _stages(text)
+    assert stages["runtime"].startswith("FROM service-${SERVICE} AS runtime\n")
+    assert list(stages)[-1] == "runtime", "the default target is the runtime image"
+    runtime = stages["runtime"]
+    assert "COPY --from=builder /app/.venv /app/.venv" in runtime
+    assert "COPY shared/programmes/ /app/programmes/" in runtime
+    assert "USER 10001:10001" in runtime
+    assert 'CMD ["api"]' in runtime
+    assert "PROGRAMMES_DIR=/app/programmes" in stages["base"]
+    # A build argument is visible in a stage only where the stage declares it again.
+    for name, stage in stages.items():
+        if "${SERVICE}" in stage.split("\n", 1)[1]:
+            assert "\nARG SERVICE\n" in stage, f"stage {name} uses SERVICE without ARG SERVICE"
+
+
+def test_the_dockerfile_has_one_stage_per_service() -> None:
+    services = {name for name in _stages(_dockerfile()) if name.startswith("service-")}
+    assert services == {f"service-{service}" for service in PORTS}
 
 
 @pytest.mark.parametrize("service", sorted(PORTS))
-def test_dockerfile_builds_the_service_from_the_lock_file(service: str) -> None:
-    dockerfile = ROOT / "services" / service / "Dockerfile"
-    assert dockerfile.is_file()
-    text = dockerfile.read_text(encoding="utf-8")
-    assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
-    assert text.count("FROM ${PYTHON_IMAGE}") == 2, "multi-stage on python:3.11-slim"
-    assert 'pip install "uv==0.13.9"' in text
-    assert re.search(rf"uv sync --frozen --no-dev .*--package {service}\b", text)
-    assert f"uv sync --frozen --no-dev --no-editable --package {service}" in text
-    assert "USER 10001:10001" in text
-    assert f'ENTRYPOINT ["python", "-m", "{service}"]' in text
-    assert 'CMD ["api"]' in text
-    assert f"EXPOSE {PORTS[service]}" in text
-    assert "PROGRAMMES_DIR=/app/programmes" in text
-    assert f"{service.upper()}_HTTP_PORT={PORTS[service]}" in text
+def test_the_service_stage_runs_the_service(service: str) -> None:
+    stage = _stages(_dockerfile())[f"service-{service}"]
+    assert stage.startswith(f"FROM base AS service-{service}\n")
+    assert f'ENTRYPOINT ["python", "-m", "{service}"]' in stage
+    assert f"EXPOSE {PORTS[service]}" in stage
+    assert f"{service.upper()}_HTTP_HOST=0.0.0.0" in stage
+    assert f"{service.upper()}_HTTP_PORT={PORTS[service]}" in stage
 
 
 @pytest.mark.parametrize("service", sorted(PORTS))
 def test_dockerfile_copies_only_what_exists_in_the_build_context(service: str) -> None:
-    text = (ROOT / "services" / service / "Dockerfile").read_text(encoding="utf-8")
+    text = _dockerfile().replace("${SERVICE}", service)
     ignored = {
         line.strip().rstrip("/")
         for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
@@ -520,10 +591,12 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
 
 def test_the_submissions_image_and_the_local_stack_install_a_cjk_font() -> None:
     """The statistics charts label in Chinese only with a CJK font (docs/statistics.md)."""
-    text = (ROOT / "services" / "submissions" / "Dockerfile").read_text(encoding="utf-8")
-    runtime = text.split("AS runtime", 1)[1]
-    assert "apt-get install -y --no-install-recommends fonts-wqy-microhei" in runtime
-    assert "rm -rf /var/lib/apt/lists/*" in runtime
+    stages = _stages(_dockerfile())
+    font = "apt-get install -y --no-install-recommends fonts-wqy-microhei"
+    assert font in stages["service-submissions"]
+    assert "rm -rf /var/lib/apt/lists/*" in stages["service-submissions"]
+    for service in set(PORTS) - {"submissions"}:
+        assert font not in stages[f"service-{service}"], service
     stack = (ROOT / "deploy" / "local" / "stack.sh").read_text(encoding="utf-8")
     infra_up = stack.split("infra_up() {", 1)[1].split("\n}", 1)[0]
     assert "ensure_cjk_font" in infra_up and "fonts-wqy-microhei" in stack

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, NamedTuple
 
+from shared.china_time import CHINA
+
 Language = Literal["zh-CN", "en"]
 DEFAULT_LANGUAGE: Language = "zh-CN"
 
@@ -27,14 +29,11 @@ def t(zh: str, en: str) -> Text:
     return Text(zh, en)
 
 
-# Beijing time: every instant a refusal quotes is the one a Chinese bureau reads on its clock.
-_CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
 def china_time(instant: dt.datetime) -> Text:
     """An instant in China time: ``2026年1月10日 00:00:00（北京时间）`` and
-    ``2026-01-10 00:00:00 +08:00``."""
-    local = instant.astimezone(_CHINA)
+    ``2026-01-10 00:00:00 +08:00``. Beijing time, because every instant a refusal quotes is the
+    one a Chinese bureau reads on its clock."""
+    local = instant.astimezone(CHINA)
     return Text(
         f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}（北京时间）",
         f"{local:%Y-%m-%d %H:%M:%S} +08:00",

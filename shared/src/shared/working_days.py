@@ -2,9 +2,10 @@
 the maintained ``chinesecalendar`` package) and the rule that moves a reminder off a day off.
 
 Used by the submissions deadline clock, which decides *when* a pre-due reminder fires, and by
-notifications, which applies the same rule to what it sends (issue 11, Working days: "a
-reminder due on a non-working day goes out on the working day before"). Whether to move is the
-programme's ``notifications.shift_reminders_to_working_day`` (default on).
+notifications, which applies the same rule to what it sends: a reminder due on a non-working day
+goes out on the working day before, when an office is there to read it (docs/notifications.md,
+"Working days"). Whether to move is the programme's
+``notifications.shift_reminders_to_working_day`` (default on).
 """
 
 from __future__ import annotations

@@ -201,7 +201,7 @@ def test_close_records_its_reason_and_override_its_written_reason(
 def test_the_importer_records_a_job_outcome_with_its_counts(
     registry_api: TestClient, auth: Auth, registry_db: str
 ) -> None:
-    from registry.import_audit import record_import_outcome
+    from registry.handlers.import_audit import record_import_outcome
     from shared.db.pool import connect
 
     response, _, job_id = Walk(registry_api, auth).request("POST", "/v1/imports/{kind}")

@@ -11,10 +11,10 @@ from openpyxl import Workbook, load_workbook
 from pydantic import BaseModel
 
 from registry.api.schemas import EnterprisePublic, StorePublic
-from registry.bulk.columns import ImportKind, map_headers
 from registry.bulk.export import columns_of, export_row, headers, xlsx_row
-from registry.bulk.validation import FileChecker, RowContext
 from registry.domain.credit_code import check_character
+from registry.domain.imports.columns import ImportKind, map_headers
+from registry.domain.imports.validation import FileChecker, RowContext
 
 CODE = "91520102MA6DJ7XX1" + check_character("91520102MA6DJ7XX1")
 ANYWHERE = RowContext(region_known=lambda code: True, may_write=lambda code: True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from registry.targets.progress import (
+from registry.domain.targets import (
     breakdown_level,
     every_area_progress,
     jurisdiction_prefix,

@@ -41,7 +41,8 @@ async def publish_checkpoint(
         # published once.
         await connection.execute("SELECT pg_advisory_xact_lock(hashtext('audit.checkpoint'))")
         head = await connection.fetchrow(queries.HEAD)
-        assert head is not None
+        if head is None:
+            raise RuntimeError(queries.NO_CHAIN_HEAD)
         last = await connection.fetchrow(queries.LAST_CHECKPOINT)
         if not force and last is not None and last["seq"] == head["seq"]:
             return None

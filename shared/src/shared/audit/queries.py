@@ -57,6 +57,10 @@ UPDATE audit_chain_head SET row_hash = $19, recorded_at = $2
 
 HEAD = "SELECT seq, row_hash, recorded_at FROM audit_chain_head"
 
+# APPEND and HEAD read the one row of audit_chain_head, which the migration inserts with the
+# table: a statement that finds none runs on a database without the audit migration.
+NO_CHAIN_HEAD = "audit_chain_head has no row: the audit migration (0003) was not applied"
+
 LAST_ARCHIVE = """
 SELECT * FROM audit_archives WHERE last_seq IS NOT NULL ORDER BY last_seq DESC LIMIT 1
 """

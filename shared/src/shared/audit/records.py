@@ -129,7 +129,8 @@ async def append(
         after=after, details=details, recorded_at=recorded_at,
     )  # fmt: skip
     head = await connection.fetchrow(queries.APPEND, *arguments)
-    assert head is not None
+    if head is None:
+        raise RuntimeError(queries.NO_CHAIN_HEAD)
     return head
 
 

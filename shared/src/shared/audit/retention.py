@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -71,10 +71,13 @@ async def _write_file(
     connection: asyncpg.Connection, partition: asyncpg.Record, path: Path, service: str
 ) -> dict[str, Any]:
     quoted = '"' + partition["name"].replace('"', '""') + '"'
-    summary = await connection.fetchrow(
-        f"SELECT count(*) AS rows, min(seq) AS first_seq, max(seq) AS last_seq FROM {quoted}"
+    # An aggregate without GROUP BY answers exactly one row, even for an empty partition.
+    summary = cast(
+        asyncpg.Record,
+        await connection.fetchrow(
+            f"SELECT count(*) AS rows, min(seq) AS first_seq, max(seq) AS last_seq FROM {quoted}"
+        ),
     )
-    assert summary is not None
     seq, previous = await _resume_point(connection)
     header: dict[str, Any] = {
         "type": "audit-archive",

@@ -83,7 +83,8 @@ async def verify_chain(connection: asyncpg.Connection) -> Verification:
     first, previous = await _start(connection)
     seq, previous, rows, broken = await _walk(connection, first, previous)
     head = await connection.fetchrow(queries.HEAD)
-    assert head is not None
+    if head is None:
+        raise RuntimeError(queries.NO_CHAIN_HEAD)
     if broken is None and (head["seq"], head["row_hash"]) != (seq, previous):
         broken = BrokenLink(
             seq + 1,

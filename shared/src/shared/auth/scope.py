@@ -345,7 +345,8 @@ def may_manage_office(principal: Principal, *, region_code: str, role: str) -> b
 
 
 def may_resend_deliveries(principal: Principal, *, region_code: str) -> bool:
-    """Only the province re-sends a failed delivery (issue 11)."""
+    """Only a province administrator re-sends a failed delivery, and only one within its
+    province (docs/notifications.md, API)."""
     code = principal.region_code
     return (
         Role.province_admin in principal.roles

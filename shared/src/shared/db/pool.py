@@ -43,7 +43,8 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
     )
-    assert pool is not None
+    if pool is None:  # typed optional by asyncpg's stubs; asyncpg itself always returns it
+        raise RuntimeError("asyncpg.create_pool returned no pool")
     return pool
 
 

@@ -1,4 +1,4 @@
-"""Events of statistics monitoring (issue 13; docs/statistics.md).
+"""Events of statistics monitoring (docs/statistics.md).
 
 000_97a6efa9592fa78d.txt 三(三): 定期发布电商经济统计报告. Each time the province accepts a
 period's report (first figures or a correction), the affected sums are published again with a

@@ -1,4 +1,4 @@
-"""Events published by the submissions service (issue 9; docs/submissions.md).
+"""Events published by the submissions service (docs/submissions.md).
 
 The 12-10 report (004_9c19d9a85d8c1f73.txt 三(三)): windows open and lock, the deadline clock
 fires before and after the due time, reports move through review, extensions are requested and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -160,25 +160,27 @@ def invalid(errors: list[dict[str, Any]], detail: Text | None = None) -> Problem
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    # Starlette types every handler for Exception; each is registered below for one class, and
+    # Starlette calls it only with an instance of that class.
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ProblemError)
-        return problem_response(exc, request)
+        return problem_response(cast(ProblemError, exc), request)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return problem_response(invalid(validation_errors(exc)), request)
+        return problem_response(
+            invalid(validation_errors(cast(RequestValidationError, exc))), request
+        )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        kind = catalogue.CATALOGUE.by_status(exc.status_code)
+        error = cast(StarletteHTTPException, exc)
+        kind = catalogue.CATALOGUE.by_status(error.status_code)
         # Starlette's own detail is the status phrase, which the title already says.
-        detail = str(exc.detail) if exc.detail else ""
-        phrase = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else ""
+        detail = str(error.detail) if error.detail else ""
+        phrase = HTTPStatus(error.status_code).phrase if error.status_code in _STATUSES else ""
         problem = ProblemError(
             kind,
             t(detail, detail) if detail and detail != phrase else None,
-            status=exc.status_code,
-            headers=dict(exc.headers or {}),
+            status=error.status_code,
+            headers=dict(error.headers or {}),
         )
         return problem_response(problem, request)
 

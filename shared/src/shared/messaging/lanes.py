@@ -127,7 +127,8 @@ class LaneLease:
     async def take_free_lanes(self) -> list[int]:
         """Lock the lanes no other relay holds, up to ``max_lanes``; returns all we own."""
         await self.verify()
-        assert self._connection is not None
+        if self._connection is None:  # verify() reconnects after a lost lease, or raises
+            raise ConnectionError("the lease connection is closed")
         if asyncio.get_running_loop().time() < self._rejoin_at:
             return self.lanes  # sitting out after a lost lease: peers take the lanes first
         wanted = self._max_lanes - len(self._lanes)

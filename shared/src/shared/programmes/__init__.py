@@ -3,6 +3,9 @@
 See ``docs/programmes.md`` for the file format; the shipped files are in ``shared/programmes/``.
 """
 
+# China time under the name the services first imported it by: the same object as
+# ``shared.china_time.CHINA``, not a second definition.
+from shared.china_time import CHINA as CHINA_STANDARD_TIME
 from shared.programmes.awarding import (
     Aggregate,
     Awarding,
@@ -16,7 +19,7 @@ from shared.programmes.awarding import (
     RoundCalendar,
     RoundOverride,
 )
-from shared.programmes.common import Comparison, Metric, Qualifier, SourceRef, Unit
+from shared.programmes.common import Comparison, Metric, Qualifier, SourceRef, Threshold, Unit
 from shared.programmes.loader import (
     Problem,
     ProgrammeFileError,
@@ -32,7 +35,6 @@ from shared.programmes.report_templates import (
     ReportTemplate,
 )
 from shared.programmes.reporting import (
-    CHINA_STANDARD_TIME,
     CoveredPeriod,
     LateDesignationDue,
     MonthDay,
@@ -125,6 +127,7 @@ __all__ = [
     "StatisticsPeriod",
     "StatisticsSchedule",
     "Target",
+    "Threshold",
     "TitleAward",
     "TrafficSubsidy",
     "Unit",

@@ -108,10 +108,17 @@ class Metric(StrEnum):
     annual_online_retail_sales = "annual_online_retail_sales"
 
 
-class Qualifier(Frozen):
-    """What an item must reach to count (e.g. enterprises with ≥ 100 million online retail)."""
+class Threshold(Frozen):
+    """A value to reach, without the figure it is compared with: where a threshold is used, its
+    section names that figure (the traffic subsidy's ``basis_indicator``), so the threshold
+    cannot claim another one."""
 
-    metric: Metric
     comparison: Comparison
     value: Decimal = Field(ge=0)
     unit: Unit
+
+
+class Qualifier(Threshold):
+    """What an item must reach to count (e.g. enterprises with ≥ 100 million online retail)."""
+
+    metric: Metric

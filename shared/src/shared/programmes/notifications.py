@@ -1,4 +1,4 @@
-"""A programme's notification policy (issue 11; docs/programmes.md, "notifications"): which
+"""A programme's notification policy (docs/programmes.md, "notifications"): which
 event goes to whom on which channels, the escalation ladder after the due time, and whether
 pre-due reminders move off non-working days."""
 

@@ -4,8 +4,8 @@ The due day is the document's (004_9c19d9a85d8c1f73.txt 三(三): "于每年12�
 Everything else here (opening, period covered, grace, lock, reminder offsets, the due time of a
 designation granted mid-window) is a configurable default, documented in docs/programmes.md.
 
-Instants are China Standard Time. China has kept UTC+8 without daylight saving since 1991, so a
-fixed offset is exact. "Due on 10 December" means due at the *end* of that day: the first late
+Instants are China Standard Time (``shared.china_time.CHINA``). China has kept UTC+8 without
+daylight saving since 1991, so a fixed offset is exact. "Due on 10 December" means due at the *end* of that day: the first late
 instant is 00:00 CST on 11 December (DOMAIN.md, Time), which is what every ``*_at`` here holds.
 """
 
@@ -17,9 +17,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from shared.china_time import CHINA
 from shared.programmes.common import Frozen, Slug, SourceRef
-
-CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 OffsetDays = Annotated[int, Field(ge=1, le=366)]
 
@@ -28,7 +27,7 @@ _LEAP_YEAR = 2024  # month-days are checked against a leap year, so 29 February 
 
 def start_of_day(day: dt.date) -> dt.datetime:
     """00:00 China Standard Time on ``day``."""
-    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=CHINA_STANDARD_TIME)
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=CHINA)
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

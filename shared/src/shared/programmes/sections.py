@@ -17,7 +17,16 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from shared.programmes.awarding import Awarding
-from shared.programmes.common import Comparison, Frozen, Money, Qualifier, Slug, SourceRef, Unit
+from shared.programmes.common import (
+    Comparison,
+    Frozen,
+    Money,
+    Qualifier,
+    Slug,
+    SourceRef,
+    Threshold,
+    Unit,
+)
 
 
 class DemonstrationCategory(Frozen):
@@ -125,7 +134,8 @@ class TrafficSubsidy(Frozen):
     amount_per_unit: Money
     unit_amount: Money = Field(gt=0)
     basis: Literal["commodity_online_retail_sales"] = "commodity_online_retail_sales"
-    eligibility: Qualifier
+    # 亿元以上, compared with the figure ``basis_indicator`` names (the same 商品网络零售额).
+    eligibility: Threshold
     cap_per_enterprise: Money
     requires_statistics_listing: bool = Field(description="上规入统: in the statistics list")
     excludes_cross_border: bool

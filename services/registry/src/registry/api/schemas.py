@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -293,3 +294,23 @@ class ImportJobPublic(BaseModel):
     created_by: str
     created_at: dt.datetime
     finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RecordSchemas:
+    """A record type's bodies: what registers it, what changes it, what is read back."""
+
+    create: type[BaseModel]
+    update: type[BaseModel]
+    public: type[BaseModel]
+
+
+# By record type (``EntitySpec.name``).
+RECORD_SCHEMAS: dict[str, RecordSchemas] = {
+    "enterprise": RecordSchemas(EnterpriseCreate, EnterpriseUpdate, EnterprisePublic),
+    "store": RecordSchemas(StoreCreate, StoreUpdate, StorePublic),
+    "park": RecordSchemas(ParkCreate, ParkUpdate, ParkPublic),
+    "team": RecordSchemas(TeamCreate, TeamUpdate, TeamPublic),
+    "brand": RecordSchemas(BrandCreate, BrandUpdate, BrandPublic),
+    "product": RecordSchemas(ProductCreate, ProductUpdate, ProductPublic),
+}

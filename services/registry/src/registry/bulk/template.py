@@ -8,7 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from registry.bulk.columns import COLUMNS, REQUIRED, ImportKind
+from registry.domain.imports.columns import COLUMNS, REQUIRED, ImportKind
 from registry.domain.vocabulary import PLATFORM_NAMES_ZH, EnterpriseKind
 
 SHEET_TITLES = {
@@ -34,7 +34,8 @@ NOTES: dict[str, str] = {
 def template_xlsx(kind: ImportKind) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    assert sheet is not None
+    if sheet is None:
+        raise RuntimeError("a new workbook has no active sheet")
     sheet.title = SHEET_TITLES[kind]
     bold = Font(bold=True)
     guide = workbook.create_sheet("说明")

@@ -1,0 +1,70 @@
+"""Claiming the key inside the route's own transaction, so that the state change and "this key
+was applied" commit together."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+
+from shared.http import catalogue
+from shared.http.idempotency.keys import KEPT_HEADERS, STATE_KEY, IdempotencyClaim, StoredResponse
+from shared.http.idempotency.store import CLAIM
+from shared.http.problems import ProblemError
+from shared.i18n import t
+
+
+async def claim_idempotency_key(
+    connection: asyncpg.Connection,
+    request: Request,
+    *,
+    status_code: int,
+    content: Any = None,
+    headers: Mapping[str, str] | None = None,
+    rendered: bytes | None = None,
+) -> None:
+    """Mark this request's key applied, with its response, in the caller's transaction.
+
+    Call it inside the transaction that makes the state change, just before it commits. It
+    succeeds only while the key still carries this request's lease; otherwise (the lease
+    lapsed and a retry took over) it raises a 409 problem, which rolls the transaction back,
+    so the operation is applied once. Without an Idempotency-Key it does nothing.
+
+    ``rendered``: the JSON body exactly as the route will send it (a route that returns its
+    own ``Response``), instead of ``content`` rendered here as FastAPI would: one rendering
+    on a hot path, and the stored bytes are the sent bytes by construction."""
+    claim = getattr(request.state, STATE_KEY, None)
+    if not isinstance(claim, IdempotencyClaim):
+        return
+    body = (
+        rendered
+        if rendered is not None
+        else json.dumps(
+            jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode()
+    )
+    kept = [["content-type", "application/json"]] + [
+        [name.lower(), value]
+        for name, value in (headers or {}).items()
+        if name.lower().encode() in KEPT_HEADERS
+    ]
+    claimed = await connection.fetchval(
+        CLAIM, claim.scope, claim.key, claim.lease_token, status_code, kept, body
+    )
+    if claimed is not None:
+        # Counted on only after the commit: a transaction that rolls back raises, and a
+        # failed response never equals it, so the middleware then stores or releases as usual.
+        claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
+    else:
+        raise ProblemError(
+            catalogue.REQUEST_SUPERSEDED,
+            t(
+                "本请求的 Idempotency-Key 租约已过期并由重试接管；本请求未产生任何修改",
+                "this request's Idempotency-Key lease lapsed and a retry took it over; "
+                "nothing was applied by this request",
+            ),
+        )
