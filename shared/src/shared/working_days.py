@@ -140,6 +140,19 @@ class YearCalendar:
         return day.weekday() < 5 and day not in self.holidays
 
 
+# From this day of the year on, next year's calendar is needed: the State Council publishes the
+# arrangement in the autumn, and reminders and notices of December run into January.
+NEXT_YEAR_NEEDED_FROM = (11, 1)
+
+
+def years_needed(today: dt.date) -> tuple[int, ...]:
+    """The years a calendar must be there for on ``today`` (a China date): this year, and from
+    1 November the next."""
+    if (today.month, today.day) >= NEXT_YEAR_NEEDED_FROM:
+        return (today.year, today.year + 1)
+    return (today.year,)
+
+
 def _library_range() -> range:
     years = [day.year for day in chinese_calendar.holidays]
     return range(min(years), max(years) + 1)

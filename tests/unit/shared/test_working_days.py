@@ -22,6 +22,7 @@ from shared.working_days import (
     YearCalendar,
     library_year,
     year_problems,
+    years_needed,
 )
 
 D = dt.date
@@ -182,3 +183,10 @@ async def test_refresh_takes_newer_years_only_and_skips_one_it_cannot_read() -> 
     rows.reads.clear()
     assert await calendar.refresh(rows) == []
     assert len(rows.reads) == 1  # nothing newer: the versions only
+
+
+def test_next_years_calendar_is_needed_from_the_first_of_november() -> None:
+    assert years_needed(D(2026, 10, 31)) == (2026,)
+    assert years_needed(D(2026, 11, 1)) == (2026, 2027)
+    assert years_needed(D(2026, 12, 31)) == (2026, 2027)
+    assert years_needed(D(2027, 1, 1)) == (2027,)
