@@ -274,3 +274,10 @@ ON CONFLICT (application_id) DO UPDATE
 """
 
 APPLICATION = "SELECT * FROM applications WHERE application_id = $1"
+
+# The working-day calendar's notice (docs/calendar.md): a province is told of a year once.
+CLAIM_CALENDAR_NOTICE = """
+INSERT INTO calendar_notices (province_code, year) VALUES ($1, $2)
+ON CONFLICT DO NOTHING
+RETURNING year
+"""
