@@ -11,6 +11,8 @@
 #   stack.sh status       what runs where
 #   stack.sh env          the environment variables that point clients at the stack
 #   stack.sh kafka-tool CLASS ARGS…  run one of Kafka's tools (console consumer, topics) on it
+#   stack.sh kafka-jars   fetch the broker's jars if missing and print their folder (tests that
+#                         run a broker of their own, e.g. with SASL and ACLs, use the same Kafka)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -417,5 +419,6 @@ case "${1:-}" in
   status) status ;;
   env) print_env ;;
   kafka-tool) shift; kafka_tool "$@" ;;
-  *) die "usage: stack.sh infra-up|services-up|up|down|status|env|kafka-tool CLASS ARGS…" ;;
+  kafka-jars) ensure_kafka_jars; echo "$LOCAL/kafka/libs" ;;
+  *) die "usage: stack.sh infra-up|services-up|up|down|status|env|kafka-tool CLASS ARGS…|kafka-jars" ;;
 esac
