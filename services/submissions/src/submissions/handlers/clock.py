@@ -17,7 +17,14 @@ from shared.events.submissions import DeadlineApproaching, DeadlinePassed, Missi
 from shared.messaging.outbox import append_events
 from submissions.db import queries
 from submissions.db.repository import record_clock_point
-from submissions.domain.clock import ClockPoint, PointKind, PointOutcome, clock_points, next_step
+from submissions.domain.clock import (
+    ClockPoint,
+    PointKind,
+    PointOutcome,
+    clock_points,
+    emitted_details,
+    next_step,
+)
 from submissions.domain.completeness import Completeness
 from submissions.domain.windows import window_id_of
 from submissions.handlers.common import CLOCK_PROCESS, Context, NotFound, Pool, load_window
@@ -80,10 +87,12 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             parts = await load_window(connection, context, window_id, for_update=True)
         except NotFound:
             return TickResult(locked=True)  # nothing to watch any more
+        await context.calendar.refresh(connection)
         points = clock_points(
             parts.schedule.due_at,
             parts.schedule.reminders,
             shift_to_working_day=parts.programme.notifications.shift_reminders_to_working_day,
+            calendar=context.calendar,
         )
         done = {
             row["point_key"]: PointOutcome(row["outcome"])
@@ -121,12 +130,9 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
                 resource_type="reporting_window",
                 resource_id=window_id,
                 region_code=parts.programme.jurisdiction,
-                details={
-                    "point": step.emit.key,
-                    "late": step.late,
-                    "skipped": [p.key for p in step.skip],
-                    "missing": counts.province.missing,
-                },
+                details=emitted_details(
+                    step.emit, late=step.late, skipped=step.skip, missing=counts.province.missing
+                ),
             )
             emitted = step.emit.key
         locks_at = parts.row["locks_at"]
