@@ -5,6 +5,7 @@ fails to render dead-letters the event rather than sending half a message)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,8 @@ Office = tuple[str, str, str | None]
 
 @dataclass(frozen=True)
 class Context:
-    programmes: dict[str, Programme]
+    # The live catalogue (shared.programmes.catalogue): each event reads the current revision.
+    programmes: Mapping[str, Programme]
     links: Links
     templates: Path = TEMPLATES_DIR
 
