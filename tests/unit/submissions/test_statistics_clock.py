@@ -17,8 +17,8 @@ from shared.programmes import (
     load_programme,
 )
 from submissions.domain.clock import PointOutcome
-from submissions.statistics.clock import period_points, plan
-from submissions.statistics.periods import PeriodKey, period_schedule
+from submissions.domain.statistics.clock import period_points, plan
+from submissions.domain.statistics.periods import PeriodKey, period_schedule
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -5,7 +5,6 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.http.body_limit import UPLOAD_SLACK
 from shared.http.rate_limit import RouteClasses
-from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 from submissions.api.routes import (
     attachments,
@@ -19,19 +18,15 @@ from submissions.api.routes import (
     statistics_roster,
     windows,
 )
+from submissions.bootstrap import build_context
 from submissions.config import SubmissionsSettings
-from submissions.handlers.common import Context
 
 
-async def _on_start(app: FastAPI) -> None:
-    settings = app.state.settings
-    app.state.context = Context(
-        load_programmes(settings.programmes_dir), settings.kafka_topic_prefix, settings.event_source
-    )
+def create_app(settings: SubmissionsSettings) -> FastAPI:
+    async def _on_start(app: FastAPI) -> None:
+        # The programme files are read as the app starts, never at import.
+        app.state.context = build_context(settings)
 
-
-def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
-    settings = settings or SubmissionsSettings()
     app = create_service_app(
         settings=settings,
         title="Submissions",

@@ -62,6 +62,7 @@ NOUNS = {
     "reporter": "报送主体",
     "reporter on the roster": "应报名单中的报送主体",
     "revision": "修订",
+    "statistics indicator": "统计指标",
     "statistics report": "统计报表",
     "statistics reporter": "统计报送单位",
     "window": "填报窗口",
@@ -106,7 +107,8 @@ def problem_for(exc: Exception) -> ProblemError:
                 ],
             },
         )
-    assert isinstance(exc, Refused)
+    if not isinstance(exc, Refused):
+        raise TypeError(f"no problem document for {type(exc).__name__}") from exc
     if exc.code == "forbidden":
         return forbidden(refusal_text(exc))
     if exc.code == "out_of_scope":

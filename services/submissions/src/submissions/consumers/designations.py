@@ -5,8 +5,6 @@ Each handler runs in the transaction that records the inbox row (``shared.messag
 
 from __future__ import annotations
 
-import asyncpg
-
 from shared.events import EventEnvelope
 from shared.events.designations import (
     DesignationGranted,
@@ -15,30 +13,22 @@ from shared.events.designations import (
 )
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
-from shared.programmes import load_programmes
-from submissions.config import SubmissionsSettings
-from submissions.handlers.common import Context
+from submissions.handlers.common import Connection, Context
 from submissions.handlers.roster import apply_designation_event
 
 TOPICS = ("awards.designation",)
 
 
-def handlers(context: Context | None = None) -> dict[str, Handler]:
-    """Built at role start (never at import): the programme files are read here."""
-    if context is None:
-        settings = SubmissionsSettings()
-        context = Context(
-            load_programmes(settings.programmes_dir),
-            settings.kafka_topic_prefix,
-            settings.event_source,
-        )
-    resolved = context
+def handlers(context: Context) -> dict[str, Handler]:
+    """Built at role start (never at import) with the context ``submissions.bootstrap``
+    built: the programme files as read then."""
 
     async def on_designation(
-        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+        connection: Connection, event: DomainEvent, envelope: EventEnvelope
     ) -> None:
-        assert isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated)
-        await apply_designation_event(connection, resolved, event, at=envelope.time)
+        if not isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated):
+            raise TypeError(f"not a designation event: {event.event_type}")
+        await apply_designation_event(connection, context, event, at=envelope.time)
 
     return {
         DesignationGranted.event_type: on_designation,

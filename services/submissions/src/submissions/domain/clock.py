@@ -10,7 +10,7 @@ is emitted (``late=True``); the superseded ones are recorded as skipped, so ther
 stale reminders. A point at or before the last handled one (an offset added after its time
 passed) is skipped too. Each point has a stable ``key`` so it is emitted at most once.
 
-Working days (issue 11): when the programme says so (``notifications.
+Working days (``shared.working_days``): when the programme says so (``notifications.
 shift_reminders_to_working_day``, default on), a point before the due time that falls on a
 non-working day fires at 09:00 on the working day before; points that land on the same instant
 (a long holiday) fire once, under the earliest offset's key. The due time and later points

@@ -1,5 +1,5 @@
-"""Saving a draft: an incomplete report kept for the reporter until it submits (issue 9,
-"draft → submitted").
+"""Saving a draft: an incomplete report kept for the reporter until it submits ("draft →
+submitted", docs/submissions.md).
 
 A draft is taken exactly when a submission would be (the window open, the reporter expected,
 the report not under review, not locked: ``locks.submission_refusal``), so a draft never
@@ -17,8 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from shared import audit
 from submissions.db import queries
 from submissions.db.repository import figures_from_json
@@ -27,7 +25,11 @@ from submissions.domain.review import ReportState
 from submissions.domain.roster import RosterEntry
 from submissions.domain.validation import Finding, ReportCheck, ReportedFigure, check_report
 from submissions.handlers.common import (
+    Connection,
     Context,
+    Pool,
+    Row,
+    Visible,
     WindowParts,
     audit_actor,
 )
@@ -39,15 +41,15 @@ PENDING = frozenset({"required", "cross_check", "explanation_required"})
 
 @dataclass(frozen=True)
 class Taking:
-    found: asyncpg.Record
+    found: Row
     actor: Actor
     parts: WindowParts
     entry: RosterEntry
-    report: asyncpg.Record | None
+    report: Row | None
 
 
 async def reporter_may_write(
-    connection: asyncpg.Connection,
+    connection: Connection,
     context: Context,
     window_id: str,
     designation_id: str,
@@ -70,7 +72,7 @@ async def reporter_may_write(
 
 @dataclass(frozen=True)
 class SavedDraft:
-    draft: asyncpg.Record
+    draft: Row
     pending: list[Finding]
 
 
@@ -82,7 +84,7 @@ def _reported(raw: object) -> ReportedFigure:
 
 
 async def save_draft(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
@@ -115,7 +117,7 @@ async def save_draft(
         if blocking:
             raise InvalidReport(ReportCheck(check.figures, blocking, (), ()))
         pending = [f for f in (*check.errors, *check.unexplained) if f.code in PENDING]
-        draft = await connection.fetchrow(
+        draft: Row = await connection.fetchrow(  # an upsert: always a row
             queries.SAVE_DRAFT,
             window_id,
             designation_id,
@@ -125,7 +127,6 @@ async def save_draft(
             actor.role.value,
             now,
         )
-        assert draft is not None
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -137,3 +138,11 @@ async def save_draft(
             details={"revision": draft["revision"], "pending": len(pending)},
         )
     return SavedDraft(draft, pending)
+
+
+async def find_draft(
+    pool: Pool, window_id: str, designation_id: str, visible: Visible
+) -> Mapping[str, Any]:
+    """The reporter's draft when the caller may see it; ``visible`` raises when it is absent
+    or another's."""
+    return visible(await pool.fetchrow(queries.DRAFT, window_id, designation_id))

@@ -1,36 +1,34 @@
 """What the shared ``worker`` role runs for submissions (``shared.service.worker``): the
-deadline clocks' task queue, workflow and activities. Building the activities also makes sure
-every window of the programme files that has not locked yet has its clock (start-or-reach:
-one workflow id per window), so a new worker start repairs a clock lost with Temporal's state.
+deadline clocks' task queue, workflows and activities (built by ``submissions.bootstrap``),
+and the start-or-reach of every clock the programme files call for (one workflow id per
+window, one statistics clock per programme).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from shared.programmes import Programme, load_programmes
+from shared.programmes import Programme
 from shared.settings import ServiceSettings
-from shared.temporal import connect_temporal
-from submissions.db.repository import window_id_of
-from submissions.statistics.clock import plan
+from submissions import bootstrap
+from submissions.domain.statistics.clock import plan
+from submissions.domain.windows import window_id_of
+from submissions.handlers.common import Pool
 from submissions.workflows.activities import ClockActivities
-from submissions.workflows.statistics_activities import (
-    StatisticsClockActivities,
-    StatisticsClockInput,
-    statistics_workflow_id,
-)
 from submissions.workflows.statistics_workflow import StatisticsClockWorkflow
-from submissions.workflows.types import TASK_QUEUE, WindowClockInput, workflow_id_of
+from submissions.workflows.types import (
+    TASK_QUEUE,
+    StatisticsClockInput,
+    WindowClockInput,
+    statistics_workflow_id,
+    workflow_id_of,
+)
 from submissions.workflows.workflows import WindowClockWorkflow
-
-log = logging.getLogger(__name__)
 
 WORKFLOWS: Sequence[type] = (WindowClockWorkflow, StatisticsClockWorkflow)
 __all__ = [
@@ -47,27 +45,9 @@ def clock_activities(clock: ClockActivities) -> list[Callable[..., Any]]:
     return [clock.open_if_due, clock.tick]
 
 
-async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> list[Callable[..., Any]]:
-    """The programme files are read on every activity call (changed offsets take effect)."""
-    clock = ClockActivities(
-        pool,
-        lambda: load_programmes(settings.programmes_dir),
-        settings.kafka_topic_prefix,
-        settings.event_source,
-    )
-    client = await connect_temporal(settings.temporal_target, namespace=settings.temporal_namespace)
-    programmes = load_programmes(settings.programmes_dir)
-    now = dt.datetime.now(dt.UTC)
-    running = await ensure_clocks(client, programmes, now=now)
-    running += await ensure_statistics_clocks(client, programmes, now=now)
-    log.info("deadline clocks running for %s", running)
-    statistics_clock = StatisticsClockActivities(
-        pool,
-        lambda: load_programmes(settings.programmes_dir),
-        settings.kafka_topic_prefix,
-        settings.event_source,
-    )
-    return [*clock_activities(clock), statistics_clock.tick]
+async def activities(settings: ServiceSettings, pool: Pool) -> list[Callable[..., Any]]:
+    """The activities as ``submissions.bootstrap`` builds them for this worker's pool."""
+    return await bootstrap.worker_activities(settings, pool)
 
 
 async def ensure_clocks(
