@@ -4,7 +4,8 @@ publishing the registry's outbox, and running another service's consumer of the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -16,6 +17,7 @@ from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsu
 from shared.messaging.kafka import create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
 from shared.programmes.revisions import TOPICS
+from tests.support.databases import drop_database, migrated_database
 from tests.support.polling import until
 from tests.support.stack import Stack
 
@@ -104,3 +106,32 @@ async def consume_revisions(
         await task
         await kafka.stop()
         await producer.stop()
+
+
+@asynccontextmanager
+async def registry_service(
+    stack: Stack, *, prefix: str, public_key: str
+) -> AsyncIterator[tuple[TestClient, str]]:
+    """A registry API on a database of its own, migrated as ``python -m registry migrate``
+    does (the programme files recorded as revision 1), publishing under ``prefix``; the client
+    and the database's DSN."""
+    from registry.api.app import create_app
+    from registry.bootstrap import record_programme_files
+    from registry.config import RegistrySettings
+    from registry.db import MIGRATIONS_DIR
+
+    dsn = await migrated_database(stack, "registry", MIGRATIONS_DIR)
+    settings = RegistrySettings(
+        environment="test",
+        database_url=dsn,
+        kafka_bootstrap_servers=stack.kafka_bootstrap,
+        kafka_topic_prefix=prefix,
+        temporal_target=stack.temporal_target,
+        jwt_public_key=public_key,
+    )
+    await record_programme_files(settings)
+    try:
+        with TestClient(create_app(settings)) as client:
+            yield client, dsn
+    finally:
+        await drop_database(stack, dsn)
