@@ -20,10 +20,11 @@ from notifications.db import MIGRATIONS_DIR
 from notifications.domain.ack_tokens import Links
 from shared.db.pool import close_pool, create_pool
 from shared.messaging.consumer import Handler
-from shared.programmes import Programme, load_programmes
+from shared.programmes import Programme
+from shared.programmes.catalogue import ProgrammeCatalogue
 from shared.service.entrypoints import (
     configure_logging,
-    run_consumer,
+    consumer_role,
     service_roles,
     stop_event_on_signals,
 )
@@ -53,18 +54,32 @@ def ack_links(settings: NotificationsSettings) -> Links:
 def consumer_context(
     settings: NotificationsSettings, programmes: Mapping[str, Programme] | None = None
 ) -> Context:
-    """What the consumer's handlers share; the programme files are read here unless given."""
+    """What the consumer's handlers share; the programmes are the files unless given (the
+    consumer role gives its live catalogue, which takes revisions without a restart)."""
     from notifications.handlers.notices import Context
 
-    loaded = load_programmes(settings.programmes_dir) if programmes is None else programmes
-    return Context(dict(loaded), ack_links(settings))
+    loaded = (
+        ProgrammeCatalogue.from_files(settings.programmes_dir) if programmes is None else programmes
+    )
+    return Context(loaded, ack_links(settings))
 
 
-def consumer_handlers(settings: NotificationsSettings) -> dict[str, Handler]:
+def consumer_handlers(
+    settings: NotificationsSettings, programmes: Mapping[str, Programme] | None = None
+) -> dict[str, Handler]:
     """The consumer's table of handlers, checked against the programmes and the templates."""
     from notifications.consumers.subscriptions import handlers
 
-    return handlers(consumer_context(settings))
+    return handlers(consumer_context(settings, programmes))
+
+
+async def consumer_process(settings: NotificationsSettings) -> None:
+    """The consumer with its programme catalogue, kept current while it runs."""
+    from notifications.consumers.subscriptions import TOPICS
+
+    programmes = ProgrammeCatalogue.from_files(settings.programmes_dir)
+    async with programmes.kept_current(settings.database_url, settings.programme_refresh_seconds):
+        await consumer_role(settings, TOPICS, consumer_handlers(settings, programmes))
 
 
 def build_channels(
@@ -139,7 +154,7 @@ def calendar_watch(
     return CalendarWatch(
         pool,
         WorkingDayCalendar(),
-        load_programmes(settings.programmes_dir),
+        ProgrammeCatalogue.from_files(settings.programmes_dir),
         ack_links(settings),
         clock=clock or utc_now,
         every_seconds=settings.calendar_check_seconds,
@@ -187,9 +202,9 @@ def roles(settings: NotificationsSettings | None = None) -> dict[str, Callable[[
     resolved = settings or NotificationsSettings()
 
     def consumer() -> None:
-        from notifications.consumers.subscriptions import TOPICS
-
-        run_consumer(resolved, TOPICS, consumer_handlers(resolved))
+        configure_logging()
+        setup_telemetry(resolved.service_name)
+        asyncio.run(consumer_process(resolved))
 
     return {
         **service_roles(

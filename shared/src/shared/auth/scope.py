@@ -179,6 +179,19 @@ def may_administer_windows(principal: Principal, *, jurisdiction: str) -> bool:
     )
 
 
+def may_revise_programme(principal: Principal, *, jurisdiction: str) -> bool:
+    """Registry: a programme is revised by the province administration over its jurisdiction
+    (the province's own programme, or a city's in it, such as Qingdao's in Shandong); nobody
+    else, integrators with ``write`` included: a programme is the province's policy, not a
+    record another system keeps."""
+    code = principal.region_code
+    return (
+        Role.province_admin in principal.roles
+        and code is not None
+        and region_contains(code, jurisdiction)
+    )
+
+
 def may_import(principal: Principal) -> bool:
     """Bulk imports: the province, city and county bureaus, and integrators granted write.
     Each imported row is still checked with ``may_change_region``."""

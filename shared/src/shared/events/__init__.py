@@ -6,6 +6,7 @@ from shared.events.calendars import CALENDAR_EVENTS
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
+from shared.events.programmes import PROGRAMME_EVENTS
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
 from shared.events.rewards import REWARD_EVENTS
 from shared.events.statistics import STATISTICS_EVENTS
@@ -13,6 +14,7 @@ from shared.events.submissions import SUBMISSIONS_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *REGISTRY_EVENTS,
+    *PROGRAMME_EVENTS,
     *DESIGNATION_EVENTS,
     *AUDIT_EVENTS,
     *AWARDS_EVENTS,

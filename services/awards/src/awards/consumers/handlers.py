@@ -27,9 +27,10 @@ from shared.events.registry import (
 )
 from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.messaging.consumer import Handler
-from shared.programmes import Programme
+from shared.programmes import Programme, revisions
 
 TOPICS = (
+    *revisions.TOPICS,
     *registry.TOPICS,
     *credit.TOPICS,
     # each topic once: dynamic management and rewards both read submissions.report
@@ -45,7 +46,8 @@ def handlers(
     outbox: Outbox,
 ) -> dict[str, Handler]:
     """The consumer's handler per event type, with what ``awards.bootstrap`` built once."""
-    table: dict[str, Handler] = {}
+    # Programme revisions, kept for the catalogue every process reads (docs/programmes.md).
+    table: dict[str, Handler] = revisions.handlers()
     table.update({event.event_type: registry.on_registered for event in registry.REGISTERED})
     table.update({event.event_type: registry.on_updated for event in registry.UPDATED})
     table.update({event.event_type: registry.on_closed for event in registry.CLOSED})

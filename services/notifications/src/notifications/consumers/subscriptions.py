@@ -7,7 +7,7 @@ working-day calendar years are kept for the reminders' working days (``shared.ca
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
 import asyncpg
@@ -23,7 +23,7 @@ from shared import calendar_years
 from shared.events import EventEnvelope, awards, designations, registry, statistics, submissions
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
-from shared.programmes import Programme
+from shared.programmes import Programme, revisions
 
 # A handler taking the consumer's context first; bound to it when the table is built.
 ContextHandler = Callable[
@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 TOPICS = (
+    *revisions.TOPICS,
     "registry.enterprise",
     "submissions.deadline",
     "submissions.report",
@@ -85,7 +86,7 @@ KINDS = (
 )
 
 
-def check_routes(programmes: dict[str, Programme], handled: set[str]) -> None:
+def check_routes(programmes: Mapping[str, Programme], handled: set[str]) -> None:
     """Refuse, at role start, a programme route for an event this consumer never handles."""
     for programme in programmes.values():
         for route in programme.notifications.routes:
@@ -127,6 +128,8 @@ def handlers(context: Context) -> dict[str, Handler]:
         event_type: partial(handler, context) for event_type, handler in by_type.items()
     }
     handled.update(calendar_years.handlers())
+    # Programme revisions, kept for the catalogue every process reads (docs/programmes.md).
+    handled.update(revisions.handlers())
     check_routes(context.programmes, set(handled))
     check_templates(KINDS, directory=context.templates)
     return handled

@@ -5,6 +5,7 @@ fails to render dead-letters the event rather than sending half a message)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,8 @@ Office = tuple[str, str, str | None]
 
 @dataclass(frozen=True)
 class Context:
-    programmes: dict[str, Programme]
+    # The live catalogue (shared.programmes.catalogue): each event reads the current revision.
+    programmes: Mapping[str, Programme]
     links: Links
     templates: Path = TEMPLATES_DIR
     # The process's one, refreshed from calendar_years by each reminder before it is planned.

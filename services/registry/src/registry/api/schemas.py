@@ -314,3 +314,39 @@ RECORD_SCHEMAS: dict[str, RecordSchemas] = {
     "brand": RecordSchemas(BrandCreate, BrandUpdate, BrandPublic),
     "product": RecordSchemas(ProductCreate, ProductUpdate, ProductPublic),
 }
+
+
+# Programme revisions (docs/programmes.md, "Revisions").
+
+
+class ProgrammeRevisionCreate(RequestBody):
+    definition: dict[str, Any] = Field(
+        description="The whole programme, as `GET /v1/programmes/{id}` answers it and the "
+        "programme files write it (docs/programmes.md)"
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="Why, for the record")
+
+
+class ProgrammeRevisionSummary(BaseModel):
+    programme_id: str
+    revision: int = Field(description="1 for the shipped file, then one more per change")
+    source: str = Field(description="`file`: a programme file at deploy; `api`: this API")
+    file_sha256: str | None = Field(description="SHA-256 of the file, for source `file`")
+    author: str = Field(description="The token's subject; `deploy` for a file")
+    reason: str
+    created_at: dt.datetime
+
+
+class FieldChange(BaseModel):
+    path: str = Field(
+        description="The field, dotted; a list item by its id in brackets "
+        "(`rewards[traffic-subsidy].amount_per_unit`)"
+    )
+    before: Any = Field(description="null for an item added")
+    after: Any = Field(description="null for an item removed")
+
+
+class ProgrammeRevisionPublic(ProgrammeRevisionSummary):
+    definition: dict[str, Any]
+    previous_revision: int | None = Field(description="What `changes` compares with")
+    changes: list[FieldChange]
