@@ -140,22 +140,22 @@ class Programme(Frozen):
 
     @model_validator(mode="before")
     @classmethod
-    def _window_years_default_to_period(cls, data: Any) -> Any:
-        """A reporting window without ``first_year``/``last_year`` runs every year of the period."""
+    def _window_starts_with_the_period(cls, data: Any) -> Any:
+        """A reporting window without ``first_year`` starts in the period's first year. Its
+        ``last_year`` is not filled: the period is the horizon of the *targets* (到2025年), while
+        the yearly report and dynamic management go on as long as designations are in force
+        (004 三(三): 每年12月10日 … 示范项目实行动态管理), so a window runs on unless the
+        programme sets its last year (``ReportingWindow``)."""
         if not isinstance(data, dict) or not isinstance(data.get("period"), dict):
             return data
         windows = data.get("reporting_windows")
-        if not isinstance(windows, list):
+        first_year = _year(data["period"].get("start"))
+        if not isinstance(windows, list) or first_year is None:
             return data
-        years = {
-            "first_year": _year(data["period"].get("start")),
-            "last_year": _year(data["period"].get("end")),
-        }
-        filled = []
-        for window in windows:
-            if isinstance(window, dict):
-                window = {**{k: v for k, v in years.items() if v is not None}, **window}
-            filled.append(window)
+        filled = [
+            {"first_year": first_year, **window} if isinstance(window, dict) else window
+            for window in windows
+        ]
         return {**data, "reporting_windows": filled}
 
     @model_validator(mode="after")
@@ -165,10 +165,6 @@ class Programme(Frozen):
         _unique("rewards", [reward.id for reward in self.rewards])
         _unique("reporting_windows", [window.id for window in self.reporting_windows])
         _unique("report_templates", [template.category for template in self.report_templates])
-        for window in self.reporting_windows:
-            for year in window.years():
-                if not (self.period.start.year <= year <= self.period.end.year):
-                    raise ValueError(f"reporting window {window.id!r} runs outside the period")
         for target in self.targets:
             if target.by is not None and target.by > self.period.end:
                 raise ValueError(f"target {target.id!r} is due after the programme period ends")
