@@ -58,8 +58,11 @@ async def worker_activities(settings: ServiceSettings, pool: Pool) -> list[Calla
     """The deadline clocks' activities, built with the worker's pool. Building them also makes
     sure every window of the programme files that has not locked yet has its clock, and every
     programme with a period still open its statistics clock (start-or-reach: one workflow id
-    each), so a new worker start repairs a clock lost with Temporal's state."""
+    each), so a new worker start repairs a clock lost with Temporal's state. Past a programme's
+    period a window-year is owed while a designation of its categories is in force, read here
+    from the designations table."""
     # The workflow modules load only in the worker process.
+    from submissions.handlers.clock import windows_with_designations_in_force
     from submissions.workflows.activities import ClockActivities
     from submissions.workflows.statistics_activities import StatisticsClockActivities
     from submissions.workflows.worker import (
@@ -73,7 +76,8 @@ async def worker_activities(settings: ServiceSettings, pool: Pool) -> list[Calla
     client = await temporal_client(settings)
     current = programmes()
     now = dt.datetime.now(dt.UTC)
-    running = await ensure_clocks(client, current, now=now)
+    in_force = await windows_with_designations_in_force(pool, current)
+    running = await ensure_clocks(client, current, now=now, in_force=in_force)
     running += await ensure_statistics_clocks(client, current, now=now)
     log.info("deadline clocks running for %s", running)
     statistics_clock = StatisticsClockActivities(

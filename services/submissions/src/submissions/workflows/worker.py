@@ -7,7 +7,7 @@ window, one statistics clock per programme).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from temporalio.client import Client
@@ -17,7 +17,7 @@ from shared.programmes import Programme
 from shared.settings import ServiceSettings
 from submissions import bootstrap
 from submissions.domain.statistics.clock import plan
-from submissions.domain.windows import window_id_of
+from submissions.domain.windows import clock_years, window_id_of
 from submissions.handlers.common import Pool
 from submissions.workflows.activities import ClockActivities
 from submissions.workflows.statistics_workflow import StatisticsClockWorkflow
@@ -55,16 +55,24 @@ async def ensure_clocks(
     programmes: Mapping[str, Programme],
     *,
     now: dt.datetime,
+    in_force: Collection[tuple[str, str]] = frozenset(),
     task_queue: str = TASK_QUEUE,
     retry_max_interval_seconds: float = 600,
 ) -> list[str]:
-    """Start the clock of every window-year that has not locked; a running one is reached."""
+    """Start the clock of every window-year that has not locked and is owed
+    (``domain.windows.clock_years``): within the programme period as always; past it up to the
+    current year, and for an open-ended window only when ``in_force`` lists its (programme id,
+    window id): a designation of its categories is in force. A running clock is reached."""
     started = []
     for programme in programmes.values():
         for window in programme.reporting_windows:
-            for year in window.years():
-                if window.schedule(year).locks_at <= now:
-                    continue
+            years = clock_years(
+                window,
+                period_end=programme.period.end,
+                now=now,
+                designations_in_force=(programme.id, window.id) in in_force,
+            )
+            for year in years:
                 window_id = window_id_of(programme.id, window.id, year)
                 await client.start_workflow(
                     WindowClockWorkflow.run,
