@@ -157,9 +157,7 @@ def test_when_every_designation_is_revoked_the_next_year_is_not_owed(
     for designation in ("Y2", "Y3"):
         category = "park" if designation == "Y3" else "enterprise"
         region = "520302" if designation == "Y3" else "520102"
-        designate(
-            designation, region=region, category=category, at=cst(2027, 3, 1), revoke=True
-        )
+        designate(designation, region=region, category=category, at=cst(2027, 3, 1), revoke=True)
 
     async def run() -> tuple[frozenset[tuple[str, str]], OpenResult]:
         pool = await create_pool(submissions_db, min_size=1, max_size=2)
