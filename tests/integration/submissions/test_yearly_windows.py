@@ -82,6 +82,14 @@ def test_a_designated_enterprise_reports_the_city_recommends_the_province_accept
 ) -> None:
     base = f"/v1/windows/{W2026}/reports/Y2"
     clock.now = cst(2026, 12, 8, 15)
+    # 2亿 of online retail and the 实物商品网络零售额 left blank: the traffic subsidy (004 四(二)3)
+    # is computed from that figure, so the enterprise must give it (the programme's default)
+    blank = {k: v for k, v in FIGURES.items() if k != "physical_goods_online_retail_sales"}
+    refused = api.post(f"{base}/versions", json={"figures": blank}, headers=reporter(auth, "E-Y2"))
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "body.figures.physical_goods_online_retail_sales"
+    assert error["type"] == "required_for_reward" and "流量补贴" in error["message"]
     submitted = api.post(
         f"{base}/versions", json={"figures": FIGURES}, headers=reporter(auth, "E-Y2")
     )

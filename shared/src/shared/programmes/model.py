@@ -27,7 +27,7 @@ from shared.programmes.common import (
     Unit,
 )
 from shared.programmes.notifications import NotificationPolicy
-from shared.programmes.report_templates import ReportTemplate
+from shared.programmes.report_templates import ReportTemplate, RewardFigures
 from shared.programmes.reporting import ReportingWindow
 from shared.programmes.sections import (
     ApplicationRounds,
@@ -36,9 +36,15 @@ from shared.programmes.sections import (
     Revocation,
     Reward,
     RewardPolicy,
+    SalesMilestoneReward,
+    TrafficSubsidy,
 )
 from shared.programmes.standing import DynamicManagement
 from shared.programmes.statistics import Statistics
+
+# Whom the traffic subsidy is paid to: 004 四(二)3 "上规入统的电商企业(不含跨境电商)", the
+# registry's entity type of an e-commerce enterprise.
+TRAFFIC_SUBSIDY_ENTITY_TYPES = frozenset({"enterprise"})
 
 
 class Scope(StrEnum):
@@ -132,6 +138,7 @@ class Programme(Frozen):
     reward_policy: RewardPolicy | None = None
     reporting_windows: tuple[ReportingWindow, ...] = ()
     report_templates: tuple[ReportTemplate, ...] = ()
+    reward_figures: RewardFigures = RewardFigures()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
     dynamic_management: DynamicManagement | None = None
@@ -219,6 +226,31 @@ class Programme(Frozen):
             if template.category == category_id:
                 return template
         raise KeyError(category_id)
+
+    def reward_figures_for(
+        self, *, category: str, entity_type: str
+    ) -> dict[str, tuple[Reward, ...]]:
+        """The indicators of ``category``'s report template that a reward applying to this
+        reporter is computed from, each with those rewards. A sales milestone applies to the
+        reporters of its ``categories`` (all when it names none); the traffic subsidy to
+        enterprises (004 四(二)3: 上规入统的电商企业), whether listed and not cross-border being
+        the awards service's to judge from facts submissions does not keep."""
+        try:
+            template = self.report_template(category)
+        except KeyError:
+            return {}
+        found: dict[str, tuple[Reward, ...]] = {}
+        for reward in self.rewards:
+            indicator = None
+            if isinstance(reward, SalesMilestoneReward):
+                if not reward.categories or category in reward.categories:
+                    indicator = reward.sales_indicator
+            elif isinstance(reward, TrafficSubsidy):
+                if entity_type in TRAFFIC_SUBSIDY_ENTITY_TYPES:
+                    indicator = reward.basis_indicator
+            if indicator is not None and any(i.id == indicator for i in template.indicators):
+                found[indicator] = (*found.get(indicator, ()), reward)
+        return found
 
     def category(self, category_id: str) -> DemonstrationCategory:
         for category in self.demonstration_categories:
