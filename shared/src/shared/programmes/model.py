@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -55,6 +55,17 @@ class Scope(StrEnum):
     per_county = "per_county"
 
 
+class Coverage(Frozen):
+    """A target met when *every* area of a level has one, not when the count reaches the value
+    anywhere: "全省41个县全部建成物流仓储分拨配送中心" (000 二(五)17) is met when each county has a
+    centre; 41 centres in twenty counties do not meet it. The areas are the jurisdiction's
+    current ones of ``level``, less ``exclude`` (where the document's count leaves some out)."""
+
+    level: Literal["county"] = "county"
+    exclude: tuple[RegionCode, ...] = ()
+    note: str | None = None
+
+
 class Target(Frozen):
     """One numeric target of a programme, as the document states it."""
 
@@ -74,6 +85,9 @@ class Target(Frozen):
         default=False, description="the value applies to every year (年均, 每年)"
     )
     scope: Scope = Scope.total
+    coverage: Coverage | None = Field(
+        default=None, description="全部: met when every area of a level has one (000 二(五)17)"
+    )
     qualifier: Qualifier | None = None
     aspirational: bool = Field(default=False, description="worded as an effort (力争, 争取)")
     note: str | None = None
