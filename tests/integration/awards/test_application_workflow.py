@@ -24,14 +24,20 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from awards.domain.application import Stage
-from awards.standing.types import designation_workflow_id
-from awards.workflows.types import ApplicationStart, ApplicationState, Submit, workflow_id_for
+from awards.workflows.types import (
+    ApplicationStart,
+    ApplicationState,
+    Submit,
+    designation_workflow_id,
+    workflow_id_for,
+)
 from awards.workflows.worker import build_worker
 from awards.workflows.workflows import ApplicationWorkflow
-from shared.programmes import Programme
+from shared.programmes import Programme, load_programmes
 from tests.integration.awards.conftest import (
     CREDIT,
     OPERATOR,
+    PROGRAMMES,
     PROVINCE,
     ZUNYI,
     application_start,
@@ -46,7 +52,11 @@ HISTORIES = Path(__file__).parent / "histories"
 async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
     task_queue = f"awards-{uuid.uuid4().hex[:8]}"
     async with build_worker(
-        environment.client, awards_pool, topic_prefix="t.", task_queue=task_queue
+        environment.client,
+        awards_pool,
+        topic_prefix="t.",
+        task_queue=task_queue,
+        programmes=load_programmes(PROGRAMMES),
     ):
         yield task_queue
 

@@ -17,7 +17,7 @@ import pytest
 
 from awards.api.app import create_app
 from awards.config import AwardsSettings
-from awards.rewards.signatures import SIGNATURE_HEADER, sign
+from awards.domain.rewards.signatures import SIGNATURE_HEADER, sign
 from tests.integration.awards.conftest import PROGRAMMES
 from tests.support.languages import wholly_chinese, wholly_english
 from tests.support.stack import Stack

@@ -11,9 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.china_time import CHINA
 from shared.i18n import Text, t
-from shared.programmes import CHINA_STANDARD_TIME, Programme
+from shared.programmes import Programme
 from shared.programmes.awarding import Awarding, CategoryRules
+from shared.programmes.sections import ApplicationRounds
 
 
 class NoSuchRound(LookupError):
@@ -45,7 +47,7 @@ class ApplicationRound:
     @property
     def closing_day(self) -> dt.date:
         """The last day applications are taken (the round closes at the end of it)."""
-        return (self.closes_at.astimezone(CHINA_STANDARD_TIME) - dt.timedelta(days=1)).date()
+        return (self.closes_at.astimezone(CHINA) - dt.timedelta(days=1)).date()
 
     def not_open(self, at: dt.datetime) -> Literal["not_yet", "closed"] | None:
         """Why an application at ``at`` is refused, or None while open: a late applicant is
@@ -58,21 +60,21 @@ class ApplicationRound:
 
     @property
     def opening_day(self) -> dt.date:
-        return self.opens_at.astimezone(CHINA_STANDARD_TIME).date()
+        return self.opens_at.astimezone(CHINA).date()
 
     def city_review_overdue(self, at: dt.datetime) -> bool:
         return at >= self.city_review_due_at
 
 
 def _start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), CHINA_STANDARD_TIME)
+    return dt.datetime.combine(day, dt.time(), CHINA)
 
 
 def _after(day: dt.date) -> dt.datetime:
     return _start(day + dt.timedelta(days=1))
 
 
-def awarding_of(programme: Programme) -> Awarding:
+def rounds_and_awarding(programme: Programme) -> tuple[ApplicationRounds, Awarding]:
     rounds = programme.application_rounds
     if rounds is None or rounds.awarding is None:
         raise NoSuchRound(
@@ -81,7 +83,11 @@ def awarding_of(programme: Programme) -> Awarding:
                 f"programme {programme.id!r} runs no application rounds",
             )
         )
-    return rounds.awarding
+    return rounds, rounds.awarding
+
+
+def awarding_of(programme: Programme) -> Awarding:
+    return rounds_and_awarding(programme)[1]
 
 
 def round_years(programme: Programme) -> range:
@@ -92,9 +98,7 @@ def round_years(programme: Programme) -> range:
 
 
 def application_round(programme: Programme, year: int, category: str) -> ApplicationRound:
-    awarding = awarding_of(programme)
-    rounds = programme.application_rounds
-    assert rounds is not None
+    rounds, awarding = rounds_and_awarding(programme)
     if year not in round_years(programme) or category not in rounds.categories:
         raise NoSuchRound(
             t(

@@ -1,33 +1,34 @@
 """The awards worker module for the shared ``worker`` role (``shared.service.worker``):
-``python -m awards worker`` runs the application workflow and its activities.
+``python -m awards worker`` runs the application and designation workflows and their
+activities. The role builds the pool and the Temporal client; the programmes come from
+``awards.bootstrap``.
 
 ``build_worker`` makes the same worker on any client and task queue, for the tests.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from awards import bootstrap
 from awards.config import DEFAULT_EVENT_SOURCE
-from awards.standing.activities import DesignationActivities
-from awards.workflows.activities import ApplicationActivities
+from awards.handlers.common import Pool
+from awards.workflows.activities import ApplicationActivities, DesignationActivities
 from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.types import TASK_QUEUE as TASK_QUEUE
 from awards.workflows.workflows import ApplicationWorkflow
-from shared.programmes import Programme, load_programmes
+from shared.programmes import Programme
 from shared.settings import ServiceSettings
 
 WORKFLOWS: Sequence[type] = (ApplicationWorkflow, DesignationWorkflow)
 
 
 def all_activities(
-    pool: asyncpg.Pool,
+    pool: Pool,
     programmes: Mapping[str, Programme],
     *,
     topic_prefix: str,
@@ -41,11 +42,10 @@ def all_activities(
     ]
 
 
-async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> Sequence[Callable[..., Any]]:
-    programmes = load_programmes(settings.programmes_dir)
+async def activities(settings: ServiceSettings, pool: Pool) -> Sequence[Callable[..., Any]]:
     return all_activities(
         pool,
-        programmes,
+        bootstrap.programmes(settings),
         topic_prefix=settings.kafka_topic_prefix,
         event_source=settings.event_source,
     )
@@ -53,16 +53,14 @@ async def activities(settings: ServiceSettings, pool: asyncpg.Pool) -> Sequence[
 
 def build_worker(
     client: Client,
-    pool: asyncpg.Pool,
+    pool: Pool,
     *,
     topic_prefix: str,
+    programmes: Mapping[str, Programme],
     task_queue: str = TASK_QUEUE,
-    programmes: Mapping[str, Programme] | None = None,
     workflows: Sequence[type] = WORKFLOWS,
     **options: Any,
 ) -> Worker:
-    if programmes is None:
-        programmes = load_programmes(os.environ.get("PROGRAMMES_DIR", "shared/programmes"))
     return Worker(
         client,
         task_queue=task_queue,

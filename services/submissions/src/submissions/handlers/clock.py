@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from shared import audit
+from shared import audit, metrics
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed, MissingReporters
 from shared.messaging.outbox import append_events
@@ -140,6 +140,7 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             late=step.late,
         ):
             counts = await window_completeness(connection, parts, as_of=now)
+            metrics.record_window_completeness(window_id, parts.schedule.due_at, counts)
             event = _deadline_event(window_id, step.emit, step.late, parts.schedule.due_at, counts)
             await append_events(
                 connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
