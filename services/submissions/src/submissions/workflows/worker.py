@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from temporalio.client import Client
@@ -23,7 +23,8 @@ from shared.service.worker import WorkerParts
 from submissions import bootstrap
 from submissions.config import SubmissionsSettings
 from submissions.domain.statistics.clock import plan
-from submissions.domain.windows import window_id_of
+from submissions.domain.windows import clock_years, window_id_of
+from submissions.handlers.clock import windows_with_designations_in_force
 from submissions.handlers.common import Pool
 from submissions.workflows.activities import ClockActivities
 from submissions.workflows.statistics_workflow import StatisticsClockWorkflow
@@ -65,16 +66,24 @@ async def ensure_clocks(
     programmes: Mapping[str, Programme],
     *,
     now: dt.datetime,
+    in_force: Collection[tuple[str, str]] = frozenset(),
     task_queue: str = TASK_QUEUE,
     retry_max_interval_seconds: float = 600,
 ) -> list[str]:
-    """Start the clock of every window-year that has not locked; a running one is reached."""
+    """Start the clock of every window-year that has not locked and is owed
+    (``domain.windows.clock_years``): within the programme period as always; past it up to the
+    current year, and for an open-ended window only when ``in_force`` lists its (programme id,
+    window id): a designation of its categories is in force. A running clock is reached."""
     started = []
     for programme in programmes.values():
         for window in programme.reporting_windows:
-            for year in window.years():
-                if window.schedule(year).locks_at <= now:
-                    continue
+            years = clock_years(
+                window,
+                period_end=programme.period.end,
+                now=now,
+                designations_in_force=(programme.id, window.id) in in_force,
+            )
+            for year in years:
                 window_id = window_id_of(programme.id, window.id, year)
                 await client.start_workflow(
                     WindowClockWorkflow.run,
@@ -164,7 +173,12 @@ async def keep_clocks(
             revised.update(await programmes.refresh(pool))
             now = clock()
             if revised or loop.time() >= next_reconcile:
-                running = await ensure_clocks(client, programmes, now=now, task_queue=task_queue)
+                # Past a programme's period a window-year is owed while a designation of its
+                # categories is in force: read at every turn, so a new year starts without a restart.
+                in_force = await windows_with_designations_in_force(pool, programmes)
+                running = await ensure_clocks(
+                    client, programmes, now=now, in_force=in_force, task_queue=task_queue
+                )
                 running += await ensure_statistics_clocks(
                     client, programmes, now=now, task_queue=task_queue
                 )

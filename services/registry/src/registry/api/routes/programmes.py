@@ -13,6 +13,7 @@ from registry.api.deps import Ctx
 from registry.handlers import revisions
 from registry.handlers.progress import AreaCount, TargetResult, programme_progress
 from shared.auth import CurrentPrincipal
+from shared.http.clock import Now
 from shared.http.headers import ETAG, header_ref
 from shared.programmes.export import programme_yaml
 
@@ -61,6 +62,17 @@ class ProgrammeProgress(BaseModel):
     programme_id: str
     year: int
     as_of: dt.date
+    horizon_end: dt.date = Field(
+        description="the end of the programme period: the horizon of its targets (到2025年)"
+    )
+    horizon_passed: bool = Field(
+        description="true for a year past the horizon: the targets are then measured as they "
+        "stood at the horizon, never as if the year were within it"
+    )
+    measured_through: dt.date = Field(
+        description="the last day counted: the end of the year measured, the horizon or today, "
+        "whichever comes first"
+    )
     targets: list[TargetProgressPublic]
 
 
@@ -114,16 +126,20 @@ async def progress(
     programme_id: str,
     context: Ctx,
     principal: CurrentPrincipal,
+    now: Now,
     year: int | None = Query(default=None, ge=2000, le=2100),
     by: str | None = Query(default=None, pattern="^(area|city|county)$"),
 ) -> ProgrammeProgress:
     result = await programme_progress(
-        context, principal, programme_id=programme_id, year=year, by_area=bool(by)
+        context, principal, programme_id=programme_id, year=year, by_area=bool(by), now=now
     )
     return ProgrammeProgress(
         programme_id=result.programme_id,
         year=result.year,
         as_of=result.as_of,
+        horizon_end=result.horizon.end,
+        horizon_passed=result.horizon.passed,
+        measured_through=result.horizon.last_day,
         targets=[_target(item) for item in result.targets],
     )
 
