@@ -1,5 +1,6 @@
 """What each process of the service is built from, built once: the settings, the programmes,
-the consumer's context, the sender's pool, HTTP client and channels; and the roles
+the consumer's context, the sender's pool, HTTP client and channels and its watch of the
+working-day calendar; and the roles
 ``python -m notifications api|relay|consumer|sender|migrate`` run.
 
 The API's pool and settings are the app factory's (``api/app.py``, lifespan), which its routes
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from notifications.channels.base import Channel
     from notifications.handlers.notices import Context
     from notifications.sender import Sender
+    from notifications.sender.calendar_watch import CalendarWatch
 
 # How long a message's acknowledgement link stays valid when its programme does not say
 # (reminders use the programme's ``acknowledgement_days``).
@@ -121,10 +123,34 @@ def sender_for(
     )
 
 
+def calendar_watch(
+    pool: asyncpg.Pool,
+    settings: NotificationsSettings,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> CalendarWatch:
+    """The sender's watch of the working-day calendar, with the programme files (whose
+    provinces are told), its own calendar and the clock (the wall clock unless given)."""
+    from notifications.domain.calendar_notice import KIND
+    from notifications.domain.rendering import check_templates
+    from notifications.sender.calendar_watch import CalendarWatch, utc_now
+    from shared.working_days import WorkingDayCalendar
+
+    check_templates((KIND,))
+    return CalendarWatch(
+        pool,
+        WorkingDayCalendar(),
+        load_programmes(settings.programmes_dir),
+        ack_links(settings),
+        clock=clock or utc_now,
+        every_seconds=settings.calendar_check_seconds,
+    )
+
+
 async def sender_role(settings: NotificationsSettings, stop: asyncio.Event | None = None) -> None:
     """The sender process: its liveness probe (``GET /livez`` on
-    ``NOTIFICATIONS_LIVENESS_PORT``, like the relay), its pool and HTTP client, and the loop,
-    until ``stop`` (SIGTERM/SIGINT by default)."""
+    ``NOTIFICATIONS_LIVENESS_PORT``, like the relay), its pool and HTTP client, the loop and,
+    beside it, the watch of the working-day calendar, until ``stop`` (SIGTERM/SIGINT by
+    default)."""
     import httpx
 
     from notifications.channels.egress import egress_client
@@ -139,7 +165,12 @@ async def sender_role(settings: NotificationsSettings, stop: asyncio.Event | Non
             egress_client(allow_private=settings.allow_private_endpoints, limits=limits) as client,
         ):
             sender = sender_for(pool, settings, build_channels(settings, client))
-            await sender.run(stop, heartbeat.beat, settings.sender_poll_interval_seconds)
+            watch = asyncio.create_task(calendar_watch(pool, settings).run(stop))
+            try:
+                await sender.run(stop, heartbeat.beat, settings.sender_poll_interval_seconds)
+            finally:
+                stop.set()
+                await watch
     finally:
         await close_pool(pool)
 

@@ -21,6 +21,7 @@ from shared.programmes import Programme, load_programmes
 from shared.service.entrypoints import run_consumer, service_roles
 from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
+from shared.working_days import WorkingDayCalendar
 from submissions.config import SubmissionsSettings
 from submissions.db import MIGRATIONS_DIR
 from submissions.handlers.common import Context, Pool
@@ -69,7 +70,10 @@ async def worker_activities(settings: ServiceSettings, pool: Pool) -> list[Calla
     )
 
     programmes = programme_files(settings)
-    clock = ClockActivities(pool, programmes, settings.kafka_topic_prefix, settings.event_source)
+    calendar = WorkingDayCalendar()  # the worker's one, refreshed by each tick
+    clock = ClockActivities(
+        pool, programmes, settings.kafka_topic_prefix, settings.event_source, calendar=calendar
+    )
     client = await temporal_client(settings)
     current = programmes()
     now = dt.datetime.now(dt.UTC)
@@ -77,7 +81,7 @@ async def worker_activities(settings: ServiceSettings, pool: Pool) -> list[Calla
     running += await ensure_statistics_clocks(client, current, now=now)
     log.info("deadline clocks running for %s", running)
     statistics_clock = StatisticsClockActivities(
-        pool, programmes, settings.kafka_topic_prefix, settings.event_source
+        pool, programmes, settings.kafka_topic_prefix, settings.event_source, calendar=calendar
     )
     return [*clock_activities(clock), statistics_clock.tick]
 

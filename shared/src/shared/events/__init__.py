@@ -2,6 +2,7 @@
 
 from shared.events.audit import AUDIT_EVENTS, AuditCheckpointRecorded
 from shared.events.awards import AWARDS_EVENTS
+from shared.events.calendars import CALENDAR_EVENTS
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
@@ -18,6 +19,7 @@ ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *SUBMISSIONS_EVENTS,
     *REWARD_EVENTS,
     *STATISTICS_EVENTS,
+    *CALENDAR_EVENTS,
 )
 
 

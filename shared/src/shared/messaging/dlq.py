@@ -11,6 +11,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from shared import metrics
 from shared.messaging.kafka import PLAINTEXT, KafkaSecurity
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ async def replay_dead_letters(
                         original.decode(), value=record.value, key=record.key, headers=kept
                     )
                     replayed += 1
+                    metrics.record_replayed(dead_letter_topic)
                 await consumer.commit(
                     {TopicPartition(partition.topic, partition.partition): records[-1].offset + 1}
                 )

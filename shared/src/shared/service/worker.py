@@ -18,14 +18,22 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
 import asyncpg
+from temporalio import activity
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
 
+from shared import metrics
 from shared.db.pool import close_pool, create_pool
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
@@ -44,6 +52,29 @@ class WorkerModule(Protocol):
     def activities(
         self, settings: ServiceSettings, pool: asyncpg.Pool
     ) -> Awaitable[Sequence[Callable[..., Any]]]: ...
+
+
+class _ActivityMetrics(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        started = time.monotonic()
+        try:
+            result = await super().execute_activity(input)
+        except Exception as exc:  # counted, then Temporal retries it by its policy
+            metrics.record_activity(
+                info.activity_type, info.task_queue, time.monotonic() - started, exc
+            )
+            raise
+        metrics.record_activity(info.activity_type, info.task_queue, time.monotonic() - started)
+        return result
+
+
+class ActivityMetricsInterceptor(Interceptor):
+    """Every activity execution's duration and outcome (``worker.activity.*``); workflow
+    failures and stuck task queues come from the Temporal server's own metrics."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _ActivityMetrics(next)
 
 
 async def _beat_while_healthy(
@@ -77,6 +108,7 @@ async def worker_role(
                 activities=list(await module.activities(settings, pool)),
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                 max_cached_workflows=settings.temporal_max_cached_workflows,
+                interceptors=[ActivityMetricsInterceptor()],
             )
             log.info("%s worker on task queue %s", settings.service_name, module.TASK_QUEUE)
             async with worker:

@@ -23,6 +23,7 @@ from awards.workflows.types import TASK_QUEUE as TASK_QUEUE
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.programmes import Programme
 from shared.settings import ServiceSettings
+from shared.working_days import WorkingDayCalendar
 
 WORKFLOWS: Sequence[type] = (ApplicationWorkflow, DesignationWorkflow)
 
@@ -33,9 +34,14 @@ def all_activities(
     *,
     topic_prefix: str,
     event_source: str = DEFAULT_EVENT_SOURCE,
+    calendar: WorkingDayCalendar | None = None,
 ) -> list[Callable[..., Any]]:
+    """``calendar``: the process's working-day calendar (one per worker; the notice planning
+    refreshes it)."""
     return [
-        *ApplicationActivities(pool, topic_prefix=topic_prefix, event_source=event_source).all(),
+        *ApplicationActivities(
+            pool, topic_prefix=topic_prefix, event_source=event_source, calendar=calendar
+        ).all(),
         *DesignationActivities(
             pool, programmes, topic_prefix=topic_prefix, event_source=event_source
         ).all(),
@@ -48,6 +54,7 @@ async def activities(settings: ServiceSettings, pool: Pool) -> Sequence[Callable
         bootstrap.programmes(settings),
         topic_prefix=settings.kafka_topic_prefix,
         event_source=settings.event_source,
+        calendar=WorkingDayCalendar(),
     )
 
 

@@ -2,7 +2,8 @@
 maps each event type to its use case (``notifications.handlers``, one module per event family),
 checked when the table is built. Each handler writes its deliveries on the given connection,
 inside the transaction that also records the inbox (tracking) row. An event that cannot be
-routed or rendered raises ``PoisonMessage``: dead-lettered with the reason."""
+routed or rendered raises ``PoisonMessage``: dead-lettered with the reason. The registry's
+working-day calendar years are kept for the reminders' working days (``shared.calendar_years``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from notifications.handlers.enterprises import on_enterprise_closed, on_enterpri
 from notifications.handlers.notices import Context
 from notifications.handlers.reminders import on_deadline, on_statistics_deadline
 from notifications.handlers.reports import on_extension, on_report_status, on_window_reopened
+from shared import calendar_years
 from shared.events import EventEnvelope, awards, designations, registry, statistics, submissions
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
@@ -46,6 +48,7 @@ TOPICS = (
     "awards.designation",
     "submissions.statistics",
     "awards.application",
+    *calendar_years.TOPICS,
 )
 
 
@@ -123,6 +126,7 @@ def handlers(context: Context) -> dict[str, Handler]:
     handled: dict[str, Handler] = {
         event_type: partial(handler, context) for event_type, handler in by_type.items()
     }
+    handled.update(calendar_years.handlers())
     check_routes(context.programmes, set(handled))
     check_templates(KINDS, directory=context.templates)
     return handled

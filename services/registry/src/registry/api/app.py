@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from registry import bootstrap
 from registry.api.routes import (
+    calendars,
     enterprises,
     exports,
     imports,
@@ -27,6 +28,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         imports.router,
         imports.jobs_router,
         exports.router,
+        calendars.router,
     ]
     routers.extend(records.records_router(spec) for spec in ALL_SPECS)
     settings = settings or bootstrap.load_settings()

@@ -36,6 +36,7 @@ from registry.domain.imports.validation import FileChecker, RowContext, RowError
 from registry.handlers.common import DEFAULT_EVENT_SOURCE, Connection, Pool, Row
 from registry.handlers.import_audit import record_import_outcome
 from registry.handlers.import_loader import Batch, BatchLoader
+from shared import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ async def _end_job(
         loaded, tally.skipped, len(tally.bad_rows), tally.errors_total, tally.kept, failure,
     )  # fmt: skip
     if ended is not None:
+        metrics.record_import_job(ended)
         await record_import_outcome(
             connection, ended, status=status, committed=committed,
             processed_rows=tally.processed, loaded_rows=loaded, skipped_rows=tally.skipped,

@@ -1,10 +1,12 @@
-"""The ``consumer`` role: designation events from awards keep the rosters in step.
+"""The ``consumer`` role: designation events from awards keep the rosters in step; the
+registry's working-day calendar years are kept for the deadline clocks (``shared.calendar_years``).
 
 Each handler runs in the transaction that records the inbox row (``shared.messaging``).
 """
 
 from __future__ import annotations
 
+from shared import calendar_years
 from shared.events import EventEnvelope
 from shared.events.designations import (
     DesignationGranted,
@@ -16,7 +18,7 @@ from shared.messaging.consumer import Handler
 from submissions.handlers.common import Connection, Context
 from submissions.handlers.roster import apply_designation_event
 
-TOPICS = ("awards.designation",)
+TOPICS = ("awards.designation", *calendar_years.TOPICS)
 
 
 def handlers(context: Context) -> dict[str, Handler]:
@@ -34,4 +36,5 @@ def handlers(context: Context) -> dict[str, Handler]:
         DesignationGranted.event_type: on_designation,
         DesignationRevoked.event_type: on_designation,
         DesignationReinstated.event_type: on_designation,
+        **calendar_years.handlers(),
     }

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared import audit
+from shared import audit, metrics
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed, MissingReporters
 from shared.messaging.outbox import append_events
 from submissions.db import queries
 from submissions.db.repository import record_clock_point
-from submissions.domain.clock import ClockPoint, PointKind, PointOutcome, clock_points, next_step
+from submissions.domain.clock import (
+    ClockPoint,
+    PointKind,
+    PointOutcome,
+    clock_points,
+    emitted_details,
+    next_step,
+)
 from submissions.domain.completeness import Completeness
 from submissions.domain.windows import window_id_of
 from submissions.handlers.common import CLOCK_PROCESS, Context, NotFound, Pool, load_window
@@ -80,10 +87,12 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             parts = await load_window(connection, context, window_id, for_update=True)
         except NotFound:
             return TickResult(locked=True)  # nothing to watch any more
+        await context.calendar.refresh(connection)
         points = clock_points(
             parts.schedule.due_at,
             parts.schedule.reminders,
             shift_to_working_day=parts.programme.notifications.shift_reminders_to_working_day,
+            calendar=context.calendar,
         )
         done = {
             row["point_key"]: PointOutcome(row["outcome"])
@@ -109,6 +118,7 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             late=step.late,
         ):
             counts = await window_completeness(connection, parts, as_of=now)
+            metrics.record_window_completeness(window_id, parts.schedule.due_at, counts)
             event = _deadline_event(window_id, step.emit, step.late, parts.schedule.due_at, counts)
             await append_events(
                 connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
@@ -120,12 +130,9 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
                 resource_type="reporting_window",
                 resource_id=window_id,
                 region_code=parts.programme.jurisdiction,
-                details={
-                    "point": step.emit.key,
-                    "late": step.late,
-                    "skipped": [p.key for p in step.skip],
-                    "missing": counts.province.missing,
-                },
+                details=emitted_details(
+                    step.emit, late=step.late, skipped=step.skip, missing=counts.province.missing
+                ),
             )
             emitted = step.emit.key
         locks_at = parts.row["locks_at"]
