@@ -16,9 +16,11 @@ from benchmarks import (
     registry_import,
     registry_search,
     registry_writes,
+    results,
     statistics_month,
     submissions_rush,
 )
+from benchmarks.common import wait_for_profilers
 
 BENCHMARKS = {
     "outbox_relay": outbox_relay.main,
@@ -45,7 +47,10 @@ def main() -> None:
         except (Exception, SystemExit):
             traceback.print_exc()
             print(f"{name}: FAILED", flush=True)
+            results.record_crash(name)
             failed.append(name)
+    wait_for_profilers()
+    print(f"\nsummary ({', '.join(names)}):\n{results.table()}", flush=True)
     if failed:
         raise SystemExit(f"benchmarks failed: {', '.join(failed)}")
 

@@ -1,6 +1,8 @@
-"""Applications driven from submission to designation through the REST API, against the
-same number of no-op workflows on the same Temporal server (ratio printed), and the worker's
-peak memory.
+"""Applications driven from submission to designation through the REST API, against the same
+number of updates sent to as many no-op workflows on the same Temporal server (ratio printed,
+goal <= 3; p95 per step <= 150 ms), and the worker's peak memory. The baseline used to be
+empty workflows started and completed, which left every step's update out of it (about 12 per
+application) and printed ratios above 100.
 
 1,000 applications (``BENCH_AWARDS_APPLICATIONS`` to change it). The time-skipping test server
 runs both, its clock pinned to November 2026 whatever the date, so that the round is open and
@@ -32,14 +34,17 @@ from awards.api.app import create_app
 from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR, queries
+from benchmarks import results
 from benchmarks.common import (
     drop_database,
     free_port,
     fresh_database,
     kafka_bootstrap,
     peak_memory_kib,
+    percentile,
 )
-from benchmarks.noop_workflow import NoopWorkflow
+from benchmarks.noop_workflow import NoopUpdatedWorkflow
+from benchmarks.registry_writes import cpu_seconds
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
 from tests.support.time_skipping import PINNED_START, clock_from, pinned_environment, skip_to
@@ -79,7 +84,9 @@ async def _seed(dsn: str, count: int) -> None:
         await connection.close()
 
 
-async def _drive(client: httpx.AsyncClient, sign: Any, n: int, card: dict[str, str]) -> str:
+async def _drive(
+    client: httpx.AsyncClient, sign: Any, n: int, card: dict[str, str], steps: list[float]
+) -> str:
     operator = sign(roles=["operator"], enterprise_ids=[f"ent-{n}"])
     created = await client.post(
         "/v1/applications",
@@ -96,9 +103,12 @@ async def _drive(client: httpx.AsyncClient, sign: Any, n: int, card: dict[str, s
     province = {"roles": ["province_admin"], "region_code": "520000"}
 
     async def step(claims: dict[str, Any], **body: Any) -> dict[str, Any]:
+        headers = sign(**claims)
+        started = time.perf_counter()
         response = await client.post(
-            f"/v1/applications/{application_id}/steps", json=body, headers=sign(**claims)
+            f"/v1/applications/{application_id}/steps", json=body, headers=headers
         )
+        steps.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"{body.get('action')}: {response.status_code} {response.text}")
         result: dict[str, Any] = response.json()
@@ -113,6 +123,33 @@ async def _drive(client: httpx.AsyncClient, sign: Any, n: int, card: dict[str, s
         await step({"roles": ["expert"], "subject": expert}, action="score", scores=card)
     decided = await step(province, action="decide", approve=True)
     return str(decided["notice_last_day"])
+
+
+async def _noop_updates(environment: Any, updates: int) -> float:
+    """The baseline: as many workflows as applications, started with the same concurrency, each
+    sent its share of ``updates`` (as many as the applications' steps, one after another, as a
+    caller's steps are) by the Temporal client, then told to finish; an in-process worker."""
+    queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+    per_application = [
+        updates // APPLICATIONS + (n < updates % APPLICATIONS) for n in range(APPLICATIONS)
+    ]
+    limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(n: int) -> None:
+        async with limit:
+            handle = await environment.client.start_workflow(
+                NoopUpdatedWorkflow.run, id=f"noop-{uuid.uuid4()}", task_queue=queue
+            )
+            for _ in range(per_application[n]):
+                await handle.execute_update(NoopUpdatedWorkflow.step, {"action": "bench"})
+            await handle.signal(NoopUpdatedWorkflow.finish)
+            await handle.result()
+
+    with environment.auto_time_skipping_disabled():  # no timers: nothing to skip
+        async with Worker(environment.client, task_queue=queue, workflows=[NoopUpdatedWorkflow]):
+            started = time.perf_counter()
+            await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
+            return time.perf_counter() - started
 
 
 async def main() -> None:
@@ -136,24 +173,6 @@ async def main() -> None:
             worker_process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "awards", "worker", env=env
             )
-
-            # Baseline: as many no-op workflows on the same server, with an in-process worker.
-            noop_queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
-            with environment.auto_time_skipping_disabled():  # no timers: nothing to skip
-                async with Worker(
-                    environment.client, task_queue=noop_queue, workflows=[NoopWorkflow]
-                ):
-                    started = time.perf_counter()
-                    handles = await asyncio.gather(
-                        *(
-                            environment.client.start_workflow(
-                                NoopWorkflow.run, id=f"noop-{uuid.uuid4()}", task_queue=noop_queue
-                            )
-                            for _ in range(APPLICATIONS)
-                        )
-                    )
-                    await asyncio.gather(*(h.result() for h in handles))
-                    noop_seconds = time.perf_counter() - started
 
             programme = load_programmes(
                 _programmes_open_now(Path(tempfile.mkdtemp(prefix="bench-programmes-")))
@@ -193,11 +212,13 @@ async def main() -> None:
                 async with httpx.AsyncClient(
                     transport=transport, base_url="http://a", timeout=60
                 ) as api:
+                    steps: list[float] = []
 
                     async def one(n: int) -> str:
                         async with limit:
-                            return await _drive(api, sign, n, card)
+                            return await _drive(api, sign, n, card, steps)
 
+                    cpu_before = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0)
                     started = time.perf_counter()
                     last_days = await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
                     last = max(dt_datetime.fromisoformat(day).date() for day in last_days)
@@ -210,11 +231,35 @@ async def main() -> None:
                             await asyncio.sleep(0.2)
                     rounds_seconds = time.perf_counter() - started
             peak_kib = peak_memory_kib(worker_process.pid)
+            worker_cpu = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0) - cpu_before
+            noop_seconds = await _noop_updates(environment, len(steps))
+        ratio = rounds_seconds / noop_seconds
+        p95 = percentile(steps, 0.95)
         print(
             f"awards_round: {APPLICATIONS} applications submission→designation through REST "
-            f"in {rounds_seconds:.1f} s ({APPLICATIONS / rounds_seconds:.1f}/s); "
-            f"{APPLICATIONS} no-op workflows in {noop_seconds:.2f} s; "
-            f"ratio {rounds_seconds / noop_seconds:.1f}; worker peak RSS {peak_kib / 1024:.0f} MiB"
+            f"in {rounds_seconds:.1f} s ({APPLICATIONS / rounds_seconds:.1f}/s), {len(steps)} "
+            f"steps, p50 {percentile(steps, 0.5):.0f} ms p95 {p95:.0f} ms per step; "
+            f"{APPLICATIONS} no-op workflows taking the same {len(steps)} updates in "
+            f"{noop_seconds:.2f} s; ratio {ratio:.1f} (goal <= 3, p95 <= 150 ms); "
+            f"worker peak RSS {peak_kib / 1024:.0f} MiB"
+        )
+        results.record(
+            "awards_round",
+            f"application steps ({len(steps):,}) / no-op updates",
+            ours=f"{rounds_seconds:.1f} s",
+            baseline=f"{noop_seconds:.1f} s",
+            ratio=ratio,
+            goal="<= 3",
+            passed=ratio <= 3,
+            peak_mib=peak_kib / 1024,
+            cpu_ms=worker_cpu / len(steps) * 1000,
+        )
+        results.record(
+            "awards_round",
+            "application step p95",
+            ours=f"{p95:.0f} ms",
+            goal="<= 150 ms",
+            passed=p95 <= 150,
         )
     finally:
         if worker_process is not None:

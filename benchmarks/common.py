@@ -91,11 +91,55 @@ def start_api_process(
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                attach_profiler(process.pid, name)
                 return process
         except httpx.HTTPError:
             time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"the {name} API did not start")
+
+
+# py-spy samplers attached to API processes (BENCH_PYSPY=<folder>); each stops when its
+# process ends and is waited for before the run exits, so its output is complete.
+PROFILERS: list[subprocess.Popen[bytes]] = []
+
+
+def attach_profiler(pid: int, name: str) -> None:
+    """With ``BENCH_PYSPY=<folder>``, samples ``pid`` with py-spy until it exits and writes
+    ``<folder>/<name>-<pid>.txt`` (collapsed stacks: ``flamegraph.pl`` or speedscope read them).
+    Attaching from outside leaves the process (and its pid, which the CPU figures read) as is."""
+    folder = os.environ.get("BENCH_PYSPY")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    PROFILERS.append(
+        subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(Path(folder) / f"{name}-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
+
+
+def wait_for_profilers() -> None:
+    for profiler in PROFILERS:
+        try:
+            profiler.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            profiler.terminate()
+    PROFILERS.clear()
 
 
 def free_port() -> int:

@@ -20,7 +20,13 @@ import uuid
 import asyncpg
 import httpx
 
-from benchmarks.common import delete_topics, drop_database, fresh_database, kafka_bootstrap
+from benchmarks.common import (
+    delete_topics,
+    drop_database,
+    free_port,
+    fresh_database,
+    kafka_bootstrap,
+)
 from notifications.bootstrap import build_channels, consumer_context
 from notifications.channels.webhook import signature
 from notifications.config import NotificationsSettings
@@ -37,7 +43,9 @@ from shared.service.entrypoints import consumer_role
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "10000"))
 BUREAUS = 100
 CONCURRENCY = 16  # httpx slows down past a few dozen connections (measured)
-PORT = 18104
+# A free port, kept in the environment so the API process it starts (which imports this
+# module again) serves on the same one; a fixed port would clash with other checkouts' runs.
+PORT = int(os.environ.setdefault("BENCH_PORT_NOTIFICATIONS_FANOUT", str(free_port())))
 SECRET = "bench-webhook-secret"
 WINDOW = "guizhou-shibaiqianwan-2023.annual-report.2025"
 

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 
 from benchmarks.common import drop_database, fresh_database, percentile
-from benchmarks.registry_search import start_api
+from benchmarks.registry_search import PORT, start_api
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.regions import sync_regions
@@ -34,7 +34,6 @@ WRITES = int(os.environ.get("BENCH_WRITES", "2000"))
 CLIENTS = int(os.environ.get("BENCH_WRITE_CLIENTS", "8"))
 ROUNDS = int(os.environ.get("BENCH_WRITE_ROUNDS", "3"))
 WARM_UP = 100
-PORT = 18101
 
 
 def credit_code(n: int) -> str:

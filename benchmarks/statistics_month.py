@@ -29,10 +29,13 @@ from typing import Any
 import asyncpg
 import httpx
 
+from benchmarks import results
 from benchmarks.common import (
     delete_topics,
     drop_database,
+    free_port,
     fresh_database,
+    peak_memory_kib,
     percentile,
     start_api_process,
     submissions_env,
@@ -47,7 +50,9 @@ QUERIES = int(os.environ.get("BENCH_STATISTICS_QUERIES", "300"))
 COUNTIES = int(os.environ.get("BENCH_STATISTICS_COUNTIES", "0"))  # 0: all
 CLIENTS = 16
 POOL_SIZE = 10
-PORT = 18113
+# A free port, kept in the environment so the API process it starts (which imports this
+# module again) serves on the same one; a fixed port would clash with other checkouts' runs.
+PORT = int(os.environ.setdefault("BENCH_PORT_STATISTICS_MONTH", str(free_port())))
 REGIONS = Path(__file__).parents[1] / "services/registry/src/registry/data/regions/regions.csv"
 INDICATOR = "online_retail_sales"
 
@@ -386,6 +391,16 @@ async def main() -> None:
                     f"bare SQL p50 {percentile(bare, 0.5):5.1f} ms p95 {bare_p95:5.1f} ms  "
                     f"ratio p95 api/bare {api_p95 / bare_p95:5.1f}\n"
                     f"  {'':28} completeness: {counts}"
+                )
+                results.record(
+                    "statistics_month",
+                    f"statistics {month.programme_id} {month.jurisdiction} p95 / bare SQL",
+                    ours=f"{api_p95:.1f} ms",
+                    baseline=f"{bare_p95:.1f} ms",
+                    ratio=api_p95 / bare_p95,
+                    goal="<= 2.0",
+                    passed=api_p95 / bare_p95 <= 2.0,
+                    peak_mib=peak_memory_kib(api.pid) / 1024,
                 )
         finally:
             stop_api(api)

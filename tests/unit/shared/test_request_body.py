@@ -102,3 +102,36 @@ def test_an_instant_is_rfc_3339_text_not_seconds_in_a_string() -> None:
     with pytest.raises(ValidationError) as raised:
         Sample.model_validate({"at": "0.5"})
     assert raised.value.errors()[0]["type"] == "datetime_parsing"
+
+
+class Plain(RequestBody):
+    tags: list[str] = []
+    counts: dict[str, int] = {}
+    mode: str | None = None
+    free: dict[str, Any] = {}
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "kind"),
+    [
+        ("tags", [1], "string_type"),
+        ("tags", "a", "list_type"),
+        ("counts", {"a": "1"}, "int_type"),
+        ("counts", {"a": True}, "int_type"),
+        ("mode", 1, "string_type"),
+        ("free", [], "dict_type"),
+    ],
+)
+def test_members_json_reads_as_python_does_are_as_strict(
+    member: str, value: Any, kind: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        Plain.model_validate({member: value})
+    assert raised.value.errors()[0]["type"] == kind
+
+
+def test_members_json_reads_as_python_does_take_what_json_gives() -> None:
+    plain = Plain.model_validate(
+        {"tags": ["a"], "counts": {"a": 1}, "mode": None, "free": {"x": [1, {"y": "2"}]}}
+    )
+    assert (plain.tags, plain.counts, plain.free) == (["a"], {"a": 1}, {"x": [1, {"y": "2"}]})

@@ -22,20 +22,29 @@ Reason = Annotated[str, StringConstraints(max_length=2000)]
 Comments = Annotated[dict[Key, Reason], Field(max_length=500)]
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(item) for item in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(item) for item in value), default=0)
-    return 0
-
-
-def _keys(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_keys(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(_keys(item) for item in value)
-    return 0
+def _shape(value: Any, max_depth: int) -> tuple[int, int]:
+    """The nesting depth of ``value`` (a scalar 0, an object or array one more than its deepest
+    member) and its number of keys at every level together, in one walk without recursion.
+    The walk stops as soon as the depth is over ``max_depth`` (that is the answer then)."""
+    depth = keys = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            keys += len(item)
+            members: Any = item.values()
+        elif isinstance(item, list):
+            members = item
+        else:
+            continue
+        if level > depth:
+            depth = level
+            if depth > max_depth:
+                return depth, keys
+        pending.extend(
+            (member, level + 1) for member in members if isinstance(member, (dict, list))
+        )
+    return depth, keys
 
 
 def bounded(*, max_bytes: int, max_depth: int, max_keys: int) -> AfterValidator:
@@ -43,10 +52,12 @@ def bounded(*, max_bytes: int, max_depth: int, max_keys: int) -> AfterValidator:
     levels of nesting and ``max_keys`` keys at every level together."""
 
     def check(value: dict[str, Any]) -> dict[str, Any]:
-        # The depth first: it also keeps the two walks below from recursing deeply.
-        if _depth(value) > max_depth:
+        # The depth first (the walk stops there when it is over): figures and materials are
+        # validated on every write, and one walk instead of two recursive ones halves it.
+        depth, keys = _shape(value, max_depth)
+        if depth > max_depth:
             raise ValueError(f"nested deeper than {max_depth} levels")
-        if _keys(value) > max_keys:
+        if keys > max_keys:
             raise ValueError(f"more than {max_keys} keys in all")
         size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
         if size > max_bytes:

@@ -72,6 +72,36 @@ def storage_uri(uri: str) -> str:
     return uri if uri.startswith("async+") else f"async+{uri}"
 
 
+class _MemoryWindows:
+    """Fixed windows counted in this process, as ``limits``' FixedWindowRateLimiter counts them
+    (a window opens at a key's first hit and lasts the item's expiry; every hit counts, the
+    ones over the limit too), in O(1) per request. ``limits``' asyncio memory storage starts a
+    task on every hit that walks every key it holds, so a rush of many callers (thousands of
+    reporters, each a key of its own) cost each request time in proportion to the callers
+    seen; here expired windows are swept at most once per ``sweep_seconds``."""
+
+    def __init__(self, sweep_seconds: float = 30.0) -> None:
+        self._windows: dict[tuple[str, str], list[float]] = {}  # key -> [count, window end]
+        self._sweep_seconds = sweep_seconds
+        self._next_sweep = 0.0
+
+    def hit(self, item: RateLimitItem, route_class: str, caller: str) -> tuple[bool, int, float]:
+        """Counts one request; whether it is allowed, the requests left and when the window
+        ends (epoch seconds)."""
+        now = time.time()
+        if now >= self._next_sweep:
+            self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
+            self._next_sweep = now + self._sweep_seconds
+        key = (route_class, caller)
+        window = self._windows.get(key)
+        if window is None or window[1] <= now:
+            window = [0, now + item.get_expiry()]
+            self._windows[key] = window
+        window[0] += 1
+        count = int(window[0])
+        return count <= item.amount, max(0, item.amount - count), window[1]
+
+
 class RateLimitMiddleware:
     def __init__(
         self,
@@ -88,6 +118,9 @@ class RateLimitMiddleware:
         self.classes = classes
         self.verifier_factory = verifier_factory
         self.trusted = parse_trusted_proxies(trusted_proxies)
+        # In memory (one replica's own counts) without ``limits``' per-hit sweep of every key;
+        # a shared store through ``limits``.
+        self.memory = _MemoryWindows() if storage_uri(storage) == "async+memory://" else None
         self.limiter = FixedWindowRateLimiter(storage_from_string(storage_uri(storage)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,12 +134,16 @@ class RateLimitMiddleware:
             return
         item = self.limits[route_class]
         caller = await self._caller(scope, route_class)
-        allowed = await self.limiter.hit(item, route_class, caller)
-        stats = await self.limiter.get_window_stats(item, route_class, caller)
-        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        if self.memory is not None:
+            allowed, remaining, reset_time = self.memory.hit(item, route_class, caller)
+        else:
+            allowed = await self.limiter.hit(item, route_class, caller)
+            stats = await self.limiter.get_window_stats(item, route_class, caller)
+            remaining, reset_time = stats.remaining, stats.reset_time
+        reset = max(1, math.ceil(reset_time - time.time()))
         headers = {
             "RateLimit-Policy": f'"{route_class}";q={item.amount};w={item.get_expiry()}',
-            "RateLimit": f'"{route_class}";r={stats.remaining};t={reset}',
+            "RateLimit": f'"{route_class}";r={remaining};t={reset}',
         }
         if not allowed:
             problem = ProblemError(

@@ -4,8 +4,11 @@ Pydantic's lax mode takes ``0`` for a date, ``"12"`` for a number and ``1`` for 
 none of which the OpenAPI document allows. Its strict mode is right only when it validates
 JSON text: dates, UUIDs, decimals and enums then come from their JSON strings. FastAPI parses
 the body first and validates Python values, where strict mode refuses those strings too, so
-each field is validated here as the JSON value it was (``validate_json``, strict), and the
-model's own checks (lengths, bounds, patterns) run on the result.
+each field whose type strict Python validation reads differently from JSON (dates, instants,
+UUIDs, decimals, enums, tuples, other models) is validated here as the JSON value it was
+(``validate_json``, strict), and the model's own checks (lengths, bounds, patterns) run on the
+result; the others (text, numbers, flags, lists and objects of them, nested request bodies)
+mean the same either way and are validated once, as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import datetime as dt
 import functools
 import json
 import re
-from typing import Annotated, Any
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AwareDatetime,
@@ -51,6 +55,43 @@ def _json_adapter(model: type[BaseModel], field_name: str) -> TypeAdapter[Any]:
     return TypeAdapter(model.model_fields[field_name].annotation)
 
 
+_JSON_SCALARS: tuple[Any, ...] = (str, int, float, bool, type(None), Any)
+
+
+def _same_as_json(annotation: Any) -> bool:
+    """Whether strict validation of the Python value JSON parsing gives for ``annotation``
+    takes and refuses exactly what strict validation of the JSON text would: JSON's own
+    scalars, ``Any``, literals of them, lists, string-keyed objects and unions of those, and
+    request bodies (which check their own members). Dates, instants, UUIDs, decimals, enums,
+    tuples, sets and other models come from JSON strings or arrays that strict Python
+    validation refuses: those take the JSON round trip."""
+    if annotation in _JSON_SCALARS:
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _same_as_json(args[0])
+    if origin is Literal:
+        return all(type(arg) in (str, int, bool, type(None)) for arg in args)
+    if origin in (Union, types.UnionType):
+        return all(_same_as_json(arg) for arg in args)
+    if origin is list:
+        return all(_same_as_json(arg) for arg in args)
+    if origin is dict:
+        return len(args) == 2 and _is_str(args[0]) and _same_as_json(args[1])
+    return isinstance(annotation, type) and issubclass(annotation, RequestBody)
+
+
+def _is_str(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        return _is_str(get_args(annotation)[0])
+    return annotation is str
+
+
+@functools.cache
+def _needs_round_trip(model: type[BaseModel], field_name: str) -> bool:
+    return not _same_as_json(model.model_fields[field_name].annotation)
+
+
 class RequestBody(BaseModel):
     """Subclass for a request body; ``extra="forbid"`` so a misspelt member is an error."""
 
@@ -61,7 +102,10 @@ class RequestBody(BaseModel):
     def _as_json_value(
         cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> Any:
-        if info.field_name is None:
+        # Most members (text, numbers, flags, free-form objects, nested bodies) are validated
+        # once, as they are: serialising and parsing them again only cost time (a request's
+        # figures or materials, thousands of keys, went through json twice over).
+        if info.field_name is None or not _needs_round_trip(cls, info.field_name):
             return handler(value)
         try:
             text = json.dumps(value)
