@@ -105,10 +105,10 @@ def test_an_instant_is_rfc_3339_text_not_seconds_in_a_string() -> None:
 
 
 class Plain(RequestBody):
-    tags: list[str] = []
-    counts: dict[str, int] = {}
+    tags: list[str] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=dict)
     mode: str | None = None
-    free: dict[str, Any] = {}
+    free: dict[str, Any] = Field(default_factory=dict)
 
 
 @pytest.mark.parametrize(
