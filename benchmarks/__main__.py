@@ -5,6 +5,7 @@ naming the ones that failed.
 """
 
 import asyncio
+import signal
 import sys
 import traceback
 
@@ -40,19 +41,28 @@ def main() -> None:
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
         raise SystemExit(f"no such benchmark: {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
-    failed = []
-    for name in names:
-        try:
-            asyncio.run(BENCHMARKS[name]())
-        except (Exception, SystemExit):
-            traceback.print_exc()
-            print(f"{name}: FAILED", flush=True)
-            results.record_crash(name)
-            failed.append(name)
+    # SIGTERM as Ctrl-C: a run stopped early still prints the table of what it measured.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    failed: list[str] = []
+    done: list[str] = []
+    try:
+        for name in names:
+            try:
+                asyncio.run(BENCHMARKS[name]())
+            except (Exception, SystemExit):
+                traceback.print_exc()
+                print(f"{name}: FAILED", flush=True)
+                results.record_crash(name)
+                failed.append(name)
+            done.append(name)
+    except KeyboardInterrupt:
+        print(f"\nstopped during {names[len(done)]}", flush=True)
     wait_for_profilers()
-    print(f"\nsummary ({', '.join(names)}):\n{results.table()}", flush=True)
+    print(f"\nsummary ({', '.join(done) or 'nothing finished'}):\n{results.table()}", flush=True)
     if failed:
         raise SystemExit(f"benchmarks failed: {', '.join(failed)}")
+    if len(done) < len(names):
+        raise SystemExit(f"stopped before: {', '.join(names[len(done) :])}")
 
 
 if __name__ == "__main__":
