@@ -107,7 +107,9 @@ def serve() -> None:
     now = dt.datetime.fromisoformat(os.environ["BENCH_NOW"])
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: now
-    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+    # Keep-alive past uvicorn's 5 s: on a loaded machine a client may not send its next request
+    # within 5 s, and a connection the server closes just as it is reused fails the run.
+    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", timeout_keep_alive=60)
 
 
 def start_api(dsn: str, public_pem: str, prefix: str, now: dt.datetime) -> subprocess.Popen[bytes]:
