@@ -3,7 +3,9 @@ district of Qingdao, and their city bureaus (≈ 160 reporters, every monthly fi
 programme collects from them), submitted through the API, recommended by the city and accepted
 by the province (each acceptance publishes the period's sums again); then the province's
 ``GET /v1/statistics`` p50/p95 through the API against the same SQL run bare on asyncpg, and
-their ratio (the issue's baseline).
+against the same sums computed in SQL (``SUMS``: the goal's baseline, "the bare SQL of the same
+sums", goal ≤ 2): the API fetches the figures' rows and sums them up the hierarchy in Python,
+so its own statements alone are not the same work.
 
 The earlier periods the growth needs (the month before, a year before) are copied in SQL
 from the submitted month at 90 %. Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per
@@ -318,9 +320,28 @@ async def query_api(month: Month, token: str) -> tuple[list[float], int, str]:
     return timings, rows, counts
 
 
-async def query_bare(dsn: str, month: Month) -> list[float]:
+# The same sums in SQL: each figure of the indicator's level (county) counted at its region,
+# its city and its province, per period, with reporters and provisional flags; the breakdown
+# keys as a grouping set of their own. What the API sums in Python from FIGURES' rows.
+SUMS = """
+SELECT f.period, a.code, f.key, sum(f.value) AS value, count(DISTINCT f.reporter_id) AS reporters,
+       bool_or(r.state <> 'accepted') AS provisional
+FROM statistics_figures f
+JOIN statistics_reports r
+  ON r.programme_id = f.programme_id AND r.period = f.period AND r.reporter_id = f.reporter_id
+CROSS JOIN LATERAL (
+    SELECT DISTINCT c FROM unnest(ARRAY[f.region_code, left(f.region_code, 4) || '00',
+                                        left(f.region_code, 2) || '0000']) AS c) AS a(code)
+WHERE f.programme_id = $1 AND f.indicator = ANY($2::text[]) AND f.period = ANY($3::text[])
+  AND f.region_code LIKE $4 AND a.code LIKE $4 AND f.reporter_kind = 'county'
+GROUP BY GROUPING SETS ((f.period, a.code), (f.period, a.code, f.key))
+"""
+
+
+async def query_bare(dsn: str, month: Month, *, summed: bool = False) -> list[float]:
     """The published query's SQL (the figures of three periods, the report states, the roster
-    counts) as is."""
+    counts) as is; ``summed``: the figures summed up the hierarchy in SQL (``SUMS``) instead of
+    fetched as rows, the goal's baseline ("the bare SQL of the same sums")."""
     pool = await create_pool(dsn, min_size=1, max_size=POOL_SIZE)
     root = month.jurisdiction
     like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
@@ -331,7 +352,9 @@ async def query_bare(dsn: str, month: Month) -> list[float]:
         for _ in range(QUERIES):
             started = time.perf_counter()
             async with pool.acquire() as connection:
-                await connection.fetch(queries.FIGURES, month.programme_id, parts, periods, like)
+                await connection.fetch(
+                    SUMS if summed else queries.FIGURES, month.programme_id, parts, periods, like
+                )
                 await connection.fetch(
                     queries.REPORT_STATES, month.programme_id, month.period, like
                 )
@@ -386,23 +409,35 @@ async def main() -> None:
                     month, token("province_admin", month.jurisdiction[:2] + "0000")
                 )
                 bare = await query_bare(dsn, month)
+                sums_p95 = percentile(await query_bare(dsn, month, summed=True), 0.95)
                 api_p95, bare_p95 = percentile(api_timings, 0.95), percentile(bare, 0.95)
                 lines.append(
                     f"  {month.programme_id:28} {month.jurisdiction} {rows:3} rows  "
                     f"API p50 {percentile(api_timings, 0.5):6.1f} ms p95 {api_p95:6.1f} ms  "
                     f"bare SQL p50 {percentile(bare, 0.5):5.1f} ms p95 {bare_p95:5.1f} ms  "
                     f"ratio p95 api/bare {api_p95 / bare_p95:5.1f}\n"
+                    f"  {'':28} the same sums in SQL p95 {sums_p95:5.1f} ms, "
+                    f"ratio p95 api/sums {api_p95 / sums_p95:5.2f} (goal <= 2)\n"
                     f"  {'':28} completeness: {counts}"
                 )
                 results.record(
                     "statistics_month",
-                    f"statistics {month.programme_id} {month.jurisdiction} p95 / bare SQL",
+                    f"statistics {month.programme_id} {month.jurisdiction} p95 / SQL sums",
+                    ours=f"{api_p95:.1f} ms",
+                    baseline=f"{sums_p95:.1f} ms",
+                    ratio=api_p95 / sums_p95,
+                    goal="<= 2.0",
+                    passed=api_p95 / sums_p95 <= 2.0,
+                    peak_mib=peak_memory_kib(api.pid) / 1024,
+                )
+                results.record(
+                    "statistics_month",
+                    "  the same / its statements' rows fetched bare",
                     ours=f"{api_p95:.1f} ms",
                     baseline=f"{bare_p95:.1f} ms",
                     ratio=api_p95 / bare_p95,
-                    goal="<= 2.0",
-                    passed=api_p95 / bare_p95 <= 2.0,
-                    peak_mib=peak_memory_kib(api.pid) / 1024,
+                    goal="(context)",
+                    passed=None,
                 )
         finally:
             stop_api(api)
