@@ -196,3 +196,14 @@ def test_an_unreadable_file_says_what_is_wrong(tmp_path: Path, content: bytes, s
     assert says in str(raised.value) and str(raised.value) == raised.value.reason.en
     assert wholly_chinese(raised.value.reason.zh), raised.value.reason.zh
     assert wholly_english(raised.value.reason.en), raised.value.reason.en
+
+
+def test_the_hash_set_of_file_keys_finds_every_repeat_as_it_grows() -> None:
+    from registry.domain.imports.validation import HashSet64
+
+    seen, reference = HashSet64(capacity=4), set()
+    keys = [hash(("douyin", f"dy{n:06d}")) for n in range(5000)] + [0, 1, -1, 2**63 - 1, -(2**63)]
+    for key in keys + keys[::7]:
+        assert seen.add(key) == ((key or 1) not in reference)
+        reference.add(key or 1)
+    assert len(seen) == len(reference)
