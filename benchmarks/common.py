@@ -79,15 +79,15 @@ def submissions_env(dsn: str, public_pem: str, prefix: str, pool_size: int) -> d
 def start_api_process(
     args: list[str], env: Mapping[str, str], *, port: int, name: str
 ) -> subprocess.Popen[bytes]:
-    """Runs ``python args`` with ``env`` over this process's environment and waits (a minute at
-    most) until its ``/healthz`` on ``port`` answers 200; kills it and raises otherwise."""
+    """Runs ``python args`` with ``env`` over this process's environment and waits (three
+    minutes at most) until its ``/healthz`` on ``port`` answers 200; kills it and raises otherwise."""
     process = subprocess.Popen(
         [sys.executable, *args],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine can take minutes to start a process
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
