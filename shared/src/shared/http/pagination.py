@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -24,6 +24,7 @@ def bad_cursor() -> ProblemError:
 
 T = TypeVar("T")
 P = TypeVar("P")
+R = TypeVar("R")
 
 # A page's size, as every growing list takes it (``limit: PageLimit = 50``): at most 500.
 PageLimit = Annotated[int, Query(ge=1, le=500)]
@@ -37,6 +38,14 @@ class Page(BaseModel, Generic[T]):
 def encode_cursor(values: dict[str, Any]) -> str:
     raw = json.dumps(values, separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def next_cursor(
+    rows: Sequence[R], limit: int, position: Callable[[R], dict[str, Any]]
+) -> str | None:
+    """The cursor of the page after ``rows`` (read as ``limit + 1``, the extra row telling that
+    more follow): the ``position`` of the page's last row, None on the last page."""
+    return encode_cursor(position(rows[limit - 1])) if len(rows) > limit else None
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:

@@ -205,13 +205,11 @@ async def load_year(
             source=context.event_source,
             topic_prefix=context.topic_prefix,
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="calendar_year.loaded",
-            resource_type="calendar_year",
-            resource_id=year,
-            region_code=principal.region_code,
+            principal,
+            "calendar_year.loaded",
+            audit.Resource("calendar_year", year, principal.region_code),
             before=None if current is None else _days(current),
             after=_days(stored),
         )

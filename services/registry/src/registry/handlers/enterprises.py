@@ -117,13 +117,11 @@ async def set_statistics_year(
             topic_prefix=context.topic_prefix,
         )
         rows: list[Row] = await connection.fetch(queries.STATISTICS_YEARS, enterprise_id)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="enterprise.statistics_year_set",
-            resource_type="enterprise",
-            resource_id=enterprise_id,
-            region_code=row["region_code"],
+            principal,
+            "enterprise.statistics_year_set",
+            audit.Resource("enterprise", enterprise_id, row["region_code"]),
             before=None if before is None else {"year": year, "in_list": before},
             after={"year": year, "in_list": in_list},
         )

@@ -21,7 +21,7 @@ from shared import audit
 from shared.auth import Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
 from shared.http import catalogue
-from shared.http.pagination import encode_cursor, read_cursor
+from shared.http.pagination import next_cursor, read_cursor
 from shared.http.problems import ProblemError, invalid, not_found
 from shared.i18n import t
 from shared.messaging.outbox import append_events
@@ -101,13 +101,11 @@ async def join(
             source=context.event_source,
             topic_prefix=context.topic_prefix,
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="park.resident_joined",
-            resource_type="park",
-            resource_id=park_id,
-            region_code=park["region_code"],
+            principal,
+            "park.resident_joined",
+            audit.Resource("park", park_id, park["region_code"]),
             after=dict(row),
         )
         if before_commit is not None:
@@ -162,13 +160,11 @@ async def leave(
             source=context.event_source,
             topic_prefix=context.topic_prefix,
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="park.resident_left",
-            resource_type="park",
-            resource_id=park_id,
-            region_code=park["region_code"],
+            principal,
+            "park.resident_left",
+            audit.Resource("park", park_id, park["region_code"]),
             before=dict(current),
             after=dict(row),
         )
@@ -196,12 +192,11 @@ async def residents_page(
         rows = await connection.fetch(
             queries.RESIDENTS_PAGE, park_id, include_former, limit + 1, after_on, after_id
         )
-    last = rows[limit - 1] if len(rows) > limit else None
     return ResidentsPage(
         rows=rows[:limit],
-        next_cursor=encode_cursor(
-            {"joined_on": last["joined_on"].isoformat(), "id": str(last["id"])}
-        )
-        if last is not None
-        else None,
+        next_cursor=next_cursor(
+            rows,
+            limit,
+            lambda last: {"joined_on": last["joined_on"].isoformat(), "id": str(last["id"])},
+        ),
     )

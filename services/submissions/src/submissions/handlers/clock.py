@@ -154,13 +154,11 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             await append_events(
                 connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
             )
-            await audit.record_change(
+            await audit.record_change_by(
                 connection,
-                actor=CLOCK_PROCESS,
-                action=f"deadline.{step.emit.kind.value}",
-                resource_type="reporting_window",
-                resource_id=window_id,
-                region_code=parts.programme.jurisdiction,
+                CLOCK_PROCESS,
+                f"deadline.{step.emit.kind.value}",
+                audit.Resource("reporting_window", window_id, parts.programme.jurisdiction),
                 details=emitted_details(
                     step.emit, late=step.late, skipped=step.skip, missing=counts.province.missing
                 ),

@@ -122,13 +122,11 @@ async def record_review_step(
 ) -> None:
     """The audit record of one review step on a stored report: who, from which state to which,
     why, and the comments on named fields (after ``details``)."""
-    await audit.record_change(
+    await audit.record_change_by(
         connection,
-        actor=audit_actor(step.actor),
-        action=f"{resource_type}.{step.action.value}",
-        resource_type=resource_type,
-        resource_id=stored["id"],
-        region_code=stored["region_code"],
+        audit_actor(step.actor),
+        f"{resource_type}.{step.action.value}",
+        audit.Resource(resource_type, stored["id"], stored["region_code"]),
         reason=step.reason,
         before={"state": step.from_state.value},
         after={"state": step.to_state.value},

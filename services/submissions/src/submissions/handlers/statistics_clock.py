@@ -111,13 +111,11 @@ async def _handle(
     await append_events(
         connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
     )
-    await audit.record_change(
+    await audit.record_change_by(
         connection,
-        actor=CLOCK_PROCESS,
-        action=f"statistics_deadline.{point.kind.value}",
-        resource_type="statistics_period",
-        resource_id=f"{programme.id}/{period}",
-        region_code=programme.jurisdiction,
+        CLOCK_PROCESS,
+        f"statistics_deadline.{point.kind.value}",
+        audit.Resource("statistics_period", f"{programme.id}/{period}", programme.jurisdiction),
         details=emitted_details(
             point, late=step.late, skipped=step.skip, missing=len(missing_rows)
         ),

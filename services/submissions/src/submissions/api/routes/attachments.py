@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal
 from shared.http import catalogue
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, next_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
@@ -154,14 +154,13 @@ async def list_attachments(
         after_sha256=after_sha,
         count=limit + 1,
     )
-    last = rows[limit - 1] if len(rows) > limit else None
     return Page[AttachmentPublic](
         items=[public(AttachmentPublic, row) for row in rows[:limit]],
-        next_cursor=encode_cursor(
-            {"added_at": last["added_at"].isoformat(), "sha256": last["sha256"]}
-        )
-        if last is not None
-        else None,
+        next_cursor=next_cursor(
+            rows,
+            limit,
+            lambda last: {"added_at": last["added_at"].isoformat(), "sha256": last["sha256"]},
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, status
 
 from shared.auth import CurrentPrincipal
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, next_cursor, read_cursor
 from shared.programmes import Programme
 from submissions.api.access import actor_for, province_actor, scope_of, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
@@ -73,14 +73,13 @@ async def list_extensions(
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    last = rows[limit - 1] if len(rows) > limit else None
     return Page[ExtensionPublic](
         items=[public(ExtensionPublic, row) for row in rows[:limit]],
-        next_cursor=encode_cursor(
-            {"requested_at": last["requested_at"].isoformat(), "id": str(last["id"])}
-        )
-        if last is not None
-        else None,
+        next_cursor=next_cursor(
+            rows,
+            limit,
+            lambda last: {"requested_at": last["requested_at"].isoformat(), "id": str(last["id"])},
+        ),
     )
 
 

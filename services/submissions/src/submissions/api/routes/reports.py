@@ -14,7 +14,13 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit, cursor_int, encode_cursor, read_cursor
+from shared.http.pagination import (
+    Page,
+    PageLimit,
+    cursor_int,
+    next_cursor,
+    read_cursor,
+)
 from shared.http.problems import invalid, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, scope_of, visible_or_404
@@ -89,10 +95,9 @@ async def list_reports(
         count=limit + 1,
         scope=scope_of(principal),
     )
-    more = len(rows) > limit
     return Page[ReportPublic](
         items=[public(ReportPublic, row) for row in rows[:limit]],
-        next_cursor=encode_cursor({"after": rows[limit - 1]["designation_id"]}) if more else None,
+        next_cursor=next_cursor(rows, limit, lambda last: {"after": last["designation_id"]}),
     )
 
 
@@ -311,9 +316,7 @@ async def versions(
     )
     return Page[VersionPublic](
         items=[public(VersionPublic, v) for v in rows[:limit]],
-        next_cursor=encode_cursor({"number": rows[limit - 1]["number"]})
-        if len(rows) > limit
-        else None,
+        next_cursor=next_cursor(rows, limit, lambda last: {"number": last["number"]}),
     )
 
 

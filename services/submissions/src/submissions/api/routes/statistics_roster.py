@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import statistics_roles
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.pagination import Page, next_cursor, read_cursor
 from shared.http.problems import forbidden, not_found
 from shared.i18n import t
 from submissions.api.access import scope_of
@@ -180,8 +180,7 @@ async def roster(
         count=limit + 1,
         scope=scope_of(principal),
     )
-    more = len(rows) > limit
     return Page[RosterEntryPublic](
         items=[RosterEntryPublic(**dict(row)) for row in rows[:limit]],
-        next_cursor=encode_cursor({"after": rows[limit - 1]["reporter_id"]}) if more else None,
+        next_cursor=next_cursor(rows, limit, lambda last: {"after": last["reporter_id"]}),
     )

@@ -13,7 +13,7 @@ from shared.auth import CurrentPrincipal
 from shared.http import catalogue
 from shared.http.headers import LOCATION, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageLimit, encode_cursor, next_cursor, read_cursor
 from shared.http.problems import ProblemError
 from shared.i18n import t
 from shared.programmes import Programme
@@ -59,13 +59,11 @@ async def list_windows(
         cursor, lambda p: (dt.datetime.fromisoformat(p["at"]), str(p["id"]))
     ) or (None, None)
     rows = await windows_page(pool, after=after, after_id=after_id, count=limit + 1)
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
     return Page[WindowPublic](
         items=[window_public(row) for row in rows[:limit]],
-        next_cursor=encode_cursor({"at": last["opened_at"].isoformat(), "id": last["id"]})
-        if last is not None
-        else None,
+        next_cursor=next_cursor(
+            rows, limit, lambda last: {"at": last["opened_at"].isoformat(), "id": last["id"]}
+        ),
     )
 
 
