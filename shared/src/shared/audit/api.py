@@ -29,7 +29,7 @@ from shared.auth.scope import AuditScope, audit_scope
 from shared.china_time import CHINA
 from shared.csv_cells import csv_cell
 from shared.http import catalogue
-from shared.http.pagination import Page, PageLimit, next_cursor, read_cursor
+from shared.http.pagination import Page, PageQuery, next_cursor, read_cursor
 from shared.http.problems import ProblemError
 from shared.http.request_body import QueryInstant
 from shared.i18n import t
@@ -137,15 +137,9 @@ def _audit_filters(
     return AuditFilters(resource_type, resource_id, actor, start, end)
 
 
-def _page(cursor: str | None = None, limit: PageLimit = 50) -> tuple[str | None, int]:
-    return cursor, limit
-
-
-# Dependencies rather than parameters, so both routes take the filters alike; the page is one
-# too, as FastAPI lists a route's own query parameters before its dependencies' and the
-# filters come first in the documented order.
+# A dependency rather than parameters, so both routes take the filters alike, listed (as
+# FastAPI lists a dependency's query parameters) before the page's.
 Filtered = Annotated[AuditFilters, Depends(_audit_filters)]
-PageAsked = Annotated[tuple[str | None, int], Depends(_page)]
 
 
 @router.get(
@@ -160,9 +154,9 @@ PageAsked = Annotated[tuple[str | None, int], Depends(_page)]
     responses=ERRORS,
 )
 async def list_audit(
-    request: Request, principal: CurrentPrincipal, filters: Filtered, page_asked: PageAsked
+    request: Request, principal: CurrentPrincipal, filters: Filtered, asked: PageQuery
 ) -> Page[AuditRecordPublic]:
-    cursor, limit = page_asked
+    cursor, limit = asked.cursor, asked.limit
     scope = scope_of(principal)
     after = read_cursor(cursor, lambda p: int(p["seq"]))
     pool: asyncpg.Pool = request.app.state.pool

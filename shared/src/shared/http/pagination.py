@@ -6,9 +6,10 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from shared.http import catalogue
@@ -28,6 +29,24 @@ R = TypeVar("R")
 
 # A page's size, as every growing list takes it (``limit: PageLimit = 50``): at most 500.
 PageLimit = Annotated[int, Query(ge=1, le=500)]
+
+
+@dataclass(frozen=True)
+class PageAsked:
+    """The page a growing list's query asks for: after ``cursor`` (a ``next_cursor`` given
+    before; None from the start), ``limit`` items at most."""
+
+    cursor: str | None
+    limit: int
+
+
+def _page_asked(cursor: str | None = None, limit: PageLimit = 50) -> PageAsked:
+    return PageAsked(cursor, limit)
+
+
+# A dependency, so FastAPI lists ``cursor`` and ``limit`` after the route's own query
+# parameters, where every list declares them.
+PageQuery = Annotated[PageAsked, Depends(_page_asked)]
 
 
 class Page(BaseModel, Generic[T]):

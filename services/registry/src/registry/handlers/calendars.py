@@ -22,7 +22,6 @@ from shared.events.calendars import CalendarLoaded
 from shared.http import catalogue
 from shared.http.problems import ProblemError, forbidden, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 from shared.working_days import (
     LIBRARY_YEARS,
     InvalidCalendarYear,
@@ -189,7 +188,7 @@ async def load_year(
             source_document=source_document,
         )
         stored = await _stored(connection, year)
-        await append_events(
+        await context.publish(
             connection,
             [
                 CalendarLoaded(
@@ -202,8 +201,6 @@ async def load_year(
                     loaded_at=now,
                 )
             ],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
         )
         await audit.record_change_by(
             connection,

@@ -25,7 +25,6 @@ from shared.http import catalogue
 from shared.http.etag import check_put_precondition, representation_etag
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 
 
 def _invalid_code(exc: InvalidCreditCode) -> ProblemError:
@@ -110,12 +109,7 @@ async def set_statistics_year(
             in_list=in_list,
             set_by=principal.subject,
         )
-        await append_events(
-            connection,
-            [event],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
+        await context.publish(connection, [event])
         rows: list[Row] = await connection.fetch(queries.STATISTICS_YEARS, enterprise_id)
         await audit.record_change_by(
             connection,

@@ -41,7 +41,6 @@ from shared.events.registry import FieldChange
 from shared.http.etag import check_if_match
 from shared.http.problems import not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 
 DERIVED_COLUMNS = frozenset({"name_search"})
 
@@ -169,12 +168,7 @@ async def _register(
             old_values=None,
             new_values=dict(row),
         )
-        await append_events(
-            connection,
-            [spec.registered(row, actor.subject)],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
+        await context.publish(connection, [spec.registered(row, actor.subject)])
         override = row.get("credit_code_override")
         await audit.record_change_by(
             connection,
@@ -257,9 +251,7 @@ async def _update(
                 "updated_by": actor.subject,
             }
         )
-        await append_events(
-            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-        )
+        await context.publish(connection, [event])
         await audit.record_change_by(
             connection,
             actor,
@@ -312,9 +304,7 @@ async def _close(
                 "closed_by": actor.subject,
             }
         )
-        await append_events(
-            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-        )
+        await context.publish(connection, [event])
         await audit.record_change_by(
             connection,
             actor,

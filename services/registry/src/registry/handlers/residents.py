@@ -24,7 +24,6 @@ from shared.http import catalogue
 from shared.http.pagination import next_cursor, read_cursor
 from shared.http.problems import ProblemError, invalid, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 
 
 @dataclass(frozen=True)
@@ -78,38 +77,13 @@ async def join(
                 t("该企业已入驻此园区", "the enterprise is already resident in this park"),
             ) from exc
         row = cast(Row, inserted)  # INSERT … RETURNING always returns the row
-        await record_change(
-            connection,
-            entity_type="park",
-            entity_id=park_id,
-            version=0,
-            action="resident_joined",
-            changed_by=principal.subject,
-            old_values=None,
-            new_values=dict(row),
+        joined = ResidentJoined(
+            park_id=str(park_id),
+            residence_id=str(row["id"]),
+            enterprise_id=str(enterprise_id),
+            joined_on=joined_on,
         )
-        await append_events(
-            connection,
-            [
-                ResidentJoined(
-                    park_id=str(park_id),
-                    residence_id=str(row["id"]),
-                    enterprise_id=str(enterprise_id),
-                    joined_on=joined_on,
-                )
-            ],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
-        await audit.record_change_by(
-            connection,
-            principal,
-            "park.resident_joined",
-            audit.Resource("park", park_id, park["region_code"]),
-            after=dict(row),
-        )
-        if before_commit is not None:
-            await before_commit(connection, row)
+        await _record(connection, context, principal, park, joined, None, row, before_commit)
     return row
 
 
@@ -137,40 +111,51 @@ async def leave(
             )
         written = await connection.fetchrow(queries.LEAVE_PARK, residence_id, park_id, left_on)
         row = cast(Row, written)  # the park is locked and the residence still current
-        await record_change(
-            connection,
-            entity_type="park",
-            entity_id=park_id,
-            version=0,
-            action="resident_left",
-            changed_by=principal.subject,
-            old_values={"left_on": None},
-            new_values=dict(row),
+        left = ResidentLeft(
+            park_id=str(park_id),
+            residence_id=str(residence_id),
+            enterprise_id=str(row["enterprise_id"]),
+            left_on=left_on,
         )
-        await append_events(
-            connection,
-            [
-                ResidentLeft(
-                    park_id=str(park_id),
-                    residence_id=str(residence_id),
-                    enterprise_id=str(row["enterprise_id"]),
-                    left_on=left_on,
-                )
-            ],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
-        await audit.record_change_by(
-            connection,
-            principal,
-            "park.resident_left",
-            audit.Resource("park", park_id, park["region_code"]),
-            before=dict(current),
-            after=dict(row),
-        )
-        if before_commit is not None:
-            await before_commit(connection, row)
+        await _record(connection, context, principal, park, left, current, row, before_commit)
     return row
+
+
+async def _record(
+    connection: Connection,
+    context: Context,
+    principal: Principal,
+    park: Row,
+    event: ResidentJoined | ResidentLeft,
+    current: Row | None,
+    row: Row,
+    before_commit: BeforeCommit | None,
+) -> None:
+    """What joining and leaving both write beside the residence, in one order: the park's
+    history row, the event, the audit record, then the route's key claim. The history row of a
+    departure says only that it was current (``left_on`` None); the audit record, all it was."""
+    fact = event.event_type.rsplit(".", 1)[-1]  # resident_joined, resident_left
+    await record_change(
+        connection,
+        entity_type="park",
+        entity_id=park["id"],
+        version=0,
+        action=fact,
+        changed_by=principal.subject,
+        old_values=None if current is None else {"left_on": None},
+        new_values=dict(row),
+    )
+    await context.publish(connection, [event])
+    await audit.record_change_by(
+        connection,
+        principal,
+        f"park.{fact}",
+        audit.Resource("park", park["id"], park["region_code"]),
+        before=None if current is None else dict(current),
+        after=dict(row),
+    )
+    if before_commit is not None:
+        await before_commit(connection, row)
 
 
 async def residents_page(

@@ -21,7 +21,6 @@ from shared.http.etag import check_if_match, etag_for
 from shared.http.pagination import cursor_int, next_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 from shared.programmes import InvalidProgramme, Programme, validate_programme
 from shared.programmes.catalogue import SHIPPED
 from shared.programmes.guards import Violation, guard, unchangeable
@@ -229,9 +228,7 @@ async def _record(
         reason=reason,
         revised_at=row["created_at"],
     )
-    await append_events(
-        connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-    )
+    await context.publish(connection, [event])
     return row
 
 

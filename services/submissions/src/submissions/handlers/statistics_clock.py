@@ -18,7 +18,6 @@ from shared.events.statistics import (
     StatisticsDeadlineApproaching,
     StatisticsDeadlinePassed,
 )
-from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
 from submissions.domain.clock import PointKind, PointOutcome, emitted_details
@@ -108,9 +107,7 @@ async def _handle(
         if point.kind is PointKind.approaching
         else StatisticsDeadlinePassed(**fields)
     )
-    await append_events(
-        connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-    )
+    await context.publish(connection, [event])
     await audit.record_change_by(
         connection,
         CLOCK_PROCESS,

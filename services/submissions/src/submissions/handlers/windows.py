@@ -14,7 +14,6 @@ from shared.china_time import CHINA
 from shared.db.rows import from_row
 from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
 from shared.i18n import china_time, t
-from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 from submissions.db import queries
 from submissions.db.repository import insert_roster_entries
@@ -220,9 +219,7 @@ async def lock_window(pool: Pool, context: Context, *, window_id: str, now: dt.d
             expected=counts.province.expected,
             missing=counts.province.missing,
         )
-        await append_events(
-            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-        )
+        await context.publish(connection, [event])
         await audit.record_change_by(
             connection,
             CLOCK_PROCESS,
