@@ -12,11 +12,11 @@ what the topic's retention has already deleted (seven days in the declared topic
 from __future__ import annotations
 
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.year_support import (
-    PROGRAMMES,
     Api,
     Events,
     Operator,
@@ -26,6 +26,7 @@ from tests.e2e.year_support import (
     credit_code,
     of_type,
     until_value,
+    write_year_programme,
 )
 from tests.support.receivers import text_of
 from tests.support.stack import Stack
@@ -46,10 +47,12 @@ async def mail_to(run: YearStack, address: str) -> list[EmailMessage]:
 
 
 @pytest.mark.timeout(1500)
-async def test_notifications_started_last_still_addresses_the_operator(stack: Stack) -> None:
+async def test_notifications_started_last_still_addresses_the_operator(
+    stack: Stack, tmp_path: Path
+) -> None:
     async with year_stack(
         kafka_bootstrap=stack.kafka_bootstrap,
-        programmes_dir=PROGRAMMES,
+        programmes_dir=write_year_programme(tmp_path / "programmes"),
         start=china(2026, 11, 2, 9),
         roles=ROLES,
     ) as run:

@@ -1,9 +1,9 @@
 """A programme year end to end, on the real stack, in minutes.
 
-Guizhou's 十百千万 programme (the test programme file ``programmes/guizhou-year-e2e.yaml``, the
-shipped rules with the year's dates in November 2026) runs once through, with the four
-services as processes (``python -m <service> api|relay|consumer|worker|sender``) on one business
-clock that starts on Monday 2 November 2026, 09:00 China time (``tests/support/year_stack``):
+Guizhou's 十百千万 programme (the shipped file with the year's dates moved into November 2026,
+``year_support.write_year_programme``) runs once through, with the four services as processes
+(``python -m <service> api|relay|consumer|worker|sender``) on one business clock that starts on
+Monday 2 November 2026, 09:00 China time (``tests/support/year_stack``):
 
 1. The registry names Guizhou's nine cities; city bureaus register an enterprise in each,
    operators their stores, a park, a live base and a team; the province keeps a list of
@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,7 +47,6 @@ from temporalio.client import WorkflowExecutionStatus
 
 from tests.e2e.year_support import (
     PROGRAMME,
-    PROGRAMMES,
     PROVINCE,
     WINDOW,
     YEAR,
@@ -60,6 +60,7 @@ from tests.e2e.year_support import (
     of_type,
     office_email,
     until_value,
+    write_year_programme,
 )
 from tests.support.receivers import DINGTALK_SECRET, WEBHOOK_SECRET, text_of
 from tests.support.stack import Stack
@@ -379,10 +380,10 @@ async def history_types(run: YearStack, workflow_id: str) -> Counter[str]:
 
 
 @pytest.mark.timeout(2400)
-async def test_a_programme_year(stack: Stack) -> None:
+async def test_a_programme_year(stack: Stack, tmp_path: Path) -> None:
     async with year_stack(
         kafka_bootstrap=stack.kafka_bootstrap,
-        programmes_dir=PROGRAMMES,
+        programmes_dir=write_year_programme(tmp_path / "programmes"),
         start=START,
         roles=ROLES,
         throttle_first=[THROTTLED_FIRST],

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import yaml
 
 from tests.support.kafka import envelope_of
 from tests.support.kafka_snapshot import read_to_end
@@ -26,12 +27,81 @@ from tests.support.year_stack import FINANCE_SECRET, YearStack, gather_pages
 
 T = TypeVar("T")
 
-PROGRAMMES = Path(__file__).resolve().parent / "programmes"
+SHIPPED_GUIZHOU = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "programmes"
+    / "guizhou-shibaiqianwan-2023.yaml"
+)
 PROGRAMME = "guizhou-year-e2e"
 YEAR = 2026
 WINDOW = f"{PROGRAMME}.annual-report.{YEAR}"
 PROVINCE = "520000"
 CHINA = dt.timezone(dt.timedelta(hours=8))
+# The targets the registry measures from designations (the others are reported statistics).
+DESIGNATION_METRICS = {
+    "designated_parks",
+    "designated_live_bases",
+    "leading_enterprises",
+    "live_teams",
+    "leading_enterprises_and_live_teams",
+}
+
+
+def write_year_programme(directory: Path) -> Path:
+    """The programme the year runs: Guizhou's file as shipped (its categories, rewards, report
+    templates, indicator systems, thresholds and notification routes, in whatever format the
+    loader reads today), with its dates moved into three weeks of November 2026 around the
+    test's fixed start, Monday 2 November 2026, 09:00 China time:
+
+    ========  ===============================================================================
+    2 Nov     the round opens (closes the 3rd); reviews, scores, decisions, public notice
+    10 Nov    designations: the notice's five working days ended at the end of the 9th
+    11 Nov    the annual-report window opens; reminders 3 and 1 days before the due time
+    18 Nov    due at the end of the day; overdue notices 1 and 2 days after (the province
+              from the first)
+    20 Nov    late reports taken until the end of the day
+    23 Nov    locks at the end of the day: the yearly evaluation warns, with 3 days to rectify
+    27 Nov    the rectification deadline (end of day): still missing, revoked
+    ========  ===============================================================================
+
+    The expert panel has three members; only the targets the registry measures from
+    designations are kept (due by the end of 2026); no statistics section (the monthly
+    statistics clock is not part of the year). Written into ``directory``, which the services
+    read as ``PROGRAMMES_DIR``.
+    """
+    programme = yaml.safe_load(SHIPPED_GUIZHOU.read_text(encoding="utf-8"))
+    programme["id"] = PROGRAMME
+    programme["name"] += "（端到端测试年度）"
+    programme["period"] = {"start": dt.date(YEAR, 1, 1), "end": dt.date(YEAR, 12, 31)}
+    programme["targets"] = [
+        {**target, "by": dt.date(YEAR, 12, 31)}
+        for target in programme["targets"]
+        if target["metric"] in DESIGNATION_METRICS
+    ]
+    rounds = programme["application_rounds"]
+    rounds["first_year"] = YEAR
+    rounds["awarding"]["overrides"] = [
+        {"year": YEAR, "opens_on": dt.date(YEAR, 11, 2), "closes_on": dt.date(YEAR, 11, 3),
+         "city_review_due_on": dt.date(YEAR, 11, 4), "note": "end-to-end year"}
+    ]  # fmt: skip
+    rounds["awarding"]["expert_panel"]["size"] = 3
+    window = next(w for w in programme["reporting_windows"] if w["id"] == "annual-report")
+    window["first_year"] = window["last_year"] = YEAR
+    window["reminders"] = {"before_days": [3, 1], "after_days": [1, 2]}
+    window["overrides"] = [
+        {"year": YEAR, "opens_on": dt.date(YEAR, 11, 11), "due_on": dt.date(YEAR, 11, 18),
+         "grace_until_on": dt.date(YEAR, 11, 20), "locks_on": dt.date(YEAR, 11, 23),
+         "note": "end-to-end year"}
+    ]  # fmt: skip
+    programme["dynamic_management"]["rectification_days"] = 3
+    programme.pop("statistics", None)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{PROGRAMME}.yaml").write_text(
+        yaml.safe_dump(programme, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return directory
+
 
 # GB 32100-2015: the 31 characters and the weights of positions 1-17 (DOMAIN.md).
 CODE_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
