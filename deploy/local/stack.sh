@@ -19,7 +19,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL="$ROOT/.local"
 RUN="$LOCAL/run"
 LOGS="$LOCAL/logs"
-PG_PORT="${PG_PORT:-55432}"
+# Every default port sits below Linux's ephemeral range (32768-60999): a port in it can be taken
+# by an outgoing connection, and a restart under connection churn then fails to bind.
+PG_PORT="${PG_PORT:-15432}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"

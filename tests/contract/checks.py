@@ -7,7 +7,9 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis.checks import CHECKS, CheckFunction, load_all_checks
 
@@ -29,17 +31,38 @@ class CaseCounter:
 
 
 SEED = int(os.environ.get("CONTRACT_SEED", "20250607"))  # a fixed seed: the same cases each run
+MIN_CASES = 1_000  # requests each service is sent, at the least
+BASE_EXAMPLES = 25  # per operation; more where a service has few operations
 
 
-def load_schema(base_url: str, *, max_examples: int) -> schemathesis.BaseSchema:
+def examples_per_operation(operations: int, *, at_least: int = BASE_EXAMPLES) -> int:
+    """Enough generated examples per operation that the service gets ``MIN_CASES`` from the
+    positive phase alone (each operation adds negative and coverage cases on top)."""
+    return max(at_least, -(-MIN_CASES // max(operations, 1)))
+
+
+def operations_in(document: dict[str, Any]) -> int:
+    methods = {"get", "put", "post", "patch", "delete"}
+    return sum(1 for item in document.get("paths", {}).values() for m in item if m in methods)
+
+
+def load_schema(base_url: str, *, max_examples: int | None = None) -> schemathesis.BaseSchema:
     """The service's own document; unknown query parameters are ignored by design (HTTP
-    caches and proxies add them), so none are generated as "invalid"."""
+    caches and proxies add them), so none are generated as "invalid". Without
+    ``max_examples``, as many a operation as ``examples_per_operation`` gives the document's
+    operations. Generation is deterministic (Hypothesis' derandomize, with the fixed seed) and
+    has no deadline (schemathesis sets none): a slow answer is not a failure here."""
+    if max_examples is None:
+        with httpx.Client(timeout=30) as client:
+            document = client.get(f"{base_url}/openapi.json").json()
+        max_examples = examples_per_operation(operations_in(document))
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
             "suppress-health-check": ["all"],
             "generation": {
                 "max-examples": max_examples,
+                "deterministic": True,
                 "allow-extra-parameters": False,
                 "database": "none",
                 # The run sends its own bearer token with every case (ignored_auth checks

@@ -440,9 +440,9 @@ def _host_ports(service: Doc) -> set[int]:
 def test_compose_parses_and_publishes_the_stack_ports() -> None:
     services = _compose()["services"]
     published = set().union(*(_host_ports(s) for s in services.values()))
-    assert {8001, 8002, 8003, 8004, 55432, 19092, 7233} <= published
+    assert {8001, 8002, 8003, 8004, 15432, 19092, 7233} <= published
     assert services["postgres"]["image"] == "postgres:15"
-    assert _host_ports(services["postgres"]) == {55432}
+    assert _host_ports(services["postgres"]) == {15432}
     assert services["kafka"]["image"] == "apache/kafka:4.1.1"
     assert _host_ports(services["kafka"]) == {19092}
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"

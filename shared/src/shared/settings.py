@@ -139,6 +139,9 @@ class ServiceSettings(BaseSettings):
     programmes_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("PROGRAMMES_DIR", "shared/programmes"))
     )
+    # How often a process takes newer programme revisions from its programme_definitions table
+    # (shared.programmes.catalogue): the longest a new revision waits to be used.
+    programme_refresh_seconds: float = Field(default=5.0, gt=0)
 
     @property
     def is_production(self) -> bool:

@@ -326,7 +326,6 @@ async def test_money_owed_back_is_recorded_through_the_api(
             {"in_statistics_list": True},
             {"in_statistics_list": False},
         ),
-        ("/v1/calendar-years/2099", {"holidays": ["2099-01-01"]}, {"holidays": ["2099-01-02"]}),
     ],
 )
 async def test_a_put_replaces_only_the_version_named_by_a_strong_if_match(

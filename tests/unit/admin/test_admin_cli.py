@@ -290,3 +290,45 @@ def test_a_command_that_calls_a_service_needs_a_token() -> None:
     assert result.exit_code == 2
     assert "ECOM_TOKEN" in result.output
     assert recorder.requests == []
+
+
+def test_calendar_load_reads_the_year_first_and_replaces_what_it_read(tmp_path: Path) -> None:
+    year_file = tmp_path / "2027.yaml"
+    year_file.write_text("holidays: [2027-01-01, 2027-02-06]\nworkdays: [2027-02-14]\n")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"year": 2027}, headers={"ETag": '"0"'})
+        return httpx.Response(200, json=json.loads(request.content))
+
+    recorder = Recorder(answer)
+    result = run(
+        recorder, "--registry-url", "http://registry.test:9001", "calendar", "load", "2027",
+        str(year_file),
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    get, put = recorder.requests
+    assert (get.method, str(get.url)) == ("GET", "http://registry.test:9001/v1/calendars/2027")
+    assert put.method == "PUT" and put.headers["If-Match"] == '"0"'
+    assert json.loads(recorder.bodies[1]) == {
+        "holidays": ["2027-01-01", "2027-02-06"],
+        "workdays": ["2027-02-14"],
+    }
+    assert "2027: 2 holidays, 1 workdays loaded" in result.output
+
+
+def test_calendar_load_of_a_year_there_is_none_of_sends_no_if_match(tmp_path: Path) -> None:
+    year_file = tmp_path / "2088.json"
+    year_file.write_text('{"holidays": ["2088-01-01"], "workdays": []}')
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(404, json={"title": "Not found"})
+        return httpx.Response(201, json=json.loads(request.content))
+
+    recorder = Recorder(answer)
+    result = run(recorder, "calendar", "load", "2088", str(year_file))
+
+    assert result.exit_code == 0, result.output
+    assert "If-Match" not in recorder.requests[1].headers

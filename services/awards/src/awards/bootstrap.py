@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from awards.config import AwardsSettings
 from awards.handlers.rewards.finance import Outbox
-from shared.programmes import Programme, load_programmes
-from shared.service.entrypoints import run_consumer
+from shared.programmes.catalogue import ProgrammeCatalogue, Refresher
+from shared.service.entrypoints import configure_logging, consumer_role
 from shared.settings import ServiceSettings
+from shared.telemetry import setup_telemetry
 from shared.temporal import connect_temporal
 
 # How long a request waits for Temporal before it answers 503 (retry with the same key).
@@ -30,8 +32,26 @@ def settings() -> AwardsSettings:
     return AwardsSettings()
 
 
-def programmes(settings: ServiceSettings) -> dict[str, Programme]:
-    return load_programmes(settings.programmes_dir)
+def programmes(settings: ServiceSettings) -> ProgrammeCatalogue:
+    """The process's programmes: the files, laid over with the newer revisions the consumer
+    keeps (``refresh``, ``start_refresher`` / ``kept_current``); docs/programmes.md."""
+    return ProgrammeCatalogue.from_files(settings.programmes_dir)
+
+
+async def start_api(app: FastAPI, settings: ServiceSettings) -> None:
+    """The API's programmes, current as it starts and kept current on its pool."""
+    catalogue = programmes(settings)
+    await catalogue.refresh(app.state.pool)
+    app.state.programmes = catalogue
+    app.state.programme_refresher = catalogue.start_refresher(
+        app.state.pool, settings.programme_refresh_seconds
+    )
+
+
+async def stop_api(app: FastAPI) -> None:
+    refresher: Refresher | None = getattr(app.state, "programme_refresher", None)
+    if refresher is not None:
+        await refresher.stop()
 
 
 class TemporalConnection:
@@ -79,12 +99,18 @@ def temporal(
 
 
 def consumer(settings: ServiceSettings) -> None:
-    """``python -m awards consumer``: the handler table with this process's Temporal client."""
+    """``python -m awards consumer``: the handler table with this process's Temporal client
+    and programmes, kept current while it runs."""
+    configure_logging()
+    setup_telemetry(settings.service_name)
+    asyncio.run(consumer_process(settings))
+
+
+async def consumer_process(settings: ServiceSettings) -> None:
     # The consumer's modules load only for its role (an API or worker process never needs them).
     from awards.consumers.handlers import TOPICS, handlers
 
-    run_consumer(
-        settings,
-        TOPICS,
-        handlers(temporal(settings), programmes=programmes(settings), outbox=Outbox.of(settings)),
-    )
+    catalogue = programmes(settings)
+    async with catalogue.kept_current(settings.database_url, settings.programme_refresh_seconds):
+        table = handlers(temporal(settings), programmes=catalogue, outbox=Outbox.of(settings))
+        await consumer_role(settings, TOPICS, table)

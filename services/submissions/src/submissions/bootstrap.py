@@ -1,31 +1,31 @@
 """What a submissions process is built from, built here once and handed on: the settings, the
-programme files, the use cases' context, the Temporal client, and the roles that run them
-(``python -m submissions api|relay|consumer|worker|migrate``).
+programmes (a live catalogue: the files and the newer revisions), the use cases' context, and
+the roles that run them (``python -m submissions api|relay|consumer|worker|migrate``).
 
 The API's pool is built by its lifespan (``shared.service.app``), the worker's and the
-consumer's by their shared roles; the app factory puts what it was given on the app's state,
-which ``api.deps`` alone reads. Consumers and activities receive the context from here and
-read no settings themselves.
+consumer's (and the worker's Temporal client) by their shared roles; the app factory puts what
+it was given on the app's state, which ``api.deps`` alone reads. Consumers and activities
+receive the context from here and read no settings themselves.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
+import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any
 
+from fastapi import FastAPI
 from temporalio.client import Client
 
-from shared.programmes import Programme, load_programmes
-from shared.service.entrypoints import run_consumer, service_roles
+from shared.programmes import Programme
+from shared.programmes.catalogue import ProgrammeCatalogue, Refresher
+from shared.service.entrypoints import configure_logging, consumer_role, service_roles
+from shared.service.worker import WorkerParts
 from shared.settings import ServiceSettings
-from shared.temporal import connect_temporal
+from shared.telemetry import setup_telemetry
+from shared.working_days import WorkingDayCalendar
 from submissions.config import SubmissionsSettings
 from submissions.db import MIGRATIONS_DIR
 from submissions.handlers.common import Context, Pool
-
-log = logging.getLogger(__name__)
 
 
 def load_settings() -> SubmissionsSettings:
@@ -33,53 +33,89 @@ def load_settings() -> SubmissionsSettings:
     return SubmissionsSettings()
 
 
-def programme_files(settings: ServiceSettings) -> Callable[[], Mapping[str, Programme]]:
-    """The programme files as they are now: the clock reads them again at every activity, so
-    a changed file (new reminder offsets) takes effect without a restart."""
-    return lambda: load_programmes(settings.programmes_dir)
+def programmes(settings: ServiceSettings) -> ProgrammeCatalogue:
+    """The process's programmes: the files, laid over with the newer revisions the consumer
+    keeps (docs/programmes.md, "Revisions"). Readers look a programme up when they need it, so
+    a revision (new reminder offsets, a new window year) takes effect without a restart."""
+    return ProgrammeCatalogue.from_files(settings.programmes_dir)
 
 
 def build_context(
     settings: ServiceSettings, programmes: Mapping[str, Programme] | None = None
 ) -> Context:
-    """The use cases' context: the programme files (read now unless given), where events go."""
+    """The use cases' context: the programmes (the files unless given), where events go."""
     return Context(
-        programmes if programmes is not None else load_programmes(settings.programmes_dir),
+        programmes
+        if programmes is not None
+        else ProgrammeCatalogue.from_files(settings.programmes_dir),
         settings.kafka_topic_prefix,
         settings.event_source,
     )
 
 
-async def temporal_client(settings: ServiceSettings) -> Client:
-    return await connect_temporal(settings.temporal_target, namespace=settings.temporal_namespace)
+async def start_api(app: FastAPI, settings: ServiceSettings) -> None:
+    """The API's context, its programmes current as it starts and kept current on its pool."""
+    catalogue = programmes(settings)
+    await catalogue.refresh(app.state.pool)
+    app.state.context = build_context(settings, catalogue)
+    app.state.programme_refresher = catalogue.start_refresher(
+        app.state.pool, settings.programme_refresh_seconds
+    )
 
 
-async def worker_activities(settings: ServiceSettings, pool: Pool) -> list[Callable[..., Any]]:
-    """The deadline clocks' activities, built with the worker's pool. Building them also makes
-    sure every window of the programme files that has not locked yet has its clock, and every
-    programme with a period still open its statistics clock (start-or-reach: one workflow id
-    each), so a new worker start repairs a clock lost with Temporal's state."""
+async def stop_api(app: FastAPI) -> None:
+    refresher: Refresher | None = getattr(app.state, "programme_refresher", None)
+    if refresher is not None:
+        await refresher.stop()
+
+
+async def worker_activities(settings: SubmissionsSettings, pool: Pool) -> WorkerParts:
+    """The deadline clocks' activities, built with the worker's pool and programmes; beside
+    them, the programmes are kept current and every window of them that has not locked yet has
+    its clock, and every programme with a period still open its statistics clock
+    (start-or-reach: one workflow id each): at start (a clock lost with Temporal's state is
+    repaired), every ``clock_reconcile_seconds``, and at once when a revision arrives (a window
+    year it adds gets its clock; the running clocks of the programme are told to reschedule)."""
     # The workflow modules load only in the worker process.
     from submissions.workflows.activities import ClockActivities
     from submissions.workflows.statistics_activities import StatisticsClockActivities
-    from submissions.workflows.worker import (
-        clock_activities,
-        ensure_clocks,
-        ensure_statistics_clocks,
+    from submissions.workflows.worker import clock_activities, keep_clocks
+
+    catalogue = programmes(settings)
+    await catalogue.refresh(pool)
+
+    def current() -> Mapping[str, Programme]:  # the activities look the programmes up each time
+        return catalogue
+
+    calendar = WorkingDayCalendar()  # the worker's one, refreshed by each tick
+    clock = ClockActivities(
+        pool, current, settings.kafka_topic_prefix, settings.event_source, calendar=calendar
+    )
+    statistics_clock = StatisticsClockActivities(
+        pool, current, settings.kafka_topic_prefix, settings.event_source, calendar=calendar
     )
 
-    programmes = programme_files(settings)
-    clock = ClockActivities(pool, programmes, settings.kafka_topic_prefix, settings.event_source)
-    client = await temporal_client(settings)
-    current = programmes()
-    now = dt.datetime.now(dt.UTC)
-    running = await ensure_clocks(client, current, now=now)
-    running += await ensure_statistics_clocks(client, current, now=now)
-    log.info("deadline clocks running for %s", running)
-    statistics_clock = StatisticsClockActivities(
-        pool, programmes, settings.kafka_topic_prefix, settings.event_source
-    )
-    return [*clock_activities(clock), statistics_clock.tick]
+    async def beside(client: Client, stop: asyncio.Event) -> None:
+        await keep_clocks(
+            client,
+            pool,
+            catalogue,
+            stop=stop,
+            refresh_seconds=settings.programme_refresh_seconds,
+            reconcile_seconds=settings.clock_reconcile_seconds,
+        )
+
+    return WorkerParts([*clock_activities(clock), statistics_clock.tick], beside)
+
+
+async def consumer_process(settings: SubmissionsSettings) -> None:
+    """The consumer with its programme catalogue, kept current while it runs."""
+    from submissions.consumers import designations
+
+    catalogue = programmes(settings)
+    async with catalogue.kept_current(settings.database_url, settings.programme_refresh_seconds):
+        handlers = designations.handlers(build_context(settings, catalogue))
+        await consumer_role(settings, designations.TOPICS, handlers)
 
 
 def roles(settings: SubmissionsSettings) -> dict[str, Callable[[], None]]:
@@ -87,9 +123,9 @@ def roles(settings: SubmissionsSettings) -> dict[str, Callable[[], None]]:
     rosters in step with designation events."""
 
     def consumer() -> None:
-        from submissions.consumers import designations
-
-        run_consumer(settings, designations.TOPICS, designations.handlers(build_context(settings)))
+        configure_logging()
+        setup_telemetry(settings.service_name)
+        asyncio.run(consumer_process(settings))
 
     found = service_roles(
         settings,
@@ -98,5 +134,5 @@ def roles(settings: SubmissionsSettings) -> dict[str, Callable[[], None]]:
         consumer_module="submissions.consumers.designations",
         worker_module="submissions.workflows.worker",
     )
-    found["consumer"] = consumer  # the designations' handlers, with the context built here
+    found["consumer"] = consumer  # the handlers, with the context and catalogue built here
     return found

@@ -76,11 +76,13 @@ dlq_app = typer.Typer(help="Dead letters (wraps ecom-dlq).", no_args_is_help=Tru
 deliveries_app = typer.Typer(help="The notifications delivery ledger.", no_args_is_help=True)
 windows_app = typer.Typer(help="Reporting windows (submissions).", no_args_is_help=True)
 programmes_app = typer.Typer(help="Programmes and their targets (registry).", no_args_is_help=True)
+calendar_app = typer.Typer(help="The working-day calendar (registry).", no_args_is_help=True)
 app.add_typer(imports_app, name="imports")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(windows_app, name="windows")
 app.add_typer(programmes_app, name="programmes")
+app.add_typer(calendar_app, name="calendar")
 
 
 def _url_option(service: str) -> Any:
@@ -306,6 +308,45 @@ def programmes_progress(
             area_met = {True: "yes", False: "no"}.get(area.get("met"), "")
             table.add_row(label, "", str(area["current"]), area_met, _share(area.get("share_met")))
     console.print(table)
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def _dates(data: Any, key: str, source: Path) -> list[str]:
+    values = data.get(key, []) if isinstance(data, dict) else None
+    if not isinstance(values, list):
+        raise typer.BadParameter(f"{source}: `{key}` is a list of dates", param_hint="FILE")
+    return [value.isoformat() if hasattr(value, "isoformat") else str(value) for value in values]
+
+
+@calendar_app.command("load")
+def calendar_load(
+    ctx: typer.Context,
+    year: int,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="YAML or JSON with `holidays` and `workdays` (调休), lists of YYYY-MM-DD",
+        ),
+    ],
+) -> None:
+    """Load a year of China's working-day calendar (the province), or correct a year there is."""
+    import yaml  # JSON is YAML too; dates come back as dates
+
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    holidays, workdays = _dates(data, "holidays", file), _dates(data, "workdays", file)
+    with _options(ctx).client() as admin:
+        try:
+            loaded = admin.load_calendar_year(year, holidays=holidays, workdays=workdays)
+        except api.ApiProblem as problem:
+            raise _refused(problem) from problem
+    console.print(
+        f"{year}: {len(loaded.get('holidays', holidays))} holidays, "
+        f"{len(loaded.get('workdays', workdays))} workdays loaded"
+    )
 
 
 def main() -> None:

@@ -35,6 +35,8 @@ ROUTES = {
     "start_import": ("registry", "POST", "/v1/imports/{kind}"),
     "import_job": ("registry", "GET", "/v1/import-jobs/{job_id}"),
     "programme_progress": ("registry", "GET", "/v1/programmes/{programme_id}/progress"),
+    "calendar_year": ("registry", "GET", "/v1/calendars/{year}"),
+    "load_calendar_year": ("registry", "PUT", "/v1/calendars/{year}"),
     "open_window": ("submissions", "POST", "/v1/windows"),
     "resend_delivery": ("notifications", "POST", "/v1/deliveries/{delivery_id}/resend"),
 }
@@ -182,6 +184,25 @@ class AdminClient:
             idempotency_key=idempotency_key,
         ).json()
         return opened
+
+    def load_calendar_year(
+        self, year: int, *, holidays: list[str], workdays: list[str]
+    ) -> dict[str, Any]:
+        """Load a year's holidays and 调休 workdays, or correct a year there is: the year is read
+        first and its ETag sent as If-Match, so a correction replaces exactly what was read."""
+        try:
+            etag = self.call("calendar_year", path={"year": year}).headers.get("ETag")
+        except ApiProblem as problem:
+            if problem.status != 404:
+                raise
+            etag = None
+        loaded: dict[str, Any] = self.call(
+            "load_calendar_year",
+            path={"year": year},
+            json={"holidays": holidays, "workdays": workdays},
+            headers={"If-Match": etag} if etag else {},
+        ).json()
+        return loaded
 
     # --- notifications ----------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ def create_app(
     settings = settings or bootstrap.settings()
 
     async def on_start(app: FastAPI) -> None:
-        app.state.programmes = bootstrap.programmes(settings)
+        await bootstrap.start_api(app, settings)
         app.state.temporal = temporal or bootstrap.temporal(
             settings, timeout_seconds=bootstrap.API_TEMPORAL_TIMEOUT_SECONDS
         )
@@ -54,6 +54,7 @@ def create_app(
             payments.router,
         ],
         on_start=on_start,
+        on_stop=bootstrap.stop_api,
         route_classes=RouteClasses(public=("/callbacks/",)),  # signed by finance, no token
     )
     add_components(app, models=payments.MODELS, security_schemes=payments.SECURITY_SCHEMES)

@@ -4,7 +4,7 @@ Idempotency-Key claim a route hands to its use case."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -41,8 +41,9 @@ def get_settings(request: Request) -> AwardsSettings:
     return settings
 
 
-def get_programmes(request: Request) -> dict[str, Programme]:
-    programmes: dict[str, Programme] = request.app.state.programmes
+def get_programmes(request: Request) -> Mapping[str, Programme]:
+    """The live catalogue: each request reads the programmes' current revisions."""
+    programmes: Mapping[str, Programme] = request.app.state.programmes
     return programmes
 
 
@@ -59,7 +60,7 @@ UNAVAILABLE = {503: {"description": "Temporal cannot be reached; retry later"}}
 
 Pool = Annotated[DatabasePool, Depends(get_pool)]
 Settings = Annotated[AwardsSettings, Depends(get_settings)]
-Programmes = Annotated[dict[str, Programme], Depends(get_programmes)]
+Programmes = Annotated[Mapping[str, Programme], Depends(get_programmes)]
 Temporal = Annotated[Client, Depends(temporal_client)]
 
 

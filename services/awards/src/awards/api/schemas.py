@@ -155,15 +155,6 @@ class ExpertPublic(ExpertPut):
     expert_id: str
 
 
-class CalendarYearPut(Body):
-    holidays: list[dt.date] = Field(max_length=366)
-    workdays: list[dt.date] = Field(default_factory=list, max_length=366)
-
-
-class CalendarYearPublic(CalendarYearPut):
-    year: int
-
-
 # --- dynamic management (/v1/designations/standing, violations, reinstatement) ---------------
 
 

@@ -1,7 +1,8 @@
 """``python -m awards consumer``: the registry facts awards needs (its own read model, from
 registry events; never the registry's tables), credit records from the ``credit.record`` topic,
-dynamic management's report facts and window locks, and the rewards ledger's events. Each
-handler runs in the transaction that records the inbox row.
+dynamic management's report facts and window locks, the rewards ledger's events, and the
+registry's working-day calendar years (``shared.calendar_years``: the public notice counts on
+them). Each handler runs in the transaction that records the inbox row.
 
 ``handlers`` takes the process's Temporal client from ``awards.bootstrap`` (connected when an
 event first needs it).
@@ -16,6 +17,7 @@ from temporalio.client import Client
 from awards.consumers import credit, registry, standing
 from awards.consumers import rewards as rewards_consumers
 from awards.handlers.rewards.finance import Outbox
+from shared import calendar_years
 from shared.events.awards import CreditRecordReported
 from shared.events.registry import (
     EnterpriseRegistered,
@@ -25,13 +27,15 @@ from shared.events.registry import (
 )
 from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.messaging.consumer import Handler
-from shared.programmes import Programme
+from shared.programmes import Programme, revisions
 
 TOPICS = (
+    *revisions.TOPICS,
     *registry.TOPICS,
     *credit.TOPICS,
     # each topic once: dynamic management and rewards both read submissions.report
     *dict.fromkeys((*standing.TOPICS, *rewards_consumers.TOPICS)),
+    *calendar_years.TOPICS,
 )
 
 
@@ -42,7 +46,8 @@ def handlers(
     outbox: Outbox,
 ) -> dict[str, Handler]:
     """The consumer's handler per event type, with what ``awards.bootstrap`` built once."""
-    table: dict[str, Handler] = {}
+    # Programme revisions, kept for the catalogue every process reads (docs/programmes.md).
+    table: dict[str, Handler] = revisions.handlers()
     table.update({event.event_type: registry.on_registered for event in registry.REGISTERED})
     table.update({event.event_type: registry.on_updated for event in registry.UPDATED})
     table.update({event.event_type: registry.on_closed for event in registry.CLOSED})
@@ -62,4 +67,5 @@ def handlers(
         table[event.event_type] = rewards_consumers.also(
             table[event.event_type], rewards_consumers.on_enterprise_kinds
         )
+    table.update(calendar_years.handlers())
     return table

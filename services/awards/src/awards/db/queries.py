@@ -1,4 +1,4 @@
-"""The SQL of applications, designations, experts, the calendar, credit records and the
+"""The SQL of applications, designations, experts, credit records and the
 registry facts, as named statements (dynamic management's are in ``db.standing``)."""
 
 # --- registry facts (from registry events) ---------------------------------------------------
@@ -109,28 +109,6 @@ ACTIVE_EXPERTS = "SELECT * FROM experts WHERE active ORDER BY expert_id"
 EXPERT = "SELECT * FROM experts WHERE expert_id = $1"
 # Holds the version an If-Match was compared with until the replacement commits.
 EXPERT_FOR_UPDATE = "SELECT * FROM experts WHERE expert_id = $1 FOR UPDATE"
-
-CALENDAR_YEAR = "SELECT year FROM calendar_years WHERE year = $1"
-CALENDAR_YEAR_FOR_UPDATE = "SELECT year FROM calendar_years WHERE year = $1 FOR UPDATE"
-
-CALENDAR_YEAR_DAYS = (
-    "SELECT day, kind FROM calendar_days WHERE extract(year FROM day) = $1 ORDER BY day"
-)
-
-CALENDAR_DAYS = "SELECT day, kind FROM calendar_days ORDER BY day"
-
-DELETE_CALENDAR_YEAR = "DELETE FROM calendar_days WHERE extract(year FROM day) = $1"
-
-INSERT_CALENDAR_DAYS = """
-INSERT INTO calendar_days (day, kind) SELECT * FROM unnest($1::date[], $2::text[])
-"""
-
-UPSERT_CALENDAR_YEAR = """
-INSERT INTO calendar_years (year, loaded_by) VALUES ($1, $2)
-ON CONFLICT (year) DO UPDATE SET loaded_by = EXCLUDED.loaded_by, loaded_at = now()
-"""
-
-LOADED_YEARS = "SELECT year FROM calendar_years ORDER BY year"
 
 # --- applications (read model) ---------------------------------------------------------------
 

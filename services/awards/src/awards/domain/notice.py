@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from awards.domain.calendar import WorkingDayCalendar
 from shared.china_time import CHINA
 from shared.programmes.awarding import NoticeUnit, PublicNotice
+from shared.working_days import WorkingDayCalendar
 
 
 def _end_after(

@@ -2,7 +2,8 @@
 
 A round opens at 00:00 China time on its opening day and closes at 00:00 on the day after its
 closing day; the city review is due the same way (DOMAIN.md, "Time"). 004 三(二)2(1): rounds run
-once a year from 2023 (``first_year``) to the end of the programme period.
+once a year from 2023 (``first_year``) to the end of the programme period, or to the
+``last_year`` a revision of the programme sets (a round past the targets' horizon).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def round_years(programme: Programme) -> range:
     rounds = programme.application_rounds
     if rounds is None:
         return range(0)
-    return range(max(rounds.first_year, programme.period.start.year), programme.period.end.year + 1)
+    return rounds.years(programme.period.start.year, programme.period.end.year)
 
 
 def application_round(programme: Programme, year: int, category: str) -> ApplicationRound:

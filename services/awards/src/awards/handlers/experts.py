@@ -28,9 +28,7 @@ Precondition = Callable[[Row | None], None]
 
 def require_province(principal: Principal) -> None:
     if Role.province_admin not in principal.roles or principal.region_code is None:
-        raise forbidden(
-            t("专家库和工作日历由省厅维护", "the province keeps the expert pool and the calendar")
-        )
+        raise forbidden(t("专家库由省厅维护", "the province keeps the expert pool"))
 
 
 async def read_expert(pool: Pool, principal: Principal, expert_id: str) -> Row:

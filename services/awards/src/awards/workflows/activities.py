@@ -18,7 +18,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from awards.config import DEFAULT_EVENT_SOURCE
-from awards.domain.calendar import CalendarYearNotCovered
 from awards.domain.experts import PanelShort
 from awards.handlers import applications, calendar, designations, experts, standing
 from awards.handlers.common import Pool
@@ -40,6 +39,7 @@ from awards.workflows.types import (
     designation_workflow_id,
 )
 from shared.programmes import Programme
+from shared.working_days import CalendarMissing, WorkingDayCalendar
 
 
 class ApplicationActivities:
@@ -49,10 +49,12 @@ class ApplicationActivities:
         *,
         topic_prefix: str = "",
         event_source: str = DEFAULT_EVENT_SOURCE,
+        calendar: WorkingDayCalendar | None = None,
     ) -> None:
         self.pool = pool
         self.topic_prefix = topic_prefix
         self.event_source = event_source
+        self.calendar = calendar or WorkingDayCalendar()
 
     @activity.defn(name="awards.record_submission")
     async def record_submission(self, start: ApplicationStart) -> bool:
@@ -81,13 +83,13 @@ class ApplicationActivities:
 
     @activity.defn(name="awards.plan_notice")
     async def plan_notice(self, plan: NoticePlan) -> NoticeDates:
-        """A year the calendar does not cover fails the attempt; it is retried until the
-        province loads the year."""
+        """A year the calendar does not cover fails the attempt; it is retried (hourly at
+        most) until the province loads the year on the registry and awards keeps it."""
         try:
-            return await calendar.plan_notice(self.pool, plan)
-        except CalendarYearNotCovered as exc:
+            return await calendar.plan_notice(self.pool, self.calendar, plan)
+        except CalendarMissing as exc:
             activity.logger.error("notice calendar: %s", exc)
-            raise ApplicationError(str(exc), type="CalendarYearNotCovered") from exc
+            raise ApplicationError(str(exc), type="CalendarMissing") from exc
 
     @activity.defn(name="awards.grant_designation")
     async def grant_designation(self, grant: GrantRequest) -> str:

@@ -8,6 +8,7 @@ activities. The role builds the pool and the Temporal client; the programmes com
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,9 @@ from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.types import TASK_QUEUE as TASK_QUEUE
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.programmes import Programme
+from shared.service.worker import WorkerParts
 from shared.settings import ServiceSettings
+from shared.working_days import WorkingDayCalendar
 
 WORKFLOWS: Sequence[type] = (ApplicationWorkflow, DesignationWorkflow)
 
@@ -33,22 +36,36 @@ def all_activities(
     *,
     topic_prefix: str,
     event_source: str = DEFAULT_EVENT_SOURCE,
+    calendar: WorkingDayCalendar | None = None,
 ) -> list[Callable[..., Any]]:
+    """``calendar``: the process's working-day calendar (one per worker; the notice planning
+    refreshes it)."""
     return [
-        *ApplicationActivities(pool, topic_prefix=topic_prefix, event_source=event_source).all(),
+        *ApplicationActivities(
+            pool, topic_prefix=topic_prefix, event_source=event_source, calendar=calendar
+        ).all(),
         *DesignationActivities(
             pool, programmes, topic_prefix=topic_prefix, event_source=event_source
         ).all(),
     ]
 
 
-async def activities(settings: ServiceSettings, pool: Pool) -> Sequence[Callable[..., Any]]:
-    return all_activities(
+async def activities(settings: ServiceSettings, pool: Pool) -> WorkerParts:
+    """The activities on the worker's pool and programmes, which stay current beside it."""
+    programmes = bootstrap.programmes(settings)
+    await programmes.refresh(pool)
+
+    async def keep_current(client: Client, stop: asyncio.Event) -> None:
+        await programmes.run_refresher(pool, settings.programme_refresh_seconds, stop)
+
+    built = all_activities(
         pool,
-        bootstrap.programmes(settings),
+        programmes,
         topic_prefix=settings.kafka_topic_prefix,
         event_source=settings.event_source,
+        calendar=WorkingDayCalendar(),
     )
+    return WorkerParts(built, keep_current)
 
 
 def build_worker(

@@ -4,9 +4,11 @@ from fastapi import FastAPI
 
 from registry import bootstrap
 from registry.api.routes import (
+    calendars,
     enterprises,
     exports,
     imports,
+    programme_revisions,
     programmes,
     records,
     residents,
@@ -24,9 +26,11 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         enterprises.router,
         residents.router,
         programmes.router,
+        programme_revisions.router,
         imports.router,
         imports.jobs_router,
         exports.router,
+        calendars.router,
     ]
     routers.extend(records.records_router(spec) for spec in ALL_SPECS)
     settings = settings or bootstrap.load_settings()
@@ -37,6 +41,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         "GB/T 2260 region hierarchy; programme targets and progress.",
         routers=routers,
         on_start=bootstrap.start_api,
+        on_stop=bootstrap.stop_api,
         idempotency_exempt=("/v1/imports",),
         route_classes=RouteClasses(bulk=(("POST", r"^/v1/imports/"),)),
         large_bodies=(("POST", r"^/v1/imports/", settings.max_upload_bytes + UPLOAD_SLACK),),

@@ -25,6 +25,7 @@ NOTES: dict[str, str] = {
     "platform": "可填：" + "、".join(PLATFORM_NAMES_ZH.values()),
     "park_id": "园区/基地的记录ID（在园区/基地详情中可见）",
     "opened_on": "YYYY-MM-DD",
+    "established_on": "YYYY-MM-DD（营业执照上的成立日期；不填则不计入规划期内新增企业）",
     "closed_on": "YYYY-MM-DD；填写则按已关闭登记",
     "joined_on": "YYYY-MM-DD",
     "left_on": "YYYY-MM-DD",

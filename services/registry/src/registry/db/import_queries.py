@@ -131,6 +131,7 @@ _ENTERPRISE_ARRAYS = [
     ("kinds", "text"),
     ("contact_phone", "text"),
     ("contact_email", "text"),
+    ("established_on", "date"),
 ]
 ENTERPRISE_ARRAYS = [name for name, _ in _ENTERPRISE_ARRAYS]
 LOAD_ENTERPRISES = load_batch(

@@ -79,6 +79,15 @@ SET status = 'designated', revoked_on = NULL, reinstated_on = EXCLUDED.designate
 WHERE s.status = 'revoked' AND s.revoked_on <= EXCLUDED.designated_on
 """
 
+# Every designation event applied, for the designations in force on a past day (target
+# progress, ``registry.db.targets``). Parameters as above, then the kind and the designation id.
+RECORD_DESIGNATION_EVENT = """
+INSERT INTO demonstration_events (entity_type, entity_id, programme_id, category, region_code,
+                                  day, kind, designation_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT DO NOTHING
+"""
+
 # Published statistics (submissions.statistics.published): the highest revision of a period.
 CLAIM_REVISION = """
 INSERT INTO published_statistics_revisions AS r (programme_id, period, revision, published_at)

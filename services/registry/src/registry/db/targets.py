@@ -59,12 +59,24 @@ def _measure(table: str, condition: str, description: str) -> Measure:
 
 
 def _designated(*categories: str) -> Measure:
+    """The designations of this programme in force at the end of the counted period ($4), from
+    the history of designation events: per entity and category the last event on or before
+    that day decides. On one day a grant comes first (a revocation of the same day wins, as for
+    the current status); a revocation and a reinstatement of one day keep the order they
+    arrived in (a reinstatement follows its revocation on the designation's key)."""
     listed = ", ".join(f"'{c}'" for c in categories)
+    in_force = (
+        "(SELECT DISTINCT ON (e.entity_type, e.entity_id, e.category) e.region_code, e.kind "
+        "FROM demonstration_events e "
+        f"WHERE e.programme_id = $2 AND e.category IN ({listed}) AND e.day <= $4 "
+        "ORDER BY e.entity_type, e.entity_id, e.category, e.day DESC, (e.kind = 'granted'), "
+        "e.id DESC)"
+    )
     return _measure(
-        "demonstration_status",
-        f"{_IN_JURISDICTION} AND x.programme_id = $2 AND x.status = 'designated' "
-        f"AND x.category IN ({listed}) AND $3::date IS NOT NULL AND x.designated_on <= $4",
-        f"designated demonstration projects of categories {', '.join(categories)} in this programme",
+        in_force,
+        f"{_IN_JURISDICTION} AND x.kind <> 'revoked' AND $3::date IS NOT NULL",
+        f"demonstration projects of categories {', '.join(categories)} in this programme "
+        "designated and in force at the end of the counted period",
     )
 
 
@@ -107,8 +119,12 @@ MEASURES: dict[Metric, Measure] = {
         "enterprises", "x.kinds @> ARRAY['cross_border']", "active cross-border enterprises"
     ),
     Metric.local_brands: _active("brands", what="active brands"),
+    # 新增: established in the period (成立日期), not typed in during it; a record without the
+    # date is not counted as new (a bulk import of old enterprises is not growth).
     Metric.new_enterprises: _new(
-        "enterprises", _REGISTERED_DAY, "enterprises registered in the period"
+        "enterprises",
+        "x.established_on",
+        "enterprises established in the period (成立日期; one without the date is not new)",
     ),
     Metric.new_stores_per_year: _new(
         "stores",

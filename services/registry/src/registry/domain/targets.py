@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
+from registry.domain.regions import RegionLevel, RegionTree
 from shared.programmes import Programme
 from shared.programmes.model import Target
 
@@ -89,10 +90,65 @@ class Window:
         return f"{self.prefix}%", self.programme_id, self.first_day, self.last_day
 
 
+@dataclass(frozen=True)
+class Horizon:
+    """When a programme's targets are measured for a requested year.
+
+    The period's end is the horizon of the targets (004 一: 到2025年), not of the programme's
+    obligations (the yearly report and dynamic management go on). A year past it is not
+    measured as if it were current: ``passed`` says so, and the targets are measured as they
+    stood at the horizon (``year`` is then the period's last year)."""
+
+    end: dt.date
+    passed: bool
+    year: int  # the year measured
+    last_day: dt.date  # the last day counted: min(31 December of ``year``, the horizon, today)
+
+
+def horizon_of(programme: Programme, year: int, today: dt.date) -> Horizon:
+    end = programme.period.end
+    passed = year > end.year
+    measured = end.year if passed else year
+    return Horizon(end, passed, measured, min(dt.date(measured, 12, 31), end, today))
+
+
 def counted_period(
     target: Target, programme: Programme, year: int, today: dt.date
 ) -> tuple[dt.date, dt.date]:
-    """A per-year target counts its year; any other its programme's period up to today."""
+    """A per-year target counts its year; any other its programme's period, both up to the end
+    of ``year`` (a past year counts what stood at its end), the horizon and today."""
+    last_day = min(dt.date(year, 12, 31), programme.period.end, today)
     if target.per_year:
-        return dt.date(year, 1, 1), min(dt.date(year, 12, 31), today)
-    return programme.period.start, min(programme.period.end, today)
+        return dt.date(year, 1, 1), last_day
+    return programme.period.start, last_day
+
+
+def covered_areas(
+    target: Target, counts: Mapping[str, Decimal], tree: RegionTree, jurisdiction: str
+) -> tuple[list[str], set[str]]:
+    """A target met when *every* area of a level has one (000 二(五)17: 全省41个县全部建成):
+    the areas it names (the jurisdiction's current areas of ``coverage.level`` less the ones it
+    excludes) and those among them with something counted. A record under a retired code
+    counts for the area that succeeded it."""
+    coverage = target.coverage
+    if coverage is None:
+        raise ValueError(f"target {target.id!r} has no coverage")
+    excluded = set(coverage.exclude)
+    areas = [
+        region.code
+        for region in tree.descendants(jurisdiction, level=RegionLevel(coverage.level))
+        if region.code not in excluded
+    ]
+    covered = set()
+    for code, value in counts.items():
+        if value > 0 and code in tree:
+            covered.add(tree.current(code).code)
+    return areas, covered & set(areas)
+
+
+def coverage_progress(target: Target, areas: Sequence[str], covered: set[str]) -> TargetProgress:
+    """``current`` is the number of areas covered; met only when every area is (全部)."""
+    item = progress_of(target, Decimal(len(covered)))
+    return TargetProgress(
+        target, True, item.current, item.share_met, bool(areas) and len(covered) == len(areas)
+    )

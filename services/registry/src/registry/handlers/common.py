@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import asyncpg
 
 from registry.domain.regions import RegionTree
-from shared.programmes import Programme
+from shared.programmes.catalogue import ProgrammeCatalogue
 from shared.settings import event_source_of
 
 # The database types as the layers above name them (routes type their hooks with these).
@@ -32,6 +32,7 @@ class Context:
 
     pool: Pool
     regions: RegionTree
-    programmes: Mapping[str, Programme] = field(default_factory=dict)
+    # The live programmes: current revisions, taken without a restart (shared.programmes.catalogue).
+    programmes: ProgrammeCatalogue = field(default_factory=ProgrammeCatalogue)
     topic_prefix: str = ""
     event_source: str = DEFAULT_EVENT_SOURCE

@@ -14,6 +14,9 @@ after it does. A reinstatement at a rectification deadline finds the row designa
 (the designation was only warned) and changes nothing. ``awards.designation.warned`` changes
 nothing here: the registry shows only designated or revoked, and a warned designation stays
 designated until it is revoked.
+
+Every applied event is also kept in ``demonstration_events``: target progress for a past year
+counts the designations in force at that year's end from it, not today's status.
 """
 
 from __future__ import annotations
@@ -34,20 +37,25 @@ async def _apply(
     statement: str,
     event: DesignationGranted | DesignationRevoked | DesignationReinstated,
     day: dt.date,
+    kind: str,
 ) -> None:
-    await connection.execute(
-        statement, event.entity_type, event.entity_id, event.programme_id, event.category,
+    """The current status, and the event in the history (whether or not it changed the
+    status: the history orders the events by their dates, ``registry.db.targets``)."""
+    keys = (
+        event.entity_type, event.entity_id, event.programme_id, event.category,
         event.region_code, day,
     )  # fmt: skip
+    await connection.execute(statement, *keys)
+    await connection.execute(queries.RECORD_DESIGNATION_EVENT, *keys, kind, event.designation_id)
 
 
 async def granted(connection: Connection, event: DesignationGranted) -> None:
-    await _apply(connection, queries.GRANT, event, event.designated_on)
+    await _apply(connection, queries.GRANT, event, event.designated_on, "granted")
 
 
 async def revoked(connection: Connection, event: DesignationRevoked) -> None:
-    await _apply(connection, queries.REVOKE, event, event.revoked_on)
+    await _apply(connection, queries.REVOKE, event, event.revoked_on, "revoked")
 
 
 async def reinstated(connection: Connection, event: DesignationReinstated) -> None:
-    await _apply(connection, queries.REINSTATE, event, event.reinstated_on)
+    await _apply(connection, queries.REINSTATE, event, event.reinstated_on, "reinstated")

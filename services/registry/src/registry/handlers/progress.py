@@ -18,11 +18,15 @@ from registry.db.targets import (
 )
 from registry.domain.statistics import STATISTIC_MEASURES, StatisticMeasure, statistic_values
 from registry.domain.targets import (
+    Horizon,
     TargetProgress,
     Window,
     breakdown_level,
     counted_period,
+    coverage_progress,
+    covered_areas,
     every_area_progress,
+    horizon_of,
     jurisdiction_prefix,
     progress_of,
 )
@@ -56,6 +60,7 @@ class ProgrammeResult:
     programme_id: str
     year: int
     as_of: dt.date
+    horizon: Horizon
     targets: list[TargetResult]
 
 
@@ -73,19 +78,25 @@ async def programme_progress(
     programme_id: str,
     year: int | None,
     by_area: bool,
+    now: dt.datetime,
 ) -> ProgrammeResult:
-    """Each target's progress in ``year`` (default this year in China); with ``by_area``, the
-    count of each area the caller may see as well."""
+    """Each target's progress in ``year`` (default the year of ``now`` in China); with
+    ``by_area``, the count of each area the caller may see as well. A year past the targets'
+    horizon (the programme period's end) is measured as the targets stood at the horizon, and
+    says so (``Horizon``)."""
     programme = programme_of(context, programme_id)
-    today = dt.datetime.now(CHINA).date()
+    today = now.astimezone(CHINA).date()
     year = year or today.year
+    horizon = horizon_of(programme, year, today)
     names = {
         region.code: region.name for region in context.regions.children(programme.jurisdiction)
     }
-    progress = _Progress(programme, principal, year, today, names, by_area)
+    progress = _Progress(programme, principal, horizon.year, today, names, by_area, context)
     async with context.pool.acquire() as connection:
         results = [await progress.of(connection, target) for target in programme.targets]
-    return ProgrammeResult(programme_id=programme.id, year=year, as_of=today, targets=results)
+    return ProgrammeResult(
+        programme_id=programme.id, year=year, as_of=today, horizon=horizon, targets=results
+    )
 
 
 class _Progress:
@@ -100,9 +111,11 @@ class _Progress:
         today: dt.date,
         names: dict[str, str],
         by_area: bool,
+        context: Context,
     ) -> None:
         self.programme, self.principal, self.year, self.today = programme, principal, year, today
         self.names, self.area_codes, self.by_area = names, list(names), by_area
+        self.regions = context.regions
 
     async def of(self, connection: Connection, target: Target) -> TargetResult:
         measure = MEASURES.get(target.metric)
@@ -143,6 +156,8 @@ class _Progress:
         first_day, last_day = counted_period(target, self.programme, self.year, self.today)
         prefix = jurisdiction_prefix(self.programme.jurisdiction)
         window = Window(prefix, self.programme.id, first_day, last_day)
+        if target.coverage is not None:
+            return await self._coverage(connection, target, measure, window)
         total = await count_total(connection, measure, window)
         per_area = target.scope is not Scope.total
         level = breakdown_level(self.programme)
@@ -156,6 +171,35 @@ class _Progress:
             each, item = every_area_progress(target, areas, self.area_codes, total)
         else:
             item = progress_of(target, total)
+        return await self._result(connection, target, measure, item, areas, each)
+
+    async def _coverage(
+        self, connection: Connection, target: Target, measure: Measure, window: Window
+    ) -> TargetResult:
+        """全部: the areas of the target's level with something counted (each area of the
+        breakdown shows how many of its own are covered)."""
+        counts = await count_by_area(connection, measure, window, level="county")
+        every, covered = covered_areas(target, counts, self.regions, self.programme.jurisdiction)
+        item = coverage_progress(target, every, covered)
+        areas: dict[str, Decimal] = {}
+        for code in covered if self.by_area else ():
+            parent = self.regions.parent_of(code)
+            by_city = breakdown_level(self.programme) == "city"
+            key = parent.code if by_city and parent and parent.level.value == "city" else code
+            areas[key] = areas.get(key, Decimal(0)) + 1
+        description = f"{measure.description}: areas with at least one, of the {len(every)}"
+        return await self._result(connection, target, measure, item, areas, {}, description)
+
+    async def _result(
+        self,
+        connection: Connection,
+        target: Target,
+        measure: Measure,
+        item: TargetProgress,
+        areas: dict[str, Decimal],
+        each: dict[str, TargetProgress],
+        description: str | None = None,
+    ) -> TargetResult:
         by_area = None
         if self.by_area:
             missing = [code for code in areas if code not in self.names]
@@ -165,7 +209,7 @@ class _Progress:
                 for code in sorted(set(self.area_codes) | set(areas))
                 if may_see_region(self.principal, code)
             ]
-        return TargetResult(target, item, measure.description, by_area)
+        return TargetResult(target, item, description or measure.description, by_area)
 
 
 async def _measure_statistic(

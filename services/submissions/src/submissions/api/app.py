@@ -6,6 +6,7 @@ from shared.audit.api import install_audit
 from shared.http.body_limit import UPLOAD_SLACK
 from shared.http.rate_limit import RouteClasses
 from shared.service.app import create_service_app
+from submissions import bootstrap
 from submissions.api.routes import (
     attachments,
     completeness,
@@ -18,14 +19,13 @@ from submissions.api.routes import (
     statistics_roster,
     windows,
 )
-from submissions.bootstrap import build_context
 from submissions.config import SubmissionsSettings
 
 
 def create_app(settings: SubmissionsSettings) -> FastAPI:
     async def _on_start(app: FastAPI) -> None:
-        # The programme files are read as the app starts, never at import.
-        app.state.context = build_context(settings)
+        # The programmes are read as the app starts, never at import, and kept current.
+        await bootstrap.start_api(app, settings)
 
     app = create_service_app(
         settings=settings,
@@ -43,6 +43,7 @@ def create_app(settings: SubmissionsSettings) -> FastAPI:
         route_classes=RouteClasses(bulk=(("POST", r"/attachments$"),)),
         large_bodies=(("POST", r"/attachments$", settings.attachment_max_bytes + UPLOAD_SLACK),),
         on_start=_on_start,
+        on_stop=bootstrap.stop_api,
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
     app.include_router(statistics_published.router)

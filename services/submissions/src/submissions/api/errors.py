@@ -25,6 +25,8 @@ INVALID = frozenset(
         "new_due_at_required",
         "unknown_programme",
         "unknown_window",
+        "year_not_begun",
+        "no_designation_in_force",
     }
 )
 # Where a refusal of the submission lies, when the rule does not name a field itself.

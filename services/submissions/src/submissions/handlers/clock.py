@@ -10,16 +10,26 @@ with the programme files as they read them at each call (``workflows.activities`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from shared import audit, metrics
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed, MissingReporters
 from shared.messaging.outbox import append_events
+from shared.programmes import Programme
 from submissions.db import queries
 from submissions.db.repository import record_clock_point
-from submissions.domain.clock import ClockPoint, PointKind, PointOutcome, clock_points, next_step
+from submissions.domain.clock import (
+    ClockPoint,
+    PointKind,
+    PointOutcome,
+    clock_points,
+    emitted_details,
+    next_step,
+)
 from submissions.domain.completeness import Completeness
-from submissions.domain.windows import window_id_of
+from submissions.domain.errors import Refused
+from submissions.domain.windows import YEAR_NOT_OWED, window_id_of
 from submissions.handlers.common import CLOCK_PROCESS, Context, NotFound, Pool, load_window
 from submissions.handlers.completeness import window_completeness
 from submissions.handlers.windows import CLOCK_ACTOR, AlreadyOpen, lock_window, open_window
@@ -38,7 +48,8 @@ async def open_if_due(
 ) -> OpenResult:
     """Open the window when its time has come (``now``, this attempt's time) unless it is
     open already; it opens as of ``requested_at`` (the workflow's time). ``gone`` when the
-    programme file no longer has this window-year."""
+    programme file no longer has this window-year, or the year is not owed when it comes (past
+    the programme period with no designation of its categories in force any more)."""
     window_id = window_id_of(programme_id, window, year)
     programme = context.programmes.get(programme_id)
     try:
@@ -63,12 +74,39 @@ async def open_if_due(
             )
         except AlreadyOpen as exc:  # the province opened it meanwhile
             existing = exc.row
+        except Refused as refused:
+            if refused.code not in YEAR_NOT_OWED:
+                raise
+            return OpenResult(
+                window_id=window_id,
+                open=False,
+                opens_at=requested_at,
+                locks_at=requested_at,
+                gone=True,
+            )
     if existing is None:
         return OpenResult(
             window_id=window_id, open=False, opens_at=schedule.opens_at, locks_at=schedule.locks_at
         )
     return OpenResult(
         window_id=window_id, open=True, opens_at=existing["opens_at"], locks_at=existing["locks_at"]
+    )
+
+
+async def windows_with_designations_in_force(
+    pool: Pool, programmes: Mapping[str, Programme]
+) -> frozenset[tuple[str, str]]:
+    """The (programme id, window id) of every reporting window with a designation of one of
+    its categories in force now: past the programme period, such a window's year is owed."""
+    in_force = {
+        (row["programme_id"], row["category"])
+        for row in await pool.fetch(queries.CATEGORIES_IN_FORCE)
+    }
+    return frozenset(
+        (programme.id, window.id)
+        for programme in programmes.values()
+        for window in programme.reporting_windows
+        if any((programme.id, category) in in_force for category in window.reporters)
     )
 
 
@@ -80,10 +118,12 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             parts = await load_window(connection, context, window_id, for_update=True)
         except NotFound:
             return TickResult(locked=True)  # nothing to watch any more
+        await context.calendar.refresh(connection)
         points = clock_points(
             parts.schedule.due_at,
             parts.schedule.reminders,
             shift_to_working_day=parts.programme.notifications.shift_reminders_to_working_day,
+            calendar=context.calendar,
         )
         done = {
             row["point_key"]: PointOutcome(row["outcome"])
@@ -121,12 +161,9 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
                 resource_type="reporting_window",
                 resource_id=window_id,
                 region_code=parts.programme.jurisdiction,
-                details={
-                    "point": step.emit.key,
-                    "late": step.late,
-                    "skipped": [p.key for p in step.skip],
-                    "missing": counts.province.missing,
-                },
+                details=emitted_details(
+                    step.emit, late=step.late, skipped=step.skip, missing=counts.province.missing
+                ),
             )
             emitted = step.emit.key
         locks_at = parts.row["locks_at"]

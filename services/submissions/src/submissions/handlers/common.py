@@ -13,6 +13,7 @@ from shared.events.envelope import DomainEvent
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme, ReportingWindow, WindowSchedule
 from shared.settings import event_source_of
+from shared.working_days import WorkingDayCalendar
 from submissions.db import queries
 from submissions.db.attachments import AttachmentStore, PostgresAttachmentStore
 from submissions.db.repository import schedule_of
@@ -42,12 +43,14 @@ Visible = Callable[[Mapping[str, Any] | None], Mapping[str, Any]]
 @dataclass(frozen=True)
 class Context:
     """What the use cases share, built once by ``submissions.bootstrap``: the programme files,
-    where events go, and where attachments' files are kept."""
+    where events go, where attachments' files are kept, and the process's working-day
+    calendar (the clocks refresh it from ``calendar_years`` before they plan)."""
 
     programmes: Mapping[str, Programme]
     topic_prefix: str = ""
     event_source: str = DEFAULT_EVENT_SOURCE
     attachments: AttachmentStore = field(default_factory=PostgresAttachmentStore)
+    calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ A draft is taken exactly when a submission would be (the window open, the report
 the report not under review, not locked: ``locks.submission_refusal``), so a draft never
 outlives the window's rules. Its figures must be figures of the template (known indicator,
 unit, type, bounds); what only a submission needs (every required figure, the cross checks,
-the explanations of large changes) is answered as ``pending``, not refused. A draft is no
+the explanations of large changes, the figures rewards are computed from) is answered as
+``pending``, not refused. A draft is no
 version and emits no event; each save is audited. The submission deletes it
 (``queries.SAVE_SUBMISSION``).
 """
@@ -23,7 +24,13 @@ from submissions.db.repository import figures_from_json
 from submissions.domain.actors import Actor
 from submissions.domain.review import ReportState
 from submissions.domain.roster import RosterEntry
-from submissions.domain.validation import Finding, ReportCheck, ReportedFigure, check_report
+from submissions.domain.validation import (
+    REQUIRED_FOR_REWARD,
+    Finding,
+    ReportCheck,
+    ReportedFigure,
+    check_reporters_report,
+)
 from submissions.handlers.common import (
     Connection,
     Context,
@@ -36,7 +43,7 @@ from submissions.handlers.common import (
 from submissions.handlers.reports import Authorize, InvalidReport, reporter_on_roster
 
 # Findings a draft may carry: it is incomplete by design; the submission must clear them.
-PENDING = frozenset({"required", "cross_check", "explanation_required"})
+PENDING = frozenset({"required", REQUIRED_FOR_REWARD, "cross_check", "explanation_required"})
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,11 @@ async def save_draft(
             )
         found, actor, parts, entry = taking.found, taking.actor, taking.parts, taking.entry
         last = found["last_figures"]
-        check = check_report(
-            parts.programme.report_template(entry.category),
+        check = check_reporters_report(
+            parts.programme,
             {name: _reported(value) for name, value in figures.items()},
+            category=entry.category,
+            entity_type=found["entity_type"],
             last_accepted=figures_from_json(last) if last else None,
             explanations=explanations,
         )

@@ -41,7 +41,7 @@ from submissions.domain.errors import Refused
 from submissions.domain.locks import LockException, submission_refusal
 from submissions.domain.review import Action, Report, ReportState
 from submissions.domain.roster import RosterEntry
-from submissions.domain.validation import ReportCheck, ReportedFigure, check_report
+from submissions.domain.validation import ReportCheck, ReportedFigure, check_reporters_report
 from submissions.handlers.common import (
     BeforeCommit,
     Connection,
@@ -192,7 +192,6 @@ async def submit_report(
         found, actor, parts, entry = (
             reporter.found, reporter.actor, reporter.parts, reporter.entry
         )  # fmt: skip
-        template = parts.programme.report_template(entry.category)
         row: Row = await connection.fetchrow(  # an upsert: always a row
             queries.UPSERT_REPORT,
             uuid.uuid4(),
@@ -211,12 +210,14 @@ async def submit_report(
             designation_id, state=report.state, has_submitted=bool(report.versions), now=now
         )
         last = found["last_figures"]
-        check = check_report(
-            template,
+        check = check_reporters_report(
+            parts.programme,
             {
                 k: v if isinstance(v, ReportedFigure) else ReportedFigure(v)
                 for k, v in figures.items()
             },
+            category=entry.category,
+            entity_type=found["entity_type"],
             last_accepted=figures_from_json(last) if last else None,
             explanations=explanations,
         )

@@ -21,7 +21,7 @@ from shared.events.statistics import (
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
-from submissions.domain.clock import PointKind, PointOutcome
+from submissions.domain.clock import PointKind, PointOutcome, emitted_details
 from submissions.domain.statistics.clock import PeriodStep, plan
 from submissions.handlers.common import CLOCK_PROCESS, Connection, Context, Pool
 from submissions.workflows.types import StatisticsTickResult
@@ -36,7 +36,8 @@ async def statistics_tick(
         done: dict[str, dict[str, PointOutcome]] = {}
         for row in await connection.fetch(queries.CLOCK_POINTS, programme.id):
             done.setdefault(row["period"], {})[row["point_key"]] = PointOutcome(row["outcome"])
-        planned = plan(programme, statistics, now=now, done=done)
+        await context.calendar.refresh(connection)
+        planned = plan(programme, statistics, now=now, done=done, calendar=context.calendar)
         for period_step in planned.steps:
             await _handle(connection, context, programme, period_step, result)
     result.wake_at = planned.wake_at
@@ -117,12 +118,9 @@ async def _handle(
         resource_type="statistics_period",
         resource_id=f"{programme.id}/{period}",
         region_code=programme.jurisdiction,
-        details={
-            "point": point.key,
-            "late": step.late,
-            "skipped": [p.key for p in step.skip],
-            "missing": len(missing_rows),
-        },
+        details=emitted_details(
+            point, late=step.late, skipped=step.skip, missing=len(missing_rows)
+        ),
     )
     result.emitted.append(f"{period}/{point.key}")
 

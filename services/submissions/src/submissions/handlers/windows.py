@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import audit
+from shared.china_time import CHINA
 from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
 from shared.i18n import china_time, t
 from shared.messaging.outbox import append_events
@@ -20,7 +21,7 @@ from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.domain.locks import reopen_for
 from submissions.domain.roster import Designation, freeze_roster
-from submissions.domain.windows import window_id_of
+from submissions.domain.windows import window_id_of, year_refusal
 from submissions.handlers.common import (
     CLOCK_PROCESS,
     BeforeCommit,
@@ -104,6 +105,8 @@ async def open_window(
 ) -> Row:
     """Open the window and freeze its roster from the designations in force now. The province
     may open it before the programme file's ``opens`` (it then opens now); nobody after its lock.
+    A year past the programme period is opened only when it is owed (``year_refusal``: in its
+    own year, and for an open-ended window while a designation of its categories is in force).
     Raises ``AlreadyOpen`` with the existing row when it is open already."""
     programme = context.programmes.get(programme_id)
     if programme is None:
@@ -138,6 +141,18 @@ async def open_window(
     schedule = dataclasses.replace(schedule, opens_at=min(schedule.opens_at, now))
     window_id = window_id_of(programme_id, window_slug, year)
     async with pool.acquire() as connection, connection.transaction():
+        in_force = await connection.fetch(
+            queries.DESIGNATIONS_IN_FORCE, programme_id, list(reporting_window.reporters)
+        )
+        refusal = year_refusal(
+            reporting_window,
+            year,
+            period_end=programme.period.end,
+            current_year=now.astimezone(CHINA).year,
+            designations_in_force=bool(in_force),
+        )
+        if refusal is not None:
+            raise refusal
         row = await connection.fetchrow(
             queries.INSERT_WINDOW,
             window_id,
@@ -154,9 +169,6 @@ async def open_window(
         if row is None:
             existing = await connection.fetchrow(queries.WINDOW, window_id)
             raise AlreadyOpen(existing)
-        in_force = await connection.fetch(
-            queries.DESIGNATIONS_IN_FORCE, programme_id, list(reporting_window.reporters)
-        )
         roster = freeze_roster(
             schedule,
             categories=reporting_window.reporters,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from temporalio import activity
 
 from shared.programmes import Programme
+from shared.working_days import WorkingDayCalendar
 from submissions.handlers import clock
 from submissions.handlers.common import DEFAULT_EVENT_SOURCE, Context, Pool
 from submissions.workflows.types import OpenInput, OpenResult, TickInput, TickResult
@@ -29,7 +30,8 @@ def attempt_time(requested: dt.datetime) -> dt.datetime:
 
 class ProgrammeActivities:
     """What a clock's activities are built with (by ``submissions.bootstrap``): the pool, the
-    programme files (read again on every call) and where the events they write go."""
+    programme files (read again on every call), where the events they write go, and the
+    process's working-day calendar (refreshed by each tick)."""
 
     def __init__(
         self,
@@ -37,14 +39,19 @@ class ProgrammeActivities:
         programmes: Callable[[], Mapping[str, Programme]],
         topic_prefix: str = "",
         event_source: str = DEFAULT_EVENT_SOURCE,
+        *,
+        calendar: WorkingDayCalendar | None = None,
     ) -> None:
         self._pool = pool
         self._programmes = programmes
         self._topic_prefix = topic_prefix
         self._event_source = event_source
+        self._calendar = calendar or WorkingDayCalendar()
 
     def _context(self) -> Context:
-        return Context(self._programmes(), self._topic_prefix, self._event_source)
+        return Context(
+            self._programmes(), self._topic_prefix, self._event_source, calendar=self._calendar
+        )
 
 
 class ClockActivities(ProgrammeActivities):

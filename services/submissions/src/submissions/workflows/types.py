@@ -40,7 +40,8 @@ class OpenResult(BaseModel):
     open: bool
     opens_at: dt.datetime
     locks_at: dt.datetime
-    gone: bool = False  # the programme file no longer has this window-year
+    # the programme file no longer has this window-year, or the year is not owed any more
+    gone: bool = False
 
 
 class TickInput(BaseModel):

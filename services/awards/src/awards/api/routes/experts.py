@@ -1,10 +1,10 @@
 """``/v1/experts/{expert_id}``: the province keeps the pool of expert reviewers, with their
-region and declared relations (conflicts of interest); ``/v1/calendar-years/{year}`` loads a
-year's working-day calendar as data (a year chinesecalendar lacks, or a correction).
+region and declared relations (conflicts of interest). (The working-day calendar the public
+notice counts on is the registry's: ``/v1/calendars/{year}`` there, docs/calendar.md.)
 
-Both are created or replaced by PUT. Neither has a version column, so the ETag is the tag of
+An expert is created or replaced by PUT. It has no version column, so the ETag is the tag of
 the representation a GET sends; replacing needs it in If-Match (two province officials editing
-the same expert or year would otherwise overwrite each other unseen)."""
+the same expert would otherwise overwrite each other unseen)."""
 
 from __future__ import annotations
 
@@ -14,24 +14,19 @@ from typing import Any
 from fastapi import APIRouter, Path, Response
 
 from awards.api.deps import Pool
-from awards.api.schemas import CalendarYearPublic, CalendarYearPut, ExpertPublic, ExpertPut
-from awards.handlers import calendar, experts
+from awards.api.schemas import ExpertPublic, ExpertPut
+from awards.handlers import experts
 from shared.auth import CurrentPrincipal
 from shared.http.etag import check_put_precondition, representation_etag
 from shared.http.headers import ETAG, if_match_header, sends
 
 router = APIRouter(tags=["experts"])
 EXPERT_ID = Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
-YEAR = Path(ge=2000, le=2100)
 IF_MATCH = "The ETag you read, to replace one that exists (without it 428; stale 412)."
 
 
 def _expert(row: Mapping[str, Any]) -> ExpertPublic:
     return ExpertPublic.model_validate(dict(row))
-
-
-def _calendar_year(days: calendar.CalendarYearDays) -> CalendarYearPublic:
-    return CalendarYearPublic(year=days.year, holidays=days.holidays, workdays=days.workdays)
 
 
 @router.get("/v1/experts/{expert_id}", response_model=ExpertPublic, responses=sends(200, ETAG))
@@ -72,41 +67,3 @@ async def put_expert(
     expert = _expert(row)
     response.headers["ETag"] = representation_etag(expert)
     return expert
-
-
-@router.get(
-    "/v1/calendar-years/{year}", response_model=CalendarYearPublic, responses=sends(200, ETAG)
-)
-async def get_calendar_year(
-    principal: CurrentPrincipal, pool: Pool, response: Response, year: int = YEAR
-) -> CalendarYearPublic:
-    loaded = _calendar_year(await calendar.read_calendar_year(pool, principal, year))
-    response.headers["ETag"] = representation_etag(loaded)
-    return loaded
-
-
-@router.put("/v1/calendar-years/{year}", status_code=204, responses=sends(204, ETAG))
-async def put_calendar_year(
-    body: CalendarYearPut,
-    principal: CurrentPrincipal,
-    pool: Pool,
-    response: Response,
-    year: int = YEAR,
-    if_match: str | None = if_match_header(description=IF_MATCH),
-) -> None:
-    def precondition(current: calendar.CalendarYearDays | None) -> None:
-        check_put_precondition(
-            if_match, None if current is None else representation_etag(_calendar_year(current))
-        )
-
-    loaded = await calendar.put_calendar_year(
-        pool,
-        principal,
-        year,
-        holidays=body.holidays,
-        workdays=body.workdays,
-        precondition=precondition,
-    )
-    response.headers["ETag"] = representation_etag(
-        None if loaded is None else _calendar_year(loaded)
-    )

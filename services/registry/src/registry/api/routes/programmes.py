@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from registry.api.deps import Ctx
-from registry.handlers.progress import AreaCount, TargetResult, programme_of, programme_progress
+from registry.handlers import revisions
+from registry.handlers.progress import AreaCount, TargetResult, programme_progress
 from shared.auth import CurrentPrincipal
+from shared.http.clock import Now
+from shared.http.headers import ETAG, header_ref
+from shared.programmes.export import programme_yaml
 
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
+YAML = "application/yaml"
 
 
 class ProgrammeSummary(BaseModel):
@@ -22,6 +27,10 @@ class ProgrammeSummary(BaseModel):
     jurisdiction: str
     period_start: dt.date
     period_end: dt.date
+    revision: int = Field(
+        description="The revision this service runs on (0: the shipped file, none recorded); "
+        "`GET /v1/programmes/{id}` answers the newest recorded"
+    )
 
 
 class AreaProgress(BaseModel):
@@ -53,6 +62,17 @@ class ProgrammeProgress(BaseModel):
     programme_id: str
     year: int
     as_of: dt.date
+    horizon_end: dt.date = Field(
+        description="the end of the programme period: the horizon of its targets (到2025年)"
+    )
+    horizon_passed: bool = Field(
+        description="true for a year past the horizon: the targets are then measured as they "
+        "stood at the horizon, never as if the year were within it"
+    )
+    measured_through: dt.date = Field(
+        description="the last day counted: the end of the year measured, the horizon or today, "
+        "whichever comes first"
+    )
     targets: list[TargetProgressPublic]
 
 
@@ -65,16 +85,40 @@ async def list_programmes(context: Ctx, principal: CurrentPrincipal) -> list[Pro
             jurisdiction=p.jurisdiction,
             period_start=p.period.start,
             period_end=p.period.end,
+            revision=context.programmes.revision(p.id),
         )
         for p in context.programmes.values()
     ]
 
 
-@router.get("/{programme_id}", summary="The whole programme definition")
+@router.get(
+    "/{programme_id}",
+    response_model=dict[str, Any],
+    summary="The whole programme definition, as it now stands",
+    description="The newest revision (docs/programmes.md). Its ETag (JSON) is the revision number "
+    '(`"3"`), which `PUT` takes in If-Match. `format=yaml` answers it as a programme file '
+    "(`application/yaml`, the revision in its first comment lines), to commit where the "
+    "files are the way of working.",
+    responses={
+        200: {
+            "headers": {ETAG: header_ref(ETAG)},
+            "content": {"application/yaml": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def get_programme(
-    programme_id: str, context: Ctx, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return programme_of(context, programme_id).model_dump(mode="json")
+    programme_id: str,
+    context: Ctx,
+    principal: CurrentPrincipal,
+    response: Response,
+    format: Literal["json", "yaml"] = Query(default="json", description="`yaml`: a file"),
+) -> Any:
+    current = await revisions.current(context, programme_id)
+    if format == "yaml":
+        header = f"{current.programme.id}: revision {current.revision} (GET /v1/programmes)"
+        return Response(programme_yaml(current.programme, header=header), media_type=YAML)
+    response.headers["ETag"] = current.etag
+    return current.programme.model_dump(mode="json")
 
 
 @router.get("/{programme_id}/progress", response_model=ProgrammeProgress)
@@ -82,16 +126,20 @@ async def progress(
     programme_id: str,
     context: Ctx,
     principal: CurrentPrincipal,
+    now: Now,
     year: int | None = Query(default=None, ge=2000, le=2100),
     by: str | None = Query(default=None, pattern="^(area|city|county)$"),
 ) -> ProgrammeProgress:
     result = await programme_progress(
-        context, principal, programme_id=programme_id, year=year, by_area=bool(by)
+        context, principal, programme_id=programme_id, year=year, by_area=bool(by), now=now
     )
     return ProgrammeProgress(
         programme_id=result.programme_id,
         year=result.year,
         as_of=result.as_of,
+        horizon_end=result.horizon.end,
+        horizon_passed=result.horizon.passed,
+        measured_through=result.horizon.last_day,
         targets=[_target(item) for item in result.targets],
     )
 

@@ -20,6 +20,7 @@ COLUMNS: dict[ImportKind, dict[str, tuple[str, tuple[str, ...]]]] = {
         "kinds": ("企业类型", ("kinds",)),
         "contact_phone": ("联系电话", ("contact_phone",)),
         "contact_email": ("电子邮箱", ("contact_email",)),
+        "established_on": ("成立日期", ("established_on",)),
     },
     ImportKind.stores: {
         "platform": ("平台", ("platform",)),

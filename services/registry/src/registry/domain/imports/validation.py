@@ -119,6 +119,7 @@ def check_enterprise(row: _Row, context: RowContext) -> dict[str, Any]:
         "kinds": kinds,
         "contact_phone": phone,
         "contact_email": email,
+        "established_on": row.date("established_on"),
     }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from shared.programmes import Programme, Statistics
+from shared.working_days import WorkingDayCalendar
 from submissions.domain.clock import ClockPoint, ClockStep, PointOutcome, clock_points, next_step
 from submissions.domain.statistics.periods import (
     PER_YEAR,
@@ -46,14 +47,19 @@ def programme_periods(programme: Programme, statistics: Statistics) -> Iterator[
 
 
 def period_points(
-    programme: Programme, statistics: Statistics, schedule: PeriodSchedule
+    programme: Programme,
+    statistics: Statistics,
+    schedule: PeriodSchedule,
+    calendar: WorkingDayCalendar | None = None,
 ) -> tuple[ClockPoint, ...]:
     """A reminder on a day off moves to the working day before, as the annual report's do
-    (``notifications.shift_reminders_to_working_day``)."""
+    (``notifications.shift_reminders_to_working_day``); one in a year without a calendar
+    keeps its time (``domain.clock``)."""
     points = clock_points(
         schedule.due_at,
         statistics.schedule.reminders,
         shift_to_working_day=programme.notifications.shift_reminders_to_working_day,
+        calendar=calendar,
     )
     return tuple(point for point in points if point.at >= schedule.opens_at)
 
@@ -64,8 +70,10 @@ def plan(
     *,
     now: dt.datetime,
     done: Mapping[str, Mapping[str, PointOutcome]],
+    calendar: WorkingDayCalendar | None = None,
 ) -> StatisticsClockPlan:
-    """``done``: period → point key → outcome, as recorded."""
+    """``done``: period → point key → outcome, as recorded; ``calendar``: the process's
+    working-day calendar (without one, the library's years only)."""
     steps: list[PeriodStep] = []
     wakes: list[dt.datetime] = []
     for period in programme_periods(programme, statistics):
@@ -76,7 +84,9 @@ def plan(
             wakes.append(schedule.opens_at)
             continue
         step = next_step(
-            period_points(programme, statistics, schedule), now=now, done=done.get(str(period), {})
+            period_points(programme, statistics, schedule, calendar),
+            now=now,
+            done=done.get(str(period), {}),
         )
         steps.append(PeriodStep(period, schedule, step))
         wakes += [at for at in (step.wake_at, schedule.locks_at) if at is not None]
