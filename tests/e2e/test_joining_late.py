@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.year_support import (
+    DESIGNATED_ON,
+    START,
     Api,
     Events,
     Operator,
     Project,
     Round,
-    china,
+    at,
     credit_code,
     of_type,
     until_value,
@@ -53,7 +55,7 @@ async def test_notifications_started_last_still_addresses_the_operator(
     async with year_stack(
         kafka_bootstrap=stack.kafka_bootstrap,
         programmes_dir=write_year_programme(tmp_path / "programmes"),
-        start=china(2026, 11, 2, 9),
+        start=START,
         roles=ROLES,
     ) as run:
         api, events = Api(run), Events(run)
@@ -78,7 +80,7 @@ async def test_notifications_started_last_still_addresses_the_operator(
         )
         await the_round.apply(project)
         await the_round.review(project, 1, conflict=False, objection=False)
-        await run.advance_to(china(2026, 11, 10, 9))
+        await run.advance_to(at(DESIGNATED_ON))
         granted = await events.wait(
             "awards.designation",
             lambda es: bool(of_type(es, "awards.designation.granted.v1")),

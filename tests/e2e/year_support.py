@@ -48,25 +48,46 @@ DESIGNATION_METRICS = {
 }
 
 
+# The year's timeline (China time). The report stays due on the document's own day, 10
+# December (a programme may not move it: shared/programmes/guards.py); everything else is set
+# around it and around the test's fixed start, so that the year runs in three weeks of
+# business time on the time-skipping server.
+START = dt.datetime(YEAR, 11, 23, 9, tzinfo=CHINA)  # a Monday morning
+ROUND_OPENS, ROUND_CLOSES, CITY_REVIEW_DUE = (dt.date(YEAR, 11, d) for d in (23, 24, 25))
+NOTICE_LAST_DAY = dt.date(YEAR, 11, 30)  # 公示: five working days from the day after, 24 - 30 Nov
+DESIGNATED_ON = dt.date(YEAR, 12, 1)
+WINDOW_OPENS = dt.date(YEAR, 12, 2)
+DUE_ON = dt.date(YEAR, 12, 10)  # due at the end of the day (the document's)
+GRACE_UNTIL_ON = dt.date(YEAR, 12, 14)  # late first reports taken until the end of the day
+LOCKS_ON = dt.date(YEAR, 12, 16)  # nothing taken from 00:00 on the 17th: the evaluation
+RECTIFICATION_DAYS = 3
+RECTIFY_BY = dt.date(YEAR, 12, 20)  # the warning day (the 17th) and three days
+REVOKED_ON = dt.date(YEAR, 12, 21)  # the rectification deadline passed at 00:00
+
+
+def at(day: dt.date, hour: int = 9) -> dt.datetime:
+    """An instant of the timeline: ``hour`` o'clock, China time, on ``day``."""
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=CHINA)
+
+
 def write_year_programme(directory: Path) -> Path:
     """The programme the year runs: Guizhou's file as shipped (its categories, rewards, report
     templates, indicator systems, thresholds and notification routes, in whatever format the
-    loader reads today), with its dates moved into three weeks of November 2026 around the
-    test's fixed start, Monday 2 November 2026, 09:00 China time:
+    loader reads today), with its dates set to the timeline above:
 
-    ========  ===============================================================================
-    2 Nov     the round opens (closes the 3rd); reviews, scores, decisions, public notice
-    10 Nov    designations: the notice's five working days ended at the end of the 9th
-    11 Nov    the annual-report window opens; reminders 3 and 1 days before the due time
-    18 Nov    due at the end of the day; overdue notices 1 and 2 days after (the province
-              from the first)
-    20 Nov    late reports taken until the end of the day
-    23 Nov    locks at the end of the day: the yearly evaluation warns, with 3 days to rectify
-    27 Nov    the rectification deadline (end of day): still missing, revoked
-    ========  ===============================================================================
+    ==========  ===========================================================================
+    23 Nov      the round opens (closes the 24th); reviews, scores, decisions, public notice
+    1 Dec       designations: the notice's five working days ended at the end of 30 Nov
+    2 Dec       the annual-report window opens; reminders 3 and 1 days before the due time
+    10 Dec      due at the end of the day; overdue notices 1 and 2 days after (the province
+                from the first)
+    14 Dec      late first reports taken until the end of the day
+    16 Dec      locks at the end of the day: the yearly evaluation warns, 3 days to rectify
+    20 Dec      the rectification deadline (end of day): still missing, revoked
+    ==========  ===========================================================================
 
     The expert panel has three members; only the targets the registry measures from
-    designations are kept (due by the end of 2026); no statistics section (the monthly
+    designations are kept (due by the end of the year); no statistics section (the monthly
     statistics clock is not part of the year). Written into ``directory``, which the services
     read as ``PROGRAMMES_DIR``.
     """
@@ -82,19 +103,18 @@ def write_year_programme(directory: Path) -> Path:
     rounds = programme["application_rounds"]
     rounds["first_year"] = YEAR
     rounds["awarding"]["overrides"] = [
-        {"year": YEAR, "opens_on": dt.date(YEAR, 11, 2), "closes_on": dt.date(YEAR, 11, 3),
-         "city_review_due_on": dt.date(YEAR, 11, 4), "note": "end-to-end year"}
+        {"year": YEAR, "opens_on": ROUND_OPENS, "closes_on": ROUND_CLOSES,
+         "city_review_due_on": CITY_REVIEW_DUE, "note": "end-to-end year"}
     ]  # fmt: skip
     rounds["awarding"]["expert_panel"]["size"] = 3
     window = next(w for w in programme["reporting_windows"] if w["id"] == "annual-report")
     window["first_year"] = window["last_year"] = YEAR
     window["reminders"] = {"before_days": [3, 1], "after_days": [1, 2]}
     window["overrides"] = [
-        {"year": YEAR, "opens_on": dt.date(YEAR, 11, 11), "due_on": dt.date(YEAR, 11, 18),
-         "grace_until_on": dt.date(YEAR, 11, 20), "locks_on": dt.date(YEAR, 11, 23),
-         "note": "end-to-end year"}
+        {"year": YEAR, "opens_on": WINDOW_OPENS, "due_on": DUE_ON,
+         "grace_until_on": GRACE_UNTIL_ON, "locks_on": LOCKS_ON, "note": "end-to-end year"}
     ]  # fmt: skip
-    programme["dynamic_management"]["rectification_days"] = 3
+    programme["dynamic_management"]["rectification_days"] = RECTIFICATION_DAYS
     programme.pop("statistics", None)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{PROGRAMME}.yaml").write_text(
@@ -386,7 +406,7 @@ class Round:
             findings=[{"material": "application_form", "ok": True},
                       {"material": "written_application", "ok": True}],
         )  # fmt: skip
-        await self.step(project, province, "schedule_site_visit", visit_on="2026-11-02")
+        await self.step(project, province, "schedule_site_visit", visit_on=ROUND_OPENS.isoformat())
         await self.step(project, province, "record_site_visit", passed=True)
         state = await self.step(project, province, "assign_experts")
         panel = list(state["panel"])
@@ -420,5 +440,5 @@ class Round:
                 reason="经核查，销售额有税务发票佐证，异议不成立",
             )  # fmt: skip
             assert state["stage"] == "public_notice", state
-        # 公示 five working days from the day after publication (Tue 3 - Mon 9 November)
-        assert state["notice_last_day"] == "2026-11-09", state
+        # 公示 five working days from the day after publication
+        assert state["notice_last_day"] == NOTICE_LAST_DAY.isoformat(), state
