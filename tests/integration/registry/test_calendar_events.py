@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from notifications.config import NotificationsSettings
 from notifications.consumers import subscriptions
 from notifications.db import MIGRATIONS_DIR as NOTIFICATIONS_MIGRATIONS
+from registry.api.app import create_app
 from registry.config import RegistrySettings
 from shared.service.entrypoints import consumer_role, relay_role
 from shared.working_days import WorkingDayCalendar
@@ -60,21 +61,27 @@ async def _kept(dsn: str) -> list[tuple[Any, ...]]:
 
 
 async def test_a_loaded_year_reaches_every_other_services_table(
-    registry_api: TestClient,
     registry_settings: Callable[..., RegistrySettings],
     auth: Callable[..., dict[str, str]],
     databases: dict[str, str],
     stack: Stack,
+    topic_prefix: str,
 ) -> None:
-    first = registry_api.put("/v1/calendars/2031", json=YEAR, headers=auth())
-    assert first.status_code == 200, first.text
-    corrected = {**YEAR, "holidays": [*YEAR["holidays"], "2031-01-27"]}
-    second = registry_api.put(
-        "/v1/calendars/2031", json=corrected, headers={**auth(), "If-Match": '"1"'}
+    # Topics of its own: the end-to-end services (a session fixture) keep a notifications
+    # consumer in the session's `<prefix>notifications` group, which could otherwise be
+    # assigned the calendar topic and keep the year in its own database.
+    registry = registry_settings(
+        outbox_poll_interval_seconds=0.1, kafka_topic_prefix=f"{topic_prefix}calendar."
     )
-    assert second.status_code == 200, second.text
+    corrected = {**YEAR, "holidays": [*YEAR["holidays"], "2031-01-27"]}
+    with TestClient(create_app(registry)) as registry_api:
+        first = registry_api.put("/v1/calendars/2031", json=YEAR, headers=auth())
+        assert first.status_code == 200, first.text
+        second = registry_api.put(
+            "/v1/calendars/2031", json=corrected, headers={**auth(), "If-Match": '"1"'}
+        )
+        assert second.status_code == 200, second.text
 
-    registry = registry_settings(outbox_poll_interval_seconds=0.1)
     common: dict[str, Any] = {
         "environment": "test",
         "kafka_bootstrap_servers": stack.kafka_bootstrap,

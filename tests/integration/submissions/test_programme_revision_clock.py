@@ -1,9 +1,9 @@
 """A province's revisions reach the deadline clocks without a restart (docs/programmes.md,
 "Revisions"), on the time-skipping server with the worker's real activities and its
 ``keep_clocks`` beside them: the province revises Guizhou through the registry API (a real
-token) to take the report in 2026 too; the submissions consumer keeps the revision; the 2026
-window gets its clock at once. Then it changes the reminder offsets (14 days goes, 10 days
-comes) and the running clock reminds on the new ones."""
+token) to carry its period, and the report, into 2026; the submissions consumer keeps the
+revision; the 2026 window, owed by nobody before, gets its clock at once. Then it changes the
+reminder offsets (14 days goes, 10 days comes) and the running clock reminds on the new ones."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from shared.programmes import CHINA_STANDARD_TIME
 from shared.programmes.catalogue import ProgrammeCatalogue
 from submissions.consumers import designations
 from submissions.db import MIGRATIONS_DIR
+from submissions.domain.windows import clock_years
 from submissions.handlers.common import Context
 from submissions.handlers.roster import apply_designation_event
 from submissions.workflows.activities import ClockActivities
@@ -69,17 +70,29 @@ async def test_revisions_reach_the_clocks_without_a_restart(
     prefix = f"{topic_prefix}clock{uuid.uuid4().hex[:6]}."
     catalogue = ProgrammeCatalogue.from_files(PROGRAMMES)
     context = Context(catalogue, prefix)
-    async with clock_pool.acquire() as connection, connection.transaction():
-        grant = DesignationGranted(
-            designation_id="D-rev",
-            programme_id=GUIZHOU,
-            category="park",
-            entity_type="park",
-            entity_id="P-rev",
-            region_code="520102",
-            designated_on=dt.date(2026, 5, 1),
-        )
-        await apply_designation_event(connection, context, grant, at=PINNED_START)
+    shipped = catalogue[GUIZHOU]
+    # As shipped, 2026 is past the period and nobody is designated: no clock is owed for it
+    # until the revision carries the period (and the report) into 2026.
+    assert not clock_years(
+        shipped.reporting_window("annual-report"),
+        period_end=shipped.period.end,
+        now=PINNED_START,
+        designations_in_force=False,
+    )
+
+    async def designate() -> None:
+        async with clock_pool.acquire() as connection, connection.transaction():
+            grant = DesignationGranted(
+                designation_id="D-rev",
+                programme_id=GUIZHOU,
+                category="park",
+                entity_type="park",
+                entity_id="P-rev",
+                region_code="520102",
+                designated_on=dt.date(2026, 5, 1),
+            )
+            await apply_designation_event(connection, context, grant, at=PINNED_START)
+
     province = {
         "Authorization": f"Bearer {token_for(roles=['province_admin'], region_code='520000')}"
     }
@@ -148,6 +161,7 @@ async def test_revisions_reach_the_clocks_without_a_restart(
                     return row is not None and row["opened_by"] == "clock"
 
                 await until(opened, message="the 2026 window got no clock")
+                await designate()  # a reporter, on the opened window's roster
                 await skip_to(env, DUE_2026 - dt.timedelta(days=25))
                 await until(lambda: _has(points, "before-30d"))
 

@@ -71,10 +71,15 @@ def pool_per_process() -> dict[str, int]:
         "worker": _pool(
             "shared/src/shared/service/worker.py", r"create_pool\([^)]*max_size=(\d+)\)"
         ),
-        # the only pool each of these services opens itself
-        "importer": _pool("services/registry/src", r"create_pool\([^)]*max_size=(\d+)\)"),
+        # the importer's pool (the registry's migrate role opens a one-connection pool of its
+        # own after the migrations, to record the programme files: within "migrate" below)
+        "importer": _pool(
+            "services/registry/src",
+            r"async def run_importer[^\n]*\n(?:.*\n){0,5}?.*create_pool\([^)]*max_size=(\d+)\)",
+        ),
         "sender": _pool("services/notifications/src", r"create_pool\([^)]*max_size=(\d+)\)"),
-        # yoyo's connection and the grants' connection, one after the other at most two
+        # yoyo's connection, the grants' connection and (registry) the programme files' pool of
+        # one, one after the other: at most two
         "migrate": 2,
         # ecom-audit opens one connection
         "job": 1,

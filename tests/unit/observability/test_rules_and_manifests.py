@@ -219,7 +219,12 @@ def test_the_audit_verify_component_joins_the_production_overlay(tmp_path: Path)
     (overlay / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     docs = _render(overlay)
     _validate(docs)
-    cronjobs = {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == "CronJob"}
+    # The base's own audit archive and checkpoint CronJobs render beside the component's.
+    cronjobs = {
+        doc["metadata"]["name"]: doc
+        for doc in docs
+        if doc["kind"] == "CronJob" and doc["metadata"]["name"].startswith("audit-verify-")
+    }
     assert set(cronjobs) == {
         f"audit-verify-{s}" for s in ("registry", "submissions", "awards", "notifications")
     }

@@ -134,9 +134,12 @@ async def reschedule_clocks(client: Client, programme: Programme, *, now: dt.dat
     that has ended (locked, or its year gone from the programme) is left alone."""
     told = []
     for window in programme.reporting_windows:
-        for year in window.years():
-            if window.schedule(year).locks_at <= now:
-                continue
+        # The years a clock may be running for (those ``ensure_clocks`` starts, an open-ended
+        # window's up to the current year): a year without one answers NOT_FOUND.
+        years = clock_years(
+            window, period_end=programme.period.end, now=now, designations_in_force=True
+        )
+        for year in years:
             window_id = window_id_of(programme.id, window.id, year)
             handle = client.get_workflow_handle(workflow_id_of(window_id))
             try:
