@@ -811,6 +811,15 @@ async def year_evaluation(year: Year) -> None:
     kept = [p for p in year.projects if p.reports != "never"]
 
     # Thursday 17 December, 00:00: the window locks; the evaluation warns the missing ones.
+    # Each designation's workflow evaluates at the lock twice over: its own timer is due then,
+    # and awards' consumer signals it when ``submissions.window.locked`` arrives. A signal
+    # that lands while that timer is due cancels a timer that has just fired; Temporal's
+    # server drops the buffered firing, but the time-skipping test server refuses the workflow
+    # task ("invalid history builder state for action", temporalio/sdk-java#3088) and never
+    # hands it out again, so the run hangs there and the skip times out. Awards' consumer is
+    # therefore down while the lock passes (a redeploy, as far as the services can tell): the
+    # timers evaluate, then the consumer catches up and its signals find the year evaluated.
+    run.stop("awards", "consumer")
     await run.advance_to(at(LOCKS_ON + dt.timedelta(days=1)))
     locked = await year.events.wait(
         "submissions.window",
@@ -818,6 +827,14 @@ async def year_evaluation(year: Year) -> None:
         what="the window locked",
     )
     assert of_type(locked, "submissions.window.locked.v1")[0]["data"]["missing"] == len(never)
+    await until_value(
+        lambda: api.pages("awards", "/v1/designations/standing", api.province(),
+                          programme_id=PROGRAMME, year=YEAR),
+        lambda items: len(items) == len(year.projects)
+        and all(s["year"] == YEAR and s["standing"] is not None for s in items),
+        what="every designation evaluated at its own timer",
+    )  # fmt: skip
+    run.start("awards", "consumer")
     warned = await year.events.wait(
         "awards.designation",
         lambda es: len(of_type(es, "awards.designation.warned.v1")) == len(never),

@@ -260,6 +260,18 @@ class YearStack:
             ),
         )
 
+    def stop(self, service: str, role: str) -> None:
+        """Stop one role (SIGTERM, as a deployment does) and forget it: ``check_alive`` is
+        about the processes the run keeps; ``start`` brings it back."""
+        process = self.processes.pop((service, role))
+        if process.popen.poll() is None:
+            process.popen.send_signal(signal.SIGTERM)
+        try:
+            process.popen.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.popen.kill()
+            process.popen.wait(timeout=10)
+
     def running(self, service: str, role: str) -> bool:
         process = self.processes.get((service, role))
         return process is not None and process.popen.poll() is None
