@@ -77,13 +77,7 @@ async def join(
                 t("该企业已入驻此园区", "the enterprise is already resident in this park"),
             ) from exc
         row = cast(Row, inserted)  # INSERT … RETURNING always returns the row
-        joined = ResidentJoined(
-            park_id=str(park_id),
-            residence_id=str(row["id"]),
-            enterprise_id=str(enterprise_id),
-            joined_on=joined_on,
-        )
-        await _record(connection, context, principal, park, joined, None, row, before_commit)
+        await _record(connection, context, principal, park, None, row, before_commit)
     return row
 
 
@@ -111,13 +105,7 @@ async def leave(
             )
         written = await connection.fetchrow(queries.LEAVE_PARK, residence_id, park_id, left_on)
         row = cast(Row, written)  # the park is locked and the residence still current
-        left = ResidentLeft(
-            park_id=str(park_id),
-            residence_id=str(residence_id),
-            enterprise_id=str(row["enterprise_id"]),
-            left_on=left_on,
-        )
-        await _record(connection, context, principal, park, left, current, row, before_commit)
+        await _record(connection, context, principal, park, current, row, before_commit)
     return row
 
 
@@ -126,14 +114,15 @@ async def _record(
     context: Context,
     principal: Principal,
     park: Row,
-    event: ResidentJoined | ResidentLeft,
     current: Row | None,
     row: Row,
     before_commit: BeforeCommit | None,
 ) -> None:
-    """What joining and leaving both write beside the residence, in one order: the park's
-    history row, the event, the audit record, then the route's key claim. The history row of a
-    departure says only that it was current (``left_on`` None); the audit record, all it was."""
+    """What joining (no ``current`` residence) and leaving both write beside the residence, in
+    one order: the park's history row, the event, the audit record, then the route's key
+    claim. The history row of a departure says only that it was current (``left_on`` None);
+    the audit record, all it was."""
+    event = _event(row, joined=current is None)
     fact = event.event_type.rsplit(".", 1)[-1]  # resident_joined, resident_left
     await record_change(
         connection,
@@ -184,4 +173,23 @@ async def residents_page(
             limit,
             lambda last: {"joined_on": last["joined_on"].isoformat(), "id": str(last["id"])},
         ),
+    )
+
+
+def _event(row: Row, *, joined: bool) -> ResidentJoined | ResidentLeft:
+    """The event of the residence ``row`` as written: joined, or left."""
+    park_id, residence_id = str(row["park_id"]), str(row["id"])
+    enterprise_id = str(row["enterprise_id"])
+    if joined:
+        return ResidentJoined(
+            park_id=park_id,
+            residence_id=residence_id,
+            enterprise_id=enterprise_id,
+            joined_on=row["joined_on"],
+        )
+    return ResidentLeft(
+        park_id=park_id,
+        residence_id=residence_id,
+        enterprise_id=enterprise_id,
+        left_on=row["left_on"],
     )
