@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
@@ -111,14 +112,26 @@ class IdempotentConsumer:
                         break  # stopped while retrying: this record and later ones come again
                     finished = record.offset
                     self._on_progress()
-                if finished is not None:
-                    await self._consumer.commit({partition: finished + 1})
+                if finished is not None and await self._commit(partition, finished + 1):
                     highwater = self._consumer.highwater(partition)
                     if highwater is not None:
                         self._lag[partition] = max(highwater - (finished + 1), 0)
                 if stop.is_set():
                     return
             self._on_progress()
+
+    async def _commit(self, partition: TopicPartition, offset: int) -> bool:
+        """Commit, unless a rebalance gave the partition to another member meanwhile (a
+        replica joined or left, the coordinator moved): then its new owner reads on from the
+        last committed offset and the inbox absorbs what this member already applied. Raising
+        here would end the process for a routine rebalance."""
+        try:
+            await self._consumer.commit({partition: offset})
+            return True
+        except (IllegalStateError, CommitFailedError) as exc:
+            self._lag.pop(partition, None)
+            log.warning("not committing %s@%d: %s", partition, offset, exc)
+            return False
 
     async def process(self, record: ConsumerRecord, stop: asyncio.Event | None = None) -> bool:
         """Apply, skip or dead-letter one record; False if ``stop`` came while retrying."""
