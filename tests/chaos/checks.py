@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import httpx
 from aiokafka import ConsumerRecord
 
 from tests.chaos.fleet import SERVICES
@@ -36,6 +37,8 @@ EXPECTED_CONSUMERS: dict[str, tuple[str, ...]] = {
     "submissions.report.submitted": ("notifications", "awards"),
     "submissions.deadline.approaching": ("notifications",),
     "submissions.deadline.passed": ("notifications",),
+    "submissions.report.accepted": ("notifications", "awards"),
+    "finance.payment.settled": ("awards",),
 }
 REMINDER_TYPES = ("submissions.deadline.approaching", "submissions.deadline.passed")
 
@@ -331,3 +334,36 @@ async def reminders_delivered_once(
         findings.fail(f"{len(unseen)} webhook deliveries the receiver never saw: {unseen[:3]}")
     if receiver.bad_signatures:
         findings.fail(f"{receiver.bad_signatures} webhook requests with a bad signature")
+
+
+async def roster_complete(
+    findings: Findings, submissions_url: str, window_id: str, token: str, seeded: set[str]
+) -> None:
+    """The window's roster, read through the API, holds every designation announced, once."""
+    entries: list[str] = []
+    cursor = None
+    async with httpx.AsyncClient(base_url=submissions_url, timeout=60) as client:
+        while True:
+            params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
+            answer = await client.get(
+                f"/v1/windows/{window_id}/roster",
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if answer.status_code != 200:
+                findings.fail(f"roster: {answer.status_code} {answer.text[:300]}")
+                return
+            page = answer.json()
+            entries += [item["designation_id"] for item in page["items"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+    counted = Counter(entries)
+    findings.say(
+        f"roster: {len(counted)} reporters expected of {len(seeded)} designations announced"
+    )
+    if set(counted) != seeded or any(n > 1 for n in counted.values()):
+        findings.fail(
+            f"roster differs: {len(seeded - set(counted))} missing, "
+            f"{len(set(counted) - seeded)} unknown, {sum(1 for n in counted.values() if n > 1)} twice"
+        )

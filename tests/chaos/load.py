@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -46,6 +46,7 @@ async def submit_reports(
     *,
     clients: int,
     result: LoadResult,
+    figures: Callable[[Reporter], dict[str, object]] = lambda _: FIGURES,
     give_up_after: float = 600,
 ) -> LoadResult:
     queue: asyncio.Queue[Reporter] = asyncio.Queue()
@@ -66,7 +67,7 @@ async def submit_reports(
             result.attempts += 1
             try:
                 async with client.post(
-                    path, json={"figures": FIGURES}, headers=headers
+                    path, json={"figures": figures(reporter)}, headers=headers
                 ) as response:
                     body = await response.text()
                     if response.status == 201:

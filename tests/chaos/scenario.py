@@ -16,7 +16,7 @@ import httpx
 from aiokafka.errors import KafkaError
 
 from shared.auth import generate_dev_keypair
-from tests.chaos import checks
+from tests.chaos import checks, rewards
 from tests.chaos.faults import (
     Cluster,
     Fault,
@@ -29,7 +29,7 @@ from tests.chaos.faults import (
 )
 from tests.chaos.fleet import ROLES, SERVICES, Fleet, service_env
 from tests.chaos.kafka_state import group_progress, topic_names, under_replicated
-from tests.chaos.load import LoadResult, submit_reports
+from tests.chaos.load import FIGURES, LoadResult, submit_reports
 from tests.chaos.programme import write_programme
 from tests.chaos.receiver import WebhookReceiver
 from tests.chaos.seed import (
@@ -76,6 +76,8 @@ class Plan:
     postgres_restart_at: float | None = 0.55
     temporal_restart_at: float | None = 0.75
     settle_seconds: float = 420
+    # Reporters whose reports earn the traffic subsidy: reviewed, accepted, paid (rewards.py).
+    rewarded: int = 40
 
 
 @dataclass
@@ -176,6 +178,9 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
     receiver = WebhookReceiver(WEBHOOK_SECRET, infra.http_base + 40)
     seeded = reporters(plan.reports, run=str(int(time.time())))
     poisoned: list[tuple[str, bytes]] = []
+    finance_stop = asyncio.Event()
+    reward_task: asyncio.Task[None] | None = None
+    finance_task: asyncio.Task[None] | None = None
     try:
         await asyncio.to_thread(fleet.migrate)
         # Deferred: the submissions worker starts the window's deadline clock, whose first point
@@ -224,6 +229,25 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             return 1.0 if load_done.is_set() else load.done / max(plan.reports, 1)
 
         fault_task = asyncio.create_task(run_faults(fault_list, progress, faults_log, load_done))
+        rewarded = seeded[: plan.rewarded]
+        rewarded_ids = {r.designation_id for r in rewarded}
+        finance = rewards.Finance(infra.bootstrap)
+        finance_task = asyncio.create_task(finance.run(finance_stop))
+        reward_run = rewards.RewardRun()
+        reward_task = (
+            asyncio.create_task(
+                rewards.reward_flow(
+                    {s: fleet.url(s) for s in SERVICES},
+                    programme,
+                    rewarded,
+                    tokens,
+                    load.acknowledged,
+                    reward_run,
+                )
+            )
+            if rewarded
+            else None
+        )
         await submit_reports(
             fleet.url("submissions"),
             programme.window_id,
@@ -231,17 +255,36 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             tokens,
             clients=plan.clients,
             result=load,
+            figures=lambda r: rewards.FIGURES if r.designation_id in rewarded_ids else FIGURES,
         )
         load_done.set()
         faults_log.note(f"load done: {len(load.acknowledged)} acknowledged in {load.seconds:.0f} s")
         await fault_task
+        if reward_task is not None:
+            await reward_task
+            faults_log.note(f"{len(reward_run.approved)} traffic subsidies approved")
         # Poison after the reports too: a consumer must still dead-letter it and move on.
         poisoned += await publish_poison(infra.bootstrap, ("submissions.report",), "after")
         await _settle(plan, infra, fleet)
+        if reward_task is not None and reward_run.api is not None:
+            api, awards_url, province = reward_run.api, fleet.url("awards"), tokens.province()
+            await _wait(
+                "every award settled",
+                lambda: rewards.settled(api, awards_url, province, reward_run),
+                seconds=300,
+                interval=2.0,
+            )
         faults_log.note("settled: outboxes published, consumers at the end, deliveries done")
 
         snap = await checks.snapshot(infra.bootstrap, infra.dsns)
         await checks.stored_once(findings, infra.dsns["submissions"], programme.window_id, load)
+        await checks.roster_complete(
+            findings,
+            fleet.url("submissions"),
+            programme.window_id,
+            tokens.province(),
+            {r.designation_id for r in seeded},
+        )
         checks.events_published(findings, snap)
         checks.applied_once(findings, snap)
         checks.dead_letters_only_poison(findings, snap, poisoned)
@@ -249,6 +292,11 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             await checks.reminders_delivered_once(
                 findings, snap, infra.dsns["notifications"], receiver
             )
+        if reward_task is not None and reward_run.api is not None:
+            await rewards.paid_once(
+                findings, reward_run.api, fleet.url("awards"), tokens.province(), programme,
+                reward_run, finance, len(rewarded),
+            )  # fmt: skip
         died = fleet.exited()
         if died:
             findings.fail(f"processes that died by themselves: {died}")
@@ -256,6 +304,10 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         findings.fail(f"the run stopped: {type(exc).__name__}: {exc}")
         log.exception("the run stopped")
     finally:
+        finance_stop.set()
+        for task in (reward_task, finance_task):
+            if task is not None and not task.done():
+                task.cancel()
         fleet.stop_all()
         await receiver.stop()
     return Outcome(findings, faults_log, load, time.monotonic() - started)

@@ -82,6 +82,7 @@ def test_a_broker_killed_during_the_reports_loses_nothing_and_applies_nothing_tw
             "notifications": ("relay", "consumer"),
         },
         reminders=False,
+        rewarded=0,
         broker_outage=(0.15, 0.6),
         replica_faults=False,
         postgres_restart_at=None,

@@ -82,6 +82,7 @@ port_free() {
 
 # As root PostgreSQL runs as the postgres user, which must reach its folder (see stack.sh).
 pg_dir() {
+  mkdir -p "$CHAOS_DIR"  # the answer must not change once the folder exists
   if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$CHAOS_DIR" 2>/dev/null; then
     echo "/var/tmp/ecommerce-chaos-$(printf '%s' "$CHAOS_DIR" | md5sum | cut -c1-8)/pg"
   else
@@ -345,8 +346,6 @@ write_temporal_config() {
 limit.maxIDLength:
   - value: 255
 frontend.enableUpdateWorkflowExecution:
-  - value: true
-frontend.enableExecuteMultiOperation:
   - value: true
 system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
