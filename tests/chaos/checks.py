@@ -309,7 +309,9 @@ async def reminders_delivered_once(
             offices_told += 1
     webhooks = [d for d in deliveries if d["channel"] == "webhook"]
     not_delivered = [d for d in deliveries if d["status"] not in ("delivered", "acknowledged")]
-    not_once = [d for d in deliveries if d["delivered_attempts"] != 1]
+    # The inbox is delivered as it is written, without an attempt; every other channel's
+    # delivery has the receiver's answer, once.
+    not_once = [d for d in deliveries if d["channel"] != "inbox" and d["delivered_attempts"] != 1]
     unseen = [d["id"] for d in webhooks if receiver.requests[d["id"]] == 0]
     resent = sum(receiver.requests[d["id"]] - 1 for d in webhooks if receiver.requests[d["id"]] > 1)
     findings.say(

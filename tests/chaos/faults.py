@@ -93,10 +93,12 @@ def replica_cycle(
 
     async def act() -> None:
         for service, role in roles:
-            fleet.kill(service, role, 1)
+            # In a thread: waiting for the process to go, or forking its successor, must not
+            # hold up the reporters' clients on this loop.
+            await asyncio.to_thread(fleet.kill, service, role, 1)
             faults.note(f"{service} {role} replica 1 killed with SIGKILL")
             await asyncio.sleep(down_seconds)
-            fleet.start(service, role, 1)
+            await asyncio.to_thread(fleet.start, service, role, 1)
             faults.note(f"{service} {role} replica 1 started again")
 
     return act

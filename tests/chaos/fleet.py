@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,12 @@ ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# A replica that exits within this long of its start failed to start (a dependency was away,
+# as when PostgreSQL restarts under it): restarted, as Kubernetes restarts a container. One
+# that exits later, while it ran, is a defect.
+STARTUP_SECONDS = 30.0
+
+
 @dataclass
 class Replica:
     service: str
@@ -45,10 +52,28 @@ class Replica:
     index: int
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    started_at: float = 0.0
 
     @property
     def name(self) -> str:
         return f"{self.service}-{self.role}-{self.index}"
+
+
+@dataclass(frozen=True)
+class Exit:
+    replica: str
+    code: int
+    after_seconds: float
+    last_line: str
+
+    @property
+    def at_start(self) -> bool:
+        return self.after_seconds < STARTUP_SECONDS
+
+    def __str__(self) -> str:
+        return (
+            f"{self.replica} exited {self.code} after {self.after_seconds:.0f} s: {self.last_line}"
+        )
 
 
 @dataclass
@@ -58,7 +83,14 @@ class Fleet:
     env: dict[str, dict[str, str]]
     log_dir: Path
     http_ports: dict[str, int]
+    # Each process's pid is written here: `cluster.sh down` stops them too, should the run
+    # itself be killed.
+    pid_dir: Path | None = None
     replicas: dict[tuple[str, str, int], Replica] = field(default_factory=dict)
+    exits: list[Exit] = field(default_factory=list)
+    # The run's own kills and the restarts of what exited never interleave.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: bool = False
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.http_ports[service]}"
@@ -88,6 +120,10 @@ class Fleet:
             stderr=subprocess.STDOUT,
         )
         replica.starts += 1
+        replica.started_at = time.monotonic()
+        if self.pid_dir is not None:
+            self.pid_dir.mkdir(parents=True, exist_ok=True)
+            (self.pid_dir / f"fleet-{replica.name}.pid").write_text(str(replica.process.pid))
         return replica
 
     def start_roles(self, service: str, roles: tuple[str, ...], count: int) -> None:
@@ -97,12 +133,13 @@ class Fleet:
 
     def kill(self, service: str, role: str, index: int = 1) -> None:
         """SIGKILL: no chance to clean up, as a pod killed by its node."""
-        replica = self.replicas[(service, role, index)]
-        if replica.process is None:
-            return
-        replica.process.send_signal(signal.SIGKILL)
-        replica.process.wait(timeout=30)
-        replica.process = None
+        with self.lock:
+            replica = self.replicas[(service, role, index)]
+            if replica.process is None:
+                return
+            replica.process.send_signal(signal.SIGKILL)
+            replica.process.wait(timeout=30)
+            replica.process = None
 
     def running(self, service: str, role: str) -> list[Replica]:
         return [
@@ -111,15 +148,40 @@ class Fleet:
             if (s, ro) == (service, role) and r.process is not None and r.process.poll() is None
         ]
 
-    def exited(self) -> list[str]:
-        """Replicas that died by themselves (not killed by the run)."""
-        return [
-            f"{r.name} (exit {r.process.returncode})"
-            for r in self.replicas.values()
-            if r.process is not None and r.process.poll() is not None
-        ]
+    def restart_exited(self) -> list[Exit]:
+        """Start again every replica that exited by itself (the run's kills are not exits),
+        as a Deployment's restart policy would; what exited is recorded."""
+        found: list[Exit] = []
+        with self.lock:
+            if self.stopping:
+                return found
+            self._restart_exited(found)
+        self.exits += found
+        return found
+
+    def _restart_exited(self, found: list[Exit]) -> None:
+        for replica in list(self.replicas.values()):
+            process = replica.process
+            if process is None or process.poll() is None:
+                continue
+            lines = (self.log_dir / f"{replica.name}.log").read_bytes()[-4000:].splitlines()
+            last = next((line for line in reversed(lines) if line.strip()), b"").decode(
+                "utf-8", "replace"
+            )
+            found.append(
+                Exit(
+                    replica.name,
+                    process.returncode,
+                    time.monotonic() - replica.started_at,
+                    last.strip()[:300],
+                )
+            )
+            replica.process = None
+            self.start(replica.service, replica.role, replica.index)
 
     def stop_all(self) -> None:
+        with self.lock:
+            self.stopping = True
         live = [r.process for r in self.replicas.values() if r.process is not None]
         for process in live:
             if process.poll() is None:

@@ -151,7 +151,14 @@ class Finance:
 class RewardRun:
     approved: dict[str, Decimal] = field(default_factory=dict)  # award id -> amount
     not_eligible: list[dict[str, str]] = field(default_factory=list)
-    api: Api | None = None
+    retried: Counter[str] = field(default_factory=Counter)
+
+
+def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=30),
+        connector=aiohttp.TCPConnector(limit=8, force_close=True),
+    )
 
 
 async def reward_flow(
@@ -163,10 +170,9 @@ async def reward_flow(
     result: RewardRun,
 ) -> None:
     """Review and accept the reports, then 核算 and approve; each step retried until final."""
-    timeout = aiohttp.ClientTimeout(total=30)
-    connector = aiohttp.TCPConnector(limit=8, force_close=True)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        api = result.api = Api(session)
+    async with _session() as session:
+        api = Api(session)
+        api.retried = result.retried
         province = tokens.province()
         submissions = base_urls["submissions"]
         awards = base_urls["awards"]
@@ -263,18 +269,19 @@ async def _list_rewards(
             return items
 
 
-async def settled(api: Api, awards: str, token: str, run: RewardRun) -> object:
+async def settled(awards: str, token: str, run: RewardRun) -> object:
     """True once every approved award is settled (for the run's settling)."""
-    for award_id in run.approved:
-        status, body = await api.call("GET", f"{awards}/v1/rewards/{award_id}", token)
-        if status != 200 or body["status"] != "settled":
-            return f"award {award_id}: {body.get('status') if body else status}"
+    async with _session() as session:
+        api = Api(session)
+        for award_id in run.approved:
+            status, body = await api.call("GET", f"{awards}/v1/rewards/{award_id}", token)
+            if status != 200 or body["status"] != "settled":
+                return f"award {award_id}: {body.get('status') if body else status}"
     return True
 
 
 async def paid_once(
     findings: Findings,
-    api: Api,
     awards: str,
     token: str,
     programme: ChaosProgramme,
@@ -284,16 +291,18 @@ async def paid_once(
 ) -> None:
     settled_entries: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
-    for award_id in run.approved:
-        status, body = await api.call("GET", f"{awards}/v1/rewards/{award_id}", token)
-        if status != 200:
-            findings.fail(f"award {award_id}: {status} {body}")
-            continue
-        statuses[body["status"]] += 1
-        settled_entries[award_id] = sum(1 for e in body["entries"] if e["kind"] == "settled")
-    status, budgets = await api.call(
-        "GET", f"{awards}/v1/reward-budgets/{programme.programme_id}", token
-    )
+    async with _session() as session:
+        api = Api(session)
+        for award_id in run.approved:
+            status, body = await api.call("GET", f"{awards}/v1/rewards/{award_id}", token)
+            if status != 200:
+                findings.fail(f"award {award_id}: {status} {body}")
+                continue
+            statuses[body["status"]] += 1
+            settled_entries[award_id] = sum(1 for e in body["entries"] if e["kind"] == "settled")
+        status, budgets = await api.call(
+            "GET", f"{awards}/v1/reward-budgets/{programme.programme_id}", token
+        )
     budget = next(
         (b for b in budgets or [] if b["kind"] == KIND and b["year"] == programme.year), None
     )
@@ -303,7 +312,8 @@ async def paid_once(
         f"rewards: {len(run.approved)} traffic subsidies approved for {rewarded} reporters "
         f"({total} yuan), statuses {dict(statuses)}; finance saw {sum(finance.requests.values())} "
         f"payment requests ({repeats} repeats) for {len(finance.requests)} keys, paid "
-        f"{len(finance.paid)}, answered {finance.answers} times; budget {budget}"
+        f"{len(finance.paid)}, answered {finance.answers} times; budget {budget}; the "
+        f"province's calls retried: {dict(run.retried) or 'none'}"
     )
     if len(run.approved) != rewarded:
         findings.fail(

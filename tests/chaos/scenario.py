@@ -173,6 +173,9 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         },
         log_dir=infra.work_dir / "logs",
         http_ports=ports,
+        pid_dir=Path(infra.cluster_env["CHAOS_DIR"]) / "run"
+        if "CHAOS_DIR" in infra.cluster_env
+        else None,
     )
     cluster = Cluster(infra.cluster_env, infra.bootstrap)
     receiver = WebhookReceiver(WEBHOOK_SECRET, infra.http_base + 40)
@@ -181,6 +184,7 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
     finance_stop = asyncio.Event()
     reward_task: asyncio.Task[None] | None = None
     finance_task: asyncio.Task[None] | None = None
+    supervisor: asyncio.Task[None] | None = None
     try:
         await asyncio.to_thread(fleet.migrate)
         # Deferred: the submissions worker starts the window's deadline clock, whose first point
@@ -195,6 +199,7 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             roles = tuple(r for r in plan.roles.get(service, ()) if (service, r) not in deferred)
             fleet.start_roles(service, roles, plan.replicas)
         faults_log.note(f"{len(fleet.replicas)} processes up")
+        supervisor = asyncio.create_task(_supervise(fleet, faults_log))
         await receiver.start()
         with httpx.Client(base_url=fleet.url("notifications"), timeout=30) as client:
             if plan.reminders:
@@ -266,11 +271,11 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         # Poison after the reports too: a consumer must still dead-letter it and move on.
         poisoned += await publish_poison(infra.bootstrap, ("submissions.report",), "after")
         await _settle(plan, infra, fleet)
-        if reward_task is not None and reward_run.api is not None:
-            api, awards_url, province = reward_run.api, fleet.url("awards"), tokens.province()
+        if reward_task is not None:
+            awards_url, province = fleet.url("awards"), tokens.province()
             await _wait(
                 "every award settled",
-                lambda: rewards.settled(api, awards_url, province, reward_run),
+                lambda: rewards.settled(awards_url, province, reward_run),
                 seconds=300,
                 interval=2.0,
             )
@@ -292,18 +297,25 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             await checks.reminders_delivered_once(
                 findings, snap, infra.dsns["notifications"], receiver
             )
-        if reward_task is not None and reward_run.api is not None:
+        if reward_task is not None:
             await rewards.paid_once(
-                findings, reward_run.api, fleet.url("awards"), tokens.province(), programme,
+                findings, fleet.url("awards"), tokens.province(), programme,
                 reward_run, finance, len(rewarded),
             )  # fmt: skip
-        died = fleet.exited()
-        if died:
-            findings.fail(f"processes that died by themselves: {died}")
+        fleet.restart_exited()
+        if fleet.exits:
+            findings.say(f"restarted after exiting by themselves: {len(fleet.exits)}")
+            for exit_ in fleet.exits:
+                findings.say(f"  {exit_}")
+        crashed = [str(e) for e in fleet.exits if not e.at_start]
+        if crashed:
+            findings.fail(f"processes that exited while they ran: {crashed}")
     except Exception as exc:
         findings.fail(f"the run stopped: {type(exc).__name__}: {exc}")
         log.exception("the run stopped")
     finally:
+        if supervisor is not None:
+            supervisor.cancel()
         finance_stop.set()
         for task in (reward_task, finance_task):
             if task is not None and not task.done():
@@ -311,6 +323,14 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         fleet.stop_all()
         await receiver.stop()
     return Outcome(findings, faults_log, load, time.monotonic() - started)
+
+
+async def _supervise(fleet: Fleet, faults_log: FaultLog) -> None:
+    """Restart what exits by itself, as the Deployments' restart policy does."""
+    while True:
+        await asyncio.sleep(2)
+        for exit_ in await asyncio.to_thread(fleet.restart_exited):
+            faults_log.note(f"restarted: {exit_}")
 
 
 def _faults(

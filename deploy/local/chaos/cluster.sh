@@ -100,6 +100,12 @@ pg_start() {
     as_postgres "$bin/initdb" -A trust -U postgres -E UTF8 --locale=C.UTF-8 -D "$data" >/dev/null
   fi
   if as_postgres "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then return; fi
+  # A server that was just stopped can hold its port for a moment.
+  local deadline=$((SECONDS + 60))
+  until port_free "$PG_PORT"; do
+    [ $SECONDS -lt $deadline ] || die "port $PG_PORT stays in use"
+    sleep 0.5
+  done
   # Durable settings (fsync on): the run restarts PostgreSQL as a crash would, and what it
   # acknowledged must survive that.
   as_postgres "$bin/pg_ctl" -D "$data" -w -t 120 -l "$dir/postgres.log" \
