@@ -148,7 +148,9 @@ async def stored_once(
         f"reports: {len(acknowledged)} acknowledged ({load.replayed} as replays), "
         f"{len(load.refused)} refused, {sum(versions.values())} versions stored in "
         f"{len(versions)} reports; {load.attempts} requests, retried: "
-        f"{dict(load.retried) or 'none'}; {load.seconds:.0f} s"
+        f"{dict(load.retried) or 'none'}; {load.seconds:.0f} s "
+        f"({len(acknowledged) / max(load.seconds, 1):.1f}/s, p50 {load.percentile(0.5):.0f} ms, "
+        f"p99 {load.percentile(0.99):.0f} ms)"
     )
     if load.refused:
         sample = list(load.refused.items())[:3]

@@ -32,6 +32,11 @@ class LoadResult:
     retried: Counter[str] = field(default_factory=Counter)  # why
     refused: dict[str, str] = field(default_factory=dict)  # designation -> final answer
     seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # of every answered request, ms
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(int(share * len(ordered)), len(ordered) - 1)] if ordered else 0.0
 
     @property
     def done(self) -> int:
@@ -65,11 +70,13 @@ async def submit_reports(
         deadline = time.monotonic() + give_up_after
         while True:
             result.attempts += 1
+            sent = time.monotonic()
             try:
                 async with client.post(
                     path, json={"figures": figures(reporter)}, headers=headers
                 ) as response:
                     body = await response.text()
+                    result.latencies.append((time.monotonic() - sent) * 1000)
                     if response.status == 201:
                         if response.headers.get("Idempotent-Replayed") == "true":
                             result.replayed += 1
