@@ -113,6 +113,8 @@ ENTRYPOINT ["python", "-m", "notifications"]
 # ---------------------------------------------------------------------------
 # runtime: the service's stage, its virtual environment and the programme definitions
 # ---------------------------------------------------------------------------
+# A stage of this file chosen by the build argument, not an image to pin (DL3006 cannot tell).
+# hadolint ignore=DL3006
 FROM service-${SERVICE} AS runtime
 ARG SERVICE
 

@@ -5,10 +5,10 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install up down status lint format test test-ahead unit integration e2e contract bench chaos asyncapi replay-dlq token kafka-console kafka-topics
+.PHONY: help install up down status lint format test test-ahead unit integration e2e contract bench chaos asyncapi replay-dlq token kafka-console kafka-topics deploy-check
 
 help:
-	@echo "make up | down | status | test | test-ahead | lint | unit | integration | e2e | contract | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics"
+	@echo "make up | down | status | test | test-ahead | lint | unit | integration | e2e | contract | bench | chaos | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics | deploy-check"
 
 # Spectral (OpenAPI lint, tests/unit/shared/test_spectral.py) from the npm registry, as pinned in
 # tools/spectral/package-lock.json; again only when the lock file changed.
@@ -41,6 +41,14 @@ format: install
 # Lint, then every test against the real stack; stops what it started.
 test: lint
 	@deploy/local/with-stack.sh $(PYTEST) -q -p no:cacheprovider tests
+
+# The manifests against a real kube-apiserver (built once from the Go module proxy, cached under
+# .local/deploy-check; the first run takes a while): server-side dry runs of every overlay and
+# platform example with the vendored CRDs, helm template of the Temporal values, hadolint.
+# Its static part (kustomize render, strict schemas, Kafka ACLs against the code) is in `make test`
+# (tests/unit/test_deploy_manifests.py, tests/unit/deploy/).
+deploy-check: install
+	@tools/deploy-check/deploy-check.sh
 
 # Every test with the clock moved ahead (AHEAD, default three years) by libfaketime: no test
 # may depend on the day it runs. The test processes and PostgreSQL move; Kafka and Temporal's

@@ -32,10 +32,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from awards.db import MIGRATIONS_DIR
-from awards.standing.consumer import signal_evaluation
-from awards.standing.handlers import with_first_plan
-from awards.standing.types import DesignationStart, designation_workflow_id
+from awards.handlers.standing import with_first_plan
+from awards.handlers.standing_reports import signal_evaluation
 from awards.workflows.designation import DesignationWorkflow
+from awards.workflows.types import DesignationStart, designation_workflow_id
 from benchmarks.common import (
     drop_database,
     free_port,

@@ -29,6 +29,7 @@ import httpx
 from temporalio.worker import Worker
 
 from awards.api.app import create_app
+from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR, queries
 from benchmarks.common import (
@@ -172,7 +173,7 @@ async def main() -> None:
                 search_attributes=False,  # the time-skipping server cannot register them
             )
             _programmes_open_now(settings.programmes_dir)
-            app = create_app(settings)
+            app = create_app(settings, temporal=TemporalConnection.connected(environment.client))
             # The API judges the round by the server's calendar, not the day the bench runs.
             app.state.clock = clock_from(PINNED_START)
 
@@ -188,7 +189,6 @@ async def main() -> None:
 
             limit = asyncio.Semaphore(CONCURRENCY)
             async with app.router.lifespan_context(app):
-                app.state.temporal = environment.client
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(
                     transport=transport, base_url="http://a", timeout=60

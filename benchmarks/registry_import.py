@@ -2,7 +2,7 @@
 the same table.
 
 The validated import is the registry's import job as the importer role runs it (queued with
-its file, claimed, then ``registry.bulk.jobs.run_job``, all or nothing; the clock runs for the
+its file, claimed, then ``registry.handlers.import_jobs.run_job``, all or nothing; the clock runs for the
 job, not for storing the upload): every field checked, repeated keys found, rows loaded with their history rows and
 ``registry.store.registered`` events in one transaction. The baseline is PostgreSQL's own
 ``COPY … FROM`` the same file into the same (emptied) table with the same indexes.
@@ -26,15 +26,15 @@ import asyncpg
 
 from benchmarks.common import drop_database, fresh_database
 from benchmarks.registry_search import CITIES, name
-from registry.bulk.columns import ImportKind
-from registry.bulk.jobs import BATCH_ROWS, ImportMode, UploadedFile, run_job
-from registry.bulk.queue import claim, enqueue
-from registry.bulk.validation import RowContext
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.regions import sync_regions
+from registry.domain.imports.columns import ImportKind
+from registry.domain.imports.jobs import BATCH_ROWS, ImportMode, UploadedFile
+from registry.domain.imports.validation import RowContext
 from registry.domain.regions import RegionTree
-from registry.import_audit import record_import_submitted
+from registry.handlers.import_jobs import run_job
+from registry.handlers.import_queue import claim, enqueue
 from shared.auth import Principal, Role
 from shared.db import create_pool
 
@@ -68,7 +68,6 @@ async def validated_import(dsn: str, path: Path, regions: RegionTree) -> float:
         await enqueue(
             pool, kind=ImportKind.stores, mode=ImportMode.all_or_nothing, upload=upload,
             caller=caller, region_code=None,
-            on_created=lambda c, j: record_import_submitted(c, j, caller),
         )  # fmt: skip
         job = await claim(pool, "bench", dt.timedelta(minutes=5))
         assert job is not None

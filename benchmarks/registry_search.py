@@ -25,7 +25,7 @@ from benchmarks.common import (
 )
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
-from registry.db.entity_queries import SEARCH_CANDIDATES, search_tsquery
+from registry.db.list_queries import SEARCH_CANDIDATES, search_tsquery
 from registry.db.regions import sync_regions
 from shared.auth import generate_dev_keypair, mint_token
 

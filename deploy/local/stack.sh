@@ -11,13 +11,17 @@
 #   stack.sh status       what runs where
 #   stack.sh env          the environment variables that point clients at the stack
 #   stack.sh kafka-tool CLASS ARGS…  run one of Kafka's tools (console consumer, topics) on it
+#   stack.sh kafka-jars   fetch the broker's jars if missing and print their folder (tests that
+#                         run a broker of their own, e.g. with SASL and ACLs, use the same Kafka)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL="$ROOT/.local"
 RUN="$LOCAL/run"
 LOGS="$LOCAL/logs"
-PG_PORT="${PG_PORT:-55432}"
+# Every default port sits below Linux's ephemeral range (32768-60999): a port in it can be taken
+# by an outgoing connection, and a restart under connection churn then fails to bind.
+PG_PORT="${PG_PORT:-15432}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
@@ -417,5 +421,6 @@ case "${1:-}" in
   status) status ;;
   env) print_env ;;
   kafka-tool) shift; kafka_tool "$@" ;;
-  *) die "usage: stack.sh infra-up|services-up|up|down|status|env|kafka-tool CLASS ARGS…" ;;
+  kafka-jars) ensure_kafka_jars; echo "$LOCAL/kafka/libs" ;;
+  *) die "usage: stack.sh infra-up|services-up|up|down|status|env|kafka-tool CLASS ARGS…|kafka-jars" ;;
 esac

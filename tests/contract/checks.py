@@ -7,7 +7,9 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis.checks import CHECKS, CheckFunction, load_all_checks
 
@@ -29,17 +31,38 @@ class CaseCounter:
 
 
 SEED = int(os.environ.get("CONTRACT_SEED", "20250607"))  # a fixed seed: the same cases each run
+MIN_CASES = 1_000  # requests each service is sent, at the least
+BASE_EXAMPLES = 25  # per operation; more where a service has few operations
 
 
-def load_schema(base_url: str, *, max_examples: int) -> schemathesis.BaseSchema:
+def examples_per_operation(operations: int, *, at_least: int = BASE_EXAMPLES) -> int:
+    """Enough generated examples per operation that the service gets ``MIN_CASES`` from the
+    positive phase alone (each operation adds negative and coverage cases on top)."""
+    return max(at_least, -(-MIN_CASES // max(operations, 1)))
+
+
+def operations_in(document: dict[str, Any]) -> int:
+    methods = {"get", "put", "post", "patch", "delete"}
+    return sum(1 for item in document.get("paths", {}).values() for m in item if m in methods)
+
+
+def load_schema(base_url: str, *, max_examples: int | None = None) -> schemathesis.BaseSchema:
     """The service's own document; unknown query parameters are ignored by design (HTTP
-    caches and proxies add them), so none are generated as "invalid"."""
+    caches and proxies add them), so none are generated as "invalid". Without
+    ``max_examples``, as many a operation as ``examples_per_operation`` gives the document's
+    operations. Generation is deterministic (Hypothesis' derandomize, with the fixed seed) and
+    has no deadline (schemathesis sets none): a slow answer is not a failure here."""
+    if max_examples is None:
+        with httpx.Client(timeout=30) as client:
+            document = client.get(f"{base_url}/openapi.json").json()
+        max_examples = examples_per_operation(operations_in(document))
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
             "suppress-health-check": ["all"],
             "generation": {
                 "max-examples": max_examples,
+                "deterministic": True,
                 "allow-extra-parameters": False,
                 "database": "none",
                 # The run sends its own bearer token with every case (ignored_auth checks
@@ -87,10 +110,21 @@ def checks_for(case: schemathesis.Case) -> list[CheckFunction]:
     return checks()
 
 
-# 5xx that another change fixes (issue 7, "Registry leaks and 500s"); stepped around here so
-# the run goes on, and removed from this list when the fixes land.
-# Defects the run steps around, by name (none today: add one only with an issue to fix it).
-KNOWN_DEFECTS: dict[str, Callable[[schemathesis.Case], bool]] = {}
+def _repeated_query_parameter(case: schemathesis.Case) -> bool:
+    """A query parameter generated as a list or an object, which goes out as the parameter
+    repeated (or not at all): no document has such a parameter, yet every service takes the
+    last value and answers (tests/security/test_found_bugs.py)."""
+    return any(
+        isinstance(value, dict) or (isinstance(value, list) and len(value) != 1)
+        for value in (case.query or {}).values()
+    )
+
+
+# Defects the run steps around, by name; each has a strict xfail in
+# tests/security/test_found_bugs.py, and goes from here when it is fixed.
+KNOWN_DEFECTS: dict[str, Callable[[schemathesis.Case], bool]] = {
+    "repeated query parameter accepted": _repeated_query_parameter,
+}
 
 
 def known_defect(case: schemathesis.Case) -> str | None:

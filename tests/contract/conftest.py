@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from tests.contract.checks import CaseCounter
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 
@@ -78,6 +79,24 @@ def service_api(
             yield ServedApi(base_url, dsn)
     finally:
         asyncio.run(drop_database(stack, dsn))
+
+
+# What each service's run sent, printed at the end of the run whether or not the output is
+# captured: the cases that reached it (by status) and those stepped around as known defects.
+REPORTS: list[str] = []
+
+
+def report(name: str, counter: CaseCounter) -> None:
+    statuses = dict(sorted(counter.statuses.items()))
+    REPORTS.append(
+        f"contract: {name} {counter.sent} cases sent ({counter.total} generated, "
+        f"{sum(counter.stepped_around.values())} stepped around); statuses {statuses}"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in REPORTS:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

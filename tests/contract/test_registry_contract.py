@@ -12,12 +12,11 @@ from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR
 from registry.db.regions import sync_regions
-from tests.contract.checks import SEED, CaseCounter, call_and_check, load_schema
-from tests.contract.conftest import ServedApi, service_api
+from tests.contract.checks import MIN_CASES, SEED, CaseCounter, call_and_check, load_schema
+from tests.contract.conftest import ServedApi, report, service_api
 from tests.contract.registry_data import Realistic, seed_records
 from tests.support.stack import Stack
 
-MIN_CASES = 1_000
 counter = CaseCounter()
 
 
@@ -62,5 +61,5 @@ def test_registry_answers_as_documented(
 def test_registry_ran_enough_cases() -> None:
     if counter.total == 0:
         pytest.skip("the contract run was not selected")
-    print(f"registry: {counter}")
+    report("registry", counter)
     assert counter.sent >= MIN_CASES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,7 +13,14 @@ from tests.support.databases import create_database, drop_database
 from tests.support.processes import ServiceProcesses, service_env, wait_ready
 from tests.support.stack import Stack
 
-PORTS = {"registry": 18001, "submissions": 18002, "awards": 18003, "notifications": 18004}
+# E2E_PORT_BASE moves them, so that two checkouts on one machine can run their suites at once.
+_BASE = int(os.environ.get("E2E_PORT_BASE", "18000"))
+PORTS = {
+    "registry": _BASE + 1,
+    "submissions": _BASE + 2,
+    "awards": _BASE + 3,
+    "notifications": _BASE + 4,
+}
 
 
 @dataclass

@@ -222,3 +222,36 @@ def test_the_openapi_document_says_so(service: RunningService) -> None:
             assert schema["format"] == "date-time"
             assert "offset" in parameter["description"]
         assert set(times) == {"from", "to"}
+
+
+FORMULA_TEXTS = ("=cmd|' /C calc'!A0", "+1+1", "-1+1", "@SUM(1,1)", "\t=1")
+
+
+def test_the_csv_writes_formula_like_text_as_text(service: RunningService, sign: Sign) -> None:
+    """A reason, a resource id or a caller's name that begins like a formula is written with a
+    leading apostrophe, so Excel and WPS show it rather than run it (CSV injection)."""
+    resource_type = f"formula-{secrets.token_hex(4)}"
+
+    async def seed() -> None:
+        connection = await connect(service.dsn)
+        try:
+            async with connection.transaction():
+                for text in FORMULA_TEXTS:
+                    await audit.append(
+                        connection, kind="change", actor=audit.Actor(text, ("province_admin",)),
+                        action="probe.closed", resource_type=resource_type, resource_id=text,
+                        region_code="520102", reason=text,
+                    )  # fmt: skip
+        finally:
+            await connection.close()
+
+    asyncio.run(seed())
+    headers = sign(roles=["province_admin"], region_code="520000")
+    _, text = read(service, "/v1/audit.csv", headers, resource_type=resource_type)
+    header, *rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    assert len(rows) == len(FORMULA_TEXTS)
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+    for column in ("对象ID", "操作人", "原因"):
+        cells = sorted(row[header.index(column)] for row in rows)
+        assert cells == sorted("'" + text for text in FORMULA_TEXTS), column

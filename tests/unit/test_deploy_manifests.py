@@ -133,8 +133,15 @@ def test_every_workload_and_object_is_present(overlay: str) -> None:
     docs = rendered(overlay)
     assert set(by_name(docs, "Deployment")) == expected_deployments()
     assert set(by_name(docs, "Service")) == set(ROLES)
-    assert set(by_name(docs, "HorizontalPodAutoscaler")) == {f"{s}-api" for s in ROLES}
-    assert set(by_name(docs, "PodDisruptionBudget")) == {f"{s}-api" for s in ROLES}
+    assert set(by_name(docs, "HorizontalPodAutoscaler")) == {
+        f"{s}-{role}" for s in ROLES for role in ("api", "consumer")
+    }
+    # Every role, not only the API: a drain takes one pod of each at a time.
+    assert set(by_name(docs, "PodDisruptionBudget")) == expected_deployments()
+    assert set(by_name(docs, "CronJob")) >= {
+        f"{s}-audit-{job}" for s in ROLES for job in ("archive", "checkpoint")
+    }
+    assert set(by_name(docs, "PersistentVolumeClaim")) == {f"{s}-audit-archives" for s in ROLES}
     assert set(by_name(docs, "ServiceAccount")) == set(ROLES)
     assert {base_name(n) for n in by_name(docs, "ConfigMap")} == {f"{s}-config" for s in ROLES}
     assert of_kind(docs, "NetworkPolicy"), "no NetworkPolicy"
@@ -296,7 +303,7 @@ def test_development_relaxes_scale_and_settings() -> None:
         service = base_name(name).removesuffix("-config")
         assert config_map["data"][service.upper() + "_ENVIRONMENT"] == "development"
     for name, deployment in by_name(docs, "Deployment").items():
-        if not name.endswith("-api"):
+        if not name.endswith(("-api", "-consumer")):
             assert deployment["spec"]["replicas"] == 1, name
     for hpa in of_kind(docs, "HorizontalPodAutoscaler"):
         assert hpa["spec"]["minReplicas"] == 1
@@ -308,12 +315,27 @@ def test_development_relaxes_scale_and_settings() -> None:
 def test_selectors_services_autoscalers_and_budgets_match_the_api_pods(overlay: str) -> None:
     docs = rendered(overlay)
     deployments = by_name(docs, "Deployment")
-    for deployment in deployments.values():
-        # The HPA owns the API replica count; applying must not reset it.
-        if deployment["metadata"]["name"].endswith("-api"):
-            assert "replicas" not in deployment["spec"]
+    autoscalers = by_name(docs, "HorizontalPodAutoscaler")
+    budgets = by_name(docs, "PodDisruptionBudget")
+    for name, deployment in deployments.items():
+        # The HPA owns the API's and the consumer's replica count; applying must not reset it.
+        if name.endswith(("-api", "-consumer")):
+            assert "replicas" not in deployment["spec"], name
+            assert autoscalers[name]["spec"]["scaleTargetRef"] == {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": name,
+            }
         selector = deployment["spec"]["selector"]["matchLabels"]
-        assert label_match(selector, deployment["spec"]["template"]["metadata"]["labels"])
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert label_match(selector, pod_labels)
+        # Each budget covers its own role's pods and no other role's.
+        budget = budgets[name]["spec"]
+        assert budget["maxUnavailable"] == 1, name
+        for other_name, other in deployments.items():
+            other_labels = other["spec"]["template"]["metadata"]["labels"]
+            covered = label_match(budget["selector"]["matchLabels"], other_labels)
+            assert covered == (other_name == name), (name, other_name)
     for service, port in PORTS.items():
         api_labels = deployments[f"{service}-api"]["spec"]["template"]["metadata"]["labels"]
         svc = by_name(docs, "Service")[service]
@@ -418,9 +440,9 @@ def _host_ports(service: Doc) -> set[int]:
 def test_compose_parses_and_publishes_the_stack_ports() -> None:
     services = _compose()["services"]
     published = set().union(*(_host_ports(s) for s in services.values()))
-    assert {8001, 8002, 8003, 8004, 55432, 19092, 7233} <= published
+    assert {8001, 8002, 8003, 8004, 15432, 19092, 7233} <= published
     assert services["postgres"]["image"] == "postgres:15"
-    assert _host_ports(services["postgres"]) == {55432}
+    assert _host_ports(services["postgres"]) == {15432}
     assert services["kafka"]["image"] == "apache/kafka:4.1.1"
     assert _host_ports(services["kafka"]) == {19092}
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"

@@ -13,10 +13,12 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from limits import parse
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
 DEFAULT_EVENT_SOURCE_BASE = "/ecom"
 
@@ -50,6 +52,18 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str
     kafka_topic_prefix: str = ""
     kafka_client_id: str | None = None
+    # How every producer, consumer and admin client of the service authenticates
+    # (shared.messaging.kafka.KafkaSecurity). PLAINTEXT on a developer's machine; on the
+    # platform the TLS listener with SCRAM-SHA-512 (SASL_SSL), one Kafka user per service whose
+    # ACLs allow exactly its topics (deploy/k8s/platform-examples/README.md, "Kafka security").
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # The CA that signed the brokers' certificates (Strimzi's cluster CA: ca.crt of
+    # <cluster>-cluster-ca-cert), as a file or as PEM text; neither: the system's CAs.
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_ca_pem: str | None = None
     # CloudEvents ``source`` of this deployment's events: ``<base>/<service>``. Two provinces
     # (or a province and its test system) set different bases so their events can be told
     # apart, e.g. ``https://ecom.swt.guizhou.gov.cn``; ``EVENT_SOURCE_BASE`` sets it for every
@@ -125,6 +139,9 @@ class ServiceSettings(BaseSettings):
     programmes_dir: Path = Field(
         default_factory=lambda: Path(os.environ.get("PROGRAMMES_DIR", "shared/programmes"))
     )
+    # How often a process takes newer programme revisions from its programme_definitions table
+    # (shared.programmes.catalogue): the longest a new revision waits to be used.
+    programme_refresh_seconds: float = Field(default=5.0, gt=0)
 
     @property
     def is_production(self) -> bool:
@@ -161,10 +178,28 @@ class ServiceSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _kafka_credentials_with_sasl(self) -> ServiceSettings:
+        # A SASL protocol without a user or password would only fail at the first connection,
+        # in every process; say so at start instead.
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"kafka_security_protocol={self.kafka_security_protocol} needs "
+                "kafka_sasl_username and kafka_sasl_password"
+            )
+        if self.kafka_ssl_cafile is not None and self.kafka_ssl_ca_pem:
+            raise ValueError("set one of kafka_ssl_cafile and kafka_ssl_ca_pem, not both")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_insecure_outside_development(self) -> ServiceSettings:
         if self.environment in ("development", "test"):
             return self
         problems: list[str] = []
+        kafka_password = self.kafka_sasl_password
+        if kafka_password is not None and kafka_password.get_secret_value() in WELL_KNOWN_PASSWORDS:
+            problems.append("kafka_sasl_password must not be empty or well known")
         password = urlsplit(self.database_url).password or ""
         if password in WELL_KNOWN_PASSWORDS:
             problems.append("database_url needs a password that is not empty or well known")

@@ -1,12 +1,21 @@
 """OpenTelemetry set-up and the trace-context plumbing between HTTP, the outbox and Kafka.
 
 Nothing is exported unless ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; the spans still exist, so
-trace ids flow through events and into logs and stored records either way.
+trace ids flow through events and into logs and stored records either way. Traces and metrics
+go over OTLP/HTTP to a Collector (``deploy/observability/otel-collector.yaml``), which exposes
+the metrics to Prometheus; the instruments themselves are defined in ``shared.metrics``.
+Metrics are exported every 60 s (``OTEL_METRIC_EXPORT_INTERVAL`` in milliseconds changes it).
+
+The resource names the process: ``service.name`` (``OTEL_SERVICE_NAME`` or the service),
+``service.instance.id`` (one per process, so that replicas are told apart) and whatever
+``OTEL_RESOURCE_ATTRIBUTES`` adds (the Deployments set ``ecom.process.role``, the pod and the
+namespace).
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 
 from opentelemetry import metrics, propagate, trace
@@ -17,16 +26,26 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from shared.metrics import install_process_metrics
+
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def setup_telemetry(
-    service_name: str, *, extra_span_processors: Sequence[SpanProcessor] = ()
+    service_name: str,
+    *,
+    extra_span_processors: Sequence[SpanProcessor] = (),
+    extra_metric_readers: Sequence[MetricReader] = (),
 ) -> TracerProvider:
     """Install a tracer and meter provider for this process (call once, from an entrypoint)."""
-    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    resource = Resource.create(
+        {
+            "service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
+            "service.instance.id": str(uuid.uuid4()),
+        }
+    )
     tracer_provider = TracerProvider(resource=resource)
-    readers: list[MetricReader] = []
+    readers: list[MetricReader] = list(extra_metric_readers)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         # Imported here so that a process without an endpoint never loads the exporter.
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
@@ -38,6 +57,7 @@ def setup_telemetry(
         tracer_provider.add_span_processor(processor)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+    install_process_metrics()
     return tracer_provider
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from awards.config import AwardsSettings
+from awards.consumers.handlers import handlers
 from awards.db import MIGRATIONS_DIR, queries
+from awards.handlers.rewards.finance import Outbox
 from awards.workflows.types import (
     ActorData,
     Applicant,
@@ -22,6 +26,7 @@ from awards.workflows.types import (
     Terms,
 )
 from shared.db.pool import create_pool
+from shared.messaging.consumer import Handler
 from shared.programmes import Programme, load_programmes
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
@@ -38,6 +43,19 @@ EXPERT_POOL = [
     ("e-related", "关联专家", "520100", ["park-1"]),  # declared relation: never seated
     *((f"e-{n}", f"专家{n}", "520100", []) for n in range(7)),
 ]
+
+
+def consumer_table(temporal: Callable[[], Awaitable[Client]]) -> dict[str, Handler]:
+    """The awards consumer's handler table as ``awards.bootstrap`` builds it, with the shipped
+    programmes and this test run's outbox."""
+    return handlers(
+        temporal, programmes=load_programmes(PROGRAMMES), outbox=Outbox.of(AwardsSettings())
+    )
+
+
+async def no_temporal() -> Client:
+    """The consumer's Temporal client where no event handled reaches Temporal."""
+    raise AssertionError("no event of this test reaches Temporal")
 
 
 @pytest.fixture(scope="session")

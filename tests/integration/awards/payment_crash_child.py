@@ -13,7 +13,7 @@ import signal
 import sys
 import uuid
 
-from awards.rewards import ledger
+from awards.handlers.rewards import ledger
 from shared.db.pool import connect
 
 

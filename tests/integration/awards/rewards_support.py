@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import asyncpg
 
-from awards.rewards import queries
+from awards.db import rewards as sql
 from tests.support.polling import until
 
 GUIZHOU = "guizhou-shibaiqianwan-2023"
 
 
 async def budget(connection: asyncpg.Connection, kind: str, yuan: int, year: int = 2024) -> None:
-    await connection.execute(queries.UPSERT_BUDGET, GUIZHOU, year, kind, yuan * 100, "province")
+    await connection.execute(sql.UPSERT_BUDGET, GUIZHOU, year, kind, yuan * 100, "province")
 
 
 async def accepted_report(
@@ -28,7 +28,7 @@ async def accepted_report(
 ) -> str:
     report_id = report_id or f"report-{entity_id}-{year}"
     await connection.execute(
-        queries.INSERT_ACCEPTED_REPORT, report_id, version, f"{GUIZHOU}.annual-report.{year}",
+        sql.INSERT_ACCEPTED_REPORT, report_id, version, f"{GUIZHOU}.annual-report.{year}",
         GUIZHOU, year, f"designation-{entity_id}", entity_id,
         {k: str(v) for k, v in figures.items()}, "province",
     )  # fmt: skip
@@ -38,7 +38,7 @@ async def accepted_report(
 async def listed_enterprise(
     connection: asyncpg.Connection, entity_id: str, *, year: int = 2024, basis: Decimal
 ) -> None:
-    await connection.execute(queries.UPSERT_STATISTICS_YEAR, entity_id, year, True, "statistics")
+    await connection.execute(sql.UPSERT_STATISTICS_YEAR, entity_id, year, True, "statistics")
     await accepted_report(
         connection,
         entity_id,
@@ -58,7 +58,7 @@ async def budget_row(connection: asyncpg.Connection, kind: str, year: int = 2024
 
 
 async def entries(connection: asyncpg.Connection, award_id: uuid.UUID) -> list[tuple[str, int]]:
-    rows = await connection.fetch(queries.ENTRIES, [award_id])
+    rows = await connection.fetch(sql.ENTRIES, [award_id])
     return [(row["kind"], row["amount_fen"]) for row in rows]
 
 

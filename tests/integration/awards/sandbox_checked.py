@@ -12,7 +12,7 @@ from temporalio import workflow
 from awards.workflows.designation import DesignationWorkflow  # re-imported, under the rules
 
 with workflow.unsafe.imports_passed_through():  # as the workflow's module takes them
-    from awards.standing.types import DesignationStart, DesignationState
+    from awards.workflows.types import DesignationStart, DesignationState
 
 
 @workflow.defn(name="AwardsDesignation", sandboxed=True)

@@ -18,10 +18,12 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from awards.api.app import create_app
+from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
-from awards.consumers.handlers import on_registered
+from awards.consumers.registry import on_registered
 from awards.workflows.worker import build_worker
 from shared.events.registry import ParkRegistered
+from shared.programmes import load_programmes
 from tests.integration.awards.conftest import PROGRAMMES, card
 from tests.support.stack import Stack
 from tests.support.time_skipping import PINNED_START, clock_from
@@ -63,12 +65,16 @@ async def api(
         task_queue=task_queue,
         search_attributes=False,  # the time-skipping server cannot register ours
     )
-    app = create_app(settings)
+    # the time-skipping server, not the dev one
+    app = create_app(settings, temporal=TemporalConnection.connected(environment.client))
     async with app.router.lifespan_context(app):
-        app.state.temporal = environment.client  # the time-skipping server, not the dev one
         app.state.clock = clock_from(PINNED_START)  # the round is judged on the server's day
         async with build_worker(
-            environment.client, awards_pool, topic_prefix="t.", task_queue=task_queue
+            environment.client,
+            awards_pool,
+            topic_prefix="t.",
+            task_queue=task_queue,
+            programmes=load_programmes(PROGRAMMES),
         ):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://awards") as client:

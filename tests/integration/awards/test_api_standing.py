@@ -11,8 +11,8 @@ import httpx
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from awards.standing.types import DesignationStart, designation_workflow_id
 from awards.workflows.designation import DesignationWorkflow
+from awards.workflows.types import DesignationStart, designation_workflow_id
 from shared.programmes import Programme
 from tests.integration.awards.test_api_round import api, headers
 from tests.integration.awards.test_designation_workflow import designation, eventually, standings

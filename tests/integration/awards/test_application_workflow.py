@@ -17,6 +17,7 @@ import pytest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
@@ -24,14 +25,20 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from awards.domain.application import Stage
-from awards.standing.types import designation_workflow_id
-from awards.workflows.types import ApplicationStart, ApplicationState, Submit, workflow_id_for
+from awards.workflows.types import (
+    ApplicationStart,
+    ApplicationState,
+    Submit,
+    designation_workflow_id,
+    workflow_id_for,
+)
 from awards.workflows.worker import build_worker
 from awards.workflows.workflows import ApplicationWorkflow
-from shared.programmes import Programme
+from shared.programmes import Programme, load_programmes
 from tests.integration.awards.conftest import (
     CREDIT,
     OPERATOR,
+    PROGRAMMES,
     PROVINCE,
     ZUNYI,
     application_start,
@@ -46,7 +53,11 @@ HISTORIES = Path(__file__).parent / "histories"
 async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
     task_queue = f"awards-{uuid.uuid4().hex[:8]}"
     async with build_worker(
-        environment.client, awards_pool, topic_prefix="t.", task_queue=task_queue
+        environment.client,
+        awards_pool,
+        topic_prefix="t.",
+        task_queue=task_queue,
+        programmes=load_programmes(PROGRAMMES),
     ):
         yield task_queue
 
@@ -177,10 +188,11 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     await environment.sleep(ends - now + timedelta(minutes=1))
     final = await handle.result()
     assert final.stage is Stage.designated and final.designation_id
-    # the designation's own workflow started with it (dynamic management, ISSUE-12); Guizhou's
-    # annual report runs to 2025, so a 2026 designation has no cycle left and it ends
+    # the designation's own workflow started with it (dynamic management); Guizhou's annual
+    # report runs every year while designations are in force (004 三(三)), so it keeps running
     lifecycle = client.get_workflow_handle(designation_workflow_id(final.designation_id))
-    assert (await lifecycle.result())["standing"] == "good_standing"
+    described = await lifecycle.describe()
+    assert described.status is WorkflowExecutionStatus.RUNNING
     steps = [row["step"] for row in await steps_of(awards_pool, start.application_id)]
     assert steps == [
         "submit", "city_return", "resubmit", "city_recommend", "record_document_review",

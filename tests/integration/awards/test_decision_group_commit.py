@@ -1,6 +1,7 @@
-"""Decisions arriving together are committed together (awards/standing/group_commit.py), each
-written as it would be alone: its standing row, its events, its audit record in the chain; one
-bad request fails only its own activity; the same decision asked twice is made once."""
+"""Decisions arriving together are committed together
+(awards/handlers/standing_group_commit.py), each written as it would be alone: its standing
+row, its events, its audit record in the chain; one bad request fails only its own activity;
+the same decision asked twice is made once."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import uuid
 import asyncpg
 import pytest
 
-from awards.standing.group_commit import DecisionGroupCommit
-from awards.standing.handlers import cycle_plan
-from awards.standing.rules import Standing
-from awards.standing.types import DecisionRequest
+from awards.domain.standing import Standing
+from awards.handlers.standing import UnknownDesignation, cycle_plan
+from awards.handlers.standing_group_commit import DecisionGroupCommit
+from awards.workflows.types import DecisionRequest
 from shared import audit
 from shared.china_time import CHINA
 from shared.programmes import Programme
@@ -86,7 +87,7 @@ async def test_one_bad_request_fails_only_its_own_decision(
         *(commit.decide(evaluation(i, programme)) for i in [*ids[:2], unknown, *ids[2:]]),
         return_exceptions=True,
     )
-    assert isinstance(outcomes[2], AssertionError)
+    assert isinstance(outcomes[2], UnknownDesignation)
     assert all(o.standing is Standing.warning for o in outcomes if not isinstance(o, Exception))  # type: ignore[union-attr]
     async with awards_pool.acquire() as connection:
         decided = await connection.fetchval("SELECT count(*) FROM designation_standing")
@@ -97,7 +98,7 @@ async def test_one_bad_request_fails_only_its_own_decision(
     assert again == [o for o in outcomes if not isinstance(o, Exception)]
     async with awards_pool.acquire() as connection:
         assert await connection.fetchval("SELECT count(*) FROM audit_log") == 5
-    with pytest.raises(AssertionError):
+    with pytest.raises(UnknownDesignation):
         await commit.decide(evaluation(unknown, programme))
 
 

@@ -20,24 +20,22 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from awards.consumers.handlers import TOPICS as CONSUMER_TOPICS
-from awards.consumers.handlers import handlers
-from awards.standing.consumer import on_window_locked
-from awards.standing.handlers import with_first_plan
-from awards.standing.rules import Standing
-from awards.standing.types import (
+from awards.domain.standing import Standing
+from awards.handlers.standing import with_first_plan
+from awards.workflows.designation import DesignationWorkflow
+from awards.workflows.types import (
     DesignationStart,
     Reinstatement,
     ViolationReport,
     designation_workflow_id,
 )
-from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.worker import WORKFLOWS, build_worker
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.china_time import CHINA
 from shared.events.envelope import wrap
 from shared.events.submissions import ReportAccepted, ReportSubmitted, WindowLocked
 from shared.programmes import Programme
-from tests.integration.awards.conftest import PROVINCE, ZUNYI
+from tests.integration.awards.conftest import PROVINCE, ZUNYI, consumer_table
 from tests.integration.awards.sandbox_checked import SandboxCheckedDesignation
 from tests.support.polling import eventually
 from tests.support.time_skipping import skip_to
@@ -301,17 +299,16 @@ async def test_submissions_events_feed_the_evaluation_and_the_lock_triggers_it(
         "report_id": "r-1", "window_id": window_id, "designation_id": designation_id,
         "entity_id": "park-1", "city_code": "520300", "version": 1,
     }  # fmt: skip
-    table = handlers()
+
+    async def client() -> Client:
+        return environment.client
+
+    table = consumer_table(client)  # on this test's server
     submitted = ReportSubmitted(
         **common, submitted_by="op", on_behalf=False, first=True, on_time=True
     )
     accepted = ReportAccepted(**common, accepted_by="province", figures={"monthly_live_gmv": "1"})
     locked = WindowLocked(window_id=window_id, locked_at=china(2027, 12, 31), expected=1, missing=0)
-
-    async def client() -> Client:
-        return environment.client
-
-    table[WindowLocked.event_type] = on_window_locked(client)  # on this test's server
     assert {"submissions.report", "submissions.window"} <= set(CONSUMER_TOPICS)
     assert len(CONSUMER_TOPICS) == len(set(CONSUMER_TOPICS))
     async with awards_pool.acquire() as connection:

@@ -36,9 +36,15 @@ from shared.events.registry import ParkRegistered
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
 from shared.messaging.kafka import create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
-from shared.programmes import Programme
+from shared.programmes import Programme, load_programmes
 from shared.temporal import connect_temporal
-from tests.integration.awards.conftest import application_start, drive_to_notice
+from tests.integration.awards.conftest import (
+    PROGRAMMES,
+    application_start,
+    consumer_table,
+    drive_to_notice,
+    no_temporal,
+)
 from tests.integration.awards.test_api_round import headers, programmes_open_now
 from tests.integration.awards.test_application_workflow import submit
 from tests.support.databases import drop_database, migrated_database
@@ -149,7 +155,8 @@ async def test_a_submission_on_the_dev_server_is_found_by_its_search_attributes(
 
     await consume_until(
         stack, awards_pool, name="awards", prefix=prefix,
-        topics=awards_consumer.TOPICS, handlers=awards_consumer.handlers(), done=park_known,
+        topics=awards_consumer.TOPICS, handlers=consumer_table(no_temporal),
+        done=park_known,
     )  # fmt: skip
 
     client = await connect_temporal(stack.temporal_target)
@@ -171,7 +178,13 @@ async def test_a_submission_on_the_dev_server_is_found_by_its_search_attributes(
     try:
         async with (
             app.router.lifespan_context(app),
-            build_worker(client, awards_pool, topic_prefix=prefix, task_queue=task_queue),
+            build_worker(
+                client,
+                awards_pool,
+                topic_prefix=prefix,
+                task_queue=task_queue,
+                programmes=load_programmes(PROGRAMMES),
+            ),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a") as api,
         ):
             operator = dict(roles=["operator"], subject="op", enterprise_ids=["ent-1"])
@@ -232,7 +245,11 @@ async def test_a_granted_designation_reaches_the_registry_through_kafka(
     async with pinned_environment() as environment:
         task_queue = f"awards-{uuid.uuid4().hex[:8]}"
         async with build_worker(
-            environment.client, awards_pool, topic_prefix=prefix, task_queue=task_queue
+            environment.client,
+            awards_pool,
+            topic_prefix=prefix,
+            task_queue=task_queue,
+            programmes=load_programmes(PROGRAMMES),
         ):
             now = await environment.get_current_time()
             start = application_start(guizhou, due_at=now + timedelta(days=30))

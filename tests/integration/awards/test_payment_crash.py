@@ -15,8 +15,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from awards.rewards import ledger
-from awards.rewards.proposals import propose
+from awards.handlers.rewards import ledger
+from awards.handlers.rewards.proposals import propose
 from shared.programmes import Programme
 from tests.support.polling import until
 

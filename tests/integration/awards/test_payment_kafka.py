@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import asyncpg
 
-from awards.consumers.handlers import TOPICS, handlers
-from awards.rewards import ledger
-from awards.rewards.finance import Outbox
-from awards.rewards.proposals import propose
+from awards.consumers.handlers import TOPICS
+from awards.handlers.rewards import ledger
+from awards.handlers.rewards.finance import Outbox
+from awards.handlers.rewards.proposals import propose
 from shared.events import wrap
 from shared.events.rewards import PaymentSettled
 from shared.messaging.kafka import create_consumer, create_producer
@@ -21,6 +21,7 @@ from shared.messaging.relay import OutboxRelay
 from shared.programmes import Programme
 from tests.support.stack import Stack
 
+from .conftest import consumer_table, no_temporal
 from .rewards_support import budget, budget_row, entries, listed_enterprise
 from .test_dev_server_kafka import consume_until
 from .test_reward_ledger import TODAY
@@ -84,7 +85,7 @@ async def test_a_payment_request_and_its_redelivered_answer_over_kafka(
 
     await consume_until(
         stack, awards_pool, name="awards", prefix=prefix, topics=TOPICS,
-        handlers=handlers(), done=settled_twice_seen,
+        handlers=consumer_table(no_temporal), done=settled_twice_seen,
     )  # fmt: skip
     async with awards_pool.acquire() as connection:
         row = await budget_row(connection, "traffic_subsidy")

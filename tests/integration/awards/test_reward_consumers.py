@@ -11,8 +11,8 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from awards.consumers.handlers import TOPICS, handlers
-from awards.rewards.proposals import NotEligible, propose
+from awards.consumers.handlers import TOPICS
+from awards.handlers.rewards.proposals import NotEligible, propose
 from shared.events import default_catalog
 from shared.events.designations import DesignationRevoked
 from shared.events.envelope import DomainEvent
@@ -26,6 +26,7 @@ from shared.events.rewards import PaymentFailed, PaymentReversed, PaymentSettled
 from shared.events.submissions import ReportAccepted
 from shared.programmes import Programme
 
+from .conftest import consumer_table, no_temporal
 from .rewards_support import (
     GUIZHOU,
     accepted_report,
@@ -42,14 +43,16 @@ YI = Decimal(100_000_000)
 async def handle(pool: asyncpg.Pool, event: object) -> None:
     event_type = getattr(type(event), "event_type", None) or getattr(event, "event_type")  # noqa: B009
     async with pool.acquire() as connection, connection.transaction():
-        await handlers()[event_type](connection, event, None)  # type: ignore[arg-type]
+        await consumer_table(no_temporal)[event_type](connection, event, None)  # type: ignore[arg-type]
 
 
 def test_the_consumer_reads_the_reward_topics_and_knows_their_events() -> None:
     assert {"finance.payment", "submissions.report", "awards.designation"} <= set(TOPICS)
     catalog = default_catalog()
     for event in (PaymentSettled, PaymentFailed, PaymentReversed):
-        assert catalog.knows(event.cloudevents_type()) and event.event_type in handlers()
+        assert catalog.knows(event.cloudevents_type()) and event.event_type in consumer_table(
+            no_temporal
+        )
 
 
 async def subsidy(pool: asyncpg.Pool, guizhou: Programme, entity: str) -> uuid.UUID:

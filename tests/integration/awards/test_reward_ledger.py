@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 
 from awards.db import queries as awards_queries
-from awards.rewards import ledger
-from awards.rewards.proposals import AlreadyAwarded, NotEligible, propose
+from awards.handlers.rewards import ledger
+from awards.handlers.rewards.proposals import AlreadyAwarded, NotEligible, propose
 from shared.events.rewards import PaymentRequested, RecoveryDue
 from shared.programmes import Programme
 

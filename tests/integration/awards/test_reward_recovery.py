@@ -10,9 +10,9 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from awards.rewards import ledger
-from awards.rewards.recovery import record_recovery
-from awards.rewards.views import reward
+from awards.handlers.rewards import ledger
+from awards.handlers.rewards.recovery import record_recovery
+from awards.handlers.rewards.views import reward
 from shared.programmes import Programme
 
 from .rewards_support import accepted_report, budget, budget_row, entries, listed_enterprise

@@ -14,15 +14,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from awards.rewards import ledger
-from awards.rewards.proposals import propose
-from awards.rewards.remainder import (
+from awards.handlers.rewards import ledger
+from awards.handlers.rewards.proposals import propose
+from awards.handlers.rewards.remainder import (
     NothingRemains,
     NotSettled,
     RemainderDecided,
     decide_remainder,
 )
-from awards.rewards.views import reward
+from awards.handlers.rewards.views import reward
 from shared.events.rewards import PaymentRequested, RecoveryDue, RemainderWaived
 from shared.programmes import Programme
 

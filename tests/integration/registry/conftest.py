@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from registry.api.app import create_app
-from registry.bulk.importer import run_importer
+from registry.bootstrap import run_importer
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.db import MIGRATIONS_DIR

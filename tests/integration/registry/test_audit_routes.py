@@ -23,6 +23,12 @@ HISTORY = (
 )
 # A job's row is updated again as it runs, so its first xmin is gone: its file digest is checked.
 JOB = "SELECT file_sha256 AS tx FROM import_jobs WHERE id = $1"
+CALENDAR_YEAR = "SELECT xmin::text AS tx FROM calendar_years WHERE year = $1"
+# A programme's newest revision (keyed by the programme's id, not a UUID).
+PROGRAMME_REVISION = (
+    "SELECT xmin::text AS tx FROM programme_revisions WHERE programme_id = $1 "
+    "ORDER BY revision DESC LIMIT 1"
+)
 
 
 def _code() -> str:
@@ -83,7 +89,7 @@ class Walk:
     def record(self, path: str) -> str:
         return str(self.send("POST", f"/v1/{path}", self.create_body(path)).json()["id"])
 
-    def request(self, method: str, template: str) -> tuple[Any, str, str]:
+    def request(self, method: str, template: str) -> tuple[Any, str, str | int]:
         """Send it; returns the response, a query for the xmin of a row it wrote, its key."""
         parts = template.strip("/").split("/")
         if template == "/v1/enterprises/{enterprise_id}/statistics-years/{year}":
@@ -101,6 +107,15 @@ class Walk:
             park, residence = self.ids["park"], self.ids["residence"]
             path = f"/v1/parks/{park}/residents/{residence}/leave"
             return self.send(method, path, {"left_on": "2025-06-30"}), HISTORY, park
+        if template == "/v1/calendars/{year}":
+            body = {"holidays": ["2088-01-01"], "workdays": ["2088-01-03"]}
+            return self.send(method, "/v1/calendars/2088", body), CALENDAR_YEAR, 2088
+        if template == "/v1/programmes/{programme_id}":
+            path = "/v1/programmes/guizhou-shibaiqianwan-2023"
+            read = self.api.get(path, headers=self.auth())
+            body = {"definition": read.json(), "reason": "年度申报通知"}
+            response = self.send(method, path, body, headers={"If-Match": read.headers["ETag"]})
+            return response, PROGRAMME_REVISION, "guizhou-shibaiqianwan-2023"
         if template == "/v1/imports/{kind}":
             content = f"平台,平台店铺ID,店铺名称,个人店主,所属地区代码\ndouyin,{uuid.uuid4().hex},店,李四,520102\n"
             response = self.send(
@@ -142,7 +157,11 @@ def test_every_state_changing_operation_writes_one_audit_row_in_its_transaction(
             request_id,
         )
         assert len(rows) == 1, (method, template, [dict(r) for r in rows])
-        [state] = _fetch(registry_db, table, uuid.UUID(key))
+        [state] = _fetch(
+            registry_db,
+            table,
+            key if isinstance(key, int) or table is PROGRAMME_REVISION else uuid.UUID(key),
+        )
         written = json.loads(rows[0]["details"])["file_sha256"] if table is JOB else rows[0]["tx"]
         assert written == state["tx"], (method, template, "not in the change's transaction")
         assert rows[0]["actor_subject"] == "tester" and rows[0]["actor_roles"] == ["province_admin"]
@@ -201,7 +220,7 @@ def test_close_records_its_reason_and_override_its_written_reason(
 def test_the_importer_records_a_job_outcome_with_its_counts(
     registry_api: TestClient, auth: Auth, registry_db: str
 ) -> None:
-    from registry.import_audit import record_import_outcome
+    from registry.handlers.import_audit import record_import_outcome
     from shared.db.pool import connect
 
     response, _, job_id = Walk(registry_api, auth).request("POST", "/v1/imports/{kind}")

@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from registry.api.app import create_app
-from registry.bulk.caller import row_context
-from registry.bulk.jobs import end_job, run_job
 from registry.config import RegistrySettings
 from registry.data.regions import load_country_regions
 from registry.domain.credit_code import check_character
+from registry.domain.imports.caller import row_context
 from registry.domain.regions import RegionTree
+from registry.handlers.import_jobs import end_job, run_job
 from shared.auth import Principal, Role
 from shared.db.pool import create_pool
 from shared.events import default_catalog

@@ -29,7 +29,7 @@ from tests.support.polling import until
 from tests.support.stack import Stack
 
 W = window_id(2025)
-FIGURES = {"online_retail_sales": "100", "workers": 3}
+FIGURES = {"online_retail_sales": "100", "physical_goods_online_retail_sales": "60", "workers": 3}
 Auth = Callable[..., dict[str, str]]
 
 

@@ -18,11 +18,8 @@ from temporalio.worker import Worker
 from shared.db.pool import create_pool
 from shared.programmes import CHINA_STANDARD_TIME, load_programmes
 from submissions.db import MIGRATIONS_DIR
-from submissions.workflows.statistics_activities import (
-    StatisticsClockActivities,
-    StatisticsTickInput,
-    statistics_workflow_id,
-)
+from submissions.workflows.statistics_activities import StatisticsClockActivities
+from submissions.workflows.types import StatisticsTickInput, statistics_workflow_id
 from submissions.workflows.worker import WORKFLOWS, ensure_statistics_clocks
 from tests.support.databases import drop_database, migrated_database
 from tests.support.polling import until

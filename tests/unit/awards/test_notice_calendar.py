@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from awards.domain.calendar import CalendarYearNotCovered, WorkingDayCalendar, YearCalendar
 from awards.domain.notice import (
     days_counted,
     end_instant,
@@ -14,6 +13,7 @@ from awards.domain.notice import (
     resumed_last_day,
 )
 from shared.programmes.awarding import NoticeUnit, PublicNotice
+from shared.working_days import CalendarMissing, WorkingDayCalendar, YearCalendar
 
 D = dt.date
 CALENDAR = WorkingDayCalendar()
@@ -49,7 +49,7 @@ def test_the_notice_ends_at_midnight_china_time_after_its_last_day() -> None:
 
 
 def test_a_year_the_library_lacks_is_an_error_never_a_weekday_guess() -> None:
-    with pytest.raises(CalendarYearNotCovered) as raised:
+    with pytest.raises(CalendarMissing) as raised:
         notice_last_day(D(2031, 6, 2), FIVE_WORKING, CALENDAR)
     assert raised.value.year == 2031
 

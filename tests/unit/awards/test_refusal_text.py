@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from awards.api.deps import refusal_text
+from awards.handlers.updates import refusal_text
 from awards.workflows.refusals import refused
 from shared.i18n import t
 from tests.support.languages import wholly_chinese, wholly_english

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from awards.rewards.calculator import (
+from awards.domain.rewards.calculator import (
     PriorMilestone,
     designation_reward,
     milestone_correction,
@@ -17,7 +17,7 @@ from awards.rewards.calculator import (
     title_earned,
     traffic_subsidy,
 )
-from awards.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen
+from awards.domain.rewards.working import AcceptedReport, Ineligible, Proposal, to_fen
 from shared.programmes import (
     DesignationReward,
     Programme,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from awards.standing.rules import ReportFacts, Standing, evaluate, re_evaluate, rectify_by
+from awards.domain.standing import ReportFacts, Standing, evaluate, re_evaluate, rectify_by
 from shared.china_time import CHINA
 from shared.programmes import load_programmes
 from shared.programmes.standing import StandingThreshold

@@ -19,8 +19,9 @@ from notifications.domain.rendering import (
     china_due_time,
     render,
 )
-from notifications.domain.working_days import reminder_time
+from notifications.domain.working_days import ReminderTime, reminder_time
 from shared.china_time import CHINA
+from shared.working_days import WorkingDayCalendar, YearCalendar
 
 DUE = dt.datetime(2025, 12, 11, 0, 0, tzinfo=CHINA)  # the first late instant
 
@@ -74,20 +75,36 @@ def test_templates_are_checked_when_the_consumer_starts(tmp_path: Path) -> None:
 def test_a_pre_due_reminder_on_a_holiday_moves_to_the_working_day_before() -> None:
     due = dt.datetime(2025, 10, 20, 0, 0, tzinfo=CHINA)
     national_day = dt.datetime(2025, 10, 3, 0, 0, tzinfo=CHINA)  # 国庆 holiday
-    assert reminder_time(national_day, due, shift=True) == dt.datetime(
-        2025, 9, 30, 9, 0, tzinfo=CHINA
+    assert reminder_time(national_day, due, shift=True) == ReminderTime(
+        dt.datetime(2025, 9, 30, 9, 0, tzinfo=CHINA)
     )
     # 2025-09-28 is a Sunday worked in exchange (调休): not moved.
     adjusted_sunday = dt.datetime(2025, 9, 28, 0, 0, tzinfo=CHINA)
-    assert reminder_time(adjusted_sunday, due, shift=True) == adjusted_sunday
-    assert reminder_time(national_day, due, shift=False) == national_day
+    assert reminder_time(adjusted_sunday, due, shift=True) == ReminderTime(adjusted_sunday)
+    assert reminder_time(national_day, due, shift=False) == ReminderTime(national_day)
 
 
 def test_points_at_and_after_the_due_time_never_move() -> None:
     saturday_due = dt.datetime(2025, 12, 13, 0, 0, tzinfo=CHINA)
-    assert reminder_time(saturday_due, saturday_due, shift=True) == saturday_due
+    assert reminder_time(saturday_due, saturday_due, shift=True) == ReminderTime(saturday_due)
     later = saturday_due + dt.timedelta(days=1)
-    assert reminder_time(later, saturday_due, shift=True) == later
+    assert reminder_time(later, saturday_due, shift=True) == ReminderTime(later)
+
+
+def test_a_reminder_in_a_year_without_a_calendar_keeps_its_time_and_names_the_year() -> None:
+    """Saturday 4 December 2027, before a due time on 11 December: no 2027 calendar, so the
+    reminder is not moved (nothing counts working days in 2027) and says why; with 2027
+    loaded it moves to Friday 3 December, 09:00."""
+    due = dt.datetime(2027, 12, 11, 0, 0, tzinfo=CHINA)
+    saturday = dt.datetime(2027, 12, 4, 0, 0, tzinfo=CHINA)
+    assert reminder_time(saturday, due, shift=True) == ReminderTime(saturday, calendar_missing=2027)
+    loaded = WorkingDayCalendar.with_years(
+        [YearCalendar(year=2027, holidays=frozenset({dt.date(2027, 10, 1)}))]
+    )
+    assert reminder_time(saturday, due, shift=True, calendar=loaded) == ReminderTime(
+        dt.datetime(2027, 12, 3, 9, 0, tzinfo=CHINA)
+    )
+    assert reminder_time(saturday, due, shift=False) == ReminderTime(saturday)
 
 
 def test_an_acknowledgement_token_is_signed_and_expires() -> None:

@@ -11,10 +11,10 @@ from openpyxl import Workbook, load_workbook
 from pydantic import BaseModel
 
 from registry.api.schemas import EnterprisePublic, StorePublic
-from registry.bulk.columns import ImportKind, map_headers
 from registry.bulk.export import columns_of, export_row, headers, xlsx_row
-from registry.bulk.validation import FileChecker, RowContext
 from registry.domain.credit_code import check_character
+from registry.domain.imports.columns import ImportKind, map_headers
+from registry.domain.imports.validation import FileChecker, RowContext
 
 CODE = "91520102MA6DJ7XX1" + check_character("91520102MA6DJ7XX1")
 ANYWHERE = RowContext(region_known=lambda code: True, may_write=lambda code: True)
@@ -67,13 +67,14 @@ def test_exported_enterprises_and_stores_carry_the_import_headers_and_import_aga
         id=uuid.uuid4(), status="active", version=1, created_at=now, updated_at=now,
         credit_code=CODE, credit_code_override=False, name="黔货出山有限公司",
         region_code="520102", kinds=["platform", "service"], contact_phone="13800000000",
-        contact_email="a@b.cn",
+        contact_email="a@b.cn", established_on=dt.date(2016, 5, 1),
     )  # fmt: skip
+    assert "成立日期" in headers(columns_of(EnterprisePublic), ImportKind.enterprises)
     record, errors = _round_trip(ImportKind.enterprises, enterprise, {})
     assert errors == [] and record == {
         "credit_code": CODE, "name": "黔货出山有限公司", "region_code": "520102",
         "kinds": ["platform", "service"], "contact_phone": "13800000000",
-        "contact_email": "a@b.cn",
+        "contact_email": "a@b.cn", "established_on": dt.date(2016, 5, 1),
     }  # fmt: skip
     store = StorePublic(
         id=uuid.uuid4(), status="closed", version=1, created_at=now, updated_at=now,

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from registry.bulk.columns import HeaderError, ImportKind, map_headers
 from registry.bulk.readers import UnreadableFile, cell_text, read_rows
-from registry.bulk.validation import FileChecker, RowContext, check_row
 from registry.domain.credit_code import check_character
+from registry.domain.imports.columns import HeaderError, ImportKind, map_headers
+from registry.domain.imports.validation import FileChecker, RowContext, check_row
 from tests.support.languages import wholly_chinese, wholly_english
 
 GUIZHOU = RowContext(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from registry.api.routes.enterprises import prepare_enterprise
+from registry.handlers.enterprises import prepare_enterprise
 from shared.auth import Principal, Role
 from shared.http.problems import ProblemError
 

@@ -1,13 +1,12 @@
-"""The registry's reading of a published statistics period (``registry.consumers.statistics``)
-and how a growth rate or share is measured from months (``registry.targets.statistics``)."""
+"""The registry's reading of a published statistics period and how a growth rate or share is
+measured from months (``registry.domain.statistics``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from registry.consumers.statistics import period_start
-from registry.targets.statistics import growth_of_months, share_of_months
+from registry.domain.statistics import growth_of_months, period_start, share_of_months
 
 
 def test_each_period_kind_starts_on_its_first_day() -> None:

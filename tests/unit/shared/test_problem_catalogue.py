@@ -157,7 +157,12 @@ def test_validation_failures_keep_their_shape_and_never_echo_the_input() -> None
 
 
 def test_every_ledger_refusal_is_a_catalogued_kind() -> None:
-    from awards.rewards import ledger, proposals, recovery  # noqa: F401  (their subclasses)
+    from awards.handlers.rewards import (  # noqa: F401  (their subclasses)
+        ledger,
+        proposals,
+        recovery,
+        remainder,
+    )
 
     def subclasses(cls: type) -> list[type]:
         return [cls, *(s for sub in cls.__subclasses__() for s in subclasses(sub))]

@@ -63,13 +63,49 @@ def test_guizhou_2025_schedule(guizhou: Programme) -> None:
     assert schedule.reminders.before_days == (30, 14, 7, 3, 1)
     assert schedule.reminders.after_days == (1, 3, 7)
     assert schedule.late_designation_due == LateDesignationDue(rule="days_after_grant", days=30)
-    assert window.years() == (2023, 2024, 2025)
+    assert window.years(through=2025) == (2023, 2024, 2025)
 
 
-def test_years_default_to_the_programme_period(guizhou: Programme) -> None:
+def test_the_guizhou_report_outlives_the_targets_horizon(guizhou: Programme) -> None:
+    """004 一 sets the targets 到2025年; 004 三(三) asks for the report 于每年12月10日 and keeps
+    the projects under 动态管理: the window starts with the period and has no last year."""
     (window,) = guizhou.reporting_windows
+    assert guizhou.period.end == dt.date(2025, 12, 31)
+    assert window.first_year == 2023  # 从2023年开始 (三(二)2(1))
+    assert window.last_year is None and window.open_ended
+    schedule = window.schedule(2026)
+    assert schedule.opens_at == dt.datetime(2026, 11, 1, tzinfo=CST)
+    assert schedule.due_at == dt.datetime(2026, 12, 11, tzinfo=CST)  # end of 10 December 2026
+    assert schedule.locks_at == dt.datetime(2027, 1, 1, tzinfo=CST)
+    assert window.runs_in(2026) and window.runs_in(2030)
+    assert not window.runs_in(2022)
     with pytest.raises(KeyError):
-        window.schedule(2026)  # the programme ends in 2025
+        window.schedule(2022)  # before the first round
+    with pytest.raises(ValueError, match="open-ended"):
+        window.years()
+    assert window.years(through=2026) == (2023, 2024, 2025, 2026)
+
+
+def test_a_programme_may_set_the_last_year() -> None:
+    window = _window(first_year=2023, last_year=2027)
+    assert not window.open_ended
+    assert window.years() == (2023, 2024, 2025, 2026, 2027)
+    assert window.years(through=2025) == (2023, 2024, 2025)
+    assert window.schedule(2027).due_at == dt.datetime(2027, 12, 11, tzinfo=CST)
+    with pytest.raises(KeyError):
+        window.schedule(2028)
+
+
+def test_a_window_may_run_past_the_programme_period(guizhou: Programme) -> None:
+    """The period bounds the targets, not the yearly obligations: a window whose years go past
+    it is valid; one without years starts with the period and stays open-ended."""
+    data = guizhou.model_dump(mode="json")
+    data["reporting_windows"][0]["last_year"] = 2030
+    assert Programme.model_validate(data).reporting_windows[0].years() == tuple(range(2023, 2031))
+    del data["reporting_windows"][0]["first_year"]
+    del data["reporting_windows"][0]["last_year"]
+    window = Programme.model_validate(data).reporting_windows[0]
+    assert (window.first_year, window.last_year) == (2023, None)
 
 
 def test_a_year_override_moves_only_that_year() -> None:

@@ -19,7 +19,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_values_come_from_the_services_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REGISTRY_ENVIRONMENT", "development")
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/registry")
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://postgres@127.0.0.1:15432/registry")
     monkeypatch.setenv("REGISTRY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     monkeypatch.setenv("REGISTRY_KAFKA_TOPIC_PREFIX", "dev.")
     settings = RegistrySettings()
@@ -59,7 +59,7 @@ def test_a_missing_required_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -
 def test_the_event_source_names_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EVENT_SOURCE_BASE", raising=False)
     monkeypatch.setenv("REGISTRY_ENVIRONMENT", "development")
-    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/registry")
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", "postgresql://postgres@127.0.0.1:15432/registry")
     monkeypatch.setenv("REGISTRY_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     assert RegistrySettings().event_source == "/ecom/registry"
     # One base for every service of a deployment, or one service's own.

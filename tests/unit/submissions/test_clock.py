@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.programmes import ReminderOffsets, WindowSchedule
-from submissions.domain.clock import ClockPoint, PointKind, PointOutcome, clock_points, next_step
+from shared.working_days import WorkingDayCalendar, YearCalendar
+from submissions.domain.clock import (
+    ClockPoint,
+    PointKind,
+    PointOutcome,
+    clock_points,
+    emitted_details,
+    next_step,
+)
 from tests.unit.submissions.conftest import cst
 
 EMITTED, SKIPPED = PointOutcome.emitted, PointOutcome.skipped
@@ -122,3 +130,26 @@ def test_reminders_on_days_off_fire_on_the_working_day_before_and_once() -> None
         cst(2026, 2, 21),
         cst(2026, 2, 23),
     ]
+
+
+def test_a_reminder_in_a_year_without_a_calendar_keeps_its_time_and_says_so() -> None:
+    """The 2027 annual report (due at the end of Friday 10 December 2027): its 7-day reminder
+    falls on Saturday 4 December. Without a 2027 calendar nothing may count working days in
+    2027, so the point stays where it is and names the year; with 2027 loaded it moves to
+    Friday 3 December, 09:00."""
+    due_at = cst(2027, 12, 11)
+    reminders = ReminderOffsets(before_days=(7,), after_days=())
+    (reminder, due) = clock_points(due_at, reminders, shift_to_working_day=True)
+    assert (reminder.at, reminder.calendar_missing) == (cst(2027, 12, 4), 2027)
+    assert due.calendar_missing is None
+    year_2027 = YearCalendar(year=2027, holidays=frozenset({dt.date(2027, 10, 1)}))
+    (moved, _) = clock_points(
+        due_at,
+        reminders,
+        shift_to_working_day=True,
+        calendar=WorkingDayCalendar.with_years([year_2027]),
+    )
+    assert (moved.at, moved.calendar_missing) == (cst(2027, 12, 3, 9, 0), None)
+    details = emitted_details(reminder, late=False, skipped=(), missing=3)
+    assert details["calendar_missing"] == 2027
+    assert "calendar_missing" not in emitted_details(moved, late=False, skipped=(), missing=3)

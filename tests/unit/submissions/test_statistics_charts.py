@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from shared.programmes.statistics import StatisticsIndicator
-from submissions.statistics.charts import chart_text, find_cjk_font, statistics_charts
-from submissions.statistics.region_names import region_name
-from submissions.statistics.workbook import MonthPoint
+from submissions.domain.statistics.published import MonthPoint
+from submissions.rendering.charts import chart_text, find_cjk_font, statistics_charts
+from submissions.rendering.region_names import region_name
 
 RETAIL = StatisticsIndicator.model_validate(
     {
@@ -43,7 +43,7 @@ def test_with_a_cjk_font_the_labels_are_chinese_names() -> None:
 def test_without_a_cjk_font_the_labels_fall_back_to_english_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="submissions.statistics.charts"):
+    with caplog.at_level(logging.WARNING, logger="submissions.rendering.charts"):
         text = chart_text(RETAIL, CITIES, title="p 2025-01", title_zh="贵州 2025-01", font=None)
     assert text.font is None and text.title == "p 2025-01"
     assert text.city_labels == ["520100", "520300"]
@@ -55,7 +55,7 @@ def test_without_a_cjk_font_the_labels_fall_back_to_english_with_a_warning(
 def test_the_rendering_follows_the_injected_font_finder(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="submissions.statistics.charts"):
+    with caplog.at_level(logging.WARNING, logger="submissions.rendering.charts"):
         pdf = statistics_charts(
             title="p 2025-01",
             title_zh="贵州 2025-01",

@@ -16,9 +16,10 @@ from shared.programmes import (
     StatisticsPeriod,
     load_programme,
 )
+from shared.working_days import WorkingDayCalendar, YearCalendar
 from submissions.domain.clock import PointOutcome
-from submissions.statistics.clock import period_points, plan
-from submissions.statistics.periods import PeriodKey, period_schedule
+from submissions.domain.statistics.clock import period_points, plan
+from submissions.domain.statistics.periods import PeriodKey, period_schedule
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -119,3 +120,27 @@ def test_a_reminder_on_a_day_off_moves_to_the_working_day_before(qinghai: Progra
     points = {p.key: p.at for p in period_points(qinghai, statistics, schedule)}
     assert points["before-1d"] == cst(2025, 5, 9, 9)
     assert points["before-3d"] == cst(2025, 5, 8) and points["due"] == cst(2025, 5, 11)
+
+
+def test_qinghai_december_2026_reminders_wait_for_the_2027_calendar(qinghai: Programme) -> None:
+    """December 2026's figures are due at the end of Sunday 10 January 2027, a year the
+    chinesecalendar library does not know. Without a loaded 2027 the reminders keep their
+    unshifted times and name the missing year; once the province loads 2027, the 1-day
+    reminder moves off the weekend to Friday 8 January, 09:00 (docs/calendar.md)."""
+    statistics = qinghai.statistics
+    assert statistics is not None
+    schedule = period_schedule(
+        PeriodKey(StatisticsPeriod.monthly, 2026, 12), statistics.schedule.monthly
+    )
+    unshifted = {p.key: p for p in period_points(qinghai, statistics, schedule)}
+    assert unshifted["before-1d"].at == cst(2027, 1, 10)
+    assert unshifted["before-1d"].calendar_missing == 2027
+    assert unshifted["before-3d"].calendar_missing == 2027  # a Friday, but nobody knows yet
+    assert unshifted["due"].calendar_missing is None  # the due time never moves
+    loaded = WorkingDayCalendar.with_years(
+        [YearCalendar(year=2027, holidays=frozenset({dt.date(2027, 1, 1)}))]
+    )
+    shifted = {p.key: p for p in period_points(qinghai, statistics, schedule, loaded)}
+    assert shifted["before-1d"].at == cst(2027, 1, 8, 9)
+    assert shifted["before-3d"].at == cst(2027, 1, 8)
+    assert all(p.calendar_missing is None for p in shifted.values())

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from shared.programmes import Statistics, StatisticsPeriod, load_programme
-from submissions.statistics.aggregation import (
+from submissions.domain.statistics.aggregation import (
     ReportedFigure,
     aggregate,
     changed_regions,
     growth,
 )
-from submissions.statistics.figures import ReporterKind, check_figures
-from submissions.statistics.periods import parse_period, period_schedule
+from submissions.domain.statistics.figures import ReporterKind, check_figures
+from submissions.domain.statistics.periods import parse_period, period_schedule
 from tests.support.languages import wholly_chinese, wholly_english
 
 ROOT = Path(__file__).resolve().parents[3]

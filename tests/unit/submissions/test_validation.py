@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from shared.programmes import Programme, ReportTemplate
-from submissions.domain.validation import ReportedFigure, check_report
+from submissions.domain.validation import (
+    MISSING_REWARD_FIGURE,
+    REQUIRED_FOR_REWARD,
+    ReportedFigure,
+    check_report,
+    check_reporters_report,
+)
 from tests.support.languages import wholly_chinese, wholly_english
 
 REF = {"file": "004_9c19d9a85d8c1f73.txt", "section": "三（三）"}
@@ -155,3 +161,66 @@ def test_change_threshold(guizhou: Programme, before: str, after: str, warns: bo
         last_accepted={"online_retail_sales": Decimal(before)},
     )
     assert bool(check.warnings) is warns
+
+
+# The traffic subsidy (004_9c19d9a85d8c1f73.txt 四(二)3: "对当年实现商品网络零售额在亿元以上的上规入统
+# 的电商企业(不含跨境电商)，每实现1万元最高给予5元流量补贴") is computed from the report's
+# 实物商品网络零售额 (its basis_indicator). The template leaves that figure optional, so an
+# enterprise with 2亿 of online retail that left it blank was found "not eligible" in silence.
+TWO_HUNDRED_MILLION = {"online_retail_sales": "200000000.00", "workers": 80}
+
+
+def test_an_enterprise_must_give_the_figure_its_traffic_subsidy_is_computed_from(
+    guizhou: Programme,
+) -> None:
+    assert (
+        guizhou.report_template("enterprise")
+        .indicator("physical_goods_online_retail_sales")
+        .required
+        is False
+    )  # optional in the template itself
+    assert guizhou.reward_figures.missing.value == "refuse"  # the default
+    check = check_reporters_report(
+        guizhou, TWO_HUNDRED_MILLION, category="enterprise", entity_type="enterprise"
+    )
+    (error,) = check.errors
+    assert (error.field, error.code) == ("physical_goods_online_retail_sales", REQUIRED_FOR_REWARD)
+    assert "traffic-subsidy" in error.text.en and "流量补贴" in error.text.zh
+    assert wholly_chinese(error.text.zh) and wholly_english(error.text.en)
+    assert not check.ready_to_submit
+    given = check_reporters_report(
+        guizhou,
+        {**TWO_HUNDRED_MILLION, "physical_goods_online_retail_sales": "0"},
+        category="enterprise",
+        entity_type="enterprise",
+    )
+    assert given.errors == () and given.ready_to_submit  # zero is a figure
+
+
+def test_reporters_the_subsidy_does_not_apply_to_may_leave_it_out(guizhou: Programme) -> None:
+    """A park, base or team is not an e-commerce enterprise (电商企业): no subsidy, no figure
+    required. The sales milestones read 网络零售额, which every template requires already."""
+    park = {**TWO_HUNDRED_MILLION, "floor_area": "20000", "resident_enterprises": 40}
+    check = check_reporters_report(guizhou, park, category="park", entity_type="park")
+    assert check.errors == ()
+    figures = guizhou.reward_figures_for(category="team", entity_type="team")
+    assert set(figures) == {"online_retail_sales"}
+    assert {r.id for r in figures["online_retail_sales"]} == {"sales-5-billion", "sales-1-billion"}
+    enterprise = guizhou.reward_figures_for(category="enterprise", entity_type="enterprise")
+    assert [r.id for r in enterprise["physical_goods_online_retail_sales"]] == ["traffic-subsidy"]
+
+
+def test_a_programme_may_take_the_report_with_a_warning_instead(guizhou: Programme) -> None:
+    data = guizhou.model_dump(mode="json")
+    data["reward_figures"] = {"missing": "warn", "note": "上报时可暂缺，核算前补报"}
+    warning_programme = Programme.model_validate(data)
+    check = check_reporters_report(
+        warning_programme, TWO_HUNDRED_MILLION, category="enterprise", entity_type="enterprise"
+    )
+    assert check.errors == () and check.ready_to_submit  # no explanation needed
+    (warning,) = check.warnings
+    assert (warning.field, warning.code) == (
+        "physical_goods_online_retail_sales",
+        MISSING_REWARD_FIGURE,
+    )
+    assert "traffic-subsidy" in warning.message

@@ -1,5 +1,6 @@
 """What each process of the service is built from, built once: the settings, the programmes,
-the consumer's context, the sender's pool, HTTP client and channels; and the roles
+the consumer's context, the sender's pool, HTTP client and channels and its watch of the
+working-day calendar; and the roles
 ``python -m notifications api|relay|consumer|sender|migrate`` run.
 
 The API's pool and settings are the app factory's (``api/app.py``, lifespan), which its routes
@@ -19,10 +20,11 @@ from notifications.db import MIGRATIONS_DIR
 from notifications.domain.ack_tokens import Links
 from shared.db.pool import close_pool, create_pool
 from shared.messaging.consumer import Handler
-from shared.programmes import Programme, load_programmes
+from shared.programmes import Programme
+from shared.programmes.catalogue import ProgrammeCatalogue
 from shared.service.entrypoints import (
     configure_logging,
-    run_consumer,
+    consumer_role,
     service_roles,
     stop_event_on_signals,
 )
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from notifications.channels.base import Channel
     from notifications.handlers.notices import Context
     from notifications.sender import Sender
+    from notifications.sender.calendar_watch import CalendarWatch
 
 # How long a message's acknowledgement link stays valid when its programme does not say
 # (reminders use the programme's ``acknowledgement_days``).
@@ -51,18 +54,32 @@ def ack_links(settings: NotificationsSettings) -> Links:
 def consumer_context(
     settings: NotificationsSettings, programmes: Mapping[str, Programme] | None = None
 ) -> Context:
-    """What the consumer's handlers share; the programme files are read here unless given."""
+    """What the consumer's handlers share; the programmes are the files unless given (the
+    consumer role gives its live catalogue, which takes revisions without a restart)."""
     from notifications.handlers.notices import Context
 
-    loaded = load_programmes(settings.programmes_dir) if programmes is None else programmes
-    return Context(dict(loaded), ack_links(settings))
+    loaded = (
+        ProgrammeCatalogue.from_files(settings.programmes_dir) if programmes is None else programmes
+    )
+    return Context(loaded, ack_links(settings))
 
 
-def consumer_handlers(settings: NotificationsSettings) -> dict[str, Handler]:
+def consumer_handlers(
+    settings: NotificationsSettings, programmes: Mapping[str, Programme] | None = None
+) -> dict[str, Handler]:
     """The consumer's table of handlers, checked against the programmes and the templates."""
     from notifications.consumers.subscriptions import handlers
 
-    return handlers(consumer_context(settings))
+    return handlers(consumer_context(settings, programmes))
+
+
+async def consumer_process(settings: NotificationsSettings) -> None:
+    """The consumer with its programme catalogue, kept current while it runs."""
+    from notifications.consumers.subscriptions import TOPICS
+
+    programmes = ProgrammeCatalogue.from_files(settings.programmes_dir)
+    async with programmes.kept_current(settings.database_url, settings.programme_refresh_seconds):
+        await consumer_role(settings, TOPICS, consumer_handlers(settings, programmes))
 
 
 def build_channels(
@@ -121,10 +138,34 @@ def sender_for(
     )
 
 
+def calendar_watch(
+    pool: asyncpg.Pool,
+    settings: NotificationsSettings,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> CalendarWatch:
+    """The sender's watch of the working-day calendar, with the programme files (whose
+    provinces are told), its own calendar and the clock (the wall clock unless given)."""
+    from notifications.domain.calendar_notice import KIND
+    from notifications.domain.rendering import check_templates
+    from notifications.sender.calendar_watch import CalendarWatch, utc_now
+    from shared.working_days import WorkingDayCalendar
+
+    check_templates((KIND,))
+    return CalendarWatch(
+        pool,
+        WorkingDayCalendar(),
+        ProgrammeCatalogue.from_files(settings.programmes_dir),
+        ack_links(settings),
+        clock=clock or utc_now,
+        every_seconds=settings.calendar_check_seconds,
+    )
+
+
 async def sender_role(settings: NotificationsSettings, stop: asyncio.Event | None = None) -> None:
     """The sender process: its liveness probe (``GET /livez`` on
-    ``NOTIFICATIONS_LIVENESS_PORT``, like the relay), its pool and HTTP client, and the loop,
-    until ``stop`` (SIGTERM/SIGINT by default)."""
+    ``NOTIFICATIONS_LIVENESS_PORT``, like the relay), its pool and HTTP client, the loop and,
+    beside it, the watch of the working-day calendar, until ``stop`` (SIGTERM/SIGINT by
+    default)."""
     import httpx
 
     from notifications.channels.egress import egress_client
@@ -139,7 +180,12 @@ async def sender_role(settings: NotificationsSettings, stop: asyncio.Event | Non
             egress_client(allow_private=settings.allow_private_endpoints, limits=limits) as client,
         ):
             sender = sender_for(pool, settings, build_channels(settings, client))
-            await sender.run(stop, heartbeat.beat, settings.sender_poll_interval_seconds)
+            watch = asyncio.create_task(calendar_watch(pool, settings).run(stop))
+            try:
+                await sender.run(stop, heartbeat.beat, settings.sender_poll_interval_seconds)
+            finally:
+                stop.set()
+                await watch
     finally:
         await close_pool(pool)
 
@@ -156,9 +202,9 @@ def roles(settings: NotificationsSettings | None = None) -> dict[str, Callable[[
     resolved = settings or NotificationsSettings()
 
     def consumer() -> None:
-        from notifications.consumers.subscriptions import TOPICS
-
-        run_consumer(resolved, TOPICS, consumer_handlers(resolved))
+        configure_logging()
+        setup_telemetry(resolved.service_name)
+        asyncio.run(consumer_process(resolved))
 
     return {
         **service_roles(

@@ -34,6 +34,9 @@ class NotificationsSettings(ServiceSettings):
     retry_max_seconds: float = Field(default=600.0, gt=0)
     robot_messages_per_minute: int = Field(default=20, ge=1)
     robot_throttle_hold_seconds: float = Field(default=600.0, ge=0)
+    # How often the sender checks that the working-day calendar has the years needed now
+    # (docs/calendar.md): the province is told once per year, however often this runs.
+    calendar_check_seconds: float = Field(default=3600.0, gt=0)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -1,24 +1,15 @@
 """``python -m submissions api|relay|consumer|worker|migrate``; ``worker`` runs the deadline
-clocks (Temporal), ``consumer`` keeps the rosters in step with designation events."""
+clocks (Temporal), ``consumer`` keeps the rosters in step with designation events. The roles
+are built by ``submissions.bootstrap`` from the settings read once here."""
 
 import sys
 
-from shared.service.entrypoints import dispatch, service_roles
-from submissions.config import SubmissionsSettings
-from submissions.db import MIGRATIONS_DIR
+from shared.service.entrypoints import dispatch
+from submissions import bootstrap
 
 
 def main() -> None:
-    dispatch(
-        sys.argv,
-        service_roles(
-            SubmissionsSettings(),
-            migrations_dir=MIGRATIONS_DIR,
-            app_factory="submissions.api.app:create_app",
-            consumer_module="submissions.consumers.designations",
-            worker_module="submissions.workflows.worker",
-        ),
-    )
+    dispatch(sys.argv, bootstrap.roles(bootstrap.load_settings()))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from shared.audit.records import Actor, record_access
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import AuditScope, audit_scope
 from shared.china_time import CHINA
+from shared.csv_cells import csv_cell
 from shared.http import catalogue
 from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError
@@ -178,13 +179,14 @@ def _csv_row(record: asyncpg.Record) -> list[Any]:
         return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
     row = masked(record)
-    return [
+    cells = [
         row["seq"], china_time(row["recorded_at"]), row["kind"], row["action"],
         row["resource_type"], row["resource_id"], row["region_code"], row["actor_subject"],
         " ".join(row["actor_roles"]), row["actor_region"], row["reason"], as_json(row["before"]),
         as_json(row["after"]), as_json(row["details"]), row["request_id"], row["trace_id"],
         row["client_ip"], row["user_agent"], row["row_hash"],
     ]  # fmt: skip
+    return [csv_cell(cell) for cell in cells]  # a stored text never runs as a formula
 
 
 async def _csv(pool: asyncpg.Pool, scope: AuditScope, arguments: list[Any]) -> AsyncIterator[bytes]:

@@ -22,6 +22,8 @@ The rules:
   entity; it is *acted on* by the province over the region, by the city bureau of the
   reporter's own city (004 三(三): the city dispatches the projects of its region), or by the
   operator that is the reporter. County bureaus and integrators only read.
+* the working-day calendar (docs/calendar.md): one for the country, as the State Council
+  publishes it; every caller reads it, a province administration loads a year or corrects one.
 * the audit trail: the province, city and county bureaus read the records of their own subtree
   (a province never another's); integrators every record, as they read every record; experts
   and operators none. Contacts in it are masked for every reader (``audit_scope``).
@@ -169,6 +171,19 @@ def statistics_roles(
 
 def may_administer_windows(principal: Principal, *, jurisdiction: str) -> bool:
     """Submissions: the province opens windows, reopens them and decides extensions."""
+    code = principal.region_code
+    return (
+        Role.province_admin in principal.roles
+        and code is not None
+        and region_contains(code, jurisdiction)
+    )
+
+
+def may_revise_programme(principal: Principal, *, jurisdiction: str) -> bool:
+    """Registry: a programme is revised by the province administration over its jurisdiction
+    (the province's own programme, or a city's in it, such as Qingdao's in Shandong); nobody
+    else, integrators with ``write`` included: a programme is the province's policy, not a
+    record another system keeps."""
     code = principal.region_code
     return (
         Role.province_admin in principal.roles
@@ -362,3 +377,18 @@ def sees_contact_unmasked(principal: Principal, *, enterprise_id: str | None) ->
         and Role.operator in principal.roles
         and enterprise_id in principal.enterprise_ids
     )
+
+
+def may_read_calendar(principal: Principal) -> bool:
+    """The working-day calendar is the State Council's published arrangement: every caller
+    with a valid token reads it (bureaus plan with it, integrators count deadlines on it)."""
+    return True
+
+
+def may_load_calendar(principal: Principal) -> bool:
+    """A year is loaded (or corrected) by a province administration, whichever province: the
+    arrangement is national, and the first province to load the notice spares the others.
+    Nobody else, integrators with ``write`` included: the calendar decides the province's
+    deadlines and notice periods."""
+    code = principal.region_code
+    return Role.province_admin in principal.roles and code is not None and code.endswith("0000")

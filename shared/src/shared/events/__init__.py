@@ -2,9 +2,11 @@
 
 from shared.events.audit import AUDIT_EVENTS, AuditCheckpointRecorded
 from shared.events.awards import AWARDS_EVENTS
+from shared.events.calendars import CALENDAR_EVENTS
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.designations import DESIGNATION_EVENTS
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
+from shared.events.programmes import PROGRAMME_EVENTS
 from shared.events.registry import REGISTRY_EVENTS, EnterpriseRegistered
 from shared.events.rewards import REWARD_EVENTS
 from shared.events.statistics import STATISTICS_EVENTS
@@ -12,12 +14,14 @@ from shared.events.submissions import SUBMISSIONS_EVENTS
 
 ALL_EVENTS: tuple[type[DomainEvent], ...] = (
     *REGISTRY_EVENTS,
+    *PROGRAMME_EVENTS,
     *DESIGNATION_EVENTS,
     *AUDIT_EVENTS,
     *AWARDS_EVENTS,
     *SUBMISSIONS_EVENTS,
     *REWARD_EVENTS,
     *STATISTICS_EVENTS,
+    *CALENDAR_EVENTS,
 )
 
 

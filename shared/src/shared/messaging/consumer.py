@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,10 +28,11 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from opentelemetry import metrics, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
+from shared import metrics
 from shared.events.catalog import EventCatalog, UnknownEventType
 from shared.events.envelope import DomainEvent, EventEnvelope
 from shared.messaging.failures import Failure, PoisonMessage, classify
@@ -38,7 +40,6 @@ from shared.telemetry import context_from_headers, kafka_headers_to_dict
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-meter = metrics.get_meter(__name__)
 
 Handler = Callable[[asyncpg.Connection, DomainEvent, EventEnvelope], Awaitable[None]]
 
@@ -85,18 +86,8 @@ class IdempotentConsumer:
         self._catalog = catalog
         self._handlers = dict(handlers)
         self._on_progress = on_progress
-        self._processed = meter.create_counter("consumer.processed", unit="{event}")
-        self._retried = meter.create_counter(
-            "consumer.retried", unit="{attempt}", description="Failed attempts that were retried"
-        )
-        self._dead_lettered = meter.create_counter("consumer.dead_lettered", unit="{event}")
+        # Per partition, summed per topic for the ``consumer.lag`` gauge.
         self._lag: dict[TopicPartition, int] = {}
-        meter.create_observable_gauge(
-            "consumer.lag",
-            callbacks=[lambda _o: [metrics.Observation(sum(self._lag.values()))]],
-            unit="{message}",
-            description="Messages behind the high watermark, summed over assigned partitions",
-        )
 
     @property
     def handled_types(self) -> list[str]:
@@ -116,6 +107,7 @@ class IdempotentConsumer:
                     highwater = self._consumer.highwater(partition)
                     if highwater is not None:
                         self._lag[partition] = max(highwater - (finished + 1), 0)
+                        self._report_lag(partition.topic)
                 if stop.is_set():
                     return
             self._on_progress()
@@ -130,11 +122,17 @@ class IdempotentConsumer:
             return True
         except (IllegalStateError, CommitFailedError) as exc:
             self._lag.pop(partition, None)
+            self._report_lag(partition.topic)
             log.warning("not committing %s@%d: %s", partition, offset, exc)
             return False
 
+    def _report_lag(self, topic: str) -> None:
+        lag = sum(behind for partition, behind in self._lag.items() if partition.topic == topic)
+        metrics.set_consumer_lag(self._settings.name, topic, lag)
+
     async def process(self, record: ConsumerRecord, stop: asyncio.Event | None = None) -> bool:
         """Apply, skip or dead-letter one record; False if ``stop`` came while retrying."""
+        metrics.record_received(self._settings.name, record.topic)
         headers = kafka_headers_to_dict(record.headers)
         with tracer.start_as_current_span(
             f"{record.topic} process",
@@ -150,7 +148,7 @@ class IdempotentConsumer:
             try:
                 envelope, event = self._decode(record)
             except PoisonMessage as exc:
-                await self._dead_letter(record, exc, attempts=1)
+                await self._dead_letter(record, exc, attempts=1, reason="poison")
                 return True
             span.set_attribute("messaging.message.id", envelope.id)
             handler = self._handlers.get(envelope.base_type)
@@ -186,20 +184,30 @@ class IdempotentConsumer:
         failed_attempts = 0  # of the kind that is neither transient nor poison
         while True:
             try:
-                await self._apply_once(envelope, event, handler)
-                self._processed.add(1, {"event_type": envelope.base_type})
+                started = time.monotonic()
+                applied = await self._apply_once(envelope, event, handler)
+                metrics.record_handled(
+                    self._settings.name,
+                    envelope.base_type,
+                    applied=applied,
+                    seconds=time.monotonic() - started,
+                )
                 return True
             except Exception as exc:
                 kind = classify(exc)
                 if kind is Failure.POISON:
-                    await self._dead_letter(record, exc, attempts=failed_attempts + 1)
+                    await self._dead_letter(
+                        record, exc, attempts=failed_attempts + 1, reason="poison"
+                    )
                     return True
                 if kind is Failure.OTHER:
                     failed_attempts += 1
                     if failed_attempts >= self._settings.max_attempts:
-                        await self._dead_letter(record, exc, attempts=failed_attempts)
+                        await self._dead_letter(
+                            record, exc, attempts=failed_attempts, reason="exhausted"
+                        )
                         return True
-                self._retried.add(1, {"failure": kind.value, "error.type": type(exc).__name__})
+                metrics.record_retried(self._settings.name, kind.value, exc)
                 log.warning(
                     "handling %s (%s) failed (%s), retrying in %.1f s: %s: %s",
                     envelope.id,
@@ -217,7 +225,8 @@ class IdempotentConsumer:
 
     async def _apply_once(
         self, envelope: EventEnvelope, event: DomainEvent, handler: Handler
-    ) -> None:
+    ) -> bool:
+        """True when applied now, False when the inbox already held the event."""
         async with (
             self._pool.acquire(timeout=self._settings.pool_timeout_seconds) as connection,
             connection.transaction(),
@@ -227,11 +236,12 @@ class IdempotentConsumer:
             )
             if claimed is None:
                 log.info("skipping %s: already processed by %s", envelope.id, self._settings.name)
-                return
+                return False
             await handler(connection, event, envelope)
+        return True
 
     async def _dead_letter(
-        self, record: ConsumerRecord, error: BaseException, *, attempts: int
+        self, record: ConsumerRecord, error: BaseException, *, attempts: int, reason: str
     ) -> None:
         topic = dead_letter_topic(self._settings.topic_prefix, self._settings.name)
         error_text = "".join(traceback.format_exception_only(type(error), error)).strip()
@@ -247,7 +257,7 @@ class IdempotentConsumer:
         await self._producer.send_and_wait(
             topic, value=record.value, key=record.key, headers=headers
         )
-        self._dead_lettered.add(1)
+        metrics.record_dead_lettered(self._settings.name, record.topic, reason)
         log.error(
             "dead-lettered %s/%d@%d after %d attempts: %s",
             record.topic,

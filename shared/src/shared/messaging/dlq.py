@@ -11,6 +11,9 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from shared import metrics
+from shared.messaging.kafka import PLAINTEXT, KafkaSecurity
+
 log = logging.getLogger(__name__)
 
 
@@ -20,6 +23,7 @@ async def replay_dead_letters(
     dead_letter_topic: str,
     group_id: str,
     idle_timeout_seconds: float = 5.0,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> int:
     """Re-publish every dead letter not yet replayed by ``group_id``; returns how many."""
     consumer = AIOKafkaConsumer(
@@ -28,9 +32,13 @@ async def replay_dead_letters(
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **security.client_options(),
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        **security.client_options(),
     )
     await consumer.start()
     await producer.start()
@@ -52,6 +60,7 @@ async def replay_dead_letters(
                         original.decode(), value=record.value, key=record.key, headers=kept
                     )
                     replayed += 1
+                    metrics.record_replayed(dead_letter_topic)
                 await consumer.commit(
                     {TopicPartition(partition.topic, partition.partition): records[-1].offset + 1}
                 )
@@ -60,11 +69,17 @@ async def replay_dead_letters(
         await producer.stop()
 
 
-def run(bootstrap_servers: str, dead_letter_topic: str, group_id: str) -> int:
+def run(
+    bootstrap_servers: str,
+    dead_letter_topic: str,
+    group_id: str,
+    security: KafkaSecurity = PLAINTEXT,
+) -> int:
     return asyncio.run(
         replay_dead_letters(
             bootstrap_servers=bootstrap_servers,
             dead_letter_topic=dead_letter_topic,
             group_id=group_id,
+            security=security,
         )
     )

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from opentelemetry import metrics, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from shared import metrics
 from shared.messaging.lanes import (
     CLAIM_LOCK_CLASS,
     LANE_LOCK_CLASS,
@@ -41,7 +42,6 @@ from shared.telemetry import context_from_headers
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-meter = metrics.get_meter(__name__)
 
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
@@ -80,7 +80,19 @@ LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
-_BACKLOG = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+# The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
+# partial index of unpublished rows.
+_BACKLOG = """
+SELECT count(*) AS rows,
+       coalesce(extract(epoch FROM clock_timestamp() - (
+           SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1)), 0)
+           AS oldest_age_seconds
+FROM outbox WHERE published_at IS NULL
+"""
+# While publishing without pause (a long backlog) or failing, the backlog is measured at most
+# this often; an idle round always measures it.
+BACKLOG_MEASURE_INTERVAL_SECONDS = 15.0
+BACKLOG_MEASURE_TIMEOUT_SECONDS = 5.0
 _PURGE = """
 DELETE FROM outbox WHERE published_at IS NOT NULL
 AND published_at < now() - make_interval(days => $1)
@@ -124,24 +136,6 @@ class OutboxRelay:
         self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
         self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
-        self._published = meter.create_counter(
-            "outbox.published", unit="{event}", description="Events relayed to Kafka"
-        )
-        self._failures = meter.create_counter(
-            "outbox.relay.failures",
-            unit="{round}",
-            description="Relay rounds that failed (Kafka or PostgreSQL) and were retried",
-        )
-        self._purged = meter.create_counter(
-            "outbox.purged", unit="{event}", description="Published outbox rows deleted"
-        )
-        self._backlog = 0
-        meter.create_observable_gauge(
-            "outbox.backlog",
-            callbacks=[lambda _options: [metrics.Observation(self._backlog)]],
-            unit="{event}",
-            description="Unpublished outbox rows seen at the last idle round",
-        )
 
     @property
     def lanes(self) -> list[int]:
@@ -238,7 +232,7 @@ class OutboxRelay:
             await self._abandon(batch)
             raise
         await self._pool.release(batch.connection, timeout=POOL_TIMEOUT_SECONDS)
-        self._published.add(len(batch.rows))
+        metrics.record_published(len(batch.rows))
         self._on_progress()  # a long backlog is progress too, not a stalled loop
         return len(batch.rows)
 
@@ -284,6 +278,7 @@ class OutboxRelay:
         PostgreSQL, a lost lease) is logged, counted and retried after a capped backoff."""
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
+        next_measure = loop.time()
         delay = self._retry_initial
         try:
             while not stop.is_set():
@@ -291,12 +286,16 @@ class OutboxRelay:
                 try:
                     if loop.time() >= next_purge:
                         next_purge = loop.time() + self._purge_interval
-                        self._purged.add(await self.purge_published())
+                        metrics.record_purged(await self.purge_published())
                     sent = await self.publish_available()
-                    if not sent:
+                    if not sent or loop.time() >= next_measure:
+                        next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
                         await self._measure_backlog()
                 except Exception as exc:
-                    self._failures.add(1, {"error.type": type(exc).__name__})
+                    metrics.record_relay_failure(exc)
+                    if loop.time() >= next_measure:  # a backlog that grows while Kafka is away
+                        next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
+                        await self._measure_backlog_quietly()
                     log.warning(
                         "outbox round failed, retrying in %.1f s: %s: %s",
                         delay,
@@ -320,7 +319,17 @@ class OutboxRelay:
 
     async def _measure_backlog(self) -> None:
         async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
-            self._backlog = int(await connection.fetchval(_BACKLOG))
+            row = await connection.fetchrow(_BACKLOG)
+        if row is not None:
+            metrics.set_outbox_backlog(int(row["rows"]), float(row["oldest_age_seconds"]))
+
+    async def _measure_backlog_quietly(self) -> None:
+        """After a failed round: PostgreSQL may be the one away (already logged), so the
+        measurement gives up soon rather than hold up the retry."""
+        try:
+            await asyncio.wait_for(self._measure_backlog(), BACKLOG_MEASURE_TIMEOUT_SECONDS)
+        except Exception as exc:
+            log.debug("outbox backlog not measured: %s: %s", type(exc).__name__, exc)
 
 
 def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:

@@ -21,11 +21,15 @@ from shared.programmes.awarding import (
 )
 from shared.programmes.common import Comparison, Metric, Qualifier, SourceRef, Threshold, Unit
 from shared.programmes.loader import (
+    InvalidProgramme,
     Problem,
+    ProgrammeFile,
     ProgrammeFileError,
     load_programme,
     load_programmes,
     parse_programme,
+    read_programme_files,
+    validate_programme,
 )
 from shared.programmes.model import Period, Programme, Scope, SourceDocument, Target
 from shared.programmes.report_templates import (
@@ -90,6 +94,7 @@ __all__ = [
     "ExpertPanel",
     "IndicatorSystem",
     "IndicatorType",
+    "InvalidProgramme",
     "LateDesignationDue",
     "LegalBasis",
     "Material",
@@ -101,6 +106,7 @@ __all__ = [
     "PeriodDue",
     "Problem",
     "Programme",
+    "ProgrammeFile",
     "ProgrammeFileError",
     "PublicNotice",
     "Qualifier",
@@ -136,4 +142,6 @@ __all__ = [
     "load_programme",
     "load_programmes",
     "parse_programme",
+    "read_programme_files",
+    "validate_programme",
 ]

@@ -7,6 +7,7 @@ message names the file, the field as a dotted path (``targets.3.value``) and the
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,6 +31,7 @@ class Problem:
     field: str | None
     reason: str
     item_id: str | None = None
+    kind: str | None = None  # the validation rule broken (pydantic's error type), if known
 
     def __str__(self) -> str:
         if self.field is None:
@@ -99,10 +101,26 @@ def parse_programme(text: str, *, path: Path) -> Programme:
         reason = f"a programme file holds one mapping at the top level, got {kind}"
         raise ProgrammeFileError(path, [Problem(None, reason)])
     try:
+        return validate_programme(data)
+    except InvalidProgramme as exc:
+        raise ProgrammeFileError(path, list(exc.problems)) from exc
+
+
+class InvalidProgramme(ValueError):
+    """A definition (a file's mapping, or a revision sent to the registry) that is not a valid
+    programme: one :class:`Problem` per field, as a file's error names them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def validate_programme(data: dict[str, Any]) -> Programme:
+    """The programme a mapping describes, validated by the model the files are read with."""
+    try:
         return Programme.model_validate(data)
     except ValidationError as exc:
-        problems = [_problem(error, data) for error in exc.errors()]
-        raise ProgrammeFileError(path, problems) from exc
+        raise InvalidProgramme([_problem(error, data) for error in exc.errors()]) from exc
 
 
 def load_programme(path: Path | str) -> Programme:
@@ -115,22 +133,43 @@ def load_programme(path: Path | str) -> Programme:
     return parse_programme(text, path=path)
 
 
-def load_programmes(directory: Path | str) -> dict[str, Programme]:
-    """Every ``*.yaml``/``*.yml`` programme in ``directory``, keyed by id; ids must be unique."""
+@dataclass(frozen=True)
+class ProgrammeFile:
+    """A programme as read from its file, with the SHA-256 of the file's bytes (the registry
+    records it with the file's revision, to tell a changed file at the next deploy)."""
+
+    programme: Programme
+    path: Path
+    sha256: str
+
+
+def read_programme_files(directory: Path | str) -> list[ProgrammeFile]:
+    """Every ``*.yaml``/``*.yml`` programme in ``directory``, in file-name order; ids must be
+    unique."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ProgrammeFileError(directory, [Problem(None, "is not a directory")])
-    programmes: dict[str, Programme] = {}
+    read: list[ProgrammeFile] = []
     origins: dict[str, Path] = {}
     files = sorted(p for p in directory.iterdir() if p.suffix in PROGRAMME_SUFFIXES)
     for path in files:
-        programme = load_programme(path)
-        if programme.id in programmes:
+        try:
+            content = path.read_bytes()
+            text = content.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProgrammeFileError(path, [Problem(None, f"cannot be read: {exc}")]) from exc
+        programme = parse_programme(text, path=path)
+        if programme.id in origins:
             reason = f"id {programme.id!r} is already used by {origins[programme.id]}"
             raise ProgrammeFileError(path, [Problem("id", reason)])
-        programmes[programme.id] = programme
         origins[programme.id] = path
-    return programmes
+        read.append(ProgrammeFile(programme, path, hashlib.sha256(content).hexdigest()))
+    return read
+
+
+def load_programmes(directory: Path | str) -> dict[str, Programme]:
+    """Every ``*.yaml``/``*.yml`` programme in ``directory``, keyed by id; ids must be unique."""
+    return {file.programme.id: file.programme for file in read_programme_files(directory)}
 
 
 def _problem(error: Any, data: dict[str, Any]) -> Problem:
@@ -146,7 +185,7 @@ def _problem(error: Any, data: dict[str, Any]) -> Problem:
         if isinstance(step, int) and isinstance(node, dict) and isinstance(node.get("id"), str):
             item_id = node["id"]
     field = ".".join(str(step) for step in location) or None
-    return Problem(field, _reason(error), item_id)
+    return Problem(field, _reason(error), item_id, str(error["type"]))
 
 
 def _child(node: Any, step: int | str) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -27,7 +27,7 @@ from shared.programmes.common import (
     Unit,
 )
 from shared.programmes.notifications import NotificationPolicy
-from shared.programmes.report_templates import ReportTemplate
+from shared.programmes.report_templates import ReportTemplate, RewardFigures
 from shared.programmes.reporting import ReportingWindow
 from shared.programmes.sections import (
     ApplicationRounds,
@@ -36,9 +36,15 @@ from shared.programmes.sections import (
     Revocation,
     Reward,
     RewardPolicy,
+    SalesMilestoneReward,
+    TrafficSubsidy,
 )
 from shared.programmes.standing import DynamicManagement
 from shared.programmes.statistics import Statistics
+
+# Whom the traffic subsidy is paid to: 004 四(二)3 "上规入统的电商企业(不含跨境电商)", the
+# registry's entity type of an e-commerce enterprise.
+TRAFFIC_SUBSIDY_ENTITY_TYPES = frozenset({"enterprise"})
 
 
 class Scope(StrEnum):
@@ -47,6 +53,17 @@ class Scope(StrEnum):
     total = "total"
     per_city = "per_city"
     per_county = "per_county"
+
+
+class Coverage(Frozen):
+    """A target met when *every* area of a level has one, not when the count reaches the value
+    anywhere: "全省41个县全部建成物流仓储分拨配送中心" (000 二(五)17) is met when each county has a
+    centre; 41 centres in twenty counties do not meet it. The areas are the jurisdiction's
+    current ones of ``level``, less ``exclude`` (where the document's count leaves some out)."""
+
+    level: Literal["county"] = "county"
+    exclude: tuple[RegionCode, ...] = ()
+    note: str | None = None
 
 
 class Target(Frozen):
@@ -68,6 +85,9 @@ class Target(Frozen):
         default=False, description="the value applies to every year (年均, 每年)"
     )
     scope: Scope = Scope.total
+    coverage: Coverage | None = Field(
+        default=None, description="全部: met when every area of a level has one (000 二(五)17)"
+    )
     qualifier: Qualifier | None = None
     aspirational: bool = Field(default=False, description="worded as an effort (力争, 争取)")
     note: str | None = None
@@ -132,6 +152,7 @@ class Programme(Frozen):
     reward_policy: RewardPolicy | None = None
     reporting_windows: tuple[ReportingWindow, ...] = ()
     report_templates: tuple[ReportTemplate, ...] = ()
+    reward_figures: RewardFigures = RewardFigures()
     evaluation: Evaluation | None = None
     revocation: Revocation | None = None
     dynamic_management: DynamicManagement | None = None
@@ -140,22 +161,22 @@ class Programme(Frozen):
 
     @model_validator(mode="before")
     @classmethod
-    def _window_years_default_to_period(cls, data: Any) -> Any:
-        """A reporting window without ``first_year``/``last_year`` runs every year of the period."""
+    def _window_starts_with_the_period(cls, data: Any) -> Any:
+        """A reporting window without ``first_year`` starts in the period's first year. Its
+        ``last_year`` is not filled: the period is the horizon of the *targets* (到2025年), while
+        the yearly report and dynamic management go on as long as designations are in force
+        (004 三(三): 每年12月10日 … 示范项目实行动态管理), so a window runs on unless the
+        programme sets its last year (``ReportingWindow``)."""
         if not isinstance(data, dict) or not isinstance(data.get("period"), dict):
             return data
         windows = data.get("reporting_windows")
-        if not isinstance(windows, list):
+        first_year = _year(data["period"].get("start"))
+        if not isinstance(windows, list) or first_year is None:
             return data
-        years = {
-            "first_year": _year(data["period"].get("start")),
-            "last_year": _year(data["period"].get("end")),
-        }
-        filled = []
-        for window in windows:
-            if isinstance(window, dict):
-                window = {**{k: v for k, v in years.items() if v is not None}, **window}
-            filled.append(window)
+        filled = [
+            {"first_year": first_year, **window} if isinstance(window, dict) else window
+            for window in windows
+        ]
         return {**data, "reporting_windows": filled}
 
     @model_validator(mode="after")
@@ -165,10 +186,6 @@ class Programme(Frozen):
         _unique("rewards", [reward.id for reward in self.rewards])
         _unique("reporting_windows", [window.id for window in self.reporting_windows])
         _unique("report_templates", [template.category for template in self.report_templates])
-        for window in self.reporting_windows:
-            for year in window.years():
-                if not (self.period.start.year <= year <= self.period.end.year):
-                    raise ValueError(f"reporting window {window.id!r} runs outside the period")
         for target in self.targets:
             if target.by is not None and target.by > self.period.end:
                 raise ValueError(f"target {target.id!r} is due after the programme period ends")
@@ -223,6 +240,31 @@ class Programme(Frozen):
             if template.category == category_id:
                 return template
         raise KeyError(category_id)
+
+    def reward_figures_for(
+        self, *, category: str, entity_type: str
+    ) -> dict[str, tuple[Reward, ...]]:
+        """The indicators of ``category``'s report template that a reward applying to this
+        reporter is computed from, each with those rewards. A sales milestone applies to the
+        reporters of its ``categories`` (all when it names none); the traffic subsidy to
+        enterprises (004 四(二)3: 上规入统的电商企业), whether listed and not cross-border being
+        the awards service's to judge from facts submissions does not keep."""
+        try:
+            template = self.report_template(category)
+        except KeyError:
+            return {}
+        found: dict[str, tuple[Reward, ...]] = {}
+        for reward in self.rewards:
+            indicator = None
+            if isinstance(reward, SalesMilestoneReward):
+                if not reward.categories or category in reward.categories:
+                    indicator = reward.sales_indicator
+            elif isinstance(reward, TrafficSubsidy):
+                if entity_type in TRAFFIC_SUBSIDY_ENTITY_TYPES:
+                    indicator = reward.basis_indicator
+            if indicator is not None and any(i.id == indicator for i in template.indicators):
+                found[indicator] = (*found.get(indicator, ()), reward)
+        return found
 
     def category(self, category_id: str) -> DemonstrationCategory:
         for category in self.demonstration_categories:

@@ -106,3 +106,27 @@ class ReportTemplate(Frozen):
     def threshold_for(self, indicator_id: str) -> Decimal:
         own = self.indicator(indicator_id).change_warning_percent
         return own if own is not None else self.change_warning_percent
+
+
+class MissingRewardFigure(StrEnum):
+    """What a report without a figure some reward is computed from gets, when the reporter is
+    one that reward applies to: ``refuse`` (422 naming the figure) or ``warn`` (taken, with a
+    warning in the answer, in the stored version and in ``ValidationFlagged``)."""
+
+    refuse = "refuse"
+    warn = "warn"
+
+
+class RewardFigures(Frozen):
+    """The figures rewards are computed from, in the reports of the reporters they apply to.
+
+    A reward that reads a report indicator (the traffic subsidy's ``basis_indicator``, a sales
+    milestone's ``sales_indicator``) cannot judge a report that leaves it out: 004 四(二)3 pays
+    the subsidy on "当年实现商品网络零售额在亿元以上" and an enterprise that leaves its 实物商品网络零售额
+    blank would be found not eligible, silently. The documents do not say the figure may be left
+    out, so the default is ``refuse``; a programme that prefers to take such a report sets
+    ``warn`` (docs/programmes.md, *Report templates*).
+    """
+
+    missing: MissingRewardFigure = MissingRewardFigure.refuse
+    note: str | None = None

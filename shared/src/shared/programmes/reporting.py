@@ -149,7 +149,14 @@ class WindowSchedule:
 class ReportingWindow(Frozen):
     """A yearly report due on a fixed day, in China Standard Time (004 三(三)).
 
-    ``first_year``/``last_year`` default to the programme period (filled by the programme).
+    ``first_year`` defaults to the first year of the programme period (filled by the
+    programme). ``last_year`` has no default: the report is owed "每年" (004 三(三): 于每年12月10日
+    向省商务厅报送) and the projects stay under dynamic management (示范项目实行动态管理) for as long
+    as their designations are in force, which the targets' horizon (到2025年, 一) does not end.
+    A window without ``last_year`` is *open-ended*; whether a year past the programme period is
+    owed depends on the designations in force, which only the services know
+    (docs/programmes.md, *Reporting windows*). A programme that wants the report to stop sets
+    ``last_year``.
     """
 
     id: Slug
@@ -185,21 +192,41 @@ class ReportingWindow(Frozen):
         for year in years:
             if not self._in_years(year):
                 raise ValueError(f"override year {year} is outside the window's years")
-        checked = years or [_LEAP_YEAR]
-        if self.first_year is not None and self.last_year is not None:
-            checked = list(range(self.first_year, self.last_year + 1))
-        for year in checked:
+        checked = {*years, _LEAP_YEAR}
+        if self.first_year is not None:
+            checked.add(self.first_year)
+            if self.last_year is not None:
+                checked.update(range(self.first_year, self.last_year + 1))
+        for year in sorted(checked):
             self._check_order(self._build(year))
         return self
 
-    def years(self) -> tuple[int, ...]:
-        if self.first_year is None or self.last_year is None:
-            raise ValueError(f"reporting window {self.id!r} has no years set")
-        return tuple(range(self.first_year, self.last_year + 1))
+    @property
+    def open_ended(self) -> bool:
+        """No ``last_year``: the report runs every year from ``first_year`` on."""
+        return self.last_year is None
+
+    def years(self, through: int | None = None) -> tuple[int, ...]:
+        """The years the window runs, from ``first_year`` to ``last_year``, cut at ``through``
+        when given. An open-ended window has no last year: ``through`` is then required."""
+        if self.first_year is None:
+            raise ValueError(f"reporting window {self.id!r} has no first_year set")
+        last = self.last_year
+        if through is not None:
+            last = through if last is None else min(last, through)
+        if last is None:
+            raise ValueError(f"reporting window {self.id!r} is open-ended: say through which year")
+        return tuple(range(self.first_year, last + 1))
+
+    def runs_in(self, year: int) -> bool:
+        """Whether the window has a report in ``year`` at all (from ``first_year``, up to
+        ``last_year`` when set). Past the programme period an open-ended window's year is owed
+        only while a designation in its categories is in force: the services decide that."""
+        return self.first_year is not None and self._in_years(year)
 
     def schedule(self, year: int) -> WindowSchedule:
         """The window's instants in ``year``; ``KeyError`` for a year it does not run."""
-        if not self._in_years(year) or self.first_year is None:
+        if not self.runs_in(year):
             raise KeyError(year)
         return self._build(year)
 

@@ -55,6 +55,12 @@ class ApplicationRounds(Frozen):
     """How often applications open and how they are reviewed."""
 
     first_year: int = Field(ge=2000, le=2100)
+    last_year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2100,
+        description="the last year a round runs; None: the last year of the programme period",
+    )
     rounds_per_year: int = Field(default=1, ge=1)
     categories: tuple[str, ...] = Field(min_length=1)
     submitted_by: str = Field(min_length=1)
@@ -64,6 +70,19 @@ class ApplicationRounds(Frozen):
         default=None, description="dates, eligibility, materials, panel, notice (awarding.py)"
     )
     source_ref: SourceRef
+
+    @model_validator(mode="after")
+    def _years_ordered(self) -> Self:
+        if self.last_year is not None and self.last_year < self.first_year:
+            raise ValueError("application_rounds: last_year is before first_year")
+        return self
+
+    def years(self, period_start_year: int, period_end_year: int) -> range:
+        """The years a round runs: from ``first_year`` (not before the period) to
+        ``last_year``, or to the period's last year when the programme sets none. A province
+        that runs rounds past the targets' horizon sets ``last_year`` (a revision)."""
+        last = self.last_year if self.last_year is not None else period_end_year
+        return range(max(self.first_year, period_start_year), last + 1)
 
     def category_ids(self) -> tuple[str, ...]:
         ruled = (

@@ -24,6 +24,7 @@ from shared.http.nul_guard import NulGuardMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.http.rate_limit import ROUTE_CLASSES, RateLimitMiddleware, RouteClasses, parse_limit
 from shared.http.redaction import add_secret_prefixes, install_log_redaction, redact_span
+from shared.messaging.kafka import KafkaSecurity
 from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
@@ -72,7 +73,9 @@ def create_service_app(
         app.state.pool = pool
         app.state.settings = settings
         app.state.readiness_checks = {"database": database_check(pool)}
-        informational = {"kafka": kafka_check(settings.kafka_bootstrap_servers)}
+        informational = {
+            "kafka": kafka_check(settings.kafka_bootstrap_servers, KafkaSecurity.of(settings))
+        }
         if check_temporal:
             informational["temporal"] = temporal_check(
                 settings.temporal_target, settings.temporal_namespace

@@ -24,7 +24,7 @@ from shared.db.pool import close_pool, create_pool
 from shared.events import default_catalog
 from shared.http.redaction import install_log_redaction
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
-from shared.messaging.kafka import create_consumer, create_producer
+from shared.messaging.kafka import KafkaSecurity, create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
@@ -88,7 +88,9 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
         pool = await create_pool(settings.database_url, min_size=1, max_size=2)
         audit_pool = await create_pool(settings.database_url, min_size=1, max_size=1)
         producer = create_producer(
-            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"
+            settings.kafka_bootstrap_servers,
+            client_id=f"{settings.service_name}-relay",
+            security=KafkaSecurity.of(settings),
         )
         await producer.start()
         try:
@@ -151,9 +153,12 @@ async def _consume(
         *physical_topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.consumer_group,
+        security=KafkaSecurity.of(settings),
     )
     producer = create_producer(
-        settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-dlq"
+        settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-dlq",
+        security=KafkaSecurity.of(settings),
     )
     await producer.start()
     await kafka_consumer.start()

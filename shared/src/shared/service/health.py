@@ -11,9 +11,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+
+from shared.messaging.kafka import PLAINTEXT, KafkaSecurity, create_admin_client
 
 Check = Callable[[], Awaitable[None]]
 CHECK_TIMEOUT_SECONDS = 3.0
@@ -26,9 +27,9 @@ def database_check(pool: asyncpg.Pool) -> Check:
     return check
 
 
-def kafka_check(bootstrap_servers: str) -> Check:
+def kafka_check(bootstrap_servers: str, security: KafkaSecurity = PLAINTEXT) -> Check:
     async def check() -> None:
-        client = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2500)
+        client = create_admin_client(bootstrap_servers, security=security, request_timeout_ms=2500)
         try:
             await client.start()
             await client.list_topics()

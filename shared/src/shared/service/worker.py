@@ -2,9 +2,12 @@
 
 A service names a module that defines ``TASK_QUEUE`` (str), ``WORKFLOWS`` (the workflow
 classes) and ``async def activities(settings, pool) -> Sequence[Callable]`` (the activity
-callables, usually bound methods of a class built with its clients). The role builds the pool
-and the Temporal client (pydantic payloads, tracing: ``shared.temporal``), runs the worker until
-SIGTERM/SIGINT, and lets running activities finish (graceful shutdown) before it exits.
+callables, usually bound methods of a class built with its clients), or a ``WorkerParts``: the
+activities and a ``background`` task run beside the worker, with the role's Temporal client,
+until the role stops (the programme catalogue kept current, the clocks reconciled with it). The
+role builds the pool and the Temporal client (pydantic payloads, tracing: ``shared.temporal``),
+runs the worker until SIGTERM/SIGINT, and lets running activities finish (graceful shutdown)
+before it exits.
 
 Liveness: the worker's own polling is invisible from outside, so the role beats its
 ``Heartbeat`` while the worker runs and the Temporal frontend answers a health check; a worker
@@ -18,14 +21,23 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
 import asyncpg
+from temporalio import activity
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
 
+from shared import metrics
 from shared.db.pool import close_pool, create_pool
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
@@ -37,13 +49,46 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10.0
 GRACEFUL_SHUTDOWN = dt.timedelta(seconds=30)
 
 
+# Runs beside the worker until the event is set; given the role's Temporal client.
+Background = Callable[[Client, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class WorkerParts:
+    activities: Sequence[Callable[..., Any]]
+    background: Background | None = None
+
+
 class WorkerModule(Protocol):
     TASK_QUEUE: str
     WORKFLOWS: Sequence[type]
 
     def activities(
         self, settings: ServiceSettings, pool: asyncpg.Pool
-    ) -> Awaitable[Sequence[Callable[..., Any]]]: ...
+    ) -> Awaitable[Sequence[Callable[..., Any]] | WorkerParts]: ...
+
+
+class _ActivityMetrics(ActivityInboundInterceptor):
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        info = activity.info()
+        started = time.monotonic()
+        try:
+            result = await super().execute_activity(input)
+        except Exception as exc:  # counted, then Temporal retries it by its policy
+            metrics.record_activity(
+                info.activity_type, info.task_queue, time.monotonic() - started, exc
+            )
+            raise
+        metrics.record_activity(info.activity_type, info.task_queue, time.monotonic() - started)
+        return result
+
+
+class ActivityMetricsInterceptor(Interceptor):
+    """Every activity execution's duration and outcome (``worker.activity.*``); workflow
+    failures and stuck task queues come from the Temporal server's own metrics."""
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _ActivityMetrics(next)
 
 
 async def _beat_while_healthy(
@@ -70,16 +115,29 @@ async def worker_role(
             client = await connect_temporal(
                 settings.temporal_target, namespace=settings.temporal_namespace
             )
+            built = await module.activities(settings, pool)
+            parts = built if isinstance(built, WorkerParts) else WorkerParts(list(built))
             worker = Worker(
                 client,
                 task_queue=module.TASK_QUEUE,
                 workflows=list(module.WORKFLOWS),
-                activities=list(await module.activities(settings, pool)),
+                activities=list(parts.activities),
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                 max_cached_workflows=settings.temporal_max_cached_workflows,
+                interceptors=[ActivityMetricsInterceptor()],
             )
             log.info("%s worker on task queue %s", settings.service_name, module.TASK_QUEUE)
             async with worker:
-                await _beat_while_healthy(client, worker, heartbeat, stop)
+                beside: asyncio.Task[None] | None = (
+                    None
+                    if parts.background is None
+                    else asyncio.create_task(parts.background(client, stop))
+                )
+                try:
+                    await _beat_while_healthy(client, worker, heartbeat, stop)
+                finally:
+                    stop.set()
+                    if beside is not None:
+                        await beside
         finally:
             await close_pool(pool)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
+from awards import bootstrap
 from awards.api.routes import (
     applications,
     credit,
@@ -16,21 +15,25 @@ from awards.api.routes import (
     rewards,
     standing,
 )
+from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from shared.audit.api import install_audit
 from shared.http.rate_limit import RouteClasses
-from shared.programmes import load_programmes
 from shared.service.app import create_service_app
 from shared.service.openapi import add_components
 
 
-def create_app(settings: AwardsSettings | None = None) -> FastAPI:
-    settings = settings or AwardsSettings()
+def create_app(
+    settings: AwardsSettings | None = None, *, temporal: TemporalConnection | None = None
+) -> FastAPI:
+    """``temporal``: a Temporal connection other than the settings' (a test's own server)."""
+    settings = settings or bootstrap.settings()
 
     async def on_start(app: FastAPI) -> None:
-        app.state.programmes = load_programmes(settings.programmes_dir)
-        app.state.temporal = None
-        app.state.temporal_lock = asyncio.Lock()
+        await bootstrap.start_api(app, settings)
+        app.state.temporal = temporal or bootstrap.temporal(
+            settings, timeout_seconds=bootstrap.API_TEMPORAL_TIMEOUT_SECONDS
+        )
 
     app = create_service_app(
         settings=settings,
@@ -51,6 +54,7 @@ def create_app(settings: AwardsSettings | None = None) -> FastAPI:
             payments.router,
         ],
         on_start=on_start,
+        on_stop=bootstrap.stop_api,
         route_classes=RouteClasses(public=("/callbacks/",)),  # signed by finance, no token
     )
     add_components(app, models=payments.MODELS, security_schemes=payments.SECURITY_SCHEMES)

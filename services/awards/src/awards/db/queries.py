@@ -1,4 +1,5 @@
-"""All SQL of the awards service (one module, as STYLE.md asks); run by ``repository``."""
+"""The SQL of applications, designations, experts, credit records and the
+registry facts, as named statements (dynamic management's are in ``db.standing``)."""
 
 # --- registry facts (from registry events) ---------------------------------------------------
 
@@ -12,10 +13,39 @@ SET name = EXCLUDED.name, region_code = EXCLUDED.region_code, park_kind = EXCLUD
     updated_at = now()
 """
 
-UPDATE_ENTITY_FIELD = """
-UPDATE registry_entities SET {column} = $3, updated_at = now()
+# One statement per column an update may change ($3: the new value, as text).
+UPDATE_ENTITY_NAME = """
+UPDATE registry_entities SET name = $3, updated_at = now()
 WHERE entity_type = $1 AND entity_id = $2
 """
+
+UPDATE_ENTITY_REGION_CODE = """
+UPDATE registry_entities SET region_code = $3, updated_at = now()
+WHERE entity_type = $1 AND entity_id = $2
+"""
+
+UPDATE_ENTITY_CREDIT_CODE = """
+UPDATE registry_entities SET credit_code = $3, updated_at = now()
+WHERE entity_type = $1 AND entity_id = $2
+"""
+
+UPDATE_ENTITY_PARK_KIND = """
+UPDATE registry_entities SET park_kind = $3, updated_at = now()
+WHERE entity_type = $1 AND entity_id = $2
+"""
+
+UPDATE_ENTITY_OWNER_ENTERPRISE_ID = """
+UPDATE registry_entities SET owner_enterprise_id = $3, updated_at = now()
+WHERE entity_type = $1 AND entity_id = $2
+"""
+
+UPDATE_ENTITY_COLUMN = {
+    "name": UPDATE_ENTITY_NAME,
+    "region_code": UPDATE_ENTITY_REGION_CODE,
+    "credit_code": UPDATE_ENTITY_CREDIT_CODE,
+    "park_kind": UPDATE_ENTITY_PARK_KIND,
+    "owner_enterprise_id": UPDATE_ENTITY_OWNER_ENTERPRISE_ID,
+}
 
 CLOSE_ENTITY = """
 UPDATE registry_entities SET closed = true, updated_at = now()
@@ -77,29 +107,8 @@ RETURNING *
 ACTIVE_EXPERTS = "SELECT * FROM experts WHERE active ORDER BY expert_id"
 
 EXPERT = "SELECT * FROM experts WHERE expert_id = $1"
-EXPERT_FOR_UPDATE = EXPERT + " FOR UPDATE"
-
-CALENDAR_YEAR = "SELECT year FROM calendar_years WHERE year = $1"
-CALENDAR_YEAR_FOR_UPDATE = CALENDAR_YEAR + " FOR UPDATE"
-
-CALENDAR_YEAR_DAYS = (
-    "SELECT day, kind FROM calendar_days WHERE extract(year FROM day) = $1 ORDER BY day"
-)
-
-CALENDAR_DAYS = "SELECT day, kind FROM calendar_days ORDER BY day"
-
-DELETE_CALENDAR_YEAR = "DELETE FROM calendar_days WHERE extract(year FROM day) = $1"
-
-INSERT_CALENDAR_DAYS = """
-INSERT INTO calendar_days (day, kind) SELECT * FROM unnest($1::date[], $2::text[])
-"""
-
-UPSERT_CALENDAR_YEAR = """
-INSERT INTO calendar_years (year, loaded_by) VALUES ($1, $2)
-ON CONFLICT (year) DO UPDATE SET loaded_by = EXCLUDED.loaded_by, loaded_at = now()
-"""
-
-LOADED_YEARS = "SELECT year FROM calendar_years ORDER BY year"
+# Holds the version an If-Match was compared with until the replacement commits.
+EXPERT_FOR_UPDATE = "SELECT * FROM experts WHERE expert_id = $1 FOR UPDATE"
 
 # --- applications (read model) ---------------------------------------------------------------
 

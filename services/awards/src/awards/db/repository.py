@@ -3,13 +3,11 @@ the caller's transaction decides what commits together."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import asyncpg
 
 from awards.db import queries
-from awards.domain.calendar import WorkingDayCalendar, YearCalendar
 from awards.domain.credit import CreditKind, CreditRecord
 from awards.domain.eligibility import Applicant
 from awards.domain.experts import Expert
@@ -60,32 +58,6 @@ async def expert_pool(connection: asyncpg.Connection) -> list[Expert]:
     return [
         Expert(r["expert_id"], r["region_code"], frozenset(r["declared_relations"])) for r in rows
     ]
-
-
-async def working_calendar(connection: asyncpg.Connection) -> WorkingDayCalendar:
-    years = [r["year"] for r in await connection.fetch(queries.LOADED_YEARS)]
-    days = await connection.fetch(queries.CALENDAR_DAYS)
-    loaded = []
-    for year in years:
-        in_year = [d for d in days if d["day"].year == year]
-        loaded.append(
-            YearCalendar(
-                year=year,
-                holidays=frozenset(d["day"] for d in in_year if d["kind"] == "holiday"),
-                workdays=frozenset(d["day"] for d in in_year if d["kind"] == "workday"),
-            )
-        )
-    return WorkingDayCalendar.with_years(loaded)
-
-
-async def load_calendar_year(
-    connection: asyncpg.Connection, calendar: YearCalendar, loaded_by: str
-) -> None:
-    days: list[dt.date] = [*sorted(calendar.holidays), *sorted(calendar.workdays)]
-    kinds = ["holiday"] * len(calendar.holidays) + ["workday"] * len(calendar.workdays)
-    await connection.execute(queries.DELETE_CALENDAR_YEAR, calendar.year)
-    await connection.execute(queries.INSERT_CALENDAR_DAYS, days, kinds)
-    await connection.execute(queries.UPSERT_CALENDAR_YEAR, calendar.year, loaded_by)
 
 
 async def application(

@@ -1,7 +1,9 @@
 """Credit records from outside systems (001/002: 信用信息共享, 失信联合惩戒).
 
 A record names an entity, a kind, a period and its source document. Kinds in ``BLOCKING_KINDS``
-block applying (and, in the rewards issue, payment) while the record is in force.
+block applying (and paying rewards) while the record is in force; a blocking record in force
+when it is reported also stops the entity's applications in progress and revokes its
+designations (``blocks``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class CreditRecord:
     def in_force(self, on: dt.date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
+    def blocks(self, on: dt.date) -> bool:
+        """Blocking and in force on ``on`` (China's date): the one rule of 失信联合惩戒."""
+        return self.blocking and self.in_force(on)
+
     def describe(self) -> str:
         """In English, as workflow inputs and stored reasons have always carried it."""
         return self.describe_text().en
@@ -64,4 +70,4 @@ class CreditRecord:
 def blocking_records(
     records: list[CreditRecord], entity_id: str, *, on: dt.date
 ) -> list[CreditRecord]:
-    return [r for r in records if r.entity_id == entity_id and r.blocking and r.in_force(on)]
+    return [r for r in records if r.entity_id == entity_id and r.blocks(on)]

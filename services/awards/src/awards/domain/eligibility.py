@@ -1,4 +1,4 @@
-"""Who may apply in a round (ISSUE-10, "Application rounds"): an entity of the right kind, in
+"""Who may apply in a round (docs/awards.md, "Rounds"): an entity of the right kind, in
 the programme's jurisdiction, open, not already designated in the category, not under a
 blocking credit record (001/002: 失信联合惩戒)."""
 

@@ -1,4 +1,4 @@
-"""The public notice (公示) before designation (ISSUE-10 step 4).
+"""The public notice (公示) before designation (docs/awards.md, "The workflow").
 
 Counted from the day after publication; its length and unit are programme settings. It ends at
 the end of its last day (00:00 China time the next day). An objection pauses it: the days
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from awards.domain.calendar import WorkingDayCalendar
-from shared.programmes import CHINA_STANDARD_TIME
+from shared.china_time import CHINA
 from shared.programmes.awarding import NoticeUnit, PublicNotice
+from shared.working_days import WorkingDayCalendar
 
 
 def _end_after(
@@ -32,7 +32,7 @@ def notice_last_day(
 
 
 def end_instant(last_day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), CHINA_STANDARD_TIME)
+    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), CHINA)
 
 
 def days_counted(

@@ -2,7 +2,8 @@
 
 A round opens at 00:00 China time on its opening day and closes at 00:00 on the day after its
 closing day; the city review is due the same way (DOMAIN.md, "Time"). 004 三(二)2(1): rounds run
-once a year from 2023 (``first_year``) to the end of the programme period.
+once a year from 2023 (``first_year``) to the end of the programme period, or to the
+``last_year`` a revision of the programme sets (a round past the targets' horizon).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.china_time import CHINA
 from shared.i18n import Text, t
-from shared.programmes import CHINA_STANDARD_TIME, Programme
+from shared.programmes import Programme
 from shared.programmes.awarding import Awarding, CategoryRules
+from shared.programmes.sections import ApplicationRounds
 
 
 class NoSuchRound(LookupError):
@@ -45,7 +48,7 @@ class ApplicationRound:
     @property
     def closing_day(self) -> dt.date:
         """The last day applications are taken (the round closes at the end of it)."""
-        return (self.closes_at.astimezone(CHINA_STANDARD_TIME) - dt.timedelta(days=1)).date()
+        return (self.closes_at.astimezone(CHINA) - dt.timedelta(days=1)).date()
 
     def not_open(self, at: dt.datetime) -> Literal["not_yet", "closed"] | None:
         """Why an application at ``at`` is refused, or None while open: a late applicant is
@@ -58,21 +61,21 @@ class ApplicationRound:
 
     @property
     def opening_day(self) -> dt.date:
-        return self.opens_at.astimezone(CHINA_STANDARD_TIME).date()
+        return self.opens_at.astimezone(CHINA).date()
 
     def city_review_overdue(self, at: dt.datetime) -> bool:
         return at >= self.city_review_due_at
 
 
 def _start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), CHINA_STANDARD_TIME)
+    return dt.datetime.combine(day, dt.time(), CHINA)
 
 
 def _after(day: dt.date) -> dt.datetime:
     return _start(day + dt.timedelta(days=1))
 
 
-def awarding_of(programme: Programme) -> Awarding:
+def rounds_and_awarding(programme: Programme) -> tuple[ApplicationRounds, Awarding]:
     rounds = programme.application_rounds
     if rounds is None or rounds.awarding is None:
         raise NoSuchRound(
@@ -81,20 +84,22 @@ def awarding_of(programme: Programme) -> Awarding:
                 f"programme {programme.id!r} runs no application rounds",
             )
         )
-    return rounds.awarding
+    return rounds, rounds.awarding
+
+
+def awarding_of(programme: Programme) -> Awarding:
+    return rounds_and_awarding(programme)[1]
 
 
 def round_years(programme: Programme) -> range:
     rounds = programme.application_rounds
     if rounds is None:
         return range(0)
-    return range(max(rounds.first_year, programme.period.start.year), programme.period.end.year + 1)
+    return rounds.years(programme.period.start.year, programme.period.end.year)
 
 
 def application_round(programme: Programme, year: int, category: str) -> ApplicationRound:
-    awarding = awarding_of(programme)
-    rounds = programme.application_rounds
-    assert rounds is not None
+    rounds, awarding = rounds_and_awarding(programme)
     if year not in round_years(programme) or category not in rounds.categories:
         raise NoSuchRound(
             t(

@@ -1,149 +1,101 @@
-"""Activities of the application workflow: the only code of it that touches the database.
+"""Activities of the application and designation workflows: the only code of them that touches
+the database or reads the programme files. Each calls a use case (``awards.handlers``) and
+turns what the province must fix into a named failure Temporal retries.
 
-Each is idempotent: steps carry the workflow's sequence number (written once), the panel is
-drawn in an order fixed by the application id, the designation id derives from the
-application. Each writes its state and its events in one transaction (the outbox).
+Each is idempotent: steps and decisions carry the workflow's sequence number (written once),
+the panel is drawn in an order fixed by the application id, the designation id derives from
+the application, the designation's workflow id from the designation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import asyncpg
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from awards import handlers
 from awards.config import DEFAULT_EVENT_SOURCE
-from awards.db import queries, repository
-from awards.domain.calendar import CalendarYearNotCovered
-from awards.domain.experts import Panel as DrawnPanel
-from awards.domain.experts import PanelShort, Replacement, assign_panel, replace_member
-from awards.domain.notice import days_counted, end_instant, notice_last_day, resumed_last_day
+from awards.domain.experts import PanelShort
+from awards.handlers import applications, calendar, designations, experts, standing
+from awards.handlers.common import Pool
+from awards.handlers.standing_group_commit import DecisionGroupCommit
 from awards.workflows.types import (
+    DESIGNATION_WORKFLOW,
+    START_DESIGNATION_LIFECYCLE,
     ApplicationStart,
+    CyclePlan,
+    Decision,
+    DecisionRequest,
+    DesignationStart,
     GrantRequest,
     NoticeDates,
     NoticePlan,
     PanelRequest,
     PanelResult,
     StepRecord,
+    designation_workflow_id,
 )
+from shared.programmes import Programme
+from shared.working_days import CalendarMissing, WorkingDayCalendar
 
 
 class ApplicationActivities:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         *,
         topic_prefix: str = "",
         event_source: str = DEFAULT_EVENT_SOURCE,
+        calendar: WorkingDayCalendar | None = None,
     ) -> None:
         self.pool = pool
         self.topic_prefix = topic_prefix
         self.event_source = event_source
+        self.calendar = calendar or WorkingDayCalendar()
 
     @activity.defn(name="awards.record_submission")
     async def record_submission(self, start: ApplicationStart) -> bool:
         at = dt.datetime.now(dt.UTC)  # written once: a retry finds the row and keeps its time
-        async with self.pool.acquire() as connection, connection.transaction():
-            return await handlers.record_submission(
-                connection,
-                start,
-                at=at,
-                topic_prefix=self.topic_prefix,
-                event_source=self.event_source,
-            )
+        return await applications.record_submission(
+            self.pool, start, at=at, topic_prefix=self.topic_prefix, event_source=self.event_source
+        )
 
     @activity.defn(name="awards.record_step")
     async def record_step(self, record: StepRecord) -> bool:
-        async with self.pool.acquire() as connection, connection.transaction():
-            return await handlers.record_step(
-                connection, record, topic_prefix=self.topic_prefix, event_source=self.event_source
-            )
+        return await applications.record_step(
+            self.pool, record, topic_prefix=self.topic_prefix, event_source=self.event_source
+        )
 
     @activity.defn(name="awards.draw_panel")
     async def draw_panel(self, request: PanelRequest) -> PanelResult:
-        application_id = uuid.UUID(request.application_id)
-        async with self.pool.acquire() as connection, connection.transaction():
-            pool = await repository.expert_pool(connection)
-            try:
-                if request.replace_expert_id is None:
-                    panel = assign_panel(
-                        pool,
-                        size=request.size,
-                        application_id=request.application_id,
-                        applicant_region=request.region_code,
-                        applicant_entity_id=request.entity_id,
-                    )
-                else:
-                    seated = await repository.panel(connection, application_id)
-                    replaced = tuple(
-                        (r["expert_id"], r["conflict"] or "") for r in seated if not r["seated"]
-                    )
-                    panel = replace_member(
-                        _as_panel(request.current_members, replaced),
-                        pool,
-                        expert_id=request.replace_expert_id,
-                        reason=request.conflict_reason or "declared_relation",
-                        application_id=request.application_id,
-                        applicant_region=request.region_code,
-                        applicant_entity_id=request.entity_id,
-                    )
-            except PanelShort as exc:
-                # The province must add experts to the pool; retrying later succeeds.
-                raise ApplicationError(str(exc), type="PanelShort") from exc
-            for replacement in panel.replacements:
-                await connection.execute(
-                    queries.UNSEAT_EXPERT, application_id, replacement.expert_id, replacement.reason
-                )
-            for member in panel.members:
-                await connection.execute(queries.SEAT_EXPERT, application_id, member)
-        return PanelResult(
-            members=panel.members,
-            replaced=tuple((r.expert_id, r.reason) for r in panel.replacements),
-        )
+        try:
+            return await experts.draw_panel(self.pool, request)
+        except PanelShort as exc:
+            # The province must add experts to the pool; retrying later succeeds.
+            raise ApplicationError(str(exc), type="PanelShort") from exc
 
     @activity.defn(name="awards.mark_scored")
     async def mark_scored(self, application_id: str, expert_id: str) -> None:
-        async with self.pool.acquire() as connection:
-            await connection.execute(queries.MARK_SCORED, uuid.UUID(application_id), expert_id)
+        await experts.mark_scored(self.pool, application_id, expert_id)
 
     @activity.defn(name="awards.plan_notice")
     async def plan_notice(self, plan: NoticePlan) -> NoticeDates:
-        """The notice's last day on China's working-day calendar (loaded years first). A year
-        neither covers fails the attempt; it is retried until the province loads the year."""
-        async with self.pool.acquire() as connection:
-            calendar = await repository.working_calendar(connection)
+        """A year the calendar does not cover fails the attempt; it is retried (hourly at
+        most) until the province loads the year on the registry and awards keeps it."""
         try:
-            if plan.kind == "start":
-                last = notice_last_day(plan.published_on, plan.public_notice, calendar)
-                return NoticeDates(last_day=last, ends_at=end_instant(last))
-            if plan.remaining is None:
-                assert plan.objection_on is not None
-                counted = days_counted(
-                    plan.published_on, plan.objection_on, plan.public_notice, calendar
-                )
-                return NoticeDates(
-                    last_day=plan.published_on,
-                    ends_at=end_instant(plan.published_on),
-                    counted_before_objection=counted,
-                )
-            last = resumed_last_day(plan.published_on, plan.remaining, plan.public_notice, calendar)
-            return NoticeDates(last_day=last, ends_at=end_instant(last))
-        except CalendarYearNotCovered as exc:
+            return await calendar.plan_notice(self.pool, self.calendar, plan)
+        except CalendarMissing as exc:
             activity.logger.error("notice calendar: %s", exc)
-            raise ApplicationError(str(exc), type="CalendarYearNotCovered") from exc
+            raise ApplicationError(str(exc), type="CalendarMissing") from exc
 
     @activity.defn(name="awards.grant_designation")
     async def grant_designation(self, grant: GrantRequest) -> str:
-        async with self.pool.acquire() as connection, connection.transaction():
-            return await handlers.grant_designation(
-                connection, grant, topic_prefix=self.topic_prefix, event_source=self.event_source
-            )
+        return await designations.grant_designation(
+            self.pool, grant, topic_prefix=self.topic_prefix, event_source=self.event_source
+        )
 
     def all(self) -> list[Callable[..., Any]]:
         return [
@@ -156,7 +108,48 @@ class ApplicationActivities:
         ]
 
 
-def _as_panel(members: tuple[str, ...], replaced: tuple[tuple[str, str], ...]) -> DrawnPanel:
-    return DrawnPanel(
-        members=members, replacements=tuple(Replacement(e, why, None) for e, why in replaced)
-    )
+class DesignationActivities:
+    def __init__(
+        self,
+        pool: Pool,
+        programmes: Mapping[str, Programme],
+        *,
+        topic_prefix: str = "",
+        event_source: str = DEFAULT_EVENT_SOURCE,
+    ) -> None:
+        self.pool = pool
+        self.programmes = programmes
+        self.topic_prefix = topic_prefix
+        self.decisions = DecisionGroupCommit(
+            pool, programmes, topic_prefix=topic_prefix, event_source=event_source
+        )
+
+    @activity.defn(name="awards.plan_cycle")
+    async def plan_cycle(self, programme_id: str, year: int) -> CyclePlan:
+        return standing.cycle_plan(self.programmes[programme_id], year)
+
+    @activity.defn(name="awards.decide_standing")
+    async def decide_standing(self, request: DecisionRequest) -> Decision:
+        """Committed with the other decisions of this worker that arrive meanwhile."""
+        return await self.decisions.decide(request)
+
+    @activity.defn(name=START_DESIGNATION_LIFECYCLE)
+    async def start_designation_lifecycle(self, start: DesignationStart) -> None:
+        """Starts the designation's workflow once: its id names the designation, and a
+        retried start finds it running (or finished) and leaves it. The first cycle's plan
+        goes with the input (the workflow need not read it by another activity)."""
+        start = standing.with_first_plan(start, self.programmes.get(start.programme_id))
+        try:
+            await activity.client().start_workflow(
+                DESIGNATION_WORKFLOW,
+                start,
+                id=designation_workflow_id(start.designation_id),
+                task_queue=activity.info().task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # it ran already (and ended): one designation, one lifecycle
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.plan_cycle, self.decide_standing, self.start_designation_lifecycle]

@@ -1,4 +1,4 @@
-"""The designation workflow (ISSUE-12, dynamic management): one per designation, for years.
+"""The designation workflow (dynamic management, docs/awards.md): one per designation, for years.
 
 One yearly cycle per run: wait until the year's reporting window locks (a durable timer at
 its China-time instant) or until the ``evaluate`` signal for that year arrives (sent when
@@ -20,9 +20,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from awards.standing.activities import DesignationActivities
-    from awards.standing.rules import Standing
-    from awards.standing.types import (
+    from awards.domain.standing import Standing
+    from awards.workflows.activities import DesignationActivities
+    from awards.workflows.options import WRITE
+    from awards.workflows.refusals import refused
+    from awards.workflows.types import (
+        DESIGNATION_WORKFLOW,
         CyclePlan,
         Decision,
         DecisionKind,
@@ -32,22 +35,21 @@ with workflow.unsafe.imports_passed_through():
         Reinstatement,
         ViolationReport,
     )
-    from awards.workflows.refusals import refused
-    from awards.workflows.workflows import WRITE
     from shared.china_time import CHINA
     from shared.i18n import Text, t
 
 # workflow.patched() id: new histories run the plan and the decision as local activities (in the
 # workflow task that needs them: no activity task and no extra workflow task through the server,
-# which at 10,000 designations evaluated at once was most of the cost; ISSUE-12 benchmark). Both
-# stay idempotent (the decision is numbered), so a local retry is as safe as a server one.
+# which at 10,000 designations evaluated at once was most of the cost in the designations
+# benchmark). Both stay idempotent (the decision is numbered), so a local retry is as safe as a
+# server one.
 LOCAL_ACTIVITIES = "designation-local-activities"
 
 
-# Not sandboxed (a departure from the other workflows, ISSUE-12 benchmark): the sandbox builds
-# a fresh module namespace for every run it starts or rebuilds, and with one run per designation
-# and year, 10,000 designations evaluated at once spent most of the worker's time there (and
-# ~100 KiB of cache per waiting run). Determinism does not rest on the sandbox: this module
+# Not sandboxed (a departure from the other workflows, for the designations benchmark): the
+# sandbox builds a fresh module namespace for every run it starts or rebuilds, and with one run
+# per designation and year, 10,000 designations evaluated at once spent most of the worker's
+# time there (and ~100 KiB of cache per waiting run). Determinism does not rest on the sandbox: this module
 # reads time only through ``workflow.now()`` and everything else through activities; the
 # replay test runs recorded histories on the current code, and
 # ``tests/integration/awards/test_designation_workflow.py`` runs the three-cycle scenario once
@@ -58,7 +60,7 @@ ALREADY_REVOKED = t("示范资格已被撤销", "already revoked")
 NOT_REVOKED = t("示范资格未被撤销", "not revoked")
 
 
-@workflow.defn(name="AwardsDesignation", sandboxed=False)
+@workflow.defn(name=DESIGNATION_WORKFLOW, sandboxed=False)
 class DesignationWorkflow:
     @workflow.init
     def __init__(self, start: DesignationStart) -> None:
@@ -87,23 +89,22 @@ class DesignationWorkflow:
                 if plan.programme_over:
                     return self.state()  # the programme has no more reports to judge
                 if plan.evaluate_at is not None:
-                    await self._cycle(plan)
+                    await self._cycle(plan, plan.evaluate_at)
                     if self.standing is Standing.revoked:
                         continue
             await workflow.wait_condition(workflow.all_handlers_finished)
             self._continue_as_new(self.year + 1)
 
-    async def _cycle(self, plan: CyclePlan) -> None:
-        assert plan.evaluate_at is not None
-        await self._until(plan.evaluate_at, lambda: self.triggered_year >= self.year)
+    async def _cycle(self, plan: CyclePlan, evaluate_at: dt.datetime) -> None:
+        await self._until(evaluate_at, lambda: self.triggered_year >= self.year)
         async with self.lock:
             if self.standing is Standing.revoked:
                 return  # a violation came first: nothing left to evaluate
             decision = await self._decide("evaluate", plan)
             self.evaluated = True
-        if decision.standing is not Standing.warning:
+        # A warning names its rectification deadline (awards.domain.standing.rectify_by).
+        if decision.standing is not Standing.warning or decision.rectify_by is None:
             return
-        assert decision.rectify_by is not None
         deadline = dt.datetime.combine(
             decision.rectify_by + timedelta(days=1), dt.time(), tzinfo=CHINA
         )
@@ -203,7 +204,7 @@ class DesignationWorkflow:
 
     @report_violation.validator
     def _may_revoke(self, report: ViolationReport) -> None:
-        # The province (REST) or a credit platform's blocking record (awards/standing/credit.py).
+        # The province (REST) or a credit platform's blocking record (awards.handlers.credit).
         self._refuse_unless(
             bool({"province_admin", "integrator"} & set(report.actor.roles)),
             PROVINCE_DECIDES,

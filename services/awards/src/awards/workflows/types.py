@@ -1,7 +1,8 @@
-"""Inputs and outputs of the application workflow and its activities (pydantic, one per call).
+"""Names, ids and the inputs and outputs (pydantic, one per call) of the application and
+designation workflows and their activities: what the handlers may know of the workflows.
 
-The workflow carries a snapshot of the round's terms taken at submission (``Terms``), so a
-later edit of the programme file never changes a running application's rules.
+The application workflow carries a snapshot of the round's terms taken at submission
+(``Terms``), so a later edit of the programme file never changes a running application's rules.
 """
 
 from __future__ import annotations
@@ -11,12 +12,33 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from awards.domain.application import Action, Actor, Stage
+from awards.domain.standing import Standing
 from shared.programmes.awarding import ExpertPanel, PublicNotice
 from shared.programmes.sections import IndicatorSystem
+from shared.temporal import workflow_id
 
 TASK_QUEUE = "awards-applications"
+
+# The names running workflows and their histories know (the updates and the signal are named
+# after their methods; tests/unit/awards/test_workflow_names.py holds the two together): the
+# handlers reach the workflows by them without importing workflow code.
+APPLICATION_WORKFLOW = "AwardsApplication"
+SUBMIT = "submit"
+TAKE_STEP = "take_step"
+DESIGNATION_WORKFLOW = "AwardsDesignation"
+EVALUATE = "evaluate"
+REPORT_VIOLATION = "report_violation"
+REINSTATE = "reinstate"
+START_DESIGNATION_LIFECYCLE = "awards.start_designation_lifecycle"
+
+PROGRAMME = SearchAttributeKey.for_keyword("ProgrammeId")
+REGION = SearchAttributeKey.for_keyword("RegionCode")
+CATEGORY = SearchAttributeKey.for_keyword("DemonstrationCategory")
+STAGE = SearchAttributeKey.for_keyword("ApplicationStatus")
+YEAR = SearchAttributeKey.for_int("ProgrammeYear")
 
 
 class Model(BaseModel):
@@ -25,7 +47,12 @@ class Model(BaseModel):
 
 def workflow_id_for(application_id: str) -> str:
     """One workflow per application, named after it: a retried start reaches the same one."""
-    return f"awards-application-{application_id}"
+    return workflow_id("awards", "application", application_id)
+
+
+def designation_workflow_id(designation_id: str) -> str:
+    """One workflow per designation, named after it."""
+    return workflow_id("awards", "designation", designation_id)
 
 
 class RequestData(Model):
@@ -85,6 +112,19 @@ class ApplicationStart(Model):
     submitted_by: ActorData
     materials: dict[str, Any] = Field(default_factory=dict)
     request: RequestData | None = None
+
+
+def search_attributes_for(start: ApplicationStart) -> TypedSearchAttributes:
+    """Set at start, so ``temporal workflow list`` finds an application by any of them."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(PROGRAMME, start.terms.programme_id),
+            SearchAttributePair(YEAR, start.terms.year),
+            SearchAttributePair(CATEGORY, start.terms.category),
+            SearchAttributePair(REGION, start.applicant.region_code),
+            SearchAttributePair(STAGE, Stage.city_review.value),
+        ]
+    )
 
 
 class Submit(Model):
@@ -200,3 +240,84 @@ class GrantRequest(Model):
     seq: int
     at: dt.datetime
     actor: str
+
+
+# --- the designation workflow (dynamic management) -------------------------------------------
+
+
+class CyclePlan(Model):
+    """The programme's schedule for one reporting year, taken from its file at the cycle's
+    start (an edited file applies from the next cycle). ``None`` fields: no window that year."""
+
+    year: int
+    evaluate_at: dt.datetime | None = Field(description="the window locks: evaluation is due")
+    grace_until: dt.datetime | None = None
+    rectification_days: int
+    programme_over: bool = Field(description="no window this year nor any later one")
+    window_id: str | None = Field(default=None, description="the window whose report is judged")
+
+
+class DesignationStart(Model):
+    """A designation's lifecycle, one yearly cycle per run (continue-as-new carries it on)."""
+
+    designation_id: str
+    programme_id: str
+    category: str
+    year: int = Field(description="the reporting year this run evaluates")
+    standing: Standing = Standing.good_standing
+    seq: int = 0
+    evaluated: bool = False
+    triggered_year: int = 0
+    plan: CyclePlan | None = Field(
+        default=None,
+        description="the first cycle's plan, taken by the starter (else read by an activity)",
+    )
+
+
+DecisionKind = Literal["evaluate", "re_evaluate", "violation", "reinstate"]
+
+
+class DecisionRequest(Model):
+    designation_id: str
+    kind: DecisionKind
+    year: int
+    seq: int
+    at: dt.datetime
+    grace_until: dt.datetime | None = None
+    rectification_days: int = 90
+    window_id: str | None = None
+    actor: ActorData | None = None
+    request: RequestData | None = None
+    reason: str | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    legal_basis: str | None = None
+
+
+class Decision(Model):
+    standing: Standing
+    reason: str
+    rectify_by: dt.date | None = None
+
+
+class ViolationReport(Model):
+    """A major violation, reported by the province with its evidence: revokes at once."""
+
+    actor: ActorData
+    reason: str = Field(min_length=1, max_length=2000)
+    evidence: dict[str, Any] = Field(min_length=1)
+    legal_basis: str | None = Field(default=None, max_length=500)
+    request: RequestData | None = None
+
+
+class Reinstatement(Model):
+    actor: ActorData
+    reason: str = Field(min_length=1, max_length=2000)
+    request: RequestData | None = None
+
+
+class DesignationState(Model):
+    designation_id: str
+    year: int
+    standing: Standing
+    seq: int
+    rectify_by: dt.date | None = None

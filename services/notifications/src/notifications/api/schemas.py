@@ -75,6 +75,11 @@ class DeliveryPublic(BaseModel):
     reason: str | None = Field(description="the receiver's answer when failed")
     attempts: int
     not_before: dt.datetime
+    calendar_missing: int | None = Field(
+        default=None,
+        description="A reminder sent at its unshifted time because the working-day calendar "
+        "of this year was not loaded (docs/calendar.md); null otherwise",
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
     acknowledged_at: dt.datetime | None

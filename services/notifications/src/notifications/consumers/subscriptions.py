@@ -2,11 +2,12 @@
 maps each event type to its use case (``notifications.handlers``, one module per event family),
 checked when the table is built. Each handler writes its deliveries on the given connection,
 inside the transaction that also records the inbox (tracking) row. An event that cannot be
-routed or rendered raises ``PoisonMessage``: dead-lettered with the reason."""
+routed or rendered raises ``PoisonMessage``: dead-lettered with the reason. The registry's
+working-day calendar years are kept for the reminders' working days (``shared.calendar_years``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
 import asyncpg
@@ -18,10 +19,11 @@ from notifications.handlers.enterprises import on_enterprise_closed, on_enterpri
 from notifications.handlers.notices import Context
 from notifications.handlers.reminders import on_deadline, on_statistics_deadline
 from notifications.handlers.reports import on_extension, on_report_status, on_window_reopened
+from shared import calendar_years
 from shared.events import EventEnvelope, awards, designations, registry, statistics, submissions
 from shared.events.envelope import DomainEvent
 from shared.messaging.consumer import Handler
-from shared.programmes import Programme
+from shared.programmes import Programme, revisions
 
 # A handler taking the consumer's context first; bound to it when the table is built.
 ContextHandler = Callable[
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 TOPICS = (
+    *revisions.TOPICS,
     "registry.enterprise",
     "submissions.deadline",
     "submissions.report",
@@ -46,6 +49,7 @@ TOPICS = (
     "awards.designation",
     "submissions.statistics",
     "awards.application",
+    *calendar_years.TOPICS,
 )
 
 
@@ -82,7 +86,7 @@ KINDS = (
 )
 
 
-def check_routes(programmes: dict[str, Programme], handled: set[str]) -> None:
+def check_routes(programmes: Mapping[str, Programme], handled: set[str]) -> None:
     """Refuse, at role start, a programme route for an event this consumer never handles."""
     for programme in programmes.values():
         for route in programme.notifications.routes:
@@ -123,6 +127,9 @@ def handlers(context: Context) -> dict[str, Handler]:
     handled: dict[str, Handler] = {
         event_type: partial(handler, context) for event_type, handler in by_type.items()
     }
+    handled.update(calendar_years.handlers())
+    # Programme revisions, kept for the catalogue every process reads (docs/programmes.md).
+    handled.update(revisions.handlers())
     check_routes(context.programmes, set(handled))
     check_templates(KINDS, directory=context.templates)
     return handled

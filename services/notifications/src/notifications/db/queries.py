@@ -97,8 +97,9 @@ ORDER BY channel, id
 
 INSERT_DELIVERY = """
 INSERT INTO deliveries (id, event_id, recipient_key, channel, recipient_id, region_code, role,
-                        kind, subject_type, subject_id, title, body, payload, status, not_before)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                        kind, subject_type, subject_id, title, body, payload, status, not_before,
+                        calendar_missing)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (event_id, recipient_key, channel) DO NOTHING
 RETURNING id
 """
@@ -273,3 +274,10 @@ ON CONFLICT (application_id) DO UPDATE
 """
 
 APPLICATION = "SELECT * FROM applications WHERE application_id = $1"
+
+# The working-day calendar's notice (docs/calendar.md): a province is told of a year once.
+CLAIM_CALENDAR_NOTICE = """
+INSERT INTO calendar_notices (province_code, year) VALUES ($1, $2)
+ON CONFLICT DO NOTHING
+RETURNING year
+"""

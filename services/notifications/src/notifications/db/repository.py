@@ -92,6 +92,8 @@ class NewDelivery:
     not_before: dt.datetime
     enterprise_id: str | None = None
     trace_id: str | None = None
+    # A reminder sent at its unshifted time: the year whose working-day calendar it lacked.
+    calendar_missing: int | None = None
 
 
 async def insert_delivery(connection: asyncpg.Connection, delivery: NewDelivery) -> bool:
@@ -115,6 +117,7 @@ async def insert_delivery(connection: asyncpg.Connection, delivery: NewDelivery)
         delivery.payload,
         "delivered" if inbox else "queued",
         delivery.not_before,
+        delivery.calendar_missing,
     )
     if inserted is None:
         return False

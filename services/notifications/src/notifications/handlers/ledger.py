@@ -31,6 +31,7 @@ class Message:
     not_before: dt.datetime
     enterprise_id: str | None = None
     trace_id: str | None = None
+    calendar_missing: int | None = None
 
 
 async def fan_out(
@@ -87,6 +88,7 @@ async def fan_out(
                 not_before=message.not_before,
                 enterprise_id=message.enterprise_id,
                 trace_id=message.trace_id,
+                calendar_missing=message.calendar_missing,
             ),
         )
     return written

@@ -1,11 +1,12 @@
-"""What every event handler shares: the programmes and acknowledgement links the consumer was
-built with (``bootstrap.py``), and one way to record a message's deliveries (a template that
+"""What every event handler shares: the programmes, acknowledgement links and working-day
+calendar the consumer was built with (``bootstrap.py``), and one way to record a message's deliveries (a template that
 fails to render dead-letters the event rather than sending half a message)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +20,7 @@ from shared.messaging.consumer import PoisonMessage
 from shared.programmes import Programme
 from shared.programmes.notifications import NotificationPolicy, Route
 from shared.telemetry import current_trace_id
+from shared.working_days import WorkingDayCalendar
 
 # Who a message goes to, as (region, role, enterprise): the enterprise only for an operator.
 Office = tuple[str, str, str | None]
@@ -26,9 +28,12 @@ Office = tuple[str, str, str | None]
 
 @dataclass(frozen=True)
 class Context:
-    programmes: dict[str, Programme]
+    # The live catalogue (shared.programmes.catalogue): each event reads the current revision.
+    programmes: Mapping[str, Programme]
     links: Links
     templates: Path = TEMPLATES_DIR
+    # The process's one, refreshed from calendar_years by each reminder before it is planned.
+    calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
 
     def programme(self, programme_id: str) -> Programme:
         programme = self.programmes.get(programme_id)
@@ -69,9 +74,11 @@ async def deliver(
     payload: dict[str, object],
     not_before: dt.datetime | None = None,
     links: Links | None = None,
+    calendar_missing: int | None = None,
 ) -> None:
     """Render one message for one office and record its deliveries on the route's channels.
-    It may be sent from ``not_before`` (default: when the event happened)."""
+    It may be sent from ``not_before`` (default: when the event happened); ``calendar_missing``
+    names the year whose calendar its move to a working day lacked."""
     region_code, role, enterprise_id = office
     subject_type, subject_id = subject
     message = Message(
@@ -86,6 +93,7 @@ async def deliver(
         not_before=envelope.time if not_before is None else not_before,
         enterprise_id=enterprise_id,
         trace_id=current_trace_id(),
+        calendar_missing=calendar_missing,
     )
     try:
         await fan_out(

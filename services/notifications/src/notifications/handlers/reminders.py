@@ -1,6 +1,8 @@
 """Deadline reminders: a reporting window's or a statistics period's clock point reminds
 each office of its missing reporters (the escalation ladder), unless the office has already
-acknowledged that list; sent on a working day when the programme shifts reminders."""
+acknowledged that list; sent on a working day when the programme shifts reminders, or at
+its point's time, so noted in the delivery ledger, when the move needs a year the working-day
+calendar lacks (docs/calendar.md)."""
 
 from __future__ import annotations
 
@@ -101,8 +103,12 @@ async def _remind(
         context.links.base_url,
         dt.timedelta(days=policy.acknowledgement_days),
     )
+    await context.calendar.refresh(connection)
     send_at = reminder_time(
-        event.point_at, event.due_at, shift=policy.shift_reminders_to_working_day
+        event.point_at,
+        event.due_at,
+        shift=policy.shift_reminders_to_working_day,
+        calendar=context.calendar,
     )
     reminder, overdue = ladder.kinds
     for office in offices:
@@ -131,6 +137,7 @@ async def _remind(
             subject=ladder.subject,
             facts=office_facts,
             payload={**office_facts, "due_at": event.due_at.isoformat()},
-            not_before=send_at,
+            not_before=send_at.at,
             links=links,
+            calendar_missing=send_at.calendar_missing,
         )

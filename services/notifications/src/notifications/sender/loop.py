@@ -25,6 +25,7 @@ from notifications.channels.base import Channel, Outcome, Outgoing
 from notifications.domain.addresses import is_private_host
 from notifications.domain.pacing import backoff_seconds
 from notifications.handlers import sending
+from shared import metrics
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ class Sender:
         elif outcome.result == "throttled":
             status = "queued"
             not_before = now + dt.timedelta(seconds=self._throttle_hold)
+        metrics.record_delivery(row["channel"], row["kind"], outcome.result, status)
         await sending.settle(
             self._pool,
             row["id"],

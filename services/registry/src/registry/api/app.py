@@ -2,28 +2,23 @@
 
 from fastapi import FastAPI
 
+from registry import bootstrap
 from registry.api.routes import (
+    calendars,
     enterprises,
     exports,
     imports,
+    programme_revisions,
     programmes,
     records,
     residents,
 )
 from registry.config import RegistrySettings
-from registry.data.regions import load_country_regions
-from registry.domain.regions import RegionTree
-from registry.entities.definitions import ALL_SPECS, ENTERPRISE
+from registry.domain.entities.definitions import ALL_SPECS
 from shared.audit.api import install_audit
 from shared.http.body_limit import UPLOAD_SLACK
 from shared.http.rate_limit import RouteClasses
-from shared.programmes import load_programmes
 from shared.service.app import create_service_app
-
-
-async def _on_start(app: FastAPI) -> None:
-    app.state.regions = RegionTree(load_country_regions())
-    app.state.programmes = load_programmes(app.state.settings.programmes_dir)
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -31,21 +26,22 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         enterprises.router,
         residents.router,
         programmes.router,
+        programme_revisions.router,
         imports.router,
         imports.jobs_router,
         exports.router,
+        calendars.router,
     ]
-    for spec in ALL_SPECS:
-        prepare = enterprises.prepare_enterprise if spec is ENTERPRISE else None
-        routers.append(records.records_router(spec, prepare_create=prepare))
-    settings = settings or RegistrySettings()
+    routers.extend(records.records_router(spec) for spec in ALL_SPECS)
+    settings = settings or bootstrap.load_settings()
     app = create_service_app(
         settings=settings,
         title="Registry",
         description="Enterprises, stores, parks and bases, teams, brands and products, in the "
         "GB/T 2260 region hierarchy; programme targets and progress.",
         routers=routers,
-        on_start=_on_start,
+        on_start=bootstrap.start_api,
+        on_stop=bootstrap.stop_api,
         idempotency_exempt=("/v1/imports",),
         route_classes=RouteClasses(bulk=(("POST", r"^/v1/imports/"),)),
         large_bodies=(("POST", r"^/v1/imports/", settings.max_upload_bytes + UPLOAD_SLACK),),

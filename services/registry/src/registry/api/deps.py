@@ -1,19 +1,19 @@
-"""FastAPI dependencies of the registry API (``Annotated`` aliases, as in the routes)."""
+"""FastAPI dependencies of the registry API (``Annotated`` aliases, as in the routes): what
+``registry.bootstrap`` built for the process, read from the app's state here and nowhere else."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 
 from registry.config import RegistrySettings
-from registry.domain.regions import RegionTree
+from registry.handlers.common import Context
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
+def get_context(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
 
 
 def get_settings(request: Request) -> RegistrySettings:
@@ -21,11 +21,5 @@ def get_settings(request: Request) -> RegistrySettings:
     return settings
 
 
-def get_regions(request: Request) -> RegionTree:
-    regions: RegionTree = request.app.state.regions
-    return regions
-
-
-Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Ctx = Annotated[Context, Depends(get_context)]
 Settings = Annotated[RegistrySettings, Depends(get_settings)]
-Regions = Annotated[RegionTree, Depends(get_regions)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +53,14 @@ class _Public(BaseModel):
 
 # Enterprises
 
+# 成立日期: "新增电商企业" (000 一(二)) counts the enterprises established in the programme period
+# (docs/target-progress.md); a record without it is not counted as new.
+Established = Field(
+    default=None,
+    description="成立日期 (on the business licence); an enterprise without it is not counted "
+    "among the new enterprises of a period",
+)
+
 
 class EnterpriseCreate(_Body):
     credit_code: str = Field(min_length=1, max_length=40, description="统一社会信用代码")
@@ -60,6 +69,7 @@ class EnterpriseCreate(_Body):
     kinds: list[EnterpriseKind] = Field(default_factory=list, max_length=20)
     contact_phone: str | None = Phone
     contact_email: EmailStr | None = None
+    established_on: dt.date | None = Established
     legacy_code_reason: str | None = Field(
         default=None,
         max_length=500,
@@ -74,6 +84,7 @@ class EnterpriseUpdate(_Body):
     kinds: list[EnterpriseKind] = omissible(max_length=20)
     contact_phone: str | None = Phone
     contact_email: EmailStr | None = None
+    established_on: dt.date | None = Established
 
 
 class EnterprisePublic(_Public):
@@ -84,6 +95,7 @@ class EnterprisePublic(_Public):
     kinds: list[str]
     contact_phone: str | None
     contact_email: str | None
+    established_on: dt.date | None = None
 
 
 class StatisticsListYear(_Body):
@@ -293,3 +305,59 @@ class ImportJobPublic(BaseModel):
     created_by: str
     created_at: dt.datetime
     finished_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RecordSchemas:
+    """A record type's bodies: what registers it, what changes it, what is read back."""
+
+    create: type[BaseModel]
+    update: type[BaseModel]
+    public: type[BaseModel]
+
+
+# By record type (``EntitySpec.name``).
+RECORD_SCHEMAS: dict[str, RecordSchemas] = {
+    "enterprise": RecordSchemas(EnterpriseCreate, EnterpriseUpdate, EnterprisePublic),
+    "store": RecordSchemas(StoreCreate, StoreUpdate, StorePublic),
+    "park": RecordSchemas(ParkCreate, ParkUpdate, ParkPublic),
+    "team": RecordSchemas(TeamCreate, TeamUpdate, TeamPublic),
+    "brand": RecordSchemas(BrandCreate, BrandUpdate, BrandPublic),
+    "product": RecordSchemas(ProductCreate, ProductUpdate, ProductPublic),
+}
+
+
+# Programme revisions (docs/programmes.md, "Revisions").
+
+
+class ProgrammeRevisionCreate(RequestBody):
+    definition: dict[str, Any] = Field(
+        description="The whole programme, as `GET /v1/programmes/{id}` answers it and the "
+        "programme files write it (docs/programmes.md)"
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="Why, for the record")
+
+
+class ProgrammeRevisionSummary(BaseModel):
+    programme_id: str
+    revision: int = Field(description="1 for the shipped file, then one more per change")
+    source: str = Field(description="`file`: a programme file at deploy; `api`: this API")
+    file_sha256: str | None = Field(description="SHA-256 of the file, for source `file`")
+    author: str = Field(description="The token's subject; `deploy` for a file")
+    reason: str
+    created_at: dt.datetime
+
+
+class FieldChange(BaseModel):
+    path: str = Field(
+        description="The field, dotted; a list item by its id in brackets "
+        "(`rewards[traffic-subsidy].amount_per_unit`)"
+    )
+    before: Any = Field(description="null for an item added")
+    after: Any = Field(description="null for an item removed")
+
+
+class ProgrammeRevisionPublic(ProgrammeRevisionSummary):
+    definition: dict[str, Any]
+    previous_revision: int | None = Field(description="What `changes` compares with")
+    changes: list[FieldChange]

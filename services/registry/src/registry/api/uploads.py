@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import Request
 
-from registry.bulk.jobs import UploadedFile
+from registry.domain.imports.jobs import UploadedFile
 from shared.http import catalogue
 from shared.http.problems import ProblemError
 from shared.i18n import t

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-import asyncpg
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from pydantic import BaseModel
 
-from registry.bulk.columns import COLUMNS, ImportKind
-from registry.db import import_queries as sql
+from registry.domain.imports.columns import COLUMNS, ImportKind
 from registry.domain.vocabulary import PLATFORM_NAMES_ZH, Platform
-from registry.entities.handlers import CHINA
+from shared.china_time import CHINA
 
 HEADERS_ZH: dict[str, str] = {
     "id": "记录ID",
@@ -116,30 +114,6 @@ def export_row(
     if values.get("owner_enterprise_id") is not None:
         values["owner_credit_code"] = (credit_codes or {}).get(values["owner_enterprise_id"])
     return [cell(column, values.get(column)) for column in columns]
-
-
-async def export_rows(
-    connection: asyncpg.Connection,
-    query: tuple[str, Sequence[Any]],
-    to_record: Callable[[asyncpg.Record], BaseModel],
-    columns: list[str],
-    region_name: Callable[[str], str],
-    fetch_rows: int,
-) -> AsyncIterator[list[str | int | Decimal]]:
-    """The rows of a list query (run in a transaction of ``connection``), ``fetch_rows`` at a
-    time, each with its owner's credit code looked up."""
-    statement, params = query
-    cursor = await connection.cursor(statement, *params)
-    while rows := await cursor.fetch(fetch_rows):
-        # Owners from the raw rows; each row is made public only as it is written, so a row
-        # that cannot be read fails where it stands, after the rows before it.
-        owners = {owner for row in rows if (owner := row.get("owner_enterprise_id")) is not None}
-        codes: dict[uuid.UUID, str] = {}
-        if owners:
-            found = await connection.fetch(sql.CREDIT_CODES, list(owners))
-            codes = {row["id"]: row["credit_code"] for row in found}
-        for row in rows:
-            yield export_row(to_record(row), columns, region_name, codes)
 
 
 def xlsx_row(sheet: WriteOnlyWorksheet, row: list[str | int | Decimal]) -> list[Any]:

@@ -1,5 +1,6 @@
-"""The importer process role (``python -m registry importer``): claims queued import jobs from
-the database and runs them, one at a time; run several for more at once.
+"""The importer process role (``python -m registry importer``, started by
+``registry.bootstrap.run_importer``): claims queued import jobs from the database and runs them,
+one at a time; run several for more at once.
 
 Crash and rollout: the job's rows load in one transaction, so a job cut off loses nothing and
 stores nothing. Stopping (SIGTERM), the importer rolls its job back and gives it back to the
@@ -14,21 +15,17 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
-import socket
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
-from registry.bulk import queue
-from registry.bulk.caller import principal_of, row_context
-from registry.bulk.jobs import end_job, run_job
 from registry.config import RegistrySettings
-from registry.data.regions import load_country_regions
+from registry.domain.imports.caller import principal_of, row_context
 from registry.domain.regions import RegionTree
-from shared.db.pool import close_pool, create_pool
-from shared.service.liveness import Heartbeat, liveness_endpoint
+from registry.handlers import import_queue as queue
+from registry.handlers.common import Pool, Row
+from registry.handlers.import_jobs import end_job, run_job
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +34,7 @@ MAX_LAPSES = 3
 
 class Importer:
     def __init__(
-        self, pool: asyncpg.Pool, settings: RegistrySettings, regions: RegionTree, name: str,
+        self, pool: Pool, settings: RegistrySettings, regions: RegionTree, name: str,
         on_progress: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
         self.pool, self.settings, self.regions, self.name = pool, settings, regions, name
@@ -62,7 +59,7 @@ class Importer:
                     stop.wait(), timeout=self.settings.import_poll_interval_seconds
                 )
 
-    async def run_claimed(self, job: asyncpg.Record, stop: asyncio.Event) -> None:
+    async def run_claimed(self, job: Row, stop: asyncio.Event) -> None:
         logger.info("import job %s: claim %d by %s", job["id"], job["attempt"], self.name)
         if job["lapsed"] >= MAX_LAPSES:
             reason = f"interrupted: its importer stopped {job['lapsed']} times while running it"
@@ -97,7 +94,7 @@ class Importer:
             stopping.cancel()
             path.unlink(missing_ok=True)
 
-    async def _keep_alive(self, job: asyncpg.Record, work: asyncio.Task[Any]) -> None:
+    async def _keep_alive(self, job: Row, work: asyncio.Task[Any]) -> None:
         """Heartbeats between batches too (a batch may wait on a lock): and if the claim was
         lost, the run stops, since nothing it does can count any more."""
         interval = self.lease.total_seconds() / 4
@@ -113,22 +110,3 @@ class Importer:
                 work.cancel()
                 return
             self.on_progress()
-
-
-async def run_importer(settings: RegistrySettings, stop: asyncio.Event, name: str = "") -> None:
-    """Claims and runs import jobs until ``stop`` is set, answering ``GET /livez`` on
-    ``REGISTRY_LIVENESS_PORT`` when it is set (as the relay and consumer do)."""
-    heartbeat = Heartbeat(settings.liveness_timeout_seconds)
-    async with liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port):
-        pool = await create_pool(settings.database_url, min_size=1, max_size=3)
-        try:
-            importer = Importer(
-                pool,
-                settings,
-                RegionTree(load_country_regions()),
-                name or f"{socket.gethostname()}:{os.getpid()}",
-                on_progress=heartbeat.beat,
-            )
-            await importer.run(stop)
-        finally:
-            await close_pool(pool)

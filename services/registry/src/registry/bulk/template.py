@@ -8,7 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from registry.bulk.columns import COLUMNS, REQUIRED, ImportKind
+from registry.domain.imports.columns import COLUMNS, REQUIRED, ImportKind
 from registry.domain.vocabulary import PLATFORM_NAMES_ZH, EnterpriseKind
 
 SHEET_TITLES = {
@@ -25,6 +25,7 @@ NOTES: dict[str, str] = {
     "platform": "可填：" + "、".join(PLATFORM_NAMES_ZH.values()),
     "park_id": "园区/基地的记录ID（在园区/基地详情中可见）",
     "opened_on": "YYYY-MM-DD",
+    "established_on": "YYYY-MM-DD（营业执照上的成立日期；不填则不计入规划期内新增企业）",
     "closed_on": "YYYY-MM-DD；填写则按已关闭登记",
     "joined_on": "YYYY-MM-DD",
     "left_on": "YYYY-MM-DD",
@@ -34,7 +35,8 @@ NOTES: dict[str, str] = {
 def template_xlsx(kind: ImportKind) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    assert sheet is not None
+    if sheet is None:
+        raise RuntimeError("a new workbook has no active sheet")
     sheet.title = SHEET_TITLES[kind]
     bold = Font(bold=True)
     guide = workbook.create_sheet("说明")

@@ -131,6 +131,7 @@ _ENTERPRISE_ARRAYS = [
     ("kinds", "text"),
     ("contact_phone", "text"),
     ("contact_email", "text"),
+    ("established_on", "date"),
 ]
 ENTERPRISE_ARRAYS = [name for name, _ in _ENTERPRISE_ARRAYS]
 LOAD_ENTERPRISES = load_batch(
@@ -181,6 +182,8 @@ INSERT INTO import_jobs (id, kind, file_sha256, file_name, mode, status, created
                          region_code)
 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8) RETURNING *
 """
+# The uploaded file, in parts, copied in (``COPY``) with the job that runs it.
+FILE_PARTS_TABLE = "import_files"
 FILE_PART_COLUMNS = ("job_id", "part", "content")
 FILE_PARTS = "SELECT content FROM import_files WHERE job_id = $1 ORDER BY part"
 JOB = "SELECT * FROM import_jobs WHERE id = $1"

@@ -9,11 +9,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.auth import Principal
-from shared.auth.scope import may_administer_windows, may_see_report, reporting_role
+from shared.auth.scope import (
+    may_administer_windows,
+    may_see_report,
+    read_visibility,
+    region_like_pattern,
+    reporting_role,
+)
 from shared.http.problems import forbidden, not_found
 from shared.i18n import t
 from submissions.api.errors import noun
 from submissions.domain.actors import Actor, Role
+from submissions.handlers.common import Scope
+
+
+def scope_of(principal: Principal) -> Scope:
+    """What the caller may read, as the lists' statements take it."""
+    visibility = read_visibility(principal)
+    return Scope(
+        visibility.everything,
+        [region_like_pattern(r) for r in visibility.region_roots],
+        sorted(visibility.enterprise_ids),
+    )
 
 
 def sees(principal: Principal, row: Mapping[str, Any]) -> bool:

@@ -5,8 +5,8 @@ from fastapi import FastAPI
 from shared.audit.api import install_audit
 from shared.http.body_limit import UPLOAD_SLACK
 from shared.http.rate_limit import RouteClasses
-from shared.programmes import load_programmes
 from shared.service.app import create_service_app
+from submissions import bootstrap
 from submissions.api.routes import (
     attachments,
     completeness,
@@ -20,18 +20,13 @@ from submissions.api.routes import (
     windows,
 )
 from submissions.config import SubmissionsSettings
-from submissions.handlers.common import Context
 
 
-async def _on_start(app: FastAPI) -> None:
-    settings = app.state.settings
-    app.state.context = Context(
-        load_programmes(settings.programmes_dir), settings.kafka_topic_prefix, settings.event_source
-    )
+def create_app(settings: SubmissionsSettings) -> FastAPI:
+    async def _on_start(app: FastAPI) -> None:
+        # The programmes are read as the app starts, never at import, and kept current.
+        await bootstrap.start_api(app, settings)
 
-
-def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
-    settings = settings or SubmissionsSettings()
     app = create_service_app(
         settings=settings,
         title="Submissions",
@@ -48,6 +43,7 @@ def create_app(settings: SubmissionsSettings | None = None) -> FastAPI:
         route_classes=RouteClasses(bulk=(("POST", r"/attachments$"),)),
         large_bodies=(("POST", r"/attachments$", settings.attachment_max_bytes + UPLOAD_SLACK),),
         on_start=_on_start,
+        on_stop=bootstrap.stop_api,
     )
     app.include_router(statistics.router)  # statistics monitoring (docs/statistics.md)
     app.include_router(statistics_published.router)

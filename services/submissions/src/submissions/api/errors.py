@@ -25,6 +25,8 @@ INVALID = frozenset(
         "new_due_at_required",
         "unknown_programme",
         "unknown_window",
+        "year_not_begun",
+        "no_designation_in_force",
     }
 )
 # Where a refusal of the submission lies, when the rule does not name a field itself.
@@ -62,6 +64,7 @@ NOUNS = {
     "reporter": "报送主体",
     "reporter on the roster": "应报名单中的报送主体",
     "revision": "修订",
+    "statistics indicator": "统计指标",
     "statistics report": "统计报表",
     "statistics reporter": "统计报送单位",
     "window": "填报窗口",
@@ -106,7 +109,8 @@ def problem_for(exc: Exception) -> ProblemError:
                 ],
             },
         )
-    assert isinstance(exc, Refused)
+    if not isinstance(exc, Refused):
+        raise TypeError(f"no problem document for {type(exc).__name__}") from exc
     if exc.code == "forbidden":
         return forbidden(refusal_text(exc))
     if exc.code == "out_of_scope":

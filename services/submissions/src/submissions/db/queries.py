@@ -40,6 +40,12 @@ WHERE programme_id = $1 AND category = ANY($2::text[])
   AND designated_on IS NOT NULL AND revoked_on IS NULL
 ORDER BY designation_id
 """
+# The programmes and categories with a designation in force: past a programme's period its
+# open-ended windows run only while one is (submissions.domain.windows).
+CATEGORIES_IN_FORCE = """
+SELECT DISTINCT programme_id, category FROM designations
+WHERE designated_on IS NOT NULL AND revoked_on IS NULL
+"""
 
 # Windows.
 INSERT_WINDOW = """

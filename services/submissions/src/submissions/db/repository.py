@@ -19,10 +19,6 @@ from submissions.domain.roster import Roster, RosterChange, RosterChangeKind, Ro
 from submissions.domain.versions import Figure, ReportVersion
 
 
-def window_id_of(programme_id: str, window_slug: str, year: int) -> str:
-    return f"{programme_id}.{window_slug}.{year}"
-
-
 def schedule_of(window: Mapping[str, Any], reporting_window: ReportingWindow) -> WindowSchedule:
     """The window's instants as frozen at opening; reminder offsets and the late-designation
     rule read from the programme file now, so a changed file takes effect at once."""
@@ -219,7 +215,6 @@ async def save_step(
             step.reason,
             dict(step.field_comments),
         )
-    assert updated is not None
     return updated
 
 

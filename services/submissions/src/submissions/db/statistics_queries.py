@@ -10,7 +10,10 @@ RETURNING *, (xmax = 0) AS inserted
 REPORT = """
 SELECT * FROM statistics_reports WHERE programme_id = $1 AND period = $2 AND reporter_id = $3
 """
-REPORT_FOR_UPDATE = REPORT + " FOR UPDATE"
+REPORT_FOR_UPDATE = """
+SELECT * FROM statistics_reports WHERE programme_id = $1 AND period = $2 AND reporter_id = $3
+FOR UPDATE
+"""
 SAVE_REPORT = """
 UPDATE statistics_reports
 SET state = $2, revision = revision + 1, accepted_version = $3,
@@ -22,13 +25,13 @@ VERSIONS = "SELECT * FROM statistics_versions WHERE report_id = $1 ORDER BY numb
 INSERT_VERSION = """
 INSERT INTO statistics_versions (report_id, number, submitted_at, submitted_by, submitted_role,
                                  on_behalf, figures)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 STEPS = "SELECT * FROM statistics_steps WHERE report_id = $1 ORDER BY id"
 INSERT_STEP = """
 INSERT INTO statistics_steps (report_id, action, actor, actor_role, at, from_state, to_state,
                               version, reason, field_comments, on_behalf)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 """
 DELETE_FIGURES = """
 DELETE FROM statistics_figures WHERE programme_id = $1 AND period = $2 AND reporter_id = $3

@@ -1,5 +1,5 @@
-"""Which files a report may carry (the written development report, 发展情况, issue 9): a
-declared content type from a short list, and content that starts as that type does. The
+"""Which files a report may carry (the written development report, 发展情况, that the
+reporter sends with its figures): a declared content type from a short list, and content that starts as that type does. The
 declared type alone is the client's word; the first bytes are the file's."""
 
 from __future__ import annotations

@@ -10,22 +10,24 @@ is emitted (``late=True``); the superseded ones are recorded as skipped, so ther
 stale reminders. A point at or before the last handled one (an offset added after its time
 passed) is skipped too. Each point has a stable ``key`` so it is emitted at most once.
 
-Working days (issue 11): when the programme says so (``notifications.
+Working days (``shared.working_days``): when the programme says so (``notifications.
 shift_reminders_to_working_day``, default on), a point before the due time that falls on a
 non-working day fires at 09:00 on the working day before; points that land on the same instant
 (a long holiday) fire once, under the earliest offset's key. The due time and later points
-never move.
+never move. A point whose move needs a year the calendar lacks (``CalendarMissing``) keeps its
+unshifted time and names that year (``calendar_missing``); once the province loads the year,
+the next plan moves it (docs/calendar.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.programmes import ReminderOffsets
-from shared.working_days import is_working_day, working_day_before
+from shared.working_days import CalendarMissing, WorkingDayCalendar
 from submissions.domain.deadlines import require_aware
 
 ON_TIME_TOLERANCE = dt.timedelta(minutes=5)  # a timer that fires this late is still "on time"
@@ -48,6 +50,8 @@ class ClockPoint:
     kind: PointKind
     offset_days: int  # negative before the due time
     at: dt.datetime
+    # The year whose calendar the move to a working day needed and lacked: ``at`` is unshifted.
+    calendar_missing: int | None = None
 
 
 @dataclass(frozen=True)
@@ -65,17 +69,23 @@ def clock_points(
     reminders: ReminderOffsets,
     *,
     shift_to_working_day: bool = False,
-    working: Callable[[dt.date], bool] = is_working_day,
+    calendar: WorkingDayCalendar | None = None,
 ) -> tuple[ClockPoint, ...]:
+    """``calendar``: the process's (loaded years included); without one, the library's years
+    only."""
     require_aware(due_at, field="due_at")
+    working = calendar or WorkingDayCalendar()
     points: list[ClockPoint] = []
     for days in sorted(reminders.before_days, reverse=True):
-        at = due_at - dt.timedelta(days=days)
+        at, missing = due_at - dt.timedelta(days=days), None
         if shift_to_working_day:
-            at = working_day_before(at, working=working)
+            try:
+                at = working.working_day_before(at)
+            except CalendarMissing as lacking:
+                missing = lacking.year
         if any(point.at == at for point in points):
             continue  # a holiday folded this reminder onto an earlier one: send it once
-        points.append(ClockPoint(f"before-{days}d", PointKind.approaching, -days, at))
+        points.append(ClockPoint(f"before-{days}d", PointKind.approaching, -days, at, missing))
     points.append(ClockPoint("due", PointKind.due, 0, due_at))
     points += [
         ClockPoint(f"after-{days}d", PointKind.passed, days, due_at + dt.timedelta(days=days))
@@ -105,3 +115,19 @@ def next_step(
     emit = reached[-1]
     late = len(reached) > 1 or now - emit.at > tolerance
     return ClockStep(emit=emit, late=late, skip=(*stale, *reached[:-1]), wake_at=wake_at)
+
+
+def emitted_details(
+    point: ClockPoint, *, late: bool, skipped: tuple[ClockPoint, ...], missing: int
+) -> dict[str, object]:
+    """The audit record's details of an emitted point; a point kept at its unshifted time for
+    want of a calendar names the year (docs/calendar.md)."""
+    details: dict[str, object] = {
+        "point": point.key,
+        "late": late,
+        "skipped": [p.key for p in skipped],
+        "missing": missing,
+    }
+    if point.calendar_missing is not None:
+        details["calendar_missing"] = point.calendar_missing
+    return details

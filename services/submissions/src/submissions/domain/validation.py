@@ -1,8 +1,10 @@
 """Checking a report against its category's template (the programme file's ``report_templates``).
 
 Errors block the report: an unknown indicator, a wrong unit or type, a value out of bounds, a
-required figure missing, a failed cross check (实物商品网络零售额 ≤ 网络零售额; 农产品 ≤ 农村 where
-the template says so). A change against last year's accepted figure above the template's
+required figure missing, a figure a reward applying to the reporter is computed from missing (the
+traffic subsidy's 实物商品网络零售额 for an enterprise, 004 四(二)3; a warning instead where the
+programme sets ``reward_figures.missing: warn``), a failed cross check (实物商品网络零售额 ≤
+网络零售额; 农产品 ≤ 农村 where the template says so). A change against last year's accepted figure above the template's
 percentage (configurable, default 50 %, docs/submissions.md) is a *warning*: the report may be
 submitted once each warned field has a written explanation. The templates are defaults until the
 province publishes its own (004_9c19d9a85d8c1f73.txt 三(三) names no figures).
@@ -10,13 +12,26 @@ province publishes its own (004_9c19d9a85d8c1f73.txt 三(三) names no figures).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from shared.i18n import Text, t
-from shared.programmes import IndicatorType, ReportIndicator, ReportTemplate, Unit
+from shared.programmes import (
+    IndicatorType,
+    Programme,
+    ReportIndicator,
+    ReportTemplate,
+    Reward,
+    Unit,
+)
+from shared.programmes.report_templates import MissingRewardFigure
 from submissions.domain.versions import Figure
+
+# A figure a reward applying to the reporter is computed from, left out: an error by default,
+# a warning where the programme says ``reward_figures.missing: warn``.
+REQUIRED_FOR_REWARD = "required_for_reward"
+MISSING_REWARD_FIGURE = "missing_reward_figure"
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,12 @@ def check_report(
     *,
     last_accepted: Mapping[str, Figure] | None = None,
     explanations: Mapping[str, str] | None = None,
+    reward_figures: Mapping[str, Sequence[Reward]] | None = None,
+    missing_reward_figure: MissingRewardFigure = MissingRewardFigure.refuse,
 ) -> ReportCheck:
+    """``reward_figures``: the indicators rewards that apply to this reporter are computed from
+    (``Programme.reward_figures_for``); one left out is an error, or with ``warn`` a warning
+    that needs no explanation (the report is taken, the reward will find no figure)."""
     figures: dict[str, Figure] = {}
     errors: list[Finding] = []
     known = {indicator.id: indicator for indicator in template.indicators}
@@ -107,6 +127,9 @@ def check_report(
             errors.append(problem)
         elif value is not None:
             figures[indicator.id] = value
+    missing = _missing_reward_figures(known, reported, reward_figures or {}, missing_reward_figure)
+    if missing_reward_figure is MissingRewardFigure.refuse:
+        errors += missing
     errors += _cross_checks(template, known, figures)
     warnings = _changes(template, known, figures, last_accepted or {})
     written = {k for k, v in (explanations or {}).items() if v and v.strip()}
@@ -122,7 +145,70 @@ def check_report(
         for w in warnings
         if w.field not in written
     )
+    if missing_reward_figure is MissingRewardFigure.warn:
+        warnings += missing  # taken as it is: nothing to explain
     return ReportCheck(figures, tuple(errors), tuple(warnings), unexplained)
+
+
+def check_reporters_report(
+    programme: Programme,
+    reported: Mapping[str, ReportedFigure | object],
+    *,
+    category: str,
+    entity_type: str,
+    last_accepted: Mapping[str, Figure] | None = None,
+    explanations: Mapping[str, str] | None = None,
+) -> ReportCheck:
+    """A reporter's report against its category's template, with the figures the rewards
+    that apply to it are computed from, as the programme says (``reward_figures``)."""
+    return check_report(
+        programme.report_template(category),
+        reported,
+        last_accepted=last_accepted,
+        explanations=explanations,
+        reward_figures=programme.reward_figures_for(category=category, entity_type=entity_type),
+        missing_reward_figure=programme.reward_figures.missing,
+    )
+
+
+def _missing_reward_figures(
+    known: Mapping[str, ReportIndicator],
+    reported: Mapping[str, ReportedFigure | object],
+    reward_figures: Mapping[str, Sequence[Reward]],
+    mode: MissingRewardFigure,
+) -> list[Finding]:
+    """Each figure a reward applying to the reporter is computed from, left out (an error, or
+    a warning with ``warn``); a figure the template requires anyway is ``required`` already."""
+    findings = []
+    for name, rewards in reward_figures.items():
+        indicator = known.get(name)
+        raw = reported.get(name)
+        value = raw.value if isinstance(raw, ReportedFigure) else raw
+        if indicator is None or indicator.required or value is not None:
+            continue
+        names_zh = "、".join(reward.name for reward in rewards)
+        ids = ", ".join(reward.id for reward in rewards)
+        if mode is MissingRewardFigure.refuse:
+            finding = Finding(
+                name,
+                REQUIRED_FOR_REWARD,
+                t(
+                    f"{indicator.name_zh}为必填项：{names_zh}据此核算",
+                    f"{name} ({indicator.name_en}) is required: {ids} is computed from it",
+                ),
+            )
+        else:
+            finding = Finding(
+                name,
+                MISSING_REWARD_FIGURE,
+                t(
+                    f"未填{indicator.name_zh}：{names_zh}据此核算，缺此数据将无法享受",
+                    f"{name} ({indicator.name_en}) is left out: {ids} is computed from it "
+                    "and will find no figure",
+                ),
+            )
+        findings.append(finding)
+    return findings
 
 
 def _zh(known: Mapping[str, ReportIndicator], name: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import asyncpg
 
@@ -13,10 +13,19 @@ from shared.events.envelope import DomainEvent
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme, ReportingWindow, WindowSchedule
 from shared.settings import event_source_of
+from shared.working_days import WorkingDayCalendar
 from submissions.db import queries
+from submissions.db.attachments import AttachmentStore, PostgresAttachmentStore
 from submissions.db.repository import schedule_of
 from submissions.domain.actors import Actor
 from submissions.domain.review import ReviewStep
+
+# The driver's types under the names the routes and processes hold them by, so that only use
+# cases and SQL modules import the driver: the pool a use case takes, the connection of its
+# transaction (a ``BeforeCommit``'s first argument) and a stored row.
+Pool: TypeAlias = asyncpg.Pool
+Connection: TypeAlias = asyncpg.Connection
+Row: TypeAlias = asyncpg.Record
 
 # Processes pass the deployment's source (settings.event_source); this is for tests and tools.
 DEFAULT_EVENT_SOURCE = event_source_of("submissions")
@@ -25,14 +34,37 @@ DEFAULT_EVENT_SOURCE = event_source_of("submissions")
 # before the audit record: the route claims its Idempotency-Key there, so "this key was
 # applied" commits with the change (shared.http). Not after the audit record, which holds the
 # chain-head lock until the commit (shared.audit.records): every writer would wait for it.
-BeforeCommit = Callable[[asyncpg.Connection, Any], Awaitable[None]]
+BeforeCommit = Callable[[Connection, Any], Awaitable[None]]
+# Answers the stored row (a report, a roster entry) when the caller may see it; raises (404)
+# when it is absent (None) or another's.
+Visible = Callable[[Mapping[str, Any] | None], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
 class Context:
+    """What the use cases share, built once by ``submissions.bootstrap``: the programme files,
+    where events go, where attachments' files are kept, and the process's working-day
+    calendar (the clocks refresh it from ``calendar_years`` before they plan)."""
+
     programmes: Mapping[str, Programme]
     topic_prefix: str = ""
     event_source: str = DEFAULT_EVENT_SOURCE
+    attachments: AttachmentStore = field(default_factory=PostgresAttachmentStore)
+    calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The records a caller may read, as the list statements take it
+    (``shared.auth.scope.read_visibility``): everything, or the regions under
+    ``region_patterns`` (LIKE patterns) and the entities ``entity_ids``."""
+
+    everything: bool
+    region_patterns: list[str]
+    entity_ids: list[str]
+
+    def arguments(self) -> tuple[bool, list[str], list[str]]:
+        return self.everything, self.region_patterns, self.entity_ids
 
 
 class NotFound(Exception):
@@ -56,8 +88,16 @@ def window_parts(context: Context, row: Mapping[str, Any]) -> WindowParts:
     return WindowParts(row, programme, reporting_window, schedule_of(row, reporting_window))
 
 
+async def find_window(pool: Pool, context: Context, window_id: str) -> Row:
+    """The window of one of the programmes served here; ``NotFound`` otherwise."""
+    row = await pool.fetchrow(queries.WINDOW, window_id)
+    if row is None or row["programme_id"] not in context.programmes:
+        raise NotFound("window", window_id)
+    return row
+
+
 async def load_window(
-    connection: asyncpg.Connection, context: Context, window_id: str, *, for_update: bool = False
+    connection: Connection, context: Context, window_id: str, *, for_update: bool = False
 ) -> WindowParts:
     row = await connection.fetchrow(
         queries.WINDOW_FOR_UPDATE if for_update else queries.WINDOW, window_id
@@ -73,7 +113,7 @@ def audit_actor(actor: Actor) -> audit.Actor:
 
 
 async def record_review_step(
-    connection: asyncpg.Connection,
+    connection: Connection,
     step: ReviewStep,
     *,
     resource_type: str,
@@ -105,7 +145,7 @@ CONSUMER_PROCESS = audit.Actor.process("submissions-consumer")
 
 
 async def publish_and_claim(
-    connection: asyncpg.Connection,
+    connection: Connection,
     context: Context,
     events: Sequence[DomainEvent],
     *,

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import asyncpg
-
 from submissions.db import queries
 from submissions.db.repository import extension_of, load_roster
 from submissions.domain.completeness import Completeness, ReportStatus, completeness
 from submissions.domain.review import ReportState
-from submissions.handlers.common import WindowParts
+from submissions.handlers.common import Connection, Context, Pool, WindowParts, load_window
 
 
-async def granted_due_times(
-    connection: asyncpg.Connection, window_id: str
-) -> dict[str, list[dt.datetime]]:
+async def granted_due_times(connection: Connection, window_id: str) -> dict[str, list[dt.datetime]]:
     granted: dict[str, list[dt.datetime]] = {}
     for row in await connection.fetch(queries.EXTENSIONS, window_id):
         request = extension_of(row)
@@ -25,7 +21,7 @@ async def granted_due_times(
 
 
 async def window_completeness(
-    connection: asyncpg.Connection, parts: WindowParts, *, as_of: dt.datetime
+    connection: Connection, parts: WindowParts, *, as_of: dt.datetime
 ) -> Completeness:
     roster = await load_roster(connection, parts.row, parts.reporting_window.reporters)
     extended = await granted_due_times(connection, parts.row["id"])
@@ -41,3 +37,12 @@ async def window_completeness(
             due_at=due_at if due_at != base else None,
         )
     return completeness(roster, statuses, as_of=as_of, province_code=parts.programme.jurisdiction)
+
+
+async def completeness_of(
+    pool: Pool, context: Context, window_id: str, *, as_of: dt.datetime
+) -> Completeness:
+    """The window's counts at ``as_of``; ``NotFound`` for a window not served here."""
+    async with pool.acquire() as connection:
+        parts = await load_window(connection, context, window_id)
+        return await window_completeness(connection, parts, as_of=as_of)

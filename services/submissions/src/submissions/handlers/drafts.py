@@ -1,11 +1,12 @@
-"""Saving a draft: an incomplete report kept for the reporter until it submits (issue 9,
-"draft → submitted").
+"""Saving a draft: an incomplete report kept for the reporter until it submits ("draft →
+submitted", docs/submissions.md).
 
 A draft is taken exactly when a submission would be (the window open, the reporter expected,
 the report not under review, not locked: ``locks.submission_refusal``), so a draft never
 outlives the window's rules. Its figures must be figures of the template (known indicator,
 unit, type, bounds); what only a submission needs (every required figure, the cross checks,
-the explanations of large changes) is answered as ``pending``, not refused. A draft is no
+the explanations of large changes, the figures rewards are computed from) is answered as
+``pending``, not refused. A draft is no
 version and emits no event; each save is audited. The submission deletes it
 (``queries.SAVE_SUBMISSION``).
 """
@@ -17,37 +18,45 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from shared import audit
 from submissions.db import queries
 from submissions.db.repository import figures_from_json
 from submissions.domain.actors import Actor
 from submissions.domain.review import ReportState
 from submissions.domain.roster import RosterEntry
-from submissions.domain.validation import Finding, ReportCheck, ReportedFigure, check_report
+from submissions.domain.validation import (
+    REQUIRED_FOR_REWARD,
+    Finding,
+    ReportCheck,
+    ReportedFigure,
+    check_reporters_report,
+)
 from submissions.handlers.common import (
+    Connection,
     Context,
+    Pool,
+    Row,
+    Visible,
     WindowParts,
     audit_actor,
 )
 from submissions.handlers.reports import Authorize, InvalidReport, reporter_on_roster
 
 # Findings a draft may carry: it is incomplete by design; the submission must clear them.
-PENDING = frozenset({"required", "cross_check", "explanation_required"})
+PENDING = frozenset({"required", REQUIRED_FOR_REWARD, "cross_check", "explanation_required"})
 
 
 @dataclass(frozen=True)
 class Taking:
-    found: asyncpg.Record
+    found: Row
     actor: Actor
     parts: WindowParts
     entry: RosterEntry
-    report: asyncpg.Record | None
+    report: Row | None
 
 
 async def reporter_may_write(
-    connection: asyncpg.Connection,
+    connection: Connection,
     context: Context,
     window_id: str,
     designation_id: str,
@@ -70,7 +79,7 @@ async def reporter_may_write(
 
 @dataclass(frozen=True)
 class SavedDraft:
-    draft: asyncpg.Record
+    draft: Row
     pending: list[Finding]
 
 
@@ -82,7 +91,7 @@ def _reported(raw: object) -> ReportedFigure:
 
 
 async def save_draft(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
@@ -105,9 +114,11 @@ async def save_draft(
             )
         found, actor, parts, entry = taking.found, taking.actor, taking.parts, taking.entry
         last = found["last_figures"]
-        check = check_report(
-            parts.programme.report_template(entry.category),
+        check = check_reporters_report(
+            parts.programme,
             {name: _reported(value) for name, value in figures.items()},
+            category=entry.category,
+            entity_type=found["entity_type"],
             last_accepted=figures_from_json(last) if last else None,
             explanations=explanations,
         )
@@ -115,7 +126,7 @@ async def save_draft(
         if blocking:
             raise InvalidReport(ReportCheck(check.figures, blocking, (), ()))
         pending = [f for f in (*check.errors, *check.unexplained) if f.code in PENDING]
-        draft = await connection.fetchrow(
+        draft: Row = await connection.fetchrow(  # an upsert: always a row
             queries.SAVE_DRAFT,
             window_id,
             designation_id,
@@ -125,7 +136,6 @@ async def save_draft(
             actor.role.value,
             now,
         )
-        assert draft is not None
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -137,3 +147,11 @@ async def save_draft(
             details={"revision": draft["revision"], "pending": len(pending)},
         )
     return SavedDraft(draft, pending)
+
+
+async def find_draft(
+    pool: Pool, window_id: str, designation_id: str, visible: Visible
+) -> Mapping[str, Any]:
+    """The reporter's draft when the caller may see it; ``visible`` raises when it is absent
+    or another's."""
+    return visible(await pool.fetchrow(queries.DRAFT, window_id, designation_id))

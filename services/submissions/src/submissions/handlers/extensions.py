@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-
-import asyncpg
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import ExtensionGranted, ExtensionRefused, ExtensionRequested
 from shared.i18n import t
+from shared.programmes import Programme
 from submissions.db import queries
 from submissions.db.repository import extension_of
 from submissions.domain import extensions as rules
@@ -18,40 +19,68 @@ from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.handlers.common import (
     BeforeCommit,
+    Connection,
     Context,
     NotFound,
+    Pool,
+    Row,
+    Scope,
     audit_actor,
+    find_window,
     load_window,
     publish_and_claim,
 )
 from submissions.handlers.completeness import granted_due_times
 
 
+async def extensions_page(
+    pool: Pool,
+    context: Context,
+    window_id: str,
+    *,
+    after_at: dt.datetime | None,
+    after_id: uuid.UUID | None,
+    count: int,
+    scope: Scope,
+) -> list[Row]:
+    """``count`` extension requests the caller may see, in the order they came, after the one
+    (``after_at``, ``after_id``)."""
+    await find_window(pool, context, window_id)
+    return list(
+        await pool.fetch(
+            queries.EXTENSIONS_PAGE, window_id, after_at, after_id, count, *scope.arguments()
+        )
+    )
+
+
 async def _current_due_at(
-    connection: asyncpg.Connection, window_id: str, designation_id: str
-) -> tuple[asyncpg.Record, dt.datetime]:
-    entry = await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id)
-    if entry is None:
-        raise NotFound("reporter on the roster", designation_id)
-    granted = (await granted_due_times(connection, window_id)).get(designation_id, [])
-    return entry, max([entry["due_at"], *granted])
+    connection: Connection, window_id: str, entry: Mapping[str, Any]
+) -> dt.datetime:
+    granted = (await granted_due_times(connection, window_id)).get(entry["designation_id"], [])
+    return max([entry["due_at"], *granted])
 
 
 async def request_extension(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
     designation_id: str,
-    actor: Actor,
+    authorize: Callable[[Mapping[str, Any]], Actor],
     reason: str | None,
     requested_due_at: dt.datetime | None,
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> Row:
+    """``authorize`` sees the reporter's roster entry and answers the acting ``Actor`` (the
+    reporter or its city bureau) or raises."""
     async with pool.acquire() as connection, connection.transaction():
         await load_window(connection, context, window_id, for_update=True)
-        entry, due_at = await _current_due_at(connection, window_id, designation_id)
+        entry = await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id)
+        if entry is None:
+            raise NotFound("reporter on the roster", designation_id)
+        actor = authorize(entry)
+        due_at = await _current_due_at(connection, window_id, entry)
         request = rules.request_extension(
             id=str(uuid.uuid4()),
             designation_id=designation_id,
@@ -100,24 +129,30 @@ async def request_extension(
 
 
 async def decide_extension(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
     extension_id: uuid.UUID,
-    actor: Actor,
+    authorize: Callable[[Mapping[str, Any] | None, Programme], Actor],
     grant: bool,
     new_due_at: dt.datetime | None,
     reason: str | None,
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> Row:
+    """``authorize`` sees the requester's roster entry (None when it has none) and the
+    window's programme, and answers the acting ``Actor`` (the province) or raises."""
     async with pool.acquire() as connection, connection.transaction():
-        await load_window(connection, context, window_id, for_update=True)
+        parts = await load_window(connection, context, window_id, for_update=True)
         row = await connection.fetchrow(queries.EXTENSION_FOR_UPDATE, window_id, extension_id)
         if row is None:
             raise NotFound("extension", str(extension_id))
-        entry, due_at = await _current_due_at(connection, window_id, row["designation_id"])
+        entry = await connection.fetchrow(queries.ROSTER_ENTRY, window_id, row["designation_id"])
+        actor = authorize(entry, parts.programme)
+        if entry is None:
+            raise NotFound("reporter on the roster", row["designation_id"])
+        due_at = await _current_due_at(connection, window_id, entry)
         request = extension_of(row)
         event: DomainEvent
         if grant:
@@ -135,7 +170,8 @@ async def decide_extension(
                 current_due_at=due_at,
                 reason=reason,
             )
-            assert decided.new_due_at is not None
+            if decided.new_due_at is None:
+                raise ValueError("a granted extension has its new due time")
             event = ExtensionGranted(
                 extension_id=request.id,
                 window_id=window_id,

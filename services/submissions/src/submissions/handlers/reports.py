@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from shared import audit
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import (
@@ -43,11 +41,14 @@ from submissions.domain.errors import Refused
 from submissions.domain.locks import LockException, submission_refusal
 from submissions.domain.review import Action, Report, ReportState
 from submissions.domain.roster import RosterEntry
-from submissions.domain.validation import ReportCheck, ReportedFigure, check_report
+from submissions.domain.validation import ReportCheck, ReportedFigure, check_reporters_report
 from submissions.handlers.common import (
     BeforeCommit,
+    Connection,
     Context,
     NotFound,
+    Pool,
+    Row,
     WindowParts,
     audit_actor,
     load_window,
@@ -67,7 +68,7 @@ class InvalidReport(Exception):
 
 @dataclass(frozen=True)
 class Submitted:
-    report: asyncpg.Record
+    report: Row
     version: int
     on_time: bool
     warnings: list[dict[str, str]]
@@ -123,7 +124,7 @@ def lock_exceptions_of(row: Mapping[str, Any], designation_id: str) -> list[Lock
 class Reporter:
     """A reporter on a window's roster, as its caller may act for it (``reporter_on_roster``)."""
 
-    found: asyncpg.Record
+    found: Row
     actor: Actor
     parts: WindowParts
     entry: RosterEntry
@@ -151,7 +152,7 @@ class Reporter:
 
 
 async def reporter_on_roster(
-    connection: asyncpg.Connection,
+    connection: Connection,
     context: Context,
     window_id: str,
     designation_id: str,
@@ -170,7 +171,7 @@ async def reporter_on_roster(
 
 
 async def submit_report(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
@@ -191,8 +192,7 @@ async def submit_report(
         found, actor, parts, entry = (
             reporter.found, reporter.actor, reporter.parts, reporter.entry
         )  # fmt: skip
-        template = parts.programme.report_template(entry.category)
-        row = await connection.fetchrow(
+        row: Row = await connection.fetchrow(  # an upsert: always a row
             queries.UPSERT_REPORT,
             uuid.uuid4(),
             window_id,
@@ -201,7 +201,6 @@ async def submit_report(
             found["region_code"],
             entry.city_code,
         )
-        assert row is not None
         report = (
             Report(designation_id, entry.entity_id, entry.city_code)
             if row["inserted"]
@@ -211,12 +210,14 @@ async def submit_report(
             designation_id, state=report.state, has_submitted=bool(report.versions), now=now
         )
         last = found["last_figures"]
-        check = check_report(
-            template,
+        check = check_reporters_report(
+            parts.programme,
             {
                 k: v if isinstance(v, ReportedFigure) else ReportedFigure(v)
                 for k, v in figures.items()
             },
+            category=entry.category,
+            entity_type=found["entity_type"],
             last_accepted=figures_from_json(last) if last else None,
             explanations=explanations,
         )
@@ -237,7 +238,8 @@ async def submit_report(
         stored = await save_step(connection, row, updated_report, warnings=warnings)
         version = updated_report.versions[-1]
         first_at = updated_report.first_submitted_at
-        assert first_at is not None
+        if first_at is None:
+            raise ValueError("a submitted report has its first submission time")
         on_time = timeliness(first_at, deadlines.due_at) is Timeliness.on_time
         common = _report_fields(stored, version.number)
         events: list[DomainEvent] = [
@@ -277,7 +279,7 @@ async def submit_report(
     return result
 
 
-def _report_fields(row: asyncpg.Record, version: int) -> dict[str, object]:
+def _report_fields(row: Row, version: int) -> dict[str, object]:
     return {
         "report_id": str(row["id"]),
         "window_id": row["window_id"],
@@ -289,23 +291,25 @@ def _report_fields(row: asyncpg.Record, version: int) -> dict[str, object]:
 
 
 async def review_report(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
     designation_id: str,
-    actor: Actor,
+    authorize: Callable[[Mapping[str, Any] | None], Actor],
     action: Action,
     reason: str | None,
     field_comments: Mapping[str, str],
     now: dt.datetime,
     check_revision: object = None,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
-    """One review step (city return or recommend; province accept or return)."""
+) -> Row:
+    """One review step (city return or recommend; province accept or return). ``authorize``
+    sees the report (None when there is none) and answers the acting ``Actor`` or raises."""
     async with pool.acquire() as connection, connection.transaction():
         await load_window(connection, context, window_id)
         row = await connection.fetchrow(queries.REPORT_FOR_UPDATE, window_id, designation_id)
+        actor = authorize(row)
         if row is None:
             raise NotFound("report", designation_id)
         if callable(check_revision):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import asyncpg
-
 from shared import audit
 from shared.events.designations import (
     DesignationGranted,
@@ -21,11 +19,11 @@ from shared.events.designations import (
 from submissions.db import queries
 from submissions.db.repository import load_roster, save_roster_changes
 from submissions.domain.roster import Designation, add_granted, reinstate, remove_revoked
-from submissions.handlers.common import CONSUMER_PROCESS, Context, window_parts
+from submissions.handlers.common import CONSUMER_PROCESS, Connection, Context, window_parts
 
 
 async def apply_designation_event(
-    connection: asyncpg.Connection,
+    connection: Connection,
     context: Context,
     event: DesignationGranted | DesignationRevoked | DesignationReinstated,
     *,

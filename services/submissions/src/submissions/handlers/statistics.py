@@ -1,39 +1,44 @@
-"""Statistics reports: submit, review, publish; each step in one transaction with its outbox
-event and audit record (docs/statistics.md). The rules are in ``submissions.statistics``."""
+"""Statistics reports: submit, review, publish, read; each step in one transaction with its
+outbox event and audit record (docs/statistics.md). The rules are in
+``submissions.domain.statistics``."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 from shared import audit
 from shared.i18n import t
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
+from submissions.db.statistics_repository import (
+    latest_figures,
+    load_statistics_report,
+    replace_figures,
+    save_statistics_step,
+)
 from submissions.domain import review
-from submissions.domain.actors import Actor, Role
+from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
-from submissions.domain.review import Action, Report, ReportState
-from submissions.domain.versions import ReportVersion
+from submissions.domain.review import Action, ReportState
+from submissions.domain.statistics import reports as rules
+from submissions.domain.statistics.figures import FigureError, ReporterKind, check_figures
+from submissions.domain.statistics.periods import PeriodKey, parse_period
 from submissions.handlers.common import (
     BeforeCommit,
     Context,
     NotFound,
+    Pool,
+    Row,
+    Visible,
     audit_actor,
     publish_and_claim,
     record_review_step,
 )
-from submissions.handlers.statistics_publication import publish_period, replace_figures
-from submissions.statistics import reports as rules
-from submissions.statistics.figures import FigureError, ReporterKind, check_figures
-from submissions.statistics.periods import PeriodKey, parse_period
+from submissions.handlers.statistics_publication import publish_period
 
 
 class InvalidFigures(Exception):
@@ -47,6 +52,15 @@ class ReportKey:
     programme_id: str
     period: str
     reporter_id: str
+
+
+@dataclass(frozen=True)
+class StoredStatistics:
+    """A statistics report as a step left it: its row and its latest version's figures (what
+    the answer shows, and what a ``BeforeCommit`` receives)."""
+
+    report: Row
+    figures: dict[str, Any]
 
 
 def programme_statistics(context: Context, programme_id: str) -> tuple[Programme, Statistics]:
@@ -71,7 +85,7 @@ def period_of(text: str) -> PeriodKey:
 
 
 async def submit_statistics(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     key: ReportKey,
@@ -81,7 +95,7 @@ async def submit_statistics(
     authorize: Callable[[str], Actor],
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> StoredStatistics:
     """A new immutable version of one reporter's figures for one period."""
     programme, statistics = programme_statistics(context, key.programme_id)
     period = period_of(key.period)
@@ -106,7 +120,6 @@ async def submit_statistics(
             region_code,
             city_code,
         )
-        assert row is not None
         if (row["reporter_kind"], row["region_code"]) != (kind.value, region_code):
             raise Refused(
                 "wrong_reporter",
@@ -125,13 +138,14 @@ async def submit_statistics(
         )
         if refusal is not None:
             raise refusal
-        report = await _load(connection, row)
+        report = await load_statistics_report(connection, row)
         updated = rules.submit(report, actor=actor, at=now, figures=values)
-        stored = await _save(connection, row, updated)
+        stored = await save_statistics_step(connection, row, updated)
         if stored["accepted_version"] is None:
             await replace_figures(connection, stored, values)
         version = updated.versions[-1]
-        await publish_and_claim(connection, context, (), before_commit=before_commit, result=stored)
+        result = StoredStatistics(stored, await latest_figures(connection, stored["id"]))
+        await publish_and_claim(connection, context, (), before_commit=before_commit, result=result)
         await audit.record_change(
             connection,
             actor=audit_actor(actor),
@@ -147,11 +161,11 @@ async def submit_statistics(
                 "correction": report.state is ReportState.accepted,
             },
         )
-    return stored
+    return result
 
 
 async def review_statistics(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     key: ReportKey,
@@ -161,7 +175,7 @@ async def review_statistics(
     field_comments: Mapping[str, str],
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> StoredStatistics:
     """City return or recommend; province accept (publishes the period again) or return."""
     programme, statistics = programme_statistics(context, key.programme_id)
     period = period_of(key.period)
@@ -175,11 +189,11 @@ async def review_statistics(
         if row is None:
             raise NotFound("statistics report", key.reporter_id)
         actor = authorize(row)
-        report = await _load(connection, row)
+        report = await load_statistics_report(connection, row)
         updated = review.review(
             report, actor, action, at=now, reason=reason, field_comments=field_comments
         )
-        stored = await _save(connection, row, updated)
+        stored = await save_statistics_step(connection, row, updated)
         step = updated.steps[-1]
         if action is Action.province_accept:
             await publish_period(
@@ -193,7 +207,8 @@ async def review_statistics(
                 now,
                 correction=row["accepted_version"] is not None,
             )
-        await publish_and_claim(connection, context, (), before_commit=before_commit, result=stored)
+        result = StoredStatistics(stored, await latest_figures(connection, stored["id"]))
+        await publish_and_claim(connection, context, (), before_commit=before_commit, result=result)
         await record_review_step(
             connection,
             step,
@@ -201,63 +216,24 @@ async def review_statistics(
             stored=stored,
             details={"period": key.period},
         )
-    return stored
+    return result
 
 
-async def _load(connection: asyncpg.Connection, row: Mapping[str, Any]) -> Report:
-    versions = tuple(
-        ReportVersion(
-            number=v["number"],
-            submitted_at=v["submitted_at"],
-            submitted_by=Actor(v["submitted_by"], Role(v["submitted_role"])),
-            on_behalf=v["on_behalf"],
-            figures={k: Decimal(x) for k, x in json.loads(v["figures"]).items()},
-        )
-        for v in await connection.fetch(queries.VERSIONS, row["id"])
-    )
-    return Report(
-        designation_id=row["reporter_id"],
-        entity_id=row["reporter_id"],
-        city_code=row["city_code"],
-        state=ReportState(row["state"]),
-        versions=versions,
-    )
+@dataclass(frozen=True)
+class StatisticsRead:
+    report: Mapping[str, Any]
+    figures: dict[str, Any]
+    steps: list[Row]
 
 
-async def _save(
-    connection: asyncpg.Connection, row: Mapping[str, Any], report: Report
-) -> asyncpg.Record:
-    step = report.steps[-1]
-    current = report.current
-    assert current is not None
-    if step.action is Action.submit:
-        await connection.execute(
-            queries.INSERT_VERSION,
-            row["id"],
-            current.number,
-            current.submitted_at,
-            current.submitted_by.id,
-            current.submitted_by.role.value,
-            current.on_behalf,
-            json.dumps({k: str(v) for k, v in current.figures.items()}),
-        )
-    await connection.execute(
-        queries.INSERT_STEP,
-        row["id"],
-        step.action.value,
-        step.actor.id,
-        step.actor.role.value,
-        step.at,
-        step.from_state.value,
-        step.to_state.value,
-        step.version,
-        step.reason,
-        json.dumps(dict(step.field_comments)),
-        step.on_behalf,
+async def read_statistics(pool: Pool, key: ReportKey, visible: Visible) -> StatisticsRead:
+    """The report with its latest figures and its steps, when the caller may see it
+    (``visible`` raises when it is absent or another's)."""
+    row = visible(
+        await pool.fetchrow(queries.REPORT, key.programme_id, key.period, key.reporter_id)
     )
-    accepted = current.number if step.action is Action.province_accept else row["accepted_version"]
-    stored = await connection.fetchrow(
-        queries.SAVE_REPORT, row["id"], report.state.value, accepted, report.first_submitted_at
+    return StatisticsRead(
+        row,
+        await latest_figures(pool, row["id"]),
+        list(await pool.fetch(queries.STEPS, row["id"])),
     )
-    assert stored is not None
-    return stored

@@ -6,78 +6,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 from shared.events.statistics import PublishedFigure, StatisticsPublished
 from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
+from submissions.db.statistics_repository import figures_in_force, replace_figures
 from submissions.domain.review import Report
-from submissions.handlers.common import Context
-from submissions.statistics.aggregation import (
+from submissions.domain.statistics.aggregation import (
     Aggregate,
     ReportedFigure,
     aggregate,
     changed_regions,
 )
-from submissions.statistics.figures import ReporterKind
-from submissions.statistics.periods import PeriodKey
-
-
-async def replace_figures(
-    connection: asyncpg.Connection, row: Mapping[str, Any], values: Mapping[str, Any]
-) -> None:
-    await connection.execute(
-        queries.DELETE_FIGURES, row["programme_id"], row["period"], row["reporter_id"]
-    )
-    await connection.execute(
-        queries.INSERT_FIGURES,
-        row["programme_id"],
-        row["period"],
-        row["reporter_id"],
-        row["reporter_kind"],
-        row["region_code"],
-        list(values),
-        [Decimal(v) for v in values.values()],
-    )
-
-
-async def figures_in_force(
-    connection: asyncpg.Connection,
-    *,
-    programme_id: str,
-    indicators: list[str],
-    periods: list[str],
-    root: str,
-) -> dict[str, list[ReportedFigure]]:
-    """The figures in force per period, inside ``root``'s subtree."""
-    like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
-    found: dict[str, list[ReportedFigure]] = {p: [] for p in periods}
-    for r in await connection.fetch(queries.FIGURES, programme_id, indicators, periods, like):
-        found[r["period"]].append(
-            ReportedFigure(
-                r["reporter_id"],
-                ReporterKind(r["reporter_kind"]),
-                r["region_code"],
-                r["key"],
-                r["value"],
-                r["provisional"],
-            )
-        )
-    return found
-
-
-def _level(code: str) -> str:
-    if code.endswith("0000"):
-        return "province"
-    return "city" if code.endswith("00") else "county"
+from submissions.domain.statistics.periods import PeriodKey
+from submissions.domain.statistics.published import level_of
+from submissions.handlers.common import Connection, Context
 
 
 async def publish_period(
-    connection: asyncpg.Connection,
+    connection: Connection,
     context: Context,
     programme: Programme,
     statistics: Statistics,
@@ -100,7 +49,8 @@ async def publish_period(
 
     before = await in_force()
     accepted = updated.current
-    assert accepted is not None
+    if accepted is None:
+        raise ValueError("an accepted statistics report has a version")
     await replace_figures(connection, stored, accepted.figures)
     after = await in_force()
     reported = {f.key.split(".", 1)[0] for f in after}
@@ -114,13 +64,13 @@ async def publish_period(
         new = aggregate(statistics, indicator.id, after, root=root)
         changed.update(changed_regions(old, new))
         for code, total in sorted(new.totals.items()):
-            if _level(code) == "county":
+            if level_of(code) == "county":
                 continue  # the event carries the province and its cities; counties by query
             figures.append(
                 PublishedFigure(
                     indicator=indicator.id,
                     region_code=code,
-                    level=_level(code),
+                    level=level_of(code),
                     basis=new.basis,
                     value=None if total.value is None else str(total.value),
                     provisional=total.provisional,

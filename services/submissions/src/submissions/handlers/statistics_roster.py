@@ -8,27 +8,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import asyncpg
-
 from shared import audit
 from shared.i18n import t
+from shared.programmes import Statistics
 from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
+from submissions.domain.statistics import reports as rules
+from submissions.domain.statistics.figures import ReporterKind
+from submissions.domain.statistics.periods import PeriodKey, period_schedule
 from submissions.handlers.common import (
     BeforeCommit,
     Context,
     NotFound,
+    Pool,
+    Row,
+    Scope,
     audit_actor,
     publish_and_claim,
 )
 from submissions.handlers.statistics import programme_statistics
-from submissions.statistics import reports as rules
-from submissions.statistics.figures import ReporterKind
 
 
 async def register_reporter(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     programme_id: str,
@@ -38,7 +41,7 @@ async def register_reporter(
     authorize: Callable[[], Actor],
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> Row:
     programme, _ = programme_statistics(context, programme_id)
     refusal = rules.reporter_refusal(
         programme, kind=kind, reporter_id=reporter_id, region_code=region_code
@@ -76,15 +79,15 @@ async def register_reporter(
 
 
 async def remove_reporter(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     programme_id: str,
     reporter_id: str,
-    authorize: Callable[[asyncpg.Record], Actor],
+    authorize: Callable[[Row], Actor],
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> Row:
     """Not expected from the next period that opens; periods already open keep it."""
     programme_statistics(context, programme_id)
     async with pool.acquire() as connection, connection.transaction():
@@ -93,7 +96,6 @@ async def remove_reporter(
             raise NotFound("statistics reporter", reporter_id)
         actor = authorize(row)
         closed = await connection.fetchrow(queries.CLOSE_REGISTRATION, row["id"], now, actor.id)
-        assert closed is not None
         await publish_and_claim(connection, context, (), before_commit=before_commit, result=closed)
         await audit.record_change(
             connection,
@@ -105,3 +107,30 @@ async def remove_reporter(
             before={"reporter_kind": row["reporter_kind"], "region_code": row["region_code"]},
         )
     return closed
+
+
+async def roster_page(
+    pool: Pool,
+    programme_id: str,
+    statistics: Statistics,
+    key: PeriodKey,
+    *,
+    after: str | None,
+    count: int,
+    scope: Scope,
+) -> list[Row]:
+    """``count`` reporters of the period's frozen roster the caller may see, by reporter id
+    after ``after``, each with its report's state (the programme and period read first:
+    ``programme_statistics``, ``period_of``)."""
+    opens_at = period_schedule(key, statistics.schedule.for_period(key.kind)).opens_at
+    return list(
+        await pool.fetch(
+            queries.ROSTER_PAGE,
+            programme_id,
+            str(key),
+            opens_at,
+            after,
+            count,
+            *scope.arguments(),
+        )
+    )

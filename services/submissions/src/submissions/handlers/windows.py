@@ -5,24 +5,33 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-
-import asyncpg
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from shared import audit
+from shared.china_time import CHINA
 from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
 from shared.i18n import china_time, t
 from shared.messaging.outbox import append_events
+from shared.programmes import Programme
 from submissions.db import queries
-from submissions.db.repository import insert_roster_entries, window_id_of
+from submissions.db.repository import insert_roster_entries
 from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
 from submissions.domain.locks import reopen_for
 from submissions.domain.roster import Designation, freeze_roster
+from submissions.domain.windows import window_id_of, year_refusal
 from submissions.handlers.common import (
     CLOCK_PROCESS,
     BeforeCommit,
     Context,
+    NotFound,
+    Pool,
+    Row,
+    Scope,
     audit_actor,
+    find_window,
     load_window,
     publish_and_claim,
 )
@@ -32,12 +41,12 @@ CLOCK_ACTOR = "clock"
 
 
 class AlreadyOpen(Exception):
-    def __init__(self, row: asyncpg.Record) -> None:
+    def __init__(self, row: Row) -> None:
         super().__init__(f"window {row['id']} is already open")
         self.row = row
 
 
-def _designation(row: asyncpg.Record) -> Designation:
+def _designation(row: Row) -> Designation:
     return Designation(
         designation_id=row["designation_id"],
         entity_id=row["entity_id"],
@@ -47,8 +56,43 @@ def _designation(row: asyncpg.Record) -> Designation:
     )
 
 
+async def windows_page(
+    pool: Pool, *, after: dt.datetime | None, after_id: str | None, count: int
+) -> list[Row]:
+    """``count`` windows, newest first, after the window (``after``, ``after_id``)."""
+    return list(await pool.fetch(queries.WINDOWS_PAGE, after, after_id, count))
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    entries: list[Row]
+    changes: dict[str, list[Row]]  # per designation id of the page's entries
+
+
+async def roster_page(
+    pool: Pool,
+    context: Context,
+    window_id: str,
+    *,
+    after: str | None,
+    count: int,
+    page_size: int,
+    scope: Scope,
+) -> RosterPage:
+    """``count`` roster entries the caller may see, by designation id after ``after``, with
+    every change to the first ``page_size`` of them."""
+    await find_window(pool, context, window_id)
+    entries = list(
+        await pool.fetch(queries.ROSTER_ENTRIES_PAGE, window_id, after, count, *scope.arguments())
+    )
+    changes: dict[str, list[Row]] = {e["designation_id"]: [] for e in entries[:page_size]}
+    for change in await pool.fetch(queries.ROSTER_CHANGES_OF, window_id, list(changes)):
+        changes[change["designation_id"]].append(change)
+    return RosterPage(entries, changes)
+
+
 async def open_window(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     programme_id: str,
@@ -58,9 +102,11 @@ async def open_window(
     now: dt.datetime,
     auditor: audit.Actor = CLOCK_PROCESS,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
+) -> Row:
     """Open the window and freeze its roster from the designations in force now. The province
     may open it before the programme file's ``opens`` (it then opens now); nobody after its lock.
+    A year past the programme period is opened only when it is owed (``year_refusal``: in its
+    own year, and for an open-ended window while a designation of its categories is in force).
     Raises ``AlreadyOpen`` with the existing row when it is open already."""
     programme = context.programmes.get(programme_id)
     if programme is None:
@@ -95,6 +141,18 @@ async def open_window(
     schedule = dataclasses.replace(schedule, opens_at=min(schedule.opens_at, now))
     window_id = window_id_of(programme_id, window_slug, year)
     async with pool.acquire() as connection, connection.transaction():
+        in_force = await connection.fetch(
+            queries.DESIGNATIONS_IN_FORCE, programme_id, list(reporting_window.reporters)
+        )
+        refusal = year_refusal(
+            reporting_window,
+            year,
+            period_end=programme.period.end,
+            current_year=now.astimezone(CHINA).year,
+            designations_in_force=bool(in_force),
+        )
+        if refusal is not None:
+            raise refusal
         row = await connection.fetchrow(
             queries.INSERT_WINDOW,
             window_id,
@@ -111,9 +169,6 @@ async def open_window(
         if row is None:
             existing = await connection.fetchrow(queries.WINDOW, window_id)
             raise AlreadyOpen(existing)
-        in_force = await connection.fetch(
-            queries.DESIGNATIONS_IN_FORCE, programme_id, list(reporting_window.reporters)
-        )
         roster = freeze_roster(
             schedule,
             categories=reporting_window.reporters,
@@ -158,9 +213,7 @@ async def open_window(
     return row
 
 
-async def lock_window(
-    pool: asyncpg.Pool, context: Context, *, window_id: str, now: dt.datetime
-) -> bool:
+async def lock_window(pool: Pool, context: Context, *, window_id: str, now: dt.datetime) -> bool:
     """Mark the window locked (the clock, at ``locks_at``); True only for the call that did."""
     async with pool.acquire() as connection, connection.transaction():
         parts = await load_window(connection, context, window_id, for_update=True)
@@ -190,32 +243,29 @@ async def lock_window(
 
 
 async def reopen_window(
-    pool: asyncpg.Pool,
+    pool: Pool,
     context: Context,
     *,
     window_id: str,
     designation_id: str,
-    actor: Actor,
+    authorize: Callable[[Mapping[str, Any], Programme], Actor],
     ends_at: dt.datetime,
     reason: str | None,
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
-) -> asyncpg.Record:
-    """A lock exception for one named reporter, which expires by itself at ``ends_at``."""
-    exception = reopen_for(
-        designation_id=designation_id, actor=actor, at=now, ends_at=ends_at, reason=reason
-    )
+) -> Row:
+    """A lock exception for one named reporter, which expires by itself at ``ends_at``.
+    ``authorize`` sees the reporter's roster entry and the window's programme, and answers the
+    acting ``Actor`` or raises; ``NotFound`` for an unknown window or a reporter not on it."""
     async with pool.acquire() as connection, connection.transaction():
-        await load_window(connection, context, window_id, for_update=True)
-        if await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id) is None:
-            raise Refused(
-                "not_expected",
-                t(
-                    f"{designation_id} 不在该填报窗口的应报名单中",
-                    f"{designation_id} is not on this window's roster",
-                ),
-                field="designation_id",
-            )
+        parts = await load_window(connection, context, window_id, for_update=True)
+        entry = await connection.fetchrow(queries.ROSTER_ENTRY, window_id, designation_id)
+        if entry is None:
+            raise NotFound("reporter on the roster", designation_id)
+        actor = authorize(entry, parts.programme)
+        exception = reopen_for(
+            designation_id=designation_id, actor=actor, at=now, ends_at=ends_at, reason=reason
+        )
         row = await connection.fetchrow(
             queries.INSERT_LOCK_EXCEPTION,
             uuid.uuid4(),

@@ -13,8 +13,8 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     import datetime as dt
 
-    from submissions.workflows.statistics_activities import (
-        StatisticsClockActivities,
+    from submissions.workflows.statistics_activities import StatisticsClockActivities
+    from submissions.workflows.types import (
         StatisticsClockInput,
         StatisticsTickInput,
         StatisticsTickResult,

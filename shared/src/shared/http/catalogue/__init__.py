@@ -5,6 +5,7 @@ title, so clients can rely on ``code`` and ``type``. The modules only group the 
 """
 
 from shared.http.catalogue.awards import *  # noqa: F403
+from shared.http.catalogue.calendars import *  # noqa: F403
 from shared.http.catalogue.common import *  # noqa: F403
 from shared.http.catalogue.notifications import *  # noqa: F403
 from shared.http.catalogue.registry import *  # noqa: F403

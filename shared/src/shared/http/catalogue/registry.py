@@ -25,3 +25,12 @@ ALREADY_RESIDENT = add("already_resident", 409, "企业已入驻该园区", "Alr
     meaning="The enterprise is already resident in this park.", client_action=REREAD)  # fmt: skip
 ALREADY_LEFT = add("already_left", 409, "企业已迁出", "Already left",
     meaning="The residence has already ended.", client_action=REREAD)  # fmt: skip
+
+# Programme revisions (docs/programmes.md, "Revisions").
+DOCUMENT_RULE_BROKEN = add("document_rule_broken", 422, "违反规划文件的规定",
+    "Breaks the programme's document",
+    meaning="The revision changes a figure the programme's document fixes (a reward cap, the "
+    "report's due day): `violations` names each field, the rule and the document's words "
+    "(`quote`, `file`, `section`).",
+    client_action="Keep the document's figure (a reward may be less than its cap); a new "
+    "document is a new programme.")  # fmt: skip

@@ -12,21 +12,11 @@ from fastapi import APIRouter, Query
 
 from awards.api.deps import Pool
 from awards.api.schemas import DesignationPublic
-from awards.db import queries
+from awards.handlers import designations
 from shared.auth import CurrentPrincipal
 from shared.http.pagination import Page, encode_cursor, read_cursor
 
 router = APIRouter(prefix="/v1/designations", tags=["designations"])
-
-
-def _subtree(region_code: str | None) -> str | None:
-    if region_code is None:
-        return None
-    if region_code.endswith("0000"):
-        return region_code[:2] + "%"
-    if region_code.endswith("00"):
-        return region_code[:4] + "%"
-    return region_code
 
 
 def _position(values: dict[str, Any]) -> tuple[dt.date, uuid.UUID]:
@@ -45,19 +35,16 @@ async def list_designations(
     limit: int = Query(default=100, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Page[DesignationPublic]:
-    after_day, after_id = read_cursor(cursor, _position) or (None, None)
-    async with pool.acquire() as connection:
-        rows = await connection.fetch(
-            queries.DESIGNATIONS,
-            _subtree(region_code),
-            category,
-            year,
-            status,
-            programme_id,
-            limit,
-            after_day,
-            after_id,
-        )
+    rows = await designations.list_designations(
+        pool,
+        region_code=region_code,
+        category=category,
+        year=year,
+        status=status,
+        programme_id=programme_id,
+        limit=limit,
+        after=read_cursor(cursor, _position),
+    )
     items = [DesignationPublic.model_validate(dict(row)) for row in rows]
     next_cursor = None
     if len(items) == limit:

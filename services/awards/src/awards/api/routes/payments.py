@@ -6,23 +6,18 @@ attempt's answer (and a receipt for money back) once, and a repeated callback an
 
 from __future__ import annotations
 
-import asyncpg
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
-from awards.api.deps import Pool, Settings, ledger_problem
-from awards.rewards import ledger
-from awards.rewards.recovery import record_reversal
-from awards.rewards.schemas import PaymentResult, PaymentResultRecorded
-from awards.rewards.signatures import SIGNATURE_HEADER, valid
-from awards.rewards.working import to_fen
-from shared import audit
+from awards.api.deps import Pool, Settings
+from awards.api.reward_schemas import PaymentResult, PaymentResultRecorded
+from awards.domain.rewards.signatures import SIGNATURE_HEADER, valid
+from awards.handlers.rewards.payments import record_payment_result
 from shared.http import catalogue
 from shared.http.problems import ProblemError
 from shared.i18n import t
 
 router = APIRouter(prefix="/callbacks/finance", tags=["rewards"])
-FINANCE = audit.Actor(subject="finance", roles=("integrator",))
 FINANCE_SIGNATURE = "financeSignature"
 # The body is read as bytes (the signature covers them) and parsed only after the signature
 # is checked, so FastAPI cannot see it: the document names it, and the scheme, here.
@@ -36,25 +31,6 @@ SECURITY_SCHEMES = {
     }
 }
 MODELS = (PaymentResult,)
-
-
-async def _record(connection: asyncpg.Connection, result: PaymentResult) -> bool:
-    if result.outcome == "reversed":
-        assert result.amount is not None and result.reference is not None
-        return await record_reversal(
-            connection, award_id=result.award_id, idempotency_key=result.idempotency_key,
-            amount_fen=to_fen(result.amount), reference=result.reference,
-        )  # fmt: skip
-    return await ledger.record_answer(
-        connection,
-        award_id=result.award_id,
-        idempotency_key=result.idempotency_key,
-        attempt=result.attempt,
-        settled=result.outcome == "settled",
-        amount_fen=None if result.amount is None else to_fen(result.amount),
-        reference=result.reference,
-        reason=result.reason,
-    )
 
 
 @router.post(
@@ -105,25 +81,11 @@ async def payment_result(request: Request, pool: Pool, settings: Settings) -> Pa
             t("不是支付结果", "not a payment result"),
             extra={"errors": errors},
         ) from exc
-    if result.outcome == "reversed" and (result.amount is None or not result.reference):
-        raise ProblemError(
-            catalogue.VALIDATION_FAILED,
-            t(
-                "退回（reversed）须提供金额和收据编号",
-                "money back (reversed) needs its amount and the receipt's reference",
-            ),
-        )
-    async with pool.acquire() as connection, connection.transaction():
-        try:
-            recorded = await _record(connection, result)
-        except ledger.LedgerRefusal as refusal:
-            raise ledger_problem(refusal) from refusal
-        if recorded:
-            await audit.record_change(
-                connection, actor=FINANCE, action=f"payment_{result.outcome}",
-                resource_type="reward", resource_id=result.award_id, reason=result.reason,
-                after=result.model_dump(mode="json"),
-            )  # fmt: skip
+    recorded = await record_payment_result(
+        pool, outcome=result.outcome, award_id=result.award_id,
+        idempotency_key=result.idempotency_key, attempt=result.attempt, amount=result.amount,
+        reference=result.reference, reason=result.reason, as_sent=result.model_dump(mode="json"),
+    )  # fmt: skip
     return PaymentResultRecorded(
         award_id=result.award_id, attempt=result.attempt, recorded=recorded
     )

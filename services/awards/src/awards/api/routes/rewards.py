@@ -2,23 +2,18 @@
 accepted reports, with their working), approves them (reserve + payment request), voids unpaid
 ones, decides what remains of an award approved for less (request or waive), records money
 owed back as it comes back (追回) and reads the ledger. Every change writes its audit record
-and claims its Idempotency-Key in its own transaction (docs/rewards.md)."""
+and claims its Idempotency-Key in its own transaction (``awards.handlers.rewards.awards``,
+docs/rewards.md)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
+from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, status
 
-from awards.api.deps import Pool, Programmes, ledger_problem
-from awards.rewards import ledger, queries
-from awards.rewards.finance import Outbox
-from awards.rewards.proposals import propose, propose_for_year
-from awards.rewards.recovery import record_recovery
-from awards.rewards.remainder import Decision, decide_remainder
-from awards.rewards.schemas import (
+from awards.api.deps import Pool, Programmes, Settings
+from awards.api.reward_schemas import (
     ApprovalCreate,
     ProposalCreate,
     ProposalRun,
@@ -27,59 +22,32 @@ from awards.rewards.schemas import (
     RemainderCreate,
     RewardPublic,
     VoidCreate,
+    reward_public,
 )
-from awards.rewards.views import reward, rewards_with_entries
-from awards.rewards.working import to_fen, yuan
-from shared import audit
-from shared.auth import CurrentPrincipal, Principal
-from shared.auth.roles import Role
-from shared.auth.scope import may_act_on_region
-from shared.china_time import CHINA
-from shared.http import catalogue
-from shared.http.clock import get_now
+from awards.domain.rewards.views import AwardView
+from awards.domain.rewards.working import to_fen
+from awards.handlers.rewards import awards
+from awards.handlers.rewards.access import BeforeCommit
+from awards.handlers.rewards.finance import Outbox
+from shared.auth import CurrentPrincipal
+from shared.http.clock import Now
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, bad_cursor, decode_cursor, encode_cursor
-from shared.http.problems import ProblemError, forbidden, not_found
-from shared.i18n import t
-from shared.programmes import Programme
+from shared.http.pagination import Page
 
 router = APIRouter(tags=["rewards"])
 NOT_FOUND = {404: {"description": "no such programme or award"}}
 REFUSED = {**NOT_FOUND, 409: {"description": "refused by the ledger; the problem says why"}}
-REPORT_KINDS = ("sales_milestone", "traffic_subsidy")
 KINDS = "^(designation|sales_milestone|traffic_subsidy|statistics_list_entry)$"
 
 
-def province_of(principal: Principal, programme: Programme) -> None:
-    if Role.province_admin not in principal.roles or not may_act_on_region(
-        principal, programme.jurisdiction, write=True
-    ):
-        raise forbidden(
-            t(
-                "奖补由规划所属省份的省商务厅办理",
-                "rewards are the province's (省商务厅) of the programme's jurisdiction",
-            )
-        )
+def claim(request: Request, status_code: int = 200) -> BeforeCommit[AwardView]:
+    """The Idempotency-Key claim with the award as this route answers it."""
 
+    async def claim_with(connection: Any, view: AwardView) -> None:
+        content = reward_public(view).model_dump(mode="json")
+        await claim_idempotency_key(connection, request, status_code=status_code, content=content)
 
-# The audit action of each remainder decision: the trail names what the province decided.
-REMAINDER_ACTIONS: dict[str, Decision] = {
-    "request_reward_remainder": "request",
-    "waive_reward_remainder": "waive",
-}
-
-# Earlier versions called a settled payment's award "paid"; a filter in that word still works.
-STATUS_SYNONYMS = {"paid": "settled"}
-
-
-def programme_named(programmes: dict[str, Programme], programme_id: str) -> Programme:
-    if programme_id not in programmes:
-        raise not_found(t("规划", "programme"), programme_id)
-    return programmes[programme_id]
-
-
-def _refused(refusal: ledger.LedgerRefusal) -> ProblemError:
-    return ledger_problem(refusal, extra=refusal.extra)
+    return claim_with
 
 
 @router.post(
@@ -94,32 +62,17 @@ async def create_proposal(
     principal: CurrentPrincipal,
     pool: Pool,
     programmes: Programmes,
+    settings: Settings,
 ) -> RewardPublic:
     """Computes the award from the rules and the facts awards keeps; 422 with the reason when
     the entity is not eligible. A newer accepted report after a subsidy gives its adjustment."""
-    programme = programme_named(programmes, body.programme_id)
-    province_of(principal, programme)
-    async with pool.acquire() as connection, connection.transaction():
-        try:
-            award_id = await propose(
-                connection, programme, reward_id=body.reward_id, entity_type=body.entity_type,
-                entity_id=body.entity_id, year=body.year, actor=principal.subject,
-                round_amount=body.round_amount, region_code=body.region_code,
-                outbox=Outbox.of(request.app.state.settings),
-            )  # fmt: skip
-        except ledger.LedgerRefusal as refusal:
-            raise _refused(refusal) from refusal
-        created = await reward(connection, award_id)
-        assert created is not None
-        content = created.model_dump(mode="json")
-        await audit.record_change(
-            connection, actor=audit.Actor.of(principal), action="propose_reward",
-            resource_type="reward", resource_id=award_id, region_code=created.region_code,
-            after={k: content[k] for k in ("reward_id", "entity_id", "year", "max_amount")},
-            details={"working": created.working},
-        )  # fmt: skip
-        await claim_idempotency_key(connection, request, status_code=201, content=content)
-    return created
+    created = await awards.propose_award(
+        pool, programmes, principal, programme_id=body.programme_id, reward_id=body.reward_id,
+        entity_type=body.entity_type, entity_id=body.entity_id, year=body.year,
+        round_amount=body.round_amount, region_code=body.region_code,
+        outbox=Outbox.of(settings), before_commit=claim(request, 201),
+    )  # fmt: skip
+    return reward_public(created)
 
 
 @router.post(
@@ -133,98 +86,20 @@ async def create_proposal_run(
     principal: CurrentPrincipal,
     pool: Pool,
     programmes: Programmes,
+    settings: Settings,
 ) -> ProposalRun:
     """核算 a year: proposes the rule for every entity with an accepted report that year (and
     the adjustments of corrected reports), saying why each other entity is not eligible."""
-    programme = programme_named(programmes, body.programme_id)
-    province_of(principal, programme)
-    if body.reward_id not in {r.id for r in programme.rewards if r.kind in REPORT_KINDS}:
-        raise ProblemError(
-            catalogue.NOT_A_REPORT_RULE,
-            t(
-                "测算只计算依据年报的规则（销售额节点、补贴）",
-                "a run computes rules read from annual reports (sales milestones, subsidy)",
-            ),
-        )
-    async with pool.acquire() as connection, connection.transaction():
-        run = ProposalRun(
-            **await propose_for_year(
-                connection, programme, reward_id=body.reward_id, year=body.year,
-                actor=principal.subject, outbox=Outbox.of(request.app.state.settings),
-            )
-        )  # fmt: skip
-        await audit.record_change(
-            connection, actor=audit.Actor.of(principal), action="propose_rewards_for_year",
-            resource_type="reward_run", resource_id=f"{body.programme_id}/{body.year}/{body.reward_id}",
-            region_code=programme.jurisdiction,
-            after={key: len(value) for key, value in run.model_dump().items()},
-            details=run.model_dump(),
-        )  # fmt: skip
-        await claim_idempotency_key(
-            connection, request, status_code=200, content=run.model_dump(mode="json")
-        )
-    return run
 
+    async def claim_run(connection: Any, run: dict[str, list[dict[str, str]]]) -> None:
+        content = ProposalRun(**run).model_dump(mode="json")
+        await claim_idempotency_key(connection, request, status_code=200, content=content)
 
-async def _change(
-    request: Request,
-    pool: asyncpg.Pool,
-    programmes: dict[str, Programme],
-    principal: Principal,
-    award_id: uuid.UUID,
-    action: str,
-    reason: str | None = None,
-    amount: int | None = None,
-    reference: str | None = None,
-) -> RewardPublic:
-    details = None if amount is None else {"amount": str(yuan(amount)), "reference": reference}
-    async with pool.acquire() as connection, connection.transaction():
-        before = await reward(connection, award_id)
-        if before is None:
-            raise not_found(t("奖补", "reward"), str(award_id))
-        province_of(principal, programme_named(programmes, before.programme_id))
-        try:
-            if action == "approve_reward":
-                assert amount is not None
-                await ledger.approve(
-                    connection, award_id, amount_fen=amount, actor=principal.subject,
-                    today=(await get_now(request)).astimezone(CHINA).date(),
-                    outbox=Outbox.of(request.app.state.settings),
-                    programme=programme_named(programmes, before.programme_id),
-                )  # fmt: skip
-            elif action in REMAINDER_ACTIONS:
-                assert reason is not None
-                rest = await decide_remainder(
-                    connection, award_id, decision=REMAINDER_ACTIONS[action], reason=reason,
-                    actor=principal.subject, outbox=Outbox.of(request.app.state.settings),
-                )  # fmt: skip
-                details = {"remaining": str(before.max_amount - (before.approved or 0))}
-                if rest is not None:
-                    details["remainder_award_id"] = str(rest)
-            elif action == "record_recovery":
-                assert amount is not None and reference is not None
-                await record_recovery(
-                    connection, award_id, amount_fen=amount, reference=reference,
-                    actor=principal.subject, reason=reason,
-                )  # fmt: skip
-            else:
-                await ledger.void(
-                    connection, award_id, actor=principal.subject, reason=reason or ""
-                )
-        except ledger.LedgerRefusal as refusal:
-            raise _refused(refusal) from refusal
-        after = await reward(connection, award_id)
-        assert after is not None
-        await audit.record_change(
-            connection, actor=audit.Actor.of(principal), action=action, resource_type="reward",
-            resource_id=award_id, region_code=after.region_code, reason=reason,
-            before={"status": before.status}, after={"status": after.status},
-            details=details,
-        )  # fmt: skip
-        await claim_idempotency_key(
-            connection, request, status_code=200, content=after.model_dump(mode="json")
-        )
-    return after
+    run = await awards.propose_for_a_year(
+        pool, programmes, principal, programme_id=body.programme_id, reward_id=body.reward_id,
+        year=body.year, outbox=Outbox.of(settings), before_commit=claim_run,
+    )  # fmt: skip
+    return ProposalRun(**run)
 
 
 @router.post(
@@ -239,14 +114,17 @@ async def approve(
     principal: CurrentPrincipal,
     pool: Pool,
     programmes: Programmes,
+    settings: Settings,
+    now: Now,
 ) -> RewardPublic:
     """批准: reserves the amount (budget and entity cap, in the database) and asks finance to pay
     (``awards.payment.requested``, same transaction). 409 with the reason when a budget or cap
     would be exceeded, a blocking credit record is in force, or the award is not approvable."""
-    return await _change(
-        request, pool, programmes, principal, award_id, "approve_reward", None,
-        to_fen(body.amount),
+    approved = await awards.approve_award(
+        pool, programmes, principal, award_id, amount_fen=to_fen(body.amount), now=now,
+        outbox=Outbox.of(settings), before_commit=claim(request),
     )  # fmt: skip
+    return reward_public(approved)
 
 
 @router.post(
@@ -262,7 +140,10 @@ async def void(
     pool: Pool,
     programmes: Programmes,
 ) -> RewardPublic:
-    return await _change(request, pool, programmes, principal, award_id, "void_reward", body.reason)
+    voided = await awards.void_award(
+        pool, programmes, principal, award_id, reason=body.reason, before_commit=claim(request)
+    )
+    return reward_public(voided)
 
 
 @router.post(
@@ -281,10 +162,11 @@ async def record_recovery_of(
     """追回: money this award owes back (a revocation, a corrected report that lowered it) came
     back. A ``reversed`` entry per receipt, at most what is still owed and what was paid; the
     budget and the entity's cap get it back. The same receipt twice is a 409."""
-    return await _change(
-        request, pool, programmes, principal, award_id, "record_recovery", body.reason,
-        to_fen(body.amount), body.reference,
+    recovered = await awards.record_award_recovery(
+        pool, programmes, principal, award_id, amount_fen=to_fen(body.amount),
+        reference=body.reference, reason=body.reason, before_commit=claim(request),
     )  # fmt: skip
+    return reward_public(recovered)
 
 
 @router.post(
@@ -299,6 +181,7 @@ async def decide_remainder_of(
     principal: CurrentPrincipal,
     pool: Pool,
     programmes: Programmes,
+    settings: Settings,
 ) -> RewardPublic:
     """What remains of an award approved for less than its amount, once finance settled the
     approved payment: ``request`` makes the rest an award of its own (``<kind>_remainder``,
@@ -306,8 +189,11 @@ async def decide_remainder_of(
     same cap and budget; ``waive`` records that it will not be paid
     (``awards.payment.remainder_waived``). Never paid automatically; decided once (409 after,
     before settlement, or when nothing remains)."""
-    action = {v: k for k, v in REMAINDER_ACTIONS.items()}[body.decision]
-    return await _change(request, pool, programmes, principal, award_id, action, body.reason)
+    decided = await awards.decide_award_remainder(
+        pool, programmes, principal, award_id, decision=body.decision, reason=body.reason,
+        outbox=Outbox.of(settings), before_commit=claim(request),
+    )  # fmt: skip
+    return reward_public(decided)
 
 
 @router.get(
@@ -332,34 +218,13 @@ async def list_rewards(
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Page[RewardPublic]:
     """The ledger: each award with its working and every entry."""
-    province_of(principal, programme_named(programmes, programme_id))
-    after_at, after_id = None, None
-    if cursor:
-        position = decode_cursor(cursor)
-        try:
-            after_at = dt.datetime.fromisoformat(str(position["proposed_at"]))
-            after_id = uuid.UUID(str(position["id"]))
-        except (KeyError, ValueError) as exc:
-            raise bad_cursor() from exc
-    async with pool.acquire() as connection:
-        rows = await connection.fetch(
-            queries.AWARDS,
-            programme_id,
-            year,
-            entity_id,
-            STATUS_SYNONYMS.get(status, status) if status else None,
-            limit,
-            after_at,
-            after_id,
-        )
-        items = await rewards_with_entries(connection, list(rows))
-    next_cursor = None
-    if len(items) == limit:
-        last = items[-1]
-        next_cursor = encode_cursor(
-            {"proposed_at": last.proposed_at.isoformat(), "id": str(last.id)}
-        )
-    return Page[RewardPublic](items=items, next_cursor=next_cursor)
+    items, next_cursor = await awards.awards_of(
+        pool, programmes, principal, programme_id=programme_id, year=year, entity_id=entity_id,
+        status=status, limit=limit, cursor=cursor,
+    )  # fmt: skip
+    return Page[RewardPublic](
+        items=[reward_public(item) for item in items], next_cursor=next_cursor
+    )
 
 
 @router.get(
@@ -370,9 +235,4 @@ async def list_rewards(
 async def get_reward(
     award_id: uuid.UUID, principal: CurrentPrincipal, pool: Pool, programmes: Programmes
 ) -> RewardPublic:
-    async with pool.acquire() as connection:
-        found = await reward(connection, award_id)
-    if found is None:
-        raise not_found(t("奖补", "reward"), str(award_id))
-    province_of(principal, programme_named(programmes, found.programme_id))
-    return found
+    return reward_public(await awards.award_of(pool, programmes, principal, award_id))

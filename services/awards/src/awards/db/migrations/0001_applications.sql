@@ -51,7 +51,9 @@ CREATE TABLE calendar_days (
     day   date PRIMARY KEY,
     kind  text NOT NULL CHECK (kind IN ('holiday', 'workday'))
 );
-CREATE TABLE calendar_years (
+-- IF NOT EXISTS: the shared migration 0005 (applied first on a new database) makes this table
+-- for every service since the registry owns the calendar; migration 0008 moves these days there.
+CREATE TABLE IF NOT EXISTS calendar_years (
     year       int         PRIMARY KEY,
     loaded_by  text        NOT NULL,
     loaded_at  timestamptz NOT NULL DEFAULT now()

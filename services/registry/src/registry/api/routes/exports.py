@@ -5,10 +5,11 @@ CSV is streamed row by row from a server-side cursor (UTF-8 with a BOM, so Excel
 Chinese); XLSX is written row by row to a temporary file (openpyxl's write-only mode), so
 neither holds the whole list in memory.
 
-Errors: the query runs and its first rows are fetched before the response starts, so a filter
-the database refuses is a problem document (422), not a dropped connection. Once a CSV stream
-has started its status cannot change: a failure then is logged and the file ends with the row
-``INTERRUPTED``, so a reader sees that it is incomplete.
+Errors: the query runs and its first rows are fetched before the response starts
+(``registry.handlers.exports``), so a filter the database refuses is a problem document (422),
+not a dropped connection. Once a CSV stream has started its status cannot change: a failure
+then is logged and the file ends with the row ``INTERRUPTED``, so a reader sees that it is
+incomplete.
 """
 
 from __future__ import annotations
@@ -20,26 +21,25 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from openpyxl import Workbook
 from starlette.background import BackgroundTask
 
-from registry.api.deps import Pool, Regions
-from registry.api.list_filters import filter_parameters, filtered_query
+from registry.api.deps import Ctx
+from registry.api.list_filters import filter_parameters
 from registry.api.routes.records import to_public
-from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_rows, headers, xlsx_row
-from registry.db.entity_queries import ListQuery
-from registry.domain.regions import RegionTree
-from registry.entities.definitions import ALL_SPECS
-from registry.entities.handlers import CHINA
-from registry.entities.spec import EntitySpec
-from shared import audit
-from shared.auth import CurrentPrincipal, Principal
+from registry.api.schemas import RECORD_SCHEMAS
+from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_row, headers, xlsx_row
+from registry.domain.entities.definitions import ALL_SPECS
+from registry.handlers.common import Row
+from registry.handlers.exports import FETCH_ROWS, Cell, start_export
+from shared.auth import CurrentPrincipal
+from shared.china_time import CHINA
 from shared.http import catalogue
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
@@ -49,59 +49,9 @@ router = APIRouter(prefix="/v1/exports", tags=["exports"])
 SPECS = {spec.path: spec for spec in ALL_SPECS}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
-ALL_ROWS = 100_000_000
-FETCH_ROWS = 2_000
 INTERRUPTED = "导出中断，文件不完整 (export interrupted: this file is incomplete)"
 
 log = logging.getLogger(__name__)
-
-
-async def _rows(
-    pool: asyncpg.Pool,
-    spec: EntitySpec,
-    query: ListQuery,
-    principal: Principal,
-    regions: RegionTree,
-) -> AsyncGenerator[list[Any], None]:
-    columns = columns_of(spec.public_schema)
-
-    def namer(code: str) -> str:
-        return regions.get(code).name if code in regions else ""
-
-    def to_record(row: asyncpg.Record) -> Any:
-        return to_public(spec, row, principal)
-
-    async with pool.acquire() as connection, connection.transaction(readonly=True):
-        statement = (query.sql(limit=ALL_ROWS), query.params)
-        rows = export_rows(connection, statement, to_record, columns, namer, FETCH_ROWS)
-        first = await anext(rows, None)
-        yield headers(columns, spec.path)  # the first item comes once the database has answered
-        if first is not None:
-            yield first
-            async for row in rows:
-                yield row
-
-
-async def _started(rows: AsyncIterator[list[Any]]) -> AsyncIterator[list[Any]]:
-    """Run ``rows`` to its first item (the query has run and answered) before any response is
-    sent; what the database refuses in the request's values becomes a 422."""
-    try:
-        first = await anext(rows)
-    except asyncpg.DataError as exc:
-        raise ProblemError(
-            catalogue.VALIDATION_FAILED,
-            t(
-                "筛选值无法用于查询（数据库拒绝了该值）",
-                "a filter value cannot be searched for (the database refused it)",
-            ),
-        ) from exc
-
-    async def resumed() -> AsyncIterator[list[Any]]:
-        yield first
-        async for row in rows:
-            yield row
-
-    return resumed()
 
 
 async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
@@ -159,8 +109,7 @@ async def export(
     file_name: str,
     request: Request,
     principal: CurrentPrincipal,
-    pool: Pool,
-    regions: Regions,
+    context: Ctx,
     region: str | None = Query(default=None, pattern=r"^\d{6}$"),
     record_status: str | None = Query(default=None, alias="status", pattern="^(active|closed)$"),
     q: str | None = Query(default=None, min_length=1, max_length=100),
@@ -172,17 +121,28 @@ async def export(
             t("导出文件", "export"),
             f"{file_name} (one of {', '.join(SPECS)} with .csv or .xlsx)",
         )
-    query = filtered_query(spec, request, principal, regions, region, record_status, q)
-    generator = _rows(pool, spec, query, principal, regions)
-    rows = await _started(generator)
-    # Who exported which list with which filters, committed before a row leaves (001 (二十三)).
-    await audit.record_access(
-        pool,
-        actor=audit.Actor.of(principal),
-        action=f"{spec.name}.exported",
-        resource_type=spec.name,
-        details={"format": file_format, "filters": dict(request.query_params)},
+    columns = columns_of(RECORD_SCHEMAS[spec.name].public)
+    regions = context.regions
+
+    def namer(code: str) -> str:
+        return regions.get(code).name if code in regions else ""
+
+    def render(row: Row, credit_codes: Mapping[uuid.UUID, str]) -> list[Cell]:
+        return export_row(to_public(spec, row, principal), columns, namer, credit_codes)
+
+    started = await start_export(
+        context,
+        spec,
+        principal,
+        region=region,
+        record_status=record_status,
+        q=q,
+        parameters=request.query_params,
+        file_format=file_format,
+        header=headers(columns, spec.path),
+        render=render,
     )
+    rows = started.rows
     stamp = dt.datetime.now(CHINA).strftime("%Y%m%d-%H%M")
     disposition = f'attachment; filename="{kind}-{stamp}.{file_format}"'
     if file_format == "csv":
@@ -191,12 +151,12 @@ async def export(
             media_type=FORMATS["csv"],
             headers={"Content-Disposition": disposition},
             # Runs even when the client leaves early: the cursor's connection goes back.
-            background=BackgroundTask(generator.aclose),
+            background=BackgroundTask(started.close),
         )
     try:
         path = await _xlsx(rows, spec.label_zh)
     finally:
-        await generator.aclose()  # at once, even when the sheet overflows
+        await started.close()  # at once, even when the sheet overflows
     return FileResponse(
         path,
         media_type=XLSX_TYPE,

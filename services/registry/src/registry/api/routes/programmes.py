@@ -4,35 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
-from registry.api.deps import Pool, Regions
-from registry.targets.measures import (
-    MEASURES,
-    REGION_NAMES,
-    Window,
-    measure_by_area,
-    measure_total,
-)
-from registry.targets.progress import (
-    TargetProgress,
-    breakdown_level,
-    every_area_progress,
-    jurisdiction_prefix,
-    progress_of,
-)
-from registry.targets.statistics import STATISTIC_MEASURES, measure_statistic
-from shared.auth import CurrentPrincipal, Principal, may_see_region
-from shared.http.problems import not_found
-from shared.i18n import t
-from shared.programmes import Programme
-from shared.programmes.model import Scope, Target
+from registry.api.deps import Ctx
+from registry.handlers import revisions
+from registry.handlers.progress import AreaCount, TargetResult, programme_progress
+from shared.auth import CurrentPrincipal
+from shared.http.clock import Now
+from shared.http.headers import ETAG, header_ref
+from shared.programmes.export import programme_yaml
 
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
-CHINA = dt.timezone(dt.timedelta(hours=8))
+YAML = "application/yaml"
 
 
 class ProgrammeSummary(BaseModel):
@@ -41,6 +27,10 @@ class ProgrammeSummary(BaseModel):
     jurisdiction: str
     period_start: dt.date
     period_end: dt.date
+    revision: int = Field(
+        description="The revision this service runs on (0: the shipped file, none recorded); "
+        "`GET /v1/programmes/{id}` answers the newest recorded"
+    )
 
 
 class AreaProgress(BaseModel):
@@ -72,23 +62,22 @@ class ProgrammeProgress(BaseModel):
     programme_id: str
     year: int
     as_of: dt.date
+    horizon_end: dt.date = Field(
+        description="the end of the programme period: the horizon of its targets (到2025年)"
+    )
+    horizon_passed: bool = Field(
+        description="true for a year past the horizon: the targets are then measured as they "
+        "stood at the horizon, never as if the year were within it"
+    )
+    measured_through: dt.date = Field(
+        description="the last day counted: the end of the year measured, the horizon or today, "
+        "whichever comes first"
+    )
     targets: list[TargetProgressPublic]
 
 
-def _programmes(request: Request) -> dict[str, Programme]:
-    programmes: dict[str, Programme] = request.app.state.programmes
-    return programmes
-
-
-def _programme(request: Request, programme_id: str) -> Programme:
-    programme = _programmes(request).get(programme_id)
-    if programme is None:
-        raise not_found(t("规划", "programme"), programme_id)
-    return programme
-
-
 @router.get("", response_model=list[ProgrammeSummary])
-async def list_programmes(request: Request, principal: CurrentPrincipal) -> list[ProgrammeSummary]:
+async def list_programmes(context: Ctx, principal: CurrentPrincipal) -> list[ProgrammeSummary]:
     return [
         ProgrammeSummary(
             id=p.id,
@@ -96,131 +85,94 @@ async def list_programmes(request: Request, principal: CurrentPrincipal) -> list
             jurisdiction=p.jurisdiction,
             period_start=p.period.start,
             period_end=p.period.end,
+            revision=context.programmes.revision(p.id),
         )
-        for p in _programmes(request).values()
+        for p in context.programmes.values()
     ]
 
 
-@router.get("/{programme_id}", summary="The whole programme definition")
+@router.get(
+    "/{programme_id}",
+    response_model=dict[str, Any],
+    summary="The whole programme definition, as it now stands",
+    description="The newest revision (docs/programmes.md). Its ETag (JSON) is the revision number "
+    '(`"3"`), which `PUT` takes in If-Match. `format=yaml` answers it as a programme file '
+    "(`application/yaml`, the revision in its first comment lines), to commit where the "
+    "files are the way of working.",
+    responses={
+        200: {
+            "headers": {ETAG: header_ref(ETAG)},
+            "content": {"application/yaml": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def get_programme(
-    programme_id: str, request: Request, principal: CurrentPrincipal
-) -> dict[str, Any]:
-    return _programme(request, programme_id).model_dump(mode="json")
-
-
-def _period(
-    target: Target, programme: Programme, year: int, today: dt.date
-) -> tuple[dt.date, dt.date]:
-    """A per-year target counts its year; any other its programme's period up to today."""
-    if target.per_year:
-        return dt.date(year, 1, 1), min(dt.date(year, 12, 31), today)
-    return programme.period.start, min(programme.period.end, today)
-
-
-def _visible_area(principal: Principal, code: str) -> bool:
-    return may_see_region(principal, code)
+    programme_id: str,
+    context: Ctx,
+    principal: CurrentPrincipal,
+    response: Response,
+    format: Literal["json", "yaml"] = Query(default="json", description="`yaml`: a file"),
+) -> Any:
+    current = await revisions.current(context, programme_id)
+    if format == "yaml":
+        header = f"{current.programme.id}: revision {current.revision} (GET /v1/programmes)"
+        return Response(programme_yaml(current.programme, header=header), media_type=YAML)
+    response.headers["ETag"] = current.etag
+    return current.programme.model_dump(mode="json")
 
 
 @router.get("/{programme_id}/progress", response_model=ProgrammeProgress)
 async def progress(
     programme_id: str,
-    request: Request,
+    context: Ctx,
     principal: CurrentPrincipal,
-    pool: Pool,
-    regions: Regions,
+    now: Now,
     year: int | None = Query(default=None, ge=2000, le=2100),
     by: str | None = Query(default=None, pattern="^(area|city|county)$"),
 ) -> ProgrammeProgress:
-    programme = _programme(request, programme_id)
-    today = dt.datetime.now(CHINA).date()
-    year = year or today.year
-    prefix = jurisdiction_prefix(programme.jurisdiction)
-    level = breakdown_level(programme)
-    results: list[TargetProgressPublic] = []
-    names = {region.code: region.name for region in regions.children(programme.jurisdiction)}
-    area_codes = list(names)
-    async with pool.acquire() as connection:
-        for target in programme.targets:
-            measure = MEASURES.get(target.metric)
-            statistic = STATISTIC_MEASURES.get(target.metric)
-            first_day, last_day = _period(target, programme, year, today)
-            by_area: list[AreaProgress] | None = None
-            how = measure.description if measure else None
-            if statistic is not None:
-                # Reported statistics (issue 13): the year's published sums, not registry rows.
-                how = statistic.description
-                total, areas = await measure_statistic(
-                    connection,
-                    statistic,
-                    programme_id=programme.id,
-                    jurisdiction=programme.jurisdiction,
-                    year=year,
-                    today=today,
-                )
-                item = progress_of(target, total, reason=f"no statistics published for {year}")
-                each_area: dict[str, TargetProgress] = {}
-                if total is not None and target.scope is not Scope.total:
-                    each_area, item = every_area_progress(target, areas, area_codes, total)
-                if by and total is not None:
-                    by_area = [
-                        _area(code, value, names.get(code), each_area.get(code))
-                        for code, value in sorted(areas.items())
-                        if _visible_area(principal, code)
-                    ]
-            elif measure is None:
-                item = progress_of(target, None, reason="reported statistics, not registry data")
-            else:
-                window = Window(prefix, programme.id, first_day, last_day)
-                total = await measure_total(connection, measure, window)
-                per_area = target.scope is not Scope.total
-                areas = (
-                    await measure_by_area(connection, measure, window, level=level)
-                    if by or per_area
-                    else {}
-                )
-                each: dict[str, TargetProgress] = {}
-                if per_area:
-                    each, item = every_area_progress(target, areas, area_codes, total)
-                else:
-                    item = progress_of(target, total)
-                if by:
-                    missing = [code for code in areas if code not in names]
-                    names.update(
-                        {
-                            r["code"]: r["name"]
-                            for r in await connection.fetch(REGION_NAMES, missing)
-                        }
-                    )
-                    by_area = [
-                        _area(code, areas.get(code, Decimal(0)), names.get(code), each.get(code))
-                        for code in sorted(set(area_codes) | set(areas))
-                        if _visible_area(principal, code)
-                    ]
-            results.append(
-                TargetProgressPublic(
-                    id=target.id,
-                    name=target.name,
-                    metric=target.metric.value,
-                    unit=target.unit.value,
-                    comparison=target.comparison.value,
-                    target=target.value,
-                    per_year=target.per_year,
-                    scope=target.scope.value,
-                    measurable=item.measurable,
-                    current=item.current,
-                    share_met=item.share_met,
-                    met=item.met,
-                    how_measured=how or item.reason,
-                    by_area=by_area,
-                )
-            )
-    return ProgrammeProgress(programme_id=programme.id, year=year, as_of=today, targets=results)
+    result = await programme_progress(
+        context, principal, programme_id=programme_id, year=year, by_area=bool(by), now=now
+    )
+    return ProgrammeProgress(
+        programme_id=result.programme_id,
+        year=result.year,
+        as_of=result.as_of,
+        horizon_end=result.horizon.end,
+        horizon_passed=result.horizon.passed,
+        measured_through=result.horizon.last_day,
+        targets=[_target(item) for item in result.targets],
+    )
 
 
-def _area(code: str, value: Decimal, name: str | None, item: TargetProgress | None) -> AreaProgress:
+def _target(result: TargetResult) -> TargetProgressPublic:
+    target, item = result.target, result.progress
+    return TargetProgressPublic(
+        id=target.id,
+        name=target.name,
+        metric=target.metric.value,
+        unit=target.unit.value,
+        comparison=target.comparison.value,
+        target=target.value,
+        per_year=target.per_year,
+        scope=target.scope.value,
+        measurable=item.measurable,
+        current=item.current,
+        share_met=item.share_met,
+        met=item.met,
+        how_measured=result.how_measured or item.reason,
+        by_area=None if result.by_area is None else [_area(area) for area in result.by_area],
+    )
+
+
+def _area(area: AreaCount) -> AreaProgress:
     """An area's count; with its share and met when the target binds each area."""
+    item = area.progress
     if item is None:
-        return AreaProgress(region_code=code, name=name, current=value)
+        return AreaProgress(region_code=area.region_code, name=area.name, current=area.current)
     return AreaProgress(
-        region_code=code, name=name, current=value, share_met=item.share_met, met=item.met
+        region_code=area.region_code,
+        name=area.name,
+        current=area.current,
+        share_met=item.share_met,
+        met=item.met,
     )

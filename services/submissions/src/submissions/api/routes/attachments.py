@@ -20,11 +20,10 @@ from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
-from submissions.api.deps import Ctx, Now, Pool
+from submissions.api.deps import Ctx, Now, Pool, Settings
 from submissions.api.errors import HANDLED, problem_for
+from submissions.api.routes.reports import visible_report
 from submissions.api.schemas import AttachmentPublic, public
-from submissions.db import queries
-from submissions.db.attachments import PostgresAttachmentStore
 from submissions.domain.actors import Actor
 from submissions.domain.attachments import (
     SIGNATURES,
@@ -32,12 +31,11 @@ from submissions.domain.attachments import (
     media_type,
     unsupported,
 )
-from submissions.handlers.attachments import add_attachment
+from submissions.handlers.attachments import add_attachment, attachment_file, attachments_page
 
 router = APIRouter(
     prefix="/v1/windows/{window_id}/reports/{designation_id}/attachments", tags=["reports"]
 )
-STORE = PostgresAttachmentStore()
 
 
 def _too_large(limit: int) -> ProblemError:
@@ -103,6 +101,7 @@ async def attach(
     principal: CurrentPrincipal,
     pool: Pool,
     context: Ctx,
+    settings: Settings,
     now: Now,
     filename: str = Query(min_length=1, max_length=255),
 ) -> AttachmentPublic:
@@ -110,14 +109,11 @@ async def attach(
         visible_or_404(principal, entry, "reporter on the roster", designation_id)
         return actor_for(principal, entry)
 
-    content_type, content = await _read_file(
-        request, request.app.state.settings.attachment_max_bytes
-    )
+    content_type, content = await _read_file(request, settings.attachment_max_bytes)
     try:
         attached = await add_attachment(
             pool,
             context,
-            STORE,
             window_id=window_id,
             designation_id=designation_id,
             authorize=authorize,
@@ -130,15 +126,6 @@ async def attach(
         raise problem_for(exc) from exc
     result: AttachmentPublic = public(AttachmentPublic, attached.attachment)
     return result
-
-
-async def _report(pool: Any, principal: Any, window_id: str, designation_id: str) -> Any:
-    return visible_or_404(
-        principal,
-        await pool.fetchrow(queries.REPORT, window_id, designation_id),
-        "report",
-        designation_id,
-    )
 
 
 @router.get(
@@ -158,9 +145,14 @@ async def list_attachments(
     after_at, after_sha = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["added_at"]), _digest(p["sha256"]))
     ) or (None, None)
-    report = await _report(pool, principal, window_id, designation_id)
-    rows = await pool.fetch(
-        queries.REPORT_ATTACHMENTS_PAGE, report["id"], after_at, after_sha, limit + 1
+    rows = await attachments_page(
+        pool,
+        window_id,
+        designation_id,
+        visible_report(principal, designation_id),
+        after_at=after_at,
+        after_sha256=after_sha,
+        count=limit + 1,
     )
     last = rows[limit - 1] if len(rows) > limit else None
     return Page[AttachmentPublic](
@@ -188,18 +180,23 @@ def _digest(value: object) -> str:
     responses={200: {"content": {t: {} for t in SIGNATURES}}},
 )
 async def download(
-    window_id: str, designation_id: str, sha256: str, principal: CurrentPrincipal, pool: Pool
+    window_id: str,
+    designation_id: str,
+    sha256: str,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    context: Ctx,
 ) -> Response:
-    report = await _report(pool, principal, window_id, designation_id)
-    linked = await pool.fetchrow(queries.REPORT_ATTACHMENT, report["id"], sha256)
-    if linked is None:
+    found = await attachment_file(
+        pool, context, window_id, designation_id, visible_report(principal, designation_id), sha256
+    )
+    if found is None:
         raise not_found(t("附件", "attachment"), sha256)
-    blob = await STORE.get(pool, sha256)
     return Response(
-        content=blob.content,
-        media_type=blob.content_type,
+        content=found.blob.content,
+        media_type=found.blob.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(linked['filename'])}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.link['filename'])}",
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-from typing import Any
 
 from fastapi import APIRouter, Query, Response
 from openpyxl import Workbook
@@ -19,13 +18,13 @@ from pydantic import AwareDatetime
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import may_see_region
-from shared.programmes import CHINA_STANDARD_TIME
+from shared.china_time import CHINA
 from submissions.api.deps import Ctx, Now, Pool
-from submissions.api.routes.windows import window_or_404
+from submissions.api.errors import HANDLED, problem_for
 from submissions.api.schemas import CompletenessPublic, CompletenessRowPublic
 from submissions.domain.completeness import Completeness, CompletenessRow
-from submissions.handlers.common import window_parts
-from submissions.handlers.completeness import window_completeness
+from submissions.handlers.common import Context
+from submissions.handlers.completeness import completeness_of
 
 router = APIRouter(prefix="/v1/windows/{window_id}", tags=["completeness"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,11 +80,12 @@ def scoped(principal: Principal, window_id: str, counts: Completeness) -> Comple
 
 
 async def _counts(
-    pool: Any, context: Any, window_id: str, principal: Principal, as_of: dt.datetime
+    pool: Pool, context: Context, window_id: str, principal: Principal, as_of: dt.datetime
 ) -> CompletenessPublic:
-    row = await window_or_404(pool, context, window_id)
-    async with pool.acquire() as connection:
-        counts = await window_completeness(connection, window_parts(context, row), as_of=as_of)
+    try:
+        counts = await completeness_of(pool, context, window_id, as_of=as_of)
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
     return scoped(principal, window_id, counts)
 
 
@@ -114,7 +114,7 @@ def _text(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
 
 def workbook_bytes(window_id: str, report: CompletenessPublic) -> bytes:
     workbook = Workbook(write_only=True)
-    stamp = report.as_of.astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M:%S 北京时间")
+    stamp = report.as_of.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S 北京时间")
     levels: dict[str, list[CompletenessRowPublic]] = {
         "province": [report.province] if report.province else [],
         "cities": report.cities,

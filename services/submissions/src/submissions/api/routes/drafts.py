@@ -19,9 +19,8 @@ from submissions.api.access import actor_for, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
 from submissions.api.schemas import DraftPublic, DraftSave, public
-from submissions.db import queries
 from submissions.domain.actors import Actor
-from submissions.handlers.drafts import save_draft
+from submissions.handlers.drafts import find_draft, save_draft
 
 router = APIRouter(
     prefix="/v1/windows/{window_id}/reports/{designation_id}/draft", tags=["reports"]
@@ -85,11 +84,11 @@ async def put_draft(
 async def get_draft(
     window_id: str, designation_id: str, principal: CurrentPrincipal, pool: Pool, response: Response
 ) -> DraftPublic:
-    row = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.DRAFT, window_id, designation_id),
-        "draft",
+    row = await find_draft(
+        pool,
+        window_id,
         designation_id,
+        lambda found: visible_or_404(principal, found, "draft", designation_id),
     )
     result: DraftPublic = public(DraftPublic, row)
     response.headers["ETag"] = etag_for(row["revision"])

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Request, status
 
 from shared.auth import CurrentPrincipal
-from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
-from submissions.api.access import actor_for, province_actor, visible_or_404
+from shared.programmes import Programme
+from submissions.api.access import actor_for, province_actor, scope_of, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
-from submissions.api.routes.windows import window_or_404
 from submissions.api.schemas import (
     ExtensionCreate,
     ExtensionGrant,
@@ -25,14 +24,19 @@ from submissions.api.schemas import (
     ExtensionRefuse,
     public,
 )
-from submissions.db import queries
-from submissions.handlers.extensions import decide_extension, request_extension
+from submissions.domain.actors import Actor
+from submissions.handlers.common import Connection, Context, Row
+from submissions.handlers.extensions import (
+    decide_extension,
+    extensions_page,
+    request_extension,
+)
 
 router = APIRouter(prefix="/v1/windows/{window_id}/extensions", tags=["extensions"])
 
 
 def claim_for(request: Request, status_code: int) -> Any:
-    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+    async def claim(connection: Connection, row: Row) -> None:
         await claim_idempotency_key(
             connection, request, status_code=status_code, content=public(ExtensionPublic, row)
         )
@@ -57,18 +61,18 @@ async def list_extensions(
     after_at, after_id = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["requested_at"]), uuid.UUID(p["id"]))
     ) or (None, None)
-    await window_or_404(pool, context, window_id)
-    visibility = read_visibility(principal)
-    rows = await pool.fetch(
-        queries.EXTENSIONS_PAGE,
-        window_id,
-        after_at,
-        after_id,
-        limit + 1,
-        visibility.everything,
-        [region_like_pattern(r) for r in visibility.region_roots],
-        sorted(visibility.enterprise_ids),
-    )
+    try:
+        rows = await extensions_page(
+            pool,
+            context,
+            window_id,
+            after_at=after_at,
+            after_id=after_id,
+            count=limit + 1,
+            scope=scope_of(principal),
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
     last = rows[limit - 1] if len(rows) > limit else None
     return Page[ExtensionPublic](
         items=[public(ExtensionPublic, row) for row in rows[:limit]],
@@ -95,20 +99,17 @@ async def request_(
     context: Ctx,
     now: Now,
 ) -> ExtensionPublic:
-    await window_or_404(pool, context, window_id)
-    entry = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.ROSTER_ENTRY, window_id, body.designation_id),
-        "reporter on the roster",
-        body.designation_id,
-    )
+    def authorize(entry: Mapping[str, Any]) -> Actor:
+        visible_or_404(principal, entry, "reporter on the roster", body.designation_id)
+        return actor_for(principal, entry)
+
     try:
         row = await request_extension(
             pool,
             context,
             window_id=window_id,
             designation_id=body.designation_id,
-            actor=actor_for(principal, entry),
+            authorize=authorize,
             reason=body.reason,
             requested_due_at=body.requested_due_at,
             now=now,
@@ -124,32 +125,25 @@ async def _decide(
     window_id: str,
     extension_id: uuid.UUID,
     principal: Any,
-    pool: asyncpg.Pool,
-    context: Any,
-    now: Any,
+    pool: Pool,
+    context: Context,
+    now: dt.datetime,
     *,
     grant: bool,
     new_due_at: Any,
     reason: Any,
 ) -> ExtensionPublic:
-    window = await window_or_404(pool, context, window_id)
-    existing = await pool.fetchrow(queries.EXTENSION_FOR_UPDATE, window_id, extension_id)
-    entry = (
-        await pool.fetchrow(queries.ROSTER_ENTRY, window_id, existing["designation_id"])
-        if existing is not None
-        else None
-    )
-    visible_or_404(principal, entry, "extension", str(extension_id))
-    actor = province_actor(
-        principal, jurisdiction=context.programmes[window["programme_id"]].jurisdiction
-    )
+    def authorize(entry: Mapping[str, Any] | None, programme: Programme) -> Actor:
+        visible_or_404(principal, entry, "extension", str(extension_id))
+        return province_actor(principal, jurisdiction=programme.jurisdiction)
+
     try:
         row = await decide_extension(
             pool,
             context,
             window_id=window_id,
             extension_id=extension_id,
-            actor=actor,
+            authorize=authorize,
             grant=grant,
             new_due_at=new_due_at,
             reason=reason,

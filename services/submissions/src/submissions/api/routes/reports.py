@@ -8,21 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
-from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, PageLimit, cursor_int, encode_cursor, read_cursor
 from shared.http.problems import invalid, not_found
 from shared.i18n import t
-from submissions.api.access import actor_for, visible_or_404
+from submissions.api.access import actor_for, scope_of, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
-from submissions.api.routes.windows import window_or_404
 from submissions.api.schemas import (
     CityReview,
     FieldChangePublic,
@@ -34,13 +31,18 @@ from submissions.api.schemas import (
     VersionPublic,
     public,
 )
-from submissions.db import queries
-from submissions.db.repository import version_of
 from submissions.domain.actors import Actor
 from submissions.domain.review import Action
 from submissions.domain.validation import ReportedFigure
 from submissions.domain.versions import diff
-from submissions.handlers.common import Context
+from submissions.handlers.common import Connection, Context, Row, Visible, find_window
+from submissions.handlers.report_reads import (
+    find_version,
+    read_report,
+    report_versions,
+    reports_page,
+    versions_page,
+)
 from submissions.handlers.reports import Submitted, review_report, submit_report
 
 router = APIRouter(prefix="/v1/windows/{window_id}/reports", tags=["reports"])
@@ -52,9 +54,9 @@ PROVINCE = {
 }
 
 
-async def report_public(pool: asyncpg.Pool, row: Any, *, steps: bool = False) -> ReportPublic:
-    found = [public(StepPublic, s) for s in await pool.fetch(queries.STEPS, row["id"])]
-    return public(ReportPublic, row, steps=found if steps else None)
+def visible_report(principal: Principal, designation_id: str) -> Visible:
+    """The report when the caller may see it; 404 when it is absent or another's."""
+    return lambda row: visible_or_404(principal, row, "report", designation_id)
 
 
 def _figure(value: Any) -> Any:
@@ -73,17 +75,19 @@ async def list_reports(
     cursor: str | None = None,
     limit: PageLimit = 50,
 ) -> Page[ReportPublic]:
-    await window_or_404(pool, context, window_id)
+    # The window is looked up before the cursor is read: an unknown window is a 404 whatever
+    # the cursor.
+    try:
+        await find_window(pool, context, window_id)
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
     after = read_cursor(cursor, lambda p: str(p["after"]))
-    visibility = read_visibility(principal)
-    rows = await pool.fetch(
-        queries.REPORTS_PAGE,
+    rows = await reports_page(
+        pool,
         window_id,
-        str(after) if after is not None else None,
-        limit + 1,
-        visibility.everything,
-        [region_like_pattern(r) for r in visibility.region_roots],
-        sorted(visibility.enterprise_ids),
+        after=str(after) if after is not None else None,
+        count=limit + 1,
+        scope=scope_of(principal),
     )
     more = len(rows) > limit
     return Page[ReportPublic](
@@ -105,14 +109,11 @@ async def read(
     pool: Pool,
     response: Response,
 ) -> ReportPublic:
-    row = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.REPORT, window_id, designation_id),
-        "report",
-        designation_id,
+    found = await read_report(
+        pool, window_id, designation_id, visible_report(principal, designation_id)
     )
-    response.headers["ETag"] = etag_for(row["revision"])
-    return await report_public(pool, row, steps=True)
+    response.headers["ETag"] = etag_for(found.report["revision"])
+    return public(ReportPublic, found.report, steps=[public(StepPublic, s) for s in found.steps])
 
 
 @router.post(
@@ -152,7 +153,7 @@ async def submit(
     # in the transaction, and sent as those very bytes (no second validation and rendering).
     sent: dict[str, Any] = {}
 
-    async def claim(connection: asyncpg.Connection, result: Submitted) -> None:
+    async def claim(connection: Connection, result: Submitted) -> None:
         sent["headers"] = {
             "Location": f"/v1/windows/{window_id}/reports/{designation_id}/versions/"
             f"{result.version}",
@@ -199,7 +200,7 @@ class _ReviewCall:
     window_id: str
     designation_id: str
     principal: Principal
-    pool: asyncpg.Pool
+    pool: Pool
     context: Context
     now: dt.datetime
     response: Response
@@ -228,17 +229,13 @@ ReviewCall = Annotated[_ReviewCall, Depends(_review_call)]
 async def _review(
     call: _ReviewCall, action: Action, reason: str | None, comments: dict[str, str]
 ) -> ReportPublic:
-    await window_or_404(call.pool, call.context, call.window_id)
-    row = visible_or_404(
-        call.principal,
-        await call.pool.fetchrow(queries.REPORT, call.window_id, call.designation_id),
-        "report",
-        call.designation_id,
-    )
-    actor = actor_for(call.principal, row)
     if_match = call.if_match
 
-    async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
+    def authorize(row: Mapping[str, Any] | None) -> Actor:
+        seen = visible_or_404(call.principal, row, "report", call.designation_id)
+        return actor_for(call.principal, seen)
+
+    async def claim(connection: Connection, stored: Row) -> None:
         call.response.headers["ETag"] = etag_for(stored["revision"])
         await claim_idempotency_key(
             connection,
@@ -254,7 +251,7 @@ async def _review(
             call.context,
             window_id=call.window_id,
             designation_id=call.designation_id,
-            actor=actor,
+            authorize=authorize,
             action=action,
             reason=reason,
             field_comments=comments,
@@ -304,13 +301,14 @@ async def versions(
     limit: PageLimit = 50,
 ) -> Page[VersionPublic]:
     after = read_cursor(cursor, lambda p: cursor_int(p["number"]))
-    row = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.REPORT, window_id, designation_id),
-        "report",
+    rows = await versions_page(
+        pool,
+        window_id,
         designation_id,
+        visible_report(principal, designation_id),
+        after=after,
+        count=limit + 1,
     )
-    rows = await pool.fetch(queries.VERSIONS_PAGE, row["id"], after, limit + 1)
     return Page[VersionPublic](
         items=[public(VersionPublic, v) for v in rows[:limit]],
         next_cursor=encode_cursor({"number": rows[limit - 1]["number"]})
@@ -331,13 +329,9 @@ async def version(
     pool: Pool,
     number: int = Path(ge=1, le=10_000),
 ) -> VersionPublic:
-    row = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.REPORT, window_id, designation_id),
-        "report",
-        designation_id,
+    found = await find_version(
+        pool, window_id, designation_id, visible_report(principal, designation_id), number
     )
-    found = await pool.fetchrow(queries.VERSION, row["id"], number)
     if found is None:
         raise not_found(t("报告版本", "version"), str(number))
     return public(VersionPublic, found)
@@ -356,13 +350,9 @@ async def version_diff(
     older: int = Query(alias="from", ge=1, le=10_000),
     newer: int = Query(alias="to", ge=1, le=10_000),
 ) -> list[FieldChangePublic]:
-    row = visible_or_404(
-        principal,
-        await pool.fetchrow(queries.REPORT, window_id, designation_id),
-        "report",
-        designation_id,
+    found = await report_versions(
+        pool, window_id, designation_id, visible_report(principal, designation_id)
     )
-    found = {v["number"]: version_of(v) for v in await pool.fetch(queries.VERSIONS, row["id"])}
     for name, number in (("from", older), ("to", newer)):
         if number not in found:
             raise invalid(

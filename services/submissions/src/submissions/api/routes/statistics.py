@@ -4,12 +4,10 @@ reviewed by the city and accepted by the province; the published sums (docs/stat
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from shared.auth import CurrentPrincipal, Principal
@@ -27,18 +25,19 @@ from submissions.api.statistics_schemas import (
     StatisticsStepPublic,
     StatisticsSubmit,
 )
-from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.domain.review import Action
-from submissions.handlers.common import Context, NotFound
+from submissions.domain.statistics.figures import ReporterKind
+from submissions.handlers.common import Connection, Context, NotFound
 from submissions.handlers.statistics import (
     InvalidFigures,
     ReportKey,
+    StoredStatistics,
+    read_statistics,
     review_statistics,
     submit_statistics,
 )
-from submissions.statistics.figures import ReporterKind
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 REPORT = "/reports/{programme_id}/{period}/{reporter_id}"
@@ -92,19 +91,13 @@ def statistics_problem(exc: Exception) -> ProblemError:
 HANDLED = (InvalidFigures, Refused, NotFound)
 
 
-async def _report(
-    pool: asyncpg.Pool, row: Mapping[str, Any], *, steps: bool
+def _answer(
+    row: Mapping[str, Any],
+    figures: Mapping[str, Any],
+    steps: list[StatisticsStepPublic] | None = None,
 ) -> StatisticsReportPublic:
-    versions = await pool.fetch(queries.VERSIONS, row["id"])
-    figures = json.loads(versions[-1]["figures"]) if versions else {}
-    found = None
-    if steps:
-        found = [
-            StatisticsStepPublic(**{**dict(s), "field_comments": json.loads(s["field_comments"])})
-            for s in await pool.fetch(queries.STEPS, row["id"])
-        ]
     fields = {k: row[k] for k in StatisticsReportPublic.model_fields if k in row}
-    return StatisticsReportPublic(**fields, figures=figures, steps=found)
+    return StatisticsReportPublic(**fields, figures=figures, steps=steps)
 
 
 def _visible(
@@ -169,7 +162,7 @@ async def submit(
             role="submit",
         )
 
-    async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
+    async def claim(connection: Connection, stored: StoredStatistics) -> None:
         response.headers["Location"] = f"/v1/statistics{REPORT}".format(
             programme_id=programme_id, period=period, reporter_id=reporter_id
         )
@@ -177,7 +170,7 @@ async def submit(
             connection,
             request,
             status_code=201,
-            content=await _answer(connection, stored),
+            content=_answer(stored.report, stored.figures),
             headers=response.headers,
         )
 
@@ -195,17 +188,7 @@ async def submit(
         )
     except HANDLED as exc:
         raise statistics_problem(exc) from exc
-    return await _report(pool, stored, steps=False)
-
-
-async def _answer(
-    connection: asyncpg.Connection, stored: Mapping[str, Any]
-) -> StatisticsReportPublic:
-    versions = await connection.fetch(queries.VERSIONS, stored["id"])
-    fields = {k: stored[k] for k in StatisticsReportPublic.model_fields if k in stored}
-    return StatisticsReportPublic(
-        **fields, figures=json.loads(versions[-1]["figures"]) if versions else {}
-    )
+    return _answer(stored.report, stored.figures)
 
 
 @dataclass(frozen=True)
@@ -215,7 +198,7 @@ class _ReviewRequest:
 
     request: Request
     principal: Principal
-    pool: asyncpg.Pool
+    pool: Pool
     context: Context
     now: dt.datetime
     key: ReportKey
@@ -258,9 +241,9 @@ async def _review(
             role=role,
         )
 
-    async def claim(connection: asyncpg.Connection, stored: asyncpg.Record) -> None:
+    async def claim(connection: Connection, stored: StoredStatistics) -> None:
         await claim_idempotency_key(
-            connection, request, status_code=200, content=await _answer(connection, stored)
+            connection, request, status_code=200, content=_answer(stored.report, stored.figures)
         )
 
     try:
@@ -277,7 +260,7 @@ async def _review(
         )
     except HANDLED as exc:
         raise statistics_problem(exc) from exc
-    return await _report(pool, stored, steps=False)
+    return _answer(stored.report, stored.figures)
 
 
 @router.post(
@@ -309,9 +292,10 @@ async def read(
     period: str = PERIOD,
     reporter_id: str = REPORTER,
 ) -> StatisticsReportPublic:
-    row = _visible(
-        principal,
-        await pool.fetchrow(queries.REPORT, programme_id, period, reporter_id),
-        reporter_id,
+    found = await read_statistics(
+        pool,
+        ReportKey(programme_id, period, reporter_id),
+        lambda row: _visible(principal, row, reporter_id),
     )
-    return await _report(pool, row, steps=True)
+    steps = [StatisticsStepPublic(**dict(s)) for s in found.steps]
+    return _answer(found.report, found.figures, steps)

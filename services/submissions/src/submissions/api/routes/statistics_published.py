@@ -12,40 +12,17 @@ from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_see_region
 from shared.http.problems import not_found
 from shared.i18n import t
-from shared.programmes import Programme
 from submissions.api.deps import Ctx, Pool
-from submissions.api.routes.statistics import statistics_problem
+from submissions.api.routes.statistics import HANDLED, statistics_problem
 from submissions.api.statistics_schemas import (
     CompletenessCount,
     ReconciliationPublic,
     StatisticsPublic,
     StatisticsRowPublic,
 )
-from submissions.db import statistics_queries as queries
-from submissions.domain.errors import Refused
-from submissions.handlers.common import Context
-from submissions.handlers.statistics import period_of
-from submissions.handlers.statistics_publication import figures_in_force
-from submissions.statistics.periods import PERIOD_NAMES, period_schedule
-from submissions.statistics.published import published_rows
+from submissions.handlers.statistics_published import published_view
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
-
-
-def _programme(
-    context: Context, programme_id: str | None, indicator: str, region: str
-) -> Programme:
-    for programme in sorted(context.programmes.values(), key=lambda p: p.id):
-        statistics = programme.statistics
-        if programme_id is not None and programme.id != programme_id:
-            continue
-        root = programme.jurisdiction
-        inside = region[:2] == root[:2] if root.endswith("0000") else region[:4] == root[:4]
-        if statistics is None or not inside:
-            continue
-        if any(i.id == indicator for i in statistics.indicators):
-            return programme
-    raise not_found(t("统计指标", "statistics indicator"), f"{indicator} / {region}")
 
 
 @router.get(
@@ -77,58 +54,20 @@ async def published(
 ) -> StatisticsPublic:
     if not may_see_region(principal, region):
         raise not_found(t("地区", "region"), region)
-    programme = _programme(context, programme_id, indicator, region)
-    statistics = programme.statistics
-    assert statistics is not None
     try:
-        key = period_of(period)
-    except Refused as exc:
+        view = await published_view(
+            pool,
+            context,
+            indicator=indicator,
+            period=period,
+            region=region,
+            by=by,
+            programme_id=programme_id,
+        )
+    except HANDLED as exc:
         raise statistics_problem(exc) from exc
-    chosen = statistics.indicator(indicator)
-    if chosen.period is not key.kind:
-        raise statistics_problem(
-            Refused(
-                "invalid_period",
-                t(
-                    f"指标 {indicator} 按{PERIOD_NAMES[chosen.period.value]}统计",
-                    f"{indicator} is {chosen.period.value}",
-                ),
-                field="period",
-            )
-        )
-    parts = [i for i in (chosen.id, chosen.numerator, chosen.denominator) if i]
-    periods = [str(key), str(key.previous()), str(key.a_year_earlier())]
-    like = (
-        region[:2] + "%"
-        if region.endswith("0000")
-        else region[:4] + "%"
-        if region.endswith("00")
-        else region
-    )
-    async with pool.acquire() as connection:
-        figures = await figures_in_force(
-            connection,
-            programme_id=programme.id,
-            indicators=parts,
-            periods=periods,
-            root=programme.jurisdiction,
-        )
-        states = await connection.fetch(queries.REPORT_STATES, programme.id, str(key), like)
-        opens_at = period_schedule(key, statistics.schedule.for_period(key.kind)).opens_at
-        expected = await connection.fetch(
-            queries.ROSTER_COUNTS, programme.id, str(key), opens_at, like
-        )
-    basis, rows = published_rows(
-        statistics,
-        indicator,
-        key,
-        figures,
-        jurisdiction=programme.jurisdiction,
-        region=region,
-        by=by,
-    )
     completeness: dict[str, CompletenessCount] = {}
-    for state_row in states:
+    for state_row in view.report_states:
         count = completeness.setdefault(
             state_row["reporter_kind"], CompletenessCount(reports=0, accepted=0, under_review=0)
         )
@@ -137,7 +76,7 @@ async def published(
             count.accepted += state_row["reports"]
         else:
             count.under_review += state_row["reports"]
-    for roster_row in expected:
+    for roster_row in view.roster_counts:
         count = completeness.setdefault(
             roster_row["reporter_kind"], CompletenessCount(reports=0, accepted=0, under_review=0)
         )
@@ -164,17 +103,17 @@ async def published(
                 difference=str(r.reconciliation.difference),
             ),
         )
-        for r in rows
+        for r in view.rows
         if may_see_region(principal, r.region_code)
     ]
     return StatisticsPublic(
-        programme_id=programme.id,
+        programme_id=view.programme.id,
         indicator=indicator,
-        name_zh=chosen.name_zh,
-        unit=chosen.unit.value,
-        aggregation=chosen.aggregation.value,
-        basis=basis,
-        period=str(key),
+        name_zh=view.indicator.name_zh,
+        unit=view.indicator.unit.value,
+        aggregation=view.indicator.aggregation.value,
+        basis=view.basis,
+        period=str(view.period),
         region=region,
         by=by,
         provisional=any(r.provisional for r in public_rows),

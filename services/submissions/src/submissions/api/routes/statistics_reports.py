@@ -5,8 +5,6 @@ caller may see (docs/statistics.md)."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,18 +12,11 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_see_region
-from shared.http.problems import not_found
-from shared.i18n import t
-from shared.programmes import Programme, StatisticsIndicator
 from submissions.api.deps import Ctx, Pool
-from submissions.api.routes.statistics import statistics_problem
-from submissions.domain.errors import Refused
-from submissions.handlers.statistics import period_of
-from submissions.handlers.statistics_publication import figures_in_force
-from submissions.statistics.aggregation import Aggregate, aggregate, growth
-from submissions.statistics.charts import Format, statistics_charts
-from submissions.statistics.periods import PERIOD_NAMES, PeriodKey
-from submissions.statistics.workbook import MonthPoint, statistics_workbook
+from submissions.api.routes.statistics import HANDLED, statistics_problem
+from submissions.handlers.statistics_reports import ReportData, statistics_report
+from submissions.rendering.charts import Format, statistics_charts
+from submissions.rendering.workbook import statistics_workbook
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,16 +27,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class ReportData:
-    programme: Programme
-    period: PeriodKey
-    indicators: list[StatisticsIndicator]
-    sums: dict[str, Aggregate]  # indicator id → the sums the caller may see
-    chart: StatisticsIndicator  # online retail where the programme collects it
-    months: list[MonthPoint]  # the year's periods up to this one, with year-on-year growth
-
-
 async def _report_data(
     principal: CurrentPrincipal,
     pool: Pool,
@@ -54,58 +35,16 @@ async def _report_data(
     period: str = PERIOD,
 ) -> ReportData:
     """The requested period's report as the caller may see it: what every format is drawn from."""
-    programme = context.programmes.get(programme_id)
-    if programme is None or programme.statistics is None:
-        raise not_found(t("含统计指标的规划", "programme with statistics"), programme_id)
-    statistics = programme.statistics
     try:
-        key = period_of(period)
-    except Refused as exc:
+        return await statistics_report(
+            pool,
+            context,
+            programme_id,
+            period,
+            may_see=lambda code: may_see_region(principal, code),
+        )
+    except HANDLED as exc:
         raise statistics_problem(exc) from exc
-    indicators = [i for i in statistics.indicators if i.period is key.kind]
-    if not indicators:
-        raise statistics_problem(
-            Refused(
-                "invalid_period",
-                t(
-                    f"没有按{PERIOD_NAMES[key.kind.value]}统计的指标",
-                    f"no {key.kind.value} indicators",
-                ),
-                field="period",
-            )
-        )
-    chart = next((i for i in indicators if i.id == "online_retail_sales"), indicators[0])
-    months = [PeriodKey(key.kind, key.year, index) for index in range(1, key.index + 1)]
-    wanted = {str(p) for p in months} | {str(p.a_year_earlier()) for p in months}
-    async with pool.acquire() as connection:
-        found = await figures_in_force(
-            connection,
-            programme_id=programme.id,
-            indicators=[i.id for i in indicators],
-            periods=sorted(wanted),
-            root=programme.jurisdiction,
-        )
-    root = programme.jurisdiction
-
-    def sums_at(text: str) -> dict[str, Aggregate]:
-        return {i.id: aggregate(statistics, i.id, found[text], root=root) for i in indicators}
-
-    current = {
-        indicator_id: dataclasses.replace(
-            result,
-            totals={c: t for c, t in result.totals.items() if may_see_region(principal, c)},
-        )
-        for indicator_id, result in sums_at(str(key)).items()
-    }
-    points = []
-    for month in months:
-        now = sums_at(str(month))[chart.id].totals.get(root)
-        before = sums_at(str(month.a_year_earlier()))[chart.id].totals.get(root)
-        value = now.value if now and may_see_region(principal, root) else None
-        points.append(
-            MonthPoint(str(month), value, growth(value, before.value if before else None))
-        )
-    return ReportData(programme, key, indicators, current, chart, points)
 
 
 RequestedReport = Annotated[ReportData, Depends(_report_data)]

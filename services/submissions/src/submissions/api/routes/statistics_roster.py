@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Path, Query, Request, status
 
 from shared.auth import CurrentPrincipal, Principal
-from shared.auth.scope import read_visibility, region_like_pattern, statistics_roles
+from shared.auth.scope import statistics_roles
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, encode_cursor, read_cursor
 from shared.http.problems import forbidden, not_found
 from shared.i18n import t
+from submissions.api.access import scope_of
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.routes.statistics import HANDLED, statistics_problem
 from submissions.api.statistics_schemas import (
@@ -24,14 +24,12 @@ from submissions.api.statistics_schemas import (
     StatisticsReporterCreate,
     StatisticsReporterPublic,
 )
-from submissions.db import statistics_queries as queries
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
-from submissions.handlers.common import BeforeCommit
+from submissions.domain.statistics.figures import ReporterKind
+from submissions.handlers.common import BeforeCommit, Connection, Row
 from submissions.handlers.statistics import period_of, programme_statistics
-from submissions.handlers.statistics_roster import register_reporter, remove_reporter
-from submissions.statistics.figures import ReporterKind
-from submissions.statistics.periods import period_schedule
+from submissions.handlers.statistics_roster import register_reporter, remove_reporter, roster_page
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 PROGRAMME = Path(min_length=1, max_length=100)
@@ -65,7 +63,7 @@ def _claim(request: Request, *, status_code: int) -> BeforeCommit:
     """Claims the request's Idempotency-Key with the registration it answers, in the use
     case's transaction."""
 
-    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+    async def claim(connection: Connection, row: Row) -> None:
         await claim_idempotency_key(
             connection, request, status_code=status_code, content=_public(row)
         )
@@ -172,19 +170,15 @@ async def roster(
         key = period_of(period)
     except (*HANDLED, Refused) as exc:
         raise statistics_problem(exc) from exc
-    opens_at = period_schedule(key, statistics.schedule.for_period(key.kind)).opens_at
     after = read_cursor(cursor, lambda p: str(p["after"]))
-    visibility = read_visibility(principal)
-    rows = await pool.fetch(
-        queries.ROSTER_PAGE,
+    rows = await roster_page(
+        pool,
         programme_id,
-        str(key),
-        opens_at,
-        after,
-        limit + 1,
-        visibility.everything,
-        [region_like_pattern(r) for r in visibility.region_roots],
-        sorted(visibility.enterprise_ids),
+        statistics,
+        key,
+        after=after,
+        count=limit + 1,
+        scope=scope_of(principal),
     )
     more = len(rows) > limit
     return Page[RosterEntryPublic](

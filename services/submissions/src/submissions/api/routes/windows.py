@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response, status
 
 from shared import audit
 from shared.auth import CurrentPrincipal
-from shared.auth.scope import read_visibility, region_like_pattern
 from shared.http import catalogue
 from shared.http.headers import LOCATION, sends
 from shared.http.idempotency import claim_idempotency_key
 from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
-from shared.http.problems import ProblemError, not_found
+from shared.http.problems import ProblemError
 from shared.i18n import t
-from submissions.api.access import actor_for, province_actor, sees
+from shared.programmes import Programme
+from submissions.api.access import actor_for, province_actor, scope_of, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
 from submissions.api.errors import HANDLED, problem_for
 from submissions.api.schemas import (
@@ -29,23 +29,23 @@ from submissions.api.schemas import (
     WindowRosterEntryPublic,
     public,
 )
-from submissions.db import queries
+from submissions.domain.actors import Actor
 from submissions.domain.errors import Refused
-from submissions.handlers.common import Context
-from submissions.handlers.windows import AlreadyOpen, open_window, reopen_window
+from submissions.handlers.common import Connection, Row
+from submissions.handlers.windows import (
+    AlreadyOpen,
+    find_window,
+    open_window,
+    reopen_window,
+    roster_page,
+    windows_page,
+)
 
 router = APIRouter(prefix="/v1/windows", tags=["windows"])
 
 
 def window_public(row: Any) -> WindowPublic:
     return public(WindowPublic, row, window=row["window_slug"])
-
-
-async def window_or_404(pool: asyncpg.Pool, context: Context, window_id: str) -> asyncpg.Record:
-    row = await pool.fetchrow(queries.WINDOW, window_id)
-    if row is None or row["programme_id"] not in context.programmes:
-        raise not_found(t("填报窗口", "window"), window_id)
-    return row
 
 
 @router.get("", response_model=Page[WindowPublic], summary="Reporting windows, newest first")
@@ -58,7 +58,7 @@ async def list_windows(
     after, after_id = read_cursor(
         cursor, lambda p: (dt.datetime.fromisoformat(p["at"]), str(p["id"]))
     ) or (None, None)
-    rows = await pool.fetch(queries.WINDOWS_PAGE, after, after_id, limit + 1)
+    rows = await windows_page(pool, after=after, after_id=after_id, count=limit + 1)
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return Page[WindowPublic](
@@ -89,7 +89,7 @@ async def open_(
     if programme is not None:
         province_actor(principal, jurisdiction=programme.jurisdiction)
 
-    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+    async def claim(connection: Connection, row: Row) -> None:
         response.headers["Location"] = f"/v1/windows/{row['id']}"
         await claim_idempotency_key(
             connection,
@@ -125,7 +125,10 @@ async def open_(
 
 @router.get("/{window_id}", response_model=WindowPublic, summary="Read a window")
 async def read(window_id: str, principal: CurrentPrincipal, pool: Pool, context: Ctx) -> Any:
-    return window_public(await window_or_404(pool, context, window_id))
+    try:
+        return window_public(await find_window(pool, context, window_id))
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
 
 
 @router.get(
@@ -145,27 +148,30 @@ async def roster(
 ) -> Page[WindowRosterEntryPublic]:
     # The cursor's key is its own, so the reports list's cursor is refused here (and this one there).
     after = read_cursor(cursor, lambda p: str(p["designation_id"]))
-    await window_or_404(pool, context, window_id)
-    visibility = read_visibility(principal)
-    entries = await pool.fetch(
-        queries.ROSTER_ENTRIES_PAGE,
-        window_id,
-        after,
-        limit + 1,
-        visibility.everything,
-        [region_like_pattern(r) for r in visibility.region_roots],
-        sorted(visibility.enterprise_ids),
-    )
-    page = entries[:limit]
-    changes: dict[str, list[RosterChangePublic]] = {e["designation_id"]: [] for e in page}
-    for change in await pool.fetch(queries.ROSTER_CHANGES_OF, window_id, list(changes)):
-        changes[change["designation_id"]].append(public(RosterChangePublic, change))
+    try:
+        found = await roster_page(
+            pool,
+            context,
+            window_id,
+            after=after,
+            count=limit + 1,
+            page_size=limit,
+            scope=scope_of(principal),
+        )
+    except HANDLED as exc:
+        raise problem_for(exc) from exc
+    page = found.entries[:limit]
     return Page[WindowRosterEntryPublic](
         items=[
-            public(WindowRosterEntryPublic, e, changes=changes[e["designation_id"]]) for e in page
+            public(
+                WindowRosterEntryPublic,
+                e,
+                changes=[public(RosterChangePublic, c) for c in found.changes[e["designation_id"]]],
+            )
+            for e in page
         ],
         next_cursor=encode_cursor({"designation_id": page[-1]["designation_id"]})
-        if len(entries) > limit
+        if len(found.entries) > limit
         else None,
     )
 
@@ -185,16 +191,12 @@ async def reopen(
     context: Ctx,
     now: Now,
 ) -> Any:
-    window = await window_or_404(pool, context, window_id)
-    entry = await pool.fetchrow(queries.ROSTER_ENTRY, window_id, body.designation_id)
-    if entry is None or not sees(principal, entry):
-        raise not_found(t("应报名单中的报送主体", "reporter on the roster"), body.designation_id)
-    actor_for(principal, entry)  # 403 for those who only read
-    actor = province_actor(
-        principal, jurisdiction=context.programmes[window["programme_id"]].jurisdiction
-    )
+    def authorize(entry: Mapping[str, Any], programme: Programme) -> Actor:
+        visible_or_404(principal, entry, "reporter on the roster", body.designation_id)
+        actor_for(principal, entry)  # 403 for those who only read
+        return province_actor(principal, jurisdiction=programme.jurisdiction)
 
-    async def claim(connection: asyncpg.Connection, row: asyncpg.Record) -> None:
+    async def claim(connection: Connection, row: Row) -> None:
         await claim_idempotency_key(
             connection, request, status_code=201, content=public(ReopeningPublic, row)
         )
@@ -205,7 +207,7 @@ async def reopen(
             context,
             window_id=window_id,
             designation_id=body.designation_id,
-            actor=actor,
+            authorize=authorize,
             ends_at=body.ends_at,
             reason=body.reason,
             now=now,

@@ -1,5 +1,5 @@
 -- Drafts: a reporter (or its city bureau) saves an incomplete report and submits it later
--- (issue 9, "draft → submitted"). A draft is no version: it is replaced on each save, counts in
+-- ("draft → submitted", docs/submissions.md). A draft is no version: it is replaced on each save, counts in
 -- no completeness figure, and is deleted by the submission that follows it, in its transaction.
 CREATE TABLE report_drafts (
     window_id       text        NOT NULL REFERENCES windows (id),

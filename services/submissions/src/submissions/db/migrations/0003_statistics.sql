@@ -1,4 +1,4 @@
--- Statistics monitoring (issue 13, docs/statistics.md): one report per programme, period and
+-- Statistics monitoring (docs/statistics.md): one report per programme, period and
 -- reporter (a county bureau, a city bureau or a monitored enterprise), immutable versions,
 -- review steps, the figures in force (flattened for the sums) and each publication.
 

@@ -1,0 +1,335 @@
+"""Use cases of an application: its timeline written by the workflow's activities, and what a
+person reads of it or asks of it.
+
+The activities call the writes with a seq the workflow numbered, so a retried activity finds
+its step written and changes nothing (and audits nothing twice). The audit record carries the
+person who took the step and the facts of their HTTP request, which the workflow carried to the
+activity (docs/audit.md). Each write opens its own transaction: state, events (outbox) and
+audit record commit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from temporalio.client import Client
+
+from awards.config import DEFAULT_EVENT_SOURCE
+from awards.db import queries, repository
+from awards.handlers.common import (
+    WORKER,
+    ClaimKey,
+    Connection,
+    Pool,
+    Row,
+    actor_of,
+    request_context,
+    request_data,
+)
+from awards.handlers.updates import run_update
+from awards.workflows.types import (
+    TAKE_STEP,
+    ApplicationStart,
+    ApplicationState,
+    StepRecord,
+    StepRequest,
+    workflow_id_for,
+)
+from shared import audit
+from shared.auth.principal import Principal
+from shared.auth.roles import Role
+from shared.auth.scope import may_see_region
+from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, ReviewOverdue
+from shared.events.envelope import DomainEvent
+from shared.http.problems import not_found
+from shared.i18n import t
+from shared.messaging.outbox import append_events
+
+# The roles with a queue of applications waiting for them.
+QUEUED_ROLES = (Role.city_bureau, Role.province_admin, Role.operator, Role.expert)
+
+
+async def record_submission(
+    pool: Pool,
+    start: ApplicationStart,
+    *,
+    at: dt.datetime,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> bool:
+    """Writes the application and its first step; False when already written."""
+    async with pool.acquire() as connection, connection.transaction():
+        return await _record_submission(
+            connection, start, at=at, topic_prefix=topic_prefix, event_source=event_source
+        )
+
+
+async def _record_submission(
+    connection: Connection,
+    start: ApplicationStart,
+    *,
+    at: dt.datetime,
+    topic_prefix: str,
+    event_source: str,
+) -> bool:
+    applicant, terms = start.applicant, start.terms
+    row = await connection.fetchrow(
+        queries.INSERT_APPLICATION,
+        uuid.UUID(start.application_id),
+        workflow_id_for(start.application_id),
+        terms.programme_id,
+        terms.year,
+        terms.category,
+        applicant.entity_type,
+        applicant.entity_id,
+        applicant.entity_name,
+        applicant.region_code,
+        applicant.owner_enterprise_id,
+        start.materials,
+        start.submitted_by.subject,
+        at,
+    )
+    if row is None:
+        return False
+    await connection.execute(
+        queries.INSERT_STEP,
+        row["id"],
+        0,
+        "submit",
+        "city_review",
+        start.submitted_by.subject,
+        start.submitted_by.role,
+        None,
+        {},
+        at,
+    )
+    event = ApplicationSubmitted(
+        application_id=start.application_id,
+        programme_id=terms.programme_id,
+        year=terms.year,
+        category=terms.category,
+        entity_type=applicant.entity_type,
+        entity_id=applicant.entity_id,
+        region_code=applicant.region_code,
+        submitted_by=start.submitted_by.subject,
+    )
+    await append_events(connection, [event], source=event_source, topic_prefix=topic_prefix)
+    submitter = start.submitted_by
+    with request_context(start.request):
+        await audit.record_change(
+            connection,
+            actor=audit.Actor(submitter.subject, submitter.roles, submitter.region_code),
+            action="application.submitted",
+            resource_type="application",
+            resource_id=start.application_id,
+            region_code=applicant.region_code,
+            after={
+                "programme_id": terms.programme_id,
+                "year": terms.year,
+                "category": terms.category,
+                "entity_type": applicant.entity_type,
+                "entity_id": applicant.entity_id,
+                "stage": "city_review",
+            },
+            details={"materials": sorted(start.materials)},
+        )
+    return True
+
+
+async def record_step(
+    pool: Pool,
+    record: StepRecord,
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> bool:
+    """Writes one step of the timeline and the application's new stage; False if written."""
+    async with pool.acquire() as connection, connection.transaction():
+        return await write_step(
+            connection, record, topic_prefix=topic_prefix, event_source=event_source
+        )
+
+
+async def write_step(
+    connection: Connection,
+    record: StepRecord,
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> bool:
+    """``record_step`` in the caller's transaction (a designation writes its step with it)."""
+    application_id = uuid.UUID(record.application_id)
+    inserted = await connection.fetchval(
+        queries.INSERT_STEP,
+        application_id,
+        record.seq,
+        record.step,
+        record.stage_after,
+        record.actor,
+        record.role,
+        record.reason,
+        record.detail,
+        record.at,
+    )
+    if inserted is None:
+        return False
+    await connection.execute(
+        queries.APPLY_STEP,
+        application_id,
+        record.stage_after,
+        record.waiting_on,
+        record.seq,
+        record.materials,
+        record.city_rank,
+        record.score,
+        record.passed,
+        record.notice_last_day,
+    )
+    events: list[DomainEvent] = []
+    if record.overdue_due_at is not None:
+        events.append(
+            ReviewOverdue(
+                application_id=record.application_id,
+                programme_id=record.programme_id,
+                region_code=record.region_code,
+                city_code=f"{record.region_code[:4]}00",
+                due_at=record.overdue_due_at,
+            )
+        )
+    else:
+        events.append(
+            ApplicationStageChanged(
+                application_id=record.application_id,
+                programme_id=record.programme_id,
+                region_code=record.region_code,
+                step=record.step,
+                stage=record.stage_after,
+                waiting_on=record.waiting_on,
+                actor=record.actor,
+                reason=record.reason,
+            )
+        )
+    await append_events(connection, events, source=event_source, topic_prefix=topic_prefix)
+    actor = (
+        audit.Actor(record.actor, record.actor_roles, record.actor_region)
+        if record.actor_roles
+        else WORKER
+    )
+    with request_context(record.request):
+        await audit.record_change(
+            connection,
+            actor=actor,
+            action=f"application.{record.step}",
+            resource_type="application",
+            resource_id=record.application_id,
+            region_code=record.region_code,
+            before=None if record.stage_before is None else {"stage": record.stage_before},
+            after={"stage": record.stage_after},
+            reason=record.reason,
+            details=record.detail or None,
+        )
+    return True
+
+
+def may_see(principal: Principal, row: Row, panel: Sequence[Row]) -> bool:
+    """The application's region, its operator, or an expert on its panel."""
+    if may_see_region(principal, row["region_code"]):
+        return True
+    if Role.operator in principal.roles and row["owner_enterprise_id"] in principal.enterprise_ids:
+        return True
+    return Role.expert in principal.roles and any(
+        p["expert_id"] == principal.subject for p in panel
+    )
+
+
+async def _visible(connection: Connection, principal: Principal, application_id: uuid.UUID) -> Row:
+    row = await repository.application(connection, application_id)
+    panel = await repository.panel(connection, application_id) if row else []
+    if row is None or not may_see(principal, row, panel):
+        raise not_found(t("申报", "application"), str(application_id))
+    return row
+
+
+@dataclass(frozen=True)
+class ApplicationRead:
+    application: Row
+    steps: list[Row]
+
+
+async def read_application(
+    pool: Pool, principal: Principal, application_id: uuid.UUID
+) -> ApplicationRead:
+    async with pool.acquire() as connection:
+        row = await _visible(connection, principal, application_id)
+        steps = await repository.steps(connection, application_id)
+    return ApplicationRead(row, steps)
+
+
+@dataclass(frozen=True)
+class WaitingPage:
+    items: list[Row]
+    last: Row | None
+    """The page's last row when more follow (the next page reads on after it), else None."""
+
+
+async def waiting_for(
+    pool: Pool,
+    principal: Principal,
+    *,
+    limit: int,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+) -> WaitingPage:
+    """What is waiting for the caller's roles, newest first, ``limit`` a page after ``after``."""
+    after_at, after_id = after or (None, None)
+    found: dict[uuid.UUID, Row] = {}
+    async with pool.acquire() as connection:
+        for role in sorted(principal.roles):
+            region = principal.region_code
+            pattern = None
+            if role in (Role.city_bureau, Role.province_admin):
+                if region is None:
+                    continue
+                pattern = region[:4] + "%" if role is Role.city_bureau else region[:2] + "%"
+            owned = sorted(principal.enterprise_ids) if role is Role.operator else None
+            expert = principal.subject if role is Role.expert else None
+            if role not in QUEUED_ROLES:
+                continue
+            rows = await connection.fetch(
+                queries.WAITING, str(role), pattern, owned, expert, limit + 1, after_at, after_id
+            )
+            for row in rows:
+                found[row["id"]] = row
+    # Each role's page holds the newest after the cursor, so their union holds the page.
+    ordered = sorted(found.values(), key=lambda r: (r["updated_at"], r["id"]), reverse=True)
+    last = ordered[limit - 1] if len(ordered) > limit else None
+    return WaitingPage(items=ordered[:limit], last=last)
+
+
+async def take_step(
+    pool: Pool,
+    temporal: Client,
+    principal: Principal,
+    application_id: uuid.UUID,
+    step: dict[str, object],
+    *,
+    claim: ClaimKey,
+) -> ApplicationState:
+    """A person's step, as the workflow's validated update: a refused step is a problem and
+    never enters the workflow's history. The key is claimed once the workflow took it."""
+    async with pool.acquire() as connection, connection.transaction():
+        row = await _visible(connection, principal, application_id)
+        request = StepRequest.model_validate(
+            {"actor": actor_of(principal), "request": request_data(), **step}
+        )
+        state: ApplicationState = await run_update(
+            temporal.get_workflow_handle(row["workflow_id"]),
+            TAKE_STEP,
+            request,
+            ended=t("该申报的流程已结束", "the application's workflow has ended"),
+            result_type=ApplicationState,
+        )
+        await claim(connection, state)
+    return state

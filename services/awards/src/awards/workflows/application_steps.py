@@ -1,0 +1,251 @@
+"""How the application workflow applies a person's step: the stage it moves to, the panel
+drawn, the evaluation's result once every card is in, the public notice planned, paused and
+resumed, and the step written to the timeline by an activity.
+
+A base of ``ApplicationWorkflow`` (``awards.workflows.workflows``), which holds the state and
+the handlers; deterministic like it: the clock is ``workflow.now()``, everything that touches
+the database is an activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, cast
+
+from temporalio import workflow
+
+from awards.domain.application import WAITING_ON, Action, Stage
+from awards.domain.scoring import check_card, result
+from awards.workflows.activities import ApplicationActivities
+from awards.workflows.options import NEEDS_PROVINCE, WRITE
+from awards.workflows.types import (
+    ApplicationStart,
+    NoticeDates,
+    NoticePlan,
+    PanelRequest,
+    PanelResult,
+    StepRecord,
+    StepRequest,
+)
+from shared.china_time import CHINA
+
+
+class ApplicationSteps:
+    """The state the steps change (set by ``ApplicationWorkflow.__init__``)."""
+
+    start: ApplicationStart
+    stage: Stage
+    seq: int
+    city_review_entry: int
+    site_visit_scheduled: bool
+    panel: tuple[str, ...]
+    cards: dict[str, dict[str, Decimal]]
+    totals: dict[str, Decimal]
+    score: Decimal | None
+    passed: bool | None
+    recommend_for_national: bool
+    notice_published_on: dt.date | None
+    notice_last_day: dt.date | None
+    notice_ends_at: dt.datetime | None
+    notice_remaining: int | None
+    _stage_before: Stage | None
+
+    def _today(self) -> dt.date:
+        return workflow.now().astimezone(CHINA).date()
+
+    async def _record(
+        self,
+        step: str,
+        *,
+        actor: str,
+        role: str | None,
+        reason: str | None = None,
+        by: StepRequest | None = None,
+        **extra: Any,
+    ) -> None:
+        self.seq += 1
+        if by is not None:
+            extra.update(
+                actor_roles=by.actor.roles,
+                actor_region=by.actor.region_code,
+                request=by.request,
+                stage_before=self._stage_before,
+            )
+        await workflow.execute_activity_method(
+            ApplicationActivities.record_step,
+            StepRecord(
+                application_id=self.start.application_id,
+                programme_id=self.start.terms.programme_id,
+                region_code=self.start.applicant.region_code,
+                seq=self.seq,
+                step=step,
+                stage_after=self.stage,
+                waiting_on=WAITING_ON.get(self.stage),
+                actor=actor,
+                role=role,
+                reason=reason,
+                at=workflow.now(),
+                **extra,
+            ),
+            **WRITE,
+        )
+
+    async def _apply(self, request: StepRequest) -> None:
+        action, who = request.action, request.actor
+        self._stage_before = self.stage
+        detail: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if action is Action.resubmit:
+            self.stage = Stage.city_review
+            self.city_review_entry += 1
+            extra["materials"] = request.materials
+        elif action is Action.city_recommend:
+            self.stage = Stage.document_review
+            extra["city_rank"] = request.rank
+        elif action is Action.city_return:
+            self.stage = Stage.returned
+        elif action is Action.city_reject:
+            self.stage = Stage.rejected
+        elif action is Action.record_document_review:
+            self.stage = Stage.site_visit if request.passed else Stage.rejected
+            detail["findings"] = [f.model_dump() for f in request.findings]
+        elif action is Action.schedule_site_visit:
+            self.site_visit_scheduled = True
+            detail["visit_on"] = str(request.visit_on)
+        elif action is Action.record_site_visit:
+            self.stage = Stage.expert_evaluation if request.passed else Stage.rejected
+        elif action is Action.assign_experts:
+            detail.update(await self._draw_panel(who.subject, None, None))
+        elif action is Action.declare_conflict:
+            detail.update(await self._draw_panel(who.subject, who.subject, request.reason))
+        elif action is Action.score:
+            scores = cast(dict[str, Decimal], request.scores)  # the validator required them
+            self.cards[who.subject] = dict(scores)
+            self.totals[who.subject] = check_card(self.start.terms.indicator_system, scores)
+            await workflow.execute_activity_method(
+                ApplicationActivities.mark_scored,
+                args=[self.start.application_id, who.subject],
+                **WRITE,
+            )
+            if set(self.panel) <= set(self.totals):
+                await self._record("score", actor=who.subject, role=who.role, by=request)
+                await self._evaluate()
+                return
+        elif action is Action.decide:
+            if request.recommend_for_national is not None:
+                self.recommend_for_national = request.recommend_for_national
+            if request.approve:
+                await self._publish_notice()
+                detail["notice_last_day"] = str(self.notice_last_day)
+                extra["notice_last_day"] = self.notice_last_day
+            else:
+                self.stage = Stage.rejected
+        elif action is Action.file_objection:
+            await self._pause_notice()
+            detail = {
+                "objector_name": request.objector_name,
+                "objector_contact": request.objector_contact,
+            }
+        elif action is Action.resolve_objection:
+            if request.upheld:
+                self.stage = Stage.rejected
+            else:
+                await self._resume_notice()
+                detail["notice_last_day"] = str(self.notice_last_day)
+                extra["notice_last_day"] = self.notice_last_day
+            detail["upheld"] = request.upheld
+        elif action is Action.stop:
+            self.stage = Stage.stopped
+        await self._record(
+            str(action),
+            actor=who.subject,
+            role=who.role,
+            reason=request.reason,
+            detail=detail,
+            by=request,
+            **extra,
+        )
+
+    async def _draw_panel(
+        self, actor: str, leaving: str | None, reason: str | None
+    ) -> dict[str, Any]:
+        drawn: PanelResult = await workflow.execute_activity_method(
+            ApplicationActivities.draw_panel,
+            PanelRequest(
+                application_id=self.start.application_id,
+                size=self.start.terms.panel.size,
+                region_code=self.start.applicant.region_code,
+                entity_id=self.start.applicant.entity_id,
+                seq=self.seq + 1,
+                replace_expert_id=leaving,
+                current_members=self.panel,
+                conflict_reason=reason,
+                actor=actor,
+            ),
+            **NEEDS_PROVINCE,
+        )
+        self.panel = drawn.members
+        return {"panel": list(drawn.members), "replaced": [list(r) for r in drawn.replaced]}
+
+    async def _evaluate(self) -> None:
+        """All cards are in: only now are the scores shown (the result step carries them)."""
+        outcome = result(self.totals, self.start.terms.panel)
+        self.score, self.passed = outcome.score, outcome.passed
+        self.stage = Stage.decision
+        await self._record(
+            "evaluation_result",
+            actor="awards",
+            role=None,
+            reason=f"aggregate {outcome.score} against pass mark {self.start.terms.panel.pass_mark}",
+            detail={
+                "totals": {k: str(v) for k, v in self.totals.items()},
+                "cards": {
+                    k: {i: str(s) for i, s in card.items()} for k, card in self.cards.items()
+                },
+            },
+            score=outcome.score,
+            passed=outcome.passed,
+        )
+
+    async def _plan(self, plan: NoticePlan) -> NoticeDates:
+        return await workflow.execute_activity_method(
+            ApplicationActivities.plan_notice, plan, **NEEDS_PROVINCE
+        )
+
+    async def _publish_notice(self) -> None:
+        today = self._today()
+        dates = await self._plan(
+            NoticePlan(published_on=today, public_notice=self.start.terms.public_notice)
+        )
+        self.notice_published_on = today
+        self.notice_last_day, self.notice_ends_at = dates.last_day, dates.ends_at
+        self.stage = Stage.public_notice
+
+    async def _pause_notice(self) -> None:
+        # An objection is filed only during the notice, which set its day of publication.
+        published_on = cast(dt.date, self.notice_published_on)
+        counted = await self._plan(
+            NoticePlan(
+                published_on=published_on,
+                public_notice=self.start.terms.public_notice,
+                kind="resume",
+                objection_on=self._today(),
+            )
+        )
+        spent = counted.counted_before_objection or 0
+        self.notice_remaining = max(0, self.start.terms.public_notice.length - spent)
+        self.notice_ends_at = None
+        self.stage = Stage.objection
+
+    async def _resume_notice(self) -> None:
+        dates = await self._plan(
+            NoticePlan(
+                published_on=self._today(),
+                public_notice=self.start.terms.public_notice,
+                kind="resume",
+                remaining=self.notice_remaining or 0,
+            )
+        )
+        self.notice_last_day, self.notice_ends_at = dates.last_day, dates.ends_at
+        self.stage = Stage.public_notice

@@ -1,1 +1,0 @@
-"""Programme targets and how far each is met, from registry data and designations."""
