@@ -59,6 +59,8 @@ class Infra:
     cluster_env: dict[str, str]
     http_base: int  # the APIs on base, base+10, base+20, base+30; the receiver on base+40
     work_dir: Path  # programme files and logs
+    # Ports named outright (a service, or "receiver"), instead of those from http_base.
+    http_ports: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
     programme = write_programme(infra.work_dir / "programmes")
     private_pem, public_pem = generate_dev_keypair()
     tokens = Tokens(private_pem)
-    ports = {s: infra.http_base + 10 * i for i, s in enumerate(SERVICES)}
+    ports = {s: infra.http_ports.get(s, infra.http_base + 10 * i) for i, s in enumerate(SERVICES)}
     fleet = Fleet(
         env={
             s: service_env(
@@ -178,7 +180,9 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         else None,
     )
     cluster = Cluster(infra.cluster_env, infra.bootstrap)
-    receiver = WebhookReceiver(WEBHOOK_SECRET, infra.http_base + 40)
+    receiver = WebhookReceiver(
+        WEBHOOK_SECRET, infra.http_ports.get("receiver", infra.http_base + 40)
+    )
     seeded = reporters(plan.reports, run=str(int(time.time())))
     poisoned: list[tuple[str, bytes]] = []
     finance_stop = asyncio.Event()

@@ -49,19 +49,36 @@ async def consumed(stack: Stack, group: str, messages: int) -> bool:
 
 
 class CommitsRefused:
-    """The real consumer, whose next commits fail as aiokafka fails them when a rebalance gave
-    the partition to another member between the fetch and the commit."""
+    """The real consumer, as a rebalance leaves it: its next commits fail as aiokafka fails them
+    when the partition went to another member between the fetch and the commit; then, with
+    ``revoke_after_commit``, the partition goes away while a commit that succeeded is in flight
+    (unassigned until the next fetch: aiokafka asserts on its high watermark)."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, errors: list[Exception]) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, errors: list[Exception], revoke_after_commit: list[bool]
+    ) -> None:
         self._consumer = consumer
         self._errors = errors
-        self.refused = 0
+        self._revoke_after_commit = revoke_after_commit
+        self._revoked = False
 
     async def commit(self, offsets: Any = None) -> None:
         if self._errors:
-            self.refused += 1
             raise self._errors.pop(0)
         await self._consumer.commit(offsets)
+        if self._revoke_after_commit:
+            self._revoked = self._revoke_after_commit.pop(0)
+
+    async def getmany(self, *partitions: Any, **options: Any) -> Any:
+        self._revoked = False  # the next rebalance gave it back
+        return await self._consumer.getmany(*partitions, **options)
+
+    def assignment(self) -> Any:
+        return set() if self._revoked else self._consumer.assignment()
+
+    def highwater(self, partition: Any) -> Any:
+        assert not self._revoked, "Partition is not assigned"  # as aiokafka's own
+        return self._consumer.highwater(partition)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._consumer, name)
@@ -79,6 +96,7 @@ async def run_consumer_until(
     timeout: float = 30,
     max_attempts: int = 3,
     refused_commits: list[Exception] | None = None,
+    revoke_after_commit: list[bool] | None = None,
 ) -> None:
     kafka_consumer = create_consumer(
         f"{prefix}{TOPIC}", bootstrap_servers=stack.kafka_bootstrap, group_id=f"{prefix}{name}"
@@ -89,7 +107,10 @@ async def run_consumer_until(
             name=name, topic_prefix=prefix, max_attempts=max_attempts, backoff_initial_seconds=0.01
         ),
         pool=pool,
-        consumer=cast(AIOKafkaConsumer, CommitsRefused(kafka_consumer, refused_commits or [])),
+        consumer=cast(
+            AIOKafkaConsumer,
+            CommitsRefused(kafka_consumer, refused_commits or [], revoke_after_commit or []),
+        ),
         dead_letter_producer=producer,
         catalog=default_catalog(),
         handlers={EnterpriseRegistered.event_type: handler},
@@ -244,14 +265,15 @@ async def test_processing_survives_a_consumer_restart_without_duplicates(
     assert sorted(rows) == sorted(ids)
 
 
-async def test_a_commit_refused_by_a_rebalance_neither_ends_the_consumer_nor_applies_twice(
+async def test_a_rebalance_during_a_commit_neither_ends_the_consumer_nor_applies_twice(
     messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, producer: AIOKafkaProducer
 ) -> None:
     """A replica joining or leaving moves partitions between the fetch and the commit; aiokafka
     then refuses the commit (IllegalStateError for a partition no longer assigned,
-    CommitFailedError for a generation that moved on). The consumer goes on reading, and the
-    member that now owns the partition reads on from the last committed offset: the inbox
-    absorbs what was applied already."""
+    CommitFailedError for a generation that moved on), or the commit goes through and the
+    partition is gone when it returns. The consumer goes on reading, and the member that now
+    owns the partition reads on from the last committed offset: the inbox absorbs what was
+    applied already."""
     prefix = f"{topic_prefix}c4."
     await messaging_pool.execute("CREATE TABLE effects (enterprise_id text)")
     ids = [f"ent-{uuid.uuid4().hex[:6]}" for _ in range(6)]
@@ -275,15 +297,14 @@ async def test_a_commit_refused_by_a_rebalance_neither_ends_the_consumer_nor_app
         IllegalStateError("Partition TopicPartition(partition=0) is not assigned"),
         CommitFailedError("the group has already rebalanced and assigned the partitions"),
     ]
-    await send(ids[:3])
-    sent_later = False
+    revoked = [True]
+    await send(ids[:2])
+    batches = [ids[2:4], ids[4:]]  # each after the previous one's commit was refused or lost
 
     async def all_applied() -> bool:
-        nonlocal sent_later
-        if not sent_later and await applied(3):
-            await send(ids[3:])  # a second batch after the first commit was refused
-            sent_later = True
-        return sent_later and await applied(6) and not refused
+        if batches and await applied(len(ids) - sum(map(len, batches))):
+            await send(batches.pop(0))
+        return not batches and await applied(6) and not refused and not revoked
 
     await run_consumer_until(
         stack=stack,
@@ -294,6 +315,7 @@ async def test_a_commit_refused_by_a_rebalance_neither_ends_the_consumer_nor_app
         producer=producer,
         done=all_applied,
         refused_commits=refused,
+        revoke_after_commit=revoked,
     )
     # The partition's next owner: everything after the last commit that went through comes
     # again and is skipped.

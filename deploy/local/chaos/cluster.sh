@@ -22,7 +22,8 @@
 # plus CHAOS_PORT_OFFSET (default 0). Broker n listens on KAFKA_PORT + 10(n-1), its controller
 # on KAFKA_CONTROLLER_PORT + 10(n-1); Temporal's frontend on TEMPORAL_PORT and its other
 # services on TEMPORAL_PORT + 4 … + 11. With the defaults these are `make up`'s ports: run one
-# or the other, or set an offset.
+# or the other, or set an offset. CHAOS_KAFKA_PORTS / CHAOS_CONTROLLER_PORTS name the brokers'
+# and controllers' ports outright (the short test's free ports).
 #
 # Temporal: `go install go.temporal.io/server/cmd/server` at TEMPORAL_SERVER_VERSION (and its
 # SQL tool) through the Go module proxy, cached under .local/chaos-bin; schema by the SQL
@@ -53,8 +54,18 @@ log() { printf '[chaos-cluster] %s\n' "$*" >&2; }
 die() { printf '[chaos-cluster] error: %s\n' "$*" >&2; exit 1; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-broker_port() { echo $((KAFKA_PORT + 10 * ($1 - 1))); }
-controller_port() { echo $((KAFKA_CONTROLLER_PORT + 10 * ($1 - 1))); }
+# CHAOS_KAFKA_PORTS and CHAOS_CONTROLLER_PORTS (three comma-separated ports each) name the
+# ports outright: the short test in `make test` passes ports it found free.
+IFS=, read -r -a BROKER_PORTS <<<"${CHAOS_KAFKA_PORTS:-}"
+IFS=, read -r -a CONTROLLER_PORTS <<<"${CHAOS_CONTROLLER_PORTS:-}"
+broker_port() {
+  if [ -n "${BROKER_PORTS[$(($1 - 1))]:-}" ]; then echo "${BROKER_PORTS[$(($1 - 1))]}"
+  else echo $((KAFKA_PORT + 10 * ($1 - 1))); fi
+}
+controller_port() {
+  if [ -n "${CONTROLLER_PORTS[$(($1 - 1))]:-}" ]; then echo "${CONTROLLER_PORTS[$(($1 - 1))]}"
+  else echo $((KAFKA_CONTROLLER_PORT + 10 * ($1 - 1))); fi
+}
 bootstrap() {
   local n out=()
   for n in "${BROKERS[@]}"; do out+=("127.0.0.1:$(broker_port "$n")"); done
@@ -507,21 +518,24 @@ check_ports() {
   done
 }
 
-stop_pidfile() {
-  local pidfile=$1 pid
-  [ -f "$pidfile" ] || return 0
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
-
 down() {
-  local f
-  for f in "$RUN"/*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
+  # Every process asked to stop at once, then given 20 s together before SIGKILL: one after
+  # another, the last broker would wait for a quorum the others took away.
+  local f pid live=()
+  for f in "$RUN"/*.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; live+=("$pid"); fi
+    rm -f "$f"
+  done
+  local deadline=$((SECONDS + 20))
+  while [ ${#live[@]} -gt 0 ] && [ $SECONDS -lt $deadline ]; do
+    local still=()
+    for pid in "${live[@]}"; do kill -0 "$pid" 2>/dev/null && still+=("$pid"); done
+    live=("${still[@]+"${still[@]}"}")
+    [ ${#live[@]} -gt 0 ] && sleep 0.2
+  done
+  for pid in "${live[@]+"${live[@]}"}"; do kill -9 "$pid" 2>/dev/null || true; done
   pg_stop fast
   log "stopped"
 }

@@ -104,10 +104,7 @@ class IdempotentConsumer:
                     finished = record.offset
                     self._on_progress()
                 if finished is not None and await self._commit(partition, finished + 1):
-                    highwater = self._consumer.highwater(partition)
-                    if highwater is not None:
-                        self._lag[partition] = max(highwater - (finished + 1), 0)
-                        self._report_lag(partition.topic)
+                    self._note_lag(partition, finished + 1)
                 if stop.is_set():
                     return
             self._on_progress()
@@ -125,6 +122,19 @@ class IdempotentConsumer:
             self._report_lag(partition.topic)
             log.warning("not committing %s@%d: %s", partition, offset, exc)
             return False
+
+    def _note_lag(self, partition: TopicPartition, position: int) -> None:
+        """The partition's lag after a commit. A rebalance can take the partition away while
+        the commit is in flight (aiokafka then asserts on its high watermark): its lag is no
+        longer this member's to report."""
+        if partition not in self._consumer.assignment():
+            self._lag.pop(partition, None)
+        else:
+            highwater = self._consumer.highwater(partition)
+            if highwater is None:
+                return
+            self._lag[partition] = max(highwater - position, 0)
+        self._report_lag(partition.topic)
 
     def _report_lag(self, topic: str) -> None:
         lag = sum(behind for partition, behind in self._lag.items() if partition.topic == topic)
