@@ -280,7 +280,8 @@ kafka_up() {
 
 topics() {
   # Every declared topic (deploy/k8s/platform-examples/kafka-strimzi.yaml: the AsyncAPI
-  # channels and each consumer's dead letters), three replicas, two in sync to take a write.
+  # channels and each consumer's dead letters) with its declared settings, three replicas, two
+  # in sync to take a write.
   "$VENV_BIN/python" - "$(bootstrap)" "$ROOT/deploy/k8s/platform-examples/kafka-strimzi.yaml" "${CHAOS_TOPIC_PREFIX:-}" <<'EOF'
 import asyncio, sys
 import yaml
@@ -288,18 +289,23 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 async def main(bootstrap: str, declared: str, prefix: str) -> None:
     with open(declared, encoding="utf-8") as handle:
-        topics = {
-            prefix + doc["metadata"]["name"]: int(doc["spec"].get("partitions", 6))
-            for doc in yaml.safe_load_all(handle)
-            if doc and doc.get("kind") == "KafkaTopic"
-        }
+        declared_topics = [
+            doc for doc in yaml.safe_load_all(handle) if doc and doc.get("kind") == "KafkaTopic"
+        ]
+    topics = {prefix + d["metadata"]["name"]: int(d["spec"].get("partitions", 6)) for d in declared_topics}
+    # Each topic's declared settings (retention, compaction), as in production.
+    configs = {
+        prefix + d["metadata"]["name"]: {k: str(v) for k, v in (d["spec"].get("config") or {}).items()}
+        for d in declared_topics
+    }
     client = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
     await client.start()
     try:
         missing = sorted(set(topics) - set(await client.list_topics()))
         if missing:
             await client.create_topics(
-                [NewTopic(name, topics[name], 3, topic_configs={"min.insync.replicas": "2"})
+                [NewTopic(name, topics[name], 3,
+                          topic_configs={**configs[name], "min.insync.replicas": "2"})
                  for name in missing]
             )
         print(f"{len(missing)} created, {len(topics) - len(missing)} already there")
