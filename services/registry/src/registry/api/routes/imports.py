@@ -33,6 +33,7 @@ from registry.handlers import imports
 from registry.handlers.common import Row
 from registry.handlers.imports import XLSX_TYPE
 from shared.auth import CurrentPrincipal
+from shared.csv_cells import csv_cell
 from shared.http.headers import LOCATION, sends
 from shared.http.pagination import Page
 
@@ -160,7 +161,10 @@ async def import_errors(job_id: uuid.UUID, principal: CurrentPrincipal, context:
     out.write("\ufeff")  # Excel reads the Chinese correctly with a BOM
     writer = csv.writer(out)
     writer.writerow(["行号", "列", "原因"])
-    writer.writerows([error["row"], error["column"], error["reason"]] for error in job["errors"])
+    writer.writerows(  # a reason may quote the file's cell, which must not run as a formula
+        [error["row"], csv_cell(error["column"]), csv_cell(error["reason"])]
+        for error in job["errors"]
+    )
     return Response(
         content=out.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",
