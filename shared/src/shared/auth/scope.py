@@ -27,8 +27,6 @@ The rules:
 * the audit trail: the province, city and county bureaus read the records of their own subtree
   (a province never another's); integrators every record, as they read every record; experts
   and operators none. Contacts in it are masked for every reader (``audit_scope``).
-* awards: the province's expert pool, rewards and budgets are its administration's alone
-  (``may_keep_for_province``); anyone else is answered as if they did not exist.
 """
 
 from __future__ import annotations
@@ -195,18 +193,9 @@ def may_revise_programme(principal: Principal, *, jurisdiction: str) -> bool:
 
 
 def may_keep_for_province(principal: Principal, *, region_code: str) -> bool:
-    """Awards: what the province keeps for itself, read and changed by its administration
-    alone: the pool of expert reviewers (专家库由省厅维护; ``region_code`` is the expert's, so
-    an expert is added only to the caller's own province), and the rewards and budgets of
-    its programmes (``region_code`` is the programme's jurisdiction). Nobody else, integrators
-    with ``write`` and the province's own city and county bureaus included; a caller who may
-    not read such a record is answered as if it did not exist."""
-    code = principal.region_code
-    return (
-        Role.province_admin in principal.roles
-        and code is not None
-        and region_contains(code, region_code)
-    )
+    """Awards: the province's expert pool (专家库由省厅维护; ``region_code`` the expert's) and
+    its programmes' rewards (the jurisdiction) are its administration's alone, nobody else's."""
+    return Role.province_admin in principal.roles and _administers(principal, region_code)
 
 
 def may_import(principal: Principal) -> bool:
