@@ -6,7 +6,8 @@ offices of the notices addressed to them before.
 
 A consumer group that has no committed offset starts at the earliest offset the topic still
 holds (``shared/messaging/kafka.create_consumer``), so what a late consumer misses is only
-what the topic's retention has already deleted (seven days in the declared topics).
+what the topic's retention has already deleted: nothing, on the topics whose records other
+services copy (kept for good in the declared topics, docs/operations.md "Topics and retention").
 """
 
 from __future__ import annotations

@@ -158,3 +158,21 @@ def test_each_consumed_topic_has_a_partition_for_each_consumer_replica() -> None
         for service, partitions in by_service.items():
             hpa = autoscalers[f"{service}-consumer"]
             assert hpa["spec"]["maxReplicas"] <= partitions, (overlay, service)
+
+
+# Topics whose events another service keeps its own copy of a long-lived record from: a
+# consumer that joins late (a new service, a database restored empty) must still find every
+# record on them, so no time-based deletion may drop an event of a record still in use.
+STATE_TOPICS = ("awards.designation", "registry.enterprise", "registry.park", "registry.team")
+
+
+@pytest.mark.parametrize("name", STATE_TOPICS)
+def test_the_records_other_services_copy_are_kept_for_a_late_joiner(name: str) -> None:
+    """Their events are deltas (an update names only the changed fields), so compaction would
+    lose state: they are kept for good, which at national scale is a few gigabytes
+    (docs/operations.md, "Topics and retention")."""
+    config = of_kind("KafkaTopic")[name]["spec"]["config"]
+    assert config.get("cleanup.policy", "delete") == "delete"
+    assert int(config["retention.ms"]) == -1
+    consumers = [s for s in kafka_access.services() if name in kafka_access.consumed_topics(s)]
+    assert consumers, f"{name} is read by no service: it need not be kept"
