@@ -74,7 +74,10 @@ def _wait_seconds(prefer: str | None) -> int | None:
             LOCATION,
             description="Finished within Prefer: wait, or the same file's earlier run",
         ),
-        413: {"description": "File over the size limit"},
+        413: {
+            "description": "File over the size limit, or a workbook whose parts would inflate "
+            "too far (a zip bomb)"
+        },
         422: {"description": "Empty, or not a CSV or XLSX file (an encrypted workbook, …)"},
         415: {"description": "A multipart form instead of the file itself"},
     },
