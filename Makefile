@@ -5,10 +5,10 @@ UV ?= uv
 STACK := deploy/local/stack.sh
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: help install up down status lint format test test-ahead unit integration e2e contract bench asyncapi replay-dlq token kafka-console kafka-topics deploy-check
+.PHONY: help install up down status lint format test test-ahead unit integration e2e contract bench chaos asyncapi replay-dlq token kafka-console kafka-topics deploy-check
 
 help:
-	@echo "make up | down | status | test | test-ahead | lint | unit | integration | e2e | contract | bench | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics | deploy-check"
+	@echo "make up | down | status | test | test-ahead | lint | unit | integration | e2e | contract | bench | chaos | asyncapi | replay-dlq CONSUMER=name | token ROLE=.. REGION=.. | kafka-console TOPIC=.. | kafka-topics | deploy-check"
 
 # Spectral (OpenAPI lint, tests/unit/shared/test_spectral.py) from the npm registry, as pinned in
 # tools/spectral/package-lock.json; again only when the lock file changed.
@@ -76,6 +76,12 @@ contract: install
 # Every benchmark, or some: make bench BENCH="awards_round statistics_month".
 bench: install
 	@deploy/local/with-stack.sh $(UV) run --frozen python -m benchmarks $(BENCH)
+
+# Faults on a production-shaped stack of its own (three brokers, two replicas of every role,
+# Temporal's server on PostgreSQL): 10,000 reports while brokers, replicas, PostgreSQL and
+# Temporal go down and come back, then the counts (docs/chaos.md). Not with `make up` running.
+chaos: install
+	@deploy/local/chaos/run.sh
 
 asyncapi: install
 	$(UV) run --frozen python -m shared.events.asyncapi docs/asyncapi.yaml

@@ -13,20 +13,23 @@ services copy (kept for good in the declared topics, docs/operations.md "Topics 
 from __future__ import annotations
 
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.year_support import (
-    PROGRAMMES,
+    DESIGNATED_ON,
+    START,
     Api,
     Events,
     Operator,
     Project,
     Round,
-    china,
+    at,
     credit_code,
     of_type,
     until_value,
+    write_year_programme,
 )
 from tests.support.receivers import text_of
 from tests.support.stack import Stack
@@ -47,11 +50,13 @@ async def mail_to(run: YearStack, address: str) -> list[EmailMessage]:
 
 
 @pytest.mark.timeout(1500)
-async def test_notifications_started_last_still_addresses_the_operator(stack: Stack) -> None:
+async def test_notifications_started_last_still_addresses_the_operator(
+    stack: Stack, tmp_path: Path
+) -> None:
     async with year_stack(
         kafka_bootstrap=stack.kafka_bootstrap,
-        programmes_dir=PROGRAMMES,
-        start=china(2026, 11, 2, 9),
+        programmes_dir=write_year_programme(tmp_path / "programmes"),
+        start=START,
         roles=ROLES,
     ) as run:
         api, events = Api(run), Events(run)
@@ -76,7 +81,7 @@ async def test_notifications_started_last_still_addresses_the_operator(stack: St
         )
         await the_round.apply(project)
         await the_round.review(project, 1, conflict=False, objection=False)
-        await run.advance_to(china(2026, 11, 10, 9))
+        await run.advance_to(at(DESIGNATED_ON))
         granted = await events.wait(
             "awards.designation",
             lambda es: bool(of_type(es, "awards.designation.granted.v1")),

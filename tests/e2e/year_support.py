@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import yaml
 
 from tests.support.kafka import envelope_of
 from tests.support.kafka_snapshot import read_to_end
@@ -26,12 +27,101 @@ from tests.support.year_stack import FINANCE_SECRET, YearStack, gather_pages
 
 T = TypeVar("T")
 
-PROGRAMMES = Path(__file__).resolve().parent / "programmes"
+SHIPPED_GUIZHOU = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "programmes"
+    / "guizhou-shibaiqianwan-2023.yaml"
+)
 PROGRAMME = "guizhou-year-e2e"
 YEAR = 2026
 WINDOW = f"{PROGRAMME}.annual-report.{YEAR}"
 PROVINCE = "520000"
 CHINA = dt.timezone(dt.timedelta(hours=8))
+# The targets the registry measures from designations (the others are reported statistics).
+DESIGNATION_METRICS = {
+    "designated_parks",
+    "designated_live_bases",
+    "leading_enterprises",
+    "live_teams",
+    "leading_enterprises_and_live_teams",
+}
+
+
+# The year's timeline (China time). The report stays due on the document's own day, 10
+# December (a programme may not move it: shared/programmes/guards.py); everything else is set
+# around it and around the test's fixed start, so that the year runs in three weeks of
+# business time on the time-skipping server.
+START = dt.datetime(YEAR, 11, 23, 9, tzinfo=CHINA)  # a Monday morning
+ROUND_OPENS, ROUND_CLOSES, CITY_REVIEW_DUE = (dt.date(YEAR, 11, d) for d in (23, 24, 25))
+NOTICE_LAST_DAY = dt.date(YEAR, 11, 30)  # 公示: five working days from the day after, 24 - 30 Nov
+DESIGNATED_ON = dt.date(YEAR, 12, 1)
+WINDOW_OPENS = dt.date(YEAR, 12, 2)
+DUE_ON = dt.date(YEAR, 12, 10)  # due at the end of the day (the document's)
+GRACE_UNTIL_ON = dt.date(YEAR, 12, 14)  # late first reports taken until the end of the day
+LOCKS_ON = dt.date(YEAR, 12, 16)  # nothing taken from 00:00 on the 17th: the evaluation
+RECTIFICATION_DAYS = 3
+RECTIFY_BY = dt.date(YEAR, 12, 20)  # the warning day (the 17th) and three days
+REVOKED_ON = dt.date(YEAR, 12, 21)  # the rectification deadline passed at 00:00
+
+
+def at(day: dt.date, hour: int = 9) -> dt.datetime:
+    """An instant of the timeline: ``hour`` o'clock, China time, on ``day``."""
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=CHINA)
+
+
+def write_year_programme(directory: Path) -> Path:
+    """The programme the year runs: Guizhou's file as shipped (its categories, rewards, report
+    templates, indicator systems, thresholds and notification routes, in whatever format the
+    loader reads today), with its dates set to the timeline above:
+
+    ==========  ===========================================================================
+    23 Nov      the round opens (closes the 24th); reviews, scores, decisions, public notice
+    1 Dec       designations: the notice's five working days ended at the end of 30 Nov
+    2 Dec       the annual-report window opens; reminders 3 and 1 days before the due time
+    10 Dec      due at the end of the day; overdue notices 1 and 2 days after (the province
+                from the first)
+    14 Dec      late first reports taken until the end of the day
+    16 Dec      locks at the end of the day: the yearly evaluation warns, 3 days to rectify
+    20 Dec      the rectification deadline (end of day): still missing, revoked
+    ==========  ===========================================================================
+
+    The expert panel has three members; only the targets the registry measures from
+    designations are kept (due by the end of the year); no statistics section (the monthly
+    statistics clock is not part of the year). Written into ``directory``, which the services
+    read as ``PROGRAMMES_DIR``.
+    """
+    programme = yaml.safe_load(SHIPPED_GUIZHOU.read_text(encoding="utf-8"))
+    programme["id"] = PROGRAMME
+    programme["name"] += "（端到端测试年度）"
+    programme["period"] = {"start": dt.date(YEAR, 1, 1), "end": dt.date(YEAR, 12, 31)}
+    programme["targets"] = [
+        {**target, "by": dt.date(YEAR, 12, 31)}
+        for target in programme["targets"]
+        if target["metric"] in DESIGNATION_METRICS
+    ]
+    rounds = programme["application_rounds"]
+    rounds["first_year"] = YEAR
+    rounds["awarding"]["overrides"] = [
+        {"year": YEAR, "opens_on": ROUND_OPENS, "closes_on": ROUND_CLOSES,
+         "city_review_due_on": CITY_REVIEW_DUE, "note": "end-to-end year"}
+    ]  # fmt: skip
+    rounds["awarding"]["expert_panel"]["size"] = 3
+    window = next(w for w in programme["reporting_windows"] if w["id"] == "annual-report")
+    window["first_year"] = window["last_year"] = YEAR
+    window["reminders"] = {"before_days": [3, 1], "after_days": [1, 2]}
+    window["overrides"] = [
+        {"year": YEAR, "opens_on": WINDOW_OPENS, "due_on": DUE_ON,
+         "grace_until_on": GRACE_UNTIL_ON, "locks_on": LOCKS_ON, "note": "end-to-end year"}
+    ]  # fmt: skip
+    programme["dynamic_management"]["rectification_days"] = RECTIFICATION_DAYS
+    programme.pop("statistics", None)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{PROGRAMME}.yaml").write_text(
+        yaml.safe_dump(programme, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return directory
+
 
 # GB 32100-2015: the 31 characters and the weights of positions 1-17 (DOMAIN.md).
 CODE_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -316,7 +406,7 @@ class Round:
             findings=[{"material": "application_form", "ok": True},
                       {"material": "written_application", "ok": True}],
         )  # fmt: skip
-        await self.step(project, province, "schedule_site_visit", visit_on="2026-11-02")
+        await self.step(project, province, "schedule_site_visit", visit_on=ROUND_OPENS.isoformat())
         await self.step(project, province, "record_site_visit", passed=True)
         state = await self.step(project, province, "assign_experts")
         panel = list(state["panel"])
@@ -350,5 +440,5 @@ class Round:
                 reason="经核查，销售额有税务发票佐证，异议不成立",
             )  # fmt: skip
             assert state["stage"] == "public_notice", state
-        # 公示 five working days from the day after publication (Tue 3 - Mon 9 November)
-        assert state["notice_last_day"] == "2026-11-09", state
+        # 公示 five working days from the day after publication
+        assert state["notice_last_day"] == NOTICE_LAST_DAY.isoformat(), state

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any, cast
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from shared.events import EnterpriseRegistered, EventEnvelope, default_catalog, wrap
 from shared.events.envelope import DomainEvent
@@ -46,6 +48,42 @@ async def consumed(stack: Stack, group: str, messages: int) -> bool:
     return sum(max(meta.offset, 0) for meta in offsets.values()) >= messages
 
 
+class CommitsRefused:
+    """The real consumer, as a rebalance leaves it: its next commits fail as aiokafka fails them
+    when the partition went to another member between the fetch and the commit; then, with
+    ``revoke_after_commit``, the partition goes away while a commit that succeeded is in flight
+    (unassigned until the next fetch: aiokafka asserts on its high watermark)."""
+
+    def __init__(
+        self, consumer: AIOKafkaConsumer, errors: list[Exception], revoke_after_commit: list[bool]
+    ) -> None:
+        self._consumer = consumer
+        self._errors = errors
+        self._revoke_after_commit = revoke_after_commit
+        self._revoked = False
+
+    async def commit(self, offsets: Any = None) -> None:
+        if self._errors:
+            raise self._errors.pop(0)
+        await self._consumer.commit(offsets)
+        if self._revoke_after_commit:
+            self._revoked = self._revoke_after_commit.pop(0)
+
+    async def getmany(self, *partitions: Any, **options: Any) -> Any:
+        self._revoked = False  # the next rebalance gave it back
+        return await self._consumer.getmany(*partitions, **options)
+
+    def assignment(self) -> Any:
+        return set() if self._revoked else self._consumer.assignment()
+
+    def highwater(self, partition: Any) -> Any:
+        assert not self._revoked, "Partition is not assigned"  # as aiokafka's own
+        return self._consumer.highwater(partition)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._consumer, name)
+
+
 async def run_consumer_until(
     *,
     stack: Stack,
@@ -57,6 +95,8 @@ async def run_consumer_until(
     done,
     timeout: float = 30,
     max_attempts: int = 3,
+    refused_commits: list[Exception] | None = None,
+    revoke_after_commit: list[bool] | None = None,
 ) -> None:
     kafka_consumer = create_consumer(
         f"{prefix}{TOPIC}", bootstrap_servers=stack.kafka_bootstrap, group_id=f"{prefix}{name}"
@@ -67,7 +107,10 @@ async def run_consumer_until(
             name=name, topic_prefix=prefix, max_attempts=max_attempts, backoff_initial_seconds=0.01
         ),
         pool=pool,
-        consumer=kafka_consumer,
+        consumer=cast(
+            AIOKafkaConsumer,
+            CommitsRefused(kafka_consumer, refused_commits or [], revoke_after_commit or []),
+        ),
         dead_letter_producer=producer,
         catalog=default_catalog(),
         handlers={EnterpriseRegistered.event_type: handler},
@@ -220,3 +263,71 @@ async def test_processing_survives_a_consumer_restart_without_duplicates(
         )
     rows = [r["enterprise_id"] for r in await messaging_pool.fetch("SELECT * FROM effects")]
     assert sorted(rows) == sorted(ids)
+
+
+async def test_a_rebalance_during_a_commit_neither_ends_the_consumer_nor_applies_twice(
+    messaging_pool: asyncpg.Pool, stack: Stack, topic_prefix: str, producer: AIOKafkaProducer
+) -> None:
+    """A replica joining or leaving moves partitions between the fetch and the commit; aiokafka
+    then refuses the commit (IllegalStateError for a partition no longer assigned,
+    CommitFailedError for a generation that moved on), or the commit goes through and the
+    partition is gone when it returns. The consumer goes on reading, and the member that now
+    owns the partition reads on from the last committed offset: the inbox absorbs what was
+    applied already."""
+    prefix = f"{topic_prefix}c4."
+    await messaging_pool.execute("CREATE TABLE effects (enterprise_id text)")
+    ids = [f"ent-{uuid.uuid4().hex[:6]}" for _ in range(6)]
+
+    async def handler(
+        connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
+    ) -> None:
+        assert isinstance(event, EnterpriseRegistered)
+        await connection.execute("INSERT INTO effects VALUES ($1)", event.enterprise_id)
+
+    async def send(batch: list[str]) -> None:
+        for enterprise_id in batch:  # one partition: every batch ends in a commit of it
+            value = envelope_bytes(enterprise_id)[1]
+            await producer.send(f"{prefix}{TOPIC}", value=value, key=b"same", partition=0)
+        await producer.flush()
+
+    async def applied(count: int) -> bool:
+        return await messaging_pool.fetchval("SELECT count(*) FROM effects") >= count
+
+    refused: list[Exception] = [
+        IllegalStateError("Partition TopicPartition(partition=0) is not assigned"),
+        CommitFailedError("the group has already rebalanced and assigned the partitions"),
+    ]
+    revoked = [True]
+    await send(ids[:2])
+    batches = [ids[2:4], ids[4:]]  # each after the previous one's commit was refused or lost
+
+    async def all_applied() -> bool:
+        if batches and await applied(len(ids) - sum(map(len, batches))):
+            await send(batches.pop(0))
+        return not batches and await applied(6) and not refused and not revoked
+
+    await run_consumer_until(
+        stack=stack,
+        pool=messaging_pool,
+        prefix=prefix,
+        name="c4",
+        handler=handler,
+        producer=producer,
+        done=all_applied,
+        refused_commits=refused,
+        revoke_after_commit=revoked,
+    )
+    # The partition's next owner: everything after the last commit that went through comes
+    # again and is skipped.
+    await run_consumer_until(
+        stack=stack,
+        pool=messaging_pool,
+        prefix=prefix,
+        name="c4",
+        handler=handler,
+        producer=producer,
+        done=lambda: consumed(stack, f"{prefix}c4", 6),
+    )
+    rows = [r["enterprise_id"] for r in await messaging_pool.fetch("SELECT * FROM effects")]
+    assert sorted(rows) == sorted(ids)
+    assert await messaging_pool.fetchval("SELECT count(*) FROM inbox") == 6

@@ -1,20 +1,21 @@
-"""Defects the hostile-input and authorization tests found, each a strict xfail until it is
-fixed (then the xfail fails, and the marker and the matrix's known-defect entry go).
+"""Defects the hostile-input and authorization tests found, kept as regression tests once
+fixed (while open, each was a strict xfail here and the matrix's world stepped around it by
+name in its ``known``; fixing one turned the xfail into a failure, and both went).
 
-Registry: its CSV export writes a stored name that begins like a formula as it is (its XLSX
-export and the audit CSV write it as text); a NUL in an imported CSV cell fails the job as an
+Registry: its CSV export wrote a stored name that begins like a formula as it is (its XLSX
+export and the audit CSV wrote it as text); a NUL in an imported CSV cell failed the job as an
 "internal error" (PostgreSQL refused the text) instead of naming the row and column; a zip
-bomb is queued and inflated by the importer rather than refused at upload.
+bomb was queued and inflated by the importer rather than refused at upload.
 
-Every service: a request without a token but with a malformed JSON body is answered 422 (or
-400), not 401: the body is parsed before the caller is known; and a query parameter sent
-twice is taken at its last value, though no document has a list parameter (schemathesis'
-negative-data check steps around such cases, ``tests/contract/checks.KNOWN_DEFECTS``).
+Every service: a request without a token but with a malformed JSON body was answered 422 (or
+400), not 401: the body was parsed before the caller was known; and a query parameter sent
+twice was taken at its last value, though no document has a list parameter (schemathesis'
+negative-data check stepped around such cases, ``tests/contract/checks.KNOWN_DEFECTS``).
 
 Awards (the matrix's world, ``authz_worlds/awards.py``): the expert pool is the province's
-(专家库由省厅维护), yet every province administrator reads and writes every province's
-experts; and a reward's routes look the award up before they ask whether the caller may see
-it, so an award that exists is 403 where one that does not is 404.
+(专家库由省厅维护), yet every province administrator read and wrote every province's
+experts; and a reward's routes looked the award up before they asked whether the caller may
+see it, so an award that exists was 403 where one that does not is 404.
 """
 
 from __future__ import annotations
@@ -44,11 +45,6 @@ def awards(matrix: Matrix) -> tuple[AwardsWorld, TestClient, Any]:
     return world, client, matrix.tokens.bearer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /v1/experts/{expert_id} checks only that the caller is a province_admin: "
-    "Guizhou's administrator (520000) reads an expert of Qinghai's pool (region 630102), 200",
-)
 def test_a_province_does_not_read_another_provinces_expert(awards: Any) -> None:
     world, client, bearer = awards
     qinghai_expert = world.ids["experts"]["other_province"]
@@ -56,12 +52,6 @@ def test_a_province_does_not_read_another_provinces_expert(awards: Any) -> None:
     assert response.status_code == 404, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PUT /v1/experts/{expert_id} checks only that the caller is a province_admin: "
-    "Guizhou's administrator renames (and could move or deactivate) an expert of Qinghai's "
-    "pool, 200, recorded in the audit trail under region 630102",
-)
 def test_a_province_does_not_change_another_provinces_expert(awards: Any) -> None:
     world, client, bearer = awards
     url = f"/v1/experts/{world.ids['experts']['other_province']}"
@@ -76,11 +66,6 @@ def test_a_province_does_not_change_another_provinces_expert(awards: Any) -> Non
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PUT /v1/experts/{new id} with region_code 630102 by Guizhou's administrator "
-    "creates an expert in Qinghai's pool, 200: the body's region is never checked",
-)
 def test_a_province_does_not_add_an_expert_to_another_province(awards: Any) -> None:
     _, client, bearer = awards
     response = client.put(
@@ -91,13 +76,6 @@ def test_a_province_does_not_add_an_expert_to_another_province(awards: Any) -> N
     assert response.status_code == 403, response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /v1/rewards/{award_id} (and its approval, void, recoveries and remainder "
-    "POSTs) find the award before they check the caller: an award of another province, or "
-    "any award for a caller who is not its province's administrator, is 403 while an id "
-    "that names nothing is 404, so the answer confirms the award exists",
-)
 @pytest.mark.parametrize("caller", [GUIZHOU, GUIYANG_COUNTY], ids=["guizhou", "county"])
 def test_a_reward_the_caller_may_not_see_is_answered_as_absent(
     awards: Any, caller: dict[str, Any]
@@ -110,12 +88,6 @@ def test_a_reward_the_caller_may_not_see_is_answered_as_absent(
     assert existing.status_code == 404, existing.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /v1/exports/stores.csv writes a store named =cmd|' /C calc'!A0 as that very "
-    "cell (the XLSX export quote-prefixes it, the CSV does not): opened in Excel or WPS, the "
-    "cell is a formula (CSV injection)",
-)
 def test_the_registry_csv_export_writes_formula_like_names_as_text(matrix: Matrix) -> None:
     world, client, _ = matrix.service("registry")
     headers = matrix.tokens.bearer(world.claims(Role.province_admin))
@@ -134,12 +106,6 @@ def test_the_registry_csv_export_writes_formula_like_names_as_text(matrix: Matri
     assert row[header.index("个人店主")] == "'@SUM(1,1)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /v1/imports/stores (all_or_nothing) of a CSV whose shop name holds a NUL: the "
-    "job ends failed with failure 'internal error: CharacterNotInRepertoireError' (the row "
-    "reached PostgreSQL), where a NUL in JSON is a 422 naming the field",
-)
 def test_a_nul_in_an_imported_cell_is_named_by_row_and_column(
     importing_registry: tuple[TestClient, str], import_admin: dict[str, str]
 ) -> None:
@@ -152,13 +118,6 @@ def test_a_nul_in_an_imported_cell_is_named_by_row_and_column(
     assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "店铺名称")], job
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /v1/imports/stores of a 70 KB XLSX whose sheet inflates to 64 MB (a zip "
-    "bomb, ratio ~900:1) is accepted (200/202) and the importer inflates the whole sheet "
-    "into memory before it rejects the row; the upload's size limit counts only the "
-    "compressed bytes, so a file within it can inflate to gigabytes",
-)
 def test_a_zip_bomb_is_refused_at_upload(
     importing_registry: tuple[TestClient, str], import_admin: dict[str, str]
 ) -> None:
@@ -175,12 +134,6 @@ def test_a_zip_bomb_is_refused_at_upload(
     assert stored(dsn, tag) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /v1/enterprises (as every JSON route of every service) without a token and "
-    "with a body that is not JSON answers 422 validation_failed (not UTF-8: 400), not 401: "
-    "the body is read and judged before the caller is known",
-)
 @pytest.mark.parametrize("body", [b"{", "名".encode("gbk")], ids=["not_json", "not_utf8"])
 def test_without_a_token_a_malformed_body_is_still_401(matrix: Matrix, body: bytes) -> None:
     _, client, _ = matrix.service("registry")
@@ -188,17 +141,14 @@ def test_without_a_token_a_malformed_body_is_still_401(matrix: Matrix, body: byt
         "/v1/enterprises", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 401, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "bearer" in response.headers["www-authenticate"].lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /v1/enterprises?status=active&status=closed (and any query parameter of any "
-    "service sent twice) answers 200 with the last value taken, where the document's "
-    "parameter is one string: schemathesis found POST /v1/imports/stores?file_name=…&"
-    "file_name=… accepted (202) as ST201 'schema-violating request accepted'",
-)
 def test_a_query_parameter_sent_twice_is_refused(matrix: Matrix) -> None:
     world, client, _ = matrix.service("registry")
     headers = matrix.tokens.bearer(world.claims(Role.province_admin))
     response = client.get("/v1/enterprises?status=active&status=closed", headers=headers)
     assert response.status_code in (400, 422), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [error["field"] for error in response.json()["errors"]] == ["query.status"]

@@ -6,7 +6,9 @@
   records shown really contain the value;
 * every JSON body sent cut short, nested 100,000 deep, not in UTF-8, with a lone surrogate, a
   5,000-digit number, NaN, or as text/plain: refused with a 4xx problem+json, and nothing
-  stored (the service's outbox and its audit trail's changes are as they were).
+  stored (the service's outbox and its audit trail's changes are as they were); without a
+  valid token, each is a 401;
+* every query parameter sent twice: a 400 problem+json naming it.
 
 The registry's uploads (XLSX and CSV files) are in ``test_hostile_uploads``."""
 
@@ -21,8 +23,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.auth.roles import Role
-from tests.security.authz_matrix import Answer, Call, Operation, basic_failures, operations, send
+from tests.security.authz_matrix import (
+    AUTH_FAILURES,
+    Answer,
+    Call,
+    Operation,
+    auth_failures,
+    basic_failures,
+    operations,
+    send,
+)
 from tests.security.authz_running import Matrix, documents
+from tests.security.authz_worlds.base import example
 
 FILTER_VALUES = {
     "sql": "' OR 1=1 --",
@@ -252,3 +264,85 @@ def test_injection_in_names_is_stored_and_found_as_it_is(matrix: Matrix) -> None
         found = client.get("/v1/enterprises", params={"q": name, "limit": 500}, headers=headers)
         assert found.status_code == 200, found.text
         assert record in {item["id"] for item in found.json()["items"]}, name
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [operation for operation in _operations(bodies=True) if operation.bearer],
+    ids=lambda op: f"{op.service} {op.key}",
+)
+def test_without_a_valid_token_a_hostile_body_is_401(operation: Operation, matrix: Matrix) -> None:
+    """Who calls comes first: no token, an expired one or another key's is a 401 whatever the
+    body is, including one that cannot be read as JSON (``shared.service.caller_first``)."""
+    world, client, dsn = matrix.service(operation.service)
+    call = world.call(operation, Role.province_admin, "own")
+    before, failures = _stored(dsn), []
+    for kind in AUTH_FAILURES:
+        headers = matrix.tokens.failure(kind, world.claims(Role.province_admin))
+        for label, (content, media) in hostile_bodies(call.json_body).items():
+            response = client.request(
+                operation.method,
+                call.url(operation.path),
+                params=call.query,
+                content=content,
+                headers={**call.headers, **headers, "Content-Type": media},
+            )
+            answer = Answer(
+                response.status_code, response.headers.get("content-type", ""), response.text,
+                response.headers,
+            )  # fmt: skip
+            failures += [
+                f"{label}: {problem}" for problem in auth_failures(operation, kind, answer)
+            ]
+    assert _stored(dsn) == before, "a request without a valid token left something behind"
+    assert not failures, f"{operation.service} {operation.key}:\n  " + "\n  ".join(failures)
+
+
+def _with_query_parameters() -> list[Operation]:
+    return [
+        operation
+        for name, document in documents().items()
+        for operation in operations(name, document)
+        if any(parameter["in"] == "query" for parameter in operation.parameters)
+    ]
+
+
+@pytest.mark.parametrize(
+    "operation", _with_query_parameters(), ids=lambda op: f"{op.service} {op.key}"
+)
+def test_a_query_parameter_sent_twice_is_refused_naming_it(
+    operation: Operation, matrix: Matrix
+) -> None:
+    """No document has a list parameter: each query parameter, sent twice with a value it
+    takes, is a 400 problem+json naming it (never its last value taken), and nothing is
+    stored (``shared.service.query_values``)."""
+    world, client, dsn = matrix.service(operation.service)
+    role = Role.province_admin
+    headers = matrix.tokens.bearer(world.claims(role)) if operation.bearer else {}
+    call = world.call(operation, role, "own")
+    before, failures = _stored(dsn), []
+    for parameter in operation.parameters:
+        if parameter["in"] != "query":
+            continue
+        name = parameter["name"]
+        value = call.query.get(name)
+        if value is None:
+            value = example(parameter.get("schema", {}), name, "own")
+        others = [(key, item) for key, item in call.query.items() if key != name]
+        response = client.request(
+            operation.method,
+            call.url(operation.path),
+            params=[*others, (name, value), (name, value)],
+            json=call.json_body if call.content is None else None,
+            content=call.content,
+            headers={**call.headers, **headers},
+        )
+        named = (
+            [error.get("field") for error in response.json().get("errors", [])]
+            if response.headers.get("content-type", "").startswith("application/problem+json")
+            else None
+        )
+        if response.status_code != 400 or named != [f"query.{name}"]:
+            failures.append(f"{name} twice: {response.status_code} {response.text[:200]}")
+    assert _stored(dsn) == before, "a refused request left events or audited changes behind"
+    assert not failures, f"{operation.service} {operation.key}:\n  " + "\n  ".join(failures)

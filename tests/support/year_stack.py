@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,6 +260,18 @@ class YearStack:
             ),
         )
 
+    def stop(self, service: str, role: str) -> None:
+        """Stop one role (SIGTERM, as a deployment does) and forget it: ``check_alive`` is
+        about the processes the run keeps; ``start`` brings it back."""
+        process = self.processes.pop((service, role))
+        if process.popen.poll() is None:
+            process.popen.send_signal(signal.SIGTERM)
+        try:
+            process.popen.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.popen.kill()
+            process.popen.wait(timeout=10)
+
     def running(self, service: str, role: str) -> bool:
         process = self.processes.get((service, role))
         return process is not None and process.popen.poll() is None
@@ -371,7 +383,44 @@ async def year_stack(
     throttle_first: Iterable[str] = (),
 ) -> AsyncIterator[YearStack]:
     """The run's stack with ``roles`` started (APIs ready); everything stopped and removed
-    afterwards (processes, the cluster, the Temporal server, the run's topics)."""
+    afterwards (processes, the cluster, the Temporal server, the run's topics), also when the
+    test run is terminated: the cluster runs detached (``pg_ctl``) and would outlive it."""
+    with _terminate_as_exit():
+        async with _year_stack(
+            kafka_bootstrap=kafka_bootstrap,
+            programmes_dir=programmes_dir,
+            start=start,
+            roles=roles,
+            extra_env=extra_env,
+            throttle_first=throttle_first,
+        ) as stack:
+            yield stack
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM raises ``SystemExit`` while the stack runs, so that its clean-up runs."""
+
+    def exit_now(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_now)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.asynccontextmanager
+async def _year_stack(
+    *,
+    kafka_bootstrap: str,
+    programmes_dir: Path,
+    start: dt.datetime,
+    roles: Mapping[str, Iterable[str]],
+    extra_env: Mapping[str, Mapping[str, str]] | None,
+    throttle_first: Iterable[str],
+) -> AsyncIterator[YearStack]:
     folder = Path(tempfile.mkdtemp(prefix="year-run-"))
     folder.chmod(0o755)  # PostgreSQL's own user reads the clock file inside
     clock = BusinessClock(folder / "clock", start)

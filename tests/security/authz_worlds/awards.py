@@ -37,13 +37,6 @@ STANDING_READERS = {
     "same_province": frozenset({Role.province_admin}),
     "other_province": frozenset(),
 }
-REWARD_BY_ID = (
-    "GET /v1/rewards/{award_id}",
-    "POST /v1/rewards/{award_id}/approval",
-    "POST /v1/rewards/{award_id}/void",
-    "POST /v1/rewards/{award_id}/recoveries",
-    "POST /v1/rewards/{award_id}/remainder",
-)
 SEED_ENTITY = """
 INSERT INTO registry_entities (entity_type, entity_id, name, region_code)
 VALUES ('enterprise', $1, '矩阵电商有限公司', $2)
@@ -77,17 +70,6 @@ class AwardsWorld(World):
     def __init__(self, document: Any) -> None:
         super().__init__(document)
         self.public["GET /v1/designations"] = "the designation list is published (公示)"
-        for key in ("GET /v1/experts/{expert_id}", "PUT /v1/experts/{expert_id}"):
-            self.known[(key, Role.province_admin, "other_province")] = (
-                "reached experts",
-                "test_found_bugs.py: any province reads and changes experts",
-            )
-        self.known_changes["expert.updated"] = "test_found_bugs.py: experts of another province"
-        for path in REWARD_BY_ID:
-            self.known[(path, None, None)] = (
-                "confirms rewards",
-                "test_found_bugs.py: a reward's existence is 403 vs 404",
-            )
 
     def prepare_app(self, app: Any, dsn: str) -> None:
         self.dsn = dsn

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from registry.bulk.readers import UnreadableFile, cell_text, read_rows
+from registry.bulk.readers import (
+    UnreadableFile,
+    cell_text,
+    estimate_rows,
+    inflation_problem,
+    read_rows,
+)
 from registry.domain.credit_code import check_character
 from registry.domain.imports.columns import HeaderError, ImportKind, map_headers
 from registry.domain.imports.validation import FileChecker, RowContext, check_row
@@ -196,6 +202,41 @@ def test_an_unreadable_file_says_what_is_wrong(tmp_path: Path, content: bytes, s
     assert says in str(raised.value) and str(raised.value) == raised.value.reason.en
     assert wholly_chinese(raised.value.reason.zh), raised.value.reason.zh
     assert wholly_english(raised.value.reason.en), raised.value.reason.en
+
+
+def test_a_nul_in_a_cell_is_that_cells_error() -> None:
+    """PostgreSQL text cannot hold U+0000: the row names it, the job goes on."""
+    _, errors = check_row(ImportKind.stores, 2, store(name="黔东\x00南小店"), GUIZHOU)
+    assert [(e.row, e.column) for e in errors] == [(2, "店铺名称")]
+    assert "NUL" in errors[0].reason
+
+
+def test_a_zip_bomb_is_told_by_its_declared_sizes(tmp_path: Path) -> None:
+    source, out = zipfile.ZipFile(io.BytesIO(_xlsx())), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:  # as Excel writes it
+        for name in source.namelist():
+            sheet = name == "xl/worksheets/sheet1.xml"
+            target.writestr(name, b"<a>" + b"A" * (8 << 20) if sheet else source.read(name))
+    bomb = tmp_path / "bomb"
+    bomb.write_bytes(out.getvalue())  # some 8 KB, inflating to 8 MB
+    problem = inflation_problem(bomb)
+    assert problem is not None and "sheet1.xml" in problem.en and "zip bomb" in problem.en
+    assert wholly_chinese(problem.zh), problem.zh
+    with pytest.raises(UnreadableFile, match="zip bomb"):
+        list(read_rows(bomb))
+    honest = tmp_path / "honest"
+    honest.write_bytes(_xlsx())
+    assert inflation_problem(honest) is None and estimate_rows(honest) == 0
+
+
+def test_an_exported_csv_cell_imports_as_the_text_it_stands_for(tmp_path: Path) -> None:
+    """The CSV exports write a formula-like text with an apostrophe (shared.csv_cells)."""
+    path = tmp_path / "upload"
+    path.write_text("店铺名称,个人店主\n'=cmd|' /C calc'!A0,'+86 138\n'店,-\n", encoding="utf-8")
+    assert [values for _, values in read_rows(path)][1:] == [
+        ["=cmd|' /C calc'!A0", "+86 138"],
+        ["'店", "-"],
+    ]
 
 
 def test_the_hash_set_of_file_keys_finds_every_repeat_as_it_grows() -> None:

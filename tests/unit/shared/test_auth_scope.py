@@ -25,6 +25,7 @@ from shared.auth.scope import (
     audit_scope,
     inbox_addresses,
     job_scope,
+    may_keep_for_province,
     may_see_job,
     read_visibility,
 )
@@ -296,3 +297,18 @@ def test_the_inbox_is_addressed_to_an_office() -> None:
     ]
     assert inbox_addresses(principal(Role.operator, region="520000")) == []
     assert inbox_addresses(principal(Role.integrator)) == []
+
+
+def test_only_the_province_keeps_its_experts_and_rewards() -> None:
+    guizhou = principal(Role.province_admin, region="520000")
+    assert may_keep_for_province(guizhou, region_code="520102")
+    assert may_keep_for_province(guizhou, region_code="520000")
+    assert not may_keep_for_province(guizhou, region_code="630102")  # Qinghai's pool
+    for other in (
+        principal(Role.city_bureau, region="520100"),
+        principal(Role.county_bureau, region="520102"),
+        principal(Role.integrator, grants=frozenset({"write"})),
+        principal(Role.expert),
+        principal(Role.province_admin),  # no region: never every province
+    ):
+        assert not may_keep_for_province(other, region_code="520102"), other

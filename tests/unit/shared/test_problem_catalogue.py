@@ -7,6 +7,7 @@ import ast
 import re
 from pathlib import Path
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -170,3 +171,30 @@ def test_every_ledger_refusal_is_a_catalogued_kind() -> None:
     for refusal in subclasses(ledger.LedgerRefusal):
         assert refusal.kind in CATALOGUE, refusal  # type: ignore[attr-defined]
         assert "title" not in vars(refusal) and "status" not in vars(refusal), refusal
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError("the database is restarting"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+    ],
+)
+def test_the_database_being_away_is_a_503_to_retry_not_an_internal_error(
+    error: Exception,
+) -> None:
+    """A restart or fail-over of PostgreSQL is the environment's, not a bug: the client is told
+    to retry (with the same Idempotency-Key, which nothing claimed since nothing committed)."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/thing")
+    async def thing() -> None:
+        raise error
+
+    response = TestClient(app, raise_server_exceptions=False).get("/thing")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "service_unavailable"
+    assert int(response.headers["retry-after"]) > 0

@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from awards.config import AwardsSettings
 from awards.handlers.rewards.finance import Outbox
-from shared.programmes.catalogue import ProgrammeCatalogue, Refresher
+from shared.programmes.catalogue import ProgrammeCatalogue, stop_serving
 from shared.service.entrypoints import configure_logging, consumer_role
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_telemetry
@@ -41,17 +41,12 @@ def programmes(settings: ServiceSettings) -> ProgrammeCatalogue:
 async def start_api(app: FastAPI, settings: ServiceSettings) -> None:
     """The API's programmes, current as it starts and kept current on its pool."""
     catalogue = programmes(settings)
-    await catalogue.refresh(app.state.pool)
+    await catalogue.serve_current(app.state, settings.programme_refresh_seconds)
     app.state.programmes = catalogue
-    app.state.programme_refresher = catalogue.start_refresher(
-        app.state.pool, settings.programme_refresh_seconds
-    )
 
 
 async def stop_api(app: FastAPI) -> None:
-    refresher: Refresher | None = getattr(app.state, "programme_refresher", None)
-    if refresher is not None:
-        await refresher.stop()
+    await stop_serving(app.state)
 
 
 class TemporalConnection:

@@ -26,7 +26,7 @@ from registry.handlers.common import Context, Pool
 from registry.handlers.revisions import FileRevision, record_file
 from shared.db.pool import close_pool, create_pool
 from shared.programmes import read_programme_files
-from shared.programmes.catalogue import ProgrammeCatalogue, Refresher
+from shared.programmes.catalogue import ProgrammeCatalogue, stop_serving
 from shared.service.liveness import Heartbeat, liveness_endpoint
 
 log = logging.getLogger("registry")
@@ -61,17 +61,12 @@ async def start_api(app: FastAPI) -> None:
     programmes as recorded (the files, then the newer revisions), refreshed while it runs."""
     settings: RegistrySettings = app.state.settings
     programmes = ProgrammeCatalogue.from_files(settings.programmes_dir)
-    await programmes.refresh(app.state.pool)
+    await programmes.serve_current(app.state, settings.programme_refresh_seconds)
     app.state.context = context(settings, app.state.pool, load_regions(), programmes)
-    app.state.programme_refresher = programmes.start_refresher(
-        app.state.pool, settings.programme_refresh_seconds
-    )
 
 
 async def stop_api(app: FastAPI) -> None:
-    refresher: Refresher | None = getattr(app.state, "programme_refresher", None)
-    if refresher is not None:
-        await refresher.stop()
+    await stop_serving(app.state)
 
 
 def migrate(settings: RegistrySettings, migrations_dir: Path) -> None:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from shared.programmes import Programme
-from shared.programmes.catalogue import ProgrammeCatalogue, Refresher
+from shared.programmes.catalogue import ProgrammeCatalogue, stop_serving
 from shared.service.entrypoints import configure_logging, consumer_role, service_roles
 from shared.service.worker import WorkerParts
 from shared.settings import ServiceSettings
@@ -56,17 +56,12 @@ def build_context(
 async def start_api(app: FastAPI, settings: ServiceSettings) -> None:
     """The API's context, its programmes current as it starts and kept current on its pool."""
     catalogue = programmes(settings)
-    await catalogue.refresh(app.state.pool)
+    await catalogue.serve_current(app.state, settings.programme_refresh_seconds)
     app.state.context = build_context(settings, catalogue)
-    app.state.programme_refresher = catalogue.start_refresher(
-        app.state.pool, settings.programme_refresh_seconds
-    )
 
 
 async def stop_api(app: FastAPI) -> None:
-    refresher: Refresher | None = getattr(app.state, "programme_refresher", None)
-    if refresher is not None:
-        await refresher.stop()
+    await stop_serving(app.state)
 
 
 async def worker_activities(settings: SubmissionsSettings, pool: Pool) -> WorkerParts:

@@ -5,10 +5,12 @@ from shared.audit.context import AuditContextMiddleware, RequestFacts, current_r
 from shared.audit.records import (
     Actor,
     PendingRecord,
+    Resource,
     append,
     change_record,
     record_access,
     record_change,
+    record_change_by,
     record_changes,
 )
 from shared.audit.verify import BrokenLink, Verification, verify, verify_chain
@@ -19,12 +21,14 @@ __all__ = [
     "BrokenLink",
     "PendingRecord",
     "RequestFacts",
+    "Resource",
     "Verification",
     "append",
     "change_record",
     "current_request",
     "record_access",
     "record_change",
+    "record_change_by",
     "record_changes",
     "use_request",
     "verify",

@@ -13,10 +13,11 @@ import datetime as dt
 import io
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import asdict, astuple, dataclass
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -28,7 +29,7 @@ from shared.auth.scope import AuditScope, audit_scope
 from shared.china_time import CHINA
 from shared.csv_cells import csv_cell
 from shared.http import catalogue
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageQuery, next_cursor, read_cursor
 from shared.http.problems import ProblemError
 from shared.http.request_body import QueryInstant
 from shared.i18n import t
@@ -104,23 +105,41 @@ def scope_of(principal: Principal) -> AuditScope:
     return scope
 
 
-def _arguments(
-    scope: AuditScope,
-    filters: tuple[str | None, str | None, str | None, dt.datetime | None, dt.datetime | None],
-    *,
-    after: int | None,
-    limit: int,
-) -> list[Any]:
-    """``queries.search``'s parameters: the filters, the page, and the regions when not all."""
-    regions = [] if scope.everything else [list(scope.region_patterns)]
-    return [*filters, after, limit, *regions]
+@dataclass(frozen=True)
+class AuditFilters:
+    """What both reads filter by, in ``queries.search``'s order."""
+
+    resource_type: str | None
+    resource_id: str | None
+    actor: str | None
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+    def arguments(self, scope: AuditScope, *, after: int | None, limit: int) -> list[Any]:
+        """``queries.search``'s parameters: the filters, the page, and the regions when not
+        all."""
+        regions = [] if scope.everything else [list(scope.region_patterns)]
+        return [*astuple(self), after, limit, *regions]
+
+    def given(self, **more: Any) -> dict[str, Any]:
+        """The filters the caller gave (and ``more``), for the access record of the read."""
+        values = asdict(self) | more
+        return {key: value for key, value in values.items() if value is not None}
 
 
-Filters = dict[str, Any]
+def _audit_filters(
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    actor: str | None = None,
+    start: QueryInstant | None = FROM,
+    end: QueryInstant | None = TO,
+) -> AuditFilters:
+    return AuditFilters(resource_type, resource_id, actor, start, end)
 
 
-def _filters(**values: Any) -> Filters:
-    return {key: value for key, value in values.items() if value is not None}
+# A dependency rather than parameters, so both routes take the filters alike, listed (as
+# FastAPI lists a dependency's query parameters) before the page's.
+Filtered = Annotated[AuditFilters, Depends(_audit_filters)]
 
 
 @router.get(
@@ -135,37 +154,29 @@ def _filters(**values: Any) -> Filters:
     responses=ERRORS,
 )
 async def list_audit(
-    request: Request,
-    principal: CurrentPrincipal,
-    resource_type: str | None = None,
-    resource_id: str | None = None,
-    actor: str | None = None,
-    start: QueryInstant | None = FROM,
-    end: QueryInstant | None = TO,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    request: Request, principal: CurrentPrincipal, filters: Filtered, asked: PageQuery
 ) -> Page[AuditRecordPublic]:
+    cursor, limit = asked.cursor, asked.limit
     scope = scope_of(principal)
     after = read_cursor(cursor, lambda p: int(p["seq"]))
     pool: asyncpg.Pool = request.app.state.pool
-    filters = (resource_type, resource_id, actor, start, end)
-    arguments = _arguments(scope, filters, after=after, limit=limit + 1)
+    arguments = filters.arguments(scope, after=after, limit=limit + 1)
     rows = await pool.fetch(queries.search(regional=not scope.everything), *arguments)
     page = rows[:limit]
-    await record_access(
-        pool,
-        actor=Actor.of(principal),
-        action="audit.read",
-        resource_type="audit_log",
-        details=_filters(
-            resource_type=resource_type, resource_id=resource_id, actor=actor,
-            start=start, end=end, cursor=cursor, rows=len(page),
-        ),
-    )  # fmt: skip
-    following = encode_cursor({"seq": page[-1]["seq"]}) if len(rows) > limit else None
+    details = filters.given(cursor=cursor, rows=len(page))
+    await _record_read(pool, principal, "audit.read", details)
+    following = next_cursor(rows, limit, lambda last: {"seq": last["seq"]})
     return Page[AuditRecordPublic](
         items=[to_public(row) for row in page if scope.covers(row["region_code"])],
         next_cursor=following,
+    )
+
+
+async def _record_read(
+    pool: asyncpg.Pool, principal: Principal, action: str, details: dict[str, Any]
+) -> None:
+    await record_access(
+        pool, actor=Actor.of(principal), action=action, resource_type="audit_log", details=details
     )
 
 
@@ -214,27 +225,12 @@ async def _csv(pool: asyncpg.Pool, scope: AuditScope, arguments: list[Any]) -> A
     responses={200: {"content": {"text/csv": {}}}, **ERRORS},
 )
 async def export_audit(
-    request: Request,
-    principal: CurrentPrincipal,
-    resource_type: str | None = None,
-    resource_id: str | None = None,
-    actor: str | None = None,
-    start: QueryInstant | None = FROM,
-    end: QueryInstant | None = TO,
+    request: Request, principal: CurrentPrincipal, filters: Filtered
 ) -> StreamingResponse:
     scope = scope_of(principal)
     pool: asyncpg.Pool = request.app.state.pool
-    await record_access(
-        pool,
-        actor=Actor.of(principal),
-        action="audit.export",
-        resource_type="audit_log",
-        details=_filters(
-            resource_type=resource_type, resource_id=resource_id, actor=actor, start=start, end=end
-        ),
-    )
-    filters = (resource_type, resource_id, actor, start, end)
-    arguments = _arguments(scope, filters, after=None, limit=100_000_000)
+    await _record_read(pool, principal, "audit.export", filters.given())
+    arguments = filters.arguments(scope, after=None, limit=100_000_000)
     stamp = dt.datetime.now(CHINA).strftime("%Y%m%d-%H%M")
     return StreamingResponse(
         _csv(pool, scope, arguments),

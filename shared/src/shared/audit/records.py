@@ -168,6 +168,46 @@ async def record_change(connection: asyncpg.Connection, **fields: Unpack[ChangeF
     await connection.fetchrow(queries.APPEND, *change_record(**fields).arguments)
 
 
+@dataclass(frozen=True)
+class Resource:
+    """What a record is about: its type, its id, and the region it belongs to (who may read the
+    record follows the region)."""
+
+    type: str
+    id: object | None = None
+    region_code: str | None = None
+
+
+class ChangeDetails(TypedDict, total=False):
+    """What a change's record says besides who did what to which resource."""
+
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    reason: str | None
+    details: Mapping[str, Any] | None
+
+
+async def record_change_by(
+    connection: asyncpg.Connection,
+    who: Principal | Actor,
+    action: str,
+    resource: Resource,
+    **details: Unpack[ChangeDetails],
+) -> None:
+    """``record_change`` said in the order a use case knows it: who (a caller's token, whose
+    subject, roles and region make the actor, or a process's ``Actor``) did what to which
+    resource."""
+    await record_change(
+        connection,
+        actor=who if isinstance(who, Actor) else Actor.of(who),
+        action=action,
+        resource_type=resource.type,
+        resource_id=resource.id,
+        region_code=resource.region_code,
+        **details,
+    )
+
+
 async def record_changes(connection: asyncpg.Connection, records: list[PendingRecord]) -> None:
     """Several changes' records, chained in order, in one pipelined round trip (many changes
     committed together; call last in their transaction, as ``record_change``)."""

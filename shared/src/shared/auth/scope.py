@@ -192,6 +192,12 @@ def may_revise_programme(principal: Principal, *, jurisdiction: str) -> bool:
     )
 
 
+def may_keep_for_province(principal: Principal, *, region_code: str) -> bool:
+    """Awards: the province's expert pool (专家库由省厅维护; ``region_code`` the expert's) and
+    its programmes' rewards (the jurisdiction) are its administration's alone, nobody else's."""
+    return Role.province_admin in principal.roles and _administers(principal, region_code)
+
+
 def may_import(principal: Principal) -> bool:
     """Bulk imports: the province, city and county bureaus, and integrators granted write.
     Each imported row is still checked with ``may_change_region``."""

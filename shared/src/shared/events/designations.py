@@ -36,11 +36,11 @@ class DesignationGranted(DomainEvent):
     application_id: str | None = None
 
 
-class DesignationRevoked(DomainEvent):
-    event_type = "awards.designation.revoked"
+class _DesignationStatusChanged(DomainEvent):
+    """What a revocation and a reinstatement both say of the designation, in that order."""
+
     topic = "awards.designation"
     aggregate_field = "designation_id"
-    summary = "A demonstration designation was revoked (运营不达标取消示范项目资格)."
 
     designation_id: str
     programme_id: str
@@ -48,6 +48,12 @@ class DesignationRevoked(DomainEvent):
     entity_type: str
     entity_id: str
     region_code: str
+
+
+class DesignationRevoked(_DesignationStatusChanged):
+    event_type = "awards.designation.revoked"
+    summary = "A demonstration designation was revoked (运营不达标取消示范项目资格)."
+
     revoked_on: dt.date
     reason: str | None = None
     legal_basis: str | None = Field(default=None, description="document number and section")
@@ -83,19 +89,11 @@ class DesignationWarned(DomainEvent):
     evidence: dict[str, Any]
 
 
-class DesignationReinstated(DomainEvent):
+class DesignationReinstated(_DesignationStatusChanged):
     event_type = "awards.designation.reinstated"
-    topic = "awards.designation"
-    aggregate_field = "designation_id"
     summary = "A designation is in good standing again: rectified in time, or reinstated by the "
     "province after a revocation."
 
-    designation_id: str
-    programme_id: str
-    category: str
-    entity_type: str
-    entity_id: str
-    region_code: str
     reinstated_on: dt.date
     by: str = Field(description="rectification | province")
     reason: str

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from shared.http import catalogue
@@ -24,9 +25,28 @@ def bad_cursor() -> ProblemError:
 
 T = TypeVar("T")
 P = TypeVar("P")
+R = TypeVar("R")
 
 # A page's size, as every growing list takes it (``limit: PageLimit = 50``): at most 500.
 PageLimit = Annotated[int, Query(ge=1, le=500)]
+
+
+@dataclass(frozen=True)
+class PageAsked:
+    """The page a growing list's query asks for: after ``cursor`` (a ``next_cursor`` given
+    before; None from the start), ``limit`` items at most."""
+
+    cursor: str | None
+    limit: int
+
+
+def _page_asked(cursor: str | None = None, limit: PageLimit = 50) -> PageAsked:
+    return PageAsked(cursor, limit)
+
+
+# A dependency, so FastAPI lists ``cursor`` and ``limit`` after the route's own query
+# parameters, where every list declares them.
+PageQuery = Annotated[PageAsked, Depends(_page_asked)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -37,6 +57,14 @@ class Page(BaseModel, Generic[T]):
 def encode_cursor(values: dict[str, Any]) -> str:
     raw = json.dumps(values, separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def next_cursor(
+    rows: Sequence[R], limit: int, position: Callable[[R], dict[str, Any]]
+) -> str | None:
+    """The cursor of the page after ``rows`` (read as ``limit + 1``, the extra row telling that
+    more follow): the ``position`` of the page's last row, None on the last page."""
+    return encode_cursor(position(rows[limit - 1])) if len(rows) > limit else None
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:

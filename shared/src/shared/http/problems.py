@@ -18,9 +18,13 @@ from starlette.types import Scope, Send
 from shared.http import catalogue
 from shared.http.problem_types import ProblemType
 from shared.i18n import DEFAULT_LANGUAGE, Language, Text, language_of, t
+from shared.messaging.failures import TRANSIENT_ERRORS
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+
+# A PostgreSQL restart or a fail-over to a standby takes seconds.
+RETRY_AFTER_DATABASE_SECONDS = 5
 
 
 class FieldError(BaseModel):
@@ -185,6 +189,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, TRANSIENT_ERRORS):
+            # PostgreSQL restarting or failing over is the environment's, not a bug: nothing
+            # committed (nor any Idempotency-Key claim), so the same request can be retried.
+            log.warning("%s %s: %r, answered 503", request.method, request.url.path, exc)
+            problem = ProblemError(
+                catalogue.SERVICE_UNAVAILABLE,
+                t("数据库暂不可用，请稍后重试", "the database is briefly unavailable; retry"),
+                headers={"Retry-After": str(RETRY_AFTER_DATABASE_SECONDS)},
+            )
+            return problem_response(problem, request)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         problem = ProblemError(catalogue.INTERNAL_ERROR, t("错误已记录", "the error was logged"))
         return problem_response(problem, request)

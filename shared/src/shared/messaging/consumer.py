@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
@@ -102,15 +103,38 @@ class IdempotentConsumer:
                         break  # stopped while retrying: this record and later ones come again
                     finished = record.offset
                     self._on_progress()
-                if finished is not None:
-                    await self._consumer.commit({partition: finished + 1})
-                    highwater = self._consumer.highwater(partition)
-                    if highwater is not None:
-                        self._lag[partition] = max(highwater - (finished + 1), 0)
-                        self._report_lag(partition.topic)
+                if finished is not None and await self._commit(partition, finished + 1):
+                    self._note_lag(partition, finished + 1)
                 if stop.is_set():
                     return
             self._on_progress()
+
+    async def _commit(self, partition: TopicPartition, offset: int) -> bool:
+        """Commit, unless a rebalance gave the partition to another member meanwhile (a
+        replica joined or left, the coordinator moved): then its new owner reads on from the
+        last committed offset and the inbox absorbs what this member already applied. Raising
+        here would end the process for a routine rebalance."""
+        try:
+            await self._consumer.commit({partition: offset})
+            return True
+        except (IllegalStateError, CommitFailedError) as exc:
+            self._lag.pop(partition, None)
+            self._report_lag(partition.topic)
+            log.warning("not committing %s@%d: %s", partition, offset, exc)
+            return False
+
+    def _note_lag(self, partition: TopicPartition, position: int) -> None:
+        """The partition's lag after a commit. A rebalance can take the partition away while
+        the commit is in flight (aiokafka then asserts on its high watermark): its lag is no
+        longer this member's to report."""
+        if partition not in self._consumer.assignment():
+            self._lag.pop(partition, None)
+        else:
+            highwater = self._consumer.highwater(partition)
+            if highwater is None:
+                return
+            self._lag[partition] = max(highwater - position, 0)
+        self._report_lag(partition.topic)
 
     def _report_lag(self, topic: str) -> None:
         lag = sum(behind for partition, behind in self._lag.items() if partition.topic == topic)

@@ -15,7 +15,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from shared.programmes.common import Frozen, SourceRef
+from shared.programmes.common import Frozen, SourceRef, one_of
 from shared.programmes.reporting import MonthDay
 
 EntityType = Literal["park", "enterprise", "team"]
@@ -120,10 +120,7 @@ class Awarding(Frozen):
     source_ref: SourceRef | None = None
 
     def rules_for(self, category: str) -> CategoryRules:
-        for rules in self.category_rules:
-            if rules.category == category:
-                return rules
-        raise KeyError(category)
+        return one_of(self.category_rules, category, key=lambda rules: rules.category)
 
     def override_for(self, year: int, category: str) -> RoundOverride | None:
         exact = [o for o in self.overrides if o.year == year and o.category == category]

@@ -153,6 +153,12 @@ class ProgrammeCatalogue(Mapping[str, Programme]):
         finally:
             await close_pool(pool)
 
+    async def serve_current(self, state: Any, every_seconds: float) -> None:
+        """For an API whose lifespan opened ``state.pool``: current as it starts, then kept
+        current on that pool by a refresher it keeps on ``state`` until ``stop_serving``."""
+        await self.refresh(state.pool)
+        state.programme_refresher = self.start_refresher(state.pool, every_seconds)
+
     def start_refresher(self, pool: asyncpg.Pool, every_seconds: float = 5.0) -> Refresher:
         """``run_refresher`` as a task of the running loop, until ``Refresher.stop``."""
         stop = asyncio.Event()
@@ -169,3 +175,10 @@ class Refresher:
     async def stop(self) -> None:
         self._stop.set()
         await self._task
+
+
+async def stop_serving(state: Any) -> None:
+    """Stop the refresher ``ProgrammeCatalogue.serve_current`` kept on ``state``, if it ran."""
+    refresher: Refresher | None = getattr(state, "programme_refresher", None)
+    if refresher is not None:
+        await refresher.stop()

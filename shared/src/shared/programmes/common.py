@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,19 @@ Money = Annotated[
     Decimal,
     Field(ge=0, decimal_places=2, description="CNY as Decimal yuan, at most 2 places (fen)"),
 ]
+
+
+T = TypeVar("T")
+
+
+def one_of(items: Iterable[T], wanted: str, key: Callable[[T], str]) -> T:
+    """The item of a programme's list whose ``key`` is ``wanted``: ``KeyError`` when none is,
+    as a mapping would say, since the lists are kept in the document's order rather than as
+    mappings."""
+    for item in items:
+        if key(item) == wanted:
+            return item
+    raise KeyError(wanted)
 
 
 class Frozen(BaseModel):

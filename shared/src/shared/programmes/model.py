@@ -25,6 +25,7 @@ from shared.programmes.common import (
     Slug,
     SourceRef,
     Unit,
+    one_of,
 )
 from shared.programmes.notifications import NotificationPolicy
 from shared.programmes.report_templates import ReportTemplate, RewardFigures
@@ -224,22 +225,13 @@ class Programme(Frozen):
         return self
 
     def target(self, target_id: str) -> Target:
-        for target in self.targets:
-            if target.id == target_id:
-                return target
-        raise KeyError(target_id)
+        return one_of(self.targets, target_id, key=lambda target: target.id)
 
     def reporting_window(self, window_id: str) -> ReportingWindow:
-        for window in self.reporting_windows:
-            if window.id == window_id:
-                return window
-        raise KeyError(window_id)
+        return one_of(self.reporting_windows, window_id, key=lambda window: window.id)
 
     def report_template(self, category_id: str) -> ReportTemplate:
-        for template in self.report_templates:
-            if template.category == category_id:
-                return template
-        raise KeyError(category_id)
+        return one_of(self.report_templates, category_id, key=lambda template: template.category)
 
     def reward_figures_for(
         self, *, category: str, entity_type: str
@@ -267,10 +259,7 @@ class Programme(Frozen):
         return found
 
     def category(self, category_id: str) -> DemonstrationCategory:
-        for category in self.demonstration_categories:
-            if category.id == category_id:
-                return category
-        raise KeyError(category_id)
+        return one_of(self.demonstration_categories, category_id, key=lambda category: category.id)
 
 
 def _unique(field: str, ids: list[str]) -> None:

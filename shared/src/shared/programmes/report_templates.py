@@ -15,7 +15,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from shared.programmes.common import Frozen, Slug, SourceRef, Unit
+from shared.programmes.common import Frozen, Slug, SourceRef, Unit, one_of
 
 WHOLE_UNITS = frozenset({Unit.count, Unit.persons})
 
@@ -98,10 +98,7 @@ class ReportTemplate(Frozen):
         return self
 
     def indicator(self, indicator_id: str) -> ReportIndicator:
-        for indicator in self.indicators:
-            if indicator.id == indicator_id:
-                return indicator
-        raise KeyError(indicator_id)
+        return one_of(self.indicators, indicator_id, key=lambda indicator: indicator.id)
 
     def threshold_for(self, indicator_id: str) -> Decimal:
         own = self.indicator(indicator_id).change_warning_percent

@@ -26,6 +26,7 @@ from shared.programmes.common import (
     SourceRef,
     Threshold,
     Unit,
+    one_of,
 )
 
 
@@ -280,10 +281,7 @@ class Evaluation(Frozen):
     criteria: tuple[EvaluationCriterion, ...] = ()
 
     def indicator_system(self, category: str) -> IndicatorSystem:
-        for system in self.indicator_systems:
-            if system.category == category:
-                return system
-        raise KeyError(category)
+        return one_of(self.indicator_systems, category, key=lambda system: system.category)
 
     def category_ids(self) -> tuple[str, ...]:
         systems = tuple(system.category for system in self.indicator_systems)

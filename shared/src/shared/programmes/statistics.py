@@ -18,7 +18,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from shared.programmes.common import Frozen, Slug, SourceRef, Unit
+from shared.programmes.common import Frozen, Slug, SourceRef, Unit, one_of
 from shared.programmes.reporting import ReminderOffsets
 
 # Customs supervision modes of cross-border e-commerce and the directions each allows: 9610
@@ -167,7 +167,4 @@ class Statistics(Frozen):
         return self
 
     def indicator(self, indicator_id: str) -> StatisticsIndicator:
-        for indicator in self.indicators:
-            if indicator.id == indicator_id:
-                return indicator
-        raise KeyError(indicator_id)
+        return one_of(self.indicators, indicator_id, key=lambda indicator: indicator.id)

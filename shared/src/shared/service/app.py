@@ -1,8 +1,9 @@
 """The FastAPI skeleton every service's API shares.
 
 The lifespan builds the clients (nothing connects at import); conventions are installed here
-once: problem+json errors, bearer-token auth, Idempotency-Key on POST, NUL refused in the
-input, tracing, health checks, an OpenAPI document that says all of this, and its pages
+once: problem+json errors, bearer-token auth (the caller verified before its input is judged),
+Idempotency-Key on POST, NUL refused in the input, a single-valued query parameter taken once,
+tracing, health checks, an OpenAPI document that says all of this, and its pages
 (``/docs``, ``/redoc``) served without a CDN.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.auth import TokenVerifier, install_auth
@@ -25,9 +26,11 @@ from shared.http.problems import install_problem_handlers
 from shared.http.rate_limit import ROUTE_CLASSES, RateLimitMiddleware, RouteClasses, parse_limit
 from shared.http.redaction import add_secret_prefixes, install_log_redaction, redact_span
 from shared.messaging.kafka import KafkaSecurity
+from shared.service.caller_first import install_caller_first
 from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.openapi import install_openapi
+from shared.service.query_values import single_query_values
 from shared.settings import ServiceSettings
 
 OnStart = Callable[[FastAPI], Awaitable[None]]
@@ -97,10 +100,14 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Every route, those included later too: a single-valued query parameter sent twice
+        # is a 400 naming it, never its last value taken.
+        dependencies=[Depends(single_query_values)],
     )
     install_docs(app)
     install_problem_handlers(app)
     install_auth(app, token_verifier(settings))
+    install_caller_first(app)  # 401 before a body FastAPI could not parse is judged
     app.add_middleware(
         IdempotencyMiddleware,
         store_factory=lambda: PostgresIdempotencyStore(app.state.pool),

@@ -4,9 +4,9 @@ token, and the problem+json errors each route can answer with (the ``Problem`` s
 FastAPI documents neither on its own: our auth is a plain dependency, and its 422 names a
 ``HTTPValidationError`` body we never send. The error statuses follow from what a route
 takes, since the conventions behind them are shared: a verified token (401, 403), any input
-(400 for a bad cursor or a NUL in the URL, 422 for invalid input), a path id (404), a write
-(409 for a conflict or a request still running under its Idempotency-Key), an ``If-Match``
-header (412; 428 where it is required). The convention headers are added by
+(400 for a repeated query parameter, a bad cursor or a NUL in the URL, 422 for invalid
+input), a path id (404), a write (409 for a conflict or a request still running under its
+Idempotency-Key), an ``If-Match`` header (412; 428 where it is required). The convention headers are added by
 ``shared.service.openapi_http``. A route adds its own (413, 415 …) with ``responses=``.
 """
 
@@ -43,7 +43,8 @@ BEARER_SCHEME = {
 }
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 DESCRIPTIONS = {
-    400: "Bad request (a cursor this API did not issue, a NUL character in the path)",
+    400: "Bad request (a query parameter that takes one value sent more than once, a cursor "
+    "this API did not issue, a NUL character in the path, a body that is not UTF-8)",
     401: "No bearer token, or an invalid one",
     403: "The caller's role or region may not do this",
     404: "Not found, or not visible to the caller",

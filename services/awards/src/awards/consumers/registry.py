@@ -52,34 +52,14 @@ def _unexpected(event: DomainEvent) -> TypeError:
 async def on_registered(
     connection: Connection, event: DomainEvent, envelope: EventEnvelope
 ) -> None:
-    if isinstance(event, EnterpriseRegistered):
-        await registry.entity_registered(
-            connection,
-            entity_type="enterprise",
-            entity_id=event.enterprise_id,
-            name=event.name,
-            region_code=event.region_code,
-            credit_code=event.credit_code,
-        )
-    elif isinstance(event, ParkRegistered):
-        await registry.entity_registered(
-            connection,
-            entity_type="park",
-            entity_id=event.park_id,
-            name=event.name,
-            region_code=event.region_code,
-            park_kind=event.kind,
-            owner_enterprise_id=event.operator_enterprise_id,
-        )
-    elif isinstance(event, TeamRegistered):
-        await registry.entity_registered(
-            connection,
-            entity_type="team",
-            entity_id=event.team_id,
-            name=event.name,
-            region_code=event.region_code,
-            owner_enterprise_id=event.enterprise_id,
-        )
+    if not isinstance(event, REGISTERED):
+        return
+    entity_type = _entity_type(event)
+    # A registration carries every field an update may change: the same columns, all at once.
+    kept = {column: getattr(event, field) for field, column in KEPT_FIELDS[entity_type].items()}
+    await registry.entity_registered(
+        connection, entity_type=entity_type, entity_id=getattr(event, ID_FIELD[entity_type]), **kept
+    )
 
 
 async def on_updated(connection: Connection, event: DomainEvent, envelope: EventEnvelope) -> None:

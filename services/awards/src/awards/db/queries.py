@@ -13,38 +13,19 @@ SET name = EXCLUDED.name, region_code = EXCLUDED.region_code, park_kind = EXCLUD
     updated_at = now()
 """
 
-# One statement per column an update may change ($3: the new value, as text).
-UPDATE_ENTITY_NAME = """
-UPDATE registry_entities SET name = $3, updated_at = now()
+
+def _update_entity(column: str) -> str:
+    """The statement that sets one column an update may change ($3: the new value, as text)."""
+    return f"""
+UPDATE registry_entities SET {column} = $3, updated_at = now()
 WHERE entity_type = $1 AND entity_id = $2
 """
 
-UPDATE_ENTITY_REGION_CODE = """
-UPDATE registry_entities SET region_code = $3, updated_at = now()
-WHERE entity_type = $1 AND entity_id = $2
-"""
 
-UPDATE_ENTITY_CREDIT_CODE = """
-UPDATE registry_entities SET credit_code = $3, updated_at = now()
-WHERE entity_type = $1 AND entity_id = $2
-"""
-
-UPDATE_ENTITY_PARK_KIND = """
-UPDATE registry_entities SET park_kind = $3, updated_at = now()
-WHERE entity_type = $1 AND entity_id = $2
-"""
-
-UPDATE_ENTITY_OWNER_ENTERPRISE_ID = """
-UPDATE registry_entities SET owner_enterprise_id = $3, updated_at = now()
-WHERE entity_type = $1 AND entity_id = $2
-"""
-
+# One statement per column, each named in full so no column comes from the event's text.
 UPDATE_ENTITY_COLUMN = {
-    "name": UPDATE_ENTITY_NAME,
-    "region_code": UPDATE_ENTITY_REGION_CODE,
-    "credit_code": UPDATE_ENTITY_CREDIT_CODE,
-    "park_kind": UPDATE_ENTITY_PARK_KIND,
-    "owner_enterprise_id": UPDATE_ENTITY_OWNER_ENTERPRISE_ID,
+    column: _update_entity(column)
+    for column in ("name", "region_code", "credit_code", "park_kind", "owner_enterprise_id")
 }
 
 CLOSE_ENTITY = """

@@ -11,6 +11,7 @@ from awards.db import queries
 from awards.domain.credit import CreditKind, CreditRecord
 from awards.domain.eligibility import Applicant
 from awards.domain.experts import Expert
+from shared.db.rows import from_row
 
 
 async def applicant(
@@ -20,14 +21,9 @@ async def applicant(
     if row is None:
         return None
     designated = await connection.fetch(queries.DESIGNATED_CATEGORIES, entity_type, entity_id)
-    return Applicant(
-        entity_type=row["entity_type"],
-        entity_id=row["entity_id"],
-        name=row["name"],
-        region_code=row["region_code"],
-        park_kind=row["park_kind"],
-        closed=row["closed"],
-        owner_enterprise_id=row["owner_enterprise_id"],
+    return from_row(
+        Applicant,
+        row,
         designated_categories=frozenset((r["programme_id"], r["category"]) for r in designated),
     )
 
@@ -40,16 +36,7 @@ async def credit_records_of(connection: asyncpg.Connection, entity_id: str) -> l
             kind = CreditKind(row["kind"])
         except ValueError:
             continue  # a kind this version does not know blocks nothing; it stays on record
-        records.append(
-            CreditRecord(
-                record_id=row["record_id"],
-                entity_id=row["entity_id"],
-                kind=kind,
-                valid_from=row["valid_from"],
-                valid_to=row["valid_to"],
-                source_document=row["source_document"],
-            )
-        )
+        records.append(from_row(CreditRecord, row, kind=kind))
     return records
 
 

@@ -119,13 +119,11 @@ async def _record_submission(
     await append_events(connection, [event], source=event_source, topic_prefix=topic_prefix)
     submitter = start.submitted_by
     with request_context(start.request):
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor(submitter.subject, submitter.roles, submitter.region_code),
-            action="application.submitted",
-            resource_type="application",
-            resource_id=start.application_id,
-            region_code=applicant.region_code,
+            audit.Actor(submitter.subject, submitter.roles, submitter.region_code),
+            "application.submitted",
+            audit.Resource("application", start.application_id, applicant.region_code),
             after={
                 "programme_id": terms.programme_id,
                 "year": terms.year,
@@ -219,13 +217,11 @@ async def write_step(
         else WORKER
     )
     with request_context(record.request):
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=actor,
-            action=f"application.{record.step}",
-            resource_type="application",
-            resource_id=record.application_id,
-            region_code=record.region_code,
+            actor,
+            f"application.{record.step}",
+            audit.Resource("application", record.application_id, record.region_code),
             before=None if record.stage_before is None else {"stage": record.stage_before},
             after={"stage": record.stage_after},
             reason=record.reason,

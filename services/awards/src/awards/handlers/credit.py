@@ -214,12 +214,11 @@ async def _audit(
     """The record's audit row, written last: only after the stop updates have run. Each stop
     audits itself in its activity's transaction, which takes the chain lock; holding that lock
     here while waiting on those updates would deadlock."""
-    await audit.record_change(
+    await audit.record_change_by(
         connection,
-        actor=actor,
-        action="credit_record.reported",
-        resource_type="credit_record",
-        resource_id=record.record_id,
+        actor,
+        "credit_record.reported",
+        audit.Resource("credit_record", record.record_id),
         after={
             "entity_id": record.entity_id,
             "kind": str(record.kind),

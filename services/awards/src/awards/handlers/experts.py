@@ -18,6 +18,7 @@ from awards.workflows.types import PanelRequest, PanelResult
 from shared import audit
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
+from shared.auth.scope import may_keep_for_province
 from shared.http.problems import forbidden, not_found
 from shared.i18n import t
 
@@ -26,18 +27,30 @@ from shared.i18n import t
 Precondition = Callable[[Row | None], None]
 
 
+EXPERT = t("评审专家", "expert")
+
+
 def require_province(principal: Principal) -> None:
     if Role.province_admin not in principal.roles or principal.region_code is None:
         raise forbidden(t("专家库由省厅维护", "the province keeps the expert pool"))
+
+
+def _visible(principal: Principal, expert_id: str, row: Row | None) -> Row | None:
+    """The expert's row, None when there is none; an expert of another province's pool is
+    answered as absent (``may_keep_for_province``), so its id is never confirmed."""
+    if row is not None and not may_keep_for_province(principal, region_code=row["region_code"]):
+        raise not_found(EXPERT, expert_id)
+    return row
 
 
 async def read_expert(pool: Pool, principal: Principal, expert_id: str) -> Row:
     require_province(principal)
     async with pool.acquire() as connection:
         row = await connection.fetchrow(queries.EXPERT, expert_id)
-    if row is None:
-        raise not_found(t("评审专家", "expert"), expert_id)
-    return row
+    found = _visible(principal, expert_id, row)
+    if found is None:
+        raise not_found(EXPERT, expert_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -56,10 +69,21 @@ async def put_expert(
     *,
     precondition: Precondition,
 ) -> Row:
-    """Creates or replaces the expert; the row as stored."""
+    """Creates or replaces the expert; the row as stored. The province adds experts to its
+    own pool only (403), and another province's expert is absent to it (404), before any
+    precondition is compared (a 412 or 428 would confirm the expert exists)."""
     require_province(principal)
+    if not may_keep_for_province(principal, region_code=fields.region_code):
+        raise forbidden(
+            t(
+                f"只能将专家纳入本省专家库（{fields.region_code} 不在本省）",
+                f"experts join the caller's own province's pool ({fields.region_code} is not "
+                "in it)",
+            )
+        )
     async with pool.acquire() as connection, connection.transaction():
-        precondition(await connection.fetchrow(queries.EXPERT_FOR_UPDATE, expert_id))
+        current = await connection.fetchrow(queries.EXPERT_FOR_UPDATE, expert_id)
+        precondition(_visible(principal, expert_id, current))
         # An upsert returns its row.
         row = cast(
             Row,

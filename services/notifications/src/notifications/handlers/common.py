@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
 
-from shared.http.pagination import encode_cursor, read_cursor
+from shared.http.pagination import next_cursor, read_cursor
 
 # The pool the API was built with (``api/deps.py``), a connection, and a row, as routes name
 # them: routes pass them through, and never run SQL themselves.
@@ -47,7 +47,8 @@ def newest_first_after(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | No
 
 def newest_first_next(rows: list[Row], limit: int) -> str | None:
     """The cursor of the page after ``rows`` (read ``limit + 1``), None when there is none."""
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor({"created_at": last["created_at"].isoformat(), "id": str(last["id"])})
+    return next_cursor(
+        rows,
+        limit,
+        lambda last: {"created_at": last["created_at"].isoformat(), "id": str(last["id"])},
+    )

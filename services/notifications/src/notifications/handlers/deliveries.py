@@ -85,13 +85,11 @@ async def resend(
         history = await attempts_of(connection, [delivery_id])
         resent = (updated, history[delivery_id])
         await before_commit(connection, resent)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="delivery.resent",
-            resource_type="delivery",
-            resource_id=delivery_id,
-            region_code=row["region_code"],
+            principal,
+            "delivery.resent",
+            audit.Resource("delivery", delivery_id, row["region_code"]),
             before={"status": "failed", "reason": row["reason"]},
             after={"status": "queued"},
         )

@@ -85,13 +85,11 @@ async def acknowledge_notification(
         else:  # written before the ledger existed: only the inbox row knows of it
             await connection.execute(queries.ACKNOWLEDGE_INBOX_ITEM, notification_id)
             if row["acknowledged_at"] is None:
-                await audit.record_change(
+                await audit.record_change_by(
                     connection,
-                    actor=actor,
-                    action="notification.acknowledged",
-                    resource_type="notification",
-                    resource_id=notification_id,
-                    region_code=row["recipient_region"],
+                    actor,
+                    "notification.acknowledged",
+                    audit.Resource("notification", notification_id, row["recipient_region"]),
                 )
         # acknowledging is reading it
         await connection.execute(queries.MARK_READ, notification_id, principal.identity)

@@ -15,7 +15,7 @@ from shared.auth.principal import Principal
 from shared.auth.scope import may_manage_office, office_scope, sees_contact_unmasked
 from shared.http import catalogue
 from shared.http.etag import check_if_match
-from shared.http.pagination import encode_cursor, read_cursor
+from shared.http.pagination import next_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
 from shared.i18n import t
 from shared.masking import mask_address
@@ -92,8 +92,7 @@ async def list_recipients(
         pattern = None  # an operator: its own rows, filtered below
     rows = await pool.fetch(queries.LIST_RECIPIENTS, pattern, role, after, limit + 1)
     shown = [row for row in rows[:limit] if _visible(principal, row)]
-    next_cursor = encode_cursor({"id": str(rows[limit - 1]["id"])}) if len(rows) > limit else None
-    return Slice(shown, next_cursor)
+    return Slice(shown, next_cursor(rows, limit, lambda last: {"id": str(last["id"])}))
 
 
 async def add_recipient(
@@ -142,13 +141,11 @@ async def add_recipient(
                 t("该单位已登记此地址", "this office has this address"),
             )
         await before_commit(connection, row)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="recipient.added",
-            resource_type="recipient",
-            resource_id=row["id"],
-            region_code=recipient.region_code,
+            principal,
+            "recipient.added",
+            audit.Resource("recipient", row["id"], recipient.region_code),
             after={
                 "region_code": recipient.region_code,
                 "role": recipient.role,
@@ -192,13 +189,11 @@ async def change_recipient(
             change.active,
             row["version"],
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="recipient.updated",
-            resource_type="recipient",
-            resource_id=recipient_id,
-            region_code=row["region_code"],
+            principal,
+            "recipient.updated",
+            audit.Resource("recipient", recipient_id, row["region_code"]),
             before={"name": row["name"], "address": _logged(row), "active": row["active"]},
             after={
                 "name": updated["name"],

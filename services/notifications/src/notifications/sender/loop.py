@@ -26,6 +26,7 @@ from notifications.domain.addresses import is_private_host
 from notifications.domain.pacing import backoff_seconds
 from notifications.handlers import sending
 from shared import metrics
+from shared.db.rows import from_row
 
 log = logging.getLogger(__name__)
 
@@ -181,14 +182,11 @@ class Sender:
                 await self._requeue(row, wait)
                 return
         outcome = await channel.send(
-            Outgoing(
+            from_row(
+                Outgoing,
+                row,
                 delivery_id=row["id"],
-                channel=row["channel"],
                 address=address,
-                secret=row["secret"],
-                kind=row["kind"],
-                title=row["title"],
-                body=row["body"],
                 payload=dict(row["payload"] or {}),
             )
         )

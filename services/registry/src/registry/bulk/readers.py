@@ -20,6 +20,7 @@ from xml.etree.ElementTree import ParseError
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from shared.csv_cells import csv_text
 from shared.i18n import Text, t
 
 Row = tuple[int, list[str]]
@@ -55,6 +56,15 @@ _RESAVE = t(
     "请用 Excel 或 WPS 打开后另存为 .xlsx，或存为 CSV",
     "open it in Excel or WPS and save it again as .xlsx, or as CSV",
 )
+# A zip bomb is a small workbook whose parts inflate to many times its size (a 70 KB file to a
+# sheet of 64 MB, or of gigabytes). It is told by what the archive's central directory
+# declares, before anything is inflated: zipfile never yields more of a part than its declared
+# size (past it, the part is damaged), so the declarations bound what reading costs. An
+# honest workbook's XML compresses some 5 to 30 times; as Apache POI does, a part past
+# 100 KiB may inflate at most 100 times, and the whole workbook to at most 2 GiB.
+MAX_INFLATION_RATIO = 100
+RATIO_FROM_BYTES = 100 * 1024
+MAX_INFLATED_BYTES = 2 * 1024**3
 
 
 class UnreadableFile(ValueError):
@@ -95,6 +105,35 @@ def file_format(path: Path) -> Literal["xlsx", "csv"]:
     return "csv"
 
 
+def inflation_problem(path: Path) -> Text | None:
+    """Why the workbook (a ZIP archive) would inflate too far to be read, or None; None too
+    for a file that is no readable archive (reading its rows says what is wrong)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    total = sum(part.file_size for part in parts)
+    if total > MAX_INFLATED_BYTES:
+        return t(
+            f"工作簿解压后达 {total} 字节，超过 {MAX_INFLATED_BYTES} 字节的上限：请拆分文件",
+            f"the workbook inflates to {total} bytes, over the limit of {MAX_INFLATED_BYTES}: "
+            "split the file",
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FROM_BYTES and ratio > MAX_INFLATION_RATIO:
+            return t(
+                f"工作簿的部件 {part.filename} 由 {part.compress_size} 字节解压为 "
+                f"{part.file_size} 字节（{ratio:.0f} 倍，上限 {MAX_INFLATION_RATIO} 倍），"
+                "疑为压缩炸弹",
+                f"the workbook's part {part.filename} inflates from {part.compress_size} to "
+                f"{part.file_size} bytes ({ratio:.0f} times, at most {MAX_INFLATION_RATIO}): "
+                "a zip bomb, not a workbook",
+            )
+    return None
+
+
 def is_xlsx(path: Path) -> bool:
     with path.open("rb") as handle:
         return handle.read(4) == _ZIP
@@ -111,6 +150,8 @@ def estimate_rows(path: Path) -> int:
     """Data rows (header excluded), for progress: line breaks in a CSV (a quoted cell holding a
     line break counts twice), the sheet's recorded dimension in an XLSX."""
     if is_xlsx(path):
+        if inflation_problem(path) is not None:
+            return 0  # never opened: reading the rows refuses it
         # A file object, not the path: openpyxl refuses paths without an .xlsx suffix.
         with path.open("rb") as handle:
             try:
@@ -157,10 +198,14 @@ def _csv_rows(path: Path) -> Iterator[Row]:
                     )
                 ) from exc
             number += 1
-            yield number, values
+            # An export's formula-like text, apostrophe-prefixed (shared.csv_cells), as it was.
+            yield number, [csv_text(value) if value[:1] == "'" else value for value in values]
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
+    problem = inflation_problem(path)  # the API refuses it; a job queued before is failed
+    if problem is not None:
+        raise UnreadableFile(problem)
     with path.open("rb") as handle:
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)

@@ -22,7 +22,6 @@ from shared.events.calendars import CalendarLoaded
 from shared.http import catalogue
 from shared.http.problems import ProblemError, forbidden, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 from shared.working_days import (
     LIBRARY_YEARS,
     InvalidCalendarYear,
@@ -189,7 +188,7 @@ async def load_year(
             source_document=source_document,
         )
         stored = await _stored(connection, year)
-        await append_events(
+        await context.publish(
             connection,
             [
                 CalendarLoaded(
@@ -202,16 +201,12 @@ async def load_year(
                     loaded_at=now,
                 )
             ],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="calendar_year.loaded",
-            resource_type="calendar_year",
-            resource_id=year,
-            region_code=principal.region_code,
+            principal,
+            "calendar_year.loaded",
+            audit.Resource("calendar_year", year, principal.region_code),
             before=None if current is None else _days(current),
             after=_days(stored),
         )

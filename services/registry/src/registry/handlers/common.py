@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import asyncpg
 
 from registry.domain.regions import RegionTree
+from shared.events.envelope import DomainEvent
+from shared.messaging.outbox import append_events
 from shared.programmes.catalogue import ProgrammeCatalogue
 from shared.settings import event_source_of
 
@@ -36,3 +38,10 @@ class Context:
     programmes: ProgrammeCatalogue = field(default_factory=ProgrammeCatalogue)
     topic_prefix: str = ""
     event_source: str = DEFAULT_EVENT_SOURCE
+
+    async def publish(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
+        """The change's events into the outbox, in its transaction, under this deployment's
+        topics and source."""
+        await append_events(
+            connection, list(events), source=self.event_source, topic_prefix=self.topic_prefix
+        )

@@ -25,7 +25,6 @@ from shared.http import catalogue
 from shared.http.etag import check_put_precondition, representation_etag
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 
 
 def _invalid_code(exc: InvalidCreditCode) -> ProblemError:
@@ -110,20 +109,13 @@ async def set_statistics_year(
             in_list=in_list,
             set_by=principal.subject,
         )
-        await append_events(
-            connection,
-            [event],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
+        await context.publish(connection, [event])
         rows: list[Row] = await connection.fetch(queries.STATISTICS_YEARS, enterprise_id)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="enterprise.statistics_year_set",
-            resource_type="enterprise",
-            resource_id=enterprise_id,
-            region_code=row["region_code"],
+            principal,
+            "enterprise.statistics_year_set",
+            audit.Resource("enterprise", enterprise_id, row["region_code"]),
             before=None if before is None else {"year": year, "in_list": before},
             after={"year": year, "in_list": in_list},
         )

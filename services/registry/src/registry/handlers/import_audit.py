@@ -29,12 +29,11 @@ def _job_details(job: Mapping[str, Any]) -> dict[str, Any]:
 
 async def record_import_submitted(connection: Connection, job: Row, principal: Principal) -> None:
     """In the transaction that creates the job (``import_queue.enqueue``)."""
-    await audit.record_change(
+    await audit.record_change_by(
         connection,
-        actor=audit.Actor.of(principal),
-        action="import.submitted",
-        resource_type="import_job",
-        resource_id=job["id"],
+        principal,
+        "import.submitted",
+        audit.Resource("import_job", job["id"]),
         details=_job_details(job) | {"estimated_rows": job["total_rows"]},
     )
 
@@ -53,12 +52,11 @@ async def record_import_outcome(
 ) -> None:
     """For the importer: call in the transaction that commits the job's rows (or ends it),
     last before the commit. The actor is the importer process, on behalf of the submitter."""
-    await audit.record_change(
+    await audit.record_change_by(
         connection,
-        actor=IMPORTER,
-        action="import.finished",
-        resource_type="import_job",
-        resource_id=job["id"],
+        IMPORTER,
+        "import.finished",
+        audit.Resource("import_job", job["id"]),
         after={"status": status, "committed": committed},
         details=_job_details(job)
         | {

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from registry.bulk.readers import UnreadableFile, file_format
+from registry.bulk.readers import UnreadableFile, file_format, inflation_problem
 from registry.db import import_queries
 from registry.domain.imports.columns import ImportKind
 from registry.domain.imports.jobs import ImportMode, UploadedFile
@@ -54,14 +54,20 @@ def _require_importer(principal: Principal) -> None:
 
 
 def _check_readable(upload: UploadedFile, content_type: str) -> None:
-    """What the first bytes already tell (an encrypted workbook, a PDF, …) is refused at once;
-    anything deeper wrong with the file fails the job with the reason."""
+    """What the first bytes already tell (an encrypted workbook, a PDF, …) and a workbook that
+    would inflate too far are refused at once; anything deeper wrong with the file fails the
+    job with the reason."""
     try:
         kind = file_format(upload.path)
     except UnreadableFile as exc:
         raise ProblemError(
             catalogue.UNREADABLE_FILE, t(f"文件无法读取：{exc.reason.zh}", exc.reason.en)
         ) from exc
+    # A zip bomb is refused before it is queued, by what its archive declares (nothing is
+    # inflated here); the importer would otherwise inflate it.
+    inflation = inflation_problem(upload.path) if kind == "xlsx" else None
+    if inflation is not None:
+        raise ProblemError(catalogue.FILE_TOO_LARGE, inflation)
     if content_type.startswith(XLSX_TYPE) and kind != "xlsx":
         raise ProblemError(
             catalogue.UNREADABLE_FILE,

@@ -17,7 +17,7 @@ from registry.handlers.access_log import record_personal_reads
 from registry.handlers.common import Context, Pool, Row
 from registry.handlers.listing import record_query
 from shared.auth import Principal
-from shared.http.pagination import cursor_int, encode_cursor, read_cursor
+from shared.http.pagination import cursor_int, encode_cursor, next_cursor, read_cursor
 from shared.http.problems import not_found
 from shared.i18n import t
 from shared.masking import mask_fields
@@ -121,5 +121,5 @@ async def history_page(
                 change[side] = mask_fields(change[side], spec.masked_columns)
     return HistoryPage(
         changes=changes,
-        next_cursor=encode_cursor({"change": rows[limit - 1]["id"]}) if len(rows) > limit else None,
+        next_cursor=next_cursor(rows, limit, lambda last: {"change": last["id"]}),
     )

@@ -41,7 +41,6 @@ from shared.events.registry import FieldChange
 from shared.http.etag import check_if_match
 from shared.http.problems import not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 
 DERIVED_COLUMNS = frozenset({"name_search"})
 
@@ -169,20 +168,13 @@ async def _register(
             old_values=None,
             new_values=dict(row),
         )
-        await append_events(
-            connection,
-            [spec.registered(row, actor.subject)],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
+        await context.publish(connection, [spec.registered(row, actor.subject)])
         override = row.get("credit_code_override")
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(actor),
-            action=f"{spec.name}.registered",
-            resource_type=spec.name,
-            resource_id=row["id"],
-            region_code=row["region_code"],
+            actor,
+            f"{spec.name}.registered",
+            audit.Resource(spec.name, row["id"], row["region_code"]),
             # The record as written; the search index column is derived, not data.
             after={k: v for k, v in row.items() if k not in DERIVED_COLUMNS},
             # A legacy credit code let through the GB 32100 check: the written reason.
@@ -259,16 +251,12 @@ async def _update(
                 "updated_by": actor.subject,
             }
         )
-        await append_events(
-            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-        )
-        await audit.record_change(
+        await context.publish(connection, [event])
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(actor),
-            action=f"{spec.name}.updated",
-            resource_type=spec.name,
-            resource_id=record_id,
-            region_code=updated["region_code"],
+            actor,
+            f"{spec.name}.updated",
+            audit.Resource(spec.name, record_id, updated["region_code"]),
             before={c: row[c] for c in changed},
             after={c: updated[c] for c in changed},
         )
@@ -316,16 +304,12 @@ async def _close(
                 "closed_by": actor.subject,
             }
         )
-        await append_events(
-            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-        )
-        await audit.record_change(
+        await context.publish(connection, [event])
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(actor),
-            action=f"{spec.name}.closed",
-            resource_type=spec.name,
-            resource_id=record_id,
-            region_code=row["region_code"],
+            actor,
+            f"{spec.name}.closed",
+            audit.Resource(spec.name, record_id, row["region_code"]),
             before={"status": row["status"]},
             after={"status": "closed", "closed_on": closed_on},
             reason=reason,

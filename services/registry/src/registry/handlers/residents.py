@@ -21,10 +21,9 @@ from shared import audit
 from shared.auth import Principal
 from shared.events.registry import ResidentJoined, ResidentLeft
 from shared.http import catalogue
-from shared.http.pagination import encode_cursor, read_cursor
+from shared.http.pagination import next_cursor, read_cursor
 from shared.http.problems import ProblemError, invalid, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 
 
 @dataclass(frozen=True)
@@ -78,40 +77,7 @@ async def join(
                 t("该企业已入驻此园区", "the enterprise is already resident in this park"),
             ) from exc
         row = cast(Row, inserted)  # INSERT … RETURNING always returns the row
-        await record_change(
-            connection,
-            entity_type="park",
-            entity_id=park_id,
-            version=0,
-            action="resident_joined",
-            changed_by=principal.subject,
-            old_values=None,
-            new_values=dict(row),
-        )
-        await append_events(
-            connection,
-            [
-                ResidentJoined(
-                    park_id=str(park_id),
-                    residence_id=str(row["id"]),
-                    enterprise_id=str(enterprise_id),
-                    joined_on=joined_on,
-                )
-            ],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
-        await audit.record_change(
-            connection,
-            actor=audit.Actor.of(principal),
-            action="park.resident_joined",
-            resource_type="park",
-            resource_id=park_id,
-            region_code=park["region_code"],
-            after=dict(row),
-        )
-        if before_commit is not None:
-            await before_commit(connection, row)
+        await _record(connection, context, principal, park, None, row, before_commit)
     return row
 
 
@@ -139,42 +105,46 @@ async def leave(
             )
         written = await connection.fetchrow(queries.LEAVE_PARK, residence_id, park_id, left_on)
         row = cast(Row, written)  # the park is locked and the residence still current
-        await record_change(
-            connection,
-            entity_type="park",
-            entity_id=park_id,
-            version=0,
-            action="resident_left",
-            changed_by=principal.subject,
-            old_values={"left_on": None},
-            new_values=dict(row),
-        )
-        await append_events(
-            connection,
-            [
-                ResidentLeft(
-                    park_id=str(park_id),
-                    residence_id=str(residence_id),
-                    enterprise_id=str(row["enterprise_id"]),
-                    left_on=left_on,
-                )
-            ],
-            source=context.event_source,
-            topic_prefix=context.topic_prefix,
-        )
-        await audit.record_change(
-            connection,
-            actor=audit.Actor.of(principal),
-            action="park.resident_left",
-            resource_type="park",
-            resource_id=park_id,
-            region_code=park["region_code"],
-            before=dict(current),
-            after=dict(row),
-        )
-        if before_commit is not None:
-            await before_commit(connection, row)
+        await _record(connection, context, principal, park, current, row, before_commit)
     return row
+
+
+async def _record(
+    connection: Connection,
+    context: Context,
+    principal: Principal,
+    park: Row,
+    current: Row | None,
+    row: Row,
+    before_commit: BeforeCommit | None,
+) -> None:
+    """What joining (no ``current`` residence) and leaving both write beside the residence, in
+    one order: the park's history row, the event, the audit record, then the route's key
+    claim. The history row of a departure says only that it was current (``left_on`` None);
+    the audit record, all it was."""
+    event = _event(row, joined=current is None)
+    fact = event.event_type.rsplit(".", 1)[-1]  # resident_joined, resident_left
+    await record_change(
+        connection,
+        entity_type="park",
+        entity_id=park["id"],
+        version=0,
+        action=fact,
+        changed_by=principal.subject,
+        old_values=None if current is None else {"left_on": None},
+        new_values=dict(row),
+    )
+    await context.publish(connection, [event])
+    await audit.record_change_by(
+        connection,
+        principal,
+        f"park.{fact}",
+        audit.Resource("park", park["id"], park["region_code"]),
+        before=None if current is None else dict(current),
+        after=dict(row),
+    )
+    if before_commit is not None:
+        await before_commit(connection, row)
 
 
 async def residents_page(
@@ -196,12 +166,30 @@ async def residents_page(
         rows = await connection.fetch(
             queries.RESIDENTS_PAGE, park_id, include_former, limit + 1, after_on, after_id
         )
-    last = rows[limit - 1] if len(rows) > limit else None
     return ResidentsPage(
         rows=rows[:limit],
-        next_cursor=encode_cursor(
-            {"joined_on": last["joined_on"].isoformat(), "id": str(last["id"])}
+        next_cursor=next_cursor(
+            rows,
+            limit,
+            lambda last: {"joined_on": last["joined_on"].isoformat(), "id": str(last["id"])},
+        ),
+    )
+
+
+def _event(row: Row, *, joined: bool) -> ResidentJoined | ResidentLeft:
+    """The event of the residence ``row`` as written: joined, or left."""
+    park_id, residence_id = str(row["park_id"]), str(row["id"])
+    enterprise_id = str(row["enterprise_id"])
+    if joined:
+        return ResidentJoined(
+            park_id=park_id,
+            residence_id=residence_id,
+            enterprise_id=enterprise_id,
+            joined_on=row["joined_on"],
         )
-        if last is not None
-        else None,
+    return ResidentLeft(
+        park_id=park_id,
+        residence_id=residence_id,
+        enterprise_id=enterprise_id,
+        left_on=row["left_on"],
     )

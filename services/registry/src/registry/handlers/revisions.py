@@ -18,10 +18,9 @@ from shared.auth.scope import may_revise_programme
 from shared.events.programmes import ProgrammeRevised
 from shared.http import catalogue
 from shared.http.etag import check_if_match, etag_for
-from shared.http.pagination import cursor_int, encode_cursor, read_cursor
+from shared.http.pagination import cursor_int, next_cursor, read_cursor
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
 from shared.programmes import InvalidProgramme, Programme, validate_programme
 from shared.programmes.catalogue import SHIPPED
 from shared.programmes.guards import Violation, guard, unchangeable
@@ -114,13 +113,11 @@ async def revise(
             reason=reason,
         )
         found = changes(before, row["definition"])
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.of(principal),
-            action="programme.revised",
-            resource_type="programme",
-            resource_id=programme_id,
-            region_code=known.jurisdiction,
+            principal,
+            "programme.revised",
+            audit.Resource("programme", programme_id, known.jurisdiction),
             before={"revision": number},
             after={"revision": number + 1},
             reason=reason,
@@ -231,9 +228,7 @@ async def _record(
         reason=reason,
         revised_at=row["created_at"],
     )
-    await append_events(
-        connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-    )
+    await context.publish(connection, [event])
     return row
 
 
@@ -250,8 +245,7 @@ async def revisions_page(
     _known(context, programme_id)
     before = read_cursor(cursor, lambda position: cursor_int(position["before"]))
     rows = await context.pool.fetch(sql.REVISIONS_PAGE, programme_id, before, limit + 1)
-    last = rows[limit - 1] if len(rows) > limit else None
-    following = None if last is None else encode_cursor({"before": last["revision"]})
+    following = next_cursor(rows, limit, lambda last: {"before": last["revision"]})
     return RevisionsPage(rows[:limit], following)
 
 
@@ -309,13 +303,11 @@ async def record_file(
             reason=reason,
             file_sha256=sha256,
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit.Actor.process("registry-migrate"),
-            action="programme.revised",
-            resource_type="programme",
-            resource_id=programme.id,
-            region_code=programme.jurisdiction,
+            audit.Actor.process("registry-migrate"),
+            "programme.revised",
+            audit.Resource("programme", programme.id, programme.jurisdiction),
             before=None if latest is None else {"revision": latest},
             after={"revision": number},
             reason=reason,

@@ -129,7 +129,9 @@ class VersionPublic(BaseModel):
     warnings: list[dict[str, str]]
 
 
-class StepPublic(BaseModel):
+class ReviewStepFields(BaseModel):
+    """A review step as reports and statistics reports both show it."""
+
     action: str
     actor: str
     actor_role: str
@@ -139,6 +141,9 @@ class StepPublic(BaseModel):
     version: int
     reason: str | None
     field_comments: dict[str, str]
+
+
+class StepPublic(ReviewStepFields):
     on_behalf: bool
 
 

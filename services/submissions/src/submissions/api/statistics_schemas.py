@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.http.bounds import Figures
 from shared.http.request_body import RequestBody
+from submissions.api.schemas import ReviewStepFields
 
 
 class StatisticsSubmit(RequestBody):
@@ -27,16 +28,10 @@ class StatisticsSubmit(RequestBody):
     )
 
 
-class StatisticsStepPublic(BaseModel):
-    action: str
-    actor: str
-    actor_role: str
-    at: dt.datetime
-    from_state: str
-    to_state: str
-    version: int
-    reason: str | None
-    field_comments: dict[str, str]
+# Its own name in the document, as it was before the fields were shared; no docstring, which
+# would add a description to the published schema.
+class StatisticsStepPublic(ReviewStepFields):
+    pass
 
 
 class StatisticsReportPublic(BaseModel):

@@ -91,15 +91,23 @@ SELECT $1, * FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestam
 ROSTER_ENTRIES = "SELECT * FROM roster_entries WHERE window_id = $1 ORDER BY designation_id"
 ROSTER_ENTRY = "SELECT * FROM roster_entries WHERE window_id = $1 AND designation_id = $2"
 ROSTER_CHANGES = "SELECT * FROM roster_changes WHERE window_id = $1 ORDER BY id"
-# The roster a page at a time, by designation (the primary key's order), filtered in SQL to what
-# the caller may see so that every page is a full one; then the changes of that page's entries.
-ROSTER_ENTRIES_PAGE = """
-SELECT * FROM roster_entries
+
+
+def _window_page(table: str) -> str:
+    """A page of ``table``'s rows of window $1 by designation (the primary key's order) after
+    $2, at most $3, filtered in SQL to what the caller may see so that every page is a full one:
+    $4 everything, $5 region LIKE patterns, $6 own entities."""
+    return f"""
+SELECT * FROM {table}
 WHERE window_id = $1 AND ($2::text IS NULL OR designation_id > $2)
   AND ($4::boolean OR region_code LIKE ANY($5::text[]) OR entity_id = ANY($6::text[]))
 ORDER BY designation_id
 LIMIT $3
 """
+
+
+# The roster a page at a time; then the changes of that page's entries.
+ROSTER_ENTRIES_PAGE = _window_page("roster_entries")
 ROSTER_CHANGES_OF = """
 SELECT * FROM roster_changes WHERE window_id = $1 AND designation_id = ANY($2::text[])
 ORDER BY designation_id, id
@@ -109,14 +117,7 @@ REPORT_FOR_UPDATE = """
 SELECT * FROM reports WHERE window_id = $1 AND designation_id = $2 FOR UPDATE
 """
 REPORT = "SELECT * FROM reports WHERE window_id = $1 AND designation_id = $2"
-# The caller's visibility as SQL ($4 everything, $5 region LIKE patterns, $6 own entities).
-REPORTS_PAGE = """
-SELECT * FROM reports
-WHERE window_id = $1 AND ($2::text IS NULL OR designation_id > $2)
-  AND ($4::boolean OR region_code LIKE ANY($5::text[]) OR entity_id = ANY($6::text[]))
-ORDER BY designation_id
-LIMIT $3
-"""
+REPORTS_PAGE = _window_page("reports")
 REPORT_STATUSES = """
 SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = $1
 """

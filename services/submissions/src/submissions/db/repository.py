@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.rows import from_row
 from shared.programmes import ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.domain.actors import Actor, Role
@@ -37,16 +38,7 @@ def schedule_of(window: Mapping[str, Any], reporting_window: ReportingWindow) ->
 
 
 def _entry(row: Mapping[str, Any]) -> RosterEntry:
-    return RosterEntry(
-        designation_id=row["designation_id"],
-        entity_id=row["entity_id"],
-        category=row["category"],
-        city_code=row["city_code"],
-        county_code=row["county_code"],
-        due_at=row["due_at"],
-        expected_from=row["expected_from"],
-        expected_until=row["expected_until"],
-    )
+    return from_row(RosterEntry, row)
 
 
 async def load_roster(
@@ -203,19 +195,24 @@ async def save_step(
         )
     else:
         updated = await connection.fetchrow(
-            queries.SAVE_REVIEW,
-            report_row["id"],
-            step.action.value,
-            step.actor.id,
-            step.actor.role.value,
-            step.at,
-            step.from_state.value,
-            step.to_state.value,
-            step.version,
-            step.reason,
-            dict(step.field_comments),
+            queries.SAVE_REVIEW, report_row["id"], *step_values(step)
         )
     return updated
+
+
+def step_values(step: ReviewStep) -> tuple[Any, ...]:
+    """A review step's columns, in the order every steps table and statement takes them."""
+    return (
+        step.action.value,
+        step.actor.id,
+        step.actor.role.value,
+        step.at,
+        step.from_state.value,
+        step.to_state.value,
+        step.version,
+        step.reason,
+        dict(step.field_comments),
+    )
 
 
 def extension_of(row: Mapping[str, Any]) -> ExtensionRequest:

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from submissions.db import statistics_queries as queries
+from submissions.db.repository import step_values
 from submissions.domain.actors import Actor, Role
 from submissions.domain.review import Action, Report, ReportState
 from submissions.domain.statistics.aggregation import ReportedFigure
@@ -62,15 +63,7 @@ async def save_statistics_step(
     await connection.execute(
         queries.INSERT_STEP,
         row["id"],
-        step.action.value,
-        step.actor.id,
-        step.actor.role.value,
-        step.at,
-        step.from_state.value,
-        step.to_state.value,
-        step.version,
-        step.reason,
-        dict(step.field_comments),
+        *step_values(step),
         step.on_behalf,
     )
     accepted = current.number if step.action is Action.province_accept else row["accepted_version"]

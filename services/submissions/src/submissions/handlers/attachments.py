@@ -59,13 +59,11 @@ async def add_attachment(
             queries.LINK_ATTACHMENT, report["id"], sha256, filename, taking.actor.id, now
         )
         if added:
-            await audit.record_change(
+            await audit.record_change_by(
                 connection,
-                actor=audit_actor(taking.actor),
-                action="report.attachment_added",
-                resource_type="report",
-                resource_id=report["id"],
-                region_code=report["region_code"],
+                audit_actor(taking.actor),
+                "report.attachment_added",
+                audit.Resource("report", report["id"], report["region_code"]),
                 after={"sha256": sha256, "filename": filename, "content_type": content_type},
                 details={"size_bytes": len(content), "designation_id": designation_id},
             )

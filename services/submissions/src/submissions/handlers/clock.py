@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from shared import audit, metrics
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import DeadlineApproaching, DeadlinePassed, MissingReporters
-from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 from submissions.db import queries
 from submissions.db.repository import record_clock_point
@@ -151,16 +150,12 @@ async def tick(pool: Pool, context: Context, *, window_id: str, now: dt.datetime
             counts = await window_completeness(connection, parts, as_of=now)
             metrics.record_window_completeness(window_id, parts.schedule.due_at, counts)
             event = _deadline_event(window_id, step.emit, step.late, parts.schedule.due_at, counts)
-            await append_events(
-                connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-            )
-            await audit.record_change(
+            await context.publish(connection, [event])
+            await audit.record_change_by(
                 connection,
-                actor=CLOCK_PROCESS,
-                action=f"deadline.{step.emit.kind.value}",
-                resource_type="reporting_window",
-                resource_id=window_id,
-                region_code=parts.programme.jurisdiction,
+                CLOCK_PROCESS,
+                f"deadline.{step.emit.kind.value}",
+                audit.Resource("reporting_window", window_id, parts.programme.jurisdiction),
                 details=emitted_details(
                     step.emit, late=step.late, skipped=step.skip, missing=counts.province.missing
                 ),

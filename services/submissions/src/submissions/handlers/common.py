@@ -52,6 +52,13 @@ class Context:
     attachments: AttachmentStore = field(default_factory=PostgresAttachmentStore)
     calendar: WorkingDayCalendar = field(default_factory=WorkingDayCalendar)
 
+    async def publish(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
+        """The change's events into the outbox, in its transaction, under this deployment's
+        topics and source."""
+        await append_events(
+            connection, list(events), source=self.event_source, topic_prefix=self.topic_prefix
+        )
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -122,13 +129,11 @@ async def record_review_step(
 ) -> None:
     """The audit record of one review step on a stored report: who, from which state to which,
     why, and the comments on named fields (after ``details``)."""
-    await audit.record_change(
+    await audit.record_change_by(
         connection,
-        actor=audit_actor(step.actor),
-        action=f"{resource_type}.{step.action.value}",
-        resource_type=resource_type,
-        resource_id=stored["id"],
-        region_code=stored["region_code"],
+        audit_actor(step.actor),
+        f"{resource_type}.{step.action.value}",
+        audit.Resource(resource_type, stored["id"], stored["region_code"]),
         reason=step.reason,
         before={"state": step.from_state.value},
         after={"state": step.to_state.value},
@@ -156,8 +161,6 @@ async def publish_and_claim(
     result, all in the change's transaction. Call it before the audit record: that takes the
     audit chain-head lock, held until the commit, and every other writer waits behind it."""
     if events:
-        await append_events(
-            connection, list(events), source=context.event_source, topic_prefix=context.topic_prefix
-        )
+        await context.publish(connection, events)
     if before_commit is not None:
         await before_commit(connection, result)

@@ -136,13 +136,11 @@ async def save_draft(
             actor.role.value,
             now,
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="report.draft_saved",
-            resource_type="report_draft",
-            resource_id=f"{window_id}/{designation_id}",
-            region_code=found["region_code"],
+            audit_actor(actor),
+            "report.draft_saved",
+            audit.Resource("report_draft", f"{window_id}/{designation_id}", found["region_code"]),
             after={"figures": dict(figures), "explanations": dict(explanations)},
             details={"revision": draft["revision"], "pending": len(pending)},
         )

@@ -115,13 +115,11 @@ async def request_extension(
         await publish_and_claim(
             connection, context, [event], before_commit=before_commit, result=row
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="extension.requested",
-            resource_type="extension",
-            resource_id=request.id,
-            region_code=entry["region_code"],
+            audit_actor(actor),
+            "extension.requested",
+            audit.Resource("extension", request.id, entry["region_code"]),
             reason=request.reason,
             after=dict(row),
         )
@@ -201,13 +199,11 @@ async def decide_extension(
         await publish_and_claim(
             connection, context, [event], before_commit=before_commit, result=stored
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action=f"extension.{decided.status.value}",
-            resource_type="extension",
-            resource_id=request.id,
-            region_code=entry["region_code"],
+            audit_actor(actor),
+            f"extension.{decided.status.value}",
+            audit.Resource("extension", request.id, entry["region_code"]),
             reason=decided.decision_reason,
             before={"status": "requested"},
             after=dict(stored),

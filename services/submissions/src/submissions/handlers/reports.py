@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import audit
+from shared.db.rows import from_row
 from shared.events.envelope import DomainEvent
 from shared.events.submissions import (
     ReportAccepted,
@@ -92,15 +93,9 @@ Authorize = Callable[[Mapping[str, Any]], Actor]
 
 
 def roster_entry_of(row: Mapping[str, Any]) -> RosterEntry:
-    return RosterEntry(
-        designation_id=row["entry_designation_id"],
-        entity_id=row["entity_id"],
-        category=row["category"],
-        city_code=row["city_code"],
-        county_code=row["county_code"],
-        due_at=row["entry_due_at"],
-        expected_from=row["expected_from"],
-        expected_until=row["expected_until"],
+    # The report's query names two of the entry's columns apart from the report's own.
+    return from_row(
+        RosterEntry, row, designation_id=row["entry_designation_id"], due_at=row["entry_due_at"]
     )
 
 
@@ -257,13 +252,11 @@ async def submit_report(
         await publish_and_claim(
             connection, context, events, before_commit=before_commit, result=result
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="report.submitted",
-            resource_type="report",
-            resource_id=stored["id"],
-            region_code=stored["region_code"],
+            audit_actor(actor),
+            "report.submitted",
+            audit.Resource("report", stored["id"], stored["region_code"]),
             after={
                 "version": version.number,
                 "figures": figures_json(version.figures),

@@ -80,13 +80,11 @@ async def apply_designation_event(
             region_codes={event.designation_id: (event.entity_type, event.region_code)},
         )
         for change in changes:
-            await audit.record_change(
+            await audit.record_change_by(
                 connection,
-                actor=CONSUMER_PROCESS,
-                action=f"roster.{change.kind.value}",
-                resource_type="reporting_window",
-                resource_id=row["id"],
-                region_code=event.region_code,
+                CONSUMER_PROCESS,
+                f"roster.{change.kind.value}",
+                audit.Resource("reporting_window", row["id"], event.region_code),
                 reason=change.reason,
                 details={
                     "designation_id": change.designation_id,

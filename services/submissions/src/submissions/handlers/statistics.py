@@ -146,13 +146,11 @@ async def submit_statistics(
         version = updated.versions[-1]
         result = StoredStatistics(stored, await latest_figures(connection, stored["id"]))
         await publish_and_claim(connection, context, (), before_commit=before_commit, result=result)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="statistics_report.submitted",
-            resource_type="statistics_report",
-            resource_id=stored["id"],
-            region_code=region_code,
+            audit_actor(actor),
+            "statistics_report.submitted",
+            audit.Resource("statistics_report", stored["id"], region_code),
             before={"state": report.state.value},
             after={"version": version.number, "figures": {k: str(v) for k, v in values.items()}},
             details={

@@ -18,7 +18,6 @@ from shared.events.statistics import (
     StatisticsDeadlineApproaching,
     StatisticsDeadlinePassed,
 )
-from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
 from submissions.domain.clock import PointKind, PointOutcome, emitted_details
@@ -108,16 +107,12 @@ async def _handle(
         if point.kind is PointKind.approaching
         else StatisticsDeadlinePassed(**fields)
     )
-    await append_events(
-        connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-    )
-    await audit.record_change(
+    await context.publish(connection, [event])
+    await audit.record_change_by(
         connection,
-        actor=CLOCK_PROCESS,
-        action=f"statistics_deadline.{point.kind.value}",
-        resource_type="statistics_period",
-        resource_id=f"{programme.id}/{period}",
-        region_code=programme.jurisdiction,
+        CLOCK_PROCESS,
+        f"statistics_deadline.{point.kind.value}",
+        audit.Resource("statistics_period", f"{programme.id}/{period}", programme.jurisdiction),
         details=emitted_details(
             point, late=step.late, skipped=step.skip, missing=len(missing_rows)
         ),

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.events.statistics import PublishedFigure, StatisticsPublished
-from shared.messaging.outbox import append_events
 from shared.programmes import Programme, Statistics
 from submissions.db import statistics_queries as queries
 from submissions.db.statistics_repository import figures_in_force, replace_figures
@@ -90,6 +89,4 @@ async def publish_period(
         changed_regions=sorted(changed),
         figures=figures,
     )
-    await append_events(
-        connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-    )
+    await context.publish(connection, [event])

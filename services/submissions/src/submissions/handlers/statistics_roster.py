@@ -66,13 +66,11 @@ async def register_reporter(
                 t(f"统计报送单位 {reporter_id} 已登记", f"{reporter_id} is registered already"),
             )
         await publish_and_claim(connection, context, (), before_commit=before_commit, result=row)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="statistics_reporter.registered",
-            resource_type="statistics_reporter",
-            resource_id=f"{programme_id}/{reporter_id}",
-            region_code=region_code,
+            audit_actor(actor),
+            "statistics_reporter.registered",
+            audit.Resource("statistics_reporter", f"{programme_id}/{reporter_id}", region_code),
             after={"reporter_kind": kind.value, "region_code": region_code},
         )
     return row
@@ -97,13 +95,13 @@ async def remove_reporter(
         actor = authorize(row)
         closed = await connection.fetchrow(queries.CLOSE_REGISTRATION, row["id"], now, actor.id)
         await publish_and_claim(connection, context, (), before_commit=before_commit, result=closed)
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="statistics_reporter.removed",
-            resource_type="statistics_reporter",
-            resource_id=f"{programme_id}/{reporter_id}",
-            region_code=row["region_code"],
+            audit_actor(actor),
+            "statistics_reporter.removed",
+            audit.Resource(
+                "statistics_reporter", f"{programme_id}/{reporter_id}", row["region_code"]
+            ),
             before={"reporter_kind": row["reporter_kind"], "region_code": row["region_code"]},
         )
     return closed

@@ -11,9 +11,9 @@ from typing import Any
 
 from shared import audit
 from shared.china_time import CHINA
+from shared.db.rows import from_row
 from shared.events.submissions import WindowLocked, WindowOpened, WindowReopened
 from shared.i18n import china_time, t
-from shared.messaging.outbox import append_events
 from shared.programmes import Programme
 from submissions.db import queries
 from submissions.db.repository import insert_roster_entries
@@ -47,13 +47,7 @@ class AlreadyOpen(Exception):
 
 
 def _designation(row: Row) -> Designation:
-    return Designation(
-        designation_id=row["designation_id"],
-        entity_id=row["entity_id"],
-        category=row["category"],
-        region_code=row["region_code"],
-        granted_on=row["designated_on"],
-    )
+    return from_row(Designation, row, granted_on=row["designated_on"])
 
 
 async def windows_page(
@@ -200,13 +194,11 @@ async def open_window(
         await publish_and_claim(
             connection, context, [event], before_commit=before_commit, result=row
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=auditor,
-            action="window.opened",
-            resource_type="reporting_window",
-            resource_id=window_id,
-            region_code=programme.jurisdiction,
+            auditor,
+            "window.opened",
+            audit.Resource("reporting_window", window_id, programme.jurisdiction),
             after=dict(row),
             details={"expected": len(roster.entries)},
         )
@@ -227,16 +219,12 @@ async def lock_window(pool: Pool, context: Context, *, window_id: str, now: dt.d
             expected=counts.province.expected,
             missing=counts.province.missing,
         )
-        await append_events(
-            connection, [event], source=context.event_source, topic_prefix=context.topic_prefix
-        )
-        await audit.record_change(
+        await context.publish(connection, [event])
+        await audit.record_change_by(
             connection,
-            actor=CLOCK_PROCESS,
-            action="window.locked",
-            resource_type="reporting_window",
-            resource_id=window_id,
-            region_code=parts.programme.jurisdiction,
+            CLOCK_PROCESS,
+            "window.locked",
+            audit.Resource("reporting_window", window_id, parts.programme.jurisdiction),
             after={"status": "locked", "locked_at": now},
         )
     return True
@@ -286,12 +274,11 @@ async def reopen_window(
         await publish_and_claim(
             connection, context, [event], before_commit=before_commit, result=row
         )
-        await audit.record_change(
+        await audit.record_change_by(
             connection,
-            actor=audit_actor(actor),
-            action="window.reopened",
-            resource_type="reporting_window",
-            resource_id=window_id,
+            audit_actor(actor),
+            "window.reopened",
+            audit.Resource("reporting_window", window_id),
             reason=exception.reason,
             after=dict(row),
         )

@@ -15,6 +15,10 @@ BAD_REQUEST = add("bad_request", 400, "请求有误", "Bad request",
 BAD_CURSOR = add("bad_cursor", 400, "分页游标无效", "Bad cursor",
     meaning="The `cursor` is not one this API issued.",
     client_action="Start the list again without `cursor`, or pass `next_cursor` as given.")  # fmt: skip
+REPEATED_QUERY_PARAMETER = add("repeated_query_parameter", 400, "查询参数重复",
+    "Repeated query parameter",
+    meaning="A query parameter that takes one value was sent more than once (`errors` names "
+    "it); none is chosen for the caller.", client_action=FIX)  # fmt: skip
 BAD_IDEMPOTENCY_KEY = add("bad_idempotency_key", 400, "Idempotency-Key 无效", "Bad Idempotency-Key",
     meaning="The Idempotency-Key header is empty or too long.", client_action=FIX)  # fmt: skip
 UNAUTHORIZED = add("unauthorized", 401, "未认证", "Unauthorized",

@@ -32,7 +32,7 @@ ASGI middleware: reserve, run, store or release), ``claim`` (the claim inside th
 transaction) and ``store`` (PostgreSQL: the table's statements and the store).
 """
 
-from shared.http.idempotency.claim import claim_idempotency_key
+from shared.http.idempotency.claim import claim_idempotency_key, claim_with
 from shared.http.idempotency.keys import (
     DEFAULT_LEASE_SECONDS,
     KEPT_HEADERS,
@@ -62,6 +62,7 @@ __all__ = [
     "Reserved",
     "StoredResponse",
     "claim_idempotency_key",
+    "claim_with",
     "is_stored_status",
     "request_fingerprint",
 ]

@@ -4,7 +4,7 @@ was applied" commit together."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -68,3 +68,18 @@ async def claim_idempotency_key(
                 "nothing was applied by this request",
             ),
         )
+
+
+def claim_with(
+    request: Request, *, status_code: int, render: Callable[[Any], Any]
+) -> Callable[[asyncpg.Connection, Any], Awaitable[None]]:
+    """The hook a use case runs last in its transaction (its ``before_commit``): claims this
+    request's key with the answer ``render`` makes of the use case's result, the answer the
+    route then sends."""
+
+    async def claim(connection: asyncpg.Connection, result: Any) -> None:
+        await claim_idempotency_key(
+            connection, request, status_code=status_code, content=render(result)
+        )
+
+    return claim

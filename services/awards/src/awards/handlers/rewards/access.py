@@ -11,7 +11,7 @@ import asyncpg
 from awards.handlers.rewards.ledger import LedgerRefusal
 from shared.auth import Principal
 from shared.auth.roles import Role
-from shared.auth.scope import may_act_on_region
+from shared.auth.scope import may_keep_for_province
 from shared.http.problems import ProblemError, forbidden, not_found
 from shared.i18n import t
 from shared.programmes import Programme
@@ -23,10 +23,13 @@ Result = TypeVar("Result")
 BeforeCommit = Callable[[asyncpg.Connection, Result], Awaitable[None]]
 
 
+def keeps_rewards_of(principal: Principal, programme: Programme) -> bool:
+    """Whether the caller is the province the programme's rewards belong to."""
+    return may_keep_for_province(principal, region_code=programme.jurisdiction)
+
+
 def province_of(principal: Principal, programme: Programme) -> None:
-    if Role.province_admin not in principal.roles or not may_act_on_region(
-        principal, programme.jurisdiction, write=True
-    ):
+    if not keeps_rewards_of(principal, programme):
         raise forbidden(
             t(
                 "奖补由规划所属省份的省商务厅办理",

@@ -17,7 +17,13 @@ from awards.domain.rewards.ledger import Decision
 from awards.domain.rewards.views import AwardView
 from awards.domain.rewards.working import yuan
 from awards.handlers.rewards import ledger
-from awards.handlers.rewards.access import BeforeCommit, programme_named, province_of, refused
+from awards.handlers.rewards.access import (
+    BeforeCommit,
+    keeps_rewards_of,
+    programme_named,
+    province_of,
+    refused,
+)
 from awards.handlers.rewards.finance import Outbox
 from awards.handlers.rewards.proposals import propose, propose_for_year
 from awards.handlers.rewards.recovery import record_recovery
@@ -147,11 +153,9 @@ async def _change(
     before_commit: BeforeCommit[AwardView],
 ) -> AwardView:
     async with pool.acquire() as connection, connection.transaction():
-        before = await reward(connection, award_id)
-        if before is None:
-            raise not_found(REWARD, str(award_id))
-        programme = programme_named(programmes, before.programme_id)
-        province_of(principal, programme)
+        before, programme = _visible(
+            programmes, principal, award_id, await reward(connection, award_id)
+        )
         try:
             details = await move(connection, programme, before)
         except ledger.LedgerRefusal as refusal:
@@ -282,10 +286,22 @@ async def award_of(
 ) -> AwardView:
     async with pool.acquire() as connection:
         found = await reward(connection, award_id)
-    if found is None:
+    return _visible(programmes, principal, award_id, found)[0]
+
+
+def _visible(
+    programmes: Mapping[str, Programme],
+    principal: Principal,
+    award_id: uuid.UUID,
+    found: AwardView | None,
+) -> tuple[AwardView, Programme]:
+    """The award and its programme, if the caller may see it. An award of another province,
+    or any award for a caller who is not its province, is answered as one that does not
+    exist: a 403 would confirm that the id names an award."""
+    programme = programmes.get(found.programme_id) if found is not None else None
+    if found is None or programme is None or not keeps_rewards_of(principal, programme):
         raise not_found(REWARD, str(award_id))
-    province_of(principal, programme_named(programmes, found.programme_id))
-    return found
+    return found, programme
 
 
 async def awards_of(

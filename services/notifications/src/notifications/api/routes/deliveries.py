@@ -17,7 +17,7 @@ from notifications.handlers import deliveries
 from notifications.handlers.acknowledgements import Acknowledgement
 from notifications.handlers.deliveries import Delivery
 from shared.auth import CurrentPrincipal
-from shared.http.pagination import Page, PageLimit
+from shared.http.pagination import Page, PageQuery
 
 router = APIRouter(tags=["deliveries"])
 
@@ -52,12 +52,11 @@ def acknowledged(done: Acknowledgement) -> Acknowledged:
 async def list_deliveries(
     principal: CurrentPrincipal,
     pool: Pool,
+    asked: PageQuery,
     status: Status | None = None,
     channel: str | None = Query(default=None, max_length=20),
     subject_id: str | None = Query(default=None, max_length=200),
     event_id: str | None = Query(default=None, max_length=200),
-    cursor: str | None = None,
-    limit: PageLimit = 50,
 ) -> Page[DeliveryPublic]:
     page = await deliveries.list_deliveries(
         pool,
@@ -66,8 +65,8 @@ async def list_deliveries(
         channel=channel,
         subject_id=subject_id,
         event_id=event_id,
-        cursor=cursor,
-        limit=limit,
+        cursor=asked.cursor,
+        limit=asked.limit,
     )
     return Page[DeliveryPublic](
         items=[_public(item) for item in page.items], next_cursor=page.next_cursor

@@ -18,7 +18,7 @@ from shared.auth.principal import Principal
 from shared.auth.scope import sees_contact_unmasked
 from shared.http.etag import etag_for
 from shared.http.headers import ETAG, if_match_header, sends
-from shared.http.pagination import Page, PageLimit
+from shared.http.pagination import Page, PageQuery
 from shared.masking import mask_address
 
 router = APIRouter(prefix="/v1/recipients", tags=["recipients"])
@@ -45,11 +45,12 @@ def _etag(row: Mapping[str, Any]) -> dict[str, str]:
 async def list_recipients(
     principal: CurrentPrincipal,
     pool: Pool,
+    asked: PageQuery,
     role: str | None = Query(default=None, max_length=20),
-    cursor: str | None = None,
-    limit: PageLimit = 50,
 ) -> Page[RecipientPublic]:
-    page = await recipients.list_recipients(pool, principal, role=role, cursor=cursor, limit=limit)
+    page = await recipients.list_recipients(
+        pool, principal, role=role, cursor=asked.cursor, limit=asked.limit
+    )
     return Page[RecipientPublic](
         items=[public(principal, r) for r in page.items], next_cursor=page.next_cursor
     )

@@ -2,7 +2,8 @@
 visibility, as a file with Chinese column headers.
 
 CSV is streamed row by row from a server-side cursor (UTF-8 with a BOM, so Excel opens it in
-Chinese); XLSX is written row by row to a temporary file (openpyxl's write-only mode), so
+Chinese), a text that a spreadsheet would read as a formula written as text
+(``shared.csv_cells``, as the audit CSV does); XLSX is written row by row to a temporary file (openpyxl's write-only mode), so
 neither holds the whole list in memory.
 
 Errors: the query runs and its first rows are fetched before the response starts
@@ -40,6 +41,7 @@ from registry.handlers.common import Row
 from registry.handlers.exports import FETCH_ROWS, Cell, start_export
 from shared.auth import CurrentPrincipal
 from shared.china_time import CHINA
+from shared.csv_cells import csv_cell
 from shared.http import catalogue
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
@@ -61,7 +63,7 @@ async def _csv(rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
     count = 0
     try:
         async for row in rows:
-            writer.writerow(row)
+            writer.writerow([csv_cell(value) for value in row])  # a name never runs as a formula
             count += 1
             if count % FETCH_ROWS == 0:
                 yield buffer.getvalue().encode("utf-8")

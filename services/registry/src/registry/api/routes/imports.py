@@ -33,6 +33,7 @@ from registry.handlers import imports
 from registry.handlers.common import Row
 from registry.handlers.imports import XLSX_TYPE
 from shared.auth import CurrentPrincipal
+from shared.csv_cells import csv_cell
 from shared.http.headers import LOCATION, sends
 from shared.http.pagination import Page
 
@@ -73,7 +74,10 @@ def _wait_seconds(prefer: str | None) -> int | None:
             LOCATION,
             description="Finished within Prefer: wait, or the same file's earlier run",
         ),
-        413: {"description": "File over the size limit"},
+        413: {
+            "description": "File over the size limit, or a workbook whose parts would inflate "
+            "too far (a zip bomb)"
+        },
         422: {"description": "Empty, or not a CSV or XLSX file (an encrypted workbook, …)"},
         415: {"description": "A multipart form instead of the file itself"},
     },
@@ -160,7 +164,10 @@ async def import_errors(job_id: uuid.UUID, principal: CurrentPrincipal, context:
     out.write("\ufeff")  # Excel reads the Chinese correctly with a BOM
     writer = csv.writer(out)
     writer.writerow(["行号", "列", "原因"])
-    writer.writerows([error["row"], error["column"], error["reason"]] for error in job["errors"])
+    writer.writerows(  # a reason may quote the file's cell, which must not run as a formula
+        [error["row"], csv_cell(error["column"]), csv_cell(error["reason"])]
+        for error in job["errors"]
+    )
     return Response(
         content=out.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",

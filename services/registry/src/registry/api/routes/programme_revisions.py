@@ -17,7 +17,7 @@ from registry.handlers import revisions
 from shared.auth import CurrentPrincipal
 from shared.http.etag import etag_for
 from shared.http.headers import ETAG, if_match_header, sends
-from shared.http.pagination import Page, PageLimit
+from shared.http.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
 REVISION = Path(ge=1, le=2**31 - 1)
@@ -70,10 +70,11 @@ async def list_revisions(
     programme_id: str,
     principal: CurrentPrincipal,
     context: Ctx,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    asked: PageQuery,
 ) -> Page[ProgrammeRevisionSummary]:
-    page = await revisions.revisions_page(context, programme_id, cursor=cursor, limit=limit)
+    page = await revisions.revisions_page(
+        context, programme_id, cursor=asked.cursor, limit=asked.limit
+    )
     return Page[ProgrammeRevisionSummary](
         items=[ProgrammeRevisionSummary.model_validate(dict(row)) for row in page.rows],
         next_cursor=page.next_cursor,

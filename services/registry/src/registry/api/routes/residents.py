@@ -10,20 +10,20 @@ from fastapi import APIRouter, Request, status
 from registry.api.deps import Ctx
 from registry.api.schemas import ResidentJoin, ResidentLeave, ResidentPublic
 from registry.handlers import residents as use_cases
-from registry.handlers.common import BeforeCommit, Connection, Row
+from registry.handlers.common import BeforeCommit, Row
 from shared.auth import CurrentPrincipal
-from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit
+from shared.http.idempotency import claim_with
+from shared.http.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/parks/{park_id}/residents", tags=["parks"])
 
 
 def _claim(request: Request, status_code: int) -> BeforeCommit:
-    async def claim(connection: Connection, row: Row) -> None:
-        content = ResidentPublic.model_validate(dict(row))
-        await claim_idempotency_key(connection, request, status_code=status_code, content=content)
+    return claim_with(request, status_code=status_code, render=_public)
 
-    return claim
+
+def _public(row: Row) -> ResidentPublic:
+    return ResidentPublic.model_validate(dict(row))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ResidentPublic)
@@ -42,7 +42,7 @@ async def join(
         joined_on=body.joined_on,
         before_commit=_claim(request, status.HTTP_201_CREATED),
     )
-    return ResidentPublic.model_validate(dict(row))
+    return _public(row)
 
 
 @router.post("/{residence_id}/leave", response_model=ResidentPublic)
@@ -62,7 +62,7 @@ async def leave(
         left_on=body.left_on,
         before_commit=_claim(request, status.HTTP_200_OK),
     )
-    return ResidentPublic.model_validate(dict(row))
+    return _public(row)
 
 
 @router.get(
@@ -76,19 +76,18 @@ async def residents(
     park_id: uuid.UUID,
     principal: CurrentPrincipal,
     context: Ctx,
+    asked: PageQuery,
     include_former: bool = False,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
 ) -> Page[ResidentPublic]:
     page = await use_cases.residents_page(
         context,
         principal,
         park_id=park_id,
         include_former=include_former,
-        cursor=cursor,
-        limit=limit,
+        cursor=asked.cursor,
+        limit=asked.limit,
     )
     return Page[ResidentPublic](
-        items=[ResidentPublic.model_validate(dict(r)) for r in page.rows],
+        items=[_public(r) for r in page.rows],
         next_cursor=page.next_cursor,
     )

@@ -22,6 +22,7 @@ PLATFORMS = {p.value: p.value for p in Platform} | {
     zh: p.value for p, zh in PLATFORM_NAMES_ZH.items()
 }
 KINDS = {k.value for k in EnterpriseKind}
+NUL = "\x00"
 _CODE = re.compile(r"^\d{6}$")
 _PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -61,6 +62,9 @@ class _Row:
         if not value:
             if required:
                 self.error(field, "required")
+            return None
+        if NUL in value:  # PostgreSQL text cannot hold it: the row's error, not the job's
+            self.error(field, "contains a NUL character (U+0000), which text may not hold")
             return None
         if len(value) > max_length:
             self.error(field, f"longer than {max_length} characters")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from shared.auth import CurrentPrincipal
 from shared.http import catalogue
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.pagination import Page, PageQuery, next_cursor, read_cursor
 from shared.http.problems import ProblemError, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, visible_or_404
@@ -139,11 +139,10 @@ async def list_attachments(
     designation_id: str,
     principal: CurrentPrincipal,
     pool: Pool,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    asked: PageQuery,
 ) -> Page[AttachmentPublic]:
     after_at, after_sha = read_cursor(
-        cursor, lambda p: (dt.datetime.fromisoformat(p["added_at"]), _digest(p["sha256"]))
+        asked.cursor, lambda p: (dt.datetime.fromisoformat(p["added_at"]), _digest(p["sha256"]))
     ) or (None, None)
     rows = await attachments_page(
         pool,
@@ -152,16 +151,15 @@ async def list_attachments(
         visible_report(principal, designation_id),
         after_at=after_at,
         after_sha256=after_sha,
-        count=limit + 1,
+        count=asked.limit + 1,
     )
-    last = rows[limit - 1] if len(rows) > limit else None
     return Page[AttachmentPublic](
-        items=[public(AttachmentPublic, row) for row in rows[:limit]],
-        next_cursor=encode_cursor(
-            {"added_at": last["added_at"].isoformat(), "sha256": last["sha256"]}
-        )
-        if last is not None
-        else None,
+        items=[public(AttachmentPublic, row) for row in rows[: asked.limit]],
+        next_cursor=next_cursor(
+            rows,
+            asked.limit,
+            lambda last: {"added_at": last["added_at"].isoformat(), "sha256": last["sha256"]},
+        ),
     )
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from shared.auth import CurrentPrincipal
-from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.idempotency import claim_with
+from shared.http.pagination import Page, PageQuery, next_cursor, read_cursor
 from shared.programmes import Programme
 from submissions.api.access import actor_for, province_actor, scope_of, visible_or_404
 from submissions.api.deps import Ctx, Now, Pool
@@ -25,7 +25,7 @@ from submissions.api.schemas import (
     public,
 )
 from submissions.domain.actors import Actor
-from submissions.handlers.common import Connection, Context, Row
+from submissions.handlers.common import Context, Row
 from submissions.handlers.extensions import (
     decide_extension,
     extensions_page,
@@ -36,12 +36,11 @@ router = APIRouter(prefix="/v1/windows/{window_id}/extensions", tags=["extension
 
 
 def claim_for(request: Request, status_code: int) -> Any:
-    async def claim(connection: Connection, row: Row) -> None:
-        await claim_idempotency_key(
-            connection, request, status_code=status_code, content=public(ExtensionPublic, row)
-        )
+    return claim_with(request, status_code=status_code, render=_public)
 
-    return claim
+
+def _public(row: Row) -> ExtensionPublic:
+    return public(ExtensionPublic, row)
 
 
 @router.get(
@@ -55,11 +54,10 @@ async def list_extensions(
     principal: CurrentPrincipal,
     pool: Pool,
     context: Ctx,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    asked: PageQuery,
 ) -> Page[ExtensionPublic]:
     after_at, after_id = read_cursor(
-        cursor, lambda p: (dt.datetime.fromisoformat(p["requested_at"]), uuid.UUID(p["id"]))
+        asked.cursor, lambda p: (dt.datetime.fromisoformat(p["requested_at"]), uuid.UUID(p["id"]))
     ) or (None, None)
     try:
         rows = await extensions_page(
@@ -68,19 +66,18 @@ async def list_extensions(
             window_id,
             after_at=after_at,
             after_id=after_id,
-            count=limit + 1,
+            count=asked.limit + 1,
             scope=scope_of(principal),
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    last = rows[limit - 1] if len(rows) > limit else None
     return Page[ExtensionPublic](
-        items=[public(ExtensionPublic, row) for row in rows[:limit]],
-        next_cursor=encode_cursor(
-            {"requested_at": last["requested_at"].isoformat(), "id": str(last["id"])}
-        )
-        if last is not None
-        else None,
+        items=[_public(row) for row in rows[: asked.limit]],
+        next_cursor=next_cursor(
+            rows,
+            asked.limit,
+            lambda last: {"requested_at": last["requested_at"].isoformat(), "id": str(last["id"])},
+        ),
     )
 
 
@@ -117,7 +114,7 @@ async def request_(
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    return public(ExtensionPublic, row)
+    return _public(row)
 
 
 async def _decide(
@@ -152,7 +149,7 @@ async def _decide(
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    return public(ExtensionPublic, row)
+    return _public(row)
 
 
 @router.post(

@@ -14,7 +14,13 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
 from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit, cursor_int, encode_cursor, read_cursor
+from shared.http.pagination import (
+    Page,
+    PageQuery,
+    cursor_int,
+    next_cursor,
+    read_cursor,
+)
 from shared.http.problems import invalid, not_found
 from shared.i18n import t
 from submissions.api.access import actor_for, scope_of, visible_or_404
@@ -72,8 +78,7 @@ async def list_reports(
     principal: CurrentPrincipal,
     pool: Pool,
     context: Ctx,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    asked: PageQuery,
 ) -> Page[ReportPublic]:
     # The window is looked up before the cursor is read: an unknown window is a 404 whatever
     # the cursor.
@@ -81,18 +86,17 @@ async def list_reports(
         await find_window(pool, context, window_id)
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    after = read_cursor(cursor, lambda p: str(p["after"]))
+    after = read_cursor(asked.cursor, lambda p: str(p["after"]))
     rows = await reports_page(
         pool,
         window_id,
         after=str(after) if after is not None else None,
-        count=limit + 1,
+        count=asked.limit + 1,
         scope=scope_of(principal),
     )
-    more = len(rows) > limit
     return Page[ReportPublic](
-        items=[public(ReportPublic, row) for row in rows[:limit]],
-        next_cursor=encode_cursor({"after": rows[limit - 1]["designation_id"]}) if more else None,
+        items=[public(ReportPublic, row) for row in rows[: asked.limit]],
+        next_cursor=next_cursor(rows, asked.limit, lambda last: {"after": last["designation_id"]}),
     )
 
 
@@ -297,23 +301,20 @@ async def versions(
     designation_id: str,
     principal: CurrentPrincipal,
     pool: Pool,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    asked: PageQuery,
 ) -> Page[VersionPublic]:
-    after = read_cursor(cursor, lambda p: cursor_int(p["number"]))
+    after = read_cursor(asked.cursor, lambda p: cursor_int(p["number"]))
     rows = await versions_page(
         pool,
         window_id,
         designation_id,
         visible_report(principal, designation_id),
         after=after,
-        count=limit + 1,
+        count=asked.limit + 1,
     )
     return Page[VersionPublic](
-        items=[public(VersionPublic, v) for v in rows[:limit]],
-        next_cursor=encode_cursor({"number": rows[limit - 1]["number"]})
-        if len(rows) > limit
-        else None,
+        items=[public(VersionPublic, v) for v in rows[: asked.limit]],
+        next_cursor=next_cursor(rows, asked.limit, lambda last: {"number": last["number"]}),
     )
 
 

@@ -14,7 +14,7 @@ from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import may_see_report, statistics_roles
 from shared.http import catalogue
 from shared.http.headers import LOCATION, sends
-from shared.http.idempotency import claim_idempotency_key
+from shared.http.idempotency import claim_idempotency_key, claim_with
 from shared.http.problems import ProblemError, forbidden, invalid, not_found
 from shared.i18n import t
 from submissions.api.deps import Ctx, Now, Pool
@@ -241,11 +241,10 @@ async def _review(
             role=role,
         )
 
-    async def claim(connection: Connection, stored: StoredStatistics) -> None:
-        await claim_idempotency_key(
-            connection, request, status_code=200, content=_answer(stored.report, stored.figures)
-        )
+    def render(stored: StoredStatistics) -> StatisticsReportPublic:
+        return _answer(stored.report, stored.figures)
 
+    claim = claim_with(request, status_code=200, render=render)
     try:
         stored = await review_statistics(
             pool,

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Path, Query, Request, status
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.auth.scope import statistics_roles
-from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, encode_cursor, read_cursor
+from shared.http.idempotency import claim_with
+from shared.http.pagination import Page, next_cursor, read_cursor
 from shared.http.problems import forbidden, not_found
 from shared.i18n import t
 from submissions.api.access import scope_of
@@ -27,7 +27,7 @@ from submissions.api.statistics_schemas import (
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.domain.statistics.figures import ReporterKind
-from submissions.handlers.common import BeforeCommit, Connection, Row
+from submissions.handlers.common import BeforeCommit
 from submissions.handlers.statistics import period_of, programme_statistics
 from submissions.handlers.statistics_roster import register_reporter, remove_reporter, roster_page
 
@@ -62,13 +62,7 @@ def _public(row: Mapping[str, Any]) -> StatisticsReporterPublic:
 def _claim(request: Request, *, status_code: int) -> BeforeCommit:
     """Claims the request's Idempotency-Key with the registration it answers, in the use
     case's transaction."""
-
-    async def claim(connection: Connection, row: Row) -> None:
-        await claim_idempotency_key(
-            connection, request, status_code=status_code, content=_public(row)
-        )
-
-    return claim
+    return claim_with(request, status_code=status_code, render=_public)
 
 
 @router.post(
@@ -180,8 +174,7 @@ async def roster(
         count=limit + 1,
         scope=scope_of(principal),
     )
-    more = len(rows) > limit
     return Page[RosterEntryPublic](
         items=[RosterEntryPublic(**dict(row)) for row in rows[:limit]],
-        next_cursor=encode_cursor({"after": rows[limit - 1]["reporter_id"]}) if more else None,
+        next_cursor=next_cursor(rows, limit, lambda last: {"after": last["reporter_id"]}),
     )

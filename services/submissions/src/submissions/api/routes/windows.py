@@ -12,8 +12,14 @@ from shared import audit
 from shared.auth import CurrentPrincipal
 from shared.http import catalogue
 from shared.http.headers import LOCATION, sends
-from shared.http.idempotency import claim_idempotency_key
-from shared.http.pagination import Page, PageLimit, encode_cursor, read_cursor
+from shared.http.idempotency import claim_idempotency_key, claim_with
+from shared.http.pagination import (
+    Page,
+    PageQuery,
+    encode_cursor,
+    next_cursor,
+    read_cursor,
+)
 from shared.http.problems import ProblemError
 from shared.i18n import t
 from shared.programmes import Programme
@@ -59,13 +65,11 @@ async def list_windows(
         cursor, lambda p: (dt.datetime.fromisoformat(p["at"]), str(p["id"]))
     ) or (None, None)
     rows = await windows_page(pool, after=after, after_id=after_id, count=limit + 1)
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
     return Page[WindowPublic](
         items=[window_public(row) for row in rows[:limit]],
-        next_cursor=encode_cursor({"at": last["opened_at"].isoformat(), "id": last["id"]})
-        if last is not None
-        else None,
+        next_cursor=next_cursor(
+            rows, limit, lambda last: {"at": last["opened_at"].isoformat(), "id": last["id"]}
+        ),
     )
 
 
@@ -143,24 +147,23 @@ async def roster(
     principal: CurrentPrincipal,
     pool: Pool,
     context: Ctx,
-    cursor: str | None = None,
-    limit: PageLimit = 50,
+    asked: PageQuery,
 ) -> Page[WindowRosterEntryPublic]:
     # The cursor's key is its own, so the reports list's cursor is refused here (and this one there).
-    after = read_cursor(cursor, lambda p: str(p["designation_id"]))
+    after = read_cursor(asked.cursor, lambda p: str(p["designation_id"]))
     try:
         found = await roster_page(
             pool,
             context,
             window_id,
             after=after,
-            count=limit + 1,
-            page_size=limit,
+            count=asked.limit + 1,
+            page_size=asked.limit,
             scope=scope_of(principal),
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
-    page = found.entries[:limit]
+    page = found.entries[: asked.limit]
     return Page[WindowRosterEntryPublic](
         items=[
             public(
@@ -171,7 +174,7 @@ async def roster(
             for e in page
         ],
         next_cursor=encode_cursor({"designation_id": page[-1]["designation_id"]})
-        if len(found.entries) > limit
+        if len(found.entries) > asked.limit
         else None,
     )
 
@@ -196,10 +199,8 @@ async def reopen(
         actor_for(principal, entry)  # 403 for those who only read
         return province_actor(principal, jurisdiction=programme.jurisdiction)
 
-    async def claim(connection: Connection, row: Row) -> None:
-        await claim_idempotency_key(
-            connection, request, status_code=201, content=public(ReopeningPublic, row)
-        )
+    def render(row: Row) -> ReopeningPublic:
+        return public(ReopeningPublic, row)
 
     try:
         row = await reopen_window(
@@ -211,7 +212,7 @@ async def reopen(
             ends_at=body.ends_at,
             reason=body.reason,
             now=now,
-            before_commit=claim,
+            before_commit=claim_with(request, status_code=201, render=render),
         )
     except (*HANDLED, Refused) as exc:
         raise problem_for(exc) from exc

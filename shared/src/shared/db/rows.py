@@ -1,0 +1,31 @@
+"""Reading a query's row into a dataclass of the domain, field by column."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def from_row(cls: type[T], row: Mapping[str, Any], **given: Any) -> T:
+    """``cls`` (a dataclass) with each field read from the row's column of the same name, but
+    for those ``given``: values the caller computes, or reads from a column of another name.
+    A field with a default may have no column; any other missing column is a ``KeyError``, so
+    a query that stops selecting a field fails where it is read."""
+    columns = set(row.keys())
+    values = {
+        field.name: row[field.name]
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if field.init
+        and field.name not in given
+        and (field.name in columns or not _has_default(field))
+    }
+    return cls(**values, **given)
+
+
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return (
+        field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+    )
