@@ -603,13 +603,14 @@ async def year_reporting(year: Year) -> None:
         county = year.operators[city].county
         assert offices[(county, "county_bureau")] == {"inbox"}, county
     assert all(region != PROVINCE for region, _ in offices)  # before the due time: not the province
-    # one message per office listing its missing reporters (Guiyang: its enterprise and park)
+    # one message per office listing its missing reporters by name (Guiyang: its enterprise
+    # and park)
     guiyang_inbox = [
         i for i in await api.inbox(api.city(GUIYANG)) if i["kind"] == "deadline_reminder"
     ]
     assert len(guiyang_inbox) == 1, guiyang_inbox
     for project in (p for p in year.projects if p.city == GUIYANG):
-        assert project.designation_id in guiyang_inbox[0]["body"]
+        assert project.entity_name and project.entity_name in guiyang_inbox[0]["body"]
     for city in GUIZHOU_CITIES:
         assert any(
             "年度数据" in text_of(m) or "报送" in text_of(m)

@@ -323,6 +323,7 @@ class Project:
     application_id: str = ""
     workflow_id: str = ""
     designation_id: str = ""
+    entity_name: str = ""  # as awards read it from the registry
 
     @property
     def city(self) -> str:
@@ -390,6 +391,7 @@ class Round:
         )
         project.application_id = accepted["id"]
         project.workflow_id = accepted["workflow_id"]
+        project.entity_name = accepted["entity_name"]
         assert accepted["stage"] == "city_review", accepted
 
     async def step(self, project: Project, token: str, action: str, **fields: Any) -> Any:

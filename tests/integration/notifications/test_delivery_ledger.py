@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from notifications.domain.rendering import TEMPLATES_DIR
 from shared.events import EnterpriseRegistered, wrap
+from shared.events.designations import DesignationGranted, DesignationRevoked
 from shared.events.submissions import MissingReporters, ReportReturned
 from shared.messaging.consumer import PoisonMessage
 from tests.integration.notifications.support import (
@@ -313,3 +315,39 @@ def test_the_operator_hears_its_report_was_returned_and_reads_it_alone(
         ("email", "api"),
         ("inbox", "registry"),
     ]
+
+
+def test_a_reminder_names_the_missing_reporters_it_has_heard_of(
+    service: tuple[TestClient, str],
+) -> None:
+    """Yunyan's county bureau reads 贵阳某电商有限公司 (and its title) where awards' grant named it,
+    and the bare designation id only for one it never heard a grant of; a later revocation
+    (which carries no name) keeps the name."""
+    _, dsn = service
+    designation = {
+        "designation_id": "Y1",
+        "programme_id": WINDOW.split(".annual-report.")[0],
+        "category": "enterprise",
+        "entity_type": "enterprise",
+        "entity_id": "ent-e1",
+        "region_code": "520103",
+    }
+    granted = DesignationGranted(
+        **designation,
+        entity_name="贵阳某电商有限公司",
+        title="贵州省电子商务示范企业",
+        designated_on=dt.date(2025, 3, 1),
+    )
+    revoked = DesignationRevoked(**designation, revoked_on=dt.date(2025, 6, 1), reason="x")
+    asyncio.run(handle(dsn, wrap(granted, source="/services/awards")))
+    asyncio.run(handle(dsn, wrap(revoked, source="/services/awards")))
+    yunyan = MissingReporters(region_code="520103", level="county", designation_ids=["Y1", "Y2"])
+    reminder = deadline_event(-3, [yunyan])
+    asyncio.run(handle(dsn, reminder))
+    [row] = fetch(
+        dsn,
+        "SELECT body FROM notifications WHERE source_event_id = $1 AND recipient_region = '520103'",
+        reminder.id,
+    )
+    assert "- 贵阳某电商有限公司（贵州省电子商务示范企业）" in row["body"]
+    assert "- Y2" in row["body"] and "- Y1" not in row["body"]

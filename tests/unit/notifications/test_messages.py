@@ -51,6 +51,26 @@ def test_a_reminder_lists_every_missing_reporter_in_chinese() -> None:
     assert "- E1" in body and "- E2" in body and "https://x/ack" in body
 
 
+@pytest.mark.parametrize("kind", ["deadline_reminder", "deadline_overdue"])
+def test_a_reporter_is_listed_by_its_name_and_title_where_known(kind: str) -> None:
+    """A bureau reads who is missing by name (from awards' designation events), not by a
+    designation id; an id notifications has not yet heard a name for is listed as it is."""
+    _, body = render(
+        kind,
+        {
+            "window_id": "w",
+            "point": "after-1d",
+            "offset_days": 1,
+            "due_at": DUE,
+            "designation_ids": ["d-1", "d-2"],
+            "names": {"d-1": "贵阳某电商有限公司（贵州省电子商务示范企业）"},
+            "ack_url": "https://x/ack",
+        },
+    )
+    assert "- 贵阳某电商有限公司（贵州省电子商务示范企业）" in body
+    assert "- d-2" in body and "- d-1\n" not in body
+
+
 def test_english_is_the_fallback_and_a_broken_template_is_refused(tmp_path: Path) -> None:
     (tmp_path / "only_en.en.md.j2").write_text("Hello {{ name }}\nbody")
     assert render("only_en", {"name": "x"}, directory=tmp_path) == ("Hello x", "body")

@@ -24,6 +24,9 @@ class DesignationGranted(DomainEvent):
     entity_type: str = Field(description="enterprise | park | team")
     entity_id: str
     region_code: str
+    entity_name: str | None = Field(
+        default=None, description="the designated enterprise's, park's or team's name"
+    )
     title: str | None = Field(default=None, description="the title granted, in Chinese")
     designated_on: dt.date
     year: int | None = Field(default=None, description="the application round's year")

@@ -84,6 +84,7 @@ async def _grant(
         entity_type=applicant.entity_type,
         entity_id=applicant.entity_id,
         region_code=applicant.region_code,
+        entity_name=applicant.entity_name,
         title=terms.title,
         designated_on=grant.designated_on,
         year=terms.year,

@@ -253,14 +253,22 @@ WHERE role = 'operator' AND enterprise_id = $1 AND active
 
 # Designations (awards.designation events): the entity and region behind a designation id.
 UPSERT_DESIGNATION = """
-INSERT INTO designations (designation_id, entity_type, entity_id, region_code)
-VALUES ($1, $2, $3, $4)
+INSERT INTO designations (designation_id, entity_type, entity_id, region_code, entity_name, title)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (designation_id) DO UPDATE
    SET entity_type = EXCLUDED.entity_type, entity_id = EXCLUDED.entity_id,
-       region_code = EXCLUDED.region_code, updated_at = now()
+       region_code = EXCLUDED.region_code,
+       entity_name = coalesce(EXCLUDED.entity_name, designations.entity_name),
+       title = coalesce(EXCLUDED.title, designations.title), updated_at = now()
 """
 
 DESIGNATION = "SELECT * FROM designations WHERE designation_id = $1"
+
+# The names a reminder lists its missing reporters by (those notifications has heard of).
+DESIGNATION_NAMES = """
+SELECT designation_id, entity_name, title FROM designations
+WHERE designation_id = ANY($1::text[]) AND entity_name IS NOT NULL
+"""
 
 # Applications (awards.application.submitted): the applicant behind an application id.
 UPSERT_APPLICATION = """

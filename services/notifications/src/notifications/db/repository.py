@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,14 +180,36 @@ async def remember_designation(
     entity_type: str,
     entity_id: str,
     region_code: str,
+    entity_name: str | None = None,
+    title: str | None = None,
 ) -> None:
+    """A later event without a name or title keeps those already known."""
     await connection.execute(
-        queries.UPSERT_DESIGNATION, designation_id, entity_type, entity_id, region_code
+        queries.UPSERT_DESIGNATION,
+        designation_id,
+        entity_type,
+        entity_id,
+        region_code,
+        entity_name,
+        title,
     )
 
 
 async def designation(connection: asyncpg.Connection, designation_id: str) -> asyncpg.Record | None:
     return await connection.fetchrow(queries.DESIGNATION, designation_id)
+
+
+async def designation_names(
+    connection: asyncpg.Connection, designation_ids: Sequence[str]
+) -> dict[str, str]:
+    """Each known designation's entity name, with its title in brackets where known."""
+    rows = await connection.fetch(queries.DESIGNATION_NAMES, list(designation_ids))
+    return {
+        row["designation_id"]: (
+            f"{row['entity_name']}（{row['title']}）" if row["title"] else row["entity_name"]
+        )
+        for row in rows
+    }
 
 
 async def remember_application(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from notifications.db.repository import acknowledged_lists
+from notifications.db.repository import acknowledged_lists, designation_names
 from notifications.domain.ack_tokens import Links
 from notifications.domain.escalation import (
     OfficeMessage,
@@ -127,6 +127,8 @@ async def _remind(
             "due_at": event.due_at,
             ladder.listed_as: list(office.designation_ids),
         }
+        if ladder.listed_as == "designation_ids":
+            office_facts["names"] = await designation_names(connection, office.designation_ids)
         await deliver(
             connection,
             context,
