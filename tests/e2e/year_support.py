@@ -391,7 +391,8 @@ class Round:
         )
         project.application_id = accepted["id"]
         project.workflow_id = accepted["workflow_id"]
-        project.entity_name = accepted["entity_name"]
+        detail = await self.api.get("awards", f"/v1/applications/{project.application_id}", token)
+        project.entity_name = detail["entity_name"]
         assert accepted["stage"] == "city_review", accepted
 
     async def step(self, project: Project, token: str, action: str, **fields: Any) -> Any:
