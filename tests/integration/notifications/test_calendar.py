@@ -24,6 +24,7 @@ from shared.events.submissions import DeadlineApproaching, MissingReporters
 from shared.programmes import load_programmes
 from shared.working_days import WorkingDayCalendar
 from tests.integration.notifications.support import CONTEXT, auth, fetch, handle
+from tests.support.polling import until
 
 WINDOW_2027 = "guizhou-shibaiqianwan-2023.annual-report.2027"
 DUE_2027 = dt.datetime(2027, 12, 11, 0, 0, tzinfo=CHINA)  # the end of Friday 10 December 2027
@@ -189,13 +190,24 @@ async def test_the_running_watch_tells_a_province_once_however_often_it_checks(
         loaded_at=at,
     )
     await handle(dsn, wrap(loaded, source="/services/registry"))
+    checks = 0
+
+    def clock() -> dt.datetime:  # read once per check: counts them
+        nonlocal checks
+        checks += 1
+        return at
+
     watch = CalendarWatch(
-        pool, WorkingDayCalendar(), PROGRAMMES, CONTEXT.links, clock=lambda: at, every_seconds=0.02
+        pool, WorkingDayCalendar(), PROGRAMMES, CONTEXT.links, clock=clock, every_seconds=0.02
     )
     stop = asyncio.Event()
     running = asyncio.create_task(watch.run(stop))
+
+    async def a_dozen_checks() -> bool:
+        return checks >= 12
+
     try:
-        await asyncio.sleep(0.3)  # a dozen checks
+        await until(a_dozen_checks, seconds=30, interval=0.02, message="the watch did not run")
     finally:
         stop.set()
         await running

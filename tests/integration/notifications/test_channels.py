@@ -167,6 +167,7 @@ def relay_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     """A self-signed certificate for 127.0.0.1: a relay with its own CA, as provinces run."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
+    # TLS checks a certificate's validity against the real clock, so it is issued around it.
     now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()

@@ -78,7 +78,7 @@ async def queue(
                     title="【年报提醒】",
                     body="### 提醒\n- E1",
                     payload={"designation_ids": ["E1"]},
-                    not_before=dt.datetime.now(dt.UTC),
+                    not_before=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),  # due at once
                 ),
             )
     return ids
