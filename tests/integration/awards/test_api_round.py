@@ -17,14 +17,11 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from awards.api.app import create_app
-from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.consumers.registry import on_registered
-from awards.workflows.worker import build_worker
 from shared.events.registry import ParkRegistered
-from shared.programmes import load_programmes
 from tests.integration.awards.conftest import PROGRAMMES, card
+from tests.integration.awards.served import served_awards
 from tests.support.stack import Stack
 from tests.support.time_skipping import PINNED_START, clock_from
 
@@ -66,19 +63,10 @@ async def api(
         search_attributes=False,  # the time-skipping server cannot register ours
     )
     # the time-skipping server, not the dev one
-    app = create_app(settings, temporal=TemporalConnection.connected(environment.client))
-    async with app.router.lifespan_context(app):
-        app.state.clock = clock_from(PINNED_START)  # the round is judged on the server's day
-        async with build_worker(
-            environment.client,
-            awards_pool,
-            topic_prefix="t.",
-            task_queue=task_queue,
-            programmes=load_programmes(PROGRAMMES),
-        ):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://awards") as client:
-                yield client, app
+    async with served_awards(
+        settings, environment.client, awards_pool, clock_from(PINNED_START)
+    ) as served:  # the round is judged on the server's day
+        yield served
 
 
 async def register_park(pool: asyncpg.Pool) -> None:

@@ -17,15 +17,12 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from awards.api.app import create_app
-from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.consumers.registry import on_registered
-from awards.workflows.worker import build_worker
 from shared.china_time import CHINA
 from shared.events.registry import ParkRegistered
-from shared.programmes import load_programmes
 from tests.integration.awards.conftest import PROGRAMMES, consumer_table, no_temporal
+from tests.integration.awards.served import served_awards
 from tests.support.programme_revisions import (
     GUIZHOU,
     add_2026_round,
@@ -68,19 +65,8 @@ async def awards_api(
         task_queue=task_queue,
         search_attributes=False,  # the time-skipping server cannot register ours
     )
-    app = create_app(settings, temporal=TemporalConnection.connected(pinned.client))
-    async with app.router.lifespan_context(app):
-        app.state.clock = lambda: IN_THE_ROUND
-        async with build_worker(
-            pinned.client,
-            awards_pool,
-            topic_prefix="t.",
-            task_queue=task_queue,
-            programmes=load_programmes(PROGRAMMES),
-        ):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://awards") as client:
-                yield client, app
+    async with served_awards(settings, pinned.client, awards_pool, lambda: IN_THE_ROUND) as served:
+        yield served
 
 
 async def register_base(pool: asyncpg.Pool) -> None:
