@@ -39,9 +39,26 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset, after asyncpg's own (which rolls back a transaction left open and
+    drops the connection's listener callbacks): no reset query.
+
+    asyncpg's default sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL`` on every release, a round trip (two on the write path: the Idempotency-Key
+    reservation's connection and the route's) that undoes session state a pooled connection
+    never has here: session advisory locks and ``LISTEN`` live on connections of their own
+    (the outbox lease), settings are ``SET LOCAL`` and cursors live inside transactions.
+    ``tests/unit/shared/test_pool_sessions.py`` keeps production code to that."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_keep_session,
+        command_timeout=60,
     )
     if pool is None:  # typed optional by asyncpg's stubs; asyncpg itself always returns it
         raise RuntimeError("asyncpg.create_pool returned no pool")
