@@ -26,7 +26,7 @@ from benchmarks.common import (
 )
 from shared.db.pool import create_pool
 from shared.events import EnterpriseRegistered
-from shared.messaging.kafka import create_producer
+from shared.messaging.kafka import RELAY_LINGER_MS, create_producer
 from shared.messaging.outbox import append_events
 from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
 
@@ -57,8 +57,9 @@ async def fill_outbox(pool: asyncpg.Pool, count: int, topic_prefix: str) -> None
 
 
 async def bare_producer_rate(payloads: list[tuple[str, bytes, bytes]]) -> float:
-    """The same messages (key, value and the structured-mode content-type) from a bare producer."""
-    producer = create_producer(kafka_bootstrap())
+    """The same messages (key, value and the structured-mode content-type) from a bare producer
+    with the relay producer's settings."""
+    producer = create_producer(kafka_bootstrap(), linger_ms=RELAY_LINGER_MS)
     await producer.start()
     try:
         started = time.perf_counter()
@@ -75,7 +76,7 @@ async def bare_producer_rate(payloads: list[tuple[str, bytes, bytes]]) -> float:
 
 
 async def relay_rate(pool: asyncpg.Pool, dsn: str) -> float:
-    producer = create_producer(kafka_bootstrap())
+    producer = create_producer(kafka_bootstrap(), linger_ms=RELAY_LINGER_MS)
     await producer.start()
     try:
         relay = OutboxRelay(pool=pool, producer=producer, dsn=dsn, batch_size=1000)
@@ -89,7 +90,7 @@ async def relay_rate(pool: asyncpg.Pool, dsn: str) -> float:
 
 
 async def steady_latency(pool: asyncpg.Pool, dsn: str, topic_prefix: str) -> list[float]:
-    producer = create_producer(kafka_bootstrap())
+    producer = create_producer(kafka_bootstrap(), linger_ms=RELAY_LINGER_MS)
     await producer.start()
     stop = asyncio.Event()
     relay = OutboxRelay(pool=pool, producer=producer, dsn=dsn, poll_interval_seconds=1.0)

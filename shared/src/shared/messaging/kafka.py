@@ -79,11 +79,19 @@ class KafkaSecurity:
 PLAINTEXT = KafkaSecurity()
 
 
+# The outbox relay's producer sends at once: at 1,000 events/s its batches are a handful of
+# events, and lingering 5 ms took half of the 10 ms commit-to-publish budget. Its throughput
+# does not need the linger: while a request to a broker is in flight, the records behind it
+# gather into the next batch anyway (aiokafka sends one request per broker at a time).
+RELAY_LINGER_MS = 0
+
+
 def create_producer(
     bootstrap_servers: str,
     *,
     client_id: str | None = None,
     security: KafkaSecurity = PLAINTEXT,
+    linger_ms: int = 5,
 ) -> AIOKafkaProducer:
     """acks=all and idempotence: a retried send neither duplicates nor reorders a partition."""
     return AIOKafkaProducer(
@@ -91,7 +99,7 @@ def create_producer(
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=linger_ms,
         max_batch_size=256 * 1024,
         compression_type=None,
         request_timeout_ms=30_000,

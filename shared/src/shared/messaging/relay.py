@@ -64,8 +64,16 @@ def kafka_headers(traceparent: str | None, tracestate: str | None) -> list[tuple
 
 
 # Claim transactions hold their lanes' claim locks shared: a relay taking a lane over waits
-# on them (``LaneLease``).
-_ENTER_LANES = "SELECT pg_advisory_xact_lock_shared($2, lane) FROM unnest($1::int[]) AS lane"
+# on them (``LaneLease``). The same statement turns sorting off for the claim's transaction
+# (``set_config`` local: it ends with the transaction), so the claim reads the unpublished rows
+# in id order from their partial index and stops at the batch. With the outbox's statistics
+# behind its churn (a backlog inserted since the last ANALYZE is estimated at a few rows),
+# the planner otherwise took a bitmap scan of every unpublished row and sorted them, payloads
+# and all: 157 ms for a batch of 1,000 out of a 50,000-row backlog, against 0.8 ms in id order.
+_ENTER_LANES = """
+SELECT pg_advisory_xact_lock_shared($2, lane), set_config('enable_sort', 'off', true)
+FROM unnest($1::int[]) AS lane
+"""
 # Fenced: only lanes whose lock the lease session ($3) holds right now, so a relay whose
 # session ended claims nothing even before its next lease check.
 _CLAIM = """
@@ -79,6 +87,8 @@ ORDER BY id
 LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
+# How many rows are handed to the producer between two turns of the event loop.
+_SENDS_BETWEEN_YIELDS = 50
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 # The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
 # partial index of unpublished rows.
@@ -175,7 +185,12 @@ class OutboxRelay:
                 claim = asyncio.create_task(self._claim(lanes, lease_pid))
                 try:
                     _raise_if_failed(finishing)
-                    for row in batch.rows:
+                    for n, row in enumerate(batch.rows, 1):
+                        if n % _SENDS_BETWEEN_YIELDS == 0:
+                            # A send that finds room in the producer's buffer never yields:
+                            # without this the next claim and the batches finishing behind
+                            # (each a few round trips) would wait for the whole batch.
+                            await asyncio.sleep(0)
                         await _after_previous_of_key(latest_of_key, row["message_key"])
                         acknowledgement = await self._send(row)
                         latest_of_key[row["message_key"]] = acknowledgement

@@ -24,7 +24,7 @@ from shared.db.pool import close_pool, create_pool
 from shared.events import default_catalog
 from shared.http.redaction import install_log_redaction
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
-from shared.messaging.kafka import KafkaSecurity, create_consumer, create_producer
+from shared.messaging.kafka import RELAY_LINGER_MS, KafkaSecurity, create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
@@ -91,6 +91,7 @@ async def relay_role(settings: ServiceSettings, stop: asyncio.Event | None = Non
             settings.kafka_bootstrap_servers,
             client_id=f"{settings.service_name}-relay",
             security=KafkaSecurity.of(settings),
+            linger_ms=RELAY_LINGER_MS,
         )
         await producer.start()
         try:
