@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -30,6 +31,54 @@ def lane_of(message_key: str) -> int:
     return zlib.crc32(message_key.encode("utf-8")) % OUTBOX_LANES
 
 
+def insert_cte(name: str, first: int) -> str:
+    """The outbox insert as a data-modifying CTE ``name`` of another statement, its eight
+    arrays (``outbox_arguments``) from parameter ``$first`` on: a write path's state change
+    and its events in one round trip. The statement must run in the change's transaction."""
+    arrays = ", ".join(
+        f"${first + n}::{kind}[]"
+        for n, kind in enumerate(
+            ("uuid", "text", "text", "smallint", "text", "bytea", "text", "text")
+        )
+    )
+    return (
+        f"{name} AS (INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, "
+        f"traceparent, tracestate) SELECT * FROM unnest({arrays}))"
+    )
+
+
+def outbox_arguments(
+    events: Sequence[DomainEvent],
+    *,
+    source: str,
+    topic_prefix: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> tuple[list[Any], ...]:
+    """The eight arrays the outbox insert takes (``_INSERT``, ``insert_cte``), in order."""
+    trace_headers = current_trace_headers()
+    envelopes = [
+        wrap(
+            event,
+            source=source,
+            occurred_at=occurred_at,
+            traceparent=trace_headers.get("traceparent"),
+            tracestate=trace_headers.get("tracestate"),
+        )
+        for event in events
+    ]
+    keys = [envelope.subject for envelope in envelopes]
+    return (
+        [uuid.UUID(envelope.id) for envelope in envelopes],
+        [f"{topic_prefix}{event.topic}" for event in events],
+        keys,
+        [lane_of(key) for key in keys],
+        [envelope.type for envelope in envelopes],
+        [envelope.model_dump_json(exclude_none=True).encode("utf-8") for envelope in envelopes],
+        [trace_headers.get("traceparent")] * len(envelopes),
+        [trace_headers.get("tracestate")] * len(envelopes),
+    )
+
+
 async def append_events(
     connection: asyncpg.Connection,
     events: Sequence[DomainEvent],
@@ -43,27 +92,8 @@ async def append_events(
         return []
     if not connection.is_in_transaction():
         raise RuntimeError("append_events must run in the transaction that changes the state")
-    trace_headers = current_trace_headers()
-    envelopes = [
-        wrap(
-            event,
-            source=source,
-            occurred_at=occurred_at,
-            traceparent=trace_headers.get("traceparent"),
-            tracestate=trace_headers.get("tracestate"),
-        )
-        for event in events
-    ]
-    keys = [envelope.subject for envelope in envelopes]
-    await connection.execute(
-        _INSERT,
-        [uuid.UUID(envelope.id) for envelope in envelopes],
-        [f"{topic_prefix}{event.topic}" for event in events],
-        keys,
-        [lane_of(key) for key in keys],
-        [envelope.type for envelope in envelopes],
-        [envelope.model_dump_json(exclude_none=True).encode("utf-8") for envelope in envelopes],
-        [trace_headers.get("traceparent")] * len(envelopes),
-        [trace_headers.get("tracestate")] * len(envelopes),
+    arguments = outbox_arguments(
+        events, source=source, topic_prefix=topic_prefix, occurred_at=occurred_at
     )
-    return [envelope.id for envelope in envelopes]
+    await connection.execute(_INSERT, *arguments)
+    return [str(event_id) for event_id in arguments[0]]

@@ -1,5 +1,7 @@
 """All SQL of the submissions service, run on a connection whose caller owns the transaction."""
 
+from shared.messaging import outbox
+
 # Designations (the roster's source), kept from awards.designation.* events. A later event
 # wins; on the same day a revocation wins, so a redelivered older event never undoes a newer.
 UPSERT_GRANTED = """
@@ -155,7 +157,7 @@ RETURNING *, (xmax = 0) AS inserted
 """
 # A version, its step and the report's new state in one statement; the reporter's draft, if
 # any, goes with it (the submission replaces it).
-SAVE_SUBMISSION = """
+_SUBMISSION_CTES = """
 WITH draft AS (
     DELETE FROM report_drafts d USING reports r
     WHERE r.id = $1 AND d.window_id = r.window_id AND d.designation_id = r.designation_id
@@ -167,13 +169,20 @@ WITH draft AS (
     INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,
                               version, reason, field_comments, on_behalf)
     VALUES ($1, 'submit', $4, $5, $3, $10, $11, $2, NULL, '{}', $6)
-)
+)"""
+_SUBMISSION_UPDATE = """
 UPDATE reports
 SET state = $11, revision = revision + 1, updated_at = now(),
     first_submitted_at = coalesce(first_submitted_at, $3)
 WHERE id = $1
 RETURNING *
 """
+SAVE_SUBMISSION = _SUBMISSION_CTES + _SUBMISSION_UPDATE
+# The same with the submission's events into the outbox ($12-$19, ``outbox_arguments``): the
+# rush's path, one round trip for the version, its step, the report and its events.
+SAVE_SUBMISSION_WITH_EVENTS = (
+    _SUBMISSION_CTES + ",\n" + outbox.insert_cte("events", 12) + _SUBMISSION_UPDATE
+)
 SAVE_REVIEW = """
 WITH step AS (
     INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,

@@ -4,7 +4,7 @@ caller (a handler) owns the transaction, so state, outbox and audit rows commit 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -174,13 +174,16 @@ async def save_step(
     report: Report,
     *,
     warnings: list[dict[str, str]] | None = None,
+    outbox_arguments: Sequence[list[Any]] = (),
 ) -> asyncpg.Record:
-    """Persist the step (and version) ``report`` gained over the stored row: one statement."""
+    """Persist the step (and version) ``report`` gained over the stored row: one statement.
+    A submission's events go into the outbox with it when given (``outbox_arguments``: the
+    arrays of ``shared.messaging.outbox.outbox_arguments``)."""
     step = report.steps[-1]
     if step.action is Action.submit:
         version = report.versions[-1]
         updated = await connection.fetchrow(
-            queries.SAVE_SUBMISSION,
+            queries.SAVE_SUBMISSION_WITH_EVENTS if outbox_arguments else queries.SAVE_SUBMISSION,
             report_row["id"],
             version.number,
             version.submitted_at,
@@ -192,7 +195,10 @@ async def save_step(
             warnings or [],
             step.from_state.value,
             step.to_state.value,
+            *outbox_arguments,
         )
+    elif outbox_arguments:
+        raise ValueError("only a submission's statement takes its events")
     else:
         updated = await connection.fetchrow(
             queries.SAVE_REVIEW, report_row["id"], *step_values(step)

@@ -23,6 +23,7 @@ from shared.events.submissions import (
     ReportSubmitted,
     ValidationFlagged,
 )
+from shared.messaging.outbox import outbox_arguments
 from submissions.db import queries
 from submissions.db.repository import (
     figures_from_json,
@@ -230,13 +231,14 @@ async def submit_report(
             }
             for w in check.warnings
         ]
-        stored = await save_step(connection, row, updated_report, warnings=warnings)
         version = updated_report.versions[-1]
         first_at = updated_report.first_submitted_at
         if first_at is None:
             raise ValueError("a submitted report has its first submission time")
         on_time = timeliness(first_at, deadlines.due_at) is Timeliness.on_time
-        common = _report_fields(stored, version.number)
+        # The event's fields are the report's identity, which saving the step leaves as the
+        # upsert returned it: the events go into the outbox with the version, one statement.
+        common = _report_fields(row, version.number)
         events: list[DomainEvent] = [
             ReportSubmitted(
                 **common,
@@ -248,10 +250,17 @@ async def submit_report(
         ]
         if warnings:
             events.append(ValidationFlagged(**common, warnings=warnings))
-        result = Submitted(stored, version.number, on_time, warnings)
-        await publish_and_claim(
-            connection, context, events, before_commit=before_commit, result=result
+        stored = await save_step(
+            connection,
+            row,
+            updated_report,
+            warnings=warnings,
+            outbox_arguments=outbox_arguments(
+                events, source=context.event_source, topic_prefix=context.topic_prefix
+            ),
         )
+        result = Submitted(stored, version.number, on_time, warnings)
+        await publish_and_claim(connection, context, [], before_commit=before_commit, result=result)
         await audit.record_change_by(
             connection,
             audit_actor(actor),
