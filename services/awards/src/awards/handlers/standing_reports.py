@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -20,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from awards.db import standing as queries
 from awards.handlers.common import Connection
 from awards.workflows.types import EVALUATE, designation_workflow_id
+from shared.events.submissions import ReportAccepted, ReportSubmitted
 
 
 def window_year(window_id: str) -> tuple[str, int]:
@@ -29,34 +29,34 @@ def window_year(window_id: str) -> tuple[str, int]:
 
 
 async def report_submitted(
-    connection: Connection,
-    *,
-    designation_id: str,
-    window_id: str,
-    report_id: str,
-    at: dt.datetime,
+    connection: Connection, report: ReportSubmitted, *, at: dt.datetime
 ) -> None:
     """Keeps the earliest first submission of the designation's report for the window."""
-    _, year = window_year(window_id)
+    _, year = window_year(report.window_id)
     await connection.execute(
-        queries.REPORT_SUBMITTED, designation_id, window_id, year, report_id, at
+        queries.REPORT_SUBMITTED,
+        report.designation_id,
+        report.window_id,
+        year,
+        report.report_id,
+        at,
     )
 
 
 async def report_accepted(
-    connection: Connection,
-    *,
-    designation_id: str,
-    window_id: str,
-    report_id: str,
-    version: int,
-    figures: dict[str, Any],
-    at: dt.datetime,
+    connection: Connection, report: ReportAccepted, *, at: dt.datetime
 ) -> None:
     """Keeps the accepted figures of the latest accepted version."""
-    _, year = window_year(window_id)
+    _, year = window_year(report.window_id)
     await connection.execute(
-        queries.REPORT_ACCEPTED, designation_id, window_id, year, report_id, version, figures, at
+        queries.REPORT_ACCEPTED,
+        report.designation_id,
+        report.window_id,
+        year,
+        report.report_id,
+        report.version,
+        report.figures,
+        at,
     )
 
 
