@@ -28,35 +28,25 @@ def window_year(window_id: str) -> tuple[str, int]:
     return programme_id.split(".")[0], int(year)
 
 
+def _keyed(report: ReportSubmitted | ReportAccepted) -> tuple[str, str, int, str]:
+    """What a report fact is kept under: the designation, the window, its year, the report."""
+    _, year = window_year(report.window_id)
+    return report.designation_id, report.window_id, year, report.report_id
+
+
 async def report_submitted(
     connection: Connection, report: ReportSubmitted, *, at: dt.datetime
 ) -> None:
     """Keeps the earliest first submission of the designation's report for the window."""
-    _, year = window_year(report.window_id)
-    await connection.execute(
-        queries.REPORT_SUBMITTED,
-        report.designation_id,
-        report.window_id,
-        year,
-        report.report_id,
-        at,
-    )
+    await connection.execute(queries.REPORT_SUBMITTED, *_keyed(report), at)
 
 
 async def report_accepted(
     connection: Connection, report: ReportAccepted, *, at: dt.datetime
 ) -> None:
     """Keeps the accepted figures of the latest accepted version."""
-    _, year = window_year(report.window_id)
     await connection.execute(
-        queries.REPORT_ACCEPTED,
-        report.designation_id,
-        report.window_id,
-        year,
-        report.report_id,
-        report.version,
-        report.figures,
-        at,
+        queries.REPORT_ACCEPTED, *_keyed(report), report.version, report.figures, at
     )
 
 
