@@ -43,7 +43,7 @@ def test_the_same_run_gives_the_same_cohort() -> None:
 
 
 def test_a_small_or_no_cohort() -> None:
-    _, changed, cohort = _cohort(size=0)
+    _, _, cohort = _cohort(size=0)
     assert cohort.ids == () and cohort.first_signal == ()
     _, _, cohort = _cohort(size=5)
     assert len(cohort.good) == 1 and cohort.violated == () and len(cohort.unreviewed) == 4
@@ -138,6 +138,6 @@ def test_an_evaluation_twice_or_missing_or_finding_the_wrong_thing_is_reported()
     made = [d for d in made if d.designation_id != cohort.silent[0]]
     made.append(Decided(cohort.silent[0], 2026, "good_standing", ()))
     made.append(Decided(cohort.good[0], 2025, "warned", ("missing_report",)))  # another year
-    steps, not_once, wrong = evaluations(cohort, made, 2026)
+    _, not_once, wrong = evaluations(cohort, made, 2026)
     assert not_once == {cohort.unreviewed[0]: 2}
     assert wrong == [cohort.silent[0]]
