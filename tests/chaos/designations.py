@@ -54,7 +54,9 @@ import aiohttp
 import asyncpg
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from awards.handlers.designations import designation_id_for, grant_designation
 from awards.handlers.standing import with_first_plan
@@ -71,7 +73,6 @@ from awards.workflows.types import (
 from shared.china_time import CHINA
 from shared.db.pool import create_pool
 from shared.programmes import Programme
-from shared.temporal import connect_temporal
 from tests.chaos.checks import Findings
 from tests.chaos.load import FIGURES
 from tests.chaos.rewards import Api
@@ -621,6 +622,20 @@ def session() -> aiohttp.ClientSession:
 # --- the run's side ---------------------------------------------------------------------------
 
 
+async def connect(target: str) -> Client:
+    """The services' client (``shared.temporal.connect_temporal``: their data converter), whose
+    core logs only errors: while the server is down on purpose, each signal's retries would
+    print a warning line."""
+    quiet = Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
+    return await Client.connect(
+        target, namespace="default", data_converter=pydantic_data_converter, runtime=quiet
+    )
+
+
 @dataclass
 class EvaluationRun:
     """What the fault run does with the cohort, and what it saw."""
@@ -641,7 +656,7 @@ class EvaluationRun:
         """Awards grants them; their workflows start (before the load, as designations
         granted earlier in the year)."""
         written = await grant(self.dsns["awards"], self.programme, self.cohort, self.year)
-        self.client = await connect_temporal(temporal_target)
+        self.client = await connect(temporal_target)
         started = await start_lifecycles(self.client, self.programme, self.cohort, self.year)
         self.notes.append(f"{written} designations granted by awards, {started} workflows started")
 
