@@ -100,6 +100,7 @@ async def decide_standing(
             argument,
             ended=t("该示范认定的流程已结束", "the designation's workflow has ended"),
             result_type=DesignationState,
+            update_id=claim.operation_id,
         )
         # The decision and its audit record were written by the workflow's activity; the key
         # is claimed here, so a retried request answers the same without a second update.
