@@ -196,14 +196,22 @@ async def main() -> None:
             # The API judges the round by the server's calendar, not the day the bench runs.
             app.state.clock = clock_from(PINNED_START)
 
+            # One token per caller, minted once: RS256 signing loads the private key each
+            # time (~10 ms of CPU on the benchmark's event loop, which also runs the API), and
+            # minting per request made the benchmark measure its own client.
+            tokens: dict[str, str] = {}
+
             def sign(**claims: Any) -> dict[str, str]:
-                token = mint_token(
-                    private_key_pem=private_pem,
-                    subject=str(claims.pop("subject", "bench")),
-                    issuer="ecom-local",
-                    audience="ecom-api",
-                    **claims,
-                )
+                key = repr(sorted(claims.items()))
+                token = tokens.get(key)
+                if token is None:
+                    token = tokens[key] = mint_token(
+                        private_key_pem=private_pem,
+                        subject=str(claims.pop("subject", "bench")),
+                        issuer="ecom-local",
+                        audience="ecom-api",
+                        **claims,
+                    )
                 return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
 
             limit = asyncio.Semaphore(CONCURRENCY)
@@ -221,6 +229,7 @@ async def main() -> None:
                     cpu_before = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0)
                     started = time.perf_counter()
                     last_days = await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
+                    steps_seconds = time.perf_counter() - started
                     last = max(dt_datetime.fromisoformat(day).date() for day in last_days)
                     ends = dt_datetime.combine(last, dt_time(16), UTC)  # 00:00 China time
                     await skip_to(environment, ends + timedelta(minutes=1))
@@ -233,12 +242,13 @@ async def main() -> None:
             peak_kib = peak_memory_kib(worker_process.pid)
             worker_cpu = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0) - cpu_before
             noop_seconds = await _noop_updates(environment, len(steps))
-        ratio = rounds_seconds / noop_seconds
+        ratio = steps_seconds / noop_seconds
         p95 = percentile(steps, 0.95)
         print(
-            f"awards_round: {APPLICATIONS} applications submission→designation through REST "
-            f"in {rounds_seconds:.1f} s ({APPLICATIONS / rounds_seconds:.1f}/s), {len(steps)} "
-            f"steps, p50 {percentile(steps, 0.5):.0f} ms p95 {p95:.0f} ms per step; "
+            f"awards_round: {APPLICATIONS} applications' {len(steps)} steps through REST in "
+            f"{steps_seconds:.1f} s, p50 {percentile(steps, 0.5):.0f} ms p95 {p95:.0f} ms per "
+            f"step; submission→designation (the notice skipped, the designations written) in "
+            f"{rounds_seconds:.1f} s ({APPLICATIONS / rounds_seconds:.1f}/s); "
             f"{APPLICATIONS} no-op workflows taking the same {len(steps)} updates in "
             f"{noop_seconds:.2f} s; ratio {ratio:.1f} (goal <= 3, p95 <= 150 ms); "
             f"worker peak RSS {peak_kib / 1024:.0f} MiB"
@@ -246,13 +256,20 @@ async def main() -> None:
         results.record(
             "awards_round",
             f"application steps ({len(steps):,}) / no-op updates",
-            ours=f"{rounds_seconds:.1f} s",
+            ours=f"{steps_seconds:.1f} s",
             baseline=f"{noop_seconds:.1f} s",
             ratio=ratio,
             goal="<= 3",
             passed=ratio <= 3,
             peak_mib=peak_kib / 1024,
             cpu_ms=worker_cpu / len(steps) * 1000,
+        )
+        results.record(
+            "awards_round",
+            "  submission→designation, the notice skipped",
+            ours=f"{rounds_seconds:.1f} s",
+            goal="(context)",
+            passed=None,
         )
         results.record(
             "awards_round",
