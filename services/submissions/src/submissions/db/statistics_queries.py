@@ -53,6 +53,44 @@ JOIN statistics_reports r
 WHERE f.programme_id = $1 AND f.indicator = ANY($2::text[]) AND f.period = ANY($3::text[])
   AND f.region_code LIKE $4
 """
+# The same figures summed up the hierarchy ($5: the root, a province or a city; $4: its LIKE
+# pattern): per period, indicator, reporter kind and region (the figure's own, its city, and
+# the province when the root is one, as ``aggregation.ancestors``), over every key and per key,
+# with the distinct reporters and whether any is provisional; and, marked ``reconciling``, the
+# city reporters' figures per city (what a county-level indicator's reconciliation compares).
+FIGURE_SUMS = """
+WITH f AS (
+    SELECT f.period, f.indicator, f.reporter_kind, f.region_code, f.key, f.value,
+           f.reporter_id, r.state <> 'accepted' AS provisional
+    FROM statistics_figures f
+    JOIN statistics_reports r
+      ON r.programme_id = f.programme_id AND r.period = f.period
+     AND r.reporter_id = f.reporter_id
+    WHERE f.programme_id = $1 AND f.indicator = ANY($2::text[]) AND f.period = ANY($3::text[])
+      AND f.region_code LIKE $4
+)
+SELECT f.period, f.indicator, f.reporter_kind, a.code, f.key, false AS reconciling,
+       sum(f.value) AS value, count(DISTINCT f.reporter_id) AS reporters,
+       bool_or(f.provisional) AS provisional
+FROM f
+CROSS JOIN LATERAL (
+    SELECT DISTINCT c
+    FROM unnest(ARRAY[
+        f.region_code,
+        CASE WHEN substr(f.region_code, 5) <> '00' THEN left(f.region_code, 4) || '00' END,
+        CASE WHEN right($5, 4) = '0000' AND substr(f.region_code, 3) <> '0000' THEN $5 END
+    ]) AS c
+    WHERE c LIKE $4
+) AS a (code)
+GROUP BY GROUPING SETS ((f.period, f.indicator, f.reporter_kind, a.code),
+                        (f.period, f.indicator, f.reporter_kind, a.code, f.key))
+UNION ALL
+SELECT period, indicator, reporter_kind, left(region_code, 4) || '00', NULL, true,
+       sum(value), count(DISTINCT reporter_id), bool_or(provisional)
+FROM f
+WHERE reporter_kind = 'city'
+GROUP BY period, indicator, reporter_kind, left(region_code, 4) || '00'
+"""
 # Reports of the period in the region, by state: the completeness of the underlying reports.
 REPORT_STATES = """
 SELECT reporter_kind, state, count(*) AS reports
