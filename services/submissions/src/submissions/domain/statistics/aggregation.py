@@ -37,8 +37,9 @@ class ReportedFigure:
 @dataclass(frozen=True)
 class FigureSum:
     """Figures of one indicator, reporter kind and region summed up the hierarchy (in SQL):
-    over every key (``key`` None) or one key; ``reconciling``: a city's own reporters' figures
-    summed for its reconciliation (``code`` the city)."""
+    over every key (``key`` None, with its reporters and whether any is provisional) or one
+    breakdown key (its value only); ``reconciling``: a city's own reporters' figures summed for
+    its reconciliation (``code`` the city; its value only)."""
 
     indicator: str
     kind: ReporterKind
