@@ -53,62 +53,6 @@ JOIN statistics_reports r
 WHERE f.programme_id = $1 AND f.indicator = ANY($2::text[]) AND f.period = ANY($3::text[])
   AND f.region_code LIKE $4
 """
-# The same figures summed up the hierarchy ($5: the root, a province or a city; $4: its LIKE
-# pattern): per period, indicator, reporter kind and region (the figure's own, its city, and
-# the province when the root is one, as ``aggregation.ancestors``) over every key, with the
-# reporters and whether any is provisional; per breakdown key (``a.b``); and, marked
-# ``reconciling``, the city reporters' figures per city (what a county-level indicator's
-# reconciliation compares). The figures are summed per reporter and per region and key first,
-# and only those sums are carried up to the regions above: far fewer rows to fan out and group
-# than the figures themselves.
-FIGURE_SUMS = """
-WITH f AS (
-    SELECT f.period, f.indicator, f.reporter_kind, f.region_code, f.key, f.value,
-           f.reporter_id, r.state <> 'accepted' AS provisional
-    FROM statistics_figures f
-    JOIN statistics_reports r
-      ON r.programme_id = f.programme_id AND r.period = f.period
-     AND r.reporter_id = f.reporter_id
-    WHERE f.programme_id = $1 AND f.indicator = ANY($2::text[]) AND f.period = ANY($3::text[])
-      AND f.region_code LIKE $4
-), places AS (
-    SELECT DISTINCT r.region_code, a.code
-    FROM (SELECT DISTINCT region_code FROM f) AS r
-    CROSS JOIN LATERAL (VALUES
-        (r.region_code),
-        (CASE WHEN substr(r.region_code, 5) <> '00' THEN left(r.region_code, 4) || '00' END),
-        (CASE WHEN right($5, 4) = '0000' AND substr(r.region_code, 3) <> '0000' THEN $5 END)
-    ) AS a (code)
-    WHERE a.code LIKE $4
-), per_reporter AS (
-    SELECT period, indicator, reporter_kind, region_code, reporter_id, sum(value) AS value,
-           bool_or(provisional) AS provisional
-    FROM f
-    GROUP BY period, indicator, reporter_kind, region_code, reporter_id
-), per_key AS (
-    SELECT period, indicator, reporter_kind, region_code, key, sum(value) AS value
-    FROM f
-    WHERE strpos(key, '.') > 0
-    GROUP BY period, indicator, reporter_kind, region_code, key
-)
-SELECT p.period, p.indicator, p.reporter_kind, x.code, NULL AS key, false AS reconciling,
-       sum(p.value) AS value, count(DISTINCT p.reporter_id) AS reporters,
-       bool_or(p.provisional) AS provisional
-FROM per_reporter p
-JOIN places x USING (region_code)
-GROUP BY p.period, p.indicator, p.reporter_kind, x.code
-UNION ALL
-SELECT k.period, k.indicator, k.reporter_kind, x.code, k.key, false, sum(k.value), 0, false
-FROM per_key k
-JOIN places x USING (region_code)
-GROUP BY k.period, k.indicator, k.reporter_kind, x.code, k.key
-UNION ALL
-SELECT period, indicator, reporter_kind, left(region_code, 4) || '00', NULL, true,
-       sum(value), 0, false
-FROM per_reporter
-WHERE reporter_kind = 'city'
-GROUP BY period, indicator, reporter_kind, left(region_code, 4) || '00'
-"""
 # Reports of the period in the region, by state: the completeness of the underlying reports.
 REPORT_STATES = """
 SELECT reporter_kind, state, count(*) AS reports

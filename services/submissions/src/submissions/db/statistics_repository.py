@@ -14,7 +14,7 @@ from submissions.db import statistics_queries as queries
 from submissions.db.repository import step_values
 from submissions.domain.actors import Actor, Role
 from submissions.domain.review import Action, Report, ReportState
-from submissions.domain.statistics.aggregation import FigureSum, ReportedFigure
+from submissions.domain.statistics.aggregation import ReportedFigure
 from submissions.domain.statistics.figures import ReporterKind
 from submissions.domain.versions import ReportVersion
 
@@ -120,37 +120,6 @@ async def figures_in_force(
                 r["key"],
                 r["value"],
                 r["provisional"],
-            )
-        )
-    return found
-
-
-async def sums_in_force(
-    connection: asyncpg.Connection,
-    *,
-    programme_id: str,
-    indicators: list[str],
-    periods: list[str],
-    root: str,
-) -> dict[str, list[FigureSum]]:
-    """The figures in force per period inside ``root``'s subtree, summed up the hierarchy by
-    PostgreSQL (``aggregate_sums`` reads them as ``aggregate`` reads the figures)."""
-    like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
-    found: dict[str, list[FigureSum]] = {p: [] for p in periods}
-    rows = await connection.fetch(
-        queries.FIGURE_SUMS, programme_id, indicators, periods, like, root
-    )
-    for r in rows:
-        found[r["period"]].append(
-            FigureSum(
-                indicator=r["indicator"],
-                kind=ReporterKind(r["reporter_kind"]),
-                code=r["code"],
-                key=r["key"],
-                reconciling=r["reconciling"],
-                value=r["value"],
-                reporters=r["reporters"],
-                provisional=r["provisional"],
             )
         )
     return found

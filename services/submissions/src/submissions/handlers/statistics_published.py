@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from shared.i18n import t
 from shared.programmes import Programme, Statistics, StatisticsIndicator
 from submissions.db import statistics_queries as queries
-from submissions.db.statistics_repository import sums_in_force
+from submissions.db.statistics_repository import figures_in_force
 from submissions.domain.errors import Refused
 from submissions.domain.statistics.periods import PERIOD_NAMES, PeriodKey, period_schedule
-from submissions.domain.statistics.published import PublishedRow, published_rows_summed
+from submissions.domain.statistics.published import PublishedRow, published_rows
 from submissions.handlers.common import Context, NotFound, Pool, Row
 from submissions.handlers.statistics import period_of
 
@@ -81,7 +81,7 @@ async def published_view(
     periods = [str(key), str(key.previous()), str(key.a_year_earlier())]
     like = _subtree(region)
     async with pool.acquire() as connection:
-        sums = await sums_in_force(
+        figures = await figures_in_force(
             connection,
             programme_id=programme.id,
             indicators=parts,
@@ -93,5 +93,13 @@ async def published_view(
         expected = await connection.fetch(
             queries.ROSTER_COUNTS, programme.id, str(key), opens_at, like
         )
-    basis, rows = published_rows_summed(statistics, indicator, key, sums, region=region, by=by)
+    basis, rows = published_rows(
+        statistics,
+        indicator,
+        key,
+        figures,
+        jurisdiction=programme.jurisdiction,
+        region=region,
+        by=by,
+    )
     return PublishedView(programme, chosen, key, basis, rows, list(states), list(expected))

@@ -11,7 +11,7 @@ from its summed parts at every level, never summed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -32,23 +32,6 @@ class ReportedFigure:
     key: str
     value: Decimal
     provisional: bool = False
-
-
-@dataclass(frozen=True)
-class FigureSum:
-    """Figures of one indicator, reporter kind and region summed up the hierarchy (in SQL):
-    over every key (``key`` None, with its reporters and whether any is provisional) or one
-    breakdown key (its value only); ``reconciling``: a city's own reporters' figures summed for
-    its reconciliation (``code`` the city; its value only)."""
-
-    indicator: str
-    kind: ReporterKind
-    code: str
-    key: str | None
-    value: Decimal
-    reporters: int
-    provisional: bool
-    reconciling: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,7 +86,7 @@ def aggregate(
     indicator = statistics.indicator(indicator_id)
     figures = list(figures)
     if indicator.aggregation is Aggregation.derived:
-        return _derived(indicator, lambda part: aggregate(statistics, part, figures, root=root))
+        return _derived(statistics, indicator, figures, root)
     enterprise = indicator.level is ReportingLevel.enterprise
     basis = (
         "monitored_enterprises" if enterprise and not indicator.counts_as_regional else "regional"
@@ -122,50 +105,6 @@ def aggregate(
     for figure_group in _city_totals(mine, level_kind).items():
         city, items = figure_group
         reported = sum((f.value for f in items), Decimal(0))
-        counties = totals.get(city, Total(Decimal(0))).value or Decimal(0)
-        reconciliations[city] = Reconciliation(city, reported, counties, reported - counties)
-    return Aggregate(indicator.id, basis, totals, reconciliations)
-
-
-def aggregate_sums(
-    statistics: Statistics, indicator_id: str, sums: Iterable[FigureSum]
-) -> Aggregate:
-    """``aggregate`` of the same figures from their sums up the hierarchy (``sums_in_force``,
-    over the same root): the same totals, breakdowns and reconciliations."""
-    indicator = statistics.indicator(indicator_id)
-    sums = list(sums)
-    if indicator.aggregation is Aggregation.derived:
-        return _derived(indicator, lambda part: aggregate_sums(statistics, part, sums))
-    enterprise = indicator.level is ReportingLevel.enterprise
-    basis = (
-        "monitored_enterprises" if enterprise and not indicator.counts_as_regional else "regional"
-    )
-    level_kind = ReporterKind(indicator.level.value)
-    whole: dict[str, FigureSum] = {}
-    breakdowns: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    cities: dict[str, Decimal] = {}
-    for item in sums:
-        if item.indicator != indicator.id:
-            continue
-        if item.reconciling:
-            if level_kind is ReporterKind.county:
-                cities[item.code] = item.value
-        elif item.kind is level_kind:
-            if item.key is None:
-                whole[item.code] = item
-            elif "." in item.key:
-                breakdowns[item.code][item.key] = item.value
-    totals = {
-        code: Total(
-            value=item.value,
-            reporters=item.reporters,
-            provisional=item.provisional,
-            breakdown=dict(sorted(breakdowns[code].items())),
-        )
-        for code, item in whole.items()
-    }
-    reconciliations: dict[str, Reconciliation] = {}
-    for city, reported in cities.items():
         counties = totals.get(city, Total(Decimal(0))).value or Decimal(0)
         reconciliations[city] = Reconciliation(city, reported, counties, reported - counties)
     return Aggregate(indicator.id, basis, totals, reconciliations)
@@ -200,11 +139,16 @@ def _total(items: list[ReportedFigure]) -> Total:
     )
 
 
-def _derived(indicator: StatisticsIndicator, summed: Callable[[str], Aggregate]) -> Aggregate:
+def _derived(
+    statistics: Statistics,
+    indicator: StatisticsIndicator,
+    figures: list[ReportedFigure],
+    root: str,
+) -> Aggregate:
     if indicator.numerator is None or indicator.denominator is None:
         raise ValueError(f"the ratio {indicator.id} names no numerator or denominator")
-    numerator = summed(indicator.numerator)
-    denominator = summed(indicator.denominator)
+    numerator = aggregate(statistics, indicator.numerator, figures, root=root)
+    denominator = aggregate(statistics, indicator.denominator, figures, root=root)
     totals: dict[str, Total] = {}
     for code, below in denominator.totals.items():
         above = numerator.totals.get(code)

@@ -12,12 +12,10 @@ from decimal import Decimal
 from shared.programmes import Aggregation, Statistics, StatisticsIndicator
 from submissions.domain.statistics.aggregation import (
     Aggregate,
-    FigureSum,
     Reconciliation,
     ReportedFigure,
     Total,
     aggregate,
-    aggregate_sums,
     growth,
 )
 from submissions.domain.statistics.periods import PeriodKey
@@ -70,41 +68,11 @@ def published_rows(
     by: str,
 ) -> tuple[str, list[PublishedRow]]:
     """The basis (regional or monitored_enterprises) and the region's row then its children's."""
+    indicator = statistics.indicator(indicator_id)
 
     def at(key: PeriodKey) -> Aggregate:
         return aggregate(statistics, indicator_id, figures.get(str(key), []), root=jurisdiction)
 
-    return _published(statistics, indicator_id, period, at, region=region, by=by)
-
-
-def published_rows_summed(
-    statistics: Statistics,
-    indicator_id: str,
-    period: PeriodKey,
-    sums: Mapping[str, list[FigureSum]],
-    *,
-    region: str,
-    by: str,
-) -> tuple[str, list[PublishedRow]]:
-    """``published_rows`` from the figures' sums up the hierarchy (``sums_in_force`` over the
-    jurisdiction): the same rows, the sums done by PostgreSQL."""
-
-    def at(key: PeriodKey) -> Aggregate:
-        return aggregate_sums(statistics, indicator_id, sums.get(str(key), []))
-
-    return _published(statistics, indicator_id, period, at, region=region, by=by)
-
-
-def _published(
-    statistics: Statistics,
-    indicator_id: str,
-    period: PeriodKey,
-    at: Callable[[PeriodKey], Aggregate],
-    *,
-    region: str,
-    by: str,
-) -> tuple[str, list[PublishedRow]]:
-    indicator = statistics.indicator(indicator_id)
     now, before, a_year_ago = at(period), at(period.previous()), at(period.a_year_earlier())
     summed = indicator.aggregation is Aggregation.sum
     codes = [region, *sorted(c for c in now.totals if children_of(region, c, by))]
