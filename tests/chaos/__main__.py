@@ -3,8 +3,8 @@
 
 Prints the faults as they happened and the counts, exits 1 when a check fails.
 ``CHAOS_REPORTS`` (default 10,000) and ``CHAOS_CLIENTS`` (48) size the load;
-``CHAOS_HTTP_PORT`` (18401) is the first of the run's own ports (the APIs 10 apart, then the
-webhook receiver).
+``CHAOS_HTTP_PORT`` (18401 plus ``CHAOS_PORT_OFFSET``) is the first of the run's own ports (the
+APIs 10 apart, then the webhook receiver).
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ async def main() -> int:
         cluster_env={
             k: v for k, v in env.items() if k.startswith(("CHAOS_", "PG_", "KAFKA_", "TEMPORAL_"))
         },
-        http_base=int(env.get("CHAOS_HTTP_PORT", "18401")),
+        http_base=int(
+            env.get("CHAOS_HTTP_PORT", str(18401 + int(env.get("CHAOS_PORT_OFFSET", "0"))))
+        ),
         work_dir=Path(env["CHAOS_DIR"]),
     )
     print(

@@ -34,6 +34,8 @@ from tests.chaos.seed import POISON
 # silently applied nothing of a type cannot pass.
 EXPECTED_CONSUMERS: dict[str, tuple[str, ...]] = {
     "awards.designation.granted": ("registry", "submissions", "notifications"),
+    "awards.designation.warned": ("notifications",),
+    "awards.designation.revoked": ("registry", "submissions", "notifications"),
     "submissions.report.submitted": ("notifications", "awards"),
     "submissions.deadline.approaching": ("notifications",),
     "submissions.deadline.passed": ("notifications",),

@@ -10,9 +10,10 @@ import logging
 import os
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -87,12 +88,19 @@ def broker_outage(
 
 
 def replica_cycle(
-    fleet: Fleet, faults: FaultLog, roles: list[tuple[str, str]], down_seconds: float
+    fleet: Fleet,
+    faults: FaultLog,
+    roles: list[tuple[str, str]],
+    down_seconds: float,
+    before: Mapping[tuple[str, str], Callable[[], Awaitable[None]]] | None = None,
 ) -> Callable[[], Awaitable[None]]:
-    """Each role's first replica in turn: SIGKILL, a pause, started again."""
+    """Each role's first replica in turn: SIGKILL, a pause, started again. ``before[role]``
+    runs just before that role's replica is killed (work set going for it to be killed in)."""
 
     async def act() -> None:
         for service, role in roles:
+            if before and (service, role) in before:
+                await before[(service, role)]()
             # In a thread: waiting for the process to go, or forking its successor, must not
             # hold up the reporters' clients on this loop.
             await asyncio.to_thread(fleet.kill, service, role, 1)
@@ -113,14 +121,23 @@ def postgres_restart(cluster: Cluster, faults: FaultLog) -> Callable[[], Awaitab
 
 
 def temporal_restart(
-    cluster: Cluster, faults: FaultLog, down_seconds: float
+    cluster: Cluster,
+    faults: FaultLog,
+    down_seconds: float,
+    while_down: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> Callable[[], Awaitable[None]]:
+    """kill -9 the server, a pause, started again. ``while_down`` starts as soon as it is
+    killed (its calls meet the server away) and is awaited once the server is back."""
+
     async def act() -> None:
         await asyncio.to_thread(cluster.run, "temporal-kill")
         faults.note("Temporal server killed with SIGKILL")
+        during = asyncio.create_task(while_down()) if while_down is not None else None
         await asyncio.sleep(down_seconds)
         await asyncio.to_thread(cluster.run, "temporal-start")
         faults.note("Temporal server back (SERVING)")
+        if during is not None:
+            await during
 
     return act
 

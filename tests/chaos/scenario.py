@@ -16,7 +16,8 @@ import httpx
 from aiokafka.errors import KafkaError
 
 from shared.auth import generate_dev_keypair
-from tests.chaos import checks, rewards
+from shared.programmes import load_programmes
+from tests.chaos import checks, designations, rewards
 from tests.chaos.faults import (
     Cluster,
     Fault,
@@ -33,6 +34,7 @@ from tests.chaos.load import FIGURES, LoadResult, submit_reports
 from tests.chaos.programme import write_programme
 from tests.chaos.receiver import WebhookReceiver
 from tests.chaos.seed import (
+    Reporter,
     Tokens,
     add_webhook_recipients,
     open_window,
@@ -80,6 +82,9 @@ class Plan:
     settle_seconds: float = 420
     # Reporters whose reports earn the traffic subsidy: reviewed, accepted, paid (rewards.py).
     rewarded: int = 40
+    # Designations granted by awards itself and evaluated under the faults (designations.py);
+    # with awards' workers only (they run the designation workflows).
+    designations: int = 300
 
 
 @dataclass
@@ -141,6 +146,11 @@ async def _unpublished(dsns: Mapping[str, str]) -> dict[str, int]:
     return {s: n for s, n in left.items() if n}
 
 
+async def _published(dsns: Mapping[str, str]) -> object:
+    left = await _unpublished(dsns)
+    return True if "awards" not in left else f"{left['awards']} awards events unpublished"
+
+
 async def _queued_deliveries(dsn: str) -> int:
     connection = await asyncpg.connect(dsn)
     try:
@@ -183,11 +193,29 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
     receiver = WebhookReceiver(
         WEBHOOK_SECRET, infra.http_ports.get("receiver", infra.http_base + 40)
     )
-    seeded = reporters(plan.reports, run=str(int(time.time())))
+    run_label = str(int(time.time()))
+    seeded = reporters(plan.reports, run=run_label)
+    evaluation: designations.EvaluationRun | None = None
+    if plan.designations and "worker" in plan.roles.get("awards", ()):
+        seeded, cohort = designations.make_cohort(
+            seeded, start=plan.rewarded, size=plan.designations, run=run_label
+        )
+        evaluation = designations.EvaluationRun(
+            cohort=cohort,
+            programme=load_programmes(programme.directory)[programme.programme_id],
+            year=programme.year,
+            window_id=programme.window_id,
+            dsns=infra.dsns,
+        )
+    awards_own = set(evaluation.cohort.ids) if evaluation else set()
+    silent = set(evaluation.cohort.silent) if evaluation else set()
+    reporting = [r for r in seeded if r.designation_id not in silent]
     poisoned: list[tuple[str, bytes]] = []
     finance_stop = asyncio.Event()
     reward_task: asyncio.Task[None] | None = None
     finance_task: asyncio.Task[None] | None = None
+    review_task: asyncio.Task[None] | None = None
+    violation_task: asyncio.Task[None] | None = None
     supervisor: asyncio.Task[None] | None = None
     try:
         await asyncio.to_thread(fleet.migrate)
@@ -216,9 +244,17 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
                     WEBHOOK_SECRET,
                 )
                 faults_log.note(f"{hooks} webhook recipients for the bureaus")
-        await publish_designations(infra.bootstrap, programme, seeded)
+        if evaluation is not None:
+            await evaluation.grant_and_start(infra.temporal_target)
+            faults_log.note(evaluation.notes[-1])
+        announced = [r for r in seeded if r.designation_id not in awards_own]
+        await publish_designations(infra.bootstrap, programme, announced)
         poisoned = await publish_poison(infra.bootstrap, POISONED_TOPICS, "before")
-        faults_log.note(f"{len(seeded)} designations and {len(poisoned)} poison records published")
+        faults_log.note(
+            f"{len(announced)} designations and {len(poisoned)} poison records published"
+        )
+        # Awards' own grants reach the topic through its relays.
+        await _wait("awards' grants published", lambda: _published(infra.dsns), seconds=120)
         await _wait(
             "designations consumed",
             lambda: _consumed(infra.bootstrap, DESIGNATION_READERS, "awards.designation"),
@@ -232,10 +268,10 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
 
         # The load and the faults, together.
         load_done = asyncio.Event()
-        fault_list = _faults(plan, fleet, cluster, faults_log, load, load_done)
+        fault_list = _faults(plan, fleet, cluster, faults_log, load, load_done, evaluation)
 
         def progress() -> float:
-            return 1.0 if load_done.is_set() else load.done / max(plan.reports, 1)
+            return 1.0 if load_done.is_set() else load.done / max(len(reporting), 1)
 
         fault_task = asyncio.create_task(run_faults(fault_list, progress, faults_log, load_done))
         rewarded = seeded[: plan.rewarded]
@@ -257,14 +293,28 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             if rewarded
             else None
         )
+        if evaluation is not None:
+            review_task = asyncio.create_task(
+                evaluation.reviews(fleet.url("submissions"), tokens, load.acknowledged)
+            )
+            violation_task = asyncio.create_task(
+                evaluation.report_violations(fleet.url("awards"), tokens)
+            )
+
+        def figures(reporter: Reporter) -> dict[str, object]:
+            if reporter.designation_id in rewarded_ids:
+                return rewards.FIGURES
+            own = evaluation.cohort.figures(reporter) if evaluation else None
+            return own if own is not None else FIGURES
+
         await submit_reports(
             fleet.url("submissions"),
             programme.window_id,
-            seeded,
+            reporting,
             tokens,
             clients=plan.clients,
             result=load,
-            figures=lambda r: rewards.FIGURES if r.designation_id in rewarded_ids else FIGURES,
+            figures=figures,
         )
         load_done.set()
         faults_log.note(f"load done: {len(load.acknowledged)} acknowledged in {load.seconds:.0f} s")
@@ -272,6 +322,23 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         if reward_task is not None:
             await reward_task
             faults_log.note(f"{len(reward_run.approved)} traffic subsidies approved")
+        if evaluation is not None:
+            # Without the faults that signal them (a shorter plan), signalled after the load.
+            if not evaluation.first_sent.is_set():
+                await evaluation.signal_first()
+            if "while Temporal is down" not in evaluation.signalled:
+                await evaluation.wait_reviewed()
+                await evaluation.signal_second()
+            for task in (review_task, violation_task):
+                if task is not None:
+                    await task
+            await _wait(
+                "awards' and the registry's designation status agree",
+                evaluation.agreement,
+                seconds=300,
+                interval=2.0,
+            )
+            faults_log.note("designations: awards and the registry agree")
         # Poison after the reports too: a consumer must still dead-letter it and move on.
         poisoned += await publish_poison(infra.bootstrap, ("submissions.report",), "after")
         await _settle(plan, infra, fleet)
@@ -301,6 +368,8 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
             await checks.reminders_delivered_once(
                 findings, snap, infra.dsns["notifications"], receiver
             )
+        if evaluation is not None:
+            await evaluation.check(findings)
         if reward_task is not None:
             await rewards.paid_once(
                 findings, fleet.url("awards"), tokens.province(), programme,
@@ -321,7 +390,7 @@ async def run(plan: Plan, infra: Infra) -> Outcome:
         if supervisor is not None:
             supervisor.cancel()
         finance_stop.set()
-        for task in (reward_task, finance_task):
+        for task in (reward_task, finance_task, review_task, violation_task):
             if task is not None and not task.done():
                 task.cancel()
         fleet.stop_all()
@@ -344,6 +413,7 @@ def _faults(
     faults_log: FaultLog,
     load: LoadResult,
     load_done: asyncio.Event,
+    evaluation: designations.EvaluationRun | None = None,
 ) -> list[Fault]:
     faults: list[Fault] = []
     if plan.broker_outage is not None:
@@ -361,8 +431,15 @@ def _faults(
         )
     if plan.replica_faults:
         roles = [(s, r) for s in SERVICES for r in plan.roles.get(s, ())]
+        # The year's evaluation of half the cohort goes to the awards workers just before one
+        # of them is killed.
+        before = {("awards", "worker"): evaluation.signal_first} if evaluation else None
         faults.append(
-            Fault(0.30, "a replica of each role", replica_cycle(fleet, faults_log, roles, 2.0))
+            Fault(
+                0.30,
+                "a replica of each role",
+                replica_cycle(fleet, faults_log, roles, 2.0, before=before),
+            )
         )
     if plan.postgres_restart_at is not None:
         faults.append(
@@ -373,13 +450,18 @@ def _faults(
             )
         )
     if plan.temporal_restart_at is not None:
-        faults.append(
-            Fault(
-                plan.temporal_restart_at,
-                "Temporal restart",
-                temporal_restart(cluster, faults_log, 5.0),
-            )
+        restart = temporal_restart(
+            cluster, faults_log, 5.0, while_down=evaluation.signal_second if evaluation else None
         )
+
+        async def temporal_fault() -> None:
+            if evaluation is not None:
+                # The other half of the evaluation is signalled while the server is down; the
+                # reviewed reports it judges must have reached awards first.
+                await evaluation.wait_reviewed()
+            await restart()
+
+        faults.append(Fault(plan.temporal_restart_at, "Temporal restart", temporal_fault))
     return faults
 
 

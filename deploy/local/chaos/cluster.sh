@@ -23,7 +23,8 @@
 # on KAFKA_CONTROLLER_PORT + 10(n-1); Temporal's frontend on TEMPORAL_PORT and its other
 # services on TEMPORAL_PORT + 4 … + 11. With the defaults these are `make up`'s ports: run one
 # or the other, or set an offset. CHAOS_KAFKA_PORTS / CHAOS_CONTROLLER_PORTS name the brokers'
-# and controllers' ports outright (the short test's free ports).
+# and controllers' ports outright (the short test's free ports). The services' APIs and the
+# webhook receiver listen from CHAOS_HTTP_PORT (default 18401 + the offset; `env` prints it).
 #
 # Temporal: `go install go.temporal.io/server/cmd/server` at TEMPORAL_SERVER_VERSION (and its
 # SQL tool) through the Go module proxy, cached under .local/chaos-bin; schema by the SQL
@@ -519,6 +520,9 @@ check_ports() {
   for n in "${BROKERS[@]}"; do ports+=("$(broker_port "$n")" "$(controller_port "$n")"); done
   read -r -a extra <<<"$(temporal_ports)"
   ports+=("${extra[@]}")
+  # The run's own HTTP ports: the four APIs and the webhook receiver.
+  local http="${CHAOS_HTTP_PORT:-$((18401 + OFFSET))}"
+  for n in 0 10 20 30 40; do ports+=("$((http + n))"); done
   for port in "${ports[@]}"; do
     port_free "$port" || die "port $port is in use (the local stack of \`make up\`? stop it with \`make down\`, or set CHAOS_PORT_OFFSET)"
   done
@@ -557,6 +561,8 @@ print_env() {
   echo "export CHAOS_DATABASE_ADMIN_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
   echo "export CHAOS_KAFKA_BOOTSTRAP_SERVERS=$(bootstrap)"
   echo "export CHAOS_TEMPORAL_TARGET=127.0.0.1:$TEMPORAL_PORT"
+  # The services' HTTP ports and the webhook receiver's move with the offset too.
+  echo "export CHAOS_HTTP_PORT=${CHAOS_HTTP_PORT:-$((18401 + OFFSET))}"
   echo "export CHAOS_TEMPORAL_KIND=$(temporal_kind)"
   echo "export CHAOS_CLUSTER_SCRIPT=$ROOT/deploy/local/chaos/cluster.sh"
 }
