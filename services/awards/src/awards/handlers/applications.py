@@ -315,22 +315,17 @@ async def take_step(
 ) -> ApplicationState:
     """A person's step, as the workflow's validated update: a refused step is a problem and
     never enters the workflow's history. The key is claimed once the workflow took it."""
-    async with pool.acquire() as connection:
-        row = await _visible(connection, principal, application_id)
-    request = StepRequest.model_validate(
-        {"actor": actor_of(principal), "request": request_data(), **step}
-    )
-    # No connection is held over the update: the workflow's activity writes the step, and the
-    # round trip through Temporal is the step's longest part (a connection held idle in a
-    # transaction over it capped the steps in flight at the pool's size). Nothing is written
-    # here before the claim, so reading and claiming in transactions of their own is the same.
-    state: ApplicationState = await run_update(
-        temporal.get_workflow_handle(row["workflow_id"]),
-        TAKE_STEP,
-        request,
-        ended=t("该申报的流程已结束", "the application's workflow has ended"),
-        result_type=ApplicationState,
-    )
     async with pool.acquire() as connection, connection.transaction():
+        row = await _visible(connection, principal, application_id)
+        request = StepRequest.model_validate(
+            {"actor": actor_of(principal), "request": request_data(), **step}
+        )
+        state: ApplicationState = await run_update(
+            temporal.get_workflow_handle(row["workflow_id"]),
+            TAKE_STEP,
+            request,
+            ended=t("该申报的流程已结束", "the application's workflow has ended"),
+            result_type=ApplicationState,
+        )
         await claim(connection, state)
     return state
