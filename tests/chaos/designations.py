@@ -389,7 +389,10 @@ async def review(
 @dataclass
 class Violations:
     revoked: int = 0
-    already: int = 0  # 409: a retried report found it revoked by its first attempt
+    # 409: a retried report found it revoked by its own first attempt. The request's key is
+    # the workflow update's id, so Temporal answers such a retry with the first outcome: any
+    # is a defect (the run fails on it).
+    already: int = 0
 
 
 async def report_violations(
@@ -412,8 +415,6 @@ async def report_violations(
         if status == 200 and body.get("standing") == "revoked":
             result.revoked += 1
         elif status == 409:
-            # The first attempt's update went through but its answer was lost with the
-            # request (the database or a broker away): the retry meets the revocation.
             result.already += 1
         else:
             raise RuntimeError(f"violation of {designation_id}: {status} {body}")
@@ -582,7 +583,7 @@ async def check(
     findings.say(
         f"designations: {len(cohort.ids)} granted by awards ({dict(groups)}); evaluation "
         f"signalled {dict(signalled)}; violations reported {violations.revoked} "
-        f"(+{violations.already} found revoked by a retry)"
+        f"({violations.already} retries refused as already revoked)"
     )
     findings.say(
         f"  awards: status {dict(comparison.awards_status)}, standing "
@@ -592,6 +593,11 @@ async def check(
     findings.say(
         f"  decisions for {year}: {dict(steps)}; evaluated other than once: {len(not_once)}"
     )
+    if violations.already:
+        findings.fail(
+            f"{violations.already} violation reports retried with their key were refused as "
+            "already revoked instead of answered with the first attempt's outcome"
+        )
     if comparison.disagree:
         entities = {r.designation_id: r.entity_id for r, _ in cohort.granted}
         sample = [(i, awards.get(i), registry.get(entities[i])) for i in comparison.disagree[:3]]

@@ -15,8 +15,7 @@ import datetime as dt
 import asyncpg
 
 from shared.events.calendars import CalendarLoaded
-from shared.events.envelope import DomainEvent, EventEnvelope
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Handler, handler_of
 from shared.messaging.failures import PoisonMessage
 from shared.working_days import InvalidCalendarYear, YearCalendar
 
@@ -80,14 +79,6 @@ async def apply_loaded(connection: asyncpg.Connection, event: CalendarLoaded) ->
     )
 
 
-async def on_calendar_loaded(
-    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
-) -> None:
-    if not isinstance(event, CalendarLoaded):
-        raise TypeError(f"expected CalendarLoaded, got {type(event).__name__}")
-    await apply_loaded(connection, event)
-
-
 def handlers() -> dict[str, Handler]:
     """The consumer's handler of loaded calendar years, by event type (``shared.messaging``)."""
-    return {CalendarLoaded.event_type: on_calendar_loaded}
+    return {CalendarLoaded.event_type: handler_of(CalendarLoaded, apply_loaded)}

@@ -149,3 +149,51 @@ async def test_a_blocking_credit_record_revokes_the_entitys_designations_at_once
             "SELECT details FROM audit_log WHERE action = 'credit_record.reported'"
         )
     assert designation_id in str(details)
+
+
+async def test_a_retried_violation_whose_claim_was_lost_answers_the_first_revocation(
+    api: tuple[httpx.AsyncClient, FastAPI],
+    environment: WorkflowEnvironment,
+    awards_pool: asyncpg.Pool,
+    guizhou: Programme,
+    token_for: Callable[..., str],
+) -> None:
+    """The workflow took the update, then the key's claim never committed (the database
+    restarted in between: the fault run's case). The client retries with the same key: the
+    update's id is the key's, so Temporal answers with the first outcome, not a refusal of a
+    second revocation, and the decision is made once."""
+    client, app = api
+    designation_id = await designation(awards_pool, guizhou, year=2025)
+    await environment.client.start_workflow(
+        DesignationWorkflow.run,
+        DesignationStart(
+            designation_id=designation_id, programme_id=GUIZHOU, category="base", year=2025
+        ),
+        id=designation_workflow_id(designation_id),
+        task_queue=app.state.settings.task_queue,
+    )
+    await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
+    violation = {"reason": "虚报交易数据", "evidence": {"document": "黔商函〔2026〕4号"}}
+    key = headers(token_for, **PROVINCE)
+    first = await client.post(
+        f"/v1/designations/{designation_id}/violations", json=violation, headers=key
+    )
+    assert first.status_code == 200, first.text
+    async with awards_pool.acquire() as connection:
+        lost = await connection.execute(
+            "DELETE FROM idempotency_keys WHERE key = $1", key["Idempotency-Key"]
+        )
+    assert lost == "DELETE 1"
+
+    retried = await client.post(
+        f"/v1/designations/{designation_id}/violations", json=violation, headers=key
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["standing"] == first.json()["standing"] == "revoked"
+    async with awards_pool.acquire() as connection:
+        decided = await connection.fetchval(
+            "SELECT count(*) FROM audit_log WHERE resource_id = $1 "
+            "AND action = 'designation.revoked_for_violation'",
+            designation_id,
+        )
+    assert decided == 1

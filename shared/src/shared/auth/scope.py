@@ -78,6 +78,11 @@ def _administers(principal: Principal, region_code: str) -> bool:
     )
 
 
+def _province_administers(principal: Principal, region_code: str) -> bool:
+    """A province administrator whose region contains ``region_code``."""
+    return Role.province_admin in principal.roles and _administers(principal, region_code)
+
+
 def may_act_on_region(principal: Principal, region_code: str, *, write: bool) -> bool:
     """Whether the caller may see (``write=False``) or change records in ``region_code``.
     Operators act through ownership of records, not regions: see ``may_act_on_entity``."""
@@ -171,12 +176,7 @@ def statistics_roles(
 
 def may_administer_windows(principal: Principal, *, jurisdiction: str) -> bool:
     """Submissions: the province opens windows, reopens them and decides extensions."""
-    code = principal.region_code
-    return (
-        Role.province_admin in principal.roles
-        and code is not None
-        and region_contains(code, jurisdiction)
-    )
+    return _province_administers(principal, jurisdiction)
 
 
 def may_revise_programme(principal: Principal, *, jurisdiction: str) -> bool:
@@ -184,18 +184,13 @@ def may_revise_programme(principal: Principal, *, jurisdiction: str) -> bool:
     (the province's own programme, or a city's in it, such as Qingdao's in Shandong); nobody
     else, integrators with ``write`` included: a programme is the province's policy, not a
     record another system keeps."""
-    code = principal.region_code
-    return (
-        Role.province_admin in principal.roles
-        and code is not None
-        and region_contains(code, jurisdiction)
-    )
+    return _province_administers(principal, jurisdiction)
 
 
 def may_keep_for_province(principal: Principal, *, region_code: str) -> bool:
     """Awards: the province's expert pool (专家库由省厅维护; ``region_code`` the expert's) and
     its programmes' rewards (the jurisdiction) are its administration's alone, nobody else's."""
-    return Role.province_admin in principal.roles and _administers(principal, region_code)
+    return _province_administers(principal, region_code)
 
 
 def may_import(principal: Principal) -> bool:
@@ -368,12 +363,7 @@ def may_manage_office(principal: Principal, *, region_code: str, role: str) -> b
 def may_resend_deliveries(principal: Principal, *, region_code: str) -> bool:
     """Only a province administrator re-sends a failed delivery, and only one within its
     province (docs/notifications.md, API)."""
-    code = principal.region_code
-    return (
-        Role.province_admin in principal.roles
-        and code is not None
-        and region_contains(code, region_code)
-    )
+    return _province_administers(principal, region_code)
 
 
 def sees_contact_unmasked(principal: Principal, *, enterprise_id: str | None) -> bool:

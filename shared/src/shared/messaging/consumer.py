@@ -24,6 +24,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -42,6 +43,28 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[asyncpg.Connection, DomainEvent, EventEnvelope], Awaitable[None]]
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+def expect(event: DomainEvent, kind: type[E]) -> E:
+    """The event as the type its handler is registered for (the consumer dispatches by type)."""
+    if not isinstance(event, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(event).__name__}")
+    return event
+
+
+def handler_of(
+    kind: type[E], apply: Callable[[asyncpg.Connection, E], Awaitable[object]]
+) -> Handler:
+    """The handler of one event type that only applies the event in the consumer's
+    transaction (``apply(connection, event)``); another type given to it is a wiring fault."""
+
+    async def handle(connection: asyncpg.Connection, event: DomainEvent, _: EventEnvelope) -> None:
+        await apply(connection, expect(event, kind))
+
+    return handle
+
 
 _CLAIM_INBOX = """
 INSERT INTO inbox (consumer, source, event_id, event_type) VALUES ($1, $2, $3, $4)

@@ -70,6 +70,16 @@ class Unit(Enum):
     square_metres = "square_metres"
 
 
+class Indicator(Frozen):
+    """A figure a programme asks for, named in both languages with its unit: a report's
+    (``report_templates``) or a statistics indicator (``statistics``)."""
+
+    id: Slug
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    unit: Unit
+
+
 class Metric(StrEnum):
     """What a target counts or measures; one English name per indicator of the documents."""
 

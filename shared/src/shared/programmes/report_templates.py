@@ -15,7 +15,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from shared.programmes.common import Frozen, Slug, SourceRef, Unit, one_of
+from shared.programmes.common import Frozen, Indicator, Slug, SourceRef, Unit, one_of
 
 WHOLE_UNITS = frozenset({Unit.count, Unit.persons})
 
@@ -27,13 +27,9 @@ class IndicatorType(StrEnum):
     decimal = "decimal"
 
 
-class ReportIndicator(Frozen):
+class ReportIndicator(Indicator):
     """One figure of a report: names, unit, type, whether required, and its bounds (inclusive)."""
 
-    id: Slug
-    name_zh: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
-    unit: Unit
     type: IndicatorType
     decimal_places: int = Field(default=2, ge=0, le=6, description="for type decimal")
     required: bool = False

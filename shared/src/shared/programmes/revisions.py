@@ -14,9 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from shared.events.envelope import DomainEvent, EventEnvelope
 from shared.events.programmes import ProgrammeRevised
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Handler, handler_of
 from shared.messaging.failures import PoisonMessage
 from shared.programmes.loader import InvalidProgramme, validate_programme
 
@@ -67,14 +66,6 @@ async def apply_revision(connection: asyncpg.Connection, event: ProgrammeRevised
     )
 
 
-async def on_programme_revised(
-    connection: asyncpg.Connection, event: DomainEvent, envelope: EventEnvelope
-) -> None:
-    if not isinstance(event, ProgrammeRevised):
-        raise TypeError(f"expected ProgrammeRevised, got {type(event).__name__}")
-    await apply_revision(connection, event)
-
-
 def handlers() -> dict[str, Handler]:
     """The consumer's handler of programme revisions, by event type (``shared.messaging``)."""
-    return {ProgrammeRevised.event_type: on_programme_revised}
+    return {ProgrammeRevised.event_type: handler_of(ProgrammeRevised, apply_revision)}

@@ -18,7 +18,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from shared.programmes.common import Frozen, Slug, SourceRef, Unit, one_of
+from shared.programmes.common import Frozen, Indicator, SourceRef, Unit, one_of
 from shared.programmes.reporting import ReminderOffsets
 
 # Customs supervision modes of cross-border e-commerce and the directions each allows: 9610
@@ -53,11 +53,7 @@ class Aggregation(StrEnum):
     derived = "derived"
 
 
-class StatisticsIndicator(Frozen):
-    id: Slug
-    name_zh: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
-    unit: Unit
+class StatisticsIndicator(Indicator):
     period: StatisticsPeriod = StatisticsPeriod.monthly
     level: ReportingLevel = ReportingLevel.county
     aggregation: Aggregation = Aggregation.sum

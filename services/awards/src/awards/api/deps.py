@@ -17,7 +17,7 @@ from awards.handlers.common import ClaimKey, Connection
 from awards.handlers.common import Pool as DatabasePool
 from awards.handlers.updates import temporal_unavailable
 from shared.http.clock import Now
-from shared.http.idempotency import claim_idempotency_key
+from shared.http.idempotency import claim_idempotency_key, operation_id
 from shared.programmes import Programme
 
 __all__ = [
@@ -70,8 +70,20 @@ def claim_key(
     """The claim of this request's Idempotency-Key, with the response the route will send
     (``render`` of the use case's result), for the use case to run before it commits."""
 
-    async def claim(connection: Connection, result: Any) -> None:
-        content = render(result).model_dump(mode="json")
-        await claim_idempotency_key(connection, request, status_code=status_code, content=content)
+    return _RouteClaim(request, status_code, render)
 
-    return claim
+
+class _RouteClaim:
+    def __init__(
+        self, request: Request, status_code: int, render: Callable[[Any], BaseModel]
+    ) -> None:
+        self._request = request
+        self._status_code = status_code
+        self._render = render
+        self.operation_id = operation_id(request)
+
+    async def __call__(self, connection: Connection, result: Any, /) -> None:
+        content = self._render(result).model_dump(mode="json")
+        await claim_idempotency_key(
+            connection, self._request, status_code=self._status_code, content=content
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from temporalio.client import Client
 
@@ -23,52 +24,40 @@ from shared.messaging.consumer import Handler
 
 TOPICS = ("submissions.report", "submissions.window")
 
+Event = TypeVar("Event", bound=DomainEvent)
+
 
 def _time(envelope: EventEnvelope | None) -> dt.datetime:
     """When the event happened (its envelope's time; now for a caller without an envelope)."""
     return envelope.time if envelope is not None else dt.datetime.now(dt.UTC)
 
 
-def _unexpected(event: DomainEvent) -> TypeError:
-    return TypeError(f"no dynamic management handler for {event.event_type}")
+def _expect(event: DomainEvent, kind: type[Event]) -> Event:
+    """The event as the type its handler is registered for; another is a wiring fault."""
+    if not isinstance(event, kind):
+        raise TypeError(f"no dynamic management handler for {event.event_type}")
+    return event
 
 
 async def on_report_submitted(
     connection: Connection, event: DomainEvent, envelope: EventEnvelope | None
 ) -> None:
-    if not isinstance(event, ReportSubmitted):
-        raise _unexpected(event)
-    await standing_reports.report_submitted(
-        connection,
-        designation_id=event.designation_id,
-        window_id=event.window_id,
-        report_id=event.report_id,
-        at=_time(envelope),
-    )
+    report = _expect(event, ReportSubmitted)
+    await standing_reports.report_submitted(connection, report, at=_time(envelope))
 
 
 async def on_report_accepted(
     connection: Connection, event: DomainEvent, envelope: EventEnvelope | None
 ) -> None:
-    if not isinstance(event, ReportAccepted):
-        raise _unexpected(event)
-    await standing_reports.report_accepted(
-        connection,
-        designation_id=event.designation_id,
-        window_id=event.window_id,
-        report_id=event.report_id,
-        version=event.version,
-        figures=event.figures,
-        at=_time(envelope),
-    )
+    report = _expect(event, ReportAccepted)
+    await standing_reports.report_accepted(connection, report, at=_time(envelope))
 
 
 def on_window_locked(temporal: Callable[[], Awaitable[Client]]) -> Handler:
     """The handler, with the process's Temporal client."""
 
     async def handle(connection: Connection, event: DomainEvent, envelope: EventEnvelope) -> None:
-        if not isinstance(event, WindowLocked):
-            raise _unexpected(event)
-        await standing_reports.window_locked(connection, temporal, event.window_id)
+        window_id = _expect(event, WindowLocked).window_id
+        await standing_reports.window_locked(connection, temporal, window_id)
 
     return handle

@@ -326,6 +326,7 @@ async def take_step(
             request,
             ended=t("该申报的流程已结束", "the application's workflow has ended"),
             result_type=ApplicationState,
+            update_id=claim.operation_id,
         )
         await claim(connection, state)
     return state

@@ -4,8 +4,8 @@ route hands in, the person and request behind a step, and the process actor."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeAlias
+from collections.abc import Iterator
+from typing import Any, Protocol, TypeAlias
 
 import asyncpg
 
@@ -18,9 +18,18 @@ Pool: TypeAlias = asyncpg.Pool
 Connection: TypeAlias = asyncpg.Connection
 Row: TypeAlias = asyncpg.Record
 
-# Runs in the use case's transaction with its result, just before it commits: the route claims
-# its Idempotency-Key there, so "this key was applied" commits with the change (shared.http).
-ClaimKey: TypeAlias = Callable[[Connection, Any], Awaitable[None]]
+
+class ClaimKey(Protocol):
+    """Runs in the use case's transaction with its result, just before it commits: the route
+    claims its Idempotency-Key there, so "this key was applied" commits with the change
+    (shared.http). ``operation_id`` names the request's key for a workflow update's id, so that
+    Temporal applies a retried update once when the claim itself was lost; ``None`` without a
+    key."""
+
+    operation_id: str | None
+
+    async def __call__(self, connection: Connection, result: Any, /) -> None: ...
+
 
 WORKER = audit.Actor.process("awards-worker")
 

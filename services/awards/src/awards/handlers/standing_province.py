@@ -6,7 +6,7 @@ writes the decision, the event and the audit record (with this request's facts).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.client import Client
 
@@ -59,47 +59,31 @@ async def list_standing(
         )
 
 
-async def report_violation(
+# The province's two decisions on a designation's standing, as the designation workflow's
+# updates: a major violation with its evidence revokes it at once; a revoked one is reinstated
+# (``awards.designation.reinstated``).
+StandingDecision = Literal["violation", "reinstatement"]
+_UPDATES: dict[StandingDecision, tuple[str, type[ViolationReport] | type[Reinstatement]]] = {
+    "violation": (REPORT_VIOLATION, ViolationReport),
+    "reinstatement": (REINSTATE, Reinstatement),
+}
+
+
+async def decide_standing(
     pool: Pool,
     temporal: Client,
     principal: Principal,
     designation_id: uuid.UUID,
-    violation: dict[str, Any],
+    decision: StandingDecision,
+    body: dict[str, Any],
     *,
     claim: ClaimKey,
 ) -> DesignationState:
-    """A major violation with its evidence: the designation is revoked at once."""
-    report = ViolationReport.model_validate(
-        {"actor": actor_of(principal), "request": request_data(), **violation}
+    """The province's decision on the designation, with its evidence or reason (``body``)."""
+    update, argument_type = _UPDATES[decision]
+    argument = argument_type.model_validate(
+        {"actor": actor_of(principal), "request": request_data(), **body}
     )
-    return await _update(pool, temporal, principal, designation_id, REPORT_VIOLATION, report, claim)
-
-
-async def reinstate(
-    pool: Pool,
-    temporal: Client,
-    principal: Principal,
-    designation_id: uuid.UUID,
-    reinstatement: dict[str, Any],
-    *,
-    claim: ClaimKey,
-) -> DesignationState:
-    """The province reinstates a revoked designation (``awards.designation.reinstated``)."""
-    argument = Reinstatement.model_validate(
-        {"actor": actor_of(principal), "request": request_data(), **reinstatement}
-    )
-    return await _update(pool, temporal, principal, designation_id, REINSTATE, argument, claim)
-
-
-async def _update(
-    pool: Pool,
-    temporal: Client,
-    principal: Principal,
-    designation_id: uuid.UUID,
-    update: str,
-    argument: ViolationReport | Reinstatement,
-    claim: ClaimKey,
-) -> DesignationState:
     if Role.province_admin not in principal.roles:
         raise forbidden(
             t("撤销和恢复由省厅决定", "the province decides revocations and reinstatements")
@@ -116,6 +100,7 @@ async def _update(
             argument,
             ended=t("该示范认定的流程已结束", "the designation's workflow has ended"),
             result_type=DesignationState,
+            update_id=claim.operation_id,
         )
         # The decision and its audit record were written by the workflow's activity; the key
         # is claimed here, so a retried request answers the same without a second update.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -20,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from awards.db import standing as queries
 from awards.handlers.common import Connection
 from awards.workflows.types import EVALUATE, designation_workflow_id
+from shared.events.submissions import ReportAccepted, ReportSubmitted
 
 
 def window_year(window_id: str) -> tuple[str, int]:
@@ -28,35 +28,25 @@ def window_year(window_id: str) -> tuple[str, int]:
     return programme_id.split(".")[0], int(year)
 
 
+def _keyed(report: ReportSubmitted | ReportAccepted) -> tuple[str, str, int, str]:
+    """What a report fact is kept under: the designation, the window, its year, the report."""
+    _, year = window_year(report.window_id)
+    return report.designation_id, report.window_id, year, report.report_id
+
+
 async def report_submitted(
-    connection: Connection,
-    *,
-    designation_id: str,
-    window_id: str,
-    report_id: str,
-    at: dt.datetime,
+    connection: Connection, report: ReportSubmitted, *, at: dt.datetime
 ) -> None:
     """Keeps the earliest first submission of the designation's report for the window."""
-    _, year = window_year(window_id)
-    await connection.execute(
-        queries.REPORT_SUBMITTED, designation_id, window_id, year, report_id, at
-    )
+    await connection.execute(queries.REPORT_SUBMITTED, *_keyed(report), at)
 
 
 async def report_accepted(
-    connection: Connection,
-    *,
-    designation_id: str,
-    window_id: str,
-    report_id: str,
-    version: int,
-    figures: dict[str, Any],
-    at: dt.datetime,
+    connection: Connection, report: ReportAccepted, *, at: dt.datetime
 ) -> None:
     """Keeps the accepted figures of the latest accepted version."""
-    _, year = window_year(window_id)
     await connection.execute(
-        queries.REPORT_ACCEPTED, designation_id, window_id, year, report_id, version, figures, at
+        queries.REPORT_ACCEPTED, *_keyed(report), report.version, report.figures, at
     )
 
 

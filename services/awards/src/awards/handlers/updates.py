@@ -57,10 +57,13 @@ async def run_update(
     *,
     ended: Text,
     result_type: type | None = None,
+    update_id: str | None = None,
 ) -> Any:
-    """The update named ``update`` (``ended`` says which workflow has ended)."""
+    """The update named ``update`` (``ended`` says which workflow has ended). With
+    ``update_id`` (the request's Idempotency-Key, ``ClaimKey.operation_id``) Temporal answers a
+    repeated update with the first one's outcome instead of running it again."""
     try:
-        return await handle.execute_update(update, argument, result_type=result_type)
+        return await handle.execute_update(update, argument, id=update_id, result_type=result_type)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):

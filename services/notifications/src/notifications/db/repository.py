@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 
 from notifications.db import queries
+from shared.events.awards import ApplicationSubmitted
+from shared.events.designations import DesignationGranted, DesignationReinstated, DesignationRevoked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,23 +177,19 @@ async def deactivate_operator(connection: asyncpg.Connection, *, enterprise_id: 
 
 async def remember_designation(
     connection: asyncpg.Connection,
-    *,
-    designation_id: str,
-    entity_type: str,
-    entity_id: str,
-    region_code: str,
-    entity_name: str | None = None,
-    title: str | None = None,
+    event: DesignationGranted | DesignationRevoked | DesignationReinstated,
 ) -> None:
-    """A later event without a name or title keeps those already known."""
+    """The designated entity, from any of its designation's events. Only a grant names the
+    entity and the title: a later event keeps those already known."""
+    granted = event if isinstance(event, DesignationGranted) else None
     await connection.execute(
         queries.UPSERT_DESIGNATION,
-        designation_id,
-        entity_type,
-        entity_id,
-        region_code,
-        entity_name,
-        title,
+        event.designation_id,
+        event.entity_type,
+        event.entity_id,
+        event.region_code,
+        granted.entity_name if granted else None,
+        granted.title if granted else None,
     )
 
 
@@ -213,25 +211,18 @@ async def designation_names(
 
 
 async def remember_application(
-    connection: asyncpg.Connection,
-    *,
-    application_id: str,
-    programme_id: str,
-    year: int,
-    category: str,
-    entity_type: str,
-    entity_id: str,
-    region_code: str,
+    connection: asyncpg.Connection, submitted: ApplicationSubmitted
 ) -> None:
+    """The applicant, from the submission: later events of the application name only its id."""
     await connection.execute(
         queries.UPSERT_APPLICATION,
-        application_id,
-        programme_id,
-        year,
-        category,
-        entity_type,
-        entity_id,
-        region_code,
+        submitted.application_id,
+        submitted.programme_id,
+        submitted.year,
+        submitted.category,
+        submitted.entity_type,
+        submitted.entity_id,
+        submitted.region_code,
     )
 
 

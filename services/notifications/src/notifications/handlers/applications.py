@@ -33,16 +33,7 @@ async def on_application(
     if not isinstance(event, ApplicationSubmitted | ApplicationStageChanged | ReviewOverdue):
         raise UnexpectedEvent(event)
     if isinstance(event, ApplicationSubmitted):
-        await remember_application(
-            connection,
-            application_id=event.application_id,
-            programme_id=event.programme_id,
-            year=event.year,
-            category=event.category,
-            entity_type=event.entity_type,
-            entity_id=event.entity_id,
-            region_code=event.region_code,
-        )
+        await remember_application(connection, event)
     programme = context.programme(event.programme_id)
     route = programme.notifications.route(event.event_type)
     if route is None:

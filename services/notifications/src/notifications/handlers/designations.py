@@ -33,16 +33,7 @@ async def on_designation(
     reinstated (after a rectification in time, or by the province after a revocation)."""
     if not isinstance(event, DesignationGranted | DesignationRevoked | DesignationReinstated):
         raise UnexpectedEvent(event)
-    granted = event if isinstance(event, DesignationGranted) else None
-    await remember_designation(
-        connection,
-        designation_id=event.designation_id,
-        entity_type=event.entity_type,
-        entity_id=event.entity_id,
-        region_code=event.region_code,
-        entity_name=granted.entity_name if granted else None,
-        title=granted.title if granted else None,
-    )
+    await remember_designation(connection, event)
     if event.entity_type != "enterprise":
         return  # parks and teams have no operator in the directory
     programme = context.programme(event.programme_id)

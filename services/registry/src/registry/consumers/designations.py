@@ -4,7 +4,6 @@ transaction that records the inbox row."""
 
 from __future__ import annotations
 
-from registry.consumers.events import expect
 from registry.handlers import designations
 from registry.handlers.common import Connection
 from shared.events import EventEnvelope
@@ -14,7 +13,7 @@ from shared.events.designations import (
     DesignationRevoked,
 )
 from shared.events.envelope import DomainEvent
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Handler, expect
 
 TOPICS = ("awards.designation",)
 

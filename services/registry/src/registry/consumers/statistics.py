@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from registry.consumers.events import expect
 from registry.handlers import published_statistics
 from registry.handlers.common import Connection
 from shared.events import EventEnvelope
 from shared.events.envelope import DomainEvent
 from shared.events.statistics import StatisticsPublished
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Handler, expect
 
 TOPICS = ("submissions.statistics",)
 

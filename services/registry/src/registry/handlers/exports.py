@@ -21,7 +21,7 @@ from registry.db.list_queries import ListQuery, list_query
 from registry.db.repository import export_batches
 from registry.domain.entities.spec import EntitySpec
 from registry.handlers.common import Context, Pool, Row
-from registry.handlers.listing import record_query
+from registry.handlers.listing import ListRequest, record_query
 from shared import audit
 from shared.auth import Principal
 from shared.http import catalogue
@@ -49,32 +49,21 @@ async def start_export(
     context: Context,
     spec: EntitySpec,
     principal: Principal,
+    listed: ListRequest,
     *,
-    region: str | None,
-    record_status: str | None,
-    q: str | None,
-    parameters: Mapping[str, str],
     file_format: str,
     header: list[str],
     render: RenderRow,
 ) -> Export:
-    request = record_query(
-        spec,
-        principal,
-        context.regions,
-        region=region,
-        record_status=record_status,
-        q=q,
-        parameters=parameters,
-    )
-    generator = _rows(context.pool, list_query(request), header, render)
+    query = list_query(record_query(spec, principal, context.regions, listed))
+    generator = _rows(context.pool, query, header, render)
     rows = await _started(generator)
     await audit.record_access(
         context.pool,
         actor=audit.Actor.of(principal),
         action=f"{spec.name}.exported",
         resource_type=spec.name,
-        details={"format": file_format, "filters": dict(parameters)},
+        details={"format": file_format, "filters": dict(listed.parameters)},
     )
     return Export(rows=rows, close=generator.aclose)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from registry.domain.entities.definitions import ENTERPRISE
@@ -22,17 +23,23 @@ from shared.i18n import t
 _BOUNDS: tuple[tuple[str, Literal[">=", "<="]], ...] = (("from", ">="), ("to", "<="))
 
 
+@dataclass(frozen=True)
+class ListRequest:
+    """A list's filters as the request gives them (lists and exports take the same): the region
+    (its subtree), the record status, the name search, and the whole query string for the record
+    type's own columns, flags and date ranges."""
+
+    region: str | None
+    record_status: str | None
+    q: str | None
+    parameters: Mapping[str, str]
+
+
 def record_query(
-    spec: EntitySpec,
-    principal: Principal,
-    regions: RegionTree,
-    *,
-    region: str | None,
-    record_status: str | None,
-    q: str | None,
-    parameters: Mapping[str, str],
+    spec: EntitySpec, principal: Principal, regions: RegionTree, listed: ListRequest
 ) -> RecordQuery:
     """The list for the caller's visibility and the request's filters (lists, exports)."""
+    region, parameters = listed.region, listed.parameters
     visibility = caller_visibility(principal, regions)
     region_codes = None
     if region:
@@ -48,14 +55,14 @@ def record_query(
         raise _bad_parameter("year", "expected a year such as 2025", "int")
     filters = RecordFilters(
         region_codes=region_codes,
-        status=record_status or None,
+        status=listed.record_status or None,
         equal=equal,
         designated=designated,
         programme_id=parameters.get("programme_id"),
         in_statistics_list=in_list,
         year=int(raw_year),
         days=_days(spec, parameters),
-        search=q or None,
+        search=listed.q or None,
     )
     return RecordQuery(spec, visibility, filters)
 

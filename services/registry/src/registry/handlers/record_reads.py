@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from registry.domain.entities.spec import EntitySpec
 from registry.domain.scope import may_read, sees_personal_data
 from registry.handlers.access_log import record_personal_reads
 from registry.handlers.common import Context, Pool, Row
-from registry.handlers.listing import record_query
+from registry.handlers.listing import ListRequest, record_query
 from shared.auth import Principal
 from shared.http.pagination import cursor_int, encode_cursor, next_cursor, read_cursor
 from shared.http.problems import not_found
@@ -54,28 +53,16 @@ async def list_page(
     context: Context,
     spec: EntitySpec,
     principal: Principal,
+    listed: ListRequest,
     *,
-    region: str | None,
-    record_status: str | None,
-    q: str | None,
-    parameters: Mapping[str, str],
     cursor: str | None,
     limit: int,
 ) -> RecordPage:
     """A page of the list: by relevance when searching (the cursor an offset), else newest
     first (the cursor the last record's creation time and id)."""
-    request = record_query(
-        spec,
-        principal,
-        context.regions,
-        region=region,
-        record_status=record_status,
-        q=q,
-        parameters=parameters,
-    )
-    query = list_query(request)
+    query = list_query(record_query(spec, principal, context.regions, listed))
     pool = context.pool
-    if q:
+    if listed.q:
         offset = read_cursor(cursor, lambda p: int(p.get("offset", 0))) or 0
         rows = await pool.fetch(query.sql(limit=limit + 1, offset=offset), *query.params)
         next_position: dict[str, Any] = {"offset": offset + limit}
@@ -92,7 +79,7 @@ async def list_page(
             if len(rows) > limit
             else {}
         )
-    await record_personal_reads(pool, principal, spec, rows[:limit], filters=parameters)
+    await record_personal_reads(pool, principal, spec, rows[:limit], filters=listed.parameters)
     return RecordPage(
         rows=rows[:limit],
         next_cursor=encode_cursor(next_position) if len(rows) > limit else None,

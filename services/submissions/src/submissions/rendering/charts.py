@@ -125,15 +125,20 @@ def _by_city(
         if font is not None:
             label.set_fontproperties(font)
     if not cities:
-        axes.text(
-            0.5,
-            0.5,
-            text.no_figures,
-            ha="center",
-            va="center",
-            transform=axes.transAxes,
-            fontproperties=font,
-        )
+        _no_data(axes, text.no_figures, font)
+
+
+def _no_data(axes: Axes, message: str, font: FontProperties | None) -> None:
+    """What an empty chart shows instead of its figures, centred."""
+    axes.text(
+        0.5,
+        0.5,
+        message,
+        ha="center",
+        va="center",
+        transform=axes.transAxes,
+        fontproperties=font,
+    )
 
 
 def _growth(
@@ -145,15 +150,7 @@ def _growth(
     axes.set_title(text.growth_title, fontproperties=font)
     axes.set_ylabel("%")
     if not shown:
-        axes.text(
-            0.5,
-            0.5,
-            text.no_growth,
-            ha="center",
-            va="center",
-            transform=axes.transAxes,
-            fontproperties=font,
-        )
+        _no_data(axes, text.no_growth, font)
 
 
 def statistics_charts(

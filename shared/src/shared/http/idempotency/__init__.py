@@ -32,7 +32,7 @@ ASGI middleware: reserve, run, store or release), ``claim`` (the claim inside th
 transaction) and ``store`` (PostgreSQL: the table's statements and the store).
 """
 
-from shared.http.idempotency.claim import claim_idempotency_key, claim_with
+from shared.http.idempotency.claim import claim_idempotency_key, claim_with, operation_id
 from shared.http.idempotency.keys import (
     DEFAULT_LEASE_SECONDS,
     KEPT_HEADERS,
@@ -64,5 +64,6 @@ __all__ = [
     "claim_idempotency_key",
     "claim_with",
     "is_stored_status",
+    "operation_id",
     "request_fingerprint",
 ]

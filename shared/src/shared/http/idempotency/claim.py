@@ -3,6 +3,7 @@ was applied" commit together."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -83,3 +84,17 @@ def claim_with(
         )
 
     return claim
+
+
+def operation_id(request: Request) -> str | None:
+    """A stable name for the operation this request's Idempotency-Key stands for: the same
+    caller's retry gets the same name. A call to another system that deduplicates on it (a
+    Temporal workflow update's id) is applied once even when the key's claim was lost with a
+    transaction that never committed (the database restarted after the update was taken), so
+    the retry gets the first outcome instead of a refusal of the repeated action. ``None``
+    without a key."""
+    claim = getattr(request.state, STATE_KEY, None)
+    if not isinstance(claim, IdempotencyClaim):
+        return None
+    digest = hashlib.sha256(f"{claim.scope}\n{claim.key}".encode()).hexdigest()
+    return f"idempotency-{digest[:40]}"

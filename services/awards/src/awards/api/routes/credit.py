@@ -36,15 +36,7 @@ async def report(
     outcome = await report_credit_record(
         pool,
         temporal,
-        ReportedRecord(
-            record_id=body.record_id,
-            entity_id=body.entity_id,
-            kind=body.kind,
-            valid_from=body.valid_from,
-            valid_to=body.valid_to,
-            source_document=body.source_document,
-            reported_by=principal.subject,
-        ),
+        ReportedRecord(**body.model_dump(), reported_by=principal.subject),
         principal=principal,
         claim=claim_key(request, status_code=201, render=_accepted),
     )

@@ -56,12 +56,7 @@ async def put_expert(
         pool,
         principal,
         expert_id,
-        experts.ExpertFields(
-            name=body.name,
-            region_code=body.region_code,
-            declared_relations=body.declared_relations,
-            active=body.active,
-        ),
+        experts.ExpertFields(**body.model_dump()),
         precondition=precondition,
     )
     expert = _expert(row)

@@ -64,11 +64,12 @@ async def report_violation(
     temporal: Temporal,
 ) -> StandingAccepted:
     """A major violation with its evidence: the designation is revoked at once."""
-    state = await standing_province.report_violation(
+    state = await standing_province.decide_standing(
         pool,
         temporal,
         principal,
         designation_id,
+        "violation",
         body.model_dump(),
         claim=claim_key(
             request, status_code=200, render=lambda state: _accepted(designation_id, state)
@@ -91,11 +92,12 @@ async def reinstate(
     temporal: Temporal,
 ) -> StandingAccepted:
     """The province reinstates a revoked designation (``awards.designation.reinstated``)."""
-    state = await standing_province.reinstate(
+    state = await standing_province.decide_standing(
         pool,
         temporal,
         principal,
         designation_id,
+        "reinstatement",
         body.model_dump(),
         claim=claim_key(
             request, status_code=200, render=lambda state: _accepted(designation_id, state)

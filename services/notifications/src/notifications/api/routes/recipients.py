@@ -73,15 +73,7 @@ async def create_recipient(
     row = await recipients.add_recipient(
         pool,
         principal,
-        recipients.NewRecipient(
-            region_code=body.region_code,
-            role=body.role,
-            enterprise_id=body.enterprise_id,
-            name=body.name,
-            channel=body.channel,
-            address=body.address,
-            secret=body.secret,
-        ),
+        recipients.NewRecipient(**body.model_dump()),
         allow_private=settings.allow_private_endpoints,
         before_commit=key.claim(
             lambda added: public(principal, added), status_code=201, headers=_etag

@@ -39,6 +39,7 @@ from registry.bulk.export import XLSX_MAX_ROWS, columns_of, export_row, headers,
 from registry.domain.entities.definitions import ALL_SPECS
 from registry.handlers.common import Row
 from registry.handlers.exports import FETCH_ROWS, Cell, start_export
+from registry.handlers.listing import ListRequest
 from shared.auth import CurrentPrincipal
 from shared.china_time import CHINA
 from shared.csv_cells import csv_cell
@@ -136,10 +137,7 @@ async def export(
         context,
         spec,
         principal,
-        region=region,
-        record_status=record_status,
-        q=q,
-        parameters=request.query_params,
+        ListRequest(region, record_status, q, request.query_params),
         file_format=file_format,
         header=headers(columns, spec.path),
         render=render,

@@ -15,6 +15,7 @@ from registry.domain.entities.spec import EntitySpec
 from registry.domain.scope import sees_personal_data
 from registry.handlers import record_reads, records
 from registry.handlers.common import Connection, Row
+from registry.handlers.listing import ListRequest
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
@@ -193,10 +194,7 @@ def records_router(spec: EntitySpec) -> APIRouter:
             context,
             spec,
             principal,
-            region=region,
-            record_status=record_status,
-            q=q,
-            parameters=request.query_params,
+            ListRequest(region, record_status, q, request.query_params),
             cursor=cursor,
             limit=limit,
         )
