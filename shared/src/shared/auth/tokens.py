@@ -124,7 +124,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
 
 def mint_token(
     *,
-    private_key_pem: str,
+    private_key_pem: str | rsa.RSAPrivateKey,
     subject: str,
     roles: Iterable[str],
     region_code: str | None = None,
