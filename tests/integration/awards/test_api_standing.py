@@ -31,17 +31,7 @@ async def test_the_province_revokes_for_a_violation_sees_the_standing_and_reinst
     token_for: Callable[..., str],
 ) -> None:
     client, app = api
-    designation_id = await designation(awards_pool, guizhou, year=2025)
-    await environment.client.start_workflow(
-        DesignationWorkflow.run,
-        DesignationStart(
-            designation_id=designation_id, programme_id=GUIZHOU, category="base", year=2025
-        ),
-        id=designation_workflow_id(designation_id),
-        task_queue=app.state.settings.task_queue,
-    )
-    # 2025's window locked on 1 January 2026: evaluated at once, no report → a warning
-    await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
+    designation_id = await _warned_designation(environment, awards_pool, guizhou, app)
 
     violation = {"reason": "虚报交易数据", "evidence": {"document": "黔商函〔2026〕3号"}}
     city = dict(roles=["city_bureau"], region_code="520300", subject="zunyi")
@@ -163,16 +153,7 @@ async def test_a_retried_violation_whose_claim_was_lost_answers_the_first_revoca
     update's id is the key's, so Temporal answers with the first outcome, not a refusal of a
     second revocation, and the decision is made once."""
     client, app = api
-    designation_id = await designation(awards_pool, guizhou, year=2025)
-    await environment.client.start_workflow(
-        DesignationWorkflow.run,
-        DesignationStart(
-            designation_id=designation_id, programme_id=GUIZHOU, category="base", year=2025
-        ),
-        id=designation_workflow_id(designation_id),
-        task_queue=app.state.settings.task_queue,
-    )
-    await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
+    designation_id = await _warned_designation(environment, awards_pool, guizhou, app)
     violation = {"reason": "虚报交易数据", "evidence": {"document": "黔商函〔2026〕4号"}}
     key = headers(token_for, **PROVINCE)
     first = await client.post(
@@ -197,3 +178,21 @@ async def test_a_retried_violation_whose_claim_was_lost_answers_the_first_revoca
             designation_id,
         )
     assert decided == 1
+
+
+async def _warned_designation(
+    environment: WorkflowEnvironment, awards_pool: asyncpg.Pool, guizhou: Programme, app: FastAPI
+) -> str:
+    """A 2025 designation with its workflow started: 2025's window locked on 1 January 2026,
+    so it is evaluated at once and, with no report, warned."""
+    designation_id = await designation(awards_pool, guizhou, year=2025)
+    await environment.client.start_workflow(
+        DesignationWorkflow.run,
+        DesignationStart(
+            designation_id=designation_id, programme_id=GUIZHOU, category="base", year=2025
+        ),
+        id=designation_workflow_id(designation_id),
+        task_queue=app.state.settings.task_queue,
+    )
+    await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
+    return designation_id
