@@ -105,20 +105,11 @@ async def test_a_blocking_credit_record_revokes_the_entitys_designations_at_once
 ) -> None:
     """A major violation reported by an outside system (失信联合惩戒)."""
     client, app = api
-    designation_id = await designation(awards_pool, guizhou, year=2025)
+    designation_id = await _warned_designation(environment, awards_pool, guizhou, app)
     async with awards_pool.acquire() as connection:
         entity_id = await connection.fetchval(
             "SELECT entity_id FROM designations WHERE id = $1::uuid", designation_id
         )
-    await environment.client.start_workflow(
-        DesignationWorkflow.run,
-        DesignationStart(
-            designation_id=designation_id, programme_id=GUIZHOU, category="base", year=2025
-        ),
-        id=designation_workflow_id(designation_id),
-        task_queue=app.state.settings.task_queue,
-    )
-    await eventually(lambda: standings(awards_pool, designation_id), lambda s: len(s) >= 1)
     record = {
         "record_id": "cr-revoke-1",
         "entity_id": entity_id,
