@@ -30,7 +30,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from shared.audit import records
 from shared.audit.verify import verify
 from shared.db.migrate import migrate
 from shared.db.pool import connect
+from tests.support.polling import until
 
 # Ports below the ephemeral range, away from every stack's (5640N, 29x0N): 314xx.
 PORT_RANGE = range(31408, 31500)
@@ -167,13 +167,15 @@ async def _archived(dsn: str, segment: str) -> bool:
 
 
 async def _until(condition: object, what: str, cluster: Cluster) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
+    async def holds() -> bool:
         with contextlib.suppress(OSError, asyncpg.PostgresError):
-            if await condition():  # type: ignore[operator]
-                return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"{what} not within {DEADLINE_SECONDS} s; log:\n{cluster.log()}")
+            return bool(await condition())  # type: ignore[operator]
+        return False
+
+    try:
+        await until(holds, seconds=DEADLINE_SECONDS, interval=0.2)
+    except AssertionError:
+        pytest.fail(f"{what} not within {DEADLINE_SECONDS} s; log:\n{cluster.log()}")
 
 
 async def _make_backup(folder: Path) -> Backup:

@@ -167,16 +167,16 @@ def relay_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, P
     """A self-signed certificate for 127.0.0.1: a relay with its own CA, as provinces run."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
-    # TLS checks a certificate's validity against the real clock, so it is issued around it.
-    now = dt.datetime.now(dt.UTC)
+    # TLS checks a certificate's validity against the real clock: valid from 2000 until
+    # X.509's "no expiry" date, so that no day the test runs on falls outside it.
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,

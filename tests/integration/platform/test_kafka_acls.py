@@ -39,6 +39,7 @@ from shared.messaging.kafka import (
     create_consumer,
     create_producer,
 )
+from tests.support.polling import until
 
 ROOT = Path(__file__).resolve().parents[3]
 STRIMZI = ROOT / "deploy" / "k8s" / "platform-examples" / "kafka-strimzi.yaml"
@@ -153,9 +154,9 @@ group.initial.rebalance.delay.ms=0
 
 async def _wait_ready(broker: SecuredBroker, process: subprocess.Popen[bytes], log: Path) -> None:
     """Ready when the admin user lists topics, not when the port opens."""
-    deadline = time.monotonic() + READY_SECONDS
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+    last: list[Exception] = []
+
+    async def lists_topics() -> bool:
         if process.poll() is not None:
             pytest.fail(f"the broker exited ({process.returncode}):\n{log.read_text()[-3000:]}")
         admin = create_admin_client(
@@ -164,13 +165,17 @@ async def _wait_ready(broker: SecuredBroker, process: subprocess.Popen[bytes], l
         try:
             await admin.start()
             await admin.list_topics()
-            return
+            return True
         except Exception as error:  # still starting
-            last = error
+            last[:] = [error]
+            return False
         finally:
             await admin.close()
-        await asyncio.sleep(1)
-    pytest.fail(f"the SASL broker was not ready in {READY_SECONDS} s: {last}")
+
+    try:
+        await until(lists_topics, seconds=READY_SECONDS, interval=1)
+    except AssertionError:
+        pytest.fail(f"the SASL broker was not ready in {READY_SECONDS} s: {last}")
 
 
 async def _load_acls(broker: SecuredBroker) -> None:

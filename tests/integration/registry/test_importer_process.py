@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ import asyncpg
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support import polling
 from tests.support.processes import ServiceProcesses, service_env
 from tests.support.stack import Stack
 
@@ -75,13 +75,12 @@ def job_row(dsn: str, job_id: str) -> Any:
 
 
 def wait_for(dsn: str, job_id: str, condition: Callable[[Any], bool], seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = job_row(dsn, job_id)
-        if condition(job):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} never got there: {dict(job_row(dsn, job_id))}")
+    return polling.wait_for(
+        lambda: job_row(dsn, job_id),
+        condition,
+        seconds=seconds,
+        message=f"job {job_id} never got there",
+    )
 
 
 def loaded(dsn: str, pattern: str) -> tuple[int, int]:
