@@ -75,7 +75,7 @@ from shared.db.pool import create_pool
 from shared.programmes import Programme
 from tests.chaos.checks import Findings
 from tests.chaos.load import FIGURES
-from tests.chaos.rewards import Api
+from tests.chaos.rewards import Api, review_and_accept
 from tests.chaos.seed import Reporter, Tokens
 
 log = logging.getLogger("chaos")
@@ -364,23 +364,7 @@ async def review(
     window = f"{submissions_url}/v1/windows/{window_id}/reports"
 
     async def one(reporter: Reporter) -> None:
-        while reporter.designation_id not in acknowledged:
-            await asyncio.sleep(0.5)
-        city = tokens.mint(
-            subject=f"city-{reporter.region_code[:4]}",
-            roles=["city_bureau"],
-            region_code=reporter.region_code[:4] + "00",
-        )
-        for path, token, decision, key in (
-            ("city-review", city, "recommend", "city"),
-            ("province-review", province, "accept", "province"),
-        ):
-            status, body = await api.call(
-                "POST", f"{window}/{reporter.designation_id}/{path}", token,
-                {"decision": decision}, key=f"{key}-{reporter.designation_id}",
-            )  # fmt: skip
-            if status not in (200, 201):
-                raise RuntimeError(f"{path} of {reporter.designation_id}: {status} {body}")
+        await review_and_accept(api, window, reporter, tokens, province, acknowledged)
 
     for batch in range(0, len(reporters), 8):
         await asyncio.gather(*(one(r) for r in reporters[batch : batch + 8]))

@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -179,25 +179,7 @@ async def reward_flow(
         window = f"{submissions}/v1/windows/{programme.window_id}/reports"
 
         async def review(reporter: Reporter) -> None:
-            while reporter.designation_id not in acknowledged:
-                await asyncio.sleep(0.5)
-            city = tokens.mint(
-                subject=f"city-{reporter.region_code[:4]}",
-                roles=["city_bureau"],
-                region_code=reporter.region_code[:4] + "00",
-            )
-            status, body = await api.call(
-                "POST", f"{window}/{reporter.designation_id}/city-review", city,
-                {"decision": "recommend"}, key=f"city-{reporter.designation_id}",
-            )  # fmt: skip
-            if status not in (200, 201):
-                raise RuntimeError(f"city review of {reporter.designation_id}: {status} {body}")
-            status, body = await api.call(
-                "POST", f"{window}/{reporter.designation_id}/province-review", province,
-                {"decision": "accept"}, key=f"province-{reporter.designation_id}",
-            )  # fmt: skip
-            if status not in (200, 201):
-                raise RuntimeError(f"acceptance of {reporter.designation_id}: {status} {body}")
+            await review_and_accept(api, window, reporter, tokens, province, acknowledged)
             status, body = await api.call(
                 "PUT",
                 f"{awards}/v1/reward-facts/enterprises/{reporter.entity_id}/statistics-years/{programme.year}",
@@ -332,3 +314,32 @@ async def paid_once(
         findings.fail(
             f"budget paid {budget.get('paid')}, reserved {budget.get('reserved')}; awards {total}"
         )
+
+
+async def review_and_accept(
+    api: Api,
+    window: str,
+    reporter: Reporter,
+    tokens: Tokens,
+    province: str,
+    acknowledged: Mapping[str, str],
+) -> None:
+    """Once its report is acknowledged, the reporter's city recommends it and the province
+    accepts it, each call retried with a key of its own."""
+    while reporter.designation_id not in acknowledged:
+        await asyncio.sleep(0.5)
+    city = tokens.mint(
+        subject=f"city-{reporter.region_code[:4]}",
+        roles=["city_bureau"],
+        region_code=reporter.region_code[:4] + "00",
+    )
+    for path, token, decision, key in (
+        ("city-review", city, "recommend", "city"),
+        ("province-review", province, "accept", "province"),
+    ):
+        status, body = await api.call(
+            "POST", f"{window}/{reporter.designation_id}/{path}", token,
+            {"decision": decision}, key=f"{key}-{reporter.designation_id}",
+        )  # fmt: skip
+        if status not in (200, 201):
+            raise RuntimeError(f"{path} of {reporter.designation_id}: {status} {body}")
