@@ -323,9 +323,15 @@ async def signal_until_done(
 
 
 async def _count(dsn: str, sql: str, *args: object) -> int:
+    rows = await _fetch(dsn, sql, *args)
+    return int(rows[0][0])
+
+
+async def _fetch(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    """One statement on a connection of its own (the run reads while processes come and go)."""
     connection = await asyncpg.connect(dsn)
     try:
-        return int(await connection.fetchval(sql, *args))
+        return list(await connection.fetch(sql, *args))
     finally:
         await connection.close()
 
@@ -490,42 +496,33 @@ def evaluations(
 async def read_sides(
     awards_dsn: str, registry_dsn: str, cohort: Cohort, programme_id: str
 ) -> tuple[dict[str, AwardsRow], dict[str, str]]:
-    connection = await asyncpg.connect(awards_dsn)
-    try:
-        rows = await connection.fetch(
-            "SELECT id::text AS id, status, standing, entity_id FROM designations"
-            " WHERE id = ANY($1::uuid[])",
-            list(cohort.ids),
-        )
-    finally:
-        await connection.close()
+    rows = await _fetch(
+        awards_dsn,
+        "SELECT id::text AS id, status, standing, entity_id FROM designations"
+        " WHERE id = ANY($1::uuid[])",
+        list(cohort.ids),
+    )
     awards = {r["id"]: AwardsRow(r["status"], r["standing"], r["entity_id"]) for r in rows}
-    connection = await asyncpg.connect(registry_dsn)
-    try:
-        rows = await connection.fetch(
-            "SELECT entity_id::text AS entity_id, status FROM demonstration_status"
-            " WHERE programme_id = $1 AND category = $2 AND entity_type = $3"
-            " AND entity_id = ANY($4::uuid[])",
-            programme_id,
-            CATEGORY,
-            ENTITY_TYPE,
-            [r.entity_id for r, _ in cohort.granted],
-        )
-    finally:
-        await connection.close()
+    rows = await _fetch(
+        registry_dsn,
+        "SELECT entity_id::text AS entity_id, status FROM demonstration_status"
+        " WHERE programme_id = $1 AND category = $2 AND entity_type = $3"
+        " AND entity_id = ANY($4::uuid[])",
+        programme_id,
+        CATEGORY,
+        ENTITY_TYPE,
+        [r.entity_id for r, _ in cohort.granted],
+    )
     return awards, {r["entity_id"]: r["status"] for r in rows}
 
 
 async def read_decisions(awards_dsn: str, cohort: Cohort) -> list[Decided]:
-    connection = await asyncpg.connect(awards_dsn)
-    try:
-        rows = await connection.fetch(
-            "SELECT designation_id::text AS id, year, step, evidence FROM designation_standing"
-            " WHERE designation_id = ANY($1::uuid[])",
-            list(cohort.ids),
-        )
-    finally:
-        await connection.close()
+    rows = await _fetch(
+        awards_dsn,
+        "SELECT designation_id::text AS id, year, step, evidence FROM designation_standing"
+        " WHERE designation_id = ANY($1::uuid[])",
+        list(cohort.ids),
+    )
     return [Decided(r["id"], r["year"], r["step"], _finding_kinds(r["evidence"])) for r in rows]
 
 
