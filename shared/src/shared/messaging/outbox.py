@@ -19,22 +19,14 @@ from shared.telemetry import current_trace_headers
 
 OUTBOX_LANES = 16
 
-_INSERT = """
-INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, traceparent, tracestate)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::bytea[],
-                     $7::text[], $8::text[])
-"""
-
 
 def lane_of(message_key: str) -> int:
     """A stable lane per key (crc32, not ``hash()``, which differs between processes)."""
     return zlib.crc32(message_key.encode("utf-8")) % OUTBOX_LANES
 
 
-def insert_cte(name: str, first: int) -> str:
-    """The outbox insert as a data-modifying CTE ``name`` of another statement, its eight
-    arrays (``outbox_arguments``) from parameter ``$first`` on: a write path's state change
-    and its events in one round trip. The statement must run in the change's transaction."""
+def _insert(first: int) -> str:
+    """The outbox insert of the eight arrays (``outbox_arguments``) from parameter ``$first``."""
     arrays = ", ".join(
         f"${first + n}::{kind}[]"
         for n, kind in enumerate(
@@ -42,9 +34,19 @@ def insert_cte(name: str, first: int) -> str:
         )
     )
     return (
-        f"{name} AS (INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, "
-        f"traceparent, tracestate) SELECT * FROM unnest({arrays}))"
+        "INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, "
+        f"traceparent, tracestate) SELECT * FROM unnest({arrays})"
     )
+
+
+_INSERT = _insert(1)
+
+
+def insert_cte(name: str, first: int) -> str:
+    """The outbox insert as a data-modifying CTE ``name`` of another statement, its arrays from
+    parameter ``$first`` on: a write path's state change and its events in one round trip. The
+    statement must run in the change's transaction."""
+    return f"{name} AS ({_insert(first)})"
 
 
 def outbox_arguments(
