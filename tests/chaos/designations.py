@@ -322,8 +322,13 @@ async def signal_until_done(
         delay = min(delay * 2, 3.0)
 
 
-async def _count(dsn: str, sql: str, *args: object) -> int:
-    rows = await _fetch(dsn, sql, *args)
+async def _count(dsn: str, sql: str, *args: object) -> int | None:
+    """For the run's polling while PostgreSQL may be restarting (a fault of the run): ``None``
+    when it cannot be read now, so the poll tries again."""
+    try:
+        rows = await _fetch(dsn, sql, *args)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return None
     return int(rows[0][0])
 
 
@@ -349,11 +354,15 @@ WHERE designation_id = ANY($1::uuid[]) AND year = $2 AND step = ANY($3::text[])
 async def accepted_in_awards(dsn: str, ids: Sequence[str], window_id: str) -> object:
     """True once awards' read model holds the accepted figures of every one of ``ids``."""
     have = await _count(dsn, ACCEPTED_FACTS, list(ids), window_id)
+    if have is None:
+        return "awards' database not readable now"
     return True if have == len(ids) else f"{have} of {len(ids)} accepted reports in awards"
 
 
 async def evaluated(dsn: str, ids: Sequence[str], year: int) -> object:
     have = await _count(dsn, EVALUATED, list(ids), year, list(EVALUATION_STEPS))
+    if have is None:
+        return "awards' database not readable now"
     return True if have == len(ids) else f"{have} of {len(ids)} evaluated"
 
 
