@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.db import entity_queries
-from registry.db.list_queries import list_query
+from registry.db.list_queries import SEARCH_SERIAL, list_query
 from registry.domain.entities.spec import EntitySpec
 from registry.domain.scope import may_read, sees_personal_data
 from registry.handlers.access_log import record_personal_reads
@@ -64,7 +64,9 @@ async def list_page(
     pool = context.pool
     if listed.q:
         offset = read_cursor(cursor, lambda p: int(p.get("offset", 0))) or 0
-        rows = await pool.fetch(query.sql(limit=limit + 1, offset=offset), *query.params)
+        async with pool.acquire() as connection, connection.transaction(readonly=True):
+            await connection.execute(SEARCH_SERIAL)
+            rows = await connection.fetch(query.sql(limit=limit + 1, offset=offset), *query.params)
         next_position: dict[str, Any] = {"offset": offset + limit}
     else:
         after = read_cursor(
