@@ -48,8 +48,24 @@ async def write_round(pool: asyncpg.Pool, keys: list[str], sequence: int, prefix
         )
 
 
+class RecordingBatch:
+    """A real record batch that remembers the keys and values added to it."""
+
+    def __init__(self, builder: Any) -> None:
+        self.builder = builder
+        self.records: list[tuple[bytes, bytes]] = []
+
+    def append(self, *, timestamp: Any, key: bytes, value: bytes, headers: Any) -> Any:
+        added = self.builder.append(timestamp=timestamp, key=key, value=value, headers=headers)
+        if added is not None:
+            self.records.append((key, value))
+        return added
+
+
 class WrappedProducer:
-    """Forwards to a real producer; ``before_send`` may record the send or replace its result."""
+    """Forwards to a real producer; ``before_send`` is called for each record of a batch
+    handed over and may record the send or replace the batch's result (the batch then never
+    reaches the broker: the whole batch is lost or failed, as a real one would be)."""
 
     def __init__(
         self,
@@ -59,11 +75,19 @@ class WrappedProducer:
         self._producer = producer
         self._before_send = before_send
 
-    async def send(self, topic: str, *, value: bytes, key: bytes, headers: Any) -> Any:
-        replaced = await self._before_send(key.decode(), value)
+    async def partitions_for(self, topic: str) -> Any:
+        return await self._producer.partitions_for(topic)
+
+    def create_batch(self) -> RecordingBatch:
+        return RecordingBatch(self._producer.create_batch())
+
+    async def send_batch(self, batch: RecordingBatch, topic: str, *, partition: int) -> Any:
+        replaced = None
+        for key, value in batch.records:
+            replaced = await self._before_send(key.decode(), value) or replaced
         if replaced is not None:
             return replaced
-        return await self._producer.send(topic, value=value, key=key, headers=headers)
+        return await self._producer.send_batch(batch.builder, topic, partition=partition)
 
 
 @pytest.fixture(autouse=True)
@@ -211,8 +235,8 @@ async def test_a_failed_batch_behind_a_delivered_later_batch_keeps_each_keys_ord
     keys = [f"ent-{n}" for n in range(4)]
     for sequence in range(10):
         await write_round(messaging_pool, keys, sequence, prefix)
-    # Batches of 4 hold one event of each key; the first event of batch 2 is lost after a
-    # while, when batch 3 (with that key's next event) was long acknowledged.
+    # Batches of 4 hold one event of each key; the record batch with the first event of batch
+    # 2 is lost after a while, when batch 3 (with that key's next event) was long acknowledged.
     doomed = await messaging_pool.fetchval(
         "SELECT payload FROM outbox ORDER BY id OFFSET 4 LIMIT 1"
     )
