@@ -6,9 +6,9 @@ a time and each entity's events leave in commit order. Claims are fenced by that
 
 Publishing is pipelined (three batches deep by default): batch N+1 is claimed (``FOR UPDATE
 SKIP LOCKED`` skips the rows batch N still holds) and queued on the producer while batch N
-waits for its acknowledgements (acks=all). Batches are marked published and committed strictly
-in order; if one fails, every batch behind it is rolled back too, so a lane is re-sent from its
-oldest unpublished row. Each claimed batch goes to the producer as record batches, one per
+waits for its acknowledgements (acks=all). Each batch is marked published once acknowledged
+and committed strictly in order; if one fails, every batch behind it is rolled back too, so a
+lane is re-sent from its oldest unpublished row. Each claimed batch goes to the producer as record batches, one per
 partition (``_RecordBatches``), the records those ``send`` would make. Per-key order through
 failures: a record batch is written whole or not at all, and an event whose key's previous
 event is in another record batch is added only once that one is acknowledged, so a lost send
@@ -240,11 +240,24 @@ class OutboxRelay:
             await self._pool.release(batch.connection, timeout=POOL_TIMEOUT_SECONDS)
 
     async def _finish_after(self, previous: asyncio.Task[int] | None, batch: _InFlight) -> int:
+        """Mark the batch once acknowledged, commit once the batch ahead has committed.
+
+        The mark runs beside the batch ahead's mark and commit (on its own connection; they
+        share no rows): waiting for the commit ahead first made every batch's mark wait for all
+        the marks before it, one statement at a time. Uncommitted, it is rolled back with the
+        batch if the batch ahead fails, and that failure stops the wait for acknowledgements.
+        """
         try:
+            waiting: list[asyncio.Future[object] | asyncio.Task[int]] = [*batch.acknowledgements]
+            if previous is not None:
+                waiting.append(previous)
+            if waiting:
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_EXCEPTION)
+                for future in done:
+                    future.result()  # a failed acknowledgement, or the batch ahead failed
+            await batch.connection.execute(_MARK_PUBLISHED, [row["id"] for row in batch.rows])
             if previous is not None:
                 await previous  # raises if the batch ahead failed: then this one must not commit
-            await asyncio.gather(*batch.acknowledgements)
-            await batch.connection.execute(_MARK_PUBLISHED, [row["id"] for row in batch.rows])
             await batch.transaction.commit()
         except BaseException:
             await self._abandon(batch)
