@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
 from shared.events import EnterpriseRegistered
+from shared.messaging import relay as relay_module
 from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
 from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
@@ -90,7 +91,11 @@ async def test_relay_publishes_cloudevents_keyed_by_aggregate(
 
 
 async def test_relay_records_are_the_ones_send_would_make(
-    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+    messaging_pool: asyncpg.Pool,
+    messaging_db: str,
+    stack: Stack,
+    topic_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The relay builds record batches itself: each record goes to the partition the
     producer's ``send`` would pick for its key, with the outbox's bytes as its value and the
@@ -107,6 +112,8 @@ async def test_relay_records_are_the_ones_send_would_make(
                 source="/test",
                 topic_prefix=prefix,
             )
+    # Record batches for every claimed batch, however small (not only from 64 rows).
+    monkeypatch.setattr(relay_module, "_RECORD_BATCHES_FROM_ROWS", 1)
     producer = AIOKafkaProducer(
         bootstrap_servers=stack.kafka_bootstrap,
         acks="all",

@@ -26,6 +26,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -92,6 +93,11 @@ FOR UPDATE SKIP LOCKED
 """
 # How many rows are handed to the producer between two turns of the event loop.
 _SENDS_BETWEEN_YIELDS = 50
+# A claimed batch of at least this many rows goes to the producer as record batches built
+# here; a smaller one (a steady trickle) record by record, whose records join a partition's
+# batch still waiting for the request in flight, where a whole record batch would wait for it
+# to leave first, a round trip more of commit-to-publish latency.
+_RECORD_BATCHES_FROM_ROWS = 64
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 # The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
 # partial index of unpublished rows.
@@ -196,7 +202,10 @@ class OutboxRelay:
                             await asyncio.sleep(0)
                         if row["traceparent"]:
                             self._trace_publish(row)
-                        await batches.add(row)
+                        if len(batch.rows) >= _RECORD_BATCHES_FROM_ROWS:
+                            await batches.add(row)
+                        else:
+                            await batches.send(row)
                     batch.acknowledgements.extend(await batches.hand_over_all())
                 except BaseException:
                     await self._abandon(batch)
@@ -366,16 +375,17 @@ class _RecordBatch:
 
     __slots__ = ("acknowledgement", "builder", "partition", "topic")
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str, partition: int) -> None:
+    def __init__(self, topic: str, partition: int, builder: Any) -> None:
         self.topic = topic
         self.partition = partition
-        self.builder = producer.create_batch()
+        self.builder = builder  # aiokafka's BatchBuilder; None for a record sent alone
         self.acknowledgement: asyncio.Future[object] | None = None
 
 
 class _RecordBatches:
     """One round's rows as record batches, one open per partition, handed to the producer
-    whole (``send_batch``) at the end of each claimed batch.
+    whole (``send_batch``) at the end of each claimed batch; or, for small claimed batches,
+    as records sent one by one (``send``).
 
     The records are those ``send`` would make (key, value, headers; the producer's default
     partitioner on the key; the timestamp taken when the record is added), without ``send``'s
@@ -425,6 +435,23 @@ class _RecordBatches:
             target.builder.append(timestamp=None, key=key_bytes, value=value, headers=headers)
         self._latest_of_key[key] = target
 
+    async def send(self, row: asyncpg.Record) -> None:
+        """The row as a record of its own (``send``), after its key's previous event is
+        acknowledged."""
+        topic: str = row["topic"]
+        key: str = row["message_key"]
+        previous = self._latest_of_key.get(key)
+        if previous is not None:
+            await self._acknowledged(previous)
+        traceparent = row["traceparent"]
+        headers = kafka_headers(traceparent, row["tracestate"]) if traceparent else _PLAIN_HEADERS
+        sent = _RecordBatch(topic, -1, None)  # the producer picks the partition
+        sent.acknowledgement = await self._producer.send(
+            topic, value=row["payload"], key=key.encode(), headers=headers
+        )
+        self._handed_over.append(sent.acknowledgement)
+        self._latest_of_key[key] = sent
+
     async def hand_over_all(self) -> list[asyncio.Future[object]]:
         """Hand every open batch to the producer; returns the acknowledgements of every batch
         handed over since the last call (the rows added since then)."""
@@ -434,7 +461,8 @@ class _RecordBatches:
         return handed_over
 
     def _open_batch(self, topic: str, partition: int) -> _RecordBatch:
-        batch = self._open[(topic, partition)] = _RecordBatch(self._producer, topic, partition)
+        batch = _RecordBatch(topic, partition, self._producer.create_batch())
+        self._open[(topic, partition)] = batch
         return batch
 
     async def _hand_over(self, batch: _RecordBatch) -> None:
