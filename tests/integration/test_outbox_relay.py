@@ -8,12 +8,14 @@ from collections import defaultdict
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
 from shared.events import EnterpriseRegistered
+from shared.messaging import relay as relay_module
 from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
-from shared.messaging.relay import OutboxRelay
+from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
 from tests.support.stack import Stack
 
@@ -86,6 +88,60 @@ async def test_relay_publishes_cloudevents_keyed_by_aggregate(
         "SELECT count(*) FROM outbox WHERE published_at IS NULL"
     )
     assert unpublished == 0
+
+
+async def test_relay_records_are_the_ones_send_would_make(
+    messaging_pool: asyncpg.Pool,
+    messaging_db: str,
+    stack: Stack,
+    topic_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The relay builds record batches itself: each record goes to the partition the
+    producer's ``send`` would pick for its key, with the outbox's bytes as its value and the
+    structured-mode header; small record batches that fill up (a key's events in one, or in
+    the next once the first is acknowledged) keep each key's order."""
+    prefix = f"{topic_prefix}relay5."
+    topic = f"{prefix}registry.enterprise"
+    keys = [f"ent-{n}" for n in range(40)]
+    for sequence in range(5):
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection,
+                [registered(key, sequence) for key in keys],
+                source="/test",
+                topic_prefix=prefix,
+            )
+    # Record batches for every claimed batch, however small (not only from 64 rows).
+    monkeypatch.setattr(relay_module, "_RECORD_BATCHES_FROM_ROWS", 1)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=0,
+        max_batch_size=2048,  # a few records each: batches fill up within a claimed batch
+    )
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool=messaging_pool, producer=producer, dsn=messaging_db, batch_size=60)
+        assert await relay.drain() == 200
+        partition_of = {
+            key: producer._partition(topic, None, None, None, key.encode(), None) for key in keys
+        }
+    finally:
+        await producer.stop()
+    rows = await messaging_pool.fetch("SELECT message_key, payload FROM outbox ORDER BY id")
+    records = await read_topic(stack.kafka_bootstrap, topic, expected=200)
+    assert sorted((record.key, record.value) for record in records) == sorted(
+        (row["message_key"].encode(), row["payload"]) for row in rows
+    )
+    values_of_key: dict[bytes, list[bytes]] = defaultdict(list)
+    for record in sorted(records, key=lambda record: (record.partition, record.offset)):
+        assert record.partition == partition_of[record.key.decode()]
+        assert list(record.headers) == [("content-type", CONTENT_TYPE)]
+        values_of_key[record.key].append(record.value)
+    for row in rows:
+        assert values_of_key[row["message_key"].encode()].pop(0) == row["payload"]
 
 
 async def test_several_relays_share_lanes_and_keep_each_entitys_order(

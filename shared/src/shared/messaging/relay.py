@@ -6,11 +6,13 @@ a time and each entity's events leave in commit order. Claims are fenced by that
 
 Publishing is pipelined (three batches deep by default): batch N+1 is claimed (``FOR UPDATE
 SKIP LOCKED`` skips the rows batch N still holds) and queued on the producer while batch N
-waits for its acknowledgements (acks=all). Batches are marked published and committed strictly
-in order; if one fails, every batch behind it is rolled back too, so a lane is re-sent from its
-oldest unpublished row. Per-key order through failures: an event is handed to the producer
-only once the previous event of its key in this round is acknowledged, so a lost send can
-never be overtaken by a later event of its key that is delivered (the consumer would apply
+waits for its acknowledgements (acks=all). Each batch is marked published once acknowledged
+and committed strictly in order; if one fails, every batch behind it is rolled back too, so a
+lane is re-sent from its oldest unpublished row. Each claimed batch goes to the producer as record batches, one per
+partition (``_RecordBatches``), the records those ``send`` would make. Per-key order through
+failures: a record batch is written whole or not at all, and an event whose key's previous
+event is in another record batch is added only once that one is acknowledged, so a lost send
+can never be overtaken by a later event of its key that is delivered (the consumer would apply
 e2, then e1). Delivery is at least once; consumers drop duplicates through their inbox.
 
 The run loop wakes on ``LISTEN outbox_inserted`` and polls as a fallback; a failed round (Kafka
@@ -24,9 +26,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
@@ -77,7 +81,7 @@ FROM unnest($1::int[]) AS lane
 # Fenced: only lanes whose lock the lease session ($3) holds right now, so a relay whose
 # session ended claims nothing even before its next lease check.
 _CLAIM = """
-SELECT id, topic, message_key, event_type, payload, traceparent, tracestate
+SELECT id, topic, message_key, payload, traceparent, tracestate
 FROM outbox
 WHERE published_at IS NULL AND lane = ANY($1::int[])
   AND lane = ANY(ARRAY(
@@ -89,6 +93,11 @@ FOR UPDATE SKIP LOCKED
 """
 # How many rows are handed to the producer between two turns of the event loop.
 _SENDS_BETWEEN_YIELDS = 50
+# A claimed batch of at least this many rows goes to the producer as record batches built
+# here; a smaller one (a steady trickle) record by record, whose records join a partition's
+# batch still waiting for the request in flight, where a whole record batch would wait for it
+# to leave first, a round trip more of commit-to-publish latency.
+_RECORD_BATCHES_FROM_ROWS = 64
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 # The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
 # partial index of unpublished rows.
@@ -177,7 +186,7 @@ class OutboxRelay:
         if not lanes:
             return 0
         lease_pid = self._lease.pid
-        latest_of_key: dict[str, asyncio.Future[object]] = {}
+        batches = _RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
         claim = asyncio.create_task(self._claim(lanes, lease_pid))
         try:
@@ -187,14 +196,17 @@ class OutboxRelay:
                     _raise_if_failed(finishing)
                     for n, row in enumerate(batch.rows, 1):
                         if n % _SENDS_BETWEEN_YIELDS == 0:
-                            # A send that finds room in the producer's buffer never yields:
-                            # without this the next claim and the batches finishing behind
-                            # (each a few round trips) would wait for the whole batch.
+                            # Adding a record to a batch never yields: without this the next
+                            # claim and the batches finishing behind (each a few round
+                            # trips) would wait for the whole batch.
                             await asyncio.sleep(0)
-                        await _after_previous_of_key(latest_of_key, row["message_key"])
-                        acknowledgement = await self._send(row)
-                        latest_of_key[row["message_key"]] = acknowledgement
-                        batch.acknowledgements.append(acknowledgement)
+                        if row["traceparent"]:
+                            self._trace_publish(row)
+                        if len(batch.rows) >= _RECORD_BATCHES_FROM_ROWS:
+                            await batches.add(row)
+                        else:
+                            await batches.send(row)
+                    batch.acknowledgements.extend(await batches.hand_over_all())
                 except BaseException:
                     await self._abandon(batch)
                     raise
@@ -237,11 +249,24 @@ class OutboxRelay:
             await self._pool.release(batch.connection, timeout=POOL_TIMEOUT_SECONDS)
 
     async def _finish_after(self, previous: asyncio.Task[int] | None, batch: _InFlight) -> int:
+        """Mark the batch once acknowledged, commit once the batch ahead has committed.
+
+        The mark runs beside the batch ahead's mark and commit (on its own connection; they
+        share no rows): waiting for the commit ahead first made every batch's mark wait for all
+        the marks before it, one statement at a time. Uncommitted, it is rolled back with the
+        batch if the batch ahead fails, and that failure stops the wait for acknowledgements.
+        """
         try:
+            waiting: list[asyncio.Future[object] | asyncio.Task[int]] = [*batch.acknowledgements]
+            if previous is not None:
+                waiting.append(previous)
+            if waiting:
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_EXCEPTION)
+                for future in done:
+                    future.result()  # a failed acknowledgement, or the batch ahead failed
+            await batch.connection.execute(_MARK_PUBLISHED, [row["id"] for row in batch.rows])
             if previous is not None:
                 await previous  # raises if the batch ahead failed: then this one must not commit
-            await asyncio.gather(*batch.acknowledgements)
-            await batch.connection.execute(_MARK_PUBLISHED, [row["id"] for row in batch.rows])
             await batch.transaction.commit()
         except BaseException:
             await self._abandon(batch)
@@ -250,15 +275,6 @@ class OutboxRelay:
         metrics.record_published(len(batch.rows))
         self._on_progress()  # a long backlog is progress too, not a stalled loop
         return len(batch.rows)
-
-    async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
-        headers = kafka_headers(row["traceparent"], row["tracestate"])
-        if row["traceparent"]:
-            self._trace_publish(row)
-        future: asyncio.Future[object] = await self._producer.send(
-            row["topic"], value=row["payload"], key=row["message_key"].encode(), headers=headers
-        )
-        return future
 
     @staticmethod
     def _trace_publish(row: asyncpg.Record) -> None:
@@ -354,15 +370,126 @@ def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:
             task.result()
 
 
-async def _after_previous_of_key(
-    latest_of_key: dict[str, asyncio.Future[object]], key: str
-) -> None:
-    """Wait for the acknowledgement of this key's previous send; raise if it failed."""
-    previous = latest_of_key.get(key)
-    if previous is not None:
-        if not previous.done():
-            await asyncio.wait([previous])  # not ``await previous``: a cancel must not cancel it
-        previous.result()
+class _RecordBatch:
+    """A record batch of one partition, open while rows are added, then handed over."""
+
+    __slots__ = ("acknowledgement", "builder", "partition", "topic")
+
+    def __init__(self, topic: str, partition: int, builder: Any) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.builder = builder  # aiokafka's BatchBuilder; None for a record sent alone
+        self.acknowledgement: asyncio.Future[object] | None = None
+
+
+class _RecordBatches:
+    """One round's rows as record batches, one open per partition, handed to the producer
+    whole (``send_batch``) at the end of each claimed batch; or, for small claimed batches,
+    as records sent one by one (``send``).
+
+    The records are those ``send`` would make (key, value, headers; the producer's default
+    partitioner on the key; the timestamp taken when the record is added), without ``send``'s
+    per-record path (metadata wait, partition lookup and buffer per record), which was most of
+    the relay's own CPU per event. A record batch holds rows of one claimed batch only, so the
+    claimed batch is marked once its record batches are acknowledged.
+
+    Per-key order: a record batch is written to its partition whole or not at all, so events
+    of a key may share one; an event whose key's previous event is in another record batch is
+    added only once that one is acknowledged (a lost batch is never overtaken by a later
+    event of its key that is delivered).
+    """
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self._partitions: dict[str, list[int]] = {}
+        self._open: dict[tuple[str, int], _RecordBatch] = {}
+        self._latest_of_key: dict[str, _RecordBatch] = {}
+        self._handed_over: list[asyncio.Future[object]] = []
+
+    async def add(self, row: asyncpg.Record) -> None:
+        topic: str = row["topic"]
+        key: str = row["message_key"]
+        key_bytes = key.encode()
+        partitions = self._partitions.get(topic)
+        if partitions is None:
+            # The producer's partitioner takes the partitions sorted by id.
+            partitions = sorted(await self._producer.partitions_for(topic))
+            self._partitions[topic] = partitions
+        partition: int = _PARTITIONER(key_bytes, partitions, partitions)
+        target = self._open.get((topic, partition))
+        previous = self._latest_of_key.get(key)
+        if previous is not None and previous is not target:
+            await self._acknowledged(previous)
+        if target is None:
+            target = self._open_batch(topic, partition)
+        traceparent = row["traceparent"]
+        headers = kafka_headers(traceparent, row["tracestate"]) if traceparent else _PLAIN_HEADERS
+        value: bytes = row["payload"]
+        if (
+            target.builder.append(timestamp=None, key=key_bytes, value=value, headers=headers)
+            is None
+        ):
+            await self._hand_over(target)  # full: the record starts the partition's next batch
+            target = self._open_batch(topic, partition)
+            # An empty batch takes any record; one too large for the broker fails its batch.
+            target.builder.append(timestamp=None, key=key_bytes, value=value, headers=headers)
+        self._latest_of_key[key] = target
+
+    async def send(self, row: asyncpg.Record) -> None:
+        """The row as a record of its own (``send``), after its key's previous event is
+        acknowledged."""
+        topic: str = row["topic"]
+        key: str = row["message_key"]
+        previous = self._latest_of_key.get(key)
+        if previous is not None:
+            await self._acknowledged(previous)
+        traceparent = row["traceparent"]
+        headers = kafka_headers(traceparent, row["tracestate"]) if traceparent else _PLAIN_HEADERS
+        sent = _RecordBatch(topic, -1, None)  # the producer picks the partition
+        sent.acknowledgement = await self._producer.send(
+            topic, value=row["payload"], key=key.encode(), headers=headers
+        )
+        self._handed_over.append(sent.acknowledgement)
+        self._latest_of_key[key] = sent
+
+    async def hand_over_all(self) -> list[asyncio.Future[object]]:
+        """Hand every open batch to the producer; returns the acknowledgements of every batch
+        handed over since the last call (the rows added since then)."""
+        for batch in list(self._open.values()):
+            await self._hand_over(batch)
+        handed_over, self._handed_over = self._handed_over, []
+        return handed_over
+
+    def _open_batch(self, topic: str, partition: int) -> _RecordBatch:
+        batch = _RecordBatch(topic, partition, self._producer.create_batch())
+        self._open[(topic, partition)] = batch
+        return batch
+
+    async def _hand_over(self, batch: _RecordBatch) -> None:
+        del self._open[(batch.topic, batch.partition)]
+        acknowledgement: asyncio.Future[object] = await self._producer.send_batch(
+            batch.builder, batch.topic, partition=batch.partition
+        )
+        batch.acknowledgement = acknowledgement
+        self._handed_over.append(acknowledgement)
+
+    async def _acknowledged(self, batch: _RecordBatch) -> None:
+        """Wait for the acknowledgement of a batch (handing it over first if still open);
+        raise if it failed."""
+        if batch.acknowledgement is None:
+            await self._hand_over(batch)
+        acknowledgement = batch.acknowledgement
+        if acknowledgement is None:  # set by _hand_over
+            raise RuntimeError("a record batch handed over without its acknowledgement")
+        if not acknowledgement.done():
+            # Not ``await acknowledgement``: a cancel must not cancel it.
+            await asyncio.wait([acknowledgement])
+        acknowledgement.result()
+
+
+_PARTITIONER = DefaultPartitioner()
+# The headers of an event without trace context, shared by its records (never changed).
+_PLAIN_HEADERS = kafka_headers(None, None)
 
 
 async def _wait_for_any(*events: asyncio.Event, timeout: float) -> None:
