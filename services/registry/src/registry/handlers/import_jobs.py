@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from registry.domain.imports.jobs import BATCH_ROWS, ImportMode, Tally
 from registry.domain.imports.validation import FileChecker, RowContext, RowError
 from registry.handlers.common import DEFAULT_EVENT_SOURCE, Connection, Pool, Row
 from registry.handlers.import_audit import record_import_outcome
-from registry.handlers.import_loader import Batch, BatchLoader
+from registry.handlers.import_loader import Arrays, Batch, BatchLoader
 from shared import metrics
 
 logger = logging.getLogger(__name__)
@@ -51,13 +51,22 @@ class CheckedBatch:
     errors: list[RowError]
     rows_read: int
     finished: bool
+    # The records' load arguments, when they need no database (``BatchLoader.arrays``).
+    arrays: Arrays | None = None
 
 
-def _next_batch(rows: Iterator[FileRow], checker: FileChecker, size: int) -> CheckedBatch:
-    """Read and check up to ``size`` rows (CPU work: run in a thread)."""
+def _next_batch(
+    rows: Iterator[FileRow],
+    checker: FileChecker,
+    size: int,
+    arrays: Callable[[Batch], Arrays | None],
+) -> CheckedBatch:
+    """Read and check up to ``size`` rows, and compute what loading them needs that is not the
+    database's (CPU work: run in a thread)."""
     records: Batch = []
     errors: list[RowError] = []
     read = 0
+    finished = True
     for number, raw in rows:
         read += 1
         record, row_errors = checker.check(number, raw)
@@ -65,8 +74,9 @@ def _next_batch(rows: Iterator[FileRow], checker: FileChecker, size: int) -> Che
             records.append((number, record))
         errors.extend(row_errors)
         if read >= size:
-            return CheckedBatch(records, errors, read, finished=False)
-    return CheckedBatch(records, errors, read, finished=True)
+            finished = False
+            break
+    return CheckedBatch(records, errors, read, finished, arrays(records))
 
 
 async def run_job(
@@ -184,16 +194,16 @@ async def _load(
             )  # fmt: skip
             # Reading and checking the next batch (a thread) overlaps loading this one.
             pending = asyncio.ensure_future(
-                asyncio.to_thread(_next_batch, rows, checker, batch_rows)
+                asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.arrays)
             )
             while True:
                 checked = await pending
                 if not checked.finished:
                     pending = asyncio.ensure_future(
-                        asyncio.to_thread(_next_batch, rows, checker, batch_rows)
+                        asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.arrays)
                     )
                 tally.add_errors(checked.errors)
-                loaded, skipped, refused = await loader.load(checked.records)
+                loaded, skipped, refused = await loader.load(checked.records, checked.arrays)
                 tally.add_errors(refused)
                 tally.loaded += loaded
                 tally.skipped += skipped
