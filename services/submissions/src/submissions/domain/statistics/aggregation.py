@@ -96,9 +96,14 @@ def aggregate(
         f for f in figures if _belongs(f.key, indicator) and f.region_code.startswith(_prefix(root))
     ]
     summed: dict[str, list[ReportedFigure]] = defaultdict(list)
+    # A region's chain worked out once: its figures (every key, every period) share it.
+    chains: dict[str, list[str]] = {}
     for figure in mine:
         if figure.kind is level_kind:
-            for code in ancestors(figure.region_code, root):
+            chain = chains.get(figure.region_code)
+            if chain is None:
+                chain = chains[figure.region_code] = ancestors(figure.region_code, root)
+            for code in chain:
                 summed[code].append(figure)
     totals = {code: _total(items) for code, items in summed.items()}
     reconciliations: dict[str, Reconciliation] = {}
