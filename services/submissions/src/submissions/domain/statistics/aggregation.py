@@ -132,14 +132,21 @@ def _city_totals(
 
 
 def _total(items: list[ReportedFigure]) -> Total:
+    # One pass (the sum in the figures' order, as ``sum`` adds them).
     breakdown: dict[str, Decimal] = defaultdict(Decimal)
+    value = Decimal(0)
+    reporters: set[str] = set()
+    provisional = False
     for item in items:
+        value += item.value
+        reporters.add(item.reporter_id)
+        provisional = provisional or item.provisional
         if "." in item.key:
             breakdown[item.key] += item.value
     return Total(
-        value=sum((i.value for i in items), Decimal(0)),
-        reporters=len({i.reporter_id for i in items}),
-        provisional=any(i.provisional for i in items),
+        value=value,
+        reporters=len(reporters),
+        provisional=provisional,
         breakdown=dict(sorted(breakdown.items())),
     )
 
