@@ -92,9 +92,8 @@ def aggregate(
         "monitored_enterprises" if enterprise and not indicator.counts_as_regional else "regional"
     )
     level_kind = ReporterKind(indicator.level.value)
-    mine = [
-        f for f in figures if _belongs(f.key, indicator) and f.region_code.startswith(_prefix(root))
-    ]
+    prefix = _prefix(root)
+    mine = [f for f in figures if _belongs(f.key, indicator) and f.region_code.startswith(prefix)]
     summed: dict[str, list[ReportedFigure]] = defaultdict(list)
     # A region's chain worked out once: its figures (every key, every period) share it.
     chains: dict[str, list[str]] = {}
