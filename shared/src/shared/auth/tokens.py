@@ -4,6 +4,7 @@ configured public key or the provider's JWKS."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,6 +19,21 @@ from shared.auth.roles import Role
 from shared.auth.scope import claims_problem
 
 ALGORITHMS = ["RS256"]
+# Verified tokens remembered (per process) so that a caller's next requests with the same token
+# skip the RSA check; bounded, the oldest forgotten first.
+VERIFIED_CACHE_SIZE = 10_000
+
+
+def _prepared(public_key_pem: str | None) -> Any:
+    """The configured key parsed once, as PyJWT parses it on every ``decode`` of a PEM text
+    (first as a private key, then as a public one: an exception and two parses per request).
+    A text it cannot parse stays text, so each verification fails as before (401)."""
+    if not public_key_pem:
+        return public_key_pem
+    try:
+        return jwt.get_algorithm_by_name("RS256").prepare_key(public_key_pem)
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return public_key_pem
 
 
 class AuthenticationError(Exception):
@@ -30,7 +46,14 @@ class InvalidClaims(AuthenticationError):
 
 class TokenVerifier:
     """Verifies bearer tokens. ``verify`` is async: with a JWKS it may have to fetch keys, and
-    that must never block the event loop (see ``shared.auth.jwks``)."""
+    that must never block the event loop (see ``shared.auth.jwks``).
+
+    A token that verified is remembered with its caller until its ``exp`` (without the
+    leeway, so never longer than ``decode`` would accept it) and only while its signing key is
+    the one that verified it (a JWKS refresh that drops or replaces the key forgets it): the
+    same token again costs a dict look-up instead of an RSA check. Nothing else a verification
+    checks can change with time once it passed (signature, issuer, audience, ``nbf``, ``iat``,
+    the claims' shape). Tokens that fail are never remembered."""
 
     def __init__(
         self,
@@ -42,7 +65,7 @@ class TokenVerifier:
         leeway_seconds: int = 30,
         jwks_min_refetch_seconds: float = 30.0,
     ) -> None:
-        self._public_key = public_key_pem
+        self._public_key = _prepared(public_key_pem)
         self._jwks = (
             JwksKeySet(jwks_url, min_refetch_seconds=jwks_min_refetch_seconds)
             if jwks_url and not public_key_pem
@@ -51,6 +74,8 @@ class TokenVerifier:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
+        # token -> (caller, exp as epoch seconds, the key that verified it)
+        self._verified: dict[str, tuple[Principal, float, Any]] = {}
 
     async def _key_for(self, token: str) -> Any:
         if self._public_key:
@@ -70,6 +95,12 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         key = await self._key_for(token)
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires, verified_with = remembered
+            if key is verified_with and time.time() < expires:
+                return principal
+            del self._verified[token]
         try:
             claims = jwt.decode(
                 token,
@@ -82,7 +113,16 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise AuthenticationError(str(exc)) from exc
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        self._remember(token, principal, claims["exp"], key)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, exp: Any, key: Any) -> None:
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            return
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, float(exp), key)
 
 
 def _strings(claims: Mapping[str, Any], name: str) -> list[str]:

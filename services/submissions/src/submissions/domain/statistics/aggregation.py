@@ -92,13 +92,17 @@ def aggregate(
         "monitored_enterprises" if enterprise and not indicator.counts_as_regional else "regional"
     )
     level_kind = ReporterKind(indicator.level.value)
-    mine = [
-        f for f in figures if _belongs(f.key, indicator) and f.region_code.startswith(_prefix(root))
-    ]
+    prefix = _prefix(root)
+    mine = [f for f in figures if _belongs(f.key, indicator) and f.region_code.startswith(prefix)]
     summed: dict[str, list[ReportedFigure]] = defaultdict(list)
+    # A region's chain worked out once: its figures (every key, every period) share it.
+    chains: dict[str, list[str]] = {}
     for figure in mine:
         if figure.kind is level_kind:
-            for code in ancestors(figure.region_code, root):
+            chain = chains.get(figure.region_code)
+            if chain is None:
+                chain = chains[figure.region_code] = ancestors(figure.region_code, root)
+            for code in chain:
                 summed[code].append(figure)
     totals = {code: _total(items) for code, items in summed.items()}
     reconciliations: dict[str, Reconciliation] = {}
@@ -127,14 +131,21 @@ def _city_totals(
 
 
 def _total(items: list[ReportedFigure]) -> Total:
+    # One pass (the sum in the figures' order, as ``sum`` adds them).
     breakdown: dict[str, Decimal] = defaultdict(Decimal)
+    value = Decimal(0)
+    reporters: set[str] = set()
+    provisional = False
     for item in items:
+        value += item.value
+        reporters.add(item.reporter_id)
+        provisional = provisional or item.provisional
         if "." in item.key:
             breakdown[item.key] += item.value
     return Total(
-        value=sum((i.value for i in items), Decimal(0)),
-        reporters=len({i.reporter_id for i in items}),
-        provisional=any(i.provisional for i in items),
+        value=value,
+        reporters=len(reporters),
+        provisional=provisional,
         breakdown=dict(sorted(breakdown.items())),
     )
 
