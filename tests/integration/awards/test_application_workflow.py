@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -47,6 +48,13 @@ from tests.integration.awards.conftest import (
 )
 
 HISTORIES = Path(__file__).parent / "histories"
+# What a step runs: local activities in new histories (no activity task through the server).
+STEP_ACTIVITIES = {
+    "awards.record_step",
+    "awards.mark_scored",
+    "awards.draw_panel",
+    "awards.plan_notice",
+}
 
 
 @pytest.fixture
@@ -99,6 +107,23 @@ async def outbox_types(pool: asyncpg.Pool) -> list[str]:
     async with pool.acquire() as connection:
         rows = await connection.fetch("SELECT event_type FROM outbox ORDER BY id")
     return [row["event_type"] for row in rows]
+
+
+async def activities_of(handle: WorkflowHandle[Any, Any]) -> tuple[set[str], int]:
+    """The activity types scheduled through the server, and how many local activities ran."""
+    history = await handle.fetch_history()
+    scheduled = {
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    local = sum(
+        1
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    )
+    return scheduled, local
 
 
 async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
@@ -204,6 +229,11 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     assert types[0] == "awards.application.submitted.v1"
     assert types[-1] == "awards.designation.granted.v1"
     assert types.count("awards.designation.granted.v1") == 1
+    # the steps' activities ran locally; the submission and the designation through the server
+    scheduled, local = await activities_of(handle)
+    assert not scheduled & STEP_ACTIVITIES
+    assert {"awards.record_submission", "awards.grant_designation"} <= scheduled
+    assert local >= len(steps) - 2  # every step but the submission and the designation
     await save_history(handle, "designated_with_return_conflict_objection")
 
 
@@ -220,6 +250,8 @@ async def test_an_overdue_city_review_is_escalated_and_keeps_waiting(
     final = await handle.result()
     assert final.stage is Stage.rejected
     assert (await outbox_types(awards_pool)).count("awards.review.overdue.v1") == 1
+    scheduled, local = await activities_of(handle)
+    assert scheduled == {"awards.record_submission"} and local == 2  # overdue, rejected
     await save_history(handle, "overdue_then_rejected")
 
 
