@@ -4,6 +4,7 @@ clock with ``environment.sleep`` and take each step as an update once the clock 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import uuid
@@ -25,6 +26,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
+from awards.db import queries
 from awards.domain.application import Stage
 from awards.workflows.types import (
     ApplicationStart,
@@ -264,3 +266,37 @@ async def test_a_blocking_credit_record_stops_an_application(
     state = await take(handle, step("stop", CREDIT, reason="失信被执行人 (信用中国)"))
     assert state.stage is Stage.stopped
     assert (await handle.result()).stage is Stage.stopped
+
+
+async def test_a_panel_too_small_keeps_the_step_waiting_until_experts_are_added(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """The panel's local activity fails with ``PanelShort`` and is retried, as the server
+    retried the regular activity: the same update answers once the pool has the experts."""
+    now = await environment.get_current_time()
+    start = application_start(guizhou, due_at=now + timedelta(days=30))
+    handle, _ = await submit(environment.client, start, worker)
+    await take(handle, step("city_recommend", ZUNYI, rank=1))
+    await take(handle, step("record_document_review", PROVINCE, passed=True))
+    await take(handle, step("schedule_site_visit", PROVINCE, visit_on=dt.date(2026, 12, 1)))
+    await take(handle, step("record_site_visit", PROVINCE, passed=True))
+
+    async def experts_active(active: bool) -> None:
+        async with awards_pool.acquire() as connection:
+            for n in range(1, 7):  # one eligible expert left: a panel of three is short
+                await connection.execute(
+                    queries.UPSERT_EXPERT, f"e-{n}", f"专家{n}", "520100", [], active
+                )
+
+    await experts_active(False)
+    assigning = asyncio.create_task(take(handle, step("assign_experts", PROVINCE)))
+    await asyncio.sleep(2)  # the first attempt failed; the next one is 5 s later
+    assert not assigning.done()
+    assert "assign_experts" not in [
+        r["step"] for r in await steps_of(awards_pool, start.application_id)
+    ]
+    await experts_active(True)
+    state = await asyncio.wait_for(assigning, timeout=60)
+    assert state.stage is Stage.expert_evaluation and len(state.panel) == 3
+    steps = [row["step"] for row in await steps_of(awards_pool, start.application_id)]
+    assert steps.count("assign_experts") == 1
