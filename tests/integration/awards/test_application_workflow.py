@@ -4,6 +4,7 @@ clock with ``environment.sleep`` and take each step as an update once the clock 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -24,6 +26,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
+from awards.db import queries
 from awards.domain.application import Stage
 from awards.workflows.types import (
     ApplicationStart,
@@ -47,6 +50,13 @@ from tests.integration.awards.conftest import (
 )
 
 HISTORIES = Path(__file__).parent / "histories"
+# What a step runs: local activities in new histories (no activity task through the server).
+STEP_ACTIVITIES = {
+    "awards.record_step",
+    "awards.mark_scored",
+    "awards.draw_panel",
+    "awards.plan_notice",
+}
 
 
 @pytest.fixture
@@ -99,6 +109,23 @@ async def outbox_types(pool: asyncpg.Pool) -> list[str]:
     async with pool.acquire() as connection:
         rows = await connection.fetch("SELECT event_type FROM outbox ORDER BY id")
     return [row["event_type"] for row in rows]
+
+
+async def activities_of(handle: WorkflowHandle[Any, Any]) -> tuple[set[str], int]:
+    """The activity types scheduled through the server, and how many local activities ran."""
+    history = await handle.fetch_history()
+    scheduled = {
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    local = sum(
+        1
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    )
+    return scheduled, local
 
 
 async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
@@ -204,6 +231,11 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     assert types[0] == "awards.application.submitted.v1"
     assert types[-1] == "awards.designation.granted.v1"
     assert types.count("awards.designation.granted.v1") == 1
+    # the steps' activities ran locally; the submission and the designation through the server
+    scheduled, local = await activities_of(handle)
+    assert not scheduled & STEP_ACTIVITIES
+    assert {"awards.record_submission", "awards.grant_designation"} <= scheduled
+    assert local >= len(steps) - 2  # every step but the submission and the designation
     await save_history(handle, "designated_with_return_conflict_objection")
 
 
@@ -220,6 +252,8 @@ async def test_an_overdue_city_review_is_escalated_and_keeps_waiting(
     final = await handle.result()
     assert final.stage is Stage.rejected
     assert (await outbox_types(awards_pool)).count("awards.review.overdue.v1") == 1
+    scheduled, local = await activities_of(handle)
+    assert scheduled == {"awards.record_submission"} and local == 2  # overdue, rejected
     await save_history(handle, "overdue_then_rejected")
 
 
@@ -232,3 +266,37 @@ async def test_a_blocking_credit_record_stops_an_application(
     state = await take(handle, step("stop", CREDIT, reason="失信被执行人 (信用中国)"))
     assert state.stage is Stage.stopped
     assert (await handle.result()).stage is Stage.stopped
+
+
+async def test_a_panel_too_small_keeps_the_step_waiting_until_experts_are_added(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """The panel's local activity fails with ``PanelShort`` and is retried, as the server
+    retried the regular activity: the same update answers once the pool has the experts."""
+    now = await environment.get_current_time()
+    start = application_start(guizhou, due_at=now + timedelta(days=30))
+    handle, _ = await submit(environment.client, start, worker)
+    await take(handle, step("city_recommend", ZUNYI, rank=1))
+    await take(handle, step("record_document_review", PROVINCE, passed=True))
+    await take(handle, step("schedule_site_visit", PROVINCE, visit_on=dt.date(2026, 12, 1)))
+    await take(handle, step("record_site_visit", PROVINCE, passed=True))
+
+    async def experts_active(active: bool) -> None:
+        async with awards_pool.acquire() as connection:
+            for n in range(1, 7):  # one eligible expert left: a panel of three is short
+                await connection.execute(
+                    queries.UPSERT_EXPERT, f"e-{n}", f"专家{n}", "520100", [], active
+                )
+
+    await experts_active(False)
+    assigning = asyncio.create_task(take(handle, step("assign_experts", PROVINCE)))
+    await asyncio.sleep(2)  # the first attempt failed; the next one is 5 s later
+    assert not assigning.done()
+    assert "assign_experts" not in [
+        r["step"] for r in await steps_of(awards_pool, start.application_id)
+    ]
+    await experts_active(True)
+    state = await asyncio.wait_for(assigning, timeout=60)
+    assert state.stage is Stage.expert_evaluation and len(state.panel) == 3
+    steps = [row["step"] for row in await steps_of(awards_pool, start.application_id)]
+    assert steps.count("assign_experts") == 1

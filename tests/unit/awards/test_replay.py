@@ -7,6 +7,7 @@ Re-record after an intended, patched change: ``AWARDS_RECORD_HISTORIES=1`` when 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from awards.workflows.workflows import ApplicationWorkflow
 # Recorded by tests/integration/awards/test_application_workflow.py and
 # test_designation_workflow.py (the designation's last run, after two continue-as-new; the
 # `_remote_activities` one from before its local activities, patched); the
-# application histories from before the designation lifecycle (patched) replay without it.
+# application histories from before the designation lifecycle (patched) replay without it, and
+# the `_remote_step_activities` ones from before the steps' local activities (patched) replay
+# with the steps' activities scheduled through the server.
 HISTORIES = sorted(
     (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
 )
@@ -38,3 +41,35 @@ async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
 def test_histories_are_committed() -> None:
     assert len(HISTORIES) >= 4
     assert any(p.stem.startswith("designation_") for p in HISTORIES)
+
+
+def _activities(path: Path) -> tuple[set[str], int]:
+    """A committed history's activities scheduled through the server, and its local ones."""
+    events = json.loads(path.read_text(encoding="utf-8"))["events"]
+    scheduled = {
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+    }
+    local = sum(
+        1
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_MARKER_RECORDED"
+        and e["markerRecordedEventAttributes"]["markerName"] == "core_local_activity"
+    )
+    return scheduled, local
+
+
+def test_application_histories_from_before_and_after_the_local_step_activities() -> None:
+    """Both kinds replay above: steps written by server activities (recorded before the patch)
+    and by local activities (recorded after it)."""
+    applications = [p for p in HISTORIES if not p.stem.startswith("designation_")]
+    before = [p for p in applications if p.stem.endswith("_remote_step_activities")]
+    after = [p for p in applications if p not in before and "lifecycle" not in p.stem]
+    assert before and after
+    for path in before:
+        scheduled, local = _activities(path)
+        assert "awards.record_step" in scheduled and local == 0, path.stem
+    for path in after:
+        scheduled, local = _activities(path)
+        assert "awards.record_step" not in scheduled and local > 0, path.stem

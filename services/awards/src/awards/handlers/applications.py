@@ -314,19 +314,25 @@ async def take_step(
     claim: ClaimKey,
 ) -> ApplicationState:
     """A person's step, as the workflow's validated update: a refused step is a problem and
-    never enters the workflow's history. The key is claimed once the workflow took it."""
-    async with pool.acquire() as connection, connection.transaction():
+    never enters the workflow's history. The key is claimed once the workflow took it.
+
+    No connection is held over the update's round trip through Temporal: the read and the
+    claim take one each (nothing is written before the claim, so one transaction around all
+    three changed nothing), and the callers waiting on their updates no longer hold the pool
+    that the Idempotency-Key reservations and the other steps' reads need."""
+    async with pool.acquire() as connection:
         row = await _visible(connection, principal, application_id)
-        request = StepRequest.model_validate(
-            {"actor": actor_of(principal), "request": request_data(), **step}
-        )
-        state: ApplicationState = await run_update(
-            temporal.get_workflow_handle(row["workflow_id"]),
-            TAKE_STEP,
-            request,
-            ended=t("该申报的流程已结束", "the application's workflow has ended"),
-            result_type=ApplicationState,
-            update_id=claim.operation_id,
-        )
+    request = StepRequest.model_validate(
+        {"actor": actor_of(principal), "request": request_data(), **step}
+    )
+    state: ApplicationState = await run_update(
+        temporal.get_workflow_handle(row["workflow_id"]),
+        TAKE_STEP,
+        request,
+        ended=t("该申报的流程已结束", "the application's workflow has ended"),
+        result_type=ApplicationState,
+        update_id=claim.operation_id,
+    )
+    async with pool.acquire() as connection, connection.transaction():
         await claim(connection, state)
     return state
