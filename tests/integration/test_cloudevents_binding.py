@@ -12,7 +12,8 @@ from shared.events import ALL_EVENTS, default_catalog
 from shared.events.envelope import EventEnvelope
 from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
-from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
+from shared.messaging.record_batches import CONTENT_TYPE
+from shared.messaging.relay import OutboxRelay
 from shared.settings import event_source_of
 from tests.support.event_samples import sample_of
 from tests.support.kafka import cloudevent_of, read_topic

@@ -15,7 +15,8 @@ from shared.events import EnterpriseRegistered
 from shared.messaging import relay as relay_module
 from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
-from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
+from shared.messaging.record_batches import CONTENT_TYPE
+from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
 from tests.support.stack import Stack
 

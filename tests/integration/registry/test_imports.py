@@ -31,7 +31,7 @@ from shared.db.pool import create_pool
 from shared.events import default_catalog
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import StoreRegistered
-from shared.messaging.relay import kafka_headers
+from shared.messaging.record_batches import kafka_headers
 from tests.support.languages import wholly_chinese, wholly_english
 from tests.support.polling import wait_for
 
