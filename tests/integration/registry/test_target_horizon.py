@@ -27,6 +27,7 @@ from registry.data.regions import load_shipped_regions
 from registry.domain.credit_code import check_character
 from registry.domain.regions import RegionLevel, RegionTree
 from shared.china_time import CHINA
+from tests.integration.registry.test_audit_routes import _fetch
 from tests.integration.registry.test_imports import as_csv, upload
 from tests.integration.registry.test_targets import GUIZHOU, apply, grant, reinstate, revoke
 
@@ -133,7 +134,13 @@ def test_new_enterprises_are_those_established_in_the_period(
     assert "established in the period" in how
 
 
-def _centre(api: TestClient, auth: Auth, region: str) -> None:
+# When the centres were registered: before the pinned day, as a centre counted "as of" it must
+# be. The API stamps a record with the real time, which is after that day from 7 December 2026
+# (China time) on.
+REGISTERED = dt.datetime(2026, 6, 1, 10, tzinfo=CHINA)
+
+
+def _centre(api: TestClient, auth: Auth, registry_db: str, region: str) -> None:
     response = api.post(
         "/v1/parks",
         json={
@@ -144,17 +151,23 @@ def _centre(api: TestClient, auth: Auth, region: str) -> None:
         headers=auth("province_admin", "630000"),
     )
     assert response.status_code == 201, response.text
+    _fetch(
+        registry_db,
+        "UPDATE parks SET created_at = $2 WHERE id = $1",
+        uuid.UUID(response.json()["id"]),
+        REGISTERED,
+    )
 
 
 def test_41_counties_all_built_means_every_county_has_a_centre(
-    registry_api: TestClient, auth: Auth
+    registry_api: TestClient, auth: Auth, registry_db: str
 ) -> None:
     def centres() -> dict[str, Any]:
         return target(progress(registry_api, auth, QINGHAI, by="city"), "county-logistics-centres")
 
     for _ in range(41):  # 41 centres, all in 大通县: not 全部建成
-        _centre(registry_api, auth, "630121")
-    _centre(registry_api, auth, XINING_URBAN[0])  # not one of the 41 counties
+        _centre(registry_api, auth, registry_db, "630121")
+    _centre(registry_api, auth, registry_db, XINING_URBAN[0])  # not one of the 41 counties
     crowded = centres()
     assert crowded["current"] == "1" and crowded["met"] is False
     assert Decimal(crowded["share_met"]) == Decimal("0.0243")  # 1 of 41, rounded down
@@ -166,10 +179,10 @@ def test_41_counties_all_built_means_every_county_has_a_centre(
     ]
     assert len(every) == 41
     for code in every[:-1]:
-        _centre(registry_api, auth, code)
+        _centre(registry_api, auth, registry_db, code)
     almost = centres()
     assert almost["current"] == "40" and almost["met"] is False
-    _centre(registry_api, auth, every[-1])
+    _centre(registry_api, auth, registry_db, every[-1])
     built = centres()
     assert built["current"] == "41" and built["met"] is True
     areas = {area["region_code"]: count(area["current"]) for area in built["by_area"]}
