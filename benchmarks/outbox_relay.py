@@ -30,7 +30,8 @@ from shared.db.pool import create_pool
 from shared.events import EnterpriseRegistered
 from shared.messaging.kafka import RELAY_LINGER_MS, create_producer
 from shared.messaging.outbox import append_events
-from shared.messaging.relay import CONTENT_TYPE, OutboxRelay
+from shared.messaging.record_batches import CONTENT_TYPE
+from shared.messaging.relay import OutboxRelay
 
 EVENTS = 50_000
 STEADY_RATE = 1_000  # events/s
