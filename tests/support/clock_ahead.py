@@ -24,6 +24,10 @@ def clock_ahead_environment(offset: str, base: dict[str, str] | None = None) -> 
     environment.update(
         LD_PRELOAD=libfaketime_path(),
         FAKETIME=offset,
+        # No shared memory between the faked processes: an offset needs none, and a child run
+        # as another user (``runuser -u postgres`` for a private cluster) cannot open the
+        # semaphore its root parent made, so initdb and pg_basebackup failed.
+        FAKETIME_DISABLE_SHM="1",
     )
     return environment
 

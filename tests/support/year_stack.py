@@ -81,6 +81,8 @@ class BusinessPostgres(PrivatePostgres):
         clock = [f"{k}={v}" for k, v in self.clock.environment().items()]
         command = [
             "env",
+            "-u",
+            "FAKETIME",  # a fake clock of the test process's own would win over the file
             *clock,
             str(PG_BIN / "pg_ctl"),
             "-D",
