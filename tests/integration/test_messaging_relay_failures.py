@@ -19,7 +19,6 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from shared.events import EnterpriseRegistered
-from shared.messaging import relay as relay_module
 from shared.messaging.outbox import append_events, lane_of
 from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
@@ -99,12 +98,12 @@ class WrappedProducer:
 
 
 @pytest.fixture(params=["records", "record batches"])
-def sending(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def sending(request: pytest.FixtureRequest) -> dict[str, int]:
     """Small claimed batches go record by record; larger ones as record batches built by the
     relay: these tests' batches are small, so the second case lowers the threshold."""
     if request.param == "record batches":
-        monkeypatch.setattr(relay_module, "_RECORD_BATCHES_FROM_ROWS", 1)
-    return str(request.param)
+        return {"record_batches_from_rows": 1}
+    return {}
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +136,7 @@ async def test_a_relay_that_loses_its_lock_session_stops_until_it_retakes_lanes(
     stack: Stack,
     topic_prefix: str,
     producer: AIOKafkaProducer,
-    sending: str,
+    sending: dict[str, int],
 ) -> None:
     prefix = f"{topic_prefix}lease."
     keys = [f"ent-{n}" for n in range(8)]
@@ -151,6 +150,7 @@ async def test_a_relay_that_loses_its_lock_session_stops_until_it_retakes_lanes(
         return WrappedProducer(producer, record)
 
     first = OutboxRelay(
+        **sending,
         pool=messaging_pool,
         producer=recording("first"),  # type: ignore[arg-type]
         dsn=messaging_db,
@@ -158,6 +158,7 @@ async def test_a_relay_that_loses_its_lock_session_stops_until_it_retakes_lanes(
         poll_interval_seconds=0.05,
     )
     second = OutboxRelay(
+        **sending,
         pool=messaging_pool,
         producer=recording("second"),  # type: ignore[arg-type]
         dsn=messaging_db,
@@ -248,7 +249,7 @@ async def test_a_failed_batch_behind_a_delivered_later_batch_keeps_each_keys_ord
     stack: Stack,
     topic_prefix: str,
     producer: AIOKafkaProducer,
-    sending: str,
+    sending: dict[str, int],
 ) -> None:
     prefix = f"{topic_prefix}gap."
     keys = [f"ent-{n}" for n in range(4)]
@@ -273,6 +274,7 @@ async def test_a_failed_batch_behind_a_delivered_later_batch_keeps_each_keys_ord
         return lost
 
     relay = OutboxRelay(
+        **sending,
         pool=messaging_pool,
         producer=WrappedProducer(producer, lose_one),  # type: ignore[arg-type]
         dsn=messaging_db,
@@ -299,7 +301,7 @@ async def test_kafka_errors_do_not_end_the_relay_loop(
     stack: Stack,
     topic_prefix: str,
     producer: AIOKafkaProducer,
-    sending: str,
+    sending: dict[str, int],
 ) -> None:
     prefix = f"{topic_prefix}kerr."
     keys = ["ent-a", "ent-b"]
@@ -314,6 +316,7 @@ async def test_kafka_errors_do_not_end_the_relay_loop(
             raise KafkaTimeoutError("no leader for the partition")
 
     relay = OutboxRelay(
+        **sending,
         pool=messaging_pool,
         producer=WrappedProducer(producer, fail_three_times),  # type: ignore[arg-type]
         dsn=messaging_db,

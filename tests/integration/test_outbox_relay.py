@@ -12,7 +12,6 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
 from shared.events import EnterpriseRegistered
-from shared.messaging import relay as relay_module
 from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
 from shared.messaging.record_batches import CONTENT_TYPE
@@ -96,7 +95,6 @@ async def test_relay_records_are_the_ones_send_would_make(
     messaging_db: str,
     stack: Stack,
     topic_prefix: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The relay builds record batches itself: each record goes to the partition the
     producer's ``send`` would pick for its key, with the outbox's bytes as its value and the
@@ -113,8 +111,6 @@ async def test_relay_records_are_the_ones_send_would_make(
                 source="/test",
                 topic_prefix=prefix,
             )
-    # Record batches for every claimed batch, however small (not only from 64 rows).
-    monkeypatch.setattr(relay_module, "_RECORD_BATCHES_FROM_ROWS", 1)
     producer = AIOKafkaProducer(
         bootstrap_servers=stack.kafka_bootstrap,
         acks="all",
@@ -124,7 +120,14 @@ async def test_relay_records_are_the_ones_send_would_make(
     )
     await producer.start()
     try:
-        relay = OutboxRelay(pool=messaging_pool, producer=producer, dsn=messaging_db, batch_size=60)
+        # Record batches for every claimed batch, however small (not only from 64 rows).
+        relay = OutboxRelay(
+            pool=messaging_pool,
+            producer=producer,
+            dsn=messaging_db,
+            batch_size=60,
+            record_batches_from_rows=1,
+        )
         assert await relay.drain() == 200
         partition_of = {
             key: producer._partition(topic, None, None, None, key.encode(), None) for key in keys

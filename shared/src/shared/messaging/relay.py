@@ -76,7 +76,7 @@ _SENDS_BETWEEN_YIELDS = 50
 # here; a smaller one (a steady trickle) record by record, whose records join a partition's
 # batch still waiting for the request in flight, where a whole record batch would wait for it
 # to leave first, a round trip more of commit-to-publish latency.
-_RECORD_BATCHES_FROM_ROWS = 64
+RECORD_BATCHES_FROM_ROWS = 64
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
 # The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
 # partial index of unpublished rows.
@@ -120,6 +120,7 @@ class OutboxRelay:
         purge_interval_seconds: float = 3600.0,
         retry_initial_seconds: float = 0.5,
         retry_max_seconds: float = 30.0,
+        record_batches_from_rows: int = RECORD_BATCHES_FROM_ROWS,
         on_progress: Callable[[], None] = lambda: None,
     ) -> None:
         self._pool = pool
@@ -131,6 +132,7 @@ class OutboxRelay:
         self._purge_interval = purge_interval_seconds
         self._retry_initial = retry_initial_seconds
         self._retry_max = retry_max_seconds
+        self._record_batches_from_rows = record_batches_from_rows
         self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
         self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
@@ -181,7 +183,7 @@ class OutboxRelay:
                             await asyncio.sleep(0)
                         if row["traceparent"]:
                             self._trace_publish(row)
-                        if len(batch.rows) >= _RECORD_BATCHES_FROM_ROWS:
+                        if len(batch.rows) >= self._record_batches_from_rows:
                             await batches.add(row)
                         else:
                             await batches.send(row)
