@@ -216,8 +216,19 @@ async def test_a_postgresql_restart_under_the_consumer_dead_letters_nothing(
         await connection.execute(
             "INSERT INTO effects VALUES ($1, $2)", envelope.id, event.enterprise_id
         )
-        await asyncio.sleep(0.1)  # slow enough that the restart falls mid-stream
+        handled.append(envelope.id)
+        if len(handled) < 5 or restarted:
+            return
+        # From the fifth event on, a handler holds its transaction until the server is down,
+        # so that the restart falls mid-stream; the statement it then sends meets the outage.
+        await asyncio.wait_for(stopped.wait(), timeout=60)
+        try:
+            await connection.execute("SELECT 1")
+        finally:
+            met_outage.set()
 
+    handled: list[object] = []
+    stopped, met_outage = asyncio.Event(), asyncio.Event()
     restarted = False
 
     async def effects() -> int:
@@ -235,9 +246,11 @@ async def test_a_postgresql_restart_under_the_consumer_dead_letters_nothing(
 
     async def through_a_restart() -> bool:
         nonlocal restarted
-        if not restarted and await effects() >= 5:
+        if not restarted and len(handled) >= 5:
             await asyncio.to_thread(own_postgres.stop)
-            await asyncio.sleep(10)  # the outage itself, not a wait for a result
+            stopped.set()
+            # The outage lasts until a handler has met it.
+            await asyncio.wait_for(met_outage.wait(), timeout=60)
             await asyncio.to_thread(own_postgres.start)
             restarted = True
         return restarted and await effects() >= 30
