@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ import httpx
 from shared.messaging.kafka import create_producer
 from tests.e2e.conftest import RunningServices
 from tests.support.kafka import committed_past, read_topic
-from tests.support.polling import until
+from tests.support.polling import until, wait_for
 from tests.support.stack import Stack
 
 VALID_CODES = ["91310110666007217T", "91310115591693856A", "91350200MA2YJ1XR9G"]
@@ -62,13 +61,13 @@ def inbox_for(services: RunningServices, token: str, subject_id: str) -> list[di
 def wait_for_inbox(
     services: RunningServices, token: str, subject_id: str, timeout: float = 30
 ) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        items = inbox_for(services, token, subject_id)
-        if items:
-            return items
-        time.sleep(0.3)
-    raise AssertionError(f"no notification for {subject_id} within {timeout}s")
+    return wait_for(
+        lambda: inbox_for(services, token, subject_id),
+        bool,
+        seconds=timeout,
+        interval=0.3,
+        message=f"no notification for {subject_id} within {timeout}s",
+    )
 
 
 def test_a_registered_enterprise_reaches_the_provinces_inbox_with_its_trace(
