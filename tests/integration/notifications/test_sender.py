@@ -292,3 +292,106 @@ async def _held(pool: asyncpg.Pool, token: str) -> bool:
             "SELECT count(*) FROM endpoint_holds WHERE endpoint LIKE $1", f"dingtalk:%={token}"
         )
     )
+
+
+async def test_settles_finishing_together_share_a_statement_and_write_each_deliverys_rows(
+    pool: asyncpg.Pool,
+) -> None:
+    from notifications.handlers import sending
+    from notifications.sender.loop import Settlements
+
+    ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 6)
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    settlements = [
+        sending.Settlement(
+            delivery_id=delivery,
+            status=status,
+            not_before=later,
+            result=result,
+            reason=reason,
+            http_status=http_status,
+        )
+        for delivery, (status, result, reason, http_status) in zip(
+            ids,
+            [
+                ("delivered", "delivered", None, 200),
+                ("queued", "retry", "HTTP 503: down", 503),
+                ("failed", "failed", "HTTP 404: gone", 404),
+                ("delivered", "delivered", None, 204),
+                ("queued", "retry", "ConnectError: refused", None),
+                ("failed", "failed", "refused: loopback or private endpoint", None),
+            ],
+            strict=True,
+        )
+    ]
+    statements: list[int] = []
+    settle_many = sending.settle_many
+
+    async def counted(pool_: asyncpg.Pool, batch: list[sending.Settlement]) -> None:
+        statements.append(len(batch))
+        await settle_many(pool_, batch)
+
+    settling = Settlements(pool)
+    sending.settle_many = counted  # type: ignore[assignment]
+    try:
+        await asyncio.gather(*(settling.settle(settlement) for settlement in settlements))
+    finally:
+        sending.settle_many = settle_many  # type: ignore[assignment]
+    assert statements == [6]  # all six came before the writer ran: one statement
+    for settlement in settlements:
+        row = await pool.fetchrow(
+            "SELECT status, reason, attempts, not_before FROM deliveries WHERE id = $1",
+            settlement.delivery_id,
+        )
+        assert (row["status"], row["reason"], row["attempts"]) == (
+            settlement.status,
+            settlement.reason,
+            1,
+        )
+        assert row["not_before"] == later
+        attempts = await pool.fetch(
+            "SELECT outcome, reason, http_status FROM delivery_attempts WHERE delivery_id = $1",
+            settlement.delivery_id,
+        )
+        assert [tuple(attempt) for attempt in attempts] == [
+            (settlement.result, settlement.reason, settlement.http_status)
+        ]
+    # A delivery no longer queued keeps its status; its attempt is still recorded.
+    await settling.settle(settlements[0])
+    assert await statuses(pool, [ids[0]]) == ["delivered"]
+    assert await pool.fetchval(
+        "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", ids[0]
+    ) == 2
+
+
+async def test_a_settle_that_fails_in_company_is_retried_alone_and_fails_only_its_sender(
+    pool: asyncpg.Pool,
+) -> None:
+    from notifications.handlers import sending
+    from notifications.sender.loop import Settlements
+
+    ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 3)
+    now = dt.datetime.now(dt.UTC)
+
+    def settlement(delivery: uuid.UUID, reason: str | None) -> sending.Settlement:
+        return sending.Settlement(
+            delivery_id=delivery,
+            status="delivered",
+            not_before=now,
+            result="delivered",
+            reason=reason,
+            http_status=200,
+        )
+
+    unknown = uuid.uuid4()  # no such delivery: its attempt row breaks the foreign key
+    settling = Settlements(pool)
+    results = await asyncio.gather(
+        settling.settle(settlement(ids[0], None)),
+        settling.settle(settlement(ids[1], None)),
+        settling.settle(settlement(unknown, None)),
+        settling.settle(settlement(ids[2], None)),
+        return_exceptions=True,
+    )
+    assert results[:2] == [None, None] and results[3] is None
+    assert isinstance(results[2], asyncpg.ForeignKeyViolationError)
+    assert await statuses(pool, ids) == ["delivered"] * 3

@@ -89,6 +89,7 @@ class Sender:
         # the timeout holds those slots only, never all of them.
         self._per_endpoint = per_endpoint
         self._in_flight: Counter[str] = Counter()
+        self._settlements = Settlements(pool)
 
     async def round(self) -> int:
         """Claim and start sending what is due; returns how many were claimed."""
@@ -214,13 +215,67 @@ class Sender:
             status = "queued"
             not_before = now + dt.timedelta(seconds=self._throttle_hold)
         metrics.record_delivery(row["channel"], row["kind"], outcome.result, status)
-        await sending.settle(
-            self._pool,
-            row["id"],
+        settlement = sending.Settlement(
+            delivery_id=row["id"],
             status=status,
             not_before=not_before,
             result=outcome.result,
             reason=outcome.reason,
             http_status=outcome.http_status,
-            hold=endpoint if outcome.result == "throttled" else None,
         )
+        if outcome.result == "throttled":
+            await sending.settle(self._pool, settlement, hold=endpoint)
+        else:
+            await self._settlements.settle(settlement)
+
+
+class Settlements:
+    """Settles sends as they finish, those that finish while a settle statement runs together
+    in the next one (``sending.settle_many``): one round trip and one transaction for many
+    deliveries under load, none waiting for company when the sender is idle. Each caller
+    returns once its own delivery is settled, so a send keeps its slot (and its lease) until
+    then, as when each was settled alone."""
+
+    def __init__(self, pool: asyncpg.Pool, *, most: int = 500) -> None:
+        self._pool, self._most = pool, most
+        self._waiting: list[tuple[sending.Settlement, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def settle(self, settlement: sending.Settlement) -> None:
+        settled = asyncio.get_running_loop().create_future()
+        self._waiting.append((settlement, settled))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        # A sender cancelled here (shutdown) still has its delivery settled by the writer.
+        await settled
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self._most], self._waiting[self._most :]
+            try:
+                await sending.settle_many(self._pool, [settlement for settlement, _ in batch])
+            except Exception as error:
+                if len(batch) == 1:
+                    _settled(batch[0][1], error)
+                    continue
+                # One delivery's trouble (or a deadlock with another sender over a lapsed
+                # lease) must not fail the others: each again on its own.
+                for settlement, settled in batch:
+                    try:
+                        await sending.settle_many(self._pool, [settlement])
+                    except Exception as error:
+                        _settled(settled, error)
+                    else:
+                        _settled(settled, None)
+                continue
+            for _, settled in batch:
+                _settled(settled, None)
+
+
+def _settled(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # its sender gave up waiting (cancelled)
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
