@@ -359,9 +359,10 @@ async def test_settles_finishing_together_share_a_statement_and_write_each_deliv
     # A delivery no longer queued keeps its status; its attempt is still recorded.
     await settling.settle(settlements[0])
     assert await statuses(pool, [ids[0]]) == ["delivered"]
-    assert await pool.fetchval(
-        "SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", ids[0]
-    ) == 2
+    assert (
+        await pool.fetchval("SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", ids[0])
+        == 2
+    )
 
 
 async def test_a_settle_that_fails_in_company_is_retried_alone_and_fails_only_its_sender(

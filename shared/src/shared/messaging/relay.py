@@ -23,6 +23,7 @@ are purged on a schedule.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -288,6 +289,11 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop``; a failed round (any error but cancellation: Kafka,
         PostgreSQL, a lost lease) is logged, counted and retried after a capped backoff."""
+        # What the process holds when its relay starts (modules, settings, clients) lives as
+        # long as the relay: frozen, a full collection no longer walks it. Unfrozen, each full
+        # collection (about one every ten seconds at 1,000 events/s) stopped the loop for
+        # 15 ms or more (100-400 ms on a loaded machine), and the events in flight waited.
+        gc.freeze()
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
         next_measure = loop.time()
@@ -319,7 +325,12 @@ class OutboxRelay:
                     continue
                 delay = self._retry_initial
                 self._on_progress()
-                if not sent:
+                if not sent or not self._wake.is_set():
+                    # A round ends with a claim that came back empty: whatever committed before
+                    # it has been published, and whatever committed after notified (the wake
+                    # is cleared before the round). Going round again at once only bought an
+                    # empty claim and a backlog count, round trips that held up the next
+                    # event's round when its notification came in the middle of them.
                     await _wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:
             await self.close()
