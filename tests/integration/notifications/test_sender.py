@@ -294,7 +294,7 @@ async def _held(pool: asyncpg.Pool, token: str) -> bool:
     )
 
 
-async def test_settles_finishing_together_share_a_statement_and_write_each_deliverys_rows(
+async def test_sends_finishing_together_are_settled_in_one_statement_with_each_deliverys_rows(
     pool: asyncpg.Pool,
 ) -> None:
     from notifications.handlers import sending
@@ -331,13 +331,19 @@ async def test_settles_finishing_together_share_a_statement_and_write_each_deliv
         statements.append(len(batch))
         await settle_many(pool_, batch)
 
-    settling = Settlements(pool)
+    settling = Settlements(pool, linger=10)
     sending.settle_many = counted  # type: ignore[assignment]
     try:
-        await asyncio.gather(*(settling.settle(settlement) for settlement in settlements))
+        for settlement in settlements[:3]:
+            settling.add(settlement)
+        await asyncio.sleep(0.05)  # lingering for company, nothing written yet
+        assert statements == []
+        for settlement in settlements[3:]:
+            settling.add(settlement)
+        await settling.flush()
     finally:
         sending.settle_many = settle_many  # type: ignore[assignment]
-    assert statements == [6]  # all six came before the writer ran: one statement
+    assert statements == [6]
     for settlement in settlements:
         row = await pool.fetchrow(
             "SELECT status, reason, attempts, not_before FROM deliveries WHERE id = $1",
@@ -357,7 +363,8 @@ async def test_settles_finishing_together_share_a_statement_and_write_each_deliv
             (settlement.result, settlement.reason, settlement.http_status)
         ]
     # A delivery no longer queued keeps its status; its attempt is still recorded.
-    await settling.settle(settlements[0])
+    settling.add(settlements[0])
+    await settling.flush()
     assert await statuses(pool, [ids[0]]) == ["delivered"]
     assert (
         await pool.fetchval("SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", ids[0])
@@ -365,8 +372,8 @@ async def test_settles_finishing_together_share_a_statement_and_write_each_deliv
     )
 
 
-async def test_a_settle_that_fails_in_company_is_retried_alone_and_fails_only_its_sender(
-    pool: asyncpg.Pool,
+async def test_a_settle_that_fails_in_company_is_retried_alone_and_only_it_is_left_leased(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
     from notifications.handlers import sending
     from notifications.sender.loop import Settlements
@@ -374,25 +381,21 @@ async def test_a_settle_that_fails_in_company_is_retried_alone_and_fails_only_it
     ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 3)
     now = dt.datetime.now(dt.UTC)
 
-    def settlement(delivery: uuid.UUID, reason: str | None) -> sending.Settlement:
+    def settlement(delivery: uuid.UUID) -> sending.Settlement:
         return sending.Settlement(
             delivery_id=delivery,
             status="delivered",
             not_before=now,
             result="delivered",
-            reason=reason,
+            reason=None,
             http_status=200,
         )
 
     unknown = uuid.uuid4()  # no such delivery: its attempt row breaks the foreign key
     settling = Settlements(pool)
-    results = await asyncio.gather(
-        settling.settle(settlement(ids[0], None)),
-        settling.settle(settlement(ids[1], None)),
-        settling.settle(settlement(unknown, None)),
-        settling.settle(settlement(ids[2], None)),
-        return_exceptions=True,
-    )
-    assert results[:2] == [None, None] and results[3] is None
-    assert isinstance(results[2], asyncpg.ForeignKeyViolationError)
+    for delivery in [ids[0], ids[1], unknown, ids[2]]:
+        settling.add(settlement(delivery))
+    await settling.flush()
     assert await statuses(pool, ids) == ["delivered"] * 3
+    messages = [r.getMessage() for r in caplog.records if "not settled" in r.getMessage()]
+    assert len(messages) == 1 and messages[0].startswith(f"delivery {unknown} not settled")
