@@ -461,7 +461,9 @@ async def main() -> None:
     finally:
         if api is not None:
             api.terminate()
-            api.wait(timeout=10)
+            # Writing a profile or the pool waits on the way out takes longer under load.
+            diagnostics = os.environ.get("BENCH_POOL_WAITS") or os.environ.get("BENCH_PROFILE")
+            api.wait(timeout=120 if diagnostics else 10)
             if (waits_to := os.environ.get("BENCH_POOL_WAITS")) and os.path.exists(waits_to):
                 print(pool_wait_summary(waits_to))
         await drop_database(api_db)
