@@ -156,6 +156,15 @@ def pool_wait_summary(path: str) -> str:
     )
 
 
+def asyncpg_queue_if_asked() -> None:
+    """``BENCH_POOL_QUEUE=lifo``: both sides' pools keep asyncpg's own ``LifoQueue`` (not
+    first come, first served), to compare with ``shared.db.fair_queue`` in the same tree."""
+    if os.environ.get("BENCH_POOL_QUEUE") == "lifo":
+        import shared.db.pool
+
+        shared.db.pool.serve_in_arrival_order = lambda pool: None
+
+
 def serve() -> None:
     """The API process: the real app, its clock fixed at ``NOW``."""
     import uvicorn
@@ -163,6 +172,7 @@ def serve() -> None:
     from submissions.api.app import create_app
     from submissions.config import SubmissionsSettings
 
+    asyncpg_queue_if_asked()
     if waits_to := os.environ.get("BENCH_POOL_WAITS"):
         watch_pool_waits(waits_to)
     app = create_app(SubmissionsSettings())
@@ -382,6 +392,7 @@ async def count_check(dsn: str, prefix: str, accepted: int) -> str:
 
 
 async def main() -> None:
+    asyncpg_queue_if_asked()
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     api_db = await fresh_database("rush_api", MIGRATIONS_DIR)
     raw_db = await fresh_database("rush_raw", MIGRATIONS_DIR)
@@ -442,7 +453,7 @@ async def main() -> None:
         )
         print(
             f"submissions rush: {REPORTERS} first reports, {CLIENTS} concurrent clients, "
-            f"pool {POOL_SIZE}\n"
+            f"pool {POOL_SIZE} ({os.environ.get('BENCH_POOL_QUEUE', 'fair')} queue)\n"
             f"  through the API {rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
             f"p90 {percentile(timings, 0.9):6.1f} ms  p99 {p99:6.1f} ms  "
             f"max {max(timings):6.1f} ms\n"
