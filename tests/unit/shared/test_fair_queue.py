@@ -5,10 +5,14 @@ passes it on, and timeouts still work."""
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
+from typing import cast
 
+import asyncpg
 import pytest
 
 from shared.db.fair_queue import HandOffQueue
+from shared.db.pool import serve_in_arrival_order
 
 
 async def settle() -> None:
@@ -137,3 +141,21 @@ async def test_a_timeout_leaves_the_line_and_loses_no_item() -> None:
     assert await behind == "x"
     queue.put_nowait("y")
     assert await asyncio.wait_for(queue.get(), timeout=1) == "y"
+
+
+async def test_the_pool_keeps_its_idle_connections_in_order_in_the_new_queue() -> None:
+    """``serve_in_arrival_order`` on what asyncpg's pool holds: the same connection goes out
+    next as it would have from asyncpg's queue."""
+    lifo: asyncio.LifoQueue[str] = asyncio.LifoQueue()
+    for holder in ("h0", "h1", "h2"):
+        lifo.put_nowait(holder)
+    pool = SimpleNamespace(_queue=lifo)
+    serve_in_arrival_order(cast(asyncpg.Pool, pool))
+    assert isinstance(pool._queue, HandOffQueue)
+    assert [pool._queue.get_nowait() for _ in range(3)] == ["h2", "h1", "h0"]
+
+
+async def test_a_pool_that_no_longer_queues_in_a_lifo_queue_is_refused() -> None:
+    pool = SimpleNamespace(_queue=asyncio.Queue())
+    with pytest.raises(RuntimeError, match="LifoQueue"):
+        serve_in_arrival_order(cast(asyncpg.Pool, pool))

@@ -73,12 +73,13 @@ def serve_in_arrival_order(pool: asyncpg.Pool) -> None:
     first served (``fair_queue``): with asyncpg's ``LifoQueue`` a request that waited could be
     overtaken by later ones again and again, a long tail of latency under contention.
 
-    The least invasive change that works with asyncpg 0.30: its ``Pool`` touches the queue
-    only through ``get`` (acquire), ``put_nowait`` (release, a failed acquire, start-up) and
-    the holders list for ``close``/``expire_connections``/``terminate``, all of which the
-    replacement keeps. Done right after the pool started, before anything can acquire (no
-    ``await`` in between), with its idle connections in the same order. A later asyncpg
-    that changed how its pool queues fails here, at start-up, rather than silently."""
+    The least invasive change that works with asyncpg 0.30 (it has no option for this): its
+    ``Pool`` uses the queue only through ``get`` (acquire) and ``put_nowait`` (release, a
+    failed acquire, start-up), which the replacement keeps; ``close``, ``terminate`` and
+    ``expire_connections`` walk the pool's list of holders, not the queue. Done right after
+    the pool started, before anything can acquire (no ``await`` in between), with its idle
+    connections in the same order. A later asyncpg that changed how its pool queues fails
+    here, at start-up, rather than silently."""
     lifo = pool._queue
     if not isinstance(lifo, asyncio.LifoQueue):
         raise RuntimeError(
