@@ -2,9 +2,14 @@
 clients (token check, Idempotency-Key, template validation, version + step + outbox in one
 transaction), against raw asyncpg inserts of the same rows through a pool of the same size.
 
-Prints submissions per second both ways and their ratio (goal >= 0.5, p99 <= 300 ms), p50/p99 latency, then
-the count check: every accepted submission stored once, and its event in Kafka once.
-The API runs in its own process with its clock fixed inside the window (14:00 on 10 December).
+Prints submissions per second both ways and their ratio (goal >= 0.5, p99 <= 300 ms), p50/p90/
+p99/max latency both ways, then the count check: every accepted submission stored once, and its
+event in Kafka once. The API runs in its own process with its clock fixed inside the window
+(14:00 on 10 December).
+
+Diagnostics: ``BENCH_POOL_WAITS=<file>`` prints the API's pool waits (per acquire, per request)
+and how many later acquires were served before each; ``BENCH_POOL_QUEUE=lifo`` runs both sides
+on asyncpg's own pool queue instead of the first-come-first-served one, for before/after pairs.
 """
 
 from __future__ import annotations
