@@ -293,6 +293,8 @@ class OutboxRelay:
         # long as the relay: frozen, a full collection no longer walks it. Unfrozen, each full
         # collection (about one every ten seconds at 1,000 events/s) stopped the loop for
         # 15 ms or more (100-400 ms on a loaded machine), and the events in flight waited.
+        # Collected first, so that no garbage of the start is frozen with it.
+        gc.collect()
         gc.freeze()
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
