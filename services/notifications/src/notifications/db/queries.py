@@ -194,9 +194,9 @@ SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated
 WHERE id = $1 AND status = 'queued'
 """
 
-# The sender's hot path: the deliveries whose sends finished while the previous settle ran,
-# each with its attempt row and its new status, in one statement (hence one transaction and
-# one round trip for all of them). The attempt rows are inserted whatever the status was, the
+# The sender's hot path: the deliveries whose sends finished within a few milliseconds of each
+# other (``sender.loop.Settlements``), each with its attempt row and its new status, in one
+# statement (hence one transaction and one round trip for all of them). The attempt rows are inserted whatever the status was, the
 # status only moves from queued: as when each delivery was settled on its own.
 SETTLE_WITH_ATTEMPTS = """
 WITH settled AS (
