@@ -37,6 +37,7 @@ from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR, queries
 from benchmarks import results
+from benchmarks.awards_designations import with_bytecode
 from benchmarks.common import (
     attach_profiler,
     drop_database,
@@ -107,6 +108,13 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 async def _backends(dsn: str) -> list[int]:
     """The database's server processes (the API's and the worker's pooled connections)."""
     connection = await asyncpg.connect(dsn)
@@ -129,7 +137,7 @@ class CpuSplit:
 
     async def _read(self) -> dict[str, dict[int, float]]:
         own = os.getpid()
-        server = [pid for pid in _descendants(own) if pid != self.worker]
+        server = [pid for pid in _descendants(own) if pid != self.worker and _name(pid) != "py-spy"]
         backends = await _backends(self.dsn) if self.dsn else []
         return {
             "api": {own: time.process_time()},
@@ -253,7 +261,9 @@ async def main() -> None:
             target = environment.client.service_client.config.target_host
             prefix = f"bench{uuid.uuid4().hex[:8]}."
             env = {
-                **os.environ,
+                # The sandbox imports each workflow's module afresh per workflow (both sides):
+                # from compiled bytecode, as the images run, not compiled from source each time.
+                **with_bytecode(Path(tempfile.mkdtemp(prefix="bench-bytecode-"))),
                 "AWARDS_DATABASE_URL": dsn,
                 "AWARDS_TEMPORAL_TARGET": target,
                 "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
