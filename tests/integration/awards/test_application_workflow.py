@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -167,6 +168,29 @@ async def activities_of(handle: WorkflowHandle[Any, Any]) -> tuple[set[str], int
     return scheduled, local
 
 
+async def local_activity_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The local activities that ran, in order, as their markers name them."""
+    history = await handle.fetch_history()
+    return [
+        json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+            "activity_type"
+        ]
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+
+
+async def panel_of(pool: asyncpg.Pool, application_id: str) -> list[asyncpg.Record]:
+    async with pool.acquire() as connection:
+        return list(
+            await connection.fetch(
+                "SELECT * FROM application_panel WHERE application_id = $1 ORDER BY expert_id",
+                uuid.UUID(application_id),
+            )
+        )
+
+
 async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     """Records the history for the replay test when asked (``AWARDS_RECORD_HISTORIES=1``)."""
     history = await handle.fetch_history()
@@ -275,6 +299,12 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     assert not scheduled & STEP_ACTIVITIES
     assert {"awards.record_submission", "awards.grant_designation"} <= scheduled
     assert local >= len(steps) - 2  # every step but the submission and the designation
+    # a card marks its expert's seat scored in the score step's own write, not an activity
+    assert "awards.mark_scored" not in await local_activity_types(handle)
+    seated = [row for row in await panel_of(awards_pool, start.application_id) if row["seated"]]
+    assert len(seated) == 3 and all(row["scored"] for row in seated)
+    assert not [row for row in await panel_of(awards_pool, start.application_id) if row["scored"]
+                and not row["seated"]]  # fmt: skip
     await save_history(handle, "designated_with_return_conflict_objection")
 
 

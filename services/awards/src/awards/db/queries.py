@@ -120,7 +120,8 @@ RETURNING seq
 
 # A step of the timeline and the application's new stage, in one statement (one round trip on a
 # step's path): the application changes only when the step is written now (INSERT_STEP's rule),
-# and only forward (last_seq); the step's seq when it was written, nothing when it was already.
+# and only forward (last_seq); a score step ($16, the expert) marks their seat scored with it
+# (MARK_SCORED). The step's seq when it was written, nothing when it was already.
 WRITE_STEP = """
 WITH written AS (
     INSERT INTO application_steps (application_id, seq, step, stage_after, actor, role, reason,
@@ -135,6 +136,9 @@ WITH written AS (
         score = COALESCE($13, score), passed = COALESCE($14, passed),
         notice_last_day = COALESCE($15, notice_last_day)
     WHERE id = $1 AND last_seq < $2 AND EXISTS (SELECT FROM written)
+), scored AS (
+    UPDATE application_panel SET scored = true
+    WHERE application_id = $1 AND expert_id = $16 AND EXISTS (SELECT FROM written)
 )
 SELECT seq FROM written
 """

@@ -177,6 +177,7 @@ async def write_step(
         record.score,
         record.passed,
         record.notice_last_day,
+        record.scored_by,
     )
     if inserted is None:
         return False
