@@ -240,8 +240,9 @@ async def _visible(connection: Connection, principal: Principal, application_id:
     row = await repository.application(connection, application_id)
     if row is None:
         raise not_found(t("申报", "application"), str(application_id))
-    # The panel decides only for an expert outside the region and the operator: read it then
-    # (the offices' steps, most of a round's, are one statement instead of two).
+    # The panel matters only when neither the region nor the operator's ownership shows the
+    # application (an expert's step): read it then. The offices' steps, most of a round's, read
+    # one statement instead of two.
     if may_see(principal, row, ()):
         return row
     if not may_see(principal, row, await repository.panel(connection, application_id)):
