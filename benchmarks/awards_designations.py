@@ -80,7 +80,7 @@ def _programmes_running_on(directory: Path) -> Path:
     return directory
 
 
-def _with_bytecode(cache: Path) -> dict[str, str]:
+def with_bytecode(cache: Path) -> dict[str, str]:
     """Both sides run with compiled bytecode, as the images do (``UV_COMPILE_BYTECODE``): the
     workflow sandbox imports the workflow's module afresh for every workflow it builds, and the
     development shell's ``PYTHONDONTWRITEBYTECODE`` would make that a compile from source each
@@ -231,7 +231,7 @@ async def main() -> None:
         ratios: list[float] = []
         async with pinned_environment() as environment:
             client = environment.client
-            bytecode_env = _with_bytecode(bytecode)
+            bytecode_env = with_bytecode(bytecode)
             env = {
                 **bytecode_env,
                 "AWARDS_DATABASE_URL": dsn,
