@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.workflows import ApplicationWorkflow
+from shared.temporal import data_converter
 
 # Recorded by tests/integration/awards/test_application_workflow.py and
 # test_designation_workflow.py (the designation's last run, after two continue-as-new; the
@@ -36,7 +36,7 @@ HISTORIES = sorted(
 async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     replayer = Replayer(
-        workflows=[ApplicationWorkflow, DesignationWorkflow], data_converter=pydantic_data_converter
+        workflows=[ApplicationWorkflow, DesignationWorkflow], data_converter=data_converter
     )
     await replayer.replay_workflow(history)
 
