@@ -23,7 +23,6 @@ are purged on a schedule.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from shared.messaging.lanes import (
 )
 from shared.messaging.outbox import OUTBOX_LANES
 from shared.messaging.record_batches import RecordBatches
+from shared.service.heap import freeze_startup_heap
 from shared.telemetry import context_from_headers
 
 log = logging.getLogger(__name__)
@@ -293,9 +293,7 @@ class OutboxRelay:
         # long as the relay: frozen, a full collection no longer walks it. Unfrozen, each full
         # collection (about one every ten seconds at 1,000 events/s) stopped the loop for
         # 15 ms or more (100-400 ms on a loaded machine), and the events in flight waited.
-        # Collected first, so that no garbage of the start is frozen with it.
-        gc.collect()
-        gc.freeze()
+        freeze_startup_heap()
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
         next_measure = loop.time()
