@@ -41,7 +41,7 @@ from shared.messaging.lanes import (
 )
 from shared.messaging.outbox import OUTBOX_LANES
 from shared.messaging.record_batches import RecordBatches
-from shared.service.heap import freeze_startup_heap
+from shared.service.heap import freeze_startup_heap, thaw
 from shared.telemetry import context_from_headers
 
 log = logging.getLogger(__name__)
@@ -293,6 +293,7 @@ class OutboxRelay:
         # long as the relay: frozen, a full collection no longer walks it. Unfrozen, each full
         # collection (about one every ten seconds at 1,000 events/s) stopped the loop for
         # 15 ms or more (100-400 ms on a loaded machine), and the events in flight waited.
+        # Thawed when the relay stops, so a process that goes on (a test) is left as it was.
         freeze_startup_heap()
         loop = asyncio.get_running_loop()
         next_purge = loop.time()
@@ -333,6 +334,7 @@ class OutboxRelay:
                     # event's round when its notification came in the middle of them.
                     await _wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:
+            thaw()
             await self.close()
 
     async def purge_published(self) -> int:
