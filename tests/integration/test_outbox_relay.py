@@ -17,6 +17,7 @@ from shared.messaging.outbox import append_events
 from shared.messaging.record_batches import CONTENT_TYPE
 from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 
@@ -243,9 +244,9 @@ async def test_events_after_a_published_round_wake_the_relay_without_the_poll(
     )
     task = asyncio.create_task(relay.run(stop))
 
-    async def unpublished() -> int:
-        return int(
-            await messaging_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    async def all_published() -> bool:
+        return not await messaging_pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
         )
 
     try:
@@ -256,10 +257,7 @@ async def test_events_after_a_published_round_wake_the_relay_without_the_poll(
                     connection, [registered(f"ent-n{n}", n)], source="/test", topic_prefix=prefix
                 )
             if n % 2:  # every other one while the previous may still be in its round
-                deadline = asyncio.get_running_loop().time() + 10
-                while await unpublished():
-                    assert asyncio.get_running_loop().time() < deadline, "not published"
-                    await asyncio.sleep(0.01)
+                await until(all_published, seconds=10, interval=0.01, message="not published")
         records = await read_topic(
             stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=20, timeout_seconds=10
         )

@@ -336,7 +336,11 @@ async def test_sends_finishing_together_are_settled_in_one_statement_with_each_d
     try:
         for settlement in settlements[:3]:
             settling.add(settlement)
-        await asyncio.sleep(0.05)  # lingering for company, nothing written yet
+
+        async def lingering() -> bool:  # the writer runs and waits for company
+            return bool(settling._now._waiters)  # type: ignore[attr-defined]
+
+        await polling.until(lingering, seconds=10, interval=0.01, message="the writer never ran")
         assert statements == []
         for settlement in settlements[3:]:
             settling.add(settlement)
@@ -379,7 +383,7 @@ async def test_a_settle_that_fails_in_company_is_retried_alone_and_only_it_is_le
     from notifications.sender.loop import Settlements
 
     ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 3)
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime(2026, 12, 10, 6, tzinfo=dt.UTC)  # any instant: only the status is read
 
     def settlement(delivery: uuid.UUID) -> sending.Settlement:
         return sending.Settlement(
