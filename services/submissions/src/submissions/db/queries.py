@@ -125,7 +125,11 @@ SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = 
 """
 # Everything a submission checks, in one round trip: the window, the reporter's roster entry
 # (NULL columns when it is not on the roster), its granted due times, its lock exceptions, and
-# last year's accepted figures (the change warning).
+# last year's accepted figures (the change warning). Last year's report is found by its key
+# (the previous window, at most one by its unique key, and the designation), so the plan
+# probes the unique index whatever the table's statistics: joined to the windows instead, the
+# generic plan a pooled connection keeps was made while the rush's reports table was nearly
+# empty, and scanned every report on each submission (a cost growing with the rush).
 SUBMISSION_CONTEXT = """
 SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id, e.category,
        e.region_code, e.city_code, e.county_code, e.due_at AS entry_due_at, e.expected_from,
@@ -138,10 +142,11 @@ SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id
                    'ends_at', extract(epoch FROM l.ends_at))), '[]')
         FROM lock_exceptions l WHERE l.window_id = w.id AND l.designation_id = $2) AS exceptions,
        (SELECT v.figures FROM reports r
-        JOIN windows pw ON pw.id = r.window_id
         JOIN report_versions v ON v.report_id = r.id
-        WHERE pw.programme_id = w.programme_id AND pw.window_slug = w.window_slug
-          AND pw.year = w.year - 1 AND r.designation_id = $2 AND r.state = 'accepted'
+        WHERE r.window_id = (SELECT pw.id FROM windows pw
+                             WHERE pw.programme_id = w.programme_id
+                               AND pw.window_slug = w.window_slug AND pw.year = w.year - 1)
+          AND r.designation_id = $2 AND r.state = 'accepted'
         ORDER BY v.number DESC LIMIT 1) AS last_figures
 FROM windows w
 LEFT JOIN roster_entries e ON e.window_id = w.id AND e.designation_id = $2
