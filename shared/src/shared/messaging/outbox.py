@@ -42,11 +42,13 @@ def _insert(first: int) -> str:
 _INSERT = _insert(1)
 
 
-def insert_cte(name: str, first: int) -> str:
+def insert_cte(name: str, first: int, *, only_if: str | None = None) -> str:
     """The outbox insert as a data-modifying CTE ``name`` of another statement, its arrays from
     parameter ``$first`` on: a write path's state change and its events in one round trip. The
-    statement must run in the change's transaction."""
-    return f"{name} AS ({_insert(first)})"
+    statement must run in the change's transaction. ``only_if``: an SQL condition (on the
+    statement's other CTEs) without which no event is inserted."""
+    where = f" WHERE {only_if}" if only_if is not None else ""
+    return f"{name} AS ({_insert(first)}{where})"
 
 
 def outbox_arguments(

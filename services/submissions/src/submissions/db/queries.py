@@ -125,7 +125,8 @@ SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = 
 """
 # Everything a submission checks, in one round trip: the window, the reporter's roster entry
 # (NULL columns when it is not on the roster), its granted due times, its lock exceptions, and
-# last year's accepted figures (the change warning). Last year's report is found by its key
+# last year's accepted figures (the change warning); whether the reporter has a report in the
+# window yet (``FIRST_SUBMISSION``, unlocked: a hint, not a decision). Last year's report is found by its key
 # (the previous window, at most one by its unique key, and the designation), so the plan
 # probes the unique index whatever the table's statistics: joined to the windows instead, the
 # generic plan a pooled connection keeps was made while the rush's reports table was nearly
@@ -147,7 +148,9 @@ SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id
                              WHERE pw.programme_id = w.programme_id
                                AND pw.window_slug = w.window_slug AND pw.year = w.year - 1)
           AND r.designation_id = $2 AND r.state = 'accepted'
-        ORDER BY v.number DESC LIMIT 1) AS last_figures
+        ORDER BY v.number DESC LIMIT 1) AS last_figures,
+       EXISTS (SELECT 1 FROM reports r WHERE r.window_id = w.id AND r.designation_id = $2)
+           AS has_report
 FROM windows w
 LEFT JOIN roster_entries e ON e.window_id = w.id AND e.designation_id = $2
 WHERE w.id = $1
@@ -187,6 +190,41 @@ SAVE_SUBMISSION = _SUBMISSION_CTES + _SUBMISSION_UPDATE
 # rush's path, one round trip for the version, its step, the report and its events.
 SAVE_SUBMISSION_WITH_EVENTS = (
     _SUBMISSION_CTES + ",\n" + outbox.insert_cte("events", 12) + _SUBMISSION_UPDATE
+)
+# A reporter's first submission when the context found no report: the report created as the
+# submission leaves it (UPSERT_REPORT's draft at revision 1, then SAVE_SUBMISSION's step: revision
+# 2, submitted, first submitted at the version's time), its version, step and events, and the
+# reporter's draft deleted, in one statement ($12-$16 the report's window, designation, entity,
+# region and city; the events from $17). One round trip and one row update fewer than the
+# upsert and the save; the report row's foreign key is checked once, not again for an update
+# of a row this transaction inserted. ON CONFLICT DO NOTHING: when another transaction created
+# the report meanwhile, nothing is written and no row is returned; the caller then takes the
+# report as UPSERT_REPORT does (locked) and decides again.
+FIRST_SUBMISSION = (
+    """
+WITH report AS (
+    INSERT INTO reports AS r (id, window_id, designation_id, entity_id, region_code, city_code,
+                              state, revision, first_submitted_at)
+    VALUES ($1, $12, $13, $14, $15, $16, $11, 2, $3)
+    ON CONFLICT (window_id, designation_id) DO NOTHING
+    RETURNING *
+), draft AS (
+    DELETE FROM report_drafts d USING report r
+    WHERE d.window_id = r.window_id AND d.designation_id = r.designation_id
+), version AS (
+    INSERT INTO report_versions (report_id, number, submitted_at, submitted_by, submitted_role,
+                                 on_behalf, figures, explanations, warnings)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM report
+), step AS (
+    INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state,
+                              version, reason, field_comments, on_behalf)
+    SELECT $1, 'submit', $4, $5, $3, $10, $11, $2, NULL, '{}', $6 FROM report
+),
+"""
+    + outbox.insert_cte("events", 17, only_if="EXISTS (SELECT FROM report)")
+    + """
+SELECT * FROM report
+"""
 )
 SAVE_REVIEW = """
 WITH step AS (

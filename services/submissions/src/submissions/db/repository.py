@@ -181,20 +181,9 @@ async def save_step(
     arrays of ``shared.messaging.outbox.outbox_arguments``)."""
     step = report.steps[-1]
     if step.action is Action.submit:
-        version = report.versions[-1]
         updated = await connection.fetchrow(
             queries.SAVE_SUBMISSION_WITH_EVENTS if outbox_arguments else queries.SAVE_SUBMISSION,
-            report_row["id"],
-            version.number,
-            version.submitted_at,
-            version.submitted_by.id,
-            version.submitted_by.role.value,
-            version.on_behalf,
-            figures_json(version.figures),
-            dict(version.explanations),
-            warnings or [],
-            step.from_state.value,
-            step.to_state.value,
+            *_submission_values(report_row["id"], report, warnings),
             *outbox_arguments,
         )
     elif outbox_arguments:
@@ -204,6 +193,52 @@ async def save_step(
             queries.SAVE_REVIEW, report_row["id"], *step_values(step)
         )
     return updated
+
+
+def _submission_values(
+    report_id: object, report: Report, warnings: list[dict[str, str]] | None
+) -> tuple[Any, ...]:
+    """The submission statements' $1-$11: the report, its new version and the submit step."""
+    step, version = report.steps[-1], report.versions[-1]
+    return (
+        report_id,
+        version.number,
+        version.submitted_at,
+        version.submitted_by.id,
+        version.submitted_by.role.value,
+        version.on_behalf,
+        figures_json(version.figures),
+        dict(version.explanations),
+        warnings or [],
+        step.from_state.value,
+        step.to_state.value,
+    )
+
+
+async def save_first_submission(
+    connection: asyncpg.Connection,
+    identity: Mapping[str, Any],
+    report: Report,
+    *,
+    warnings: list[dict[str, str]],
+    outbox_arguments: Sequence[list[Any]],
+) -> asyncpg.Record | None:
+    """Create the report with its first submission (``report``: the new report after
+    ``review.submit``), version, step and events: one statement (``FIRST_SUBMISSION``).
+    ``identity``: the new report's id, window, designation, entity, region and city. None,
+    with nothing written, when the report exists by now (created since the caller looked)."""
+    if report.steps[-1].action is not Action.submit or len(report.versions) != 1:
+        raise ValueError("only a report's first submission creates it")
+    return await connection.fetchrow(
+        queries.FIRST_SUBMISSION,
+        *_submission_values(identity["id"], report, warnings),
+        identity["window_id"],
+        identity["designation_id"],
+        identity["entity_id"],
+        identity["region_code"],
+        identity["city_code"],
+        *outbox_arguments,
+    )
 
 
 def step_values(step: ReviewStep) -> tuple[Any, ...]:

@@ -29,6 +29,7 @@ from submissions.db.repository import (
     figures_from_json,
     figures_json,
     load_report,
+    save_first_submission,
     save_step,
 )
 from submissions.domain import review
@@ -44,6 +45,7 @@ from submissions.domain.locks import LockException, submission_refusal
 from submissions.domain.review import Action, Report, ReportState
 from submissions.domain.roster import RosterEntry
 from submissions.domain.validation import ReportCheck, ReportedFigure, check_reporters_report
+from submissions.domain.versions import ReportVersion
 from submissions.handlers.common import (
     BeforeCommit,
     Connection,
@@ -166,6 +168,80 @@ async def reporter_on_roster(
     return Reporter(found, actor, parts, roster_entry_of(found))
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """A submission the rules took: the report after it, and what its write and answer carry."""
+
+    report: Report
+    version: ReportVersion
+    on_time: bool
+    warnings: list[dict[str, str]]
+    events: list[DomainEvent]
+
+
+def _take(
+    reporter: Reporter,
+    report: Report,
+    identity: Mapping[str, Any],
+    *,
+    figures: Mapping[str, object],
+    explanations: Mapping[str, str],
+    now: dt.datetime,
+) -> _Taken:
+    """The rules on a submission of ``report`` (as stored, or new): ``Refused`` when the window
+    does not take it, ``InvalidReport`` when the figures fail; else the report with its new
+    version and the events (``identity``: the report's id, window, designation, entity, city)."""
+    designation_id, found, parts, entry = (
+        report.designation_id, reporter.found, reporter.parts, reporter.entry
+    )  # fmt: skip
+    deadlines = reporter.refuse_unless_taken(
+        designation_id, state=report.state, has_submitted=bool(report.versions), now=now
+    )
+    last = found["last_figures"]
+    check = check_reporters_report(
+        parts.programme,
+        {k: v if isinstance(v, ReportedFigure) else ReportedFigure(v) for k, v in figures.items()},
+        category=entry.category,
+        entity_type=found["entity_type"],
+        last_accepted=figures_from_json(last) if last else None,
+        explanations=explanations,
+    )
+    if not check.ready_to_submit:
+        raise InvalidReport(check)
+    updated_report = review.submit(
+        report, actor=reporter.actor, at=now, figures=check.figures, explanations=explanations
+    )
+    warnings = [
+        {
+            "field": w.field,
+            "code": w.code,
+            "message": w.message,
+            "explanation": explanations.get(w.field, ""),
+        }
+        for w in check.warnings
+    ]
+    version = updated_report.versions[-1]
+    first_at = updated_report.first_submitted_at
+    if first_at is None:
+        raise ValueError("a submitted report has its first submission time")
+    on_time = timeliness(first_at, deadlines.due_at) is Timeliness.on_time
+    # The event's fields are the report's identity, which saving the step leaves as it was:
+    # the events go into the outbox with the version, one statement.
+    common = _report_fields(identity, version.number)
+    events: list[DomainEvent] = [
+        ReportSubmitted(
+            **common,
+            submitted_by=reporter.actor.id,
+            on_behalf=version.on_behalf,
+            first=version.number == 1,
+            on_time=on_time,
+        )
+    ]
+    if warnings:
+        events.append(ValidationFlagged(**common, warnings=warnings))
+    return _Taken(updated_report, version, on_time, warnings, events)
+
+
 async def submit_report(
     pool: Pool,
     context: Context,
@@ -185,85 +261,65 @@ async def submit_report(
         reporter = await reporter_on_roster(
             connection, context, window_id, designation_id, authorize
         )
-        found, actor, parts, entry = (
-            reporter.found, reporter.actor, reporter.parts, reporter.entry
-        )  # fmt: skip
-        row: Row = await connection.fetchrow(  # an upsert: always a row
-            queries.UPSERT_REPORT,
-            uuid.uuid4(),
-            window_id,
-            designation_id,
-            entry.entity_id,
-            found["region_code"],
-            entry.city_code,
-        )
-        report = (
-            Report(designation_id, entry.entity_id, entry.city_code)
-            if row["inserted"]
-            else await load_report(connection, row)
-        )
-        deadlines = reporter.refuse_unless_taken(
-            designation_id, state=report.state, has_submitted=bool(report.versions), now=now
-        )
-        last = found["last_figures"]
-        check = check_reporters_report(
-            parts.programme,
-            {
-                k: v if isinstance(v, ReportedFigure) else ReportedFigure(v)
-                for k, v in figures.items()
-            },
-            category=entry.category,
-            entity_type=found["entity_type"],
-            last_accepted=figures_from_json(last) if last else None,
-            explanations=explanations,
-        )
-        if not check.ready_to_submit:
-            raise InvalidReport(check)
-        updated_report = review.submit(
-            report, actor=actor, at=now, figures=check.figures, explanations=explanations
-        )
-        warnings = [
-            {
-                "field": w.field,
-                "code": w.code,
-                "message": w.message,
-                "explanation": explanations.get(w.field, ""),
-            }
-            for w in check.warnings
-        ]
-        version = updated_report.versions[-1]
-        first_at = updated_report.first_submitted_at
-        if first_at is None:
-            raise ValueError("a submitted report has its first submission time")
-        on_time = timeliness(first_at, deadlines.due_at) is Timeliness.on_time
-        # The event's fields are the report's identity, which saving the step leaves as the
-        # upsert returned it: the events go into the outbox with the version, one statement.
-        common = _report_fields(row, version.number)
-        events: list[DomainEvent] = [
-            ReportSubmitted(
-                **common,
-                submitted_by=actor.id,
-                on_behalf=version.on_behalf,
-                first=version.number == 1,
-                on_time=on_time,
+        found, entry = reporter.found, reporter.entry
+
+        def events_of(taken: _Taken) -> tuple[list[Any], ...]:
+            return outbox_arguments(
+                taken.events, source=context.event_source, topic_prefix=context.topic_prefix
             )
-        ]
-        if warnings:
-            events.append(ValidationFlagged(**common, warnings=warnings))
-        stored = await save_step(
-            connection,
-            row,
-            updated_report,
-            warnings=warnings,
-            outbox_arguments=outbox_arguments(
-                events, source=context.event_source, topic_prefix=context.topic_prefix
-            ),
-        )
-        result = Submitted(stored, version.number, on_time, warnings)
+
+        def take(report: Report, identity: Mapping[str, Any]) -> _Taken:
+            return _take(
+                reporter, report, identity, figures=figures, explanations=explanations, now=now
+            )
+
+        new_report = Report(designation_id, entry.entity_id, entry.city_code)
+        identity = {
+            "id": uuid.uuid4(),
+            "window_id": window_id,
+            "designation_id": designation_id,
+            "entity_id": entry.entity_id,
+            "region_code": found["region_code"],
+            "city_code": entry.city_code,
+        }
+        stored: Row | None = None
+        if not found["has_report"]:
+            # The first submission (the rush): the report is created with it, in one statement;
+            # nothing is written before the rules took it. None when the report was created
+            # meanwhile: then as below, on the report locked as it is now.
+            taken = take(new_report, identity)
+            stored = await save_first_submission(
+                connection,
+                identity,
+                taken.report,
+                warnings=taken.warnings,
+                outbox_arguments=events_of(taken),
+            )
+        if stored is None:
+            row: Row = await connection.fetchrow(  # an upsert: always a row
+                queries.UPSERT_REPORT,
+                identity["id"],
+                window_id,
+                designation_id,
+                entry.entity_id,
+                found["region_code"],
+                entry.city_code,
+            )
+            report = new_report if row["inserted"] else await load_report(connection, row)
+            taken = take(report, row)
+            stored = await save_step(
+                connection,
+                row,
+                taken.report,
+                warnings=taken.warnings,
+                outbox_arguments=events_of(taken),
+            )
+        version, warnings = taken.version, taken.warnings
+        result = Submitted(stored, version.number, taken.on_time, warnings)
         await publish_and_claim(connection, context, [], before_commit=before_commit, result=result)
         await audit.record_change_by(
             connection,
-            audit_actor(actor),
+            audit_actor(reporter.actor),
             "report.submitted",
             audit.Resource("report", stored["id"], stored["region_code"]),
             after={
@@ -274,14 +330,14 @@ async def submit_report(
             details={
                 "designation_id": designation_id,
                 "on_behalf": version.on_behalf,
-                "on_time": on_time,
+                "on_time": taken.on_time,
                 "warnings": len(warnings),
             },
         )
     return result
 
 
-def _report_fields(row: Row, version: int) -> dict[str, object]:
+def _report_fields(row: Mapping[str, Any], version: int) -> dict[str, object]:
     return {
         "report_id": str(row["id"]),
         "window_id": row["window_id"],

@@ -1,0 +1,137 @@
+"""A reporter's first submission creates its report in the statement that stores the version
+(``queries.FIRST_SUBMISSION``). When another transaction creates the report between the
+submission's look-up and that statement, nothing is written and the submission is decided
+again on the report as it then is, locked, as when the report existed from the start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi.testclient import TestClient
+
+from shared.db.pool import create_pool
+from submissions.domain.actors import Actor, Role
+from submissions.domain.errors import Refused
+from submissions.handlers.common import Context
+from submissions.handlers.reports import Submitted, submit_report
+from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.support.polling import until
+
+W = window_id(2025)
+FIGURES = {
+    "online_retail_sales": "1000000.00",
+    "physical_goods_online_retail_sales": "800000",
+    "workers": 40,
+}
+NOW = cst(2025, 12, 5, 10)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def opened(
+    api: TestClient,
+    auth: Callable[..., dict[str, str]],
+    designate: Callable[..., int],
+    clock: Clock,
+) -> None:
+    for designation in ("R1", "R2"):
+        designate(designation, region="520102", at=cst(2025, 6, 1))
+    clock.now = cst(2025, 11, 1, 9)
+    body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
+    assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
+
+
+def reporter(entry: Any) -> Actor:
+    return Actor(f"user-{entry['entity_id']}", Role.reporter, entity_id=entry["entity_id"])
+
+
+async def race(dsn: str, context: Context, designation: str, *, first_commits: bool) -> Any:
+    """The first submission holds its transaction open after its writes; the second starts,
+    finds no report, and waits on the first's new row; then the first commits or rolls back.
+    Answers the second's outcome (a ``Submitted`` or the ``Refused``) and the stored rows."""
+    pool = await create_pool(dsn, min_size=2, max_size=3)
+    hold, held = asyncio.Event(), asyncio.Event()
+
+    async def pause(connection: asyncpg.Connection, result: Any) -> None:
+        held.set()
+        await hold.wait()
+        if not first_commits:
+            raise RuntimeError("the first submission fails after its writes")
+
+    def submission(before_commit: Any = None) -> Any:
+        return submit_report(
+            pool,
+            context,
+            window_id=W,
+            designation_id=designation,
+            authorize=reporter,
+            figures=FIGURES,
+            explanations={},
+            now=NOW,
+            before_commit=before_commit,
+        )
+
+    try:
+        first = asyncio.create_task(submission(pause))
+        await asyncio.wait(
+            [first, asyncio.create_task(held.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        assert held.is_set(), first.exception()
+        second = asyncio.create_task(submission())
+
+        async def second_waits() -> bool:
+            return bool(
+                await pool.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+
+        await until(second_waits, seconds=30, message="the second submission never waited")
+        hold.set()
+        try:
+            await first
+        except RuntimeError:
+            assert not first_commits
+        try:
+            outcome: Submitted | Refused = await second
+        except Refused as refused:
+            outcome = refused
+        versions = await pool.fetch(
+            "SELECT v.number, r.revision, r.state FROM report_versions v "
+            "JOIN reports r ON r.id = v.report_id WHERE r.window_id = $1 "
+            "AND r.designation_id = $2",
+            W,
+            designation,
+        )
+        events = await pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8') LIKE $1",
+            f'%"{designation}"%',
+        )
+        return outcome, [tuple(v) for v in versions], events
+    finally:
+        await pool.close()
+
+
+def test_a_report_created_meanwhile_is_decided_as_it_stands(
+    submissions_db: str, context: Context
+) -> None:
+    outcome, versions, events = asyncio.run(race(submissions_db, context, "R1", first_commits=True))
+    assert isinstance(outcome, Refused) and outcome.code == "under_review", outcome
+    assert versions == [(1, 2, "submitted")]  # the first's only, written once
+    assert events == 1
+
+
+def test_when_the_other_rolls_back_the_first_submission_creates_the_report(
+    submissions_db: str, context: Context
+) -> None:
+    outcome, versions, events = asyncio.run(
+        race(submissions_db, context, "R2", first_commits=False)
+    )
+    assert isinstance(outcome, Submitted), outcome
+    assert (outcome.version, outcome.report["revision"]) == (1, 2)
+    assert versions == [(1, 2, "submitted")]
+    assert events == 1
