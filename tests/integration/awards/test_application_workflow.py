@@ -5,11 +5,12 @@ clock with ``environment.sleep`` and take each step as an update once the clock 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from awards.workflows.types import (
     designation_workflow_id,
     workflow_id_for,
 )
-from awards.workflows.worker import build_worker
+from awards.workflows.worker import WORKFLOWS, build_worker
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.programmes import Programme, load_programmes
 from shared.service.worker import ActivityMetricsInterceptor
@@ -50,6 +51,10 @@ from tests.integration.awards.conftest import (
     application_start,
     card,
     step,
+)
+from tests.integration.awards.sandbox_checked import (
+    SandboxCheckedApplication,
+    SandboxCheckedDesignation,
 )
 from tests.support.metric_reader import metric_reader
 from tests.support.polling import until
@@ -64,8 +69,13 @@ STEP_ACTIVITIES = {
 }
 
 
-@pytest.fixture
-async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def running_worker(
+    environment: WorkflowEnvironment,
+    awards_pool: asyncpg.Pool,
+    workflows: Sequence[type] = WORKFLOWS,
+) -> AsyncIterator[str]:
+    """The awards worker on a queue of its own (its name yielded)."""
     task_queue = f"awards-{uuid.uuid4().hex[:8]}"
     async with build_worker(
         environment.client,
@@ -73,9 +83,16 @@ async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) ->
         topic_prefix="t.",
         task_queue=task_queue,
         programmes=load_programmes(PROGRAMMES),
+        workflows=workflows,
         # as the worker role runs it: every activity attempt, local ones too, is counted
         interceptors=[ActivityMetricsInterceptor()],
     ):
+        yield task_queue
+
+
+@pytest.fixture
+async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    async with running_worker(environment, awards_pool) as task_queue:
         yield task_queue
 
 
@@ -193,6 +210,28 @@ async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
 async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_and_an_objection(
     environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
 ) -> None:
+    handle = await round_with_a_return_a_conflict_and_an_objection(
+        environment, worker, awards_pool, guizhou
+    )
+    await save_history(handle, "designated_with_return_conflict_objection")
+
+
+async def test_the_application_workflow_keeps_to_the_sandbox_rules(
+    environment: WorkflowEnvironment, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """The worker runs the application workflow unsandboxed (its module says why); the same
+    round with the sandbox on, so a non-deterministic call in its code (or in
+    ``application_steps``) fails here."""
+    checked = (SandboxCheckedApplication, SandboxCheckedDesignation)
+    async with running_worker(environment, awards_pool, checked) as task_queue:
+        await round_with_a_return_a_conflict_and_an_objection(
+            environment, task_queue, awards_pool, guizhou
+        )
+
+
+async def round_with_a_return_a_conflict_and_an_objection(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> WorkflowHandle[Any, Any]:
     client = environment.client
     now = await environment.get_current_time()
     start = application_start(guizhou, due_at=now + timedelta(days=30))
@@ -295,7 +334,7 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     assert len(seated) == 3 and all(row["scored"] for row in seated)
     assert not [row for row in await panel_of(awards_pool, start.application_id) if row["scored"]
                 and not row["seated"]]  # fmt: skip
-    await save_history(handle, "designated_with_return_conflict_objection")
+    return handle
 
 
 async def test_an_overdue_city_review_is_escalated_and_keeps_waiting(

@@ -18,6 +18,10 @@ from temporalio.worker import Replayer
 from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.temporal import data_converter
+from tests.integration.awards.sandbox_checked import (
+    SandboxCheckedApplication,
+    SandboxCheckedDesignation,
+)
 
 # Recorded by tests/integration/awards/test_application_workflow.py and
 # test_designation_workflow.py (the designation's last run, after two continue-as-new; the
@@ -37,6 +41,18 @@ async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     replayer = Replayer(
         workflows=[ApplicationWorkflow, DesignationWorkflow], data_converter=data_converter
+    )
+    await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_with_the_sandbox_on(path: Path) -> None:
+    """The worker runs both workflows unsandboxed; replayed under the sandbox's rules, a
+    forbidden call on any recorded path (old patches' branches too) fails here."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    replayer = Replayer(
+        workflows=[SandboxCheckedApplication, SandboxCheckedDesignation],
+        data_converter=data_converter,
     )
     await replayer.replay_workflow(history)
 

@@ -16,20 +16,21 @@ from typing import Any, cast
 
 from temporalio import workflow
 
-from awards.domain.application import WAITING_ON, Action, Stage
-from awards.domain.scoring import check_card, result
-from awards.workflows.activities import ApplicationActivities
-from awards.workflows.options import NEEDS_PROVINCE, WRITE, ActivityOptions, local
-from awards.workflows.types import (
-    ApplicationStart,
-    NoticeDates,
-    NoticePlan,
-    PanelRequest,
-    PanelResult,
-    StepRecord,
-    StepRequest,
-)
-from shared.china_time import CHINA
+with workflow.unsafe.imports_passed_through():
+    from awards.domain.application import WAITING_ON, Action, Stage
+    from awards.domain.scoring import check_card, result
+    from awards.workflows.activities import ApplicationActivities
+    from awards.workflows.options import NEEDS_PROVINCE, WRITE, ActivityOptions, local
+    from awards.workflows.types import (
+        ApplicationStart,
+        NoticeDates,
+        NoticePlan,
+        PanelRequest,
+        PanelResult,
+        StepRecord,
+        StepRequest,
+    )
+    from shared.china_time import CHINA
 
 # workflow.patched() id: new histories run a step's activities (its write, the panel drawn, the
 # notice planned, the card marked) as local activities, in the workflow task that takes the
