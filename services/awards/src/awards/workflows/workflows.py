@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
 
 # Not passed through: its code is the workflow's, and the sandbox-checked run (below) must
 # import it afresh, under the sandbox's rules, for those rules to reach it.
-from awards.workflows.application_steps import ApplicationSteps  # noqa: E402
+from awards.workflows.application_steps import ApplicationSteps
 
 # workflow.patched() ids: a change to running applications is taken only by new histories.
 DESIGNATION_LIFECYCLE = "designation-lifecycle"
