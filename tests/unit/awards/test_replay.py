@@ -30,7 +30,8 @@ from tests.integration.awards.sandbox_checked import (
 # the `_remote_step_activities` ones from before the steps' local activities (patched) replay
 # with the steps' activities scheduled through the server; the `_separate_mark_scored` one from
 # before a card's seat was marked scored in the score step's own write (patched) replays with a
-# `mark_scored` local activity per card.
+# `mark_scored` local activity per card; the `_separate_result` one from before the last card and
+# the evaluation's result were written by one activity (patched) replays with two.
 HISTORIES = sorted(
     (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
 )
@@ -86,6 +87,21 @@ def test_application_histories_from_before_and_after_the_score_written_with_its_
     for path in after:
         types = _local_activity_types(path)
         assert "awards.mark_scored" not in types and "awards.record_step" in types, path.stem
+
+
+def test_application_histories_from_before_and_after_the_result_written_with_the_last_card() -> (
+    None
+):
+    """Both kinds replay above: the last card and the evaluation's result written by one
+    activity each (recorded before the patch), and by one ``record_steps`` (after it)."""
+    applications = [p for p in HISTORIES if p.stem.startswith("designated_with_return_")]
+    before = [p for p in applications if p.stem.endswith("_separate_result")]
+    after = [p for p in applications if p.stem == "designated_with_return_conflict_objection"]
+    assert before and after
+    for path in before:
+        assert "awards.record_steps" not in _local_activity_types(path), path.stem
+    for path in after:
+        assert _local_activity_types(path).count("awards.record_steps") == 1, path.stem
 
 
 def _activities(path: Path) -> tuple[set[str], int]:

@@ -152,6 +152,25 @@ async def record_step(
         )
 
 
+async def record_steps(
+    pool: Pool,
+    records: Sequence[StepRecord],
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> bool:
+    """``record_step`` for several steps in order, on one connection; False if all were written
+    already. Each is atomic and written once (by its seq), so a retry after a crash between
+    them writes what is missing."""
+    written = False
+    async with pool.acquire() as connection:
+        for record in records:
+            written |= await write_step(
+                connection, record, topic_prefix=topic_prefix, event_source=event_source
+            )
+    return written
+
+
 async def write_step(
     connection: Connection,
     record: StepRecord,

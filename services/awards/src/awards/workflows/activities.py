@@ -69,6 +69,14 @@ class ApplicationActivities:
             self.pool, record, topic_prefix=self.topic_prefix, event_source=self.event_source
         )
 
+    @activity.defn(name="awards.record_steps")
+    async def record_steps(self, records: list[StepRecord]) -> bool:
+        """Several steps of one update (the last card and the evaluation's result), in order:
+        each its own statement, each written once whatever a retry finds."""
+        return await applications.record_steps(
+            self.pool, records, topic_prefix=self.topic_prefix, event_source=self.event_source
+        )
+
     @activity.defn(name="awards.draw_panel")
     async def draw_panel(self, request: PanelRequest) -> PanelResult:
         try:
@@ -101,6 +109,7 @@ class ApplicationActivities:
         return [
             self.record_submission,
             self.record_step,
+            self.record_steps,
             self.draw_panel,
             self.mark_scored,
             self.plan_notice,

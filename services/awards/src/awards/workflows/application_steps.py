@@ -45,6 +45,11 @@ LOCAL_STEP_ACTIVITIES = "application-local-step-activities"
 # it: one local activity, its round trip and its marker less per card. Histories recorded
 # before keep the separate activity (the first score replayed decides, for the whole run).
 SCORE_WITH_STEP = "application-score-with-step"
+# workflow.patched() id: new histories write the last card's step and the evaluation's result
+# with one local activity (``record_steps``) instead of one each: an activity, its round trip
+# through the activation threads and its marker less per application. Histories recorded before
+# keep the two writes (the last card replayed decides).
+RESULT_WITH_LAST_CARD = "application-result-with-last-card"
 
 
 class ApplicationSteps:
@@ -80,6 +85,20 @@ class ApplicationSteps:
         by: StepRequest | None = None,
         **extra: Any,
     ) -> None:
+        record = self._step(step, actor=actor, role=role, reason=reason, by=by, **extra)
+        await self._activity(ApplicationActivities.record_step, WRITE, record)
+
+    def _step(
+        self,
+        step: str,
+        *,
+        actor: str,
+        role: str | None,
+        reason: str | None = None,
+        by: StepRequest | None = None,
+        **extra: Any,
+    ) -> StepRecord:
+        """The next step of the timeline, numbered, at the stage the workflow is in now."""
         self.seq += 1
         if by is not None:
             extra.update(
@@ -88,23 +107,19 @@ class ApplicationSteps:
                 request=by.request,
                 stage_before=self._stage_before,
             )
-        await self._activity(
-            ApplicationActivities.record_step,
-            WRITE,
-            StepRecord(
-                application_id=self.start.application_id,
-                programme_id=self.start.terms.programme_id,
-                region_code=self.start.applicant.region_code,
-                seq=self.seq,
-                step=step,
-                stage_after=self.stage,
-                waiting_on=WAITING_ON.get(self.stage),
-                actor=actor,
-                role=role,
-                reason=reason,
-                at=workflow.now(),
-                **extra,
-            ),
+        return StepRecord(
+            application_id=self.start.application_id,
+            programme_id=self.start.terms.programme_id,
+            region_code=self.start.applicant.region_code,
+            seq=self.seq,
+            step=step,
+            stage_after=self.stage,
+            waiting_on=WAITING_ON.get(self.stage),
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=workflow.now(),
+            **extra,
         )
 
     async def _activity(
@@ -153,6 +168,14 @@ class ApplicationSteps:
                     ApplicationActivities.mark_scored, WRITE, self.start.application_id, who.subject
                 )
             if set(self.panel) <= set(self.totals):
+                if workflow.patched(RESULT_WITH_LAST_CARD):
+                    card = self._step(
+                        "score", actor=who.subject, role=who.role, by=request, **extra
+                    )
+                    await self._activity(
+                        ApplicationActivities.record_steps, WRITE, [card, self._result()]
+                    )
+                    return
                 await self._record("score", actor=who.subject, role=who.role, by=request, **extra)
                 await self._evaluate()
                 return
@@ -214,10 +237,14 @@ class ApplicationSteps:
 
     async def _evaluate(self) -> None:
         """All cards are in: only now are the scores shown (the result step carries them)."""
+        await self._activity(ApplicationActivities.record_step, WRITE, self._result())
+
+    def _result(self) -> StepRecord:
+        """The evaluation's result, the stage moved to the decision."""
         outcome = result(self.totals, self.start.terms.panel)
         self.score, self.passed = outcome.score, outcome.passed
         self.stage = Stage.decision
-        await self._record(
+        return self._step(
             "evaluation_result",
             actor="awards",
             role=None,
