@@ -66,6 +66,7 @@ STEP_ACTIVITIES = {
     "awards.record_steps",
     "awards.mark_scored",
     "awards.draw_panel",
+    "awards.draw_panel_with_step",
     "awards.plan_notice",
 }
 
@@ -332,9 +333,11 @@ async def round_with_a_return_a_conflict_and_an_objection(
     # a card marks its expert's seat scored in the score step's own write, not an activity
     ran = await local_activity_types(handle)
     assert "awards.mark_scored" not in ran
-    # the last card and the evaluation's result are written by one activity
+    # the last card and the evaluation's result are written by one activity, and a panel
+    # drawn (assigned, then a member replaced) by the activity that writes its step
     assert ran.count("awards.record_steps") == 1
-    assert ran.count("awards.record_step") == len(steps) - 2 - 2  # not submit, designate
+    assert ran.count("awards.draw_panel_with_step") == 2 and "awards.draw_panel" not in ran
+    assert ran.count("awards.record_step") == len(steps) - 2 - 2 - 2  # not submit, designate
     seated = [row for row in await panel_of(awards_pool, start.application_id) if row["seated"]]
     assert len(seated) == 3 and all(row["scored"] for row in seated)
     assert not [row for row in await panel_of(awards_pool, start.application_id) if row["scored"]
@@ -401,7 +404,7 @@ async def test_a_panel_too_small_keeps_the_step_waiting_until_experts_are_added(
     assigning = asyncio.create_task(take(handle, step("assign_experts", PROVINCE)))
 
     async def drawn_short_twice() -> bool:  # the second attempt 5 s after the first (backoff)
-        return activity_failures(activity_metrics, "awards.draw_panel") >= 2
+        return activity_failures(activity_metrics, "awards.draw_panel_with_step") >= 2
 
     await until(drawn_short_twice, seconds=60, message="the panel's draw did not fail twice")
     assert not assigning.done()

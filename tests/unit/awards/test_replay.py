@@ -31,7 +31,9 @@ from tests.integration.awards.sandbox_checked import (
 # with the steps' activities scheduled through the server; the `_separate_mark_scored` one from
 # before a card's seat was marked scored in the score step's own write (patched) replays with a
 # `mark_scored` local activity per card; the `_separate_result` one from before the last card and
-# the evaluation's result were written by one activity (patched) replays with two.
+# the evaluation's result were written by one activity (patched) replays with two; the
+# `_separate_panel` one from before a panel was drawn by the activity that writes its step
+# (patched) replays with a `draw_panel` and a `record_step` for each draw.
 HISTORIES = sorted(
     (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
 )
@@ -102,6 +104,21 @@ def test_application_histories_from_before_and_after_the_result_written_with_the
         assert "awards.record_steps" not in _local_activity_types(path), path.stem
     for path in after:
         assert _local_activity_types(path).count("awards.record_steps") == 1, path.stem
+
+
+def test_application_histories_from_before_and_after_the_panel_drawn_with_its_step() -> None:
+    """Both kinds replay above: a panel drawn by ``draw_panel`` and its step written by
+    ``record_step`` (recorded before the patch), and both by ``draw_panel_with_step`` (after)."""
+    applications = [p for p in HISTORIES if p.stem.startswith("designated_with_return_")]
+    before = [p for p in applications if p.stem.endswith("_separate_panel")]
+    after = [p for p in applications if p.stem == "designated_with_return_conflict_objection"]
+    assert before and after
+    for path in before:
+        types = _local_activity_types(path)
+        assert "awards.draw_panel" in types and "awards.draw_panel_with_step" not in types
+    for path in after:
+        types = _local_activity_types(path)
+        assert "awards.draw_panel_with_step" in types and "awards.draw_panel" not in types
 
 
 def _activities(path: Path) -> tuple[set[str], int]:

@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from awards.config import DEFAULT_EVENT_SOURCE
 from awards.db import queries, repository
+from awards.handlers import experts
 from awards.handlers.common import (
     WORKER,
     ClaimKey,
@@ -34,6 +35,8 @@ from awards.workflows.types import (
     TAKE_STEP,
     ApplicationStart,
     ApplicationState,
+    PanelRequest,
+    PanelResult,
     StepRecord,
     StepRequest,
     workflow_id_for,
@@ -169,6 +172,23 @@ async def record_steps(
                 connection, record, topic_prefix=topic_prefix, event_source=event_source
             )
     return written
+
+
+async def draw_panel_with_step(
+    pool: Pool,
+    request: PanelRequest,
+    record: StepRecord,
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> PanelResult:
+    """The panel drawn (``experts.draw_panel``) and the step that drew it, its detail the panel,
+    in one transaction. ``PanelShort`` writes neither."""
+    async with pool.acquire() as connection, connection.transaction():
+        drawn = await experts.seat_panel(connection, request)
+        step = record.model_copy(update={"detail": {**record.detail, **drawn.detail()}})
+        await write_step(connection, step, topic_prefix=topic_prefix, event_source=event_source)
+    return drawn
 
 
 async def write_step(

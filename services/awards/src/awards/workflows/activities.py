@@ -85,6 +85,20 @@ class ApplicationActivities:
             # The province must add experts to the pool; retrying later succeeds.
             raise ApplicationError(str(exc), type="PanelShort") from exc
 
+    @activity.defn(name="awards.draw_panel_with_step")
+    async def draw_panel_with_step(self, request: PanelRequest, record: StepRecord) -> PanelResult:
+        """``draw_panel`` and the step that drew it (its detail the panel), in one transaction."""
+        try:
+            return await applications.draw_panel_with_step(
+                self.pool,
+                request,
+                record,
+                topic_prefix=self.topic_prefix,
+                event_source=self.event_source,
+            )
+        except PanelShort as exc:
+            raise ApplicationError(str(exc), type="PanelShort") from exc
+
     @activity.defn(name="awards.mark_scored")
     async def mark_scored(self, application_id: str, expert_id: str) -> None:
         await experts.mark_scored(self.pool, application_id, expert_id)
@@ -111,6 +125,7 @@ class ApplicationActivities:
             self.record_step,
             self.record_steps,
             self.draw_panel,
+            self.draw_panel_with_step,
             self.mark_scored,
             self.plan_notice,
             self.grant_designation,

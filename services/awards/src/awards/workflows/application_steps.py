@@ -50,6 +50,10 @@ SCORE_WITH_STEP = "application-score-with-step"
 # through the activation threads and its marker less per application. Histories recorded before
 # keep the two writes (the last card replayed decides).
 RESULT_WITH_LAST_CARD = "application-result-with-last-card"
+# workflow.patched() id: new histories draw a panel (assign_experts, declare_conflict) and write
+# the step that drew it with one local activity (``draw_panel_with_step``, one transaction)
+# instead of two. Histories recorded before keep the two (the first draw replayed decides).
+PANEL_WITH_STEP = "application-panel-with-step"
 
 
 class ApplicationSteps:
@@ -153,10 +157,13 @@ class ApplicationSteps:
             detail["visit_on"] = str(request.visit_on)
         elif action is Action.record_site_visit:
             self.stage = Stage.expert_evaluation if request.passed else Stage.rejected
-        elif action is Action.assign_experts:
-            detail.update(await self._draw_panel(who.subject, None, None))
-        elif action is Action.declare_conflict:
-            detail.update(await self._draw_panel(who.subject, who.subject, request.reason))
+        elif action is Action.assign_experts or action is Action.declare_conflict:
+            leaving = who.subject if action is Action.declare_conflict else None
+            reason = request.reason if leaving is not None else None
+            if workflow.patched(PANEL_WITH_STEP):
+                await self._draw_panel_with_step(request, leaving, reason)
+                return
+            detail.update(await self._draw_panel(who.subject, leaving, reason))
         elif action is Action.score:
             scores = cast(dict[str, Decimal], request.scores)  # the validator required them
             self.cards[who.subject] = dict(scores)
@@ -214,26 +221,49 @@ class ApplicationSteps:
             **extra,
         )
 
+    def _panel_request(self, actor: str, leaving: str | None, reason: str | None) -> PanelRequest:
+        return PanelRequest(
+            application_id=self.start.application_id,
+            size=self.start.terms.panel.size,
+            region_code=self.start.applicant.region_code,
+            entity_id=self.start.applicant.entity_id,
+            seq=self.seq + 1,
+            replace_expert_id=leaving,
+            current_members=self.panel,
+            conflict_reason=reason,
+            actor=actor,
+        )
+
     async def _draw_panel(
         self, actor: str, leaving: str | None, reason: str | None
     ) -> dict[str, Any]:
         drawn: PanelResult = await self._activity(
             ApplicationActivities.draw_panel,
             NEEDS_PROVINCE,
-            PanelRequest(
-                application_id=self.start.application_id,
-                size=self.start.terms.panel.size,
-                region_code=self.start.applicant.region_code,
-                entity_id=self.start.applicant.entity_id,
-                seq=self.seq + 1,
-                replace_expert_id=leaving,
-                current_members=self.panel,
-                conflict_reason=reason,
-                actor=actor,
-            ),
+            self._panel_request(actor, leaving, reason),
         )
         self.panel = drawn.members
-        return {"panel": list(drawn.members), "replaced": [list(r) for r in drawn.replaced]}
+        return drawn.detail()
+
+    async def _draw_panel_with_step(
+        self, request: StepRequest, leaving: str | None, reason: str | None
+    ) -> None:
+        """The panel and its step by one activity: the step as ``_record`` writes it, its
+        detail (the panel) filled in by the activity once drawn."""
+        who = request.actor
+        panel = self._panel_request(who.subject, leaving, reason)
+        step = self._step(
+            str(request.action),
+            actor=who.subject,
+            role=who.role,
+            reason=request.reason,
+            by=request,
+            detail={},
+        )
+        drawn: PanelResult = await self._activity(
+            ApplicationActivities.draw_panel_with_step, NEEDS_PROVINCE, panel, step
+        )
+        self.panel = drawn.members
 
     async def _evaluate(self) -> None:
         """All cards are in: only now are the scores shown (the result step carries them)."""
