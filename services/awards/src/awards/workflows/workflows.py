@@ -50,7 +50,8 @@ DESIGNATION_LIFECYCLE = "designation-lifecycle"
 # Not sandboxed, as the designation workflow is not (``awards.workflows.designation``): the
 # sandbox builds a module namespace for every run it starts (one per application), re-enters its
 # import hooks around every activation and reaches passed-through modules through restricted
-# proxies; in the awards round benchmark that was ≈ 7 % of the worker's CPU per step.
+# proxies; in the awards round benchmark that was ≈ 9 % of the worker's CPU, and each activation
+# cost more through the sandbox besides.
 # Determinism does not rest on the sandbox: this module and ``application_steps`` read time only
 # through ``workflow.now()`` and everything else through activities; the replay test runs the
 # recorded histories on the current code, with and without the sandbox, and
