@@ -221,7 +221,7 @@ WITH report AS (
     SELECT $1, 'submit', $4, $5, $3, $10, $11, $2, NULL, '{}', $6 FROM report
 ),
 """
-    + outbox.insert_cte("events", 17, only_if="EXISTS (SELECT FROM report)")
+    + outbox.insert_cte("events", 17, when="EXISTS (SELECT FROM report)")
     + """
 SELECT * FROM report
 """
