@@ -8,7 +8,7 @@ unit, type, bounds); what only a submission needs (every required figure, the cr
 the explanations of large changes, the figures rewards are computed from) is answered as
 ``pending``, not refused. A draft is no
 version and emits no event; each save is audited. The submission deletes it
-(``queries.SAVE_SUBMISSION``).
+(``queries.SAVE_SUBMISSION``, or ``queries.FIRST_SUBMISSION`` when it creates the report).
 """
 
 from __future__ import annotations
