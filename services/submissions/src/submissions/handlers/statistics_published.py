@@ -4,7 +4,7 @@ the period's reports and roster under the region (its completeness)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +44,9 @@ class PublishedView:
     basis: str  # regional or monitored_enterprises
     rows: list[PublishedRow]  # the region's, then its children's
     # reports under the region by reporter kind and state (reporter_kind, state, reports)
-    report_states: list[Mapping[str, Any]]
+    report_states: Sequence[Mapping[str, Any]]
     # expected and missing reporters by kind (reporter_kind, expected, missing)
-    roster_counts: list[Mapping[str, Any]]
+    roster_counts: Sequence[Mapping[str, Any]]
 
 
 def _subtree(region: str) -> str:
