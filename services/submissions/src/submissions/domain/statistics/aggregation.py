@@ -10,6 +10,7 @@ from its summed parts at every level, never summed.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -67,14 +68,18 @@ def city_of(code: str) -> str:
     return code[:4] + "00"
 
 
-def ancestors(code: str, root: str) -> list[str]:
-    """The region itself and each level above it up to ``root`` (a province or a city)."""
+@functools.lru_cache(maxsize=65536)
+def ancestors(code: str, root: str) -> tuple[str, ...]:
+    """The region itself and each level above it up to ``root`` (a province or a city).
+    Remembered: it depends on the two codes alone, and every view asks it for each of its
+    regions in each of its periods (China has about 3,000 counties)."""
     chain = [code]
     if code[4:] != "00":
         chain.append(city_of(code))
     if root.endswith("0000") and code[2:] != "0000":
         chain.append(root)
-    return [c for c in dict.fromkeys(chain) if c.startswith(_prefix(root))]
+    prefix = _prefix(root)
+    return tuple(c for c in dict.fromkeys(chain) if c.startswith(prefix))
 
 
 def _prefix(root: str) -> str:
@@ -102,17 +107,22 @@ def aggregate(
     )
     level_kind = ReporterKind(indicator.level.value)
     prefix = _prefix(root)
-    mine = [f for f in figures if _belongs(f.key, indicator) and f.region_code.startswith(prefix)]
+    own, below = indicator.id, indicator.id + "."  # the indicator's key and its breakdown's
+    mine = [
+        f
+        for f in figures
+        if (f.key == own or f.key.startswith(below)) and f.region_code.startswith(prefix)
+    ]
     summed: dict[str, list[ReportedFigure]] = defaultdict(list)
     # A region's chain worked out once: its figures (every key, every period) share it.
-    chains: dict[str, list[str]] = {}
+    chains: dict[str, tuple[str, ...]] = {}
     for figure in mine:
         if figure.kind is level_kind:
             chain = chains.get(figure.region_code)
             if chain is None:
                 chain = ancestors(figure.region_code, root)
                 if regions is not None:
-                    chain = [code for code in chain if regions(code)]
+                    chain = tuple(code for code in chain if regions(code))
                 chains[figure.region_code] = chain
             for code in chain:
                 summed[code].append(figure)
@@ -126,10 +136,6 @@ def aggregate(
         counties = totals.get(city, Total(Decimal(0))).value or Decimal(0)
         reconciliations[city] = Reconciliation(city, reported, counties, reported - counties)
     return Aggregate(indicator.id, basis, totals, reconciliations)
-
-
-def _belongs(key: str, indicator: StatisticsIndicator) -> bool:
-    return key == indicator.id or key.startswith(indicator.id + ".")
 
 
 def _city_totals(

@@ -70,8 +70,14 @@ def published_rows(
     """The basis (regional or monitored_enterprises) and the region's row then its children's."""
     indicator = statistics.indicator(indicator_id)
 
+    kept: dict[str, bool] = {}
+
     def shown(code: str) -> bool:
-        return code == region or children_of(region, code, by)
+        # Asked for each region of each period's figures: answered once per region.
+        answer = kept.get(code)
+        if answer is None:
+            answer = kept[code] = code == region or children_of(region, code, by)
+        return answer
 
     def at(key: PeriodKey) -> Aggregate:
         # Only the rows' regions are totalled: the view shows no other region's sums.
