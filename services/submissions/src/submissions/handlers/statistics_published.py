@@ -12,7 +12,7 @@ from shared.i18n import t
 from shared.programmes import Programme, Statistics, StatisticsIndicator
 from submissions.db.statistics_repository import published_reads
 from submissions.domain.errors import Refused
-from submissions.domain.statistics.periods import PERIOD_NAMES, PeriodKey, period_schedule
+from submissions.domain.statistics.periods import PERIOD_NAMES, PeriodKey, period_opens_at
 from submissions.domain.statistics.published import PublishedRow, published_rows
 from submissions.handlers.common import Context, NotFound, Pool
 from submissions.handlers.statistics import period_of
@@ -82,7 +82,7 @@ async def published_view(
         )
     parts = [i for i in (chosen.id, chosen.numerator, chosen.denominator) if i]
     periods = [str(key), str(key.previous()), str(key.a_year_earlier())]
-    opens_at = period_schedule(key, statistics.schedule.for_period(key.kind)).opens_at
+    opens_at = period_opens_at(key)  # the schedule's opening, without its deadlines
     async with pool.acquire() as connection:
         reads = await published_reads(
             connection,
