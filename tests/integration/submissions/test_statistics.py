@@ -295,6 +295,42 @@ def test_sums_growth_reconciliation_and_a_correction(
     assert hidden.status_code == 404
 
 
+def test_the_published_view_shows_a_bureau_only_its_own_regions(
+    api: TestClient, bureau: Any, auth: Callable[..., dict[str, str]]
+) -> None:
+    """The regions a caller may see are shared.auth.scope's (``may_see_region``): the asked
+    region, then each row. Uses the figures of January 2025 submitted above."""
+
+    def view(headers: dict[str, str], region: str, by: str) -> Any:
+        return api.get(
+            "/v1/statistics",
+            headers=headers,
+            params={
+                "indicator": "online_retail_sales",
+                "period": "2025-01",
+                "region": region,
+                "by": by,
+            },
+        )
+
+    assert view(bureau(XINING), "630000", "city").status_code == 404
+    assert view(bureau(DATONG), XINING, "county").status_code == 404
+    city = view(bureau(XINING), XINING, "county")
+    assert city.status_code == 200, city.text
+    assert [r["region_code"] for r in city.json()["rows"]] == [XINING, DATONG, HUANGZHONG]
+    county = view(bureau(DATONG), DATONG, "county").json()
+    assert [r["region_code"] for r in county["rows"]] == [DATONG]
+    assert view(auth("operator", None), DATONG, "county").status_code == 404
+    # the province sees every city, the same answer twice (the same ETag)
+    first, again = (
+        view(bureau("630000"), "630000", "city"),
+        view(bureau("630000"), "630000", "city"),
+    )
+    assert [r["region_code"] for r in first.json()["rows"]] == ["630000", XINING]
+    assert first.content == again.content and first.headers["etag"] == again.headers["etag"]
+    assert list(first.json()["completeness"]) == sorted(first.json()["completeness"])
+
+
 def test_the_statistics_report_as_xlsx_with_native_charts(
     api: TestClient, bureau: Any, auth: Callable[..., dict[str, str]]
 ) -> None:

@@ -5,11 +5,16 @@ completeness counts the missing ones."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from shared.db.pool import connect
+from submissions.db import statistics_queries as queries
+from submissions.db.statistics_repository import figures_in_force, published_reads
+from submissions.domain.statistics.periods import parse_period, period_opens_at
 from tests.integration.submissions.conftest import Clock, cst
 
 QINGHAI = "qinghai-2024-2026"
@@ -97,3 +102,55 @@ def test_a_period_expects_the_reporters_registered_when_it_opened(
     assert (county["expected"], county["reports"], county["missing"]) == (2, 1, 1)
     assert published["completeness"]["enterprise"]["missing"] == 1
     assert roster("2025-03", province)[DATONG]["state"] == "submitted"
+
+
+def test_the_published_views_one_statement_reads_what_its_three_did(
+    submissions_db: str,
+) -> None:
+    """``published_reads`` (one round trip) against FIGURES, REPORT_STATES and ROSTER_COUNTS
+    run alone, over this module's roster and reports: the same figures per period, and the
+    same counts, in the order of their kinds."""
+
+    async def compare() -> None:
+        connection = await connect(submissions_db)
+        try:
+            # the region's LIKE pattern: a city's subtree, the province's, a county alone
+            for period, pattern in (("2025-03", "6301%"), ("2025-03", "63%"), ("2025-02", DATONG)):
+                key = parse_period(period)
+                periods = [period, str(key.previous()), str(key.a_year_earlier())]
+                opens_at = period_opens_at(key)
+                reads = await published_reads(
+                    connection,
+                    programme_id=QINGHAI,
+                    indicators=["online_retail_sales"],
+                    periods=periods,
+                    root="630000",
+                    period=period,
+                    region_like=pattern,
+                    opens_at=opens_at,
+                )
+                alone = await figures_in_force(
+                    connection,
+                    programme_id=QINGHAI,
+                    indicators=["online_retail_sales"],
+                    periods=periods,
+                    root="630000",
+                )
+                assert {p: sorted(f) for p, f in reads.figures.items()} == {
+                    p: sorted(f) for p, f in alone.items()
+                }
+                states = await connection.fetch(queries.REPORT_STATES, QINGHAI, period, pattern)
+                roster = await connection.fetch(
+                    queries.ROSTER_COUNTS, QINGHAI, period, opens_at, pattern
+                )
+                assert reads.report_states == sorted(
+                    (dict(r) for r in states), key=lambda r: (r["reporter_kind"], r["state"])
+                )
+                assert reads.roster_counts == sorted(
+                    (dict(r) for r in roster), key=lambda r: r["reporter_kind"]
+                )
+                assert reads.roster_counts  # the roster this module registered is counted
+        finally:
+            await connection.close()
+
+    asyncio.run(compare())

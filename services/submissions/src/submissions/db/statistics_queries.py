@@ -60,6 +60,41 @@ FROM statistics_reports
 WHERE programme_id = $1 AND period = $2 AND region_code LIKE $3
 GROUP BY reporter_kind, state
 """
+# The published view's three reads in one statement, one round trip instead of three: the
+# figures in force inside the jurisdiction (FIGURES, part 0), the reports of the period in the
+# region by kind and state (REPORT_STATES, part 1; the state in ``key``, the count in ``n``)
+# and the roster's expected and missing reporters in the region by kind (ROSTER_COUNTS,
+# part 2). The counts come in the order of their kinds: alone, their order was their
+# aggregate's plan's (hashed or sorted), so an unchanged view could change its completeness
+# keys' order, and its ETag, with the connection's plan. $1 programme, $2 indicators,
+# $3 periods, $4 the jurisdiction's LIKE pattern, $5 the period, $6 the region's LIKE pattern,
+# $7 the period's opening (the roster's instant).
+# ``tests/integration/submissions/test_statistics.py`` compares it with the three statements.
+PUBLISHED_VIEW = """
+SELECT 0 AS part, f.reporter_id, f.reporter_kind, f.region_code, f.period, f.key, f.value,
+       r.state <> 'accepted' AS provisional, NULL::bigint AS n, NULL::bigint AS missing
+FROM statistics_figures f
+JOIN statistics_reports r
+  ON r.programme_id = f.programme_id AND r.period = f.period AND r.reporter_id = f.reporter_id
+WHERE f.programme_id = $1 AND f.indicator = ANY($2::text[]) AND f.period = ANY($3::text[])
+  AND f.region_code LIKE $4
+UNION ALL
+(SELECT 1, NULL, reporter_kind, NULL, NULL, state, NULL, NULL, count(*), NULL
+ FROM statistics_reports
+ WHERE programme_id = $1 AND period = $5 AND region_code LIKE $6
+ GROUP BY reporter_kind, state
+ ORDER BY reporter_kind, state)
+UNION ALL
+(SELECT 2, NULL, g.reporter_kind, NULL, NULL, NULL, NULL, NULL, count(*),
+        count(*) FILTER (WHERE r.id IS NULL)
+ FROM statistics_reporters g
+ LEFT JOIN statistics_reports r
+   ON r.programme_id = g.programme_id AND r.period = $5 AND r.reporter_id = g.reporter_id
+ WHERE g.programme_id = $1 AND g.registered_at <= $7
+   AND (g.removed_at IS NULL OR g.removed_at > $7) AND g.region_code LIKE $6
+ GROUP BY g.reporter_kind
+ ORDER BY g.reporter_kind)
+"""
 NEXT_PUBLICATION = """
 INSERT INTO statistics_publications (programme_id, period, revision, published_at, report_id)
 SELECT $1, $2, COALESCE(max(revision), 0) + 1, $3, $4

@@ -4,7 +4,9 @@ handler) owns the transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -100,6 +102,18 @@ async def replace_figures(
     )
 
 
+# A reporter kind by its stored text without the enum's own look-up (a view reads hundreds).
+_KINDS = {kind.value: kind for kind in ReporterKind}
+
+
+def _kind(text: str) -> ReporterKind:
+    return _KINDS.get(text) or ReporterKind(text)  # the enum refuses an unknown kind
+
+
+def _subtree(root: str) -> str:
+    return root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
+
+
 async def figures_in_force(
     connection: asyncpg.Connection,
     *,
@@ -109,17 +123,60 @@ async def figures_in_force(
     root: str,
 ) -> dict[str, list[ReportedFigure]]:
     """The figures in force per period, inside ``root``'s subtree."""
-    like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
     found: dict[str, list[ReportedFigure]] = {p: [] for p in periods}
-    for r in await connection.fetch(queries.FIGURES, programme_id, indicators, periods, like):
-        found[r["period"]].append(
-            ReportedFigure(
-                r["reporter_id"],
-                ReporterKind(r["reporter_kind"]),
-                r["region_code"],
-                r["key"],
-                r["value"],
-                r["provisional"],
-            )
+    rows = await connection.fetch(
+        queries.FIGURES, programme_id, indicators, periods, _subtree(root)
+    )
+    for reporter_id, kind, region_code, period, key, value, provisional in rows:
+        found[period].append(
+            ReportedFigure(reporter_id, _kind(kind), region_code, key, value, provisional)
         )
     return found
+
+
+@dataclass(frozen=True)
+class PublishedReads:
+    """What the published view reads, in one statement (``PUBLISHED_VIEW``)."""
+
+    figures: dict[str, list[ReportedFigure]]  # per period, as ``figures_in_force``
+    report_states: list[dict[str, Any]]  # reporter_kind, state, reports
+    roster_counts: list[dict[str, Any]]  # reporter_kind, expected, missing
+
+
+async def published_reads(
+    connection: asyncpg.Connection,
+    *,
+    programme_id: str,
+    indicators: list[str],
+    periods: list[str],
+    root: str,
+    period: str,
+    region_like: str,
+    opens_at: dt.datetime,
+) -> PublishedReads:
+    """The figures in force of ``indicators`` and ``periods`` inside ``root``'s subtree, and
+    the reports of ``period`` and its roster at ``opens_at`` inside ``region_like`` counted by
+    kind (and state): the three reads of the published view in one round trip."""
+    found: dict[str, list[ReportedFigure]] = {p: [] for p in periods}
+    states: list[dict[str, Any]] = []
+    roster: list[dict[str, Any]] = []
+    rows = await connection.fetch(
+        queries.PUBLISHED_VIEW,
+        programme_id,
+        indicators,
+        periods,
+        _subtree(root),
+        period,
+        region_like,
+        opens_at,
+    )
+    for part, reporter_id, kind, region_code, at, key, value, provisional, n, missing in rows:
+        if part == 0:
+            found[at].append(
+                ReportedFigure(reporter_id, _kind(kind), region_code, key, value, provisional)
+            )
+        elif part == 1:
+            states.append({"reporter_kind": kind, "state": key, "reports": n})
+        else:
+            roster.append({"reporter_kind": kind, "expected": n, "missing": missing})
+    return PublishedReads(found, states, roster)

@@ -4,16 +4,17 @@ the period's reports and roster under the region (its completeness)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shared.i18n import t
 from shared.programmes import Programme, Statistics, StatisticsIndicator
-from submissions.db import statistics_queries as queries
-from submissions.db.statistics_repository import figures_in_force
+from submissions.db.statistics_repository import published_reads
 from submissions.domain.errors import Refused
-from submissions.domain.statistics.periods import PERIOD_NAMES, PeriodKey, period_schedule
+from submissions.domain.statistics.periods import PERIOD_NAMES, PeriodKey, period_opens_at
 from submissions.domain.statistics.published import PublishedRow, published_rows
-from submissions.handlers.common import Context, NotFound, Pool, Row
+from submissions.handlers.common import Context, NotFound, Pool
 from submissions.handlers.statistics import period_of
 
 
@@ -42,8 +43,10 @@ class PublishedView:
     period: PeriodKey
     basis: str  # regional or monitored_enterprises
     rows: list[PublishedRow]  # the region's, then its children's
-    report_states: list[Row]  # reports under the region by reporter kind and state
-    roster_counts: list[Row]  # expected and missing reporters by kind
+    # reports under the region by reporter kind and state (reporter_kind, state, reports)
+    report_states: Sequence[Mapping[str, Any]]
+    # expected and missing reporters by kind (reporter_kind, expected, missing)
+    roster_counts: Sequence[Mapping[str, Any]]
 
 
 def _subtree(region: str) -> str:
@@ -79,27 +82,27 @@ async def published_view(
         )
     parts = [i for i in (chosen.id, chosen.numerator, chosen.denominator) if i]
     periods = [str(key), str(key.previous()), str(key.a_year_earlier())]
-    like = _subtree(region)
+    opens_at = period_opens_at(key)  # the schedule's opening, without its deadlines
     async with pool.acquire() as connection:
-        figures = await figures_in_force(
+        reads = await published_reads(
             connection,
             programme_id=programme.id,
             indicators=parts,
             periods=periods,
             root=programme.jurisdiction,
-        )
-        states = await connection.fetch(queries.REPORT_STATES, programme.id, str(key), like)
-        opens_at = period_schedule(key, statistics.schedule.for_period(key.kind)).opens_at
-        expected = await connection.fetch(
-            queries.ROSTER_COUNTS, programme.id, str(key), opens_at, like
+            period=str(key),
+            region_like=_subtree(region),
+            opens_at=opens_at,
         )
     basis, rows = published_rows(
         statistics,
         indicator,
         key,
-        figures,
+        reads.figures,
         jurisdiction=programme.jurisdiction,
         region=region,
         by=by,
     )
-    return PublishedView(programme, chosen, key, basis, rows, list(states), list(expected))
+    return PublishedView(
+        programme, chosen, key, basis, rows, reads.report_states, reads.roster_counts
+    )

@@ -86,11 +86,16 @@ def period_schedule(period: PeriodKey, due: PeriodDue) -> PeriodSchedule:
     due_at = end_of_day(due_on)
     grace_until = due_at + dt.timedelta(days=due.grace_days)
     return PeriodSchedule(
-        opens_at=start_of_day(period.last_day() + dt.timedelta(days=1)),
+        opens_at=period_opens_at(period),
         due_at=due_at,
         grace_until=grace_until,
         locks_at=max(grace_until, due_at + dt.timedelta(days=due.lock_days)),
     )
+
+
+def period_opens_at(period: PeriodKey) -> dt.datetime:
+    """The first instant after the period (its roster is the registrations open then)."""
+    return start_of_day(period.last_day() + dt.timedelta(days=1))
 
 
 def _month_start(year: int, month: int) -> dt.date:

@@ -70,8 +70,20 @@ def published_rows(
     """The basis (regional or monitored_enterprises) and the region's row then its children's."""
     indicator = statistics.indicator(indicator_id)
 
+    kept: dict[str, bool] = {}
+
+    def shown(code: str) -> bool:
+        # Asked for each region of each period's figures: answered once per region.
+        answer = kept.get(code)
+        if answer is None:
+            answer = kept[code] = code == region or children_of(region, code, by)
+        return answer
+
     def at(key: PeriodKey) -> Aggregate:
-        return aggregate(statistics, indicator_id, figures.get(str(key), []), root=jurisdiction)
+        # Only the rows' regions are totalled: the view shows no other region's sums.
+        return aggregate(
+            statistics, indicator_id, figures.get(str(key), []), root=jurisdiction, regions=shown
+        )
 
     now, before, a_year_ago = at(period), at(period.previous()), at(period.a_year_earlier())
     summed = indicator.aggregation is Aggregation.sum
