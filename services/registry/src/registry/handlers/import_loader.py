@@ -1,16 +1,26 @@
 """Loads checked import rows set-based: one INSERT … SELECT FROM unnest(…) per batch. Rows
 already present are skipped (the same file twice loads nothing new); the loaded records' events
-and history rows are written in bulk in the same transaction.
+and history rows are then copied in (binary ``COPY``) in the same transaction.
 
-A batch's arguments that need no database (ids, outbox lanes, event ids, the column arrays) are
-computed by ``BatchLoader.arrays`` in the thread that reads and checks the file, while the
-previous batch loads: on the event loop they held up every statement (a third of its time per
-row went to making UUIDv7s alone), and the database waits for the loop between statements."""
+A batch's load arguments that need no database (ids, the column arrays, and every row's outbox
+event and history row, encoded for ``COPY``) are computed by ``BatchLoader.prepare`` in the
+thread that reads and checks the file, while the previous batch loads: on the event loop they
+held up every statement, and the database waits for the loop between statements. Only the
+rows the insert returns (the ones it inserted) have their events and history copied.
+
+Why ``COPY`` for events and history: inserting them with the stores in one statement cost the
+database about as much per row as the stores themselves; copied, the history rows go in
+several to a page write (multi-insert) and both tables through ``COPY``'s small buffer ring
+instead of evicting the stores' indexes from shared buffers. The envelopes are built and
+serialised as every other event's (``shared.events.envelope.wrap``, ``model_dump_json``), so
+their bytes are the same shape as ``append_events``'s."""
 
 from __future__ import annotations
 
+import struct
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from uuid_utils.compat import uuid7
@@ -21,29 +31,105 @@ from registry.domain.imports.validation import RowError
 from registry.handlers.common import Connection, Row
 from shared.db.pool import json_dumps
 from shared.events import registry as events
-from shared.events.envelope import DomainEvent
-from shared.messaging.outbox import append_events, lane_of
+from shared.events.envelope import DomainEvent, wrap
+from shared.messaging.outbox import OUTBOX_LANES, append_events, lane_of
 from shared.telemetry import current_trace_headers
 
 Batch = list[tuple[int, dict[str, Any]]]
-# The load statement's leading arguments: ids, outbox lanes, event ids, then one array per column.
-Arrays = list[list[Any]]
+
+# PostgreSQL's binary COPY format: a signature, flags and header extension (none), then per row
+# the number of fields and each field as its length (-1: NULL) and bytes, then -1.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_LENGTH = struct.Struct("!i").pack
+_NULL = _LENGTH(-1)
+_UUID = _LENGTH(16)
+_LANES = [_LENGTH(2) + struct.pack("!h", lane) for lane in range(OUTBOX_LANES)]
+_OUTBOX_ROW = struct.pack("!h", len(sql.OUTBOX_COLUMNS))
+_HISTORY_ROW = struct.pack("!h", len(sql.HISTORY_COLUMNS))
+_VERSION_1 = _LENGTH(4) + struct.pack("!i", 1)
+_JSONB_VERSION = b"\x01"
 
 
-def _arrays(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> Arrays:
-    # Time-ordered (UUIDv7) ids: a batch's index entries land together instead of on
-    # random pages of the primary-key and event-id indexes.
-    ids = [uuid7() for _ in rows]
-    return [
-        ids,
-        [lane_of(str(i)) for i in ids],
-        [uuid7() for _ in rows],
-        *([row[name] for row in rows] for name in names),
-    ]
+def _bytes(value: bytes | None) -> bytes:
+    return _NULL if value is None else _LENGTH(len(value)) + value
 
 
-def _enterprise_rows(batch: Batch) -> list[dict[str, Any]]:
-    return [{**r, "kinds": ",".join(r["kinds"])} for _, r in batch]
+def _text(value: str | None) -> bytes:
+    return _NULL if value is None else _bytes(value.encode("utf-8"))
+
+
+def copy_data(rows: Iterable[bytes]) -> memoryview:
+    """Rows encoded by ``Prepared`` as one binary ``COPY`` stream (a view: ``copy_to_table``
+    would take ``bytes`` for a file name)."""
+    return memoryview(b"".join((_COPY_HEADER, *rows, _COPY_TRAILER)))
+
+
+@dataclass
+class Prepared:
+    """A batch's load arguments: the new records' ids, one array per column of the load
+    statement, and per record its outbox row and history row in binary ``COPY`` format."""
+
+    ids: list[uuid.UUID]
+    arrays: list[list[Any]]
+    events: list[bytes]
+    history: list[bytes]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of record is loaded: its statement and arrays, its ``…registered`` event
+    and its history row (the stored values, as the insert writes them)."""
+
+    statement: str
+    arrays: Sequence[str]
+    entity: str
+    model: type[DomainEvent]
+    event: Callable[[str, dict[str, Any], str], DomainEvent]
+    history: Callable[[str, dict[str, Any], str], dict[str, Any]]
+
+
+def _store_event(store_id: str, row: dict[str, Any], actor: str) -> DomainEvent:
+    owner = row["owner_enterprise_id"]
+    return events.StoreRegistered(
+        store_id=store_id, platform=row["platform"], platform_shop_id=row["platform_shop_id"],
+        name=row["name"], region_code=row["region_code"],
+        owner_enterprise_id=None if owner is None else str(owner),
+        owner_individual=row["owner_individual"], category=row["category"],
+        opened_on=row["opened_on"],
+    )  # fmt: skip
+
+
+def _store_history(store_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
+    return {"id": store_id, **{name: row[name] for name in sql.STORE_ARRAYS}, "created_by": actor}
+
+
+def _enterprise_event(enterprise_id: str, row: dict[str, Any], actor: str) -> DomainEvent:
+    return events.EnterpriseRegistered(
+        enterprise_id=enterprise_id, credit_code=row["credit_code"], name=row["name"],
+        region_code=row["region_code"], kinds=list(row["kinds"]), registered_by=actor,
+    )  # fmt: skip
+
+
+def _enterprise_history(enterprise_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
+    values = {name: row[name] for name in sql.ENTERPRISE_ARRAYS}
+    return {"id": enterprise_id, **values, "kinds": list(row["kinds"]), "created_by": actor}
+
+
+_STORES = _Kind(
+    sql.LOAD_STORES, sql.STORE_ARRAYS, "store", events.StoreRegistered, _store_event,
+    _store_history,
+)  # fmt: skip
+_ENTERPRISES = _Kind(
+    sql.LOAD_ENTERPRISES, sql.ENTERPRISE_ARRAYS, "enterprise", events.EnterpriseRegistered,
+    _enterprise_event, _enterprise_history,
+)  # fmt: skip
+
+
+def _store_row(record: dict[str, Any], owner: uuid.UUID | None) -> dict[str, Any]:
+    # The status the store is stored with (and its history row and event say).
+    status = "active" if record["closed_on"] is None else "closed"
+    return {**record, "owner_enterprise_id": owner, "status": status}
 
 
 class BatchLoader:
@@ -64,38 +150,109 @@ class BatchLoader:
         self.topic_prefix, self.may_write = topic_prefix, may_write
         self.event_source = event_source
 
-    def arrays(self, batch: Batch) -> Arrays | None:
+    def prepare(self, batch: Batch) -> Prepared | None:
         """The batch's load arguments when they need nothing from the database (pure CPU, safe
         in a thread; pass them to ``load``); None when ``load`` must look something up first
         (stores naming an owner by credit code, park residents)."""
         if not batch:
             return None
         if self.kind is ImportKind.enterprises:
-            return _arrays(_enterprise_rows(batch), sql.ENTERPRISE_ARRAYS)
+            return self._prepare(_ENTERPRISES, [r for _, r in batch])
         if self.kind is ImportKind.stores and not any(r["owner_credit_code"] for _, r in batch):
-            rows = [{**r, "owner_enterprise_id": None} for _, r in batch]
-            return _arrays(rows, sql.STORE_ARRAYS)
+            return self._prepare(_STORES, [_store_row(r, None) for _, r in batch])
         return None
 
+    def _prepare(self, kind: _Kind, rows: Sequence[dict[str, Any]]) -> Prepared:
+        """Ids, column arrays, and every row's event and history row, ready to copy.
+
+        The event's ``time`` is read by ``wrap`` from the clock every event of the service is
+        stamped with (the host's UTC clock, as ``append_events``), as the row is prepared: up
+        to one batch before its insert runs (the import used the database's
+        ``clock_timestamp()`` before; the importer has no business clock of its own)."""
+        trace = current_trace_headers()
+        parent, state = trace.get("traceparent"), trace.get("tracestate")
+        # Time-ordered (UUIDv7) ids: a batch's index entries land together instead of on
+        # random pages of the primary-key and event-id indexes.
+        ids = [uuid7() for _ in rows]
+        topic = _text(f"{self.topic_prefix}{kind.model.topic}")
+        event_type = _text(kind.model.cloudevents_type())
+        tail = _text(parent) + _text(state)
+        entity, actor = _text(kind.entity), _text(self.actor)
+        imported, job = _text("imported"), str(self.job_id)
+        outbox: list[bytes] = []
+        history: list[bytes] = []
+        for new_id, row in zip(ids, rows, strict=True):
+            key = str(new_id)
+            envelope = wrap(
+                kind.event(key, row, self.actor), source=self.event_source, traceparent=parent,
+                tracestate=state, event_id=str(uuid7()),
+            )  # fmt: skip
+            payload = envelope.model_dump_json(exclude_none=True).encode("utf-8")
+            outbox.append(
+                b"".join((
+                    _OUTBOX_ROW, _UUID, uuid.UUID(envelope.id).bytes, topic, _text(key),
+                    _LANES[lane_of(key)], event_type, _bytes(payload), tail,
+                ))
+            )  # fmt: skip
+            values = json_dumps({**kind.history(key, row, self.actor), "import_job": job})
+            history.append(
+                b"".join((
+                    _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
+                    _bytes(_JSONB_VERSION + values.encode("utf-8")),
+                ))
+            )  # fmt: skip
+        arrays = [[row[name] for row in rows] for name in kind.arrays]
+        if kind is _ENTERPRISES:
+            # Kinds travel comma-joined: unnest cannot yield one array per row.
+            arrays[kind.arrays.index("kinds")] = [",".join(row["kinds"]) for row in rows]
+        return Prepared(ids, arrays, outbox, history)
+
     async def load(
-        self, batch: Batch, arrays: Arrays | None = None
+        self, batch: Batch, prepared: Prepared | None = None
     ) -> tuple[int, int, list[RowError]]:
         """Returns (rows loaded, rows skipped as already present, rows refused by the database
         checks: references that do not exist or lie outside the caller's regions).
 
-        ``arrays``: the batch's ``arrays(batch)``, if already computed."""
+        ``prepared``: the batch's ``prepare(batch)``, if already computed."""
         if not batch:
             return 0, 0, []
         if self.kind is ImportKind.enterprises:
-            return await self._enterprises(batch, arrays)
+            if prepared is None:
+                prepared = self._prepare(_ENTERPRISES, [r for _, r in batch])
+            loaded = await self._load_prepared(_ENTERPRISES, prepared)
+            return loaded, len(batch) - loaded, []
         if self.kind is ImportKind.stores:
-            if arrays is not None:
-                loaded = await self._load_with_events(
-                    sql.LOAD_STORES, "store", events.StoreRegistered, arrays
-                )
+            if prepared is not None:
+                loaded = await self._load_prepared(_STORES, prepared)
                 return loaded, len(batch) - loaded, []
             return await self._stores(batch)
         return await self._residents(batch)
+
+    async def _load_prepared(self, kind: _Kind, prepared: Prepared) -> int:
+        """The rows, then the events and history rows of those inserted, in the caller's
+        transaction: they commit together or not at all."""
+        result = await self.connection.fetchrow(
+            kind.statement, prepared.ids, *prepared.arrays, self.actor
+        )
+        if result is None:  # an aggregate always answers one row
+            raise RuntimeError("the load statement returned no row")
+        loaded: int = result["loaded"]
+        outbox, history = prepared.events, prepared.history
+        if loaded < len(prepared.ids):
+            # Rows already present (or inserted meanwhile by another writer) were skipped:
+            # only the rows this insert wrote get an event and a history row.
+            inserted = set(result["ids"] or ())
+            keep = [n for n, new_id in enumerate(prepared.ids) if new_id in inserted]
+            outbox, history = [outbox[n] for n in keep], [history[n] for n in keep]
+        if outbox:
+            await self.connection.copy_to_table(
+                "outbox", source=copy_data(outbox), columns=sql.OUTBOX_COLUMNS, format="binary"
+            )
+            await self.connection.copy_to_table(
+                "entity_changes", source=copy_data(history), columns=sql.HISTORY_COLUMNS,
+                format="binary",
+            )  # fmt: skip
+        return loaded
 
     async def _publish(
         self, entity_type: str, emitted: Sequence[DomainEvent], rows: Sequence[Row]
@@ -116,35 +273,6 @@ class BatchLoader:
         rows = await self.connection.fetch(sql.ENTERPRISE_IDS, list(codes))
         return {row["credit_code"]: row["id"] for row in rows}
 
-    async def _load_with_events(
-        self, statement: str, entity: str, event: type[DomainEvent], arrays: Arrays
-    ) -> int:
-        """Rows, their events and history in one statement (``import_queries.load_batch``)."""
-        trace = current_trace_headers()
-        loaded: int = await self.connection.fetchval(
-            statement,
-            *arrays,
-            self.actor,
-            self.event_source,
-            f"{self.topic_prefix}{event.topic}",
-            event.cloudevents_type(),
-            trace.get("traceparent"),
-            trace.get("tracestate"),
-            entity,
-            str(self.job_id),
-        )
-        return loaded
-
-    async def _enterprises(
-        self, batch: Batch, arrays: Arrays | None
-    ) -> tuple[int, int, list[RowError]]:
-        if arrays is None:
-            arrays = _arrays(_enterprise_rows(batch), sql.ENTERPRISE_ARRAYS)
-        loaded = await self._load_with_events(
-            sql.LOAD_ENTERPRISES, "enterprise", events.EnterpriseRegistered, arrays
-        )
-        return loaded, len(batch) - loaded, []
-
     async def _stores(self, batch: Batch) -> tuple[int, int, list[RowError]]:
         wanted = {r["owner_credit_code"] for _, r in batch if r["owner_credit_code"]}
         owners = await self._enterprise_ids(wanted) if wanted else {}
@@ -158,10 +286,8 @@ class BatchLoader:
                     )
                 )
             else:
-                rows.append({**record, "owner_enterprise_id": owners.get(code) if code else None})
-        loaded = await self._load_with_events(
-            sql.LOAD_STORES, "store", events.StoreRegistered, _arrays(rows, sql.STORE_ARRAYS)
-        )
+                rows.append(_store_row(record, owners.get(code) if code else None))
+        loaded = await self._load_prepared(_STORES, self._prepare(_STORES, rows)) if rows else 0
         return loaded, len(rows) - loaded, errors
 
     async def _residents(self, batch: Batch) -> tuple[int, int, list[RowError]]:
