@@ -327,6 +327,9 @@ def test_rows_already_present_or_inserted_meanwhile_get_no_event_or_history(
             insert, uuid.uuid4(), present["platform"], present["platform_shop_id"]
         )
         other = await asyncpg.connect(registry_db)
+        # The relay wakes on the outbox's NOTIFY (a statement trigger, which COPY fires too).
+        woken = asyncio.Event()
+        await other.add_listener("outbox_inserted", lambda *_: woken.set())
         try:
             # Another writer inserts one of the batch's keys and commits while the import's
             # insert waits for it.
@@ -346,6 +349,7 @@ def test_rows_already_present_or_inserted_meanwhile_get_no_event_or_history(
             assert not importing.done()  # waiting on the other writer's key
             await racer.commit()
             result = await importing
+            await asyncio.wait_for(woken.wait(), timeout=10)
         finally:
             await other.close()
         stored = await connection.fetch(

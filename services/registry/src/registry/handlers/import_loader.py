@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import struct
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,10 +77,31 @@ def _text(value: str | None) -> bytes:
     return _NULL if value is None else _bytes(value.encode("utf-8"))
 
 
-def copy_data(rows: Iterable[bytes]) -> memoryview:
-    """Rows encoded by ``Prepared`` as one binary ``COPY`` stream (a view: ``copy_to_table``
-    would take ``bytes`` for a file name)."""
-    return memoryview(b"".join((_COPY_HEADER, *rows, _COPY_TRAILER)))
+@dataclass
+class CopyRows:
+    """Rows in binary ``COPY`` format as one stream (header, rows, trailer), joined in the
+    thread that encoded them, and where each row ends in it."""
+
+    data: bytes
+    ends: list[int]
+
+    @classmethod
+    def of(cls, rows: Sequence[bytes]) -> CopyRows:
+        ends, end = [], len(_COPY_HEADER)
+        for row in rows:
+            end += len(row)
+            ends.append(end)
+        return cls(b"".join((_COPY_HEADER, *rows, _COPY_TRAILER)), ends)
+
+    def only(self, keep: Sequence[int]) -> memoryview:
+        """The stream of rows ``keep`` (positions). A view: ``copy_to_table`` would take
+        ``bytes`` for a file name."""
+        if len(keep) == len(self.ends):
+            return memoryview(self.data)
+        view = memoryview(self.data)
+        starts = [len(_COPY_HEADER), *self.ends[:-1]]
+        kept = (view[starts[n] : self.ends[n]] for n in keep)
+        return memoryview(b"".join((_COPY_HEADER, *kept, _COPY_TRAILER)))
 
 
 @dataclass
@@ -90,8 +111,8 @@ class Prepared:
 
     ids: list[str]
     arrays: list[list[Any]]
-    events: list[bytes]
-    history: list[bytes]
+    events: CopyRows
+    history: CopyRows
 
 
 @dataclass(frozen=True)
@@ -227,7 +248,7 @@ class BatchLoader:
         if kind is _ENTERPRISES:
             # Kinds travel comma-joined: unnest cannot yield one array per row.
             arrays[kind.arrays.index("kinds")] = [",".join(row["kinds"]) for row in rows]
-        return Prepared(ids, arrays, outbox, history)
+        return Prepared(ids, arrays, CopyRows.of(outbox), CopyRows.of(history))
 
     async def load(
         self, batch: Batch, prepared: Prepared | None = None
@@ -259,20 +280,20 @@ class BatchLoader:
         if result is None:  # an aggregate always answers one row
             raise RuntimeError("the load statement returned no row")
         loaded: int = result["loaded"]
-        outbox, history = prepared.events, prepared.history
+        keep: Sequence[int] = range(len(prepared.ids))
         if loaded < len(prepared.ids):
             # Rows already present (or inserted meanwhile by another writer) were skipped:
             # only the rows this insert wrote get an event and a history row.
             inserted = {str(new_id) for new_id in result["ids"] or ()}
             keep = [n for n, new_id in enumerate(prepared.ids) if new_id in inserted]
-            outbox, history = [outbox[n] for n in keep], [history[n] for n in keep]
-        if outbox:
+        if keep:
             await self.connection.copy_to_table(
-                "outbox", source=copy_data(outbox), columns=sql.OUTBOX_COLUMNS, format="binary"
-            )
-            await self.connection.copy_to_table(
-                "entity_changes", source=copy_data(history), columns=sql.HISTORY_COLUMNS,
+                "outbox", source=prepared.events.only(keep), columns=sql.OUTBOX_COLUMNS,
                 format="binary",
+            )  # fmt: skip
+            await self.connection.copy_to_table(
+                "entity_changes", source=prepared.history.only(keep),
+                columns=sql.HISTORY_COLUMNS, format="binary",
             )  # fmt: skip
         return loaded
 
