@@ -46,6 +46,8 @@ FROM i
 
 
 # The loaded rows' events and history rows, copied in (binary ``COPY``) after ``load_batch``.
+OUTBOX_TABLE = "outbox"
+HISTORY_TABLE = "entity_changes"
 OUTBOX_COLUMNS = (
     "event_id", "topic", "message_key", "lane", "event_type", "payload", "traceparent",
     "tracestate",

@@ -77,28 +77,33 @@ def _text(value: str | None) -> bytes:
     return _NULL if value is None else _bytes(value.encode("utf-8"))
 
 
-@dataclass
 class CopyRows:
-    """Rows in binary ``COPY`` format as one stream (header, rows, trailer), joined in the
-    thread that encoded them, and where each row ends in it."""
+    """Rows in binary ``COPY`` format, written one after another into one stream (header,
+    rows, trailer) by the thread that encodes them, and where each row ends in it. One buffer,
+    not a ``bytes`` per row: a batch's rows are never held twice."""
 
-    data: bytes
-    ends: list[int]
+    def __init__(self) -> None:
+        self.data = bytearray(_COPY_HEADER)
+        self.ends: list[int] = []
+        self.closed = False
 
-    @classmethod
-    def of(cls, rows: Sequence[bytes]) -> CopyRows:
-        ends, end = [], len(_COPY_HEADER)
-        for row in rows:
-            end += len(row)
-            ends.append(end)
-        return cls(b"".join((_COPY_HEADER, *rows, _COPY_TRAILER)), ends)
+    def add(self, *fields: bytes) -> None:
+        self.data += b"".join(fields)
+        self.ends.append(len(self.data))
+
+    def close(self) -> CopyRows:
+        self.data += _COPY_TRAILER
+        self.closed = True
+        return self
 
     def only(self, keep: Sequence[int]) -> memoryview:
-        """The stream of rows ``keep`` (positions). A view: ``copy_to_table`` would take
-        ``bytes`` for a file name."""
-        if len(keep) == len(self.ends):
-            return memoryview(self.data)
+        """The stream of rows ``keep`` (positions, ascending). A view: ``copy_to_table``
+        would take ``bytes`` for a file name."""
+        if not self.closed:
+            raise RuntimeError("the COPY stream is not closed")
         view = memoryview(self.data)
+        if len(keep) == len(self.ends):
+            return view
         starts = [len(_COPY_HEADER), *self.ends[:-1]]
         kept = (view[starts[n] : self.ends[n]] for n in keep)
         return memoryview(b"".join((_COPY_HEADER, *kept, _COPY_TRAILER)))
@@ -216,8 +221,7 @@ class BatchLoader:
         entity, actor = _text(kind.entity), _text(self.actor)
         imported, job = _text("imported"), str(self.job_id)
         ids: list[str] = []
-        outbox: list[bytes] = []
-        history: list[bytes] = []
+        outbox, history = CopyRows(), CopyRows()
         for row in rows:
             # Time-ordered (UUIDv7) ids: a batch's index entries land together instead of on
             # random pages of the primary-key and event-id indexes. ``uuid_utils``' own UUID,
@@ -230,25 +234,21 @@ class BatchLoader:
                 tracestate=state, event_id=str(event_id),
             )  # fmt: skip
             payload = envelope.model_dump_json(exclude_none=True).encode("utf-8")
-            outbox.append(
-                b"".join((
-                    _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, key.encode("ascii"),
-                    _LANES[lane_of(key)], event_type, _LENGTH(len(payload)), payload, tail,
-                ))
+            outbox.add(
+                _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, key.encode("ascii"),
+                _LANES[lane_of(key)], event_type, _LENGTH(len(payload)), payload, tail,
             )  # fmt: skip
             values = _HISTORY_JSON({**kind.history(key, row, self.actor), "import_job": job})
             encoded = _JSONB_VERSION + values.encode("utf-8")
-            history.append(
-                b"".join((
-                    _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
-                    _LENGTH(len(encoded)), encoded,
-                ))
+            history.add(
+                _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
+                _LENGTH(len(encoded)), encoded,
             )  # fmt: skip
         arrays = [[row[name] for row in rows] for name in kind.arrays]
         if kind is _ENTERPRISES:
             # Kinds travel comma-joined: unnest cannot yield one array per row.
             arrays[kind.arrays.index("kinds")] = [",".join(row["kinds"]) for row in rows]
-        return Prepared(ids, arrays, CopyRows.of(outbox), CopyRows.of(history))
+        return Prepared(ids, arrays, outbox.close(), history.close())
 
     async def load(
         self, batch: Batch, prepared: Prepared | None = None
@@ -288,11 +288,11 @@ class BatchLoader:
             keep = [n for n, new_id in enumerate(prepared.ids) if new_id in inserted]
         if keep:
             await self.connection.copy_to_table(
-                "outbox", source=prepared.events.only(keep), columns=sql.OUTBOX_COLUMNS,
+                sql.OUTBOX_TABLE, source=prepared.events.only(keep), columns=sql.OUTBOX_COLUMNS,
                 format="binary",
             )  # fmt: skip
             await self.connection.copy_to_table(
-                "entity_changes", source=prepared.history.only(keep),
+                sql.HISTORY_TABLE, source=prepared.history.only(keep),
                 columns=sql.HISTORY_COLUMNS, format="binary",
             )  # fmt: skip
         return loaded
