@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
+from tests.support.faketime_shm import sweep_stale
 from tests.support.time_skipping import libfaketime_path
 
 
@@ -24,10 +25,6 @@ def clock_ahead_environment(offset: str, base: dict[str, str] | None = None) -> 
     environment.update(
         LD_PRELOAD=libfaketime_path(),
         FAKETIME=offset,
-        # No shared memory between the faked processes: an offset needs none, and a child run
-        # as another user (``runuser -u postgres`` for a private cluster) cannot open the
-        # semaphore its root parent made, so initdb and pg_basebackup failed.
-        FAKETIME_DISABLE_SHM="1",
     )
     return environment
 
@@ -36,6 +33,7 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2 or not argv[0].startswith(("+", "-")):
         raise SystemExit("usage: python -m tests.support.clock_ahead +1096d COMMAND [ARG…]")
     offset, command = argv[0], argv[1:]
+    sweep_stale()
     if command[0] == "pytest":
         command = [sys.executable, "-m", *command]
     os.execvpe(command[0], command, clock_ahead_environment(offset))

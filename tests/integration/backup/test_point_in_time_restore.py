@@ -42,6 +42,7 @@ from shared.audit.verify import verify
 from shared.db.migrate import migrate
 from shared.db.pool import connect
 from tests.support.polling import until
+from tests.support.private_postgres import _as_postgres
 
 # Ports below the ephemeral range, away from every stack's (5640N, 29x0N): 314xx.
 PORT_RANGE = range(31408, 31500)
@@ -78,10 +79,6 @@ def _free_port(taken: set[int]) -> int:
         taken.add(port)
         return port
     raise RuntimeError(f"no free port in {PORT_RANGE}")
-
-
-def _as_postgres(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
 def _run(*command: str) -> None:
