@@ -51,15 +51,15 @@ _OUTBOX_ROW = struct.pack("!h", len(sql.OUTBOX_COLUMNS))
 _HISTORY_ROW = struct.pack("!h", len(sql.HISTORY_COLUMNS))
 _VERSION_1 = _LENGTH(4) + struct.pack("!i", 1)
 _JSONB_VERSION = b"\x01"
-
-
 _KEY = _LENGTH(36)  # a UUID's text
 
 
 def _plain(value: Any) -> Any:
     """History values JSON has no type for (dates, an owner's id), as the pool's codec writes
     them (``shared.db.pool.json_dumps``)."""
-    if isinstance(value, dt.date | uuid.UUID):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
