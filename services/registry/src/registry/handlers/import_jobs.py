@@ -204,6 +204,8 @@ async def _load(
                     )
                 tally.add_errors(checked.errors)
                 loaded, skipped, refused = await loader.load(checked.records, checked.prepared)
+                # Its COPY buffers (megabytes) need not live on while the next batch is read.
+                checked.prepared = None
                 tally.add_errors(refused)
                 tally.loaded += loaded
                 tally.skipped += skipped

@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import struct
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,7 @@ _HISTORY_ROW = struct.pack("!h", len(sql.HISTORY_COLUMNS))
 _VERSION_1 = _LENGTH(4) + struct.pack("!i", 1)
 _JSONB_VERSION = b"\x01"
 _KEY = _LENGTH(36)  # a UUID's text
+_COPY_CHUNK = 512 * 1024  # asyncpg's own COPY message size
 
 
 def _plain(value: Any) -> Any:
@@ -96,17 +97,23 @@ class CopyRows:
         self.closed = True
         return self
 
-    def only(self, keep: Sequence[int]) -> memoryview:
-        """The stream of rows ``keep`` (positions, ascending). A view: ``copy_to_table``
-        would take ``bytes`` for a file name."""
+    def only(self, keep: Sequence[int]) -> AsyncIterator[bytes]:
+        """The stream of rows ``keep`` (positions, ascending), in chunks for ``copy_to_table``:
+        given the whole buffer at once, asyncpg copies it into one message, and the transport
+        copies what the socket does not take at once (megabytes per batch, twice)."""
         if not self.closed:
             raise RuntimeError("the COPY stream is not closed")
         view = memoryview(self.data)
-        if len(keep) == len(self.ends):
-            return view
-        starts = [len(_COPY_HEADER), *self.ends[:-1]]
-        kept = (view[starts[n] : self.ends[n]] for n in keep)
-        return memoryview(b"".join((_COPY_HEADER, *kept, _COPY_TRAILER)))
+        if len(keep) < len(self.ends):
+            starts = [len(_COPY_HEADER), *self.ends[:-1]]
+            kept = (view[starts[n] : self.ends[n]] for n in keep)
+            view = memoryview(b"".join((_COPY_HEADER, *kept, _COPY_TRAILER)))
+        return _chunks(view)
+
+
+async def _chunks(view: memoryview) -> AsyncIterator[bytes]:
+    for start in range(0, len(view), _COPY_CHUNK):
+        yield bytes(view[start : start + _COPY_CHUNK])
 
 
 @dataclass
