@@ -36,7 +36,6 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from awards.db import MIGRATIONS_DIR
@@ -55,6 +54,7 @@ from benchmarks.common import (
 from benchmarks.noop_workflow import NoopSignalledWorkflow, NoopWorkflow
 from benchmarks.registry_writes import cpu_seconds
 from shared.programmes import load_programmes
+from shared.temporal import data_converter
 from tests.support.time_skipping import pinned_environment
 
 DESIGNATIONS = int(os.environ.get("BENCH_AWARDS_DESIGNATIONS", "10000"))
@@ -80,7 +80,7 @@ def _programmes_running_on(directory: Path) -> Path:
     return directory
 
 
-def _with_bytecode(cache: Path) -> dict[str, str]:
+def with_bytecode(cache: Path) -> dict[str, str]:
     """Both sides run with compiled bytecode, as the images do (``UV_COMPILE_BYTECODE``): the
     workflow sandbox imports the workflow's module afresh for every workflow it builds, and the
     development shell's ``PYTHONDONTWRITEBYTECODE`` would make that a compile from source each
@@ -129,7 +129,7 @@ async def _gathered(count: int, make: object) -> list[object]:
 async def _noop_worker(target: str, queue: str) -> None:
     """One no-op worker process (the baseline's counterpart of ``python -m awards worker``):
     says ``ready`` once polling, stops on SIGTERM."""
-    client = await Client.connect(target, data_converter=pydantic_data_converter)
+    client = await Client.connect(target, data_converter=data_converter)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with Worker(client, task_queue=queue, workflows=[NoopWorkflow, NoopSignalledWorkflow]):
@@ -231,7 +231,7 @@ async def main() -> None:
         ratios: list[float] = []
         async with pinned_environment() as environment:
             client = environment.client
-            bytecode_env = _with_bytecode(bytecode)
+            bytecode_env = with_bytecode(bytecode)
             env = {
                 **bytecode_env,
                 "AWARDS_DATABASE_URL": dsn,

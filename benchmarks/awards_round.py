@@ -37,7 +37,9 @@ from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.db import MIGRATIONS_DIR, queries
 from benchmarks import results
+from benchmarks.awards_designations import with_bytecode
 from benchmarks.common import (
+    attach_profiler,
     drop_database,
     free_port,
     fresh_database,
@@ -86,6 +88,79 @@ async def _seed(dsn: str, count: int) -> None:
             )
     finally:
         await connection.close()
+
+
+def _descendants(root: int) -> list[int]:
+    """The processes under ``root`` (the time-skipping server its launcher started, the worker)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found: list[int] = []
+    level = [root]
+    while level:
+        level = [pid for pid, parent in parents.items() if parent in level]
+        found.extend(level)
+    return found
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+async def _backends(dsn: str) -> list[int]:
+    """The database's server processes (the API's and the worker's pooled connections)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
+class CpuSplit:
+    """CPU seconds spent meanwhile by the benchmark process (the API in process, its Temporal
+    client and the HTTP client), the worker, the database's backends and the Temporal server."""
+
+    def __init__(self, dsn: str | None, worker: int | None) -> None:
+        self.dsn, self.worker = dsn, worker
+
+    async def _read(self) -> dict[str, dict[int, float]]:
+        own = os.getpid()
+        server = [pid for pid in _descendants(own) if pid != self.worker and _name(pid) != "py-spy"]
+        backends = await _backends(self.dsn) if self.dsn else []
+        return {
+            "api": {own: time.process_time()},
+            "worker": cpu_seconds([self.worker]) if self.worker else {},
+            "database": cpu_seconds(backends),
+            "server": cpu_seconds(server),
+        }
+
+    async def __aenter__(self) -> CpuSplit:
+        self.before = await self._read()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        after = await self._read()
+        self.seconds = {
+            part: sum(used - self.before[part].get(pid, 0.0) for pid, used in pids.items())
+            for part, pids in after.items()
+        }
+
+    def per_op_ms(self, ops: int) -> str:
+        return ", ".join(
+            f"{part} {used / ops * 1000:.2f} ms" for part, used in self.seconds.items()
+        )
 
 
 async def _drive(
@@ -140,7 +215,7 @@ async def _drive(
     return str(decided["notice_last_day"])
 
 
-async def _noop_updates(environment: Any, updates: int) -> float:
+async def _noop_updates(environment: Any, updates: int) -> tuple[float, CpuSplit]:
     """The baseline: as many workflows as applications, started with the same concurrency, each
     sent its share of ``updates`` (as many as the applications' steps, one after another, as a
     caller's steps are) by the Temporal client, then told to finish; an in-process worker."""
@@ -169,9 +244,11 @@ async def _noop_updates(environment: Any, updates: int) -> float:
             await warm_up.execute_update(NoopUpdatedWorkflow.step, {"action": "bench"})
             await warm_up.signal(NoopUpdatedWorkflow.finish)
             await warm_up.result()
-            started = time.perf_counter()
-            await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
-            return time.perf_counter() - started
+            async with CpuSplit(None, None) as cpu:
+                started = time.perf_counter()
+                await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
+                seconds = time.perf_counter() - started
+            return seconds, cpu
 
 
 async def main() -> None:
@@ -184,7 +261,9 @@ async def main() -> None:
             target = environment.client.service_client.config.target_host
             prefix = f"bench{uuid.uuid4().hex[:8]}."
             env = {
-                **os.environ,
+                # The sandbox imports each workflow's module afresh per workflow (both sides):
+                # from compiled bytecode, as the images run, not compiled from source each time.
+                **with_bytecode(Path(tempfile.mkdtemp(prefix="bench-bytecode-"))),
                 "AWARDS_DATABASE_URL": dsn,
                 "AWARDS_TEMPORAL_TARGET": target,
                 "AWARDS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
@@ -195,6 +274,7 @@ async def main() -> None:
             worker_process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "awards", "worker", env=env
             )
+            attach_profiler(worker_process.pid, "awards-worker")
 
             programme = load_programmes(
                 _programmes_open_now(Path(tempfile.mkdtemp(prefix="bench-programmes-")))
@@ -260,9 +340,10 @@ async def main() -> None:
                     # workflow's modules on its first task, the API its routes' imports.
                     warm_up = await _drive(api, sign, APPLICATIONS, card, [], retried)
                     cpu_before = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0)
-                    started = time.perf_counter()
-                    last_days = await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
-                    steps_seconds = time.perf_counter() - started
+                    async with CpuSplit(dsn, worker_process.pid) as steps_cpu:
+                        started = time.perf_counter()
+                        last_days = await asyncio.gather(*(one(n) for n in range(APPLICATIONS)))
+                        steps_seconds = time.perf_counter() - started
                     last = max(
                         dt_datetime.fromisoformat(day).date() for day in [*last_days, warm_up]
                     )
@@ -276,7 +357,7 @@ async def main() -> None:
                     rounds_seconds = time.perf_counter() - started
             peak_kib = peak_memory_kib(worker_process.pid)
             worker_cpu = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0) - cpu_before
-            noop_seconds = await _noop_updates(environment, len(steps))
+            noop_seconds, noop_cpu = await _noop_updates(environment, len(steps))
         ratio = steps_seconds / noop_seconds
         p95 = percentile(steps, 0.95)
         print(
@@ -288,6 +369,10 @@ async def main() -> None:
             f"{noop_seconds:.2f} s; ratio {ratio:.1f} (goal <= 3, p95 <= 150 ms); "
             f"worker peak RSS {peak_kib / 1024:.0f} MiB; {len(retried)} submissions retried "
             f"after a 503"
+        )
+        print(
+            f"awards_round: CPU per step: {steps_cpu.per_op_ms(len(steps))}; per no-op update "
+            f"(API, worker and client in one process): {noop_cpu.per_op_ms(len(steps))}"
         )
         results.record(
             "awards_round",

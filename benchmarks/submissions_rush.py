@@ -2,9 +2,14 @@
 clients (token check, Idempotency-Key, template validation, version + step + outbox in one
 transaction), against raw asyncpg inserts of the same rows through a pool of the same size.
 
-Prints submissions per second both ways and their ratio (goal >= 0.5, p99 <= 300 ms), p50/p99 latency, then
-the count check: every accepted submission stored once, and its event in Kafka once.
-The API runs in its own process with its clock fixed inside the window (14:00 on 10 December).
+Prints submissions per second both ways and their ratio (goal >= 0.5, p99 <= 300 ms), p50/p90/
+p99/max latency both ways, then the count check: every accepted submission stored once, and its
+event in Kafka once. The API runs in its own process with its clock fixed inside the window
+(14:00 on 10 December).
+
+Diagnostics: ``BENCH_POOL_WAITS=<file>`` prints the API's pool waits (per acquire, per request)
+and how many later acquires were served before each; ``BENCH_POOL_QUEUE=lifo`` runs both sides
+on asyncpg's own pool queue instead of the first-come-first-served one, for before/after pairs.
 """
 
 from __future__ import annotations
@@ -84,6 +89,87 @@ VALUES ($1, 'submit', 'bench', 'reporter', $2, 'draft', 'submitted', 1)
 """
 
 
+def watch_pool_waits(out: str) -> None:
+    """``BENCH_POOL_WAITS=<file>``: how long each ``pool.acquire`` waited in the API process,
+    how many later arrivals were served before it, and each request's total wait (its
+    acquires: the Idempotency-Key reservation's and the route's), written as JSON to ``out``
+    when the process stops. A diagnostic: it costs CPU of its own, so not for the figures."""
+    import atexit
+    import contextvars
+    import itertools
+    import signal
+
+    from asyncpg.pool import Pool
+
+    original = Pool._acquire
+    arrivals = itertools.count()
+    waiting: dict[int, int] = {}  # arrival number -> later arrivals served meanwhile
+    acquires: list[tuple[float, int]] = []
+    requests: list[list[float]] = []
+    current: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+        "pool_waits", default=None
+    )
+
+    async def _acquire(self: Pool, timeout: float | None) -> object:
+        number = next(arrivals)
+        waiting[number] = 0
+        started = time.perf_counter()
+        try:
+            return await original(self, timeout)
+        finally:
+            overtaken = waiting.pop(number)
+            for earlier in waiting:
+                if earlier < number:
+                    waiting[earlier] += 1
+            wait = (time.perf_counter() - started) * 1000
+            acquires.append((wait, overtaken))
+            mine = current.get()
+            if mine is None:
+                mine = []
+                current.set(mine)  # the request's own task: its next acquire sees it
+                requests.append(mine)
+            mine.append(wait)
+
+    Pool._acquire = _acquire
+
+    def dump() -> None:
+        with open(out, "w") as file:
+            json.dump({"acquires": acquires, "requests": requests}, file)
+
+    atexit.register(dump)
+    # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so atexit runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+def pool_wait_summary(path: str) -> str:
+    with open(path) as file:
+        data = json.load(file)
+    waits = [w for w, _ in data["acquires"]]
+    overtaken = [float(o) for _, o in data["acquires"]]
+    per_request = [sum(r) for r in data["requests"]]
+
+    def shape(values: list[float], unit: str) -> str:
+        return "  ".join(
+            f"{name} {percentile(values, share):7.1f}{unit}"
+            for name, share in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))
+        )
+
+    return (
+        f"  pool waits      per acquire ({len(waits)}): {shape(waits, ' ms')}\n"
+        f"                  per request ({len(per_request)}): {shape(per_request, ' ms')}\n"
+        f"                  later arrivals served first: {shape(overtaken, '')}"
+    )
+
+
+def asyncpg_queue_if_asked() -> None:
+    """``BENCH_POOL_QUEUE=lifo``: both sides' pools keep asyncpg's own ``LifoQueue`` (not
+    first come, first served), to compare with ``shared.db.fair_queue`` in the same tree."""
+    if os.environ.get("BENCH_POOL_QUEUE") == "lifo":
+        import shared.db.pool
+
+        shared.db.pool.serve_in_arrival_order = lambda pool: None
+
+
 def serve() -> None:
     """The API process: the real app, its clock fixed at ``NOW``."""
     import uvicorn
@@ -91,6 +177,9 @@ def serve() -> None:
     from submissions.api.app import create_app
     from submissions.config import SubmissionsSettings
 
+    asyncpg_queue_if_asked()
+    if waits_to := os.environ.get("BENCH_POOL_WAITS"):
+        watch_pool_waits(waits_to)
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: NOW
     profile_to = os.environ.get("BENCH_PROFILE")
@@ -204,10 +293,11 @@ async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:
     return accepted / elapsed, timings, accepted
 
 
-async def raw_inserts(dsn: str, prefix: str) -> float:
+async def raw_inserts(dsn: str, prefix: str) -> tuple[float, list[float]]:
     """The same rows (report, version, step, audit record, outbox event) by bare asyncpg,
-    same pool size."""
+    same pool size. Answers the rate and each report's time (waiting for the pool included)."""
     pool = await create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    timings: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(REPORTERS):
         queue.put_nowait(n)
@@ -216,6 +306,7 @@ async def raw_inserts(dsn: str, prefix: str) -> float:
         while not queue.empty():
             n = queue.get_nowait()
             report_id = uuid.uuid4()
+            started = time.perf_counter()
             async with pool.acquire() as connection, connection.transaction():
                 await connection.execute(
                     RAW_REPORT,
@@ -257,11 +348,12 @@ async def raw_inserts(dsn: str, prefix: str) -> float:
                     source="/bench",
                     topic_prefix=prefix,
                 )
+            timings.append((time.perf_counter() - started) * 1000)
 
     try:
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CLIENTS)))
-        return REPORTERS / (time.perf_counter() - started)
+        return REPORTERS / (time.perf_counter() - started), timings
     finally:
         await pool.close()
 
@@ -305,6 +397,7 @@ async def count_check(dsn: str, prefix: str, accepted: int) -> str:
 
 
 async def main() -> None:
+    asyncpg_queue_if_asked()
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     api_db = await fresh_database("rush_api", MIGRATIONS_DIR)
     raw_db = await fresh_database("rush_raw", MIGRATIONS_DIR)
@@ -341,7 +434,7 @@ async def main() -> None:
         )
         peak_kib = peak_memory_kib(api.pid)
         raw_started = time.process_time()
-        raw = await raw_inserts(raw_db, f"raw.{prefix}")
+        raw, raw_timings = await raw_inserts(raw_db, f"raw.{prefix}")
         raw_cpu = (time.process_time() - raw_started) / REPORTERS * 1000
         p99 = percentile(timings, 0.99)
         results.record(
@@ -365,12 +458,15 @@ async def main() -> None:
         )
         print(
             f"submissions rush: {REPORTERS} first reports, {CLIENTS} concurrent clients, "
-            f"pool {POOL_SIZE}\n"
+            f"pool {POOL_SIZE} ({os.environ.get('BENCH_POOL_QUEUE', 'fair')} queue)\n"
             f"  through the API {rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
-            f"p99 {percentile(timings, 0.99):6.1f} ms\n"
+            f"p90 {percentile(timings, 0.9):6.1f} ms  p99 {p99:6.1f} ms  "
+            f"max {max(timings):6.1f} ms\n"
             f"  cpu per request {api_cpu:5.2f} ms API process, {db_cpu:5.2f} ms its database "
             f"backends, {client_cpu:5.2f} ms the clients\n"
-            f"  raw asyncpg     {raw:7.1f}/s\n"
+            f"  raw asyncpg     {raw:7.1f}/s  p50 {percentile(raw_timings, 0.5):6.1f} ms  "
+            f"p90 {percentile(raw_timings, 0.9):6.1f} ms  "
+            f"p99 {percentile(raw_timings, 0.99):6.1f} ms  max {max(raw_timings):6.1f} ms\n"
             # Closed loop: each client sends its next report when the last is answered, so the
             # latency is about clients / rate (Little's law) whatever the code does per request.
             f"  closed loop     {CLIENTS} clients / {rate:.0f}/s = {CLIENTS / rate * 1000:.0f} ms "
@@ -381,7 +477,11 @@ async def main() -> None:
     finally:
         if api is not None:
             api.terminate()
-            api.wait(timeout=10)
+            # Writing a profile or the pool waits on the way out takes longer under load.
+            diagnostics = os.environ.get("BENCH_POOL_WAITS") or os.environ.get("BENCH_PROFILE")
+            api.wait(timeout=120 if diagnostics else 10)
+            if (waits_to := os.environ.get("BENCH_POOL_WAITS")) and os.path.exists(waits_to):
+                print(pool_wait_summary(waits_to))
         await drop_database(api_db)
         await drop_database(raw_db)
         await delete_topics(prefix)

@@ -54,7 +54,6 @@ import aiohttp
 import asyncpg
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
@@ -73,6 +72,7 @@ from awards.workflows.types import (
 from shared.china_time import CHINA
 from shared.db.pool import create_pool
 from shared.programmes import Programme
+from shared.temporal import data_converter
 from tests.chaos.checks import Findings
 from tests.chaos.load import FIGURES
 from tests.chaos.rewards import Api, review_and_accept
@@ -628,7 +628,7 @@ async def connect(target: str) -> Client:
         )
     )
     return await Client.connect(
-        target, namespace="default", data_converter=pydantic_data_converter, runtime=quiet
+        target, namespace="default", data_converter=data_converter, runtime=quiet
     )
 
 

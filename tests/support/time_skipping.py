@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.testservice.v1 import SleepRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from shared.china_time import CHINA
+from shared.temporal import data_converter
 
 # A working Monday morning in Beijing, early in November of a year the working-day calendar
 # covers: a round's reviews, its public notice and designation fall in 2026, the annual
@@ -94,7 +94,7 @@ async def pinned_environment(
     """A time-skipping environment whose clock starts at ``start`` (not the wall clock)."""
     if start.tzinfo is None:
         raise ValueError("start needs an offset")
-    options.setdefault("data_converter", pydantic_data_converter)
+    options.setdefault("data_converter", data_converter)
     with tempfile.TemporaryDirectory(prefix="temporal-pinned-") as directory:
         launcher = pinned_server_launcher(Path(directory), start)
         async with await WorkflowEnvironment.start_time_skipping(

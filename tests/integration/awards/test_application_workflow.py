@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
+import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+from opentelemetry import metrics as otel_metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
@@ -26,6 +31,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
+import shared.metrics
 from awards.db import queries
 from awards.domain.application import Stage
 from awards.workflows.types import (
@@ -38,6 +44,7 @@ from awards.workflows.types import (
 from awards.workflows.worker import build_worker
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.programmes import Programme, load_programmes
+from shared.service.worker import ActivityMetricsInterceptor
 from tests.integration.awards.conftest import (
     CREDIT,
     OPERATOR,
@@ -48,6 +55,7 @@ from tests.integration.awards.conftest import (
     card,
     step,
 )
+from tests.support.polling import until
 
 HISTORIES = Path(__file__).parent / "histories"
 # What a step runs: local activities in new histories (no activity task through the server).
@@ -68,8 +76,40 @@ async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) ->
         topic_prefix="t.",
         task_queue=task_queue,
         programmes=load_programmes(PROGRAMMES),
+        # as the worker role runs it: every activity attempt, local ones too, is counted
+        interceptors=[ActivityMetricsInterceptor()],
     ):
         yield task_queue
+
+
+@pytest.fixture
+def activity_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryMetricReader]:
+    """The worker's activity metrics (``worker.activity.*``) read in the test: ``shared.metrics``
+    rebuilt on a provider of this test's own, and rebuilt as it was afterwards."""
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    monkeypatch.setattr(otel_metrics, "get_meter", provider.get_meter)
+    importlib.reload(shared.metrics)
+    yield reader
+    monkeypatch.undo()
+    importlib.reload(shared.metrics)
+    provider.shutdown()
+
+
+def activity_failures(reader: InMemoryMetricReader, activity_type: str) -> int:
+    """Failed attempts of an activity so far, as ``worker.activity.failures`` counts them."""
+    data = reader.get_metrics_data()
+    if data is None:
+        return 0
+    return sum(
+        int(point.value)
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "worker.activity.failures"
+        for point in metric.data.data_points
+        if (point.attributes or {}).get("activity_type") == activity_type
+    )
 
 
 async def submit(
@@ -126,6 +166,29 @@ async def activities_of(handle: WorkflowHandle[Any, Any]) -> tuple[set[str], int
         and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
     )
     return scheduled, local
+
+
+async def local_activity_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The local activities that ran, in order, as their markers name them."""
+    history = await handle.fetch_history()
+    return [
+        json.loads(event.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+            "activity_type"
+        ]
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+
+
+async def panel_of(pool: asyncpg.Pool, application_id: str) -> list[asyncpg.Record]:
+    async with pool.acquire() as connection:
+        return list(
+            await connection.fetch(
+                "SELECT * FROM application_panel WHERE application_id = $1 ORDER BY expert_id",
+                uuid.UUID(application_id),
+            )
+        )
 
 
 async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
@@ -236,6 +299,12 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     assert not scheduled & STEP_ACTIVITIES
     assert {"awards.record_submission", "awards.grant_designation"} <= scheduled
     assert local >= len(steps) - 2  # every step but the submission and the designation
+    # a card marks its expert's seat scored in the score step's own write, not an activity
+    assert "awards.mark_scored" not in await local_activity_types(handle)
+    seated = [row for row in await panel_of(awards_pool, start.application_id) if row["seated"]]
+    assert len(seated) == 3 and all(row["scored"] for row in seated)
+    assert not [row for row in await panel_of(awards_pool, start.application_id) if row["scored"]
+                and not row["seated"]]  # fmt: skip
     await save_history(handle, "designated_with_return_conflict_objection")
 
 
@@ -269,10 +338,16 @@ async def test_a_blocking_credit_record_stops_an_application(
 
 
 async def test_a_panel_too_small_keeps_the_step_waiting_until_experts_are_added(
-    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+    environment: WorkflowEnvironment,
+    activity_metrics: InMemoryMetricReader,
+    worker: str,
+    awards_pool: asyncpg.Pool,
+    guizhou: Programme,
 ) -> None:
     """The panel's local activity fails with ``PanelShort`` and is retried, as the server
-    retried the regular activity: the same update answers once the pool has the experts."""
+    retried the regular activity: the same update answers once the pool has the experts. A
+    local activity's attempts never reach the server's history, so the test counts them where
+    an operator would, in the worker's activity metrics."""
     now = await environment.get_current_time()
     start = application_start(guizhou, due_at=now + timedelta(days=30))
     handle, _ = await submit(environment.client, start, worker)
@@ -290,7 +365,11 @@ async def test_a_panel_too_small_keeps_the_step_waiting_until_experts_are_added(
 
     await experts_active(False)
     assigning = asyncio.create_task(take(handle, step("assign_experts", PROVINCE)))
-    await asyncio.sleep(2)  # the first attempt failed; the next one is 5 s later
+
+    async def drawn_short_twice() -> bool:  # the second attempt 5 s after the first (backoff)
+        return activity_failures(activity_metrics, "awards.draw_panel") >= 2
+
+    await until(drawn_short_twice, seconds=60, message="the panel's draw did not fail twice")
     assert not assigning.done()
     assert "assign_experts" not in [
         r["step"] for r in await steps_of(awards_pool, start.application_id)

@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db.fair_queue import HandOffQueue
+
 log = logging.getLogger(__name__)
 
 
@@ -62,7 +64,35 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
     )
     if pool is None:  # typed optional by asyncpg's stubs; asyncpg itself always returns it
         raise RuntimeError("asyncpg.create_pool returned no pool")
+    serve_in_arrival_order(pool)
     return pool
+
+
+def serve_in_arrival_order(pool: asyncpg.Pool) -> None:
+    """Replaces the pool's queue of idle connections by one that serves waiters first come,
+    first served (``fair_queue``): with asyncpg's ``LifoQueue`` a request that waited could be
+    overtaken by later ones again and again, a long tail of latency under contention.
+
+    The least invasive change that works with asyncpg 0.30 (it has no option for this): its
+    ``Pool`` uses the queue only through ``get`` (acquire) and ``put_nowait`` (release, a
+    failed acquire, start-up), which the replacement keeps; ``close``, ``terminate`` and
+    ``expire_connections`` walk the pool's list of holders, not the queue. Done right after
+    the pool started, before anything can acquire (no ``await`` in between), with its idle
+    connections in the same order. A later asyncpg that changed how its pool queues fails
+    here, at start-up, rather than silently."""
+    lifo = pool._queue
+    if not isinstance(lifo, asyncio.LifoQueue):
+        raise RuntimeError(
+            f"asyncpg {asyncpg.__version__}'s pool no longer queues its connections in an "
+            "asyncio.LifoQueue: check shared.db.fair_queue against it"
+        )
+    idle = []
+    while not lifo.empty():
+        idle.append(lifo.get_nowait())  # the next to go out first
+    fair: HandOffQueue[object] = HandOffQueue()
+    for holder in reversed(idle):
+        fair.put_nowait(holder)
+    pool._queue = fair
 
 
 async def connect(dsn: str) -> asyncpg.Connection:

@@ -118,14 +118,29 @@ ON CONFLICT (application_id, seq) DO NOTHING
 RETURNING seq
 """
 
-APPLY_STEP = """
-UPDATE applications
-SET stage = $2, waiting_on = $3, last_seq = GREATEST(last_seq, $4), updated_at = now(),
-    materials = COALESCE($5, materials), city_rank = COALESCE($6, city_rank),
-    score = COALESCE($7, score), passed = COALESCE($8, passed),
-    notice_last_day = COALESCE($9, notice_last_day)
-WHERE id = $1 AND last_seq < $4
-RETURNING *
+# A step of the timeline and the application's new stage, in one statement (one round trip on a
+# step's path): the application changes only when the step is written now (INSERT_STEP's rule),
+# and only forward (last_seq); a score step ($16, the expert) marks their seat scored with it
+# (MARK_SCORED). The step's seq when it was written, nothing when it was already.
+WRITE_STEP = """
+WITH written AS (
+    INSERT INTO application_steps (application_id, seq, step, stage_after, actor, role, reason,
+                                   detail, at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (application_id, seq) DO NOTHING
+    RETURNING seq
+), applied AS (
+    UPDATE applications
+    SET stage = $4, waiting_on = $10, last_seq = GREATEST(last_seq, $2), updated_at = now(),
+        materials = COALESCE($11, materials), city_rank = COALESCE($12, city_rank),
+        score = COALESCE($13, score), passed = COALESCE($14, passed),
+        notice_last_day = COALESCE($15, notice_last_day)
+    WHERE id = $1 AND last_seq < $2 AND EXISTS (SELECT FROM written)
+), scored AS (
+    UPDATE application_panel SET scored = true
+    WHERE application_id = $1 AND expert_id = $16 AND EXISTS (SELECT FROM written)
+)
+SELECT seq FROM written
 """
 
 STEPS = "SELECT * FROM application_steps WHERE application_id = $1 ORDER BY seq"

@@ -149,12 +149,16 @@ async def draw_panel(pool: Pool, request: PanelRequest) -> PanelResult:
 
 
 async def _seat(connection: Connection, application_id: uuid.UUID, panel: Panel) -> None:
-    for replacement in panel.replacements:
-        await connection.execute(
-            queries.UNSEAT_EXPERT, application_id, replacement.expert_id, replacement.reason
+    # The same statements in the same order, each batch sent at once (asyncpg pipelines
+    # executemany): one round trip for a panel's seats instead of one per member.
+    if panel.replacements:
+        await connection.executemany(
+            queries.UNSEAT_EXPERT,
+            [(application_id, r.expert_id, r.reason) for r in panel.replacements],
         )
-    for member in panel.members:
-        await connection.execute(queries.SEAT_EXPERT, application_id, member)
+    await connection.executemany(
+        queries.SEAT_EXPERT, [(application_id, member) for member in panel.members]
+    )
 
 
 async def mark_scored(pool: Pool, application_id: str, expert_id: str) -> None:

@@ -39,6 +39,11 @@ from shared.china_time import CHINA
 # so a local retry after a worker crash is as safe as the server's. Histories recorded before
 # keep the regular activities (the first step replayed decides, for the whole run).
 LOCAL_STEP_ACTIVITIES = "application-local-step-activities"
+# workflow.patched() id: new histories mark an expert's seat scored in the score step's own
+# write (``StepRecord.scored_by``, one transaction) instead of a ``mark_scored`` activity before
+# it: one local activity, its round trip and its marker less per card. Histories recorded
+# before keep the separate activity (the first score replayed decides, for the whole run).
+SCORE_WITH_STEP = "application-score-with-step"
 
 
 class ApplicationSteps:
@@ -140,11 +145,14 @@ class ApplicationSteps:
             scores = cast(dict[str, Decimal], request.scores)  # the validator required them
             self.cards[who.subject] = dict(scores)
             self.totals[who.subject] = check_card(self.start.terms.indicator_system, scores)
-            await self._activity(
-                ApplicationActivities.mark_scored, WRITE, self.start.application_id, who.subject
-            )
+            if workflow.patched(SCORE_WITH_STEP):
+                extra["scored_by"] = who.subject
+            else:
+                await self._activity(
+                    ApplicationActivities.mark_scored, WRITE, self.start.application_id, who.subject
+                )
             if set(self.panel) <= set(self.totals):
-                await self._record("score", actor=who.subject, role=who.role, by=request)
+                await self._record("score", actor=who.subject, role=who.role, by=request, **extra)
                 await self._evaluate()
                 return
         elif action is Action.decide:

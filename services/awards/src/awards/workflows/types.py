@@ -198,6 +198,9 @@ class StepRecord(Model):
     passed: bool | None = None
     notice_last_day: dt.date | None = None
     overdue_due_at: dt.datetime | None = None
+    # A score step: the expert whose card it records; their seat is marked scored with the step
+    # (histories from before took ``mark_scored`` as an activity of its own, and leave it None).
+    scored_by: str | None = None
 
 
 class PanelRequest(Model):
