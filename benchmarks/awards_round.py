@@ -48,7 +48,7 @@ from benchmarks.common import (
     percentile,
 )
 from benchmarks.noop_workflow import NoopUpdatedWorkflow
-from benchmarks.registry_writes import cpu_seconds
+from benchmarks.registry_writes import cpu_seconds, database_backends
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
 from tests.support.time_skipping import PINNED_START, clock_from, pinned_environment, skip_to
@@ -115,19 +115,6 @@ def _name(pid: int) -> str:
         return ""
 
 
-async def _backends(dsn: str) -> list[int]:
-    """The database's server processes (the API's and the worker's pooled connections)."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        rows = await connection.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await connection.close()
-    return [row["pid"] for row in rows]
-
-
 class CpuSplit:
     """CPU seconds spent meanwhile by the benchmark process (the API in process, its Temporal
     client and the HTTP client), the worker, the database's backends and the Temporal server."""
@@ -138,7 +125,7 @@ class CpuSplit:
     async def _read(self) -> dict[str, dict[int, float]]:
         own = os.getpid()
         server = [pid for pid in _descendants(own) if pid != self.worker and _name(pid) != "py-spy"]
-        backends = await _backends(self.dsn) if self.dsn else []
+        backends = await database_backends(self.dsn) if self.dsn else []
         return {
             "api": {own: time.process_time()},
             "worker": cpu_seconds([self.worker]) if self.worker else {},

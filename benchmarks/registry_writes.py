@@ -80,8 +80,8 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return used
 
 
-async def process_ids(dsn: str, api_pid: int) -> list[int]:
-    """The API process and the database backends serving it."""
+async def database_backends(dsn: str) -> list[int]:
+    """The database's server processes other than the one asking (the pools' connections)."""
     connection = await asyncpg.connect(dsn)
     try:
         rows = await connection.fetch(
@@ -90,7 +90,12 @@ async def process_ids(dsn: str, api_pid: int) -> list[int]:
         )
     finally:
         await connection.close()
-    return [api_pid, *(row["pid"] for row in rows)]
+    return [row["pid"] for row in rows]
+
+
+async def process_ids(dsn: str, api_pid: int) -> list[int]:
+    """The API process and the database backends serving it."""
+    return [api_pid, *await database_backends(dsn)]
 
 
 async def main() -> None:

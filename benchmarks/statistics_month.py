@@ -114,6 +114,8 @@ def serve() -> None:
     now = dt.datetime.fromisoformat(os.environ["BENCH_NOW"])
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: now
+    # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
+    app.state.freeze_heap_on_start = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
     # Keep-alive past uvicorn's 5 s: on a loaded machine a client may not send its next request
     # within 5 s, and a connection the server closes just as it is reused fails the run.
     uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", timeout_keep_alive=60)

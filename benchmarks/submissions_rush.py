@@ -182,6 +182,8 @@ def serve() -> None:
         watch_pool_waits(waits_to)
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: NOW
+    # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
+    app.state.freeze_heap_on_start = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
     profile_to = os.environ.get("BENCH_PROFILE")
     if not profile_to:
         uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")

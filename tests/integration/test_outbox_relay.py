@@ -17,6 +17,7 @@ from shared.messaging.outbox import append_events
 from shared.messaging.record_batches import CONTENT_TYPE
 from shared.messaging.relay import OutboxRelay
 from tests.support.kafka import envelope_of, read_topic
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 
@@ -218,6 +219,49 @@ async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
             stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=1, timeout_seconds=10
         )
         assert len(records) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await producer.stop()
+
+
+async def test_events_after_a_published_round_wake_the_relay_without_the_poll(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+) -> None:
+    """After a round that published, the relay waits for the next notification instead of
+    claiming again at once: events committed then, during a round or between rounds, are
+    still published without the (here one-minute) poll."""
+    prefix = f"{topic_prefix}relay4."
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    stop, progress = asyncio.Event(), asyncio.Event()
+    relay = OutboxRelay(
+        pool=messaging_pool,
+        producer=producer,
+        dsn=messaging_db,
+        poll_interval_seconds=60,
+        on_progress=progress.set,
+    )
+    task = asyncio.create_task(relay.run(stop))
+
+    async def all_published() -> bool:
+        return not await messaging_pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
+
+    try:
+        await asyncio.wait_for(progress.wait(), 10)
+        for n in range(20):
+            async with messaging_pool.acquire() as connection, connection.transaction():
+                await append_events(
+                    connection, [registered(f"ent-n{n}", n)], source="/test", topic_prefix=prefix
+                )
+            if n % 2:  # every other one while the previous may still be in its round
+                await until(all_published, seconds=10, interval=0.01, message="not published")
+        records = await read_topic(
+            stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=20, timeout_seconds=10
+        )
+        assert len(records) == 20
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)

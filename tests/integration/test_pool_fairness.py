@@ -11,6 +11,7 @@ import itertools
 import pytest
 
 from shared.db.pool import create_pool
+from tests.support.polling import until
 from tests.support.stack import Stack
 
 POOL_SIZE = 3
@@ -53,7 +54,11 @@ async def test_a_timed_out_acquire_times_out_and_the_pool_keeps_its_connections(
     try:
         held = [await pool.acquire() for _ in range(2)]
         in_line = asyncio.create_task(pool.fetchval("SELECT 1"))  # waits for a connection
-        await asyncio.sleep(0.05)
+
+        async def waits_in_line() -> bool:
+            return bool(pool._queue.waiting() == 1)  # type: ignore[attr-defined]
+
+        await until(waits_in_line, seconds=10, interval=0.01, message="no acquire waits")
         with pytest.raises(TimeoutError):
             await pool.acquire(timeout=0.1)
         for connection in held:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 import json
 import os
 import uuid
@@ -17,8 +16,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from opentelemetry import metrics as otel_metrics
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
@@ -31,7 +28,6 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
-import shared.metrics
 from awards.db import queries
 from awards.domain.application import Stage
 from awards.workflows.types import (
@@ -55,6 +51,7 @@ from tests.integration.awards.conftest import (
     card,
     step,
 )
+from tests.support.metric_reader import metric_reader
 from tests.support.polling import until
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -86,14 +83,7 @@ async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) ->
 def activity_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryMetricReader]:
     """The worker's activity metrics (``worker.activity.*``) read in the test: ``shared.metrics``
     rebuilt on a provider of this test's own, and rebuilt as it was afterwards."""
-    reader = InMemoryMetricReader()
-    provider = MeterProvider(metric_readers=[reader])
-    monkeypatch.setattr(otel_metrics, "get_meter", provider.get_meter)
-    importlib.reload(shared.metrics)
-    yield reader
-    monkeypatch.undo()
-    importlib.reload(shared.metrics)
-    provider.shutdown()
+    yield from metric_reader(monkeypatch)
 
 
 def activity_failures(reader: InMemoryMetricReader, activity_type: str) -> int:

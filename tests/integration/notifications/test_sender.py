@@ -292,3 +292,114 @@ async def _held(pool: asyncpg.Pool, token: str) -> bool:
             "SELECT count(*) FROM endpoint_holds WHERE endpoint LIKE $1", f"dingtalk:%={token}"
         )
     )
+
+
+async def test_sends_finishing_together_are_settled_in_one_statement_with_each_deliverys_rows(
+    pool: asyncpg.Pool,
+) -> None:
+    from notifications.handlers import sending
+    from notifications.sender.loop import Settlements
+
+    ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 6)
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    settlements = [
+        sending.Settlement(
+            delivery_id=delivery,
+            status=status,
+            not_before=later,
+            result=result,
+            reason=reason,
+            http_status=http_status,
+        )
+        for delivery, (status, result, reason, http_status) in zip(
+            ids,
+            [
+                ("delivered", "delivered", None, 200),
+                ("queued", "retry", "HTTP 503: down", 503),
+                ("failed", "failed", "HTTP 404: gone", 404),
+                ("delivered", "delivered", None, 204),
+                ("queued", "retry", "ConnectError: refused", None),
+                ("failed", "failed", "refused: loopback or private endpoint", None),
+            ],
+            strict=True,
+        )
+    ]
+    statements: list[int] = []
+    settle_many = sending.settle_many
+
+    async def counted(pool_: asyncpg.Pool, batch: list[sending.Settlement]) -> None:
+        statements.append(len(batch))
+        await settle_many(pool_, batch)
+
+    settling = Settlements(pool, linger=10)
+    sending.settle_many = counted  # type: ignore[assignment]
+    try:
+        for settlement in settlements[:3]:
+            settling.add(settlement)
+
+        async def lingering() -> bool:  # the writer runs and waits for company
+            return bool(settling._now._waiters)  # type: ignore[attr-defined]
+
+        await polling.until(lingering, seconds=10, interval=0.01, message="the writer never ran")
+        assert statements == []
+        for settlement in settlements[3:]:
+            settling.add(settlement)
+        await settling.flush()
+    finally:
+        sending.settle_many = settle_many  # type: ignore[assignment]
+    assert statements == [6]
+    for settlement in settlements:
+        row = await pool.fetchrow(
+            "SELECT status, reason, attempts, not_before FROM deliveries WHERE id = $1",
+            settlement.delivery_id,
+        )
+        assert (row["status"], row["reason"], row["attempts"]) == (
+            settlement.status,
+            settlement.reason,
+            1,
+        )
+        assert row["not_before"] == later
+        attempts = await pool.fetch(
+            "SELECT outcome, reason, http_status FROM delivery_attempts WHERE delivery_id = $1",
+            settlement.delivery_id,
+        )
+        assert [tuple(attempt) for attempt in attempts] == [
+            (settlement.result, settlement.reason, settlement.http_status)
+        ]
+    # A delivery no longer queued keeps its status; its attempt is still recorded.
+    settling.add(settlements[0])
+    await settling.flush()
+    assert await statuses(pool, [ids[0]]) == ["delivered"]
+    assert (
+        await pool.fetchval("SELECT count(*) FROM delivery_attempts WHERE delivery_id = $1", ids[0])
+        == 2
+    )
+
+
+async def test_a_settle_that_fails_in_company_is_retried_alone_and_only_it_is_left_leased(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    from notifications.handlers import sending
+    from notifications.sender.loop import Settlements
+
+    ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 3)
+    now = dt.datetime(2026, 12, 10, 6, tzinfo=dt.UTC)  # any instant: only the status is read
+
+    def settlement(delivery: uuid.UUID) -> sending.Settlement:
+        return sending.Settlement(
+            delivery_id=delivery,
+            status="delivered",
+            not_before=now,
+            result="delivered",
+            reason=None,
+            http_status=200,
+        )
+
+    unknown = uuid.uuid4()  # no such delivery: its attempt row breaks the foreign key
+    settling = Settlements(pool)
+    for delivery in [ids[0], ids[1], unknown, ids[2]]:
+        settling.add(settlement(delivery))
+    await settling.flush()
+    assert await statuses(pool, ids) == ["delivered"] * 3
+    messages = [r.getMessage() for r in caplog.records if "not settled" in r.getMessage()]
+    assert len(messages) == 1 and messages[0].startswith(f"delivery {unknown} not settled")

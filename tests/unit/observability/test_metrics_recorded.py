@@ -5,7 +5,6 @@ does), and the FastAPI instrumentation's names as ``INSTRUMENTATION`` documents 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from opentelemetry import metrics as otel_metrics
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -26,20 +24,14 @@ from opentelemetry.sdk.metrics.export import (
 
 import shared.metrics
 from shared.metrics import INSTRUMENTATION, METRICS, SPECS
+from tests.support.metric_reader import metric_reader
 
 
 @pytest.fixture
 def reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemoryMetricReader]:
     """``shared.metrics`` rebuilt on a provider of this test's own (the global one can be set
     only once per process), and rebuilt as it was afterwards."""
-    reader = InMemoryMetricReader()
-    provider = MeterProvider(metric_readers=[reader])
-    monkeypatch.setattr(otel_metrics, "get_meter", provider.get_meter)
-    importlib.reload(shared.metrics)
-    yield reader
-    monkeypatch.undo()
-    importlib.reload(shared.metrics)
-    provider.shutdown()
+    yield from metric_reader(monkeypatch)
 
 
 def collected(reader: InMemoryMetricReader) -> dict[str, Metric]:

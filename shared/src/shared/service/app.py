@@ -29,6 +29,7 @@ from shared.messaging.kafka import KafkaSecurity
 from shared.service.caller_first import install_caller_first
 from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
+from shared.service.heap import freeze_startup_heap, thaw
 from shared.service.openapi import install_openapi
 from shared.service.query_values import single_query_values
 from shared.settings import ServiceSettings
@@ -86,9 +87,16 @@ def create_service_app(
         app.state.informational_checks = informational
         if on_start is not None:
             await on_start(app)
+        # Set by the serving entry point (``run_api``), not in tests: a test process starts
+        # hundreds of apps, and a full collection per start would cost more than it saves.
+        frozen = bool(getattr(app.state, "freeze_heap_on_start", False))
+        if frozen:
+            freeze_startup_heap()
         try:
             yield
         finally:
+            if frozen:
+                thaw()
             if on_stop is not None:
                 await on_stop(app)
             await pool.close()

@@ -50,8 +50,10 @@ def stop_event_on_signals() -> asyncio.Event:
 def run_api(settings: ServiceSettings, app_factory: Callable[[ServiceSettings], FastAPI]) -> None:
     configure_logging()
     setup_telemetry(settings.service_name)
+    app = app_factory(settings)
+    app.state.freeze_heap_on_start = True  # shared.service.heap: no full collection walks it
     uvicorn.run(
-        app_factory(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_level="info",

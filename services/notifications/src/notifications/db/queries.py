@@ -194,16 +194,23 @@ SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated
 WHERE id = $1 AND status = 'queued'
 """
 
-# One round trip per settled delivery (the sender's hot path): the attempt row and the new
-# status in one statement, hence one transaction.
-SETTLE_WITH_ATTEMPT = """
-WITH attempt AS (
+# The sender's hot path: the deliveries whose sends finished within a few milliseconds of each
+# other (``sender.loop.Settlements``), each with its attempt row and its new status, in one
+# statement (hence one transaction and one round trip for all of them). The attempt rows are inserted whatever the status was, the
+# status only moves from queued: as when each delivery was settled on its own.
+SETTLE_WITH_ATTEMPTS = """
+WITH settled AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
+                         $6::int[]) AS s(id, status, reason, not_before, outcome, http_status)
+), attempt AS (
     INSERT INTO delivery_attempts (delivery_id, outcome, reason, http_status)
-    VALUES ($1, $5, $3, $6)
+    SELECT id, outcome, reason, http_status FROM settled
 )
-UPDATE deliveries
-SET status = $2, reason = $3, attempts = attempts + 1, not_before = $4, updated_at = now()
-WHERE id = $1 AND status = 'queued'
+UPDATE deliveries d
+SET status = s.status, reason = s.reason, attempts = d.attempts + 1, not_before = s.not_before,
+    updated_at = now()
+FROM settled s
+WHERE d.id = s.id AND d.status = 'queued'
 """
 
 # Robot pacing across replicas: under the endpoint's advisory lock, forget sends older than the

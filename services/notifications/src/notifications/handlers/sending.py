@@ -1,11 +1,13 @@
 """The sender's transactions on the ledger: claim what is due, hand back what it cannot take
-yet, count a robot's sends, and settle one delivery with its attempt (each short, on its own:
+yet, count a robot's sends, and settle deliveries with their attempts (each short, on its own:
 the sender sends outside any transaction)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from notifications.db import queries
 from notifications.handlers.common import Pool, Row
@@ -41,31 +43,43 @@ async def requeue(pool: Pool, delivery: Row, *, not_before: dt.datetime) -> None
     await pool.execute(queries.SETTLE, delivery["id"], "queued", delivery["reason"], 0, not_before)
 
 
-async def settle(
-    pool: Pool,
-    delivery_id: uuid.UUID,
-    *,
-    status: str,
-    not_before: dt.datetime,
-    result: str,
-    reason: str | None,
-    http_status: int | None,
-    hold: str | None = None,
-) -> None:
+@dataclass(frozen=True)
+class Settlement:
+    """One send's end: the delivery's new status and its attempt row."""
+
+    delivery_id: uuid.UUID
+    status: str
+    not_before: dt.datetime
+    result: str
+    reason: str | None
+    http_status: int | None
+
+
+def _settle_arguments(settlements: Sequence[Settlement]) -> tuple[object, ...]:
+    return (
+        queries.SETTLE_WITH_ATTEMPTS,
+        [s.delivery_id for s in settlements],
+        [s.status for s in settlements],
+        [s.reason for s in settlements],
+        [s.not_before for s in settlements],
+        [s.result for s in settlements],
+        [s.http_status for s in settlements],
+    )
+
+
+async def settle_many(pool: Pool, settlements: Sequence[Settlement]) -> None:
+    """Each delivery's new status and its attempt row, in one statement."""
+    await pool.execute(*_settle_arguments(settlements))
+
+
+async def settle(pool: Pool, settlement: Settlement, *, hold: str | None = None) -> None:
     """The delivery's new status and its attempt row; ``hold``: the endpoint that asked us to
     slow down, held until ``not_before`` in the same transaction."""
-    settle = (
-        queries.SETTLE_WITH_ATTEMPT,
-        delivery_id,
-        status,
-        reason,
-        not_before,
-        result,
-        http_status,
-    )
     if hold is None:
-        await pool.execute(*settle)
+        await settle_many(pool, [settlement])
         return
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(*settle)
-        await connection.execute(queries.HOLD_ENDPOINT, hold, not_before, reason)
+        await connection.execute(*_settle_arguments([settlement]))
+        await connection.execute(
+            queries.HOLD_ENDPOINT, hold, settlement.not_before, settlement.reason
+        )

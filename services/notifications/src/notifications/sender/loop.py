@@ -1,8 +1,9 @@
 """The ``sender`` role's loop (``python -m notifications sender``): drains queued deliveries.
 
 Each round claims due deliveries of endpoints that are not held (``endpoint_holds``), up to
-the free concurrency slots, and sends each in its own task, settling it in its own short
-transaction with its attempt row. A slow or down endpoint therefore only occupies its own
+the free concurrency slots, and sends each in its own task; its new status and its attempt row
+are written with those of the sends that finished at about the same time, in one short
+transaction (``Settlements``). A slow or down endpoint therefore only occupies its own
 slots and its own queue: its failures back off (exponential with jitter) per delivery, and a
 throttled robot is held for ten minutes while other recipients go on. Robots are paced to 20
 messages a minute each, counted in PostgreSQL (``robot_sends``) so that the limit holds across
@@ -11,6 +12,7 @@ sender replicas: an over-limit message stays queued for the next free slot, neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -89,6 +91,7 @@ class Sender:
         # the timeout holds those slots only, never all of them.
         self._per_endpoint = per_endpoint
         self._in_flight: Counter[str] = Counter()
+        self._settlements = Settlements(pool)
 
     async def round(self) -> int:
         """Claim and start sending what is due; returns how many were claimed."""
@@ -124,9 +127,10 @@ class Sender:
         self._slot_freed.set()
 
     async def drain(self) -> None:
-        """Wait for the sends in flight (tests, shutdown)."""
+        """Wait for the sends in flight and their settles (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._settlements.flush()
 
     async def run(
         self,
@@ -214,13 +218,79 @@ class Sender:
             status = "queued"
             not_before = now + dt.timedelta(seconds=self._throttle_hold)
         metrics.record_delivery(row["channel"], row["kind"], outcome.result, status)
-        await sending.settle(
-            self._pool,
-            row["id"],
+        settlement = sending.Settlement(
+            delivery_id=row["id"],
             status=status,
             not_before=not_before,
             result=outcome.result,
             reason=outcome.reason,
             http_status=outcome.http_status,
-            hold=endpoint if outcome.result == "throttled" else None,
         )
+        if outcome.result == "throttled":
+            await sending.settle(self._pool, settlement, hold=endpoint)
+            return
+        self._settlements.add(settlement)
+        if self._settlements.pending >= self._settlements.most:
+            await self._settlements.flush()  # the database is behind: send no more until then
+
+
+class Settlements:
+    """Settles finished sends a few at a time (``sending.settle_many``): one statement, one
+    transaction and one round trip for the sends that finished within ``linger`` seconds of
+    each other, where each send used to have its own.
+
+    A send's slot is free once it is handed over here: its delivery stays leased (claimed
+    with a lease of ``LEASE_SECONDS``) until the settle commits, so no sender takes it again
+    in between, and a sender that dies first leaves it to be sent again once the lease lapses,
+    as a sender that died during the send always did (at least once)."""
+
+    def __init__(self, pool: asyncpg.Pool, *, linger: float = 0.02, most: int = 500) -> None:
+        self._pool, self._linger, self.most = pool, linger, most
+        self._waiting: list[sending.Settlement] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._now = asyncio.Event()  # write without lingering: full, or flushed
+        self._flushing = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._waiting)
+
+    def add(self, settlement: sending.Settlement) -> None:
+        self._waiting.append(settlement)
+        if len(self._waiting) >= self.most:
+            self._now.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+
+    async def flush(self) -> None:
+        """Until everything added so far (and since) is written."""
+        self._flushing += 1
+        self._now.set()
+        try:
+            while self._writer is not None and not self._writer.done():
+                await asyncio.wait([self._writer])
+        finally:
+            self._flushing -= 1
+
+    async def _write(self) -> None:
+        while self._waiting:
+            if not self._now.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._now.wait(), self._linger)
+            batch, self._waiting = self._waiting[: self.most], self._waiting[self.most :]
+            if len(self._waiting) < self.most and not self._flushing:
+                self._now.clear()
+            try:
+                await sending.settle_many(self._pool, batch)
+            except Exception:
+                # One delivery's trouble (or a deadlock with another sender over a lapsed
+                # lease) must not fail the others: each again on its own.
+                for settlement in batch:
+                    try:
+                        await sending.settle_many(self._pool, [settlement])
+                    except Exception as error:
+                        log.warning(
+                            "delivery %s not settled (sent again once its lease lapses): %s",
+                            settlement.delivery_id,
+                            error,
+                        )
