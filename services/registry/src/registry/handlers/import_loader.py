@@ -13,18 +13,23 @@ database about as much per row as the stores themselves; copied, the history row
 several to a page write (multi-insert) and both tables through ``COPY``'s small buffer ring
 instead of evicting the stores' indexes from shared buffers. The envelopes are built and
 serialised as every other event's (``shared.events.envelope.wrap``, ``model_dump_json``), so
-their bytes are the same shape as ``append_events``'s."""
+their bytes are those ``append_events`` writes for the same event (``wrap``, then
+``model_dump_json(exclude_none=True)``), but written without the per-row pydantic round trip
+(validate the event, dump it, validate the envelope, dump it): the rows are the validation's
+output (text, dates, None by construction), so each envelope is one ``pydantic_core.to_json``
+of plain values in the model's member order — the same serialiser, so the same bytes (held
+to ``model_dump_json`` by the tests; member lists checked against the models at import)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import struct
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
 from uuid_utils import uuid7
 
 from registry.db import import_queries as sql
@@ -33,7 +38,7 @@ from registry.domain.imports.validation import RowError
 from registry.handlers.common import Connection, Row
 from shared.db.pool import json_dumps
 from shared.events import registry as events
-from shared.events.envelope import DomainEvent, wrap
+from shared.events.envelope import DomainEvent, EventEnvelope
 from shared.messaging.outbox import OUTBOX_LANES, append_events, lane_of
 from shared.telemetry import current_trace_headers
 
@@ -55,19 +60,16 @@ _KEY = _LENGTH(36)  # a UUID's text
 _COPY_CHUNK = 512 * 1024  # asyncpg's own COPY message size
 
 
-def _plain(value: Any) -> Any:
-    """History values JSON has no type for (dates, an owner's id), as the pool's codec writes
-    them (``shared.db.pool.json_dumps``)."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
-# One encoder for every history row (``json_dumps`` makes one per call; here that is a third of
-# the row's cost). ``jsonb`` keeps the values, not the text's layout.
-_HISTORY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_plain).encode
+# An envelope's members in ``EventEnvelope``'s order (``model_dump_json`` writes them so):
+# checked here, so that a change to the model fails at import instead of writing other bytes.
+_ENVELOPE_MEMBERS = (
+    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data",
+    "traceparent", "tracestate",
+)  # fmt: skip
+if tuple(EventEnvelope.model_fields) != _ENVELOPE_MEMBERS:
+    raise RuntimeError("EventEnvelope's members changed: update the import's envelope writer")
+_SPECVERSION = EventEnvelope.model_fields["specversion"].default
+_CONTENT_TYPE = EventEnvelope.model_fields["datacontenttype"].default
 
 
 def _bytes(value: bytes | None) -> bytes:
@@ -130,36 +132,44 @@ class Prepared:
 @dataclass(frozen=True)
 class _Kind:
     """How one kind of record is loaded: its statement and arrays, its ``…registered`` event
-    and its history row (the stored values, as the insert writes them)."""
+    (the members of its ``data``, as ``model_dump(mode="json")`` gives them, in the model's
+    field order) and its history row (the stored values, as the insert writes them)."""
 
     statement: str
     arrays: Sequence[str]
     entity: str
     model: type[DomainEvent]
-    event: Callable[[str, dict[str, Any], str], DomainEvent]
+    data: Callable[[str, dict[str, Any], str], dict[str, Any]]
     history: Callable[[str, dict[str, Any], str], dict[str, Any]]
+    # The members ``data`` writes: checked against the model's fields at import.
+    members: Sequence[str]
+
+    def __post_init__(self) -> None:
+        if tuple(self.model.model_fields) != tuple(self.members):
+            raise RuntimeError(f"{self.model.__name__}'s fields changed: update the import")
 
 
-def _store_event(store_id: str, row: dict[str, Any], actor: str) -> DomainEvent:
-    owner = row["owner_enterprise_id"]
-    return events.StoreRegistered(
-        store_id=store_id, platform=row["platform"], platform_shop_id=row["platform_shop_id"],
-        name=row["name"], region_code=row["region_code"],
-        owner_enterprise_id=None if owner is None else str(owner),
-        owner_individual=row["owner_individual"], category=row["category"],
-        opened_on=row["opened_on"],
-    )  # fmt: skip
+def _store_data(store_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
+    owner, opened = row["owner_enterprise_id"], row["opened_on"]
+    return {
+        "store_id": store_id, "platform": row["platform"],
+        "platform_shop_id": row["platform_shop_id"], "name": row["name"],
+        "region_code": row["region_code"],
+        "owner_enterprise_id": None if owner is None else str(owner),
+        "owner_individual": row["owner_individual"], "category": row["category"],
+        "opened_on": opened,
+    }  # fmt: skip
 
 
 def _store_history(store_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
     return {"id": store_id, **{name: row[name] for name in sql.STORE_ARRAYS}, "created_by": actor}
 
 
-def _enterprise_event(enterprise_id: str, row: dict[str, Any], actor: str) -> DomainEvent:
-    return events.EnterpriseRegistered(
-        enterprise_id=enterprise_id, credit_code=row["credit_code"], name=row["name"],
-        region_code=row["region_code"], kinds=list(row["kinds"]), registered_by=actor,
-    )  # fmt: skip
+def _enterprise_data(enterprise_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
+    return {
+        "enterprise_id": enterprise_id, "credit_code": row["credit_code"], "name": row["name"],
+        "region_code": row["region_code"], "kinds": list(row["kinds"]), "registered_by": actor,
+    }  # fmt: skip
 
 
 def _enterprise_history(enterprise_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -168,12 +178,15 @@ def _enterprise_history(enterprise_id: str, row: dict[str, Any], actor: str) -> 
 
 
 _STORES = _Kind(
-    sql.LOAD_STORES, sql.STORE_ARRAYS, "store", events.StoreRegistered, _store_event,
+    sql.LOAD_STORES, sql.STORE_ARRAYS, "store", events.StoreRegistered, _store_data,
     _store_history,
+    ("store_id", "platform", "platform_shop_id", "name", "region_code", "owner_enterprise_id",
+     "owner_individual", "category", "opened_on"),
 )  # fmt: skip
 _ENTERPRISES = _Kind(
     sql.LOAD_ENTERPRISES, sql.ENTERPRISE_ARRAYS, "enterprise", events.EnterpriseRegistered,
-    _enterprise_event, _enterprise_history,
+    _enterprise_data, _enterprise_history,
+    ("enterprise_id", "credit_code", "name", "region_code", "kinds", "registered_by"),
 )  # fmt: skip
 
 
@@ -216,17 +229,28 @@ class BatchLoader:
     def _prepare(self, kind: _Kind, rows: Sequence[dict[str, Any]]) -> Prepared:
         """Ids, column arrays, and every row's event and history row, ready to copy.
 
-        The event's ``time`` is read by ``wrap`` from the clock every event of the service is
-        stamped with (the host's UTC clock, as ``append_events``), as the row is prepared: up
-        to one batch before its insert runs (the import used the database's
-        ``clock_timestamp()`` before; the importer has no business clock of its own)."""
+        Each envelope holds what ``wrap`` puts in one (``append_events``' envelope), written as
+        ``model_dump_json(exclude_none=True)`` writes it: the members in the model's order,
+        the trace members only when set, the event's ``data`` with its null members. Its
+        ``time`` is read from the clock every event of the service is stamped with (the host's
+        UTC clock, as ``wrap``), as the row is prepared: up to one batch before its insert runs
+        (the import used the database's ``clock_timestamp()`` before; the importer has no
+        business clock of its own)."""
         trace = current_trace_headers()
         parent, state = trace.get("traceparent"), trace.get("tracestate")
+        # ``exclude_none``: trace members only when set (after ``data``, as the model has them).
+        tracing = {
+            name: value
+            for name, value in (("traceparent", parent), ("tracestate", state))
+            if value is not None
+        }
+        source, cloud_type = self.event_source, kind.model.cloudevents_type()
         topic = _text(f"{self.topic_prefix}{kind.model.topic}")
-        event_type = _text(kind.model.cloudevents_type())
+        event_type = _text(cloud_type)
         tail = _text(parent) + _text(state)
         entity, actor = _text(kind.entity), _text(self.actor)
         imported, job = _text("imported"), str(self.job_id)
+        data_of, history_of, now = kind.data, kind.history, dt.datetime.now
         ids: list[str] = []
         outbox, history = CopyRows(), CopyRows()
         for row in rows:
@@ -236,17 +260,23 @@ class BatchLoader:
             new_id, event_id = uuid7(), uuid7()
             key = str(new_id)
             ids.append(key)
-            envelope = wrap(
-                kind.event(key, row, self.actor), source=self.event_source, traceparent=parent,
-                tracestate=state, event_id=str(event_id),
-            )  # fmt: skip
-            payload = envelope.model_dump_json(exclude_none=True).encode("utf-8")
+            envelope = {
+                "specversion": _SPECVERSION, "id": str(event_id), "source": source,
+                "type": cloud_type, "subject": key, "time": now(dt.UTC),
+                "datacontenttype": _CONTENT_TYPE, "data": data_of(key, row, self.actor),
+            }  # fmt: skip
+            if tracing:
+                envelope.update(tracing)
+            payload = to_json(envelope)
             outbox.add(
                 _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, key.encode("ascii"),
                 _LANES[lane_of(key)], event_type, _LENGTH(len(payload)), payload, tail,
             )  # fmt: skip
-            values = _HISTORY_JSON({**kind.history(key, row, self.actor), "import_job": job})
-            encoded = _JSONB_VERSION + values.encode("utf-8")
+            # The pool's JSON codec's values (dates ISO, ids as text); ``jsonb`` keeps the
+            # values, not the text's layout.
+            encoded = _JSONB_VERSION + to_json(
+                {**history_of(key, row, self.actor), "import_job": job}
+            )
             history.add(
                 _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
                 _LENGTH(len(encoded)), encoded,
