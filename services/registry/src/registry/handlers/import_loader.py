@@ -23,6 +23,7 @@ to ``model_dump_json`` by the tests; member lists checked against the models at 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import struct
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -69,6 +70,8 @@ _ENVELOPE_MEMBERS = (
 if tuple(EventEnvelope.model_fields) != _ENVELOPE_MEMBERS:
     raise RuntimeError("EventEnvelope's members changed: update the import's envelope writer")
 _SPECVERSION = EventEnvelope.model_fields["specversion"].default
+# The clock events are stamped with (``wrap``'s: the host's, in UTC).
+_clock = functools.partial(dt.datetime.now, dt.UTC)
 _CONTENT_TYPE = EventEnvelope.model_fields["datacontenttype"].default
 
 
@@ -129,64 +132,57 @@ class Prepared:
     history: CopyRows
 
 
+def _member(name: str, value: Any) -> bytes:
+    """``"name":value``, as ``pydantic_core.to_json`` writes an object's member."""
+    return to_json(name) + b":" + to_json(value)
+
+
+def _members(values: dict[str, Any]) -> bytes:
+    """An object's members, without its braces (``to_json`` writes them in the dict's order)."""
+    return to_json(values)[1:-1]
+
+
 @dataclass(frozen=True)
 class _Kind:
     """How one kind of record is loaded: its statement and arrays, its ``…registered`` event
-    (the members of its ``data``, as ``model_dump(mode="json")`` gives them, in the model's
-    field order) and its history row (the stored values, as the insert writes them)."""
+    and its history row.
+
+    The event's ``data`` members are, in the model's field order: the aggregate id, then
+    ``shared`` (values from the stored row, which its history row holds too), then
+    ``by_actor`` (the importing caller). The history row holds the id, every array's value,
+    ``created_by`` and ``import_job``: the members of ``shared`` are serialised once, for both
+    (in ``jsonb`` the members' order is immaterial)."""
 
     statement: str
     arrays: Sequence[str]
     entity: str
     model: type[DomainEvent]
-    data: Callable[[str, dict[str, Any], str], dict[str, Any]]
-    history: Callable[[str, dict[str, Any], str], dict[str, Any]]
-    # The members ``data`` writes: checked against the model's fields at import.
-    members: Sequence[str]
+    shared: Sequence[str]
+    by_actor: Sequence[str] = ()
 
     def __post_init__(self) -> None:
-        if tuple(self.model.model_fields) != tuple(self.members):
+        members = (self.model.aggregate_field, *self.shared, *self.by_actor)
+        if tuple(self.model.model_fields) != members:
             raise RuntimeError(f"{self.model.__name__}'s fields changed: update the import")
+        if not self.shared or not self.history_only or not set(self.shared) <= set(self.arrays):
+            raise RuntimeError("the event and history members are not split as written")
+
+    @property
+    def history_only(self) -> list[str]:
+        """The stored values the history row holds and the event does not."""
+        return [name for name in self.arrays if name not in self.shared]
 
 
-def _store_data(store_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
-    owner, opened = row["owner_enterprise_id"], row["opened_on"]
-    return {
-        "store_id": store_id, "platform": row["platform"],
-        "platform_shop_id": row["platform_shop_id"], "name": row["name"],
-        "region_code": row["region_code"],
-        "owner_enterprise_id": None if owner is None else str(owner),
-        "owner_individual": row["owner_individual"], "category": row["category"],
-        "opened_on": opened,
-    }  # fmt: skip
-
-
-def _store_history(store_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
-    return {"id": store_id, **{name: row[name] for name in sql.STORE_ARRAYS}, "created_by": actor}
-
-
-def _enterprise_data(enterprise_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
-    return {
-        "enterprise_id": enterprise_id, "credit_code": row["credit_code"], "name": row["name"],
-        "region_code": row["region_code"], "kinds": list(row["kinds"]), "registered_by": actor,
-    }  # fmt: skip
-
-
-def _enterprise_history(enterprise_id: str, row: dict[str, Any], actor: str) -> dict[str, Any]:
-    values = {name: row[name] for name in sql.ENTERPRISE_ARRAYS}
-    return {"id": enterprise_id, **values, "kinds": list(row["kinds"]), "created_by": actor}
-
-
+# The rows' values are the validation's (text, dates, None, lists of text) and the owner's id
+# (a UUID: ``to_json`` writes its text, as the event's ``str`` field holds it).
 _STORES = _Kind(
-    sql.LOAD_STORES, sql.STORE_ARRAYS, "store", events.StoreRegistered, _store_data,
-    _store_history,
-    ("store_id", "platform", "platform_shop_id", "name", "region_code", "owner_enterprise_id",
-     "owner_individual", "category", "opened_on"),
+    sql.LOAD_STORES, sql.STORE_ARRAYS, "store", events.StoreRegistered,
+    shared=("platform", "platform_shop_id", "name", "region_code", "owner_enterprise_id",
+            "owner_individual", "category", "opened_on"),
 )  # fmt: skip
 _ENTERPRISES = _Kind(
     sql.LOAD_ENTERPRISES, sql.ENTERPRISE_ARRAYS, "enterprise", events.EnterpriseRegistered,
-    _enterprise_data, _enterprise_history,
-    ("enterprise_id", "credit_code", "name", "region_code", "kinds", "registered_by"),
+    shared=("credit_code", "name", "region_code", "kinds"), by_actor=("registered_by",),
 )  # fmt: skip
 
 
@@ -238,19 +234,38 @@ class BatchLoader:
         business clock of its own)."""
         trace = current_trace_headers()
         parent, state = trace.get("traceparent"), trace.get("tracestate")
-        # ``exclude_none``: trace members only when set (after ``data``, as the model has them).
-        tracing = {
-            name: value
-            for name, value in (("traceparent", parent), ("tracestate", state))
-            if value is not None
-        }
-        source, cloud_type = self.event_source, kind.model.cloudevents_type()
         topic = _text(f"{self.topic_prefix}{kind.model.topic}")
+        cloud_type = kind.model.cloudevents_type()
         event_type = _text(cloud_type)
         tail = _text(parent) + _text(state)
         entity, actor = _text(kind.entity), _text(self.actor)
-        imported, job = _text("imported"), str(self.job_id)
-        data_of, history_of, now = kind.data, kind.history, dt.datetime.now
+        imported = _text("imported")
+        # The envelope's bytes around each row's values: its members in the model's order; the
+        # trace members, after ``data``, only when set (``exclude_none``); ``data`` keeps its
+        # null members (``exclude_none`` does not reach into a dict).
+        head = b"{" + _member("specversion", _SPECVERSION) + b',"id":"'
+        subject = b'",' + b",".join(
+            (_member("source", self.event_source), _member("type", cloud_type), b'"subject":"')
+        )
+        time = b'",' + to_json("time") + b":"
+        data = (
+            b","
+            + b",".join((_member("datacontenttype", _CONTENT_TYPE), to_json("data") + b":{"))
+            + to_json(kind.model.aggregate_field)
+            + b':"'
+        )
+        tracing = b"".join(
+            b"," + _member(name, value)
+            for name, value in (("traceparent", parent), ("tracestate", state))
+            if value is not None
+        )
+        end = b"".join(b"," + _member(name, self.actor) for name in kind.by_actor) + b"}"
+        end += tracing + b"}"
+        # The history row: the id, the stored values, who and which job.
+        history_head = _JSONB_VERSION + b'{"id":"'
+        history_end = b"," + _member("created_by", self.actor)
+        history_end += b"," + _member("import_job", str(self.job_id)) + b"}"
+        shared, history_only, clock = kind.shared, kind.history_only, _clock
         ids: list[str] = []
         outbox, history = CopyRows(), CopyRows()
         for row in rows:
@@ -260,26 +275,23 @@ class BatchLoader:
             new_id, event_id = uuid7(), uuid7()
             key = str(new_id)
             ids.append(key)
-            envelope = {
-                "specversion": _SPECVERSION, "id": str(event_id), "source": source,
-                "type": cloud_type, "subject": key, "time": now(dt.UTC),
-                "datacontenttype": _CONTENT_TYPE, "data": data_of(key, row, self.actor),
-            }  # fmt: skip
-            if tracing:
-                envelope.update(tracing)
-            payload = to_json(envelope)
+            encoded_key = key.encode("ascii")
+            values = _members({name: row[name] for name in shared})
+            payload = b"".join(
+                (head, str(event_id).encode("ascii"), subject, encoded_key, time,
+                 to_json(clock()), data, encoded_key, b'",', values, end)
+            )  # fmt: skip
             outbox.add(
-                _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, key.encode("ascii"),
+                _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, encoded_key,
                 _LANES[lane_of(key)], event_type, _LENGTH(len(payload)), payload, tail,
             )  # fmt: skip
-            # The pool's JSON codec's values (dates ISO, ids as text); ``jsonb`` keeps the
-            # values, not the text's layout.
-            encoded = _JSONB_VERSION + to_json(
-                {**history_of(key, row, self.actor), "import_job": job}
+            own = _members({name: row[name] for name in history_only})
+            new_values = b"".join(
+                (history_head, encoded_key, b'",', values, b",", own, history_end)
             )
             history.add(
                 _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
-                _LENGTH(len(encoded)), encoded,
+                _LENGTH(len(new_values)), new_values,
             )  # fmt: skip
         arrays = [[row[name] for row in rows] for name in kind.arrays]
         if kind is _ENTERPRISES:
