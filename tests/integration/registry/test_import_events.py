@@ -1,8 +1,9 @@
 """The events and history rows a bulk import writes, on real PostgreSQL.
 
 Imports used to build each loaded record's CloudEvents envelope and history row in SQL, in the
-statement that inserted the records; they now build them in Python (``shared.events.envelope
-.wrap``, as every other event) and copy them in. These tests hold the new rows to the old
+statement that inserted the records; they now build them in Python (the bytes
+``shared.events.envelope.wrap`` and ``model_dump_json`` give every other event) and copy them
+in. These tests hold the new rows to the old
 statement's output on the same input: the same members and values (``time`` aside: it is now
 read from the service's clock as the batch is prepared, not the database's per row), the same
 key, lane, topic and trace headers, and the event parses as its pydantic model."""

@@ -74,12 +74,8 @@ def wrap(
     occurred_at: dt.datetime | None = None,
     traceparent: str | None = None,
     tracestate: str | None = None,
-    event_id: str | None = None,
 ) -> EventEnvelope:
-    """``event`` in its envelope; ``event_id`` when the writer chose the id (bulk imports use
-    time-ordered ones), else a random one."""
     return EventEnvelope(
-        id=event_id if event_id is not None else str(uuid.uuid4()),
         source=source,
         type=event.cloudevents_type(),
         subject=event.aggregate_id(),

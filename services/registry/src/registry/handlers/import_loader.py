@@ -11,14 +11,17 @@ rows the insert returns (the ones it inserted) have their events and history cop
 Why ``COPY`` for events and history: inserting them with the stores in one statement cost the
 database about as much per row as the stores themselves; copied, the history rows go in
 several to a page write (multi-insert) and both tables through ``COPY``'s small buffer ring
-instead of evicting the stores' indexes from shared buffers. The envelopes are built and
-serialised as every other event's (``shared.events.envelope.wrap``, ``model_dump_json``), so
-their bytes are those ``append_events`` writes for the same event (``wrap``, then
-``model_dump_json(exclude_none=True)``), but written without the per-row pydantic round trip
-(validate the event, dump it, validate the envelope, dump it): the rows are the validation's
-output (text, dates, None by construction), so each envelope is one ``pydantic_core.to_json``
-of plain values in the model's member order — the same serialiser, so the same bytes (held
-to ``model_dump_json`` by the tests; member lists checked against the models at import)."""
+instead of evicting the stores' indexes from shared buffers.
+
+The envelopes are the bytes ``append_events`` writes for the same event (``wrap``, then
+``model_dump_json(exclude_none=True)``), written without pydantic's per-row round trip
+(validate the event, dump it, validate the envelope, dump it: most of a row's cost
+here). The rows are the validation's output (text, dates, None by construction), so each row's
+values are serialised once by ``pydantic_core.to_json`` (the serialiser ``model_dump_json``
+runs: the same escapes, the same dates and times) and placed between the envelope's constant
+members, serialised once per batch; the history row reuses the same serialised values. The
+models' member lists are checked at import, the bytes by the tests against
+``model_dump_json``."""
 
 from __future__ import annotations
 
@@ -240,31 +243,34 @@ class BatchLoader:
         tail = _text(parent) + _text(state)
         entity, actor = _text(kind.entity), _text(self.actor)
         imported = _text("imported")
-        # The envelope's bytes around each row's values: its members in the model's order; the
-        # trace members, after ``data``, only when set (``exclude_none``); ``data`` keeps its
-        # null members (``exclude_none`` does not reach into a dict).
-        head = b"{" + _member("specversion", _SPECVERSION) + b',"id":"'
-        subject = b'",' + b",".join(
-            (_member("source", self.event_source), _member("type", cloud_type), b'"subject":"')
+        # The envelope's bytes around each row's values, its members in the model's order:
+        # {"specversion":…,"id":"<event id>","source":…,"type":…,"subject":"<key>","time":
+        # <instant>,"datacontenttype":…,"data":{"<aggregate>":"<key>",<values>[,<by_actor>]}
+        # [,<trace members>]}: the trace members only when set (``exclude_none``); ``data``
+        # keeps its null members (``exclude_none`` does not reach into a dict).
+        head = b'{%b,"id":"' % _member("specversion", _SPECVERSION)
+        subject = b'",%b,%b,"subject":"' % (
+            _member("source", self.event_source),
+            _member("type", cloud_type),
         )
-        time = b'",' + to_json("time") + b":"
-        data = (
-            b","
-            + b",".join((_member("datacontenttype", _CONTENT_TYPE), to_json("data") + b":{"))
-            + to_json(kind.model.aggregate_field)
-            + b':"'
+        time = b'","time":'
+        data = b',%b,"data":{%b:"' % (
+            _member("datacontenttype", _CONTENT_TYPE),
+            to_json(kind.model.aggregate_field),
         )
+        by_actor = b"".join(b"," + _member(name, self.actor) for name in kind.by_actor)
         tracing = b"".join(
             b"," + _member(name, value)
             for name, value in (("traceparent", parent), ("tracestate", state))
             if value is not None
         )
-        end = b"".join(b"," + _member(name, self.actor) for name in kind.by_actor) + b"}"
-        end += tracing + b"}"
+        end = by_actor + b"}" + tracing + b"}"
         # The history row: the id, the stored values, who and which job.
         history_head = _JSONB_VERSION + b'{"id":"'
-        history_end = b"," + _member("created_by", self.actor)
-        history_end += b"," + _member("import_job", str(self.job_id)) + b"}"
+        history_end = b",%b,%b}" % (
+            _member("created_by", self.actor),
+            _member("import_job", str(self.job_id)),
+        )
         shared, history_only, clock = kind.shared, kind.history_only, _clock
         ids: list[str] = []
         outbox, history = CopyRows(), CopyRows()
