@@ -53,7 +53,8 @@ HOSTILE = [
 
 def decode_copy(rows: CopyRows) -> list[list[bytes | None]]:
     """PostgreSQL's binary COPY stream back into rows of fields."""
-    data = bytes(rows.data)
+    data = b"".join(rows.parts)
+    assert all(len(part) >= import_loader._COPY_PART for part in rows.parts[:-1])
     assert data.startswith(b"PGCOPY\n\xff\r\n\x00") and data.endswith(b"\xff\xff")
     position, decoded = 19, []
     while True:
