@@ -51,10 +51,12 @@ from benchmarks.noop_workflow import NoopUpdatedWorkflow
 from benchmarks.registry_writes import cpu_seconds, database_backends
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
+from shared.service.heap import freeze_startup_heap, thaw
 from tests.support.time_skipping import PINNED_START, clock_from, pinned_environment, skip_to
 
 APPLICATIONS = int(os.environ.get("BENCH_AWARDS_APPLICATIONS", "1000"))
 CONCURRENCY = 16
+FREEZE = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
 SUBMIT_RETRIES = 5
 EXPERTS = 12
 ROOT = Path(__file__).resolve().parents[1]
@@ -307,6 +309,9 @@ async def main() -> None:
                 return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
 
             limit = asyncio.Semaphore(CONCURRENCY)
+            # As ``run_api`` serves it (shared.service.heap), and the no-op side's process
+            # likewise below; BENCH_GC_FREEZE=0 for pairs without.
+            app.state.freeze_heap_on_start = FREEZE
             async with app.router.lifespan_context(app):
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(
@@ -344,7 +349,12 @@ async def main() -> None:
                     rounds_seconds = time.perf_counter() - started
             peak_kib = peak_memory_kib(worker_process.pid)
             worker_cpu = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0) - cpu_before
-            noop_seconds, noop_cpu = await _noop_updates(environment, len(steps))
+            if FREEZE:
+                freeze_startup_heap()
+            try:
+                noop_seconds, noop_cpu = await _noop_updates(environment, len(steps))
+            finally:
+                thaw()
         ratio = steps_seconds / noop_seconds
         p95 = percentile(steps, 0.95)
         print(

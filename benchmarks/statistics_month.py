@@ -8,10 +8,11 @@ sums", goal ≤ 2): the API fetches the figures' rows and sums them up the hiera
 so its own statements alone are not the same work.
 
 The earlier periods the growth needs (the month before, a year before) are copied in SQL
-from the submitted month at 90 %. Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per
-way, default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all).
-The queries' client is aiohttp (``query_api`` says why), and each month's line gives the API
-process's CPU per query, steadier than its latency on a loaded machine.
+from the submitted month at 90 %. The three ways take turns query by query
+(``query_side_by_side``). Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per way,
+default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all). The
+queries' client is aiohttp (``query_side_by_side`` says why), and each month's line gives the
+API process's CPU per query, steadier than its latency on a loaded machine.
 Qingdao's programme ran 2014–2020, so its month is January 2020 and its API runs with a clock
 in February 2020; the others report January 2025.
 """
@@ -305,48 +306,11 @@ async def earlier_periods(dsn: str) -> None:
         await connection.close()
 
 
-async def query_api(month: Month, token: str, api_pid: int) -> Queried:
-    """The province's view, ``QUERIES`` times one after another on one kept-alive connection.
-    The client is aiohttp, not httpx: one request at a time, the client's own CPU is part of
-    every timing, and httpx spent several times aiohttp's per request (the client is not what
-    is measured; the bare side's is asyncpg). Same requests: path, query, bearer token."""
-    timings: list[float] = []
-    rows = 0
-    completeness: dict[str, dict[str, int]] = {}
-    params = {"indicator": INDICATOR, "period": month.period, "region": month.jurisdiction}
-    by = "city" if month.jurisdiction.endswith("0000") else "county"
-    connector = aiohttp.TCPConnector(limit=1)
-    async with aiohttp.ClientSession(
-        base_url=f"http://127.0.0.1:{PORT}",
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=60),
-    ) as http:
-        headers = {"Authorization": f"Bearer {token}"}
-        api_before = cpu_seconds([api_pid]).get(api_pid, 0.0)
-        client_before = time.process_time()
-        for _ in range(QUERIES):
-            started = time.perf_counter()
-            async with http.get(
-                "/v1/statistics", params={**params, "by": by}, headers=headers
-            ) as answer:
-                body = await answer.read()
-                timings.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
-            document = json.loads(body)
-            rows = len(document["rows"])
-            completeness = document["completeness"]
-        client_cpu = (time.process_time() - client_before) / QUERIES * 1000
-        api_cpu = (cpu_seconds([api_pid]).get(api_pid, 0.0) - api_before) / QUERIES * 1000
-    counts = ", ".join(
-        f"{kind} {c['accepted']}/{c['expected']} accepted, {c['missing']} missing"
-        for kind, c in sorted(completeness.items())
-    )
-    return Queried(timings, rows, counts, api_cpu, client_cpu)
-
-
 @dataclass(frozen=True)
 class Queried:
     timings: list[float]
+    bare: list[float]  # the published query's statements run bare, same rounds
+    sums: list[float]  # the same sums in SQL (``SUMS``), same rounds: the goal's baseline
     rows: int
     completeness: str
     api_cpu_ms: float  # the API process's CPU per query (/proc)
@@ -371,33 +335,89 @@ GROUP BY GROUPING SETS ((f.period, a.code), (f.period, a.code, f.key))
 """
 
 
-async def query_bare(dsn: str, month: Month, *, summed: bool = False) -> list[float]:
-    """The published query's SQL (the figures of three periods, the report states, the roster
-    counts) as is; ``summed``: the figures summed up the hierarchy in SQL (``SUMS``) instead of
-    fetched as rows, the goal's baseline ("the bare SQL of the same sums")."""
-    pool = await create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+async def query_side_by_side(dsn: str, month: Month, token: str, api_pid: int) -> Queried:
+    """The province's view, ``QUERIES`` rounds one after another: in each round the API once
+    (one kept-alive connection), the published query's SQL bare once (the figures of three
+    periods, the report states, the roster counts, as is) and once with the figures summed up
+    the hierarchy in SQL (``SUMS``, the goal's baseline: "the bare SQL of the same sums"). The
+    three sides take turns round by round, their order rotating, so that a burst of load on
+    this 2-core machine falls on all of them alike instead of on one side's whole block.
+
+    The client is aiohttp, not httpx: one request at a time, the client's own CPU is part of
+    every timing, and httpx spent several times aiohttp's per request (the client is not what
+    is measured; the bare side's is asyncpg). Same requests: path, query, bearer token."""
+    api_timings: list[float] = []
+    bare: list[float] = []
+    sums: list[float] = []
+    rows = 0
+    completeness: dict[str, dict[str, int]] = {}
+    params = {"indicator": INDICATOR, "period": month.period, "region": month.jurisdiction}
+    by = "city" if month.jurisdiction.endswith("0000") else "county"
     root = month.jurisdiction
     like = root[:2] + "%" if root.endswith("0000") else root[:4] + "%"
     parts = [INDICATOR]
     periods = [month.period, month.previous, month.a_year_earlier]
-    timings: list[float] = []
+    client_cpu = 0.0
+    pool = await create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+    connector = aiohttp.TCPConnector(limit=1)
     try:
-        for _ in range(QUERIES):
-            started = time.perf_counter()
-            async with pool.acquire() as connection:
-                await connection.fetch(
-                    SUMS if summed else queries.FIGURES, month.programme_id, parts, periods, like
-                )
-                await connection.fetch(
-                    queries.REPORT_STATES, month.programme_id, month.period, like
-                )
-                await connection.fetch(
-                    queries.ROSTER_COUNTS, month.programme_id, month.period, month.opens_at, like
-                )
-            timings.append((time.perf_counter() - started) * 1000)
+        async with aiohttp.ClientSession(
+            base_url=f"http://127.0.0.1:{PORT}",
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=60),
+        ) as http:
+            headers = {"Authorization": f"Bearer {token}"}
+
+            async def through_api() -> None:
+                nonlocal rows, completeness, client_cpu
+                client_before = time.process_time()
+                started = time.perf_counter()
+                async with http.get(
+                    "/v1/statistics", params={**params, "by": by}, headers=headers
+                ) as answer:
+                    body = await answer.read()
+                    api_timings.append((time.perf_counter() - started) * 1000)
+                    answer.raise_for_status()
+                client_cpu += time.process_time() - client_before
+                document = json.loads(body)
+                rows = len(document["rows"])
+                completeness = document["completeness"]
+
+            async def bare_sql(summed: bool) -> None:
+                started = time.perf_counter()
+                async with pool.acquire() as connection:
+                    await connection.fetch(
+                        SUMS if summed else queries.FIGURES,
+                        month.programme_id,
+                        parts,
+                        periods,
+                        like,
+                    )
+                    await connection.fetch(
+                        queries.REPORT_STATES, month.programme_id, month.period, like
+                    )
+                    await connection.fetch(
+                        queries.ROSTER_COUNTS,
+                        month.programme_id,
+                        month.period,
+                        month.opens_at,
+                        like,
+                    )
+                (sums if summed else bare).append((time.perf_counter() - started) * 1000)
+
+            sides = [through_api, lambda: bare_sql(False), lambda: bare_sql(True)]
+            api_before = cpu_seconds([api_pid]).get(api_pid, 0.0)
+            for n in range(QUERIES):
+                for k in range(len(sides)):
+                    await sides[(n + k) % len(sides)]()
+            api_cpu = (cpu_seconds([api_pid]).get(api_pid, 0.0) - api_before) / QUERIES * 1000
     finally:
         await pool.close()
-    return timings
+    counts = ", ".join(
+        f"{kind} {c['accepted']}/{c['expected']} accepted, {c['missing']} missing"
+        for kind, c in sorted(completeness.items())
+    )
+    return Queried(api_timings, bare, sums, rows, counts, api_cpu, client_cpu / QUERIES * 1000)
 
 
 async def main() -> None:
@@ -438,12 +458,12 @@ async def main() -> None:
         api = start_api(dsn, public_pem, prefix, MONTHS[0].now)
         try:
             for month in MONTHS:
-                queried = await query_api(
-                    month, token("province_admin", month.jurisdiction[:2] + "0000"), api.pid
+                queried = await query_side_by_side(
+                    dsn, month, token("province_admin", month.jurisdiction[:2] + "0000"), api.pid
                 )
                 api_timings, rows, counts = queried.timings, queried.rows, queried.completeness
-                bare = await query_bare(dsn, month)
-                sums_p95 = percentile(await query_bare(dsn, month, summed=True), 0.95)
+                bare = queried.bare
+                sums_p95 = percentile(queried.sums, 0.95)
                 api_p95, bare_p95 = percentile(api_timings, 0.95), percentile(bare, 0.95)
                 lines.append(
                     f"  {month.programme_id:28} {month.jurisdiction} {rows:3} rows  "
@@ -487,7 +507,7 @@ async def main() -> None:
             f"p95 {percentile(submitted, 0.95):6.1f} ms  review p95 "
             f"{percentile(reviewed, 0.95):6.1f} ms\n"
             f"  the province's GET /v1/statistics?indicator={INDICATOR}, {QUERIES} queries "
-            f"one after another, against its SQL run bare:\n" + "\n".join(lines)
+            f"taking turns with its SQL run bare and the same sums in SQL:\n" + "\n".join(lines)
         )
     finally:
         await drop_database(dsn)

@@ -4,8 +4,11 @@ transaction), against raw asyncpg inserts of the same rows through a pool of the
 
 Prints submissions per second both ways and their ratio (goal >= 0.5, p99 <= 300 ms), p50/p90/
 p99/max latency both ways, then the count check: every accepted submission stored once, and its
-event in Kafka once. The API runs in its own process with its clock fixed inside the window
-(14:00 on 10 December).
+event in Kafka once. The API runs with its clock fixed inside the window (14:00 on 10 December)
+as it is deployed: two replicas (``BENCH_API_REPLICAS``; the HorizontalPodAutoscaler's minimum in
+``deploy/k8s``), each its own process with its share of the raw side's connections (5 + 5 = 10),
+the clients spread over them as kube-proxy spreads connections. One replica with all ten
+connections runs after, for context.
 
 Diagnostics: ``BENCH_POOL_WAITS=<file>`` prints the API's pool waits (per acquire, per request)
 and how many later acquires were served before each; ``BENCH_POOL_QUEUE=lifo`` runs both sides
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from typing import cast
 
 import aiohttp
@@ -40,7 +44,7 @@ from benchmarks.common import (
     start_api_process,
     submissions_env,
 )
-from benchmarks.registry_writes import cpu_seconds, process_ids
+from benchmarks.registry_writes import cpu_seconds, database_backends
 from shared import audit
 from shared.auth import generate_dev_keypair, mint_token
 from shared.db.pool import create_pool
@@ -56,9 +60,11 @@ from submissions.handlers.windows import open_window
 REPORTERS = int(os.environ.get("BENCH_REPORTERS", "4000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "200"))
 POOL_SIZE = 10
-# A free port, kept in the environment so the API process it starts (which imports this
-# module again) serves on the same one; a fixed port would clash with other checkouts' runs.
-PORT = int(os.environ.setdefault("BENCH_PORT_SUBMISSIONS_RUSH", str(free_port())))
+# The API's replicas (deploy/k8s: the submissions-api HorizontalPodAutoscaler's minReplicas).
+REPLICAS = int(os.environ.get("BENCH_API_REPLICAS", "2"))
+# A replica serves on the port its starter put in its environment (each replica imports this
+# module again); free ports, as fixed ones would clash with other checkouts' runs.
+PORT_VARIABLE = "BENCH_PORT_SUBMISSIONS_RUSH"
 PROGRAMME = "guizhou-shibaiqianwan-2023"
 YEAR = 2025
 WINDOW_ID = f"{PROGRAMME}.annual-report.{YEAR}"
@@ -184,9 +190,10 @@ def serve() -> None:
     app.state.clock = lambda: NOW
     # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
     app.state.freeze_heap_on_start = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
+    port = int(os.environ[PORT_VARIABLE])
     profile_to = os.environ.get("BENCH_PROFILE")
     if not profile_to:
-        uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning")
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
         return
     # BENCH_PROFILE=<file>: the API process under cProfile, written when it stops.
     import cProfile
@@ -195,10 +202,10 @@ def serve() -> None:
     # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so the profile is saved.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     cProfile.runctx(
-        "uvicorn.run(app, host='127.0.0.1', port=PORT, log_level='warning')",
+        "uvicorn.run(app, host='127.0.0.1', port=port, log_level='warning')",
         globals(),
-        {"uvicorn": uvicorn, "app": app, "PORT": PORT},
-        filename=profile_to,
+        {"uvicorn": uvicorn, "app": app, "port": port},
+        filename=f"{profile_to}.{port}",
     )
 
 
@@ -247,23 +254,28 @@ async def prepare(dsn: str, prefix: str) -> None:
         await pool.close()
 
 
-def start_api(dsn: str, public_pem: str, prefix: str) -> subprocess.Popen[bytes]:
+def start_api(
+    dsn: str, public_pem: str, prefix: str, *, port: int, pool_size: int
+) -> subprocess.Popen[bytes]:
+    env = submissions_env(dsn, public_pem, prefix, pool_size)
+    if waits_to := os.environ.get("BENCH_POOL_WAITS"):
+        env["BENCH_POOL_WAITS"] = f"{waits_to}.{port}"  # one file per replica
     return start_api_process(
         ["-c", "from benchmarks.submissions_rush import serve; serve()"],
-        submissions_env(dsn, public_pem, prefix, POOL_SIZE),
-        port=PORT,
-        name="submissions",
+        {**env, PORT_VARIABLE: str(port)},
+        port=port,
+        name=f"submissions-{port}",
     )
 
 
-async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:
+async def through_api(tokens: list[str], ports: list[int]) -> tuple[float, list[float], int]:
     timings: list[float] = []
     accepted = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(REPORTERS):
         queue.put_nowait(n)
 
-    async def one_client() -> None:
+    async def one_client(port: int) -> None:
         # A client of its own (one connection), as 200 offices would be. aiohttp rather than
         # httpx: on a 2-core machine the load generator shares the CPU with the API it
         # measures, and httpx spent more CPU per request (about 2 ms) than the API itself.
@@ -271,7 +283,7 @@ async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:
         connector = aiohttp.TCPConnector(limit=1)
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(
-            base_url=f"http://127.0.0.1:{PORT}", connector=connector, timeout=timeout
+            base_url=f"http://127.0.0.1:{port}", connector=connector, timeout=timeout
         ) as client:
             while not queue.empty():
                 n = queue.get_nowait()
@@ -290,7 +302,8 @@ async def through_api(tokens: list[str]) -> tuple[float, list[float], int]:
                         accepted += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    # Each client's connection stays with one replica, the clients spread evenly over them.
+    await asyncio.gather(*(one_client(ports[n % len(ports)]) for n in range(CLIENTS)))
     elapsed = time.perf_counter() - started
     return accepted / elapsed, timings, accepted
 
@@ -398,11 +411,81 @@ async def count_check(dsn: str, prefix: str, accepted: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ApiRun:
+    replicas: int
+    rate: float
+    timings: list[float]
+    accepted: int
+    api_cpu: float  # ms per report, all replicas together
+    db_cpu: float  # ms per report, the database backends serving them
+    client_cpu: float
+    peak_kib: int  # the largest replica's
+
+    def line(self, label: str) -> str:
+        timings = self.timings
+        return (
+            f"  {label} {self.rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
+            f"p90 {percentile(timings, 0.9):6.1f} ms  p99 {percentile(timings, 0.99):6.1f} ms  "
+            f"max {max(timings):6.1f} ms\n"
+            f"  cpu per request {self.api_cpu:5.2f} ms API process{'es' if self.replicas > 1 else ''}, "
+            f"{self.db_cpu:5.2f} ms their database backends, {self.client_cpu:5.2f} ms the clients"
+        )
+
+
+async def rush_through_api(
+    api_db: str, tokens: list[str], public_pem: str, prefix: str, replicas: int
+) -> ApiRun:
+    """The reports through ``replicas`` API processes sharing the raw side's connections."""
+    await prepare(api_db, prefix)
+    apis: list[subprocess.Popen[bytes]] = []
+    ports = [free_port() for _ in range(replicas)]
+    try:
+        for port in ports:
+            apis.append(
+                start_api(api_db, public_pem, prefix, port=port, pool_size=POOL_SIZE // replicas)
+            )
+        pids = [api.pid for api in apis]
+        backends = await database_backends(api_db)
+        before = cpu_seconds([*pids, *backends])
+        client_started = time.process_time()
+        rate, timings, accepted = await through_api(tokens, ports)
+        client_cpu = (time.process_time() - client_started) / REPORTERS * 1000
+        after = cpu_seconds([*pids, *await database_backends(api_db)])
+
+        def used(of: list[int]) -> float:
+            return sum(after[p] - before.get(p, 0.0) for p in of if p in after) / REPORTERS * 1000
+
+        return ApiRun(
+            replicas=replicas,
+            rate=rate,
+            timings=timings,
+            accepted=accepted,
+            api_cpu=used(pids),
+            db_cpu=used([p for p in after if p not in pids]),
+            client_cpu=client_cpu,
+            peak_kib=max(peak_memory_kib(pid) for pid in pids),
+        )
+    finally:
+        for api in apis:
+            api.terminate()
+        # Writing a profile or the pool waits on the way out takes longer under load.
+        diagnostics = os.environ.get("BENCH_POOL_WAITS") or os.environ.get("BENCH_PROFILE")
+        for api in apis:
+            api.wait(timeout=120 if diagnostics else 10)
+        if waits_to := os.environ.get("BENCH_POOL_WAITS"):
+            for port in ports:
+                if os.path.exists(f"{waits_to}.{port}"):
+                    print(f"  replica on {port}:\n{pool_wait_summary(f'{waits_to}.{port}')}")
+
+
 async def main() -> None:
     asyncpg_queue_if_asked()
     prefix = f"bench{uuid.uuid4().hex[:6]}."
+    alone_prefix = f"bench{uuid.uuid4().hex[:6]}."
     api_db = await fresh_database("rush_api", MIGRATIONS_DIR)
     raw_db = await fresh_database("rush_raw", MIGRATIONS_DIR)
+    alone_db = await fresh_database("rush_api_alone", MIGRATIONS_DIR)
     private_pem, public_pem = generate_dev_keypair()
     # The key loaded once: PyJWT would load (and check) the PEM again for every token, which
     # took minutes for 4,000 reporters on a loaded machine. It takes a key object as well.
@@ -418,27 +501,18 @@ async def main() -> None:
         )
         for n in range(REPORTERS)
     ]
-    api = None
     try:
-        await prepare(api_db, prefix)
         await prepare(raw_db, f"raw.{prefix}")
-        api = start_api(api_db, public_pem, prefix)
-        before = cpu_seconds(await process_ids(api_db, api.pid))
-        client_started = time.process_time()
-        rate, timings, accepted = await through_api(tokens)
-        client_cpu = (time.process_time() - client_started) / REPORTERS * 1000
-        after = cpu_seconds(await process_ids(api_db, api.pid))
-        api_cpu = (after.get(api.pid, 0.0) - before.get(api.pid, 0.0)) / REPORTERS * 1000
-        db_cpu = (
-            sum(v - before.get(pid, 0.0) for pid, v in after.items() if pid != api.pid)
-            / REPORTERS
-            * 1000
-        )
-        peak_kib = peak_memory_kib(api.pid)
+        run = await rush_through_api(api_db, tokens, public_pem, prefix, REPLICAS)
         raw_started = time.process_time()
         raw, raw_timings = await raw_inserts(raw_db, f"raw.{prefix}")
         raw_cpu = (time.process_time() - raw_started) / REPORTERS * 1000
-        p99 = percentile(timings, 0.99)
+        alone = (
+            await rush_through_api(alone_db, tokens, public_pem, alone_prefix, 1)
+            if REPLICAS > 1
+            else None
+        )
+        rate, p99 = run.rate, percentile(run.timings, 0.99)
         results.record(
             "submissions_rush",
             "12-10 rush / raw asyncpg",
@@ -447,8 +521,8 @@ async def main() -> None:
             ratio=rate / raw,
             goal=">= 0.5",
             passed=rate / raw >= 0.5,
-            peak_mib=peak_kib / 1024,
-            cpu_ms=api_cpu,
+            peak_mib=run.peak_kib / 1024,
+            cpu_ms=run.api_cpu,
         )
         results.record(
             "submissions_rush",
@@ -458,32 +532,44 @@ async def main() -> None:
             goal="<= 300 ms",
             passed=p99 <= 300,
         )
+        if alone is not None:
+            results.record(
+                "submissions_rush",
+                "  one API replica / raw asyncpg",
+                ours=f"{alone.rate:.0f}/s",
+                baseline=f"{raw:.0f}/s",
+                ratio=alone.rate / raw,
+                goal="(context)",
+                passed=None,
+                peak_mib=alone.peak_kib / 1024,
+                cpu_ms=alone.api_cpu,
+            )
+        replicas = f"{REPLICAS} API replicas, pool {POOL_SIZE // REPLICAS} each"
         print(
             f"submissions rush: {REPORTERS} first reports, {CLIENTS} concurrent clients, "
-            f"pool {POOL_SIZE} ({os.environ.get('BENCH_POOL_QUEUE', 'fair')} queue)\n"
-            f"  through the API {rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
-            f"p90 {percentile(timings, 0.9):6.1f} ms  p99 {p99:6.1f} ms  "
-            f"max {max(timings):6.1f} ms\n"
-            f"  cpu per request {api_cpu:5.2f} ms API process, {db_cpu:5.2f} ms its database "
-            f"backends, {client_cpu:5.2f} ms the clients\n"
+            f"{replicas if REPLICAS > 1 else f'one API process, pool {POOL_SIZE}'} "
+            f"({os.environ.get('BENCH_POOL_QUEUE', 'fair')} queue)\n"
+            f"{run.line('through the API')}\n"
             f"  raw asyncpg     {raw:7.1f}/s  p50 {percentile(raw_timings, 0.5):6.1f} ms  "
             f"p90 {percentile(raw_timings, 0.9):6.1f} ms  "
-            f"p99 {percentile(raw_timings, 0.99):6.1f} ms  max {max(raw_timings):6.1f} ms\n"
+            f"p99 {percentile(raw_timings, 0.99):6.1f} ms  max {max(raw_timings):6.1f} ms  "
+            f"(pool {POOL_SIZE}, {raw_cpu:.2f} ms cpu per insert)\n"
             # Closed loop: each client sends its next report when the last is answered, so the
             # latency is about clients / rate (Little's law) whatever the code does per request.
             f"  closed loop     {CLIENTS} clients / {rate:.0f}/s = {CLIENTS / rate * 1000:.0f} ms "
             f"per request on average; p99 <= 300 ms needs >= {CLIENTS / 0.3:.0f}/s\n"
             f"  ratio api/raw   {rate / raw:5.2f} (goal >= 0.5, p99 <= 300 ms)\n"
-            f"  count check     {await count_check(api_db, prefix, accepted)}"
+            f"  count check     {await count_check(api_db, prefix, run.accepted)}"
+            + (
+                f"\n  one replica, pool {POOL_SIZE} (context):\n{alone.line('through the API')}\n"
+                f"  ratio api/raw   {alone.rate / raw:5.2f}"
+                if alone is not None
+                else ""
+            )
         )
     finally:
-        if api is not None:
-            api.terminate()
-            # Writing a profile or the pool waits on the way out takes longer under load.
-            diagnostics = os.environ.get("BENCH_POOL_WAITS") or os.environ.get("BENCH_PROFILE")
-            api.wait(timeout=120 if diagnostics else 10)
-            if (waits_to := os.environ.get("BENCH_POOL_WAITS")) and os.path.exists(waits_to):
-                print(pool_wait_summary(waits_to))
         await drop_database(api_db)
         await drop_database(raw_db)
+        await drop_database(alone_db)
         await delete_topics(prefix)
+        await delete_topics(alone_prefix)

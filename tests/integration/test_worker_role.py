@@ -1,9 +1,11 @@
 """The shared ``worker`` role runs a service's workflows on the real Temporal server, answers
-``/livez`` while it runs, and stops cleanly on its stop signal."""
+``/livez`` while it runs, keeps the heap it started with out of full collections (thawed when it
+stops), and stops cleanly on its stop signal."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -60,6 +62,7 @@ async def test_the_worker_role_runs_the_services_workflows_and_answers_livez(
                 return False
 
         await until(alive)
+        assert gc.get_freeze_count() > 0  # shared.service.heap
         client = await connect_temporal(stack.temporal_target)
         result = await client.execute_workflow(
             EchoWorkflow.run,
@@ -72,3 +75,4 @@ async def test_the_worker_role_runs_the_services_workflows_and_answers_livez(
         stop.set()
         await asyncio.wait_for(role, 60)
     assert role.exception() is None
+    assert gc.get_freeze_count() == 0

@@ -5,11 +5,12 @@ clock with ``environment.sleep`` and take each step as an update once the clock 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from awards.workflows.types import (
     designation_workflow_id,
     workflow_id_for,
 )
-from awards.workflows.worker import build_worker
+from awards.workflows.worker import WORKFLOWS, build_worker
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.programmes import Programme, load_programmes
 from shared.service.worker import ActivityMetricsInterceptor
@@ -51,6 +52,10 @@ from tests.integration.awards.conftest import (
     card,
     step,
 )
+from tests.integration.awards.sandbox_checked import (
+    SandboxCheckedApplication,
+    SandboxCheckedDesignation,
+)
 from tests.support.metric_reader import metric_reader
 from tests.support.polling import until
 
@@ -58,14 +63,21 @@ HISTORIES = Path(__file__).parent / "histories"
 # What a step runs: local activities in new histories (no activity task through the server).
 STEP_ACTIVITIES = {
     "awards.record_step",
+    "awards.record_steps",
     "awards.mark_scored",
     "awards.draw_panel",
+    "awards.draw_panel_with_step",
     "awards.plan_notice",
 }
 
 
-@pytest.fixture
-async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def running_worker(
+    environment: WorkflowEnvironment,
+    awards_pool: asyncpg.Pool,
+    workflows: Sequence[type] = WORKFLOWS,
+) -> AsyncIterator[str]:
+    """The awards worker on a queue of its own (its name yielded)."""
     task_queue = f"awards-{uuid.uuid4().hex[:8]}"
     async with build_worker(
         environment.client,
@@ -73,9 +85,16 @@ async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) ->
         topic_prefix="t.",
         task_queue=task_queue,
         programmes=load_programmes(PROGRAMMES),
+        workflows=workflows,
         # as the worker role runs it: every activity attempt, local ones too, is counted
         interceptors=[ActivityMetricsInterceptor()],
     ):
+        yield task_queue
+
+
+@pytest.fixture
+async def worker(environment: WorkflowEnvironment, awards_pool: asyncpg.Pool) -> AsyncIterator[str]:
+    async with running_worker(environment, awards_pool) as task_queue:
         yield task_queue
 
 
@@ -193,6 +212,28 @@ async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
 async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_and_an_objection(
     environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
 ) -> None:
+    handle = await round_with_a_return_a_conflict_and_an_objection(
+        environment, worker, awards_pool, guizhou
+    )
+    await save_history(handle, "designated_with_return_conflict_objection")
+
+
+async def test_the_application_workflow_keeps_to_the_sandbox_rules(
+    environment: WorkflowEnvironment, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> None:
+    """The worker runs the application workflow unsandboxed (its module says why); the same
+    round with the sandbox on, so a non-deterministic call in its code (or in
+    ``application_steps``) fails here."""
+    checked = (SandboxCheckedApplication, SandboxCheckedDesignation)
+    async with running_worker(environment, awards_pool, checked) as task_queue:
+        await round_with_a_return_a_conflict_and_an_objection(
+            environment, task_queue, awards_pool, guizhou
+        )
+
+
+async def round_with_a_return_a_conflict_and_an_objection(
+    environment: WorkflowEnvironment, worker: str, awards_pool: asyncpg.Pool, guizhou: Programme
+) -> WorkflowHandle[Any, Any]:
     client = environment.client
     now = await environment.get_current_time()
     start = application_start(guizhou, due_at=now + timedelta(days=30))
@@ -290,12 +331,18 @@ async def test_a_round_from_submission_to_designation_with_a_return_a_conflict_a
     assert {"awards.record_submission", "awards.grant_designation"} <= scheduled
     assert local >= len(steps) - 2  # every step but the submission and the designation
     # a card marks its expert's seat scored in the score step's own write, not an activity
-    assert "awards.mark_scored" not in await local_activity_types(handle)
+    ran = await local_activity_types(handle)
+    assert "awards.mark_scored" not in ran
+    # the last card and the evaluation's result are written by one activity, and a panel
+    # drawn (assigned, then a member replaced) by the activity that writes its step
+    assert ran.count("awards.record_steps") == 1
+    assert ran.count("awards.draw_panel_with_step") == 2 and "awards.draw_panel" not in ran
+    assert ran.count("awards.record_step") == len(steps) - 2 - 2 - 2  # not submit, designate
     seated = [row for row in await panel_of(awards_pool, start.application_id) if row["seated"]]
     assert len(seated) == 3 and all(row["scored"] for row in seated)
     assert not [row for row in await panel_of(awards_pool, start.application_id) if row["scored"]
                 and not row["seated"]]  # fmt: skip
-    await save_history(handle, "designated_with_return_conflict_objection")
+    return handle
 
 
 async def test_an_overdue_city_review_is_escalated_and_keeps_waiting(
@@ -357,7 +404,7 @@ async def test_a_panel_too_small_keeps_the_step_waiting_until_experts_are_added(
     assigning = asyncio.create_task(take(handle, step("assign_experts", PROVINCE)))
 
     async def drawn_short_twice() -> bool:  # the second attempt 5 s after the first (backoff)
-        return activity_failures(activity_metrics, "awards.draw_panel") >= 2
+        return activity_failures(activity_metrics, "awards.draw_panel_with_step") >= 2
 
     await until(drawn_short_twice, seconds=60, message="the panel's draw did not fail twice")
     assert not assigning.done()

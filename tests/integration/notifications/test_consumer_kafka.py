@@ -5,6 +5,7 @@ cannot be routed goes to the dead-letter topic with the reason."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -76,6 +77,7 @@ async def test_redelivered_and_concurrently_consumed_events_deliver_once(
         assert len(dead) == 1
         headers = dict(dead[0].headers)
         assert b"no known programme" in headers["dlq.error"]
+        assert gc.get_freeze_count() > 0  # a running consumer's start heap (shared.service.heap)
 
         async def both() -> bool:
             return await _count(pool, good.id) >= 2
@@ -95,6 +97,7 @@ async def test_redelivered_and_concurrently_consumed_events_deliver_once(
         stop.set()
         await asyncio.gather(*roles)
         await pool.close()
+    assert gc.get_freeze_count() == 0  # thawed when the consumers stopped
 
 
 async def _count(pool: asyncpg.Pool, event_id: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import ipaddress
 import socket
 import time
@@ -403,3 +404,28 @@ async def test_a_settle_that_fails_in_company_is_retried_alone_and_only_it_is_le
     assert await statuses(pool, ids) == ["delivered"] * 3
     messages = [r.getMessage() for r in caplog.records if "not settled" in r.getMessage()]
     assert len(messages) == 1 and messages[0].startswith(f"delivery {unknown} not settled")
+
+
+async def test_a_running_sender_keeps_its_start_heap_out_of_full_collections(
+    pool: asyncpg.Pool,
+) -> None:
+    """shared.service.heap: frozen while it runs, thawed when it stops."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client)
+        stop = asyncio.Event()
+        running = asyncio.create_task(sender.run(stop, poll=0.05))
+        try:
+            await polling.until(
+                _frozen,
+                seconds=10,
+                interval=0.05,
+                message="the sender did not freeze its start heap",
+            )
+        finally:
+            stop.set()
+            await asyncio.wait_for(running, 10)
+    assert gc.get_freeze_count() == 0
+
+
+async def _frozen() -> bool:
+    return gc.get_freeze_count() > 0

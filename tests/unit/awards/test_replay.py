@@ -18,6 +18,10 @@ from temporalio.worker import Replayer
 from awards.workflows.designation import DesignationWorkflow
 from awards.workflows.workflows import ApplicationWorkflow
 from shared.temporal import data_converter
+from tests.integration.awards.sandbox_checked import (
+    SandboxCheckedApplication,
+    SandboxCheckedDesignation,
+)
 
 # Recorded by tests/integration/awards/test_application_workflow.py and
 # test_designation_workflow.py (the designation's last run, after two continue-as-new; the
@@ -26,7 +30,10 @@ from shared.temporal import data_converter
 # the `_remote_step_activities` ones from before the steps' local activities (patched) replay
 # with the steps' activities scheduled through the server; the `_separate_mark_scored` one from
 # before a card's seat was marked scored in the score step's own write (patched) replays with a
-# `mark_scored` local activity per card.
+# `mark_scored` local activity per card; the `_separate_result` one from before the last card and
+# the evaluation's result were written by one activity (patched) replays with two; the
+# `_separate_panel` one from before a panel was drawn by the activity that writes its step
+# (patched) replays with a `draw_panel` and a `record_step` for each draw.
 HISTORIES = sorted(
     (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
 )
@@ -37,6 +44,18 @@ async def test_recorded_history_replays_on_the_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
     replayer = Replayer(
         workflows=[ApplicationWorkflow, DesignationWorkflow], data_converter=data_converter
+    )
+    await replayer.replay_workflow(history)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_with_the_sandbox_on(path: Path) -> None:
+    """The worker runs both workflows unsandboxed; replayed under the sandbox's rules, a
+    forbidden call on any recorded path (old patches' branches too) fails here."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    replayer = Replayer(
+        workflows=[SandboxCheckedApplication, SandboxCheckedDesignation],
+        data_converter=data_converter,
     )
     await replayer.replay_workflow(history)
 
@@ -70,6 +89,36 @@ def test_application_histories_from_before_and_after_the_score_written_with_its_
     for path in after:
         types = _local_activity_types(path)
         assert "awards.mark_scored" not in types and "awards.record_step" in types, path.stem
+
+
+def test_application_histories_from_before_and_after_the_result_written_with_the_last_card() -> (
+    None
+):
+    """Both kinds replay above: the last card and the evaluation's result written by one
+    activity each (recorded before the patch), and by one ``record_steps`` (after it)."""
+    applications = [p for p in HISTORIES if p.stem.startswith("designated_with_return_")]
+    before = [p for p in applications if p.stem.endswith("_separate_result")]
+    after = [p for p in applications if p.stem == "designated_with_return_conflict_objection"]
+    assert before and after
+    for path in before:
+        assert "awards.record_steps" not in _local_activity_types(path), path.stem
+    for path in after:
+        assert _local_activity_types(path).count("awards.record_steps") == 1, path.stem
+
+
+def test_application_histories_from_before_and_after_the_panel_drawn_with_its_step() -> None:
+    """Both kinds replay above: a panel drawn by ``draw_panel`` and its step written by
+    ``record_step`` (recorded before the patch), and both by ``draw_panel_with_step`` (after)."""
+    applications = [p for p in HISTORIES if p.stem.startswith("designated_with_return_")]
+    before = [p for p in applications if p.stem.endswith("_separate_panel")]
+    after = [p for p in applications if p.stem == "designated_with_return_conflict_objection"]
+    assert before and after
+    for path in before:
+        types = _local_activity_types(path)
+        assert "awards.draw_panel" in types and "awards.draw_panel_with_step" not in types
+    for path in after:
+        types = _local_activity_types(path)
+        assert "awards.draw_panel_with_step" in types and "awards.draw_panel" not in types
 
 
 def _activities(path: Path) -> tuple[set[str], int]:

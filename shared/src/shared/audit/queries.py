@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+
 # One statement, one round trip: lock the head (appends queue here until the holder commits, so
 # each sees the previous hash), take the time under the lock (seq order = time order), hash
 # as shared.audit.chain.row_hash does, insert the row and move the head. $17 is the canonical
 # body (chain.canonical_body) as bytes; $18 a time to use instead of the clock (tests only).
-APPEND = """
-WITH head AS (
-    SELECT seq + 1 AS seq, row_hash AS prev_hash FROM audit_chain_head FOR UPDATE
+def _chain_ctes(first: int, when: str | None) -> str:
+    """APPEND's CTEs, its eighteen parameters from ``$first`` on; ``when`` gates the head."""
+
+    def p(n: int) -> str:
+        return f"${first + n - 1}"
+
+    locked = f"WHERE {when} FOR UPDATE" if when else "FOR UPDATE"
+    return f"""head AS (
+    SELECT seq + 1 AS seq, row_hash AS prev_hash FROM audit_chain_head {locked}
 ),
 stamped AS (
-    SELECT seq, prev_hash, COALESCE($18::timestamptz, clock_timestamp()) AS recorded_at FROM head
+    SELECT seq, prev_hash, COALESCE({p(18)}::timestamptz, clock_timestamp()) AS recorded_at
+    FROM head
 ),
 hashed AS (
     SELECT seq, prev_hash, recorded_at,
            encode(sha256(convert_to(
                prev_hash || E'\\n' || seq::text || E'\\n'
                || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
-               || E'\\n', 'UTF8') || $17::bytea), 'hex') AS row_hash
+               || E'\\n', 'UTF8') || {p(17)}::bytea), 'hex') AS row_hash
     FROM stamped
 ),
 inserted AS (
@@ -27,15 +35,33 @@ inserted AS (
         actor_roles, actor_region, reason, before, after, details, request_id, trace_id,
         client_ip, user_agent, prev_hash, row_hash
     )
-    SELECT seq, recorded_at, $1, $2, $3, $4, $5, $6, $7::text[], $8, $9, $10::jsonb,
-           $11::jsonb, $12::jsonb, $13, $14, $15, $16, prev_hash, row_hash
+    SELECT seq, recorded_at, {p(1)}, {p(2)}, {p(3)}, {p(4)}, {p(5)}, {p(6)}, {p(7)}::text[],
+           {p(8)}, {p(9)}, {p(10)}::jsonb, {p(11)}::jsonb, {p(12)}::jsonb, {p(13)}, {p(14)},
+           {p(15)}, {p(16)}, prev_hash, row_hash
     FROM hashed
-)
-UPDATE audit_chain_head SET seq = hashed.seq, row_hash = hashed.row_hash,
+)"""
+
+
+_MOVE_HEAD = """UPDATE audit_chain_head SET seq = hashed.seq, row_hash = hashed.row_hash,
        recorded_at = hashed.recorded_at
 FROM hashed
-RETURNING hashed.seq, hashed.row_hash, hashed.recorded_at
+RETURNING hashed.seq, hashed.row_hash, hashed.recorded_at"""
+
+APPEND = f"""
+WITH {_chain_ctes(1, None)}
+{_MOVE_HEAD}
 """
+
+
+def append_ctes(first: int, *, when: str) -> str:
+    """APPEND as data-modifying CTEs of another statement (named ``head``, ``stamped``,
+    ``hashed``, ``inserted`` and ``moved``): a write path's change, its events and its audit
+    record in one round trip. Its parameters are ``PendingRecord.arguments`` from ``$first``
+    on. The head is locked (and the record appended) only when ``when``, an SQL condition,
+    holds; the CTEs it reads run before the lock is taken, so a statement can take its own row
+    locks first, as a transaction calling ``record_change`` last does."""
+    return f"{_chain_ctes(first, when)},\nmoved AS (\n{_MOVE_HEAD}\n)"
+
 
 HEAD = """
 UPDATE audit_chain_head SET seq = seq + 1

@@ -25,8 +25,9 @@ def lane_of(message_key: str) -> int:
     return zlib.crc32(message_key.encode("utf-8")) % OUTBOX_LANES
 
 
-def _insert(first: int) -> str:
-    """The outbox insert of the eight arrays (``outbox_arguments``) from parameter ``$first``."""
+def _insert(first: int, when: str | None = None) -> str:
+    """The outbox insert of the eight arrays (``outbox_arguments``) from parameter ``$first``;
+    with ``when`` (an SQL condition), only if it holds."""
     arrays = ", ".join(
         f"${first + n}::{kind}[]"
         for n, kind in enumerate(
@@ -36,17 +37,19 @@ def _insert(first: int) -> str:
     return (
         "INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, "
         f"traceparent, tracestate) SELECT * FROM unnest({arrays})"
+        + (f" WHERE {when}" if when else "")
     )
 
 
 _INSERT = _insert(1)
 
 
-def insert_cte(name: str, first: int) -> str:
+def insert_cte(name: str, first: int, *, when: str | None = None) -> str:
     """The outbox insert as a data-modifying CTE ``name`` of another statement, its arrays from
     parameter ``$first`` on: a write path's state change and its events in one round trip. The
-    statement must run in the change's transaction."""
-    return f"{name} AS ({_insert(first)})"
+    statement must run in the change's transaction (or be it). ``when``, an SQL condition on the
+    statement's other CTEs, writes the events only if it holds (the change was made now)."""
+    return f"{name} AS ({_insert(first, when)})"
 
 
 def outbox_arguments(

@@ -6,6 +6,9 @@ as the process. CPython's full collection walks all of it: in the submissions AP
 request in flight stopped meanwhile. ``gc.freeze()`` moves what exists into a generation the
 collector never walks; collected first, so that no garbage of the start is kept with it.
 Reference counting still frees those objects; only cycles among them would stay.
+
+Every long-running role freezes once it has started: the APIs (``run_api``), the relay, the
+consumers, the Temporal workers and the notifications sender; each thaws when it stops.
 """
 
 from __future__ import annotations

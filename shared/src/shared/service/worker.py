@@ -39,6 +39,7 @@ from temporalio.worker import (
 
 from shared import metrics
 from shared.db.pool import close_pool, create_pool
+from shared.service.heap import freeze_startup_heap, thaw
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
@@ -128,6 +129,12 @@ async def worker_role(
             )
             log.info("%s worker on task queue %s", settings.service_name, module.TASK_QUEUE)
             async with worker:
+                # What the worker holds once started (modules, the sandbox's validated
+                # workflow definitions, clients) lives as long as it does: frozen, a full
+                # collection no longer walks it (shared.service.heap). In the application
+                # steps benchmark a full collection took ≈ 200 ms of the worker's loop
+                # unfrozen, ≈ 60 ms frozen. Thawed on the way out, for a process that goes on.
+                freeze_startup_heap()
                 beside: asyncio.Task[None] | None = (
                     None
                     if parts.background is None
@@ -139,5 +146,6 @@ async def worker_role(
                     stop.set()
                     if beside is not None:
                         await beside
+                    thaw()
         finally:
             await close_pool(pool)

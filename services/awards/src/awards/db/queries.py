@@ -1,6 +1,9 @@
 """The SQL of applications, designations, experts, credit records and the
 registry facts, as named statements (dynamic management's are in ``db.standing``)."""
 
+from shared.audit import queries as audit_queries
+from shared.messaging import outbox
+
 # --- registry facts (from registry events) ---------------------------------------------------
 
 UPSERT_ENTITY = """
@@ -122,7 +125,9 @@ RETURNING seq
 # step's path): the application changes only when the step is written now (INSERT_STEP's rule),
 # and only forward (last_seq); a score step ($16, the expert) marks their seat scored with it
 # (MARK_SCORED). The step's seq when it was written, nothing when it was already.
-WRITE_STEP = """
+# A step, the application's new stage and (a card's step) its expert's seat scored, in one
+# statement; the update and the seat only when the step was inserted now, the stage only forward.
+_STEP_CTES = """
 WITH written AS (
     INSERT INTO application_steps (application_id, seq, step, stage_after, actor, role, reason,
                                    detail, at)
@@ -136,12 +141,29 @@ WITH written AS (
         score = COALESCE($13, score), passed = COALESCE($14, passed),
         notice_last_day = COALESCE($15, notice_last_day)
     WHERE id = $1 AND last_seq < $2 AND EXISTS (SELECT FROM written)
+    RETURNING id
 ), scored AS (
     UPDATE application_panel SET scored = true
     WHERE application_id = $1 AND expert_id = $16 AND EXISTS (SELECT FROM written)
+    RETURNING expert_id
+)"""
+_WRITTEN_NOW = "EXISTS (SELECT FROM written)"
+# The audit chain's head is locked after the step's own rows (the counts make the head's CTE
+# wait for the updates, as a transaction appends its record last), and only when the step is new.
+_AUDIT_AFTER_THE_STEP = (
+    f"{_WRITTEN_NOW} AND (SELECT count(*) FROM applied) + (SELECT count(*) FROM scored) >= 0"
 )
-SELECT seq FROM written
-"""
+# The same with the step's events ($17-$24, ``outbox_arguments``) and its audit record
+# ($25-$42, ``PendingRecord.arguments``), both only when the step is new: a step's whole write
+# in one round trip, atomic without an explicit transaction.
+WRITE_STEP = (
+    _STEP_CTES
+    + ",\n"
+    + outbox.insert_cte("events", 17, when=_WRITTEN_NOW)
+    + ",\n"
+    + audit_queries.append_ctes(25, when=_AUDIT_AFTER_THE_STEP)
+    + "\nSELECT seq FROM written\n"
+)
 
 STEPS = "SELECT * FROM application_steps WHERE application_id = $1 ORDER BY seq"
 

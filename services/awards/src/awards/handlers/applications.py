@@ -4,8 +4,8 @@ person reads of it or asks of it.
 The activities call the writes with a seq the workflow numbered, so a retried activity finds
 its step written and changes nothing (and audits nothing twice). The audit record carries the
 person who took the step and the facts of their HTTP request, which the workflow carried to the
-activity (docs/audit.md). Each write opens its own transaction: state, events (outbox) and
-audit record commit together.
+activity (docs/audit.md). State, events (outbox) and audit record commit together: a step's
+write is one statement, the submission's a transaction of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from awards.config import DEFAULT_EVENT_SOURCE
 from awards.db import queries, repository
+from awards.handlers import experts
 from awards.handlers.common import (
     WORKER,
     ClaimKey,
@@ -34,6 +35,8 @@ from awards.workflows.types import (
     TAKE_STEP,
     ApplicationStart,
     ApplicationState,
+    PanelRequest,
+    PanelResult,
     StepRecord,
     StepRequest,
     workflow_id_for,
@@ -46,7 +49,7 @@ from shared.events.awards import ApplicationStageChanged, ApplicationSubmitted, 
 from shared.events.envelope import DomainEvent
 from shared.http.problems import not_found
 from shared.i18n import t
-from shared.messaging.outbox import append_events
+from shared.messaging.outbox import append_events, outbox_arguments
 
 # The roles with a queue of applications waiting for them.
 QUEUED_ROLES = (Role.city_bureau, Role.province_admin, Role.operator, Role.expert)
@@ -144,11 +147,48 @@ async def record_step(
     topic_prefix: str,
     event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> bool:
-    """Writes one step of the timeline and the application's new stage; False if written."""
-    async with pool.acquire() as connection, connection.transaction():
+    """Writes one step of the timeline and the application's new stage; False if written.
+    One statement, atomic on its own: no transaction around it (one round trip, not five)."""
+    async with pool.acquire() as connection:
         return await write_step(
             connection, record, topic_prefix=topic_prefix, event_source=event_source
         )
+
+
+async def record_steps(
+    pool: Pool,
+    records: Sequence[StepRecord],
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> bool:
+    """``record_step`` for several steps in order, on one connection; False if all were written
+    already. Each is atomic and written once (by its seq), so a retry after a crash between
+    them writes what is missing."""
+    written = False
+    async with pool.acquire() as connection:
+        for record in records:
+            written |= await write_step(
+                connection, record, topic_prefix=topic_prefix, event_source=event_source
+            )
+    return written
+
+
+async def draw_panel_with_step(
+    pool: Pool,
+    request: PanelRequest,
+    record: StepRecord,
+    *,
+    topic_prefix: str,
+    event_source: str = DEFAULT_EVENT_SOURCE,
+) -> PanelResult:
+    """The panel drawn (``experts.draw_panel``) and the step that drew it, its detail the panel,
+    in one transaction. ``PanelShort`` writes neither."""
+    async with pool.acquire() as connection, connection.transaction():
+        drawn = await experts.seat_panel(connection, request)
+        step = record.model_copy(update={"detail": {**record.detail, **drawn.detail()}})
+        await write_step(connection, step, topic_prefix=topic_prefix, event_source=event_source)
+    return drawn
 
 
 async def write_step(
@@ -158,29 +198,10 @@ async def write_step(
     topic_prefix: str,
     event_source: str = DEFAULT_EVENT_SOURCE,
 ) -> bool:
-    """``record_step`` in the caller's transaction (a designation writes its step with it)."""
-    application_id = uuid.UUID(record.application_id)
-    inserted = await connection.fetchval(
-        queries.WRITE_STEP,
-        application_id,
-        record.seq,
-        record.step,
-        record.stage_after,
-        record.actor,
-        record.role,
-        record.reason,
-        record.detail,
-        record.at,
-        record.waiting_on,
-        record.materials,
-        record.city_rank,
-        record.score,
-        record.passed,
-        record.notice_last_day,
-        record.scored_by,
-    )
-    if inserted is None:
-        return False
+    """``record_step`` on a connection, or in the caller's transaction (a designation writes
+    its step with it): the step, the application's stage, the step's event and its audit
+    record in one statement (``queries.WRITE_STEP``); the event and the record only when the
+    step is written now (a retried write finds it and writes nothing)."""
     events: list[DomainEvent] = []
     if record.overdue_due_at is not None:
         events.append(
@@ -205,24 +226,45 @@ async def write_step(
                 reason=record.reason,
             )
         )
-    await append_events(connection, events, source=event_source, topic_prefix=topic_prefix)
     actor = (
         audit.Actor(record.actor, record.actor_roles, record.actor_region)
         if record.actor_roles
         else WORKER
     )
     with request_context(record.request):
-        await audit.record_change_by(
-            connection,
-            actor,
-            f"application.{record.step}",
-            audit.Resource("application", record.application_id, record.region_code),
+        audited = audit.change_record(
+            actor=actor,
+            action=f"application.{record.step}",
+            resource_type="application",
+            resource_id=record.application_id,
+            region_code=record.region_code,
             before=None if record.stage_before is None else {"stage": record.stage_before},
             after={"stage": record.stage_after},
             reason=record.reason,
             details=record.detail or None,
         )
-    return True
+    inserted = await connection.fetchval(
+        queries.WRITE_STEP,
+        uuid.UUID(record.application_id),
+        record.seq,
+        record.step,
+        record.stage_after,
+        record.actor,
+        record.role,
+        record.reason,
+        record.detail,
+        record.at,
+        record.waiting_on,
+        record.materials,
+        record.city_rank,
+        record.score,
+        record.passed,
+        record.notice_last_day,
+        record.scored_by,
+        *outbox_arguments(events, source=event_source, topic_prefix=topic_prefix),
+        *audited.arguments,
+    )
+    return inserted is not None
 
 
 def may_see(principal: Principal, row: Row, panel: Sequence[Row]) -> bool:

@@ -116,32 +116,35 @@ async def put_expert(
 async def draw_panel(pool: Pool, request: PanelRequest) -> PanelResult:
     """Seats a panel drawn in an order fixed by the application id, or replaces the member
     who declared a conflict. ``PanelShort`` when the pool is too small (writes nothing)."""
-    application_id = uuid.UUID(request.application_id)
     async with pool.acquire() as connection, connection.transaction():
-        experts = await repository.expert_pool(connection)
-        if request.replace_expert_id is None:
-            panel = assign_panel(
-                experts,
-                size=request.size,
-                application_id=request.application_id,
-                applicant_region=request.region_code,
-                applicant_entity_id=request.entity_id,
-            )
-        else:
-            seated = await repository.panel(connection, application_id)
-            replaced = tuple(
-                (r["expert_id"], r["conflict"] or "") for r in seated if not r["seated"]
-            )
-            panel = replace_member(
-                _as_panel(request.current_members, replaced),
-                experts,
-                expert_id=request.replace_expert_id,
-                reason=request.conflict_reason or "declared_relation",
-                application_id=request.application_id,
-                applicant_region=request.region_code,
-                applicant_entity_id=request.entity_id,
-            )
-        await _seat(connection, application_id, panel)
+        return await seat_panel(connection, request)
+
+
+async def seat_panel(connection: Connection, request: PanelRequest) -> PanelResult:
+    """``draw_panel`` in the caller's transaction (the panel's step may be written with it)."""
+    application_id = uuid.UUID(request.application_id)
+    experts = await repository.expert_pool(connection)
+    if request.replace_expert_id is None:
+        panel = assign_panel(
+            experts,
+            size=request.size,
+            application_id=request.application_id,
+            applicant_region=request.region_code,
+            applicant_entity_id=request.entity_id,
+        )
+    else:
+        seated = await repository.panel(connection, application_id)
+        replaced = tuple((r["expert_id"], r["conflict"] or "") for r in seated if not r["seated"])
+        panel = replace_member(
+            _as_panel(request.current_members, replaced),
+            experts,
+            expert_id=request.replace_expert_id,
+            reason=request.conflict_reason or "declared_relation",
+            application_id=request.application_id,
+            applicant_region=request.region_code,
+            applicant_entity_id=request.entity_id,
+        )
+    await _seat(connection, application_id, panel)
     return PanelResult(
         members=panel.members,
         replaced=tuple((r.expert_id, r.reason) for r in panel.replacements),

@@ -69,12 +69,34 @@ class ApplicationActivities:
             self.pool, record, topic_prefix=self.topic_prefix, event_source=self.event_source
         )
 
+    @activity.defn(name="awards.record_steps")
+    async def record_steps(self, records: list[StepRecord]) -> bool:
+        """Several steps of one update (the last card and the evaluation's result), in order:
+        each its own statement, each written once whatever a retry finds."""
+        return await applications.record_steps(
+            self.pool, records, topic_prefix=self.topic_prefix, event_source=self.event_source
+        )
+
     @activity.defn(name="awards.draw_panel")
     async def draw_panel(self, request: PanelRequest) -> PanelResult:
         try:
             return await experts.draw_panel(self.pool, request)
         except PanelShort as exc:
             # The province must add experts to the pool; retrying later succeeds.
+            raise ApplicationError(str(exc), type="PanelShort") from exc
+
+    @activity.defn(name="awards.draw_panel_with_step")
+    async def draw_panel_with_step(self, request: PanelRequest, record: StepRecord) -> PanelResult:
+        """``draw_panel`` and the step that drew it (its detail the panel), in one transaction."""
+        try:
+            return await applications.draw_panel_with_step(
+                self.pool,
+                request,
+                record,
+                topic_prefix=self.topic_prefix,
+                event_source=self.event_source,
+            )
+        except PanelShort as exc:
             raise ApplicationError(str(exc), type="PanelShort") from exc
 
     @activity.defn(name="awards.mark_scored")
@@ -101,7 +123,9 @@ class ApplicationActivities:
         return [
             self.record_submission,
             self.record_step,
+            self.record_steps,
             self.draw_panel,
+            self.draw_panel_with_step,
             self.mark_scored,
             self.plan_notice,
             self.grant_designation,

@@ -16,20 +16,21 @@ from typing import Any, cast
 
 from temporalio import workflow
 
-from awards.domain.application import WAITING_ON, Action, Stage
-from awards.domain.scoring import check_card, result
-from awards.workflows.activities import ApplicationActivities
-from awards.workflows.options import NEEDS_PROVINCE, WRITE, ActivityOptions, local
-from awards.workflows.types import (
-    ApplicationStart,
-    NoticeDates,
-    NoticePlan,
-    PanelRequest,
-    PanelResult,
-    StepRecord,
-    StepRequest,
-)
-from shared.china_time import CHINA
+with workflow.unsafe.imports_passed_through():
+    from awards.domain.application import WAITING_ON, Action, Stage
+    from awards.domain.scoring import check_card, result
+    from awards.workflows.activities import ApplicationActivities
+    from awards.workflows.options import NEEDS_PROVINCE, WRITE, ActivityOptions, local
+    from awards.workflows.types import (
+        ApplicationStart,
+        NoticeDates,
+        NoticePlan,
+        PanelRequest,
+        PanelResult,
+        StepRecord,
+        StepRequest,
+    )
+    from shared.china_time import CHINA
 
 # workflow.patched() id: new histories run a step's activities (its write, the panel drawn, the
 # notice planned, the card marked) as local activities, in the workflow task that takes the
@@ -44,6 +45,15 @@ LOCAL_STEP_ACTIVITIES = "application-local-step-activities"
 # it: one local activity, its round trip and its marker less per card. Histories recorded
 # before keep the separate activity (the first score replayed decides, for the whole run).
 SCORE_WITH_STEP = "application-score-with-step"
+# workflow.patched() id: new histories write the last card's step and the evaluation's result
+# with one local activity (``record_steps``) instead of one each: an activity, its round trip
+# through the activation threads and its marker less per application. Histories recorded before
+# keep the two writes (the last card replayed decides).
+RESULT_WITH_LAST_CARD = "application-result-with-last-card"
+# workflow.patched() id: new histories draw a panel (assign_experts, declare_conflict) and write
+# the step that drew it with one local activity (``draw_panel_with_step``, one transaction)
+# instead of two. Histories recorded before keep the two (the first draw replayed decides).
+PANEL_WITH_STEP = "application-panel-with-step"
 
 
 class ApplicationSteps:
@@ -79,6 +89,20 @@ class ApplicationSteps:
         by: StepRequest | None = None,
         **extra: Any,
     ) -> None:
+        record = self._step(step, actor=actor, role=role, reason=reason, by=by, **extra)
+        await self._activity(ApplicationActivities.record_step, WRITE, record)
+
+    def _step(
+        self,
+        step: str,
+        *,
+        actor: str,
+        role: str | None,
+        reason: str | None = None,
+        by: StepRequest | None = None,
+        **extra: Any,
+    ) -> StepRecord:
+        """The next step of the timeline, numbered, at the stage the workflow is in now."""
         self.seq += 1
         if by is not None:
             extra.update(
@@ -87,23 +111,19 @@ class ApplicationSteps:
                 request=by.request,
                 stage_before=self._stage_before,
             )
-        await self._activity(
-            ApplicationActivities.record_step,
-            WRITE,
-            StepRecord(
-                application_id=self.start.application_id,
-                programme_id=self.start.terms.programme_id,
-                region_code=self.start.applicant.region_code,
-                seq=self.seq,
-                step=step,
-                stage_after=self.stage,
-                waiting_on=WAITING_ON.get(self.stage),
-                actor=actor,
-                role=role,
-                reason=reason,
-                at=workflow.now(),
-                **extra,
-            ),
+        return StepRecord(
+            application_id=self.start.application_id,
+            programme_id=self.start.terms.programme_id,
+            region_code=self.start.applicant.region_code,
+            seq=self.seq,
+            step=step,
+            stage_after=self.stage,
+            waiting_on=WAITING_ON.get(self.stage),
+            actor=actor,
+            role=role,
+            reason=reason,
+            at=workflow.now(),
+            **extra,
         )
 
     async def _activity(
@@ -137,10 +157,13 @@ class ApplicationSteps:
             detail["visit_on"] = str(request.visit_on)
         elif action is Action.record_site_visit:
             self.stage = Stage.expert_evaluation if request.passed else Stage.rejected
-        elif action is Action.assign_experts:
-            detail.update(await self._draw_panel(who.subject, None, None))
-        elif action is Action.declare_conflict:
-            detail.update(await self._draw_panel(who.subject, who.subject, request.reason))
+        elif action is Action.assign_experts or action is Action.declare_conflict:
+            leaving = who.subject if action is Action.declare_conflict else None
+            reason = request.reason if leaving is not None else None
+            if workflow.patched(PANEL_WITH_STEP):
+                await self._draw_panel_with_step(request, leaving, reason)
+                return
+            detail.update(await self._draw_panel(who.subject, leaving, reason))
         elif action is Action.score:
             scores = cast(dict[str, Decimal], request.scores)  # the validator required them
             self.cards[who.subject] = dict(scores)
@@ -152,6 +175,14 @@ class ApplicationSteps:
                     ApplicationActivities.mark_scored, WRITE, self.start.application_id, who.subject
                 )
             if set(self.panel) <= set(self.totals):
+                if workflow.patched(RESULT_WITH_LAST_CARD):
+                    card = self._step(
+                        "score", actor=who.subject, role=who.role, by=request, **extra
+                    )
+                    await self._activity(
+                        ApplicationActivities.record_steps, WRITE, [card, self._result()]
+                    )
+                    return
                 await self._record("score", actor=who.subject, role=who.role, by=request, **extra)
                 await self._evaluate()
                 return
@@ -190,33 +221,60 @@ class ApplicationSteps:
             **extra,
         )
 
+    def _panel_request(self, actor: str, leaving: str | None, reason: str | None) -> PanelRequest:
+        return PanelRequest(
+            application_id=self.start.application_id,
+            size=self.start.terms.panel.size,
+            region_code=self.start.applicant.region_code,
+            entity_id=self.start.applicant.entity_id,
+            seq=self.seq + 1,
+            replace_expert_id=leaving,
+            current_members=self.panel,
+            conflict_reason=reason,
+            actor=actor,
+        )
+
     async def _draw_panel(
         self, actor: str, leaving: str | None, reason: str | None
     ) -> dict[str, Any]:
         drawn: PanelResult = await self._activity(
             ApplicationActivities.draw_panel,
             NEEDS_PROVINCE,
-            PanelRequest(
-                application_id=self.start.application_id,
-                size=self.start.terms.panel.size,
-                region_code=self.start.applicant.region_code,
-                entity_id=self.start.applicant.entity_id,
-                seq=self.seq + 1,
-                replace_expert_id=leaving,
-                current_members=self.panel,
-                conflict_reason=reason,
-                actor=actor,
-            ),
+            self._panel_request(actor, leaving, reason),
         )
         self.panel = drawn.members
-        return {"panel": list(drawn.members), "replaced": [list(r) for r in drawn.replaced]}
+        return drawn.detail()
+
+    async def _draw_panel_with_step(
+        self, request: StepRequest, leaving: str | None, reason: str | None
+    ) -> None:
+        """The panel and its step by one activity: the step as ``_record`` writes it, its
+        detail (the panel) filled in by the activity once drawn."""
+        who = request.actor
+        panel = self._panel_request(who.subject, leaving, reason)
+        step = self._step(
+            str(request.action),
+            actor=who.subject,
+            role=who.role,
+            reason=request.reason,
+            by=request,
+            detail={},
+        )
+        drawn: PanelResult = await self._activity(
+            ApplicationActivities.draw_panel_with_step, NEEDS_PROVINCE, panel, step
+        )
+        self.panel = drawn.members
 
     async def _evaluate(self) -> None:
         """All cards are in: only now are the scores shown (the result step carries them)."""
+        await self._activity(ApplicationActivities.record_step, WRITE, self._result())
+
+    def _result(self) -> StepRecord:
+        """The evaluation's result, the stage moved to the decision."""
         outcome = result(self.totals, self.start.terms.panel)
         self.score, self.passed = outcome.score, outcome.passed
         self.stage = Stage.decision
-        await self._record(
+        return self._step(
             "evaluation_result",
             actor="awards",
             role=None,

@@ -219,6 +219,10 @@ class PanelResult(Model):
     members: tuple[str, ...]
     replaced: tuple[tuple[str, str], ...] = ()
 
+    def detail(self) -> dict[str, Any]:
+        """What the step that drew the panel says of it (``StepRecord.detail``)."""
+        return {"panel": list(self.members), "replaced": [list(r) for r in self.replaced]}
+
 
 class NoticePlan(Model):
     published_on: dt.date

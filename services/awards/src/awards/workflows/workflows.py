@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from awards.domain.scoring import ScoreCardInvalid, check_card
     from awards.workflows.activities import ApplicationActivities
-    from awards.workflows.application_steps import ApplicationSteps
     from awards.workflows.options import WRITE
     from awards.workflows.refusals import refused
     from awards.workflows.step_payloads import StepPayloadInvalid, check_payload
@@ -40,11 +39,25 @@ with workflow.unsafe.imports_passed_through():
         Submit,
     )
 
+# Not passed through: its code is the workflow's, and the sandbox-checked run (below) must
+# import it afresh, under the sandbox's rules, for those rules to reach it.
+from awards.workflows.application_steps import ApplicationSteps
+
 # workflow.patched() ids: a change to running applications is taken only by new histories.
 DESIGNATION_LIFECYCLE = "designation-lifecycle"
 
 
-@workflow.defn(name=APPLICATION_WORKFLOW)
+# Not sandboxed, as the designation workflow is not (``awards.workflows.designation``): the
+# sandbox builds a module namespace for every run it starts (one per application), re-enters its
+# import hooks around every activation and reaches passed-through modules through restricted
+# proxies; in the awards round benchmark that was ≈ 9 % of the worker's CPU, and each activation
+# cost more through the sandbox besides.
+# Determinism does not rest on the sandbox: this module and ``application_steps`` read time only
+# through ``workflow.now()`` and everything else through activities; the replay test runs the
+# recorded histories on the current code, with and without the sandbox, and
+# ``tests/integration/awards/test_application_workflow.py`` runs the full round once more with
+# the sandbox on (``sandbox_checked.py``), so a forbidden call fails a test.
+@workflow.defn(name=APPLICATION_WORKFLOW, sandboxed=False)
 class ApplicationWorkflow(ApplicationSteps):
     @workflow.init
     def __init__(self, start: ApplicationStart) -> None:

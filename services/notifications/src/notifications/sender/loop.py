@@ -29,6 +29,7 @@ from notifications.domain.pacing import backoff_seconds
 from notifications.handlers import sending
 from shared import metrics
 from shared.db.rows import from_row
+from shared.service.heap import freeze_startup_heap, thaw
 
 log = logging.getLogger(__name__)
 
@@ -138,27 +139,34 @@ class Sender:
         beat: Callable[[], None] | None = None,
         poll: float = 1.0,
     ) -> None:
-        while not stop.is_set():
-            self._slot_freed.clear()  # before claiming: a send finishing from now on wakes us
-            try:
-                claimed = await self.round()
-            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
-                log.warning("sender round failed: %s", error)
-                claimed = 0
-            if beat is not None:
-                beat()
-            if claimed == 0 or len(self._tasks) >= self._concurrency:
-                # Nothing due: look again after ``poll``. Every slot busy: claim again as soon
-                # as a send finishes (waiting a whole poll would idle the freed slots).
-                waits = [asyncio.ensure_future(stop.wait())]
-                if len(self._tasks) >= self._concurrency:
-                    waits.append(asyncio.ensure_future(self._slot_freed.wait()))
-                _, pending = await asyncio.wait(
-                    waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED
-                )
-                for waiting in pending:
-                    waiting.cancel()
-        await self.drain()
+        # What the sender holds when it starts (modules, channels, clients) lives as long as
+        # it does: frozen, no full collection walks it (shared.service.heap); thawed when
+        # it stops, so a process that goes on (a test) is left as it was.
+        freeze_startup_heap()
+        try:
+            while not stop.is_set():
+                self._slot_freed.clear()  # before claiming: a send finishing from now on wakes us
+                try:
+                    claimed = await self.round()
+                except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+                    log.warning("sender round failed: %s", error)
+                    claimed = 0
+                if beat is not None:
+                    beat()
+                if claimed == 0 or len(self._tasks) >= self._concurrency:
+                    # Nothing due: look again after ``poll``. Every slot busy: claim again as soon
+                    # as a send finishes (waiting a whole poll would idle the freed slots).
+                    waits = [asyncio.ensure_future(stop.wait())]
+                    if len(self._tasks) >= self._concurrency:
+                        waits.append(asyncio.ensure_future(self._slot_freed.wait()))
+                    _, pending = await asyncio.wait(
+                        waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for waiting in pending:
+                        waiting.cancel()
+            await self.drain()
+        finally:
+            thaw()
 
     async def _deliver(self, row: asyncpg.Record) -> None:
         try:
