@@ -73,9 +73,9 @@ _ENVELOPE_MEMBERS = (
 if tuple(EventEnvelope.model_fields) != _ENVELOPE_MEMBERS:
     raise RuntimeError("EventEnvelope's members changed: update the import's envelope writer")
 _SPECVERSION = EventEnvelope.model_fields["specversion"].default
+_CONTENT_TYPE = EventEnvelope.model_fields["datacontenttype"].default
 # The clock events are stamped with (``wrap``'s: the host's, in UTC).
 _clock = functools.partial(dt.datetime.now, dt.UTC)
-_CONTENT_TYPE = EventEnvelope.model_fields["datacontenttype"].default
 
 
 def _bytes(value: bytes | None) -> bytes:
@@ -126,7 +126,6 @@ class CopyRows:
         view = memoryview(b"".join(self.parts))
         starts = [len(_COPY_HEADER), *self.ends[:-1]]
         kept = b"".join((_COPY_HEADER, *(view[starts[n] : self.ends[n]] for n in keep)))
-        view.release()
         whole = kept + _COPY_TRAILER
         return _chunks([whole[at : at + _COPY_PART] for at in range(0, len(whole), _COPY_PART)])
 
