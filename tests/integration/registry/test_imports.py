@@ -116,8 +116,9 @@ def stores_tagged(dsn: str, rows: list[list[str]]) -> int:
 
 
 def assert_events_match_their_models(dsn: str, shop_ids: list[str]) -> None:
-    """Imports build their events in SQL: each must parse as the published model, and read
-    as the relay sends it (its headers, the row as value) with the CloudEvents SDK."""
+    """Imports build their events in bulk and copy them in: each must parse as the published
+    model, and read as the relay sends it (its headers, the row as value) with the CloudEvents
+    SDK."""
 
     async def outbox_rows() -> list[asyncpg.Record]:
         connection = await asyncpg.connect(dsn)

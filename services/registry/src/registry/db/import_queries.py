@@ -5,33 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from shared.events.envelope import DomainEvent
-from shared.events.registry import EnterpriseRegistered, StoreRegistered
-
-
-def _envelope(source: str, event_type: str, parent: str, state: str, data: str) -> str:
-    """The CloudEvents envelope as a ``json`` expression, as ``append_events`` writes it.
-
-    An absent trace context is left out, not written as ``null``: the CloudEvents JSON format
-    has no null attributes (a strict reader refuses them). The parameters are the same for
-    every row, so the ``CASE`` picks one branch per statement, not per row's data.
-    """
-
-    def build(*trace: str) -> str:
-        return (
-            f"json_build_object('specversion', '1.0', 'id', v.event_id, 'source', {source}::text, "
-            f"'type', {event_type}::text, 'subject', i.id, 'time', clock_timestamp(), "
-            f"'datacontenttype', 'application/json', {''.join(trace)}'data', {data})"
-        )
-
-    with_parent = f"'traceparent', {parent}::text, "
-    with_state = f"'tracestate', {state}::text, "
-    return (
-        f"CASE WHEN {parent}::text IS NULL THEN {build()} "
-        f"WHEN {state}::text IS NULL THEN {build(with_parent)} "
-        f"ELSE {build(with_parent, with_state)} END"
-    )
-
 
 def load_batch(
     *,
@@ -39,65 +12,47 @@ def load_batch(
     columns: Sequence[tuple[str, str]],
     insert: Mapping[str, str],
     conflict: str,
-    event: type[DomainEvent],
-    data: Mapping[str, str],
 ) -> str:
-    """One statement that loads a batch of rows and, for the rows actually inserted, writes
-    their ``…registered`` events to the outbox and their history rows.
+    """One statement that loads a batch of rows, skipping those already present
+    (``ON CONFLICT DO NOTHING``: loading the same file twice loads nothing new).
 
-    Rows already present are skipped (``ON CONFLICT DO NOTHING``), so loading the same file
-    twice loads nothing new. The event payload is the CloudEvents envelope built here, in SQL,
-    with one ``data`` member per field of ``event`` (the value ``data[field]``, else the
-    inserted row's column of that name); the import tests check it against the pydantic model.
-    Doing this in the database is what keeps a validated import within reach of a bare
-    ``COPY``: Python only checks the rows.
+    Returns one row: ``loaded`` (rows inserted) and ``ids``, the inserted rows' ids when some
+    were skipped (NULL when every row was inserted, the usual case, so that nothing per row
+    comes back). The loaded rows' events and history rows are then copied in
+    (``OUTBOX_COLUMNS``, ``HISTORY_COLUMNS``) in the same transaction, for those ids only: a
+    key another writer inserted meanwhile gets no event or history row from the import.
 
     ``columns`` are the batch's arrays (name, element type) after the ids; ``insert`` maps each
     table column to its value (``v.<array>``, or SQL; ``{actor}`` is the importing caller).
-    Parameters: $1 ids, $2 outbox lanes, $3 event ids, then one array per column, then the
-    actor, the event source, the topic, the event type, traceparent, tracestate, the entity
-    type (history) and the import job id.
+    Parameters: $1 ids, then one array per column, then the actor.
     """
     names = [name for name, _ in columns]
-    arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(columns, start=4))
-    first = len(columns) + 4
-    actor, source, topic, event_type, parent, state, entity, job = (
-        f"${n}" for n in range(first, first + 8)
-    )
+    arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(columns, start=2))
+    actor = f"${len(columns) + 2}"
     values = ", ".join(expr.format(actor=actor) for expr in insert.values())
-    members = ", ".join(
-        f"'{field}', {data.get(field, f'i.{field}').format(actor=actor)}"
-        for field in event.model_fields
-    )
-    envelope = _envelope(source, event_type, parent, state, f"json_build_object({members})")
-    returned = ", ".join(["id", *insert])
-    row_members = ", ".join(f"'{column}', i.{column}" for column in ["id", *insert])
-    # json (text), not jsonb: nothing here needs parsing, sorting or de-duplicating keys.
     return f"""
 WITH v AS (
-    SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::uuid[], {arrays})
-        AS v (id, lane, event_id, {", ".join(names)})
+    SELECT * FROM unnest($1::uuid[], {arrays}) AS v (id, {", ".join(names)})
 ), i AS (
     INSERT INTO {table} (id, {", ".join(insert)})
     SELECT v.id, {values} FROM v
     ON CONFLICT {conflict} DO NOTHING
-    RETURNING {returned}
-), events AS (
-    INSERT INTO outbox (event_id, topic, message_key, lane, event_type, payload, traceparent,
-                        tracestate)
-    SELECT v.event_id, {topic}, i.id::text, v.lane, {event_type},
-           convert_to({envelope}::text, 'UTF8'),
-           {parent}, {state}
-    FROM i JOIN v ON v.id = i.id
-), history AS (
-    INSERT INTO entity_changes (entity_type, entity_id, version, action, changed_by, new_values)
-    SELECT {entity}, i.id, 1, 'imported', {actor},
-           jsonb_build_object({row_members}, 'import_job', {job}::text)
-    FROM i
+    RETURNING id
 )
-SELECT count(*) FROM i
+SELECT count(*) AS loaded,
+       CASE WHEN count(*) < cardinality($1::uuid[]) THEN array_agg(id) END AS ids
+FROM i
 """
 
+
+# The loaded rows' events and history rows, copied in (binary ``COPY``) after ``load_batch``.
+OUTBOX_TABLE = "outbox"
+HISTORY_TABLE = "entity_changes"
+OUTBOX_COLUMNS = (
+    "event_id", "topic", "message_key", "lane", "event_type", "payload", "traceparent",
+    "tracestate",
+)  # fmt: skip
+HISTORY_COLUMNS = ("entity_type", "entity_id", "version", "action", "changed_by", "new_values")
 
 _STORE_ARRAYS = [
     ("platform", "text"),
@@ -109,19 +64,14 @@ _STORE_ARRAYS = [
     ("category", "text"),
     ("opened_on", "date"),
     ("closed_on", "date"),
+    ("status", "text"),
 ]
 STORE_ARRAYS = [name for name, _ in _STORE_ARRAYS]
 LOAD_STORES = load_batch(
     table="stores",
     columns=_STORE_ARRAYS,
-    insert={name: f"v.{name}" for name in STORE_ARRAYS}
-    | {
-        "status": "CASE WHEN v.closed_on IS NULL THEN 'active' ELSE 'closed' END",
-        "created_by": "{actor}",
-    },
+    insert={name: f"v.{name}" for name in STORE_ARRAYS} | {"created_by": "{actor}"},
     conflict="(platform, platform_shop_id)",
-    event=StoreRegistered,
-    data={"store_id": "i.id"},
 )
 # Kinds travel comma-joined: unnest cannot yield one array per row.
 _ENTERPRISE_ARRAYS = [
@@ -143,8 +93,6 @@ LOAD_ENTERPRISES = load_batch(
         "created_by": "{actor}",
     },
     conflict="(credit_code)",
-    event=EnterpriseRegistered,
-    data={"enterprise_id": "i.id", "registered_by": "{actor}::text"},
 )
 INSERT_RESIDENTS = """
 INSERT INTO park_residents (id, park_id, enterprise_id, joined_on, left_on, created_by)

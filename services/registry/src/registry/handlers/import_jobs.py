@@ -35,7 +35,7 @@ from registry.domain.imports.jobs import BATCH_ROWS, ImportMode, Tally
 from registry.domain.imports.validation import FileChecker, RowContext, RowError
 from registry.handlers.common import DEFAULT_EVENT_SOURCE, Connection, Pool, Row
 from registry.handlers.import_audit import record_import_outcome
-from registry.handlers.import_loader import Arrays, Batch, BatchLoader
+from registry.handlers.import_loader import Batch, BatchLoader, Prepared
 from shared import metrics
 
 logger = logging.getLogger(__name__)
@@ -51,15 +51,15 @@ class CheckedBatch:
     errors: list[RowError]
     rows_read: int
     finished: bool
-    # The records' load arguments, when they need no database (``BatchLoader.arrays``).
-    arrays: Arrays | None = None
+    # The records' load arguments, when they need no database (``BatchLoader.prepare``).
+    prepared: Prepared | None = None
 
 
 def _next_batch(
     rows: Iterator[FileRow],
     checker: FileChecker,
     size: int,
-    arrays: Callable[[Batch], Arrays | None],
+    prepare: Callable[[Batch], Prepared | None],
 ) -> CheckedBatch:
     """Read and check up to ``size`` rows, and compute what loading them needs that is not the
     database's (CPU work: run in a thread)."""
@@ -76,7 +76,7 @@ def _next_batch(
         if read >= size:
             finished = False
             break
-    return CheckedBatch(records, errors, read, finished, arrays(records))
+    return CheckedBatch(records, errors, read, finished, prepare(records))
 
 
 async def run_job(
@@ -194,16 +194,18 @@ async def _load(
             )  # fmt: skip
             # Reading and checking the next batch (a thread) overlaps loading this one.
             pending = asyncio.ensure_future(
-                asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.arrays)
+                asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.prepare)
             )
             while True:
                 checked = await pending
                 if not checked.finished:
                     pending = asyncio.ensure_future(
-                        asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.arrays)
+                        asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.prepare)
                     )
                 tally.add_errors(checked.errors)
-                loaded, skipped, refused = await loader.load(checked.records, checked.arrays)
+                loaded, skipped, refused = await loader.load(checked.records, checked.prepared)
+                # Its COPY buffers (megabytes) need not live on while the next batch is read.
+                checked.prepared = None
                 tally.add_errors(refused)
                 tally.loaded += loaded
                 tally.skipped += skipped

@@ -1,19 +1,40 @@
 """Loads checked import rows set-based: one INSERT … SELECT FROM unnest(…) per batch. Rows
 already present are skipped (the same file twice loads nothing new); the loaded records' events
-and history rows are written in bulk in the same transaction.
+and history rows are then copied in (binary ``COPY``) in the same transaction.
 
-A batch's arguments that need no database (ids, outbox lanes, event ids, the column arrays) are
-computed by ``BatchLoader.arrays`` in the thread that reads and checks the file, while the
-previous batch loads: on the event loop they held up every statement (a third of its time per
-row went to making UUIDv7s alone), and the database waits for the loop between statements."""
+A batch's load arguments that need no database (ids, the column arrays, and every row's outbox
+event and history row, encoded for ``COPY``) are computed by ``BatchLoader.prepare`` in the
+thread that reads and checks the file, while the previous batch loads: on the event loop they
+held up every statement, and the database waits for the loop between statements. Only the
+rows the insert returns (the ones it inserted) have their events and history copied.
+
+Why ``COPY`` for events and history: inserting them with the stores in one statement cost the
+database about as much per row as the stores themselves; copied, the history rows go in
+several to a page write (multi-insert) and both tables through ``COPY``'s small buffer ring
+instead of evicting the stores' indexes from shared buffers.
+
+The envelopes are the bytes ``append_events`` writes for the same event (``wrap``, then
+``model_dump_json(exclude_none=True)``), written without pydantic's per-row round trip
+(validate the event, dump it, validate the envelope, dump it: most of a row's cost
+here). The rows are the validation's output (text, dates, None by construction), so each row's
+values are serialised once by ``pydantic_core.to_json`` (the serialiser ``model_dump_json``
+runs: the same escapes, the same dates and times) and placed between the envelope's constant
+members, serialised once per batch; the history row reuses the same serialised values. The
+models' member lists are checked at import, the bytes by the tests against
+``model_dump_json``."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import struct
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from uuid_utils.compat import uuid7
+from pydantic_core import to_json
+from uuid_utils import uuid7
 
 from registry.db import import_queries as sql
 from registry.domain.imports.columns import ImportKind
@@ -21,29 +42,168 @@ from registry.domain.imports.validation import RowError
 from registry.handlers.common import Connection, Row
 from shared.db.pool import json_dumps
 from shared.events import registry as events
-from shared.events.envelope import DomainEvent
-from shared.messaging.outbox import append_events, lane_of
+from shared.events.envelope import DomainEvent, EventEnvelope
+from shared.messaging.outbox import OUTBOX_LANES, append_events, lane_of
 from shared.telemetry import current_trace_headers
 
 Batch = list[tuple[int, dict[str, Any]]]
-# The load statement's leading arguments: ids, outbox lanes, event ids, then one array per column.
-Arrays = list[list[Any]]
+
+# PostgreSQL's binary COPY format: a signature, flags and header extension (none), then per row
+# the number of fields and each field as its length (-1: NULL) and bytes, then -1.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_LENGTH = struct.Struct("!i").pack
+_NULL = _LENGTH(-1)
+_UUID = _LENGTH(16)
+_LANES = [_LENGTH(2) + struct.pack("!h", lane) for lane in range(OUTBOX_LANES)]
+_OUTBOX_ROW = struct.pack("!h", len(sql.OUTBOX_COLUMNS))
+_HISTORY_ROW = struct.pack("!h", len(sql.HISTORY_COLUMNS))
+_VERSION_1 = _LENGTH(4) + struct.pack("!i", 1)
+_JSONB_VERSION = b"\x01"
+_KEY = _LENGTH(36)  # a UUID's text
+_COPY_PART = 64 * 1024  # a COPY buffer's part (and chunk sent), below malloc's mmap threshold
 
 
-def _arrays(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> Arrays:
-    # Time-ordered (UUIDv7) ids: a batch's index entries land together instead of on
-    # random pages of the primary-key and event-id indexes.
-    ids = [uuid7() for _ in rows]
-    return [
-        ids,
-        [lane_of(str(i)) for i in ids],
-        [uuid7() for _ in rows],
-        *([row[name] for row in rows] for name in names),
-    ]
+# An envelope's members in ``EventEnvelope``'s order (``model_dump_json`` writes them so):
+# checked here, so that a change to the model fails at import instead of writing other bytes.
+_ENVELOPE_MEMBERS = (
+    "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data",
+    "traceparent", "tracestate",
+)  # fmt: skip
+if tuple(EventEnvelope.model_fields) != _ENVELOPE_MEMBERS:
+    raise RuntimeError("EventEnvelope's members changed: update the import's envelope writer")
+_SPECVERSION = EventEnvelope.model_fields["specversion"].default
+_CONTENT_TYPE = EventEnvelope.model_fields["datacontenttype"].default
+# The clock events are stamped with (``wrap``'s: the host's, in UTC).
+_clock = functools.partial(dt.datetime.now, dt.UTC)
 
 
-def _enterprise_rows(batch: Batch) -> list[dict[str, Any]]:
-    return [{**r, "kinds": ",".join(r["kinds"])} for _, r in batch]
+def _bytes(value: bytes | None) -> bytes:
+    return _NULL if value is None else _LENGTH(len(value)) + value
+
+
+def _text(value: str | None) -> bytes:
+    return _NULL if value is None else _bytes(value.encode("utf-8"))
+
+
+class CopyRows:
+    """Rows in binary ``COPY`` format, written one after another (header, rows, trailer) by the
+    thread that encodes them, into parts of about ``_COPY_PART`` bytes, and where each row ends
+    in the stream. Not a ``bytes`` per row: a batch's rows are never held twice. Parts of one
+    size, not one buffer grown to megabytes: the allocator reuses them batch after batch (each
+    batch's growing buffers, freed by another thread, left ≈ 10 MiB more resident at the peak),
+    and they are the chunks ``copy_to_table`` is given, as they are."""
+
+    def __init__(self) -> None:
+        self.parts = [bytearray(_COPY_HEADER)]
+        self.ends: list[int] = []
+        self.size = len(_COPY_HEADER)
+        self.closed = False
+
+    def add(self, *fields: bytes) -> None:
+        part = self.parts[-1]
+        if len(part) >= _COPY_PART:
+            part = bytearray()
+            self.parts.append(part)
+        before = len(part)
+        part += b"".join(fields)
+        self.size += len(part) - before
+        self.ends.append(self.size)
+
+    def close(self) -> CopyRows:
+        self.parts[-1] += _COPY_TRAILER
+        self.closed = True
+        return self
+
+    def only(self, keep: Sequence[int]) -> AsyncIterator[bytes | bytearray]:
+        """The stream of rows ``keep`` (positions, ascending), in chunks for ``copy_to_table``
+        (given one buffer of megabytes, asyncpg copies it into one message, and the transport
+        copies what the socket does not take at once)."""
+        if not self.closed:
+            raise RuntimeError("the COPY stream is not closed")
+        if len(keep) == len(self.ends):
+            return _chunks(self.parts)
+        view = memoryview(b"".join(self.parts))
+        starts = [len(_COPY_HEADER), *self.ends[:-1]]
+        kept = b"".join((_COPY_HEADER, *(view[starts[n] : self.ends[n]] for n in keep)))
+        whole = kept + _COPY_TRAILER
+        return _chunks([whole[at : at + _COPY_PART] for at in range(0, len(whole), _COPY_PART)])
+
+
+async def _chunks(parts: Sequence[bytes | bytearray]) -> AsyncIterator[bytes | bytearray]:
+    for part in parts:
+        yield part
+
+
+@dataclass
+class Prepared:
+    """A batch's load arguments: the new records' ids, one array per column of the load
+    statement, and per record its outbox row and history row in binary ``COPY`` format."""
+
+    ids: list[str]
+    arrays: list[list[Any]]
+    events: CopyRows
+    history: CopyRows
+
+
+def _member(name: str, value: Any) -> bytes:
+    """``"name":value``, as ``pydantic_core.to_json`` writes an object's member."""
+    return to_json(name) + b":" + to_json(value)
+
+
+def _members(values: dict[str, Any]) -> bytes:
+    """An object's members, without its braces (``to_json`` writes them in the dict's order)."""
+    return to_json(values)[1:-1]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of record is loaded: its statement and arrays, its ``…registered`` event
+    and its history row.
+
+    The event's ``data`` members are, in the model's field order: the aggregate id, then
+    ``shared`` (values from the stored row, which its history row holds too), then
+    ``by_actor`` (the importing caller). The history row holds the id, every array's value,
+    ``created_by`` and ``import_job``: the members of ``shared`` are serialised once, for both
+    (in ``jsonb`` the members' order is immaterial)."""
+
+    statement: str
+    arrays: Sequence[str]
+    entity: str
+    model: type[DomainEvent]
+    shared: Sequence[str]
+    by_actor: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        members = (self.model.aggregate_field, *self.shared, *self.by_actor)
+        if tuple(self.model.model_fields) != members:
+            raise RuntimeError(f"{self.model.__name__}'s fields changed: update the import")
+        if not self.shared or not self.history_only or not set(self.shared) <= set(self.arrays):
+            raise RuntimeError("the event and history members are not split as written")
+
+    @property
+    def history_only(self) -> list[str]:
+        """The stored values the history row holds and the event does not."""
+        return [name for name in self.arrays if name not in self.shared]
+
+
+# The rows' values are the validation's (text, dates, None, lists of text) and the owner's id
+# (a UUID: ``to_json`` writes its text, as the event's ``str`` field holds it).
+_STORES = _Kind(
+    sql.LOAD_STORES, sql.STORE_ARRAYS, "store", events.StoreRegistered,
+    shared=("platform", "platform_shop_id", "name", "region_code", "owner_enterprise_id",
+            "owner_individual", "category", "opened_on"),
+)  # fmt: skip
+_ENTERPRISES = _Kind(
+    sql.LOAD_ENTERPRISES, sql.ENTERPRISE_ARRAYS, "enterprise", events.EnterpriseRegistered,
+    shared=("credit_code", "name", "region_code", "kinds"), by_actor=("registered_by",),
+)  # fmt: skip
+
+
+def _store_row(record: dict[str, Any], owner: uuid.UUID | None) -> dict[str, Any]:
+    # The status the store is stored with (and its history row and event say).
+    status = "active" if record["closed_on"] is None else "closed"
+    return {**record, "owner_enterprise_id": owner, "status": status}
 
 
 class BatchLoader:
@@ -64,38 +224,144 @@ class BatchLoader:
         self.topic_prefix, self.may_write = topic_prefix, may_write
         self.event_source = event_source
 
-    def arrays(self, batch: Batch) -> Arrays | None:
+    def prepare(self, batch: Batch) -> Prepared | None:
         """The batch's load arguments when they need nothing from the database (pure CPU, safe
         in a thread; pass them to ``load``); None when ``load`` must look something up first
         (stores naming an owner by credit code, park residents)."""
         if not batch:
             return None
         if self.kind is ImportKind.enterprises:
-            return _arrays(_enterprise_rows(batch), sql.ENTERPRISE_ARRAYS)
+            return self._prepare(_ENTERPRISES, [r for _, r in batch])
         if self.kind is ImportKind.stores and not any(r["owner_credit_code"] for _, r in batch):
-            rows = [{**r, "owner_enterprise_id": None} for _, r in batch]
-            return _arrays(rows, sql.STORE_ARRAYS)
+            return self._prepare(_STORES, [_store_row(r, None) for _, r in batch])
         return None
 
+    def _prepare(self, kind: _Kind, rows: Sequence[dict[str, Any]]) -> Prepared:
+        """Ids, column arrays, and every row's event and history row, ready to copy.
+
+        Each envelope holds what ``wrap`` puts in one (``append_events``' envelope), written as
+        ``model_dump_json(exclude_none=True)`` writes it: the members in the model's order,
+        the trace members only when set, the event's ``data`` with its null members. Its
+        ``time`` is read from the clock every event of the service is stamped with (the host's
+        UTC clock, as ``wrap``), as the row is prepared: up to one batch before its insert runs
+        (the import used the database's ``clock_timestamp()`` before; the importer has no
+        business clock of its own)."""
+        trace = current_trace_headers()
+        parent, state = trace.get("traceparent"), trace.get("tracestate")
+        topic = _text(f"{self.topic_prefix}{kind.model.topic}")
+        cloud_type = kind.model.cloudevents_type()
+        event_type = _text(cloud_type)
+        tail = _text(parent) + _text(state)
+        entity, actor = _text(kind.entity), _text(self.actor)
+        imported = _text("imported")
+        # The envelope's bytes around each row's values, its members in the model's order:
+        # {"specversion":…,"id":"<event id>","source":…,"type":…,"subject":"<key>","time":
+        # <instant>,"datacontenttype":…,"data":{"<aggregate>":"<key>",<values>[,<by_actor>]}
+        # [,<trace members>]}: the trace members only when set (``exclude_none``); ``data``
+        # keeps its null members (``exclude_none`` does not reach into a dict).
+        head = b'{%b,"id":"' % _member("specversion", _SPECVERSION)
+        subject = b'",%b,%b,"subject":"' % (
+            _member("source", self.event_source),
+            _member("type", cloud_type),
+        )
+        time = b'","time":'
+        data = b',%b,"data":{%b:"' % (
+            _member("datacontenttype", _CONTENT_TYPE),
+            to_json(kind.model.aggregate_field),
+        )
+        by_actor = b"".join(b"," + _member(name, self.actor) for name in kind.by_actor)
+        tracing = b"".join(
+            b"," + _member(name, value)
+            for name, value in (("traceparent", parent), ("tracestate", state))
+            if value is not None
+        )
+        end = by_actor + b"}" + tracing + b"}"
+        # The history row: the id, the stored values, who and which job.
+        history_head = _JSONB_VERSION + b'{"id":"'
+        history_end = b",%b,%b}" % (
+            _member("created_by", self.actor),
+            _member("import_job", str(self.job_id)),
+        )
+        shared, history_only, clock = kind.shared, kind.history_only, _clock
+        ids: list[str] = []
+        outbox, history = CopyRows(), CopyRows()
+        for row in rows:
+            # Time-ordered (UUIDv7) ids: a batch's index entries land together instead of on
+            # random pages of the primary-key and event-id indexes. ``uuid_utils``' own UUID,
+            # not its stdlib-compatible one: a fifth of the cost, and the ids travel as text.
+            new_id, event_id = uuid7(), uuid7()
+            key = str(new_id)
+            ids.append(key)
+            encoded_key = key.encode("ascii")
+            values = _members({name: row[name] for name in shared})
+            payload = b"".join(
+                (head, str(event_id).encode("ascii"), subject, encoded_key, time,
+                 to_json(clock()), data, encoded_key, b'",', values, end)
+            )  # fmt: skip
+            outbox.add(
+                _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, encoded_key,
+                _LANES[lane_of(key)], event_type, _LENGTH(len(payload)), payload, tail,
+            )  # fmt: skip
+            own = _members({name: row[name] for name in history_only})
+            new_values = b"".join(
+                (history_head, encoded_key, b'",', values, b",", own, history_end)
+            )
+            history.add(
+                _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
+                _LENGTH(len(new_values)), new_values,
+            )  # fmt: skip
+        arrays = [[row[name] for row in rows] for name in kind.arrays]
+        if kind is _ENTERPRISES:
+            # Kinds travel comma-joined: unnest cannot yield one array per row.
+            arrays[kind.arrays.index("kinds")] = [",".join(row["kinds"]) for row in rows]
+        return Prepared(ids, arrays, outbox.close(), history.close())
+
     async def load(
-        self, batch: Batch, arrays: Arrays | None = None
+        self, batch: Batch, prepared: Prepared | None = None
     ) -> tuple[int, int, list[RowError]]:
         """Returns (rows loaded, rows skipped as already present, rows refused by the database
         checks: references that do not exist or lie outside the caller's regions).
 
-        ``arrays``: the batch's ``arrays(batch)``, if already computed."""
+        ``prepared``: the batch's ``prepare(batch)``, if already computed."""
         if not batch:
             return 0, 0, []
         if self.kind is ImportKind.enterprises:
-            return await self._enterprises(batch, arrays)
+            if prepared is None:
+                prepared = self._prepare(_ENTERPRISES, [r for _, r in batch])
+            loaded = await self._load_prepared(_ENTERPRISES, prepared)
+            return loaded, len(batch) - loaded, []
         if self.kind is ImportKind.stores:
-            if arrays is not None:
-                loaded = await self._load_with_events(
-                    sql.LOAD_STORES, "store", events.StoreRegistered, arrays
-                )
+            if prepared is not None:
+                loaded = await self._load_prepared(_STORES, prepared)
                 return loaded, len(batch) - loaded, []
             return await self._stores(batch)
         return await self._residents(batch)
+
+    async def _load_prepared(self, kind: _Kind, prepared: Prepared) -> int:
+        """The rows, then the events and history rows of those inserted, in the caller's
+        transaction: they commit together or not at all."""
+        result = await self.connection.fetchrow(
+            kind.statement, prepared.ids, *prepared.arrays, self.actor
+        )
+        if result is None:  # an aggregate always answers one row
+            raise RuntimeError("the load statement returned no row")
+        loaded: int = result["loaded"]
+        keep: Sequence[int] = range(len(prepared.ids))
+        if loaded < len(prepared.ids):
+            # Rows already present (or inserted meanwhile by another writer) were skipped:
+            # only the rows this insert wrote get an event and a history row.
+            inserted = {str(new_id) for new_id in result["ids"] or ()}
+            keep = [n for n, new_id in enumerate(prepared.ids) if new_id in inserted]
+        if keep:
+            await self.connection.copy_to_table(
+                sql.OUTBOX_TABLE, source=prepared.events.only(keep), columns=sql.OUTBOX_COLUMNS,
+                format="binary",
+            )  # fmt: skip
+            await self.connection.copy_to_table(
+                sql.HISTORY_TABLE, source=prepared.history.only(keep),
+                columns=sql.HISTORY_COLUMNS, format="binary",
+            )  # fmt: skip
+        return loaded
 
     async def _publish(
         self, entity_type: str, emitted: Sequence[DomainEvent], rows: Sequence[Row]
@@ -116,35 +382,6 @@ class BatchLoader:
         rows = await self.connection.fetch(sql.ENTERPRISE_IDS, list(codes))
         return {row["credit_code"]: row["id"] for row in rows}
 
-    async def _load_with_events(
-        self, statement: str, entity: str, event: type[DomainEvent], arrays: Arrays
-    ) -> int:
-        """Rows, their events and history in one statement (``import_queries.load_batch``)."""
-        trace = current_trace_headers()
-        loaded: int = await self.connection.fetchval(
-            statement,
-            *arrays,
-            self.actor,
-            self.event_source,
-            f"{self.topic_prefix}{event.topic}",
-            event.cloudevents_type(),
-            trace.get("traceparent"),
-            trace.get("tracestate"),
-            entity,
-            str(self.job_id),
-        )
-        return loaded
-
-    async def _enterprises(
-        self, batch: Batch, arrays: Arrays | None
-    ) -> tuple[int, int, list[RowError]]:
-        if arrays is None:
-            arrays = _arrays(_enterprise_rows(batch), sql.ENTERPRISE_ARRAYS)
-        loaded = await self._load_with_events(
-            sql.LOAD_ENTERPRISES, "enterprise", events.EnterpriseRegistered, arrays
-        )
-        return loaded, len(batch) - loaded, []
-
     async def _stores(self, batch: Batch) -> tuple[int, int, list[RowError]]:
         wanted = {r["owner_credit_code"] for _, r in batch if r["owner_credit_code"]}
         owners = await self._enterprise_ids(wanted) if wanted else {}
@@ -158,10 +395,8 @@ class BatchLoader:
                     )
                 )
             else:
-                rows.append({**record, "owner_enterprise_id": owners.get(code) if code else None})
-        loaded = await self._load_with_events(
-            sql.LOAD_STORES, "store", events.StoreRegistered, _arrays(rows, sql.STORE_ARRAYS)
-        )
+                rows.append(_store_row(record, owners.get(code) if code else None))
+        loaded = await self._load_prepared(_STORES, self._prepare(_STORES, rows)) if rows else 0
         return loaded, len(rows) - loaded, errors
 
     async def _residents(self, batch: Batch) -> tuple[int, int, list[RowError]]:
