@@ -23,8 +23,9 @@ from opentelemetry.context import Context
 
 from registry.db import import_queries as sql
 from registry.domain.imports.columns import ImportKind
-from registry.handlers import import_loader
-from registry.handlers.import_loader import Batch, BatchLoader, CopyRows
+from registry.handlers import import_copy, import_loader
+from registry.handlers.import_copy import CopyRows
+from registry.handlers.import_loader import Batch, BatchLoader
 from shared.db.pool import json_dumps
 from shared.events.envelope import DomainEvent, EventEnvelope, wrap
 from shared.events.registry import EnterpriseRegistered, StoreRegistered
@@ -54,7 +55,7 @@ HOSTILE = [
 def decode_copy(rows: CopyRows) -> list[list[bytes | None]]:
     """PostgreSQL's binary COPY stream back into rows of fields."""
     data = b"".join(rows.parts)
-    assert all(len(part) >= import_loader._COPY_PART for part in rows.parts[:-1])
+    assert all(len(part) >= import_copy.PART for part in rows.parts[:-1])
     assert data.startswith(b"PGCOPY\n\xff\r\n\x00") and data.endswith(b"\xff\xff")
     position, decoded = 19, []
     while True:

@@ -29,7 +29,7 @@ import datetime as dt
 import functools
 import struct
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,12 @@ from registry.db import import_queries as sql
 from registry.domain.imports.columns import ImportKind
 from registry.domain.imports.validation import RowError
 from registry.handlers.common import Connection, Row
+from registry.handlers.import_copy import (
+    LENGTH,
+    UUID_LENGTH,
+    CopyRows,
+    field_text,
+)
 from shared.db.pool import json_dumps
 from shared.events import registry as events
 from shared.events.envelope import DomainEvent, EventEnvelope
@@ -48,20 +54,12 @@ from shared.telemetry import current_trace_headers
 
 Batch = list[tuple[int, dict[str, Any]]]
 
-# PostgreSQL's binary COPY format: a signature, flags and header extension (none), then per row
-# the number of fields and each field as its length (-1: NULL) and bytes, then -1.
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_COPY_TRAILER = b"\xff\xff"
-_LENGTH = struct.Struct("!i").pack
-_NULL = _LENGTH(-1)
-_UUID = _LENGTH(16)
-_LANES = [_LENGTH(2) + struct.pack("!h", lane) for lane in range(OUTBOX_LANES)]
+_LANES = [LENGTH(2) + struct.pack("!h", lane) for lane in range(OUTBOX_LANES)]
 _OUTBOX_ROW = struct.pack("!h", len(sql.OUTBOX_COLUMNS))
 _HISTORY_ROW = struct.pack("!h", len(sql.HISTORY_COLUMNS))
-_VERSION_1 = _LENGTH(4) + struct.pack("!i", 1)
+_VERSION_1 = LENGTH(4) + struct.pack("!i", 1)
 _JSONB_VERSION = b"\x01"
-_KEY = _LENGTH(36)  # a UUID's text
-_COPY_PART = 64 * 1024  # a COPY buffer's part (and chunk sent), below malloc's mmap threshold
+_KEY = LENGTH(36)  # a UUID's text
 
 
 # An envelope's members in ``EventEnvelope``'s order (``model_dump_json`` writes them so):
@@ -76,63 +74,6 @@ _SPECVERSION = EventEnvelope.model_fields["specversion"].default
 _CONTENT_TYPE = EventEnvelope.model_fields["datacontenttype"].default
 # The clock events are stamped with (``wrap``'s: the host's, in UTC).
 _clock = functools.partial(dt.datetime.now, dt.UTC)
-
-
-def _bytes(value: bytes | None) -> bytes:
-    return _NULL if value is None else _LENGTH(len(value)) + value
-
-
-def _text(value: str | None) -> bytes:
-    return _NULL if value is None else _bytes(value.encode("utf-8"))
-
-
-class CopyRows:
-    """Rows in binary ``COPY`` format, written one after another (header, rows, trailer) by the
-    thread that encodes them, into parts of about ``_COPY_PART`` bytes, and where each row ends
-    in the stream. Not a ``bytes`` per row: a batch's rows are never held twice. Parts of one
-    size, not one buffer grown to megabytes: the allocator reuses them batch after batch (each
-    batch's growing buffers, freed by another thread, left ≈ 10 MiB more resident at the peak),
-    and they are the chunks ``copy_to_table`` is given, as they are."""
-
-    def __init__(self) -> None:
-        self.parts = [bytearray(_COPY_HEADER)]
-        self.ends: list[int] = []
-        self.size = len(_COPY_HEADER)
-        self.closed = False
-
-    def add(self, *fields: bytes) -> None:
-        part = self.parts[-1]
-        if len(part) >= _COPY_PART:
-            part = bytearray()
-            self.parts.append(part)
-        before = len(part)
-        part += b"".join(fields)
-        self.size += len(part) - before
-        self.ends.append(self.size)
-
-    def close(self) -> CopyRows:
-        self.parts[-1] += _COPY_TRAILER
-        self.closed = True
-        return self
-
-    def only(self, keep: Sequence[int]) -> AsyncIterator[bytes | bytearray]:
-        """The stream of rows ``keep`` (positions, ascending), in chunks for ``copy_to_table``
-        (given one buffer of megabytes, asyncpg copies it into one message, and the transport
-        copies what the socket does not take at once)."""
-        if not self.closed:
-            raise RuntimeError("the COPY stream is not closed")
-        if len(keep) == len(self.ends):
-            return _chunks(self.parts)
-        view = memoryview(b"".join(self.parts))
-        starts = [len(_COPY_HEADER), *self.ends[:-1]]
-        kept = b"".join((_COPY_HEADER, *(view[starts[n] : self.ends[n]] for n in keep)))
-        whole = kept + _COPY_TRAILER
-        return _chunks([whole[at : at + _COPY_PART] for at in range(0, len(whole), _COPY_PART)])
-
-
-async def _chunks(parts: Sequence[bytes | bytearray]) -> AsyncIterator[bytes | bytearray]:
-    for part in parts:
-        yield part
 
 
 @dataclass
@@ -248,12 +189,12 @@ class BatchLoader:
         business clock of its own)."""
         trace = current_trace_headers()
         parent, state = trace.get("traceparent"), trace.get("tracestate")
-        topic = _text(f"{self.topic_prefix}{kind.model.topic}")
+        topic = field_text(f"{self.topic_prefix}{kind.model.topic}")
         cloud_type = kind.model.cloudevents_type()
-        event_type = _text(cloud_type)
-        tail = _text(parent) + _text(state)
-        entity, actor = _text(kind.entity), _text(self.actor)
-        imported = _text("imported")
+        event_type = field_text(cloud_type)
+        tail = field_text(parent) + field_text(state)
+        entity, actor = field_text(kind.entity), field_text(self.actor)
+        imported = field_text("imported")
         # The envelope's bytes around each row's values, its members in the model's order:
         # {"specversion":…,"id":"<event id>","source":…,"type":…,"subject":"<key>","time":
         # <instant>,"datacontenttype":…,"data":{"<aggregate>":"<key>",<values>[,<by_actor>]}
@@ -299,16 +240,16 @@ class BatchLoader:
                  to_json(clock()), data, encoded_key, b'",', values, end)
             )  # fmt: skip
             outbox.add(
-                _OUTBOX_ROW, _UUID, event_id.bytes, topic, _KEY, encoded_key,
-                _LANES[lane_of(key)], event_type, _LENGTH(len(payload)), payload, tail,
+                _OUTBOX_ROW, UUID_LENGTH, event_id.bytes, topic, _KEY, encoded_key,
+                _LANES[lane_of(key)], event_type, LENGTH(len(payload)), payload, tail,
             )  # fmt: skip
             own = _members({name: row[name] for name in history_only})
             new_values = b"".join(
                 (history_head, encoded_key, b'",', values, b",", own, history_end)
             )
             history.add(
-                _HISTORY_ROW, entity, _UUID, new_id.bytes, _VERSION_1, imported, actor,
-                _LENGTH(len(new_values)), new_values,
+                _HISTORY_ROW, entity, UUID_LENGTH, new_id.bytes, _VERSION_1, imported, actor,
+                LENGTH(len(new_values)), new_values,
             )  # fmt: skip
         arrays = [[row[name] for row in rows] for name in kind.arrays]
         if kind is _ENTERPRISES:

@@ -18,7 +18,7 @@ from submissions.db.attachments import Blob
 from submissions.handlers.common import Context, Pool, Row, Visible, audit_actor
 from submissions.handlers.drafts import reporter_may_write
 from submissions.handlers.report_reads import visible_report
-from submissions.handlers.reports import Authorize
+from submissions.handlers.reporter import Authorize
 
 
 @dataclass(frozen=True)

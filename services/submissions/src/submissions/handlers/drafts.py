@@ -40,7 +40,8 @@ from submissions.handlers.common import (
     WindowParts,
     audit_actor,
 )
-from submissions.handlers.reports import Authorize, InvalidReport, reporter_on_roster
+from submissions.handlers.reporter import Authorize, reporter_on_roster
+from submissions.handlers.reports import InvalidReport
 
 # Findings a draft may carry: it is incomplete by design; the submission must clear them.
 PENDING = frozenset({"required", REQUIRED_FOR_REWARD, "cross_check", "explanation_required"})
