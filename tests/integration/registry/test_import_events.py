@@ -29,6 +29,7 @@ from shared.events import default_catalog
 from shared.events.envelope import DomainEvent, EventEnvelope
 from shared.events.registry import EnterpriseRegistered, StoreRegistered
 from shared.telemetry import context_from_headers
+from tests.support import polling
 
 T = TypeVar("T")
 SOURCE = "urn:test:registry"
@@ -346,7 +347,27 @@ def test_rows_already_present_or_inserted_meanwhile_get_no_event_or_history(
                     return await load.load(batch, prepared)
 
             importing = asyncio.ensure_future(import_batch())
-            await asyncio.sleep(0.5)
+            # The import's backend waits for a lock (the other writer's key), seen from a
+            # third session: the racer's own transaction would see a cached snapshot.
+            importer_pid = connection.get_server_pid()
+            watcher = await asyncpg.connect(registry_db)
+            try:
+
+                async def import_waits_on_a_lock() -> bool:
+                    waiting = await watcher.fetchval(
+                        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
+                        importer_pid,
+                    )
+                    return bool(waiting)
+
+                await polling.until(
+                    import_waits_on_a_lock,
+                    seconds=30,
+                    interval=0.05,
+                    message="the import never waited on the other writer's key",
+                )
+            finally:
+                await watcher.close()
             assert not importing.done()  # waiting on the other writer's key
             await racer.commit()
             result = await importing
