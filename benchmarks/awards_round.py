@@ -14,6 +14,7 @@ resident memory (VmHWM) is read from /proc before it stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -51,7 +52,7 @@ from benchmarks.noop_workflow import NoopUpdatedWorkflow
 from benchmarks.registry_writes import cpu_seconds, database_backends
 from shared.auth import generate_dev_keypair, mint_token
 from shared.programmes import load_programmes
-from shared.service.heap import freeze_startup_heap, thaw
+from shared.service.heap import frozen_startup_heap
 from tests.support.time_skipping import PINNED_START, clock_from, pinned_environment, skip_to
 
 APPLICATIONS = int(os.environ.get("BENCH_AWARDS_APPLICATIONS", "1000"))
@@ -349,12 +350,8 @@ async def main() -> None:
                     rounds_seconds = time.perf_counter() - started
             peak_kib = peak_memory_kib(worker_process.pid)
             worker_cpu = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0) - cpu_before
-            if FREEZE:
-                freeze_startup_heap()
-            try:
+            with frozen_startup_heap() if FREEZE else contextlib.nullcontext():
                 noop_seconds, noop_cpu = await _noop_updates(environment, len(steps))
-            finally:
-                thaw()
         ratio = steps_seconds / noop_seconds
         p95 = percentile(steps, 0.95)
         print(

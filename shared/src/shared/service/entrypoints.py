@@ -26,7 +26,7 @@ from shared.http.redaction import install_log_redaction
 from shared.messaging.consumer import ConsumerSettings, Handler, IdempotentConsumer
 from shared.messaging.kafka import RELAY_LINGER_MS, KafkaSecurity, create_consumer, create_producer
 from shared.messaging.relay import OutboxRelay
-from shared.service.heap import freeze_startup_heap, thaw
+from shared.service.heap import frozen_startup_heap
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_telemetry
@@ -188,11 +188,10 @@ async def _consume(
             physical_topics,
             consumer.handled_types,
         )
-        freeze_startup_heap()  # lives as long as the consumer: no full collection walks it
-        try:
+        # What it holds lives as long as the consumer: no full collection walks it; thawed
+        # when it stops, so a process that goes on (a test) is left as it was.
+        with frozen_startup_heap():
             await consumer.run(stop)
-        finally:
-            thaw()  # a process that goes on (a test) is left as it was
     finally:
         await kafka_consumer.stop()
         await producer.stop()

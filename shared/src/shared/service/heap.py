@@ -13,7 +13,9 @@ consumers, the Temporal workers and the notifications sender; each thaws when it
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 
 def freeze_startup_heap() -> None:
@@ -24,3 +26,13 @@ def freeze_startup_heap() -> None:
 def thaw() -> None:
     """Back to the collector (an app stopped inside a process that goes on: tests, tools)."""
     gc.unfreeze()
+
+
+@contextlib.contextmanager
+def frozen_startup_heap() -> Iterator[None]:
+    """Frozen while the block runs (a role's life), thawed when it ends however it ends."""
+    freeze_startup_heap()
+    try:
+        yield
+    finally:
+        thaw()

@@ -39,7 +39,7 @@ from temporalio.worker import (
 
 from shared import metrics
 from shared.db.pool import close_pool, create_pool
-from shared.service.heap import freeze_startup_heap, thaw
+from shared.service.heap import frozen_startup_heap
 from shared.service.liveness import Heartbeat, liveness_endpoint
 from shared.settings import ServiceSettings
 from shared.temporal import connect_temporal
@@ -134,18 +134,17 @@ async def worker_role(
                 # collection no longer walks it (shared.service.heap). In the application
                 # steps benchmark a full collection took ≈ 200 ms of the worker's loop
                 # unfrozen, ≈ 60 ms frozen. Thawed on the way out, for a process that goes on.
-                freeze_startup_heap()
-                beside: asyncio.Task[None] | None = (
-                    None
-                    if parts.background is None
-                    else asyncio.create_task(parts.background(client, stop))
-                )
-                try:
-                    await _beat_while_healthy(client, worker, heartbeat, stop)
-                finally:
-                    stop.set()
-                    if beside is not None:
-                        await beside
-                    thaw()
+                with frozen_startup_heap():
+                    beside: asyncio.Task[None] | None = (
+                        None
+                        if parts.background is None
+                        else asyncio.create_task(parts.background(client, stop))
+                    )
+                    try:
+                        await _beat_while_healthy(client, worker, heartbeat, stop)
+                    finally:
+                        stop.set()
+                        if beside is not None:
+                            await beside
         finally:
             await close_pool(pool)

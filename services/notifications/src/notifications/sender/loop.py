@@ -29,7 +29,7 @@ from notifications.domain.pacing import backoff_seconds
 from notifications.handlers import sending
 from shared import metrics
 from shared.db.rows import from_row
-from shared.service.heap import freeze_startup_heap, thaw
+from shared.service.heap import frozen_startup_heap
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,7 @@ class Sender:
         # What the sender holds when it starts (modules, channels, clients) lives as long as
         # it does: frozen, no full collection walks it (shared.service.heap); thawed when
         # it stops, so a process that goes on (a test) is left as it was.
-        freeze_startup_heap()
-        try:
+        with frozen_startup_heap():
             while not stop.is_set():
                 self._slot_freed.clear()  # before claiming: a send finishing from now on wakes us
                 try:
@@ -165,8 +164,6 @@ class Sender:
                     for waiting in pending:
                         waiting.cancel()
             await self.drain()
-        finally:
-            thaw()
 
     async def _deliver(self, row: asyncpg.Record) -> None:
         try:
