@@ -69,3 +69,41 @@ async def test_concurrent_writers_do_not_fork_the_chain(audit_pool: asyncpg.Pool
     async with audit_pool.acquire() as connection:
         result = await verify(connection)
     assert result.ok and result.rows == writers * each
+
+
+async def test_the_head_is_taken_at_commit_so_an_open_transaction_holds_up_no_one(
+    audit_pool: asyncpg.Pool,
+) -> None:
+    """A record is chained when its transaction commits (audit_pending's deferred trigger), so
+    the chain head is locked only for the commit itself: a transaction still open after its
+    append does not make other writers wait, and seq order is commit order."""
+    async with audit_pool.acquire() as slow, slow.transaction():
+        await record_change(slow, actor=ACTOR, action="slow.first", resource_type="thing")
+        await record_change(slow, actor=ACTOR, action="slow.second", resource_type="thing")
+        assert await slow.fetchval("SELECT count(*) FROM audit_log") == 0  # not chained yet
+
+        async def quick() -> None:
+            async with audit_pool.acquire() as connection, connection.transaction():
+                await record_change(connection, actor=ACTOR, action="quick", resource_type="thing")
+
+        await asyncio.wait_for(quick(), timeout=10)  # the old head lock would block it here
+        assert await audit_pool.fetchval("SELECT seq FROM audit_chain_head") == 1
+    rows = await audit_pool.fetch("SELECT seq, action FROM audit_log ORDER BY seq")
+    assert [(row["seq"], row["action"]) for row in rows] == [
+        (1, "quick"), (2, "slow.first"), (3, "slow.second"),
+    ]  # fmt: skip
+    assert await audit_pool.fetchval("SELECT count(*) FROM audit_pending") == 0
+    async with audit_pool.acquire() as connection:
+        result = await verify(connection)
+    assert result.ok and result.rows == 3
+
+
+async def test_a_rolled_back_record_leaves_nothing_pending(audit_pool: asyncpg.Pool) -> None:
+    async with audit_pool.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        await record_change(connection, actor=ACTOR, action="x", resource_type="thing")
+        assert await connection.fetchval("SELECT count(*) FROM audit_pending") == 1
+        await transaction.rollback()
+        assert await connection.fetchval("SELECT count(*) FROM audit_pending") == 0
+    assert await audit_pool.fetchval("SELECT count(*) FROM audit_log") == 0

@@ -1,90 +1,44 @@
-"""All SQL of the audit trail (tables in shared/src/shared/db/migrations/0003_audit_trail.sql)."""
+"""All SQL of the audit trail (tables and the chaining trigger in shared/src/shared/db/migrations:
+0003_audit_trail.sql, 0006_audit_chain_at_commit.sql)."""
 
 from __future__ import annotations
 
+# An append stores the record in audit_pending; its deferred trigger chains it at COMMIT (lock
+# the head, take seq + 1 and the time, hash as shared.audit.chain.row_hash does, insert into
+# audit_log, move the head: migration 0006). $17 is the canonical body (chain.canonical_body) as
+# bytes; $18 a time to use instead of the clock at commit (tests, a legacy log).
+_PENDING_COLUMNS = """kind, action, resource_type, resource_id, region_code, actor_subject,
+    actor_roles, actor_region, reason, before, after, details, request_id, trace_id, client_ip, user_agent,
+    body, recorded_at"""
 
-# One statement, one round trip: lock the head (appends queue here until the holder commits, so
-# each sees the previous hash), take the time under the lock (seq order = time order), hash
-# as shared.audit.chain.row_hash does, insert the row and move the head. $17 is the canonical
-# body (chain.canonical_body) as bytes; $18 a time to use instead of the clock (tests only).
-def _chain_ctes(first: int, when: str | None) -> str:
-    """APPEND's CTEs, its eighteen parameters from ``$first`` on; ``when`` gates the head."""
 
-    def p(n: int) -> str:
-        return f"${first + n - 1}"
-
-    locked = f"WHERE {when} FOR UPDATE" if when else "FOR UPDATE"
-    return f"""head AS (
-    SELECT seq + 1 AS seq, row_hash AS prev_hash FROM audit_chain_head {locked}
-),
-stamped AS (
-    SELECT seq, prev_hash, COALESCE({p(18)}::timestamptz, clock_timestamp()) AS recorded_at
-    FROM head
-),
-hashed AS (
-    SELECT seq, prev_hash, recorded_at,
-           encode(sha256(convert_to(
-               prev_hash || E'\\n' || seq::text || E'\\n'
-               || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
-               || E'\\n', 'UTF8') || {p(17)}::bytea), 'hex') AS row_hash
-    FROM stamped
-),
-inserted AS (
-    INSERT INTO audit_log (
-        seq, recorded_at, kind, action, resource_type, resource_id, region_code, actor_subject,
-        actor_roles, actor_region, reason, before, after, details, request_id, trace_id,
-        client_ip, user_agent, prev_hash, row_hash
+def _pending_values(first: int) -> str:
+    p = [f"${first + n}" for n in range(18)]
+    return (
+        f"{', '.join(p[:6])}, {p[6]}::text[], {p[7]}, {p[8]}, {p[9]}::jsonb, {p[10]}::jsonb,"
+        f" {p[11]}::jsonb, {', '.join(p[12:16])}, {p[16]}::bytea, {p[17]}::timestamptz"
     )
-    SELECT seq, recorded_at, {p(1)}, {p(2)}, {p(3)}, {p(4)}, {p(5)}, {p(6)}, {p(7)}::text[],
-           {p(8)}, {p(9)}, {p(10)}::jsonb, {p(11)}::jsonb, {p(12)}::jsonb, {p(13)}, {p(14)},
-           {p(15)}, {p(16)}, prev_hash, row_hash
-    FROM hashed
-)"""
 
 
-_MOVE_HEAD = """UPDATE audit_chain_head SET seq = hashed.seq, row_hash = hashed.row_hash,
-       recorded_at = hashed.recorded_at
-FROM hashed
-RETURNING hashed.seq, hashed.row_hash, hashed.recorded_at"""
-
-APPEND = f"""
-WITH {_chain_ctes(1, None)}
-{_MOVE_HEAD}
-"""
+APPEND = f"INSERT INTO audit_pending ({_PENDING_COLUMNS})\nVALUES ({_pending_values(1)})"
 
 
 def append_ctes(first: int, *, when: str) -> str:
-    """APPEND as data-modifying CTEs of another statement (named ``head``, ``stamped``,
-    ``hashed``, ``inserted`` and ``moved``): a write path's change, its events and its audit
-    record in one round trip. Its parameters are ``PendingRecord.arguments`` from ``$first``
-    on. The head is locked (and the record appended) only when ``when``, an SQL condition,
-    holds; the CTEs it reads run before the lock is taken, so a statement can take its own row
-    locks first, as a transaction calling ``record_change`` last does."""
-    return f"{_chain_ctes(first, when)},\nmoved AS (\n{_MOVE_HEAD}\n)"
+    """APPEND as a data-modifying CTE of another statement (named ``audited``): a write path's
+    change, its events and its audit record in one round trip. Its parameters are
+    ``PendingRecord.arguments`` from ``$first`` on; the record is appended only when ``when``,
+    an SQL condition, holds. It is chained at the commit, like any append."""
+    return f"""audited AS (
+    INSERT INTO audit_pending ({_PENDING_COLUMNS})
+    SELECT {_pending_values(first)}
+    WHERE {when}
+)"""
 
-
-HEAD = """
-UPDATE audit_chain_head SET seq = seq + 1
-RETURNING seq, row_hash AS prev_hash, clock_timestamp() AS now
-"""
-
-INSERT_ROW = """
-WITH inserted AS (
-    INSERT INTO audit_log (
-        seq, recorded_at, kind, action, resource_type, resource_id, region_code, actor_subject,
-        actor_roles, actor_region, reason, before, after, details, request_id, trace_id,
-        client_ip, user_agent, row_hash, prev_hash
-    )
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19, $20)
-)
-UPDATE audit_chain_head SET row_hash = $19, recorded_at = $2
-"""
 
 HEAD = "SELECT seq, row_hash, recorded_at FROM audit_chain_head"
 
-# APPEND and HEAD read the one row of audit_chain_head, which the migration inserts with the
-# table: a statement that finds none runs on a database without the audit migration.
+# HEAD reads the one row of audit_chain_head, which the migration inserts with the table: a
+# statement that finds none runs on a database without the audit migration.
 NO_CHAIN_HEAD = "audit_chain_head has no row: the audit migration (0003) was not applied"
 
 LAST_ARCHIVE = """

@@ -1,10 +1,10 @@
 """Writing audit records, in the caller's transaction.
 
-A handler that changes state calls ``record_change`` on the connection of its transaction, after
-its own writes and outbox rows and just before it commits: the append holds the chain-head row
-lock until the commit, so anything slow after it would hold up every other writer (and taking
-other locks after it invites deadlocks). ``record_access`` notes a read of personal data or an
-export in its own short transaction.
+A handler that changes state calls ``record_change`` on the connection of its transaction; the
+record is chained when the transaction commits (a deferred trigger takes the chain head inside
+the COMMIT: migration 0006), so a record costs other writers only the commit's own time, wherever
+in the transaction it was appended, and rolls back with its change. ``record_access`` notes a
+read of personal data or an export in its own short transaction.
 """
 
 from __future__ import annotations
@@ -119,19 +119,17 @@ async def append(
     after: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
     recorded_at: dt.datetime | None = None,
-) -> asyncpg.Record:
-    """Append one row to the chain. ``recorded_at`` is for tests and for loading a legacy log
-    only: normally the database clock, read under the chain lock, gives the time."""
+) -> None:
+    """Append one row to the chain, at the commit. ``recorded_at`` is for tests and for loading
+    a legacy log only: normally the database clock, read under the chain lock at the commit,
+    gives the time."""
     _in_transaction(connection)
     arguments = _arguments(
         kind=kind, actor=actor, action=action, resource_type=resource_type,
         resource_id=resource_id, region_code=region_code, reason=reason, before=before,
         after=after, details=details, recorded_at=recorded_at,
     )  # fmt: skip
-    head = await connection.fetchrow(queries.APPEND, *arguments)
-    if head is None:
-        raise RuntimeError(queries.NO_CHAIN_HEAD)
-    return head
+    await connection.execute(queries.APPEND, *arguments)
 
 
 class ChangeFields(TypedDict, total=False):
@@ -163,9 +161,9 @@ def change_record(**fields: Unpack[ChangeFields]) -> PendingRecord:
 
 
 async def record_change(connection: asyncpg.Connection, **fields: Unpack[ChangeFields]) -> None:
-    """The audit record of a state change: call last in the change's transaction."""
+    """The audit record of a state change, in the change's transaction."""
     _in_transaction(connection)
-    await connection.fetchrow(queries.APPEND, *change_record(**fields).arguments)
+    await connection.execute(queries.APPEND, *change_record(**fields).arguments)
 
 
 @dataclass(frozen=True)
@@ -209,8 +207,8 @@ async def record_change_by(
 
 
 async def record_changes(connection: asyncpg.Connection, records: list[PendingRecord]) -> None:
-    """Several changes' records, chained in order, in one pipelined round trip (many changes
-    committed together; call last in their transaction, as ``record_change``)."""
+    """Several changes' records, chained in this order at the commit, in one pipelined round
+    trip (many changes committed together)."""
     _in_transaction(connection)
     if records:
         await connection.executemany(queries.APPEND, [record.arguments for record in records])

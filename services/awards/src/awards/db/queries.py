@@ -148,11 +148,6 @@ WITH written AS (
     RETURNING expert_id
 )"""
 _WRITTEN_NOW = "EXISTS (SELECT FROM written)"
-# The audit chain's head is locked after the step's own rows (the counts make the head's CTE
-# wait for the updates, as a transaction appends its record last), and only when the step is new.
-_AUDIT_AFTER_THE_STEP = (
-    f"{_WRITTEN_NOW} AND (SELECT count(*) FROM applied) + (SELECT count(*) FROM scored) >= 0"
-)
 # The same with the step's events ($17-$24, ``outbox_arguments``) and its audit record
 # ($25-$42, ``PendingRecord.arguments``), both only when the step is new: a step's whole write
 # in one round trip, atomic without an explicit transaction.
@@ -161,7 +156,7 @@ WRITE_STEP = (
     + ",\n"
     + outbox.insert_cte("events", 17, when=_WRITTEN_NOW)
     + ",\n"
-    + audit_queries.append_ctes(25, when=_AUDIT_AFTER_THE_STEP)
+    + audit_queries.append_ctes(25, when=_WRITTEN_NOW)
     + "\nSELECT seq FROM written\n"
 )
 

@@ -211,9 +211,8 @@ async def _audit(
     stopped: list[uuid.UUID],
     revoked: list[str],
 ) -> None:
-    """The record's audit row, written last: only after the stop updates have run. Each stop
-    audits itself in its activity's transaction, which takes the chain lock; holding that lock
-    here while waiting on those updates would deadlock."""
+    """The record's audit row, with the stops it made and the designations it revoked (each
+    stop audits itself too, in its own activity's transaction)."""
     await audit.record_change_by(
         connection,
         actor,

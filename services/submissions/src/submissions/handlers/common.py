@@ -30,10 +30,9 @@ Row: TypeAlias = asyncpg.Record
 # Processes pass the deployment's source (settings.event_source); this is for tests and tools.
 DEFAULT_EVENT_SOURCE = event_source_of("submissions")
 
-# Runs in the use case's transaction with its result, after its writes and outbox rows and
-# before the audit record: the route claims its Idempotency-Key there, so "this key was
-# applied" commits with the change (shared.http). Not after the audit record, which holds the
-# chain-head lock until the commit (shared.audit.records): every writer would wait for it.
+# Runs in the use case's transaction with its result, after its writes and outbox rows: the
+# route claims its Idempotency-Key there, so "this key was applied" commits with the change
+# (shared.http).
 BeforeCommit = Callable[[Connection, Any], Awaitable[None]]
 # Answers the stored row (a report, a roster entry) when the caller may see it; raises (404)
 # when it is absent (None) or another's.
@@ -158,8 +157,7 @@ async def publish_and_claim(
     result: Any,
 ) -> None:
     """The change's events into the outbox, then the route's Idempotency-Key claim with the
-    result, all in the change's transaction. Call it before the audit record: that takes the
-    audit chain-head lock, held until the commit, and every other writer waits behind it."""
+    result, all in the change's transaction."""
     if events:
         await context.publish(connection, events)
     if before_commit is not None:
