@@ -1,7 +1,8 @@
 """A reporter's first submission creates its report in the statement that stores the version
 (``queries.FIRST_SUBMISSION``). When another transaction creates the report between the
 submission's look-up and that statement, nothing is written and the submission is decided
-again on the report as it then is, locked, as when the report existed from the start."""
+again on the report as it then is, locked, as when the report existed from the start. Either
+way the version has one audit record, written by the statement that stored it."""
 
 from __future__ import annotations
 
@@ -111,6 +112,15 @@ async def race(dsn: str, context: Context, designation: str, *, first_commits: b
             "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8') LIKE $1",
             f'%"{designation}"%',
         )
+        audited = await pool.fetch(
+            "SELECT a.resource_id, a.region_code, a.after->>'version' AS version FROM audit_log a "
+            "JOIN reports r ON r.id::text = a.resource_id WHERE a.action = 'report.submitted' "
+            "AND r.window_id = $1 AND r.designation_id = $2",
+            W,
+            designation,
+        )
+        assert [(row["region_code"], row["version"]) for row in audited] == [("520102", "1")]
+        assert not await pool.fetchval("SELECT count(*) FROM audit_pending")
         return outcome, [tuple(v) for v in versions], events
     finally:
         await pool.close()

@@ -1,5 +1,6 @@
 """All SQL of the submissions service, run on a connection whose caller owns the transaction."""
 
+from shared.audit import queries as audit_queries
 from shared.messaging import outbox
 
 # Designations (the roster's source), kept from awards.designation.* events. A later event
@@ -195,8 +196,10 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # submission leaves it (UPSERT_REPORT's draft at revision 1, then SAVE_SUBMISSION's step: revision
 # 2, submitted, first submitted at the version's time), its version, step and events, and the
 # reporter's draft deleted, in one statement ($12-$16 the report's window, designation, entity,
-# region and city; the events from $17). One round trip and one row update fewer than the
-# upsert and the save; the report row's foreign key is checked once, not again for an update
+# region and city; the events from $17, the audit record from $25). One round trip and one row
+# update fewer than the
+# upsert and the save, and the audit record's own statement fewer; the report row's foreign key
+# is checked once, not again for an update
 # of a row this transaction inserted. ON CONFLICT DO NOTHING: when another transaction created
 # the report meanwhile, nothing is written and no row is returned; the caller then takes the
 # report as UPSERT_REPORT does (locked) and decides again.
@@ -222,6 +225,8 @@ WITH report AS (
 ),
 """
     + outbox.insert_cte("events", 17, when="EXISTS (SELECT FROM report)")
+    + ",\n"
+    + audit_queries.append_ctes(25, when="EXISTS (SELECT FROM report)")
     + """
 SELECT * FROM report
 """

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import audit
 from shared.db.rows import from_row
 from shared.programmes import ReportingWindow, WindowSchedule
 from submissions.db import queries
@@ -222,9 +223,11 @@ async def save_first_submission(
     *,
     warnings: list[dict[str, str]],
     outbox_arguments: Sequence[list[Any]],
+    audit_record: audit.PendingRecord,
 ) -> asyncpg.Record | None:
     """Create the report with its first submission (``report``: the new report after
-    ``review.submit``), version, step and events: one statement (``FIRST_SUBMISSION``).
+    ``review.submit``), version, step, events and audit record: one statement
+    (``FIRST_SUBMISSION``).
     ``identity``: the new report's id, window, designation, entity, region and city. None,
     with nothing written, when the report exists by now (created since the caller looked)."""
     if report.steps[-1].action is not Action.submit or len(report.versions) != 1:
@@ -238,6 +241,7 @@ async def save_first_submission(
         identity["region_code"],
         identity["city_code"],
         *outbox_arguments,
+        *audit_record.arguments,
     )
 
 

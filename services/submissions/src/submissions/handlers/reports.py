@@ -185,10 +185,12 @@ async def submit_report(
             "city_code": entry.city_code,
         }
         stored: Row | None = None
+        audited = False
         if not found["has_report"]:
-            # The first submission (the rush): the report is created with it, in one statement;
-            # nothing is written before the rules took it. None when the report was created
-            # meanwhile: then as below, on the report locked as it is now.
+            # The first submission (the rush): the report is created with it, with its events
+            # and audit record, in one statement; nothing is written before the rules took it.
+            # None when the report was created meanwhile: then as below, on the report locked
+            # as it is now.
             taken = take(new_report, identity)
             stored = await save_first_submission(
                 connection,
@@ -196,7 +198,9 @@ async def submit_report(
                 taken.report,
                 warnings=taken.warnings,
                 outbox_arguments=events_of(taken),
+                audit_record=_submitted_record(reporter.actor, identity, taken, designation_id),
             )
+            audited = stored is not None
         if stored is None:
             row: Row = await connection.fetchrow(  # an upsert: always a row
                 queries.UPSERT_REPORT,
@@ -216,27 +220,38 @@ async def submit_report(
                 warnings=taken.warnings,
                 outbox_arguments=events_of(taken),
             )
-        version, warnings = taken.version, taken.warnings
-        result = Submitted(stored, version.number, taken.on_time, warnings)
+        result = Submitted(stored, taken.version.number, taken.on_time, taken.warnings)
         await publish_and_claim(connection, context, [], before_commit=before_commit, result=result)
-        await audit.record_change_by(
-            connection,
-            audit_actor(reporter.actor),
-            "report.submitted",
-            audit.Resource("report", stored["id"], stored["region_code"]),
-            after={
-                "version": version.number,
-                "figures": figures_json(version.figures),
-                "explanations": dict(version.explanations),
-            },
-            details={
-                "designation_id": designation_id,
-                "on_behalf": version.on_behalf,
-                "on_time": taken.on_time,
-                "warnings": len(warnings),
-            },
-        )
+        if not audited:
+            await audit.record_changes(
+                connection, [_submitted_record(reporter.actor, stored, taken, designation_id)]
+            )
     return result
+
+
+def _submitted_record(
+    actor: Actor, report: Mapping[str, Any], taken: _Taken, designation_id: str
+) -> audit.PendingRecord:
+    """The audit record of a submission, on the report (its id and region)."""
+    version = taken.version
+    return audit.change_record(
+        actor=audit_actor(actor),
+        action="report.submitted",
+        resource_type="report",
+        resource_id=report["id"],
+        region_code=report["region_code"],
+        after={
+            "version": version.number,
+            "figures": figures_json(version.figures),
+            "explanations": dict(version.explanations),
+        },
+        details={
+            "designation_id": designation_id,
+            "on_behalf": version.on_behalf,
+            "on_time": taken.on_time,
+            "warnings": len(taken.warnings),
+        },
+    )
 
 
 def _report_fields(row: Mapping[str, Any], version: int) -> dict[str, object]:
