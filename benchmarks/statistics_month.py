@@ -10,7 +10,8 @@ so its own statements alone are not the same work.
 The earlier periods the growth needs (the month before, a year before) are copied in SQL
 from the submitted month at 90 %. The three ways take turns query by query
 (``query_side_by_side``). Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per way,
-default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all). The
+default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all);
+``BENCH_ONE_WRITE=0`` serves the API with uvicorn's own protocol (two writes per response). The
 queries' client is aiohttp (``query_side_by_side`` says why), and each month's line gives the
 API process's CPU per query, steadier than its latency on a loaded machine.
 Qingdao's programme ran 2014–2020, so its month is January 2020 and its API runs with a clock
