@@ -10,7 +10,8 @@ so its own statements alone are not the same work.
 The earlier periods the growth needs (the month before, a year before) are copied in SQL
 from the submitted month at 90 %. The three ways take turns query by query
 (``query_side_by_side``). Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per way,
-default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all). The
+default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all);
+``BENCH_ONE_WRITE=0`` serves the API with uvicorn's own protocol (two writes per response). The
 queries' client is aiohttp (``query_side_by_side`` says why), and each month's line gives the
 API process's CPU per query, steadier than its latency on a loaded machine.
 Qingdao's programme ran 2014–2020, so its month is January 2020 and its API runs with a clock
@@ -109,17 +110,26 @@ def serve() -> None:
     """The API process: the real app, its clock fixed at ``BENCH_NOW``."""
     import uvicorn
 
+    from shared.service.one_write import OneWriteHttpToolsProtocol
     from submissions.api.app import create_app
     from submissions.config import SubmissionsSettings
 
     now = dt.datetime.fromisoformat(os.environ["BENCH_NOW"])
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: now
-    # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
+    # As ``run_api`` serves it (shared.service.heap, its protocol); BENCH_GC_FREEZE=0 for pairs
+    # without the heap freeze, BENCH_ONE_WRITE=0 for pairs with uvicorn's stock protocol.
     app.state.freeze_heap_on_start = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
     # Keep-alive past uvicorn's 5 s: on a loaded machine a client may not send its next request
     # within 5 s, and a connection the server closes just as it is reused fails the run.
-    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", timeout_keep_alive=60)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=PORT,
+        log_level="warning",
+        timeout_keep_alive=60,
+        http=OneWriteHttpToolsProtocol if os.environ.get("BENCH_ONE_WRITE", "1") == "1" else "auto",
+    )
 
 
 def start_api(dsn: str, public_pem: str, prefix: str, now: dt.datetime) -> subprocess.Popen[bytes]:

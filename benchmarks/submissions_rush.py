@@ -53,6 +53,7 @@ from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
 from shared.messaging.relay import OutboxRelay
 from shared.programmes import CHINA_STANDARD_TIME, load_programmes
+from shared.service.one_write import OneWriteHttpToolsProtocol
 from submissions.db import MIGRATIONS_DIR
 from submissions.handlers.common import Context
 from submissions.handlers.windows import open_window
@@ -65,6 +66,8 @@ REPLICAS = int(os.environ.get("BENCH_API_REPLICAS", "2"))
 # A replica serves on the port its starter put in its environment (each replica imports this
 # module again); free ports, as fixed ones would clash with other checkouts' runs.
 PORT_VARIABLE = "BENCH_PORT_SUBMISSIONS_RUSH"
+# As ``run_api`` serves the API: a response's head and body in one write.
+PROTOCOL = OneWriteHttpToolsProtocol
 PROGRAMME = "guizhou-shibaiqianwan-2023"
 YEAR = 2025
 WINDOW_ID = f"{PROGRAMME}.annual-report.{YEAR}"
@@ -193,7 +196,7 @@ def serve() -> None:
     port = int(os.environ[PORT_VARIABLE])
     profile_to = os.environ.get("BENCH_PROFILE")
     if not profile_to:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL)
         return
     # BENCH_PROFILE=<file>: the API process under cProfile, written when it stops.
     import cProfile
@@ -202,9 +205,9 @@ def serve() -> None:
     # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so the profile is saved.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     cProfile.runctx(
-        "uvicorn.run(app, host='127.0.0.1', port=port, log_level='warning')",
+        "uvicorn.run(app, host='127.0.0.1', port=port, log_level='warning', http=protocol)",
         globals(),
-        {"uvicorn": uvicorn, "app": app, "port": port},
+        {"uvicorn": uvicorn, "app": app, "port": port, "protocol": PROTOCOL},
         filename=f"{profile_to}.{port}",
     )
 

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from shared.service.one_write import OneWriteHttpToolsProtocol
 from tests.contract.checks import CaseCounter
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
@@ -34,7 +35,13 @@ def served(app: FastAPI) -> Iterator[str]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        http=OneWriteHttpToolsProtocol,  # as run_api
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -28,6 +28,7 @@ from shared.messaging.kafka import RELAY_LINGER_MS, KafkaSecurity, create_consum
 from shared.messaging.relay import OutboxRelay
 from shared.service.heap import frozen_startup_heap
 from shared.service.liveness import Heartbeat, liveness_endpoint
+from shared.service.one_write import OneWriteHttpToolsProtocol
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_telemetry
 
@@ -59,6 +60,7 @@ def run_api(settings: ServiceSettings, app_factory: Callable[[ServiceSettings], 
         port=settings.http_port,
         log_level="info",
         proxy_headers=True,
+        http=OneWriteHttpToolsProtocol,  # a response's head and body in one write
     )
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from shared.auth import CurrentPrincipal
 from shared.auth.scope import may_see_region
+from shared.http.json_body import model_response
 from shared.http.problems import not_found
 from shared.i18n import t
 from submissions.api.deps import Ctx, Pool
@@ -25,6 +27,7 @@ from submissions.handlers.statistics_published import published_view
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 
 
+# The body is rendered once (``model_response``); ``response_model`` documents it.
 @router.get(
     "",
     response_model=StatisticsPublic,
@@ -51,7 +54,7 @@ async def published(
         description="default: the programme whose jurisdiction "
         "holds the region and which collects the indicator",
     ),
-) -> StatisticsPublic:
+) -> Response:
     if not may_see_region(principal, region):
         raise not_found(t("地区", "region"), region)
     try:
@@ -106,7 +109,7 @@ async def published(
         for r in view.rows
         if may_see_region(principal, r.region_code)
     ]
-    return StatisticsPublic(
+    public = StatisticsPublic(
         programme_id=view.programme.id,
         indicator=indicator,
         name_zh=view.indicator.name_zh,
@@ -120,3 +123,4 @@ async def published(
         rows=public_rows,
         completeness=completeness,
     )
+    return model_response(public)
