@@ -1,6 +1,7 @@
 """FastAPI dependencies of the awards API (``Annotated`` aliases): what ``awards.bootstrap``
 built and the app factory put on ``app.state`` (routes never read it themselves), and the
-Idempotency-Key claim a route hands to its use case."""
+Idempotency-Key claim a route hands to its use case. ``async`` so FastAPI calls them inline
+rather than on its thread pool (a hop per dependency, per request)."""
 
 from __future__ import annotations
 
@@ -31,17 +32,17 @@ __all__ = [
 ]
 
 
-def get_pool(request: Request) -> DatabasePool:
+async def get_pool(request: Request) -> DatabasePool:
     pool: DatabasePool = request.app.state.pool
     return pool
 
 
-def get_settings(request: Request) -> AwardsSettings:
+async def get_settings(request: Request) -> AwardsSettings:
     settings: AwardsSettings = request.app.state.settings
     return settings
 
 
-def get_programmes(request: Request) -> Mapping[str, Programme]:
+async def get_programmes(request: Request) -> Mapping[str, Programme]:
     """The live catalogue: each request reads the programmes' current revisions."""
     programmes: Mapping[str, Programme] = request.app.state.programmes
     return programmes
