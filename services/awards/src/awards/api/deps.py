@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from temporalio.client import Client
 
 from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
-from awards.handlers.common import ClaimKey, Connection
+from awards.handlers.common import Connection
 from awards.handlers.common import Pool as DatabasePool
 from awards.handlers.updates import temporal_unavailable
 from shared.http.clock import Now
@@ -26,6 +26,7 @@ __all__ = [
     "Now",
     "Pool",
     "Programmes",
+    "RouteClaim",
     "Settings",
     "Temporal",
     "claim_key",
@@ -67,14 +68,14 @@ Temporal = Annotated[Client, Depends(temporal_client)]
 
 def claim_key(
     request: Request, *, status_code: int, render: Callable[[Any], BaseModel]
-) -> ClaimKey:
+) -> RouteClaim:
     """The claim of this request's Idempotency-Key, with the response the route will send
     (``render`` of the use case's result), for the use case to run before it commits."""
 
-    return _RouteClaim(request, status_code, render)
+    return RouteClaim(request, status_code, render)
 
 
-class _RouteClaim:
+class RouteClaim:
     def __init__(
         self, request: Request, status_code: int, render: Callable[[Any], BaseModel]
     ) -> None:
@@ -82,9 +83,18 @@ class _RouteClaim:
         self._status_code = status_code
         self._render = render
         self.operation_id = operation_id(request)
+        self.body: bytes | None = None
 
     async def __call__(self, connection: Connection, result: Any, /) -> None:
-        content = self._render(result).model_dump(mode="json")
+        # Rendered once: the bytes stored with the key are the bytes ``response`` sends, where
+        # FastAPI would validate and render the answer a second time on a step's hot path.
+        self.body = self._render(result).model_dump_json().encode()
         await claim_idempotency_key(
-            connection, self._request, status_code=self._status_code, content=content
+            connection, self._request, status_code=self._status_code, rendered=self.body
         )
+
+    def response(self) -> Response:
+        """The answer as claimed, for a route whose use case always claims before it returns."""
+        if self.body is None:
+            raise RuntimeError("the use case returned without claiming its key")
+        return Response(self.body, status_code=self._status_code, media_type="application/json")
