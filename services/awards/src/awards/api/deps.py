@@ -16,6 +16,7 @@ from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
 from awards.handlers.common import Connection
 from awards.handlers.common import Pool as DatabasePool
+from awards.handlers.steps import StepTargets
 from awards.handlers.updates import temporal_unavailable
 from shared.http.clock import Now
 from shared.http.idempotency import claim_idempotency_key, operation_id
@@ -49,6 +50,11 @@ async def get_programmes(request: Request) -> Mapping[str, Programme]:
     return programmes
 
 
+async def get_step_targets(request: Request) -> StepTargets:
+    targets: StepTargets = request.app.state.step_targets
+    return targets
+
+
 async def temporal_client(request: Request) -> Client:
     """Connected on first use, so reads and refusals never wait on Temporal."""
     connection: TemporalConnection = request.app.state.temporal
@@ -64,6 +70,7 @@ Pool = Annotated[DatabasePool, Depends(get_pool)]
 Settings = Annotated[AwardsSettings, Depends(get_settings)]
 Programmes = Annotated[Mapping[str, Programme], Depends(get_programmes)]
 Temporal = Annotated[Client, Depends(temporal_client)]
+Targets = Annotated[StepTargets, Depends(get_step_targets)]
 
 
 def claim_key(

@@ -14,6 +14,7 @@ from awards.api.deps import (
     Pool,
     Programmes,
     Settings,
+    Targets,
     Temporal,
     claim_key,
 )
@@ -26,7 +27,7 @@ from awards.api.schemas import (
     StepPublic,
     SubmissionAccepted,
 )
-from awards.handlers import applications
+from awards.handlers import applications, steps
 from awards.handlers.submission import Submission, Submitted
 from awards.handlers.submission import submit as submit_application
 from awards.workflows.types import ApplicationState
@@ -136,13 +137,14 @@ async def take_step(
     principal: CurrentPrincipal,
     pool: Pool,
     temporal: Temporal,
+    targets: Targets,
 ) -> Response:
     """A human step, as the workflow's validated update: a refused step is problem+json and
     never enters the workflow's history."""
     claim = claim_key(
         request, status_code=200, render=lambda state: _step_accepted(application_id, state)
     )
-    await applications.take_step(
-        pool, temporal, principal, application_id, body.model_dump(), claim=claim
+    await steps.take_step(
+        pool, temporal, targets, principal, application_id, body.model_dump(), claim=claim
     )
     return claim.response()  # the answer claimed with the key, rendered once
