@@ -29,6 +29,7 @@ __all__ = [
     "Programmes",
     "RouteClaim",
     "Settings",
+    "Targets",
     "Temporal",
     "claim_key",
 ]
