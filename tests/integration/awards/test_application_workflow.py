@@ -68,6 +68,7 @@ STEP_ACTIVITIES = {
     "awards.draw_panel",
     "awards.draw_panel_with_step",
     "awards.plan_notice",
+    "awards.plan_notice_with_step",
 }
 
 
@@ -337,7 +338,9 @@ async def round_with_a_return_a_conflict_and_an_objection(
     # drawn (assigned, then a member replaced) by the activity that writes its step
     assert ran.count("awards.record_steps") == 1
     assert ran.count("awards.draw_panel_with_step") == 2 and "awards.draw_panel" not in ran
-    assert ran.count("awards.record_step") == len(steps) - 2 - 2 - 2  # not submit, designate
+    # and the approval's notice planned by the activity that writes the decision's step
+    assert ran.count("awards.plan_notice_with_step") == 1
+    assert ran.count("awards.record_step") == len(steps) - 2 - 2 - 2 - 1  # not submit, designate
     seated = [row for row in await panel_of(awards_pool, start.application_id) if row["seated"]]
     assert len(seated) == 3 and all(row["scored"] for row in seated)
     assert not [row for row in await panel_of(awards_pool, start.application_id) if row["scored"]

@@ -33,7 +33,9 @@ from tests.integration.awards.sandbox_checked import (
 # `mark_scored` local activity per card; the `_separate_result` one from before the last card and
 # the evaluation's result were written by one activity (patched) replays with two; the
 # `_separate_panel` one from before a panel was drawn by the activity that writes its step
-# (patched) replays with a `draw_panel` and a `record_step` for each draw.
+# (patched) replays with a `draw_panel` and a `record_step` for each draw; the `_separate_notice`
+# one from before an approval's notice was planned by the activity that writes the decision's
+# step (patched) replays with a `plan_notice` and a `record_step`.
 HISTORIES = sorted(
     (Path(__file__).resolve().parents[2] / "integration" / "awards" / "histories").glob("*.json")
 )
@@ -119,6 +121,24 @@ def test_application_histories_from_before_and_after_the_panel_drawn_with_its_st
     for path in after:
         types = _local_activity_types(path)
         assert "awards.draw_panel_with_step" in types and "awards.draw_panel" not in types
+
+
+def test_application_histories_from_before_and_after_the_notice_planned_with_its_step() -> None:
+    """Both kinds replay above: an approval's notice planned by ``plan_notice`` and the
+    decision's step written by ``record_step`` (recorded before the patch), and both by
+    ``plan_notice_with_step`` (after); the objection's pause and resume plan on their own."""
+    applications = [p for p in HISTORIES if p.stem.startswith("designated_with_return_")]
+    before = [p for p in applications if p.stem.endswith("_separate_notice")]
+    after = [p for p in applications if p.stem == "designated_with_return_conflict_objection"]
+    assert before and after
+    for path in before:
+        types = _local_activity_types(path)
+        assert "awards.plan_notice_with_step" not in types, path.stem
+        assert types.count("awards.plan_notice") == 3, path.stem  # approval, pause, resume
+    for path in after:
+        types = _local_activity_types(path)
+        assert types.count("awards.plan_notice_with_step") == 1, path.stem
+        assert types.count("awards.plan_notice") == 2, path.stem
 
 
 def _activities(path: Path) -> tuple[set[str], int]:

@@ -74,6 +74,8 @@ class TemporalConnection:
         return cls(client.service_client.config.target_host, client=client)
 
     async def __call__(self) -> Client:
+        if self._client is not None:  # connected: no lock taken per request
+            return self._client
         async with self._lock:
             if self._client is None:
                 self._client = await asyncio.wait_for(

@@ -127,7 +127,7 @@ class AuditFilters:
         return {key: value for key, value in values.items() if value is not None}
 
 
-def _audit_filters(
+async def _audit_filters(
     resource_type: str | None = None,
     resource_id: str | None = None,
     actor: str | None = None,

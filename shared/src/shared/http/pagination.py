@@ -40,7 +40,7 @@ class PageAsked:
     limit: int
 
 
-def _page_asked(cursor: str | None = None, limit: PageLimit = 50) -> PageAsked:
+async def _page_asked(cursor: str | None = None, limit: PageLimit = 50) -> PageAsked:
     return PageAsked(cursor, limit)
 
 

@@ -17,6 +17,7 @@ from awards.api.routes import (
 )
 from awards.bootstrap import TemporalConnection
 from awards.config import AwardsSettings
+from awards.handlers.steps import StepTargets
 from shared.audit.api import install_audit
 from shared.http.rate_limit import RouteClasses
 from shared.service.app import create_service_app
@@ -31,6 +32,7 @@ def create_app(
 
     async def on_start(app: FastAPI) -> None:
         await bootstrap.start_api(app, settings)
+        app.state.step_targets = StepTargets()
         app.state.temporal = temporal or bootstrap.temporal(
             settings, timeout_seconds=bootstrap.API_TEMPORAL_TIMEOUT_SECONDS
         )

@@ -162,6 +162,11 @@ WRITE_STEP = (
 
 STEPS = "SELECT * FROM application_steps WHERE application_id = $1 ORDER BY seq"
 
+# The last day a written step published its notice with (a retried plan_notice_with_step).
+STEP_NOTICE_LAST_DAY = """
+SELECT detail->>'notice_last_day' FROM application_steps WHERE application_id = $1 AND seq = $2
+"""
+
 # What waits for a role in a region subtree ($2: a LIKE pattern), or for an operator's
 # enterprises ($3), or for an expert on a panel ($4), newest first.
 WAITING = """

@@ -12,33 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from temporalio.client import Client
+from typing import Any
 
 from awards.config import DEFAULT_EVENT_SOURCE
 from awards.db import queries, repository
 from awards.handlers import experts
 from awards.handlers.common import (
     WORKER,
-    ClaimKey,
     Connection,
     Pool,
     Row,
-    actor_of,
     request_context,
-    request_data,
 )
-from awards.handlers.updates import run_update
 from awards.workflows.types import (
-    TAKE_STEP,
     ApplicationStart,
-    ApplicationState,
     PanelRequest,
     PanelResult,
     StepRecord,
-    StepRequest,
     workflow_id_for,
 )
 from shared import audit
@@ -267,7 +259,7 @@ async def write_step(
     return inserted is not None
 
 
-def may_see(principal: Principal, row: Row, panel: Sequence[Row]) -> bool:
+def may_see(principal: Principal, row: Row | Mapping[str, Any], panel: Sequence[Row]) -> bool:
     """The application's region, its operator, or an expert on its panel."""
     if may_see_region(principal, row["region_code"]):
         return True
@@ -278,7 +270,10 @@ def may_see(principal: Principal, row: Row, panel: Sequence[Row]) -> bool:
     )
 
 
-async def _visible(connection: Connection, principal: Principal, application_id: uuid.UUID) -> Row:
+async def visible_application(
+    connection: Connection, principal: Principal, application_id: uuid.UUID
+) -> Row:
+    """The application, if the caller may see it; a 404 problem otherwise (as if absent)."""
     row = await repository.application(connection, application_id)
     if row is None:
         raise not_found(t("申报", "application"), str(application_id))
@@ -302,7 +297,7 @@ async def read_application(
     pool: Pool, principal: Principal, application_id: uuid.UUID
 ) -> ApplicationRead:
     async with pool.acquire() as connection:
-        row = await _visible(connection, principal, application_id)
+        row = await visible_application(connection, principal, application_id)
         steps = await repository.steps(connection, application_id)
     return ApplicationRead(row, steps)
 
@@ -345,38 +340,3 @@ async def waiting_for(
     ordered = sorted(found.values(), key=lambda r: (r["updated_at"], r["id"]), reverse=True)
     last = ordered[limit - 1] if len(ordered) > limit else None
     return WaitingPage(items=ordered[:limit], last=last)
-
-
-async def take_step(
-    pool: Pool,
-    temporal: Client,
-    principal: Principal,
-    application_id: uuid.UUID,
-    step: dict[str, object],
-    *,
-    claim: ClaimKey,
-) -> ApplicationState:
-    """A person's step, as the workflow's validated update: a refused step is a problem and
-    never enters the workflow's history. The key is claimed once the workflow took it.
-
-    No connection is held over the update's round trip through Temporal: the read and the
-    claim take one each (nothing is written before the claim, so one transaction around all
-    three changed nothing), and the callers waiting on their updates no longer hold the pool
-    that the Idempotency-Key reservations and the other steps' reads need."""
-    async with pool.acquire() as connection:
-        row = await _visible(connection, principal, application_id)
-    request = StepRequest.model_validate(
-        {"actor": actor_of(principal), "request": request_data(), **step}
-    )
-    state: ApplicationState = await run_update(
-        temporal.get_workflow_handle(row["workflow_id"]),
-        TAKE_STEP,
-        request,
-        ended=t("该申报的流程已结束", "the application's workflow has ended"),
-        result_type=ApplicationState,
-        update_id=claim.operation_id,
-    )
-    # The claim is one statement, atomic on its own: no BEGIN and COMMIT round trips around it.
-    async with pool.acquire() as connection:
-        await claim(connection, state)
-    return state

@@ -113,6 +113,23 @@ class ApplicationActivities:
             activity.logger.error("notice calendar: %s", exc)
             raise ApplicationError(str(exc), type="CalendarMissing") from exc
 
+    @activity.defn(name="awards.plan_notice_with_step")
+    async def plan_notice_with_step(self, plan: NoticePlan, record: StepRecord) -> NoticeDates:
+        """``plan_notice`` and the step that publishes the notice, its last day written in it;
+        retried as ``plan_notice`` is while the calendar lacks a year."""
+        try:
+            return await calendar.plan_notice_with_step(
+                self.pool,
+                self.calendar,
+                plan,
+                record,
+                topic_prefix=self.topic_prefix,
+                event_source=self.event_source,
+            )
+        except CalendarMissing as exc:
+            activity.logger.error("notice calendar: %s", exc)
+            raise ApplicationError(str(exc), type="CalendarMissing") from exc
+
     @activity.defn(name="awards.grant_designation")
     async def grant_designation(self, grant: GrantRequest) -> str:
         return await designations.grant_designation(
@@ -128,6 +145,7 @@ class ApplicationActivities:
             self.draw_panel_with_step,
             self.mark_scored,
             self.plan_notice,
+            self.plan_notice_with_step,
             self.grant_designation,
         ]
 

@@ -54,6 +54,12 @@ RESULT_WITH_LAST_CARD = "application-result-with-last-card"
 # the step that drew it with one local activity (``draw_panel_with_step``, one transaction)
 # instead of two. Histories recorded before keep the two (the first draw replayed decides).
 PANEL_WITH_STEP = "application-panel-with-step"
+# workflow.patched() id: new histories plan an approved decision's public notice and write the
+# decision's step (the notice's last day in it) with one local activity
+# (``plan_notice_with_step``) instead of two: the decide step's second activity, its round trip
+# through the activation threads and its marker. Histories recorded before keep the two (the
+# first approval replayed decides).
+NOTICE_WITH_STEP = "application-notice-with-step"
 
 
 class ApplicationSteps:
@@ -190,6 +196,9 @@ class ApplicationSteps:
             if request.recommend_for_national is not None:
                 self.recommend_for_national = request.recommend_for_national
             if request.approve:
+                if workflow.patched(NOTICE_WITH_STEP):
+                    await self._publish_notice_with_step(request)
+                    return
                 await self._publish_notice()
                 detail["notice_last_day"] = str(self.notice_last_day)
                 extra["notice_last_day"] = self.notice_last_day
@@ -299,6 +308,31 @@ class ApplicationSteps:
         today = self._today()
         dates = await self._plan(
             NoticePlan(published_on=today, public_notice=self.start.terms.public_notice)
+        )
+        self.notice_published_on = today
+        self.notice_last_day, self.notice_ends_at = dates.last_day, dates.ends_at
+        self.stage = Stage.public_notice
+
+    async def _publish_notice_with_step(self, request: StepRequest) -> None:
+        """The notice planned and the decision's step written by one activity: the step as
+        ``_record`` writes it, at the notice's stage, its last day filled in by the activity."""
+        today, who = self._today(), request.actor
+        step = self._step(
+            str(request.action),
+            actor=who.subject,
+            role=who.role,
+            reason=request.reason,
+            by=request,
+            detail={},
+        ).model_copy(
+            update={
+                "stage_after": Stage.public_notice,
+                "waiting_on": WAITING_ON.get(Stage.public_notice),
+            }
+        )
+        plan = NoticePlan(published_on=today, public_notice=self.start.terms.public_notice)
+        dates: NoticeDates = await self._activity(
+            ApplicationActivities.plan_notice_with_step, NEEDS_PROVINCE, plan, step
         )
         self.notice_published_on = today
         self.notice_last_day, self.notice_ends_at = dates.last_day, dates.ends_at

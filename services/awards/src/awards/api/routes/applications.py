@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from awards.api.deps import (
     UNAVAILABLE,
@@ -14,6 +14,7 @@ from awards.api.deps import (
     Pool,
     Programmes,
     Settings,
+    Targets,
     Temporal,
     claim_key,
 )
@@ -26,7 +27,7 @@ from awards.api.schemas import (
     StepPublic,
     SubmissionAccepted,
 )
-from awards.handlers import applications
+from awards.handlers import applications, steps
 from awards.handlers.submission import Submission, Submitted
 from awards.handlers.submission import submit as submit_application
 from awards.workflows.types import ApplicationState
@@ -58,9 +59,10 @@ async def submit(
     settings: Settings,
     temporal: Temporal,
     now: Now,
-) -> SubmissionAccepted:
+) -> Response:
     """申报: the operator submits for its own park, base, enterprise or team."""
-    submitted = await submit_application(
+    claim = claim_key(request, status_code=201, render=_submission_accepted)
+    await submit_application(
         pool,
         temporal,
         principal,
@@ -69,9 +71,9 @@ async def submit(
         now=now,
         task_queue=settings.task_queue,
         search_attributes=settings.search_attributes,
-        claim=claim_key(request, status_code=201, render=_submission_accepted),
+        claim=claim,
     )
-    return _submission_accepted(submitted)
+    return claim.response()  # the answer claimed with the key, rendered once
 
 
 @router.get("/waiting", response_model=Page[ApplicationPublic])
@@ -135,17 +137,14 @@ async def take_step(
     principal: CurrentPrincipal,
     pool: Pool,
     temporal: Temporal,
-) -> StepAccepted:
+    targets: Targets,
+) -> Response:
     """A human step, as the workflow's validated update: a refused step is problem+json and
     never enters the workflow's history."""
-    state = await applications.take_step(
-        pool,
-        temporal,
-        principal,
-        application_id,
-        body.model_dump(),
-        claim=claim_key(
-            request, status_code=200, render=lambda state: _step_accepted(application_id, state)
-        ),
+    claim = claim_key(
+        request, status_code=200, render=lambda state: _step_accepted(application_id, state)
     )
-    return _step_accepted(application_id, state)
+    await steps.take_step(
+        pool, temporal, targets, principal, application_id, body.model_dump(), claim=claim
+    )
+    return claim.response()  # the answer claimed with the key, rendered once

@@ -211,7 +211,7 @@ class _ReviewCall:
     if_match: str | None
 
 
-def _review_call(
+async def _review_call(
     request: Request,
     window_id: str,
     designation_id: str,

@@ -204,7 +204,7 @@ class _ReviewRequest:
     key: ReportKey
 
 
-def _review_request(
+async def _review_request(
     request: Request,
     principal: CurrentPrincipal,
     pool: Pool,
