@@ -209,17 +209,12 @@ async def _load(
             )
             while True:
                 checked = await pending
-                tally.add_errors(checked.errors)
-                # The load's first step encodes its arguments on this loop and sends them;
-                # the thread reading the next batch starts after it (tasks start in the order
-                # they were made), so that the two do not take turns at the interpreter while
-                # the database waits for the statement.
-                loading = asyncio.ensure_future(loader.load(checked.records, checked.prepared))
                 if not checked.finished:
                     pending = asyncio.ensure_future(
                         asyncio.to_thread(_next_batch, rows, checker, batch_rows, loader.prepare)
                     )
-                loaded, skipped, refused = await loading
+                tally.add_errors(checked.errors)
+                loaded, skipped, refused = await loader.load(checked.records, checked.prepared)
                 # Its COPY buffers (megabytes) need not live on while the next batch is read.
                 checked.prepared = None
                 tally.add_errors(refused)
