@@ -26,6 +26,7 @@ from registry.domain.credit_code import check_character
 from registry.domain.imports.caller import row_context
 from registry.domain.regions import RegionTree
 from registry.handlers.import_jobs import end_job, run_job
+from registry.handlers.import_loader import BatchLoader
 from shared.auth import Principal, Role
 from shared.db.pool import create_pool
 from shared.events import default_catalog
@@ -479,6 +480,54 @@ def test_a_failed_job_stays_failed_and_a_lost_claim_commits_nothing(
                     "UPDATE import_jobs SET status = 'succeeded' WHERE id = $1", job["id"]
                 )
             assert await pool.fetchval(status, job["id"]) == "failed"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_claim_lost_between_batches_stops_the_run_a_batch_later_and_stores_nothing(
+    registry_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch's heartbeat runs beside the next batch's load, so a claim lost meanwhile is
+    found at most one batch later; the run then stops and its rows roll back."""
+    rows = stores(12)
+    path = tmp_path / "stores.csv"
+    path.write_bytes(as_csv(rows))
+    province = Principal(subject="guard", roles=frozenset({Role.province_admin}))
+    context = row_context(province, RegionTree(load_country_regions()))
+    shop_ids = [row[1] for row in rows[1:]]
+    loads: list[int] = []
+
+    async def scenario() -> None:
+        pool = await create_pool(registry_db, min_size=1, max_size=3)
+        load = BatchLoader.load
+
+        async def load_then_lose_the_claim(
+            self: BatchLoader, batch: Any, prepared: Any = None
+        ) -> Any:
+            loads.append(len(batch))
+            if len(loads) == 2:  # another importer claims the job during the second batch
+                await pool.execute("UPDATE import_jobs SET attempt = 2 WHERE id = $1", job["id"])
+            return await load(self, batch, prepared)
+
+        monkeypatch.setattr(BatchLoader, "load", load_then_lose_the_claim)
+        try:
+            insert = (
+                "INSERT INTO import_jobs (id, kind, file_sha256, mode, status, created_by, "
+                "attempt) VALUES (gen_random_uuid(), 'stores', $1, 'good_rows', 'running', "
+                "'guard', 1) RETURNING *"
+            )
+            job = await pool.fetchrow(insert, secrets.token_hex(32))
+            lost = await run_job(
+                pool, job, path=path, context=context, topic_prefix="t.", batch_rows=2
+            )
+            assert lost is None
+            assert 2 <= len(loads) <= 3  # of six batches
+            stored = "SELECT count(*) FROM stores WHERE platform_shop_id = ANY($1)"
+            assert await pool.fetchval(stored, shop_ids) == 0
+            claimed = await pool.fetchrow("SELECT * FROM import_jobs WHERE id = $1", job["id"])
+            assert claimed["status"] == "running" and claimed["processed_rows"] <= 2
         finally:
             await pool.close()
 

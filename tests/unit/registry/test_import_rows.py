@@ -248,3 +248,23 @@ def test_the_hash_set_of_file_keys_finds_every_repeat_as_it_grows() -> None:
         assert seen.add(key) == ((key or 1) not in reference)
         reference.add(key or 1)
     assert len(seen) == len(reference)
+
+
+def test_the_key_set_is_sized_for_the_rows_expected_up_to_a_million() -> None:
+    from registry.domain.imports.validation import MAX_PRESIZED_ROWS
+
+    positions = map_headers(ImportKind.stores, STORE_HEADER)
+    sized = FileChecker(ImportKind.stores, positions, GUIZHOU, expected_rows=3000)
+    assert len(sized.seen._slots) == 8192  # room for 3,000 keys, at most half full
+    huge = FileChecker(ImportKind.stores, positions, GUIZHOU, expected_rows=10**9)
+    assert len(huge.seen._slots) == 2 * MAX_PRESIZED_ROWS  # a miscounted file costs 16 MiB
+    row = ["淘宝", "tb-1", "黔货小铺", CODE, "520102", "2024-03-01"]
+    assert sized.check(2, row)[1] == []
+    assert "repeats" in sized.check(3, row)[1][0].reason
+
+
+def test_a_row_of_blank_cells_is_skipped_whatever_the_blanks() -> None:
+    checker = FileChecker(ImportKind.stores, map_headers(ImportKind.stores, STORE_HEADER), GUIZHOU)
+    assert checker.check(2, []) == (None, [])
+    assert checker.check(3, ["\t", "\u3000", "\r\n", ""]) == (None, [])
+    assert checker.check(4, ["", "", "x"])[0] is None and checker.check(4, ["", "", "x"])[1]

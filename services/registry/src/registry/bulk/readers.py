@@ -198,8 +198,11 @@ def _csv_rows(path: Path) -> Iterator[Row]:
                     )
                 ) from exc
             number += 1
-            # An export's formula-like text, apostrophe-prefixed (shared.csv_cells), as it was.
-            yield number, [csv_text(value) if value[:1] == "'" else value for value in values]
+            # An export's formula-like text, apostrophe-prefixed (shared.csv_cells), as it was;
+            # a row with no apostrophe at all (most) is passed on without a look at each cell.
+            if "'" in "".join(values):
+                values = [csv_text(value) for value in values]
+            yield number, values
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:

@@ -156,12 +156,22 @@ async def _end_job(
 
 async def _progress(pool: Pool, job: Row, tally: Tally) -> None:
     """Progress, and the heartbeat that keeps the claim: one per batch."""
-    result = await pool.execute(
-        sql.PROGRESS, job["id"], job["attempt"], max(tally.total, tally.processed),
-        tally.processed, tally.loaded, tally.skipped, len(tally.bad_rows), tally.errors_total,
+    await _progress_sent(pool, job, tally)
+
+
+def _progress_sent(pool: Pool, job: Row, tally: Tally) -> asyncio.Future[None]:
+    """``_progress`` on its way, of the tally as it is now (the figures are read here, not when
+    the update runs), raising ``LeaseLost`` when awaited if the claim was lost."""
+    figures = (
+        max(tally.total, tally.processed), tally.processed, tally.loaded, tally.skipped,
+        len(tally.bad_rows), tally.errors_total,
     )  # fmt: skip
-    if result == "UPDATE 0":
-        raise LeaseLost
+
+    async def claim_held() -> None:
+        if await pool.execute(sql.PROGRESS, job["id"], job["attempt"], *figures) == "UPDATE 0":
+            raise LeaseLost
+
+    return asyncio.ensure_future(claim_held())
 
 
 async def _load(
@@ -182,7 +192,8 @@ async def _load(
     header = await asyncio.to_thread(next, rows, None)
     if header is None:
         raise HeaderError("the file is empty")
-    checker = FileChecker(kind, map_headers(kind, header[1]), context)
+    checker = FileChecker(kind, map_headers(kind, header[1]), context, tally.total)
+    progress: asyncio.Future[None] | None = None
     async with pool.acquire() as connection:
         transaction = connection.transaction()
         await transaction.start()
@@ -210,8 +221,13 @@ async def _load(
                 tally.loaded += loaded
                 tally.skipped += skipped
                 tally.processed += checked.rows_read
-                await _progress(pool, job, tally)
+                # The heartbeat goes on another connection beside the next batch's load; the
+                # one before it has had a batch's time to answer.
+                if progress is not None:
+                    await progress
+                progress = _progress_sent(pool, job, tally)
                 if checked.finished:
+                    await progress
                     break
             keep = mode is ImportMode.good_rows or (
                 mode is ImportMode.all_or_nothing and not tally.bad_rows
@@ -223,6 +239,9 @@ async def _load(
                 if ended is None:
                     raise LeaseLost
         except BaseException:
+            if progress is not None:  # its outcome no longer counts
+                progress.cancel()
+                await asyncio.gather(progress, return_exceptions=True)
             await transaction.rollback()
             raise
         if keep:

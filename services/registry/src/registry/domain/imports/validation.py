@@ -231,6 +231,9 @@ class HashSet64:
                 self.add(key)
 
 
+MAX_PRESIZED_ROWS = 1 << 20
+
+
 class FileChecker:
     """Checks the rows of one file in order: each row on its own, and that no row repeats an
     earlier row's key (credit code; platform and shop id; park, enterprise and joining date).
@@ -239,13 +242,24 @@ class FileChecker:
     16 MiB; a collision (about 1 in 10^7 for a million rows) would report a false repeat.
     """
 
-    def __init__(self, kind: ImportKind, positions: dict[int, str], context: RowContext) -> None:
+    def __init__(
+        self,
+        kind: ImportKind,
+        positions: dict[int, str],
+        context: RowContext,
+        expected_rows: int = 0,
+    ) -> None:
         self.kind, self.positions, self.context = kind, positions, context
-        self.seen = HashSet64()
+        # Room from the start for the rows the file is said to hold (up to a million rows'
+        # worth): each growth rehashes every key so far, twenty times on the way to a million.
+        capacity = 1024
+        while capacity < 2 * min(expected_rows, MAX_PRESIZED_ROWS):
+            capacity *= 2
+        self.seen = HashSet64(capacity)
 
     def check(self, number: int, raw: list[str]) -> tuple[dict[str, Any] | None, list[RowError]]:
         """A clean record, or the row's errors; ``(None, [])`` for a blank row (skipped)."""
-        if not any(cell.strip() for cell in raw):
+        if not "".join(raw).strip():
             return None, []
         values = {field: raw[i] if i < len(raw) else "" for i, field in self.positions.items()}
         record, errors = check_row(self.kind, number, values, self.context)
