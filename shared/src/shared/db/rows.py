@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -24,13 +23,18 @@ def from_row(cls: type[T], row: Mapping[str, Any], **given: Any) -> T:
     return cls(**values, **given)
 
 
-@functools.cache
+_FIELDS: dict[type[Any], tuple[tuple[str, bool], ...]] = {}
+
+
 def _fields(cls: type[Any]) -> tuple[tuple[str, bool], ...]:
     """A dataclass's init fields, each with whether it has no default: read once per class,
     not once per row (the sender reads one per delivery)."""
-    return tuple(
-        (field.name, not _has_default(field)) for field in dataclasses.fields(cls) if field.init
-    )
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(
+            (field.name, not _has_default(field)) for field in dataclasses.fields(cls) if field.init
+        )
+    return fields
 
 
 def _has_default(field: dataclasses.Field[Any]) -> bool:
