@@ -98,27 +98,51 @@ class Sender:
         # in flight (the client's timeout) and far less than its lease.
         self._ahead: deque[asyncpg.Record] = deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._claiming: asyncio.Task[int] | None = None  # a claim beside the loop
 
     async def round(self) -> int:
         """Start sending what is due in the free slots, the deliveries claimed ahead first;
         claim again (for the free slots and as many again) once half of those are taken.
-        Returns how many sends it started."""
+        Returns how many sends it started.
+
+        With nothing left to start, the round waits for its claim. With deliveries still
+        claimed ahead, the claim runs beside the loop (one at a time), which goes on starting
+        sends meanwhile: a claim waits for the database, and on a busy machine that round trip
+        would otherwise idle every slot that freed during it."""
         free = self._concurrency - len(self._tasks)
         if free <= 0:
             return 0
         started = await self._start(free)
-        if len(self._ahead) * 2 <= self._concurrency:
-            queued = Counter(endpoint_of(row) for row in self._ahead) + self._in_flight
-            saturated = [e for e, n in queued.items() if n >= self._per_endpoint]
-            rows = await sending.claim_due(
-                self._pool,
-                limit=min(self._concurrency + free - started - len(self._ahead), self._batch),
-                lease_seconds=LEASE_SECONDS,
-                saturated=saturated,
-            )
-            self._ahead.extend(rows)
-            started += await self._start(free - started)
-        return started
+        if len(self._ahead) * 2 > self._concurrency or self._claiming is not None:
+            return started
+        claim = self._claim(self._concurrency + free - started - len(self._ahead))
+        if self._ahead:
+            self._claiming = asyncio.create_task(claim)
+            self._claiming.add_done_callback(self._claimed)
+            return started
+        await claim
+        return started + await self._start(free - started)
+
+    async def _claim(self, limit: int) -> int:
+        queued = Counter(endpoint_of(row) for row in self._ahead) + self._in_flight
+        saturated = [e for e, n in queued.items() if n >= self._per_endpoint]
+        rows = await sending.claim_due(
+            self._pool,
+            limit=min(limit, self._batch),
+            lease_seconds=LEASE_SECONDS,
+            saturated=saturated,
+        )
+        self._ahead.extend(rows)
+        return len(rows)
+
+    def _claimed(self, task: asyncio.Task[int]) -> None:
+        self._claiming = None
+        if task.cancelled():
+            return
+        if (error := task.exception()) is not None:
+            log.warning("sender claim failed: %s", error)
+        elif task.result():
+            self._wake()  # slots may be free by now
 
     async def _start(self, free: int) -> int:
         """Up to ``free`` sends of the deliveries claimed ahead; those of an endpoint whose
@@ -174,6 +198,8 @@ class Sender:
     async def drain(self) -> None:
         """Hand back what was claimed ahead, then wait for the sends in flight and their
         settles (tests, shutdown)."""
+        if self._claiming is not None:
+            await asyncio.wait([self._claiming])
         await self._release_ahead()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
