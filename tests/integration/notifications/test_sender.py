@@ -178,6 +178,33 @@ async def test_an_endpoint_that_never_answers_holds_only_its_own_slots(
         blackhole.close()
 
 
+async def test_a_round_claims_its_free_slots_ahead_and_a_drain_hands_them_back(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    ids = await queue(
+        pool, "webhook", f"{receiver.base_url}/hook/ahead", 12, secret=receiver.webhook_secret
+    )
+    async with httpx.AsyncClient(timeout=5) as client:
+        sender = make_sender(pool, client, concurrency=4, per_endpoint=4)
+        assert await sender.round() == 4
+        # Four sending, four more leased here for the next free slots: four left for anyone.
+        assert await due(pool, ids) == 4
+        await sender.drain()
+    found = await statuses(pool, ids)
+    assert (found.count("delivered"), found.count("queued")) == (4, 8)
+    assert await due(pool, ids) == 8  # what was claimed ahead: anyone's again, not leased
+
+
+async def due(pool: asyncpg.Pool, ids: list[uuid.UUID]) -> int:
+    return int(
+        await pool.fetchval(
+            "SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 'queued'"
+            " AND not_before <= now()",
+            ids,
+        )
+    )
+
+
 async def test_robots_are_paced_at_twenty_a_minute_and_nothing_is_dropped(
     pool: asyncpg.Pool, receiver: Receiver
 ) -> None:
@@ -204,7 +231,9 @@ async def test_robots_are_paced_at_twenty_a_minute_and_nothing_is_dropped(
 async def test_two_sender_replicas_share_a_robots_twenty_a_minute(
     pool: asyncpg.Pool, receiver: Receiver
 ) -> None:
-    ids = await queue(pool, "wecom", f"{receiver.base_url}/cgi-bin/webhook/send?key=shared", 30)
+    # 60: a replica claims its free slots and as many again, so that the second replica's first
+    # round finds messages too and both send at once.
+    ids = await queue(pool, "wecom", f"{receiver.base_url}/cgi-bin/webhook/send?key=shared", 60)
     async with httpx.AsyncClient(timeout=5) as client:
         replicas = [make_sender(pool, client, robot_per_minute=20, concurrency=15) for _ in "ab"]
         for _ in range(2):
@@ -213,7 +242,7 @@ async def test_two_sender_replicas_share_a_robots_twenty_a_minute(
             for sender in replicas:
                 await sender.drain()
     found = await statuses(pool, ids)
-    assert (found.count("delivered"), found.count("queued")) == (20, 10)
+    assert (found.count("delivered"), found.count("queued")) == (20, 40)
     throttles = await pool.fetchval(
         "SELECT count(*) FROM delivery_attempts WHERE outcome = 'throttled'"
     )

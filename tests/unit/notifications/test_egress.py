@@ -78,3 +78,18 @@ async def test_a_name_that_does_not_resolve_is_a_connect_error_to_retry() -> Non
 def test_development_allows_private_endpoints_with_httpx_own_backend() -> None:
     client = egress_client(allow_private=True, limits=LIMITS)
     assert not isinstance(client._transport._pool._network_backend, PublicOnlyBackend)  # type: ignore[attr-defined]
+
+
+def test_the_senders_client_keeps_alive_every_connection_it_may_open() -> None:
+    from notifications.bootstrap import sender_limits
+    from notifications.config import NotificationsSettings
+
+    settings = NotificationsSettings(
+        environment="test",
+        database_url="postgresql://x@y/z",
+        kafka_bootstrap_servers="127.0.0.1:9",
+        sender_concurrency=64,
+    )
+    client = egress_client(allow_private=False, limits=sender_limits(settings))
+    pool = client._transport._pool  # type: ignore[attr-defined]
+    assert (pool._max_connections, pool._max_keepalive_connections) == (64, 64)

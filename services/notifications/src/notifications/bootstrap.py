@@ -161,19 +161,29 @@ def calendar_watch(
     )
 
 
+def sender_limits(settings: NotificationsSettings) -> httpx.Limits:
+    """As many connections kept alive as the sender may have open: with httpx's default (20)
+    below its concurrency (64), every send beyond the twentieth closed its connection after
+    the answer and the next opened one again (a TCP and TLS handshake per delivery)."""
+    import httpx
+
+    return httpx.Limits(
+        max_connections=settings.sender_concurrency,
+        max_keepalive_connections=settings.sender_concurrency,
+    )
+
+
 async def sender_role(settings: NotificationsSettings, stop: asyncio.Event | None = None) -> None:
     """The sender process: its liveness probe (``GET /livez`` on
     ``NOTIFICATIONS_LIVENESS_PORT``, like the relay), its pool and HTTP client, the loop and,
     beside it, the watch of the working-day calendar, until ``stop`` (SIGTERM/SIGINT by
     default)."""
-    import httpx
-
     from notifications.channels.egress import egress_client
 
     stop = stop or stop_event_on_signals()
     heartbeat = Heartbeat(settings.liveness_timeout_seconds)
     pool = await create_pool(settings.database_url, min_size=1, max_size=8)
-    limits = httpx.Limits(max_connections=settings.sender_concurrency)
+    limits = sender_limits(settings)
     try:
         async with (
             liveness_endpoint(heartbeat, settings.http_host, settings.liveness_port),

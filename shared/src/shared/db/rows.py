@@ -16,13 +16,25 @@ def from_row(cls: type[T], row: Mapping[str, Any], **given: Any) -> T:
     a query that stops selecting a field fails where it is read."""
     columns = set(row.keys())
     values = {
-        field.name: row[field.name]
-        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
-        if field.init
-        and field.name not in given
-        and (field.name in columns or not _has_default(field))
+        name: row[name]
+        for name, required in _fields(cls)
+        if name not in given and (name in columns or required)
     }
     return cls(**values, **given)
+
+
+_FIELDS: dict[type[Any], tuple[tuple[str, bool], ...]] = {}
+
+
+def _fields(cls: type[Any]) -> tuple[tuple[str, bool], ...]:
+    """A dataclass's init fields, each with whether it has no default: read once per class,
+    not once per row (the sender reads one per delivery)."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(
+            (field.name, not _has_default(field)) for field in dataclasses.fields(cls) if field.init
+        )
+    return fields
 
 
 def _has_default(field: dataclasses.Field[Any]) -> bool:
