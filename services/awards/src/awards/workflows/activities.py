@@ -9,8 +9,9 @@ the application, the designation's workflow id from the designation.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from temporalio import activity
@@ -40,6 +41,25 @@ from awards.workflows.types import (
 )
 from shared.programmes import Programme
 from shared.working_days import CalendarMissing, WorkingDayCalendar
+
+
+@contextlib.contextmanager
+def _retried_while_panel_short() -> Iterator[None]:
+    """The province must add experts to the pool; retrying later succeeds."""
+    try:
+        yield
+    except PanelShort as exc:
+        raise ApplicationError(str(exc), type="PanelShort") from exc
+
+
+@contextlib.contextmanager
+def _retried_while_calendar_missing() -> Iterator[None]:
+    """Retried (hourly at most) until the province loads the year on the registry."""
+    try:
+        yield
+    except CalendarMissing as exc:
+        activity.logger.error("notice calendar: %s", exc)
+        raise ApplicationError(str(exc), type="CalendarMissing") from exc
 
 
 class ApplicationActivities:
@@ -79,16 +99,13 @@ class ApplicationActivities:
 
     @activity.defn(name="awards.draw_panel")
     async def draw_panel(self, request: PanelRequest) -> PanelResult:
-        try:
+        with _retried_while_panel_short():
             return await experts.draw_panel(self.pool, request)
-        except PanelShort as exc:
-            # The province must add experts to the pool; retrying later succeeds.
-            raise ApplicationError(str(exc), type="PanelShort") from exc
 
     @activity.defn(name="awards.draw_panel_with_step")
     async def draw_panel_with_step(self, request: PanelRequest, record: StepRecord) -> PanelResult:
         """``draw_panel`` and the step that drew it (its detail the panel), in one transaction."""
-        try:
+        with _retried_while_panel_short():
             return await applications.draw_panel_with_step(
                 self.pool,
                 request,
@@ -96,8 +113,6 @@ class ApplicationActivities:
                 topic_prefix=self.topic_prefix,
                 event_source=self.event_source,
             )
-        except PanelShort as exc:
-            raise ApplicationError(str(exc), type="PanelShort") from exc
 
     @activity.defn(name="awards.mark_scored")
     async def mark_scored(self, application_id: str, expert_id: str) -> None:
@@ -107,17 +122,14 @@ class ApplicationActivities:
     async def plan_notice(self, plan: NoticePlan) -> NoticeDates:
         """A year the calendar does not cover fails the attempt; it is retried (hourly at
         most) until the province loads the year on the registry and awards keeps it."""
-        try:
+        with _retried_while_calendar_missing():
             return await calendar.plan_notice(self.pool, self.calendar, plan)
-        except CalendarMissing as exc:
-            activity.logger.error("notice calendar: %s", exc)
-            raise ApplicationError(str(exc), type="CalendarMissing") from exc
 
     @activity.defn(name="awards.plan_notice_with_step")
     async def plan_notice_with_step(self, plan: NoticePlan, record: StepRecord) -> NoticeDates:
         """``plan_notice`` and the step that publishes the notice, its last day written in it;
         retried as ``plan_notice`` is while the calendar lacks a year."""
-        try:
+        with _retried_while_calendar_missing():
             return await calendar.plan_notice_with_step(
                 self.pool,
                 self.calendar,
@@ -126,9 +138,6 @@ class ApplicationActivities:
                 topic_prefix=self.topic_prefix,
                 event_source=self.event_source,
             )
-        except CalendarMissing as exc:
-            activity.logger.error("notice calendar: %s", exc)
-            raise ApplicationError(str(exc), type="CalendarMissing") from exc
 
     @activity.defn(name="awards.grant_designation")
     async def grant_designation(self, grant: GrantRequest) -> str:

@@ -98,6 +98,15 @@ class ApplicationSteps:
         record = self._step(step, actor=actor, role=role, reason=reason, by=by, **extra)
         await self._activity(ApplicationActivities.record_step, WRITE, record)
 
+    def _requested_step(self, request: StepRequest) -> StepRecord:
+        """The step a request makes, by its caller, its detail left for the activity that
+        writes it to fill in."""
+        who = request.actor
+        return self._step(
+            str(request.action), actor=who.subject, role=who.role, reason=request.reason,
+            by=request, detail={},
+        )  # fmt: skip
+
     def _step(
         self,
         step: str,
@@ -261,14 +270,7 @@ class ApplicationSteps:
         detail (the panel) filled in by the activity once drawn."""
         who = request.actor
         panel = self._panel_request(who.subject, leaving, reason)
-        step = self._step(
-            str(request.action),
-            actor=who.subject,
-            role=who.role,
-            reason=request.reason,
-            by=request,
-            detail={},
-        )
+        step = self._requested_step(request)
         drawn: PanelResult = await self._activity(
             ApplicationActivities.draw_panel_with_step, NEEDS_PROVINCE, panel, step
         )
@@ -316,15 +318,8 @@ class ApplicationSteps:
     async def _publish_notice_with_step(self, request: StepRequest) -> None:
         """The notice planned and the decision's step written by one activity: the step as
         ``_record`` writes it, at the notice's stage, its last day filled in by the activity."""
-        today, who = self._today(), request.actor
-        step = self._step(
-            str(request.action),
-            actor=who.subject,
-            role=who.role,
-            reason=request.reason,
-            by=request,
-            detail={},
-        ).model_copy(
+        today = self._today()
+        step = self._requested_step(request).model_copy(
             update={
                 "stage_after": Stage.public_notice,
                 "waiting_on": WAITING_ON.get(Stage.public_notice),
