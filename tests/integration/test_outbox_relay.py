@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import pytest
@@ -264,6 +266,83 @@ async def test_events_after_a_published_round_wake_the_relay_without_the_poll(
         assert len(records) == 20
     finally:
         stop.set()
+        await asyncio.wait_for(task, 5)
+        await producer.stop()
+
+
+async def test_an_event_committed_while_a_round_waits_for_its_acknowledgement_is_sent_meanwhile(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+) -> None:
+    """A round whose batch still waits for the broker does not hold up the next event: its
+    notification starts another claim at once, and both are published once acknowledged."""
+    prefix = f"{topic_prefix}relay7."
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    release = asyncio.Event()
+    sent_keys: list[bytes] = []
+    holding: list[asyncio.Task[None]] = []
+
+    class AcknowledgementsHeld:
+        """The producer, its acknowledgements held back until ``release``."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(producer, name)
+
+        async def send(self, topic: str, **kwargs: Any) -> asyncio.Future[object]:
+            acknowledgement = await producer.send(topic, **kwargs)
+            sent_keys.append(kwargs["key"])
+            held: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+
+            async def hold() -> None:
+                await release.wait()
+                held.set_result(await acknowledgement)
+
+            holding.append(asyncio.create_task(hold()))
+            return held
+
+    stop, progress = asyncio.Event(), asyncio.Event()
+    relay = OutboxRelay(
+        pool=messaging_pool,
+        producer=AcknowledgementsHeld(),  # type: ignore[arg-type]
+        dsn=messaging_db,
+        poll_interval_seconds=60,
+        on_progress=progress.set,
+    )
+    task = asyncio.create_task(relay.run(stop))
+
+    async def append(key: str) -> None:
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection, [registered(key, 1)], source="/test", topic_prefix=prefix
+            )
+
+    def sent(key: bytes) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return key in sent_keys
+
+        return check
+
+    async def published() -> bool:
+        return not await messaging_pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
+
+    try:
+        await asyncio.wait_for(progress.wait(), 10)
+        await append("ent-held")
+        await until(sent(b"ent-held"), seconds=10, interval=0.01, message="first not sent")
+        await append("ent-next")
+        await until(sent(b"ent-next"), seconds=10, interval=0.01, message="second waited")
+        assert not any(task.done() for task in holding)  # the first is still unacknowledged
+        release.set()
+        records = await read_topic(
+            stack.kafka_bootstrap, f"{prefix}registry.enterprise", expected=2, timeout_seconds=10
+        )
+        assert len(records) == 2
+        await until(published, seconds=10, message="not marked published")
+    finally:
+        stop.set()
+        release.set()
         await asyncio.wait_for(task, 5)
         await producer.stop()
 

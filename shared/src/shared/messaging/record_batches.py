@@ -9,6 +9,13 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from shared.telemetry import context_from_headers
+
+# Publish spans keep the relay's instrumentation scope.
+tracer = trace.get_tracer("shared.messaging.relay")
 
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
@@ -145,6 +152,26 @@ class RecordBatches:
             # Not ``await acknowledgement``: a cancel must not cancel it.
             await asyncio.wait([acknowledgement])
         acknowledgement.result()
+
+
+def trace_publish(row: asyncpg.Record) -> None:
+    """A producer span in the trace of the request that wrote the event.
+
+    The message itself keeps the writer's context (the envelope's ``traceparent``, and the
+    header, which must agree with it): the event was created there, and the CloudEvents
+    tracing extension is not to be rewritten on the way. So consumers' spans are children
+    of the writer's span, siblings of this one.
+    """
+    carrier = {"traceparent": row["traceparent"]}
+    if row["tracestate"]:
+        carrier["tracestate"] = row["tracestate"]
+    span = tracer.start_span(
+        f"{row['topic']} publish",
+        context=context_from_headers(carrier),  # type: ignore[arg-type]
+        kind=SpanKind.PRODUCER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
+    )
+    span.end()
 
 
 _PARTITIONER = DefaultPartitioner()

@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 
 from shared import metrics
 from shared.messaging.lanes import (
@@ -40,12 +38,11 @@ from shared.messaging.lanes import (
     LaneLease,
 )
 from shared.messaging.outbox import OUTBOX_LANES
-from shared.messaging.record_batches import RecordBatches
+from shared.messaging.record_batches import RecordBatches, trace_publish
+from shared.messaging.waits import set_before_all_done, wait_for_any
 from shared.service.heap import freeze_startup_heap, thaw
-from shared.telemetry import context_from_headers
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer(__name__)
 
 # Claim transactions hold their lanes' claim locks shared: a relay taking a lane over waits
 # on them (``LaneLease``). The same statement turns sorting off for the claim's transaction
@@ -54,9 +51,11 @@ tracer = trace.get_tracer(__name__)
 # behind its churn (a backlog inserted since the last ANALYZE is estimated at a few rows),
 # the planner otherwise took a bitmap scan of every unpublished row and sorted them, payloads
 # and all: 157 ms for a batch of 1,000 out of a 50,000-row backlog, against 0.8 ms in id order.
+# Sent with its BEGIN as one simple query (one round trip, not two), so its integers are
+# written into the text (``_begin_claim``): the lanes are ours and the class a constant.
 _ENTER_LANES = """
-SELECT pg_advisory_xact_lock_shared($2, lane), set_config('enable_sort', 'off', true)
-FROM unnest($1::int[]) AS lane
+SELECT pg_advisory_xact_lock_shared({lock_class}, lane), set_config('enable_sort', 'off', true)
+FROM unnest('{{{lanes}}}'::int[]) AS lane
 """
 # Fenced: only lanes whose lock the lease session ($3) holds right now, so a relay whose
 # session ended claims nothing even before its next lease check.
@@ -100,8 +99,7 @@ AND published_at < now() - make_interval(days => $1)
 
 @dataclass
 class _InFlight:
-    connection: asyncpg.pool.PoolConnectionProxy
-    transaction: asyncpg.transaction.Transaction
+    connection: asyncpg.pool.PoolConnectionProxy  # in the claim's transaction (``_begin_claim``)
     rows: list[asyncpg.Record]
     acknowledgements: list[asyncio.Future[object]] = field(default_factory=list)
 
@@ -156,23 +154,48 @@ class OutboxRelay:
         """Check the lease, then lock the lanes no other relay holds, up to ``max_lanes``."""
         return await self._lease.take_free_lanes()
 
-    async def publish_available(self) -> int:
+    async def publish_available(self, more: asyncio.Event | None = None) -> int:
         """Publish everything now unpublished in this relay's lanes; returns the count.
 
         The next claim runs on another connection while this batch is queued on the producer,
         and each batch's acknowledgement wait, mark and commit runs while later batches are
         sent; commits are chained, so none commits before the batch ahead of it. The first
         failure anywhere stops sending and rolls back every unfinished batch.
+
+        With ``more`` (the run loop's wake), a claim that comes back empty while batches are
+        still finishing is followed by another as soon as ``more`` is set (it is cleared
+        first), for up to the poll interval: an event committed then is claimed at once, not
+        after the round's last acknowledgement, mark and commit and the next round's lease
+        check. Its batch joins the same chain, so commits stay in order and its keys wait for
+        their previous events' acknowledgements as within one round.
         """
-        lanes = await self.take_free_lanes()
-        if not lanes:
-            return 0
-        lease_pid = self._lease.pid
+        # Holding lanes, the lease check (and taking lanes now free) runs beside the round's
+        # first claim: it was a round trip before every claim, and a claim is fenced by the
+        # lease session anyway, so one run after the session ended claims nothing.
+        lanes, lease_pid = self._lease.lanes, self._lease.pid
+        lease_check = asyncio.create_task(self.take_free_lanes()) if lanes else None
+        if lease_check is None:
+            lanes, lease_pid = await self.take_free_lanes(), self._lease.pid
+            if not lanes:
+                return 0
         batches = RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
+        loop = asyncio.get_running_loop()
+        claim_more_until = loop.time() + self._poll_interval
         claim = asyncio.create_task(self._claim(lanes, lease_pid))
         try:
-            while (batch := await claim) is not None:
+            while True:
+                batch = await claim
+                if batch is None:
+                    if (
+                        more is None
+                        or loop.time() >= claim_more_until
+                        or not await set_before_all_done(more, finishing)
+                    ):
+                        break
+                    more.clear()
+                    claim = asyncio.create_task(self._claim(lanes, lease_pid))
+                    continue
                 claim = asyncio.create_task(self._claim(lanes, lease_pid))
                 try:
                     _raise_if_failed(finishing)
@@ -183,7 +206,7 @@ class OutboxRelay:
                             # trips) would wait for the whole batch.
                             await asyncio.sleep(0)
                         if row["traceparent"]:
-                            self._trace_publish(row)
+                            trace_publish(row)
                         if len(batch.rows) >= self._record_batches_from_rows:
                             await batches.add(row)
                         else:
@@ -196,27 +219,28 @@ class OutboxRelay:
                 finishing.append(asyncio.create_task(self._finish_after(previous, batch)))
                 if len(finishing) >= self._pipeline_depth:
                     await finishing[-self._pipeline_depth]
+            if lease_check is not None:
+                await lease_check
             return sum(await asyncio.gather(*finishing))
         except BaseException:
             claim.cancel()
-            late = await asyncio.gather(claim, *finishing, return_exceptions=True)
+            checking = [lease_check] if lease_check is not None else []
+            late = await asyncio.gather(claim, *finishing, *checking, return_exceptions=True)
             if isinstance(late[0], _InFlight):
                 await self._abandon(late[0])
             raise
 
     async def _claim(self, lanes: Sequence[int], lease_pid: int | None) -> _InFlight | None:
         connection = await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
-        transaction = connection.transaction()
         try:
-            await transaction.start()
-            await connection.execute(_ENTER_LANES, lanes, CLAIM_LOCK_CLASS)
+            await connection.execute(_begin_claim(lanes))
             rows = await connection.fetch(
                 _CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
             )
         except BaseException:
-            await self._abandon(_InFlight(connection, transaction, []))
+            await self._abandon(_InFlight(connection, []))
             raise
-        batch = _InFlight(connection, transaction, rows)
+        batch = _InFlight(connection, rows)
         if not rows:
             await self._abandon(batch)
             return None
@@ -226,7 +250,7 @@ class OutboxRelay:
         try:
             # Not when the connection died or BEGIN never ran: there is nothing to roll back.
             if not batch.connection.is_closed() and batch.connection.is_in_transaction():
-                await batch.transaction.rollback()
+                await batch.connection.execute("ROLLBACK")
         finally:
             await self._pool.release(batch.connection, timeout=POOL_TIMEOUT_SECONDS)
 
@@ -249,7 +273,7 @@ class OutboxRelay:
             await batch.connection.execute(_MARK_PUBLISHED, [row["id"] for row in batch.rows])
             if previous is not None:
                 await previous  # raises if the batch ahead failed: then this one must not commit
-            await batch.transaction.commit()
+            await batch.connection.execute("COMMIT")
         except BaseException:
             await self._abandon(batch)
             raise
@@ -257,26 +281,6 @@ class OutboxRelay:
         metrics.record_published(len(batch.rows))
         self._on_progress()  # a long backlog is progress too, not a stalled loop
         return len(batch.rows)
-
-    @staticmethod
-    def _trace_publish(row: asyncpg.Record) -> None:
-        """A producer span in the trace of the request that wrote the event.
-
-        The message itself keeps the writer's context (the envelope's ``traceparent``, and the
-        header, which must agree with it): the event was created there, and the CloudEvents
-        tracing extension is not to be rewritten on the way. So consumers' spans are children
-        of the writer's span, siblings of this one.
-        """
-        carrier = {"traceparent": row["traceparent"]}
-        if row["tracestate"]:
-            carrier["tracestate"] = row["tracestate"]
-        span = tracer.start_span(
-            f"{row['topic']} publish",
-            context=context_from_headers(carrier),  # type: ignore[arg-type]
-            kind=SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
-        )
-        span.end()
 
     async def drain(self) -> int:
         """Open, publish what is there, close (tests, benchmarks, one-off runs)."""
@@ -306,7 +310,7 @@ class OutboxRelay:
                     if loop.time() >= next_purge:
                         next_purge = loop.time() + self._purge_interval
                         metrics.record_purged(await self.purge_published())
-                    sent = await self.publish_available()
+                    sent = await self.publish_available(self._wake)
                     if not sent or loop.time() >= next_measure:
                         next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
                         await self._measure_backlog()
@@ -321,7 +325,7 @@ class OutboxRelay:
                         type(exc).__name__,
                         exc,
                     )
-                    await _wait_for_any(stop, timeout=delay)
+                    await wait_for_any(stop, timeout=delay)
                     delay = min(delay * 2, self._retry_max)
                     continue
                 delay = self._retry_initial
@@ -332,7 +336,7 @@ class OutboxRelay:
                     # is cleared before the round). Going round again at once only bought an
                     # empty claim and a backlog count, round trips that held up the next
                     # event's round when its notification came in the middle of them.
-                    await _wait_for_any(stop, self._wake, timeout=self._poll_interval)
+                    await wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:
             thaw()
             await self.close()
@@ -357,18 +361,14 @@ class OutboxRelay:
             log.debug("outbox backlog not measured: %s: %s", type(exc).__name__, exc)
 
 
+def _begin_claim(lanes: Sequence[int]) -> str:
+    """BEGIN and the claim locks of the lanes, one simple query."""
+    lane_list = ",".join(str(int(lane)) for lane in lanes)
+    return "BEGIN;" + _ENTER_LANES.format(lock_class=int(CLAIM_LOCK_CLASS), lanes=lane_list)
+
+
 def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:
     """Stop sending newer rows as soon as a batch ahead has failed."""
     for task in finishing:
         if task.done() and not task.cancelled() and task.exception() is not None:
             task.result()
-
-
-async def _wait_for_any(*events: asyncio.Event, timeout: float) -> None:
-    """Until one of the events is set or the timeout passes, whichever comes first."""
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
