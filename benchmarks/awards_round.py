@@ -158,7 +158,7 @@ async def _drive(
     sign: Any,
     n: int,
     card: dict[str, str],
-    steps: list[float],
+    steps: dict[str, list[float]],
     retried: list[int],
 ) -> str:
     operator = sign(roles=["operator"], enterprise_ids=[f"ent-{n}"])
@@ -188,7 +188,7 @@ async def _drive(
         response = await client.post(
             f"/v1/applications/{application_id}/steps", json=body, headers=headers
         )
-        steps.append((time.perf_counter() - started) * 1000)
+        steps.setdefault(body["action"], []).append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"{body.get('action')}: {response.status_code} {response.text}")
         result: dict[str, Any] = response.json()
@@ -318,12 +318,12 @@ async def main() -> None:
                 async with httpx.AsyncClient(
                     transport=transport, base_url="http://a", timeout=60
                 ) as api:
-                    steps: list[float] = []
+                    by_action: dict[str, list[float]] = {}  # each step's ms, by its action
                     retried: list[int] = []
 
                     async def one(n: int) -> str:
                         async with limit:
-                            return await _drive(api, sign, n, card, steps, retried)
+                            return await _drive(api, sign, n, card, by_action, retried)
 
                     for n in range(APPLICATIONS + 1):  # every caller's token, before the clock
                         sign(roles=["operator"], enterprise_ids=[f"ent-{n}"])
@@ -331,7 +331,7 @@ async def main() -> None:
                         sign(roles=["expert"], subject=f"e-{n}")
                     # One application first, off the clock: the worker's sandbox loads the
                     # workflow's modules on its first task, the API its routes' imports.
-                    warm_up = await _drive(api, sign, APPLICATIONS, card, [], retried)
+                    warm_up = await _drive(api, sign, APPLICATIONS, card, {}, retried)
                     cpu_before = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0)
                     async with CpuSplit(dsn, worker_process.pid) as steps_cpu:
                         started = time.perf_counter()
@@ -348,6 +348,7 @@ async def main() -> None:
                         ) < APPLICATIONS + 1:
                             await asyncio.sleep(0.2)
                     rounds_seconds = time.perf_counter() - started
+                    steps = [ms for times in by_action.values() for ms in times]
             peak_kib = peak_memory_kib(worker_process.pid)
             worker_cpu = cpu_seconds([worker_process.pid]).get(worker_process.pid, 0.0) - cpu_before
             with frozen_startup_heap() if FREEZE else contextlib.nullcontext():
@@ -367,6 +368,13 @@ async def main() -> None:
         print(
             f"awards_round: CPU per step: {steps_cpu.per_op_ms(len(steps))}; per no-op update "
             f"(API, worker and client in one process): {noop_cpu.per_op_ms(len(steps))}"
+        )
+        print(
+            "awards_round: p50/p95 ms by step: "
+            + ", ".join(
+                f"{action} {percentile(times, 0.5):.0f}/{percentile(times, 0.95):.0f}"
+                for action, times in by_action.items()
+            )
         )
         results.record(
             "awards_round",

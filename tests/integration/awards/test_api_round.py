@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from awards.config import AwardsSettings
 from awards.consumers.registry import on_registered
+from awards.handlers.steps import StepTargets
 from shared.events.registry import ParkRegistered
 from tests.integration.awards.conftest import PROGRAMMES, card
 from tests.integration.awards.served import served_awards
@@ -92,7 +93,7 @@ async def test_the_rest_api_drives_a_round_to_designation(
     token_for: Callable[..., str],
     guizhou: Any,
 ) -> None:
-    client, _ = api
+    client, app = api
     await register_park(awards_pool)
     operator = dict(roles=["operator"], subject="op", enterprise_ids=["ent-1"])
     city = dict(roles=["city_bureau"], region_code="520300", subject="zunyi")
@@ -124,6 +125,14 @@ async def test_the_rest_api_drives_a_round_to_designation(
     created = await client.post("/v1/applications", json=body, headers=submit_headers)
     assert created.status_code == 201, created.text
     application_id = created.json()["id"]
+    # the submission told the steps what they need of the application, as its row has it
+    async with awards_pool.acquire() as connection:
+        row = await connection.fetchrow(
+            "SELECT workflow_id, region_code, owner_enterprise_id FROM applications WHERE id = $1",
+            uuid.UUID(application_id),
+        )
+    targets: StepTargets = app.state.step_targets
+    assert targets.facts(uuid.UUID(application_id)) == dict(row)
     # a retried submission (a new key) reaches the same workflow
     again = await client.post("/v1/applications", json=body, headers=headers(token_for, **operator))
     assert again.status_code == 201 and again.json()["id"] == application_id

@@ -102,3 +102,28 @@ async def test_the_oldest_application_is_forgotten_first(
     for application_id in [*ids, ids[2], ids[0]]:
         await targets.workflow_of(pool, ZUNYI_BUREAU, application_id)
     assert pool.taken == 4  # three first reads, then the first again (forgotten for the third)
+
+
+async def test_a_submission_remembered_is_not_read(
+    awards_pool: asyncpg.Pool, submitted: str
+) -> None:
+    """The submission tells the facts its row has: the first step reads nothing, a stranger is
+    still judged on them (and, not shown, reads the panel before its 404)."""
+    pool, targets, application_id = CountingPool(awards_pool), StepTargets(), uuid.UUID(submitted)
+    targets.remember(
+        application_id,
+        workflow_id=workflow_id_for(submitted),
+        region_code="520302",
+        owner_enterprise_id="ent-1",
+    )
+    for caller in (ZUNYI_BUREAU, OPERATOR):
+        assert await targets.workflow_of(pool, caller, application_id) == workflow_id_for(submitted)
+    assert pool.taken == 0
+    with pytest.raises(ProblemError) as refused:
+        await targets.workflow_of(pool, GUIYANG_BUREAU, application_id)
+    assert refused.value.status == 404 and pool.taken == 1
+    # remembered once: a later read or submission does not replace what is kept
+    targets.remember(
+        application_id, workflow_id="other", region_code="520100", owner_enterprise_id=None
+    )
+    assert (targets.facts(application_id) or {})["workflow_id"] == workflow_id_for(submitted)

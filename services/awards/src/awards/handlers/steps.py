@@ -6,8 +6,10 @@ What a step needs of the application before its update (the workflow's id, and t
 owning enterprise that decide who sees it) never changes once the application is written: no
 statement updates those columns and none deletes an application. ``StepTargets`` keeps them
 per process once read, so a step on an application seen before reads nothing before its update
-(one round trip of a step's three). What can change is not kept: an expert sees an application
-through its panel, read each time the region and the ownership do not show it.
+(one round trip of a step's three). A new application's submission tells them too
+(``StepTargets.remember``): the round's first step, the city's, reads nothing either. What can
+change is not kept: an expert sees an application through its panel, read each time the region
+and the ownership do not show it.
 """
 
 from __future__ import annotations
@@ -45,10 +47,38 @@ class StepTargets:
         async with pool.acquire() as connection:
             row = await visible_application(connection, principal, application_id)
         if known is None:
-            if len(self._known) >= self._size:
-                del self._known[next(iter(self._known))]
-            self._known[application_id] = {column: row[column] for column in _FIXED}
+            self._keep(application_id, {column: row[column] for column in _FIXED})
         return str(row["workflow_id"])
+
+    def remember(
+        self,
+        application_id: uuid.UUID,
+        *,
+        workflow_id: str,
+        region_code: str,
+        owner_enterprise_id: str | None,
+    ) -> None:
+        """A new application's fixed facts, as its submission wrote them (the workflow answers
+        the submission once its first activity has written the row)."""
+        self._keep(
+            application_id,
+            {
+                "workflow_id": workflow_id,
+                "region_code": region_code,
+                "owner_enterprise_id": owner_enterprise_id,
+            },
+        )
+
+    def facts(self, application_id: uuid.UUID) -> Mapping[str, Any] | None:
+        """What this process keeps of the application, if anything."""
+        return self._known.get(application_id)
+
+    def _keep(self, application_id: uuid.UUID, facts: Mapping[str, Any]) -> None:
+        if application_id in self._known:
+            return
+        if len(self._known) >= self._size:
+            del self._known[next(iter(self._known))]
+        self._known[application_id] = facts
 
 
 async def take_step(

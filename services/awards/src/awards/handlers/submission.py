@@ -27,6 +27,7 @@ from awards.domain.submission import (
     with_resident_list,
 )
 from awards.handlers.common import ClaimKey, Pool, actor_of, request_data
+from awards.handlers.steps import StepTargets
 from awards.handlers.updates import temporal_unavailable
 from awards.workflows.types import (
     APPLICATION_WORKFLOW,
@@ -174,8 +175,10 @@ async def submit(
     task_queue: str,
     search_attributes: bool,
     claim: ClaimKey,
+    targets: StepTargets | None = None,
 ) -> Submitted:
-    """申报: the operator submits for its own park, base, enterprise or team."""
+    """申报: the operator submits for its own park, base, enterprise or team. ``targets``
+    remembers a new application's fixed facts for its steps (``awards.handlers.steps``)."""
     if Role.operator not in principal.roles:
         raise forbidden(
             t(
@@ -292,4 +295,12 @@ async def submit(
             stage=state.stage,
         )
         await claim(connection, submitted)
+    # Only an application new here: a resubmission's row keeps what its first submission wrote.
+    if targets is not None and existing is None:
+        targets.remember(
+            application_id,
+            workflow_id=submitted.workflow_id,
+            region_code=applicant.region_code,
+            owner_enterprise_id=owner,
+        )
     return submitted

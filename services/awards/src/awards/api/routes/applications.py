@@ -59,6 +59,7 @@ async def submit(
     settings: Settings,
     temporal: Temporal,
     now: Now,
+    targets: Targets,
 ) -> Response:
     """申报: the operator submits for its own park, base, enterprise or team."""
     claim = claim_key(request, status_code=201, render=_submission_accepted)
@@ -72,6 +73,7 @@ async def submit(
         task_queue=settings.task_queue,
         search_attributes=settings.search_attributes,
         claim=claim,
+        targets=targets,
     )
     return claim.response()  # the answer claimed with the key, rendered once
 
