@@ -32,12 +32,18 @@ async def wait_for_status(url: str, expected: int, *, timeout: float = 20) -> No
 
 
 async def test_the_endpoint_fails_once_the_loop_is_overdue() -> None:
-    heartbeat = Heartbeat(0.3)
+    # The heartbeat's clock is the test's: a loaded machine that pauses this process for longer
+    # than a real timeout must not turn the first 200 into a 503.
+    now = [1000.0]
+    heartbeat = Heartbeat(30, clock=lambda: now[0])
     port = free_port()
     async with liveness_endpoint(heartbeat, "127.0.0.1", port):
         url = f"http://127.0.0.1:{port}/livez"
         assert await status_of(url) == 200
-        await wait_for_status(url, 503, timeout=5)  # no beat: the loop is stuck
+        now[0] += 30
+        assert await status_of(url) == 200  # exactly the timeout is still alive
+        now[0] += 0.1
+        assert await status_of(url) == 503  # no beat: the loop is stuck
         heartbeat.beat()
         assert await status_of(url) == 200
         assert await status_of(f"http://127.0.0.1:{port}/other") == 404
