@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from notifications.api.app import create_app
 from notifications.config import NotificationsSettings
 from notifications.db import MIGRATIONS_DIR
+from shared.service.heap import SERVING_YOUNG_THRESHOLD
 from tests.support.databases import drop_database, migrated_database
 from tests.support.stack import Stack
 
@@ -37,14 +38,20 @@ def app(stack: Stack, signing_keys: tuple[str, str]) -> Iterator[FastAPI]:
 
 def test_served_as_run_api_serves_it_the_start_is_frozen_and_thawed_at_stop(app: FastAPI) -> None:
     app.state.freeze_heap_on_start = True  # what run_api sets
+    before = gc.get_threshold()
     with TestClient(app) as client:
         assert gc.get_freeze_count() > 0
+        # The youngest generation collected less often while it serves (shared.service.heap).
+        assert gc.get_threshold() == (SERVING_YOUNG_THRESHOLD, *before[1:])
         assert client.get("/healthz").status_code == 200
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_an_app_started_otherwise_leaves_the_collector_alone(app: FastAPI) -> None:
     before = gc.get_freeze_count()  # zero unless a relay runs in this process meanwhile
+    thresholds = gc.get_threshold()
     with TestClient(app):
         assert gc.get_freeze_count() == before
+        assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == before

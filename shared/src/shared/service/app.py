@@ -29,7 +29,12 @@ from shared.messaging.kafka import KafkaSecurity
 from shared.service.caller_first import install_caller_first
 from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
-from shared.service.heap import freeze_startup_heap, thaw
+from shared.service.heap import (
+    freeze_startup_heap,
+    restore_thresholds,
+    serving_young_generation,
+    thaw,
+)
 from shared.service.openapi import install_openapi
 from shared.service.query_values import single_query_values
 from shared.settings import ServiceSettings
@@ -92,10 +97,12 @@ def create_service_app(
         frozen = bool(getattr(app.state, "freeze_heap_on_start", False))
         if frozen:
             freeze_startup_heap()
+            thresholds = serving_young_generation()
         try:
             yield
         finally:
             if frozen:
+                restore_thresholds(thresholds)
                 thaw()
             if on_stop is not None:
                 await on_stop(app)

@@ -9,6 +9,13 @@ Reference counting still frees those objects; only cycles among them would stay.
 
 Every long-running role freezes once it has started: the APIs (``run_api``), the relay, the
 consumers, the Temporal workers and the notifications sender; each thaws when it stops.
+
+An API serving also collects its youngest generation less often (``serving_young_generation``).
+Under the 12-10 rush it made no cyclic garbage at all (``gc.DEBUG_SAVEALL`` kept nothing), yet
+collected the youngest generation about every 6 requests (700 allocations): each collection
+walked the live objects of the ~200 requests in flight and moved them to the middle generation,
+whose collections walked them again. That was 7–8 % of the process's CPU (0.20 ms per report);
+with 7,000 it was 0.07 ms. The young generation then holds at most a few megabytes more.
 """
 
 from __future__ import annotations
@@ -21,6 +28,22 @@ from collections.abc import Iterator
 def freeze_startup_heap() -> None:
     gc.collect()
     gc.freeze()
+
+
+# The youngest generation's threshold while an API serves (CPython's default is 700).
+SERVING_YOUNG_THRESHOLD = 7_000
+
+
+def serving_young_generation() -> tuple[int, int, int]:
+    """The youngest generation collected after ``SERVING_YOUNG_THRESHOLD`` allocations; answers
+    the thresholds before, for ``restore_thresholds`` when the API stops."""
+    before = gc.get_threshold()
+    gc.set_threshold(SERVING_YOUNG_THRESHOLD, before[1], before[2])
+    return before
+
+
+def restore_thresholds(before: tuple[int, int, int]) -> None:
+    gc.set_threshold(*before)
 
 
 def thaw() -> None:
