@@ -189,6 +189,13 @@ def serve() -> None:
     asyncpg_queue_if_asked()
     if waits_to := os.environ.get("BENCH_POOL_WAITS"):
         watch_pool_waits(waits_to)
+    if os.environ.get("BENCH_TELEMETRY") == "1":
+        # As ``run_api`` sets it up: spans recorded by the SDK (and exported when
+        # OTEL_EXPORTER_OTLP_ENDPOINT is set), metrics by its meter provider. Off by default, so
+        # the figures compare with earlier runs; on, it sizes what production tracing costs.
+        from shared.telemetry import setup_telemetry
+
+        setup_telemetry("submissions")
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: NOW
     # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
