@@ -46,6 +46,7 @@ from benchmarks.common import (
 )
 from benchmarks.registry_writes import cpu_seconds, database_backends
 from notifications.bootstrap import build_channels, consumer_context
+from notifications.channels.egress import egress_client
 from notifications.channels.webhook import signature
 from notifications.config import NotificationsSettings
 from notifications.consumers.subscriptions import TOPICS, handlers
@@ -418,9 +419,11 @@ async def take_turns(dsn: str, pool: asyncpg.Pool, receiver_pid: int) -> tuple[S
         environment="test", database_url=dsn, allow_private_endpoints=True
     )
     limits = httpx.Limits(max_connections=CONCURRENCY)
+    # The sender's client is built as the sender role builds it (``egress_client``: 10 s
+    # timeout, no redirects; private endpoints allowed here, as in development).
     async with (
         httpx.AsyncClient(timeout=10, limits=limits) as bare_client,
-        httpx.AsyncClient(timeout=10, limits=limits) as our_client,
+        egress_client(allow_private=True, limits=limits) as our_client,
     ):
         bare = Bare(pool, bare_client)
         sender = Sender(
