@@ -19,7 +19,7 @@ import pytest
 
 from notifications.bootstrap import build_channels
 from notifications.config import NotificationsSettings
-from notifications.db import MIGRATIONS_DIR
+from notifications.db import MIGRATIONS_DIR, queries
 from notifications.db.repository import NewDelivery, insert_delivery
 from notifications.sender import Sender
 from shared.db.pool import create_pool
@@ -199,10 +199,43 @@ async def due(pool: asyncpg.Pool, ids: list[uuid.UUID]) -> int:
     return int(
         await pool.fetchval(
             "SELECT count(*) FROM deliveries WHERE id = ANY($1) AND status = 'queued'"
-            " AND not_before <= now()",
+            " AND not_before <= now() AND (leased_until IS NULL OR leased_until <= now())",
             ids,
         )
     )
+
+
+async def test_a_lease_and_its_release_rewrite_no_index_of_the_ledger(pool: asyncpg.Pool) -> None:
+    """Leasing a delivery changes no indexed column (``leased_until``) and the ledger leaves
+    room on its pages, so the row is rewritten in place (a HOT update): none of its five
+    indexes gets an entry per claim. Counted in the claim's own transaction."""
+    ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 5)
+    hot = (
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'deliveries'"
+    )
+    async with pool.acquire() as connection, connection.transaction():
+        claimed = await connection.fetch(queries.CLAIM_DUE, 5, 120.0, [])
+        await connection.execute(queries.RELEASE, ids[:2])
+        updates = await connection.fetchrow(hot)
+    assert len(claimed) == 5
+    assert (updates["n_tup_upd"], updates["n_tup_hot_upd"]) == (7, 7)
+
+
+async def test_a_leased_delivery_is_claimed_again_only_once_its_lease_lapses(
+    pool: asyncpg.Pool,
+) -> None:
+    from notifications.handlers import sending
+
+    ids = await queue(pool, "webhook", "http://127.0.0.1:9/hook", 3)
+    first = await sending.claim_due(pool, limit=10, lease_seconds=0.5, saturated=[])
+    assert sorted(row["id"] for row in first) == sorted(ids)
+    assert await sending.claim_due(pool, limit=10, lease_seconds=0.5, saturated=[]) == []
+    await sending.release(pool, ids[:1])  # handed back: anyone's at once
+    again = await sending.claim_due(pool, limit=10, lease_seconds=0.5, saturated=[])
+    assert [row["id"] for row in again] == ids[:1]
+    await asyncio.sleep(0.6)  # a sender that died: the leases lapse, all are sent again
+    lapsed = await sending.claim_due(pool, limit=10, lease_seconds=0.5, saturated=[])
+    assert sorted(row["id"] for row in lapsed) == sorted(ids)
 
 
 async def test_robots_are_paced_at_twenty_a_minute_and_nothing_is_dropped(

@@ -5,13 +5,19 @@ backend are stand-ins."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpcore
 import httpx
 import pytest
 
-from notifications.channels.egress import PublicOnlyBackend, egress_client
+from notifications.channels.egress import (
+    PublicOnlyBackend,
+    QuickReadable,
+    QuickReadableBackend,
+    egress_client,
+)
 
 LIMITS = httpx.Limits(max_connections=4)
 
@@ -77,7 +83,8 @@ async def test_a_name_that_does_not_resolve_is_a_connect_error_to_retry() -> Non
 
 def test_development_allows_private_endpoints_with_httpx_own_backend() -> None:
     client = egress_client(allow_private=True, limits=LIMITS)
-    assert not isinstance(client._transport._pool._network_backend, PublicOnlyBackend)  # type: ignore[attr-defined]
+    backend = client._transport._pool._network_backend._inner  # type: ignore[attr-defined]
+    assert not isinstance(backend, PublicOnlyBackend)
 
 
 def test_the_senders_client_keeps_alive_every_connection_it_may_open() -> None:
@@ -93,3 +100,41 @@ def test_the_senders_client_keeps_alive_every_connection_it_may_open() -> None:
     client = egress_client(allow_private=False, limits=sender_limits(settings))
     pool = client._transport._pool  # type: ignore[attr-defined]
     assert (pool._max_connections, pool._max_keepalive_connections) == (64, 64)
+
+
+async def test_an_idle_connection_is_readable_once_the_server_closed_it_as_httpcore_says() -> None:
+    """The pool's check that a kept-alive connection was not closed by its server: answered
+    with one poll() on the socket, as httpcore's own backend answers it."""
+    closing = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await closing.wait()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    inner = httpcore.AnyIOBackend()
+    try:
+        ours = await QuickReadableBackend(inner).connect_tcp("127.0.0.1", port)
+        theirs = await inner.connect_tcp("127.0.0.1", port)
+        assert isinstance(ours, QuickReadable)
+        assert ours.get_extra_info("is_readable") is theirs.get_extra_info("is_readable") is False
+        closing.set()
+        for _ in range(100):
+            if ours.get_extra_info("is_readable") and theirs.get_extra_info("is_readable"):
+                break
+            await asyncio.sleep(0.01)
+        assert ours.get_extra_info("is_readable") is theirs.get_extra_info("is_readable") is True
+        assert ours.get_extra_info("server_addr") == ("127.0.0.1", port)
+        await ours.aclose()
+        await theirs.aclose()
+        assert ours.get_extra_info("is_readable") is True  # closed: gone from the pool
+    finally:
+        server.close()
+
+
+def test_the_senders_connections_answer_the_readable_check_themselves() -> None:
+    for allow_private in (True, False):
+        client = egress_client(allow_private=allow_private, limits=LIMITS)
+        backend = client._transport._pool._network_backend  # type: ignore[attr-defined]
+        assert isinstance(backend, QuickReadableBackend)

@@ -156,15 +156,20 @@ ON CONFLICT DO NOTHING
 """
 
 RESEND = """
-UPDATE deliveries SET status = 'queued', reason = NULL, not_before = now(), updated_at = now()
+UPDATE deliveries
+SET status = 'queued', reason = NULL, not_before = now(), leased_until = NULL, updated_at = now()
 WHERE id = $1 AND status = 'failed'
 RETURNING *
 """
 
 # The sender claims due deliveries of endpoints that are not held, oldest first, and leases
-# them (not_before moves ahead by $2 seconds) in one short statement; it sends outside any
+# them (leased_until, $2 seconds ahead) in one short statement; it sends outside any
 # transaction and settles the sends that finish together in one statement. A sender that dies mid-send leaves the
 # lease to lapse, and the delivery is sent again (receivers deduplicate on its id).
+# The lease is a column in no index (migration 0010): the row is rewritten in place (HOT),
+# where moving not_before (the queue's index) added an entry to each of the five indexes.
+# Leased rows stay at the head of the queue's index, and each claim steps over them (two
+# claims' worth per sender at most).
 # $3: endpoints whose every slot of this sender is busy (a slow or silent receiver): skipped,
 # so that they cannot take the slots of the others.
 # Only the columns a send and its settle read: the claim returns one row per delivery sent, and
@@ -174,6 +179,7 @@ WITH due AS (
     SELECT d.id FROM deliveries d
     LEFT JOIN recipients r ON r.id = d.recipient_id
     WHERE d.status = 'queued' AND d.not_before <= now() AND d.channel <> 'inbox'
+      AND (d.leased_until IS NULL OR d.leased_until <= now())
       AND d.channel || ':' || coalesce(r.address, '') <> ALL($3::text[])
       AND NOT EXISTS (SELECT 1 FROM endpoint_holds h
                       WHERE h.endpoint = d.channel || ':' || coalesce(r.address, '')
@@ -182,7 +188,7 @@ WITH due AS (
     LIMIT $1
     FOR UPDATE OF d SKIP LOCKED
 ), leased AS (
-    UPDATE deliveries d SET not_before = now() + make_interval(secs => $2::double precision)
+    UPDATE deliveries d SET leased_until = now() + make_interval(secs => $2::double precision)
     FROM due WHERE d.id = due.id
     RETURNING d.id, d.channel, d.kind, d.title, d.body, d.payload, d.attempts, d.reason,
               d.recipient_id
@@ -193,7 +199,8 @@ LEFT JOIN recipients r ON r.id = leased.recipient_id
 
 SETTLE = """
 UPDATE deliveries
-SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, updated_at = now()
+SET status = $2, reason = $3, attempts = attempts + $4, not_before = $5, leased_until = NULL,
+    updated_at = now()
 WHERE id = $1 AND status = 'queued'
 """
 
@@ -211,7 +218,7 @@ WITH settled AS (
 )
 UPDATE deliveries d
 SET status = s.status, reason = s.reason, attempts = d.attempts + 1, not_before = s.not_before,
-    updated_at = now()
+    leased_until = NULL, updated_at = now()
 FROM settled s
 WHERE d.id = s.id AND d.status = 'queued'
 """
@@ -234,9 +241,9 @@ WHERE endpoint = $1 AND sent_at > clock_timestamp() - make_interval(secs => $2)
 
 ROBOT_SEND = "INSERT INTO robot_sends (endpoint) VALUES ($1)"
 
-# Claimed beyond an endpoint's slots: back to the queue at once, lease dropped.
+# Claimed beyond an endpoint's slots: back to the queue at once, lease dropped (in place).
 RELEASE = (
-    "UPDATE deliveries SET not_before = now() WHERE id = ANY($1::uuid[]) AND status = 'queued'"
+    "UPDATE deliveries SET leased_until = NULL WHERE id = ANY($1::uuid[]) AND status = 'queued'"
 )
 
 HOLD_ENDPOINT = """
