@@ -233,7 +233,13 @@ async def test_a_leased_delivery_is_claimed_again_only_once_its_lease_lapses(
     await sending.release(pool, ids[:1])  # handed back: anyone's at once
     again = await sending.claim_due(pool, limit=10, lease_seconds=0.5, saturated=[])
     assert [row["id"] for row in again] == ids[:1]
-    await asyncio.sleep(0.6)  # a sender that died: the leases lapse, all are sent again
+
+    # A sender that died: once the leases lapse (read, not claimed, while waiting), all are
+    # sent again.
+    async def all_lapsed() -> bool:
+        return await due(pool, ids) == len(ids)
+
+    await polling.until(all_lapsed, seconds=10, interval=0.05, message="the leases never lapsed")
     lapsed = await sending.claim_due(pool, limit=10, lease_seconds=0.5, saturated=[])
     assert sorted(row["id"] for row in lapsed) == sorted(ids)
 
