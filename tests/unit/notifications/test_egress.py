@@ -18,6 +18,7 @@ from notifications.channels.egress import (
     QuickReadableBackend,
     egress_client,
 )
+from tests.support.polling import until
 
 LIMITS = httpx.Limits(max_connections=4)
 
@@ -120,10 +121,11 @@ async def test_an_idle_connection_is_readable_once_the_server_closed_it_as_httpc
         assert isinstance(ours, QuickReadable)
         assert ours.get_extra_info("is_readable") is theirs.get_extra_info("is_readable") is False
         closing.set()
-        for _ in range(100):
-            if ours.get_extra_info("is_readable") and theirs.get_extra_info("is_readable"):
-                break
-            await asyncio.sleep(0.01)
+
+        async def both_see_it_closed() -> bool:
+            return bool(ours.get_extra_info("is_readable") and theirs.get_extra_info("is_readable"))
+
+        await until(both_see_it_closed, seconds=10, interval=0.01)
         assert ours.get_extra_info("is_readable") is theirs.get_extra_info("is_readable") is True
         assert ours.get_extra_info("server_addr") == ("127.0.0.1", port)
         await ours.aclose()
