@@ -10,7 +10,7 @@ tracing, health checks, an OpenAPI document that says all of this, and its pages
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
@@ -29,12 +29,7 @@ from shared.messaging.kafka import KafkaSecurity
 from shared.service.caller_first import install_caller_first
 from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
-from shared.service.heap import (
-    freeze_startup_heap,
-    restore_thresholds,
-    serving_young_generation,
-    thaw,
-)
+from shared.service.heap import serving_api_heap
 from shared.service.openapi import install_openapi
 from shared.service.query_values import single_query_values
 from shared.settings import ServiceSettings
@@ -95,15 +90,10 @@ def create_service_app(
         # Set by the serving entry point (``run_api``), not in tests: a test process starts
         # hundreds of apps, and a full collection per start would cost more than it saves.
         frozen = bool(getattr(app.state, "freeze_heap_on_start", False))
-        if frozen:
-            freeze_startup_heap()
-            thresholds = serving_young_generation()
         try:
-            yield
+            with serving_api_heap() if frozen else nullcontext():
+                yield
         finally:
-            if frozen:
-                restore_thresholds(thresholds)
-                thaw()
             if on_stop is not None:
                 await on_stop(app)
             await pool.close()

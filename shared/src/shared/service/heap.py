@@ -10,7 +10,7 @@ Reference counting still frees those objects; only cycles among them would stay.
 Every long-running role freezes once it has started: the APIs (``run_api``), the relay, the
 consumers, the Temporal workers and the notifications sender; each thaws when it stops.
 
-An API serving also collects its youngest generation less often (``serving_young_generation``).
+An API serving also collects its youngest generation less often (``serving_api_heap``).
 Under the 12-10 rush it made no cyclic garbage at all (``gc.DEBUG_SAVEALL`` kept nothing), yet
 collected the youngest generation about every 6 requests (700 allocations): each collection
 walked the live objects of the ~200 requests in flight and moved them to the middle generation,
@@ -34,18 +34,6 @@ def freeze_startup_heap() -> None:
 SERVING_YOUNG_THRESHOLD = 7_000
 
 
-def serving_young_generation() -> tuple[int, int, int]:
-    """The youngest generation collected after ``SERVING_YOUNG_THRESHOLD`` allocations; answers
-    the thresholds before, for ``restore_thresholds`` when the API stops."""
-    before = gc.get_threshold()
-    gc.set_threshold(SERVING_YOUNG_THRESHOLD, before[1], before[2])
-    return before
-
-
-def restore_thresholds(before: tuple[int, int, int]) -> None:
-    gc.set_threshold(*before)
-
-
 def thaw() -> None:
     """Back to the collector (an app stopped inside a process that goes on: tests, tools)."""
     gc.unfreeze()
@@ -59,3 +47,16 @@ def frozen_startup_heap() -> Iterator[None]:
         yield
     finally:
         thaw()
+
+
+@contextlib.contextmanager
+def serving_api_heap() -> Iterator[None]:
+    """An API's life: its startup heap frozen and its youngest generation collected after
+    ``SERVING_YOUNG_THRESHOLD`` allocations; both as before when it ends, however it ends."""
+    before = gc.get_threshold()
+    with frozen_startup_heap():
+        gc.set_threshold(SERVING_YOUNG_THRESHOLD, before[1], before[2])
+        try:
+            yield
+        finally:
+            gc.set_threshold(*before)
