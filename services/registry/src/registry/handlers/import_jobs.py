@@ -154,14 +154,10 @@ async def _end_job(
     return ended
 
 
-async def _progress(pool: Pool, job: Row, tally: Tally) -> None:
-    """Progress, and the heartbeat that keeps the claim: one per batch."""
-    await _progress_sent(pool, job, tally)
-
-
 def _progress_sent(pool: Pool, job: Row, tally: Tally) -> asyncio.Future[None]:
-    """``_progress`` on its way, of the tally as it is now (the figures are read here, not when
-    the update runs), raising ``LeaseLost`` when awaited if the claim was lost."""
+    """Progress, and the heartbeat that keeps the claim (one per batch), on its way: of the
+    tally as it is now (the figures are read here, not when the update runs), raising
+    ``LeaseLost`` when awaited if the claim was lost."""
     figures = (
         max(tally.total, tally.processed), tally.processed, tally.loaded, tally.skipped,
         len(tally.bad_rows), tally.errors_total,
@@ -187,7 +183,7 @@ async def _load(
     tally: Tally,
 ) -> Row | None:
     tally.total = await asyncio.to_thread(estimate_rows, path)
-    await _progress(pool, job, tally)
+    await _progress_sent(pool, job, tally)
     rows = read_rows(path)
     header = await asyncio.to_thread(next, rows, None)
     if header is None:

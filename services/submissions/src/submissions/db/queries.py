@@ -197,10 +197,9 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # 2, submitted, first submitted at the version's time), its version, step and events, and the
 # reporter's draft deleted, in one statement ($12-$16 the report's window, designation, entity,
 # region and city; the events from $17, the audit record from $25). One round trip and one row
-# update fewer than the
-# upsert and the save, and the audit record's own statement fewer; the report row's foreign key
-# is checked once, not again for an update
-# of a row this transaction inserted. ON CONFLICT DO NOTHING: when another transaction created
+# update fewer than the upsert and the save, and the audit record's own statement fewer; the
+# report row's foreign key is checked once, not again for an update of a row this transaction
+# inserted. ON CONFLICT DO NOTHING: when another transaction created
 # the report meanwhile, nothing is written and no row is returned; the caller then takes the
 # report as UPSERT_REPORT does (locked) and decides again.
 FIRST_SUBMISSION = (
