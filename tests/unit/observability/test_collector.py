@@ -1,5 +1,5 @@
 """The real Collector, with deploy/observability/otel-collector.yaml: every metric of
-``shared.metrics`` and the FastAPI instrumentation, exported by the SDK as the services export
+``shared.metrics`` and the HTTP server metrics (``shared.service.server_span``), exported by the SDK as the services export
 it, reaches Prometheus under the name ``naming.py`` predicts (the name every rule and panel is
 checked against), with the resource labels the rules group by.
 
@@ -103,7 +103,7 @@ import os, sys
 from opentelemetry import metrics as otel
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from shared.service.server_span import install_server_spans
 from shared.telemetry import setup_telemetry
 setup_telemetry("submissions")
 from tests.unit.observability.test_metrics_recorded import record_everything
@@ -112,7 +112,7 @@ app = FastAPI()
 @app.get("/v1/things/{thing_id}")
 def thing(thing_id: str) -> dict:
     return {}
-FastAPIInstrumentor.instrument_app(app)
+install_server_spans(app)
 TestClient(app).get("/v1/things/1")
 otel.get_meter_provider().force_flush()
 """

@@ -1,6 +1,7 @@
 """What ``shared.metrics`` records: every instrument under its declared name, kind, unit and
 attributes (so that ``METRICS``, which the rule and dashboard checks trust, says what the code
-does), and the FastAPI instrumentation's names as ``INSTRUMENTATION`` documents them."""
+does), and the HTTP server metrics (``shared.service.server_span``) as ``INSTRUMENTATION`` documents
+them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     Gauge,
@@ -24,6 +24,7 @@ from opentelemetry.sdk.metrics.export import (
 
 import shared.metrics
 from shared.metrics import INSTRUMENTATION, METRICS, SPECS
+from shared.service.server_span import install_server_spans
 from tests.support.metric_reader import metric_reader
 
 
@@ -198,7 +199,7 @@ def test_import_jobs_without_times_are_still_counted(reader: InMemoryMetricReade
     assert "importer.job.duration" not in found
 
 
-def test_the_fastapi_instrumentation_emits_the_documented_names() -> None:
+def test_the_server_spans_emit_the_documented_names() -> None:
     reader = InMemoryMetricReader()
     provider = MeterProvider(metric_readers=[reader])
     app = FastAPI()
@@ -207,7 +208,7 @@ def test_the_fastapi_instrumentation_emits_the_documented_names() -> None:
     def thing(thing_id: str) -> dict[str, str]:
         return {"id": thing_id}
 
-    FastAPIInstrumentor.instrument_app(app, meter_provider=provider)
+    install_server_spans(app, meter_provider=provider)
     TestClient(app).get("/v1/things/1")
     found = collected(reader)
     for spec in INSTRUMENTATION:
