@@ -11,7 +11,8 @@ The earlier periods the growth needs (the month before, a year before) are copie
 from the submitted month at 90 %. The three ways take turns query by query
 (``query_side_by_side``). Scale down with ``BENCH_STATISTICS_QUERIES`` (queries per way,
 default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all);
-``BENCH_ONE_WRITE=0`` serves the API with uvicorn's own protocol (two writes per response). The
+``BENCH_ONE_WRITE=0`` serves the API with uvicorn's own protocol (two writes per response);
+``BENCH_TELEMETRY=1`` sets up the SDK's providers in the API as ``run_api`` does. The
 queries' client is aiohttp (``query_side_by_side`` says why), and each month's line gives the
 API process's CPU per query, steadier than its latency on a loaded machine.
 Qingdao's programme ran 2014–2020, so its month is January 2020 and its API runs with a clock
@@ -115,6 +116,12 @@ def serve() -> None:
     from submissions.config import SubmissionsSettings
 
     now = dt.datetime.fromisoformat(os.environ["BENCH_NOW"])
+    if os.environ.get("BENCH_TELEMETRY") == "1":
+        # As ``run_api`` sets it up (the SDK's providers, no exporter without an endpoint), as
+        # in submissions_rush; off by default, so the figures compare with earlier runs.
+        from shared.telemetry import setup_telemetry
+
+        setup_telemetry("submissions")
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: now
     # As ``run_api`` serves it (shared.service.heap, its protocol); BENCH_GC_FREEZE=0 for pairs

@@ -33,7 +33,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-RequestHook = Callable[[Any, dict[str, Any]], None]
+RequestHook = Callable[[Any, Any], None]  # (span, scope), as the instrumentation's hook
 # The instrumentation's scope: the collector's Prometheus exporter labels every series with it.
 SCOPE_NAME = "opentelemetry.instrumentation.fastapi"
 SCOPE_VERSION = "0.59b0"
