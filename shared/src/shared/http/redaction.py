@@ -83,5 +83,5 @@ def redact_span(span: Any, scope: dict[str, Any]) -> None:
     attributes = getattr(span, "attributes", None) or {}
     for key in _URL_ATTRIBUTES:
         value = attributes.get(key)
-        if isinstance(value, str):
-            span.set_attribute(key, redact(value))
+        if isinstance(value, str) and (masked := redact(value)) != value:
+            span.set_attribute(key, masked)
