@@ -182,8 +182,8 @@ class ServerSpanMiddleware:
 
         async def send_traced(message: dict[str, Any]) -> None:
             nonlocal response_size, route
-            kind = message["type"]
-            if kind == "http.response.start":
+            event = message["type"]
+            if event == "http.response.start":
                 status = message["status"]
                 if status == 405 and not named:  # the router took the first partial match
                     route = _route_of(scope, root_path)
@@ -198,7 +198,9 @@ class ServerSpanMiddleware:
                             pass
                         break
             await send(message)
-            if kind == "http.response.body" and not message.get("more_body", False):
+            # Ended with the response's last byte, as the instrumentation's: what runs after
+            # it (a background task) is not the request's time.
+            if event == "http.response.body" and not message.get("more_body", False):
                 span.end()
 
         try:
