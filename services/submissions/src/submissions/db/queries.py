@@ -1,6 +1,7 @@
 """All SQL of the submissions service, run on a connection whose caller owns the transaction."""
 
 from shared.audit import queries as audit_queries
+from shared.http.idempotency.store import claim_cte
 from shared.messaging import outbox
 
 # Designations (the roster's source), kept from awards.designation.* events. A later event
@@ -131,7 +132,8 @@ SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = 
 # (the previous window, at most one by its unique key, and the designation), so the plan
 # probes the unique index whatever the table's statistics: joined to the windows instead, the
 # generic plan a pooled connection keeps was made while the rush's reports table was nearly
-# empty, and scanned every report on each submission (a cost growing with the rush).
+# empty, and scanned every report on each submission (a cost growing with the rush). The
+# transaction's ``now()``: the times a new report is created with, known before it is.
 SUBMISSION_CONTEXT = """
 SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id, e.category,
        e.region_code, e.city_code, e.county_code, e.due_at AS entry_due_at, e.expected_from,
@@ -151,7 +153,8 @@ SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id
           AND r.designation_id = $2 AND r.state = 'accepted'
         ORDER BY v.number DESC LIMIT 1) AS last_figures,
        EXISTS (SELECT 1 FROM reports r WHERE r.window_id = w.id AND r.designation_id = $2)
-           AS has_report
+           AS has_report,
+       now() AS transaction_now
 FROM windows w
 LEFT JOIN roster_entries e ON e.window_id = w.id AND e.designation_id = $2
 WHERE w.id = $1
@@ -196,7 +199,8 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # submission leaves it (UPSERT_REPORT's draft at revision 1, then SAVE_SUBMISSION's step: revision
 # 2, submitted, first submitted at the version's time), its version, step and events, and the
 # reporter's draft deleted, in one statement ($12-$16 the report's window, designation, entity,
-# region and city; the events from $17, the audit record from $25). One round trip and one row
+# region and city; the events from $17, the audit record from $25, the route's Idempotency-Key
+# claim from $43: ``key_claimed`` says whether it claimed). One round trip and one row
 # update fewer than the upsert and the save, and the audit record's own statement fewer; the
 # report row's foreign key is checked once, not again for an update of a row this transaction
 # inserted. ON CONFLICT DO NOTHING: when another transaction created
@@ -226,8 +230,10 @@ WITH report AS (
     + outbox.insert_cte("events", 17, when="EXISTS (SELECT FROM report)")
     + ",\n"
     + audit_queries.append_ctes(25, when="EXISTS (SELECT FROM report)")
+    + ",\n"
+    + claim_cte("key_claim", 43, when="EXISTS (SELECT FROM report)")
     + """
-SELECT * FROM report
+SELECT report.*, EXISTS (SELECT FROM key_claim) AS key_claimed FROM report
 """
 )
 SAVE_REVIEW = """

@@ -12,6 +12,7 @@ import asyncpg
 
 from shared import audit
 from shared.db.rows import from_row
+from shared.http.idempotency.store import CLAIM_PARAMETERS
 from shared.programmes import ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.domain.actors import Actor, Role
@@ -216,6 +217,10 @@ def _submission_values(
     )
 
 
+# FIRST_SUBMISSION's claim parameters when nothing is to be claimed.
+NO_CLAIM = (None,) * CLAIM_PARAMETERS
+
+
 async def save_first_submission(
     connection: asyncpg.Connection,
     identity: Mapping[str, Any],
@@ -224,10 +229,12 @@ async def save_first_submission(
     warnings: list[dict[str, str]],
     outbox_arguments: Sequence[list[Any]],
     audit_record: audit.PendingRecord,
+    claim_arguments: Sequence[Any] = NO_CLAIM,
 ) -> asyncpg.Record | None:
     """Create the report with its first submission (``report``: the new report after
-    ``review.submit``), version, step, events and audit record: one statement
-    (``FIRST_SUBMISSION``).
+    ``review.submit``), version, step, events, audit record and the route's Idempotency-Key
+    claim (``StatementClaim.arguments``; the row's ``key_claimed`` says whether it claimed):
+    one statement (``FIRST_SUBMISSION``).
     ``identity``: the new report's id, window, designation, entity, region and city. None,
     with nothing written, when the report exists by now (created since the caller looked)."""
     if report.steps[-1].action is not Action.submit or len(report.versions) != 1:
@@ -242,6 +249,7 @@ async def save_first_submission(
         identity["city_code"],
         *outbox_arguments,
         *audit_record.arguments,
+        *claim_arguments,
     )
 
 

@@ -25,6 +25,7 @@ from shared.events.submissions import (
 from shared.messaging.outbox import outbox_arguments
 from submissions.db import queries
 from submissions.db.repository import (
+    NO_CLAIM,
     figures_from_json,
     figures_json,
     load_report,
@@ -42,6 +43,7 @@ from submissions.domain.validation import ReportCheck, ReportedFigure, check_rep
 from submissions.domain.versions import ReportVersion
 from submissions.handlers.common import (
     BeforeCommit,
+    ClaimInStatement,
     Context,
     NotFound,
     Pool,
@@ -155,10 +157,13 @@ async def submit_report(
     explanations: Mapping[str, str],
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
+    claim_in_statement: ClaimInStatement | None = None,
 ) -> Submitted:
     """A new immutable version. ``authorize`` sees the roster entry (region, entity) and
     answers the acting ``Actor`` or raises. Refused with the reason when the window does not
-    take the report. Few round trips: this is the 10 December rush's path."""
+    take the report. Few round trips: this is the 10 December rush's path. A first submission
+    claims the route's key in its own statement (``claim_in_statement``; ``before_commit`` is
+    then not called); otherwise ``before_commit`` claims it."""
     async with pool.acquire() as connection, connection.transaction():
         reporter = await reporter_on_roster(
             connection, context, window_id, designation_id, authorize
@@ -192,6 +197,9 @@ async def submit_report(
             # None when the report was created meanwhile: then as below, on the report locked
             # as it is now.
             taken = take(new_report, identity)
+            # The answer is known before the statement (the new row's values are the
+            # statement's arguments and the transaction's now()), so the key is claimed by it.
+            expected = _first_report_row(identity, taken, found["transaction_now"])
             stored = await save_first_submission(
                 connection,
                 identity,
@@ -199,8 +207,18 @@ async def submit_report(
                 warnings=taken.warnings,
                 outbox_arguments=events_of(taken),
                 audit_record=_submitted_record(reporter.actor, identity, taken, designation_id),
+                claim_arguments=claim_in_statement.arguments(
+                    Submitted(expected, taken.version.number, taken.on_time, taken.warnings)
+                )
+                if claim_in_statement is not None
+                else NO_CLAIM,
             )
             audited = stored is not None
+            if stored is not None and claim_in_statement is not None:
+                if any(stored[name] != value for name, value in expected.items()):
+                    raise RuntimeError("the new report was stored otherwise than answered")
+                claim_in_statement.confirm(stored["key_claimed"])
+                before_commit = None
         if stored is None:
             row: Row = await connection.fetchrow(  # an upsert: always a row
                 queries.UPSERT_REPORT,
@@ -227,6 +245,20 @@ async def submit_report(
                 connection, [_submitted_record(reporter.actor, stored, taken, designation_id)]
             )
     return result
+
+
+def _first_report_row(
+    identity: Mapping[str, Any], taken: _Taken, transaction_now: dt.datetime
+) -> dict[str, Any]:
+    """The row ``FIRST_SUBMISSION`` creates, as the database will answer it (times in UTC)."""
+    return {
+        **identity,
+        "state": taken.report.steps[-1].to_state.value,
+        "revision": 2,
+        "first_submitted_at": taken.version.submitted_at.astimezone(dt.UTC),
+        "created_at": transaction_now,
+        "updated_at": transaction_now,
+    }
 
 
 def _submitted_record(
