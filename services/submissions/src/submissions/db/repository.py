@@ -229,14 +229,17 @@ async def save_first_submission(
     warnings: list[dict[str, str]],
     outbox_arguments: Sequence[list[Any]],
     audit_record: audit.PendingRecord,
+    created_at: dt.datetime,
     claim_arguments: Sequence[Any] = NO_CLAIM,
-) -> asyncpg.Record | None:
+) -> asyncpg.Record:
     """Create the report with its first submission (``report``: the new report after
     ``review.submit``), version, step, events, audit record and the route's Idempotency-Key
-    claim (``StatementClaim.arguments``; the row's ``key_claimed`` says whether it claimed):
-    one statement (``FIRST_SUBMISSION``).
-    ``identity``: the new report's id, window, designation, entity, region and city. None,
-    with nothing written, when the report exists by now (created since the caller looked)."""
+    claim (``StatementClaim.arguments``; the row's ``key_claimed`` says whether it claimed, and
+    ``superseded`` that the lease was lost and nothing written): one statement
+    (``FIRST_SUBMISSION``), created at ``created_at``.
+    ``identity``: the new report's id, window, designation, entity, region and city. The
+    report's columns are NULL, with nothing written, when the report exists by now (created
+    since the caller looked)."""
     if report.steps[-1].action is not Action.submit or len(report.versions) != 1:
         raise ValueError("only a report's first submission creates it")
     return await connection.fetchrow(
@@ -250,6 +253,7 @@ async def save_first_submission(
         *outbox_arguments,
         *audit_record.arguments,
         *claim_arguments,
+        created_at,
     )
 
 

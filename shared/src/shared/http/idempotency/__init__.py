@@ -53,7 +53,7 @@ from shared.http.idempotency.keys import (
     request_fingerprint,
 )
 from shared.http.idempotency.middleware import IdempotencyMiddleware
-from shared.http.idempotency.store import PostgresIdempotencyStore, claim_cte
+from shared.http.idempotency.store import PostgresIdempotencyStore, claim_cte, lease_cte
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
@@ -72,6 +72,7 @@ __all__ = [
     "claim_idempotency_key",
     "claim_with",
     "is_stored_status",
+    "lease_cte",
     "operation_id",
     "request_fingerprint",
 ]

@@ -56,6 +56,20 @@ def claim_cte(name: str, first: int, *, when: str | None = None) -> str:
     return f"{name} AS ({_claim(first, when).strip()})"
 
 
+def lease_cte(name: str, first: int) -> str:
+    """The key's row, locked, while it still carries the lease of ``$first`` on (``claim_cte``'s
+    scope, key and token), as a CTE ``name``. A statement that is its own transaction makes
+    its change only when this finds the row (``EXISTS (SELECT FROM name)``): its
+    ``claim_cte`` then cannot miss, since no retry takes a locked row over before the
+    statement commits; when it finds none, the statement writes nothing (the 409)."""
+    return f"""{name} AS (
+    SELECT 1 FROM idempotency_keys
+    WHERE scope = ${first} AND key = ${first + 1} AND lease_token = ${first + 2}
+      AND applied_at IS NULL AND status_code IS NULL
+    FOR UPDATE
+)"""
+
+
 # The exact bytes sent replace what a claim stored (the same content, as rendered).
 COMPLETE = """
 UPDATE idempotency_keys
