@@ -1,8 +1,9 @@
 """A reporter's first submission claims the route's Idempotency-Key in the statement that creates
 the report (``StatementClaim``, ``queries.FIRST_SUBMISSION``), its answer rendered before that
-statement from the row it will create. The claim keeps its guarantees: it commits with the
-change, only while the key carries the request's lease; a request whose lease was taken over
-is refused (409) and writes nothing."""
+statement from the row it will create, and that statement is its own transaction. The claim
+keeps its guarantees: it commits with the change, only while the key carries the request's
+lease; a request whose lease was taken over, before or while the statement runs, is refused
+(409) and writes nothing."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from submissions.domain.actors import Actor, Role
 from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, submit_report
 from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.support.polling import until
 
 W = window_id(2025)
 FIGURES = {
@@ -47,7 +49,7 @@ def opened(
     designate: Callable[..., int],
     clock: Clock,
 ) -> None:
-    for designation in ("K1", "K2", "K3"):
+    for designation in ("K1", "K2", "K3", "K4"):
         designate(designation, region="520102", at=cst(2025, 6, 1))
     clock.now = cst(2025, 11, 1, 9)
     body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
@@ -68,16 +70,17 @@ async def submit(
     dsn: str, context: Context, designation: str, *, lease: str | None
 ) -> tuple[Any, dict[str, Any]]:
     """Submits with a key reserved under its lease, claimed under ``lease`` ("own": the
-    reservation's token; "other": a token a retry would hold; None: no key). Answers the
+    reservation's token; "other": a token a retry would hold; "taken over": its own, which a
+    retry takes over while the submission waits on the key's row; None: no key). Answers the
     outcome (a ``Submitted`` or the problem) and what was stored."""
-    pool = await create_pool(dsn, min_size=1, max_size=2)
+    pool = await create_pool(dsn, min_size=2, max_size=3)
     try:
         scope, key = f"iss/{designation}", f"key-{designation}"
         reserved = await PostgresIdempotencyStore(pool).reserve(
             scope=scope, key=key, request_hash="h", lease_seconds=60
         )
         assert isinstance(reserved, Reserved)
-        token = reserved.lease_token if lease == "own" else uuid.uuid4()
+        token = uuid.uuid4() if lease == "other" else reserved.lease_token
         state = {STATE_KEY: IdempotencyClaim(scope, key, token)} if lease else {}
         request = cast(Request, SimpleNamespace(state=SimpleNamespace(**state)))
         rendered: list[bytes] = []
@@ -87,8 +90,17 @@ async def submit(
             rendered.append(body)
             return status_code, headers, body
 
-        try:
-            outcome: Any = await submit_report(
+        retry = await pool.acquire()
+        if lease == "taken over":  # a retry takes the lease over, not yet committed
+            await retry.execute("BEGIN")
+            await retry.execute(
+                "UPDATE idempotency_keys SET lease_token = $3 WHERE scope = $1 AND key = $2",
+                scope,
+                key,
+                uuid.uuid4(),
+            )
+        submission = asyncio.create_task(
+            submit_report(
                 pool,
                 context,
                 window_id=W,
@@ -99,6 +111,22 @@ async def submit(
                 now=NOW,
                 claim_in_statement=StatementClaim(request, answer),
             )
+        )
+        if lease == "taken over":
+
+            async def waits() -> bool:
+                return bool(
+                    await pool.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                )
+
+            await until(waits, seconds=30, message="the submission never waited on the key")
+            await retry.execute("COMMIT")
+        await pool.release(retry)
+        try:
+            outcome: Any = await submission
         except ProblemError as problem:
             outcome = problem
         key_row = await pool.fetchrow(
@@ -151,6 +179,16 @@ def test_a_request_whose_lease_was_taken_over_writes_nothing(
     assert stored["report"] is None and stored["events"] == 0 and stored["pending"] == 0
     assert stored["key"]["applied_at"] is None and stored["key"]["status_code"] is None
     assert stored["claimed"] is None
+
+
+def test_a_lease_taken_over_while_the_statement_waits_for_the_key_writes_nothing(
+    submissions_db: str, context: Context
+) -> None:
+    outcome, stored = asyncio.run(submit(submissions_db, context, "K4", lease="taken over"))
+    assert isinstance(outcome, ProblemError), outcome
+    assert outcome.kind == catalogue.REQUEST_SUPERSEDED and outcome.status == 409
+    assert stored["report"] is None and stored["events"] == 0 and stored["pending"] == 0
+    assert stored["key"]["applied_at"] is None and stored["key"]["status_code"] is None
 
 
 def test_without_a_key_the_statement_claims_nothing(submissions_db: str, context: Context) -> None:
