@@ -206,8 +206,8 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # report row's foreign key is checked once, not again for an update of a row this transaction
 # inserted. ON CONFLICT DO NOTHING: when another transaction created
 # the report meanwhile, nothing is written and the row's columns are NULL; the caller then takes
-# the report as UPSERT_REPORT does (locked) and decides again. With a key ($43-$45) the
-# statement is its own transaction (no BEGIN, no COMMIT): it writes only while the key's row,
+# the report as UPSERT_REPORT does (locked) and decides again. The route runs it as its own
+# transaction (no BEGIN, no COMMIT). With a key ($43-$45) it writes only while the key's row,
 # locked first, carries the request's lease (``superseded`` when not: nothing written), and
 # then claims it (``key_claimed``) with the answer ($46-$48) rendered before it ran.
 FIRST_SUBMISSION = (

@@ -39,7 +39,7 @@ BeforeCommit = Callable[[Connection, Any], Awaitable[None]]
 class ClaimInStatement(Protocol):
     """A route's Idempotency-Key claim made by the change's own statement (``StatementClaim``
     in shared.http): its parameters for the result the statement will store, then whether
-    the statement claimed (it raises, rolling back, when a key was not)."""
+    the statement claimed (it raises the 409 when a key was not)."""
 
     def arguments(self, result: Any) -> Sequence[Any]: ...
     def confirm(self, claimed: bool) -> None: ...
