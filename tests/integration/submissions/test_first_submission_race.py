@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import asyncpg
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 
 from shared.db.pool import create_pool
+from shared.http.idempotency import StatementClaim
 from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.handlers.common import Context
@@ -38,7 +41,7 @@ def opened(
     designate: Callable[..., int],
     clock: Clock,
 ) -> None:
-    for designation in ("R1", "R2"):
+    for designation in ("R1", "R2", "R3", "R4"):
         designate(designation, region="520102", at=cst(2025, 6, 1))
     clock.now = cst(2025, 11, 1, 9)
     body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
@@ -49,10 +52,14 @@ def reporter(entry: Any) -> Actor:
     return Actor(f"user-{entry['entity_id']}", Role.reporter, entity_id=entry["entity_id"])
 
 
-async def race(dsn: str, context: Context, designation: str, *, first_commits: bool) -> Any:
+async def race(
+    dsn: str, context: Context, designation: str, *, first_commits: bool, alone: bool = False
+) -> Any:
     """The first submission holds its transaction open after its writes; the second starts,
     finds no report, and waits on the first's new row; then the first commits or rolls back.
-    Answers the second's outcome (a ``Submitted`` or the ``Refused``) and the stored rows."""
+    Answers the second's outcome (a ``Submitted`` or the ``Refused``) and the stored rows.
+    ``alone``: the second claims in its statement (the route's way: that statement is its own
+    transaction), without a key."""
     pool = await create_pool(dsn, min_size=2, max_size=3)
     hold, held = asyncio.Event(), asyncio.Event()
 
@@ -62,7 +69,7 @@ async def race(dsn: str, context: Context, designation: str, *, first_commits: b
         if not first_commits:
             raise RuntimeError("the first submission fails after its writes")
 
-    def submission(before_commit: Any = None) -> Any:
+    def submission(before_commit: Any = None, claim: Any = None) -> Any:
         return submit_report(
             pool,
             context,
@@ -73,6 +80,7 @@ async def race(dsn: str, context: Context, designation: str, *, first_commits: b
             explanations={},
             now=NOW,
             before_commit=before_commit,
+            claim_in_statement=claim,
         )
 
     try:
@@ -81,7 +89,9 @@ async def race(dsn: str, context: Context, designation: str, *, first_commits: b
             [first, asyncio.create_task(held.wait())], return_when=asyncio.FIRST_COMPLETED
         )
         assert held.is_set(), first.exception()
-        second = asyncio.create_task(submission())
+        unkeyed = cast(Request, SimpleNamespace(state=SimpleNamespace()))
+        claim = StatementClaim(unkeyed, lambda result: (201, {}, b"{}")) if alone else None
+        second = asyncio.create_task(submission(claim=claim))
 
         async def second_waits() -> bool:
             return bool(
@@ -143,5 +153,21 @@ def test_when_the_other_rolls_back_the_first_submission_creates_the_report(
     )
     assert isinstance(outcome, Submitted), outcome
     assert (outcome.version, outcome.report["revision"]) == (1, 2)
+    assert versions == [(1, 2, "submitted")]
+    assert events == 1
+
+
+@pytest.mark.parametrize(("designation", "first_commits"), [("R3", True), ("R4", False)])
+def test_a_submission_that_is_its_own_transaction_decides_the_same_way(
+    submissions_db: str, context: Context, designation: str, first_commits: bool
+) -> None:
+    outcome, versions, events = asyncio.run(
+        race(submissions_db, context, designation, first_commits=first_commits, alone=True)
+    )
+    if first_commits:
+        assert isinstance(outcome, Refused) and outcome.code == "under_review", outcome
+    else:
+        assert isinstance(outcome, Submitted), outcome
+        assert (outcome.version, outcome.report["revision"]) == (1, 2)
     assert versions == [(1, 2, "submitted")]
     assert events == 1

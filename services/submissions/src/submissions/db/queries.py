@@ -1,6 +1,7 @@
 """All SQL of the submissions service, run on a connection whose caller owns the transaction."""
 
 from shared.audit import queries as audit_queries
+from shared.http.idempotency.store import claim_cte, lease_cte
 from shared.messaging import outbox
 
 # Designations (the roster's source), kept from awards.designation.* events. A later event
@@ -132,6 +133,8 @@ SELECT designation_id, state, first_submitted_at FROM reports WHERE window_id = 
 # probes the unique index whatever the table's statistics: joined to the windows instead, the
 # generic plan a pooled connection keeps was made while the rush's reports table was nearly
 # empty, and scanned every report on each submission (a cost growing with the rush).
+# ``read_at``, the database's time: a new report's creation time (``FIRST_SUBMISSION``), so
+# that its answer is known before it is written.
 SUBMISSION_CONTEXT = """
 SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id, e.category,
        e.region_code, e.city_code, e.county_code, e.due_at AS entry_due_at, e.expected_from,
@@ -151,7 +154,8 @@ SELECT w.*, e.designation_id AS entry_designation_id, e.entity_type, e.entity_id
           AND r.designation_id = $2 AND r.state = 'accepted'
         ORDER BY v.number DESC LIMIT 1) AS last_figures,
        EXISTS (SELECT 1 FROM reports r WHERE r.window_id = w.id AND r.designation_id = $2)
-           AS has_report
+           AS has_report,
+       now() AS read_at
 FROM windows w
 LEFT JOIN roster_entries e ON e.window_id = w.id AND e.designation_id = $2
 WHERE w.id = $1
@@ -196,18 +200,24 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # submission leaves it (UPSERT_REPORT's draft at revision 1, then SAVE_SUBMISSION's step: revision
 # 2, submitted, first submitted at the version's time), its version, step and events, and the
 # reporter's draft deleted, in one statement ($12-$16 the report's window, designation, entity,
-# region and city; the events from $17, the audit record from $25). One round trip and one row
+# region and city; the events from $17, the audit record from $25, the route's Idempotency-Key
+# claim from $43, the report's creation time $49). One round trip and one row
 # update fewer than the upsert and the save, and the audit record's own statement fewer; the
 # report row's foreign key is checked once, not again for an update of a row this transaction
 # inserted. ON CONFLICT DO NOTHING: when another transaction created
-# the report meanwhile, nothing is written and no row is returned; the caller then takes the
-# report as UPSERT_REPORT does (locked) and decides again.
+# the report meanwhile, nothing is written and the row's columns are NULL; the caller then takes
+# the report as UPSERT_REPORT does (locked) and decides again. The route runs it as its own
+# transaction (no BEGIN, no COMMIT). With a key ($43-$45) it writes only while the key's row,
+# locked first, carries the request's lease (``superseded`` when not: nothing written), and
+# then claims it (``key_claimed``) with the answer ($46-$48) rendered before it ran.
 FIRST_SUBMISSION = (
-    """
-WITH report AS (
+    "WITH "
+    + lease_cte("lease", 43)
+    + """, report AS (
     INSERT INTO reports AS r (id, window_id, designation_id, entity_id, region_code, city_code,
-                              state, revision, first_submitted_at)
-    VALUES ($1, $12, $13, $14, $15, $16, $11, 2, $3)
+                              state, revision, first_submitted_at, created_at, updated_at)
+    SELECT $1, $12, $13, $14, $15, $16, $11, 2, $3, $49, $49
+    WHERE $43::text IS NULL OR EXISTS (SELECT FROM lease)
     ON CONFLICT (window_id, designation_id) DO NOTHING
     RETURNING *
 ), draft AS (
@@ -226,8 +236,12 @@ WITH report AS (
     + outbox.insert_cte("events", 17, when="EXISTS (SELECT FROM report)")
     + ",\n"
     + audit_queries.append_ctes(25, when="EXISTS (SELECT FROM report)")
+    + ",\n"
+    + claim_cte("key_claim", 43, when="EXISTS (SELECT FROM report)")
     + """
-SELECT * FROM report
+SELECT report.*, EXISTS (SELECT FROM key_claim) AS key_claimed,
+       NOT ($43::text IS NULL OR EXISTS (SELECT FROM lease)) AS superseded
+FROM (SELECT) AS one LEFT JOIN report ON true
 """
 )
 SAVE_REVIEW = """

@@ -12,6 +12,7 @@ import asyncpg
 
 from shared import audit
 from shared.db.rows import from_row
+from shared.http.idempotency.store import CLAIM_PARAMETERS
 from shared.programmes import ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.domain.actors import Actor, Role
@@ -216,6 +217,10 @@ def _submission_values(
     )
 
 
+# FIRST_SUBMISSION's claim parameters when nothing is to be claimed.
+NO_CLAIM = (None,) * CLAIM_PARAMETERS
+
+
 async def save_first_submission(
     connection: asyncpg.Connection,
     identity: Mapping[str, Any],
@@ -224,12 +229,17 @@ async def save_first_submission(
     warnings: list[dict[str, str]],
     outbox_arguments: Sequence[list[Any]],
     audit_record: audit.PendingRecord,
-) -> asyncpg.Record | None:
+    created_at: dt.datetime,
+    claim_arguments: Sequence[Any] = NO_CLAIM,
+) -> asyncpg.Record:
     """Create the report with its first submission (``report``: the new report after
-    ``review.submit``), version, step, events and audit record: one statement
-    (``FIRST_SUBMISSION``).
-    ``identity``: the new report's id, window, designation, entity, region and city. None,
-    with nothing written, when the report exists by now (created since the caller looked)."""
+    ``review.submit``), version, step, events, audit record and the route's Idempotency-Key
+    claim (``StatementClaim.arguments``; the row's ``key_claimed`` says whether it claimed, and
+    ``superseded`` that the lease was lost and nothing written): one statement
+    (``FIRST_SUBMISSION``), created at ``created_at``.
+    ``identity``: the new report's id, window, designation, entity, region and city. The
+    report's columns are NULL, with nothing written, when the report exists by now (created
+    since the caller looked)."""
     if report.steps[-1].action is not Action.submit or len(report.versions) != 1:
         raise ValueError("only a report's first submission creates it")
     return await connection.fetchrow(
@@ -242,6 +252,8 @@ async def save_first_submission(
         identity["city_code"],
         *outbox_arguments,
         *audit_record.arguments,
+        *claim_arguments,
+        created_at,
     )
 
 

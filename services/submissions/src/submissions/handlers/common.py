@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import asyncpg
 
@@ -34,6 +34,17 @@ DEFAULT_EVENT_SOURCE = event_source_of("submissions")
 # route claims its Idempotency-Key there, so "this key was applied" commits with the change
 # (shared.http).
 BeforeCommit = Callable[[Connection, Any], Awaitable[None]]
+
+
+class ClaimInStatement(Protocol):
+    """A route's Idempotency-Key claim made by the change's own statement (``StatementClaim``
+    in shared.http): its parameters for the result the statement will store, then whether
+    the statement claimed (it raises the 409 when a key was not)."""
+
+    def arguments(self, result: Any) -> Sequence[Any]: ...
+    def confirm(self, claimed: bool) -> None: ...
+
+
 # Answers the stored row (a report, a roster entry) when the caller may see it; raises (404)
 # when it is absent (None) or another's.
 Visible = Callable[[Mapping[str, Any] | None], Mapping[str, Any]]

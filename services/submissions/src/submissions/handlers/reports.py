@@ -7,6 +7,7 @@ and stores the result with its events.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from shared.events.submissions import (
 from shared.messaging.outbox import outbox_arguments
 from submissions.db import queries
 from submissions.db.repository import (
+    NO_CLAIM,
     figures_from_json,
     figures_json,
     load_report,
@@ -42,6 +44,8 @@ from submissions.domain.validation import ReportCheck, ReportedFigure, check_rep
 from submissions.domain.versions import ReportVersion
 from submissions.handlers.common import (
     BeforeCommit,
+    ClaimInStatement,
+    Connection,
     Context,
     NotFound,
     Pool,
@@ -155,78 +159,146 @@ async def submit_report(
     explanations: Mapping[str, str],
     now: dt.datetime,
     before_commit: BeforeCommit | None = None,
+    claim_in_statement: ClaimInStatement | None = None,
 ) -> Submitted:
     """A new immutable version. ``authorize`` sees the roster entry (region, entity) and
     answers the acting ``Actor`` or raises. Refused with the reason when the window does not
-    take the report. Few round trips: this is the 10 December rush's path."""
-    async with pool.acquire() as connection, connection.transaction():
-        reporter = await reporter_on_roster(
-            connection, context, window_id, designation_id, authorize
+    take the report. Few round trips: this is the 10 December rush's path. With the route's
+    key claimed by the write's own statement (``claim_in_statement``), a first submission is
+    that statement alone, its own transaction: no BEGIN, no COMMIT (the context read locks
+    nothing, a hint as it is inside a transaction); ``before_commit`` then runs only when the
+    report turns out to exist. Without it, all in one transaction, ``before_commit`` last."""
+    alone = claim_in_statement is not None
+    async with pool.acquire() as connection:
+        async with contextlib.nullcontext() if alone else connection.transaction():
+            reporter = await reporter_on_roster(
+                connection, context, window_id, designation_id, authorize
+            )
+            submission = _Submission(
+                connection, context, reporter, (figures, explanations, now), before_commit
+            )
+            if not reporter.found["has_report"]:
+                first = await submission.first(claim_in_statement)
+                if first is not None:
+                    return first
+            if not alone:
+                return await submission.later()
+        async with connection.transaction():
+            return await submission.later()
+
+
+@dataclass(frozen=True)
+class _Submission:
+    """A submission's writes, once its reporter is known: a first one (the report created with
+    it) or a later one (on the report locked)."""
+
+    connection: Connection
+    context: Context
+    reporter: Reporter
+    asked: tuple[Mapping[str, object], Mapping[str, str], dt.datetime]  # figures, explanations, now
+    before_commit: BeforeCommit | None
+
+    def _take(self, report: Report, identity: Mapping[str, Any]) -> _Taken:
+        figures, explanations, now = self.asked
+        return _take(
+            self.reporter, report, identity, figures=figures, explanations=explanations, now=now
         )
-        found, entry = reporter.found, reporter.entry
 
-        def events_of(taken: _Taken) -> tuple[list[Any], ...]:
-            return outbox_arguments(
-                taken.events, source=context.event_source, topic_prefix=context.topic_prefix
-            )
+    def _events(self, taken: _Taken) -> tuple[list[Any], ...]:
+        source, prefix = self.context.event_source, self.context.topic_prefix
+        return outbox_arguments(taken.events, source=source, topic_prefix=prefix)
 
-        def take(report: Report, identity: Mapping[str, Any]) -> _Taken:
-            return _take(
-                reporter, report, identity, figures=figures, explanations=explanations, now=now
-            )
+    def _new_report(self) -> Report:
+        entry = self.reporter.entry
+        return Report(entry.designation_id, entry.entity_id, entry.city_code)
 
-        new_report = Report(designation_id, entry.entity_id, entry.city_code)
+    async def first(self, claim: ClaimInStatement | None) -> Submitted | None:
+        """The first submission (the rush): the report created with it, with its events, audit
+        record and the key's claim (``claim``; else ``before_commit`` after it), in one
+        statement; nothing is written before the rules took it. None when the report was
+        created meanwhile (nothing written)."""
+        found, entry = self.reporter.found, self.reporter.entry
         identity = {
             "id": uuid.uuid4(),
-            "window_id": window_id,
-            "designation_id": designation_id,
+            "window_id": found["id"],
+            "designation_id": entry.designation_id,
             "entity_id": entry.entity_id,
             "region_code": found["region_code"],
             "city_code": entry.city_code,
         }
-        stored: Row | None = None
-        audited = False
-        if not found["has_report"]:
-            # The first submission (the rush): the report is created with it, with its events
-            # and audit record, in one statement; nothing is written before the rules took it.
-            # None when the report was created meanwhile: then as below, on the report locked
-            # as it is now.
-            taken = take(new_report, identity)
-            stored = await save_first_submission(
-                connection,
-                identity,
-                taken.report,
-                warnings=taken.warnings,
-                outbox_arguments=events_of(taken),
-                audit_record=_submitted_record(reporter.actor, identity, taken, designation_id),
-            )
-            audited = stored is not None
-        if stored is None:
-            row: Row = await connection.fetchrow(  # an upsert: always a row
-                queries.UPSERT_REPORT,
-                identity["id"],
-                window_id,
-                designation_id,
-                entry.entity_id,
-                found["region_code"],
-                entry.city_code,
-            )
-            report = new_report if row["inserted"] else await load_report(connection, row)
-            taken = take(report, row)
-            stored = await save_step(
-                connection,
-                row,
-                taken.report,
-                warnings=taken.warnings,
-                outbox_arguments=events_of(taken),
-            )
+        taken = self._take(self._new_report(), identity)
+        # The answer is known before the statement (the new row's values are its arguments),
+        # so the key is claimed by it.
+        expected = _first_report_row(identity, taken, found["read_at"])
+        answer = Submitted(expected, taken.version.number, taken.on_time, taken.warnings)
+        stored = await save_first_submission(
+            self.connection,
+            identity,
+            taken.report,
+            warnings=taken.warnings,
+            outbox_arguments=self._events(taken),
+            audit_record=_submitted_record(
+                self.reporter.actor, identity, taken, entry.designation_id
+            ),
+            created_at=found["read_at"],
+            claim_arguments=claim.arguments(answer) if claim is not None else NO_CLAIM,
+        )
+        if stored["superseded"] and claim is not None:
+            claim.confirm(False)  # the lease is another's: raises, nothing was written
+        if stored["id"] is None:
+            return None
+        if any(stored[name] != value for name, value in expected.items()):
+            raise RuntimeError("the new report was stored otherwise than answered")
         result = Submitted(stored, taken.version.number, taken.on_time, taken.warnings)
-        await publish_and_claim(connection, context, [], before_commit=before_commit, result=result)
-        if not audited:
-            await audit.record_changes(
-                connection, [_submitted_record(reporter.actor, stored, taken, designation_id)]
-            )
-    return result
+        if claim is not None:
+            claim.confirm(stored["key_claimed"])
+        elif self.before_commit is not None:
+            await self.before_commit(self.connection, result)
+        return result
+
+    async def later(self) -> Submitted:
+        """A submission on the report as it stands, locked (or created as a draft now)."""
+        connection, found, entry = self.connection, self.reporter.found, self.reporter.entry
+        row: Row = await connection.fetchrow(  # an upsert: always a row
+            queries.UPSERT_REPORT,
+            uuid.uuid4(),
+            found["id"],
+            entry.designation_id,
+            entry.entity_id,
+            found["region_code"],
+            entry.city_code,
+        )
+        report = self._new_report() if row["inserted"] else await load_report(connection, row)
+        taken = self._take(report, row)
+        stored = await save_step(
+            connection,
+            row,
+            taken.report,
+            warnings=taken.warnings,
+            outbox_arguments=self._events(taken),
+        )
+        result = Submitted(stored, taken.version.number, taken.on_time, taken.warnings)
+        if self.before_commit is not None:
+            await self.before_commit(connection, result)
+        await audit.record_changes(
+            connection,
+            [_submitted_record(self.reporter.actor, stored, taken, entry.designation_id)],
+        )
+        return result
+
+
+def _first_report_row(
+    identity: Mapping[str, Any], taken: _Taken, created_at: dt.datetime
+) -> dict[str, Any]:
+    """The row ``FIRST_SUBMISSION`` creates, as the database will answer it (times in UTC)."""
+    return {
+        **identity,
+        "state": taken.report.steps[-1].to_state.value,
+        "revision": 2,
+        "first_submitted_at": taken.version.submitted_at.astimezone(dt.UTC),
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
 
 
 def _submitted_record(

@@ -10,7 +10,8 @@ Order of work, and why:
    while the lease runs gets 409; once it lapses (the first process died), a retry takes the
    reservation over. The take-over is one conditional ``INSERT … ON CONFLICT DO UPDATE …
    WHERE``, so of two retries that find the same lapsed or expired key only one runs.
-3. A route with a transaction claims the key inside it (``claim_idempotency_key``): the claim
+3. A route with a transaction claims the key inside it (``claim_idempotency_key``, or a CTE of
+   the change's own statement: ``StatementClaim``, ``claim_cte``): the claim
    updates the key row only while it still carries this request's lease token, and stores the
    response there. So the state change and "this key was applied" commit together: a crash
    after the commit replays the stored response, and a request whose lease was taken over
@@ -32,7 +33,12 @@ ASGI middleware: reserve, run, store or release), ``claim`` (the claim inside th
 transaction) and ``store`` (PostgreSQL: the table's statements and the store).
 """
 
-from shared.http.idempotency.claim import claim_idempotency_key, claim_with, operation_id
+from shared.http.idempotency.claim import (
+    StatementClaim,
+    claim_idempotency_key,
+    claim_with,
+    operation_id,
+)
 from shared.http.idempotency.keys import (
     DEFAULT_LEASE_SECONDS,
     KEPT_HEADERS,
@@ -47,7 +53,7 @@ from shared.http.idempotency.keys import (
     request_fingerprint,
 )
 from shared.http.idempotency.middleware import IdempotencyMiddleware
-from shared.http.idempotency.store import PostgresIdempotencyStore
+from shared.http.idempotency.store import PostgresIdempotencyStore, claim_cte, lease_cte
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
@@ -60,10 +66,13 @@ __all__ = [
     "PostgresIdempotencyStore",
     "Refusal",
     "Reserved",
+    "StatementClaim",
     "StoredResponse",
+    "claim_cte",
     "claim_idempotency_key",
     "claim_with",
     "is_stored_status",
+    "lease_cte",
     "operation_id",
     "request_fingerprint",
 ]

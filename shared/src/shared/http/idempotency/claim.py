@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 
 from shared.http import catalogue
 from shared.http.idempotency.keys import KEPT_HEADERS, STATE_KEY, IdempotencyClaim, StoredResponse
-from shared.http.idempotency.store import CLAIM
+from shared.http.idempotency.store import CLAIM, CLAIM_PARAMETERS
 from shared.http.problems import ProblemError
 from shared.i18n import t
 
@@ -48,11 +48,7 @@ async def claim_idempotency_key(
             jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode()
     )
-    kept = [["content-type", "application/json"]] + [
-        [name.lower(), value]
-        for name, value in (headers or {}).items()
-        if name.lower().encode() in KEPT_HEADERS
-    ]
+    kept = _kept(headers)
     claimed = await connection.fetchval(
         CLAIM, claim.scope, claim.key, claim.lease_token, status_code, kept, body
     )
@@ -61,14 +57,62 @@ async def claim_idempotency_key(
         # failed response never equals it, so the middleware then stores or releases as usual.
         claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
     else:
-        raise ProblemError(
-            catalogue.REQUEST_SUPERSEDED,
-            t(
-                "本请求的 Idempotency-Key 租约已过期并由重试接管；本请求未产生任何修改",
-                "this request's Idempotency-Key lease lapsed and a retry took it over; "
-                "nothing was applied by this request",
-            ),
-        )
+        raise _superseded()
+
+
+class StatementClaim:
+    """The claim made by a CTE of the change's own statement (``store.claim_cte``) instead of a
+    statement of its own (``claim_idempotency_key``): one round trip fewer, for a route whose
+    answer is known before that statement runs. The same guarantees: the claim commits with
+    the change, only while the key carries this request's lease, and ``confirm`` raises the
+    409 otherwise, which rolls the transaction back. ``render``: the answer to a result
+    (status, headers, the JSON body exactly as the route will send it). Without an
+    Idempotency-Key the CTE gets NULLs and claims nothing."""
+
+    def __init__(
+        self, request: Request, render: Callable[[Any], tuple[int, Mapping[str, str], bytes]]
+    ) -> None:
+        claim = getattr(request.state, STATE_KEY, None)
+        self._claim = claim if isinstance(claim, IdempotencyClaim) else None
+        self._render = render
+        self._response: StoredResponse | None = None
+
+    def arguments(self, result: Any) -> list[Any]:
+        """The claim CTE's parameters for the answer to ``result``."""
+        status_code, headers, body = self._render(result)
+        if self._claim is None:
+            return [None] * CLAIM_PARAMETERS
+        kept = _kept(headers)
+        self._response = StoredResponse(status_code, [(k, v) for k, v in kept], body)
+        claim = self._claim
+        return [claim.scope, claim.key, claim.lease_token, status_code, kept, body]
+
+    def confirm(self, claimed: bool) -> None:
+        """After the statement: whether its CTE claimed the key (409 if a key was not)."""
+        if self._claim is None:
+            return
+        if not claimed:
+            raise _superseded()
+        self._claim.claimed = self._response  # counted on only after the commit, as above
+
+
+def _kept(headers: Mapping[str, str] | None) -> list[list[str]]:
+    return [["content-type", "application/json"]] + [
+        [name.lower(), value]
+        for name, value in (headers or {}).items()
+        if name.lower().encode() in KEPT_HEADERS
+    ]
+
+
+def _superseded() -> ProblemError:
+    return ProblemError(
+        catalogue.REQUEST_SUPERSEDED,
+        t(
+            "本请求的 Idempotency-Key 租约已过期并由重试接管；本请求未产生任何修改",
+            "this request's Idempotency-Key lease lapsed and a retry took it over; "
+            "nothing was applied by this request",
+        ),
+    )
 
 
 def claim_with(

@@ -30,13 +30,46 @@ EXISTING = """
 SELECT request_hash, status_code, headers, body FROM idempotency_keys
 WHERE scope = $1 AND key = $2
 """
-CLAIM = """
+# The claim's parameters: scope, key, lease token, status, kept headers, body.
+CLAIM_PARAMETERS = 6
+
+
+def _claim(first: int, when: str | None = None) -> str:
+    p = [f"${first + n}" for n in range(CLAIM_PARAMETERS)]
+    return f"""
 UPDATE idempotency_keys
-SET applied_at = now(), status_code = $4, headers = $5, body = $6, completed_at = now()
-WHERE scope = $1 AND key = $2 AND lease_token = $3 AND applied_at IS NULL
-  AND status_code IS NULL
+SET applied_at = now(), status_code = {p[3]}, headers = {p[4]}, body = {p[5]}, completed_at = now()
+WHERE scope = {p[0]} AND key = {p[1]} AND lease_token = {p[2]} AND applied_at IS NULL
+  AND status_code IS NULL{f" AND {when}" if when else ""}
 RETURNING 1
 """
+
+
+CLAIM = _claim(1)
+
+
+def claim_cte(name: str, first: int, *, when: str | None = None) -> str:
+    """CLAIM as a data-modifying CTE ``name`` of the change's own statement, its parameters from
+    ``$first`` on (``StatementClaim.arguments``): the claim without a round trip of its own.
+    ``when``, an SQL condition on the statement's other CTEs, claims only if it holds (the
+    change was made). NULL parameters (no key) claim nothing."""
+    return f"{name} AS ({_claim(first, when).strip()})"
+
+
+def lease_cte(name: str, first: int) -> str:
+    """The key's row, locked, while it still carries the lease of ``$first`` on (``claim_cte``'s
+    scope, key and token), as a CTE ``name``. A statement that is its own transaction makes
+    its change only when this finds the row (``EXISTS (SELECT FROM name)``): its
+    ``claim_cte`` then cannot miss, since no retry takes a locked row over before the
+    statement commits; when it finds none, the statement writes nothing (the 409)."""
+    return f"""{name} AS (
+    SELECT 1 FROM idempotency_keys
+    WHERE scope = ${first} AND key = ${first + 1} AND lease_token = ${first + 2}
+      AND applied_at IS NULL AND status_code IS NULL
+    FOR UPDATE
+)"""
+
+
 # The exact bytes sent replace what a claim stored (the same content, as rendered).
 COMPLETE = """
 UPDATE idempotency_keys

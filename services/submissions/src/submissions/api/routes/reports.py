@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from shared.auth import CurrentPrincipal, Principal
 from shared.http.etag import check_if_match, etag_for
 from shared.http.headers import ETAG, LOCATION, if_match_header, sends
-from shared.http.idempotency import claim_idempotency_key
+from shared.http.idempotency import StatementClaim, claim_idempotency_key
 from shared.http.pagination import (
     Page,
     PageQuery,
@@ -155,21 +155,22 @@ async def submit(
 
     # The 10 December rush's path: the answer is rendered once, stored with the Idempotency-Key
     # in the transaction, and sent as those very bytes (no second validation and rendering).
+    # A first submission claims the key in its own statement; a later one claims it last.
     sent: dict[str, Any] = {}
 
-    async def claim(connection: Connection, result: Submitted) -> None:
+    def render(result: Submitted) -> tuple[int, dict[str, str], bytes]:
         sent["headers"] = {
             "Location": f"/v1/windows/{window_id}/reports/{designation_id}/versions/"
             f"{result.version}",
             "ETag": etag_for(result.report["revision"]),
         }
         sent["body"] = answer(result).model_dump_json().encode()
+        return status.HTTP_201_CREATED, sent["headers"], sent["body"]
+
+    async def claim(connection: Connection, result: Submitted) -> None:
+        status_code, headers, body = render(result)
         await claim_idempotency_key(
-            connection,
-            request,
-            status_code=201,
-            headers=sent["headers"],
-            rendered=sent["body"],
+            connection, request, status_code=status_code, headers=headers, rendered=body
         )
 
     try:
@@ -183,6 +184,7 @@ async def submit(
             explanations=body.explanations,
             now=now,
             before_commit=claim,
+            claim_in_statement=StatementClaim(request, render),
         )
     except HANDLED as exc:
         raise problem_for(exc) from exc
