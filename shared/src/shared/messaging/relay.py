@@ -15,6 +15,10 @@ event is in another record batch is added only once that one is acknowledged, so
 can never be overtaken by a later event of its key that is delivered (the consumer would apply
 e2, then e1). Delivery is at least once; consumers drop duplicates through their inbox.
 
+Between notifications the run loop keeps its next claim transaction open (``BEGIN`` and the
+claim locks, nothing else: no snapshot, no transaction id, no lock on the table), so a
+notification costs the claim alone; it ends with the round that finds the lease changed.
+
 The run loop wakes on ``LISTEN outbox_inserted`` and polls as a fallback; a failed round (Kafka
 or PostgreSQL) is logged, counted and retried with capped exponential backoff; published rows
 are purged on a schedule.
@@ -23,6 +27,7 @@ are purged on a schedule.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +44,12 @@ from shared.messaging.lanes import (
 )
 from shared.messaging.outbox import OUTBOX_LANES
 from shared.messaging.record_batches import RecordBatches, trace_publish
+from shared.messaging.upkeep import (
+    BACKLOG_MEASURE_INTERVAL_SECONDS,
+    measure_backlog,
+    measure_backlog_quietly,
+    purge_published,
+)
 from shared.messaging.waits import set_before_all_done, wait_for_any
 from shared.service.heap import freeze_startup_heap, thaw
 
@@ -78,23 +89,6 @@ _SENDS_BETWEEN_YIELDS = 50
 # to leave first, a round trip more of commit-to-publish latency.
 RECORD_BATCHES_FROM_ROWS = 64
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
-# The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
-# partial index of unpublished rows.
-_BACKLOG = """
-SELECT count(*) AS rows,
-       coalesce(extract(epoch FROM clock_timestamp() - (
-           SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1)), 0)
-           AS oldest_age_seconds
-FROM outbox WHERE published_at IS NULL
-"""
-# While publishing without pause (a long backlog) or failing, the backlog is measured at most
-# this often; an idle round always measures it.
-BACKLOG_MEASURE_INTERVAL_SECONDS = 15.0
-BACKLOG_MEASURE_TIMEOUT_SECONDS = 5.0
-_PURGE = """
-DELETE FROM outbox WHERE published_at IS NOT NULL
-AND published_at < now() - make_interval(days => $1)
-"""
 
 
 @dataclass
@@ -134,6 +128,8 @@ class OutboxRelay:
         self._record_batches_from_rows = record_batches_from_rows
         self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
+        # The run loop's next claim transaction, open: its lanes, lease and connection (``_claim``).
+        self._waiting: tuple[list[int], int | None, _InFlight] | None = None
         self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
 
     @property
@@ -148,10 +144,16 @@ class OutboxRelay:
         await self._lease.open()
 
     async def close(self) -> None:
-        await self._lease.close()
+        try:
+            await self._end_waiting()
+        finally:
+            await self._lease.close()
 
     async def take_free_lanes(self) -> list[int]:
         """Check the lease, then lock the lanes no other relay holds, up to ``max_lanes``."""
+        # The open claim's shared claim locks would hold up our own wait for a lane's previous
+        # owner if we took back a lane we had lost.
+        await self._end_waiting()
         return await self._lease.take_free_lanes()
 
     async def publish_available(self, more: asyncio.Event | None = None) -> int:
@@ -173,16 +175,23 @@ class OutboxRelay:
         # first claim: it was a round trip before every claim, and a claim is fenced by the
         # lease session anyway, so one run after the session ended claims nothing.
         lanes, lease_pid = self._lease.lanes, self._lease.pid
-        lease_check = asyncio.create_task(self.take_free_lanes()) if lanes else None
+        lease_check = asyncio.create_task(self._lease.take_free_lanes()) if lanes else None
         if lease_check is None:
             lanes, lease_pid = await self.take_free_lanes(), self._lease.pid
             if not lanes:
                 return 0
+
+        def keep_open() -> bool:
+            """An empty claim's transaction stays open for the next notification (run loop
+            only) once the lease check is through and left the lanes as they were."""
+            checked = lease_check is None or lease_check.done()
+            return more is not None and checked and self._lease.lanes == lanes
+
         batches = RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
         loop = asyncio.get_running_loop()
         claim_more_until = loop.time() + self._poll_interval
-        claim = asyncio.create_task(self._claim(lanes, lease_pid))
+        claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
         try:
             while True:
                 batch = await claim
@@ -194,9 +203,9 @@ class OutboxRelay:
                     ):
                         break
                     more.clear()
-                    claim = asyncio.create_task(self._claim(lanes, lease_pid))
+                    claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
                     continue
-                claim = asyncio.create_task(self._claim(lanes, lease_pid))
+                claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
                 try:
                     _raise_if_failed(finishing)
                     for n, row in enumerate(batch.rows, 1):
@@ -230,21 +239,47 @@ class OutboxRelay:
                 await self._abandon(late[0])
             raise
 
-    async def _claim(self, lanes: Sequence[int], lease_pid: int | None) -> _InFlight | None:
-        connection = await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+    async def _claim(
+        self, lanes: list[int], lease_pid: int | None, keep_open: Callable[[], bool]
+    ) -> _InFlight | None:
+        """Claim a batch, in the open claim transaction if there is one for these lanes; an
+        empty claim's transaction is rolled back, and with ``keep_open()`` begun again at
+        once (one round trip, as the rollback alone) and kept for the next claim.
+
+        While it waits it holds the lanes' claim locks and nothing else: the claim's lock on
+        the table ends with the rollback, and between statements a READ COMMITTED transaction
+        holds no snapshot. A relay taking one of the lanes over waits for it, so it ends with
+        the first round that finds the lease changed (at the latest the next poll)."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and waiting[:2] != (lanes, lease_pid):
+            await self._abandon(waiting[2])
+            waiting = None
+        if waiting is not None:
+            batch = waiting[2]
+        else:
+            batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
         try:
-            await connection.execute(_begin_claim(lanes))
-            rows = await connection.fetch(
+            if waiting is None:
+                await batch.connection.execute(_begin_claim(lanes))
+            batch.rows = await batch.connection.fetch(
                 _CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
             )
+            if not batch.rows and self._waiting is None and keep_open():
+                await batch.connection.execute("ROLLBACK;" + _begin_claim(lanes))
+                self._waiting = (lanes, lease_pid, batch)
+                return None
         except BaseException:
-            await self._abandon(_InFlight(connection, []))
+            await self._abandon(batch)
             raise
-        batch = _InFlight(connection, rows)
-        if not rows:
+        if not batch.rows:
             await self._abandon(batch)
             return None
         return batch
+
+    async def _end_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            await self._abandon(waiting[2])
 
     async def _abandon(self, batch: _InFlight) -> None:
         try:
@@ -313,12 +348,14 @@ class OutboxRelay:
                     sent = await self.publish_available(self._wake)
                     if not sent or loop.time() >= next_measure:
                         next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
-                        await self._measure_backlog()
+                        await measure_backlog(self._pool)
                 except Exception as exc:
                     metrics.record_relay_failure(exc)
+                    with contextlib.suppress(Exception):  # its connection may be the failure
+                        await self._end_waiting()
                     if loop.time() >= next_measure:  # a backlog that grows while Kafka is away
                         next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
-                        await self._measure_backlog_quietly()
+                        await measure_backlog_quietly(self._pool)
                     log.warning(
                         "outbox round failed, retrying in %.1f s: %s: %s",
                         delay,
@@ -342,23 +379,7 @@ class OutboxRelay:
             await self.close()
 
     async def purge_published(self) -> int:
-        async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
-            result = await connection.execute(_PURGE, self._retention_days)
-        return int(result.split()[-1])
-
-    async def _measure_backlog(self) -> None:
-        async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
-            row = await connection.fetchrow(_BACKLOG)
-        if row is not None:
-            metrics.set_outbox_backlog(int(row["rows"]), float(row["oldest_age_seconds"]))
-
-    async def _measure_backlog_quietly(self) -> None:
-        """After a failed round: PostgreSQL may be the one away (already logged), so the
-        measurement gives up soon rather than hold up the retry."""
-        try:
-            await asyncio.wait_for(self._measure_backlog(), BACKLOG_MEASURE_TIMEOUT_SECONDS)
-        except Exception as exc:
-            log.debug("outbox backlog not measured: %s: %s", type(exc).__name__, exc)
+        return await purge_published(self._pool, self._retention_days)
 
 
 def _begin_claim(lanes: Sequence[int]) -> str:
