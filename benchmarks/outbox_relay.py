@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -56,7 +57,7 @@ from benchmarks.common import (
 from shared.db.pool import create_pool
 from shared.events import EnterpriseRegistered
 from shared.messaging.kafka import RELAY_LINGER_MS, create_producer
-from shared.messaging.outbox import append_events, insert_cte, outbox_arguments
+from shared.messaging.outbox import append_events, insert_cte
 from shared.messaging.record_batches import CONTENT_TYPE
 from shared.messaging.relay import OutboxRelay
 
@@ -172,7 +173,7 @@ class Latencies:
 
 # The writer's events (the outbox insert, as write paths send it) and its transaction's id,
 # in one round trip.
-_WRITE_RETURNING_XID = f"WITH {insert_cte('events', 1)} SELECT pg_current_xact_id()::xid::text"
+WRITE_RETURNING_XID = f"WITH {insert_cte('events', 1)} SELECT pg_current_xact_id()::xid::text"
 
 
 async def use_log_append_time(topics: list[str]) -> None:
@@ -257,22 +258,21 @@ async def steady_latency(
         await producer.partitions_for(topic)
     relay_task = asyncio.create_task(relay.run(stop))
     await asyncio.sleep(0.2)  # its first round, over the empty outbox
-    per_tick = 10
-    ticks = STEADY_RATE * STEADY_SECONDS // per_tick
-    transaction_of: dict[str, str] = {}  # event id -> its writer's transaction id
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    for tick in range(ticks):
-        arguments = outbox_arguments(
-            [sample_event(tick * per_tick + n) for n in range(per_tick)],
-            source="/bench",
-            topic_prefix=topic_prefix,
-        )
-        # What append_events sends, with the transaction's id in the same round trip.
-        async with pool.acquire() as connection, connection.transaction():
-            xid = await connection.fetchval(_WRITE_RETURNING_XID, *arguments)
-        transaction_of.update((str(event_id), xid) for event_id in arguments[0])
-        await asyncio.sleep(max(0.0, started + (tick + 1) * per_tick / STEADY_RATE - loop.time()))
+    # The writer in a process of its own, as the services' writers are (``outbox_writer``).
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.outbox_writer",
+        dsn,
+        topic_prefix,
+        str(STEADY_RATE),
+        str(STEADY_SECONDS),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    written, _ = await writer.communicate()
+    if writer.returncode:
+        raise RuntimeError(f"the writer failed ({writer.returncode})")
+    transaction_of: dict[str, str] = json.loads(written)
     while await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
         await asyncio.sleep(0.1)
     stop.set()
