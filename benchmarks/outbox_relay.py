@@ -13,13 +13,17 @@ start nor early for the end:
   claim) and before the writer's ``COMMIT`` returns: no event can be claimed before it.
 - *publish*: the broker's append time of the record (its topic set to
   ``message.timestamp.type=LogAppendTime`` for the latency phase, read back by a consumer),
-  rounded up to the next millisecond (the broker keeps milliseconds): the moment the broker
-  wrote it to the partition's log, where consumers read it; the acknowledgement the relay waits
-  for leaves after it. Every record read back must carry that kind of timestamp, or the run
-  fails.
+  rounded up to the next millisecond. The broker stamps a batch in milliseconds as it appends
+  it to the partition's log; consumers can read it once the append is done (one replica
+  locally), and the acknowledgement the relay waits for leaves after that. The rounding adds
+  0.5 ms on average; the stamp precedes the record's being readable only by the broker's
+  in-memory append of the batch (not timed here). Every record read back must carry that kind
+  of timestamp, or the run fails.
 
 Both clocks are this machine's. Without ``track_commit_timestamp`` (a server started
-otherwise) the goal line falls back to the conservative measure below.
+otherwise) the goal line falls back to the conservative measure below. The writer (ten events
+per transaction, a hundred transactions a second) runs in a process of its own
+(``outbox_writer``), as the services' writers are, on the same two cores.
 
 The conservative measure, printed as context: ``created_at`` (``clock_timestamp()`` at the
 insert, before the writer's commit) to ``published_at`` (the relay's mark, a round trip after
