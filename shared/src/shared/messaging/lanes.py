@@ -5,9 +5,9 @@ That session can end while the process lives (PostgreSQL restart, failover, an i
 connection dropped, ``pg_terminate_backend``); its locks then go, and another relay may take
 the lanes. Three things keep one publisher per lane through that:
 
-- the relay checks the lease (the connection answers and ``pg_locks`` still lists our
-  locks) beside a round's first claim, in its run loop at least once a poll interval; a lost
-  lease drops all lanes and reconnects before taking any again;
+- every round checks the lease (the connection answers and ``pg_locks`` still lists our
+  locks), beside its first claim; a lost lease drops all lanes and reconnects before taking
+  any again;
 - every claim is fenced: it only returns rows of lanes the lease session holds at that moment
   (``relay._CLAIM``), so a relay that has not noticed yet claims nothing;
 - claim transactions hold ``(CLAIM_LOCK_CLASS, lane)`` shared, and a relay that takes a lane

@@ -128,9 +128,8 @@ class OutboxRelay:
         self._record_batches_from_rows = record_batches_from_rows
         self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
-        # The run loop's next claim transaction, open (``_claim``): lanes, lease, connection.
+        # The run loop's next claim transaction, open: its lanes, lease and connection (``_claim``).
         self._waiting: tuple[list[int], int | None, _InFlight] | None = None
-        self._next_lease_check = 0.0  # event-loop time (``publish_available``)
         self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
 
     @property
@@ -173,20 +172,14 @@ class OutboxRelay:
         their previous events' acknowledgements as within one round.
         """
         # Holding lanes, the lease check (and taking lanes now free) runs beside the round's
-        # first claim, in the run loop at most once a poll interval (not beside every
-        # notification's claim): claims are fenced by the lease session, so one after it ended
-        # claims nothing.
+        # first claim: it was a round trip before every claim, and a claim is fenced by the
+        # lease session anyway, so one run after the session ended claims nothing.
         lanes, lease_pid = self._lease.lanes, self._lease.pid
-        loop = asyncio.get_running_loop()
-        lease_check = None
-        if not lanes:
-            self._next_lease_check = loop.time() + self._poll_interval
+        lease_check = asyncio.create_task(self._lease.take_free_lanes()) if lanes else None
+        if lease_check is None:
             lanes, lease_pid = await self.take_free_lanes(), self._lease.pid
             if not lanes:
                 return 0
-        elif more is None or loop.time() >= self._next_lease_check:
-            self._next_lease_check = loop.time() + self._poll_interval
-            lease_check = asyncio.create_task(self._lease.take_free_lanes())
 
         def keep_open() -> bool:
             """An empty claim's transaction stays open for the next notification (run loop
@@ -196,6 +189,7 @@ class OutboxRelay:
 
         batches = RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
+        loop = asyncio.get_running_loop()
         claim_more_until = loop.time() + self._poll_interval
         claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
         try:
@@ -249,7 +243,8 @@ class OutboxRelay:
         self, lanes: list[int], lease_pid: int | None, keep_open: Callable[[], bool]
     ) -> _InFlight | None:
         """Claim a batch, in the open claim transaction if there is one for these lanes; an
-        empty claim's is rolled back, with ``keep_open()`` begun again in the same round trip.
+        empty claim's transaction is rolled back, and with ``keep_open()`` begun again at
+        once (one round trip, as the rollback alone) and kept for the next claim.
 
         While it waits it holds the lanes' claim locks and nothing else: the claim's lock on
         the table ends with the rollback, and between statements a READ COMMITTED transaction
