@@ -29,15 +29,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared import metrics
+from shared.messaging.claims import CLAIM, begin_claim
 from shared.messaging.lanes import (
-    CLAIM_LOCK_CLASS,
     LANE_LOCK_CLASS,
     POOL_TIMEOUT_SECONDS,
     LaneLease,
@@ -55,32 +55,6 @@ from shared.service.heap import freeze_startup_heap, thaw
 
 log = logging.getLogger(__name__)
 
-# Claim transactions hold their lanes' claim locks shared: a relay taking a lane over waits
-# on them (``LaneLease``). The same statement turns sorting off for the claim's transaction
-# (``set_config`` local: it ends with the transaction), so the claim reads the unpublished rows
-# in id order from their partial index and stops at the batch. With the outbox's statistics
-# behind its churn (a backlog inserted since the last ANALYZE is estimated at a few rows),
-# the planner otherwise took a bitmap scan of every unpublished row and sorted them, payloads
-# and all: 157 ms for a batch of 1,000 out of a 50,000-row backlog, against 0.8 ms in id order.
-# Sent with its BEGIN as one simple query (one round trip, not two), so its integers are
-# written into the text (``_begin_claim``): the lanes are ours and the class a constant.
-_ENTER_LANES = """
-SELECT pg_advisory_xact_lock_shared({lock_class}, lane), set_config('enable_sort', 'off', true)
-FROM unnest('{{{lanes}}}'::int[]) AS lane
-"""
-# Fenced: only lanes whose lock the lease session ($3) holds right now, so a relay whose
-# session ended claims nothing even before its next lease check.
-_CLAIM = """
-SELECT id, topic, message_key, payload, traceparent, tracestate
-FROM outbox
-WHERE published_at IS NULL AND lane = ANY($1::int[])
-  AND lane = ANY(ARRAY(
-      SELECT objid::int8 FROM pg_locks
-      WHERE locktype = 'advisory' AND pid = $3 AND classid = $4 AND objsubid = 2 AND granted))
-ORDER BY id
-LIMIT $2
-FOR UPDATE SKIP LOCKED
-"""
 # How many rows are handed to the producer between two turns of the event loop.
 _SENDS_BETWEEN_YIELDS = 50
 # A claimed batch of at least this many rows goes to the producer as record batches built
@@ -93,7 +67,9 @@ _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id =
 
 @dataclass
 class _InFlight:
-    connection: asyncpg.pool.PoolConnectionProxy  # in the claim's transaction (``_begin_claim``)
+    connection: (
+        asyncpg.pool.PoolConnectionProxy
+    )  # in the claim's transaction (``claims.begin_claim``)
     rows: list[asyncpg.Record]
     acknowledgements: list[asyncio.Future[object]] = field(default_factory=list)
 
@@ -260,12 +236,12 @@ class OutboxRelay:
             batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
         try:
             if waiting is None:
-                await batch.connection.execute(_begin_claim(lanes))
+                await batch.connection.execute(begin_claim(lanes))
             batch.rows = await batch.connection.fetch(
-                _CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
+                CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
             )
             if not batch.rows and self._waiting is None and keep_open():
-                await batch.connection.execute("ROLLBACK;" + _begin_claim(lanes))
+                await batch.connection.execute("ROLLBACK;" + begin_claim(lanes))
                 self._waiting = (lanes, lease_pid, batch)
                 return None
         except BaseException:
@@ -380,12 +356,6 @@ class OutboxRelay:
 
     async def purge_published(self) -> int:
         return await purge_published(self._pool, self._retention_days)
-
-
-def _begin_claim(lanes: Sequence[int]) -> str:
-    """BEGIN and the claim locks of the lanes, one simple query."""
-    lane_list = ",".join(str(int(lane)) for lane in lanes)
-    return "BEGIN;" + _ENTER_LANES.format(lock_class=int(CLAIM_LOCK_CLASS), lanes=lane_list)
 
 
 def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:
