@@ -163,6 +163,12 @@ class OutboxRelay:
             checked = lease_check is None or lease_check.done()
             return more is not None and checked and self._lease.lanes == lanes
 
+        async def open_waiting() -> None:
+            if lease_check is not None:
+                await asyncio.wait([lease_check])  # a failed check is raised at the round's end
+            if self._waiting is None and keep_open():
+                await self._open_waiting(lanes, lease_pid)
+
         batches = RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
         loop = asyncio.get_running_loop()
@@ -181,7 +187,11 @@ class OutboxRelay:
                     more.clear()
                     claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
                     continue
-                claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
+                claim = asyncio.create_task(
+                    open_waiting()
+                    if more is not None and len(batch.rows) < self._batch_size
+                    else self._claim(lanes, lease_pid, keep_open)
+                )
                 try:
                     _raise_if_failed(finishing)
                     for n, row in enumerate(batch.rows, 1):
@@ -251,6 +261,19 @@ class OutboxRelay:
             await self._abandon(batch)
             return None
         return batch
+
+    async def _open_waiting(self, lanes: list[int], lease_pid: int | None) -> None:
+        """After a batch short of the limit (run loop): it took all there was, so the next
+        claim's transaction is opened for the next notification (one round trip), not claimed
+        in at once (an empty claim and the rollback, two, beside the batch just sent).
+        Nothing is lost: the wake is cleared before every claim that follows it."""
+        batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
+        try:
+            await batch.connection.execute(begin_claim(lanes))
+        except BaseException:
+            await self._abandon(batch)
+            raise
+        self._waiting = (lanes, lease_pid, batch)
 
     async def _end_waiting(self) -> None:
         waiting, self._waiting = self._waiting, None
@@ -344,11 +367,12 @@ class OutboxRelay:
                 delay = self._retry_initial
                 self._on_progress()
                 if not sent or not self._wake.is_set():
-                    # A round ends with a claim that came back empty: whatever committed before
-                    # it has been published, and whatever committed after notified (the wake
-                    # is cleared before the round). Going round again at once only bought an
-                    # empty claim and a backlog count, round trips that held up the next
-                    # event's round when its notification came in the middle of them.
+                    # A round ends when its last claim found nothing more (empty, or short of
+                    # the limit): whatever committed before it has been published, and whatever
+                    # committed after notified (the wake is cleared before the round and before
+                    # each claim that follows a notification). Going round again at once only
+                    # bought an empty claim and a backlog count, round trips that held up the
+                    # next event's round when its notification came in the middle of them.
                     await wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:
             thaw()
