@@ -67,9 +67,7 @@ _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id =
 
 @dataclass
 class _InFlight:
-    connection: (
-        asyncpg.pool.PoolConnectionProxy
-    )  # in the claim's transaction (``claims.begin_claim``)
+    connection: asyncpg.pool.PoolConnectionProxy  # in the claim's transaction (``begin_claim``)
     rows: list[asyncpg.Record]
     acknowledgements: list[asyncio.Future[object]] = field(default_factory=list)
 
@@ -163,12 +161,6 @@ class OutboxRelay:
             checked = lease_check is None or lease_check.done()
             return more is not None and checked and self._lease.lanes == lanes
 
-        async def open_waiting() -> None:
-            if lease_check is not None:
-                await asyncio.wait([lease_check])  # a failed check is raised at the round's end
-            if self._waiting is None and keep_open():
-                await self._open_waiting(lanes, lease_pid)
-
         batches = RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
         loop = asyncio.get_running_loop()
@@ -188,8 +180,8 @@ class OutboxRelay:
                     claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
                     continue
                 claim = asyncio.create_task(
-                    open_waiting()
-                    if more is not None and len(batch.rows) < self._batch_size
+                    self._open_waiting(lanes, lease_pid)
+                    if len(batch.rows) < self._batch_size and keep_open()
                     else self._claim(lanes, lease_pid, keep_open)
                 )
                 try:
@@ -262,11 +254,13 @@ class OutboxRelay:
             return None
         return batch
 
-    async def _open_waiting(self, lanes: list[int], lease_pid: int | None) -> None:
-        """After a batch short of the limit (run loop): it took all there was, so the next
-        claim's transaction is opened for the next notification (one round trip), not claimed
-        in at once (an empty claim and the rollback, two, beside the batch just sent).
-        Nothing is lost: the wake is cleared before every claim that follows it."""
+    async def _open_waiting(self, lanes: list[int], lease_pid: int | None) -> _InFlight | None:
+        """After a batch short of the limit (run loop, lease checked): it took all there was,
+        so the next claim's transaction is opened for the next notification (one round trip),
+        not claimed in at once (an empty claim and the rollback, two, beside the batch just
+        sent). Nothing is lost: the wake is cleared before every claim that follows it."""
+        if self._waiting is not None:
+            return None
         batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
         try:
             await batch.connection.execute(begin_claim(lanes))
@@ -274,6 +268,7 @@ class OutboxRelay:
             await self._abandon(batch)
             raise
         self._waiting = (lanes, lease_pid, batch)
+        return None
 
     async def _end_waiting(self) -> None:
         waiting, self._waiting = self._waiting, None
