@@ -386,18 +386,29 @@ async def test_an_idle_relay_waits_in_a_claim_transaction_that_holds_no_table_or
         return await messaging_pool.fetch(_CLAIM_LOCK_HOLDERS, CLAIM_LOCK_CLASS)
 
     async def open_and_idle() -> bool:
+        """One session, idle in its transaction with the claim locks of all our lanes and
+        nothing else (read in one query: a claim in progress passes through other states)."""
         holders = await waiting()
-        return len(holders) == 1 and holders[0]["state"] == "idle in transaction"
+        return (
+            len(holders) == 1
+            and holders[0]["state"] == "idle in transaction"
+            and holders[0]["pid"] != relay.lease_pid
+            and holders[0]["lanes"] == sorted(relay.lanes)
+            and holders[0]["no_snapshot"]
+            and holders[0]["no_xid"]
+            and holders[0]["outbox_locks"] == 0
+        )
+
+    async def published() -> bool:
+        return not await messaging_pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
 
     try:
         await asyncio.wait_for(progress.wait(), 10)
         for round_ in range(2):  # idle from the start, and again after a published event
+            await until(published, seconds=10, interval=0.01, message="not marked published")
             await until(open_and_idle, seconds=10, interval=0.01, message="no claim waiting")
-            (holder,) = await waiting()
-            assert holder["pid"] != relay.lease_pid
-            assert holder["lanes"] == sorted(relay.lanes)
-            assert holder["no_snapshot"] and holder["no_xid"]
-            assert holder["outbox_locks"] == 0
             async with messaging_pool.acquire() as connection, connection.transaction():
                 await append_events(
                     connection, [registered("ent-o", round_)], source="/test", topic_prefix=prefix

@@ -208,6 +208,8 @@ class OutboxRelay:
                     await finishing[-self._pipeline_depth]
             if lease_check is not None:
                 await lease_check
+            if keep_open():  # the check was still running when the last claim came back
+                await self._open_waiting(lanes, lease_pid)
             return sum(await asyncio.gather(*finishing))
         except BaseException:
             claim.cancel()
