@@ -15,6 +15,7 @@ from opentelemetry import trace
 
 from shared.events import EnterpriseRegistered
 from shared.messaging.kafka import create_producer
+from shared.messaging.lanes import CLAIM_LOCK_CLASS
 from shared.messaging.outbox import append_events
 from shared.messaging.record_batches import CONTENT_TYPE
 from shared.messaging.relay import OutboxRelay
@@ -345,6 +346,144 @@ async def test_an_event_committed_while_a_round_waits_for_its_acknowledgement_is
         release.set()
         await asyncio.wait_for(task, 5)
         await producer.stop()
+
+
+# The sessions holding claim locks (shared) in this database, with what else they hold.
+_CLAIM_LOCK_HOLDERS = """
+SELECT l.pid, array_agg(l.objid::int ORDER BY l.objid) AS lanes, a.state,
+       a.backend_xmin IS NULL AS no_snapshot, a.backend_xid IS NULL AS no_xid,
+       (SELECT count(*) FROM pg_locks r
+        WHERE r.pid = l.pid AND r.locktype = 'relation' AND r.relation = 'outbox'::regclass)
+           AS outbox_locks
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.mode = 'ShareLock' AND l.granted
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+GROUP BY l.pid, a.state, a.backend_xmin IS NULL, a.backend_xid IS NULL
+"""
+
+
+async def test_an_idle_relay_waits_in_a_claim_transaction_that_holds_no_table_or_snapshot(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+) -> None:
+    """Between notifications the relay's next claim transaction is already open, its lanes'
+    claim locks taken, so a notification costs the claim alone; it holds nothing that stops
+    vacuum or DDL on the outbox (no snapshot, no transaction id, no lock on the table), and
+    it ends with the relay."""
+    prefix = f"{topic_prefix}relay8."
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    stop, progress = asyncio.Event(), asyncio.Event()
+    relay = OutboxRelay(
+        pool=messaging_pool,
+        producer=producer,
+        dsn=messaging_db,
+        poll_interval_seconds=60,
+        on_progress=progress.set,
+    )
+    task = asyncio.create_task(relay.run(stop))
+
+    async def waiting() -> list[asyncpg.Record]:
+        return await messaging_pool.fetch(_CLAIM_LOCK_HOLDERS, CLAIM_LOCK_CLASS)
+
+    async def open_and_idle() -> bool:
+        """One session, idle in its transaction with the claim locks of all our lanes and
+        nothing else (read in one query: a claim in progress passes through other states)."""
+        holders = await waiting()
+        return (
+            len(holders) == 1
+            and holders[0]["state"] == "idle in transaction"
+            and holders[0]["pid"] != relay.lease_pid
+            and holders[0]["lanes"] == sorted(relay.lanes)
+            and holders[0]["no_snapshot"]
+            and holders[0]["no_xid"]
+            and holders[0]["outbox_locks"] == 0
+        )
+
+    async def published() -> bool:
+        return not await messaging_pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
+
+    try:
+        await asyncio.wait_for(progress.wait(), 10)
+        for round_ in range(2):  # idle from the start, and again after a published event
+            await until(published, seconds=10, interval=0.01, message="not marked published")
+            await until(open_and_idle, seconds=10, interval=0.01, message="no claim waiting")
+            async with messaging_pool.acquire() as connection, connection.transaction():
+                await append_events(
+                    connection, [registered("ent-o", round_)], source="/test", topic_prefix=prefix
+                )
+            records = await read_topic(
+                stack.kafka_bootstrap,
+                f"{prefix}registry.enterprise",
+                expected=round_ + 1,
+                timeout_seconds=10,
+            )
+            assert len(records) == round_ + 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await producer.stop()
+
+    async def none_waiting() -> bool:
+        return not await waiting()
+
+    await until(none_waiting, seconds=5, interval=0.01, message="claim left open")
+
+
+async def test_a_relay_that_lost_its_lease_lets_the_next_owner_in_by_its_next_poll(
+    messaging_pool: asyncpg.Pool, messaging_db: str, stack: Stack, topic_prefix: str
+) -> None:
+    """The claim transaction a relay keeps open between notifications holds its lanes' claim
+    locks, on which a relay taking a lane over waits: once the lease is gone, it ends within
+    the next round (the poll), and the other relay publishes the lanes."""
+    prefix = f"{topic_prefix}relay9."
+    producer = create_producer(stack.kafka_bootstrap)
+    await producer.start()
+    stop, progress = asyncio.Event(), asyncio.Event()
+    lost = OutboxRelay(
+        pool=messaging_pool,
+        producer=producer,
+        dsn=messaging_db,
+        poll_interval_seconds=0.2,
+        on_progress=progress.set,
+    )
+    task = asyncio.create_task(lost.run(stop))
+    successor = OutboxRelay(pool=messaging_pool, producer=producer, dsn=messaging_db)
+    try:
+        await asyncio.wait_for(progress.wait(), 10)
+        await until(
+            lambda: _claim_waiting(messaging_pool),
+            seconds=10,
+            interval=0.01,
+            message="no claim waiting",
+        )
+        lease_pid = lost.lease_pid
+        await messaging_pool.execute("SELECT pg_terminate_backend($1)", lease_pid)
+
+        async def session_gone() -> bool:
+            return not await messaging_pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", lease_pid
+            )
+
+        await until(session_gone, seconds=10, interval=0.01, message="lease session lives")
+        await successor.open()
+        # Without the open claim ending it would wait for the hand-over timeout (60 s).
+        assert len(await asyncio.wait_for(successor.take_free_lanes(), 10)) == 16
+        async with messaging_pool.acquire() as connection, connection.transaction():
+            await append_events(
+                connection, [registered("ent-l", 1)], source="/test", topic_prefix=prefix
+            )
+        assert await successor.publish_available() == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await successor.close()
+        await producer.stop()
+
+
+async def _claim_waiting(pool: asyncpg.Pool) -> bool:
+    return bool(await pool.fetch(_CLAIM_LOCK_HOLDERS, CLAIM_LOCK_CLASS))
 
 
 async def test_decimal_amounts_survive_exactly(messaging_pool: asyncpg.Pool) -> None:

@@ -9,7 +9,7 @@ the lanes. Three things keep one publisher per lane through that:
   locks), beside its first claim; a lost lease drops all lanes and reconnects before taking
   any again;
 - every claim is fenced: it only returns rows of lanes the lease session holds at that moment
-  (``relay._CLAIM``), so a relay that has not noticed yet claims nothing;
+  (``claims.CLAIM``), so a relay that has not noticed yet claims nothing;
 - claim transactions hold ``(CLAIM_LOCK_CLASS, lane)`` shared, and a relay that takes a lane
   first takes that lock exclusively, so it waits until the previous owner's claimed batches
   are committed or rolled back before it sends anything of that lane.

@@ -15,6 +15,10 @@ event is in another record batch is added only once that one is acknowledged, so
 can never be overtaken by a later event of its key that is delivered (the consumer would apply
 e2, then e1). Delivery is at least once; consumers drop duplicates through their inbox.
 
+Between notifications the run loop keeps its next claim transaction open (``BEGIN`` and the
+claim locks, nothing else: no snapshot, no transaction id, no lock on the table), so a
+notification costs the claim alone; it ends with the round that finds the lease changed.
+
 The run loop wakes on ``LISTEN outbox_inserted`` and polls as a fallback; a failed round (Kafka
 or PostgreSQL) is logged, counted and retried with capped exponential backoff; published rows
 are purged on a schedule.
@@ -23,53 +27,34 @@ are purged on a schedule.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared import metrics
+from shared.messaging.claims import CLAIM, begin_claim
 from shared.messaging.lanes import (
-    CLAIM_LOCK_CLASS,
     LANE_LOCK_CLASS,
     POOL_TIMEOUT_SECONDS,
     LaneLease,
 )
 from shared.messaging.outbox import OUTBOX_LANES
 from shared.messaging.record_batches import RecordBatches, trace_publish
+from shared.messaging.upkeep import (
+    BACKLOG_MEASURE_INTERVAL_SECONDS,
+    measure_backlog,
+    measure_backlog_quietly,
+    purge_published,
+)
 from shared.messaging.waits import set_before_all_done, wait_for_any
 from shared.service.heap import freeze_startup_heap, thaw
 
 log = logging.getLogger(__name__)
 
-# Claim transactions hold their lanes' claim locks shared: a relay taking a lane over waits
-# on them (``LaneLease``). The same statement turns sorting off for the claim's transaction
-# (``set_config`` local: it ends with the transaction), so the claim reads the unpublished rows
-# in id order from their partial index and stops at the batch. With the outbox's statistics
-# behind its churn (a backlog inserted since the last ANALYZE is estimated at a few rows),
-# the planner otherwise took a bitmap scan of every unpublished row and sorted them, payloads
-# and all: 157 ms for a batch of 1,000 out of a 50,000-row backlog, against 0.8 ms in id order.
-# Sent with its BEGIN as one simple query (one round trip, not two), so its integers are
-# written into the text (``_begin_claim``): the lanes are ours and the class a constant.
-_ENTER_LANES = """
-SELECT pg_advisory_xact_lock_shared({lock_class}, lane), set_config('enable_sort', 'off', true)
-FROM unnest('{{{lanes}}}'::int[]) AS lane
-"""
-# Fenced: only lanes whose lock the lease session ($3) holds right now, so a relay whose
-# session ended claims nothing even before its next lease check.
-_CLAIM = """
-SELECT id, topic, message_key, payload, traceparent, tracestate
-FROM outbox
-WHERE published_at IS NULL AND lane = ANY($1::int[])
-  AND lane = ANY(ARRAY(
-      SELECT objid::int8 FROM pg_locks
-      WHERE locktype = 'advisory' AND pid = $3 AND classid = $4 AND objsubid = 2 AND granted))
-ORDER BY id
-LIMIT $2
-FOR UPDATE SKIP LOCKED
-"""
 # How many rows are handed to the producer between two turns of the event loop.
 _SENDS_BETWEEN_YIELDS = 50
 # A claimed batch of at least this many rows goes to the producer as record batches built
@@ -78,28 +63,11 @@ _SENDS_BETWEEN_YIELDS = 50
 # to leave first, a round trip more of commit-to-publish latency.
 RECORD_BATCHES_FROM_ROWS = 64
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])"
-# The backlog and the age of its oldest row (the lowest id: ids follow insertion), both by the
-# partial index of unpublished rows.
-_BACKLOG = """
-SELECT count(*) AS rows,
-       coalesce(extract(epoch FROM clock_timestamp() - (
-           SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1)), 0)
-           AS oldest_age_seconds
-FROM outbox WHERE published_at IS NULL
-"""
-# While publishing without pause (a long backlog) or failing, the backlog is measured at most
-# this often; an idle round always measures it.
-BACKLOG_MEASURE_INTERVAL_SECONDS = 15.0
-BACKLOG_MEASURE_TIMEOUT_SECONDS = 5.0
-_PURGE = """
-DELETE FROM outbox WHERE published_at IS NOT NULL
-AND published_at < now() - make_interval(days => $1)
-"""
 
 
 @dataclass
 class _InFlight:
-    connection: asyncpg.pool.PoolConnectionProxy  # in the claim's transaction (``_begin_claim``)
+    connection: asyncpg.pool.PoolConnectionProxy  # in the claim's transaction (``begin_claim``)
     rows: list[asyncpg.Record]
     acknowledgements: list[asyncio.Future[object]] = field(default_factory=list)
 
@@ -134,6 +102,8 @@ class OutboxRelay:
         self._record_batches_from_rows = record_batches_from_rows
         self._on_progress = on_progress  # liveness: a batch committed or a round completed
         self._wake = asyncio.Event()
+        # The run loop's next claim transaction, open: its lanes, lease and connection (``_claim``).
+        self._waiting: tuple[list[int], int | None, _InFlight] | None = None
         self._lease = LaneLease(dsn=dsn, pool=pool, max_lanes=max_lanes, on_notify=self._wake.set)
 
     @property
@@ -148,10 +118,16 @@ class OutboxRelay:
         await self._lease.open()
 
     async def close(self) -> None:
-        await self._lease.close()
+        try:
+            await self._end_waiting()
+        finally:
+            await self._lease.close()
 
     async def take_free_lanes(self) -> list[int]:
         """Check the lease, then lock the lanes no other relay holds, up to ``max_lanes``."""
+        # The open claim's shared claim locks would hold up our own wait for a lane's previous
+        # owner if we took back a lane we had lost.
+        await self._end_waiting()
         return await self._lease.take_free_lanes()
 
     async def publish_available(self, more: asyncio.Event | None = None) -> int:
@@ -173,16 +149,23 @@ class OutboxRelay:
         # first claim: it was a round trip before every claim, and a claim is fenced by the
         # lease session anyway, so one run after the session ended claims nothing.
         lanes, lease_pid = self._lease.lanes, self._lease.pid
-        lease_check = asyncio.create_task(self.take_free_lanes()) if lanes else None
+        lease_check = asyncio.create_task(self._lease.take_free_lanes()) if lanes else None
         if lease_check is None:
             lanes, lease_pid = await self.take_free_lanes(), self._lease.pid
             if not lanes:
                 return 0
+
+        def keep_open() -> bool:
+            """An empty claim's transaction stays open for the next notification (run loop
+            only) once the lease check is through and left the lanes as they were."""
+            checked = lease_check is None or lease_check.done()
+            return more is not None and checked and self._lease.lanes == lanes
+
         batches = RecordBatches(self._producer)
         finishing: list[asyncio.Task[int]] = []
         loop = asyncio.get_running_loop()
         claim_more_until = loop.time() + self._poll_interval
-        claim = asyncio.create_task(self._claim(lanes, lease_pid))
+        claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
         try:
             while True:
                 batch = await claim
@@ -194,9 +177,13 @@ class OutboxRelay:
                     ):
                         break
                     more.clear()
-                    claim = asyncio.create_task(self._claim(lanes, lease_pid))
+                    claim = asyncio.create_task(self._claim(lanes, lease_pid, keep_open))
                     continue
-                claim = asyncio.create_task(self._claim(lanes, lease_pid))
+                claim = asyncio.create_task(
+                    self._open_waiting(lanes, lease_pid)
+                    if len(batch.rows) < self._batch_size and keep_open()
+                    else self._claim(lanes, lease_pid, keep_open)
+                )
                 try:
                     _raise_if_failed(finishing)
                     for n, row in enumerate(batch.rows, 1):
@@ -221,6 +208,8 @@ class OutboxRelay:
                     await finishing[-self._pipeline_depth]
             if lease_check is not None:
                 await lease_check
+            if keep_open():  # the check was still running when the last claim came back
+                await self._open_waiting(lanes, lease_pid)
             return sum(await asyncio.gather(*finishing))
         except BaseException:
             claim.cancel()
@@ -230,21 +219,63 @@ class OutboxRelay:
                 await self._abandon(late[0])
             raise
 
-    async def _claim(self, lanes: Sequence[int], lease_pid: int | None) -> _InFlight | None:
-        connection = await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+    async def _claim(
+        self, lanes: list[int], lease_pid: int | None, keep_open: Callable[[], bool]
+    ) -> _InFlight | None:
+        """Claim a batch, in the open claim transaction if there is one for these lanes; an
+        empty claim's transaction is rolled back, and with ``keep_open()`` begun again at
+        once (one round trip, as the rollback alone) and kept for the next claim.
+
+        While it waits it holds the lanes' claim locks and nothing else: the claim's lock on
+        the table ends with the rollback, and between statements a READ COMMITTED transaction
+        holds no snapshot. A relay taking one of the lanes over waits for it, so it ends with
+        the first round that finds the lease changed (at the latest the next poll)."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None and waiting[:2] != (lanes, lease_pid):
+            await self._abandon(waiting[2])
+            waiting = None
+        if waiting is not None:
+            batch = waiting[2]
+        else:
+            batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
         try:
-            await connection.execute(_begin_claim(lanes))
-            rows = await connection.fetch(
-                _CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
+            if waiting is None:
+                await batch.connection.execute(begin_claim(lanes))
+            batch.rows = await batch.connection.fetch(
+                CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
             )
+            if not batch.rows and self._waiting is None and keep_open():
+                await batch.connection.execute("ROLLBACK;" + begin_claim(lanes))
+                self._waiting = (lanes, lease_pid, batch)
+                return None
         except BaseException:
-            await self._abandon(_InFlight(connection, []))
+            await self._abandon(batch)
             raise
-        batch = _InFlight(connection, rows)
-        if not rows:
+        if not batch.rows:
             await self._abandon(batch)
             return None
         return batch
+
+    async def _open_waiting(self, lanes: list[int], lease_pid: int | None) -> _InFlight | None:
+        """After a batch short of the limit (run loop, lease checked): it took all there was,
+        so the next claim's transaction is opened for the next notification (one round trip),
+        not claimed in at once (an empty claim and the rollback, two, beside the batch just
+        sent). Nothing is lost: the wake is cleared before every claim that follows it."""
+        if self._waiting is not None:
+            return None
+        batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
+        try:
+            await batch.connection.execute(begin_claim(lanes))
+        except BaseException:
+            await self._abandon(batch)
+            raise
+        self._waiting = (lanes, lease_pid, batch)
+        return None
+
+    async def _end_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            await self._abandon(waiting[2])
 
     async def _abandon(self, batch: _InFlight) -> None:
         try:
@@ -313,12 +344,14 @@ class OutboxRelay:
                     sent = await self.publish_available(self._wake)
                     if not sent or loop.time() >= next_measure:
                         next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
-                        await self._measure_backlog()
+                        await measure_backlog(self._pool)
                 except Exception as exc:
                     metrics.record_relay_failure(exc)
+                    with contextlib.suppress(Exception):  # its connection may be the failure
+                        await self._end_waiting()
                     if loop.time() >= next_measure:  # a backlog that grows while Kafka is away
                         next_measure = loop.time() + BACKLOG_MEASURE_INTERVAL_SECONDS
-                        await self._measure_backlog_quietly()
+                        await measure_backlog_quietly(self._pool)
                     log.warning(
                         "outbox round failed, retrying in %.1f s: %s: %s",
                         delay,
@@ -331,40 +364,19 @@ class OutboxRelay:
                 delay = self._retry_initial
                 self._on_progress()
                 if not sent or not self._wake.is_set():
-                    # A round ends with a claim that came back empty: whatever committed before
-                    # it has been published, and whatever committed after notified (the wake
-                    # is cleared before the round). Going round again at once only bought an
-                    # empty claim and a backlog count, round trips that held up the next
-                    # event's round when its notification came in the middle of them.
+                    # A round ends when its last claim found nothing more (empty, or short of
+                    # the limit): whatever committed before it has been published, and whatever
+                    # committed after notified (the wake is cleared before the round and before
+                    # each claim that follows a notification). Going round again at once only
+                    # bought an empty claim and a backlog count, round trips that held up the
+                    # next event's round when its notification came in the middle of them.
                     await wait_for_any(stop, self._wake, timeout=self._poll_interval)
         finally:
             thaw()
             await self.close()
 
     async def purge_published(self) -> int:
-        async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
-            result = await connection.execute(_PURGE, self._retention_days)
-        return int(result.split()[-1])
-
-    async def _measure_backlog(self) -> None:
-        async with self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS) as connection:
-            row = await connection.fetchrow(_BACKLOG)
-        if row is not None:
-            metrics.set_outbox_backlog(int(row["rows"]), float(row["oldest_age_seconds"]))
-
-    async def _measure_backlog_quietly(self) -> None:
-        """After a failed round: PostgreSQL may be the one away (already logged), so the
-        measurement gives up soon rather than hold up the retry."""
-        try:
-            await asyncio.wait_for(self._measure_backlog(), BACKLOG_MEASURE_TIMEOUT_SECONDS)
-        except Exception as exc:
-            log.debug("outbox backlog not measured: %s: %s", type(exc).__name__, exc)
-
-
-def _begin_claim(lanes: Sequence[int]) -> str:
-    """BEGIN and the claim locks of the lanes, one simple query."""
-    lane_list = ",".join(str(int(lane)) for lane in lanes)
-    return "BEGIN;" + _ENTER_LANES.format(lock_class=int(CLAIM_LOCK_CLASS), lanes=lane_list)
+        return await purge_published(self._pool, self._retention_days)
 
 
 def _raise_if_failed(finishing: list[asyncio.Task[int]]) -> None:
