@@ -4,6 +4,7 @@ stock protocol sends, in the same order; a response of known length in one write
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from uvicorn.config import Config
+from uvicorn.protocols.http import httptools_impl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
@@ -177,3 +179,59 @@ async def test_a_head_held_for_a_client_gone_is_dropped() -> None:
         await asyncio.sleep(0)
     assert transport.writes == []
     assert not state.tasks
+
+
+async def logged_exchange(
+    protocol_class: type[HttpToolsProtocol], log_level: str, *requests: bytes
+) -> list[str]:
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    state = ServerState()
+    config = Config(app=APP, log_level=log_level, lifespan="off", ws="none")
+    access = logging.getLogger("uvicorn.access")
+    handler = Lines()
+    access.addHandler(handler)
+    try:
+        protocol = protocol_class(config=config, server_state=state, app_state={})
+        protocol.connection_made(RecordingTransport())  # type: ignore[arg-type]
+        for request in requests:
+            protocol.data_received(request)
+            for _ in range(200):
+                await asyncio.sleep(0)
+                if not state.tasks and not protocol.pipeline:
+                    break
+    finally:
+        access.removeHandler(handler)
+    return lines
+
+
+ACCESS_REQUESTS = (
+    GET_JSON,
+    b"GET /json?region=370200&name=%E7%BD%91 HTTP/1.1\r\nhost: example\r\n\r\n",
+    b"GET /nowhere/%20x HTTP/1.1\r\nhost: example\r\n\r\n",
+    b"GET /stream HTTP/1.1\r\nhost: example\r\n\r\n",
+)
+
+
+async def test_the_access_log_lines_are_the_stock_protocols() -> None:
+    stock = await logged_exchange(HttpToolsProtocol, "info", *ACCESS_REQUESTS)
+    ours = await logged_exchange(OneWriteHttpToolsProtocol, "info", *ACCESS_REQUESTS)
+    assert ours == stock
+    assert len(stock) == len(ACCESS_REQUESTS)
+    assert '"GET /json?region=370200&name=%E7%BD%91 HTTP/1.1" 200' in stock[1]
+
+
+async def test_an_access_line_the_level_drops_is_not_formatted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    formatted: list[Any] = []
+    monkeypatch.setattr(httptools_impl, "get_client_addr", formatted.append)
+    stock = await logged_exchange(HttpToolsProtocol, "warning", *ACCESS_REQUESTS)
+    assert stock == [] and len(formatted) == len(ACCESS_REQUESTS)  # built, then dropped
+    formatted.clear()
+    ours = await logged_exchange(OneWriteHttpToolsProtocol, "warning", *ACCESS_REQUESTS)
+    assert ours == [] and formatted == []

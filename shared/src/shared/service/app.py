@@ -30,7 +30,9 @@ from shared.service.docs import install_docs
 from shared.service.health import database_check, health_router, kafka_check, temporal_check
 from shared.service.heap import serving_api_heap
 from shared.service.openapi import install_openapi
+from shared.service.param_fields import remember_sequence_fields
 from shared.service.query_values import single_query_values
+from shared.service.route_prefix import check_route_prefixes
 from shared.service.server_span import install_server_spans
 from shared.settings import ServiceSettings
 
@@ -66,6 +68,7 @@ def create_service_app(
     for the rate limits. ``large_bodies``: upload routes with their own, larger body limits."""
     add_secret_prefixes(secret_paths)
     install_log_redaction()
+    remember_sequence_fields()  # per parameter, not per request (shared.service.param_fields)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +90,8 @@ def create_service_app(
         app.state.informational_checks = informational
         if on_start is not None:
             await on_start(app)
+        # Every route is in by now, those the service added after this factory returned too.
+        check_route_prefixes(app.router.routes)
         # Set by the serving entry point (``run_api``), not in tests: a test process starts
         # hundreds of apps, and a full collection per start would cost more than it saves.
         frozen = bool(getattr(app.state, "freeze_heap_on_start", False))

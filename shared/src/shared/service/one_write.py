@@ -8,11 +8,17 @@ the cycle's transport for the body's first write and goes out with it: the same 
 same order, in one write. A streaming response's head goes out at once, as before; a head held
 when the connection closes (the app failed between start and body) is written before the close,
 as it would have been; a head held for a client gone is dropped, as its write would have been.
+
+The cycle's access-log line is formatted only when the access logger takes ``INFO``: uvicorn
+builds its arguments (the client's address, the quoted path and query) for every response and
+hands them to ``info``, which drops them when the level is higher (the benchmarks serve at
+``warning``). Where the logger takes it (``run_api``: ``info``) the line is the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -80,3 +86,4 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             # and its ``send`` now is in time for every message it sends.
             cycle.__class__ = _OneWriteCycle
             cycle.transport = cast(asyncio.Transport, _HeadHoldingTransport(cycle.transport))
+            cycle.access_log = cycle.access_log and cycle.access_logger.isEnabledFor(logging.INFO)
