@@ -166,3 +166,18 @@ def open_window_with_two_reporters(
     body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
     assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
     clock.now = cst(2025, 12, 1, 10)
+
+
+def open_window_for(
+    api: TestClient,
+    auth: Callable[..., dict[str, str]],
+    designate: Callable[..., int],
+    clock: Clock,
+    designations: tuple[str, ...],
+) -> None:
+    """``designations`` designated in Guiyang in June; the 2025 window opened on 1 November."""
+    for designation in designations:
+        designate(designation, region="520102", at=cst(2025, 6, 1))
+    clock.now = cst(2025, 11, 1, 9)
+    body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
+    assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201

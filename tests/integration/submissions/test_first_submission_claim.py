@@ -30,7 +30,7 @@ from shared.http.problems import ProblemError
 from submissions.domain.actors import Actor, Role
 from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, submit_report
-from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.integration.submissions.conftest import Clock, cst, open_window_for, window_id
 from tests.support.polling import until
 
 W = window_id(2025)
@@ -49,11 +49,7 @@ def opened(
     designate: Callable[..., int],
     clock: Clock,
 ) -> None:
-    for designation in ("K1", "K2", "K3", "K4"):
-        designate(designation, region="520102", at=cst(2025, 6, 1))
-    clock.now = cst(2025, 11, 1, 9)
-    body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
-    assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
+    open_window_for(api, auth, designate, clock, ("K1", "K2", "K3", "K4"))
 
 
 def reporter(entry: Any) -> Actor:

@@ -22,7 +22,7 @@ from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, submit_report
-from tests.integration.submissions.conftest import PROGRAMME, WINDOW, Clock, cst, window_id
+from tests.integration.submissions.conftest import Clock, cst, open_window_for, window_id
 from tests.support.polling import until
 
 W = window_id(2025)
@@ -41,11 +41,7 @@ def opened(
     designate: Callable[..., int],
     clock: Clock,
 ) -> None:
-    for designation in ("R1", "R2", "R3", "R4"):
-        designate(designation, region="520102", at=cst(2025, 6, 1))
-    clock.now = cst(2025, 11, 1, 9)
-    body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
-    assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
+    open_window_for(api, auth, designate, clock, ("R1", "R2", "R3", "R4"))
 
 
 def reporter(entry: Any) -> Actor:
