@@ -21,6 +21,7 @@ from shared.programmes import CHINA_STANDARD_TIME, load_programmes
 from submissions.api.app import create_app
 from submissions.config import SubmissionsSettings
 from submissions.db import MIGRATIONS_DIR
+from submissions.domain.actors import Actor, Role
 from submissions.handlers.common import Context
 from submissions.handlers.roster import apply_designation_event
 from tests.support.databases import drop_database, migrated_database
@@ -181,3 +182,16 @@ def open_window_for(
     clock.now = cst(2025, 11, 1, 9)
     body = {"programme_id": PROGRAMME, "window": WINDOW, "year": 2025}
     assert api.post("/v1/windows", json=body, headers=auth()).status_code == 201
+
+
+# A reporter's figures for a first submission, and the reporter of a roster entry, for the
+# tests that call the submission's handler directly.
+FIRST_FIGURES = {
+    "online_retail_sales": "1000000.00",
+    "physical_goods_online_retail_sales": "800000",
+    "workers": 40,
+}
+
+
+def reporter_of(entry: Any) -> Actor:
+    return Actor(f"user-{entry['entity_id']}", Role.reporter, entity_id=entry["entity_id"])

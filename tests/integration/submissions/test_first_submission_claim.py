@@ -27,18 +27,19 @@ from shared.http.idempotency import (
     StatementClaim,
 )
 from shared.http.problems import ProblemError
-from submissions.domain.actors import Actor, Role
 from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, submit_report
-from tests.integration.submissions.conftest import Clock, cst, open_window_for, window_id
+from tests.integration.submissions.conftest import (
+    FIRST_FIGURES,
+    Clock,
+    cst,
+    open_window_for,
+    reporter_of,
+    window_id,
+)
 from tests.support.polling import until
 
 W = window_id(2025)
-FIGURES = {
-    "online_retail_sales": "1000000.00",
-    "physical_goods_online_retail_sales": "800000",
-    "workers": 40,
-}
 NOW = cst(2025, 12, 5, 10)
 
 
@@ -50,10 +51,6 @@ def opened(
     clock: Clock,
 ) -> None:
     open_window_for(api, auth, designate, clock, ("K1", "K2", "K3", "K4"))
-
-
-def reporter(entry: Any) -> Actor:
-    return Actor(f"user-{entry['entity_id']}", Role.reporter, entity_id=entry["entity_id"])
 
 
 def render(result: Submitted) -> tuple[int, dict[str, str], bytes]:
@@ -101,8 +98,8 @@ async def submit(
                 context,
                 window_id=W,
                 designation_id=designation,
-                authorize=reporter,
-                figures=FIGURES,
+                authorize=reporter_of,
+                figures=FIRST_FIGURES,
                 explanations={},
                 now=NOW,
                 claim_in_statement=StatementClaim(request, answer),

@@ -18,19 +18,20 @@ from fastapi.testclient import TestClient
 
 from shared.db.pool import create_pool
 from shared.http.idempotency import StatementClaim
-from submissions.domain.actors import Actor, Role
 from submissions.domain.errors import Refused
 from submissions.handlers.common import Context
 from submissions.handlers.reports import Submitted, submit_report
-from tests.integration.submissions.conftest import Clock, cst, open_window_for, window_id
+from tests.integration.submissions.conftest import (
+    FIRST_FIGURES,
+    Clock,
+    cst,
+    open_window_for,
+    reporter_of,
+    window_id,
+)
 from tests.support.polling import until
 
 W = window_id(2025)
-FIGURES = {
-    "online_retail_sales": "1000000.00",
-    "physical_goods_online_retail_sales": "800000",
-    "workers": 40,
-}
 NOW = cst(2025, 12, 5, 10)
 
 
@@ -42,10 +43,6 @@ def opened(
     clock: Clock,
 ) -> None:
     open_window_for(api, auth, designate, clock, ("R1", "R2", "R3", "R4"))
-
-
-def reporter(entry: Any) -> Actor:
-    return Actor(f"user-{entry['entity_id']}", Role.reporter, entity_id=entry["entity_id"])
 
 
 async def race(
@@ -71,8 +68,8 @@ async def race(
             context,
             window_id=W,
             designation_id=designation,
-            authorize=reporter,
-            figures=FIGURES,
+            authorize=reporter_of,
+            figures=FIRST_FIGURES,
             explanations={},
             now=NOW,
             before_commit=before_commit,
