@@ -25,10 +25,11 @@ import re
 from collections.abc import Callable, Iterable
 from timeit import default_timer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
+from urllib.parse import unquote
 
 from opentelemetry import context, metrics, propagate, trace
 from opentelemetry.trace import INVALID_SPAN, SpanKind, Status, StatusCode
+from opentelemetry.util.http import redact_url
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -41,7 +42,6 @@ SCHEMA_URL = "https://opentelemetry.io/schemas/1.11.0"
 _METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
 )
-_SIGNED_QUERY = ("AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature")
 _ACTIVE_KEYS = ("http.method", "http.host", "http.scheme", "http.flavor", "http.server_name")
 _DURATION_KEYS = ("http.status_code", "net.host.port")
 
@@ -263,7 +263,7 @@ class ServerSpanMiddleware:
             attributes["http.flavor"] = flavor
         if path := scope.get("path"):
             attributes["http.target"] = path
-        attributes["http.url"] = _redact_url(url) if _may_hold_secrets(url) else url
+        attributes["http.url"] = redact_url(url) if _may_hold_secrets(url) else url
         if method := scope.get("method", ""):
             method = method.upper()
             if not (self.all_methods or method in _METHODS):
@@ -328,33 +328,9 @@ def _decode(value: bytes) -> str:
 
 
 def _may_hold_secrets(url: str) -> bool:
-    """Whether ``_redact_url`` could change ``url``: user information before the host, or a
+    """Whether ``redact_url`` could change ``url``: user information before the host, or a
     signed query's parameter (spelled as is, or escaped for ``parse_qs`` to unescape)."""
     if "@" in url:
         return True
     query = url.partition("?")[2]
     return bool(query) and any(part in query for part in ("%", "+", "sig", "Signature", "AWS"))
-
-
-def _redact_url(url: str) -> str:
-    """The instrumentation's ``redact_url``: credentials and signed query values masked."""
-    try:
-        parsed = urlparse(url)
-        if parsed.scheme and parsed.netloc and "@" in parsed.netloc:
-            host = parsed.netloc.rpartition("@")[2]
-            url = urlunparse(parsed._replace(netloc="REDACTED:REDACTED@" + host))
-    except ValueError:
-        pass
-    try:
-        parsed = urlparse(url)
-        if not parsed.query:
-            return url
-        values = parse_qs(parsed.query)
-        if not any(param in values for param in _SIGNED_QUERY):
-            return url
-        for param in _SIGNED_QUERY:
-            if param in values:
-                values[param] = ["REDACTED"]
-        return urlunparse(parsed._replace(query=urlencode(values, doseq=True)))
-    except ValueError:
-        return url
