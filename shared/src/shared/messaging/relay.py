@@ -234,13 +234,8 @@ class OutboxRelay:
         if waiting is not None and waiting[:2] != (lanes, lease_pid):
             await self._abandon(waiting[2])
             waiting = None
-        if waiting is not None:
-            batch = waiting[2]
-        else:
-            batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
+        batch = waiting[2] if waiting is not None else await self._begin(lanes)
         try:
-            if waiting is None:
-                await batch.connection.execute(begin_claim(lanes))
             batch.rows = await batch.connection.fetch(
                 CLAIM, lanes, self._batch_size, lease_pid, LANE_LOCK_CLASS
             )
@@ -261,16 +256,19 @@ class OutboxRelay:
         so the next claim's transaction is opened for the next notification (one round trip),
         not claimed in at once (an empty claim and the rollback, two, beside the batch just
         sent). Nothing is lost: the wake is cleared before every claim that follows it."""
-        if self._waiting is not None:
-            return None
+        if self._waiting is None:
+            self._waiting = (lanes, lease_pid, await self._begin(lanes))
+        return None
+
+    async def _begin(self, lanes: list[int]) -> _InFlight:
+        """A connection in a new claim transaction of ``lanes`` (``begin_claim``)."""
         batch = _InFlight(await self._pool.acquire(timeout=POOL_TIMEOUT_SECONDS), [])
         try:
             await batch.connection.execute(begin_claim(lanes))
         except BaseException:
             await self._abandon(batch)
             raise
-        self._waiting = (lanes, lease_pid, batch)
-        return None
+        return batch
 
     async def _end_waiting(self) -> None:
         waiting, self._waiting = self._waiting, None
