@@ -10,14 +10,25 @@ as it is deployed: two replicas (``BENCH_API_REPLICAS``; the HorizontalPodAutosc
 the clients spread over them as kube-proxy spreads connections. One replica with all ten
 connections runs after, for context.
 
+What the clock covers, on both sides alike: the steady rush, not a process's first seconds. Each
+side's connections are open before it starts (the raw side's pool, the API's pools at their size,
+each client's keep-alive connection), and each client sends one warm-up report first, untimed, as
+a replica that has served the morning's traffic before the rush has prepared its statements. The
+load generator's heap is frozen while either side runs (``load_generator_heap`` says why), and its
+HTTP client is a lean one (``load_client`` says why), so that the two cores go to what is measured.
+
 Diagnostics: ``BENCH_POOL_WAITS=<file>`` prints the API's pool waits (per acquire, per request)
 and how many later acquires were served before each; ``BENCH_POOL_QUEUE=lifo`` runs both sides
-on asyncpg's own pool queue instead of the first-come-first-served one, for before/after pairs.
+on asyncpg's own pool queue instead of the first-come-first-served one, for before/after pairs;
+``BENCH_TIMINGS=<file>`` writes each request's start (from the clock's start), time and replica
+port to ``<file>.<replicas>``, with the load generator's garbage collections, and each replica's
+collections to ``<file>.collections.<port>``: where in the run the tail falls, and what paused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -26,9 +37,9 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
-import aiohttp
 import asyncpg
 from cryptography.hazmat.primitives import serialization
 
@@ -44,6 +55,7 @@ from benchmarks.common import (
     start_api_process,
     submissions_env,
 )
+from benchmarks.load_client import LoadClient
 from benchmarks.registry_writes import cpu_seconds, database_backends
 from shared import audit
 from shared.auth import generate_dev_keypair, mint_token
@@ -53,6 +65,7 @@ from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
 from shared.messaging.relay import OutboxRelay
 from shared.programmes import CHINA_STANDARD_TIME, load_programmes
+from shared.service.heap import serving_api_heap
 from shared.service.one_write import OneWriteHttpToolsProtocol
 from submissions.db import MIGRATIONS_DIR
 from submissions.handlers.common import Context
@@ -96,6 +109,14 @@ RAW_STEP = """
 INSERT INTO review_steps (report_id, action, actor, actor_role, at, from_state, to_state, version)
 VALUES ($1, 'submit', 'bench', 'reporter', $2, 'draft', 'submitted', 1)
 """
+
+
+def load_generator_heap() -> contextlib.AbstractContextManager[None]:
+    """The load generator's heap while either side runs: frozen, its youngest generation
+    collected as an API's is (``serving_api_heap``). The 200 clients stand for 200 offices, each
+    on its own machine; in one process a full collection of its heap (the modules, 4,000 tokens)
+    stopped all of them at once for ≈ 250 ms and put that pause into the measured side's tail."""
+    return serving_api_heap()
 
 
 def watch_pool_waits(out: str) -> None:
@@ -179,9 +200,47 @@ def asyncpg_queue_if_asked() -> None:
         shared.db.pool.serve_in_arrival_order = lambda pool: None
 
 
+def watch_collections() -> list[tuple[float, int, float]]:
+    """Each garbage collection of this process from now on: (its end as wall-clock time, the
+    oldest generation collected, its wall time in ms). For ``BENCH_TIMINGS``."""
+    import gc
+
+    events: list[tuple[float, int, float]] = []
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            events.append(
+                (time.time(), info["generation"], (time.perf_counter() - started[0]) * 1000)
+            )
+
+    gc.callbacks.append(callback)
+    return events
+
+
+def dump_collections_at_exit(out: str) -> None:
+    import atexit
+    import signal
+
+    events = watch_collections()
+
+    def dump() -> None:
+        with open(out, "w") as file:
+            json.dump(events, file)
+
+    atexit.register(dump)
+    # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so atexit runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
 def serve() -> None:
     """The API process: the real app, its clock fixed at ``NOW``."""
     import uvicorn
+
+    if timings_to := os.environ.get("BENCH_TIMINGS"):
+        dump_collections_at_exit(f"{timings_to}.collections.{os.environ[PORT_VARIABLE]}")
 
     from submissions.api.app import create_app
     from submissions.config import SubmissionsSettings
@@ -234,7 +293,7 @@ async def prepare(dsn: str, prefix: str) -> None:
                     CITIES[n % len(CITIES)],
                     dt.date(2024, 6, 1),
                 )
-                for n in range(REPORTERS)
+                for n in range(REPORTERS + CLIENTS)  # a warm-up report for each client
             ],
             columns=[
                 "designation_id",
@@ -278,107 +337,161 @@ def start_api(
     )
 
 
-async def through_api(tokens: list[str], ports: list[int]) -> tuple[float, list[float], int]:
+class CpuWindow:
+    """The CPU used between ``start`` and ``stop`` by the API processes, their database backends
+    and this process (the clients), in ms per timed report."""
+
+    def __init__(self, dsn: str, pids: list[int]) -> None:
+        self._dsn, self._pids = dsn, pids
+        self.api = self.database = self.clients = 0.0
+
+    async def start(self) -> None:
+        self._before = cpu_seconds([*self._pids, *await database_backends(self._dsn)])
+        self._clients = time.process_time()
+
+    async def stop(self) -> None:
+        clients = time.process_time() - self._clients
+        after = cpu_seconds([*self._pids, *await database_backends(self._dsn)])
+
+        def used(of: list[int]) -> float:
+            return (
+                sum(after[p] - self._before.get(p, 0.0) for p in of if p in after)
+                / REPORTERS
+                * 1000
+            )
+
+        self.api = used(self._pids)
+        self.database = used([p for p in after if p not in self._pids])
+        self.clients = clients / REPORTERS * 1000
+
+
+async def through_api(
+    tokens: list[str], ports: list[int], window: CpuWindow
+) -> tuple[float, list[float], int]:
+    """The clients, each with its connection to one replica (spread evenly over them, as
+    kube-proxy spreads connections), send a warm-up report each, then the timed reports."""
     timings: list[float] = []
     accepted = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(REPORTERS):
         queue.put_nowait(n)
+    body = json.dumps({"figures": FIGURES}).encode()
+    timings_to = os.environ.get("BENCH_TIMINGS")
+    trace: list[tuple[float, float, int]] = []
 
-    async def one_client(port: int) -> None:
-        # A client of its own (one connection), as 200 offices would be. aiohttp rather than
-        # httpx: on a 2-core machine the load generator shares the CPU with the API it
-        # measures, and httpx spent more CPU per request (about 2 ms) than the API itself.
+    async def report(client: LoadClient, n: int) -> int:
+        async with asyncio.timeout(120):
+            return await client.post_json(
+                f"/v1/windows/{WINDOW_ID}/reports/D{n:05d}/versions",
+                body,
+                f"Authorization: Bearer {tokens[n]}\r\nIdempotency-Key: rush-{n}\r\n",
+            )
+
+    async def one_client(client: LoadClient) -> None:
         nonlocal accepted
-        connector = aiohttp.TCPConnector(limit=1)
-        timeout = aiohttp.ClientTimeout(total=120)
-        async with aiohttp.ClientSession(
-            base_url=f"http://127.0.0.1:{port}", connector=connector, timeout=timeout
-        ) as client:
-            while not queue.empty():
-                n = queue.get_nowait()
-                started = time.perf_counter()
-                async with client.post(
-                    f"/v1/windows/{WINDOW_ID}/reports/D{n:05d}/versions",
-                    json={"figures": FIGURES},
-                    headers={
-                        "Authorization": f"Bearer {tokens[n]}",
-                        "Idempotency-Key": f"rush-{n}",
-                    },
-                ) as response:
-                    await response.read()
-                    timings.append((time.perf_counter() - started) * 1000)
-                    if response.status == 201:
-                        accepted += 1
+        while not queue.empty():
+            n = queue.get_nowait()
+            started = time.perf_counter()
+            status = await report(client, n)
+            timings.append((time.perf_counter() - started) * 1000)
+            if timings_to:
+                trace.append((started - begun, timings[-1], client.port))
+            if status == 201:
+                accepted += 1
 
-    started = time.perf_counter()
-    # Each client's connection stays with one replica, the clients spread evenly over them.
-    await asyncio.gather(*(one_client(ports[n % len(ports)]) for n in range(CLIENTS)))
-    elapsed = time.perf_counter() - started
+    async with contextlib.AsyncExitStack() as stack:
+        # A client of its own (one connection) for each of the 200 offices; see load_client for
+        # why not aiohttp.
+        clients = [
+            await stack.enter_async_context(LoadClient("127.0.0.1", ports[n % len(ports)]))
+            for n in range(CLIENTS)
+        ]
+        await asyncio.gather(*(report(c, REPORTERS + n) for n, c in enumerate(clients)))
+        collections = watch_collections() if timings_to else []
+        await window.start()
+        with load_generator_heap():
+            begun = started = time.perf_counter()
+            await asyncio.gather(*(one_client(client) for client in clients))
+            elapsed = time.perf_counter() - started
+        await window.stop()
+    if timings_to:
+        wall_begun = time.time() - (time.perf_counter() - begun)
+        Path(f"{timings_to}.{len(ports)}").write_text(
+            json.dumps({"begun": wall_begun, "trace": trace, "collections": collections})
+        )
     return accepted / elapsed, timings, accepted
 
 
-async def raw_inserts(dsn: str, prefix: str) -> tuple[float, list[float]]:
+async def raw_inserts(dsn: str, prefix: str) -> tuple[float, list[float], float]:
     """The same rows (report, version, step, audit record, outbox event) by bare asyncpg,
-    same pool size. Answers the rate and each report's time (waiting for the pool included)."""
+    same pool size. Answers the rate, each report's time (waiting for the pool included) and
+    this process's CPU per report (ms)."""
     pool = await create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE)
     timings: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(REPORTERS):
         queue.put_nowait(n)
 
+    async def insert(n: int) -> None:
+        report_id = uuid.uuid4()
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                RAW_REPORT,
+                report_id,
+                WINDOW_ID,
+                f"D{n:05d}",
+                f"E{n:05d}",
+                CITIES[n % len(CITIES)],
+                CITIES[n % len(CITIES)][:4] + "00",
+                NOW,
+            )
+            await connection.execute(RAW_VERSION, report_id, NOW, FIGURES)
+            await connection.execute(RAW_STEP, report_id, NOW)
+            await audit.record_change(
+                connection,
+                actor=audit.Actor(subject="bench", roles=("reporter",)),
+                action="report.submitted",
+                resource_type="report",
+                resource_id=report_id,
+                region_code=CITIES[n % len(CITIES)],
+                after={"version": 1, "figures": FIGURES},
+            )
+            await append_events(
+                connection,
+                [
+                    ReportSubmitted(
+                        report_id=str(report_id),
+                        window_id=WINDOW_ID,
+                        designation_id=f"D{n:05d}",
+                        entity_id=f"E{n:05d}",
+                        city_code="520100",
+                        version=1,
+                        submitted_by="bench",
+                        on_behalf=False,
+                        first=True,
+                        on_time=True,
+                    )
+                ],
+                source="/bench",
+                topic_prefix=prefix,
+            )
+
     async def worker() -> None:
         while not queue.empty():
             n = queue.get_nowait()
-            report_id = uuid.uuid4()
             started = time.perf_counter()
-            async with pool.acquire() as connection, connection.transaction():
-                await connection.execute(
-                    RAW_REPORT,
-                    report_id,
-                    WINDOW_ID,
-                    f"D{n:05d}",
-                    f"E{n:05d}",
-                    CITIES[n % len(CITIES)],
-                    CITIES[n % len(CITIES)][:4] + "00",
-                    NOW,
-                )
-                await connection.execute(RAW_VERSION, report_id, NOW, FIGURES)
-                await connection.execute(RAW_STEP, report_id, NOW)
-                await audit.record_change(
-                    connection,
-                    actor=audit.Actor(subject="bench", roles=("reporter",)),
-                    action="report.submitted",
-                    resource_type="report",
-                    resource_id=report_id,
-                    region_code=CITIES[n % len(CITIES)],
-                    after={"version": 1, "figures": FIGURES},
-                )
-                await append_events(
-                    connection,
-                    [
-                        ReportSubmitted(
-                            report_id=str(report_id),
-                            window_id=WINDOW_ID,
-                            designation_id=f"D{n:05d}",
-                            entity_id=f"E{n:05d}",
-                            city_code="520100",
-                            version=1,
-                            submitted_by="bench",
-                            on_behalf=False,
-                            first=True,
-                            on_time=True,
-                        )
-                    ],
-                    source="/bench",
-                    topic_prefix=prefix,
-                )
+            await insert(n)
             timings.append((time.perf_counter() - started) * 1000)
 
     try:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
-        return REPORTERS / (time.perf_counter() - started), timings
+        # A warm-up insert per client first, untimed, as the API's clients send theirs.
+        await asyncio.gather(*(insert(REPORTERS + n) for n in range(CLIENTS)))
+        with load_generator_heap():
+            cpu = time.process_time()
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+            rate = REPORTERS / (time.perf_counter() - started)
+            return rate, timings, (time.process_time() - cpu) / REPORTERS * 1000
     finally:
         await pool.close()
 
@@ -409,14 +522,15 @@ async def count_check(dsn: str, prefix: str, accepted: int) -> str:
     ids: list[str] = []
     try:
         deadline = time.monotonic() + 60
-        while len(ids) < accepted and time.monotonic() < deadline:
+        while len(ids) < accepted + CLIENTS and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 ids += [json.loads(r.value)["data"]["report_id"] for r in records]
     finally:
         await consumer.stop()
-    ok = stored == distinct == accepted == len(ids) == len(set(ids))
+    ok = stored == distinct == accepted + CLIENTS == len(ids) == len(set(ids))
     return (
-        f"{'OK' if ok else 'MISMATCH'}: accepted {accepted}, versions stored {stored} "
+        f"{'OK' if ok else 'MISMATCH'}: accepted {accepted} (+{CLIENTS} warm-up), "
+        f"versions stored {stored} "
         f"({distinct} reports), events in Kafka {len(ids)} ({len(set(ids))} distinct)"
     )
 
@@ -456,24 +570,16 @@ async def rush_through_api(
                 start_api(api_db, public_pem, prefix, port=port, pool_size=POOL_SIZE // replicas)
             )
         pids = [api.pid for api in apis]
-        backends = await database_backends(api_db)
-        before = cpu_seconds([*pids, *backends])
-        client_started = time.process_time()
-        rate, timings, accepted = await through_api(tokens, ports)
-        client_cpu = (time.process_time() - client_started) / REPORTERS * 1000
-        after = cpu_seconds([*pids, *await database_backends(api_db)])
-
-        def used(of: list[int]) -> float:
-            return sum(after[p] - before.get(p, 0.0) for p in of if p in after) / REPORTERS * 1000
-
+        window = CpuWindow(api_db, pids)
+        rate, timings, accepted = await through_api(tokens, ports, window)
         return ApiRun(
             replicas=replicas,
             rate=rate,
             timings=timings,
             accepted=accepted,
-            api_cpu=used(pids),
-            db_cpu=used([p for p in after if p not in pids]),
-            client_cpu=client_cpu,
+            api_cpu=window.api,
+            db_cpu=window.database,
+            client_cpu=window.clients,
             peak_kib=max(peak_memory_kib(pid) for pid in pids),
         )
     finally:
@@ -509,14 +615,12 @@ async def main() -> None:
             issuer="ecom-local",
             audience="ecom-api",
         )
-        for n in range(REPORTERS)
+        for n in range(REPORTERS + CLIENTS)  # a warm-up report for each client
     ]
     try:
         await prepare(raw_db, f"raw.{prefix}")
         run = await rush_through_api(api_db, tokens, public_pem, prefix, REPLICAS)
-        raw_started = time.process_time()
-        raw, raw_timings = await raw_inserts(raw_db, f"raw.{prefix}")
-        raw_cpu = (time.process_time() - raw_started) / REPORTERS * 1000
+        raw, raw_timings, raw_cpu = await raw_inserts(raw_db, f"raw.{prefix}")
         alone = (
             await rush_through_api(alone_db, tokens, public_pem, alone_prefix, 1)
             if REPLICAS > 1
