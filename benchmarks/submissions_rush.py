@@ -367,7 +367,7 @@ class CpuWindow:
 
 async def through_api(
     tokens: list[str], ports: list[int], window: CpuWindow
-) -> tuple[float, list[float], int]:
+) -> tuple[float, list[float], int, list[float]]:
     """The clients, each with its connection to one replica (spread evenly over them, as
     kube-proxy spreads connections), send a warm-up report each, then the timed reports."""
     timings: list[float] = []
@@ -406,7 +406,14 @@ async def through_api(
             await stack.enter_async_context(LoadClient("127.0.0.1", ports[n % len(ports)]))
             for n in range(CLIENTS)
         ]
-        await asyncio.gather(*(report(c, REPORTERS + n) for n, c in enumerate(clients)))
+        warm_up: list[float] = []
+
+        async def warm(client: LoadClient, n: int) -> None:
+            started = time.perf_counter()
+            await report(client, n)
+            warm_up.append((time.perf_counter() - started) * 1000)
+
+        await asyncio.gather(*(warm(c, REPORTERS + n) for n, c in enumerate(clients)))
         collections = watch_collections() if timings_to else []
         await window.start()
         with load_generator_heap():
@@ -419,7 +426,7 @@ async def through_api(
         Path(f"{timings_to}.{len(ports)}").write_text(
             json.dumps({"begun": wall_begun, "trace": trace, "collections": collections})
         )
-    return accepted / elapsed, timings, accepted
+    return accepted / elapsed, timings, accepted, warm_up
 
 
 async def raw_inserts(dsn: str, prefix: str) -> tuple[float, list[float], float]:
@@ -545,15 +552,19 @@ class ApiRun:
     db_cpu: float  # ms per report, the database backends serving them
     client_cpu: float
     peak_kib: int  # the largest replica's
+    warm_up: list[float]  # each client's first report, untimed: what a cold start costs
 
     def line(self, label: str) -> str:
         timings = self.timings
+        cold = self.warm_up
         return (
             f"  {label} {self.rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
             f"p90 {percentile(timings, 0.9):6.1f} ms  p99 {percentile(timings, 0.99):6.1f} ms  "
             f"max {max(timings):6.1f} ms\n"
             f"  cpu per request {self.api_cpu:5.2f} ms API process{'es' if self.replicas > 1 else ''}, "
-            f"{self.db_cpu:5.2f} ms their database backends, {self.client_cpu:5.2f} ms the clients"
+            f"{self.db_cpu:5.2f} ms their database backends, {self.client_cpu:5.2f} ms the clients\n"
+            f"  warm-up (cold)  {len(cold)} reports at once, untimed: p50 {percentile(cold, 0.5):6.1f} ms  "
+            f"p99 {percentile(cold, 0.99):6.1f} ms  max {max(cold):6.1f} ms"
         )
 
 
@@ -571,7 +582,7 @@ async def rush_through_api(
             )
         pids = [api.pid for api in apis]
         window = CpuWindow(api_db, pids)
-        rate, timings, accepted = await through_api(tokens, ports, window)
+        rate, timings, accepted, warm_up = await through_api(tokens, ports, window)
         return ApiRun(
             replicas=replicas,
             rate=rate,
@@ -580,6 +591,7 @@ async def rush_through_api(
             api_cpu=window.api,
             db_cpu=window.database,
             client_cpu=window.clients,
+            warm_up=warm_up,
             peak_kib=max(peak_memory_kib(pid) for pid in pids),
         )
     finally:
