@@ -55,4 +55,3 @@ async def test_a_server_that_hangs_up_fails_the_request(port: int) -> None:
     async with LoadClient("127.0.0.1", port) as client:
         with pytest.raises(ConnectionError):
             await asyncio.wait_for(client.post_json("/a", b"hang up", ""), timeout=30)
-
