@@ -69,9 +69,6 @@ def submissions_env(dsn: str, public_pem: str, prefix: str, pool_size: int) -> d
         "SUBMISSIONS_ENVIRONMENT": "test",
         "SUBMISSIONS_DATABASE_URL": dsn,
         "SUBMISSIONS_DATABASE_POOL_MAX_SIZE": str(pool_size),
-        # Opened to its size as the API starts, as a baseline's pool is before its clock starts
-        # (and a replica's is once it has served the day's traffic before a rush).
-        "SUBMISSIONS_DATABASE_POOL_MIN_SIZE": str(pool_size),
         "SUBMISSIONS_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap(),
         "SUBMISSIONS_KAFKA_TOPIC_PREFIX": prefix,
         "SUBMISSIONS_TEMPORAL_TARGET": os.environ.get("STACK_TEMPORAL_TARGET", "127.0.0.1:7233"),

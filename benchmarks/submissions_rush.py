@@ -327,6 +327,9 @@ def start_api(
     dsn: str, public_pem: str, prefix: str, *, port: int, pool_size: int
 ) -> subprocess.Popen[bytes]:
     env = submissions_env(dsn, public_pem, prefix, pool_size)
+    # The pool opened to its size as the API starts, as the raw side's is before its clock starts
+    # (and a replica's is once it has served the day's traffic before a rush).
+    env["SUBMISSIONS_DATABASE_POOL_MIN_SIZE"] = str(pool_size)
     if waits_to := os.environ.get("BENCH_POOL_WAITS"):
         env["BENCH_POOL_WAITS"] = f"{waits_to}.{port}"  # one file per replica
     return start_api_process(
