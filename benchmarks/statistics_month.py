@@ -13,8 +13,9 @@ from the submitted month at 90 %. The three ways take turns query by query
 default 300) and ``BENCH_STATISTICS_COUNTIES`` (counties per programme, default all);
 ``BENCH_ONE_WRITE=0`` serves the API with uvicorn's own protocol (two writes per response);
 ``BENCH_TELEMETRY=1`` sets up the SDK's providers in the API as ``run_api`` does. The
-queries' client is aiohttp (``query_side_by_side`` says why), and each month's line gives the
-API process's CPU per query, steadier than its latency on a loaded machine.
+queries' client is ``benchmarks.load_client`` (``query_side_by_side`` says why), and each
+month's line gives the API process's CPU per query, steadier than its latency on a loaded
+machine.
 Qingdao's programme ran 2014–2020, so its month is January 2020 and its API runs with a clock
 in February 2020; the others report January 2025.
 """
@@ -33,8 +34,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-import aiohttp
 import asyncpg
 import httpx
 
@@ -49,6 +50,7 @@ from benchmarks.common import (
     start_api_process,
     submissions_env,
 )
+from benchmarks.load_client import LoadClient
 from benchmarks.registry_writes import cpu_seconds
 from shared.auth import generate_dev_keypair, mint_token
 from shared.db.pool import create_pool
@@ -360,9 +362,10 @@ async def query_side_by_side(dsn: str, month: Month, token: str, api_pid: int) -
     three sides take turns round by round, their order rotating, so that a burst of load on
     this 2-core machine falls on all of them alike instead of on one side's whole block.
 
-    The client is aiohttp, not httpx: one request at a time, the client's own CPU is part of
-    every timing, and httpx spent several times aiohttp's per request (the client is not what
-    is measured; the bare side's is asyncpg). Same requests: path, query, bearer token."""
+    The client is ``benchmarks.load_client``: one request at a time, the client's own CPU is
+    part of every timing, and aiohttp spent ≈ 0.3 ms per request (httpx several times that);
+    the client is not what is measured, and the bare side's is asyncpg. Same requests: path,
+    query, bearer token."""
     api_timings: list[float] = []
     bare: list[float] = []
     sums: list[float] = []
@@ -376,26 +379,21 @@ async def query_side_by_side(dsn: str, month: Month, token: str, api_pid: int) -
     periods = [month.period, month.previous, month.a_year_earlier]
     client_cpu = 0.0
     pool = await create_pool(dsn, min_size=1, max_size=POOL_SIZE)
-    connector = aiohttp.TCPConnector(limit=1)
     try:
-        async with aiohttp.ClientSession(
-            base_url=f"http://127.0.0.1:{PORT}",
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=60),
-        ) as http:
-            headers = {"Authorization": f"Bearer {token}"}
+        async with LoadClient("127.0.0.1", PORT) as http:
+            target = f"/v1/statistics?{urlencode({**params, 'by': by})}"
+            headers = f"Authorization: Bearer {token}\r\n"
 
             async def through_api() -> None:
                 nonlocal rows, completeness, client_cpu
                 client_before = time.process_time()
                 started = time.perf_counter()
-                async with http.get(
-                    "/v1/statistics", params={**params, "by": by}, headers=headers
-                ) as answer:
-                    body = await answer.read()
-                    api_timings.append((time.perf_counter() - started) * 1000)
-                    answer.raise_for_status()
+                async with asyncio.timeout(60):
+                    status, body = await http.get(target, headers)
+                api_timings.append((time.perf_counter() - started) * 1000)
                 client_cpu += time.process_time() - client_before
+                if status != 200:
+                    raise RuntimeError(f"GET {target} answered {status}: {body[:200]!r}")
                 document = json.loads(body)
                 rows = len(document["rows"])
                 completeness = document["completeness"]

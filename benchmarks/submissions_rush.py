@@ -384,11 +384,12 @@ async def through_api(
 
     async def report(client: LoadClient, n: int) -> int:
         async with asyncio.timeout(120):
-            return await client.post_json(
+            status, _ = await client.post_json(
                 f"/v1/windows/{WINDOW_ID}/reports/D{n:05d}/versions",
                 body,
                 f"Authorization: Bearer {tokens[n]}\r\nIdempotency-Key: rush-{n}\r\n",
             )
+            return status
 
     async def one_client(client: LoadClient) -> None:
         nonlocal accepted

@@ -1,5 +1,6 @@
-"""The benchmarks' lean HTTP client: a status once the whole response has arrived, several
-requests on one keep-alive connection, and an error (not a hang) when the server hangs up."""
+"""The benchmarks' lean HTTP client: a status and body once the whole response has arrived,
+several requests (POST and GET) on one keep-alive connection, and an error (not a hang) when the
+server hangs up."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ CHUNKED = (
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     while True:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        body = await reader.readexactly(length)
+        if head.startswith(b"GET /chunked?a=1 "):
+            body = b"chunked"
+        elif head.startswith(b"GET "):
+            body = b""
+        else:
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            body = await reader.readexactly(length)
         if body == b"hang up":
             writer.close()
             return
@@ -44,11 +50,15 @@ async def port() -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
 
 
-async def test_statuses_of_several_requests_on_one_connection(port: int) -> None:
+async def test_answers_of_several_requests_on_one_connection(port: int) -> None:
     async with LoadClient("127.0.0.1", port) as client:
-        assert await client.post_json("/a", b"{}", "Idempotency-Key: k\r\n") == 201
-        assert await client.post_json("/a", b"chunked", "") == 409
-        assert await client.post_json("/a", b"{}", "") == 201
+        assert await client.post_json("/a", b"{}", "Idempotency-Key: k\r\n") == (
+            201,
+            b'{"ok":true}',
+        )
+        assert await client.post_json("/a", b"chunked", "") == (409, b"abcde")
+        assert await client.get("/chunked?a=1", "Authorization: Bearer t\r\n") == (409, b"abcde")
+        assert await client.get("/a", "") == (201, b'{"ok":true}')
 
 
 async def test_a_server_that_hangs_up_fails_the_request(port: int) -> None:
