@@ -340,20 +340,42 @@ def start_api(
     )
 
 
+def context_switches(pids: list[int]) -> tuple[int, int]:
+    """The processes' context switches so far: (voluntary, preempted), from /proc."""
+    voluntary = preempted = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                voluntary += int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                preempted += int(line.split()[1])
+    return voluntary, preempted
+
+
 class CpuWindow:
     """The CPU used between ``start`` and ``stop`` by the API processes, their database backends
-    and this process (the clients), in ms per timed report."""
+    and this process (the clients), in ms per timed report; and the API processes' context
+    switches per report (waits for I/O, and preemptions by other processes on the cores)."""
 
     def __init__(self, dsn: str, pids: list[int]) -> None:
         self._dsn, self._pids = dsn, pids
         self.api = self.database = self.clients = 0.0
+        self.waits = self.preemptions = 0.0
 
     async def start(self) -> None:
         self._before = cpu_seconds([*self._pids, *await database_backends(self._dsn)])
+        self._switches = context_switches(self._pids)
         self._clients = time.process_time()
 
     async def stop(self) -> None:
         clients = time.process_time() - self._clients
+        switches = context_switches(self._pids)
+        self.waits = (switches[0] - self._switches[0]) / REPORTERS
+        self.preemptions = (switches[1] - self._switches[1]) / REPORTERS
         after = cpu_seconds([*self._pids, *await database_backends(self._dsn)])
 
         def used(of: list[int]) -> float:
@@ -555,6 +577,8 @@ class ApiRun:
     api_cpu: float  # ms per report, all replicas together
     db_cpu: float  # ms per report, the database backends serving them
     client_cpu: float
+    waits: float  # the API processes' voluntary context switches per report
+    preemptions: float  # and their involuntary ones
     peak_kib: int  # the largest replica's
     warm_up: list[float]  # each client's first report, untimed: what a cold start costs
 
@@ -567,6 +591,8 @@ class ApiRun:
             f"max {max(timings):6.1f} ms\n"
             f"  cpu per request {self.api_cpu:5.2f} ms API process{'es' if self.replicas > 1 else ''}, "
             f"{self.db_cpu:5.2f} ms their database backends, {self.client_cpu:5.2f} ms the clients\n"
+            f"  API switches    per request {self.waits:5.2f} waiting (I/O), "
+            f"{self.preemptions:5.2f} preempted\n"
             f"  warm-up (cold)  {len(cold)} reports at once, untimed: p50 {percentile(cold, 0.5):6.1f} ms  "
             f"p99 {percentile(cold, 0.99):6.1f} ms  max {max(cold):6.1f} ms"
         )
@@ -595,6 +621,8 @@ async def rush_through_api(
             api_cpu=window.api,
             db_cpu=window.database,
             client_cpu=window.clients,
+            waits=window.waits,
+            preemptions=window.preemptions,
             warm_up=warm_up,
             peak_kib=max(peak_memory_kib(pid) for pid in pids),
         )
