@@ -30,12 +30,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -124,10 +126,8 @@ def watch_pool_waits(out: str) -> None:
     how many later arrivals were served before it, and each request's total wait (its
     acquires: the Idempotency-Key reservation's and the route's), written as JSON to ``out``
     when the process stops. A diagnostic: it costs CPU of its own, so not for the figures."""
-    import atexit
     import contextvars
     import itertools
-    import signal
 
     from asyncpg.pool import Pool
 
@@ -161,10 +161,17 @@ def watch_pool_waits(out: str) -> None:
             mine.append(wait)
 
     Pool._acquire = _acquire
+    write_json_at_exit(out, {"acquires": acquires, "requests": requests})
+
+
+def write_json_at_exit(out: str, value: object) -> None:
+    """``value`` written as JSON to ``out`` when this (API) process stops."""
+    import atexit
+    import signal
 
     def dump() -> None:
         with open(out, "w") as file:
-            json.dump({"acquires": acquires, "requests": requests}, file)
+            json.dump(value, file)
 
     atexit.register(dump)
     # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so atexit runs.
@@ -200,39 +207,34 @@ def asyncpg_queue_if_asked() -> None:
         shared.db.pool.serve_in_arrival_order = lambda pool: None
 
 
-def watch_collections() -> list[tuple[float, int, float]]:
-    """Each garbage collection of this process from now on: (its end as wall-clock time, the
-    oldest generation collected, its wall time in ms). For ``BENCH_TIMINGS``."""
-    import gc
+Collections = list[tuple[float, int, float]]
 
-    events: list[tuple[float, int, float]] = []
-    started = [0.0]
+
+def collection_recorder(events: Collections) -> Callable[[str, dict[str, int]], None]:
+    """A ``gc.callbacks`` entry appending each collection to ``events``: (its end as wall-clock
+    time, the oldest generation collected, its wall time in ms). For ``BENCH_TIMINGS``."""
+    started = 0.0
 
     def callback(phase: str, info: dict[str, int]) -> None:
+        nonlocal started
         if phase == "start":
-            started[0] = time.perf_counter()
+            started = time.perf_counter()
         else:
-            events.append(
-                (time.time(), info["generation"], (time.perf_counter() - started[0]) * 1000)
-            )
+            events.append((time.time(), info["generation"], (time.perf_counter() - started) * 1000))
 
+    return callback
+
+
+@contextlib.contextmanager
+def collections_recorded() -> Iterator[Collections]:
+    """This process's collections while the block runs."""
+    events: Collections = []
+    callback = collection_recorder(events)
     gc.callbacks.append(callback)
-    return events
-
-
-def dump_collections_at_exit(out: str) -> None:
-    import atexit
-    import signal
-
-    events = watch_collections()
-
-    def dump() -> None:
-        with open(out, "w") as file:
-            json.dump(events, file)
-
-    atexit.register(dump)
-    # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so atexit runs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        yield events
+    finally:
+        gc.callbacks.remove(callback)
 
 
 def serve() -> None:
@@ -240,7 +242,9 @@ def serve() -> None:
     import uvicorn
 
     if timings_to := os.environ.get("BENCH_TIMINGS"):
-        dump_collections_at_exit(f"{timings_to}.collections.{os.environ[PORT_VARIABLE]}")
+        events: Collections = []
+        gc.callbacks.append(collection_recorder(events))  # for the process's whole life
+        write_json_at_exit(f"{timings_to}.collections.{os.environ[PORT_VARIABLE]}", events)
 
     from submissions.api.app import create_app
     from submissions.config import SubmissionsSettings
@@ -440,12 +444,11 @@ async def through_api(
             warm_up.append((time.perf_counter() - started) * 1000)
 
         await asyncio.gather(*(warm(c, REPORTERS + n) for n, c in enumerate(clients)))
-        collections = watch_collections() if timings_to else []
         await window.start()
-        with load_generator_heap():
-            begun = started = time.perf_counter()
+        with load_generator_heap(), collections_recorded() as collections:
+            begun = time.perf_counter()
             await asyncio.gather(*(one_client(client) for client in clients))
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - begun
         await window.stop()
     if timings_to:
         wall_begun = time.time() - (time.perf_counter() - begun)
@@ -574,25 +577,20 @@ class ApiRun:
     rate: float
     timings: list[float]
     accepted: int
-    api_cpu: float  # ms per report, all replicas together
-    db_cpu: float  # ms per report, the database backends serving them
-    client_cpu: float
-    waits: float  # the API processes' voluntary context switches per report
-    preemptions: float  # and their involuntary ones
+    cpu: CpuWindow  # all replicas together, per report
     peak_kib: int  # the largest replica's
     warm_up: list[float]  # each client's first report, untimed: what a cold start costs
 
     def line(self, label: str) -> str:
-        timings = self.timings
-        cold = self.warm_up
+        timings, cold, cpu = self.timings, self.warm_up, self.cpu
         return (
             f"  {label} {self.rate:7.1f}/s  p50 {percentile(timings, 0.5):6.1f} ms  "
             f"p90 {percentile(timings, 0.9):6.1f} ms  p99 {percentile(timings, 0.99):6.1f} ms  "
             f"max {max(timings):6.1f} ms\n"
-            f"  cpu per request {self.api_cpu:5.2f} ms API process{'es' if self.replicas > 1 else ''}, "
-            f"{self.db_cpu:5.2f} ms their database backends, {self.client_cpu:5.2f} ms the clients\n"
-            f"  API switches    per request {self.waits:5.2f} waiting (I/O), "
-            f"{self.preemptions:5.2f} preempted\n"
+            f"  cpu per request {cpu.api:5.2f} ms API process{'es' if self.replicas > 1 else ''}, "
+            f"{cpu.database:5.2f} ms their database backends, {cpu.clients:5.2f} ms the clients\n"
+            f"  API switches    per request {cpu.waits:5.2f} waiting (I/O), "
+            f"{cpu.preemptions:5.2f} preempted\n"
             f"  warm-up (cold)  {len(cold)} reports at once, untimed: p50 {percentile(cold, 0.5):6.1f} ms  "
             f"p99 {percentile(cold, 0.99):6.1f} ms  max {max(cold):6.1f} ms"
         )
@@ -618,11 +616,7 @@ async def rush_through_api(
             rate=rate,
             timings=timings,
             accepted=accepted,
-            api_cpu=window.api,
-            db_cpu=window.database,
-            client_cpu=window.clients,
-            waits=window.waits,
-            preemptions=window.preemptions,
+            cpu=window,
             warm_up=warm_up,
             peak_kib=max(peak_memory_kib(pid) for pid in pids),
         )
@@ -680,7 +674,7 @@ async def main() -> None:
             goal=">= 0.5",
             passed=rate / raw >= 0.5,
             peak_mib=run.peak_kib / 1024,
-            cpu_ms=run.api_cpu,
+            cpu_ms=run.cpu.api,
         )
         results.record(
             "submissions_rush",
@@ -700,7 +694,7 @@ async def main() -> None:
                 goal="(context)",
                 passed=None,
                 peak_mib=alone.peak_kib / 1024,
-                cpu_ms=alone.api_cpu,
+                cpu_ms=alone.cpu.api,
             )
         replicas = f"{REPLICAS} API replicas, pool {POOL_SIZE // REPLICAS} each"
         print(
