@@ -22,7 +22,9 @@ and how many later acquires were served before each; ``BENCH_POOL_QUEUE=lifo`` r
 on asyncpg's own pool queue instead of the first-come-first-served one, for before/after pairs;
 ``BENCH_TIMINGS=<file>`` writes each request's start (from the clock's start), time and replica
 port to ``<file>.<replicas>``, with the load generator's garbage collections, and each replica's
-collections to ``<file>.collections.<port>``: where in the run the tail falls, and what paused.
+collections to ``<file>.collections.<port>``: where in the run the tail falls, and what paused;
+``BENCH_KEYS_RESERVED_AHEAD=1`` reserves every Idempotency-Key in a statement of its own before
+the route runs, as before submissions took theirs with the change, for before/after pairs.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 from cryptography.hazmat.primitives import serialization
@@ -237,6 +239,16 @@ def collections_recorded() -> Iterator[Collections]:
         gc.callbacks.remove(callback)
 
 
+def keys_reserved_ahead(app: Any) -> None:
+    """``BENCH_KEYS_RESERVED_AHEAD=1``: every Idempotency-Key reserved ahead, the submission's
+    too (a statement and a pool connection of their own), for before/after pairs."""
+    from shared.http.idempotency import IdempotencyMiddleware
+
+    for middleware in app.user_middleware:
+        if middleware.cls is IdempotencyMiddleware:
+            middleware.kwargs["taken_by_route"] = ()
+
+
 def serve() -> None:
     """The API process: the real app, its clock fixed at ``NOW``."""
     import uvicorn
@@ -261,6 +273,8 @@ def serve() -> None:
         setup_telemetry("submissions")
     app = create_app(SubmissionsSettings())
     app.state.clock = lambda: NOW
+    if os.environ.get("BENCH_KEYS_RESERVED_AHEAD") == "1":
+        keys_reserved_ahead(app)
     # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
     app.state.freeze_heap_on_start = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
     port = int(os.environ[PORT_VARIABLE])

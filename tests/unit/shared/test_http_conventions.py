@@ -72,7 +72,8 @@ class ClaimingConnection:
         self.store = store
 
     async def fetchval(self, _sql: str, scope: str, key: str, token: uuid.UUID, *rest: object):  # type: ignore[no-untyped-def]
-        status, headers, body = rest
+        status, headers, body, request_hash_if_unreserved = rest
+        assert request_hash_if_unreserved is None  # these routes' keys are reserved ahead
         request_hash, held, _ = self.store.rows[(scope, key)]
         assert held == token
         stored = StoredResponse(int(status), [tuple(h) for h in headers], bytes(body))  # type: ignore[arg-type, misc]

@@ -59,13 +59,16 @@ def create_service_app(
     on_start: OnStart | None = None,
     on_stop: OnStart | None = None,
     idempotency_exempt: Sequence[str] = (),
+    idempotency_taken_by_route: Sequence[str] = (),
     secret_paths: Sequence[str] = (),
     route_classes: RouteClasses = RouteClasses(),
     large_bodies: Sequence[LargeBody] = (),
 ) -> FastAPI:
     """``secret_paths``: path prefixes whose next segment is a secret (a link's token), masked
     in access logs and spans. ``route_classes``: which routes are public (no token) or bulk,
-    for the rate limits. ``large_bodies``: upload routes with their own, larger body limits."""
+    for the rate limits. ``large_bodies``: upload routes with their own, larger body limits.
+    ``idempotency_taken_by_route``: POST path patterns whose route takes its Idempotency-Key
+    with its change, not reserved ahead (``shared.http.idempotency``)."""
     add_secret_prefixes(secret_paths)
     install_log_redaction()
     remember_sequence_fields()  # per parameter, not per request (shared.service.param_fields)
@@ -124,6 +127,7 @@ def create_service_app(
         verifier_factory=lambda: app.state.token_verifier,
         lease_seconds=settings.idempotency_lease_seconds,
         exempt_prefixes=tuple(idempotency_exempt),
+        taken_by_route=tuple(idempotency_taken_by_route),
     )
     app.add_middleware(RepresentationETagMiddleware)
     app.add_middleware(NulGuardMiddleware)  # before anything stores the input

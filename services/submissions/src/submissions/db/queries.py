@@ -1,7 +1,7 @@
 """All SQL of the submissions service, run on a connection whose caller owns the transaction."""
 
 from shared.audit import queries as audit_queries
-from shared.http.idempotency.store import claim_cte, lease_cte
+from shared.http.idempotency.store import claim_cte, lease_cte, lease_held
 from shared.messaging import outbox
 
 # Designations (the roster's source), kept from awards.designation.* events. A later event
@@ -201,7 +201,7 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # 2, submitted, first submitted at the version's time), its version, step and events, and the
 # reporter's draft deleted, in one statement ($12-$16 the report's window, designation, entity,
 # region and city; the events from $17, the audit record from $25, the route's Idempotency-Key
-# claim from $43, the report's creation time $49). One round trip and one row
+# claim from $43, the report's creation time $50). One round trip and one row
 # update fewer than the upsert and the save, and the audit record's own statement fewer; the
 # report row's foreign key is checked once, not again for an update of a row this transaction
 # inserted. ON CONFLICT DO NOTHING: when another transaction created
@@ -209,15 +209,19 @@ SAVE_SUBMISSION_WITH_EVENTS = (
 # the report as UPSERT_REPORT does (locked) and decides again. The route runs it as its own
 # transaction (no BEGIN, no COMMIT). With a key ($43-$45) it writes only while the key's row,
 # locked first, carries the request's lease (``superseded`` when not: nothing written), and
-# then claims it (``key_claimed``) with the answer ($46-$48) rendered before it ran.
+# then claims it (``key_claimed``) with the answer ($46-$48) rendered before it ran; a key not
+# reserved ahead (its request's hash $49) is inserted with the report instead, and a row
+# already there fails the statement, nothing written (``raising_key_taken``).
 FIRST_SUBMISSION = (
     "WITH "
     + lease_cte("lease", 43)
     + """, report AS (
     INSERT INTO reports AS r (id, window_id, designation_id, entity_id, region_code, city_code,
                               state, revision, first_submitted_at, created_at, updated_at)
-    SELECT $1, $12, $13, $14, $15, $16, $11, 2, $3, $49, $49
-    WHERE $43::text IS NULL OR EXISTS (SELECT FROM lease)
+    SELECT $1, $12, $13, $14, $15, $16, $11, 2, $3, $50, $50
+    WHERE """
+    + lease_held("lease", 43)
+    + """
     ON CONFLICT (window_id, designation_id) DO NOTHING
     RETURNING *
 ), draft AS (
@@ -240,7 +244,9 @@ FIRST_SUBMISSION = (
     + claim_cte("key_claim", 43, when="EXISTS (SELECT FROM report)")
     + """
 SELECT report.*, EXISTS (SELECT FROM key_claim) AS key_claimed,
-       NOT ($43::text IS NULL OR EXISTS (SELECT FROM lease)) AS superseded
+       NOT """
+    + lease_held("lease", 43)
+    + """ AS superseded
 FROM (SELECT) AS one LEFT JOIN report ON true
 """
 )

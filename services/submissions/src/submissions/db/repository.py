@@ -12,7 +12,7 @@ import asyncpg
 
 from shared import audit
 from shared.db.rows import from_row
-from shared.http.idempotency.store import CLAIM_PARAMETERS
+from shared.http.idempotency.store import CLAIM_PARAMETERS, raising_key_taken
 from shared.programmes import ReportingWindow, WindowSchedule
 from submissions.db import queries
 from submissions.domain.actors import Actor, Role
@@ -242,19 +242,20 @@ async def save_first_submission(
     since the caller looked)."""
     if report.steps[-1].action is not Action.submit or len(report.versions) != 1:
         raise ValueError("only a report's first submission creates it")
-    return await connection.fetchrow(
-        queries.FIRST_SUBMISSION,
-        *_submission_values(identity["id"], report, warnings),
-        identity["window_id"],
-        identity["designation_id"],
-        identity["entity_id"],
-        identity["region_code"],
-        identity["city_code"],
-        *outbox_arguments,
-        *audit_record.arguments,
-        *claim_arguments,
-        created_at,
-    )
+    with raising_key_taken():  # a key not reserved ahead found taken: nothing written
+        return await connection.fetchrow(
+            queries.FIRST_SUBMISSION,
+            *_submission_values(identity["id"], report, warnings),
+            identity["window_id"],
+            identity["designation_id"],
+            identity["entity_id"],
+            identity["region_code"],
+            identity["city_code"],
+            *outbox_arguments,
+            *audit_record.arguments,
+            *claim_arguments,
+            created_at,
+        )
 
 
 def step_values(step: ReviewStep) -> tuple[Any, ...]:

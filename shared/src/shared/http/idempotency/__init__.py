@@ -10,6 +10,15 @@ Order of work, and why:
    while the lease runs gets 409; once it lapses (the first process died), a retry takes the
    reservation over. The take-over is one conditional ``INSERT … ON CONFLICT DO UPDATE …
    WHERE``, so of two retries that find the same lapsed or expired key only one runs.
+   A route listed in ``taken_by_route`` (the 10 December rush's first reports) is not
+   reserved ahead: its change inserts the key's row, completed, in its own statement or
+   transaction, with no ``ON CONFLICT``, so the change and the key commit together or not at
+   all. When the row exists (stored, reserved, another request's, or a concurrent duplicate's
+   that commits first) the unique violation rolls the change back (``KeyTaken``) and the
+   middleware reserves the key as above: a replay, a refusal, or the route run again under a
+   lease. The response is held until then; a refusal without a change is kept only if the key
+   is still free (``keep``), and an answer that is never kept (a 404, a 5xx) is sent only if
+   no stored answer exists. A crash leaves no lease behind to wait for.
 3. A route with a transaction claims the key inside it (``claim_idempotency_key``, or a CTE of
    the change's own statement: ``StatementClaim``, ``claim_cte``): the claim
    updates the key row only while it still carries this request's lease token, and stores the
@@ -46,6 +55,7 @@ from shared.http.idempotency.keys import (
     STATE_KEY,
     IdempotencyClaim,
     IdempotencyStore,
+    KeyTaken,
     Refusal,
     Reserved,
     StoredResponse,
@@ -53,7 +63,13 @@ from shared.http.idempotency.keys import (
     request_fingerprint,
 )
 from shared.http.idempotency.middleware import IdempotencyMiddleware
-from shared.http.idempotency.store import PostgresIdempotencyStore, claim_cte, lease_cte
+from shared.http.idempotency.store import (
+    PostgresIdempotencyStore,
+    claim_cte,
+    lease_cte,
+    lease_held,
+    raising_key_taken,
+)
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
@@ -63,6 +79,7 @@ __all__ = [
     "IdempotencyClaim",
     "IdempotencyMiddleware",
     "IdempotencyStore",
+    "KeyTaken",
     "PostgresIdempotencyStore",
     "Refusal",
     "Reserved",
@@ -73,6 +90,8 @@ __all__ = [
     "claim_with",
     "is_stored_status",
     "lease_cte",
+    "lease_held",
     "operation_id",
+    "raising_key_taken",
     "request_fingerprint",
 ]

@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 
 from shared.http import catalogue
 from shared.http.idempotency.keys import KEPT_HEADERS, STATE_KEY, IdempotencyClaim, StoredResponse
-from shared.http.idempotency.store import CLAIM, CLAIM_PARAMETERS
+from shared.http.idempotency.store import CLAIM, CLAIM_PARAMETERS, TAKE, raising_key_taken
 from shared.http.problems import ProblemError
 from shared.i18n import t
 
@@ -33,7 +33,9 @@ async def claim_idempotency_key(
     Call it inside the transaction that makes the state change, just before it commits. It
     succeeds only while the key still carries this request's lease; otherwise (the lease
     lapsed and a retry took over) it raises a 409 problem, which rolls the transaction back,
-    so the operation is applied once. Without an Idempotency-Key it does nothing.
+    so the operation is applied once. A key not reserved ahead (``IdempotencyClaim``'s
+    ``request_hash``) is inserted instead, and ``KeyTaken`` raised (rolling the transaction
+    back) when its row exists. Without an Idempotency-Key it does nothing.
 
     ``rendered``: the JSON body exactly as the route will send it (a route that returns its
     own ``Response``), instead of ``content`` rendered here as FastAPI would: one rendering
@@ -49,8 +51,22 @@ async def claim_idempotency_key(
         ).encode()
     )
     kept = _kept(headers)
+    if claim.request_hash is not None:  # not reserved ahead: the row inserted, or KeyTaken
+        with raising_key_taken():
+            await connection.execute(
+                TAKE,
+                claim.scope,
+                claim.key,
+                claim.lease_token,
+                status_code,
+                kept,
+                body,
+                claim.request_hash,
+            )
+        claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
+        return
     claimed = await connection.fetchval(
-        CLAIM, claim.scope, claim.key, claim.lease_token, status_code, kept, body
+        CLAIM, claim.scope, claim.key, claim.lease_token, status_code, kept, body, None
     )
     if claimed is not None:
         # Counted on only after the commit: a transaction that rolls back raises, and a
@@ -65,7 +81,8 @@ class StatementClaim:
     statement of its own (``claim_idempotency_key``): one round trip fewer, for a route whose
     answer is known before that statement runs. The same guarantees: the claim commits with
     the change, only while the key carries this request's lease, and ``confirm`` raises the
-    409 otherwise, which rolls the transaction back. ``render``: the answer to a result
+    409 otherwise, which rolls the transaction back; a key not reserved ahead is inserted by
+    the statement, run inside ``raising_key_taken``. ``render``: the answer to a result
     (status, headers, the JSON body exactly as the route will send it). Without an
     Idempotency-Key the CTE gets NULLs and claims nothing."""
 
@@ -85,7 +102,15 @@ class StatementClaim:
         kept = _kept(headers)
         self._response = StoredResponse(status_code, [(k, v) for k, v in kept], body)
         claim = self._claim
-        return [claim.scope, claim.key, claim.lease_token, status_code, kept, body]
+        return [
+            claim.scope,
+            claim.key,
+            claim.lease_token,
+            status_code,
+            kept,
+            body,
+            claim.request_hash,
+        ]
 
     def confirm(self, claimed: bool) -> None:
         """After the statement: whether its CTE claimed the key (409 if a key was not)."""

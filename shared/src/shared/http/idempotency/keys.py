@@ -45,12 +45,24 @@ Refusal = Literal["in_progress", "mismatch"]
 class IdempotencyClaim:
     """What a route needs to claim the key inside its own transaction (request state).
     ``claimed`` is the response the claim stored, once it has (the middleware compares it
-    with the bytes sent)."""
+    with the bytes sent).
+
+    ``request_hash`` is set when the key was not reserved ahead (a route that takes its key
+    with its change, ``IdempotencyMiddleware``'s ``taken_by_route``): the claim then inserts the
+    key's row, completed, in the change's transaction, and raises ``KeyTaken`` (the change rolled
+    back) when the row exists; ``lease_token`` marks the row as this request's."""
 
     scope: str
     key: str
     lease_token: uuid.UUID
     claimed: StoredResponse | None = None
+    request_hash: str | None = None
+
+
+class KeyTaken(Exception):
+    """A key not reserved ahead was found taken (stored, reserved, or used for another request)
+    by the claim that would have inserted it: the change was rolled back with it, and the
+    middleware answers as for a reserved key (a replay, a refusal, or the route run again)."""
 
 
 class IdempotencyStore(Protocol):
@@ -61,6 +73,16 @@ class IdempotencyStore(Protocol):
         self, *, scope: str, key: str, lease_token: uuid.UUID, response: StoredResponse
     ) -> None: ...
     async def release(self, *, scope: str, key: str, lease_token: uuid.UUID) -> None: ...
+    async def keep(
+        self,
+        *,
+        scope: str,
+        key: str,
+        lease_token: uuid.UUID,
+        request_hash: str,
+        response: StoredResponse,
+    ) -> bool: ...
+    async def exists(self, *, scope: str, key: str) -> bool: ...
 
 
 def request_fingerprint(method: str, path: str, query_string: bytes, body: bytes) -> str:

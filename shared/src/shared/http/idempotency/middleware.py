@@ -3,6 +3,8 @@ response or release the reservation (the order and its reasons: ``shared.http.id
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +25,7 @@ from shared.http.idempotency.keys import (
     STATE_KEY,
     IdempotencyClaim,
     IdempotencyStore,
+    KeyTaken,
     StoredResponse,
     is_stored_status,
     request_fingerprint,
@@ -40,6 +43,7 @@ class IdempotencyMiddleware:
         verifier_factory: Callable[[], TokenVerifier],
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         exempt_prefixes: tuple[str, ...] = (),
+        taken_by_route: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.store_factory = store_factory
@@ -48,6 +52,9 @@ class IdempotencyMiddleware:
         # Paths whose POST bodies are not buffered for replay: uploads, which are large and
         # idempotent by their own content (the registry's imports, by the file's SHA-256).
         self.exempt_prefixes = exempt_prefixes
+        # POST paths (full-match patterns) whose route takes its key with its change, so the
+        # key is not reserved ahead: one round trip and one pool connection fewer on each.
+        self.taken_by_route = [re.compile(pattern) for pattern in taken_by_route]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -86,6 +93,11 @@ class IdempotencyMiddleware:
             scope["method"], scope["path"], scope.get("query_string", b""), body
         )
         store = self.store_factory()
+        if any(pattern.fullmatch(scope["path"]) for pattern in self.taken_by_route):
+            unreserved = IdempotencyClaim(owner, key, uuid.uuid4(), request_hash=fingerprint)
+            if await _run_unreserved(self.app, scope, body, send, store, unreserved):
+                return
+            # The key was taken meanwhile or before: answered as a reserved key is below.
         reservation = await store.reserve(
             scope=owner, key=key, request_hash=fingerprint, lease_seconds=self.lease_seconds
         )
@@ -124,30 +136,18 @@ class IdempotencyMiddleware:
         claim: IdempotencyClaim,
     ) -> None:
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if delivered:
-                return {"type": "http.disconnect"}
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
-                captured["headers"] = [
-                    (k.decode("latin-1"), v.decode("latin-1"))
-                    for k, v in message.get("headers", [])
-                    if k.lower() in KEPT_HEADERS
-                ]
+                captured["headers"] = _kept_headers(message)
             elif message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
             await send(message)
 
         owner, key, token = claim.scope, claim.key, claim.lease_token
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, _replay_body(body), capture)
         except BaseException:
             await store.release(scope=owner, key=key, lease_token=token)
             raise
@@ -157,6 +157,81 @@ class IdempotencyMiddleware:
                 await store.complete(scope=owner, key=key, lease_token=token, response=response)
         else:
             await store.release(scope=owner, key=key, lease_token=token)
+
+
+async def _run_unreserved(
+    app: ASGIApp,
+    scope: Scope,
+    body: bytes,
+    send: Send,
+    store: IdempotencyStore,
+    claim: IdempotencyClaim,
+) -> bool:
+    """Runs a route that takes its key with its change (``shared.http.idempotency``, step 2),
+    its response held until the key's fate is known. False, with nothing sent and nothing
+    changed, when the key turns out to be taken: the caller then reserves it as usual, which
+    replays, refuses, or runs the route again under a lease. A route on this path must make no
+    change but with its claim (``StatementClaim``, ``claim_idempotency_key``)."""
+    scope.setdefault("state", {})[STATE_KEY] = claim
+    held: list[Message] = []
+
+    async def hold(message: Message) -> None:
+        held.append(message)
+
+    try:
+        await app(scope, _replay_body(body), hold)
+    except KeyTaken:
+        return False
+    sent = _held_response(held)
+    owner, key = claim.scope, claim.key
+    if is_stored_status(sent.status_code):
+        # Kept as the key's answer unless the route's claim stored these very bytes: inserted,
+        # or over this request's own row. Another's row means this request changed nothing
+        # (its claim would have made the row its own): answered as a reserved key is.
+        if not _same_response(claim.claimed, sent) and not await store.keep(
+            scope=owner,
+            key=key,
+            lease_token=claim.lease_token,
+            request_hash=claim.request_hash or "",
+            response=sent,
+        ):
+            return False
+    elif claim.claimed is None and await store.exists(scope=owner, key=key):
+        return False  # a stored answer is replayed rather than one never kept (a 404, a 5xx)
+    for message in held:
+        await send(message)
+    return True
+
+
+def _replay_body(body: bytes) -> Receive:
+    delivered = False
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _held_response(held: list[Message]) -> StoredResponse:
+    status, headers, chunks = 500, [], []  # as captured when the route sent nothing
+    for message in held:
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], _kept_headers(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+    return StoredResponse(status, headers, b"".join(chunks))
+
+
+def _kept_headers(start: Message) -> list[tuple[str, str]]:
+    return [
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, v in start.get("headers", [])
+        if k.lower() in KEPT_HEADERS
+    ]
 
 
 def _same_response(claimed: StoredResponse | None, sent: StoredResponse) -> bool:

@@ -3,11 +3,13 @@ it, and the store the middleware uses."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 
 import asyncpg
 
-from shared.http.idempotency.keys import Refusal, Reserved, StoredResponse
+from shared.http.idempotency.keys import KeyTaken, Refusal, Reserved, StoredResponse
 
 # A new key is inserted; an existing one is taken over only when its 24 hours are over, or when
 # it was never applied and its lease lapsed with the same request (a retry after a crash).
@@ -30,8 +32,9 @@ EXISTING = """
 SELECT request_hash, status_code, headers, body FROM idempotency_keys
 WHERE scope = $1 AND key = $2
 """
-# The claim's parameters: scope, key, lease token, status, kept headers, body.
-CLAIM_PARAMETERS = 6
+# The claim's parameters: scope, key, lease token, status, kept headers, body, and the request's
+# hash when the key was not reserved ahead (NULL when it was).
+CLAIM_PARAMETERS = 7
 
 
 def _claim(first: int, when: str | None = None) -> str:
@@ -39,35 +42,80 @@ def _claim(first: int, when: str | None = None) -> str:
     return f"""
 UPDATE idempotency_keys
 SET applied_at = now(), status_code = {p[3]}, headers = {p[4]}, body = {p[5]}, completed_at = now()
-WHERE scope = {p[0]} AND key = {p[1]} AND lease_token = {p[2]} AND applied_at IS NULL
-  AND status_code IS NULL{f" AND {when}" if when else ""}
+WHERE {p[6]}::text IS NULL AND scope = {p[0]} AND key = {p[1]} AND lease_token = {p[2]}
+  AND applied_at IS NULL AND status_code IS NULL{f" AND {when}" if when else ""}
+RETURNING 1
+"""
+
+
+def _take(first: int, when: str | None = None) -> str:
+    """The claim of a key not reserved ahead: its row inserted, completed. No ON CONFLICT: a
+    row already there (stored, reserved, another request's, or inserted by a concurrent
+    transaction that then commits) fails the whole statement with a unique violation, so the
+    change is never made without its key (``raising_key_taken``)."""
+    p = [f"${first + n}" for n in range(CLAIM_PARAMETERS)]
+    return f"""
+INSERT INTO idempotency_keys (scope, key, request_hash, lease_token, lease_expires_at,
+                              status_code, headers, body, completed_at, applied_at)
+SELECT {p[0]}, {p[1]}, {p[6]}, {p[2]}, now(), {p[3]}, {p[4]}, {p[5]}, now(), now()
+WHERE {p[6]}::text IS NOT NULL{f" AND {when}" if when else ""}
 RETURNING 1
 """
 
 
 CLAIM = _claim(1)
+TAKE = _take(1)
 
 
 def claim_cte(name: str, first: int, *, when: str | None = None) -> str:
-    """CLAIM as a data-modifying CTE ``name`` of the change's own statement, its parameters from
+    """CLAIM (or, for a key not reserved ahead, TAKE) as data-modifying CTEs of the change's
+    own statement, ``name`` answering a row when the key was claimed; the parameters from
     ``$first`` on (``StatementClaim.arguments``): the claim without a round trip of its own.
     ``when``, an SQL condition on the statement's other CTEs, claims only if it holds (the
-    change was made). NULL parameters (no key) claim nothing."""
-    return f"{name} AS ({_claim(first, when).strip()})"
+    change was made). NULL parameters (no key) claim nothing. Run the statement inside
+    ``raising_key_taken``."""
+    return (
+        f"{name}_leased AS ({_claim(first, when).strip()}),\n"
+        f"{name}_taken AS ({_take(first, when).strip()}),\n"
+        f"{name} AS (SELECT 1 FROM {name}_leased UNION ALL SELECT 1 FROM {name}_taken)"
+    )
 
 
 def lease_cte(name: str, first: int) -> str:
     """The key's row, locked, while it still carries the lease of ``$first`` on (``claim_cte``'s
     scope, key and token), as a CTE ``name``. A statement that is its own transaction makes
-    its change only when this finds the row (``EXISTS (SELECT FROM name)``): its
-    ``claim_cte`` then cannot miss, since no retry takes a locked row over before the
-    statement commits; when it finds none, the statement writes nothing (the 409)."""
+    its change only when ``lease_held`` holds: its ``claim_cte`` then cannot miss, since no
+    retry takes a locked row over before the statement commits; when it does not, the
+    statement writes nothing (the 409)."""
     return f"""{name} AS (
     SELECT 1 FROM idempotency_keys
     WHERE scope = ${first} AND key = ${first + 1} AND lease_token = ${first + 2}
       AND applied_at IS NULL AND status_code IS NULL
     FOR UPDATE
 )"""
+
+
+def lease_held(name: str, first: int) -> str:
+    """The condition on ``lease_cte`` ``name`` (parameters from ``$first`` on) under which the
+    statement may make its change: no key, a key not reserved ahead (its ``claim_cte`` inserts
+    the row or fails the statement), or the lease found and locked."""
+    last = first + CLAIM_PARAMETERS - 1
+    return f"(${first}::text IS NULL OR ${last}::text IS NOT NULL OR EXISTS (SELECT FROM {name}))"
+
+
+@contextlib.contextmanager
+def raising_key_taken() -> Iterator[None]:
+    """Around a statement or transaction that takes a key not reserved ahead: the unique
+    violation on the key's row (the change rolled back with it) raised as ``KeyTaken``."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == KEY_CONSTRAINT:
+            raise KeyTaken from exc
+        raise
+
+
+KEY_CONSTRAINT = "idempotency_keys_pkey"
 
 
 # The exact bytes sent replace what a claim stored (the same content, as rendered).
@@ -77,6 +125,20 @@ SET status_code = $4, headers = $5, body = $6, completed_at = now(),
     applied_at = coalesce(applied_at, now())
 WHERE scope = $1 AND key = $2 AND lease_token = $3
 """
+# The final answer of a request whose key was not reserved ahead and whose route made no change
+# (a refusal), kept as a reservation's would be: inserted, or over this request's own row (a
+# claim the route made and then answered otherwise); another's row is left as it is (None).
+KEEP = """
+INSERT INTO idempotency_keys AS k (scope, key, request_hash, lease_token, lease_expires_at,
+                                   status_code, headers, body, completed_at)
+VALUES ($1, $2, $4, $3, now(), $5, $6, $7, now())
+ON CONFLICT (scope, key) DO UPDATE
+SET status_code = EXCLUDED.status_code, headers = EXCLUDED.headers, body = EXCLUDED.body,
+    completed_at = now()
+WHERE k.lease_token = EXCLUDED.lease_token
+RETURNING 1
+"""
+FOUND = "SELECT EXISTS (SELECT FROM idempotency_keys WHERE scope = $1 AND key = $2)"
 # Only our own reservation, and never one whose operation was applied.
 RELEASE = """
 DELETE FROM idempotency_keys
@@ -124,3 +186,27 @@ class PostgresIdempotencyStore:
 
     async def release(self, *, scope: str, key: str, lease_token: uuid.UUID) -> None:
         await self._pool.execute(RELEASE, scope, key, lease_token)
+
+    async def keep(
+        self,
+        *,
+        scope: str,
+        key: str,
+        lease_token: uuid.UUID,
+        request_hash: str,
+        response: StoredResponse,
+    ) -> bool:
+        kept = await self._pool.fetchval(
+            KEEP,
+            scope,
+            key,
+            lease_token,
+            request_hash,
+            response.status_code,
+            [list(h) for h in response.headers],
+            response.body,
+        )
+        return kept is not None
+
+    async def exists(self, *, scope: str, key: str) -> bool:
+        return bool(await self._pool.fetchval(FOUND, scope, key))
