@@ -51,23 +51,13 @@ async def claim_idempotency_key(
         ).encode()
     )
     kept = _kept(headers)
+    arguments = _arguments(claim, status_code, kept, body)
     if claim.request_hash is not None:  # not reserved ahead: the row inserted, or KeyTaken
         with raising_key_taken():
-            await connection.execute(
-                TAKE,
-                claim.scope,
-                claim.key,
-                claim.lease_token,
-                status_code,
-                kept,
-                body,
-                claim.request_hash,
-            )
+            await connection.execute(TAKE, *arguments)
         claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
         return
-    claimed = await connection.fetchval(
-        CLAIM, claim.scope, claim.key, claim.lease_token, status_code, kept, body, None
-    )
+    claimed = await connection.fetchval(CLAIM, *arguments)
     if claimed is not None:
         # Counted on only after the commit: a transaction that rolls back raises, and a
         # failed response never equals it, so the middleware then stores or releases as usual.
@@ -101,16 +91,7 @@ class StatementClaim:
             return [None] * CLAIM_PARAMETERS
         kept = _kept(headers)
         self._response = StoredResponse(status_code, [(k, v) for k, v in kept], body)
-        claim = self._claim
-        return [
-            claim.scope,
-            claim.key,
-            claim.lease_token,
-            status_code,
-            kept,
-            body,
-            claim.request_hash,
-        ]
+        return _arguments(self._claim, status_code, kept, body)
 
     def confirm(self, claimed: bool) -> None:
         """After the statement: whether its CTE claimed the key (409 if a key was not)."""
@@ -119,6 +100,13 @@ class StatementClaim:
         if not claimed:
             raise _superseded()
         self._claim.claimed = self._response  # counted on only after the commit, as above
+
+
+def _arguments(
+    claim: IdempotencyClaim, status_code: int, kept: list[list[str]], body: bytes
+) -> list[Any]:
+    """CLAIM's, TAKE's and ``claim_cte``'s parameters (``CLAIM_PARAMETERS``), in their order."""
+    return [claim.scope, claim.key, claim.lease_token, status_code, kept, body, claim.request_hash]
 
 
 def _kept(headers: Mapping[str, str] | None) -> list[list[str]]:
