@@ -8,33 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from fastapi import Request
 from fastapi.testclient import TestClient
 
 from shared.db.pool import create_pool
 from shared.http.idempotency import (
-    STATE_KEY,
-    IdempotencyClaim,
-    KeyTaken,
-    PostgresIdempotencyStore,
-    StatementClaim,
     request_fingerprint,
 )
-from submissions.handlers.common import Context
-from submissions.handlers.reports import Submitted, submit_report
 from tests.integration.submissions.conftest import (
     FIRST_FIGURES,
     Clock,
     cst,
     open_window_for,
-    reporter_of,
     window_id,
 )
 from tests.support.polling import until
@@ -48,20 +37,6 @@ DESIGNATIONS = tuple(f"T{n}" for n in range(1, 10))
 @pytest.fixture(scope="module", autouse=True)
 def opened(api: TestClient, auth: Auth, designate: Callable[..., int], clock: Clock) -> None:
     open_window_for(api, auth, designate, clock, DESIGNATIONS)
-
-
-@pytest.fixture
-def reserves(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The keys the middleware reserved ahead, in order."""
-    reserved: list[str] = []
-    original = PostgresIdempotencyStore.reserve
-
-    async def counted(self: PostgresIdempotencyStore, **kwargs: Any) -> Any:
-        reserved.append(kwargs["key"])
-        return await original(self, **kwargs)
-
-    monkeypatch.setattr(PostgresIdempotencyStore, "reserve", counted)
-    yield reserved
 
 
 def url(designation: str) -> str:
@@ -97,6 +72,14 @@ def key_row(dsn: str, key: str) -> dict[str, Any] | None:
     return asyncio.run(read())
 
 
+def taken_with_change(dsn: str, key: str) -> bool:
+    """The key's row was inserted by the change (its lease ends as it starts, in the change's
+    transaction), not reserved ahead (a reservation's lease runs on past its start)."""
+    row = key_row(dsn, key)
+    assert row is not None, key
+    return bool(row["lease_expires_at"] == row["created_at"])
+
+
 def sql(dsn: str, statement: str, *arguments: Any) -> None:
     async def run() -> None:
         pool = await create_pool(dsn, min_size=1, max_size=1)
@@ -109,14 +92,14 @@ def sql(dsn: str, statement: str, *arguments: Any) -> None:
 
 
 def test_a_first_report_takes_its_key_with_it_and_a_retry_replays(
-    api: TestClient, auth: Auth, clock: Clock, submissions_db: str, reserves: list[str]
+    api: TestClient, auth: Auth, clock: Clock, submissions_db: str
 ) -> None:
     clock.now = NOW
     headers = reporter(auth, "T1", "t1-first")
     first = api.post(url("T1"), json={"figures": FIRST_FIGURES}, headers=headers)
     assert first.status_code == 201, first.text
     assert "idempotent-replayed" not in first.headers
-    assert reserves == []  # not reserved ahead
+    assert taken_with_change(submissions_db, "t1-first")
     stored = key_row(submissions_db, "t1-first")
     assert stored is not None and stored["status_code"] == 201
     assert stored["body"] == first.content and stored["applied_at"] is not None
@@ -133,7 +116,7 @@ def test_a_first_report_takes_its_key_with_it_and_a_retry_replays(
 
 
 def test_a_later_version_takes_its_key_in_its_transaction(
-    api: TestClient, auth: Auth, clock: Clock, reserves: list[str]
+    api: TestClient, auth: Auth, clock: Clock, submissions_db: str
 ) -> None:
     clock.now = NOW
     first_key = reporter(auth, "T2", "t2-one")
@@ -150,13 +133,13 @@ def test_a_later_version_takes_its_key_in_its_transaction(
     replayed = api.post(url("T2"), json={"figures": FIRST_FIGURES}, headers=first_key)
     assert replayed.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
     assert replayed.content == first.content
-    assert reserves == ["t2-one"] and versions(api, auth, "T2") == 1
+    assert taken_with_change(submissions_db, "t2-one") and versions(api, auth, "T2") == 1
 
     headers = reporter(auth, "T2", "t2-two")
     second_figures = {**FIRST_FIGURES, "workers": 42}
     second = api.post(url("T2"), json={"figures": second_figures}, headers=headers)
     assert second.status_code == 201, second.text
-    assert second.json()["version"] == 2 and reserves == ["t2-one"]
+    assert second.json()["version"] == 2 and taken_with_change(submissions_db, "t2-two")
     again = api.post(url("T2"), json={"figures": second_figures}, headers=headers)
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.content == second.content
@@ -266,67 +249,59 @@ def test_duplicates_at_once_make_one_version_and_get_one_answer(
 
 
 def test_a_statement_that_finds_the_key_taken_writes_nothing(
-    submissions_db: str, context: Context
+    api: TestClient, auth: Auth, clock: Clock, submissions_db: str
 ) -> None:
     """A duplicate's statement inserted the key and has not committed: the submission waits on
-    the key's row, then fails with ``KeyTaken``, nothing written."""
+    the key's row, then writes nothing once the duplicate commits, and the duplicate's answer
+    is replayed."""
+    clock.now = NOW
+    headers = reporter(auth, "T9", "t9-duplicate")
+    body = {"figures": FIRST_FIGURES}
+    probe = api.post(url("T9"), json={"figures": {**FIRST_FIGURES, "workers": -1}}, headers=headers)
+    assert probe.status_code == 422  # its kept row names the caller's partition
 
-    async def scenario() -> tuple[BaseException | None, int]:
+    async def scenario() -> tuple[Any, int]:
         pool = await create_pool(submissions_db, min_size=2, max_size=3)
         try:
-            scope, key = "iss/T9", "t9-duplicate"
+            scope = await pool.fetchval(
+                "DELETE FROM idempotency_keys WHERE key = 't9-duplicate' RETURNING scope"
+            )
             holder = await pool.acquire()
             await holder.execute("BEGIN")
             await holder.execute(
                 "INSERT INTO idempotency_keys (scope, key, request_hash, lease_token, "
-                "lease_expires_at, status_code, body, completed_at, applied_at) "
-                "VALUES ($1, $2, 'h', $3, now(), 201, '\\x7b7d', now(), now())",
+                "lease_expires_at, status_code, headers, body, completed_at, applied_at) "
+                "VALUES ($1, 't9-duplicate', $2, gen_random_uuid(), now(), 201, $3, $4, "
+                "now(), now())",
                 scope,
-                key,
-                uuid.uuid4(),
+                fingerprint_of(url("T9"), body),
+                [["content-type", "application/json"]],
+                b'{"duplicate":true}',
             )
-            claim = IdempotencyClaim(scope, key, uuid.uuid4(), request_hash="h")
-            request = cast(Request, SimpleNamespace(state=SimpleNamespace(**{STATE_KEY: claim})))
-
-            def render(result: Submitted) -> tuple[int, dict[str, str], bytes]:
-                return 201, {}, b"{}"
-
-            submission = asyncio.create_task(
-                submit_report(
-                    pool,
-                    context,
-                    window_id=W,
-                    designation_id="T9",
-                    authorize=reporter_of,
-                    figures=FIRST_FIGURES,
-                    explanations={},
-                    now=NOW,
-                    claim_in_statement=StatementClaim(request, render),
+            with ThreadPoolExecutor(1) as thread:
+                sent = asyncio.wrap_future(
+                    thread.submit(api.post, url("T9"), json=body, headers=headers)
                 )
-            )
 
-            async def waits() -> bool:
-                return bool(
-                    await pool.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
+                async def waits() -> bool:
+                    return bool(
+                        await pool.fetchval(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
                     )
-                )
 
-            await until(waits, seconds=30, message="the submission never waited on the key")
-            await holder.execute("COMMIT")
-            await pool.release(holder)
-            failure: BaseException | None = None
-            try:
-                await submission
-            except KeyTaken as taken:
-                failure = taken
+                await until(waits, seconds=30, message="the submission never waited on the key")
+                await holder.execute("COMMIT")
+                await pool.release(holder)
+                answer = await sent
             written = await pool.fetchval(
                 "SELECT count(*) FROM reports WHERE window_id = $1 AND designation_id = 'T9'", W
             )
-            return failure, written
+            return answer, written
         finally:
             await pool.close()
 
-    failure, written = asyncio.run(scenario())
-    assert isinstance(failure, KeyTaken) and written == 0
+    answer, written = asyncio.run(scenario())
+    assert answer.status_code == 201 and answer.headers["idempotent-replayed"] == "true"
+    assert answer.content == b'{"duplicate":true}' and written == 0
