@@ -50,20 +50,15 @@ async def claim_idempotency_key(
             jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode()
     )
-    kept = _kept(headers)
-    arguments = _arguments(claim, status_code, kept, body)
+    arguments, response = _claiming(claim, status_code, headers, body)
     if claim.request_hash is not None:  # not reserved ahead: the row inserted, or KeyTaken
         with raising_key_taken():
             await connection.execute(TAKE, *arguments)
-        claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
-        return
-    claimed = await connection.fetchval(CLAIM, *arguments)
-    if claimed is not None:
-        # Counted on only after the commit: a transaction that rolls back raises, and a
-        # failed response never equals it, so the middleware then stores or releases as usual.
-        claim.claimed = StoredResponse(status_code, [(k, v) for k, v in kept], body)
-    else:
+    elif await connection.fetchval(CLAIM, *arguments) is None:
         raise _superseded()
+    # Counted on only after the commit: a transaction that rolls back raises, and a failed
+    # response never equals it, so the middleware then stores or releases as usual.
+    claim.claimed = response
 
 
 class StatementClaim:
@@ -89,9 +84,8 @@ class StatementClaim:
         status_code, headers, body = self._render(result)
         if self._claim is None:
             return [None] * CLAIM_PARAMETERS
-        kept = _kept(headers)
-        self._response = StoredResponse(status_code, [(k, v) for k, v in kept], body)
-        return _arguments(self._claim, status_code, kept, body)
+        arguments, self._response = _claiming(self._claim, status_code, headers, body)
+        return arguments
 
     def confirm(self, claimed: bool) -> None:
         """After the statement: whether its CTE claimed the key (409 if a key was not)."""
@@ -102,11 +96,15 @@ class StatementClaim:
         self._claim.claimed = self._response  # counted on only after the commit, as above
 
 
-def _arguments(
-    claim: IdempotencyClaim, status_code: int, kept: list[list[str]], body: bytes
-) -> list[Any]:
-    """CLAIM's, TAKE's and ``claim_cte``'s parameters (``CLAIM_PARAMETERS``), in their order."""
-    return [claim.scope, claim.key, claim.lease_token, status_code, kept, body, claim.request_hash]
+def _claiming(
+    claim: IdempotencyClaim, status_code: int, headers: Mapping[str, str] | None, body: bytes
+) -> tuple[list[Any], StoredResponse]:
+    """CLAIM's, TAKE's and ``claim_cte``'s parameters (``CLAIM_PARAMETERS``), in their order,
+    and the response they store."""
+    kept = _kept(headers)
+    response = StoredResponse(status_code, [(k, v) for k, v in kept], body)
+    arguments = [claim.scope, claim.key, claim.lease_token, status_code, kept, body]
+    return [*arguments, claim.request_hash], response
 
 
 def _kept(headers: Mapping[str, str] | None) -> list[list[str]]:

@@ -37,13 +37,21 @@ WHERE scope = $1 AND key = $2
 CLAIM_PARAMETERS = 7
 
 
+def _placeholders(first: int) -> list[str]:
+    return [f"${first + n}" for n in range(CLAIM_PARAMETERS)]
+
+
+def _also(when: str | None) -> str:
+    return f" AND {when}" if when else ""
+
+
 def _claim(first: int, when: str | None = None) -> str:
-    p = [f"${first + n}" for n in range(CLAIM_PARAMETERS)]
+    p = _placeholders(first)
     return f"""
 UPDATE idempotency_keys
 SET applied_at = now(), status_code = {p[3]}, headers = {p[4]}, body = {p[5]}, completed_at = now()
 WHERE {p[6]}::text IS NULL AND scope = {p[0]} AND key = {p[1]} AND lease_token = {p[2]}
-  AND applied_at IS NULL AND status_code IS NULL{f" AND {when}" if when else ""}
+  AND applied_at IS NULL AND status_code IS NULL{_also(when)}
 RETURNING 1
 """
 
@@ -53,12 +61,12 @@ def _take(first: int, when: str | None = None) -> str:
     row already there (stored, reserved, another request's, or inserted by a concurrent
     transaction that then commits) fails the whole statement with a unique violation, so the
     change is never made without its key (``raising_key_taken``)."""
-    p = [f"${first + n}" for n in range(CLAIM_PARAMETERS)]
+    p = _placeholders(first)
     return f"""
 INSERT INTO idempotency_keys (scope, key, request_hash, lease_token, lease_expires_at,
                               status_code, headers, body, completed_at, applied_at)
 SELECT {p[0]}, {p[1]}, {p[6]}, {p[2]}, now(), {p[3]}, {p[4]}, {p[5]}, now(), now()
-WHERE {p[6]}::text IS NOT NULL{f" AND {when}" if when else ""}
+WHERE {p[6]}::text IS NOT NULL{_also(when)}
 RETURNING 1
 """
 
@@ -103,6 +111,9 @@ def lease_held(name: str, first: int) -> str:
     return f"(${first}::text IS NULL OR ${last}::text IS NOT NULL OR EXISTS (SELECT FROM {name}))"
 
 
+KEY_CONSTRAINT = "idempotency_keys_pkey"
+
+
 @contextlib.contextmanager
 def raising_key_taken() -> Iterator[None]:
     """Around a statement or transaction that takes a key not reserved ahead: the unique
@@ -113,9 +124,6 @@ def raising_key_taken() -> Iterator[None]:
         if exc.constraint_name == KEY_CONSTRAINT:
             raise KeyTaken from exc
         raise
-
-
-KEY_CONSTRAINT = "idempotency_keys_pkey"
 
 
 # The exact bytes sent replace what a claim stored (the same content, as rendered).
