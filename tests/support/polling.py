@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -23,6 +23,21 @@ async def until(
     while not await condition():
         assert loop.time() < deadline, message
         await asyncio.sleep(interval)
+
+
+async def until_a_lock_wait(pool: Any, *, message: str) -> None:
+    """Return once a session of ``pool``'s database waits on a lock (the statement a test
+    holds back has reached the row it must wait for); fail after 30 s."""
+
+    async def waits() -> bool:
+        return bool(
+            await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+        )
+
+    await until(waits, seconds=30, message=message)
 
 
 async def eventually(

@@ -37,7 +37,7 @@ from tests.integration.submissions.conftest import (
     reporter_of,
     window_id,
 )
-from tests.support.polling import until
+from tests.support.polling import until_a_lock_wait
 
 W = window_id(2025)
 NOW = cst(2025, 12, 5, 10)
@@ -106,16 +106,7 @@ async def submit(
             )
         )
         if lease == "taken over":
-
-            async def waits() -> bool:
-                return bool(
-                    await pool.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
-                    )
-                )
-
-            await until(waits, seconds=30, message="the submission never waited on the key")
+            await until_a_lock_wait(pool, message="the submission never waited on the key")
             await retry.execute("COMMIT")
         await pool.release(retry)
         try:

@@ -29,7 +29,7 @@ from tests.integration.submissions.conftest import (
     reporter_of,
     window_id,
 )
-from tests.support.polling import until
+from tests.support.polling import until_a_lock_wait
 
 W = window_id(2025)
 NOW = cst(2025, 12, 5, 10)
@@ -86,15 +86,7 @@ async def race(
         claim = StatementClaim(unkeyed, lambda result: (201, {}, b"{}")) if alone else None
         second = asyncio.create_task(submission(claim=claim))
 
-        async def second_waits() -> bool:
-            return bool(
-                await pool.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            )
-
-        await until(second_waits, seconds=30, message="the second submission never waited")
+        await until_a_lock_wait(pool, message="the second submission never waited")
         hold.set()
         try:
             await first

@@ -26,7 +26,7 @@ from tests.integration.submissions.conftest import (
     open_window_for,
     window_id,
 )
-from tests.support.polling import until
+from tests.support.polling import until_a_lock_wait
 
 W = window_id(2025)
 NOW = cst(2025, 12, 5, 10)
@@ -282,16 +282,7 @@ def test_a_statement_that_finds_the_key_taken_writes_nothing(
                 sent = asyncio.wrap_future(
                     thread.submit(api.post, url("T9"), json=body, headers=headers)
                 )
-
-                async def waits() -> bool:
-                    return bool(
-                        await pool.fetchval(
-                            "SELECT count(*) FROM pg_stat_activity "
-                            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                        )
-                    )
-
-                await until(waits, seconds=30, message="the submission never waited on the key")
+                await until_a_lock_wait(pool, message="the submission never waited on the key")
                 await holder.execute("COMMIT")
                 await pool.release(holder)
                 answer = await sent
