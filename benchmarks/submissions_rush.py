@@ -25,6 +25,11 @@ port to ``<file>.<replicas>``, with the load generator's garbage collections, an
 collections to ``<file>.collections.<port>``: where in the run the tail falls, and what paused;
 ``BENCH_KEYS_RESERVED_AHEAD=1`` reserves every Idempotency-Key in a statement of its own before
 the route runs, as before submissions took theirs with the change, for before/after pairs.
+
+Telemetry: the APIs run without it by default, as the earlier runs did. ``BENCH_TELEMETRY=1``
+sets it up as ``run_api`` does, spans and metrics recorded but not exported;
+``BENCH_TELEMETRY=export`` exports them as a deployment does, over OTLP/HTTP to a stand-in
+Collector (``benchmarks.otlp_sink``), and prints what it received and what receiving cost it.
 """
 
 from __future__ import annotations
@@ -36,7 +41,6 @@ import gc
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -60,6 +64,7 @@ from benchmarks.common import (
     submissions_env,
 )
 from benchmarks.load_client import LoadClient
+from benchmarks.otlp_sink import Received, StandInCollector
 from benchmarks.registry_writes import cpu_seconds, database_backends
 from shared import audit
 from shared.auth import generate_dev_keypair, mint_token
@@ -69,6 +74,7 @@ from shared.messaging.kafka import create_producer
 from shared.messaging.outbox import append_events
 from shared.messaging.relay import OutboxRelay
 from shared.programmes import CHINA_STANDARD_TIME, load_programmes
+from shared.service.entrypoints import exit_through_python_on_sigterm
 from shared.service.heap import serving_api_heap
 from shared.service.one_write import OneWriteHttpToolsProtocol
 from submissions.db import MIGRATIONS_DIR
@@ -167,17 +173,15 @@ def watch_pool_waits(out: str) -> None:
 
 
 def write_json_at_exit(out: str, value: object) -> None:
-    """``value`` written as JSON to ``out`` when this (API) process stops."""
+    """``value`` written as JSON to ``out`` when this (API) process stops (``serve`` has it
+    stop through Python's exit, so the exit hooks run)."""
     import atexit
-    import signal
 
     def dump() -> None:
         with open(out, "w") as file:
             json.dump(value, file)
 
     atexit.register(dump)
-    # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so atexit runs.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 def pool_wait_summary(path: str) -> str:
@@ -264,7 +268,7 @@ def serve() -> None:
     asyncpg_queue_if_asked()
     if waits_to := os.environ.get("BENCH_POOL_WAITS"):
         watch_pool_waits(waits_to)
-    if os.environ.get("BENCH_TELEMETRY") == "1":
+    if os.environ.get("BENCH_TELEMETRY") in ("1", "export"):
         # As ``run_api`` sets it up: spans recorded by the SDK (and exported when
         # OTEL_EXPORTER_OTLP_ENDPOINT is set), metrics by its meter provider. Off by default, so
         # the figures compare with earlier runs; on, it sizes what production tracing costs.
@@ -278,16 +282,16 @@ def serve() -> None:
     # As ``run_api`` serves it (shared.service.heap); BENCH_GC_FREEZE=0 for pairs without.
     app.state.freeze_heap_on_start = os.environ.get("BENCH_GC_FREEZE", "1") == "1"
     port = int(os.environ[PORT_VARIABLE])
+    # As ``run_api`` stops: through Python's exit, so that the telemetry SDK (with
+    # BENCH_TELEMETRY) sends what it holds, and a profile (BENCH_PROFILE) is saved.
+    exit_through_python_on_sigterm()
     profile_to = os.environ.get("BENCH_PROFILE")
     if not profile_to:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL)
         return
     # BENCH_PROFILE=<file>: the API process under cProfile, written when it stops.
     import cProfile
-    import signal
 
-    # uvicorn re-raises the SIGTERM it caught once it has stopped: exit, so the profile is saved.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     cProfile.runctx(
         "uvicorn.run(app, host='127.0.0.1', port=port, log_level='warning', http=protocol)",
         globals(),
@@ -342,9 +346,17 @@ async def prepare(dsn: str, prefix: str) -> None:
 
 
 def start_api(
-    dsn: str, public_pem: str, prefix: str, *, port: int, pool_size: int
+    dsn: str,
+    public_pem: str,
+    prefix: str,
+    *,
+    port: int,
+    pool_size: int,
+    collector: StandInCollector | None = None,
 ) -> subprocess.Popen[bytes]:
     env = submissions_env(dsn, public_pem, prefix, pool_size)
+    if collector is not None:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.endpoint
     # The pool opened to its size as the API starts, as the raw side's is before its clock starts
     # (and a replica's is once it has served the day's traffic before a rush).
     env["SUBMISSIONS_DATABASE_POOL_MIN_SIZE"] = str(pool_size)
@@ -594,6 +606,7 @@ class ApiRun:
     cpu: CpuWindow  # all replicas together, per report
     peak_kib: int  # the largest replica's
     warm_up: list[float]  # each client's first report, untimed: what a cold start costs
+    exported: Received | None = None  # what the stand-in Collector got (BENCH_TELEMETRY=export)
 
     def line(self, label: str) -> str:
         timings, cold, cpu = self.timings, self.warm_up, self.cpu
@@ -607,6 +620,17 @@ class ApiRun:
             f"{cpu.preemptions:5.2f} preempted\n"
             f"  warm-up (cold)  {len(cold)} reports at once, untimed: p50 {percentile(cold, 0.5):6.1f} ms  "
             f"p99 {percentile(cold, 0.99):6.1f} ms  max {max(cold):6.1f} ms"
+            + (self.exported_line() if self.exported is not None else "")
+        )
+
+    def exported_line(self) -> str:
+        assert self.exported is not None
+        counts, reports = self.exported.counts, REPORTERS + CLIENTS
+        return (
+            f"\n  exported        {counts['spans']} spans ({counts['spans'] / reports:.2f} per "
+            f"report), {counts['metric_points']} metric points, in {counts['requests']} "
+            f"requests ({counts['bytes'] / 2**20:.1f} MiB) to the stand-in Collector; its own "
+            f"CPU {self.exported.cpu_seconds / reports * 1000:.2f} ms per report (not counted above)"
         )
 
 
@@ -617,23 +641,24 @@ async def rush_through_api(
     await prepare(api_db, prefix)
     apis: list[subprocess.Popen[bytes]] = []
     ports = [free_port() for _ in range(replicas)]
+    exporting = os.environ.get("BENCH_TELEMETRY") == "export"
+    collector = StandInCollector(free_port()) if exporting else None
     try:
         for port in ports:
             apis.append(
-                start_api(api_db, public_pem, prefix, port=port, pool_size=POOL_SIZE // replicas)
+                start_api(
+                    api_db,
+                    public_pem,
+                    prefix,
+                    port=port,
+                    pool_size=POOL_SIZE // replicas,
+                    collector=collector,
+                )
             )
         pids = [api.pid for api in apis]
         window = CpuWindow(api_db, pids)
         rate, timings, accepted, warm_up = await through_api(tokens, ports, window)
-        return ApiRun(
-            replicas=replicas,
-            rate=rate,
-            timings=timings,
-            accepted=accepted,
-            cpu=window,
-            warm_up=warm_up,
-            peak_kib=max(peak_memory_kib(pid) for pid in pids),
-        )
+        peak_kib = max(peak_memory_kib(pid) for pid in pids)
     finally:
         for api in apis:
             api.terminate()
@@ -641,10 +666,22 @@ async def rush_through_api(
         diagnostics = os.environ.get("BENCH_POOL_WAITS") or os.environ.get("BENCH_PROFILE")
         for api in apis:
             api.wait(timeout=120 if diagnostics else 10)
+        # After the APIs: each flushes its last spans and metrics as it stops.
+        received = collector.stop() if collector is not None else None
         if waits_to := os.environ.get("BENCH_POOL_WAITS"):
             for port in ports:
                 if os.path.exists(f"{waits_to}.{port}"):
                     print(f"  replica on {port}:\n{pool_wait_summary(f'{waits_to}.{port}')}")
+    return ApiRun(
+        replicas=replicas,
+        rate=rate,
+        timings=timings,
+        accepted=accepted,
+        cpu=window,
+        warm_up=warm_up,
+        peak_kib=peak_kib,
+        exported=received,
+    )
 
 
 async def main() -> None:
