@@ -4,8 +4,9 @@ costs the process that exports.
 In a deployment the Collector runs in pods of its own (``deploy/observability``), so what it does
 with the data is not the API's cost; what is the API's cost is encoding the spans and metrics as
 protobuf and sending them, on the SDK's export threads. This receiver answers every export as
-the Collector does (200, an empty ``Export*ServiceResponse``) and decodes what it gets, so a run
-can say that the spans arrived, and how many. It writes its counts as JSON to the file named in
+the Collector does (200, an empty ``Export*ServiceResponse``: no partial success, which is zero
+bytes on the wire) and decodes what it gets, so a run can say that the spans arrived, and how
+many. It writes its counts as JSON to the file named in
 its arguments when it is stopped (SIGTERM).
 
     python -m benchmarks.otlp_sink PORT COUNTS_FILE
@@ -16,7 +17,6 @@ its arguments when it is stopped (SIGTERM).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -55,32 +56,32 @@ def _points(body: bytes) -> int:
     return points
 
 
+# What each OTLP/HTTP path counts, and how many of them an export holds.
+_COUNTED: dict[str, tuple[str, Callable[[bytes], int]]] = {
+    "/v1/traces": ("spans", _spans),
+    "/v1/metrics": ("metric_points", _points),
+}
+
+
+def _refused(body: bytes) -> int:
+    return 1
+
+
 class Receiver(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the exporter's requests session expects
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        answer: Any
-        if self.path == "/v1/traces":
-            counted, answer = (
-                ("spans", _spans(body)),
-                trace_service_pb2.ExportTraceServiceResponse(),
-            )
-        elif self.path == "/v1/metrics":
-            counted = ("metric_points", _points(body))
-            answer = metrics_service_pb2.ExportMetricsServiceResponse()
-        else:
-            counted, answer = ("refused", 1), None
+        counted, count = _COUNTED.get(self.path, ("refused", _refused))
+        number = count(body)
         with _LOCK:
             COUNTS["requests"] += 1
             COUNTS["bytes"] += len(body)
-            COUNTS[counted[0]] += counted[1]
-        payload = answer.SerializeToString() if answer is not None else b""
-        self.send_response(200 if answer is not None else 404)
+            COUNTS[counted] += number
+        self.send_response(404 if counted == "refused" else 200)
         self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", "0")
         self.end_headers()
-        self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per export would only add to the machine's load
@@ -90,6 +91,16 @@ class Receiver(BaseHTTPRequestHandler):
 class Received:
     counts: dict[str, int]
     cpu_seconds: float  # the receiver's own, which a deployment spends on the Collector's pods
+
+    def summary(self, reports: int) -> str:
+        """What arrived and what receiving it cost, per report the exporting APIs took."""
+        counts = self.counts
+        return (
+            f"{counts['spans']} spans ({counts['spans'] / reports:.2f} per report), "
+            f"{counts['metric_points']} metric points, in {counts['requests']} requests "
+            f"({counts['bytes'] / 2**20:.1f} MiB) to the stand-in Collector; its own CPU "
+            f"{self.cpu_seconds / reports * 1000:.2f} ms per report (not counted above)"
+        )
 
 
 class StandInCollector:
@@ -115,8 +126,11 @@ class StandInCollector:
         raise RuntimeError("the stand-in collector did not start")
 
     def stop(self) -> Received:
-        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # Imported here: the receiver's own process, which imports this module, needs none of
+        # the benchmarks' clients.
+        from benchmarks.registry_writes import cpu_seconds
+
+        cpu = cpu_seconds([self._process.pid])[self._process.pid]
         self._process.terminate()
         self._process.wait(timeout=30)
         counts = json.loads(self._counts.read_text())

@@ -620,17 +620,11 @@ class ApiRun:
             f"{cpu.preemptions:5.2f} preempted\n"
             f"  warm-up (cold)  {len(cold)} reports at once, untimed: p50 {percentile(cold, 0.5):6.1f} ms  "
             f"p99 {percentile(cold, 0.99):6.1f} ms  max {max(cold):6.1f} ms"
-            + (self.exported_line() if self.exported is not None else "")
-        )
-
-    def exported_line(self) -> str:
-        assert self.exported is not None
-        counts, reports = self.exported.counts, REPORTERS + CLIENTS
-        return (
-            f"\n  exported        {counts['spans']} spans ({counts['spans'] / reports:.2f} per "
-            f"report), {counts['metric_points']} metric points, in {counts['requests']} "
-            f"requests ({counts['bytes'] / 2**20:.1f} MiB) to the stand-in Collector; its own "
-            f"CPU {self.exported.cpu_seconds / reports * 1000:.2f} ms per report (not counted above)"
+            + (
+                f"\n  exported        {self.exported.summary(REPORTERS + CLIENTS)}"
+                if self.exported is not None
+                else ""
+            )
         )
 
 

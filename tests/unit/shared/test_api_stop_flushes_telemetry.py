@@ -8,15 +8,9 @@ exporters send."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 
-import httpx
-
-from benchmarks.common import free_port
+from benchmarks.common import free_port, start_api_process
 from benchmarks.otlp_sink import StandInCollector
 
 # One span recorded as the app is built, then the API served as in a pod.
@@ -29,7 +23,9 @@ from shared.settings import ServiceSettings
 
 def app(settings):
     trace.get_tracer("test").start_span("recorded before the stop").end()
-    return FastAPI()
+    api = FastAPI()
+    api.get("/healthz")(lambda: {})  # what start_api_process waits for
+    return api
 
 run_api(
     ServiceSettings(
@@ -41,39 +37,23 @@ run_api(
 """
 
 
-def _serving(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("the API did not start")
-
-
 def test_sigterm_sends_the_queued_spans_and_the_metrics_then_exits_cleanly() -> None:
     collector = StandInCollector(free_port())
     port = free_port()
     env = {
-        **os.environ,
         "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
         # Nothing leaves on a timer during the test: only the stop can send the span.
         "OTEL_BSP_SCHEDULE_DELAY": "600000",
         "OTEL_METRIC_EXPORT_INTERVAL": "600000",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-c", API, str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = None
     try:
-        _serving(port, process)
+        process = start_api_process(["-c", API, str(port)], env, port=port, name="stopped")
         process.send_signal(signal.SIGTERM)
         returncode = process.wait(timeout=60)
     finally:
-        process.kill()
+        if process is not None:
+            process.kill()  # a no-op once it has exited
         received = collector.stop()
     assert returncode == 0
     assert received.counts["spans"] == 1
