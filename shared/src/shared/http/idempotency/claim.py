@@ -103,8 +103,16 @@ def _claiming(
     and the response they store."""
     kept = _kept(headers)
     response = StoredResponse(status_code, [(k, v) for k, v in kept], body)
-    arguments = [claim.scope, claim.key, claim.lease_token, status_code, kept, body]
-    return [*arguments, claim.request_hash], response
+    arguments = [
+        claim.scope,
+        claim.key,
+        claim.lease_token,
+        status_code,
+        kept,
+        body,
+        claim.request_hash,
+    ]
+    return arguments, response
 
 
 def _kept(headers: Mapping[str, str] | None) -> list[list[str]]:
